@@ -1,0 +1,780 @@
+//! BOOTP/DHCPv4 messages (RFC 951, RFC 2131).
+//!
+//! [`Message`] is one representation for both directions: [`Message::parse_lenient`]
+//! borrows from the packet bytes (no copy) and notes every [`Anomaly`];
+//! [`Message::parse`] is the strict form for code that acts on what it reads;
+//! [`Message::encode`] writes the same representation back.
+//!
+//! The options are an ordered list of raw TLVs ([`RawOption`]): pad, END,
+//! duplicates, order and the options overloaded into `file` and `sname`
+//! (option 52) are all kept, each with the byte offset it was found at. Typed
+//! values are decoded on demand from the one table in [`options`].
+//!
+//! Round trips: `encode(&parse_lenient(b), b.len()) == b` for every message without
+//! anomalies, and `parse_lenient(encode(m, n)) == m` for every message whose `sname`,
+//! `file` and `trailer` do not end in zero bytes (those are padding) and whose
+//! options are at most 255 bytes long (longer ones come back split, RFC 3396).
+
+pub mod options;
+mod table;
+pub mod value;
+
+use std::borrow::Cow;
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use crate::anomaly::{Anomaly, AnomalyKind};
+pub use options::{RawOption, Region};
+pub use table::{code, name, spec, Kind, OptionSpec, TABLE};
+pub use value::Value;
+
+/// The DHCP magic cookie, 99.130.83.99 (RFC 2131 §3).
+pub const MAGIC_COOKIE: [u8; 4] = [99, 130, 83, 99];
+/// Length of the fixed BOOTP header, up to and including `file`.
+pub const FIXED_HEADER_LEN: usize = 236;
+/// Offset of the first option, after the magic cookie.
+pub const OPTIONS_OFFSET: usize = 240;
+/// The BOOTP minimum message size (RFC 951's 64-byte `vend` field).
+pub const BOOTP_MIN_LEN: usize = 300;
+/// The broadcast bit of `flags` (RFC 2131 §2).
+pub const FLAG_BROADCAST: u16 = 0x8000;
+
+/// Byte ranges of the fixed fields (RFC 2131 figure 1).
+pub mod field {
+    use std::ops::Range;
+    pub const OP: usize = 0;
+    pub const HTYPE: usize = 1;
+    pub const HLEN: usize = 2;
+    pub const HOPS: usize = 3;
+    pub const XID: Range<usize> = 4..8;
+    pub const SECS: Range<usize> = 8..10;
+    pub const FLAGS: Range<usize> = 10..12;
+    pub const CIADDR: Range<usize> = 12..16;
+    pub const YIADDR: Range<usize> = 16..20;
+    pub const SIADDR: Range<usize> = 20..24;
+    pub const GIADDR: Range<usize> = 24..28;
+    pub const CHADDR: Range<usize> = 28..44;
+    pub const SNAME: Range<usize> = 44..108;
+    pub const FILE: Range<usize> = 108..236;
+    pub const COOKIE: Range<usize> = 236..240;
+}
+
+/// BOOTP `op`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Op {
+    BootRequest,
+    BootReply,
+    Unknown(u8),
+}
+
+impl From<u8> for Op {
+    fn from(v: u8) -> Op {
+        match v {
+            1 => Op::BootRequest,
+            2 => Op::BootReply,
+            v => Op::Unknown(v),
+        }
+    }
+}
+
+impl From<Op> for u8 {
+    fn from(op: Op) -> u8 {
+        match op {
+            Op::BootRequest => 1,
+            Op::BootReply => 2,
+            Op::Unknown(v) => v,
+        }
+    }
+}
+
+/// DHCP message type, option 53 (RFC 2132 §9.6, RFC 4388, RFC 6926, RFC 7724).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MessageType {
+    Discover,
+    Offer,
+    Request,
+    Decline,
+    Ack,
+    Nak,
+    Release,
+    Inform,
+    ForceRenew,
+    LeaseQuery,
+    LeaseUnassigned,
+    LeaseUnknown,
+    LeaseActive,
+    BulkLeaseQuery,
+    LeaseQueryDone,
+    ActiveLeaseQuery,
+    LeaseQueryStatus,
+    Tls,
+    Unknown(u8),
+}
+
+impl From<u8> for MessageType {
+    fn from(v: u8) -> MessageType {
+        use MessageType::*;
+        match v {
+            1 => Discover,
+            2 => Offer,
+            3 => Request,
+            4 => Decline,
+            5 => Ack,
+            6 => Nak,
+            7 => Release,
+            8 => Inform,
+            9 => ForceRenew,
+            10 => LeaseQuery,
+            11 => LeaseUnassigned,
+            12 => LeaseUnknown,
+            13 => LeaseActive,
+            14 => BulkLeaseQuery,
+            15 => LeaseQueryDone,
+            16 => ActiveLeaseQuery,
+            17 => LeaseQueryStatus,
+            18 => Tls,
+            v => Unknown(v),
+        }
+    }
+}
+
+impl From<MessageType> for u8 {
+    fn from(t: MessageType) -> u8 {
+        use MessageType::*;
+        match t {
+            Discover => 1,
+            Offer => 2,
+            Request => 3,
+            Decline => 4,
+            Ack => 5,
+            Nak => 6,
+            Release => 7,
+            Inform => 8,
+            ForceRenew => 9,
+            LeaseQuery => 10,
+            LeaseUnassigned => 11,
+            LeaseUnknown => 12,
+            LeaseActive => 13,
+            BulkLeaseQuery => 14,
+            LeaseQueryDone => 15,
+            ActiveLeaseQuery => 16,
+            LeaseQueryStatus => 17,
+            Tls => 18,
+            Unknown(v) => v,
+        }
+    }
+}
+
+impl MessageType {
+    /// The conventional upper-case name, e.g. `DHCPDISCOVER`.
+    pub fn name(self) -> Cow<'static, str> {
+        use MessageType::*;
+        Cow::Borrowed(match self {
+            Discover => "DHCPDISCOVER",
+            Offer => "DHCPOFFER",
+            Request => "DHCPREQUEST",
+            Decline => "DHCPDECLINE",
+            Ack => "DHCPACK",
+            Nak => "DHCPNAK",
+            Release => "DHCPRELEASE",
+            Inform => "DHCPINFORM",
+            ForceRenew => "DHCPFORCERENEW",
+            LeaseQuery => "DHCPLEASEQUERY",
+            LeaseUnassigned => "DHCPLEASEUNASSIGNED",
+            LeaseUnknown => "DHCPLEASEUNKNOWN",
+            LeaseActive => "DHCPLEASEACTIVE",
+            BulkLeaseQuery => "DHCPBULKLEASEQUERY",
+            LeaseQueryDone => "DHCPLEASEQUERYDONE",
+            ActiveLeaseQuery => "DHCPACTIVELEASEQUERY",
+            LeaseQueryStatus => "DHCPLEASEQUERYSTATUS",
+            Tls => "DHCPTLS",
+            Unknown(v) => return Cow::Owned(format!("DHCP-TYPE-{v}")),
+        })
+    }
+
+    /// Whether a client sends this type (as opposed to a server).
+    pub fn is_from_client(self) -> bool {
+        use MessageType::*;
+        matches!(self, Discover | Request | Decline | Release | Inform)
+    }
+}
+
+impl fmt::Display for MessageType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name())
+    }
+}
+
+/// A client hardware address: `hlen` bytes of `chaddr`, at most 16.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct HwAddr {
+    len: u8,
+    bytes: [u8; 16],
+}
+
+impl HwAddr {
+    /// The first `len` bytes of `bytes` (clamped to 16).
+    pub fn new(bytes: &[u8]) -> HwAddr {
+        let len = bytes.len().min(16);
+        let mut b = [0; 16];
+        b[..len].copy_from_slice(&bytes[..len]);
+        HwAddr {
+            len: len as u8,
+            bytes: b,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// Parses `aa:bb:cc:dd:ee:ff` (also with `-` or no separators).
+    pub fn parse(s: &str) -> Option<HwAddr> {
+        let hex: String = s
+            .chars()
+            .filter(|c| !matches!(c, ':' | '-' | '.'))
+            .collect();
+        if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 32 {
+            return None;
+        }
+        let bytes: Option<Vec<u8>> = (0..hex.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
+            .collect();
+        Some(HwAddr::new(&bytes?))
+    }
+}
+
+impl fmt::Display for HwAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, b) in self.as_bytes().iter().enumerate() {
+            if i > 0 {
+                f.write_str(":")?;
+            }
+            write!(f, "{b:02x}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for HwAddr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HwAddr({self})")
+    }
+}
+
+/// A BOOTP/DHCP message.
+///
+/// `sname`, `file` and `trailer` are kept without their trailing zero bytes
+/// (zeros there are padding; [`Message::encode`] writes them back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Message<'a> {
+    pub op: Op,
+    /// Hardware type (1 = Ethernet).
+    pub htype: u8,
+    /// Hardware address length as sent; may exceed 16 (see [`Message::chaddr`]).
+    pub hlen: u8,
+    pub hops: u8,
+    pub xid: u32,
+    pub secs: u16,
+    pub flags: u16,
+    pub ciaddr: Ipv4Addr,
+    pub yiaddr: Ipv4Addr,
+    pub siaddr: Ipv4Addr,
+    pub giaddr: Ipv4Addr,
+    /// All 16 bytes of the field, including what lies beyond `hlen`.
+    pub chaddr_field: [u8; 16],
+    /// The 64-byte `sname` field, raw (it may hold options, see option 52).
+    pub sname: Cow<'a, [u8]>,
+    /// The 128-byte `file` field, raw (it may hold options, see option 52).
+    pub file: Cow<'a, [u8]>,
+    /// The four bytes after `file`, if the message has them. Options are read
+    /// only when they are [`MAGIC_COOKIE`].
+    pub cookie: Option<[u8; 4]>,
+    /// Every TLV in wire order: the options field first, then `file` and `sname`
+    /// when option 52 says they hold options.
+    pub options: Vec<RawOption<'a>>,
+    /// Bytes after the options field's END (or, after a bad cookie, the whole
+    /// vendor area), without trailing zeros.
+    pub trailer: Cow<'a, [u8]>,
+}
+
+/// What a lenient parse read, and what it noticed.
+#[derive(Debug, Clone)]
+pub struct Lenient<'a> {
+    /// `None` only when fewer than the 236 bytes of the fixed header were given.
+    pub message: Option<Message<'a>>,
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// Why a strict parse refused a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParseError(pub Anomaly);
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "malformed DHCP message {}", self.0)
+    }
+}
+
+impl std::error::Error for ParseError {}
+
+fn ip(b: &[u8], r: std::ops::Range<usize>) -> Ipv4Addr {
+    let o: [u8; 4] = b[r].try_into().expect("field is 4 bytes");
+    Ipv4Addr::from(o)
+}
+
+fn trim_zeros(b: &[u8]) -> &[u8] {
+    let end = b.iter().rposition(|&x| x != 0).map_or(0, |p| p + 1);
+    &b[..end]
+}
+
+impl<'a> Message<'a> {
+    /// A message with the given fixed fields zeroed, the magic cookie and an
+    /// options list holding only END: the start of anything a client or server
+    /// sends. `chaddr` sets `hlen`; `htype` is 1 (Ethernet).
+    pub fn new(op: Op, xid: u32, chaddr: &[u8]) -> Message<'static> {
+        let hw = HwAddr::new(chaddr);
+        let mut field = [0; 16];
+        field[..hw.as_bytes().len()].copy_from_slice(hw.as_bytes());
+        Message {
+            op,
+            htype: 1,
+            hlen: hw.len,
+            hops: 0,
+            xid,
+            secs: 0,
+            flags: 0,
+            ciaddr: Ipv4Addr::UNSPECIFIED,
+            yiaddr: Ipv4Addr::UNSPECIFIED,
+            siaddr: Ipv4Addr::UNSPECIFIED,
+            giaddr: Ipv4Addr::UNSPECIFIED,
+            chaddr_field: field,
+            sname: Cow::Borrowed(&[]),
+            file: Cow::Borrowed(&[]),
+            cookie: Some(MAGIC_COOKIE),
+            options: vec![RawOption::new(code::END, Vec::new())],
+            trailer: Cow::Borrowed(&[]),
+        }
+    }
+
+    /// Reads as much of `bytes` as can be read and notes every anomaly. Never
+    /// panics; offsets in anomalies are from the start of `bytes`.
+    pub fn parse_lenient(bytes: &'a [u8]) -> Lenient<'a> {
+        let mut anomalies = Vec::new();
+        if bytes.len() < FIXED_HEADER_LEN {
+            anomalies.push(Anomaly::new(
+                0,
+                AnomalyKind::MessageTooShort {
+                    length: bytes.len(),
+                },
+            ));
+            return Lenient {
+                message: None,
+                anomalies,
+            };
+        }
+        if bytes.len() < BOOTP_MIN_LEN {
+            anomalies.push(Anomaly::new(
+                0,
+                AnomalyKind::BelowBootpMinimum {
+                    length: bytes.len(),
+                },
+            ));
+        }
+        let op = Op::from(bytes[field::OP]);
+        if let Op::Unknown(op) = op {
+            anomalies.push(Anomaly::new(field::OP, AnomalyKind::UnknownOp { op }));
+        }
+        let hlen = bytes[field::HLEN];
+        if hlen > 16 {
+            anomalies.push(Anomaly::new(
+                field::HLEN,
+                AnomalyKind::HardwareLengthTooLarge { hlen },
+            ));
+        }
+        let mut m = Message {
+            op,
+            htype: bytes[field::HTYPE],
+            hlen,
+            hops: bytes[field::HOPS],
+            xid: u32::from_be_bytes(bytes[field::XID].try_into().expect("4 bytes")),
+            secs: u16::from_be_bytes([bytes[8], bytes[9]]),
+            flags: u16::from_be_bytes([bytes[10], bytes[11]]),
+            ciaddr: ip(bytes, field::CIADDR),
+            yiaddr: ip(bytes, field::YIADDR),
+            siaddr: ip(bytes, field::SIADDR),
+            giaddr: ip(bytes, field::GIADDR),
+            chaddr_field: bytes[field::CHADDR].try_into().expect("16 bytes"),
+            sname: Cow::Borrowed(trim_zeros(&bytes[field::SNAME])),
+            file: Cow::Borrowed(trim_zeros(&bytes[field::FILE])),
+            cookie: None,
+            options: Vec::new(),
+            trailer: Cow::Borrowed(&[]),
+        };
+        if bytes.len() < OPTIONS_OFFSET {
+            anomalies.push(Anomaly::new(FIXED_HEADER_LEN, AnomalyKind::NoMagicCookie));
+            m.trailer = Cow::Borrowed(trim_zeros(&bytes[FIXED_HEADER_LEN..]));
+            return Lenient {
+                message: Some(m),
+                anomalies,
+            };
+        }
+        let cookie: [u8; 4] = bytes[field::COOKIE].try_into().expect("4 bytes");
+        m.cookie = Some(cookie);
+        if cookie != MAGIC_COOKIE {
+            anomalies.push(Anomaly::new(
+                field::COOKIE.start,
+                AnomalyKind::BadMagicCookie { found: cookie },
+            ));
+            m.trailer = Cow::Borrowed(trim_zeros(&bytes[OPTIONS_OFFSET..]));
+            return Lenient {
+                message: Some(m),
+                anomalies,
+            };
+        }
+
+        match options::scan(
+            bytes,
+            OPTIONS_OFFSET..bytes.len(),
+            Region::Options,
+            &mut m.options,
+            &mut anomalies,
+        ) {
+            options::ScanEnd::End(end) => {
+                let after = &bytes[end + 1..];
+                if let Some(first) = after.iter().position(|&b| b != 0) {
+                    let count = after.iter().filter(|&&b| b != 0).count();
+                    anomalies.push(Anomaly::new(
+                        end + 1 + first,
+                        AnomalyKind::BytesAfterEnd {
+                            region: Region::Options,
+                            count,
+                        },
+                    ));
+                }
+                m.trailer = Cow::Borrowed(trim_zeros(after));
+            }
+            options::ScanEnd::Exhausted => anomalies.push(Anomaly::new(
+                bytes.len(),
+                AnomalyKind::MissingEnd {
+                    region: Region::Options,
+                },
+            )),
+            options::ScanEnd::Truncated => {}
+        }
+
+        // Option 52: options continue in `file`, then in `sname` (RFC 2131 §4.1).
+        if let Some(overload) = m.options.iter().find(|o| o.code == code::OPTION_OVERLOAD) {
+            let value = match overload.data.as_ref() {
+                [v @ 1..=3] => Some(*v),
+                other => {
+                    anomalies.push(Anomaly::new(
+                        overload.offset,
+                        AnomalyKind::OverloadInvalid {
+                            value: other.to_vec(),
+                        },
+                    ));
+                    None
+                }
+            };
+            if let Some(v) = value {
+                for (bit, region, range) in [
+                    (1, Region::File, field::FILE),
+                    (2, Region::Sname, field::SNAME),
+                ] {
+                    if v & bit == 0 {
+                        continue;
+                    }
+                    let start = range.start;
+                    match options::scan(
+                        bytes,
+                        range.clone(),
+                        region,
+                        &mut m.options,
+                        &mut anomalies,
+                    ) {
+                        options::ScanEnd::End(end) => {
+                            let after = &bytes[end + 1..range.end];
+                            if let Some(first) = after.iter().position(|&b| b != 0) {
+                                let count = after.iter().filter(|&&b| b != 0).count();
+                                anomalies.push(Anomaly::new(
+                                    end + 1 + first,
+                                    AnomalyKind::BytesAfterEnd { region, count },
+                                ));
+                            }
+                        }
+                        options::ScanEnd::Exhausted => anomalies.push(Anomaly::new(
+                            start,
+                            AnomalyKind::OverloadWithoutEnd { region },
+                        )),
+                        options::ScanEnd::Truncated => {}
+                    }
+                }
+            }
+        }
+
+        let types = m
+            .options
+            .iter()
+            .filter(|o| o.code == code::DHCP_MESSAGE_TYPE)
+            .count();
+        if types == 0 {
+            anomalies.push(Anomaly::new(
+                OPTIONS_OFFSET,
+                AnomalyKind::MissingMessageType,
+            ));
+        } else if types > 1 {
+            let second = m
+                .options
+                .iter()
+                .filter(|o| o.code == code::DHCP_MESSAGE_TYPE)
+                .nth(1)
+                .map_or(OPTIONS_OFFSET, |o| o.offset);
+            anomalies.push(Anomaly::new(
+                second,
+                AnomalyKind::RepeatedMessageType { count: types },
+            ));
+        }
+        table::check_lengths(&m.options, &mut anomalies);
+        Lenient {
+            message: Some(m),
+            anomalies,
+        }
+    }
+
+    /// Parses a message, refusing anything malformed. A message shorter than the
+    /// 300-byte BOOTP minimum is accepted (many real senders omit the padding).
+    pub fn parse(bytes: &'a [u8]) -> Result<Message<'a>, ParseError> {
+        let Lenient { message, anomalies } = Message::parse_lenient(bytes);
+        if let Some(a) = anomalies
+            .into_iter()
+            .find(|a| !matches!(a.kind, AnomalyKind::BelowBootpMinimum { .. }))
+        {
+            return Err(ParseError(a));
+        }
+        Ok(message.expect("a message without anomalies has its header"))
+    }
+
+    /// Writes the message: the fixed header, options in list order (Options-region
+    /// TLVs after the cookie; File/Sname-region TLVs written over those fields),
+    /// values longer than 255 bytes split into several TLVs (RFC 3396), then the
+    /// trailer and zero padding up to `min_len` bytes. Fields longer than their
+    /// wire size are cut to it.
+    pub fn encode(&self, min_len: usize) -> Vec<u8> {
+        let mut out = Vec::with_capacity(min_len.max(OPTIONS_OFFSET + 64));
+        self.encode_into(&mut out, min_len);
+        out
+    }
+
+    /// [`Message::encode`] appending to `out`.
+    pub fn encode_into(&self, out: &mut Vec<u8>, min_len: usize) {
+        let base = out.len();
+        out.extend_from_slice(&[u8::from(self.op), self.htype, self.hlen, self.hops]);
+        out.extend_from_slice(&self.xid.to_be_bytes());
+        out.extend_from_slice(&self.secs.to_be_bytes());
+        out.extend_from_slice(&self.flags.to_be_bytes());
+        for a in [self.ciaddr, self.yiaddr, self.siaddr, self.giaddr] {
+            out.extend_from_slice(&a.octets());
+        }
+        out.extend_from_slice(&self.chaddr_field);
+        for (field, len) in [(&self.sname, 64), (&self.file, 128)] {
+            let n = field.len().min(len);
+            out.extend_from_slice(&field[..n]);
+            out.resize(out.len() + len - n, 0);
+        }
+        for (region, range) in [(Region::File, field::FILE), (Region::Sname, field::SNAME)] {
+            let mut area = Vec::new();
+            for o in self.options.iter().filter(|o| o.region == region) {
+                o.encode_into(&mut area);
+            }
+            let n = area.len().min(range.len());
+            out[base + range.start..base + range.start + n].copy_from_slice(&area[..n]);
+        }
+        if let Some(cookie) = self.cookie {
+            out.extend_from_slice(&cookie);
+            for o in self.options.iter().filter(|o| o.region == Region::Options) {
+                o.encode_into(out);
+            }
+        }
+        out.extend_from_slice(&self.trailer);
+        if out.len() - base < min_len {
+            out.resize(base + min_len, 0);
+        }
+    }
+
+    /// The client hardware address: the first `hlen` bytes of `chaddr` (at most 16).
+    pub fn chaddr(&self) -> HwAddr {
+        HwAddr::new(&self.chaddr_field[..usize::from(self.hlen.min(16))])
+    }
+
+    /// Sets `chaddr` and `hlen` from `addr`.
+    pub fn set_chaddr(&mut self, addr: &[u8]) {
+        let hw = HwAddr::new(addr);
+        self.chaddr_field = [0; 16];
+        self.chaddr_field[..hw.as_bytes().len()].copy_from_slice(hw.as_bytes());
+        self.hlen = hw.len;
+    }
+
+    pub fn broadcast(&self) -> bool {
+        self.flags & FLAG_BROADCAST != 0
+    }
+
+    /// The joined value of option `code` (RFC 3396: all its TLVs concatenated in
+    /// order), or `None` if absent. Borrowed when there is a single TLV.
+    pub fn option(&self, code: u8) -> Option<Cow<'_, [u8]>> {
+        options::joined(&self.options, code)
+    }
+
+    pub fn has_option(&self, code: u8) -> bool {
+        self.options.iter().any(|o| o.code == code)
+    }
+
+    /// The option's value decoded by its type in the table (PXE sub-options of
+    /// option 43 when this message's option 60 starts with `PXEClient`).
+    pub fn value(&self, code: u8) -> Option<Value<'_>> {
+        let data = self.option(code)?;
+        Some(value::decode(code, data, &self.decode_context()))
+    }
+
+    /// What typed decoding of this message's options needs to know.
+    pub fn decode_context(&self) -> value::Context {
+        value::Context {
+            pxe: self
+                .option(code::VENDOR_CLASS_IDENTIFIER)
+                .is_some_and(|v| v.starts_with(b"PXEClient")),
+        }
+    }
+
+    /// Option 53, if present with a one-byte value (the first one, if repeated).
+    pub fn message_type(&self) -> Option<MessageType> {
+        self.options
+            .iter()
+            .find(|o| o.code == code::DHCP_MESSAGE_TYPE)
+            .and_then(|o| match o.data.as_ref() {
+                [t] => Some(MessageType::from(*t)),
+                _ => None,
+            })
+    }
+
+    fn option_ip(&self, code: u8) -> Option<Ipv4Addr> {
+        let d = self.option(code)?;
+        let o: [u8; 4] = d.as_ref().try_into().ok()?;
+        Some(Ipv4Addr::from(o))
+    }
+
+    fn option_u32(&self, code: u8) -> Option<u32> {
+        let d = self.option(code)?;
+        Some(u32::from_be_bytes(d.as_ref().try_into().ok()?))
+    }
+
+    /// Option 54.
+    pub fn server_id(&self) -> Option<Ipv4Addr> {
+        self.option_ip(code::SERVER_IDENTIFIER)
+    }
+    /// Option 50.
+    pub fn requested_ip(&self) -> Option<Ipv4Addr> {
+        self.option_ip(code::REQUESTED_IP_ADDRESS)
+    }
+    /// Option 1.
+    pub fn subnet_mask(&self) -> Option<Ipv4Addr> {
+        self.option_ip(code::SUBNET_MASK)
+    }
+    /// Option 51, seconds.
+    pub fn lease_time(&self) -> Option<u32> {
+        self.option_u32(code::IP_ADDRESS_LEASE_TIME)
+    }
+    /// Option 58, seconds.
+    pub fn renewal_time(&self) -> Option<u32> {
+        self.option_u32(code::RENEWAL_TIME)
+    }
+    /// Option 59, seconds.
+    pub fn rebinding_time(&self) -> Option<u32> {
+        self.option_u32(code::REBINDING_TIME)
+    }
+    /// Option 57.
+    pub fn max_message_size(&self) -> Option<u16> {
+        let d = self.option(code::MAX_DHCP_MESSAGE_SIZE)?;
+        Some(u16::from_be_bytes(d.as_ref().try_into().ok()?))
+    }
+
+    /// `sname` as text up to its first NUL, unless option 52 gives it to options.
+    pub fn server_name(&self) -> Option<Cow<'_, str>> {
+        (!self.overloads(Region::Sname)).then(|| c_string(&self.sname))
+    }
+
+    /// `file` as text up to its first NUL, unless option 52 gives it to options.
+    pub fn boot_file(&self) -> Option<Cow<'_, str>> {
+        (!self.overloads(Region::File)).then(|| c_string(&self.file))
+    }
+
+    /// Whether option 52 names `region` as holding options.
+    pub fn overloads(&self, region: Region) -> bool {
+        let bit = match region {
+            Region::File => 1,
+            Region::Sname => 2,
+            Region::Options => return false,
+        };
+        matches!(self.option(code::OPTION_OVERLOAD).as_deref(), Some([v @ 1..=3]) if v & bit != 0)
+    }
+
+    /// Replaces option `code` in the options field (all its TLVs, wherever they
+    /// are) by one carrying `data`, at the place of the first one, or before END
+    /// when it was absent.
+    pub fn set_option(&mut self, code: u8, data: impl Into<Cow<'a, [u8]>>) {
+        let new = RawOption::new(code, data);
+        match self.options.iter().position(|o| o.code == code) {
+            Some(i) => {
+                self.options[i] = new;
+                let mut seen = 0;
+                self.options.retain(|o| {
+                    if o.code == code {
+                        seen += 1;
+                        seen == 1
+                    } else {
+                        true
+                    }
+                });
+            }
+            None => {
+                let at = self
+                    .options
+                    .iter()
+                    .position(|o| o.code == code::END && o.region == Region::Options)
+                    .unwrap_or(self.options.len());
+                self.options.insert(at, new);
+            }
+        }
+    }
+
+    /// Removes every TLV of option `code`; returns whether there was one.
+    pub fn remove_option(&mut self, code: u8) -> bool {
+        let before = self.options.len();
+        self.options.retain(|o| o.code != code);
+        before != self.options.len()
+    }
+
+    /// A copy that owns all its bytes.
+    pub fn into_owned(self) -> Message<'static> {
+        Message {
+            sname: Cow::Owned(self.sname.into_owned()),
+            file: Cow::Owned(self.file.into_owned()),
+            options: self
+                .options
+                .into_iter()
+                .map(RawOption::into_owned)
+                .collect(),
+            trailer: Cow::Owned(self.trailer.into_owned()),
+            ..self
+        }
+    }
+}
+
+/// Text up to the first NUL, invalid UTF-8 replaced.
+fn c_string(b: &[u8]) -> Cow<'_, str> {
+    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
+    String::from_utf8_lossy(&b[..end])
+}
+
+#[cfg(test)]
+mod tests;

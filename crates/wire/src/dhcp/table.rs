@@ -1,0 +1,393 @@
+//! The one table of option codes, names and value types.
+//!
+//! Everything typed about an option comes from here: the `code::*` constants,
+//! [`spec`] look-ups, the length checks of the lenient parse and the decoder in
+//! [`super::value`]. Names are IANA's, in kebab-case; they are public API (JSON
+//! output) and never renamed.
+
+use crate::anomaly::{Anomaly, AnomalyKind};
+
+use super::options::RawOption;
+
+/// How an option's value is laid out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// No value (e.g. rapid commit).
+    Empty,
+    Ip,
+    /// One or more addresses.
+    Ips,
+    /// Zero or more addresses.
+    IpsOrNone,
+    /// Address pairs (policy filter, static routes).
+    IpPairs,
+    U8,
+    U16,
+    U32,
+    I32,
+    /// A duration in seconds (u32).
+    Seconds,
+    /// 0 or 1.
+    Bool,
+    U16s,
+    /// NVT ASCII text.
+    Text,
+    MessageType,
+    /// A list of option codes (parameter request list).
+    Codes,
+    Overload,
+    /// Option 61 (RFC 2132 §9.14, RFC 4361).
+    ClientId,
+    /// Option 81 (RFC 4702).
+    Fqdn,
+    /// Option 82 (RFC 3046 and later).
+    RelayAgent,
+    /// Option 43: opaque, or PXE sub-options when the message's option 60
+    /// starts with `PXEClient`.
+    VendorSpecific,
+    /// Generic encapsulated sub-options (code, length, value).
+    Encapsulated,
+    /// Options 121 and 249 (RFC 3442).
+    ClasslessRoutes,
+    /// RFC 1035 names with compression pointers (option 119, RFC 3397).
+    Domains,
+    /// Option 120 (RFC 3361): names or addresses.
+    SipServers,
+    /// Option 124 (RFC 3925).
+    ViVendorClass,
+    /// Option 125 (RFC 3925).
+    ViVendorSpecific,
+    /// Option 97 (RFC 4578): type + GUID.
+    Uuid,
+    /// Option 93 (RFC 4578): list of architecture types.
+    Architectures,
+    /// Option 94 (RFC 4578): network interface identifier.
+    Ndi,
+    /// Option 90 (RFC 3118).
+    Auth,
+    /// Option 77 (RFC 3004), or plain text as some clients send it.
+    UserClass,
+    /// Opaque bytes.
+    Bytes,
+}
+
+impl Kind {
+    /// Checks a value's length; `Err` says what was expected.
+    pub fn check_length(self, len: usize) -> Result<(), String> {
+        use Kind::*;
+        let ok = match self {
+            Empty => len == 0,
+            Ip => len == 4,
+            Ips => len >= 4 && len % 4 == 0,
+            IpsOrNone => len % 4 == 0,
+            IpPairs => len >= 8 && len % 8 == 0,
+            U8 | Bool | MessageType | Overload => len == 1,
+            U16 => len == 2,
+            U32 | I32 | Seconds => len == 4,
+            U16s | Architectures => len >= 2 && len % 2 == 0,
+            Uuid => len == 17,
+            Ndi => len == 3,
+            Auth => len >= 11,
+            ClientId => len >= 2,
+            Fqdn => len >= 3,
+            Text | Codes | UserClass | Domains | ClasslessRoutes | SipServers | RelayAgent => {
+                len >= 1
+            }
+            ViVendorClass | ViVendorSpecific => len >= 5,
+            VendorSpecific | Encapsulated | Bytes => true,
+        };
+        if ok {
+            return Ok(());
+        }
+        let want = match self {
+            Empty => "no value",
+            Ip => "4 bytes",
+            Ips => "a non-empty multiple of 4 bytes",
+            IpsOrNone => "a multiple of 4 bytes",
+            IpPairs => "a non-empty multiple of 8 bytes",
+            U8 | Bool | MessageType | Overload => "1 byte",
+            U16 => "2 bytes",
+            U32 | I32 | Seconds => "4 bytes",
+            U16s | Architectures => "a non-empty multiple of 2 bytes",
+            Uuid => "17 bytes",
+            Ndi => "3 bytes",
+            Auth => "at least 11 bytes",
+            ClientId => "at least 2 bytes",
+            Fqdn => "at least 3 bytes",
+            ViVendorClass | ViVendorSpecific => "at least 5 bytes",
+            _ => "at least 1 byte",
+        };
+        Err(format!("value is {len} bytes, expected {want}"))
+    }
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OptionSpec {
+    pub code: u8,
+    pub name: &'static str,
+    pub kind: Kind,
+}
+
+macro_rules! options {
+    ($( $code:literal $ident:ident $name:literal $kind:ident; )*) => {
+        /// Option codes, named after IANA's registry.
+        pub mod code {
+            pub const PAD: u8 = 0;
+            pub const END: u8 = 255;
+            $( pub const $ident: u8 = $code; )*
+        }
+        /// Every option with a known type, by code.
+        pub const TABLE: &[OptionSpec] = &[
+            $( OptionSpec { code: $code, name: $name, kind: Kind::$kind }, )*
+        ];
+    };
+}
+
+options! {
+    1 SUBNET_MASK "subnet-mask" Ip;
+    2 TIME_OFFSET "time-offset" I32;
+    3 ROUTER "router" Ips;
+    4 TIME_SERVER "time-server" Ips;
+    5 NAME_SERVER "name-server" Ips;
+    6 DOMAIN_NAME_SERVER "domain-name-server" Ips;
+    7 LOG_SERVER "log-server" Ips;
+    8 QUOTES_SERVER "quotes-server" Ips;
+    9 LPR_SERVER "lpr-server" Ips;
+    10 IMPRESS_SERVER "impress-server" Ips;
+    11 RLP_SERVER "rlp-server" Ips;
+    12 HOST_NAME "host-name" Text;
+    13 BOOT_FILE_SIZE "boot-file-size" U16;
+    14 MERIT_DUMP_FILE "merit-dump-file" Text;
+    15 DOMAIN_NAME "domain-name" Text;
+    16 SWAP_SERVER "swap-server" Ip;
+    17 ROOT_PATH "root-path" Text;
+    18 EXTENSION_FILE "extension-file" Text;
+    19 IP_FORWARDING "ip-forwarding" Bool;
+    20 NON_LOCAL_SOURCE_ROUTING "non-local-source-routing" Bool;
+    21 POLICY_FILTER "policy-filter" IpPairs;
+    22 MAX_DATAGRAM_REASSEMBLY "max-datagram-reassembly" U16;
+    23 DEFAULT_IP_TTL "default-ip-ttl" U8;
+    24 PATH_MTU_AGING_TIMEOUT "path-mtu-aging-timeout" Seconds;
+    25 PATH_MTU_PLATEAU_TABLE "path-mtu-plateau-table" U16s;
+    26 INTERFACE_MTU "interface-mtu" U16;
+    27 ALL_SUBNETS_LOCAL "all-subnets-local" Bool;
+    28 BROADCAST_ADDRESS "broadcast-address" Ip;
+    29 PERFORM_MASK_DISCOVERY "perform-mask-discovery" Bool;
+    30 MASK_SUPPLIER "mask-supplier" Bool;
+    31 PERFORM_ROUTER_DISCOVERY "perform-router-discovery" Bool;
+    32 ROUTER_SOLICITATION_ADDRESS "router-solicitation-address" Ip;
+    33 STATIC_ROUTE "static-route" IpPairs;
+    34 TRAILER_ENCAPSULATION "trailer-encapsulation" Bool;
+    35 ARP_CACHE_TIMEOUT "arp-cache-timeout" Seconds;
+    36 ETHERNET_ENCAPSULATION "ethernet-encapsulation" Bool;
+    37 TCP_DEFAULT_TTL "tcp-default-ttl" U8;
+    38 TCP_KEEPALIVE_INTERVAL "tcp-keepalive-interval" Seconds;
+    39 TCP_KEEPALIVE_GARBAGE "tcp-keepalive-garbage" Bool;
+    40 NIS_DOMAIN "nis-domain" Text;
+    41 NIS_SERVERS "nis-servers" Ips;
+    42 NTP_SERVERS "ntp-servers" Ips;
+    43 VENDOR_SPECIFIC "vendor-specific" VendorSpecific;
+    44 NETBIOS_NAME_SERVERS "netbios-name-servers" Ips;
+    45 NETBIOS_DD_SERVER "netbios-dd-server" Ips;
+    46 NETBIOS_NODE_TYPE "netbios-node-type" U8;
+    47 NETBIOS_SCOPE "netbios-scope" Text;
+    48 X_FONT_SERVERS "x-font-servers" Ips;
+    49 X_DISPLAY_MANAGER "x-display-manager" Ips;
+    50 REQUESTED_IP_ADDRESS "requested-ip-address" Ip;
+    51 IP_ADDRESS_LEASE_TIME "ip-address-lease-time" Seconds;
+    52 OPTION_OVERLOAD "option-overload" Overload;
+    53 DHCP_MESSAGE_TYPE "dhcp-message-type" MessageType;
+    54 SERVER_IDENTIFIER "server-identifier" Ip;
+    55 PARAMETER_REQUEST_LIST "parameter-request-list" Codes;
+    56 MESSAGE "message" Text;
+    57 MAX_DHCP_MESSAGE_SIZE "max-dhcp-message-size" U16;
+    58 RENEWAL_TIME "renewal-time" Seconds;
+    59 REBINDING_TIME "rebinding-time" Seconds;
+    60 VENDOR_CLASS_IDENTIFIER "vendor-class-identifier" Text;
+    61 CLIENT_IDENTIFIER "client-identifier" ClientId;
+    62 NETWARE_IP_DOMAIN "netware-ip-domain" Text;
+    63 NETWARE_IP_OPTION "netware-ip-option" Encapsulated;
+    64 NIS_PLUS_DOMAIN "nis-plus-domain" Text;
+    65 NIS_PLUS_SERVERS "nis-plus-servers" Ips;
+    66 TFTP_SERVER_NAME "tftp-server-name" Text;
+    67 BOOTFILE_NAME "bootfile-name" Text;
+    68 MOBILE_IP_HOME_AGENT "mobile-ip-home-agent" IpsOrNone;
+    69 SMTP_SERVER "smtp-server" Ips;
+    70 POP3_SERVER "pop3-server" Ips;
+    71 NNTP_SERVER "nntp-server" Ips;
+    72 WWW_SERVER "www-server" Ips;
+    73 FINGER_SERVER "finger-server" Ips;
+    74 IRC_SERVER "irc-server" Ips;
+    75 STREETTALK_SERVER "streettalk-server" Ips;
+    76 STDA_SERVER "stda-server" Ips;
+    77 USER_CLASS "user-class" UserClass;
+    78 DIRECTORY_AGENT "directory-agent" Bytes;
+    79 SERVICE_SCOPE "service-scope" Bytes;
+    80 RAPID_COMMIT "rapid-commit" Empty;
+    81 CLIENT_FQDN "client-fqdn" Fqdn;
+    82 RELAY_AGENT_INFORMATION "relay-agent-information" RelayAgent;
+    83 ISNS "isns" Bytes;
+    85 NDS_SERVERS "nds-servers" Ips;
+    86 NDS_TREE_NAME "nds-tree-name" Text;
+    87 NDS_CONTEXT "nds-context" Text;
+    88 BCMCS_CONTROLLER_DOMAIN_NAMES "bcmcs-controller-domain-names" Domains;
+    89 BCMCS_CONTROLLER_ADDRESSES "bcmcs-controller-addresses" Ips;
+    90 AUTHENTICATION "authentication" Auth;
+    91 CLIENT_LAST_TRANSACTION_TIME "client-last-transaction-time" Seconds;
+    92 ASSOCIATED_IP "associated-ip" Ips;
+    93 CLIENT_SYSTEM_ARCHITECTURE "client-system-architecture" Architectures;
+    94 CLIENT_NETWORK_INTERFACE "client-network-interface" Ndi;
+    95 LDAP "ldap" Text;
+    97 CLIENT_MACHINE_IDENTIFIER "client-machine-identifier" Uuid;
+    98 USER_AUTHENTICATION "user-authentication" Text;
+    99 GEOCONF_CIVIC "geoconf-civic" Bytes;
+    100 PCODE "pcode" Text;
+    101 TCODE "tcode" Text;
+    108 IPV6_ONLY_PREFERRED "ipv6-only-preferred" Seconds;
+    109 DHCP4O6_S46_SADDR "dhcp4o6-s46-saddr" Bytes;
+    112 NETINFO_ADDRESS "netinfo-address" Ip;
+    113 NETINFO_TAG "netinfo-tag" Text;
+    114 CAPTIVE_PORTAL "captive-portal" Text;
+    116 AUTO_CONFIGURE "auto-configure" U8;
+    117 NAME_SERVICE_SEARCH "name-service-search" U16s;
+    118 SUBNET_SELECTION "subnet-selection" Ip;
+    119 DOMAIN_SEARCH "domain-search" Domains;
+    120 SIP_SERVERS "sip-servers" SipServers;
+    121 CLASSLESS_STATIC_ROUTE "classless-static-route" ClasslessRoutes;
+    122 CCC "ccc" Encapsulated;
+    123 GEOCONF "geoconf" Bytes;
+    124 VI_VENDOR_CLASS "vi-vendor-class" ViVendorClass;
+    125 VI_VENDOR_SPECIFIC "vi-vendor-specific" ViVendorSpecific;
+    136 PANA_AGENT "pana-agent" Ips;
+    137 V4_LOST "v4-lost" Domains;
+    138 CAPWAP_AC_V4 "capwap-ac-v4" Ips;
+    139 IPV4_ADDRESS_MOS "ipv4-address-mos" Encapsulated;
+    140 IPV4_FQDN_MOS "ipv4-fqdn-mos" Encapsulated;
+    141 SIP_UA_DOMAINS "sip-ua-domains" Domains;
+    142 IPV4_ADDRESS_ANDSF "ipv4-address-andsf" Ips;
+    143 SZTP_REDIRECT "sztp-redirect" Bytes;
+    144 GEOLOC "geoloc" Bytes;
+    145 FORCERENEW_NONCE_CAPABLE "forcerenew-nonce-capable" Codes;
+    146 RDNSS_SELECTION "rdnss-selection" Bytes;
+    150 TFTP_SERVER_ADDRESS "tftp-server-address" Ips;
+    151 STATUS_CODE "status-code" Bytes;
+    152 BASE_TIME "base-time" U32;
+    153 START_TIME_OF_STATE "start-time-of-state" Seconds;
+    154 QUERY_START_TIME "query-start-time" U32;
+    155 QUERY_END_TIME "query-end-time" U32;
+    156 DHCP_STATE "dhcp-state" U8;
+    157 DATA_SOURCE "data-source" U8;
+    158 PCP_SERVER "pcp-server" Bytes;
+    159 PORT_PARAMS "port-params" Bytes;
+    161 MUD_URL "mud-url" Text;
+    175 ETHERBOOT "etherboot" Encapsulated;
+    208 PXELINUX_MAGIC "pxelinux-magic" Bytes;
+    209 CONFIGURATION_FILE "configuration-file" Text;
+    210 PATH_PREFIX "path-prefix" Text;
+    211 REBOOT_TIME "reboot-time" Seconds;
+    212 OPTION_6RD "option-6rd" Bytes;
+    213 V4_ACCESS_DOMAIN "v4-access-domain" Domains;
+    220 SUBNET_ALLOCATION "subnet-allocation" Bytes;
+    221 VSS "vss" Bytes;
+    249 MS_CLASSLESS_STATIC_ROUTE "ms-classless-static-route" ClasslessRoutes;
+    252 WPAD "wpad" Text;
+}
+
+const NONE: u8 = u8::MAX;
+
+const fn build_index() -> [u8; 256] {
+    let mut index = [NONE; 256];
+    let mut i = 0;
+    while i < TABLE.len() {
+        index[TABLE[i].code as usize] = i as u8;
+        i += 1;
+    }
+    index
+}
+
+const INDEX: [u8; 256] = build_index();
+
+/// The table row for `code`, if the option has a known type.
+pub fn spec(code: u8) -> Option<&'static OptionSpec> {
+    match INDEX[usize::from(code)] {
+        NONE => None,
+        i => Some(&TABLE[usize::from(i)]),
+    }
+}
+
+/// The option's name, or `option-N` for unknown codes.
+pub fn name(code: u8) -> std::borrow::Cow<'static, str> {
+    match code {
+        0 => "pad".into(),
+        255 => "end".into(),
+        c => spec(c).map_or_else(|| format!("option-{c}").into(), |s| s.name.into()),
+    }
+}
+
+/// Notes every known option whose joined value has a length its type forbids.
+pub(crate) fn check_lengths(options: &[RawOption<'_>], anomalies: &mut Vec<Anomaly>) {
+    let mut checked = [false; 256];
+    for (i, o) in options.iter().enumerate() {
+        if o.is_marker() || checked[usize::from(o.code)] {
+            continue;
+        }
+        checked[usize::from(o.code)] = true;
+        let Some(spec) = spec(o.code) else { continue };
+        // A repeated option 53 is its own anomaly, not one long value.
+        let len: usize = if o.code == code::DHCP_MESSAGE_TYPE {
+            o.data.len()
+        } else {
+            options[i..]
+                .iter()
+                .filter(|p| p.code == o.code)
+                .map(|p| p.data.len())
+                .sum()
+        };
+        if let Err(reason) = spec.kind.check_length(len) {
+            anomalies.push(Anomaly::new(
+                o.offset,
+                AnomalyKind::OptionValueInvalid {
+                    code: o.code,
+                    reason,
+                },
+            ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_and_indexed() {
+        for (i, s) in TABLE.iter().enumerate() {
+            assert_eq!(spec(s.code), Some(&TABLE[i]), "code {}", s.code);
+            assert!(s.code != 0 && s.code != 255);
+        }
+        let mut names: Vec<_> = TABLE.iter().map(|s| s.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), TABLE.len(), "names must be unique");
+    }
+
+    #[test]
+    fn names_are_kebab_case() {
+        for s in TABLE {
+            assert!(
+                s.name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'),
+                "{}",
+                s.name
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_codes_have_a_name() {
+        assert_eq!(name(224), "option-224");
+        assert_eq!(name(53), "dhcp-message-type");
+    }
+}

@@ -1,6 +1,11 @@
 //! Capture files and live capture.
 //!
 //! Contract:
+//! - [`read::Reader`] streams pcap and pcapng from any `Read` (file or pipe),
+//!   lending one packet at a time from a bounded buffer; it always advances,
+//!   never panics, and reports a cut or corrupt file with its byte offset after
+//!   yielding everything before it.
+//! - [`write`] writes pcap and pcapng (with packet comments) that Wireshark reads.
 //! - [`live::PacketSocket`] (Linux `AF_PACKET`) receives DHCP frames with the
 //!   kernel's checksum status and sends raw frames.
 #![deny(unsafe_code)]
@@ -8,3 +13,9 @@
 pub mod bpf;
 #[cfg(target_os = "linux")]
 pub mod live;
+pub mod read;
+pub mod time;
+pub mod write;
+
+pub use read::{open, Error, Format, Packet, Reader};
+pub use time::Timestamp;

@@ -1,0 +1,698 @@
+//! Reading pcap and pcapng files, streamed from any `Read` (a file or a pipe).
+//!
+//! [`Reader::next_packet`] lends each packet out of one internal buffer, so
+//! memory is bounded by the largest block, not by the file. It always advances
+//! or stops: every call consumes at least one whole block or returns an error,
+//! and after an error it returns `Ok(None)`. A file cut short yields every
+//! complete packet, then the bytes of the cut one (flagged), then an
+//! [`Error`] saying where the cut is.
+
+use std::fmt;
+use std::fs::File;
+use std::io::{self, Read};
+use std::path::Path;
+
+use wire::LinkType;
+
+use crate::time::Timestamp;
+
+/// The largest block this reader accepts: far above any real packet, and
+/// small enough that a corrupt length cannot make it allocate gigabytes.
+pub const MAX_BLOCK: usize = 16 * 1024 * 1024;
+
+const CHUNK: usize = 256 * 1024;
+
+/// Which kind of file it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Classic pcap; `nanos` when the magic says nanosecond timestamps.
+    Pcap {
+        nanos: bool,
+        big_endian: bool,
+    },
+    Pcapng,
+}
+
+/// One packet, borrowed from the reader's buffer.
+#[derive(Debug, Clone, Copy)]
+pub struct Packet<'a> {
+    /// 1-based position among the file's packets (as Wireshark numbers frames).
+    pub number: u64,
+    pub timestamp: Timestamp,
+    pub link: LinkType,
+    /// pcapng interface id (0 for pcap).
+    pub interface: u32,
+    /// The captured bytes.
+    pub data: &'a [u8],
+    /// The packet's length on the wire.
+    pub orig_len: usize,
+    /// Byte offset of the packet's record or block in the file.
+    pub offset: u64,
+    /// The file ends inside this packet's record: `data` is what there was.
+    pub cut_short: bool,
+}
+
+impl Packet<'_> {
+    /// Whether the snap length (or a cut) left out part of the packet.
+    pub fn is_truncated(&self) -> bool {
+        self.data.len() < self.orig_len || self.cut_short
+    }
+}
+
+/// A read error, at a byte offset of the file.
+#[derive(Debug)]
+pub struct Error {
+    pub offset: u64,
+    pub kind: ErrorKind,
+}
+
+#[derive(Debug)]
+pub enum ErrorKind {
+    Io(io::Error),
+    /// The file is empty.
+    Empty,
+    /// The first bytes are no pcap or pcapng magic; `hint` says what it looks like.
+    NotACapture {
+        found: Vec<u8>,
+        hint: Option<&'static str>,
+    },
+    /// The file ends inside a header or block.
+    CutShort {
+        what: &'static str,
+        needed: usize,
+        available: usize,
+    },
+    /// A length or field that cannot be right.
+    Corrupt(String),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::Io(e) => write!(f, "read error at byte {}: {e}", self.offset),
+            ErrorKind::Empty => f.write_str("the file is empty"),
+            ErrorKind::NotACapture { found, hint } => {
+                write!(f, "not a pcap or pcapng file (it starts with {found:02x?})")?;
+                if let Some(h) = hint {
+                    write!(f, "; {h}")?;
+                }
+                Ok(())
+            }
+            ErrorKind::CutShort { what, needed, available } => write!(
+                f,
+                "the capture is cut short at byte {}: {what} needs {needed} bytes, {available} remain \
+                 (the capture was probably stopped while writing)",
+                self.offset + *available as u64
+            ),
+            ErrorKind::Corrupt(why) => write!(f, "corrupt capture at byte {}: {why}", self.offset),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl Error {
+    /// Whether this is the end of a capture that was cut short (everything
+    /// before it was read).
+    pub fn is_cut_short(&self) -> bool {
+        matches!(self.kind, ErrorKind::CutShort { .. })
+    }
+}
+
+/// A pcapng interface: its link type and how to turn its timestamps into nanoseconds.
+#[derive(Debug, Clone, Copy)]
+struct Interface {
+    link: LinkType,
+    /// Timestamp units per second as 10^n (`Decimal(n)`) or 2^n (`Binary(n)`).
+    resolution: Resolution,
+    offset_secs: i64,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Resolution {
+    Decimal(u32),
+    Binary(u32),
+}
+
+impl Resolution {
+    fn to_nanos(self, units: u64) -> i64 {
+        match self {
+            Resolution::Decimal(9) => units as i64,
+            Resolution::Decimal(6) => units.saturating_mul(1000) as i64,
+            Resolution::Decimal(n) if n < 9 => units.saturating_mul(10u64.pow(9 - n)) as i64,
+            Resolution::Decimal(n) => (u128::from(units) / 10u128.pow((n - 9).min(38))) as i64,
+            Resolution::Binary(n) => ((u128::from(units) * 1_000_000_000) >> n.min(127)) as i64,
+        }
+    }
+}
+
+/// The fields of a packet block, with `data` relative to the block body.
+struct PacketFields {
+    interface: u32,
+    units: Option<u64>,
+    data: std::ops::Range<usize>,
+    orig_len: usize,
+}
+
+/// Reads an Enhanced (6), obsolete (2) or Simple (3) Packet Block body.
+fn packet_block(kind: u32, b: &[u8], swap: bool) -> Result<PacketFields, String> {
+    let (interface, units, caplen, orig_len, at) = match kind {
+        6 | 2 => {
+            if b.len() < 20 {
+                return Err(format!(
+                    "packet block body of {} bytes is too short for its header",
+                    b.len()
+                ));
+            }
+            let units =
+                (u64::from(u32_at(&b[4..8], swap)) << 32) | u64::from(u32_at(&b[8..12], swap));
+            let interface = if kind == 6 {
+                u32_at(&b[0..4], swap)
+            } else {
+                u32::from(u16_at(&b[0..2], swap))
+            };
+            (
+                interface,
+                Some(units),
+                u32_at(&b[12..16], swap) as usize,
+                u32_at(&b[16..20], swap) as usize,
+                20,
+            )
+        }
+        _ => {
+            if b.len() < 4 {
+                return Err("simple packet block is too short for its header".into());
+            }
+            let orig = u32_at(&b[0..4], swap) as usize;
+            (0, None, orig.min(b.len() - 4), orig, 4)
+        }
+    };
+    if at + caplen > b.len() {
+        return Err(format!(
+            "packet block says {caplen} captured bytes but holds only {}",
+            b.len() - at
+        ));
+    }
+    Ok(PacketFields {
+        interface,
+        units,
+        data: at..at + caplen,
+        orig_len,
+    })
+}
+
+enum State {
+    Pcap {
+        link: LinkType,
+        nanos: bool,
+        swap: bool,
+    },
+    Pcapng {
+        swap: bool,
+        interfaces: Vec<Interface>,
+    },
+    Done,
+}
+
+/// A streaming capture reader.
+pub struct Reader<R> {
+    input: R,
+    buf: Vec<u8>,
+    /// Unconsumed bytes are `buf[start..end]`; `buf[start]` is at file offset `offset`.
+    start: usize,
+    end: usize,
+    offset: u64,
+    eof: bool,
+    state: State,
+    format: Format,
+    count: u64,
+    /// The last error, returned once before `Ok(None)`.
+    pending: Option<Error>,
+}
+
+/// Opens `path` (or standard input for `-`).
+pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
+    let input: Box<dyn Read + Send> = if path == "-" {
+        Box::new(io::stdin())
+    } else {
+        let f = File::open(Path::new(path)).map_err(|e| Error {
+            offset: 0,
+            kind: ErrorKind::Io(e),
+        })?;
+        Box::new(f)
+    };
+    Reader::new(input)
+}
+
+fn u16_at(b: &[u8], swap: bool) -> u16 {
+    let v = u16::from_ne_bytes([b[0], b[1]]);
+    if swap {
+        v.swap_bytes()
+    } else {
+        v
+    }
+}
+
+fn u64_at(b: &[u8], swap: bool) -> u64 {
+    let v = u64::from_ne_bytes(b[..8].try_into().expect("8 bytes"));
+    if swap {
+        v.swap_bytes()
+    } else {
+        v
+    }
+}
+
+fn u32_at(b: &[u8], swap: bool) -> u32 {
+    let v = u32::from_ne_bytes([b[0], b[1], b[2], b[3]]);
+    if swap {
+        v.swap_bytes()
+    } else {
+        v
+    }
+}
+
+/// The first four bytes of pcap (both resolutions, both orders) and pcapng files.
+const MAGICS: [[u8; 4]; 5] = [
+    [0xd4, 0xc3, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0xc3, 0xd4],
+    [0x4d, 0x3c, 0xb2, 0xa1],
+    [0xa1, 0xb2, 0x3c, 0x4d],
+    [0x0a, 0x0d, 0x0d, 0x0a],
+];
+
+/// What a file that is not a capture probably is.
+fn sniff(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(&[0x1f, 0x8b]) {
+        return Some("it is gzip-compressed: decompress it first (`gunzip`)");
+    }
+    if head.starts_with(b"\x28\xb5\x2f\xfd") {
+        return Some("it is zstd-compressed: decompress it first (`unzstd`)");
+    }
+    if head.starts_with(b"PK\x03\x04") {
+        return Some("it is a zip archive: extract the capture first");
+    }
+    if head.first() == Some(&b'{') || head.first() == Some(&b'[') {
+        return Some(
+            "it looks like JSON (tshark -T json output?): dhcplens reads the capture itself",
+        );
+    }
+    let text = head
+        .iter()
+        .take(256)
+        .all(|&c| c == b'\n' || c == b'\r' || c == b'\t' || (0x20..0x7f).contains(&c));
+    if text {
+        return Some("it looks like text: for a server or client log use `dhcplens explain`");
+    }
+    None
+}
+
+impl<R: Read> Reader<R> {
+    /// Reads the file header and prepares to stream packets.
+    pub fn new(input: R) -> Result<Reader<R>, Error> {
+        let mut r = Reader {
+            input,
+            // Small to start (most captures are small); grown on the first refill.
+            buf: vec![0; 64 * 1024],
+            start: 0,
+            end: 0,
+            offset: 0,
+            eof: false,
+            state: State::Done,
+            format: Format::Pcapng,
+            count: 0,
+            pending: None,
+        };
+        let have = r.fill(24)?;
+        if have == 0 {
+            return Err(Error {
+                offset: 0,
+                kind: ErrorKind::Empty,
+            });
+        }
+        let head = r.buf[r.start..r.end].to_vec();
+        let magic = &head[..head.len().min(4)];
+        match magic {
+            [0xd4, 0xc3, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0xc3, 0xd4]
+            | [0x4d, 0x3c, 0xb2, 0xa1]
+            | [0xa1, 0xb2, 0x3c, 0x4d] => r.read_pcap_header()?,
+            [0x0a, 0x0d, 0x0d, 0x0a] => {
+                r.format = Format::Pcapng;
+                r.state = State::Pcapng {
+                    swap: false,
+                    interfaces: Vec::new(),
+                };
+            }
+            _ if have < 4 && MAGICS.iter().any(|m| m.starts_with(magic)) => {
+                return Err(r.cut("the file header", 24, have));
+            }
+            _ => {
+                return Err(Error {
+                    offset: 0,
+                    kind: ErrorKind::NotACapture {
+                        found: magic.to_vec(),
+                        hint: sniff(&head),
+                    },
+                })
+            }
+        }
+        Ok(r)
+    }
+
+    pub fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Ensures at least `n` unconsumed bytes, unless the input ends first;
+    /// returns how many there are (up to what was read).
+    fn fill(&mut self, n: usize) -> Result<usize, Error> {
+        if self.end - self.start >= n || self.eof {
+            return Ok(self.end - self.start);
+        }
+        if self.start + n > self.buf.len() {
+            // Compact, then grow if one block is bigger than the buffer.
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+            let want = n.max(2 * CHUNK).next_power_of_two();
+            if want > self.buf.len() {
+                self.buf.resize(want, 0);
+            }
+        }
+        while self.end - self.start < n {
+            let want = (self.buf.len() - self.end).min(CHUNK.max(n));
+            match self.input.read(&mut self.buf[self.end..self.end + want]) {
+                Ok(0) => {
+                    self.eof = true;
+                    break;
+                }
+                Ok(k) => self.end += k,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    return Err(Error {
+                        offset: self.offset + (self.end - self.start) as u64,
+                        kind: ErrorKind::Io(e),
+                    })
+                }
+            }
+        }
+        Ok(self.end - self.start)
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.start += n;
+        self.offset += n as u64;
+    }
+
+    fn cut(&self, what: &'static str, needed: usize, available: usize) -> Error {
+        Error {
+            offset: self.offset,
+            kind: ErrorKind::CutShort {
+                what,
+                needed,
+                available,
+            },
+        }
+    }
+
+    fn corrupt(&self, why: String) -> Error {
+        Error {
+            offset: self.offset,
+            kind: ErrorKind::Corrupt(why),
+        }
+    }
+
+    fn read_pcap_header(&mut self) -> Result<(), Error> {
+        let have = self.fill(24)?;
+        if have < 24 {
+            return Err(self.cut("the pcap file header", 24, have));
+        }
+        let h = &self.buf[self.start..self.start + 24];
+        let (nanos, swap) = match [h[0], h[1], h[2], h[3]] {
+            [0xd4, 0xc3, 0xb2, 0xa1] => (false, cfg!(target_endian = "big")),
+            [0xa1, 0xb2, 0xc3, 0xd4] => (false, cfg!(target_endian = "little")),
+            [0x4d, 0x3c, 0xb2, 0xa1] => (true, cfg!(target_endian = "big")),
+            _ => (true, cfg!(target_endian = "little")),
+        };
+        // The link type is the low 16 bits; the top bits may carry an FCS length.
+        let link = LinkType::from_linktype(u32_at(&h[20..24], swap) & 0xffff);
+        let big_endian = swap == cfg!(target_endian = "little");
+        self.format = Format::Pcap { nanos, big_endian };
+        self.state = State::Pcap { link, nanos, swap };
+        self.consume(24);
+        Ok(())
+    }
+
+    /// The next packet, `Ok(None)` at the end. After an error, `Ok(None)`.
+    pub fn next_packet(&mut self) -> Result<Option<Packet<'_>>, Error> {
+        if let Some(e) = self.pending.take() {
+            self.state = State::Done;
+            return Err(e);
+        }
+        match self.state {
+            State::Done => Ok(None),
+            State::Pcap { link, nanos, swap } => self.next_pcap(link, nanos, swap),
+            State::Pcapng { .. } => self.next_pcapng(),
+        }
+    }
+
+    fn next_pcap(
+        &mut self,
+        link: LinkType,
+        nanos: bool,
+        swap: bool,
+    ) -> Result<Option<Packet<'_>>, Error> {
+        let have = self.fill(16)?;
+        if have == 0 {
+            self.state = State::Done;
+            return Ok(None);
+        }
+        if have < 16 {
+            self.state = State::Done;
+            return Err(self.cut("a pcap record header", 16, have));
+        }
+        let h = &self.buf[self.start..self.start + 16];
+        let secs = i64::from(u32_at(&h[0..4], swap));
+        let frac = i64::from(u32_at(&h[4..8], swap));
+        let caplen = u32_at(&h[8..12], swap) as usize;
+        let orig_len = u32_at(&h[12..16], swap) as usize;
+        if caplen > MAX_BLOCK {
+            self.state = State::Done;
+            return Err(self.corrupt(format!(
+                "record {} claims {caplen} captured bytes, more than any real packet",
+                self.count + 1
+            )));
+        }
+        let timestamp = Timestamp(secs * 1_000_000_000 + if nanos { frac } else { frac * 1000 });
+        let have = self.fill(16 + caplen)?;
+        let offset = self.offset;
+        self.count += 1;
+        let number = self.count;
+        if have < 16 + caplen {
+            // Lend what there is of the cut record, then report the cut.
+            self.pending = Some(self.cut("a pcap record", 16 + caplen, have));
+            let at = self.start + 16;
+            let data_end = self.start + have;
+            self.consume(have);
+            return Ok(Some(Packet {
+                number,
+                timestamp,
+                link,
+                interface: 0,
+                data: &self.buf[at..data_end],
+                orig_len: orig_len.max(caplen),
+                offset,
+                cut_short: true,
+            }));
+        }
+        let at = self.start + 16;
+        self.consume(16 + caplen);
+        Ok(Some(Packet {
+            number,
+            timestamp,
+            link,
+            interface: 0,
+            data: &self.buf[at..at + caplen],
+            orig_len: orig_len.max(caplen),
+            offset,
+            cut_short: false,
+        }))
+    }
+
+    fn next_pcapng(&mut self) -> Result<Option<Packet<'_>>, Error> {
+        loop {
+            let have = self.fill(12)?;
+            if have == 0 {
+                self.state = State::Done;
+                return Ok(None);
+            }
+            if have < 12 {
+                self.state = State::Done;
+                return Err(self.cut("a pcapng block header", 12, have));
+            }
+            let b = &self.buf[self.start..self.start + 12];
+            let raw_type = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+            if raw_type == 0x0a0d_0d0a {
+                // A Section Header Block: its byte-order magic sets the section's order.
+                let swap = match [b[8], b[9], b[10], b[11]] {
+                    [0x4d, 0x3c, 0x2b, 0x1a] => cfg!(target_endian = "big"),
+                    [0x1a, 0x2b, 0x3c, 0x4d] => cfg!(target_endian = "little"),
+                    m => {
+                        self.state = State::Done;
+                        return Err(
+                            self.corrupt(format!("section header has byte-order magic {m:02x?}"))
+                        );
+                    }
+                };
+                let len = u32_at(&b[4..8], swap) as usize;
+                self.check_block_len(len)?;
+                self.state = State::Pcapng {
+                    swap,
+                    interfaces: Vec::new(),
+                };
+                self.block(len)?;
+                self.consume(len);
+                continue;
+            }
+            let State::Pcapng { swap, .. } = self.state else {
+                unreachable!("pcapng state")
+            };
+            let kind = u32_at(&b[0..4], swap);
+            let len = u32_at(&b[4..8], swap) as usize;
+            self.check_block_len(len)?;
+            self.block(len)?;
+            let offset = self.offset;
+            let body = self.start + 8..self.start + len - 4;
+            match kind {
+                // Interface Description Block.
+                1 => {
+                    let iface = self.interface_block(body, swap)?;
+                    if let State::Pcapng { interfaces, .. } = &mut self.state {
+                        interfaces.push(iface);
+                    }
+                    self.consume(len);
+                }
+                // Enhanced (6), obsolete (2) and Simple (3) Packet Blocks.
+                2 | 3 | 6 => {
+                    let State::Pcapng { interfaces, .. } = &self.state else {
+                        unreachable!("pcapng state")
+                    };
+                    let parsed = packet_block(kind, &self.buf[body.clone()], swap).and_then(|p| {
+                        let iface =
+                            interfaces
+                                .get(p.interface as usize)
+                                .copied()
+                                .ok_or_else(|| {
+                                    format!(
+                                "packet block refers to interface {}, but the section describes {}",
+                                p.interface,
+                                interfaces.len()
+                            )
+                                })?;
+                        Ok((p, iface))
+                    });
+                    let (p, iface) = match parsed {
+                        Ok(x) => x,
+                        Err(why) => return Err(self.fail(why)),
+                    };
+                    let timestamp = Timestamp(
+                        p.units
+                            .map_or(0, |t| iface.resolution.to_nanos(t))
+                            .saturating_add(iface.offset_secs.saturating_mul(1_000_000_000)),
+                    );
+                    self.count += 1;
+                    let data = body.start + p.data.start..body.start + p.data.end;
+                    self.consume(len);
+                    return Ok(Some(Packet {
+                        number: self.count,
+                        timestamp,
+                        link: iface.link,
+                        interface: p.interface,
+                        data: &self.buf[data],
+                        orig_len: p.orig_len.max(p.data.len()),
+                        offset,
+                        cut_short: false,
+                    }));
+                }
+                // Name resolution, statistics, decryption secrets, custom: not packets.
+                _ => self.consume(len),
+            }
+        }
+    }
+
+    fn fail(&mut self, why: String) -> Error {
+        self.state = State::Done;
+        self.corrupt(why)
+    }
+
+    fn check_block_len(&mut self, len: usize) -> Result<(), Error> {
+        if len < 12 || len % 4 != 0 {
+            return Err(self.fail(format!(
+                "block length {len} is not a multiple of 4 of at least 12"
+            )));
+        }
+        if len > MAX_BLOCK {
+            return Err(self.fail(format!("block length {len} is larger than any real block")));
+        }
+        Ok(())
+    }
+
+    /// Makes the whole block of `len` bytes available and checks its trailing length.
+    fn block(&mut self, len: usize) -> Result<(), Error> {
+        let have = self.fill(len)?;
+        if have < len {
+            self.state = State::Done;
+            return Err(self.cut("a pcapng block", len, have));
+        }
+        let trailer = &self.buf[self.start + len - 4..self.start + len];
+        let lead = &self.buf[self.start + 4..self.start + 8];
+        if trailer != lead {
+            return Err(self.fail(format!(
+                "block's trailing length {:02x?} differs from its leading length {lead:02x?}",
+                trailer
+            )));
+        }
+        Ok(())
+    }
+
+    fn interface_block(
+        &mut self,
+        body: std::ops::Range<usize>,
+        swap: bool,
+    ) -> Result<Interface, Error> {
+        let b = &self.buf[body];
+        if b.len() < 8 {
+            return Err(self.fail("interface description block is too short".into()));
+        }
+        let link = LinkType::from_linktype(u32::from(u16_at(&b[0..2], swap)));
+        let mut iface = Interface {
+            link,
+            resolution: Resolution::Decimal(6),
+            offset_secs: 0,
+        };
+        let mut at = 8;
+        // Options: code, length, value padded to 4; bounded by the block.
+        while at + 4 <= b.len() {
+            let code = u16_at(&b[at..at + 2], swap);
+            let olen = usize::from(u16_at(&b[at + 2..at + 4], swap));
+            let v = at + 4;
+            if code == 0 || v + olen > b.len() {
+                break;
+            }
+            match (code, olen) {
+                (9, 1) => {
+                    let r = b[v];
+                    iface.resolution = if r & 0x80 == 0 {
+                        Resolution::Decimal(u32::from(r))
+                    } else {
+                        Resolution::Binary(u32::from(r & 0x7f))
+                    };
+                }
+                (14, 8) => iface.offset_secs = u64_at(&b[v..v + 8], swap) as i64,
+                _ => {}
+            }
+            at = v + olen + (4 - olen % 4) % 4;
+        }
+        Ok(iface)
+    }
+}

@@ -1,0 +1,123 @@
+//! Timestamps: nanoseconds since the Unix epoch, shown in UTC.
+
+use std::fmt;
+
+/// A point in time, nanoseconds since 1970-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Timestamp(pub i64);
+
+impl Timestamp {
+    pub fn from_secs(s: i64) -> Timestamp {
+        Timestamp(s.saturating_mul(1_000_000_000))
+    }
+
+    pub fn nanos(self) -> i64 {
+        self.0
+    }
+
+    /// Seconds as a float, for durations and JSON.
+    pub fn secs_f64(self) -> f64 {
+        self.0 as f64 / 1e9
+    }
+
+    /// Now, from the system clock.
+    pub fn now() -> Timestamp {
+        let d = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        Timestamp(d.as_nanos() as i64)
+    }
+
+    /// `(year, month, day, hour, minute, second, nanosecond)` in UTC.
+    pub fn civil(self) -> (i64, u32, u32, u32, u32, u32, u32) {
+        let secs = self.0.div_euclid(1_000_000_000);
+        let nanos = self.0.rem_euclid(1_000_000_000) as u32;
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400) as u32;
+        let (y, m, d) = civil_from_days(days);
+        (y, m, d, sod / 3600, sod / 60 % 60, sod % 60, nanos)
+    }
+
+    /// `HH:MM:SS.ffffff` (UTC), for compact listings.
+    pub fn time_of_day(self) -> String {
+        let (_, _, _, h, mi, s, ns) = self.civil();
+        format!("{h:02}:{mi:02}:{s:02}.{:06}", ns / 1000)
+    }
+
+    /// Days since the epoch of a civil date (proleptic Gregorian).
+    pub fn from_civil(y: i64, m: u32, d: u32, h: u32, mi: u32, s: u32, nanos: u32) -> Timestamp {
+        let days = days_from_civil(y, m, d);
+        Timestamp(
+            (days * 86_400 + i64::from(h) * 3600 + i64::from(mi) * 60 + i64::from(s))
+                * 1_000_000_000
+                + i64::from(nanos),
+        )
+    }
+}
+
+impl fmt::Display for Timestamp {
+    /// RFC 3339 in UTC with microseconds: `2026-11-22T10:00:00.123456Z`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (y, mo, d, h, mi, s, ns) = self.civil();
+        write!(
+            f,
+            "{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}.{:06}Z",
+            ns / 1000
+        )
+    }
+}
+
+// Howard Hinnant's algorithms (public domain descriptions of the calendar).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let m = i64::from(m);
+    let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_dates() {
+        assert_eq!(Timestamp(0).to_string(), "1970-01-01T00:00:00.000000Z");
+        // 2004-12-05 19:16:03.123456 UTC (a frame of net-dhcp's capture).
+        assert_eq!(
+            Timestamp(1_102_274_163_123_456_000).to_string(),
+            "2004-12-05T19:16:03.123456Z"
+        );
+        assert_eq!(
+            Timestamp(-1_000_000_000).to_string(),
+            "1969-12-31T23:59:59.000000Z"
+        );
+        assert_eq!(
+            Timestamp::from_civil(2024, 2, 29, 12, 0, 0, 0).to_string(),
+            "2024-02-29T12:00:00.000000Z"
+        );
+    }
+
+    #[test]
+    fn civil_round_trip() {
+        for days in [-800_000i64, -1, 0, 1, 11_016, 19_782, 2_932_896] {
+            let (y, m, d) = civil_from_days(days);
+            assert_eq!(days_from_civil(y, m, d), days);
+        }
+    }
+}

@@ -17,8 +17,10 @@ pub mod anomaly;
 pub mod checksum;
 pub mod dhcp;
 pub mod frame;
+pub mod packet;
 
 pub use anomaly::{Anomaly, AnomalyKind, Layer};
 pub use checksum::UdpChecksum;
 pub use dhcp::{HwAddr, Message, MessageType, Op};
 pub use frame::{Frame, LinkType};
+pub use packet::DhcpFrame;

@@ -1,0 +1,140 @@
+//! `dhcplens decode`: one line (or JSON object) per DHCP packet.
+
+use std::io::Write;
+
+use capture::read::ErrorKind;
+use wire::frame::Skip;
+use wire::{DhcpFrame, LinkType};
+
+use crate::args::DecodeArgs;
+use crate::packet_json::PacketJson;
+use crate::style::Style;
+use crate::{inputs, packet_text, warn, Outcome};
+
+/// What was seen in one file besides DHCP, for the closing summary.
+#[derive(Default)]
+struct Counts {
+    frames: u64,
+    dhcp: u64,
+    shown: u64,
+    unsupported: Option<LinkType>,
+    truncated: u64,
+}
+
+fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
+    if let Some(xid) = a.xid {
+        if p.message.as_ref().is_none_or(|m| m.xid != xid) {
+            return false;
+        }
+    }
+    if let Some(mac) = a.mac {
+        let b = mac.as_bytes();
+        let chaddr = p.message.as_ref().is_some_and(|m| m.chaddr() == mac);
+        let eth = [p.frame.link.src_mac, p.frame.link.dst_mac]
+            .iter()
+            .any(|m| m.is_some_and(|m| m.as_slice() == b));
+        if !chaddr && !eth {
+            return false;
+        }
+    }
+    true
+}
+
+pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let files = inputs::captures(&a.inputs)?;
+    let mut outcome = Outcome::Healthy;
+    for name in &files {
+        let shown = if name == "-" {
+            "<stdin>"
+        } else {
+            name.as_str()
+        };
+        let mut reader = match capture::open(name) {
+            Ok(r) => r,
+            Err(e) => {
+                warn(format_args!("{shown}: {e}"));
+                outcome = Outcome::Error;
+                continue;
+            }
+        };
+        if files.len() > 1 && !a.json {
+            writeln!(
+                out,
+                "{}",
+                style.paint(crate::style::Paint::Cyan, format!("== {shown}"))
+            )?;
+        }
+        let mut c = Counts::default();
+        loop {
+            let p = match reader.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => break,
+                Err(e) => {
+                    let hint = if matches!(e.kind, ErrorKind::CutShort { .. }) {
+                        " (every packet before it is shown)"
+                    } else {
+                        ""
+                    };
+                    warn(format_args!("{shown}: {e}{hint}"));
+                    outcome = Outcome::Error;
+                    break;
+                }
+            };
+            c.frames += 1;
+            let d = match wire::packet::decode(p.link, p.data, p.orig_len) {
+                Ok(Some(d)) => d,
+                Ok(None) => continue,
+                Err(Skip::UnsupportedLinkType(l)) => {
+                    c.unsupported = Some(l);
+                    continue;
+                }
+                Err(Skip::Truncated(_)) => {
+                    c.truncated += 1;
+                    continue;
+                }
+                Err(_) => continue,
+            };
+            c.dhcp += 1;
+            if !matches(a, &d) {
+                continue;
+            }
+            c.shown += 1;
+            if a.json {
+                serde_json::to_writer(
+                    &mut *out,
+                    &PacketJson::new(shown, p.number, p.timestamp, &d),
+                )?;
+                out.write_all(b"\n")?;
+            } else {
+                writeln!(
+                    out,
+                    "{}",
+                    packet_text::line(p.number, p.timestamp, &d, style)
+                )?;
+                if a.verbose {
+                    write!(out, "{}", packet_text::details(&d))?;
+                }
+            }
+        }
+        if let Some(l) = c.unsupported {
+            warn(format_args!(
+                "{shown}: frames with {l} framing were skipped: dhcplens reads Ethernet, Linux cooked \
+                 (v1, v2), raw IP and BSD loopback captures"
+            ));
+            outcome = Outcome::Error;
+        }
+        if c.truncated > 0 {
+            warn(format_args!(
+                "{shown}: {} frame(s) end inside their link or IP header and could not be read",
+                c.truncated
+            ));
+        }
+        if !a.json && c.dhcp == 0 && c.unsupported.is_none() {
+            warn(format_args!(
+                "{shown}: no DHCP packets among its {} frame(s)",
+                c.frames
+            ));
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,56 @@
+//! Turning command-line inputs into files to read: `-` is stdin, a directory
+//! stands for the captures (and logs) inside it.
+
+use std::path::Path;
+
+/// File extensions read as captures when a directory is given.
+const CAPTURE_EXTENSIONS: [&str; 4] = ["pcap", "pcapng", "cap", "dmp"];
+/// File extensions read as logs when a directory is given.
+const LOG_EXTENSIONS: [&str; 2] = ["log", "journal"];
+
+fn has_ext(p: &Path, exts: &[&str]) -> bool {
+    p.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| exts.iter().any(|x| x.eq_ignore_ascii_case(e)))
+}
+
+fn dir_entries(dir: &Path, exts: &[&str]) -> std::io::Result<Vec<String>> {
+    let mut v: Vec<String> = std::fs::read_dir(dir)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.is_file() && has_ext(p, exts))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    v.sort();
+    Ok(v)
+}
+
+/// Capture paths for `inputs`: files as given, directories expanded (sorted).
+pub fn captures(inputs: &[String]) -> anyhow::Result<Vec<String>> {
+    let mut out = Vec::new();
+    for i in inputs {
+        let p = Path::new(i);
+        if i != "-" && p.is_dir() {
+            let found = dir_entries(p, &CAPTURE_EXTENSIONS)
+                .map_err(|e| anyhow::anyhow!("{i}: cannot list the directory: {e}"))?;
+            if found.is_empty() {
+                anyhow::bail!(
+                    "{i}: the directory holds no capture files (*.pcap, *.pcapng, *.cap)"
+                );
+            }
+            out.extend(found);
+        } else {
+            out.push(i.clone());
+        }
+    }
+    Ok(out)
+}
+
+/// Log files inside the directories among `inputs`.
+#[allow(dead_code)]
+pub fn logs_in_dirs(inputs: &[String]) -> Vec<String> {
+    inputs
+        .iter()
+        .filter(|i| *i != "-" && Path::new(i).is_dir())
+        .flat_map(|i| dir_entries(Path::new(i), &LOG_EXTENSIONS).unwrap_or_default())
+        .collect()
+}

@@ -1,0 +1,167 @@
+//! The JSON form of one decoded DHCP packet (`decode --json`, `probe --json`).
+//! Documented in the README; field names are public API.
+
+use serde::Serialize;
+use wire::dhcp::{self, value, Region};
+use wire::{Anomaly, DhcpFrame, Message};
+
+#[derive(Serialize)]
+pub struct Endpoint {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mac: Option<String>,
+    pub ip: String,
+    pub port: u16,
+}
+
+#[derive(Serialize)]
+pub struct OptionJson<'a> {
+    pub code: u8,
+    pub name: std::borrow::Cow<'static, str>,
+    pub value: value::Value<'a>,
+    /// Byte offset of the option's code byte in the frame.
+    pub offset: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub region: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+pub struct AnomalyJson {
+    pub offset: usize,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl From<&Anomaly> for AnomalyJson {
+    fn from(a: &Anomaly) -> AnomalyJson {
+        AnomalyJson {
+            offset: a.offset,
+            code: a.kind.code(),
+            message: a.kind.to_string(),
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct PacketJson<'a> {
+    /// The capture file it came from.
+    pub capture: &'a str,
+    /// 1-based frame number in that file.
+    pub frame: u64,
+    pub time: String,
+    pub epoch: f64,
+    pub src: Endpoint,
+    pub dst: Endpoint,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub vlan: Vec<u16>,
+    pub udp_checksum: &'static str,
+    pub length: usize,
+    #[serde(flatten)]
+    pub message: Option<MessageJson<'a>>,
+    pub anomalies: Vec<AnomalyJson>,
+}
+
+#[derive(Serialize)]
+pub struct MessageJson<'a> {
+    pub op: String,
+    pub htype: u8,
+    pub hlen: u8,
+    pub hops: u8,
+    pub xid: String,
+    pub secs: u16,
+    pub flags: u16,
+    pub broadcast: bool,
+    pub ciaddr: String,
+    pub yiaddr: String,
+    pub siaddr: String,
+    pub giaddr: String,
+    pub chaddr: String,
+    /// `null` when option 52 gives the field to options.
+    pub sname: Option<String>,
+    pub file: Option<String>,
+    pub message_type: Option<String>,
+    pub options: Vec<OptionJson<'a>>,
+}
+
+pub fn op_name(op: wire::Op) -> String {
+    match op {
+        wire::Op::BootRequest => "BOOTREQUEST".into(),
+        wire::Op::BootReply => "BOOTREPLY".into(),
+        wire::Op::Unknown(v) => format!("op-{v}"),
+    }
+}
+
+impl<'a> MessageJson<'a> {
+    pub fn new(m: &'a Message<'a>, base: usize) -> MessageJson<'a> {
+        let ctx = m.decode_context();
+        let mut options = Vec::with_capacity(m.options.len());
+        let mut seen = [false; 256];
+        for o in m.options.iter().filter(|o| !o.is_marker()) {
+            // A long option (RFC 3396) is shown once, joined, where it starts.
+            if std::mem::replace(&mut seen[usize::from(o.code)], true) {
+                continue;
+            }
+            let data = m.option(o.code).expect("present");
+            options.push(OptionJson {
+                code: o.code,
+                name: dhcp::name(o.code),
+                value: value::decode(o.code, data, &ctx),
+                offset: base + o.offset,
+                region: (o.region != Region::Options).then(|| o.region.name()),
+            });
+        }
+        MessageJson {
+            op: op_name(m.op),
+            htype: m.htype,
+            hlen: m.hlen,
+            hops: m.hops,
+            xid: format!("0x{:08x}", m.xid),
+            secs: m.secs,
+            flags: m.flags,
+            broadcast: m.broadcast(),
+            ciaddr: m.ciaddr.to_string(),
+            yiaddr: m.yiaddr.to_string(),
+            siaddr: m.siaddr.to_string(),
+            giaddr: m.giaddr.to_string(),
+            chaddr: m.chaddr().to_string(),
+            sname: m.server_name().map(|s| s.into_owned()),
+            file: m.boot_file().map(|s| s.into_owned()),
+            message_type: m.message_type().map(|t| t.name().into_owned()),
+            options,
+        }
+    }
+}
+
+impl<'a> PacketJson<'a> {
+    pub fn new(
+        capture: &'a str,
+        frame: u64,
+        ts: capture::Timestamp,
+        p: &'a DhcpFrame<'a>,
+    ) -> PacketJson<'a> {
+        let f = &p.frame;
+        PacketJson {
+            capture,
+            frame,
+            time: ts.to_string(),
+            epoch: ts.secs_f64(),
+            src: Endpoint {
+                mac: f.link.src_mac.as_ref().map(wire::frame::mac_to_string),
+                ip: f.ip.src.to_string(),
+                port: f.udp.src_port,
+            },
+            dst: Endpoint {
+                mac: f.link.dst_mac.as_ref().map(wire::frame::mac_to_string),
+                ip: f.ip.dst.to_string(),
+                port: f.udp.dst_port,
+            },
+            vlan: f.link.vlans.clone(),
+            udp_checksum: f.udp.checksum.name(),
+            length: f.payload.len(),
+            message: p
+                .message
+                .as_ref()
+                .map(|m| MessageJson::new(m, f.payload_offset)),
+            anomalies: p.anomalies.iter().map(AnomalyJson::from).collect(),
+        }
+    }
+}

@@ -1,0 +1,56 @@
+//! Terminal colour: on only when writing to a terminal and `NO_COLOR` is unset
+//! (https://no-color.org), or when forced with `--color always`.
+
+use std::io::IsTerminal;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorChoice {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Paints text when colour is on; passes it through otherwise.
+#[derive(Debug, Clone, Copy)]
+pub struct Style {
+    on: bool,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Paint {
+    Red,
+    Yellow,
+    Green,
+    Cyan,
+    Dim,
+    Bold,
+}
+
+impl Style {
+    pub fn new(choice: ColorChoice) -> Style {
+        let on = match choice {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                    && std::io::stdout().is_terminal()
+            }
+        };
+        Style { on }
+    }
+
+    pub fn paint(&self, p: Paint, text: impl std::fmt::Display) -> String {
+        if !self.on {
+            return text.to_string();
+        }
+        let code = match p {
+            Paint::Red => "31",
+            Paint::Yellow => "33",
+            Paint::Green => "32",
+            Paint::Cyan => "36",
+            Paint::Dim => "2",
+            Paint::Bold => "1",
+        };
+        format!("\x1b[{code}m{text}\x1b[0m")
+    }
+}

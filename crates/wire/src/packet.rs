@@ -1,0 +1,33 @@
+//! A captured frame read all the way to its DHCP message.
+
+use crate::anomaly::Anomaly;
+use crate::dhcp::{Lenient, Message};
+use crate::frame::{self, Frame, LinkType, Skip};
+
+/// A DHCP packet as captured: its framing, its message (if the fixed header
+/// was complete) and every anomaly of either, with offsets from the frame start.
+#[derive(Debug, Clone)]
+pub struct DhcpFrame<'a> {
+    pub frame: Frame<'a>,
+    pub message: Option<Message<'a>>,
+    pub anomalies: Vec<Anomaly>,
+}
+
+/// Reads a frame of link type `link` down to its DHCP message. `Ok(None)` for
+/// UDP that is not on port 67 or 68; `Err` for frames holding no UDP at all.
+pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Option<DhcpFrame<'_>>, Skip> {
+    let mut frame = frame::decode(link, data, orig_len)?;
+    if !frame.is_dhcp() {
+        return Ok(None);
+    }
+    let Lenient { message, anomalies } = Message::parse_lenient(frame.payload);
+    let base = frame.payload_offset;
+    let mut all = std::mem::take(&mut frame.anomalies);
+    all.extend(anomalies.into_iter().map(|a| a.shifted(base)));
+    all.sort_by_key(|a| a.offset);
+    Ok(Some(DhcpFrame {
+        frame,
+        message,
+        anomalies: all,
+    }))
+}

@@ -1,0 +1,362 @@
+//! The streaming engine: observations in time order in, transactions and
+//! findings out through a [`Sink`], per-client summaries at the end.
+//!
+//! Memory is bounded by the open transactions and one compact summary per
+//! client: a transaction is analysed and dropped as soon as it is over (its
+//! end plus a grace period for late replies, a newer transaction of the same
+//! client, or a long silence).
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use capture::Timestamp;
+use wire::dhcp::MessageType;
+use wire::HwAddr;
+
+use crate::client::{Client, Cycle};
+use crate::finding::Finding;
+use crate::obs::{Obs, Short};
+use crate::report::{ClientReport, Report, ServerReport, Stats};
+use crate::rules;
+use crate::transaction::{Closed, Outcome, Summary, Transaction};
+
+/// Receives results as they are settled.
+pub trait Sink {
+    /// A transaction is over.
+    fn transaction(&mut self, _summary: &Summary) {}
+    /// A finding is settled (also kept for the report).
+    fn finding(&mut self, _finding: &Finding) {}
+}
+
+/// A sink that ignores everything (results are still in the final report).
+pub struct NoSink;
+
+impl Sink for NoSink {}
+
+/// Timing knobs and the names of the inputs.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Capture file names, indexed by [`crate::FrameRef::file`].
+    pub files: Vec<String>,
+    /// A transaction with no packet for this long is over.
+    pub idle_ns: i64,
+    /// After its last expected reply, a transaction waits this long for late
+    /// or extra replies (e.g. a NAK from a second server).
+    pub grace_ns: i64,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            files: Vec::new(),
+            idle_ns: 60_000_000_000,
+            grace_ns: 2_000_000_000,
+        }
+    }
+}
+
+/// What a server did, across the capture.
+#[derive(Debug, Clone, Default)]
+pub struct ServerStats {
+    pub mac: Option<[u8; 6]>,
+    pub offers: u64,
+    pub acks: u64,
+    pub naks: u64,
+    pub latency_sum: f64,
+    pub latency_n: u64,
+}
+
+/// The diagnosis engine.
+pub struct Engine<S: Sink> {
+    cfg: Config,
+    sink: S,
+    open: HashMap<(HwAddr, u32), Transaction>,
+    clients: HashMap<HwAddr, Client>,
+    client_ids: HashMap<Short, Vec<HwAddr>>,
+    servers: HashMap<Ipv4Addr, ServerStats>,
+    start: Option<Timestamp>,
+    clock: Timestamp,
+    last_sweep: Timestamp,
+    stats: Stats,
+    global: Vec<Finding>,
+    /// First and last timestamp seen in each capture file.
+    file_spans: Vec<(Timestamp, Timestamp)>,
+}
+
+impl<S: Sink> Engine<S> {
+    pub fn new(cfg: Config, sink: S) -> Engine<S> {
+        Engine {
+            cfg,
+            sink,
+            open: HashMap::new(),
+            clients: HashMap::new(),
+            client_ids: HashMap::new(),
+            servers: HashMap::new(),
+            start: None,
+            clock: Timestamp(i64::MIN),
+            last_sweep: Timestamp(i64::MIN),
+            stats: Stats::default(),
+            global: Vec::new(),
+            file_spans: Vec::new(),
+        }
+    }
+
+    pub fn sink(&mut self) -> &mut S {
+        &mut self.sink
+    }
+
+    /// The number of transactions still open.
+    pub fn open_transactions(&self) -> usize {
+        self.open.len()
+    }
+
+    /// Feeds one observation (in time order; small disorder is tolerated).
+    pub fn push(&mut self, o: Obs) {
+        self.stats.packets += 1;
+        self.start.get_or_insert(o.ts);
+        self.stats.first.get_or_insert(o.ts);
+        self.stats.last = Some(self.stats.last.map_or(o.ts, |l| l.max(o.ts)));
+        if o.ts > self.clock {
+            self.clock = o.ts;
+        }
+        let f = usize::from(o.at.file);
+        if self.file_spans.len() <= f {
+            self.file_spans.resize(f + 1, (o.ts, o.ts));
+        }
+        let span = &mut self.file_spans[f];
+        *span = (span.0.min(o.ts), span.1.max(o.ts));
+        if self.clock.0.saturating_sub(self.last_sweep.0) > 1_000_000_000 {
+            self.sweep(self.clock);
+        }
+
+        let key = (o.chaddr, o.xid);
+        if o.from_client() {
+            self.note_client_packet(&o);
+            // A new transaction of this client supersedes its older open ones.
+            if !self.open.contains_key(&key) {
+                let older: Vec<u32> = self
+                    .clients
+                    .get(&o.chaddr)
+                    .map(|c| c.open.clone())
+                    .unwrap_or_default();
+                for xid in older {
+                    if let Some(t) = self.open.remove(&(o.chaddr, xid)) {
+                        self.close(t, Closed::Superseded, Some(&o));
+                    }
+                }
+            }
+        } else {
+            self.note_server_packet(&o);
+        }
+        let finished = !o.from_client()
+            && matches!(o.kind, Some(MessageType::Ack | MessageType::Nak))
+            || o.from_client()
+                && matches!(o.kind, Some(MessageType::Release | MessageType::Decline))
+            || !o.from_client() && o.kind.is_none();
+        let ts = o.ts;
+        match self.open.get_mut(&key) {
+            Some(t) => t.push(o),
+            None => {
+                self.open.insert(key, Transaction::new(o));
+                let c = self.client(key.0, ts);
+                c.open.push(key.1);
+            }
+        }
+        if finished {
+            if let Some(t) = self.open.get_mut(&key) {
+                t.done_at.get_or_insert(ts);
+            }
+        }
+    }
+
+    fn client(&mut self, chaddr: HwAddr, ts: Timestamp) -> &mut Client {
+        self.clients
+            .entry(chaddr)
+            .or_insert_with(|| Client::new(chaddr, ts))
+    }
+
+    fn note_client_packet(&mut self, o: &Obs) {
+        let c = self
+            .clients
+            .entry(o.chaddr)
+            .or_insert_with(|| Client::new(o.chaddr, o.ts));
+        c.last = c.last.max(o.ts);
+        c.note_client_id(o.client_id);
+        if o.src_port == 68 && o.giaddr.is_unspecified() {
+            c.direct_files |= 1u64 << o.at.file.min(63);
+        }
+        if let Some(id) = o.client_id {
+            let v = self.client_ids.entry(id).or_default();
+            if !v.contains(&o.chaddr) && v.len() < 8 {
+                v.push(o.chaddr);
+            }
+        }
+    }
+
+    fn note_server_packet(&mut self, o: &Obs) {
+        let s = self.servers.entry(o.server()).or_default();
+        if s.mac.is_none() {
+            s.mac = o.src_mac;
+        }
+        match o.kind {
+            Some(MessageType::Offer) => s.offers += 1,
+            Some(MessageType::Ack) => s.acks += 1,
+            Some(MessageType::Nak) => s.naks += 1,
+            _ => {}
+        }
+    }
+
+    /// Closes transactions that are over by `now`.
+    pub fn sweep(&mut self, now: Timestamp) {
+        self.last_sweep = now;
+        let (idle, grace) = (self.cfg.idle_ns, self.cfg.grace_ns);
+        let over: Vec<(HwAddr, u32)> = self
+            .open
+            .iter()
+            .filter(|(_, t)| {
+                t.done_at.is_some_and(|d| now.0 - d.0 > grace) || now.0 - t.last.0 > idle
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for k in over {
+            if let Some(t) = self.open.remove(&k) {
+                let how = if t.done_at.is_some() {
+                    Closed::Completed
+                } else {
+                    Closed::Idle
+                };
+                self.close(t, how, None);
+            }
+        }
+    }
+
+    /// Analyses a finished transaction, updates its client, reports it.
+    fn close(&mut self, t: Transaction, how: Closed, superseded_by: Option<&Obs>) {
+        let end = self.stats.last.unwrap_or(t.last);
+        let mut outcome = t.outcome(how, end.0 - t.last.0);
+        // The client went on with a REQUEST under another xid: not ignored.
+        if outcome == Outcome::OfferIgnored
+            && superseded_by.is_some_and(|o| o.kind == Some(MessageType::Request))
+        {
+            outcome = Outcome::Incomplete;
+        }
+        let summary = Summary::new(&t, outcome);
+        self.stats.transactions += 1;
+        for s in t.replies() {
+            if let Some(latency) = reply_latency(&t, &s.obs) {
+                let st = self.servers.entry(s.obs.server()).or_default();
+                st.latency_sum += latency;
+                st.latency_n += 1;
+            }
+        }
+        let start = self.start.unwrap_or(t.first);
+        let client = self
+            .clients
+            .entry(t.chaddr)
+            .or_insert_with(|| Client::new(t.chaddr, t.first));
+        client.open.retain(|x| *x != t.xid);
+        let ctx = rules::Context {
+            capture_start: start,
+            client: &*client,
+            superseded_by,
+            files: &self.cfg.files,
+            file_spans: &self.file_spans,
+            any_server: !self.servers.is_empty(),
+        };
+        let mut found = rules::transaction(&t, outcome, &ctx);
+        client.record(&t, &summary, !found.is_empty());
+        // The DISCOVER cycle (for secs) spans transactions until a lease.
+        if let Some(cycle) = client.update_cycle(&t, outcome) {
+            found.extend(rules::secs_cycle(t.chaddr, &cycle));
+        }
+        for f in found {
+            self.sink.finding(&f);
+            client.add_finding(f);
+        }
+        self.sink.transaction(&summary);
+    }
+
+    /// Ends the capture: closes everything, runs the client and global
+    /// rules, and returns the report.
+    pub fn finish(mut self) -> (Report, S) {
+        let mut open: Vec<Transaction> = self.open.drain().map(|(_, t)| t).collect();
+        open.sort_by_key(|t| (t.first, t.xid));
+        for t in open {
+            let how = if t.done_at.is_some() {
+                Closed::Completed
+            } else {
+                Closed::EndOfCapture
+            };
+            self.close(t, how, None);
+        }
+        let mut clients: Vec<Client> = self.clients.into_values().collect();
+        clients.sort_by_key(|c| (c.first, c.chaddr));
+        let mut findings = Vec::new();
+        for c in &mut clients {
+            let mut extra = Vec::new();
+            if let Some(cycle) = c.cycle.take().filter(Cycle::worth_checking) {
+                extra.extend(rules::secs_cycle(c.chaddr, &cycle));
+            }
+            extra.extend(rules::client_end(c));
+            for f in extra {
+                self.sink.finding(&f);
+                c.add_finding(f);
+            }
+        }
+        let mut global = std::mem::take(&mut self.global);
+        global.extend(rules::shared_client_ids(&self.client_ids, &clients));
+        for f in &global {
+            self.sink.finding(f);
+        }
+        let reports: Vec<ClientReport> = clients
+            .into_iter()
+            .map(|c| {
+                findings.extend(c.findings.iter().cloned());
+                ClientReport::from(c)
+            })
+            .collect();
+        findings.extend(global);
+        self.stats.clients = reports.len() as u64;
+        let mut servers: Vec<ServerReport> = self
+            .servers
+            .into_iter()
+            .filter(|(_, s)| s.offers + s.acks + s.naks > 0)
+            .map(|(ip, s)| ServerReport::new(ip, &s))
+            .collect();
+        servers.sort_by_key(|s| s.address);
+        (
+            Report {
+                clients: reports,
+                findings,
+                servers,
+                stats: self.stats,
+            },
+            self.sink,
+        )
+    }
+}
+
+/// Seconds from the client message a reply answers to the reply.
+fn reply_latency(t: &Transaction, reply: &Obs) -> Option<f64> {
+    let want = match reply.kind {
+        Some(MessageType::Offer) => MessageType::Discover,
+        Some(MessageType::Ack | MessageType::Nak) => MessageType::Request,
+        _ => return None,
+    };
+    let asked = t
+        .of_kind(want)
+        .map(|s| s.obs.ts)
+        .filter(|ts| *ts <= reply.ts)
+        .max()?;
+    Some((reply.ts.0 - asked.0) as f64 / 1e9)
+}
+
+/// A client's outcome from its transactions: the last one that says anything.
+pub fn client_outcome(outcomes: &[Outcome]) -> Option<Outcome> {
+    outcomes
+        .iter()
+        .rev()
+        .find(|o| **o != Outcome::Incomplete)
+        .or(outcomes.last())
+        .copied()
+}

@@ -1,0 +1,24 @@
+//! Diagnosis: DHCP packets in, per-client verdicts and findings out.
+//!
+//! Contract:
+//! - Feed [`Obs`]ervations (built from decoded frames with [`Obs::new`]) to an
+//!   [`Engine`] in time order; it groups them into transactions per client and
+//!   xid, classifies each by RFC 2131 state and outcome, runs the rules when a
+//!   transaction is over, and passes results to a [`Sink`] as they settle.
+//! - Memory is bounded by open transactions and one compact summary per client.
+//! - [`Engine::finish`] closes what is open and returns the [`Report`].
+//! - Finding codes ([`Code`]) and outcomes ([`Outcome`]) are public API.
+
+pub mod client;
+pub mod engine;
+pub mod finding;
+pub mod obs;
+pub mod report;
+pub mod rules;
+pub mod transaction;
+
+pub use engine::{Config, Engine, NoSink, Sink};
+pub use finding::{Code, Confidence, Finding, Severity};
+pub use obs::{FrameRef, KernelChecksum, Obs};
+pub use report::{ClientReport, Report};
+pub use transaction::{Outcome, State, Summary};

@@ -1,0 +1,304 @@
+//! Observations: the facts about one DHCP packet that the rules need, owned
+//! and compact, so the engine keeps no packet bytes.
+
+use std::net::Ipv4Addr;
+
+use capture::Timestamp;
+use wire::dhcp::{code, value, MessageType, Region};
+use wire::{DhcpFrame, HwAddr, Op, UdpChecksum};
+
+/// Where a packet came from: the capture (index into the run's file list) and
+/// its 1-based frame number there.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FrameRef {
+    pub file: u16,
+    pub frame: u64,
+}
+
+/// What the kernel said about a live frame's checksum (from `watch`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KernelChecksum {
+    /// `TP_STATUS_CSUMNOTREADY`: left for transmit offload on this host.
+    NotReady,
+    Valid,
+    Unknown,
+}
+
+/// A byte string of at most 32 bytes kept inline (client ids, agent info
+/// summaries); longer values are cut and flagged.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Short {
+    len: u8,
+    cut: bool,
+    bytes: [u8; 32],
+}
+
+impl Short {
+    pub fn new(b: &[u8]) -> Short {
+        let n = b.len().min(32);
+        let mut bytes = [0; 32];
+        bytes[..n].copy_from_slice(&b[..n]);
+        Short {
+            len: n as u8,
+            cut: b.len() > 32,
+            bytes,
+        }
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.bytes[..usize::from(self.len)]
+    }
+
+    /// Hex with colons, e.g. `01:00:0b:82:01:fc:42`.
+    pub fn hex(&self) -> String {
+        let mut s: Vec<String> = self.as_bytes().iter().map(|b| format!("{b:02x}")).collect();
+        if self.cut {
+            s.push("…".into());
+        }
+        s.join(":")
+    }
+}
+
+impl std::fmt::Debug for Short {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.hex())
+    }
+}
+
+/// One DHCP packet as the rules see it.
+#[derive(Debug, Clone)]
+pub struct Obs {
+    pub at: FrameRef,
+    pub ts: Timestamp,
+    pub op: Op,
+    /// Option 53; `None` for plain BOOTP.
+    pub kind: Option<MessageType>,
+    pub xid: u32,
+    pub secs: u16,
+    pub flags: u16,
+    pub hops: u8,
+    pub ciaddr: Ipv4Addr,
+    pub yiaddr: Ipv4Addr,
+    pub siaddr: Ipv4Addr,
+    pub giaddr: Ipv4Addr,
+    pub chaddr: HwAddr,
+    pub src_ip: Ipv4Addr,
+    pub dst_ip: Ipv4Addr,
+    pub src_port: u16,
+    pub dst_port: u16,
+    pub src_mac: Option<[u8; 6]>,
+    pub dst_mac: Option<[u8; 6]>,
+    pub vlan: Option<u16>,
+    pub udp_checksum: UdpChecksum,
+    pub kernel_checksum: Option<KernelChecksum>,
+    /// DHCP payload length (UDP payload).
+    pub length: usize,
+    pub client_id: Option<Short>,
+    pub requested_ip: Option<Ipv4Addr>,
+    pub server_id: Option<Ipv4Addr>,
+    pub lease: Option<u32>,
+    pub t1: Option<u32>,
+    pub t2: Option<u32>,
+    pub subnet_mask: Option<Ipv4Addr>,
+    pub router: Option<Ipv4Addr>,
+    /// Options 121/249 present; `true` if they hold a default route (0/0).
+    pub classless_routes: Option<bool>,
+    /// Option 56, the server's message (NAK reason).
+    pub message: Option<Box<str>>,
+    /// Option 82 present, with its raw value.
+    pub relay_info: Option<Short>,
+    /// Option 57.
+    pub max_size: Option<u16>,
+    /// Option 55 asks for the subnet mask (1) and router (3).
+    pub asks_mask: bool,
+    pub asks_router: bool,
+    /// Option 60, vendor class.
+    pub vendor_class: Option<Box<str>>,
+    /// Option 77 says iPXE, or option 175 is present.
+    pub ipxe: bool,
+    /// Option 93, first architecture.
+    pub arch: Option<u16>,
+    /// Boot file: option 67, else the `file` field (when not overloaded).
+    pub boot_file: Option<Box<str>>,
+    /// TFTP server: option 66, else `siaddr` when set.
+    pub tftp_server: Option<Box<str>>,
+    /// Option 53 is not the first option (some boot ROMs cannot parse that).
+    pub type_not_first: bool,
+    /// Anomalies other than the BOOTP minimum length: (frame offset, code, sentence).
+    pub anomalies: Vec<(usize, &'static str, String)>,
+}
+
+impl Obs {
+    /// Extracts the observation from a decoded frame; `None` if the DHCP
+    /// header was incomplete.
+    pub fn new(
+        at: FrameRef,
+        ts: Timestamp,
+        d: &DhcpFrame<'_>,
+        kernel: Option<KernelChecksum>,
+    ) -> Option<Obs> {
+        let m = d.message.as_ref()?;
+        let f = &d.frame;
+        let text = |c: u8| m.option(c).map(|v| value::escape(&v).into_boxed_str());
+        let ip = |c: u8| {
+            m.option(c)
+                .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+                .map(Ipv4Addr::from)
+        };
+        let params = m.option(code::PARAMETER_REQUEST_LIST);
+        let classless = [
+            code::CLASSLESS_STATIC_ROUTE,
+            code::MS_CLASSLESS_STATIC_ROUTE,
+        ]
+        .into_iter()
+        .find_map(|c| m.value(c))
+        .map(|v| match v {
+            value::Value::Routes(r) => r.iter().any(|r| r.prefix_len == 0),
+            _ => false,
+        });
+        let ipxe = m.has_option(code::ETHERBOOT)
+            || m.option(code::USER_CLASS)
+                .is_some_and(|u| u.windows(4).any(|w| w == b"iPXE"));
+        let boot_file = text(code::BOOTFILE_NAME).or_else(|| {
+            m.boot_file()
+                .filter(|s| !s.is_empty())
+                .map(|s| s.into_owned().into_boxed_str())
+        });
+        let tftp_server = text(code::TFTP_SERVER_NAME).or_else(|| {
+            (!m.siaddr.is_unspecified()).then(|| m.siaddr.to_string().into_boxed_str())
+        });
+        let first_real = m
+            .options
+            .iter()
+            .find(|o| !o.is_marker() && o.region == Region::Options);
+        Some(Obs {
+            at,
+            ts,
+            op: m.op,
+            kind: m.message_type(),
+            xid: m.xid,
+            secs: m.secs,
+            flags: m.flags,
+            hops: m.hops,
+            ciaddr: m.ciaddr,
+            yiaddr: m.yiaddr,
+            siaddr: m.siaddr,
+            giaddr: m.giaddr,
+            chaddr: m.chaddr(),
+            src_ip: f.ip.src,
+            dst_ip: f.ip.dst,
+            src_port: f.udp.src_port,
+            dst_port: f.udp.dst_port,
+            src_mac: f.link.src_mac,
+            dst_mac: f.link.dst_mac,
+            vlan: f.link.vlans.last().copied(),
+            udp_checksum: f.udp.checksum,
+            kernel_checksum: kernel,
+            length: f.payload.len(),
+            client_id: m.option(code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
+            requested_ip: ip(code::REQUESTED_IP_ADDRESS),
+            server_id: m.server_id(),
+            lease: m.lease_time(),
+            t1: m.renewal_time(),
+            t2: m.rebinding_time(),
+            subnet_mask: m.subnet_mask(),
+            router: m
+                .option(code::ROUTER)
+                .and_then(|v| v.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()))
+                .map(Ipv4Addr::from),
+            classless_routes: classless,
+            message: text(code::MESSAGE),
+            relay_info: m
+                .option(code::RELAY_AGENT_INFORMATION)
+                .map(|v| Short::new(&v)),
+            max_size: m.max_message_size(),
+            asks_mask: params
+                .as_ref()
+                .is_some_and(|p| p.contains(&code::SUBNET_MASK)),
+            asks_router: params.as_ref().is_some_and(|p| p.contains(&code::ROUTER)),
+            vendor_class: text(code::VENDOR_CLASS_IDENTIFIER),
+            ipxe,
+            arch: m.option(code::CLIENT_SYSTEM_ARCHITECTURE).and_then(|v| {
+                let b = v.get(..2)?;
+                Some(u16::from_be_bytes([b[0], b[1]]))
+            }),
+            boot_file,
+            tftp_server,
+            type_not_first: first_real.is_some_and(|o| o.code != code::DHCP_MESSAGE_TYPE)
+                && m.message_type().is_some(),
+            anomalies: d
+                .anomalies
+                .iter()
+                .filter(|a| a.kind.code() != "below-bootp-minimum")
+                .map(|a| (a.offset, a.kind.code(), a.kind.to_string()))
+                .collect(),
+        })
+    }
+
+    /// Whether the broadcast flag is set.
+    pub fn broadcast(&self) -> bool {
+        self.flags & wire::dhcp::FLAG_BROADCAST != 0
+    }
+
+    /// Whether a client sent it (BOOTREQUEST).
+    pub fn from_client(&self) -> bool {
+        self.op == Op::BootRequest
+    }
+
+    /// The message type's name, or `BOOTREQUEST`/`BOOTREPLY` for BOOTP.
+    pub fn kind_name(&self) -> String {
+        match self.kind {
+            Some(k) => k.name().into_owned(),
+            None if self.from_client() => "BOOTREQUEST".into(),
+            None => "BOOTREPLY".into(),
+        }
+    }
+
+    /// The short name used in ladders: DISCOVER, OFFER, …
+    pub fn short_name(&self) -> String {
+        let n = self.kind_name();
+        n.strip_prefix("DHCP").map(str::to_string).unwrap_or(n)
+    }
+
+    /// Who answered: option 54, else the source address.
+    pub fn server(&self) -> Ipv4Addr {
+        self.server_id.unwrap_or(self.src_ip)
+    }
+
+    /// Sent to the client through a relay leg (to port 67) rather than to it.
+    pub fn to_relay(&self) -> bool {
+        !self.from_client() && self.dst_port == 67
+    }
+
+    /// Relayed on its way to the server (a relay's copy of a request).
+    pub fn relayed_request(&self) -> bool {
+        self.from_client()
+            && (self.src_port == 67 || !self.giaddr.is_unspecified() && self.hops > 0)
+    }
+
+    /// Whether the reply goes to the broadcast address.
+    pub fn broadcast_dst(&self) -> bool {
+        self.dst_ip == Ipv4Addr::BROADCAST || self.dst_mac == Some([0xff; 6])
+    }
+
+    /// The message's view useful for ladders: `OFFER 10.0.0.5` etc.
+    pub fn ladder_label(&self) -> String {
+        let mut s = self.short_name();
+        match self.kind {
+            Some(MessageType::Offer | MessageType::Ack) if !self.yiaddr.is_unspecified() => {
+                s.push(' ');
+                s.push_str(&self.yiaddr.to_string());
+            }
+            Some(MessageType::Request | MessageType::Decline) => {
+                if let Some(r) = self.requested_ip {
+                    s.push(' ');
+                    s.push_str(&r.to_string());
+                } else if !self.ciaddr.is_unspecified() {
+                    s.push_str(&format!(" ciaddr {}", self.ciaddr));
+                }
+            }
+            _ => {}
+        }
+        s
+    }
+}

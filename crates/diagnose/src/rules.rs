@@ -1,0 +1,1333 @@
+//! The diagnosis rules. Each looks at one finished transaction (with its
+//! client's context), a client's DISCOVER cycle, a client at the end, or the
+//! whole capture, and returns findings that quote the values they saw.
+//!
+//! The failure catalogue (`shared/docs/failure-catalogue.md`) is the source of
+//! the signatures; the references name the RFC section or vendor behaviour.
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::net::Ipv4Addr;
+
+use capture::Timestamp;
+use wire::dhcp::MessageType::*;
+use wire::{HwAddr, UdpChecksum};
+
+use crate::client::{Client, Cycle};
+use crate::finding::{Code, Confidence, Finding, Severity};
+use crate::obs::{FrameRef, KernelChecksum, Obs, Short};
+use crate::transaction::{Outcome, Seen, State, Transaction};
+
+/// What the transaction rules may consult besides the transaction.
+pub struct Context<'a> {
+    pub capture_start: Timestamp,
+    /// The client as it was before this transaction.
+    pub client: &'a Client,
+    /// The client packet that started a newer transaction and closed this one.
+    pub superseded_by: Option<&'a Obs>,
+    /// Names of the capture files (for frame references in text).
+    pub files: &'a [String],
+    /// First and last timestamp of each capture file.
+    pub file_spans: &'a [(Timestamp, Timestamp)],
+    /// Whether any server answered anyone in the capture so far.
+    pub any_server: bool,
+}
+
+impl Context<'_> {
+    /// `frame 12`, or `client.pcap:12` when several files are read.
+    pub fn frame(&self, r: FrameRef) -> String {
+        frame_name(self.files, r)
+    }
+
+    /// A list of frames, shortened after six.
+    pub fn frames(&self, refs: impl IntoIterator<Item = FrameRef>) -> String {
+        frame_list(self.files, refs)
+    }
+}
+
+pub fn frame_name(files: &[String], r: FrameRef) -> String {
+    if files.len() > 1 {
+        let name = files.get(usize::from(r.file)).map_or("?", String::as_str);
+        let short = std::path::Path::new(name)
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or(name);
+        format!("{short}:{}", r.frame)
+    } else {
+        format!("frame {}", r.frame)
+    }
+}
+
+pub fn frame_list(files: &[String], refs: impl IntoIterator<Item = FrameRef>) -> String {
+    let refs: Vec<FrameRef> = refs.into_iter().collect();
+    let mut parts: Vec<String> = refs.iter().take(6).map(|r| frame_name(files, *r)).collect();
+    if refs.len() > 6 {
+        parts.push(format!("… ({} in all)", refs.len()));
+    }
+    if files.len() > 1 {
+        parts.join(", ")
+    } else {
+        // "frames 1, 3, 5" rather than "frame 1, frame 3, frame 5"
+        let nums: Vec<String> = parts
+            .iter()
+            .map(|p| p.trim_start_matches("frame ").to_string())
+            .collect();
+        format!(
+            "{} {}",
+            if refs.len() == 1 { "frame" } else { "frames" },
+            nums.join(", ")
+        )
+    }
+}
+
+fn secs_fmt(ns: i64) -> String {
+    format!("{:.1} s", ns as f64 / 1e9)
+}
+
+fn xid(x: u32) -> String {
+    format!("0x{x:08x}")
+}
+
+/// Replies that reach (or are meant to reach) the client directly.
+fn to_client(t: &Transaction) -> impl Iterator<Item = &Seen> {
+    t.replies().filter(|s| !s.obs.to_relay())
+}
+
+/// Runs every transaction rule.
+pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut causes: Vec<Finding> = Vec::new();
+    causes.extend(checksums(t, outcome, ctx));
+    causes.extend(broadcast_flag_ignored(t, outcome, ctx));
+    causes.extend(option82_not_echoed(t, outcome, ctx));
+    causes.extend(reply_size(t, outcome, ctx));
+    causes.extend(server_id_mismatch(t, outcome, ctx));
+    causes.extend(xid_changed(t, ctx));
+    causes.extend(pxe_boot_file_missing(t, outcome, ctx));
+    causes.extend(malformed(t, outcome, ctx));
+    causes.extend(reply_not_seen_by_client(t, outcome, ctx));
+    causes.extend(lease_times(t, ctx));
+    causes.extend(classless_routes(t, ctx));
+    causes.extend(required_options(t, ctx));
+    causes.extend(address_declined(t, ctx));
+    causes.extend(stp_delay(t, ctx));
+    causes.extend(chaddr_source(t, ctx));
+    causes.extend(renew_malformed(t, ctx));
+    causes.extend(type_not_first(t, outcome, ctx));
+    causes.extend(slow_offer(t, ctx));
+    causes.extend(multiple_servers(t, ctx));
+    let symptom = match outcome {
+        Outcome::NoOffer => Some(no_offer(t, ctx)),
+        Outcome::OfferIgnored => Some(offer_ignored(t, &causes, ctx)),
+        Outcome::NoAck => Some(no_ack(t, &causes, ctx)),
+        _ => None,
+    };
+    causes.extend(nak(t, outcome, ctx));
+    causes.extend(symptom);
+    causes
+}
+
+/// The causes already found that explain the failure, as a sentence.
+fn cause_sentence(causes: &[Finding]) -> Option<String> {
+    let names: Vec<&str> = causes
+        .iter()
+        .filter(|c| c.explains_failure)
+        .map(|c| c.code.as_str())
+        .collect();
+    (!names.is_empty()).then(|| {
+        format!(
+            " Likely cause, shown in its own finding: {}.",
+            names.join(", ")
+        )
+    })
+}
+
+fn no_offer(t: &Transaction, ctx: &Context<'_>) -> Finding {
+    let d: Vec<&Obs> = t.of_kind(Discover).map(|s| &s.obs).collect();
+    let requests: Vec<&Obs> = if d.is_empty() {
+        t.client_packets().map(|s| &s.obs).collect()
+    } else {
+        d
+    };
+    let n = requests.len();
+    let (first, last) = (
+        requests.first().map_or(t.first, |o| o.ts),
+        requests.last().map_or(t.last, |o| o.ts),
+    );
+    let secs: Vec<String> = requests.iter().map(|o| o.secs.to_string()).collect();
+    let kind = if t.state == State::Bootp {
+        "BOOTREQUEST"
+    } else {
+        "DISCOVER"
+    };
+    let mut e = format!(
+        "The client sent {n} {kind}{} (xid {}, {}) over {}; no OFFER came back in this capture. secs went {}.",
+        if n == 1 { "" } else { "s" },
+        xid(t.xid),
+        ctx.frames(requests.iter().map(|o| o.at)),
+        secs_fmt(last.0 - first.0),
+        secs.join(", ")
+    );
+    if let Some(r) = requests.iter().find(|o| !o.giaddr.is_unspecified()) {
+        let _ = write!(
+            e,
+            " They were relayed by {} (giaddr {}, hops {}): a server with no subnet for the giaddr stays silent \
+             (ISC: \"unknown network segment\", Kea: DHCP4_SUBNET_SELECTION_FAILED), and so does one the relay cannot reach.",
+            r.src_ip, r.giaddr, r.hops
+        );
+    }
+    if n >= 3 && requests.iter().all(|o| o.secs == requests[0].secs) {
+        let _ = write!(
+            e,
+            " secs never grew: a server configured to wait for it (ISC dhcpd min-secs, failover load balancing) ignores such a client; see secs-not-incrementing."
+        );
+    }
+    if let Some(o) = requests
+        .iter()
+        .find(|o| matches!(o.udp_checksum, UdpChecksum::Invalid { .. }))
+    {
+        let _ = write!(
+            e,
+            " The requests' UDP checksum does not verify ({}): servers drop them (ISC dhcpd counts them as bad UDP checksums).",
+            o.udp_checksum
+        );
+    }
+    if !ctx.any_server {
+        e.push_str(" No server answered any client in this capture so far: is a server running, and does this capture see its side of the link?");
+    }
+    e.push_str(" A server that stays silent says why only in its log: give it with --log.");
+    Finding::new(Code::NoOffer, Severity::Error, Some(t.chaddr), Some(t.xid))
+        .frames(requests.iter().map(|o| o.at))
+        .summary(format!("{n} {kind}{} over {} got no OFFER", if n == 1 { "" } else { "s" }, secs_fmt(last.0 - first.0)))
+        .explanation(e)
+        .fix(
+            "Read the server's log for this MAC at that time (run `dhcplens diagnose CAPTURE --log LOG`). \
+             Usual causes: min-secs, no subnet for the interface or relay (giaddr), pool exhausted, the client \
+             denied by a class or host rule, a firewall or VLAN between client and server. \
+             `dhcplens probe` and `dhcplens bisect` test the server directly.",
+        )
+        .references(&["RFC 2131 §3.1", "RFC 2131 §4.4.1"])
+}
+
+fn offer_ignored(t: &Transaction, causes: &[Finding], ctx: &Context<'_>) -> Finding {
+    let offers: Vec<&Obs> = t.of_kind(Offer).map(|s| &s.obs).collect();
+    let servers = t.servers(Offer);
+    let again: Vec<&Obs> = t
+        .of_kind(Discover)
+        .map(|s| &s.obs)
+        .filter(|o| offers.first().is_some_and(|f| o.ts > f.ts))
+        .chain(ctx.superseded_by.filter(|o| o.kind == Some(Discover)))
+        .collect();
+    let list: Vec<String> = servers.iter().map(|s| s.to_string()).collect();
+    let mut e = format!(
+        "{} OFFER{} from {} ({}) for xid {} got no REQUEST; the client sent {} DISCOVER{} after {} ({}).",
+        offers.len(),
+        if offers.len() == 1 { "" } else { "s" },
+        list.join(", "),
+        ctx.frames(offers.iter().map(|o| o.at)),
+        xid(t.xid),
+        again.len().max(1),
+        if again.len() > 1 { "s" } else { "" },
+        if offers.len() == 1 { "it" } else { "them" },
+        if again.is_empty() { "in a new transaction".to_string() } else { ctx.frames(again.iter().map(|o| o.at)) },
+    );
+    match cause_sentence(causes) {
+        Some(s) => e.push_str(&s),
+        None => e.push_str(
+            " The packets do not show why. If this capture was taken at the server, the OFFER may never reach \
+             the client: capture on the client's side too and give both files.",
+        ),
+    }
+    Finding::new(Code::OfferIgnored, Severity::Error, Some(t.chaddr), Some(t.xid))
+        .frames(offers.iter().map(|o| o.at).chain(again.iter().map(|o| o.at)))
+        .summary(format!(
+            "{} OFFER{} from {} ignored: the client started over",
+            offers.len(),
+            if offers.len() == 1 { "" } else { "s" },
+            list.join(", ")
+        ))
+        .explanation(e)
+        .fix("Fix the cause named above; otherwise check that the OFFER reaches the client unaltered (capture at the client).")
+        .references(&["RFC 2131 §4.4.1"])
+}
+
+fn no_ack(t: &Transaction, causes: &[Finding], ctx: &Context<'_>) -> Finding {
+    let reqs: Vec<&Obs> = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .filter(|o| o.kind == Some(Request) || o.kind == Some(Inform))
+        .collect();
+    let n = reqs.len();
+    let last = reqs
+        .last()
+        .copied()
+        .or_else(|| t.client_packets().map(|s| &s.obs).last());
+    let what = last.map_or("the client's request".to_string(), |o| o.ladder_label());
+    let mut e = format!(
+        "{n} {}REQUEST{} ({}, state {}) got neither ACK nor NAK.",
+        if t.state == State::Inform {
+            "INFORM/"
+        } else {
+            ""
+        },
+        if n == 1 { "" } else { "s" },
+        ctx.frames(reqs.iter().map(|o| o.at)),
+        t.state.name()
+    );
+    match t.state {
+        State::InitReboot => e.push_str(
+            " An INIT-REBOOT request is answered only by a server that knows the network: a server that is not \
+             authoritative stays silent (ISC: \"ignored (not authoritative)\", Kea: DHCP4_NO_LEASE_INIT_REBOOT) \
+             and the client waits before falling back to DISCOVER.",
+        ),
+        State::Renewing => e.push_str(
+            " Renewal REQUESTs go unicast to the server: no answer usually means the unicast path (routing, \
+             firewall) is blocked or the server is gone; the client will rebind by broadcast at T2.",
+        ),
+        _ => {}
+    }
+    if let Some(s) = cause_sentence(causes) {
+        e.push_str(&s);
+    }
+    Finding::new(Code::NoAck, Severity::Error, Some(t.chaddr), Some(t.xid))
+        .frames(reqs.iter().map(|o| o.at))
+        .summary(format!("{what} got no ACK or NAK"))
+        .explanation(e)
+        .fix("Check the server's log for this request; for renewals check the unicast path from client to server.")
+        .references(&["RFC 2131 §4.3.2", "RFC 2131 §4.4.5"])
+}
+
+fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let n = t.of_kind(Nak).next()?;
+    let n = &n.obs;
+    let req = t
+        .of_kind(Request)
+        .map(|s| &s.obs)
+        .filter(|o| o.ts <= n.ts)
+        .last();
+    let text = n
+        .message
+        .as_deref()
+        .map_or(String::from("(no message, option 56)"), |m| {
+            format!("\"{m}\"")
+        });
+    let chosen = req.and_then(|r| r.server_id);
+    let acked = t.has(Ack);
+    let (class, why) = if chosen.is_some_and(|c| c != n.server()) {
+        (
+            "other-server",
+            format!(
+                "The REQUEST named server {} but the NAK came from {}: a server whose range also covers this \
+                 network refused the address another server leases{}.",
+                chosen.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                n.server(),
+                if acked { ", while the chosen server ACKed it" } else { "" }
+            ),
+        )
+    } else {
+        match t.state {
+            State::InitReboot => (
+                "init-reboot-wrong-network",
+                format!(
+                    "The client rebooted asking to keep {} (INIT-REBOOT: option 50, no server id, ciaddr 0); \
+                     the server, authoritative here, says that address is not valid on this network: the client \
+                     moved networks (or VLANs) with an old lease. A NAK here is normal; the client should now DISCOVER.",
+                    req.and_then(|r| r.requested_ip).map_or("its old address".into(), |a| a.to_string())
+                ),
+            ),
+            State::Renewing | State::Rebinding => (
+                "renewal-refused",
+                format!(
+                    "The server refused to extend {}: it no longer holds that lease (lost lease database, a different \
+                     server, or the address was taken back).",
+                    req.map_or(Ipv4Addr::UNSPECIFIED, |r| r.ciaddr)
+                ),
+            ),
+            _ => ("refused", "The server refused the requested address.".to_string()),
+        }
+    };
+    let severity = if outcome == Outcome::Nak {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let mut f = Finding::new(Code::Nak, severity, Some(t.chaddr), Some(t.xid))
+        .frames(req.map(|r| r.at).into_iter().chain([n.at]))
+        .summary(format!("server {} sent DHCPNAK ({class}): {text}", n.server()))
+        .explanation(format!(
+            "{} in reply to {} ({}). Server's message: {text}. {why}",
+            ctx.frame(n.at),
+            req.map_or("a REQUEST".to_string(), |r| r.ladder_label()),
+            req.map_or(String::new(), |r| ctx.frame(r.at)),
+        ))
+        .fix(match class {
+            "other-server" => "Make only one server authoritative for this network (or give the servers disjoint ranges); a rogue or misconfigured server must go.",
+            "init-reboot-wrong-network" => "Expected after a move: the client should restart with DISCOVER. If it does not, or if it did not move, check that the VLAN and the server's subnet for this link are right.",
+            "renewal-refused" => "Check the server's lease database and failover state; the client will start over with DISCOVER.",
+            _ => "Read the server's message and log for this MAC.",
+        })
+        .references(&["RFC 2131 §3.2", "RFC 2131 §4.3.2"]);
+    if outcome == Outcome::Nak {
+        f = f.cause(Confidence::High);
+    }
+    Some(f)
+}
+
+fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let replies: Vec<&Seen> = to_client(t).collect();
+    let restarted = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    for partial in [true, false] {
+        let bad: Vec<&Seen> = replies
+            .iter()
+            .copied()
+            .filter(|s| match s.obs.udp_checksum {
+                UdpChecksum::Partial { .. } => partial,
+                UdpChecksum::Invalid { .. } => !partial,
+                _ => false,
+            })
+            .collect();
+        let Some(first) = bad.first() else { continue };
+        let code = if partial {
+            Code::UdpChecksumPartial
+        } else {
+            Code::UdpChecksumInvalid
+        };
+        let kinds: Vec<String> = bad.iter().map(|s| s.obs.short_name()).collect();
+        let at_client =
+            bad.iter().any(|s| s.files & ctx.client.direct_files != 0) && ctx.files.len() > 1;
+        let kernel = bad.iter().find_map(|s| s.obs.kernel_checksum);
+        let mut e = format!(
+            "{} ({}) from {} {} UDP checksum {}.",
+            kinds.join(", "),
+            ctx.frames(bad.iter().map(|s| s.obs.at)),
+            first.obs.server(),
+            if bad.len() == 1 { "has" } else { "have" },
+            first.obs.udp_checksum,
+        );
+        if partial {
+            e.push_str(
+                " That value is the pseudo-header sum the sender's kernel leaves for the NIC to finish \
+                 (transmit checksum offload, CHECKSUM_PARTIAL).",
+            );
+            if kernel == Some(KernelChecksum::NotReady) {
+                e.push_str(
+                    " The kernel marked these frames TP_STATUS_CSUMNOTREADY: the offload happens on this host, and \
+                     on a virtual link (veth, tap, bridge to a VM) no NIC ever fills it in, so the client receives it as is.",
+                );
+            }
+        }
+        let followed = t
+            .of_kind(Request)
+            .map(|s| &s.obs)
+            .find(|o| o.ts > first.obs.ts);
+        let f = if restarted {
+            let conf = if at_client || kernel == Some(KernelChecksum::NotReady) {
+                Confidence::High
+            } else {
+                Confidence::Medium
+            };
+            e.push_str(if partial {
+                " The client never answered these replies and started over: a client that verifies UDP checksums \
+                 without honouring the kernel's TP_STATUS_CSUMNOTREADY (old dhclient, Etherboot/PXE ROMs, some \
+                 embedded stacks) drops them silently."
+            } else {
+                " The client never answered these replies and started over: a receiver that verifies checksums drops them."
+            });
+            if at_client {
+                e.push_str(" This capture also holds the client's own packets, so the checksum was still wrong where the client is.");
+            }
+            Finding::new(code, Severity::Error, Some(t.chaddr), Some(t.xid)).cause(conf)
+        } else {
+            match followed {
+                Some(r) => {
+                    let _ = write!(
+                        e,
+                        " Harmless here: the client accepted them and sent a REQUEST ({}). Such a capture is typically \
+                         taken on the sending host before the NIC fills the checksum, or the client ignores it \
+                         (dhclient 4.x honours TP_STATUS_CSUMNOTREADY).",
+                        ctx.frame(r.at)
+                    );
+                    Finding::new(code, Severity::Info, Some(t.chaddr), Some(t.xid))
+                }
+                None => {
+                    e.push_str(
+                        " Whether the client dropped them cannot be told from this transaction.",
+                    );
+                    Finding::new(code, Severity::Warning, Some(t.chaddr), Some(t.xid))
+                }
+            }
+        };
+        let fix = if partial {
+            "On the host that sends the replies (e.g. the hypervisor running dnsmasq): \
+             `iptables -t mangle -A POSTROUTING -p udp --dport 68 -j CHECKSUM --checksum-fill`, or turn transmit \
+             offload off on the interface (`ethtool -K IFACE tx off`), or use a client that honours TP_STATUS_CSUMNOTREADY."
+        } else {
+            "Find what corrupts or zeroes the checksum on the path (NIC offload on the sender, a middlebox rewriting \
+             the packet without fixing the checksum)."
+        };
+        out.push(
+            f.frames(bad.iter().map(|s| s.obs.at))
+                .summary(format!(
+                    "{} {} UDP checksum{}",
+                    kinds.join(", "),
+                    if partial {
+                        "with partial (offloaded)"
+                    } else {
+                        "with invalid"
+                    },
+                    if restarted {
+                        ", dropped by the client"
+                    } else if followed.is_some() {
+                        " (harmless here)"
+                    } else {
+                        ""
+                    }
+                ))
+                .explanation(e)
+                .fix(fix)
+                .references(&[
+                    "RFC 768",
+                    "Linux CHECKSUM_PARTIAL / TP_STATUS_CSUMNOTREADY",
+                    "iptables CHECKSUM target",
+                ]),
+        );
+    }
+    out
+}
+
+fn broadcast_flag_ignored(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let asked = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| o.broadcast() && o.ciaddr.is_unspecified())?;
+    let unicast: Vec<&Obs> = to_client(t)
+        .map(|s| &s.obs)
+        .filter(|o| {
+            matches!(o.kind, Some(Offer | Ack | Nak)) && !o.broadcast_dst() && o.dst_port == 68
+        })
+        .collect();
+    let first = unicast.first()?;
+    let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    let f = Finding::new(
+        Code::BroadcastFlagIgnored,
+        if failed {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        Some(t.chaddr),
+        Some(t.xid),
+    );
+    let f = if failed {
+        f.cause(Confidence::Medium)
+    } else {
+        f
+    };
+    Some(
+        f.frames([asked.at].into_iter().chain(unicast.iter().map(|o| o.at)))
+            .summary(format!("{} sent unicast to {} although the client set the broadcast flag", first.short_name(), first.dst_ip))
+            .explanation(format!(
+                "The client's {} ({}) has flags 0x{:04x} (broadcast: it cannot receive unicast before it has an \
+                 address), but {} ({}) went unicast to {}{}. RFC 2131 §4.1 says to broadcast such replies.{}",
+                asked.short_name(),
+                ctx.frame(asked.at),
+                asked.flags,
+                first.short_name(),
+                ctx.frame(first.at),
+                first.dst_ip,
+                first.dst_mac.map_or(String::new(), |m| format!(" (MAC {})", wire::frame::mac_to_string(&m))),
+                if failed { " The client never answered it." } else { " The client coped here." }
+            ))
+            .fix("Make the server (or the relay, for relayed replies) honour the broadcast bit; on ISC dhcpd check `always-broadcast`, on relays check their broadcast handling.")
+            .references(&["RFC 2131 §4.1", "RFC 1542 §5.4"]),
+    )
+}
+
+fn option82_not_echoed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let relayed = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| o.relay_info.is_some() && !o.giaddr.is_unspecified())?;
+    let bare: Vec<&Obs> = t
+        .replies()
+        .map(|s| &s.obs)
+        .filter(|o| o.to_relay() && o.relay_info.is_none())
+        .collect();
+    let first = bare.first()?;
+    let failed = outcome.is_failure();
+    let f = Finding::new(
+        Code::Option82NotEchoed,
+        if failed {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        Some(t.chaddr),
+        Some(t.xid),
+    );
+    let f = if failed { f.cause(Confidence::Low) } else { f };
+    Some(
+        f.frames([relayed.at, first.at])
+            .summary(format!("server {} did not echo option 82 to relay {}", first.server(), first.dst_ip))
+            .explanation(format!(
+                "The relay added option 82 ({}) to {} ({}), but the server's {} to the relay ({}) lacks it. RFC 3046 §2.2 \
+                 requires the server to echo it; relays that check it (e.g. `ip dhcp relay information check`) drop the reply.",
+                relayed.relay_info.map_or(String::new(), |r| r.hex()),
+                relayed.short_name(),
+                ctx.frame(relayed.at),
+                first.short_name(),
+                ctx.frame(first.at),
+            ))
+            .fix("Make the server echo option 82 (most do by default; check option filtering), or stop the relay from checking it.")
+            .references(&["RFC 3046 §2.2"]),
+    )
+}
+
+fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    let limit = t.client_packets().filter_map(|s| s.obs.max_size).last();
+    let max_payload = limit.map_or(576 - 28, |m| usize::from(m.max(576)) - 28);
+    if let Some(short) = t.replies().map(|s| &s.obs).find(|o| o.length < 300) {
+        let f = Finding::new(
+            Code::ReplyTooShort,
+            if failed {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            Some(t.chaddr),
+            Some(t.xid),
+        );
+        let f = if failed { f.cause(Confidence::Low) } else { f };
+        out.push(
+            f.frames([short.at])
+                .summary(format!("{} from {} is {} bytes, under the 300-byte BOOTP minimum", short.short_name(), short.server(), short.length))
+                .explanation(format!(
+                    "{} ({}) carries a {}-byte DHCP message. BOOTP-era relays and clients expect at least 300 bytes and some \
+                     discard shorter ones (\"Discarding packet with invalid size\").",
+                    short.short_name(),
+                    ctx.frame(short.at),
+                    short.length
+                ))
+                .fix("Pad replies to 300 bytes (most servers do; check the server's minimum-size setting).")
+                .references(&["RFC 951", "RFC 1542 §2.1"]),
+        );
+    }
+    if let Some(big) = to_client(t)
+        .map(|s| &s.obs)
+        .find(|o| o.length > max_payload)
+    {
+        let f = Finding::new(
+            Code::ReplyTooLarge,
+            if failed {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            Some(t.chaddr),
+            Some(t.xid),
+        );
+        let f = if failed {
+            f.cause(Confidence::Medium)
+        } else {
+            f
+        };
+        out.push(
+            f.frames([big.at])
+                .summary(format!("{} from {} is {} bytes, more than the client accepts ({max_payload})", big.short_name(), big.server(), big.length))
+                .explanation(format!(
+                    "{} ({}) carries a {}-byte DHCP message; the client {} so replies must stay within {max_payload} bytes \
+                     of DHCP payload (576-byte IP datagrams).",
+                    big.short_name(),
+                    ctx.frame(big.at),
+                    big.length,
+                    limit.map_or("sent no option 57".to_string(), |m| format!("allows {m} bytes (option 57)"))
+                ))
+                .fix("Send fewer or shorter options to this client (only those in its parameter request list), or let it advertise a larger option 57.")
+                .references(&["RFC 2131 §2", "RFC 2132 §9.10"]),
+        );
+    }
+    out
+}
+
+fn server_id_mismatch(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let offered = t.servers(Offer);
+    if offered.is_empty() {
+        return None;
+    }
+    let req = t
+        .of_kind(Request)
+        .map(|s| &s.obs)
+        .find(|o| o.server_id.is_some_and(|s| !offered.contains(&s)))?;
+    let failed = outcome.is_failure();
+    let f = Finding::new(
+        Code::ServerIdMismatch,
+        if failed {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        Some(t.chaddr),
+        Some(t.xid),
+    );
+    let f = if failed {
+        f.cause(Confidence::Medium)
+    } else {
+        f
+    };
+    let list: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
+    Some(
+        f.frames([req.at])
+            .summary(format!("REQUEST names server {} but the OFFERs came from {}", req.server_id.unwrap_or(Ipv4Addr::UNSPECIFIED), list.join(", ")))
+            .explanation(format!(
+                "The REQUEST ({}) carries server identifier {}, which no OFFER of this transaction had ({}). Each server \
+                 treats a REQUEST naming another server as the client declining its offer and stays silent \
+                 (ISC: \"not our server id\", Kea: DHCP4_PACKET_DROP_0003).",
+                ctx.frame(req.at),
+                req.server_id.unwrap_or(Ipv4Addr::UNSPECIFIED),
+                list.join(", ")
+            ))
+            .fix("Check the server's configured server-identifier (it must be an address the client can reach, and the same one in OFFER and ACK), and NAT or relays rewriting it.")
+            .references(&["RFC 2131 §4.3.2", "RFC 2132 §9.7"]),
+    )
+}
+
+fn xid_changed(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let next = ctx.superseded_by.filter(|o| o.kind == Some(Request))?;
+    let offers: Vec<&Obs> = t.of_kind(Offer).map(|s| &s.obs).collect();
+    let offer = offers
+        .iter()
+        .find(|o| next.server_id == Some(o.server()) || next.requested_ip == Some(o.yiaddr))?;
+    if t.has(Request) {
+        return None;
+    }
+    Some(
+        Finding::new(Code::XidChanged, Severity::Warning, Some(t.chaddr), Some(next.xid))
+            .frames([offer.at, next.at])
+            .summary(format!("REQUEST uses xid {} but the OFFER it answers had {}", xid(next.xid), xid(t.xid)))
+            .explanation(format!(
+                "The OFFER ({}, xid {}) was answered by a REQUEST ({}) with xid {}. RFC 2131 says the REQUEST in \
+                 SELECTING state keeps the DISCOVER's xid; servers and relays that match on xid may drop it.",
+                ctx.frame(offer.at),
+                xid(t.xid),
+                ctx.frame(next.at),
+                xid(next.xid)
+            ))
+            .fix("Update the client (a DHCP client must reuse the xid of the OFFER it accepts).")
+            .references(&["RFC 2131 §4.4.1"]),
+    )
+}
+
+fn is_pxe(o: &Obs) -> bool {
+    o.vendor_class
+        .as_deref()
+        .is_some_and(|v| v.starts_with("PXEClient"))
+        || o.arch.is_some()
+}
+
+fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let asked = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| is_pxe(o) && !o.ipxe)?;
+    let replies: Vec<&Obs> = t
+        .replies()
+        .map(|s| &s.obs)
+        .filter(|o| matches!(o.kind, Some(Offer | Ack)))
+        .collect();
+    if replies.is_empty() || replies.iter().any(|o| o.boot_file.is_some()) {
+        return None;
+    }
+    let r = replies[0];
+    let failed = outcome.is_failure() || outcome == Outcome::Incomplete;
+    let f = Finding::new(
+        Code::PxeBootFileMissing,
+        if failed {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        Some(t.chaddr),
+        Some(t.xid),
+    );
+    let f = if failed {
+        f.cause(Confidence::Medium)
+    } else {
+        f
+    };
+    Some(
+        f.frames([asked.at, r.at])
+            .summary(format!("PXE client got {} from {} without a boot file", r.short_name(), r.server()))
+            .explanation(format!(
+                "The client is a PXE ROM ({}{}), but the {} ({}) names no boot file (file field or option 67){}. Without one \
+                 the ROM waits for a ProxyDHCP offer and gives up (PXE-E53: No boot filename received).",
+                asked.vendor_class.as_deref().unwrap_or("option 93"),
+                asked.arch.map_or(String::new(), |a| format!(", architecture {a}{}", wire::dhcp::value::architecture_name(a).map_or(String::new(), |n| format!(" {n}")))),
+                r.short_name(),
+                ctx.frame(r.at),
+                if r.tftp_server.is_none() { " and no TFTP server (siaddr or option 66)" } else { "" },
+            ))
+            .fix("Configure the boot file for this client's architecture (ISC: `filename`, `next-server`; dnsmasq: `dhcp-boot`, `pxe-service`; Kea: `boot-file-name`, `next-server`), or run a ProxyDHCP service.")
+            .references(&["RFC 4578", "PXE specification 2.1"]),
+    )
+}
+
+fn malformed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let bad = t
+        .packets
+        .iter()
+        .map(|s| &s.obs)
+        .find(|o| !o.anomalies.is_empty())?;
+    let failed = (bad.from_client() && matches!(outcome, Outcome::NoOffer | Outcome::NoAck))
+        || (!bad.from_client() && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck));
+    let f = Finding::new(
+        Code::MalformedPacket,
+        if failed {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        Some(t.chaddr),
+        Some(t.xid),
+    );
+    let f = if failed {
+        f.cause(Confidence::Medium)
+    } else {
+        f
+    };
+    let list: Vec<String> = bad
+        .anomalies
+        .iter()
+        .take(4)
+        .map(|(off, _, text)| format!("at byte {off}: {text}"))
+        .collect();
+    Some(
+        f.frames([bad.at])
+            .summary(format!("{} from {} is malformed: {}", bad.short_name(), if bad.from_client() { "the client".to_string() } else { bad.server().to_string() }, bad.anomalies[0].2))
+            .explanation(format!(
+                "{} ({}): {}.{}",
+                bad.short_name(),
+                ctx.frame(bad.at),
+                list.join("; "),
+                if failed { " Receivers that parse strictly drop such packets (Kea: DHCP4_PACKET_DROP_0001), which fits the failure here." } else { "" }
+            ))
+            .fix("Fix the sender's encoder; `dhcplens decode -v` shows the packet byte by byte.")
+            .references(&["RFC 2131 §3", "RFC 2132 §2"]),
+    )
+}
+
+fn reply_not_seen_by_client(
+    t: &Transaction,
+    outcome: Outcome,
+    ctx: &Context<'_>,
+) -> Option<Finding> {
+    if ctx.files.len() < 2 {
+        return None;
+    }
+    // A reply to the client that is missing from a capture which holds the
+    // request it answers, and was running at the time.
+    let (reply, missing) = to_client(t).find_map(|r| {
+        let o = &r.obs;
+        let asked = t
+            .client_packets()
+            .filter(|c| c.obs.ts <= o.ts && o.ts.0 - c.obs.ts.0 < 5_000_000_000)
+            .fold(0u64, |acc, c| acc | c.files);
+        let running = (0..ctx.file_spans.len().min(64))
+            .filter(|i| ctx.file_spans[*i].0 <= o.ts && o.ts <= ctx.file_spans[*i].1)
+            .fold(0u64, |acc, i| acc | (1 << i));
+        let missing = asked & running & !r.files;
+        (missing != 0).then_some((r, missing))
+    })?;
+    let o = &reply.obs;
+    let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    let f = Finding::new(
+        Code::ReplyNotSeenByClient,
+        if failed {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        Some(t.chaddr),
+        Some(t.xid),
+    );
+    let f = if failed { f.cause(Confidence::High) } else { f };
+    let name = |bits: u64| -> Vec<String> {
+        ctx.files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < 64 && bits & (1 << i) != 0)
+            .map(|(_, n)| n.clone())
+            .collect()
+    };
+    Some(
+        f.frames(reply.frames())
+            .summary(format!("{} from {} is missing from {}", o.short_name(), o.server(), name(missing).join(", ")))
+            .explanation(format!(
+                "{} ({}) is in {} but not in {}, which holds the client's request it answers and was capturing at the time:                  the reply was lost between the two points. If that capture is the client's side, something between them                  (a switch or vSwitch without MAC learning or promiscuous mode, a Wi-Fi bridge, DHCP snooping on an untrusted                  port, a firewall) drops the replies.",
+                o.short_name(),
+                ctx.frame(o.at),
+                name(reply.files).join(", "),
+                name(missing).join(", "),
+            ))
+            .fix("Follow the reply hop by hop between the two capture points; check DHCP snooping trust, vSwitch security settings and firewalls.")
+            .references(&["failure catalogue B.10, B.12"]),
+    )
+}
+
+fn lease_times(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let o = t
+        .replies()
+        .map(|s| &s.obs)
+        .find(|o| matches!(o.kind, Some(Offer | Ack)) && lease_problem(o).is_some())?;
+    let problem = lease_problem(o)?;
+    Some(
+        Finding::new(Code::LeaseTimesInconsistent, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames([o.at])
+            .summary(format!("{} from {}: {problem}", o.short_name(), o.server()))
+            .explanation(format!(
+                "{} ({}) gives lease {}, T1 {}, T2 {}: {problem}. RFC 2131 §4.4.5 expects 0 < T1 < T2 < lease; clients \
+                 then renew at odd times, constantly, or never.",
+                o.short_name(),
+                ctx.frame(o.at),
+                opt_secs(o.lease),
+                opt_secs(o.t1),
+                opt_secs(o.t2)
+            ))
+            .fix("Set the lease time, renew time (T1, default 0.5 × lease) and rebind time (T2, default 0.875 × lease) so that T1 < T2 < lease.")
+            .references(&["RFC 2131 §4.4.5", "RFC 2132 §9.11"]),
+    )
+}
+
+fn opt_secs(v: Option<u32>) -> String {
+    v.map_or("absent".into(), |s| {
+        if s == u32::MAX {
+            "infinite".into()
+        } else {
+            format!("{s} s")
+        }
+    })
+}
+
+fn lease_problem(o: &Obs) -> Option<String> {
+    let lease = o.lease?;
+    if lease == 0 {
+        return Some("lease time is 0".into());
+    }
+    let finite = lease != u32::MAX;
+    match (o.t1, o.t2) {
+        (Some(0), _) => Some("T1 is 0".into()),
+        (_, Some(0)) => Some("T2 is 0".into()),
+        (Some(a), Some(b)) if a >= b => Some(format!("T1 ({a} s) is not before T2 ({b} s)")),
+        (_, Some(b)) if finite && b >= lease => Some(format!(
+            "T2 ({b} s) is not before the lease end ({lease} s)"
+        )),
+        (Some(a), _) if finite && a >= lease => Some(format!(
+            "T1 ({a} s) is not before the lease end ({lease} s)"
+        )),
+        _ => None,
+    }
+}
+
+fn classless_routes(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let o = t.replies().map(|s| &s.obs).find(|o| {
+        matches!(o.kind, Some(Ack | Offer))
+            && o.classless_routes == Some(false)
+            && o.router.is_some()
+    })?;
+    Some(
+        Finding::new(Code::ClasslessRoutesWithoutDefault, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames([o.at])
+            .summary(format!("{} from {} has option 121 without a default route, and option 3", o.short_name(), o.server()))
+            .explanation(format!(
+                "{} ({}) carries classless static routes (option 121/249) with no 0.0.0.0/0 entry, and a router {} in \
+                 option 3. RFC 3442 says a client that uses option 121 ignores option 3, so such clients get no default route.",
+                o.short_name(),
+                ctx.frame(o.at),
+                o.router.unwrap_or(Ipv4Addr::UNSPECIFIED)
+            ))
+            .fix(format!("Add 0.0.0.0/0 via {} to option 121 (and 249, for Windows).", o.router.unwrap_or(Ipv4Addr::UNSPECIFIED)))
+            .references(&["RFC 3442 §2"]),
+    )
+}
+
+fn required_options(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let req = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| o.kind.is_some())?;
+    let o = t
+        .of_kind(Ack)
+        .chain(t.of_kind(Offer))
+        .map(|s| &s.obs)
+        .find(|o| !o.yiaddr.is_unspecified())?;
+    let mut missing = Vec::new();
+    if o.subnet_mask.is_none() {
+        missing.push("subnet mask (option 1)");
+    }
+    if o.router.is_none() && req.asks_router && o.classless_routes != Some(true) {
+        missing.push("router (option 3)");
+    }
+    if missing.is_empty() {
+        return None;
+    }
+    Some(
+        Finding::new(Code::RequiredOptionMissing, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames([o.at])
+            .summary(format!("{} from {} lacks {}", o.short_name(), o.server(), missing.join(" and ")))
+            .explanation(format!(
+                "{} ({}) leases {} without {}. Clients guess a classful mask or get no default route; some refuse the \
+                 lease (\"DHCP option Subnet Mask not found in DHCPACK\").",
+                o.short_name(),
+                ctx.frame(o.at),
+                o.yiaddr,
+                missing.join(" or ")
+            ))
+            .fix("Configure the subnet mask and routers for this subnet on the server.")
+            .references(&["RFC 2132 §3.3", "RFC 2132 §3.5"]),
+    )
+}
+
+fn address_declined(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let d = t.of_kind(Decline).next()?;
+    let d = &d.obs;
+    let addr = d.requested_ip.unwrap_or(d.ciaddr);
+    Some(
+        Finding::new(Code::AddressDeclined, Severity::Error, Some(t.chaddr), Some(t.xid))
+            .cause(Confidence::High)
+            .frames([d.at])
+            .summary(format!("client declined {addr}: the address is in use by another machine"))
+            .explanation(format!(
+                "The client sent DHCPDECLINE ({}) for {addr}{}: its ARP probe found another machine using that address \
+                 (RFC 2131 §2.2). The server marks the address abandoned and the client starts over after at least 10 s.",
+                ctx.frame(d.at),
+                d.server_id.map_or(String::new(), |s| format!(" leased by {s}"))
+            ))
+            .fix(format!("Find the machine using {addr} (a static address inside the pool?) and exclude it from the pool or move it."))
+            .references(&["RFC 2131 §2.2", "RFC 2131 §4.4.1"]),
+    )
+}
+
+fn stp_delay(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    if ctx.client.transactions > 0 || t.state != State::Init {
+        return None;
+    }
+    let first = t.of_kind(Discover).next().map(|s| &s.obs)?;
+    let running = (first.ts.0 - ctx.capture_start.0) / 1_000_000_000;
+    if first.secs < 15 || running < i64::from(first.secs) {
+        return None;
+    }
+    Some(
+        Finding::new(Code::StpDelaySuspected, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .confidence(Confidence::Low)
+            .frames([first.at])
+            .summary(format!("the client's first DISCOVER seen already has secs {}", first.secs))
+            .explanation(format!(
+                "The first DISCOVER from this client ({}) says it had been trying for {} s, but the capture had been running \
+                 for {running} s and saw none of its earlier attempts: they were lost before reaching this point, as \
+                 happens while a switch port is still in spanning-tree listening/learning (up to 30 s after link-up).",
+                ctx.frame(first.at),
+                first.secs
+            ))
+            .fix("Configure the client's switch port as an edge port (PortFast, `spanning-tree portfast`) or use RSTP.")
+            .references(&["IEEE 802.1D", "failure catalogue E.30"]),
+    )
+}
+
+fn chaddr_source(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let o = t.client_packets().map(|s| &s.obs).find(|o| {
+        o.src_port == 68
+            && o.giaddr.is_unspecified()
+            && o.chaddr.as_bytes().len() == 6
+            && o.src_mac
+                .is_some_and(|m| m.as_slice() != o.chaddr.as_bytes())
+    })?;
+    let src = wire::frame::mac_to_string(&o.src_mac.unwrap_or_default());
+    Some(
+        Finding::new(Code::ChaddrSourceMismatch, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames([o.at])
+            .summary(format!("{} has chaddr {} but Ethernet source {src}", o.short_name(), o.chaddr))
+            .explanation(format!(
+                "{} ({}) was sent from MAC {src} with chaddr {}. Switches with DHCP snooping and `verify mac-address` drop \
+                 such packets; it is normal only behind a wireless bridge or a host relaying for a VM.",
+                o.short_name(),
+                ctx.frame(o.at),
+                o.chaddr
+            ))
+            .fix("Check for a bridge or VM networking that rewrites source MACs; on snooping switches allow it or fix the client.")
+            .references(&["RFC 2131 §2", "failure catalogue B.11"]),
+    )
+}
+
+fn renew_malformed(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let o = t.of_kind(Request).map(|s| &s.obs).find(|o| {
+        let renewing = matches!(t.state, State::Renewing | State::Rebinding)
+            && (o.requested_ip.is_some() || o.server_id.is_some());
+        let unicast_no_ciaddr = o.ciaddr.is_unspecified()
+            && !o.broadcast_dst()
+            && o.giaddr.is_unspecified()
+            && o.src_port == 68;
+        renewing || unicast_no_ciaddr
+    })?;
+    let why = if o.ciaddr.is_unspecified() {
+        "it is unicast to the server but ciaddr is 0".to_string()
+    } else {
+        format!(
+            "it has ciaddr {} and also {}",
+            o.ciaddr,
+            match (o.requested_ip, o.server_id) {
+                (Some(r), Some(s)) => format!("option 50 ({r}) and option 54 ({s})"),
+                (Some(r), None) => format!("option 50 ({r})"),
+                (None, Some(s)) => format!("option 54 ({s})"),
+                _ => String::new(),
+            }
+        )
+    };
+    Some(
+        Finding::new(Code::RenewMalformed, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames([o.at])
+            .summary(format!("renewing REQUEST breaks RFC 2131: {why}"))
+            .explanation(format!(
+                "The REQUEST ({}) renews or rebinds a lease, but {why}. RFC 2131 §4.3.2 says a RENEWING or REBINDING \
+                 REQUEST carries ciaddr and neither option 50 nor 54; servers may NAK or ignore it.",
+                ctx.frame(o.at)
+            ))
+            .fix("Update the client's DHCP implementation.")
+            .references(&["RFC 2131 §4.3.2", "RFC 2131 table 5"]),
+    )
+}
+
+fn type_not_first(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let o = to_client(t).map(|s| &s.obs).find(|o| o.type_not_first)?;
+    let boot = t.client_packets().any(|s| is_pxe(&s.obs));
+    let failed = boot && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    let severity = if failed {
+        Severity::Error
+    } else if boot {
+        Severity::Warning
+    } else {
+        Severity::Info
+    };
+    let f = Finding::new(
+        Code::MessageTypeNotFirst,
+        severity,
+        Some(t.chaddr),
+        Some(t.xid),
+    );
+    let f = if failed { f.cause(Confidence::Low) } else { f };
+    Some(
+        f.frames([o.at])
+            .summary(format!("{} from {} does not start with option 53", o.short_name(), o.server()))
+            .explanation(format!(
+                "In {} ({}) option 53 is not the first option. That is legal, but some boot firmware (Raspberry Pi 4 \
+                 bootloader, old U-Boot) only looks for it first and ignores the reply.",
+                o.short_name(),
+                ctx.frame(o.at)
+            ))
+            .fix("If boot clients ignore the replies, make the server send option 53 first.")
+            .references(&["RFC 2131 §3", "failure catalogue B.15"]),
+    )
+}
+
+fn slow_offer(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let (offer, delay) = t.of_kind(Offer).map(|s| &s.obs).find_map(|o| {
+        let asked = t
+            .of_kind(Discover)
+            .map(|s| s.obs.ts)
+            .filter(|ts| *ts <= o.ts)
+            .max()?;
+        let d = o.ts.0 - asked.0;
+        (d >= 1_000_000_000).then_some((o, d))
+    })?;
+    let pxe = t.client_packets().any(|s| is_pxe(&s.obs));
+    Some(
+        Finding::new(Code::SlowOffer, if pxe && delay >= 3_000_000_000 { Severity::Warning } else { Severity::Info }, Some(t.chaddr), Some(t.xid))
+            .frames([offer.at])
+            .summary(format!("OFFER from {} came {} after the DISCOVER", offer.server(), secs_fmt(delay)))
+            .explanation(format!(
+                "{} answered {} after the DISCOVER it answers ({}). ISC dhcpd pings an address before offering it (ping-check, \
+                 about 1 s); longer delays point to a loaded server or a slow back end. PXE ROMs wait only about 4 s per try.",
+                offer.server(),
+                secs_fmt(delay),
+                ctx.frame(offer.at)
+            ))
+            .fix("Usually nothing; if boot clients time out, turn off ping-check or speed up the server.")
+            .references(&["ISC dhcpd.conf(5) ping-check"]),
+    )
+}
+
+fn multiple_servers(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let servers = t.servers(Offer);
+    if servers.len() < 2 {
+        return None;
+    }
+    let discover = t.of_kind(Discover).next().map(|s| s.obs.ts);
+    let chosen = t.of_kind(Request).find_map(|s| s.obs.server_id);
+    let mut rows = Vec::new();
+    for s in &servers {
+        let o = t
+            .of_kind(Offer)
+            .map(|x| &x.obs)
+            .find(|o| o.server() == *s)?;
+        let latency = discover.map_or(String::new(), |d| {
+            format!(" after {:.0} ms", (o.ts.0 - d.0) as f64 / 1e6)
+        });
+        rows.push(format!(
+            "{s}{} offered {}{latency} ({}){}",
+            o.src_mac.map_or(String::new(), |m| format!(
+                " [{}]",
+                wire::frame::mac_to_string(&m)
+            )),
+            o.yiaddr,
+            ctx.frame(o.at),
+            if chosen == Some(*s) {
+                " — the client took this one"
+            } else {
+                ""
+            }
+        ));
+    }
+    Some(
+        Finding::new(Code::MultipleServers, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames(t.of_kind(Offer).map(|s| s.obs.at))
+            .summary(format!(
+                "{} servers answered: {}{}",
+                servers.len(),
+                servers.iter().map(|s| s.to_string()).collect::<Vec<_>>().join(", "),
+                chosen.map_or(String::new(), |c| format!("; the client took {c}"))
+            ))
+            .explanation(format!(
+                "For xid {}: {}. Clients usually take the first OFFER, so the fastest server wins; a server that should not \
+                 be there (a home router, a test VM) hands out wrong addresses, gateways and DNS.",
+                xid(t.xid),
+                rows.join("; ")
+            ))
+            .fix("If only one server should answer on this network, find the other by its MAC and switch port and disable it (or enable DHCP snooping); if it is a failover pair, this is expected.")
+            .references(&["RFC 2131 §4.4.1", "failure catalogue E.34"]),
+    )
+}
+
+/// `secs-not-incrementing`, judged over a DISCOVER cycle.
+pub fn secs_cycle(chaddr: HwAddr, c: &Cycle) -> Option<Finding> {
+    if !c.worth_checking() || c.min_secs != c.max_secs {
+        return None;
+    }
+    let dur = c.last.0 - c.start.0;
+    let v = c.first_secs;
+    let failed = !c.got_offer;
+    let f = Finding::new(
+        Code::SecsNotIncrementing,
+        if failed {
+            Severity::Error
+        } else {
+            Severity::Warning
+        },
+        Some(chaddr),
+        c.xids.first().copied(),
+    );
+    let f = if failed {
+        f.cause(Confidence::Medium)
+    } else {
+        f
+    };
+    let xids: Vec<String> = c.xids.iter().map(|x| xid(*x)).collect();
+    Some(
+        f.frames(c.frames.iter().copied())
+            .summary(format!("secs stayed {v} over {} DISCOVERs in {}", c.discovers, secs_fmt(dur)))
+            .explanation(format!(
+                "RFC 2131 asks a client to put the seconds since it began acquiring a lease in secs; this client sent \
+                 secs={v} in all {} DISCOVERs over {} (xid {}). Servers that wait for secs to grow ignore it: ISC dhcpd with \
+                 `min-secs` logs \"configured min-secs value (2) is greater than secs field ({v}).  message dropped.\" \
+                 (3.x: \"{v} secs < 2\"), and ISC failover load balancing and Kea HA failure detection misjudge it. \
+                 Etherboot 5.4 (the Xen HVM PXE ROM) is a known offender.{}",
+                c.discovers,
+                secs_fmt(dur),
+                xids.join(", "),
+                if failed {
+                    " No server answered, which fits a server with min-secs."
+                } else {
+                    " A server answered anyway here, but one configured with min-secs (e.g. a failover secondary) never would."
+                }
+            ))
+            .fix("Set `min-secs 0;` for this network on ISC dhcpd (or remove min-secs), or boot with a client that counts secs (e.g. iPXE instead of Etherboot). `dhcplens bisect --field secs=0..30` confirms a threshold.")
+            .references(&["RFC 2131 §2", "RFC 2131 §4.4.1", "ISC dhcpd.conf(5) min-secs"]),
+    )
+}
+
+/// Rules over a whole client, at the end.
+pub fn client_end(c: &Client) -> Vec<Finding> {
+    let mut out = Vec::new();
+    if c.client_ids.len() >= 2 {
+        let ids: Vec<String> = c
+            .client_ids
+            .iter()
+            .map(|i| i.map_or("(none)".to_string(), |i| i.hex()))
+            .collect();
+        out.push(
+            Finding::new(Code::ClientIdChanged, Severity::Warning, Some(c.chaddr), None)
+                .summary(format!("one machine used {} client identifiers", c.client_ids.len()))
+                .explanation(format!(
+                    "MAC {} sent these client identifiers (option 61): {}. Servers key leases on option 61 when present, so each \
+                     identity gets its own lease: typical of PXE firmware, then the installed OS (ISC logs \"uid lease … is duplicate\").",
+                    c.chaddr,
+                    ids.join(", ")
+                ))
+                .fix("Usually harmless; if the pool runs short, make the boot stages use the same client identifier or shorten PXE leases.")
+                .references(&["RFC 2132 §9.14", "RFC 4361"]),
+        );
+    }
+    if c.ipxe_boots.len() >= 2 {
+        let file = &c.ipxe_boots[0].0;
+        let same = c.ipxe_boots.iter().filter(|(f, _)| f == file).count();
+        let looks_binary = [".kpxe", ".pxe", ".efi", ".0", "undionly"]
+            .iter()
+            .any(|x| file.contains(x));
+        if same >= 2 && (looks_binary || c.pxe_boot_file.as_deref() == Some(&**file)) {
+            out.push(
+                Finding::new(Code::IpxeChainloadLoop, Severity::Error, Some(c.chaddr), None)
+                    .cause(Confidence::High)
+                    .frames(c.ipxe_boots.iter().map(|(_, r)| *r))
+                    .summary(format!("iPXE was handed {file} {same} times: it chainloads itself"))
+                    .explanation(format!(
+                        "The client identified itself as iPXE (option 77 \"iPXE\" or option 175) and was given the boot file \
+                         {file} {same} times: the iPXE binary it is already running, so it loads itself again and again."
+                    ))
+                    .fix("Give iPXE clients a script or URL instead: ISC `if exists user-class and option user-class = \"iPXE\" { filename \"http://…/boot.ipxe\"; } else { filename \"undionly.kpxe\"; }`; dnsmasq `dhcp-userclass=set:ipxe,iPXE` with `dhcp-boot=tag:ipxe,…`.")
+                    .references(&["iPXE documentation: chainloading", "failure catalogue E.32"]),
+            );
+        }
+    }
+    out
+}
+
+/// `client-id-shared`: one client identifier used by several MACs.
+pub fn shared_client_ids(ids: &HashMap<Short, Vec<HwAddr>>, clients: &[Client]) -> Vec<Finding> {
+    let mut out: Vec<Finding> = ids
+        .iter()
+        .filter(|(_, macs)| macs.len() >= 2)
+        .map(|(id, macs)| {
+            let leases: Vec<String> = macs
+                .iter()
+                .map(|m| {
+                    let lease = clients.iter().find(|c| c.chaddr == *m).and_then(|c| c.lease).map(|l| l.address);
+                    format!("{m}{}", lease.map_or(String::new(), |a| format!(" (leased {a})")))
+                })
+                .collect();
+            Finding::new(Code::ClientIdShared, Severity::Warning, macs.first().copied(), None)
+                .summary(format!("client identifier {} is used by {} machines", id.hex(), macs.len()))
+                .explanation(format!(
+                    "These MACs all send client identifier {}: {}. Servers treat them as one client and give them one \
+                     lease between them, which they take from each other: cloned VMs or images with the same DUID or machine-id.",
+                    id.hex(),
+                    leases.join(", ")
+                ))
+                .fix("Regenerate the machine-id / DUID on cloned machines (e.g. `systemd-machine-id-setup` after clearing /etc/machine-id).")
+                .references(&["RFC 4361", "failure catalogue D.26"])
+        })
+        .collect();
+    out.sort_by(|a, b| a.summary.cmp(&b.summary));
+    out
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,878 @@
+//! Every rule, from packets built with the wire library: a case where it fires
+//! and one where it must not.
+
+use std::net::Ipv4Addr;
+
+use capture::Timestamp;
+use wire::dhcp::{code, Message, MessageType, Op, FLAG_BROADCAST};
+use wire::frame::{ChecksumMode, UdpFrame};
+
+use crate::engine::{Config, Engine, NoSink};
+use crate::finding::{Code, Severity};
+use crate::obs::{FrameRef, Obs};
+use crate::report::Report;
+use crate::transaction::Outcome;
+
+const CLIENT: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+const SERVER: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 1);
+const SERVER_MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0xfe];
+const ROGUE: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 66);
+const ADDR: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 10);
+
+/// A capture being written packet by packet, fed to an engine.
+struct Cap {
+    engine: Engine<NoSink>,
+    frames: Vec<u64>,
+    file: u16,
+}
+
+impl Cap {
+    fn new() -> Cap {
+        Cap::files(1)
+    }
+
+    fn files(n: usize) -> Cap {
+        let cfg = Config {
+            files: (0..n).map(|i| format!("f{i}.pcap")).collect(),
+            ..Config::default()
+        };
+        Cap {
+            engine: Engine::new(cfg, NoSink),
+            frames: vec![0; n],
+            file: 0,
+        }
+    }
+
+    fn frame(&mut self, t: f64, f: &UdpFrame<'_>) {
+        let bytes = f.ethernet_frame();
+        let d = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
+            .unwrap()
+            .unwrap();
+        self.frames[usize::from(self.file)] += 1;
+        let at = FrameRef {
+            file: self.file,
+            frame: self.frames[usize::from(self.file)],
+        };
+        let o = Obs::new(at, Timestamp((t * 1e9) as i64), &d, None).unwrap();
+        self.engine.push(o);
+    }
+
+    /// A client message, broadcast from 0.0.0.0:68.
+    fn client(&mut self, t: f64, m: &Message<'_>) {
+        let payload = m.encode(300);
+        let mut f = UdpFrame::new(
+            (Ipv4Addr::UNSPECIFIED, 68),
+            (Ipv4Addr::BROADCAST, 67),
+            &payload,
+        );
+        f.src_mac = m.chaddr_field[..6].try_into().unwrap();
+        self.frame(t, &f);
+    }
+
+    /// A server reply from `server`:67 to `dst`:68 with the given checksum.
+    fn server(
+        &mut self,
+        t: f64,
+        server: Ipv4Addr,
+        m: &Message<'_>,
+        dst: Ipv4Addr,
+        csum: ChecksumMode,
+    ) {
+        let payload = m.encode(300);
+        let mut f = UdpFrame::new((server, 67), (dst, 68), &payload);
+        f.src_mac = SERVER_MAC;
+        f.dst_mac = if dst == Ipv4Addr::BROADCAST {
+            [0xff; 6]
+        } else {
+            m.chaddr_field[..6].try_into().unwrap()
+        };
+        f.checksum = csum;
+        self.frame(t, &f);
+    }
+
+    fn reply(&mut self, t: f64, m: &Message<'_>) {
+        self.server(t, SERVER, m, Ipv4Addr::BROADCAST, ChecksumMode::Full);
+    }
+
+    fn report(self) -> Report {
+        self.engine.finish().0
+    }
+}
+
+fn request_msg(kind: MessageType, xid: u32, mac: [u8; 6]) -> Message<'static> {
+    let mut m = Message::new(Op::BootRequest, xid, &mac);
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
+    m.set_option(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6]);
+    m
+}
+
+fn discover(xid: u32, secs: u16) -> Message<'static> {
+    let mut m = request_msg(MessageType::Discover, xid, CLIENT);
+    m.secs = secs;
+    m
+}
+
+fn request(xid: u32, server: Ipv4Addr) -> Message<'static> {
+    let mut m = request_msg(MessageType::Request, xid, CLIENT);
+    m.set_option(code::REQUESTED_IP_ADDRESS, ADDR.octets().to_vec());
+    m.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
+    m
+}
+
+fn reply_msg(kind: MessageType, xid: u32, server: Ipv4Addr, yiaddr: Ipv4Addr) -> Message<'static> {
+    let mut m = Message::new(Op::BootReply, xid, &CLIENT);
+    m.yiaddr = yiaddr;
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
+    m.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
+    if kind != MessageType::Nak {
+        m.set_option(code::SUBNET_MASK, vec![255, 255, 255, 0]);
+        m.set_option(code::ROUTER, server.octets().to_vec());
+        m.set_option(code::IP_ADDRESS_LEASE_TIME, 3600u32.to_be_bytes().to_vec());
+    }
+    m
+}
+
+fn offer(xid: u32) -> Message<'static> {
+    reply_msg(MessageType::Offer, xid, SERVER, ADDR)
+}
+
+fn ack(xid: u32) -> Message<'static> {
+    reply_msg(MessageType::Ack, xid, SERVER, ADDR)
+}
+
+/// A complete, healthy DORA at time `t`.
+fn dora(c: &mut Cap, t: f64, xid: u32) {
+    c.client(t, &discover(xid, 0));
+    c.reply(t + 0.01, &offer(xid));
+    c.client(t + 0.02, &request(xid, SERVER));
+    c.reply(t + 0.03, &ack(xid));
+}
+
+fn codes(r: &Report) -> Vec<(Code, Severity)> {
+    let mut v: Vec<(Code, Severity)> = r.findings.iter().map(|f| (f.code, f.severity)).collect();
+    v.sort();
+    v
+}
+
+fn has(r: &Report, code: Code) -> bool {
+    r.findings.iter().any(|f| f.code == code)
+}
+
+fn finding(r: &Report, code: Code) -> &crate::Finding {
+    r.findings
+        .iter()
+        .find(|f| f.code == code)
+        .unwrap_or_else(|| panic!("no {code}: {:?}", codes(r)))
+}
+
+#[test]
+fn healthy_dora_has_no_findings() {
+    let mut c = Cap::new();
+    dora(&mut c, 1.0, 0x11);
+    let r = c.report();
+    assert_eq!(codes(&r), []);
+    assert_eq!(r.clients.len(), 1);
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+    assert_eq!(r.clients[0].address, Some(ADDR));
+    assert_eq!(r.clients[0].server, Some(SERVER));
+    assert!(r.healthy());
+}
+
+#[test]
+fn no_offer_with_frozen_secs() {
+    let mut c = Cap::new();
+    for i in 0..5 {
+        c.client(f64::from(i) * 4.0, &discover(0x22, 0));
+    }
+    // Another client is served, so a server is there.
+    let other = [2, 0, 0, 0, 0, 0x77];
+    c.client(30.0, &request_msg(MessageType::Discover, 0x99, other));
+    let mut o = offer(0x99);
+    o.set_chaddr(&other);
+    c.reply(30.01, &o);
+    let r = c.report();
+    let no = finding(&r, Code::NoOffer);
+    assert_eq!(no.severity, Severity::Error);
+    assert!(
+        no.summary.contains("5 DISCOVERs over 16.0 s"),
+        "{}",
+        no.summary
+    );
+    let secs = finding(&r, Code::SecsNotIncrementing);
+    assert_eq!(secs.severity, Severity::Error);
+    assert!(secs.explains_failure);
+    assert!(
+        secs.summary.contains("secs stayed 0 over 5 DISCOVERs"),
+        "{}",
+        secs.summary
+    );
+    assert!(!has(&r, Code::UdpChecksumPartial));
+    assert!(!r.healthy());
+}
+
+#[test]
+fn secs_that_count_up_are_fine() {
+    let mut c = Cap::new();
+    for i in 0..5u16 {
+        c.client(f64::from(i) * 4.0, &discover(0x22, i * 4));
+    }
+    let r = c.report();
+    assert!(has(&r, Code::NoOffer));
+    assert!(!has(&r, Code::SecsNotIncrementing));
+}
+
+#[test]
+fn frozen_secs_with_an_offer_is_a_warning() {
+    let mut c = Cap::new();
+    for i in 0..3 {
+        c.client(f64::from(i) * 4.0, &discover(0x22, 0));
+    }
+    c.reply(8.1, &offer(0x22));
+    c.client(8.2, &request(0x22, SERVER));
+    c.reply(8.3, &ack(0x22));
+    let r = c.report();
+    assert_eq!(
+        finding(&r, Code::SecsNotIncrementing).severity,
+        Severity::Warning
+    );
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+}
+
+#[test]
+fn partial_checksums_dropped_by_the_client() {
+    let mut c = Cap::new();
+    for i in 0..4 {
+        let t = f64::from(i) * 3.0;
+        c.client(t, &discover(0x33, i as u16 * 3));
+        c.server(
+            t + 0.01,
+            SERVER,
+            &offer(0x33),
+            Ipv4Addr::BROADCAST,
+            ChecksumMode::Partial,
+        );
+    }
+    let r = c.report();
+    let p = finding(&r, Code::UdpChecksumPartial);
+    assert_eq!(p.severity, Severity::Error);
+    assert!(p.explains_failure);
+    assert!(
+        p.explanation.contains("pseudo-header sum"),
+        "{}",
+        p.explanation
+    );
+    assert!(has(&r, Code::OfferIgnored));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::OfferIgnored));
+    assert!(!has(&r, Code::UdpChecksumInvalid));
+}
+
+#[test]
+fn partial_checksums_harmless_when_the_client_requests() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x34, 0));
+    c.server(
+        0.01,
+        SERVER,
+        &offer(0x34),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Partial,
+    );
+    c.client(0.02, &request(0x34, SERVER));
+    c.server(
+        0.03,
+        SERVER,
+        &ack(0x34),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Partial,
+    );
+    let r = c.report();
+    let p = finding(&r, Code::UdpChecksumPartial);
+    assert_eq!(p.severity, Severity::Info);
+    assert!(!p.explains_failure);
+    assert!(p.explanation.contains("Harmless here"));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+    assert!(r.healthy(), "info findings keep the capture healthy");
+}
+
+#[test]
+fn invalid_checksums() {
+    let mut c = Cap::new();
+    for i in 0..3 {
+        let t = f64::from(i) * 3.0;
+        c.client(t, &discover(0x35, i as u16 * 3));
+        c.server(
+            t + 0.01,
+            SERVER,
+            &offer(0x35),
+            Ipv4Addr::BROADCAST,
+            ChecksumMode::Fixed(0x1234),
+        );
+    }
+    let r = c.report();
+    assert_eq!(
+        finding(&r, Code::UdpChecksumInvalid).severity,
+        Severity::Error
+    );
+    assert!(!has(&r, Code::UdpChecksumPartial));
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x36);
+    assert!(!has(&c.report(), Code::UdpChecksumInvalid));
+}
+
+#[test]
+fn no_ack() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x44, 0));
+    c.reply(0.01, &offer(0x44));
+    for i in 0..3 {
+        c.client(0.02 + f64::from(i) * 4.0, &request(0x44, SERVER));
+    }
+    let r = c.report();
+    assert!(has(&r, Code::NoAck));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::NoAck));
+}
+
+#[test]
+fn multiple_servers_and_which_one_won() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x55, 0));
+    c.server(
+        0.002,
+        ROGUE,
+        &reply_msg(MessageType::Offer, 0x55, ROGUE, Ipv4Addr::new(10, 9, 9, 9)),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Full,
+    );
+    c.reply(0.05, &offer(0x55));
+    c.client(0.06, &request(0x55, ROGUE));
+    c.server(
+        0.07,
+        ROGUE,
+        &reply_msg(MessageType::Ack, 0x55, ROGUE, Ipv4Addr::new(10, 9, 9, 9)),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Full,
+    );
+    let r = c.report();
+    let m = finding(&r, Code::MultipleServers);
+    assert!(
+        m.summary.contains("the client took 192.168.1.66"),
+        "{}",
+        m.summary
+    );
+    assert!(
+        m.explanation.contains("offered 10.9.9.9"),
+        "{}",
+        m.explanation
+    );
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x56);
+    assert!(!has(&c.report(), Code::MultipleServers));
+}
+
+#[test]
+fn nak_after_init_reboot_on_the_wrong_network() {
+    let mut c = Cap::new();
+    let mut m = request_msg(MessageType::Request, 0x66, CLIENT);
+    m.set_option(code::REQUESTED_IP_ADDRESS, vec![10, 1, 1, 5]);
+    c.client(0.0, &m);
+    let mut n = reply_msg(MessageType::Nak, 0x66, SERVER, Ipv4Addr::UNSPECIFIED);
+    n.set_option(code::MESSAGE, b"wrong network".to_vec());
+    c.reply(0.01, &n);
+    let r = c.report();
+    let f = finding(&r, Code::Nak);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.summary.contains("init-reboot-wrong-network"),
+        "{}",
+        f.summary
+    );
+    assert!(f.summary.contains("\"wrong network\""), "{}", f.summary);
+    assert!(f.explanation.contains("10.1.1.5"));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Nak));
+}
+
+#[test]
+fn spurious_nak_from_another_server_is_a_warning_when_acked() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x67, 0));
+    c.reply(0.01, &offer(0x67));
+    c.client(0.02, &request(0x67, SERVER));
+    c.reply(0.03, &ack(0x67));
+    c.server(
+        0.04,
+        ROGUE,
+        &reply_msg(MessageType::Nak, 0x67, ROGUE, Ipv4Addr::UNSPECIFIED),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Full,
+    );
+    let r = c.report();
+    let f = finding(&r, Code::Nak);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.summary.contains("other-server"));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+}
+
+#[test]
+fn broadcast_flag_ignored() {
+    let mut c = Cap::new();
+    for i in 0..3 {
+        let mut d = discover(0x77, i * 3);
+        d.flags = FLAG_BROADCAST;
+        c.client(f64::from(i) * 3.0, &d);
+        c.server(
+            f64::from(i) * 3.0 + 0.01,
+            SERVER,
+            &offer(0x77),
+            ADDR,
+            ChecksumMode::Full,
+        );
+    }
+    let r = c.report();
+    let f = finding(&r, Code::BroadcastFlagIgnored);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.summary.contains("unicast to 192.168.1.10"));
+    // Unicast is fine when the client did not ask for broadcast.
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x78, 0));
+    c.server(0.01, SERVER, &offer(0x78), ADDR, ChecksumMode::Full);
+    c.client(0.02, &request(0x78, SERVER));
+    c.server(0.03, SERVER, &ack(0x78), ADDR, ChecksumMode::Full);
+    assert!(!has(&c.report(), Code::BroadcastFlagIgnored));
+}
+
+/// A relay's copy of `m` (giaddr set, from port 67 to the server) and the
+/// server's answer to the relay.
+fn relayed(c: &mut Cap, t: f64, m: &Message<'_>, reply: &Message<'_>, echo: bool) {
+    let relay = Ipv4Addr::new(10, 0, 5, 1);
+    let mut r = m.clone();
+    r.giaddr = relay;
+    r.hops = 1;
+    r.set_option(
+        code::RELAY_AGENT_INFORMATION,
+        vec![1, 4, b'p', b'o', b'r', b't'],
+    );
+    let payload = r.encode(300);
+    c.frame(t, &UdpFrame::new((relay, 67), (SERVER, 67), &payload));
+    let mut a = reply.clone();
+    a.giaddr = relay;
+    if echo {
+        a.set_option(
+            code::RELAY_AGENT_INFORMATION,
+            vec![1, 4, b'p', b'o', b'r', b't'],
+        );
+    }
+    let payload = a.encode(300);
+    c.frame(
+        t + 0.01,
+        &UdpFrame::new((SERVER, 67), (relay, 67), &payload),
+    );
+}
+
+#[test]
+fn option82_not_echoed() {
+    let mut c = Cap::new();
+    relayed(&mut c, 0.0, &discover(0x88, 0), &offer(0x88), false);
+    relayed(&mut c, 0.1, &request(0x88, SERVER), &ack(0x88), false);
+    assert!(has(&c.report(), Code::Option82NotEchoed));
+    let mut c = Cap::new();
+    relayed(&mut c, 0.0, &discover(0x89, 0), &offer(0x89), true);
+    relayed(&mut c, 0.1, &request(0x89, SERVER), &ack(0x89), true);
+    let r = c.report();
+    assert!(!has(&r, Code::Option82NotEchoed));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+}
+
+#[test]
+fn relayed_discover_with_no_offer_mentions_the_relay() {
+    let mut c = Cap::new();
+    let relay = Ipv4Addr::new(10, 0, 5, 1);
+    for i in 0..3u16 {
+        let mut d = discover(0x8a, i * 4);
+        d.giaddr = relay;
+        d.hops = 1;
+        let payload = d.encode(300);
+        c.frame(
+            f64::from(i) * 4.0,
+            &UdpFrame::new((relay, 67), (SERVER, 67), &payload),
+        );
+    }
+    let r = c.report();
+    assert!(finding(&r, Code::NoOffer)
+        .explanation
+        .contains("giaddr 10.0.5.1"));
+}
+
+#[test]
+fn reply_sizes() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x90, 0));
+    let o = offer(0x90);
+    let short = o.encode(0);
+    assert!(short.len() < 300);
+    let mut f = UdpFrame::new((SERVER, 67), (Ipv4Addr::BROADCAST, 68), &short);
+    f.src_mac = SERVER_MAC;
+    c.frame(0.01, &f);
+    c.client(0.02, &request(0x90, SERVER));
+    c.reply(0.03, &ack(0x90));
+    let r = c.report();
+    assert_eq!(finding(&r, Code::ReplyTooShort).severity, Severity::Warning);
+    assert!(!has(&r, Code::ReplyTooLarge));
+
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x91, 0));
+    let mut big = offer(0x91);
+    big.set_option(code::VENDOR_SPECIFIC, vec![7; 250]);
+    big.set_option(code::DOMAIN_SEARCH, vec![0; 250]);
+    c.reply(0.01, &big);
+    c.client(0.02, &request(0x91, SERVER));
+    c.reply(0.03, &ack(0x91));
+    let r = c.report();
+    assert!(finding(&r, Code::ReplyTooLarge).summary.contains("(548)"));
+    // A client that allows 1500 bytes (option 57) is fine with it.
+    let mut c = Cap::new();
+    let mut d = discover(0x92, 0);
+    d.set_option(code::MAX_DHCP_MESSAGE_SIZE, 1500u16.to_be_bytes().to_vec());
+    c.client(0.0, &d);
+    let mut big = offer(0x92);
+    big.set_option(code::VENDOR_SPECIFIC, vec![7; 250]);
+    big.set_option(code::DOMAIN_SEARCH, vec![0; 250]);
+    c.reply(0.01, &big);
+    assert!(!has(&c.report(), Code::ReplyTooLarge));
+}
+
+#[test]
+fn lease_times_inconsistent() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0xa0, 0));
+    c.reply(0.01, &offer(0xa0));
+    c.client(0.02, &request(0xa0, SERVER));
+    let mut a = ack(0xa0);
+    a.set_option(code::RENEWAL_TIME, 3000u32.to_be_bytes().to_vec());
+    a.set_option(code::REBINDING_TIME, 2000u32.to_be_bytes().to_vec());
+    c.reply(0.03, &a);
+    let r = c.report();
+    assert!(finding(&r, Code::LeaseTimesInconsistent)
+        .summary
+        .contains("T1 (3000 s) is not before T2 (2000 s)"));
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0xa1, 0));
+    c.reply(0.01, &offer(0xa1));
+    c.client(0.02, &request(0xa1, SERVER));
+    let mut a = ack(0xa1);
+    a.set_option(code::RENEWAL_TIME, 1800u32.to_be_bytes().to_vec());
+    a.set_option(code::REBINDING_TIME, 3150u32.to_be_bytes().to_vec());
+    c.reply(0.03, &a);
+    assert!(!has(&c.report(), Code::LeaseTimesInconsistent));
+}
+
+#[test]
+fn classless_routes_without_default() {
+    let run = |routes: Vec<u8>| {
+        let mut c = Cap::new();
+        c.client(0.0, &discover(0xb0, 0));
+        c.reply(0.01, &offer(0xb0));
+        c.client(0.02, &request(0xb0, SERVER));
+        let mut a = ack(0xb0);
+        a.set_option(code::CLASSLESS_STATIC_ROUTE, routes);
+        c.reply(0.03, &a);
+        c.report()
+    };
+    assert!(has(
+        &run(vec![8, 10, 192, 168, 1, 254]),
+        Code::ClasslessRoutesWithoutDefault
+    ));
+    assert!(!has(
+        &run(vec![0, 192, 168, 1, 1, 8, 10, 192, 168, 1, 254]),
+        Code::ClasslessRoutesWithoutDefault
+    ));
+}
+
+#[test]
+fn server_id_mismatch() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0xc0, 0));
+    c.reply(0.01, &offer(0xc0));
+    for i in 0..3 {
+        c.client(
+            0.02 + f64::from(i) * 4.0,
+            &request(0xc0, Ipv4Addr::new(172, 16, 0, 1)),
+        );
+    }
+    let r = c.report();
+    let f = finding(&r, Code::ServerIdMismatch);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.summary.contains("172.16.0.1"));
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0xc1);
+    assert!(!has(&c.report(), Code::ServerIdMismatch));
+}
+
+#[test]
+fn xid_changed_between_offer_and_request() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0xd0, 0));
+    c.reply(0.01, &offer(0xd0));
+    c.client(0.02, &request(0xd1, SERVER));
+    c.reply(0.03, &ack(0xd1));
+    let r = c.report();
+    assert!(finding(&r, Code::XidChanged).summary.contains("0x000000d1"));
+    assert!(!has(&r, Code::OfferIgnored), "{:?}", codes(&r));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+}
+
+#[test]
+fn required_option_missing() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0xe0, 0));
+    c.reply(0.01, &offer(0xe0));
+    c.client(0.02, &request(0xe0, SERVER));
+    let mut a = ack(0xe0);
+    a.remove_option(code::SUBNET_MASK);
+    c.reply(0.03, &a);
+    let r = c.report();
+    assert!(finding(&r, Code::RequiredOptionMissing)
+        .summary
+        .contains("subnet mask"));
+}
+
+#[test]
+fn client_ids_shared_and_changed() {
+    let mut c = Cap::new();
+    for (i, mac) in [[2, 0, 0, 0, 0, 0x0a], [2, 0, 0, 0, 0, 0x0b]]
+        .into_iter()
+        .enumerate()
+    {
+        let mut d = request_msg(MessageType::Discover, 0xf0 + i as u32, mac);
+        d.set_option(
+            code::CLIENT_IDENTIFIER,
+            vec![255, 0, 0, 0, 1, 0, 4, 9, 9, 9],
+        );
+        c.client(f64::from(i as u32), &d);
+    }
+    let r = c.report();
+    assert!(finding(&r, Code::ClientIdShared)
+        .summary
+        .contains("2 machines"));
+    assert!(!has(&r, Code::ClientIdChanged));
+
+    let mut c = Cap::new();
+    let mut d = discover(0xf5, 0);
+    d.set_option(code::CLIENT_IDENTIFIER, vec![1, 2, 0, 0, 0, 0, 1]);
+    c.client(0.0, &d);
+    dora(&mut c, 100.0, 0xf6);
+    let r = c.report();
+    assert!(finding(&r, Code::ClientIdChanged)
+        .summary
+        .contains("2 client identifiers"));
+    assert!(!has(&r, Code::ClientIdShared));
+}
+
+#[test]
+fn address_declined() {
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x100);
+    let mut d = request_msg(MessageType::Decline, 0x101, CLIENT);
+    d.set_option(code::REQUESTED_IP_ADDRESS, ADDR.octets().to_vec());
+    d.set_option(code::SERVER_IDENTIFIER, SERVER.octets().to_vec());
+    c.client(1.0, &d);
+    let r = c.report();
+    let f = finding(&r, Code::AddressDeclined);
+    assert!(f.summary.contains("192.168.1.10"));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Declined));
+}
+
+fn pxe_discover(xid: u32) -> Message<'static> {
+    let mut d = discover(xid, 0);
+    d.set_option(
+        code::VENDOR_CLASS_IDENTIFIER,
+        b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+    );
+    d.set_option(code::CLIENT_SYSTEM_ARCHITECTURE, vec![0, 0]);
+    d
+}
+
+#[test]
+fn pxe_boot_file_missing() {
+    let mut c = Cap::new();
+    for i in 0..3 {
+        c.client(f64::from(i) * 4.0, &pxe_discover(0x110));
+        c.reply(f64::from(i) * 4.0 + 0.01, &offer(0x110));
+    }
+    let r = c.report();
+    assert_eq!(
+        finding(&r, Code::PxeBootFileMissing).severity,
+        Severity::Error
+    );
+    let mut c = Cap::new();
+    c.client(0.0, &pxe_discover(0x111));
+    let mut o = offer(0x111);
+    o.set_option(code::BOOTFILE_NAME, b"pxelinux.0".to_vec());
+    c.reply(0.01, &o);
+    assert!(!has(&c.report(), Code::PxeBootFileMissing));
+}
+
+#[test]
+fn ipxe_chainload_loop() {
+    let mut c = Cap::new();
+    for i in 0..3u32 {
+        let t = f64::from(i) * 20.0;
+        let mut d = discover(0x120 + i, 0);
+        d.set_option(code::USER_CLASS, b"iPXE".to_vec());
+        let mut r = request(0x120 + i, SERVER);
+        r.set_option(code::USER_CLASS, b"iPXE".to_vec());
+        let mut a = ack(0x120 + i);
+        a.file = std::borrow::Cow::Owned(b"undionly.kpxe".to_vec());
+        c.client(t, &d);
+        c.reply(t + 0.01, &offer(0x120 + i));
+        c.client(t + 0.02, &r);
+        c.reply(t + 0.03, &a);
+    }
+    let r = c.report();
+    assert!(finding(&r, Code::IpxeChainloadLoop)
+        .summary
+        .contains("undionly.kpxe 3 times"));
+}
+
+#[test]
+fn stp_delay_suspected() {
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x130);
+    let mut d = request_msg(MessageType::Discover, 0x131, [2, 0, 0, 0, 0, 0x33]);
+    d.secs = 30;
+    c.client(40.0, &d);
+    let r = c.report();
+    assert!(has(&r, Code::StpDelaySuspected));
+    // At the start of a capture a large secs says nothing.
+    let mut c = Cap::new();
+    c.client(0.0, &d);
+    assert!(!has(&c.report(), Code::StpDelaySuspected));
+}
+
+#[test]
+fn chaddr_source_mismatch() {
+    let mut c = Cap::new();
+    let d = discover(0x140, 0);
+    let payload = d.encode(300);
+    let mut f = UdpFrame::new(
+        (Ipv4Addr::UNSPECIFIED, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &payload,
+    );
+    f.src_mac = [2, 0, 0, 0, 0, 0x99];
+    c.frame(0.0, &f);
+    assert!(finding(&c.report(), Code::ChaddrSourceMismatch)
+        .summary
+        .contains("02:00:00:00:00:99"));
+}
+
+#[test]
+fn malformed_packet() {
+    let mut c = Cap::new();
+    let mut d = discover(0x150, 0);
+    d.remove_option(code::END);
+    d.trailer = std::borrow::Cow::Owned(vec![]);
+    let mut payload = d.encode(0);
+    payload.extend_from_slice(&[12, 40, b'x']); // a host name cut short
+    let f = UdpFrame::new(
+        (Ipv4Addr::UNSPECIFIED, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &payload,
+    );
+    let mut f = f;
+    f.src_mac = CLIENT;
+    for i in 0..3 {
+        c.frame(f64::from(i) * 4.0, &f);
+    }
+    let r = c.report();
+    let m = finding(&r, Code::MalformedPacket);
+    assert_eq!(m.severity, Severity::Error);
+    assert!(m.summary.contains("option 12"), "{}", m.summary);
+}
+
+#[test]
+fn renew_malformed() {
+    let mut c = Cap::new();
+    let mut m = request_msg(MessageType::Request, 0x160, CLIENT);
+    m.ciaddr = ADDR;
+    m.set_option(code::REQUESTED_IP_ADDRESS, ADDR.octets().to_vec());
+    let payload = m.encode(300);
+    c.frame(0.0, &UdpFrame::new((ADDR, 68), (SERVER, 67), &payload));
+    c.server(0.01, SERVER, &ack(0x160), ADDR, ChecksumMode::Full);
+    let r = c.report();
+    assert!(has(&r, Code::RenewMalformed));
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Renewed));
+    let mut c = Cap::new();
+    let mut m = request_msg(MessageType::Request, 0x161, CLIENT);
+    m.ciaddr = ADDR;
+    let payload = m.encode(300);
+    c.frame(0.0, &UdpFrame::new((ADDR, 68), (SERVER, 67), &payload));
+    c.server(0.01, SERVER, &ack(0x161), ADDR, ChecksumMode::Full);
+    assert!(!has(&c.report(), Code::RenewMalformed));
+}
+
+#[test]
+fn message_type_not_first() {
+    let mut c = Cap::new();
+    c.client(0.0, &pxe_discover(0x170));
+    let mut o = offer(0x170);
+    let t = o.options.remove(0);
+    let end = o.options.len() - 1;
+    o.options.insert(end, t);
+    o.set_option(code::BOOTFILE_NAME, b"pxelinux.0".to_vec());
+    c.reply(0.01, &o);
+    let r = c.report();
+    assert_eq!(
+        finding(&r, Code::MessageTypeNotFirst).severity,
+        Severity::Warning
+    );
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x171);
+    assert!(!has(&c.report(), Code::MessageTypeNotFirst));
+}
+
+#[test]
+fn slow_offer() {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x180, 0));
+    c.reply(1.5, &offer(0x180));
+    c.client(1.6, &request(0x180, SERVER));
+    c.reply(1.7, &ack(0x180));
+    let r = c.report();
+    assert_eq!(finding(&r, Code::SlowOffer).severity, Severity::Info);
+    assert!(r.healthy());
+}
+
+#[test]
+fn reply_seen_at_the_server_but_not_at_the_client() {
+    let mut c = Cap::files(2);
+    // File 0 at the client, file 1 at the server; the OFFERs only in file 1.
+    for i in 0..3 {
+        let t = f64::from(i) * 4.0;
+        c.file = 0;
+        c.client(t, &discover(0x190, i as u16 * 4));
+        c.file = 1;
+        c.client(t + 0.001, &discover(0x190, i as u16 * 4));
+        c.reply(t + 0.01, &offer(0x190));
+    }
+    c.file = 0;
+    c.client(20.0, &discover(0x191, 0));
+    let r = c.report();
+    let f = finding(&r, Code::ReplyNotSeenByClient);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.explanation.contains("f0.pcap"));
+    // The copies are not retransmissions.
+    let t = r.clients[0].outcomes.clone();
+    assert_eq!(t[0], Outcome::OfferIgnored);
+}
+
+#[test]
+fn copies_across_files_are_not_retransmissions() {
+    let mut c = Cap::files(2);
+    for file in [0, 1] {
+        c.file = file;
+        dora(&mut c, 0.0 + f64::from(file) * 0.0001, 0x1a0);
+    }
+    let r = c.report();
+    assert_eq!(codes(&r), []);
+    assert_eq!(r.clients[0].transactions, 1);
+}

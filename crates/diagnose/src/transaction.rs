@@ -1,0 +1,437 @@
+//! Transactions: the packets of one client and one xid, classified by the
+//! RFC 2131 state the client was in, with the outcome they reached.
+
+use std::net::Ipv4Addr;
+
+use capture::Timestamp;
+use serde::Serialize;
+use wire::dhcp::MessageType;
+use wire::HwAddr;
+
+use crate::obs::{FrameRef, Obs};
+
+/// The client state a transaction starts from (RFC 2131 §4.4, table 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum State {
+    /// DISCOVER → OFFER → REQUEST → ACK/NAK.
+    Init,
+    /// A REQUEST naming a server (option 54) without a DISCOVER seen first.
+    Selecting,
+    /// REQUEST with option 50, no 54, ciaddr 0: reboot with a remembered lease.
+    InitReboot,
+    /// Unicast REQUEST with ciaddr set, at T1.
+    Renewing,
+    /// Broadcast REQUEST with ciaddr set, at T2.
+    Rebinding,
+    Inform,
+    Release,
+    Decline,
+    /// BOOTREQUEST without option 53.
+    Bootp,
+    /// Only server replies were seen.
+    Unknown,
+}
+
+impl State {
+    pub fn name(self) -> &'static str {
+        match self {
+            State::Init => "init",
+            State::Selecting => "selecting",
+            State::InitReboot => "init-reboot",
+            State::Renewing => "renewing",
+            State::Rebinding => "rebinding",
+            State::Inform => "inform",
+            State::Release => "release",
+            State::Decline => "decline",
+            State::Bootp => "bootp",
+            State::Unknown => "unknown",
+        }
+    }
+
+    /// Classifies the first client packet of a transaction.
+    pub fn of(o: &Obs) -> State {
+        match o.kind {
+            None => State::Bootp,
+            Some(MessageType::Discover) => State::Init,
+            Some(MessageType::Inform) => State::Inform,
+            Some(MessageType::Release) => State::Release,
+            Some(MessageType::Decline) => State::Decline,
+            Some(MessageType::Request) => {
+                if !o.ciaddr.is_unspecified() {
+                    if o.broadcast_dst() {
+                        State::Rebinding
+                    } else {
+                        State::Renewing
+                    }
+                } else if o.server_id.is_some() {
+                    State::Selecting
+                } else {
+                    State::InitReboot
+                }
+            }
+            Some(_) => State::Unknown,
+        }
+    }
+}
+
+/// What a transaction (or a client) came to. A fixed vocabulary: public API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Outcome {
+    Bound,
+    Renewed,
+    Nak,
+    NoOffer,
+    /// An OFFER arrived but the client never requested it and started again.
+    OfferIgnored,
+    NoAck,
+    Declined,
+    Released,
+    Informed,
+    /// The capture ended mid-exchange.
+    Incomplete,
+}
+
+impl Outcome {
+    pub fn name(self) -> &'static str {
+        match self {
+            Outcome::Bound => "bound",
+            Outcome::Renewed => "renewed",
+            Outcome::Nak => "nak",
+            Outcome::NoOffer => "no-offer",
+            Outcome::OfferIgnored => "offer-ignored",
+            Outcome::NoAck => "no-ack",
+            Outcome::Declined => "declined",
+            Outcome::Released => "released",
+            Outcome::Informed => "informed",
+            Outcome::Incomplete => "incomplete",
+        }
+    }
+
+    /// Whether the client got what it asked for.
+    pub fn is_success(self) -> bool {
+        matches!(
+            self,
+            Outcome::Bound | Outcome::Renewed | Outcome::Released | Outcome::Informed
+        )
+    }
+
+    /// Whether the client failed to get or keep a lease.
+    pub fn is_failure(self) -> bool {
+        matches!(
+            self,
+            Outcome::Nak
+                | Outcome::NoOffer
+                | Outcome::OfferIgnored
+                | Outcome::NoAck
+                | Outcome::Declined
+        )
+    }
+}
+
+/// A packet in a transaction, with the other places it was seen (another
+/// capture file, or another hop through a relay).
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub obs: Obs,
+    pub copies: Vec<FrameRef>,
+    /// Bit `i` set if capture file `i` (< 64) holds this packet.
+    pub files: u64,
+}
+
+impl Seen {
+    pub fn frames(&self) -> impl Iterator<Item = FrameRef> + '_ {
+        std::iter::once(self.obs.at).chain(self.copies.iter().copied())
+    }
+}
+
+/// Why a transaction was closed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Closed {
+    /// It reached its end (ACK, NAK, RELEASE, DECLINE) and the grace period passed.
+    Completed,
+    /// The client started a new transaction.
+    Superseded,
+    /// Nothing happened for a long time.
+    Idle,
+    /// The capture ended.
+    EndOfCapture,
+}
+
+/// The packets of one (chaddr, xid).
+#[derive(Debug, Clone)]
+pub struct Transaction {
+    pub chaddr: HwAddr,
+    pub xid: u32,
+    pub state: State,
+    pub packets: Vec<Seen>,
+    /// Packets beyond the kept ones, counted only.
+    pub dropped: u32,
+    pub first: Timestamp,
+    pub last: Timestamp,
+    /// When it reached its end (ACK/NAK/RELEASE/DECLINE).
+    pub done_at: Option<Timestamp>,
+}
+
+/// At most this many packets are kept per transaction.
+pub const MAX_PACKETS: usize = 64;
+
+/// Two sightings of one message closer than this may be copies.
+const COPY_WINDOW_NS: i64 = 2_000_000_000;
+
+impl Transaction {
+    pub fn new(o: Obs) -> Transaction {
+        let state = if o.from_client() {
+            State::of(&o)
+        } else {
+            State::Unknown
+        };
+        let files = file_bit(o.at.file);
+        Transaction {
+            chaddr: o.chaddr,
+            xid: o.xid,
+            state,
+            first: o.ts,
+            last: o.ts,
+            done_at: None,
+            dropped: 0,
+            packets: vec![Seen {
+                obs: o,
+                copies: Vec::new(),
+                files,
+            }],
+        }
+    }
+
+    /// Adds a packet: a copy of one already seen (another file or relay hop)
+    /// is attached to it instead.
+    pub fn push(&mut self, o: Obs) {
+        self.last = self.last.max(o.ts);
+        if self.state == State::Unknown && o.from_client() {
+            self.state = State::of(&o);
+        }
+        if let Some(s) = self
+            .packets
+            .iter_mut()
+            .rev()
+            .find(|s| is_copy(&s.obs, &o, s.files))
+        {
+            s.files |= file_bit(o.at.file);
+            if s.copies.len() < 8 {
+                s.copies.push(o.at);
+            }
+            return;
+        }
+        if self.packets.len() >= MAX_PACKETS {
+            self.dropped += 1;
+            return;
+        }
+        let files = file_bit(o.at.file);
+        self.packets.push(Seen {
+            obs: o,
+            copies: Vec::new(),
+            files,
+        });
+    }
+
+    pub fn client_packets(&self) -> impl Iterator<Item = &Seen> {
+        self.packets.iter().filter(|s| s.obs.from_client())
+    }
+
+    pub fn replies(&self) -> impl Iterator<Item = &Seen> {
+        self.packets.iter().filter(|s| !s.obs.from_client())
+    }
+
+    pub fn of_kind(&self, k: MessageType) -> impl Iterator<Item = &Seen> {
+        self.packets.iter().filter(move |s| s.obs.kind == Some(k))
+    }
+
+    pub fn has(&self, k: MessageType) -> bool {
+        self.of_kind(k).next().is_some()
+    }
+
+    /// Distinct servers that sent replies of kind `k`, in order of first reply.
+    pub fn servers(&self, k: MessageType) -> Vec<Ipv4Addr> {
+        let mut v = Vec::new();
+        for s in self.of_kind(k) {
+            let id = s.obs.server();
+            if !v.contains(&id) {
+                v.push(id);
+            }
+        }
+        v
+    }
+
+    /// The outcome, given why the transaction was closed and, at the end of
+    /// the capture, how long before the end its last packet was.
+    pub fn outcome(&self, closed: Closed, quiet_ns: i64) -> Outcome {
+        use MessageType::*;
+        let recent = closed == Closed::EndOfCapture && quiet_ns < 4_000_000_000;
+        match self.state {
+            State::Release => return Outcome::Released,
+            State::Decline => return Outcome::Declined,
+            _ => {}
+        }
+        let ack = self.has(Ack) || (self.state == State::Bootp && self.replies().next().is_some());
+        if ack {
+            return match self.state {
+                State::Renewing | State::Rebinding => Outcome::Renewed,
+                State::Inform => Outcome::Informed,
+                _ => Outcome::Bound,
+            };
+        }
+        if self.has(Nak) {
+            return Outcome::Nak;
+        }
+        // Unanswered so far: a failure once the client had to retransmit or
+        // start over, unless the capture ended before it had the chance.
+        let sent = |k: MessageType| {
+            self.client_packets()
+                .filter(|s| s.obs.kind == Some(k))
+                .count()
+        };
+        let waiting = |n: usize| {
+            if recent && n <= 1 {
+                Outcome::Incomplete
+            } else {
+                Outcome::NoAck
+            }
+        };
+        match self.state {
+            State::Init | State::Bootp => {
+                if self.has(Request) {
+                    waiting(sent(Request))
+                } else if let Some(first_offer) = self.of_kind(Offer).map(|s| s.obs.ts).min() {
+                    let asked_again = self.of_kind(Discover).any(|s| s.obs.ts > first_offer);
+                    if asked_again || closed == Closed::Superseded || !recent {
+                        Outcome::OfferIgnored
+                    } else {
+                        Outcome::Incomplete
+                    }
+                } else {
+                    let n = self.client_packets().count();
+                    if recent && n <= 1 {
+                        Outcome::Incomplete
+                    } else {
+                        Outcome::NoOffer
+                    }
+                }
+            }
+            State::Unknown => Outcome::Incomplete,
+            State::Inform => waiting(sent(Inform)),
+            _ => waiting(sent(Request)),
+        }
+    }
+}
+
+fn file_bit(file: u16) -> u64 {
+    1u64 << (file.min(63))
+}
+
+/// Whether `b` is `a` seen again at another vantage point or relay hop,
+/// rather than a retransmission.
+fn is_copy(a: &Obs, b: &Obs, a_files: u64) -> bool {
+    if a.kind != b.kind || a.op != b.op || (b.ts.0 - a.ts.0).abs() > COPY_WINDOW_NS {
+        return false;
+    }
+    let same_content = if a.from_client() {
+        a.secs == b.secs && a.requested_ip == b.requested_ip && a.ciaddr == b.ciaddr
+    } else {
+        a.yiaddr == b.yiaddr && a.server() == b.server()
+    };
+    if !same_content {
+        return false;
+    }
+    let other_file = a_files & file_bit(b.at.file) == 0;
+    let other_hop = a.giaddr != b.giaddr
+        || a.hops != b.hops
+        || (a.src_port, a.dst_port) != (b.src_port, b.dst_port)
+        || a.src_ip != b.src_ip
+        || a.dst_ip != b.dst_ip;
+    other_file || other_hop
+}
+
+/// A finished transaction, as reported.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    #[serde(serialize_with = "crate::report::ser_hw")]
+    pub chaddr: HwAddr,
+    #[serde(serialize_with = "crate::report::ser_xid")]
+    pub xid: u32,
+    pub state: State,
+    pub outcome: Outcome,
+    /// The address leased or offered.
+    pub address: Option<Ipv4Addr>,
+    /// The server that answered (the chosen one when several did).
+    pub server: Option<Ipv4Addr>,
+    /// Every server that answered.
+    pub servers: Vec<Ipv4Addr>,
+    #[serde(serialize_with = "crate::report::ser_ts")]
+    pub start: Timestamp,
+    #[serde(serialize_with = "crate::report::ser_ts")]
+    pub end: Timestamp,
+    /// Client messages sent, counting retransmissions (not copies).
+    pub requests: usize,
+    pub retransmissions: usize,
+    /// Seconds from the first client message to the first reply.
+    pub reply_latency: Option<f64>,
+    /// `secs` of the first and last client message.
+    pub secs: Option<(u16, u16)>,
+    pub lease_time: Option<u32>,
+    pub frames: Vec<FrameRef>,
+}
+
+impl Summary {
+    pub fn new(t: &Transaction, outcome: Outcome) -> Summary {
+        let client: Vec<&Obs> = t.client_packets().map(|s| &s.obs).collect();
+        let final_reply = t
+            .of_kind(MessageType::Ack)
+            .chain(t.of_kind(MessageType::Nak))
+            .next()
+            .or_else(|| t.of_kind(MessageType::Offer).next())
+            .or_else(|| t.replies().next())
+            .map(|s| &s.obs);
+        let chosen = client.iter().rev().find_map(|o| o.server_id);
+        let server = chosen.or_else(|| final_reply.map(Obs::server));
+        let first_reply = t.replies().map(|s| s.obs.ts).min();
+        let mut requests_by_kind = std::collections::HashMap::new();
+        for o in &client {
+            *requests_by_kind.entry(o.kind).or_insert(0usize) += 1;
+        }
+        Summary {
+            chaddr: t.chaddr,
+            xid: t.xid,
+            state: t.state,
+            outcome,
+            address: final_reply
+                .map(|o| o.yiaddr)
+                .filter(|a| !a.is_unspecified()),
+            server,
+            servers: {
+                let mut v = Vec::new();
+                for s in t.replies() {
+                    let id = s.obs.server();
+                    if !v.contains(&id) {
+                        v.push(id);
+                    }
+                }
+                v
+            },
+            start: t.first,
+            end: t.last,
+            requests: client.len(),
+            retransmissions: requests_by_kind.values().map(|n| n - 1).sum(),
+            reply_latency: match (client.first(), first_reply) {
+                (Some(c), Some(r)) if r >= c.ts => Some((r.0 - c.ts.0) as f64 / 1e9),
+                _ => None,
+            },
+            secs: client
+                .first()
+                .zip(client.last())
+                .map(|(a, b)| (a.secs, b.secs)),
+            lease_time: final_reply.and_then(|o| o.lease),
+            frames: t.packets.iter().flat_map(|s| s.frames()).take(64).collect(),
+        }
+    }
+}

@@ -25,6 +25,22 @@ pub struct Cli {
 pub enum Command {
     /// Print every DHCP packet of captures, one line each.
     Decode(DecodeArgs),
+    /// Explain every client that did not get a lease: outcome, cause, evidence, fix.
+    Diagnose(DiagnoseArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DiagnoseArgs {
+    /// Capture files (merged in time order), `-` for stdin, or directories:
+    /// each directory is a case of its own (its captures merged).
+    #[arg(required = true, value_name = "CAPTURE")]
+    pub inputs: Vec<String>,
+    /// One JSON document per case (see the README for its fields).
+    #[arg(long)]
+    pub json: bool,
+    /// Show only clients with problems (and the summary).
+    #[arg(short, long)]
+    pub problems: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,6 +4,9 @@
 
 mod args;
 mod decode;
+mod diagnose;
+mod diagnose_text;
+mod feed;
 mod inputs;
 mod packet_json;
 mod packet_text;
@@ -46,6 +49,7 @@ fn main() -> ExitCode {
     let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
     let result = match &cli.command {
         Command::Decode(a) => decode::run(a, style, &mut out),
+        Command::Diagnose(a) => diagnose::run(a, style, &mut out),
     };
     let flushed = out.flush();
     match result.and_then(|o| flushed.map(|_| o).map_err(Into::into)) {

@@ -277,7 +277,7 @@ pub fn ladder(t: &Transaction) -> Vec<Step> {
                 copies: s.copies.clone(),
                 from_client: o.from_client(),
                 server: if o.from_client() {
-                    o.server_id
+                    o.server_id.or((!o.broadcast_dst()).then_some(o.dst_ip))
                 } else {
                     Some(o.server())
                 },

@@ -113,6 +113,10 @@ impl<S: Sink> Engine<S> {
     /// Feeds one observation (in time order; small disorder is tolerated).
     pub fn push(&mut self, o: Obs) {
         self.stats.packets += 1;
+        if o.is_lease_query() {
+            self.stats.lease_queries += 1;
+            return;
+        }
         self.start.get_or_insert(o.ts);
         self.stats.first.get_or_insert(o.ts);
         self.stats.last = Some(self.stats.last.map_or(o.ts, |l| l.max(o.ts)));
@@ -240,7 +244,16 @@ impl<S: Sink> Engine<S> {
         {
             outcome = Outcome::Incomplete;
         }
+        // An INFORM with an empty chaddr is a Windows DHCP server looking for
+        // other servers (rogue detection), not a client waiting for an answer.
+        if t.state == crate::State::Inform
+            && t.chaddr.as_bytes().iter().all(|b| *b == 0)
+            && outcome == Outcome::NoAck
+        {
+            outcome = Outcome::Incomplete;
+        }
         let summary = Summary::new(&t, outcome);
+
         self.stats.transactions += 1;
         for s in t.replies() {
             if let Some(latency) = reply_latency(&t, &s.obs) {

@@ -91,6 +91,9 @@ pub struct Obs {
     pub vlan: Option<u16>,
     pub udp_checksum: UdpChecksum,
     pub kernel_checksum: Option<KernelChecksum>,
+    /// The IPv4 header checksum is 0: the capture was taken on the sending
+    /// host before offload filled it in.
+    pub ip_checksum_offloaded: bool,
     /// DHCP payload length (UDP payload).
     pub length: usize,
     pub client_id: Option<Short>,
@@ -194,6 +197,10 @@ impl Obs {
             vlan: f.link.vlans.last().copied(),
             udp_checksum: f.udp.checksum,
             kernel_checksum: kernel,
+            ip_checksum_offloaded: d
+                .anomalies
+                .iter()
+                .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4ChecksumInvalid { found: 0 })),
             length: f.payload.len(),
             client_id: m.option(code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
             requested_ip: ip(code::REQUESTED_IP_ADDRESS),
@@ -229,7 +236,7 @@ impl Obs {
             anomalies: d
                 .anomalies
                 .iter()
-                .filter(|a| a.kind.code() != "below-bootp-minimum")
+                .filter(|a| !is_capture_artefact(&a.kind))
                 .map(|a| (a.offset, a.kind.code(), a.kind.to_string()))
                 .collect(),
         })
@@ -238,6 +245,26 @@ impl Obs {
     /// Whether the broadcast flag is set.
     pub fn broadcast(&self) -> bool {
         self.flags & wire::dhcp::FLAG_BROADCAST != 0
+    }
+
+    /// A lease query message (RFC 4388, 6926), exchanged between a relay or
+    /// requester and a server, not part of any client's transaction.
+    pub fn is_lease_query(&self) -> bool {
+        use MessageType::*;
+        matches!(
+            self.kind,
+            Some(
+                LeaseQuery
+                    | LeaseUnassigned
+                    | LeaseUnknown
+                    | LeaseActive
+                    | BulkLeaseQuery
+                    | LeaseQueryDone
+                    | ActiveLeaseQuery
+                    | LeaseQueryStatus
+                    | Tls
+            )
+        )
     }
 
     /// Whether a client sent it (BOOTREQUEST).
@@ -301,4 +328,15 @@ impl Obs {
         }
         s
     }
+}
+
+/// Anomalies that describe the capture rather than the packet on the wire:
+/// the snap length, and an IPv4 header checksum of 0 (left for offload on the
+/// capturing host). A short message is judged by its own rule.
+fn is_capture_artefact(k: &wire::AnomalyKind) -> bool {
+    use wire::AnomalyKind::*;
+    matches!(
+        k,
+        BelowBootpMinimum { .. } | SnapLengthCut { .. } | Ipv4ChecksumInvalid { found: 0 }
+    )
 }

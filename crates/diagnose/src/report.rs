@@ -35,6 +35,8 @@ fn ser_opt_ts<S: serde::Serializer>(v: &Option<Timestamp>, s: S) -> Result<S::Ok
 pub struct Stats {
     /// DHCP packets analysed.
     pub packets: u64,
+    /// Lease query messages (RFC 4388), counted but not client transactions.
+    pub lease_queries: u64,
     pub transactions: u64,
     pub clients: u64,
     #[serde(serialize_with = "ser_opt_ts")]

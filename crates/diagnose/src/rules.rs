@@ -354,10 +354,9 @@ fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> 
         .frames(req.map(|r| r.at).into_iter().chain([n.at]))
         .summary(format!("server {} sent DHCPNAK ({class}): {text}", n.server()))
         .explanation(format!(
-            "{} in reply to {} ({}). Server's message: {text}. {why}",
+            "{} answers {}. Server's message: {text}. {why}",
             ctx.frame(n.at),
-            req.map_or("a REQUEST".to_string(), |r| r.ladder_label()),
-            req.map_or(String::new(), |r| ctx.frame(r.at)),
+            req.map_or("a REQUEST this capture does not hold".to_string(), |r| format!("{} ({})", r.ladder_label(), ctx.frame(r.at))),
         ))
         .fix(match class {
             "other-server" => "Make only one server authoritative for this network (or give the servers disjoint ranges); a rogue or misconfigured server must go.",
@@ -420,6 +419,12 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
             .of_kind(Request)
             .map(|s| &s.obs)
             .find(|o| o.ts > first.obs.ts);
+        if bad.iter().any(|s| s.obs.ip_checksum_offloaded) {
+            e.push_str(
+                " Their IPv4 header checksum is 0 too: this capture was taken on the sending host, before the NIC \
+                 filled both in.",
+            );
+        }
         let f = if restarted {
             let conf = if at_client || kernel == Some(KernelChecksum::NotReady) {
                 Confidence::High
@@ -437,6 +442,9 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                 e.push_str(" This capture also holds the client's own packets, so the checksum was still wrong where the client is.");
             }
             Finding::new(code, Severity::Error, Some(t.chaddr), Some(t.xid)).cause(conf)
+        } else if outcome.is_success() {
+            e.push_str(" Harmless here: the client accepted them (the exchange succeeded).");
+            Finding::new(code, Severity::Info, Some(t.chaddr), Some(t.xid))
         } else {
             match followed {
                 Some(r) => {
@@ -477,7 +485,7 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                     },
                     if restarted {
                         ", dropped by the client"
-                    } else if followed.is_some() {
+                    } else if followed.is_some() || outcome.is_success() {
                         " (harmless here)"
                     } else {
                         ""
@@ -962,36 +970,65 @@ fn required_options(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
         .map(|s| &s.obs)
         .find(|o| !o.yiaddr.is_unspecified())?;
     let mut missing = Vec::new();
+    let mut effects = Vec::new();
     if o.subnet_mask.is_none() {
         missing.push("subnet mask (option 1)");
+        effects.push("clients guess a classful mask, and some refuse the lease (\"DHCP option Subnet Mask not found in DHCPACK\")");
     }
     if o.router.is_none() && req.asks_router && o.classless_routes != Some(true) {
         missing.push("router (option 3)");
+        effects.push("the client asked for a router (option 55) and gets no default route");
     }
     if missing.is_empty() {
         return None;
     }
     Some(
-        Finding::new(Code::RequiredOptionMissing, Severity::Warning, Some(t.chaddr), Some(t.xid))
-            .frames([o.at])
-            .summary(format!("{} from {} lacks {}", o.short_name(), o.server(), missing.join(" and ")))
-            .explanation(format!(
-                "{} ({}) leases {} without {}. Clients guess a classful mask or get no default route; some refuse the \
-                 lease (\"DHCP option Subnet Mask not found in DHCPACK\").",
-                o.short_name(),
-                ctx.frame(o.at),
-                o.yiaddr,
-                missing.join(" or ")
-            ))
-            .fix("Configure the subnet mask and routers for this subnet on the server.")
-            .references(&["RFC 2132 §3.3", "RFC 2132 §3.5"]),
+        Finding::new(
+            Code::RequiredOptionMissing,
+            Severity::Warning,
+            Some(t.chaddr),
+            Some(t.xid),
+        )
+        .frames([o.at])
+        .summary(format!(
+            "{} from {} lacks {}",
+            o.short_name(),
+            o.server(),
+            missing.join(" and ")
+        ))
+        .explanation(format!(
+            "{} ({}) leases {} without {}: {}.",
+            o.short_name(),
+            ctx.frame(o.at),
+            o.yiaddr,
+            missing.join(" or "),
+            effects.join("; ")
+        ))
+        .fix("Configure the subnet mask and routers for this subnet on the server.")
+        .references(&["RFC 2132 §3.3", "RFC 2132 §3.5"]),
     )
 }
 
 fn address_declined(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     let d = t.of_kind(Decline).next()?;
     let d = &d.obs;
-    let addr = d.requested_ip.unwrap_or(d.ciaddr);
+    let Some(addr) = d
+        .requested_ip
+        .or((!d.ciaddr.is_unspecified()).then_some(d.ciaddr))
+    else {
+        return Some(
+            Finding::new(Code::AddressDeclined, Severity::Warning, Some(t.chaddr), Some(t.xid))
+                .frames([d.at])
+                .summary("client sent DHCPDECLINE without naming the address".to_string())
+                .explanation(format!(
+                    "The DHCPDECLINE ({}) has no requested address (option 50) and no ciaddr, so the server cannot tell \
+                     which address is in use; RFC 2131 table 5 requires option 50 and the server identifier.",
+                    ctx.frame(d.at)
+                ))
+                .fix("Update the client; meanwhile look for address conflicts on the network.")
+                .references(&["RFC 2131 §4.4.1", "RFC 2131 table 5"]),
+        );
+    };
     Some(
         Finding::new(Code::AddressDeclined, Severity::Error, Some(t.chaddr), Some(t.xid))
             .cause(Confidence::High)
@@ -1035,8 +1072,11 @@ fn stp_delay(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
 }
 
 fn chaddr_source(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    // Only a client without an address must send its own frames: anything
+    // unicast may come through a router, whose MAC is the source.
     let o = t.client_packets().map(|s| &s.obs).find(|o| {
         o.src_port == 68
+            && o.src_ip.is_unspecified()
             && o.giaddr.is_unspecified()
             && o.chaddr.as_bytes().len() == 6
             && o.src_mac

@@ -1,0 +1,180 @@
+//! `dhcplens diagnose`: per client, what happened, and for every failure the
+//! likely cause, its evidence and the fix.
+
+use std::io::Write;
+use std::path::Path;
+
+use diagnose::{Config, Engine, Finding, Sink, Summary};
+use serde::Serialize;
+
+use crate::args::DiagnoseArgs;
+use crate::feed::Feed;
+use crate::style::Style;
+use crate::{diagnose_text, inputs, warn, Outcome};
+
+/// A set of captures (and logs) diagnosed together.
+pub struct Case {
+    pub name: String,
+    pub captures: Vec<String>,
+}
+
+/// Directories are cases of their own; files given together form one case.
+pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
+    let mut out = Vec::new();
+    let mut loose = Vec::new();
+    for i in &a.inputs {
+        if i != "-" && Path::new(i).is_dir() {
+            out.push(Case {
+                name: i.trim_end_matches('/').to_string(),
+                captures: inputs::captures(std::slice::from_ref(i))?,
+            });
+        } else {
+            loose.push(i.clone());
+        }
+    }
+    if !loose.is_empty() {
+        out.insert(
+            0,
+            Case {
+                name: loose.join(" + "),
+                captures: loose,
+            },
+        );
+    }
+    Ok(out)
+}
+
+/// Streams finished transactions into the JSON document as they settle.
+struct JsonSink<'w, W: Write> {
+    out: &'w mut W,
+    first: bool,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Sink for JsonSink<'_, W> {
+    fn transaction(&mut self, s: &Summary) {
+        if self.error.is_some() {
+            return;
+        }
+        let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
+        self.first = false;
+        let r = self
+            .out
+            .write_all(sep)
+            .and_then(|_| serde_json::to_writer(&mut *self.out, s).map_err(Into::into));
+        if let Err(e) = r {
+            self.error = Some(e);
+        }
+    }
+}
+
+/// Collects nothing while streaming; the report is printed at the end.
+struct Quiet;
+
+impl Sink for Quiet {
+    fn finding(&mut self, _f: &Finding) {}
+}
+
+#[derive(Serialize)]
+struct Problem<'a> {
+    file: &'a str,
+    message: &'a str,
+}
+
+pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let cases = cases(a)?;
+    let mut outcome = Outcome::Healthy;
+    for (n, case) in cases.iter().enumerate() {
+        let feed = Feed::open(&case.captures);
+        let names = feed.names();
+        let cfg = Config {
+            files: names.clone(),
+            ..Config::default()
+        };
+        let (report, feed, error) = if a.json {
+            write!(
+                out,
+                "{{\"case\":{},\"files\":{},\"transactions\":[",
+                serde_json::to_string(&case.name)?,
+                serde_json::to_string(&names)?
+            )?;
+            let mut engine = Engine::new(
+                cfg,
+                JsonSink {
+                    out: &mut *out,
+                    first: true,
+                    error: None,
+                },
+            );
+            let mut feed = feed;
+            for o in feed.by_ref() {
+                engine.push(o);
+            }
+            let (report, sink) = engine.finish();
+            let error = sink.error;
+            (report, feed, error)
+        } else {
+            let mut engine = Engine::new(cfg, Quiet);
+            let mut feed = feed;
+            for o in feed.by_ref() {
+                engine.push(o);
+            }
+            (engine.finish().0, feed, None)
+        };
+        if let Some(e) = error {
+            return Err(e.into());
+        }
+        for p in &feed.problems {
+            warn(format_args!("{}: {}", p.file, p.message));
+            outcome = Outcome::Error;
+        }
+        for (f, l) in &feed.unsupported {
+            warn(format_args!(
+                "{f}: frames with {l} framing were skipped: dhcplens reads Ethernet, Linux cooked (v1, v2), raw IP and BSD loopback captures"
+            ));
+            outcome = Outcome::Error;
+        }
+        if feed.dhcp == 0 && feed.problems.is_empty() && !names.is_empty() {
+            warn(format_args!(
+                "{}: no DHCP packets among {} frame(s)",
+                case.name, feed.frames
+            ));
+        }
+        if a.json {
+            let problems: Vec<Problem<'_>> = feed
+                .problems
+                .iter()
+                .map(|p| Problem {
+                    file: &p.file,
+                    message: &p.message,
+                })
+                .collect();
+            write!(
+                out,
+                "\n],\"clients\":{},\"findings\":{},\"servers\":{},\"stats\":{},\"input_problems\":{},\"healthy\":{}}}\n",
+                serde_json::to_string(&report.clients)?,
+                serde_json::to_string(&report.findings)?,
+                serde_json::to_string(&report.servers)?,
+                serde_json::to_string(&report.stats)?,
+                serde_json::to_string(&problems)?,
+                report.healthy()
+            )?;
+        } else {
+            if cases.len() > 1 || n > 0 {
+                writeln!(
+                    out,
+                    "{}",
+                    style.paint(crate::style::Paint::Cyan, format!("== {}", case.name))
+                )?;
+            }
+            diagnose_text::print(out, &report, &names, a.problems, style)?;
+            if cases.len() > 1 {
+                writeln!(out)?;
+            }
+        }
+        if !report.healthy() {
+            outcome = outcome.and(Outcome::Problems);
+        }
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,135 @@
+//! Reading several captures as one stream of observations in time order.
+
+use capture::read::Reader;
+use diagnose::{FrameRef, Obs};
+use std::io::Read;
+
+/// One capture being read, with its next observation waiting.
+struct Source {
+    name: String,
+    reader: Reader<Box<dyn Read + Send>>,
+    head: Option<Obs>,
+    done: bool,
+}
+
+/// What went wrong with an input, for the user.
+pub struct InputProblem {
+    pub file: String,
+    pub message: String,
+}
+
+/// Captures merged by timestamp (each file is assumed to be in time order,
+/// as capture files are; small disorder between files is tolerated by the
+/// engine).
+pub struct Feed {
+    sources: Vec<Source>,
+    pub problems: Vec<InputProblem>,
+    /// Frames read, DHCP packets found, frames of unsupported link types.
+    pub frames: u64,
+    pub dhcp: u64,
+    pub unsupported: Vec<(String, wire::LinkType)>,
+}
+
+impl Feed {
+    /// Opens every file; those that cannot be opened become problems.
+    pub fn open(files: &[String]) -> Feed {
+        let mut feed = Feed {
+            sources: Vec::new(),
+            problems: Vec::new(),
+            frames: 0,
+            dhcp: 0,
+            unsupported: Vec::new(),
+        };
+        for name in files {
+            let shown = if name == "-" {
+                "<stdin>".to_string()
+            } else {
+                name.clone()
+            };
+            match capture::open(name) {
+                Ok(reader) => feed.sources.push(Source {
+                    name: shown,
+                    reader,
+                    head: None,
+                    done: false,
+                }),
+                Err(e) => feed.problems.push(InputProblem {
+                    file: shown,
+                    message: e.to_string(),
+                }),
+            }
+        }
+        for i in 0..feed.sources.len() {
+            feed.refill(i);
+        }
+        feed
+    }
+
+    /// The names of the files that opened, indexed like [`FrameRef::file`].
+    pub fn names(&self) -> Vec<String> {
+        self.sources.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// Reads source `i` up to its next DHCP observation.
+    fn refill(&mut self, i: usize) {
+        let src = &mut self.sources[i];
+        if src.done {
+            return;
+        }
+        loop {
+            let p = match src.reader.next_packet() {
+                Ok(Some(p)) => p,
+                Ok(None) => {
+                    src.done = true;
+                    return;
+                }
+                Err(e) => {
+                    let mut message = e.to_string();
+                    if e.is_cut_short() {
+                        message.push_str(" (everything before it was analysed)");
+                    }
+                    self.problems.push(InputProblem {
+                        file: src.name.clone(),
+                        message,
+                    });
+                    src.done = true;
+                    return;
+                }
+            };
+            self.frames += 1;
+            match wire::packet::decode(p.link, p.data, p.orig_len) {
+                Ok(Some(d)) => {
+                    let at = FrameRef {
+                        file: i as u16,
+                        frame: p.number,
+                    };
+                    if let Some(o) = Obs::new(at, p.timestamp, &d, None) {
+                        self.dhcp += 1;
+                        src.head = Some(o);
+                        return;
+                    }
+                }
+                Err(wire::frame::Skip::UnsupportedLinkType(l))
+                    if !self.unsupported.iter().any(|(n, _)| *n == src.name) =>
+                {
+                    self.unsupported.push((src.name.clone(), l));
+                }
+
+                _ => {}
+            }
+        }
+    }
+}
+
+impl Iterator for Feed {
+    type Item = Obs;
+
+    fn next(&mut self) -> Option<Obs> {
+        let i = (0..self.sources.len())
+            .filter(|i| self.sources[*i].head.is_some())
+            .min_by_key(|i| self.sources[*i].head.as_ref().map(|o| (o.ts, *i)))?;
+        let o = self.sources[i].head.take();
+        self.refill(i);
+        o
+    }
+}

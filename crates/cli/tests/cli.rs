@@ -1,0 +1,273 @@
+//! The binary as a user meets it: exit codes, messages, stdin, colour, JSON.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+fn bin() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_dhcplens"));
+    c.env_remove("NO_COLOR");
+    c
+}
+
+fn corpus(rel: &str) -> String {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus")
+        .join(rel);
+    p.to_string_lossy().into_owned()
+}
+
+fn run(args: &[&str]) -> Output {
+    bin().args(args).output().unwrap()
+}
+
+fn run_stdin(args: &[&str], input: &[u8]) -> Output {
+    let mut child = bin()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(input).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn tmp(name: &str, bytes: &[u8]) -> String {
+    let dir = std::env::temp_dir().join(format!("dhcplens-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.to_string_lossy().into_owned()
+}
+
+const DORA: &str = "net-dhcp/DHCP-DISCOVER-OFFER-REQUEST-ACK.cap";
+
+#[test]
+fn decode_prints_one_line_per_packet() {
+    let o = run(&["decode", &corpus(DORA)]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out.lines().filter(|l| !l.starts_with("        ")).collect();
+    assert_eq!(lines.len(), 4);
+    assert!(lines[0].contains("DHCPDISCOVER") && lines[0].contains("xid 0x00003d1d"));
+    assert!(lines[3].contains("DHCPACK") && lines[3].contains("yiaddr 192.168.0.10"));
+    assert!(
+        !out.contains('\x1b'),
+        "no colour when stdout is not a terminal"
+    );
+}
+
+#[test]
+fn decode_json_has_the_documented_fields() {
+    let o = run(&["decode", "--json", &corpus(DORA)]);
+    let out = text(&o.stdout);
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    for k in [
+        "frame",
+        "time",
+        "src",
+        "dst",
+        "udp_checksum",
+        "op",
+        "xid",
+        "secs",
+        "flags",
+        "ciaddr",
+        "yiaddr",
+        "siaddr",
+        "giaddr",
+        "chaddr",
+        "sname",
+        "file",
+        "message_type",
+        "options",
+        "anomalies",
+    ] {
+        assert!(first.get(k).is_some(), "missing {k} in {first}");
+    }
+    assert_eq!(first["frame"], 1);
+    assert_eq!(first["xid"], "0x00003d1d");
+    assert_eq!(first["message_type"], "DHCPDISCOVER");
+    assert_eq!(first["src"]["mac"], "00:0b:82:01:fc:42");
+    assert_eq!(first["options"][0]["name"], "dhcp-message-type");
+    assert_eq!(first["options"][1]["value"]["address"], "00:0b:82:01:fc:42");
+}
+
+#[test]
+fn filters_by_xid_and_mac() {
+    let o = run(&["decode", "--json", "--xid", "3d1e", &corpus(DORA)]);
+    assert_eq!(text(&o.stdout).lines().count(), 2);
+    let o = run(&[
+        "decode",
+        "--json",
+        "--mac",
+        "00:08:74:ad:f1:9b",
+        &corpus(DORA),
+    ]);
+    assert_eq!(
+        text(&o.stdout).lines().count(),
+        2,
+        "the server's MAC is the Ethernet source of its two replies"
+    );
+    let o = run(&["decode", "--xid", "zz", &corpus(DORA)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("not a transaction id"));
+}
+
+#[test]
+fn stdin_is_dash() {
+    let bytes = std::fs::read(corpus(DORA)).unwrap();
+    let o = run_stdin(&["decode", "-"], &bytes);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(
+        text(&o.stdout),
+        text(&run(&["decode", &corpus(DORA)]).stdout)
+    );
+}
+
+#[test]
+fn a_cut_capture_reports_what_it_read_and_where_it_was_cut() {
+    let bytes = std::fs::read(corpus(DORA)).unwrap();
+    let cut = &bytes[..bytes.len() - 100];
+    let f = tmp("cut.pcap", cut);
+    let o = run(&["decode", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("cut.pcap") && err.contains(&format!("cut short at byte {}", cut.len())),
+        "{err}"
+    );
+    let shown = text(&o.stdout);
+    let packets: Vec<&str> = shown
+        .lines()
+        .filter(|l| !l.starts_with("        "))
+        .collect();
+    assert_eq!(packets.len(), 4, "the cut packet is still shown: {shown}");
+    assert!(shown.contains("snap length"), "and flagged: {shown}");
+
+    let o = run(&["diagnose", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stdout).contains("summary:"),
+        "the diagnosis of what was read is printed"
+    );
+}
+
+#[test]
+fn garbage_and_missing_files_are_errors_naming_the_file() {
+    let f = tmp(
+        "notes.txt",
+        b"Nov 22 10:00:00 host dhcpd[1]: DHCPDISCOVER from 00:11:22:33:44:55 via eth0\n",
+    );
+    let o = run(&["decode", &f]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("notes.txt")
+            && err.contains("not a pcap or pcapng file")
+            && err.contains("explain"),
+        "{err}"
+    );
+    let o = run(&["diagnose", "/nonexistent/x.pcap"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("/nonexistent/x.pcap"));
+    let o = run(&["decode", &tmp("empty.pcap", b"")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("empty"));
+}
+
+#[test]
+fn malformed_packets_are_reported_not_fatal() {
+    for f in ["tcpdump/bootp_asan.pcap", "tcpdump/bootp_asan-2.pcap"] {
+        let o = run(&["decode", &corpus(f)]);
+        assert_eq!(o.status.code(), Some(0), "{f}");
+        assert!(
+            text(&o.stdout).contains("a BOOTP/DHCP message needs at least 236"),
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn diagnose_exit_codes() {
+    let o = run(&["diagnose", &corpus("net-dhcp/DHCP_Inter_VLAN.cap")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let o = run(&["diagnose", &corpus("net-dhcp/DHCP-NAK-SMALL.cap")]);
+    assert_eq!(o.status.code(), Some(1));
+}
+
+#[test]
+fn diagnose_json_is_one_document() {
+    let o = run(&["diagnose", "--json", &corpus("zeek/dhcp.pcap")]);
+    let out = text(&o.stdout);
+    let d: serde_json::Value = serde_json::from_str(&out).unwrap();
+    for k in [
+        "transactions",
+        "clients",
+        "findings",
+        "servers",
+        "stats",
+        "files",
+    ] {
+        assert!(d.get(k).is_some(), "missing {k}");
+    }
+    let t = &d["transactions"][0];
+    for k in [
+        "xid", "chaddr", "state", "outcome", "address", "server", "frames",
+    ] {
+        assert!(t.get(k).is_some(), "transaction lacks {k}: {t}");
+    }
+    let f = &d["findings"][0];
+    for k in [
+        "code",
+        "severity",
+        "chaddr",
+        "xid",
+        "frames",
+        "summary",
+        "explanation",
+        "fix",
+        "references",
+    ] {
+        assert!(f.get(k).is_some(), "finding lacks {k}: {f}");
+    }
+}
+
+#[test]
+fn colour_only_when_forced_and_never_with_no_color() {
+    let o = run(&["--color", "always", "decode", &corpus(DORA)]);
+    assert!(text(&o.stdout).contains('\x1b'));
+    let o = bin()
+        .args(["decode", &corpus(DORA)])
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(!text(&o.stdout).contains('\x1b'));
+}
+
+#[test]
+fn unknown_link_type_is_named() {
+    // A pcap of link type 105 (802.11) with one frame.
+    let mut f = Vec::new();
+    f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    f.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    f.extend_from_slice(&65535u32.to_le_bytes());
+    f.extend_from_slice(&105u32.to_le_bytes());
+    f.extend_from_slice(&[0; 8]);
+    f.extend_from_slice(&4u32.to_le_bytes());
+    f.extend_from_slice(&4u32.to_le_bytes());
+    f.extend_from_slice(&[1, 2, 3, 4]);
+    let p = tmp("wifi.pcap", &f);
+    let o = run(&["decode", &p]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("link type 105"),
+        "{}",
+        text(&o.stderr)
+    );
+}

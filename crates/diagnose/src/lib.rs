@@ -10,6 +10,7 @@
 //! - Finding codes ([`Code`]) and outcomes ([`Outcome`]) are public API.
 
 pub mod client;
+pub mod diff;
 pub mod engine;
 pub mod finding;
 pub mod obs;

@@ -16,6 +16,7 @@
 //! options are at most 255 bytes long (longer ones come back split, RFC 3396).
 
 pub mod options;
+pub mod parse;
 mod table;
 pub mod value;
 

@@ -1,0 +1,334 @@
+//! Comparing two requests field by field and option by option, ranked by how
+//! likely DHCP servers are to react to each difference.
+//!
+//! Each [`Difference`] can be applied to a message (copying the field or option
+//! from the other side), which is what `bisect` does to find the one that
+//! flips a server from silent to answering.
+
+use std::borrow::Cow;
+
+use serde::Serialize;
+use wire::dhcp::{self, code, value, Message, Region};
+
+/// What differs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case", tag = "type", content = "name")]
+pub enum Target {
+    Op,
+    Htype,
+    Hlen,
+    Hops,
+    Secs,
+    Flags,
+    Ciaddr,
+    Yiaddr,
+    Siaddr,
+    Giaddr,
+    Chaddr,
+    Sname,
+    File,
+    Cookie,
+    /// One option: present on one side only, or with another value.
+    Option(u8),
+    /// The options are the same but in another order.
+    OptionOrder,
+}
+
+/// One difference between a left and a right request.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    pub target: Target,
+    /// `secs`, `option 60 (vendor-class-identifier)`, …
+    pub field: String,
+    /// The value on each side (`absent` when missing).
+    pub left: String,
+    pub right: String,
+    /// 0-100: how likely a server is to answer differently because of it.
+    pub weight: u8,
+    /// Why servers care.
+    pub why: &'static str,
+}
+
+fn weight(t: Target) -> (u8, &'static str) {
+    match t {
+        Target::Option(code::DHCP_MESSAGE_TYPE) => (100, "servers act on the message type first"),
+        Target::Secs => (
+            90,
+            "ISC dhcpd min-secs, failover load balancing and Kea HA wait for secs to grow",
+        ),
+        Target::Giaddr => (
+            85,
+            "the server picks the subnet from giaddr; no match, no answer",
+        ),
+        Target::Chaddr => (80, "host reservations and deny rules match on the MAC"),
+        Target::Option(code::CLIENT_IDENTIFIER) => (
+            80,
+            "leases and reservations are keyed on the client identifier when present",
+        ),
+        Target::Option(code::RELAY_AGENT_INFORMATION) => (
+            80,
+            "classes, subnet selection and host matching use relay agent information",
+        ),
+        Target::Option(code::VENDOR_CLASS_IDENTIFIER) => {
+            (75, "client classes (PXE, vendor) match on the vendor class")
+        }
+        Target::Option(code::USER_CLASS) => {
+            (70, "user class selects classes and boot files (iPXE)")
+        }
+        Target::Option(code::CLIENT_SYSTEM_ARCHITECTURE) => {
+            (70, "the boot file is chosen by client architecture")
+        }
+        Target::Option(code::SUBNET_SELECTION) => {
+            (70, "option 118 overrides the subnet the server selects")
+        }
+        Target::Option(code::REQUESTED_IP_ADDRESS) => (
+            65,
+            "the server checks the requested address against its subnet and leases",
+        ),
+        Target::Option(code::SERVER_IDENTIFIER) => {
+            (65, "a REQUEST naming another server is ignored")
+        }
+        Target::Ciaddr => (60, "ciaddr marks renewing and rebinding requests"),
+        Target::Flags => (55, "the broadcast flag decides how the reply is delivered"),
+        Target::Htype | Target::Hlen => (
+            50,
+            "the hardware type and length shape the client's identity",
+        ),
+        Target::Op | Target::Cookie => (95, "a wrong op or magic cookie makes the packet invalid"),
+        Target::Option(code::PARAMETER_REQUEST_LIST) => {
+            (40, "the reply's options follow the parameter request list")
+        }
+        Target::Option(code::MAX_DHCP_MESSAGE_SIZE) => (35, "the maximum size limits the reply"),
+        Target::Option(code::HOST_NAME | code::CLIENT_FQDN) => (
+            30,
+            "host names feed DNS updates; malformed ones make Kea drop the packet",
+        ),
+        Target::Hops => (30, "relays and servers limit hops"),
+        Target::Option(code::RAPID_COMMIT) => {
+            (30, "rapid commit lets the server ACK a DISCOVER directly")
+        }
+        Target::Option(_) => (25, "servers may match classes or hosts on any option"),
+        Target::Sname | Target::File => (20, "sname and file are rarely looked at in requests"),
+        Target::Yiaddr | Target::Siaddr => (10, "servers ignore these in requests"),
+        Target::OptionOrder => (10, "option order should not matter, but some parsers care"),
+    }
+}
+
+fn field_name(t: Target) -> String {
+    match t {
+        Target::Option(c) => format!("option {c} ({})", dhcp::name(c)),
+        Target::OptionOrder => "option order".into(),
+        other => format!("{other:?}").to_lowercase(),
+    }
+}
+
+fn option_text(m: &Message<'_>, c: u8) -> String {
+    match m.option(c) {
+        None => "absent".into(),
+        Some(d) => {
+            let len = d.len();
+            format!("{} ({len} bytes)", value::decode(c, d, &m.decode_context()))
+        }
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    format!("\"{}\"", value::escape(b))
+}
+
+/// The differences between two requests, most likely to matter first. The
+/// xid is not compared (it always differs).
+pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
+    let mut out = Vec::new();
+    let mut add = |target: Target, l: String, r: String| {
+        if l != r {
+            let (weight, why) = weight(target);
+            out.push(Difference {
+                target,
+                field: field_name(target),
+                left: l,
+                right: r,
+                weight,
+                why,
+            });
+        }
+    };
+    add(
+        Target::Op,
+        format!("{:?}", left.op),
+        format!("{:?}", right.op),
+    );
+    add(
+        Target::Htype,
+        left.htype.to_string(),
+        right.htype.to_string(),
+    );
+    add(Target::Hlen, left.hlen.to_string(), right.hlen.to_string());
+    add(Target::Hops, left.hops.to_string(), right.hops.to_string());
+    add(Target::Secs, left.secs.to_string(), right.secs.to_string());
+    add(
+        Target::Flags,
+        format!("0x{:04x}", left.flags),
+        format!("0x{:04x}", right.flags),
+    );
+    add(
+        Target::Ciaddr,
+        left.ciaddr.to_string(),
+        right.ciaddr.to_string(),
+    );
+    add(
+        Target::Yiaddr,
+        left.yiaddr.to_string(),
+        right.yiaddr.to_string(),
+    );
+    add(
+        Target::Siaddr,
+        left.siaddr.to_string(),
+        right.siaddr.to_string(),
+    );
+    add(
+        Target::Giaddr,
+        left.giaddr.to_string(),
+        right.giaddr.to_string(),
+    );
+    add(
+        Target::Chaddr,
+        left.chaddr().to_string(),
+        right.chaddr().to_string(),
+    );
+    add(Target::Sname, text(&left.sname), text(&right.sname));
+    add(Target::File, text(&left.file), text(&right.file));
+    add(
+        Target::Cookie,
+        format!("{:02x?}", left.cookie),
+        format!("{:02x?}", right.cookie),
+    );
+    let codes = |m: &Message<'_>| -> Vec<u8> {
+        let mut v: Vec<u8> = Vec::new();
+        for o in m.options.iter().filter(|o| !o.is_marker()) {
+            if !v.contains(&o.code) {
+                v.push(o.code);
+            }
+        }
+        v
+    };
+    let (lc, rc) = (codes(left), codes(right));
+    let mut all = lc.clone();
+    all.extend(rc.iter().filter(|c| !lc.contains(c)));
+    for c in &all {
+        add(
+            Target::Option(*c),
+            option_text(left, *c),
+            option_text(right, *c),
+        );
+    }
+    let common_l: Vec<u8> = lc.iter().copied().filter(|c| rc.contains(c)).collect();
+    let common_r: Vec<u8> = rc.iter().copied().filter(|c| lc.contains(c)).collect();
+    let order = |v: &[u8]| v.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
+    add(Target::OptionOrder, order(&common_l), order(&common_r));
+    out.sort_by_key(|d| std::cmp::Reverse(d.weight));
+    out
+}
+
+impl Difference {
+    /// Makes `m` like `from` in this one respect.
+    pub fn apply(&self, m: &mut Message<'static>, from: &Message<'_>) {
+        match self.target {
+            Target::Op => m.op = from.op,
+            Target::Htype => m.htype = from.htype,
+            Target::Hlen => m.hlen = from.hlen,
+            Target::Hops => m.hops = from.hops,
+            Target::Secs => m.secs = from.secs,
+            Target::Flags => m.flags = from.flags,
+            Target::Ciaddr => m.ciaddr = from.ciaddr,
+            Target::Yiaddr => m.yiaddr = from.yiaddr,
+            Target::Siaddr => m.siaddr = from.siaddr,
+            Target::Giaddr => m.giaddr = from.giaddr,
+            Target::Chaddr => {
+                m.chaddr_field = from.chaddr_field;
+                m.hlen = from.hlen;
+            }
+            Target::Sname => m.sname = Cow::Owned(from.sname.to_vec()),
+            Target::File => m.file = Cow::Owned(from.file.to_vec()),
+            Target::Cookie => m.cookie = from.cookie,
+            Target::Option(c) => match from.option(c) {
+                Some(v) => m.set_option(c, v.into_owned()),
+                None => {
+                    m.remove_option(c);
+                }
+            },
+            Target::OptionOrder => {
+                m.options = from
+                    .options
+                    .iter()
+                    .filter(|o| o.region == Region::Options)
+                    .map(|o| o.clone().into_owned())
+                    .collect();
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wire::dhcp::{MessageType, Op};
+
+    fn discover(secs: u16) -> Message<'static> {
+        let mut m = Message::new(Op::BootRequest, 1, &[2, 0, 0, 0, 0, 1]);
+        m.secs = secs;
+        m.set_option(
+            code::DHCP_MESSAGE_TYPE,
+            vec![u8::from(MessageType::Discover)],
+        );
+        m.set_option(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6]);
+        m
+    }
+
+    #[test]
+    fn secs_ranks_above_the_parameter_list() {
+        let a = discover(0);
+        let mut b = discover(21);
+        b.xid = 99;
+        b.set_option(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6, 15]);
+        b.set_option(code::HOST_NAME, b"laptop".to_vec());
+        let d = requests(&a, &b);
+        let fields: Vec<&str> = d.iter().map(|d| d.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "secs",
+                "option 55 (parameter-request-list)",
+                "option 12 (host-name)"
+            ]
+        );
+        assert_eq!((d[0].left.as_str(), d[0].right.as_str()), ("0", "21"));
+        assert_eq!(d[2].left, "absent");
+    }
+
+    #[test]
+    fn identical_requests_have_no_differences_and_order_is_noticed() {
+        assert!(requests(&discover(3), &discover(3)).is_empty());
+        let a = discover(0);
+        let mut b = Message::new(Op::BootRequest, 1, &[2, 0, 0, 0, 0, 1]);
+        b.set_option(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6]);
+        b.set_option(code::DHCP_MESSAGE_TYPE, vec![1]);
+        let d = requests(&a, &b);
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].target, Target::OptionOrder);
+    }
+
+    #[test]
+    fn applying_every_difference_makes_them_equal() {
+        let mut a = discover(0);
+        a.flags = 0x8000;
+        a.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        let mut b = discover(5);
+        b.giaddr = "10.0.0.1".parse().unwrap();
+        b.set_option(code::CLIENT_IDENTIFIER, vec![1, 2, 0, 0, 0, 0, 1]);
+        for d in requests(&a, &b) {
+            d.apply(&mut a, &b);
+        }
+        assert!(requests(&a, &b).is_empty(), "{:?}", requests(&a, &b));
+    }
+}

@@ -27,6 +27,99 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Explain every client that did not get a lease: outcome, cause, evidence, fix.
     Diagnose(DiagnoseArgs),
+    /// Send a request (DISCOVER, REQUEST, …) and show every reply from every server.
+    Probe(ProbeArgs),
+    /// Resend a captured request, with changes and a fresh xid, and show the replies.
+    Replay(ReplayArgs),
+    /// Compare two requests (or two clients' exchanges) field by field and option by option.
+    Diff(DiffArgs),
+    /// Find the smallest change that makes a server answer (e.g. the secs threshold).
+    Bisect(BisectArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProbeArgs {
+    /// What to send: discover, request, init-reboot, renew, rebind, inform, release, decline, bootp.
+    #[arg(
+        long = "type",
+        short = 't',
+        default_value = "discover",
+        value_name = "TYPE"
+    )]
+    pub kind: String,
+    /// Run a full DISCOVER/OFFER/REQUEST/ACK exchange (without configuring the interface).
+    #[arg(long)]
+    pub dora: bool,
+    /// With --dora: release the lease afterwards.
+    #[arg(long, requires = "dora")]
+    pub release: bool,
+    #[command(flatten)]
+    pub transport: crate::probe_args::Transport,
+    #[command(flatten)]
+    pub overrides: crate::probe_args::Overrides,
+    /// One JSON document: what was sent, the replies with latency, findings.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ReplayArgs {
+    /// The capture holding the request.
+    pub capture: String,
+    /// The frame to resend (1-based, as Wireshark numbers them).
+    #[arg(long)]
+    pub frame: u64,
+    /// Keep the captured xid instead of a fresh one.
+    #[arg(long)]
+    pub same_xid: bool,
+    #[command(flatten)]
+    pub transport: crate::probe_args::Transport,
+    #[command(flatten)]
+    pub overrides: crate::probe_args::Overrides,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Two requests as CAPTURE:FRAME, or one capture with --mac twice.
+    #[arg(required = true, value_name = "CAPTURE:FRAME")]
+    pub items: Vec<String>,
+    /// Compare two clients of one capture (give it twice).
+    #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
+    pub macs: Vec<wire::HwAddr>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct BisectArgs {
+    /// Vary one field over a range: secs=0..30, hops=0..16.
+    #[arg(long, value_name = "NAME=LOW..HIGH")]
+    pub field: Option<String>,
+    /// The request to vary (CAPTURE:FRAME); default: a plain DISCOVER from the interface's MAC.
+    #[arg(long, value_name = "CAPTURE:FRAME", requires = "field")]
+    pub base: Option<String>,
+    /// A request the server answers (CAPTURE:FRAME).
+    #[arg(
+        long,
+        value_name = "CAPTURE:FRAME",
+        requires = "failing",
+        conflicts_with = "field"
+    )]
+    pub working: Option<String>,
+    /// A request it does not answer (CAPTURE:FRAME).
+    #[arg(long, value_name = "CAPTURE:FRAME", requires = "working")]
+    pub failing: Option<String>,
+    /// Pause between tries.
+    #[arg(long, default_value = "1s", value_parser = crate::probe_args::parse_duration)]
+    pub pause: std::time::Duration,
+    #[command(flatten)]
+    pub transport: crate::probe_args::Transport,
+    #[command(flatten)]
+    pub overrides: crate::probe_args::Overrides,
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

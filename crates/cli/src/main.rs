@@ -3,6 +3,7 @@
 //! Exit codes: 0 healthy / answered, 1 problems found / no answer, 2 error.
 
 mod args;
+mod compare;
 mod decode;
 mod diagnose;
 mod diagnose_text;
@@ -10,6 +11,8 @@ mod feed;
 mod inputs;
 mod packet_json;
 mod packet_text;
+mod probe_args;
+mod send;
 mod style;
 
 use std::io::{self, Write};
@@ -50,6 +53,10 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Decode(a) => decode::run(a, style, &mut out),
         Command::Diagnose(a) => diagnose::run(a, style, &mut out),
+        Command::Probe(a) => send::probe(a, style, &mut out),
+        Command::Replay(a) => send::replay(a, style, &mut out),
+        Command::Diff(a) => compare::diff_cmd(a, style, &mut out),
+        Command::Bisect(a) => compare::bisect_cmd(a, style, &mut out),
     };
     let flushed = out.flush();
     match result.and_then(|o| flushed.map(|_| o).map_err(Into::into)) {

@@ -1,0 +1,464 @@
+//! `dhcplens probe` and `dhcplens replay`: send a request, show every reply,
+//! and flag replies that break the rules the diagnosis engine knows.
+
+use std::io::Write;
+use std::net::Ipv4Addr;
+
+use anyhow::{bail, Context as _};
+use diagnose::{Config, Engine, FrameRef, NoSink, Obs, Severity};
+use probe::request::{fresh_xid, Kind, Spec};
+use probe::session::{dora, DoraResult, Limits, Reply, Session};
+use probe::transport::{Dest, Raw, Transport, Udp};
+use serde::Serialize;
+use wire::{DhcpFrame, Message};
+
+use crate::args::{ProbeArgs, ReplayArgs};
+use crate::packet_json::PacketJson;
+use crate::probe_args::Transport as TransportArgs;
+use crate::style::{Paint, Style};
+use crate::{packet_text, Outcome};
+
+/// An opened way out, with where requests go and the interface's MAC.
+pub struct Opened {
+    pub transport: Box<dyn Transport>,
+    pub dest: Dest,
+    /// giaddr to put in requests (relay mode).
+    pub giaddr: Option<Ipv4Addr>,
+    pub iface_mac: Option<[u8; 6]>,
+    pub udp: bool,
+}
+
+/// Opens the transport the arguments ask for. Nothing is sent without an
+/// explicit interface or server.
+pub fn open(t: &TransportArgs) -> anyhow::Result<Opened> {
+    let iface_mac = t
+        .iface
+        .as_deref()
+        .and_then(|i| capture::live::interface_mac(i).ok());
+    if t.relay {
+        let server = t.server.expect("clap: --relay requires --server");
+        // The relay's address: the one the kernel would use towards the server.
+        let probe = std::net::UdpSocket::bind("0.0.0.0:0")?;
+        probe
+            .connect((server, 67))
+            .with_context(|| format!("no route to {server}"))?;
+        let local = match probe.local_addr()? {
+            std::net::SocketAddr::V4(a) => *a.ip(),
+            _ => bail!("no IPv4 address towards {server}"),
+        };
+        let transport = Udp::open(local, 67, t.iface.as_deref())?;
+        return Ok(Opened {
+            transport: Box::new(transport),
+            dest: Dest::Unicast(server, None),
+            giaddr: Some(local),
+            iface_mac,
+            udp: true,
+        });
+    }
+    match (&t.iface, t.server) {
+        (Some(iface), server) if !t.udp => {
+            let transport = Raw::open(
+                iface,
+                t.src_mac.map(|m| m.as_bytes().try_into().unwrap_or([0; 6])),
+            )?;
+            let dest = server.map_or(Dest::Broadcast, |s| Dest::Unicast(s, None));
+            Ok(Opened {
+                transport: Box::new(transport),
+                dest,
+                giaddr: None,
+                iface_mac,
+                udp: false,
+            })
+        }
+        (iface, server) if iface.is_some() || server.is_some() => {
+            let transport = Udp::open(Ipv4Addr::UNSPECIFIED, 68, iface.as_deref())?;
+            let dest = server.map_or(Dest::Broadcast, |s| Dest::Unicast(s, None));
+            Ok(Opened {
+                transport: Box::new(transport),
+                dest,
+                giaddr: None,
+                iface_mac,
+                udp: true,
+            })
+        }
+        _ => bail!("nothing is sent without an explicit --iface or --server"),
+    }
+}
+
+/// Writes a run's packets as pcapng, with comments.
+pub fn write_pcapng(
+    path: &str,
+    iface: &str,
+    log: &[probe::transport::Packet],
+) -> anyhow::Result<()> {
+    let f = std::fs::File::create(path).with_context(|| format!("creating {path}"))?;
+    let mut w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens")?;
+    let start = log.first().map(|p| p.at);
+    for p in log {
+        let i = w.interface(p.link, iface)?;
+        let comment = match (p.sent, start) {
+            (true, _) => "sent by dhcplens".to_string(),
+            (false, Some(s)) => format!(
+                "received {:.1} ms into the run",
+                p.at.saturating_duration_since(s).as_secs_f64() * 1e3
+            ),
+            (false, None) => "received".into(),
+        };
+        w.write(i, p.ts.0, &p.frame, p.orig_len, &[&comment])?;
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// The run's packets, diagnosed by the engine: findings about the replies.
+pub fn findings(log: &[probe::transport::Packet]) -> Vec<diagnose::Finding> {
+    let mut engine = Engine::new(
+        Config {
+            files: vec!["probe".into()],
+            ..Config::default()
+        },
+        NoSink,
+    );
+    for (i, p) in log.iter().enumerate() {
+        let Ok(Some(d)) = wire::packet::decode(p.link, &p.frame, p.orig_len) else {
+            continue;
+        };
+        let kernel = p.kernel;
+        if let Some(o) = Obs::new(
+            FrameRef {
+                file: 0,
+                frame: i as u64 + 1,
+            },
+            p.ts,
+            &d,
+            kernel,
+        ) {
+            engine.push(o);
+        }
+    }
+    engine.finish().0.findings
+}
+
+fn decoded(p: &probe::transport::Packet) -> Option<DhcpFrame<'_>> {
+    wire::packet::decode(p.link, &p.frame, p.orig_len)
+        .ok()
+        .flatten()
+}
+
+#[derive(Serialize)]
+struct ReplyJson<'a> {
+    latency_ms: f64,
+    #[serde(flatten)]
+    packet: PacketJson<'a>,
+}
+
+#[derive(Serialize)]
+struct RunJson<'a> {
+    transport: String,
+    sent: Vec<PacketJson<'a>>,
+    replies: Vec<ReplyJson<'a>>,
+    findings: Vec<diagnose::Finding>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    lease: Option<LeaseJson>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    result: Option<String>,
+}
+
+#[derive(Serialize)]
+struct LeaseJson {
+    address: Ipv4Addr,
+    server: Ipv4Addr,
+    lease_time: Option<u32>,
+}
+
+/// Prints a run: what was sent, every reply with its latency, findings.
+fn report(
+    out: &mut impl Write,
+    json: bool,
+    style: Style,
+    session: &Session<'_>,
+    replies: &[Reply],
+    lease: Option<&probe::session::Lease>,
+    result: Option<String>,
+) -> anyhow::Result<()> {
+    let found = findings(&session.log);
+    let frames: Vec<(usize, DhcpFrame<'_>)> = session
+        .log
+        .iter()
+        .enumerate()
+        .filter_map(|(i, p)| decoded(p).map(|d| (i, d)))
+        .collect();
+    if json {
+        let sent = frames
+            .iter()
+            .filter(|(i, _)| session.log[*i].sent)
+            .map(|(i, d)| PacketJson::new("probe", *i as u64 + 1, session.log[*i].ts, d))
+            .collect();
+        let reps = replies
+            .iter()
+            .filter_map(|r| {
+                let (i, d) = frames.iter().find(|(i, _)| *i == r.packet)?;
+                Some(ReplyJson {
+                    latency_ms: r.latency.as_secs_f64() * 1e3,
+                    packet: PacketJson::new("probe", *i as u64 + 1, session.log[*i].ts, d),
+                })
+            })
+            .collect();
+        let doc = RunJson {
+            transport: session.describe(),
+            sent,
+            replies: reps,
+            findings: found,
+            lease: lease.map(|l| LeaseJson {
+                address: l.address,
+                server: l.server,
+                lease_time: l.lease_time,
+            }),
+            result,
+        };
+        serde_json::to_writer(&mut *out, &doc)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{}",
+        style.paint(Paint::Dim, format!("via {}", session.describe()))
+    )?;
+    for (i, d) in &frames {
+        let p = &session.log[*i];
+        let tag = if p.sent {
+            style.paint(Paint::Cyan, "sent        ")
+        } else {
+            let r = replies.iter().find(|r| r.packet == *i);
+            let ms = r.map_or(0.0, |r| r.latency.as_secs_f64() * 1e3);
+            style.paint(Paint::Green, format!("+{ms:>8.1} ms "))
+        };
+        writeln!(
+            out,
+            "{tag}{}",
+            packet_text::line(*i as u64 + 1, p.ts, d, style)
+        )?;
+    }
+    let servers: Vec<Ipv4Addr> = {
+        let mut v: Vec<Ipv4Addr> = replies.iter().map(Reply::server).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    writeln!(
+        out,
+        "{} repl{} from {} server{}.",
+        replies.len(),
+        if replies.len() == 1 { "y" } else { "ies" },
+        servers.len(),
+        if servers.len() == 1 { "" } else { "s" }
+    )?;
+    if let Some(r) = result {
+        writeln!(out, "{r}")?;
+    }
+    for f in found
+        .iter()
+        .filter(|f| f.severity != Severity::Info || f.code == diagnose::Code::UdpChecksumPartial)
+    {
+        writeln!(
+            out,
+            "  {} {}  {}",
+            style.paint(Paint::Yellow, f.severity.name()),
+            style.paint(Paint::Bold, f.code),
+            f.summary
+        )?;
+    }
+    Ok(())
+}
+
+pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let kind = Kind::parse(&a.kind).map_err(anyhow::Error::msg)?;
+    let mut opened = open(&a.transport)?;
+    let chaddr = a
+        .overrides
+        .chaddr
+        .or_else(|| opened.iface_mac.map(|m| wire::HwAddr::new(&m)))
+        .context("give --chaddr (no interface to take a MAC from)")?;
+    let mut spec = Spec::new(kind, chaddr, fresh_xid());
+    if opened.udp && a.overrides.flags.is_none() && opened.giaddr.is_none() {
+        // A UDP socket only hears broadcast replies before the client has an address.
+        spec.flags = wire::dhcp::FLAG_BROADCAST;
+    }
+    if let Some(g) = opened.giaddr {
+        spec.giaddr = g;
+        spec.hops = 1;
+    }
+    a.overrides.apply_spec(&mut spec);
+    let m = spec.build().map_err(anyhow::Error::msg)?;
+    let dest = opened.dest;
+    if kind.unicast() && dest == Dest::Broadcast {
+        crate::warn("a real client sends this unicast to its server; without --server it goes out as a broadcast");
+    }
+    let limits = Limits {
+        max_sends: a.transport.max_packets,
+        min_interval: a.transport.interval,
+    };
+    let mut session = Session::new(opened.transport.as_mut(), limits);
+    let iface = a.transport.iface.clone().unwrap_or_else(|| "udp".into());
+    if a.dora {
+        let r = dora(
+            &mut session,
+            &m,
+            a.transport.timeout,
+            std::time::Duration::from_millis(500),
+            a.release,
+        )?;
+        let replies = session_replies(&session, m.xid);
+        let (outcome, lease, text) = match &r {
+            DoraResult::Bound(l) => (
+                Outcome::Healthy,
+                Some(l.clone()),
+                format!(
+                    "bound: {} from {}{}{}",
+                    l.address,
+                    l.server,
+                    l.lease_time.map_or(String::new(), |t| format!(
+                        ", lease {}",
+                        wire::dhcp::value::Duration(t)
+                    )),
+                    if a.release { "; released" } else { "" }
+                ),
+            ),
+            DoraResult::Nak { server, message } => (
+                Outcome::Problems,
+                None,
+                format!(
+                    "NAK from {server}: {}",
+                    message.as_deref().unwrap_or("(no message)")
+                ),
+            ),
+            DoraResult::NoOffer => (Outcome::Problems, None, "no OFFER".into()),
+            DoraResult::NoAck { server } => {
+                (Outcome::Problems, None, format!("no ACK from {server}"))
+            }
+        };
+        report(
+            out,
+            a.json,
+            style,
+            &session,
+            &replies,
+            lease.as_ref(),
+            Some(text),
+        )?;
+        if let Some(w) = &a.transport.write {
+            write_pcapng(w, &iface, &session.log)?;
+        }
+        return Ok(outcome);
+    }
+    let replies = session.ask(&m, dest, a.transport.timeout)?;
+    report(out, a.json, style, &session, &replies, None, None)?;
+    if let Some(w) = &a.transport.write {
+        write_pcapng(w, &iface, &session.log)?;
+    }
+    let nak_only = !replies.is_empty()
+        && replies
+            .iter()
+            .all(|r| r.kind() == Some(wire::dhcp::MessageType::Nak));
+    Ok(if replies.is_empty() || nak_only {
+        Outcome::Problems
+    } else {
+        Outcome::Healthy
+    })
+}
+
+/// Re-reads the replies of a finished DORA from the session log.
+fn session_replies(s: &Session<'_>, xid: u32) -> Vec<Reply> {
+    let start = s.log.iter().find(|p| p.sent).map(|p| p.at);
+    s.log
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| !p.sent)
+        .filter_map(|(i, p)| {
+            let d = decoded(p)?;
+            let m = d.message.as_ref()?;
+            (m.xid == xid).then(|| Reply {
+                packet: i,
+                message: m.clone().into_owned(),
+                latency: start.map_or_else(Default::default, |s| p.at.saturating_duration_since(s)),
+                checksum: d.frame.udp.checksum,
+                from: d.frame.ip.src,
+                src_mac: d.frame.link.src_mac,
+            })
+        })
+        .collect()
+}
+
+/// Loads a request from `FILE` frame `n`.
+pub fn load_frame(file: &str, n: u64) -> anyhow::Result<Message<'static>> {
+    let mut r = capture::open(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    while let Some(p) = r
+        .next_packet()
+        .map_err(|e| anyhow::anyhow!("{file}: {e}"))?
+    {
+        if p.number != n {
+            continue;
+        }
+        let d = wire::packet::decode(p.link, p.data, p.orig_len)
+            .ok()
+            .flatten()
+            .with_context(|| format!("{file}: frame {n} is not a DHCP packet"))?;
+        let m = d
+            .message
+            .with_context(|| format!("{file}: frame {n} has an incomplete DHCP header"))?;
+        return Ok(m.into_owned());
+    }
+    bail!("{file}: there is no frame {n}")
+}
+
+/// Parses `FILE:N` (a frame of a capture).
+pub fn frame_ref(s: &str) -> anyhow::Result<(String, u64)> {
+    let (f, n) = s
+        .rsplit_once([':', '#'])
+        .with_context(|| format!("{s:?}: expected CAPTURE:FRAME, e.g. boot.pcap:12"))?;
+    let n: u64 = n
+        .parse()
+        .with_context(|| format!("{s:?}: {n:?} is not a frame number"))?;
+    Ok((f.to_string(), n))
+}
+
+pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let mut m = load_frame(&a.capture, a.frame)?;
+    if m.op != wire::Op::BootRequest {
+        bail!(
+            "{}: frame {} is a reply; replay resends requests",
+            a.capture,
+            a.frame
+        );
+    }
+    if !a.same_xid {
+        m.xid = fresh_xid();
+    }
+    let mut opened = open(&a.transport)?;
+    if let Some(g) = opened.giaddr {
+        m.giaddr = g;
+        m.hops = m.hops.max(1);
+    }
+    a.overrides.apply_message(&mut m);
+    let dest = opened.dest;
+    let limits = Limits {
+        max_sends: a.transport.max_packets,
+        min_interval: a.transport.interval,
+    };
+    let mut session = Session::new(opened.transport.as_mut(), limits);
+    let replies = session.ask(&m, dest, a.transport.timeout)?;
+    report(out, a.json, style, &session, &replies, None, None)?;
+    if let Some(w) = &a.transport.write {
+        write_pcapng(
+            w,
+            a.transport.iface.as_deref().unwrap_or("udp"),
+            &session.log,
+        )?;
+    }
+    Ok(if replies.is_empty() {
+        Outcome::Problems
+    } else {
+        Outcome::Healthy
+    })
+}

@@ -1,0 +1,399 @@
+//! Finding the smallest change that flips a server from silent (or NAK) to
+//! answering: over a field's range, or between a working and a failing request.
+//!
+//! The search asks an [`Oracle`] (the network, in `dhcplens bisect`; a model
+//! server in tests) one request at a time.
+
+use std::fmt;
+
+use diagnose::diff::{self, Difference};
+use wire::Message;
+
+/// What the server did with one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    /// An OFFER (to a DISCOVER) or an ACK (to a REQUEST).
+    Answered,
+    Nak,
+    Silent,
+}
+
+impl fmt::Display for Answer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Answer::Answered => "answered",
+            Answer::Nak => "NAK",
+            Answer::Silent => "silent",
+        })
+    }
+}
+
+/// Sends one request and says what the server did.
+pub trait Oracle {
+    fn ask(&mut self, m: &Message<'static>) -> Result<Answer, String>;
+}
+
+impl<F: FnMut(&Message<'static>) -> Result<Answer, String>> Oracle for F {
+    fn ask(&mut self, m: &Message<'static>) -> Result<Answer, String> {
+        self(m)
+    }
+}
+
+/// A numeric fixed field to vary.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Secs,
+    Hops,
+    Flags,
+    Htype,
+    Hlen,
+}
+
+impl Field {
+    pub fn parse(s: &str) -> Result<Field, String> {
+        Ok(match s {
+            "secs" => Field::Secs,
+            "hops" => Field::Hops,
+            "flags" => Field::Flags,
+            "htype" => Field::Htype,
+            "hlen" => Field::Hlen,
+            _ => {
+                return Err(format!(
+                    "{s:?} cannot be bisected (secs, hops, flags, htype, hlen)"
+                ))
+            }
+        })
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Field::Secs => "secs",
+            Field::Hops => "hops",
+            Field::Flags => "flags",
+            Field::Htype => "htype",
+            Field::Hlen => "hlen",
+        }
+    }
+
+    pub fn max(self) -> u32 {
+        match self {
+            Field::Secs | Field::Flags => u32::from(u16::MAX),
+            _ => u32::from(u8::MAX),
+        }
+    }
+
+    pub fn set(self, m: &mut Message<'_>, v: u32) {
+        match self {
+            Field::Secs => m.secs = v as u16,
+            Field::Hops => m.hops = v as u8,
+            Field::Flags => m.flags = v as u16,
+            Field::Htype => m.htype = v as u8,
+            Field::Hlen => m.hlen = v as u8,
+        }
+    }
+}
+
+/// One request tried.
+#[derive(Debug, Clone)]
+pub struct Try {
+    pub what: String,
+    pub answer: Answer,
+}
+
+/// Where answering starts over a field's range.
+#[derive(Debug, Clone)]
+pub struct RangeResult {
+    pub field: Field,
+    pub low: (u32, Answer),
+    pub high: (u32, Answer),
+    /// The two neighbouring values between which the answer flips.
+    pub boundary: Option<((u32, Answer), (u32, Answer))>,
+    pub tries: Vec<Try>,
+}
+
+impl RangeResult {
+    /// The conclusion as a sentence, with what it is consistent with.
+    pub fn conclusion(&self) -> String {
+        let f = self.field.name();
+        match self.boundary {
+            None => format!(
+                "no flip between {f}={} ({}) and {f}={} ({}): {f} does not change the server's answer in this range",
+                self.low.0, self.low.1, self.high.0, self.high.1
+            ),
+            Some(((a, aa), (b, ba))) => {
+                let (below, above) = (aa, ba);
+                let mut s = format!("server {above} when {f} ≥ {b}, {below} when {f} ≤ {a}");
+                if self.field == Field::Secs && below == Answer::Silent && above == Answer::Answered {
+                    s.push_str(&format!(
+                        ": consistent with ISC dhcpd `min-secs {b}` (or failover load balancing / Kea HA waiting for secs)"
+                    ));
+                } else if self.field == Field::Hops && above == Answer::Silent {
+                    s.push_str(": consistent with a relay hop limit");
+                }
+                s
+            }
+        }
+    }
+}
+
+fn answered(a: Answer) -> bool {
+    a == Answer::Answered
+}
+
+/// Bisects `field` over `lo..=hi` on `base`, assuming one flip.
+pub fn range(
+    base: &Message<'static>,
+    field: Field,
+    lo: u32,
+    hi: u32,
+    oracle: &mut dyn Oracle,
+) -> Result<RangeResult, String> {
+    if lo > hi || hi > field.max() {
+        return Err(format!(
+            "range {lo}..{hi} is empty or beyond {}'s maximum {}",
+            field.name(),
+            field.max()
+        ));
+    }
+    let mut tries = Vec::new();
+    let mut probe = |v: u32, tries: &mut Vec<Try>| -> Result<Answer, String> {
+        let mut m = base.clone();
+        field.set(&mut m, v);
+        let a = oracle.ask(&m)?;
+        tries.push(Try {
+            what: format!("{}={v}", field.name()),
+            answer: a,
+        });
+        Ok(a)
+    };
+    let a_lo = probe(lo, &mut tries)?;
+    let a_hi = if hi == lo {
+        a_lo
+    } else {
+        probe(hi, &mut tries)?
+    };
+    if answered(a_lo) == answered(a_hi) {
+        return Ok(RangeResult {
+            field,
+            low: (lo, a_lo),
+            high: (hi, a_hi),
+            boundary: None,
+            tries,
+        });
+    }
+    let (mut l, mut la, mut h, mut ha) = (lo, a_lo, hi, a_hi);
+    while h - l > 1 {
+        let mid = l + (h - l) / 2;
+        let a = probe(mid, &mut tries)?;
+        if answered(a) == answered(la) {
+            (l, la) = (mid, a);
+        } else {
+            (h, ha) = (mid, a);
+        }
+    }
+    Ok(RangeResult {
+        field,
+        low: (lo, a_lo),
+        high: (hi, a_hi),
+        boundary: Some(((l, la), (h, ha))),
+        tries,
+    })
+}
+
+/// What made the failing request work.
+#[derive(Debug, Clone)]
+pub struct DiffResult {
+    pub differences: Vec<Difference>,
+    pub working: Answer,
+    pub failing: Answer,
+    /// The smallest sets of differences that, copied from the working request
+    /// into the failing one, make the server answer (singles first).
+    pub flips: Vec<Vec<Difference>>,
+    pub tries: Vec<Try>,
+}
+
+impl DiffResult {
+    pub fn conclusion(&self) -> String {
+        if !answered(self.working) || answered(self.failing) {
+            return format!(
+                "could not reproduce: the working request got {} and the failing one {}",
+                self.working, self.failing
+            );
+        }
+        if self.differences.is_empty() {
+            return "the two requests do not differ (apart from xid), yet the server treats them differently: it depends on state or timing".into();
+        }
+        match self.flips.first() {
+            None => format!(
+                "no single difference or pair of differences makes the failing request work ({} differences)",
+                self.differences.len()
+            ),
+            Some(set) => {
+                let what: Vec<String> = set.iter().map(|d| format!("{} {} → {}", d.field, d.right, d.left)).collect();
+                let mut s = format!("the server answers once {} (as in the working request)", what.join(" and "));
+                if set.len() == 1 {
+                    s.push_str(&format!("; servers care because {}", set[0].why));
+                }
+                s
+            }
+        }
+    }
+}
+
+/// Tries each difference between `working` and `failing` alone (then pairs
+/// of the eight most likely, if no single one works).
+pub fn between(
+    working: &Message<'static>,
+    failing: &Message<'static>,
+    oracle: &mut dyn Oracle,
+) -> Result<DiffResult, String> {
+    let differences = diff::requests(working, failing);
+    let mut tries = Vec::new();
+    let w = oracle.ask(working)?;
+    tries.push(Try {
+        what: "the working request as is".into(),
+        answer: w,
+    });
+    let f = oracle.ask(failing)?;
+    tries.push(Try {
+        what: "the failing request as is".into(),
+        answer: f,
+    });
+    let mut result = DiffResult {
+        differences: differences.clone(),
+        working: w,
+        failing: f,
+        flips: Vec::new(),
+        tries,
+    };
+    if !answered(w) || answered(f) {
+        return Ok(result);
+    }
+    let mut try_set = |set: &[&Difference], tries: &mut Vec<Try>| -> Result<bool, String> {
+        let mut m = failing.clone();
+        for d in set {
+            d.apply(&mut m, working);
+        }
+        let a = oracle.ask(&m)?;
+        let what: Vec<&str> = set.iter().map(|d| d.field.as_str()).collect();
+        tries.push(Try {
+            what: format!(
+                "failing request with {} from the working one",
+                what.join(" + ")
+            ),
+            answer: a,
+        });
+        Ok(answered(a))
+    };
+    for d in &differences {
+        if try_set(&[d], &mut result.tries)? {
+            result.flips.push(vec![d.clone()]);
+        }
+    }
+    if result.flips.is_empty() {
+        let top: Vec<&Difference> = differences.iter().take(8).collect();
+        'pairs: for i in 0..top.len() {
+            for j in i + 1..top.len() {
+                if try_set(&[top[i], top[j]], &mut result.tries)? {
+                    result.flips.push(vec![top[i].clone(), top[j].clone()]);
+                    break 'pairs;
+                }
+            }
+        }
+    }
+    Ok(result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wire::dhcp::{code, MessageType, Op};
+
+    fn discover(secs: u16) -> Message<'static> {
+        let mut m = Message::new(Op::BootRequest, 1, &[2, 0, 0, 0, 0, 1]);
+        m.secs = secs;
+        m.set_option(
+            code::DHCP_MESSAGE_TYPE,
+            vec![u8::from(MessageType::Discover)],
+        );
+        m
+    }
+
+    /// A model of ISC dhcpd with `min-secs`.
+    fn min_secs(threshold: u16) -> impl FnMut(&Message<'static>) -> Result<Answer, String> {
+        move |m| {
+            Ok(if m.secs >= threshold {
+                Answer::Answered
+            } else {
+                Answer::Silent
+            })
+        }
+    }
+
+    #[test]
+    fn finds_min_secs_thresholds() {
+        for t in [1u16, 2, 5, 17, 30] {
+            let mut oracle = min_secs(t);
+            let r = range(&discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
+            let ((a, _), (b, _)) = r.boundary.unwrap();
+            assert_eq!((a, b), (u32::from(t) - 1, u32::from(t)));
+            assert!(
+                r.tries.len() <= 2 + 5,
+                "binary search: {} tries",
+                r.tries.len()
+            );
+            assert!(
+                r.conclusion().contains(&format!("`min-secs {t}`")),
+                "{}",
+                r.conclusion()
+            );
+        }
+    }
+
+    #[test]
+    fn no_flip_in_range() {
+        let mut oracle = min_secs(100);
+        let r = range(&discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
+        assert!(r.boundary.is_none());
+        assert!(r.conclusion().contains("does not change"));
+        assert!(range(&discover(0), Field::Hops, 0, 300, &mut oracle).is_err());
+    }
+
+    #[test]
+    fn finds_the_difference_that_matters() {
+        // A server that answers only PXE clients with secs >= 2: the failing
+        // request differs in secs, vendor class and host name.
+        let mut working = discover(21);
+        working.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        let mut failing = discover(0);
+        failing.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        failing.set_option(code::HOST_NAME, b"vm".to_vec());
+        let mut oracle = min_secs(2);
+        let r = between(&working, &failing, &mut oracle).unwrap();
+        assert_eq!(r.flips.len(), 1);
+        assert_eq!(r.flips[0][0].field, "secs");
+        assert!(r.conclusion().contains("secs 0 → 21"), "{}", r.conclusion());
+    }
+
+    #[test]
+    fn pairs_when_no_single_difference_is_enough() {
+        let mut working = discover(5);
+        working.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        let failing = discover(0);
+        let mut oracle = |m: &Message<'static>| {
+            Ok(
+                if m.secs >= 2 && m.has_option(code::VENDOR_CLASS_IDENTIFIER) {
+                    Answer::Answered
+                } else {
+                    Answer::Silent
+                },
+            )
+        };
+        let r = between(&working, &failing, &mut oracle).unwrap();
+        assert_eq!(r.flips.len(), 1);
+        assert_eq!(r.flips[0].len(), 2);
+        let mut oracle = |_: &Message<'static>| Ok(Answer::Silent);
+        let r = between(&working, &failing, &mut oracle).unwrap();
+        assert!(r.conclusion().starts_with("could not reproduce"));
+    }
+}

@@ -1,0 +1,287 @@
+//! Sending within limits and collecting the replies to one transaction.
+
+use std::io;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use wire::dhcp::{code, Message, MessageType, Op};
+use wire::UdpChecksum;
+
+use crate::transport::{Dest, Packet, Transport};
+
+/// Bounds on every run: nothing floods a network by accident.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// At most this many packets are sent in one run.
+    pub max_sends: u32,
+    /// At least this long between two sends.
+    pub min_interval: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            max_sends: 64,
+            min_interval: Duration::from_millis(100),
+        }
+    }
+}
+
+/// The hard ceiling on `max_sends`, whatever the user asks for.
+pub const MAX_SENDS_CEILING: u32 = 10_000;
+
+/// A reply to one of our requests.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    /// Index of its packet in [`Session::log`].
+    pub packet: usize,
+    pub message: Message<'static>,
+    /// Time since the request it answers was sent.
+    pub latency: Duration,
+    pub checksum: UdpChecksum,
+    pub from: Ipv4Addr,
+    pub src_mac: Option<[u8; 6]>,
+}
+
+impl Reply {
+    pub fn kind(&self) -> Option<MessageType> {
+        self.message.message_type()
+    }
+
+    /// Who answered: option 54, else the source address.
+    pub fn server(&self) -> Ipv4Addr {
+        self.message.server_id().unwrap_or(self.from)
+    }
+}
+
+/// A run: its transport, limits and everything sent and received.
+pub struct Session<'t> {
+    transport: &'t mut dyn Transport,
+    limits: Limits,
+    sends: u32,
+    last_send: Option<Instant>,
+    /// Every packet of the run that concerns our transactions, in order.
+    pub log: Vec<Packet>,
+}
+
+impl<'t> Session<'t> {
+    pub fn new(transport: &'t mut dyn Transport, limits: Limits) -> Session<'t> {
+        let limits = Limits {
+            max_sends: limits.max_sends.min(MAX_SENDS_CEILING),
+            ..limits
+        };
+        Session {
+            transport,
+            limits,
+            sends: 0,
+            last_send: None,
+            log: Vec::new(),
+        }
+    }
+
+    pub fn describe(&self) -> String {
+        self.transport.describe()
+    }
+
+    pub fn sends(&self) -> u32 {
+        self.sends
+    }
+
+    /// Sends `m`, waiting for the minimum interval; refuses past the limit.
+    pub fn send(&mut self, m: &Message<'_>, dest: Dest) -> io::Result<Instant> {
+        if self.sends >= self.limits.max_sends {
+            return Err(io::Error::other(format!(
+                "refusing to send more than {} packets in one run (raise --max-packets, at most {MAX_SENDS_CEILING})",
+                self.limits.max_sends
+            )));
+        }
+        if let Some(last) = self.last_send {
+            let wait = self.limits.min_interval.saturating_sub(last.elapsed());
+            if !wait.is_zero() {
+                std::thread::sleep(wait);
+            }
+        }
+        let p = self.transport.send(m, dest)?;
+        self.sends += 1;
+        let at = p.at;
+        self.last_send = Some(at);
+        self.log.push(p);
+        Ok(at)
+    }
+
+    /// Collects replies with `xid` until `until`, or until `enough` says so.
+    pub fn collect(
+        &mut self,
+        xid: u32,
+        sent_at: Instant,
+        until: Instant,
+        mut enough: impl FnMut(&[Reply]) -> bool,
+    ) -> io::Result<Vec<Reply>> {
+        let mut replies = Vec::new();
+        while let Some(p) = self.transport.recv(until)? {
+            let Ok(Some(d)) = wire::packet::decode(p.link, &p.frame, p.orig_len) else {
+                continue;
+            };
+            let Some(m) = d.message.as_ref() else {
+                continue;
+            };
+            if m.op != Op::BootReply || m.xid != xid {
+                continue;
+            }
+            let reply = Reply {
+                packet: self.log.len(),
+                message: m.clone().into_owned(),
+                latency: p.at.saturating_duration_since(sent_at),
+                checksum: d.frame.udp.checksum,
+                from: d.frame.ip.src,
+                src_mac: d.frame.link.src_mac,
+            };
+            self.log.push(p);
+            replies.push(reply);
+            if enough(&replies) {
+                break;
+            }
+        }
+        Ok(replies)
+    }
+
+    /// Sends `m` and collects every reply until `timeout`.
+    pub fn ask(
+        &mut self,
+        m: &Message<'_>,
+        dest: Dest,
+        timeout: Duration,
+    ) -> io::Result<Vec<Reply>> {
+        let at = self.send(m, dest)?;
+        self.collect(m.xid, at, at + timeout, |_| false)
+    }
+
+    /// Sends `m` and collects replies until the first one of a kind in
+    /// `final_kinds` (plus `linger` for late ones from other servers), or
+    /// `timeout`.
+    pub fn ask_until(
+        &mut self,
+        m: &Message<'_>,
+        dest: Dest,
+        timeout: Duration,
+        final_kinds: &[MessageType],
+        linger: Duration,
+    ) -> io::Result<Vec<Reply>> {
+        let at = self.send(m, dest)?;
+        let deadline = at + timeout;
+        let mut replies = self.collect(m.xid, at, deadline, |r| {
+            r.iter()
+                .any(|r| r.kind().is_some_and(|k| final_kinds.contains(&k)))
+        })?;
+        if !replies.is_empty() && !linger.is_zero() {
+            let more_until = (Instant::now() + linger).min(deadline);
+            replies.extend(self.collect(m.xid, at, more_until, |_| false)?);
+        }
+        Ok(replies)
+    }
+}
+
+/// What a full exchange came to.
+#[derive(Debug, Clone)]
+pub struct Lease {
+    pub address: Ipv4Addr,
+    pub server: Ipv4Addr,
+    pub server_mac: Option<[u8; 6]>,
+    pub lease_time: Option<u32>,
+}
+
+/// How a DORA ended.
+#[derive(Debug, Clone)]
+pub enum DoraResult {
+    Bound(Lease),
+    Nak {
+        server: Ipv4Addr,
+        message: Option<String>,
+    },
+    NoOffer,
+    NoAck {
+        server: Ipv4Addr,
+    },
+}
+
+/// DISCOVER → OFFER → REQUEST → ACK, taking the first OFFER; optionally a
+/// RELEASE after. `discover` is the DISCOVER to send (its xid is kept).
+pub fn dora(
+    s: &mut Session<'_>,
+    discover: &Message<'static>,
+    timeout: Duration,
+    offer_wait: Duration,
+    release: bool,
+) -> io::Result<DoraResult> {
+    let offers = s.ask_until(
+        discover,
+        Dest::Broadcast,
+        timeout,
+        &[MessageType::Offer],
+        offer_wait,
+    )?;
+    let Some(offer) = offers.iter().find(|r| r.kind() == Some(MessageType::Offer)) else {
+        return Ok(DoraResult::NoOffer);
+    };
+    let server = offer.server();
+    let mut request = discover.clone();
+    request.set_option(
+        code::DHCP_MESSAGE_TYPE,
+        vec![u8::from(MessageType::Request)],
+    );
+    request.set_option(
+        code::REQUESTED_IP_ADDRESS,
+        offer.message.yiaddr.octets().to_vec(),
+    );
+    request.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
+    let answers = s.ask_until(
+        &request,
+        Dest::Broadcast,
+        timeout,
+        &[MessageType::Ack, MessageType::Nak],
+        Duration::ZERO,
+    )?;
+    let from_chosen = |r: &&crate::session::Reply| r.server() == server;
+    if let Some(nak) = answers
+        .iter()
+        .filter(from_chosen)
+        .find(|r| r.kind() == Some(MessageType::Nak))
+    {
+        let message = nak
+            .message
+            .option(code::MESSAGE)
+            .map(|m| String::from_utf8_lossy(&m).into_owned());
+        return Ok(DoraResult::Nak { server, message });
+    }
+    let Some(ack) = answers
+        .iter()
+        .filter(from_chosen)
+        .find(|r| r.kind() == Some(MessageType::Ack))
+    else {
+        return Ok(DoraResult::NoAck { server });
+    };
+    let lease = Lease {
+        address: ack.message.yiaddr,
+        server,
+        server_mac: ack.src_mac.or(offer.src_mac),
+        lease_time: ack.message.lease_time(),
+    };
+    if release {
+        let mut rel = Message::new(
+            Op::BootRequest,
+            crate::request::fresh_xid(),
+            discover.chaddr().as_bytes(),
+        );
+        rel.ciaddr = lease.address;
+        rel.set_option(
+            code::DHCP_MESSAGE_TYPE,
+            vec![u8::from(MessageType::Release)],
+        );
+        rel.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
+        if let Some(cid) = discover.option(code::CLIENT_IDENTIFIER) {
+            rel.set_option(code::CLIENT_IDENTIFIER, cid.into_owned());
+        }
+        s.send(&rel, Dest::Unicast(server, lease.server_mac))?;
+    }
+    Ok(DoraResult::Bound(lease))
+}

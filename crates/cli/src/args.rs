@@ -35,6 +35,30 @@ pub enum Command {
     Diff(DiffArgs),
     /// Find the smallest change that makes a server answer (e.g. the secs threshold).
     Bisect(BisectArgs),
+    /// Diagnose DHCP live on interfaces, as it happens (needs CAP_NET_RAW).
+    Watch(WatchArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Interfaces to watch (e.g. br0 tap1).
+    #[arg(required = true, value_name = "IFACE")]
+    pub interfaces: Vec<String>,
+    /// Put the interfaces in promiscuous mode (see traffic between other hosts).
+    #[arg(long)]
+    pub promisc: bool,
+    /// Stop after this long.
+    #[arg(long, value_parser = crate::probe_args::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// Stop after this many finished exchanges.
+    #[arg(long)]
+    pub count: Option<u64>,
+    /// Also record what was seen as pcapng, with findings as packet comments.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<String>,
+    /// NDJSON events: transaction, finding, summary.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -14,6 +14,7 @@ mod packet_text;
 mod probe_args;
 mod send;
 mod style;
+mod watch;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -57,6 +58,7 @@ fn main() -> ExitCode {
         Command::Replay(a) => send::replay(a, style, &mut out),
         Command::Diff(a) => compare::diff_cmd(a, style, &mut out),
         Command::Bisect(a) => compare::bisect_cmd(a, style, &mut out),
+        Command::Watch(a) => watch::run(a, style, &mut out),
     };
     let flushed = out.flush();
     match result.and_then(|o| flushed.map(|_| o).map_err(Into::into)) {

@@ -43,6 +43,11 @@ pub struct Config {
     /// After its last expected reply, a transaction waits this long for late
     /// or extra replies (e.g. a NAK from a second server).
     pub grace_ns: i64,
+    /// Report findings to the sink as soon as they are certain, before the
+    /// transaction is over (for live capture): `no-offer` after the third
+    /// unanswered DISCOVER, `offer-ignored` when a DISCOVER follows an OFFER.
+    /// They may reach the sink again when the transaction closes.
+    pub early: bool,
 }
 
 impl Default for Config {
@@ -51,6 +56,7 @@ impl Default for Config {
             files: Vec::new(),
             idle_ns: 60_000_000_000,
             grace_ns: 2_000_000_000,
+            early: false,
         }
     }
 }
@@ -170,6 +176,64 @@ impl<S: Sink> Engine<S> {
             if let Some(t) = self.open.get_mut(&key) {
                 t.done_at.get_or_insert(ts);
             }
+        }
+        if self.cfg.early {
+            self.settle_early(key);
+        }
+    }
+
+    /// Reports what an open DISCOVER transaction already shows for certain.
+    fn settle_early(&mut self, key: (HwAddr, u32)) {
+        let Some(t) = self.open.get(&key) else { return };
+        if t.state != crate::State::Init || t.has(MessageType::Request) {
+            return;
+        }
+        let discovers: Vec<&Obs> = t.of_kind(MessageType::Discover).map(|s| &s.obs).collect();
+        let first_offer = t.of_kind(MessageType::Offer).map(|s| s.obs.ts).min();
+        let outcome = match first_offer {
+            Some(o) if discovers.iter().any(|d| d.ts > o) => Outcome::OfferIgnored,
+            None if discovers.len() >= 3 => Outcome::NoOffer,
+            _ => return,
+        };
+        let Some(client) = self.clients.get(&key.0) else {
+            return;
+        };
+        let ctx = rules::Context {
+            capture_start: self.start.unwrap_or(t.first),
+            client,
+            superseded_by: None,
+            files: &self.cfg.files,
+            file_spans: &self.file_spans,
+            any_server: !self.servers.is_empty(),
+        };
+        let mut found = rules::transaction(t, outcome, &ctx);
+        // secs over the DISCOVERs so far, this transaction's and earlier ones'.
+        let mut cycle = client.cycle.clone().unwrap_or(Cycle {
+            start: discovers[0].ts,
+            last: discovers[0].ts,
+            discovers: 0,
+            first_secs: discovers[0].secs,
+            min_secs: discovers[0].secs,
+            max_secs: discovers[0].secs,
+            frames: Vec::new(),
+            got_offer: false,
+            bound: false,
+            xids: Vec::new(),
+        });
+        for d in &discovers {
+            cycle.last = cycle.last.max(d.ts);
+            cycle.discovers += 1;
+            cycle.min_secs = cycle.min_secs.min(d.secs);
+            cycle.max_secs = cycle.max_secs.max(d.secs);
+            cycle.frames.push(d.at);
+        }
+        cycle.got_offer |= first_offer.is_some();
+        if !cycle.xids.contains(&t.xid) {
+            cycle.xids.push(t.xid);
+        }
+        found.extend(rules::secs_cycle(key.0, &cycle));
+        for f in &found {
+            self.sink.finding(f);
         }
     }
 

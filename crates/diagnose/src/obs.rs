@@ -91,6 +91,11 @@ pub struct Obs {
     pub vlan: Option<u16>,
     pub udp_checksum: UdpChecksum,
     pub kernel_checksum: Option<KernelChecksum>,
+    /// Live capture only: the frame was leaving this host (`None` offline).
+    pub outgoing: Option<bool>,
+    /// Live capture only: the interface is virtual (veth, tap, bridge), so no
+    /// NIC will fill a checksum left for offload (`None` when unknown).
+    pub virtual_link: Option<bool>,
     /// The IPv4 header checksum is 0: the capture was taken on the sending
     /// host before offload filled it in.
     pub ip_checksum_offloaded: bool,
@@ -197,6 +202,9 @@ impl Obs {
             vlan: f.link.vlans.last().copied(),
             udp_checksum: f.udp.checksum,
             kernel_checksum: kernel,
+            outgoing: None,
+            virtual_link: None,
+
             ip_checksum_offloaded: d
                 .anomalies
                 .iter()

@@ -409,10 +409,26 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                  (transmit checksum offload, CHECKSUM_PARTIAL).",
             );
             if kernel == Some(KernelChecksum::NotReady) {
-                e.push_str(
-                    " The kernel marked these frames TP_STATUS_CSUMNOTREADY: the offload happens on this host, and \
-                     on a virtual link (veth, tap, bridge to a VM) no NIC ever fills it in, so the client receives it as is.",
+                let iface = ctx
+                    .files
+                    .get(usize::from(first.obs.at.file))
+                    .map_or("this interface", String::as_str);
+                let _ = write!(
+                    e,
+                    " The kernel marked these frames on {iface} TP_STATUS_CSUMNOTREADY (certain: transmit offload on this host)."
                 );
+                e.push_str(match (first.obs.outgoing, first.obs.virtual_link) {
+                    (Some(true), Some(false)) => {
+                        " They were leaving through a physical NIC, which fills the checksum as it sends: the client should see it filled."
+                    }
+                    (_, Some(true)) => {
+                        " The interface is virtual (veth, tap, bridge): no NIC fills the checksum, so the client receives it unfilled."
+                    }
+                    (Some(false), _) => {
+                        " They arrived unfilled from a local sender (a virtual link): a client here receives them as they are."
+                    }
+                    _ => " On a virtual link (veth, tap, bridge to a VM) no NIC ever fills it in, so the client receives it as is.",
+                });
             }
         }
         let followed = t
@@ -1185,13 +1201,15 @@ fn slow_offer(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
             .frames([offer.at])
             .summary(format!("OFFER from {} came {} after the DISCOVER", offer.server(), secs_fmt(delay)))
             .explanation(format!(
-                "{} answered {} after the DISCOVER it answers ({}). ISC dhcpd pings an address before offering it (ping-check, \
-                 about 1 s); longer delays point to a loaded server or a slow back end. PXE ROMs wait only about 4 s per try.",
+                "{} answered {} after the DISCOVER it answers ({}). Servers ping an address before offering it: ISC dhcpd \
+                 (ping-check, about 1 s) and dnsmasq (up to 3 s for an address it has not leased before; --no-ping); longer \
+                 delays point to a loaded server or a slow back end. PXE ROMs wait only about 4 s per try.",
                 offer.server(),
                 secs_fmt(delay),
                 ctx.frame(offer.at)
             ))
-            .fix("Usually nothing; if boot clients time out, turn off ping-check or speed up the server.")
+            .fix("Usually nothing; if boot clients time out, turn off the ping check (ISC `ping-check false;`, dnsmasq `--no-ping`) or speed up the server.")
+
             .references(&["ISC dhcpd.conf(5) ping-check"]),
     )
 }

@@ -876,3 +876,109 @@ fn copies_across_files_are_not_retransmissions() {
     assert_eq!(codes(&r), []);
     assert_eq!(r.clients[0].transactions, 1);
 }
+
+/// Records what reaches the sink, and when (packets pushed so far).
+#[derive(Default)]
+struct Recorder {
+    findings: Vec<(Code, usize)>,
+    pushed: usize,
+}
+
+impl crate::engine::Sink for Recorder {
+    fn finding(&mut self, f: &crate::Finding) {
+        self.findings.push((f.code, self.pushed));
+    }
+}
+
+#[test]
+fn live_mode_settles_no_offer_after_the_third_discover() {
+    let cfg = Config {
+        files: vec!["eth0".into()],
+        early: true,
+        ..Config::default()
+    };
+    let mut e = Engine::new(cfg, Recorder::default());
+    for i in 0..4u32 {
+        let d = discover(0x1c0, 0);
+        let payload = d.encode(300);
+        let mut f = UdpFrame::new(
+            (Ipv4Addr::UNSPECIFIED, 68),
+            (Ipv4Addr::BROADCAST, 67),
+            &payload,
+        );
+        f.src_mac = CLIENT;
+        let bytes = f.ethernet_frame();
+        let dec = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
+            .unwrap()
+            .unwrap();
+        let o = Obs::new(
+            FrameRef {
+                file: 0,
+                frame: u64::from(i) + 1,
+            },
+            Timestamp(i64::from(i) * 4_000_000_000),
+            &dec,
+            None,
+        )
+        .unwrap();
+        e.sink().pushed += 1;
+        e.push(o);
+    }
+    let seen = &e.sink().findings;
+    let first_no_offer = seen
+        .iter()
+        .find(|(c, _)| *c == Code::NoOffer)
+        .map(|(_, n)| *n);
+    assert_eq!(
+        first_no_offer,
+        Some(3),
+        "no-offer as the third DISCOVER arrives: {seen:?}"
+    );
+    let first_secs = seen
+        .iter()
+        .find(|(c, _)| *c == Code::SecsNotIncrementing)
+        .map(|(_, n)| *n);
+    assert_eq!(first_secs, Some(3), "{seen:?}");
+    let (report, _) = e.finish();
+    assert_eq!(
+        report
+            .findings
+            .iter()
+            .filter(|f| f.code == Code::NoOffer)
+            .count(),
+        1,
+        "merged in the report"
+    );
+}
+
+#[test]
+fn offline_mode_reports_only_when_transactions_close() {
+    let mut e = Engine::new(Config::default(), Recorder::default());
+    for i in 0..4u32 {
+        let d = discover(0x1c1, 0);
+        let payload = d.encode(300);
+        let f = UdpFrame::new(
+            (Ipv4Addr::UNSPECIFIED, 68),
+            (Ipv4Addr::BROADCAST, 67),
+            &payload,
+        );
+        let bytes = f.ethernet_frame();
+        let dec = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
+            .unwrap()
+            .unwrap();
+        let o = Obs::new(
+            FrameRef {
+                file: 0,
+                frame: u64::from(i) + 1,
+            },
+            Timestamp(i64::from(i) * 4_000_000_000),
+            &dec,
+            None,
+        )
+        .unwrap();
+        e.push(o);
+    }
+    assert!(e.sink().findings.is_empty());
+    let (_, sink) = e.finish();
+    assert!(sink.findings.iter().any(|(c, _)| *c == Code::NoOffer));
+}

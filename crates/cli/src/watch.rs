@@ -1,0 +1,352 @@
+//! `dhcplens watch`: live diagnosis on one or more interfaces, with the same
+//! engine as `diagnose`: a line per finished exchange, findings as soon as
+//! they are settled, a summary at the end (Ctrl-C, --duration or --count).
+
+use std::collections::{HashSet, VecDeque};
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use capture::live::{Direction, LivePacket, Options, PacketSocket};
+use capture::Timestamp;
+use diagnose::{Code, Config, Engine, Finding, FrameRef, KernelChecksum, Obs, Sink, Summary};
+use serde::Serialize;
+use wire::HwAddr;
+
+use crate::args::WatchArgs;
+use crate::style::{Paint, Style};
+use crate::{diagnose_text, Outcome};
+
+/// Whether `iface` is a virtual interface (no `device` in sysfs), if known.
+fn is_virtual(iface: &str) -> Option<bool> {
+    let base = std::path::Path::new("/sys/class/net").join(iface);
+    base.exists().then(|| !base.join("device").exists())
+}
+
+#[derive(Serialize)]
+struct Event<'a, T: Serialize> {
+    event: &'a str,
+    time: String,
+    #[serde(flatten)]
+    body: &'a T,
+}
+
+/// Prints results as they settle; each (client, finding code) once.
+struct Live<W: Write> {
+    out: W,
+    json: bool,
+    style: Style,
+    files: Vec<String>,
+    seen: HashSet<(Option<HwAddr>, Code)>,
+    exchanges: u64,
+    /// Findings per frame, for packet comments.
+    notes: Vec<(FrameRef, String)>,
+    error: Option<std::io::Error>,
+}
+
+impl<W: Write> Live<W> {
+    fn emit(&mut self, r: std::io::Result<()>) {
+        if let Err(e) = r {
+            self.error.get_or_insert(e);
+        }
+    }
+}
+
+impl<W: Write> Sink for Live<W> {
+    fn transaction(&mut self, s: &Summary) {
+        self.exchanges += 1;
+        let now = Timestamp::now();
+        let r = if self.json {
+            serde_json::to_writer(
+                &mut self.out,
+                &Event {
+                    event: "transaction",
+                    time: now.to_string(),
+                    body: s,
+                },
+            )
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(self.out))
+        } else {
+            let paint = if s.outcome.is_failure() {
+                Paint::Red
+            } else if s.outcome.is_success() {
+                Paint::Green
+            } else {
+                Paint::Yellow
+            };
+            let lease = match (s.address, s.server) {
+                (Some(a), Some(sv)) => format!("{a} from {sv}"),
+                (Some(a), None) => a.to_string(),
+                _ => String::new(),
+            };
+            let latency = s.reply_latency.map_or(String::new(), |l| {
+                format!(", first reply in {:.1} ms", l * 1e3)
+            });
+            writeln!(
+                self.out,
+                "{}  {}  {} {lease}  ({}, {} request{}{latency})",
+                now.time_of_day(),
+                self.style.paint(Paint::Bold, s.chaddr),
+                self.style.paint(paint, s.outcome.name()),
+                s.state.name(),
+                s.requests,
+                if s.requests == 1 { "" } else { "s" }
+            )
+        };
+        self.emit(r);
+        let _ = self.out.flush();
+    }
+
+    fn finding(&mut self, f: &Finding) {
+        for fr in &f.frames {
+            self.notes.push((
+                *fr,
+                format!("dhcplens {} {}: {}", f.severity.name(), f.code, f.summary),
+            ));
+        }
+        if !self.seen.insert((f.chaddr, f.code)) {
+            return;
+        }
+        let now = Timestamp::now();
+        let r = if self.json {
+            serde_json::to_writer(
+                &mut self.out,
+                &Event {
+                    event: "finding",
+                    time: now.to_string(),
+                    body: f,
+                },
+            )
+            .map_err(std::io::Error::from)
+            .and_then(|_| writeln!(self.out))
+        } else {
+            let sev = match f.severity {
+                diagnose::Severity::Error => self.style.paint(Paint::Red, "error"),
+                diagnose::Severity::Warning => self.style.paint(Paint::Yellow, "warning"),
+                diagnose::Severity::Info => self.style.paint(Paint::Dim, "info"),
+            };
+            writeln!(
+                self.out,
+                "{}  {sev} {}  {}  {}\n          {}\n          evidence: {}\n          fix: {}",
+                now.time_of_day(),
+                self.style.paint(Paint::Bold, f.code),
+                f.chaddr.map_or(String::new(), |c| c.to_string()),
+                f.summary,
+                f.explanation,
+                diagnose::rules::frame_list(&self.files, f.frames.iter().copied()),
+                f.fix
+            )
+        };
+        self.emit(r);
+        let _ = self.out.flush();
+    }
+}
+
+/// Frames kept for `-w`, bounded; the oldest are written out without notes.
+struct Ring {
+    frames: VecDeque<(FrameRef, LivePacket)>,
+    bytes: usize,
+}
+
+const RING_BYTES: usize = 64 * 1024 * 1024;
+
+pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+    }
+    let mut sockets = Vec::new();
+    for iface in &a.interfaces {
+        let s = PacketSocket::open(
+            iface,
+            Options {
+                promiscuous: a.promisc,
+                unfiltered: false,
+            },
+        )
+        .with_context(|| format!("cannot watch {iface}"))?;
+        sockets.push(s);
+    }
+    let virtual_links: Vec<Option<bool>> = a.interfaces.iter().map(|i| is_virtual(i)).collect();
+    let (tx, rx) = mpsc::sync_channel::<(u16, LivePacket)>(4096);
+    let mut threads = Vec::new();
+    for (i, s) in sockets.into_iter().enumerate() {
+        let tx = tx.clone();
+        let stop = Arc::clone(&stop);
+        threads.push(std::thread::spawn(move || -> std::io::Result<()> {
+            while !stop.load(Ordering::Relaxed) {
+                if let Some(p) = s.recv(Some(Duration::from_millis(200)))? {
+                    if tx.send((i as u16, p)).is_err() {
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        }));
+    }
+    drop(tx);
+    if !a.json {
+        writeln!(
+            out,
+            "{}",
+            style.paint(
+                Paint::Dim,
+                format!(
+                    "watching {} for DHCP (Ctrl-C to stop)",
+                    a.interfaces.join(", ")
+                )
+            )
+        )?;
+        out.flush()?;
+    }
+    let cfg = Config {
+        files: a.interfaces.clone(),
+        early: true,
+        ..Config::default()
+    };
+    let live = Live {
+        out: &mut *out,
+        json: a.json,
+        style,
+        files: a.interfaces.clone(),
+        seen: HashSet::new(),
+        exchanges: 0,
+        notes: Vec::new(),
+        error: None,
+    };
+    let mut engine = Engine::new(cfg, live);
+    let mut ring = Ring {
+        frames: VecDeque::new(),
+        bytes: 0,
+    };
+    let mut written_early: Vec<(FrameRef, LivePacket)> = Vec::new();
+    let mut numbers = vec![0u64; a.interfaces.len()];
+    let started = Instant::now();
+    loop {
+        if stop.load(Ordering::Relaxed)
+            || a.duration.is_some_and(|d| started.elapsed() >= d)
+            || a.count.is_some_and(|c| engine.sink().exchanges >= c)
+        {
+            break;
+        }
+        match rx.recv_timeout(Duration::from_millis(200)) {
+            Ok((i, p)) => {
+                numbers[usize::from(i)] += 1;
+                let at = FrameRef {
+                    file: i,
+                    frame: numbers[usize::from(i)],
+                };
+                if let Ok(Some(d)) =
+                    wire::packet::decode(wire::LinkType::Ethernet, &p.data, p.orig_len)
+                {
+                    let kernel = Some(match p.checksum {
+                        capture::live::KernelChecksum::NotReady => KernelChecksum::NotReady,
+                        capture::live::KernelChecksum::Valid => KernelChecksum::Valid,
+                        capture::live::KernelChecksum::Unknown => KernelChecksum::Unknown,
+                    });
+                    if let Some(mut o) = Obs::new(at, Timestamp(p.timestamp_ns), &d, kernel) {
+                        o.outgoing = Some(p.direction == Direction::Outgoing);
+                        o.virtual_link = virtual_links[usize::from(i)];
+                        engine.push(o);
+                    }
+                }
+                if a.write.is_some() {
+                    ring.bytes += p.data.len();
+                    ring.frames.push_back((at, p));
+                    while ring.bytes > RING_BYTES {
+                        let Some(old) = ring.frames.pop_front() else {
+                            break;
+                        };
+                        ring.bytes -= old.1.data.len();
+                        written_early.push(old);
+                    }
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => engine.sweep(Timestamp::now()),
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+        if let Some(e) = engine.sink().error.take() {
+            return Err(e.into());
+        }
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        match t.join() {
+            Ok(Err(e)) => crate::warn(format_args!("capture stopped: {e}")),
+            Err(_) => crate::warn("a capture thread failed"),
+            Ok(Ok(())) => {}
+        }
+    }
+    let (report, live) = engine.finish();
+    let notes = live.notes;
+    let out = live.out;
+    if let Some(path) = &a.write {
+        write_annotated(
+            path,
+            &a.interfaces,
+            written_early.into_iter().chain(ring.frames),
+            &notes,
+        )?;
+    }
+    if a.json {
+        #[derive(Serialize)]
+        struct Done<'r> {
+            clients: &'r [diagnose::ClientReport],
+            findings: &'r [Finding],
+            servers: &'r [diagnose::report::ServerReport],
+            stats: &'r diagnose::report::Stats,
+            healthy: bool,
+        }
+        let done = Done {
+            clients: &report.clients,
+            findings: &report.findings,
+            servers: &report.servers,
+            stats: &report.stats,
+            healthy: report.healthy(),
+        };
+        serde_json::to_writer(
+            &mut *out,
+            &Event {
+                event: "summary",
+                time: Timestamp::now().to_string(),
+                body: &done,
+            },
+        )?;
+        writeln!(out)?;
+    } else {
+        writeln!(out, "{}", style.paint(Paint::Dim, "---"))?;
+        diagnose_text::print(out, &report, &a.interfaces, true, style)?;
+    }
+    Ok(if report.healthy() {
+        Outcome::Healthy
+    } else {
+        Outcome::Problems
+    })
+}
+
+/// Writes the frames as pcapng, each with the findings about it as comments.
+fn write_annotated(
+    path: &str,
+    ifaces: &[String],
+    frames: impl Iterator<Item = (FrameRef, LivePacket)>,
+    notes: &[(FrameRef, String)],
+) -> anyhow::Result<()> {
+    let f = std::fs::File::create(path).with_context(|| format!("creating {path}"))?;
+    let mut w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens watch")?;
+    for (at, p) in frames {
+        let i = w.interface(wire::LinkType::Ethernet, &ifaces[usize::from(at.file)])?;
+        let mut comments: Vec<&str> = notes
+            .iter()
+            .filter(|(r, _)| *r == at)
+            .map(|(_, n)| n.as_str())
+            .collect();
+        comments.dedup();
+        w.write(i, p.timestamp_ns, &p.data, p.orig_len, &comments)?;
+    }
+    w.flush()?;
+    Ok(())
+}

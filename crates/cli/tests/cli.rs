@@ -271,3 +271,17 @@ fn unknown_link_type_is_named() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn readme_documents_every_finding_code() {
+    let readme =
+        std::fs::read_to_string(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../README.md"))
+            .unwrap();
+    for c in diagnose::Code::ALL {
+        assert!(
+            readme.contains(&format!("| `{}` |", c.as_str())),
+            "README lacks {}",
+            c.as_str()
+        );
+    }
+}

@@ -64,7 +64,13 @@ fn message_type(name: &str) -> Option<MessageType> {
 /// `ID [(HOST)] via VIA[: REASON]` after `from` or `to`: fills chaddr and via;
 /// returns the reason (without its leading `: `).
 fn client_via<'a>(s: &'a str, f: &mut Fields) -> Option<&'a str> {
-    let (id, rest) = word(s);
+    let (id, rest) = if s.starts_with('<') {
+        // `<no identifier>`, `<no client hardware address>`
+        let end = s.find("> ")?;
+        (&s[..=end], &s[end + 2..])
+    } else {
+        word(s)
+    };
     f.chaddr = mac(id);
     let rest = if rest.starts_with('(') {
         // A client-supplied host name; it ends at the `) via ` that follows it.

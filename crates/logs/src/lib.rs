@@ -44,7 +44,16 @@
 //! # Ok(()) }
 //! ```
 //! Use the file's mtime (or the capture's first packet) as the reference so that
-//! year-less syslog stamps get a year; [`Event`] serialises to JSON for `--json`.
+//! year-less syslog stamps get a year. Show [`Event::message`] (the program's text
+//! without the framing; for journald JSON [`Event::raw`] is the whole object).
+//! [`Event`] serialises to JSON for `--json`; [`Program::from_name`] parses a
+//! `--program` flag into [`Options::program`] for plain lines that do not say who
+//! wrote them. A few events carry only an xid (Kea's `DHCP4_PACKET_DROP_0010`, dnsmasq's
+//! `available DHCP range`): group them with the events of the same program that carry
+//! that xid and a chaddr.
+//!
+//! One line at a time (a follower, a test): [`Parser::parse_line`] gives an
+//! [`Outcome`] for a `&str`.
 //!
 //! # For `dhcplens diagnose CAPTURE... --log LOG...`
 //! Pass the capture's first packet time as [`TimeContext::reference`] and the user's

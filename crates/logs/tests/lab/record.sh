@@ -66,6 +66,8 @@ wait_for() {
 
 # start NAME NS CMD...: run CMD in namespace NS in the background, its stderr and
 # stdout to $TMP/NAME.out. `ip netns exec` execs CMD, so $! is the daemon itself.
+# (All mounts below use `mount -n`, so that not even libmount's /run/mount/utab is
+# written on the host.)
 start() {
     local name=$1 ns=$2
     shift 2
@@ -535,8 +537,8 @@ group_clients() {
     mkdir -p "$TMP/dhcpcd-db"
     # Private mounts: a tmpfs on /run and $TMP over /var/lib/dhcpcd, so nothing of
     # dhcpcd's state lands on the host's file systems.
-    C unshare -m --propagation private sh -c "mount -t tmpfs tmpfs /run && mkdir /run/dhcpcd && \
-        mount --bind $TMP/dhcpcd-db /var/lib/dhcpcd && \
+    C unshare -m --propagation private sh -c "mount -n -t tmpfs tmpfs /run && mkdir /run/dhcpcd && \
+        mount -n --bind $TMP/dhcpcd-db /var/lib/dhcpcd && \
         dhcpcd -4 -B -d -1 -t 10 -c /bin/true -f /dev/null --noipv4ll --nohook resolv.conf c0" \
         >"$TMP/dhcpcd.out" 2>&1 || true
     stop dnsmasq
@@ -545,20 +547,21 @@ group_clients() {
     keep "$TMP/dhcpcd.out" dhcpcd-9.4.log
 }
 # ---------------------------------------------------------------- framings
-# private_ns NAME HOLDER...: a mount namespace (inside the server's network namespace)
-# with its own tmpfs /dev (null, zero, random, urandom bound from the real one), /run and
-# /var/log/journal (and a cgroup2 for journald), so that /dev/log and the journal exist only there. HOLDER (a syslog
-# daemon) is exec'ed last and keeps the namespace alive; $PID_NAME is its pid.
+# private_ns NAME HOLDER...: a mount namespace inside the server's network namespace,
+# with its own tmpfs /run, /dev (null, zero, random and urandom bound from the real one),
+# /var/log/journal and cgroup2 (journald needs one), so that /dev/log and the journal
+# exist only there. HOLDER, a syslog daemon, is exec'ed last and keeps the namespace
+# alive; $PID_NAME is its pid.
 private_ns() {
     local name=$1
     shift
     mkdir -p "$TMP/olddev"
     start "$name" "$NS_S" unshare -m --propagation private sh -c "
-        mount --bind /dev $TMP/olddev && mount -t tmpfs tmpfs /dev &&
-        for n in null zero random urandom; do touch /dev/\$n; mount --bind $TMP/olddev/\$n /dev/\$n; done &&
-        mount -t tmpfs tmpfs /run && mount -t tmpfs tmpfs /var/log/journal &&
-        mount -t cgroup2 cgroup2 /sys/fs/cgroup &&
-        ln -s /run/systemd/journal/dev-log /dev/log.journal &&
+        mount -n -t tmpfs tmpfs /run &&
+        mount -n --bind /dev $TMP/olddev && mount -n -t tmpfs tmpfs /dev &&
+        for n in null zero random urandom; do touch /dev/\$n; mount -n --bind $TMP/olddev/\$n /dev/\$n; done &&
+        mount -n -t tmpfs tmpfs /var/log/journal &&
+        mount -n -t cgroup2 cgroup2 /sys/fs/cgroup &&
         exec \"\$@\"" sh "$@"
 }
 
@@ -611,7 +614,7 @@ group_framing() {
     private_ns journald /lib/systemd/systemd-journald
     sleep_until_socket() { local i=0; until nsenter -t "$PID_journald" -m test -S /run/systemd/journal/dev-log; do i=$((i+1)); if [ $i -gt 100 ]; then cat "$TMP/journald.out" >&2; return 1; fi; sleep 0.1; done; }
     sleep_until_socket
-    nsenter -t "$PID_journald" -m sh -c 'rm -f /dev/log.journal; ln -s /run/systemd/journal/dev-log /dev/log'
+    nsenter -t "$PID_journald" -m ln -s /run/systemd/journal/dev-log /dev/log
     dhcpd_conf "authoritative;" "min-secs 2;"
     inside dhcpd "$PID_journald" dhcpd -4 -f -cf "$TMP/dhcpd.conf" -lf "$TMP/dhcpd.leases" -pf "$TMP/dhcpd.pid" s0
     jq_wait() { local i=0; until nsenter -t "$PID_journald" -m journalctl --no-pager -q | grep -Eq "$1"; do i=$((i+1)); [ $i -gt 150 ] && return 1; sleep 0.1; done; }

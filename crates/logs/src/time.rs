@@ -1,0 +1,265 @@
+//! Timestamps: what the line gives, and the rule for what it leaves out.
+//!
+//! Rule, applied to every line:
+//! - A stamp with a zone (RFC 5424, `journalctl -o short-iso`, RFC 3339, journald's
+//!   `__REALTIME_TIMESTAMP`) is exact: [`TimeBasis::Exact`].
+//! - A stamp without a zone (RFC 3164 `Nov 22 10:00:00`, Kea's and dnsmasq's own files,
+//!   `journalctl -o short`) is wall-clock time at [`TimeContext::utc_offset_secs`]
+//!   east of UTC (default 0: the log is taken to be in UTC). No time-zone database is
+//!   read and daylight saving is not followed: one fixed offset per log.
+//! - A stamp without a year takes the year (reference year −1, 0 or +1) that puts it
+//!   closest to [`TimeContext::reference`]; the reference is, e.g., the capture's first
+//!   packet or the log file's mtime. Without a reference such lines get no time.
+//! - Then the clock offset is applied: `time = log time − clock_offset_ns`, where
+//!   [`TimeContext::clock_offset_ns`] is how far the log's clock is ahead of the
+//!   capture's clock.
+
+use serde::Serialize;
+
+/// How an event's time was obtained.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TimeBasis {
+    /// The line has no time (e.g. `dhcpd -d` on stderr).
+    None,
+    /// Date, time and zone are all in the line.
+    Exact,
+    /// The zone was assumed ([`TimeContext::utc_offset_secs`]).
+    AssumedZone,
+    /// The year was chosen from the reference and the zone assumed.
+    AssumedYearAndZone,
+    /// The line has a time without a year and there was no reference to choose one.
+    Unresolved,
+}
+
+/// What the caller knows about the log's clock. See the module documentation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeContext {
+    /// A UTC time (ns since the epoch) near the log's lines, for choosing the year of
+    /// year-less stamps.
+    pub reference: Option<i64>,
+    /// The log's local time zone, in seconds east of UTC, for stamps without a zone.
+    pub utc_offset_secs: i32,
+    /// How far the log's clock is ahead of the capture's clock, in ns. Subtracted
+    /// from every time.
+    pub clock_offset_ns: i64,
+}
+
+/// A stamp as a framing found it, before [`TimeContext`] is applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Stamp {
+    None,
+    /// UTC ns since the epoch.
+    Exact(i64),
+    /// Wall-clock time without a zone; `year` may be missing.
+    Local {
+        year: Option<i32>,
+        month: u32,
+        day: u32,
+        secs_of_day: u32,
+        nanos: u32,
+    },
+}
+
+const NS: i64 = 1_000_000_000;
+
+impl TimeContext {
+    /// Resolves a stamp into (UTC ns on the capture's clock, basis).
+    pub(crate) fn resolve(&self, stamp: Stamp) -> (Option<i64>, TimeBasis) {
+        let (t, basis) = match stamp {
+            Stamp::None => return (None, TimeBasis::None),
+            Stamp::Exact(t) => (t, TimeBasis::Exact),
+            Stamp::Local {
+                year: Some(y),
+                month,
+                day,
+                secs_of_day,
+                nanos,
+            } => match self.local_to_utc(y, month, day, secs_of_day, nanos) {
+                Some(t) => (t, TimeBasis::AssumedZone),
+                None => return (None, TimeBasis::Unresolved),
+            },
+            Stamp::Local {
+                year: None,
+                month,
+                day,
+                secs_of_day,
+                nanos,
+            } => {
+                let Some(reference) = self.reference else {
+                    return (None, TimeBasis::Unresolved);
+                };
+                let ref_year = civil_from_days(
+                    (reference + i64::from(self.utc_offset_secs) * NS).div_euclid(NS * 86_400),
+                )
+                .0;
+                let best = [ref_year - 1, ref_year, ref_year + 1]
+                    .into_iter()
+                    .filter_map(|y| self.local_to_utc(y, month, day, secs_of_day, nanos))
+                    .min_by_key(|t| t.abs_diff(reference));
+                match best {
+                    Some(t) => (t, TimeBasis::AssumedYearAndZone),
+                    None => return (None, TimeBasis::Unresolved),
+                }
+            }
+        };
+        (t.checked_sub(self.clock_offset_ns), basis)
+    }
+
+    fn local_to_utc(&self, y: i32, mo: u32, d: u32, secs: u32, nanos: u32) -> Option<i64> {
+        let days = days_from_civil(y, mo, d)?;
+        let local = days
+            .checked_mul(86_400)?
+            .checked_add(i64::from(secs))?
+            .checked_mul(NS)?
+            .checked_add(i64::from(nanos))?;
+        local.checked_sub(i64::from(self.utc_offset_secs) * NS)
+    }
+}
+
+/// Days since 1970-01-01 of a proleptic Gregorian date, `None` if the date is invalid.
+pub(crate) fn days_from_civil(y: i32, m: u32, d: u32) -> Option<i64> {
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    // Shift the year to start in March, so that the leap day is last.
+    let y = i64::from(y) - i64::from(m <= 2);
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (i64::from(m) + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    Some(era * 146_097 + doe - 719_468)
+}
+
+/// (year, month, day) of a day number since 1970-01-01.
+pub(crate) fn civil_from_days(z: i64) -> (i32, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (
+        y.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32,
+        m,
+        d,
+    )
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        _ => 0,
+    }
+}
+
+/// UTC ns of a full date-time with an offset (seconds east of UTC).
+pub(crate) fn utc_ns(
+    y: i32,
+    mo: u32,
+    d: u32,
+    secs_of_day: u32,
+    nanos: u32,
+    offset_secs: i32,
+) -> Option<i64> {
+    TimeContext {
+        utc_offset_secs: offset_secs,
+        ..TimeContext::default()
+    }
+    .local_to_utc(y, mo, d, secs_of_day, nanos)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> i64 {
+        utc_ns(y, mo, d, h * 3600 + mi * 60 + s, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn civil_round_trip_and_known_dates() {
+        assert_eq!(days_from_civil(1970, 1, 1), Some(0));
+        assert_eq!(days_from_civil(2000, 3, 1), Some(11_017));
+        assert_eq!(days_from_civil(2026, 11, 22), Some(20_779));
+        assert_eq!(days_from_civil(2023, 2, 29), None);
+        assert_eq!(days_from_civil(2024, 2, 29), Some(19_782));
+        for z in [-800_000i64, -1, 0, 1, 19_782, 20_779, 2_000_000] {
+            let (y, m, d) = civil_from_days(z);
+            assert_eq!(days_from_civil(y, m, d), Some(z));
+        }
+        // journald's __REALTIME_TIMESTAMP 1795320741532166 µs is 2026-11-22 04:12:21 UTC
+        // (recorded alongside `short-iso` 2026-11-22T04:12:21+0000).
+        assert_eq!(1_795_320_741 * NS, at(2026, 11, 22, 4, 12, 21));
+    }
+
+    #[test]
+    fn year_is_the_one_closest_to_the_reference() {
+        let local = |month, day| Stamp::Local {
+            year: None,
+            month,
+            day,
+            secs_of_day: 10 * 3600,
+            nanos: 0,
+        };
+        let ctx = TimeContext {
+            reference: Some(at(2027, 1, 2, 0, 0, 0)),
+            ..Default::default()
+        };
+        // A December line read in early January belongs to the year before.
+        assert_eq!(
+            ctx.resolve(local(12, 31)),
+            (
+                Some(at(2026, 12, 31, 10, 0, 0)),
+                TimeBasis::AssumedYearAndZone
+            )
+        );
+        assert_eq!(ctx.resolve(local(1, 1)).0, Some(at(2027, 1, 1, 10, 0, 0)));
+        // Feb 29 only exists in 2028 among 2027±1.
+        let ctx = TimeContext {
+            reference: Some(at(2027, 6, 1, 0, 0, 0)),
+            ..Default::default()
+        };
+        assert_eq!(ctx.resolve(local(2, 29)).0, Some(at(2028, 2, 29, 10, 0, 0)));
+        // No reference: no time.
+        assert_eq!(
+            TimeContext::default().resolve(local(1, 1)),
+            (None, TimeBasis::Unresolved)
+        );
+    }
+
+    #[test]
+    fn zone_and_clock_offset_are_applied() {
+        let ctx = TimeContext {
+            reference: None,
+            utc_offset_secs: 3600,
+            clock_offset_ns: 2 * NS,
+        };
+        let stamp = Stamp::Local {
+            year: Some(2026),
+            month: 11,
+            day: 22,
+            secs_of_day: 11 * 3600,
+            nanos: 5,
+        };
+        // 11:00 at UTC+1 is 10:00 UTC; the log clock runs 2 s ahead.
+        assert_eq!(
+            ctx.resolve(stamp),
+            (
+                Some(at(2026, 11, 22, 9, 59, 58) + 5),
+                TimeBasis::AssumedZone
+            )
+        );
+        assert_eq!(
+            ctx.resolve(Stamp::Exact(10 * NS)),
+            (Some(8 * NS), TimeBasis::Exact)
+        );
+    }
+}

@@ -106,6 +106,17 @@ codes! {
     MessageTypeNotFirst "message-type-not-first" "option 53 is not the first option";
     SlowOffer "slow-offer" "the OFFER came a second or more after the DISCOVER";
     ReplyNotSeenByClient "reply-not-seen-by-client" "a reply left the server but never reached the client's capture";
+    // Causes only a server log can tell (dhcplens diagnose --log, explain).
+    MinSecsDrop "min-secs-drop" "the server dropped the DISCOVER: secs below min-secs";
+    PoolExhausted "pool-exhausted" "the server has no free address for the client";
+    UnknownNetworkSegment "unknown-network-segment" "no subnet matches the relay's giaddr or the client's network";
+    NoSubnetForInterface "no-subnet-for-interface" "the server has no subnet for the receiving interface";
+    ClientIgnored "client-ignored" "the server ignores the client on purpose (deny rule, DROP class)";
+    PeerHoldsFreeLeases "peer-holds-free-leases" "the failover peer holds the free leases and should answer";
+    ForeignServerId "foreign-server-id" "the REQUEST names another server";
+    NotAuthoritative "not-authoritative" "the server is not authoritative and stays silent instead of NAKing";
+    PingCheckConflict "ping-check-conflict" "the server found the address in use by pinging it";
+    ServerNeverSawRequest "server-never-saw-request" "the server's log has no trace of DISCOVERs seen on the wire";
 }
 
 impl fmt::Display for Code {

@@ -1,0 +1,6 @@
+use super::Recording;
+use crate::Lab;
+use anyhow::{bail, Result};
+pub fn run(_lab: &Lab) -> Result<Recording> {
+    bail!("not written yet")
+}

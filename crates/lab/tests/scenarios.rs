@@ -1,0 +1,32 @@
+//! The lab's scenarios, each reproduced for real against installed software.
+//! They run in parallel (one test each); see `lab::scenarios` for what each
+//! one checks.
+
+use lab::scenarios::test;
+
+#[test]
+fn healthy_dhcpd() {
+    test("healthy-dhcpd");
+}
+
+#[test]
+fn healthy_kea() {
+    test("healthy-kea");
+}
+
+#[test]
+fn healthy_dnsmasq() {
+    test("healthy-dnsmasq");
+}
+
+#[test]
+fn every_scenario_has_a_test() {
+    let src = include_str!("scenarios.rs");
+    for s in lab::scenarios::ALL {
+        assert!(
+            src.contains(&format!("test(\"{}\")", s.name)),
+            "{} has no test",
+            s.name
+        );
+    }
+}

@@ -197,8 +197,7 @@ impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let verb = match self.action {
             Action::Sent => "sent",
-            Action::Accepted => "received",
-            Action::DroppedChecksum => "dropped",
+            Action::Accepted | Action::DroppedChecksum => "received",
         };
         write!(
             f,
@@ -224,7 +223,7 @@ impl fmt::Display for Event {
             write!(f, " kernel={k:?}")?;
         }
         if self.action == Action::DroppedChecksum {
-            f.write_str(" (bad UDP checksum: dropped)")?;
+            f.write_str(" -> dropped: its UDP checksum does not verify")?;
         }
         if let Some(m) = &self.message {
             write!(f, " message={m:?}")?;
@@ -250,6 +249,8 @@ pub enum Outcome {
 pub struct Report {
     pub events: Vec<Event>,
     pub outcome: Outcome,
+    /// How long the run took.
+    pub duration: Duration,
 }
 
 impl Report {
@@ -272,6 +273,32 @@ impl Report {
     /// Received and dropped for their checksum.
     pub fn dropped(&self, kind: MessageType) -> usize {
         self.count(Action::DroppedChecksum, kind)
+    }
+
+    /// One line: how it ended and what it took.
+    pub fn summary(&self) -> String {
+        use MessageType::*;
+        let end = match self.outcome {
+            Outcome::Bound { addr, server, .. } => format!(
+                "bound to {addr} from {}",
+                server.map_or("?".into(), |s| s.to_string())
+            ),
+            Outcome::NoLease => "gave up without a lease".into(),
+        };
+        format!(
+            "{end} after {:.1} s: sent {} DISCOVER, {} REQUEST; accepted {} OFFER, {} ACK, {} NAK; \
+             dropped {} reply(ies) for their UDP checksum",
+            self.duration.as_secs_f64(),
+            self.sent(Discover),
+            self.sent(Request),
+            self.accepted(Offer),
+            self.accepted(Ack),
+            self.accepted(Nak),
+            self.events
+                .iter()
+                .filter(|e| e.action == Action::DroppedChecksum)
+                .count()
+        )
     }
 
     pub fn bound_to(&self) -> Option<Ipv4Addr> {
@@ -349,6 +376,7 @@ impl Machine<'_> {
             }
         }
         Ok(Report {
+            duration: self.elapsed(),
             events: self.events,
             outcome,
         })
@@ -617,12 +645,12 @@ fn write_log(path: &Path, host: &str, name: &str, wall0: Timestamp, r: &Report) 
             crate::process::syslog_time(t)
         )?;
     }
-    let t = Timestamp(wall0.0 + r.events.last().map_or(0, |e| e.at.as_nanos() as i64));
+    let t = Timestamp(wall0.0 + r.duration.as_nanos() as i64);
     writeln!(
         f,
-        "{} {host} {name}[{pid}]: outcome: {:?}",
+        "{} {host} {name}[{pid}]: {}",
         crate::process::syslog_time(t),
-        r.outcome
+        r.summary()
     )?;
     Ok(())
 }

@@ -95,8 +95,21 @@ impl Capture {
         })
     }
 
-    /// Stops tcpdump (SIGINT, so it writes out everything) and returns the
-    /// complete file's packets.
+    /// Waits until the packets written satisfy `done` (so nothing still in
+    /// flight is lost), then stops; returns the complete file's packets.
+    pub fn stop_when(
+        self,
+        what: &str,
+        timeout: Duration,
+        done: impl Fn(&[Seen]) -> bool,
+    ) -> Result<Vec<Seen>> {
+        self.wait_for(what, timeout, done)?;
+        self.stop()
+    }
+
+    /// Stops tcpdump (SIGINT, so it writes out what it has read) and returns
+    /// the file's packets. Frames still queued in the kernel may be lost: to
+    /// keep a frame just sent, wait for it first ([`Capture::stop_when`]).
     pub fn stop(mut self) -> Result<Vec<Seen>> {
         let s = self.process.interrupt(Duration::from_secs(5))?;
         if !s.success() && s.code().is_some() {

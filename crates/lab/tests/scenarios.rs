@@ -20,6 +20,51 @@ fn healthy_dnsmasq() {
 }
 
 #[test]
+fn min_secs() {
+    test("min-secs");
+}
+
+#[test]
+fn partial_checksum() {
+    test("partial-checksum");
+}
+
+#[test]
+fn partial_checksum_tolerant() {
+    test("partial-checksum-tolerant");
+}
+
+#[test]
+fn pool_exhausted() {
+    test("pool-exhausted");
+}
+
+#[test]
+fn init_reboot_wrong_network() {
+    test("init-reboot-wrong-network");
+}
+
+#[test]
+fn rogue_server() {
+    test("rogue-server");
+}
+
+#[test]
+fn relay() {
+    test("relay");
+}
+
+#[test]
+fn renew_rebind_release() {
+    test("renew-rebind-release");
+}
+
+#[test]
+fn decline() {
+    test("decline");
+}
+
+#[test]
 fn every_scenario_has_a_test() {
     let src = include_str!("scenarios.rs");
     for s in lab::scenarios::ALL {

@@ -82,7 +82,9 @@ fn run(lab: &Lab, which: Which) -> Result<Recording> {
         rec.note(format!("{}: {line}", srv.name));
     }
     clients[0].stop()?;
-    let seen = cap.stop()?;
+    let seen = cap.stop_when("an ACK for every client", BOUND, |seen| {
+        leases.iter().all(|(_, m, a)| dora(seen, *m, *a).is_ok())
+    })?;
     for (name, m, addr) in &leases {
         let ack = dora(&seen, *m, *addr)?;
         rec.note(format!("{name}: {ack}"));

@@ -15,7 +15,14 @@ use anyhow::{bail, Result};
 use crate::pcap::Seen;
 use crate::{Lab, Tool};
 
+mod checksum;
+mod exhausted;
 mod healthy;
+mod lifecycle;
+mod min_secs;
+mod reboot;
+mod relay;
+mod rogue;
 
 /// What a scenario produced.
 #[derive(Debug, Clone)]
@@ -80,6 +87,51 @@ pub const ALL: &[Scenario] = &[
         name: "healthy-dnsmasq",
         tools: &[Tcpdump, Dnsmasq, Dhclient, Udhcpc, Dhcpcd],
         run: healthy::dnsmasq,
+    },
+    Scenario {
+        name: "min-secs",
+        tools: &[Tcpdump, Dhcpd, Dhclient],
+        run: min_secs::run,
+    },
+    Scenario {
+        name: "partial-checksum",
+        tools: &[Tcpdump, Dnsmasq, Ethtool],
+        run: checksum::strict,
+    },
+    Scenario {
+        name: "partial-checksum-tolerant",
+        tools: &[Tcpdump, Dnsmasq, Ethtool, Dhclient],
+        run: checksum::tolerant,
+    },
+    Scenario {
+        name: "pool-exhausted",
+        tools: &[Tcpdump, Kea, Udhcpc, Dhclient],
+        run: exhausted::run,
+    },
+    Scenario {
+        name: "init-reboot-wrong-network",
+        tools: &[Tcpdump, Dhcpd, Dhclient],
+        run: reboot::run,
+    },
+    Scenario {
+        name: "rogue-server",
+        tools: &[Tcpdump, Dhcpd, Dnsmasq, Dhclient],
+        run: rogue::run,
+    },
+    Scenario {
+        name: "relay",
+        tools: &[Tcpdump, Dhcpd, Dhcrelay, Dhclient, Udhcpc],
+        run: relay::run,
+    },
+    Scenario {
+        name: "renew-rebind-release",
+        tools: &[Tcpdump, Dhcpd, Dhclient, Ebtables],
+        run: lifecycle::renew_rebind_release,
+    },
+    Scenario {
+        name: "decline",
+        tools: &[Tcpdump, Kea, Dhcpcd],
+        run: lifecycle::decline,
     },
 ];
 

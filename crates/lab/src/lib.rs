@@ -20,6 +20,7 @@
 //! - Each run keeps its directory `target/lab/<scenario>-<time>-<pid>-<n>/`
 //!   (configs, logs, pcaps) so a failure can be inspected.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Once;
@@ -168,13 +169,21 @@ pub fn in_ci() -> bool {
 /// under `CI=true` it panics instead.
 pub fn require(test: &str, tools: &[Tool]) -> Option<Lab> {
     if let Some(reason) = unavailable(tools) {
-        if in_ci() {
-            panic!("{test} cannot run and CI=true forbids skipping: {reason}");
-        }
-        eprintln!("SKIPPED {test}: {reason}");
+        let line = skip_message(test, &reason, in_ci());
+        // Straight to the stderr descriptor: the test harness captures
+        // `eprintln!` of passing tests, and a skip must be visible.
+        let _ = writeln!(std::io::stderr(), "{line}");
         return None;
     }
     Some(Lab::new(test).unwrap_or_else(|e| panic!("{test}: setting up the lab: {e:#}")))
+}
+
+/// The line a skipped test prints; panics instead when `ci` forbids skipping.
+fn skip_message(test: &str, reason: &str, ci: bool) -> String {
+    if ci {
+        panic!("{test} cannot run and CI=true forbids skipping: {reason}");
+    }
+    format!("SKIPPED {test}: {reason}")
 }
 
 /// `let lab = lab::require!("name", Tool::Dhcpd, …);` returns from the
@@ -301,6 +310,20 @@ mod tests {
         for t in Tool::ALL {
             assert!(pkgs.contains(&t.package()), "{} missing", t.package());
         }
+    }
+
+    #[test]
+    fn a_skip_says_which_test_and_why() {
+        assert_eq!(
+            skip_message("min-secs", "needs root", false),
+            "SKIPPED min-secs: needs root"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "CI=true forbids skipping: missing dhcpd")]
+    fn ci_forbids_skipping() {
+        skip_message("min-secs", "missing dhcpd", true);
     }
 
     #[test]

@@ -251,8 +251,8 @@ pub fn decline(lab: &Lab) -> Result<Recording> {
     ensure!(declined.contains(&taken.to_string()), "{declined}");
     let in_use = dc
         .log()
-        .find(&[&taken.to_string(), "in use"])
-        .or_else(|| dc.log().find(&["DAD detected"]))
+        .find(&["claims", &taken.to_string()])
+        .or_else(|| dc.log().find(&["DAD detected", &taken.to_string()]))
         .context("dhcpcd did not say the address is in use")?;
     rec.note(format!("dhcpcd: {in_use}"));
     // After the DECLINE it starts over and gets the other address.

@@ -39,9 +39,10 @@ pub mod scripted;
 pub mod servers;
 mod sys;
 pub mod tcpdump;
+pub mod vlan;
 
 pub use log::Log;
-pub use net::{net, HostId, Ipv4Net, LinkId, Network};
+pub use net::{net, HostId, Ipv4Net, LinkId, Network, Side};
 pub use netns::Netns;
 pub use process::{Output, Process};
 pub use tcpdump::Capture;
@@ -258,6 +259,12 @@ impl Lab {
     /// The scenario's byte in MAC addresses (`02:00:00:<id>:<host>:<n>`).
     pub fn mac_id(&self) -> u8 {
         self.mac_id
+    }
+
+    /// The same lab with another MAC byte (by default a hash of the name).
+    pub fn with_mac_id(mut self, id: u8) -> Lab {
+        self.mac_id = id;
+        self
     }
 
     /// A new, empty network for this lab.

@@ -17,6 +17,7 @@ use anyhow::{bail, Context, Result};
 use capture::live::{Options, PacketSocket};
 
 use crate::netns::Netns;
+use crate::vlan::Trunk;
 use crate::Lab;
 
 /// An IPv4 address with its prefix length, e.g. `10.0.0.1/24`.
@@ -102,10 +103,22 @@ pub struct Iface {
     pub port: String,
 }
 
-/// A segment: a bridge in its own namespace.
+/// Which side of a trunked link a host is plugged into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// `br0` (every host of an untrunked link).
+    A,
+    /// `br1`, across the trunk.
+    B,
+}
+
+/// A segment: a bridge in its own namespace (two, joined by an 802.1Q trunk,
+/// for a trunked link: see [`crate::vlan`]).
 #[derive(Debug)]
 pub struct Link {
     name: String,
+    // Declared before `ns`: the taggers stop before the namespace goes.
+    trunk: Option<Trunk>,
     ns: Netns,
 }
 
@@ -116,9 +129,13 @@ impl Link {
     pub fn ns(&self) -> &Netns {
         &self.ns
     }
-    /// The bridge's name in the switch namespace.
+    /// The bridge's name in the switch namespace (side A's for a trunk).
     pub fn bridge(&self) -> &str {
         "br0"
+    }
+    /// The VLAN id on the trunk, if the link has one.
+    pub fn vlan(&self) -> Option<u16> {
+        self.trunk.as_ref().map(|t| t.vid)
     }
 }
 
@@ -218,9 +235,20 @@ impl Network {
         ns.ip(&["link", "set", "br0", "up"])?;
         self.links.push(Link {
             name: name.to_string(),
+            trunk: None,
             ns,
         });
         Ok(LinkId(self.links.len() - 1))
+    }
+
+    /// Adds a link made of two bridges joined by a trunk on which frames
+    /// carry the 802.1Q tag `vid` (capture `trunk-a` in the switch namespace
+    /// to see them). Hosts go on side A or B with [`Network::connect_side`].
+    pub fn add_trunk_link(&mut self, name: &str, vid: u16) -> Result<LinkId> {
+        let id = self.add_link(name)?;
+        let l = &mut self.links[id.0];
+        l.trunk = Some(Trunk::build(&l.ns, vid)?);
+        Ok(id)
     }
 
     /// Adds a host with no interfaces.
@@ -244,6 +272,25 @@ impl Network {
     /// `02:00:00:<scenario>:<host>:<n+1>`, so recordings are stable), up, with
     /// `addr` if given. Returns the interface's name.
     pub fn connect(&mut self, host: HostId, link: LinkId, addr: Option<Ipv4Net>) -> Result<String> {
+        self.connect_side(host, link, Side::A, addr)
+    }
+
+    /// [`Network::connect`] to one side of a trunked link.
+    pub fn connect_side(
+        &mut self,
+        host: HostId,
+        link: LinkId,
+        side: Side,
+        addr: Option<Ipv4Net>,
+    ) -> Result<String> {
+        let bridge = match side {
+            Side::A => "br0",
+            Side::B if self.links[link.0].trunk.is_some() => "br1",
+            Side::B => bail!(
+                "link {} has no trunk, so no side B",
+                self.links[link.0].name
+            ),
+        };
         let h = &self.hosts[host.0];
         let l = &self.links[link.0];
         let n = h.ifaces.len();
@@ -268,7 +315,7 @@ impl Network {
             "netns",
             l.ns.name(),
         ])?;
-        l.ns.ip(&["link", "set", &port, "master", "br0"])?;
+        l.ns.ip(&["link", "set", &port, "master", bridge])?;
         l.ns.ip(&["link", "set", &port, "up"])?;
         if let Some(a) = addr {
             h.ns.ip(&["addr", "add", &a.to_string(), "dev", &name])?;

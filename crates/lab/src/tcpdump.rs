@@ -65,6 +65,17 @@ impl Capture {
         Capture::start(l.ns(), l.bridge(), &net.dir().join(file), DHCP_FILTER)
     }
 
+    /// On side A's end of a trunked link's trunk: tagged frames.
+    pub fn on_trunk(net: &Network, link: LinkId, file: &str) -> Result<Capture> {
+        let l = net.link(link);
+        if l.vlan().is_none() {
+            bail!("link {} has no trunk", l.name());
+        }
+        // `vlan` last: it shifts the offsets of what follows it.
+        let filter = format!("{DHCP_FILTER} or (vlan and ({DHCP_FILTER}))");
+        Capture::start(l.ns(), "trunk-a", &net.dir().join(file), &filter)
+    }
+
     pub fn path(&self) -> &Path {
         &self.path
     }

@@ -65,6 +65,11 @@ fn decline() {
 }
 
 #[test]
+fn vlan_trunk() {
+    test("vlan-trunk");
+}
+
+#[test]
 fn every_scenario_has_a_test() {
     let src = include_str!("scenarios.rs");
     for s in lab::scenarios::ALL {

@@ -51,7 +51,7 @@ fn main() -> ExitCode {
         let handles: Vec<_> = chosen
             .iter()
             .map(|sc| {
-                let h = s.spawn(move || Lab::new(sc.name).and_then(|lab| (sc.run)(&lab)));
+                let h = s.spawn(move || Lab::new(sc.name).and_then(|lab| sc.run_in(lab)));
                 (sc.name, h)
             })
             .collect();

@@ -23,6 +23,7 @@ mod min_secs;
 mod reboot;
 mod relay;
 mod rogue;
+mod vlan;
 
 /// What a scenario produced.
 #[derive(Debug, Clone)]
@@ -71,7 +72,7 @@ pub struct Scenario {
 
 use Tool::*;
 
-/// Every scenario, in the order of issue 3.
+/// Every scenario, in the order of issue 3 (then the 802.1Q topology).
 pub const ALL: &[Scenario] = &[
     Scenario {
         name: "healthy-dhcpd",
@@ -133,7 +134,28 @@ pub const ALL: &[Scenario] = &[
         tools: &[Tcpdump, Kea, Dhcpcd],
         run: lifecycle::decline,
     },
+    Scenario {
+        name: "vlan-trunk",
+        tools: &[Tcpdump, Dhcpd, Dhclient, Udhcpc],
+        run: vlan::run,
+    },
 ];
+
+impl Scenario {
+    /// Its MAC byte: its position in [`ALL`], from 1, so every example has
+    /// its own stable addresses (`02:00:00:<id>:<host>:<n>`).
+    pub fn mac_id(&self) -> u8 {
+        ALL.iter()
+            .position(|s| s.name == self.name)
+            .map_or(0xff, |i| i as u8 + 1)
+    }
+
+    /// Runs it in `lab` (with this scenario's MAC byte).
+    pub fn run_in(&self, lab: Lab) -> Result<Recording> {
+        let lab = lab.with_mac_id(self.mac_id());
+        (self.run)(&lab)
+    }
+}
 
 /// The scenario called `name`.
 pub fn find(name: &str) -> Option<&'static Scenario> {
@@ -147,7 +169,8 @@ pub fn test(name: &str) {
     let Some(lab) = crate::require(name, s.tools) else {
         return;
     };
-    match (s.run)(&lab) {
+    let dir = lab.dir().to_path_buf();
+    match s.run_in(lab) {
         Ok(rec) => {
             eprintln!("{name}: {}", rec.description);
             for e in &rec.evidence {
@@ -161,7 +184,7 @@ pub fn test(name: &str) {
         }
         Err(e) => panic!(
             "{name} did not reproduce: {e:#}\n(files in {})",
-            lab.dir().display()
+            dir.display()
         ),
     }
 }

@@ -53,6 +53,7 @@ pub enum Tool {
     Ip,
     Ethtool,
     Ebtables,
+    Iptables,
     Tcpdump,
     Dhcpd,
     Kea,
@@ -64,10 +65,11 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 11] = [
+    pub const ALL: [Tool; 12] = [
         Tool::Ip,
         Tool::Ethtool,
         Tool::Ebtables,
+        Tool::Iptables,
         Tool::Tcpdump,
         Tool::Dhcpd,
         Tool::Kea,
@@ -83,6 +85,7 @@ impl Tool {
             Tool::Ip => "ip",
             Tool::Ethtool => "ethtool",
             Tool::Ebtables => "ebtables",
+            Tool::Iptables => "iptables",
             Tool::Tcpdump => "tcpdump",
             Tool::Dhcpd => "dhcpd",
             Tool::Kea => "kea-dhcp4",
@@ -99,7 +102,7 @@ impl Tool {
         match self {
             Tool::Ip => "iproute2",
             Tool::Ethtool => "ethtool",
-            Tool::Ebtables => "iptables",
+            Tool::Ebtables | Tool::Iptables => "iptables",
             Tool::Tcpdump => "tcpdump",
             Tool::Dhcpd => "isc-dhcp-server",
             Tool::Kea => "kea-dhcp4-server",

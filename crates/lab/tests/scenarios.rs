@@ -30,6 +30,11 @@ fn partial_checksum() {
 }
 
 #[test]
+fn partial_checksum_fixed() {
+    test("partial-checksum-fixed");
+}
+
+#[test]
 fn partial_checksum_tolerant() {
     test("partial-checksum-tolerant");
 }

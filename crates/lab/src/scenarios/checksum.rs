@@ -18,7 +18,7 @@ use crate::net::{HostId, Network};
 use crate::pcap::{of_kind, Seen};
 use crate::scripted::{self, Action, ChecksumPolicy, Config, Outcome};
 use crate::servers::{Dnsmasq, Server, Subnet};
-use crate::{net, Capture, Lab};
+use crate::{net, Capture, Lab, Tool};
 
 struct Setup {
     n: Network,
@@ -142,6 +142,77 @@ pub fn strict(lab: &Lab) -> Result<Recording> {
         "dnsmasq's OFFERs leave the server's veth with transmit checksum offload on and reach the client with \
          partial UDP checksums; a strict client drops all {} of them: DISCOVER/OFFER repeat, no REQUEST, no lease",
         dropped.len()
+    );
+    rec.file("client.pcap")
+        .file("server.pcap")
+        .file("dnsmasq.log")
+        .file("client.log");
+    Ok(rec)
+}
+
+/// The fix from the story: fill the checksum in software on the server
+/// (`iptables -t mangle … -j CHECKSUM --checksum-fill`); the same strict
+/// client then gets its lease.
+pub fn fixed(lab: &Lab) -> Result<Recording> {
+    let mut rec = Recording::new(lab, "");
+    let s = setup(lab, &mut rec)?;
+    let client_mac = s.n.host(s.client).iface(0).mac;
+    let rule = [
+        "-t",
+        "mangle",
+        "-A",
+        "POSTROUTING",
+        "-p",
+        "udp",
+        "--dport",
+        "68",
+        "-j",
+        "CHECKSUM",
+        "--checksum-fill",
+    ];
+    let iptables = Tool::Iptables.resolve()?;
+    s.n.host(s.server)
+        .ns()
+        .run(&iptables.to_string_lossy(), &rule)?;
+    rec.note(format!("server: iptables {}", rule.join(" ")));
+    let client_cap = Capture::on_host(&s.n, s.client, 0, "client.pcap")?;
+    let server_cap = Capture::on_host(&s.n, s.server, 0, "server.pcap")?;
+    let mut srv = start_dnsmasq(&s)?;
+    let cfg = Config {
+        checksum: ChecksumPolicy::Strict,
+        schedule: [1, 2, 2].map(Duration::from_secs).to_vec(),
+        max_transactions: 2,
+        ..Config::new(client_mac, 0xc5c5_f111)
+    };
+    let report = scripted::run_on(&s.n, s.client, 0, "client", &cfg)?;
+    rec.note(format!("client: {}", report.summary()));
+    let addr = report
+        .bound_to()
+        .context("the strict client got no lease")?;
+    ensure!(report.dropped(Offer) == 0, "{}", report.summary());
+    let ack = srv.wait_log(
+        &["DHCPACK(eth0)", &addr.to_string(), &mac(client_mac)],
+        BOUND,
+    )?;
+    rec.note(format!("dnsmasq: {}", ack.trim_end()));
+    let done = |seen: &[Seen]| dora(seen, client_mac, addr).is_ok();
+    for (vantage, cap) in [("server", server_cap), ("client", client_cap)] {
+        let seen = cap.stop_when("the ACK", BOUND, done)?;
+        ensure_seen(
+            seen.iter()
+                .filter(|p| p.is(Offer) || p.is(Ack))
+                .all(|p| p.checksum == UdpChecksum::Valid),
+            &format!("{vantage}: the replies should carry full checksums"),
+            &seen,
+        )?;
+        rec.note(format!(
+            "{vantage}.pcap: {}",
+            dora(&seen, client_mac, addr)?
+        ));
+    }
+    rec.description = format!(
+        "With iptables -t mangle -A POSTROUTING -p udp --dport 68 -j CHECKSUM --checksum-fill on the server, \
+         dnsmasq's replies carry full UDP checksums and the same strict client gets {addr}"
     );
     rec.file("client.pcap")
         .file("server.pcap")

@@ -100,6 +100,11 @@ pub const ALL: &[Scenario] = &[
         run: checksum::strict,
     },
     Scenario {
+        name: "partial-checksum-fixed",
+        tools: &[Tcpdump, Dnsmasq, Ethtool, Iptables],
+        run: checksum::fixed,
+    },
+    Scenario {
         name: "partial-checksum-tolerant",
         tools: &[Tcpdump, Dnsmasq, Ethtool, Dhclient],
         run: checksum::tolerant,

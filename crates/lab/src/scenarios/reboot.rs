@@ -127,11 +127,19 @@ pub fn run(lab: &Lab) -> Result<Recording> {
         dora(seen, vm_mac, vm_addr).is_ok() && dora(seen, laptop_mac, laptop_addr).is_ok()
     })?;
     client_cap.stop()?;
+    let mut messages = Vec::new();
     for (who, m, old, new) in [
-        ("client", vm_mac, OLD_VM, vm_addr),
+        ("the scripted client", vm_mac, OLD_VM, vm_addr),
         ("dhclient", laptop_mac, OLD_LAPTOP, laptop_addr),
     ] {
         let (req, nak) = request_and_nak(&seen, m, old)?;
+        messages.push(match nak.msg.option(code::MESSAGE) {
+            Some(t) => format!(
+                "to {who} with option 56 \"{}\"",
+                String::from_utf8_lossy(&t)
+            ),
+            None => format!("to {who} without option 56"),
+        });
         rec.note(format!("server.pcap: {req}"));
         rec.note(format!("server.pcap: {nak}"));
         let after: Vec<Seen> = seen
@@ -142,10 +150,7 @@ pub fn run(lab: &Lab) -> Result<Recording> {
         let ack = dora(&after, m, new)?;
         rec.note(format!("server.pcap: {who} then {ack}"));
     }
-    let nak_msg = match &nak.message {
-        Some(m) => format!("option 56 \"{m}\""),
-        None => "no option 56".into(),
-    };
+    let nak_msg = messages.join(", ");
     rec.description = format!(
         "Two clients reboot with leases from 192.168.77.0/24 (INIT-REBOOT: option 50, no server id, ciaddr 0); \
          the authoritative ISC dhcpd NAKs both ({nak_msg}), then they get {vm_addr} and {laptop_addr}"

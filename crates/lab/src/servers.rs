@@ -285,9 +285,9 @@ impl Dhcpd {
 }
 
 /// Kea DHCPv4 2.2 (`kea-dhcp4-server`) with raw sockets, logging
-/// `kea-dhcp4` at INFO and `kea-dhcp4.packets`, `kea-dhcp4.bad-packets`,
-/// `kea-dhcp4.leases` and `kea-dhcp4.alloc-engine` at DEBUG 50 to
-/// `<name>.log`; memfile leases, pid, lock and control socket in the run
+/// `kea-dhcp4` at DEBUG (level 0) and `kea-dhcp4.packets`,
+/// `kea-dhcp4.bad-packets`, `kea-dhcp4.leases` and `kea-dhcp4.alloc-engine`
+/// at DEBUG 50 to `<name>.log`; memfile leases, pid, lock and control socket in the run
 /// directory.
 #[derive(Debug, Clone)]
 pub struct Kea {
@@ -366,7 +366,7 @@ impl Kea {
             leases = p("-leases4.csv"),
             auth = self.authoritative,
             subnets = subnets.join(",\n"),
-            l1 = logger("kea-dhcp4", "INFO", 0),
+            l1 = logger("kea-dhcp4", "DEBUG", 0),
             l2 = logger("kea-dhcp4.packets", "DEBUG", 50),
             l3 = logger("kea-dhcp4.bad-packets", "DEBUG", 50),
             l4 = logger("kea-dhcp4.leases", "DEBUG", 50),

@@ -80,6 +80,9 @@ fn run(lab: &Lab, which: Which) -> Result<Recording> {
         let needles: Vec<&str> = needles.iter().map(String::as_str).collect();
         let line = srv.wait_log(&needles, BOUND)?;
         rec.note(format!("{}: {line}", srv.name));
+        // And the lease database holds it.
+        let lease = srv.wait_lease(&m, BOUND)?;
+        rec.note(format!("{} leases: {}", srv.name, lease.trim()));
     }
     clients[0].stop()?;
     let seen = cap.stop_when("an ACK for every client", BOUND, |seen| {

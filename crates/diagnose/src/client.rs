@@ -83,6 +83,8 @@ pub struct Client {
     /// Boot files handed to this client while it said it was iPXE.
     pub ipxe_boots: Vec<(Box<str>, FrameRef)>,
     pub pxe_boot_file: Option<Box<str>>,
+    /// The xid of the last transaction that succeeded.
+    pub last_success_xid: Option<u32>,
 }
 
 /// At most this many outcomes are kept per client (the newest).
@@ -107,6 +109,7 @@ impl Client {
             direct_files: 0,
             ipxe_boots: Vec::new(),
             pxe_boot_file: None,
+            last_success_xid: None,
         }
     }
 
@@ -130,6 +133,10 @@ impl Client {
             self.outcomes.remove(0);
         }
         self.outcomes.push(s.outcome);
+        if s.outcome.is_success() {
+            self.last_success_xid = Some(t.xid);
+        }
+
         for ip in &s.servers {
             if !self.servers.contains(ip) && self.servers.len() < 8 {
                 self.servers.push(*ip);

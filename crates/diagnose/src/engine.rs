@@ -385,14 +385,10 @@ impl<S: Sink> Engine<S> {
         for f in &global {
             self.sink.finding(f);
         }
-        let reports: Vec<ClientReport> = clients
-            .into_iter()
-            .map(|c| {
-                findings.extend(c.findings.iter().cloned());
-                ClientReport::from(c)
-            })
-            .collect();
+        let reports: Vec<ClientReport> = clients.into_iter().map(ClientReport::from).collect();
+        findings.extend(reports.iter().flat_map(|c| c.details.iter().cloned()));
         findings.extend(global);
+
         self.stats.clients = reports.len() as u64;
         let mut servers: Vec<ServerReport> = self
             .servers

@@ -103,6 +103,8 @@ codes! {
     ChaddrSourceMismatch "chaddr-source-mismatch" "chaddr differs from the Ethernet source";
     MalformedPacket "malformed-packet" "a packet breaks the DHCP format";
     RenewMalformed "renew-malformed" "a renewing REQUEST carries fields RFC 2131 forbids";
+    RenewUnanswered "renew-unanswered" "unicast renewals got no answer; only the broadcast rebind worked";
+
     MessageTypeNotFirst "message-type-not-first" "option 53 is not the first option";
     SlowOffer "slow-offer" "the OFFER came a second or more after the DISCOVER";
     ReplyNotSeenByClient "reply-not-seen-by-client" "a reply left the server but never reached the client's capture";

@@ -156,28 +156,32 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             }
             let sev = severity(e0.severity());
             let explains = failed && sev <= Severity::Warning && code != Code::Nak;
-            let mut f = Finding::new(
-                code,
-                if explains { Severity::Error } else { sev },
-                Some(client.chaddr),
-                e0.fields.xid,
-            )
-            .summary(format!(
-                "{} (server log)",
-                e0.meaning().trim_end_matches('.')
-            ))
-            .explanation(format!(
-                "The {} log says: {quoted}. {}{}",
-                e0.program.name(),
-                e0.meaning(),
-                match &symptom {
-                    Some((s, _)) if explains =>
-                        format!(" This is why the client's exchange ended in {s}."),
-                    _ => String::new(),
-                }
-            ))
-            .fix(e0.fix())
-            .references(&["server log"]);
+            // A client that ended well was only delayed by it: a warning.
+            let sev = if explains {
+                Severity::Error
+            } else if sev == Severity::Error {
+                Severity::Warning
+            } else {
+                sev
+            };
+            let mut f = Finding::new(code, sev, Some(client.chaddr), e0.fields.xid)
+                .summary(format!(
+                    "{} says: {}",
+                    e0.program.name(),
+                    shorten(e0.message.trim(), 110)
+                ))
+                .explanation(format!(
+                    "The {} log says: {quoted}. {}{}",
+                    e0.program.name(),
+                    e0.meaning(),
+                    match &symptom {
+                        Some((s, _)) if explains =>
+                            format!(" This is why the client's exchange ended in {s}."),
+                        _ => String::new(),
+                    }
+                ))
+                .fix(e0.fix())
+                .references(&["server log"]);
             f.log_lines = log_lines;
             f.occurrences = lines.len() as u32;
             if let Some((_, frames)) = &symptom {
@@ -291,11 +295,32 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             global.push(g);
         }
     }
-    // Server-wide causes (no client named): e.g. no subnet for an interface.
+    // Lines that name no client: a client's own log (dhclient's "DHCPNAK
+    // from S") belongs to the capture client with that finding at that
+    // time; a server-wide line (no subnet for an interface) stands alone.
     for (f, e) in unattributed {
         let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
             continue;
         };
+        let mut owners: Vec<&mut Finding> = report
+            .clients
+            .iter_mut()
+            .filter(|c| {
+                e.time
+                    .is_none_or(|t| (c.first.0 - WINDOW_NS..=c.last.0 + WINDOW_NS).contains(&t))
+            })
+            .flat_map(|c| c.details.iter_mut())
+            .filter(|d| d.code == code)
+            .collect();
+        if !owners.is_empty() {
+            if let [only] = owners.as_mut_slice() {
+                if only.log_lines.len() < MAX_EVIDENCE_FRAMES {
+                    only.log_lines.push(evidence(&logs.files, f, e));
+                }
+            }
+            continue;
+        }
+
         if let Some(g) = global.iter_mut().find(|g| {
             g.chaddr.is_none()
                 && g.code == code
@@ -334,4 +359,14 @@ pub fn attach(report: &mut Report, logs: &Logs) {
         )
         .chain(global)
         .collect();
+}
+
+/// At most `n` characters, with an ellipsis when cut.
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(n - 1).collect();
+    t.push('…');
+    t
 }

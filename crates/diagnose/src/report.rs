@@ -88,6 +88,27 @@ impl ClientReport {
 impl From<Client> for ClientReport {
     fn from(c: Client) -> ClientReport {
         let mut details = c.findings;
+        // A client bound at the end had no failure: what failed on the way
+        // (a NAK after a move, a declined address, dropped DISCOVERs) is a
+        // warning now: a delay, or a problem that will hit again.
+        // The transaction that gave the final lease is exempt: a lease from
+        // a rogue server is itself the problem.
+        let recovered = c
+            .outcomes
+            .iter()
+            .rev()
+            .find(|o| **o != Outcome::Incomplete)
+            .is_some_and(|o| o.is_success());
+        if recovered {
+            for f in details.iter_mut().filter(|f| {
+                f.severity == Severity::Error && (f.xid.is_none() || f.xid != c.last_success_xid)
+            }) {
+                f.severity = Severity::Warning;
+                f.explanation
+                    .push_str(" The client recovered: it got a lease later in the capture.");
+            }
+        }
+
         details.sort_by_key(|f| (f.severity, !f.explains_failure, f.code));
         let lease: Option<Lease> = c.lease;
         let outcome = c

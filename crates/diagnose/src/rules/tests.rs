@@ -515,7 +515,12 @@ fn reply_sizes() {
     c.client(0.02, &request(0x90, SERVER));
     c.reply(0.03, &ack(0x90));
     let r = c.report();
-    assert_eq!(finding(&r, Code::ReplyTooShort).severity, Severity::Warning);
+    // The client accepted it and got its lease: harmless here.
+    assert_eq!(finding(&r, Code::ReplyTooShort).severity, Severity::Info);
+    assert!(finding(&r, Code::ReplyTooShort)
+        .summary
+        .contains("harmless here"));
+
     assert!(!has(&r, Code::ReplyTooLarge));
 
     let mut c = Cap::new();
@@ -981,4 +986,63 @@ fn offline_mode_reports_only_when_transactions_close() {
     assert!(e.sink().findings.is_empty());
     let (_, sink) = e.finish();
     assert!(sink.findings.iter().any(|(c, _)| *c == Code::NoOffer));
+}
+
+#[test]
+fn a_client_that_recovers_has_warnings_not_errors() {
+    // INIT-REBOOT NAKed, then a DORA: the NAK was a delay, not a failure.
+    let mut c = Cap::new();
+    let mut m = request_msg(MessageType::Request, 0x1d0, CLIENT);
+    m.set_option(code::REQUESTED_IP_ADDRESS, vec![10, 1, 1, 5]);
+    c.client(0.0, &m);
+    c.reply(
+        0.01,
+        &reply_msg(MessageType::Nak, 0x1d0, SERVER, Ipv4Addr::UNSPECIFIED),
+    );
+    dora(&mut c, 1.0, 0x1d1);
+    let r = c.report();
+    let n = finding(&r, Code::Nak);
+    assert_eq!(n.severity, Severity::Warning);
+    assert!(n.explanation.contains("recovered"));
+    assert!(
+        r.findings.iter().all(|f| f.severity != Severity::Error),
+        "report.findings agree with the clients'"
+    );
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+}
+
+#[test]
+fn renew_unanswered_then_rebind() {
+    let renew = |c: &mut Cap, t: f64, broadcast: bool| {
+        let mut m = request_msg(MessageType::Request, 0x1e0, CLIENT);
+        m.ciaddr = ADDR;
+        let payload = m.encode(300);
+        let dst = if broadcast {
+            Ipv4Addr::BROADCAST
+        } else {
+            SERVER
+        };
+        let mut f = UdpFrame::new((ADDR, 68), (dst, 67), &payload);
+        f.src_mac = CLIENT;
+        if !broadcast {
+            f.dst_mac = SERVER_MAC;
+        }
+        c.frame(t, &f);
+    };
+    let mut c = Cap::new();
+    for i in 0..3 {
+        renew(&mut c, f64::from(i), false);
+    }
+    renew(&mut c, 5.0, true);
+    c.server(5.01, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
+    let r = c.report();
+    let f = finding(&r, Code::RenewUnanswered);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.summary.contains("3 unicast renewals"), "{}", f.summary);
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Renewed));
+    // One answered renewal: nothing to say.
+    let mut c = Cap::new();
+    renew(&mut c, 0.0, false);
+    c.server(0.01, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
+    assert!(!has(&c.report(), Code::RenewUnanswered));
 }

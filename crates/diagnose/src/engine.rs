@@ -341,7 +341,11 @@ impl<S: Sink> Engine<S> {
             any_server: !self.servers.is_empty(),
         };
         let mut found = rules::transaction(&t, outcome, &ctx);
-        client.record(&t, &summary, !found.is_empty());
+        client.record(
+            &t,
+            &summary,
+            found.iter().any(|f| f.severity != crate::Severity::Info),
+        );
         // The DISCOVER cycle (for secs) spans transactions until a lease.
         if let Some(cycle) = client.update_cycle(&t, outcome) {
             found.extend(rules::secs_cycle(t.chaddr, &cycle));

@@ -456,8 +456,27 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                 " The client never answered these replies and started over: a receiver that verifies checksums drops them."
             });
             if at_client {
-                e.push_str(" This capture also holds the client's own packets, so the checksum was still wrong where the client is.");
+                let seen = bad.iter().fold(0u64, |acc, s| acc | s.files);
+                let names: Vec<&str> = ctx
+                    .files
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i < 64 && seen & (1 << i) != 0)
+                    .map(|(_, n)| {
+                        std::path::Path::new(n)
+                            .file_name()
+                            .and_then(|f| f.to_str())
+                            .unwrap_or(n)
+                    })
+                    .collect();
+                let _ = write!(
+                    e,
+                    " The checksum is unfilled in every capture that holds these replies ({}), including where the \
+                     client's own packets are seen: it is still wrong when it reaches the client.",
+                    names.join(", ")
+                );
             }
+
             Finding::new(code, Severity::Error, Some(t.chaddr), Some(t.xid)).cause(conf)
         } else if outcome.is_success() {
             e.push_str(" Harmless here: the client accepted them (the exchange succeeded).");

@@ -189,7 +189,11 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         }));
     }
     drop(tx);
-    if !a.json {
+    if a.json {
+        let started = serde_json::json!({"event": "started", "time": Timestamp::now().to_string(), "interfaces": a.interfaces});
+        writeln!(out, "{started}")?;
+        out.flush()?;
+    } else {
         writeln!(
             out,
             "{}",

@@ -42,6 +42,19 @@ fn lan(n: &mut Network) -> (HostId, HostId) {
     (server, client)
 }
 
+/// `lan` with ISC dhcpd serving it, optionally with `min-secs`.
+fn dhcpd_lan(
+    lab: &lab::Lab,
+    min_secs: Option<u8>,
+) -> (Network, HostId, HostId, lab::servers::Server) {
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    let mut dhcpd = Dhcpd::new(vec![subnet()]);
+    dhcpd.min_secs = min_secs;
+    let srv = dhcpd.start(&n, server).unwrap();
+    (n, server, client, srv)
+}
+
 #[test]
 fn bisect_finds_the_min_secs_threshold_of_isc_dhcpd() {
     for threshold in [3u8, 7] {
@@ -49,11 +62,7 @@ fn bisect_finds_the_min_secs_threshold_of_isc_dhcpd() {
         else {
             return;
         };
-        let mut n = lab.network();
-        let (server, client) = lan(&mut n);
-        let mut dhcpd = Dhcpd::new(vec![subnet()]);
-        dhcpd.min_secs = Some(threshold);
-        let _srv = dhcpd.start(&n, server).unwrap();
+        let (n, _, client, _srv) = dhcpd_lan(&lab, Some(threshold));
         let o = dhcplens(
             &n,
             client,
@@ -255,11 +264,7 @@ fn replay_of_the_rom_discover_gets_an_offer_once_secs_is_5() {
     let Some(lab) = lab::require("replay-min-secs", &[Tool::Dhcpd]) else {
         return;
     };
-    let mut n = lab.network();
-    let (server, client) = lan(&mut n);
-    let mut dhcpd = Dhcpd::new(vec![subnet()]);
-    dhcpd.min_secs = Some(2);
-    let _srv = dhcpd.start(&n, server).unwrap();
+    let (n, _, client, _srv) = dhcpd_lan(&lab, Some(2));
     let rom = format!(
         "{}/../../examples/min-secs/client.pcap",
         env!("CARGO_MANIFEST_DIR")
@@ -452,11 +457,7 @@ fn watch_reports_frozen_secs_and_no_offer_soon_after_the_third_discover() {
     let Some(lab) = lab::require("watch-min-secs", &[Tool::Dhcpd]) else {
         return;
     };
-    let mut n = lab.network();
-    let (server, client) = lan(&mut n);
-    let mut dhcpd = Dhcpd::new(vec![subnet()]);
-    dhcpd.min_secs = Some(2);
-    let _srv = dhcpd.start(&n, server).unwrap();
+    let (n, server, client, _srv) = dhcpd_lan(&lab, Some(2));
     let mut w = Watch::start(&n, server, &["eth0", "--json", "--duration", "60s"]);
     let mac = n.host(client).iface(0).mac;
     // DISCOVERs at 0, 2, 4, 8 s, secs 0 in all.

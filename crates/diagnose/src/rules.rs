@@ -127,6 +127,22 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
     causes
 }
 
+/// A finding that explains the failure (an error, with `confidence`) when the
+/// exchange failed, and is a risk (a warning) when it did not.
+fn cause_or_risk(code: Code, t: &Transaction, failed: bool, confidence: Confidence) -> Finding {
+    let severity = if failed {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let f = Finding::new(code, severity, Some(t.chaddr), Some(t.xid));
+    if failed {
+        f.cause(confidence)
+    } else {
+        f
+    }
+}
+
 /// The causes already found that explain the failure, as a sentence.
 fn cause_sentence(causes: &[Finding]) -> Option<String> {
     let names: Vec<&str> = causes
@@ -552,21 +568,7 @@ fn broadcast_flag_ignored(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) 
         .collect();
     let first = unicast.first()?;
     let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
-    let f = Finding::new(
-        Code::BroadcastFlagIgnored,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed {
-        f.cause(Confidence::Medium)
-    } else {
-        f
-    };
+    let f = cause_or_risk(Code::BroadcastFlagIgnored, t, failed, Confidence::Medium);
     Some(
         f.frames([asked.at].into_iter().chain(unicast.iter().map(|o| o.at)))
             .summary(format!("{} sent unicast to {} although the client set the broadcast flag", first.short_name(), first.dst_ip))
@@ -667,21 +669,7 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
         .map(|s| &s.obs)
         .find(|o| o.length > max_payload)
     {
-        let f = Finding::new(
-            Code::ReplyTooLarge,
-            if failed {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            Some(t.chaddr),
-            Some(t.xid),
-        );
-        let f = if failed {
-            f.cause(Confidence::Medium)
-        } else {
-            f
-        };
+        let f = cause_or_risk(Code::ReplyTooLarge, t, failed, Confidence::Medium);
         out.push(
             f.frames([big.at])
                 .summary(format!("{} from {} is {} bytes, more than the client accepts ({max_payload})", big.short_name(), big.server(), big.length))
@@ -710,21 +698,7 @@ fn server_id_mismatch(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> O
         .map(|s| &s.obs)
         .find(|o| o.server_id.is_some_and(|s| !offered.contains(&s)))?;
     let failed = outcome.is_failure();
-    let f = Finding::new(
-        Code::ServerIdMismatch,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed {
-        f.cause(Confidence::Medium)
-    } else {
-        f
-    };
+    let f = cause_or_risk(Code::ServerIdMismatch, t, failed, Confidence::Medium);
     let list: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
     Some(
         f.frames([req.at])
@@ -790,21 +764,7 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
     }
     let r = replies[0];
     let failed = outcome.is_failure() || outcome == Outcome::Incomplete;
-    let f = Finding::new(
-        Code::PxeBootFileMissing,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed {
-        f.cause(Confidence::Medium)
-    } else {
-        f
-    };
+    let f = cause_or_risk(Code::PxeBootFileMissing, t, failed, Confidence::Medium);
     Some(
         f.frames([asked.at, r.at])
             .summary(format!("PXE client got {} from {} without a boot file", r.short_name(), r.server()))
@@ -830,21 +790,7 @@ fn malformed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Fin
         .find(|o| !o.anomalies.is_empty())?;
     let failed = (bad.from_client() && matches!(outcome, Outcome::NoOffer | Outcome::NoAck))
         || (!bad.from_client() && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck));
-    let f = Finding::new(
-        Code::MalformedPacket,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed {
-        f.cause(Confidence::Medium)
-    } else {
-        f
-    };
+    let f = cause_or_risk(Code::MalformedPacket, t, failed, Confidence::Medium);
     let list: Vec<String> = bad
         .anomalies
         .iter()

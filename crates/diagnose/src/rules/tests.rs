@@ -44,29 +44,18 @@ impl Cap {
     }
 
     fn frame(&mut self, t: f64, f: &UdpFrame<'_>) {
-        let bytes = f.ethernet_frame();
-        let d = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
-            .unwrap()
-            .unwrap();
         self.frames[usize::from(self.file)] += 1;
         let at = FrameRef {
             file: self.file,
             frame: self.frames[usize::from(self.file)],
         };
-        let o = Obs::new(at, Timestamp((t * 1e9) as i64), &d, None).unwrap();
-        self.engine.push(o);
+        self.engine.push(observe(t, at, f));
     }
 
     /// A client message, broadcast from 0.0.0.0:68.
     fn client(&mut self, t: f64, m: &Message<'_>) {
         let payload = m.encode(300);
-        let mut f = UdpFrame::new(
-            (Ipv4Addr::UNSPECIFIED, 68),
-            (Ipv4Addr::BROADCAST, 67),
-            &payload,
-        );
-        f.src_mac = m.chaddr_field[..6].try_into().unwrap();
-        self.frame(t, &f);
+        self.frame(t, &client_frame(m, &payload));
     }
 
     /// A server reply from `server`:67 to `dst`:68 with the given checksum.
@@ -97,6 +86,36 @@ impl Cap {
     fn report(self) -> Report {
         self.engine.finish().0
     }
+}
+
+/// The observation of frame `f` captured `t` seconds into the capture.
+fn observe(t: f64, at: FrameRef, f: &UdpFrame<'_>) -> Obs {
+    let bytes = f.ethernet_frame();
+    let d = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
+        .unwrap()
+        .unwrap();
+    Obs::new(at, Timestamp((t * 1e9) as i64), &d, None).unwrap()
+}
+
+/// A client's broadcast from 0.0.0.0:68, from its chaddr's MAC.
+fn client_frame<'p>(m: &Message<'_>, payload: &'p [u8]) -> UdpFrame<'p> {
+    let mut f = UdpFrame::new(
+        (Ipv4Addr::UNSPECIFIED, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        payload,
+    );
+    f.src_mac = m.chaddr_field[..6].try_into().unwrap();
+    f
+}
+
+/// The `n`-th (1-based) frame of file 0: `m` sent by its client at `t` seconds.
+fn client_obs(t: f64, n: u64, m: &Message<'_>) -> Obs {
+    let payload = m.encode(300);
+    observe(
+        t,
+        FrameRef { file: 0, frame: n },
+        &client_frame(m, &payload),
+    )
 }
 
 fn request_msg(kind: MessageType, xid: u32, mac: [u8; 6]) -> Message<'static> {
@@ -904,30 +923,12 @@ fn live_mode_settles_no_offer_after_the_third_discover() {
     };
     let mut e = Engine::new(cfg, Recorder::default());
     for i in 0..4u32 {
-        let d = discover(0x1c0, 0);
-        let payload = d.encode(300);
-        let mut f = UdpFrame::new(
-            (Ipv4Addr::UNSPECIFIED, 68),
-            (Ipv4Addr::BROADCAST, 67),
-            &payload,
-        );
-        f.src_mac = CLIENT;
-        let bytes = f.ethernet_frame();
-        let dec = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
-            .unwrap()
-            .unwrap();
-        let o = Obs::new(
-            FrameRef {
-                file: 0,
-                frame: u64::from(i) + 1,
-            },
-            Timestamp(i64::from(i) * 4_000_000_000),
-            &dec,
-            None,
-        )
-        .unwrap();
         e.sink().pushed += 1;
-        e.push(o);
+        e.push(client_obs(
+            f64::from(i) * 4.0,
+            u64::from(i) + 1,
+            &discover(0x1c0, 0),
+        ));
     }
     let seen = &e.sink().findings;
     let first_no_offer = seen
@@ -960,28 +961,11 @@ fn live_mode_settles_no_offer_after_the_third_discover() {
 fn offline_mode_reports_only_when_transactions_close() {
     let mut e = Engine::new(Config::default(), Recorder::default());
     for i in 0..4u32 {
-        let d = discover(0x1c1, 0);
-        let payload = d.encode(300);
-        let f = UdpFrame::new(
-            (Ipv4Addr::UNSPECIFIED, 68),
-            (Ipv4Addr::BROADCAST, 67),
-            &payload,
-        );
-        let bytes = f.ethernet_frame();
-        let dec = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
-            .unwrap()
-            .unwrap();
-        let o = Obs::new(
-            FrameRef {
-                file: 0,
-                frame: u64::from(i) + 1,
-            },
-            Timestamp(i64::from(i) * 4_000_000_000),
-            &dec,
-            None,
-        )
-        .unwrap();
-        e.push(o);
+        e.push(client_obs(
+            f64::from(i) * 4.0,
+            u64::from(i) + 1,
+            &discover(0x1c1, 0),
+        ));
     }
     assert!(e.sink().findings.is_empty());
     let (_, sink) = e.finish();

@@ -1,0 +1,617 @@
+//! `dhcplens-bench run`: times dhcplens and its peers on one capture.
+//!
+//! Every command reads the same file from the page cache and writes to
+//! /dev/null; runs alternate (diagnose, decode, tshark, tcpdump, stdin,
+//! diagnose, …) so that drift in the machine's load hits all of them alike;
+//! medians are reported. Peak RSS is `ru_maxrss` from `wait4(2)` on each
+//! child (for the stdin run, of dhcplens, not of `cat`).
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+
+/// What to time.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub file: PathBuf,
+    pub runs: usize,
+    pub dhcplens: Option<PathBuf>,
+    /// Run `cargo build --release -p dhcplens` first (when the binary is the
+    /// workspace's).
+    pub build: bool,
+    /// Subset of diagnose, decode, tshark, tcpdump, stdin.
+    pub only: Vec<String>,
+}
+
+/// One timed command.
+#[derive(Debug, Clone)]
+pub struct Tool {
+    pub name: &'static str,
+    pub program: PathBuf,
+    pub args: Vec<String>,
+    /// Exit codes that mean success (dhcplens exits 1 when it found problems).
+    pub ok_codes: &'static [i32],
+    /// Pipe the file through `cat` into its stdin.
+    pub via_cat: bool,
+}
+
+impl Tool {
+    pub fn command_line(&self, file: &Path) -> String {
+        let prog = self.program.display().to_string();
+        let line = format!("{prog} {}", self.args.join(" "));
+        if self.via_cat {
+            format!("cat {} | {line}", file.display())
+        } else {
+            line
+        }
+    }
+}
+
+/// One run's measurements.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    pub wall: Duration,
+    /// Peak resident set size in bytes.
+    pub max_rss: u64,
+}
+
+/// The tools for `file`, given the dhcplens binary.
+pub fn tools(dhcplens: &Path, file: &Path) -> Vec<Tool> {
+    let f = file.display().to_string();
+    vec![
+        Tool {
+            name: "diagnose",
+            program: dhcplens.to_path_buf(),
+            args: vec!["diagnose".into(), "--json".into(), f.clone()],
+            ok_codes: &[0, 1],
+            via_cat: false,
+        },
+        Tool {
+            name: "decode",
+            program: dhcplens.to_path_buf(),
+            args: vec!["decode".into(), "--json".into(), f.clone()],
+            ok_codes: &[0, 1],
+            via_cat: false,
+        },
+        Tool {
+            name: "tshark",
+            program: "tshark".into(),
+            args: [
+                "-r",
+                &f,
+                "-T",
+                "fields",
+                "-e",
+                "dhcp.id",
+                "-e",
+                "dhcp.option.dhcp",
+                "-e",
+                "dhcp.hw.mac_addr",
+                "-e",
+                "dhcp.ip.your",
+            ]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+            ok_codes: &[0],
+            via_cat: false,
+        },
+        Tool {
+            name: "tcpdump",
+            program: "tcpdump".into(),
+            args: vec!["-nn".into(), "-v".into(), "-r".into(), f],
+            ok_codes: &[0],
+            via_cat: false,
+        },
+        Tool {
+            name: "stdin",
+            program: dhcplens.to_path_buf(),
+            args: vec!["diagnose".into(), "--json".into(), "-".into()],
+            ok_codes: &[0, 1],
+            via_cat: true,
+        },
+    ]
+}
+
+#[allow(unsafe_code)]
+mod sys {
+    use std::io;
+    use std::os::unix::process::ExitStatusExt;
+    use std::process::ExitStatus;
+
+    /// Waits for child `pid` and returns its status and resource usage
+    /// (`wait4(2)`: the usage of that child alone).
+    pub fn wait4(pid: u32) -> io::Result<(ExitStatus, libc::rusage)> {
+        let mut status: libc::c_int = 0;
+        // SAFETY: rusage is plain old data; all-zero bytes are a valid value.
+        let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+        loop {
+            // SAFETY: both pointers are to live, writable locals of the right types.
+            let r = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+            if r == -1 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e);
+            }
+            return Ok((ExitStatus::from_raw(status), usage));
+        }
+    }
+}
+
+fn devnull() -> io::Result<File> {
+    File::options().write(true).open("/dev/null")
+}
+
+/// Runs `tool` once with its output sent to `stdout` (a file or /dev/null),
+/// its error output to `stderr_path`; checks its exit code.
+fn run_once(tool: &Tool, file: &Path, stdout: Stdio, stderr_path: &Path) -> anyhow::Result<Sample> {
+    let stderr = File::create(stderr_path)?;
+    let start = Instant::now();
+    let mut cat = None;
+    let mut cmd = Command::new(&tool.program);
+    cmd.args(&tool.args).stdout(stdout).stderr(stderr);
+    if tool.via_cat {
+        let mut c = Command::new("cat")
+            .arg(file)
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("cannot run cat")?;
+        cmd.stdin(c.stdout.take().expect("piped stdout"));
+        cat = Some(c);
+    } else {
+        cmd.stdin(Stdio::null());
+    }
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("cannot run {}", tool.program.display()))?;
+    let (status, usage) = sys::wait4(child.id())?;
+    if let Some(mut c) = cat {
+        c.wait()?;
+    }
+    let wall = start.elapsed();
+    check_status(tool, status, stderr_path)?;
+    Ok(Sample {
+        wall,
+        // Linux reports ru_maxrss in kilobytes.
+        max_rss: (usage.ru_maxrss.max(0) as u64) * 1024,
+    })
+}
+
+fn check_status(tool: &Tool, status: ExitStatus, stderr_path: &Path) -> anyhow::Result<()> {
+    if status.code().is_some_and(|c| tool.ok_codes.contains(&c)) {
+        return Ok(());
+    }
+    let err = std::fs::read_to_string(stderr_path).unwrap_or_default();
+    let tail: Vec<&str> = err.lines().rev().take(10).collect();
+    let tail: Vec<&str> = tail.into_iter().rev().collect();
+    bail!(
+        "{} failed ({status}):\n{}",
+        tool.name,
+        if tail.is_empty() {
+            "(no error output)".to_string()
+        } else {
+            tail.join("\n")
+        }
+    )
+}
+
+/// FNV-1a over a stream, after its first line (the JSON header naming the
+/// input, which differs between a file and stdin).
+fn hash_after_first_line(mut r: impl Read) -> io::Result<(u64, u64)> {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut n = 0u64;
+    let mut header = true;
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let k = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let mut chunk = &buf[..k];
+        if header {
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(p) => {
+                    header = false;
+                    chunk = &chunk[p..];
+                }
+                None => continue,
+            }
+        }
+        for &b in chunk {
+            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        n += chunk.len() as u64;
+    }
+    Ok((h, n))
+}
+
+/// Runs `tool` untimed and hashes its output after the first line.
+fn output_hash(tool: &Tool, file: &Path, stderr_path: &Path) -> anyhow::Result<(u64, u64)> {
+    let stderr = File::create(stderr_path)?;
+    let mut cmd = Command::new(&tool.program);
+    cmd.args(&tool.args)
+        .stdout(Stdio::piped())
+        .stderr(stderr)
+        .stdin(Stdio::null());
+    let mut cat = None;
+    if tool.via_cat {
+        let mut c = Command::new("cat")
+            .arg(file)
+            .stdout(Stdio::piped())
+            .spawn()?;
+        cmd.stdin(c.stdout.take().expect("piped stdout"));
+        cat = Some(c);
+    }
+    let mut child = cmd.spawn()?;
+    let out = child.stdout.take().expect("piped stdout");
+    let h = hash_after_first_line(out)?;
+    let status = child.wait()?;
+    if let Some(mut c) = cat {
+        c.wait()?;
+    }
+    check_status(tool, status, stderr_path)?;
+    Ok(h)
+}
+
+/// The workspace this binary was built from.
+fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Finds (and unless told otherwise, builds) the release dhcplens binary.
+fn find_dhcplens(o: &Options, log: &mut impl Write) -> anyhow::Result<PathBuf> {
+    if let Some(p) = &o.dhcplens {
+        if !p.is_file() {
+            bail!("{} does not exist", p.display());
+        }
+        if !p.components().any(|c| c.as_os_str() == "release") {
+            writeln!(
+                log,
+                "warning: {} is not under a release/ directory: is it a release build?",
+                p.display()
+            )?;
+        }
+        return Ok(p.clone());
+    }
+    let root = workspace_root();
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("target"));
+    let bin = target.join("release/dhcplens");
+    if o.build {
+        writeln!(
+            log,
+            "building: cargo build --release -p dhcplens (in {})",
+            root.display()
+        )?;
+        let status = Command::new("cargo")
+            .args(["build", "--release", "-p", "dhcplens"])
+            .current_dir(&root)
+            .status()
+            .context("cannot run cargo")?;
+        if !status.success() {
+            bail!("cargo build --release -p dhcplens failed ({status})");
+        }
+    }
+    if !bin.is_file() {
+        bail!(
+            "{} is missing: build it with `cargo build --release -p dhcplens` in {}, or pass --dhcplens PATH",
+            bin.display(),
+            root.display()
+        );
+    }
+    Ok(bin.canonicalize().unwrap_or(bin))
+}
+
+/// Reads the whole file (to put it in the page cache); returns the time taken.
+fn read_through(path: &Path) -> io::Result<Duration> {
+    let t = Instant::now();
+    let mut f = File::open(path)?;
+    let mut buf = vec![0u8; 1 << 20];
+    while f.read(&mut buf)? > 0 {}
+    Ok(t.elapsed())
+}
+
+/// Bytes of `path` in the page cache, from util-linux `fincore`.
+fn resident_bytes(path: &Path) -> Option<u64> {
+    let out = Command::new("fincore")
+        .args(["--bytes", "--noheadings", "--output", "RES"])
+        .arg(path)
+        .output()
+        .ok()?;
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+/// Counts the frames of a capture with dhcplens's own reader.
+pub fn count_frames(path: &Path) -> anyhow::Result<(u64, String)> {
+    let name = path.to_string_lossy();
+    let mut r = capture::open(&name).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let format = match r.format() {
+        capture::Format::Pcap { nanos: true, .. } => "pcap (ns)",
+        capture::Format::Pcap { .. } => "pcap (µs)",
+        capture::Format::Pcapng => "pcapng",
+    };
+    let mut n = 0u64;
+    while r
+        .next_packet()
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?
+        .is_some()
+    {
+        n += 1;
+    }
+    Ok((n, format.to_string()))
+}
+
+fn first_line(program: &str, arg: &str) -> String {
+    Command::new(program)
+        .arg(arg)
+        .output()
+        .ok()
+        .map(|o| {
+            let mut s = String::from_utf8_lossy(&o.stdout).into_owned();
+            s.push_str(&String::from_utf8_lossy(&o.stderr));
+            s.lines().next().unwrap_or("").trim().to_string()
+        })
+        .unwrap_or_else(|| format!("{program}: not found"))
+}
+
+/// The machine, for the README's performance section.
+pub fn machine() -> String {
+    let cpuinfo = std::fs::read_to_string("/proc/cpuinfo").unwrap_or_default();
+    let model = cpuinfo
+        .lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split(':').nth(1))
+        .map_or("unknown CPU".to_string(), |s| s.trim().to_string());
+    let cores = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease")
+        .unwrap_or_default()
+        .trim()
+        .to_string();
+    let mem_kb: u64 = std::fs::read_to_string("/proc/meminfo")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("MemTotal:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0);
+    format!(
+        "{model}, {cores} cores, {:.0} GB RAM, Linux {kernel}",
+        mem_kb as f64 / 1024.0 / 1024.0
+    )
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut s = v.to_vec();
+    s.sort_by(f64::total_cmp);
+    let n = s.len();
+    if n % 2 == 1 {
+        s[n / 2]
+    } else {
+        (s[n / 2 - 1] + s[n / 2]) / 2.0
+    }
+}
+
+fn si(v: f64) -> String {
+    if v >= 1e9 {
+        format!("{:.2} G", v / 1e9)
+    } else if v >= 1e6 {
+        format!("{:.2} M", v / 1e6)
+    } else if v >= 1e3 {
+        format!("{:.1} k", v / 1e3)
+    } else {
+        format!("{v:.0}")
+    }
+}
+
+pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
+    let known = ["diagnose", "decode", "tshark", "tcpdump", "stdin"];
+    for w in &o.only {
+        if !known.contains(&w.as_str()) {
+            bail!(
+                "unknown command {w:?} in --only (known: {})",
+                known.join(", ")
+            );
+        }
+    }
+    let file = &o.file;
+    let size = std::fs::metadata(file)
+        .with_context(|| format!("cannot read {}", file.display()))?
+        .len();
+    let needs_dhcplens = o
+        .only
+        .iter()
+        .any(|w| matches!(w.as_str(), "diagnose" | "decode" | "stdin"));
+    let dhcplens = if needs_dhcplens {
+        find_dhcplens(o, out)?
+    } else {
+        PathBuf::from("dhcplens")
+    };
+    let mut tools: Vec<Tool> = tools(&dhcplens, file)
+        .into_iter()
+        .filter(|t| o.only.iter().any(|w| w == t.name))
+        .collect();
+    // The stdin comparison needs the file-reading diagnose as its reference.
+    if tools.iter().any(|t| t.name == "stdin") && !tools.iter().any(|t| t.name == "diagnose") {
+        tools.insert(0, self::tools(&dhcplens, file).remove(0));
+    }
+
+    // Page cache: read it all once, then check what is resident.
+    let cold = read_through(file)?;
+    let warm = read_through(file)?;
+    let resident = resident_bytes(file);
+    let (packets, format) = count_frames(file)?;
+    let mb = size as f64 / 1e6;
+
+    writeln!(out, "machine:  {}", machine())?;
+    writeln!(
+        out,
+        "file:     {} ({format}, {packets} packets, {mb:.1} MB)",
+        file.display()
+    )?;
+    write!(
+        out,
+        "cache:    read once in {:.2} s, again at {:.2} GB/s",
+        cold.as_secs_f64(),
+        size as f64 / warm.as_secs_f64().max(1e-9) / 1e9
+    )?;
+    match resident {
+        Some(r) => writeln!(
+            out,
+            "; fincore: {:.1} % resident",
+            100.0 * r as f64 / size.max(1) as f64
+        )?,
+        None => writeln!(out, " (fincore unavailable)")?,
+    }
+    if needs_dhcplens {
+        writeln!(
+            out,
+            "dhcplens: {} ({}, release build)",
+            dhcplens.display(),
+            first_line(&dhcplens.to_string_lossy(), "--version")
+        )?;
+    }
+    if tools.iter().any(|t| t.name == "tshark") {
+        writeln!(out, "tshark:   {}", first_line("tshark", "--version"))?;
+    }
+    if tools.iter().any(|t| t.name == "tcpdump") {
+        writeln!(out, "tcpdump:  {}", first_line("tcpdump", "--version"))?;
+    }
+    writeln!(out, "commands (output to /dev/null):")?;
+    for t in &tools {
+        writeln!(out, "  {:<9} {}", t.name, t.command_line(file))?;
+    }
+    out.flush()?;
+
+    let tmp = std::env::temp_dir();
+    let stderr_path = tmp.join(format!("dhcplens-bench-{}.stderr", std::process::id()));
+
+    // Same answer from the file and from stdin (untimed; also warms the binary).
+    let mut identical = None;
+    if let (Some(a), Some(b)) = (
+        tools.iter().find(|t| t.name == "diagnose"),
+        tools.iter().find(|t| t.name == "stdin"),
+    ) {
+        let ha = output_hash(a, file, &stderr_path)?;
+        let hb = output_hash(b, file, &stderr_path)?;
+        identical = Some((ha == hb, ha.1, hb.1));
+    }
+
+    let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
+    for run in 0..o.runs {
+        for (i, t) in tools.iter().enumerate() {
+            let s = run_once(t, file, Stdio::from(devnull()?), &stderr_path)?;
+            eprintln!(
+                "run {}/{}: {:<9} {:>8.3} s  {:>7.1} MB RSS",
+                run + 1,
+                o.runs,
+                t.name,
+                s.wall.as_secs_f64(),
+                s.max_rss as f64 / 1e6
+            );
+            samples[i].push(s);
+        }
+    }
+    let _ = std::fs::remove_file(&stderr_path);
+
+    let medians: Vec<f64> = samples
+        .iter()
+        .map(|v| median(&v.iter().map(|s| s.wall.as_secs_f64()).collect::<Vec<_>>()))
+        .collect();
+    let peers: Vec<usize> = (0..tools.len())
+        .filter(|i| tools[*i].name != "stdin")
+        .collect();
+    writeln!(out)?;
+    writeln!(
+        out,
+        "{} runs of each, alternating; wall time; peak RSS = ru_maxrss from wait4(2) on the child (max over runs)",
+        o.runs
+    )?;
+    writeln!(
+        out,
+        "\"vs X\" = X's median time / this row's: how many times faster this row is than X"
+    )?;
+    writeln!(out)?;
+    let mut header =
+        "| command | median s | min–max s | packets/s | MB/s | peak RSS MB |".to_string();
+    let mut rule = "|---|---:|---:|---:|---:|---:|".to_string();
+    for p in &peers {
+        header.push_str(&format!(" vs {} |", tools[*p].name));
+        rule.push_str("---:|");
+    }
+    writeln!(out, "{header}")?;
+    writeln!(out, "{rule}")?;
+    for (i, t) in tools.iter().enumerate() {
+        let walls: Vec<f64> = samples[i].iter().map(|s| s.wall.as_secs_f64()).collect();
+        let (lo, hi) = walls
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(a, b), w| (a.min(*w), b.max(*w)));
+        let rss = samples[i].iter().map(|s| s.max_rss).max().unwrap_or(0);
+        let m = medians[i];
+        let mut row = format!(
+            "| {} | {m:.3} | {lo:.3}–{hi:.3} | {} | {:.0} | {:.1} |",
+            if t.name == "stdin" {
+                "stdin (cat | diagnose -)"
+            } else {
+                t.name
+            },
+            si(packets as f64 / m),
+            mb / m,
+            rss as f64 / 1e6
+        );
+        for p in &peers {
+            row.push_str(&format!(" {:.1}× |", medians[*p] / m));
+        }
+        writeln!(out, "{row}")?;
+    }
+    if let (Some(a), Some(b)) = (
+        tools.iter().position(|t| t.name == "diagnose"),
+        tools.iter().position(|t| t.name == "stdin"),
+    ) {
+        let diff = 100.0 * (medians[b] - medians[a]) / medians[a];
+        writeln!(out)?;
+        writeln!(
+            out,
+            "stdin vs file: `cat FILE | dhcplens diagnose --json -` {:.3} s vs `dhcplens diagnose --json FILE` {:.3} s: {diff:+.1} % (target: within 10 %)",
+            medians[b], medians[a]
+        )?;
+        if let Some((same, na, nb)) = identical {
+            writeln!(
+                out,
+                "outputs: {} (after the header line naming the input: {na} and {nb} bytes)",
+                if same { "identical" } else { "DIFFERENT" }
+            )?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_skips_the_header_line_and_ignores_chunking() {
+        let a = b"{\"case\":\"x.pcap\",\"transactions\":[\n{\"a\":1}\n]}\n";
+        let b = b"{\"case\":\"-\",\"transactions\":[\n{\"a\":1}\n]}\n";
+        let ha = hash_after_first_line(&a[..]).unwrap();
+        let hb = hash_after_first_line(io::Read::chain(&b[..5], &b[5..])).unwrap();
+        assert_eq!(ha, hb);
+        let c = b"{\"case\":\"-\",\"transactions\":[\n{\"a\":2}\n]}\n";
+        assert_ne!(ha, hash_after_first_line(&c[..]).unwrap());
+    }
+
+    #[test]
+    fn median_of_odd_and_even() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 2.0, 3.0]), 2.5);
+    }
+}

@@ -7,7 +7,7 @@
 //! child (for the stdin run, of dhcplens, not of `cat`).
 
 use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -201,40 +201,108 @@ fn check_status(tool: &Tool, status: ExitStatus, stderr_path: &Path) -> anyhow::
     )
 }
 
-/// FNV-1a over a stream, after its first line (the JSON header naming the
-/// input, which differs between a file and stdin).
-fn hash_after_first_line(mut r: impl Read) -> io::Result<(u64, u64)> {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut n = 0u64;
-    let mut header = true;
-    let mut buf = vec![0u8; 1 << 16];
-    loop {
-        let k = match r.read(&mut buf) {
-            Ok(0) => break,
-            Ok(k) => k,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        let mut chunk = &buf[..k];
-        if header {
-            match chunk.iter().position(|&b| b == b'\n') {
-                Some(p) => {
-                    header = false;
-                    chunk = &chunk[p..];
-                }
-                None => continue,
-            }
-        }
-        for &b in chunk {
-            h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-        }
-        n += chunk.len() as u64;
+fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
     }
-    Ok((h, n))
+    h
 }
 
-/// Runs `tool` untimed and hashes its output after the first line.
-fn output_hash(tool: &Tool, file: &Path, stderr_path: &Path) -> anyhow::Result<(u64, u64)> {
+const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// Floating-point numbers outside strings rounded to 10 significant digits
+/// (sums of latencies differ in their last bits with the order of addition).
+fn round_floats(line: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(line.len());
+    let (mut i, mut in_string) = (0, false);
+    while i < line.len() {
+        let c = line[i];
+        if in_string {
+            out.push(c);
+            if c == b'\\' && i + 1 < line.len() {
+                out.push(line[i + 1]);
+                i += 1;
+            } else if c == b'"' {
+                in_string = false;
+            }
+            i += 1;
+        } else if c == b'"' {
+            in_string = true;
+            out.push(c);
+            i += 1;
+        } else if c == b'-' || c.is_ascii_digit() {
+            let end = line[i..]
+                .iter()
+                .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
+                .map_or(line.len(), |p| i + p);
+            let tok = &line[i..end];
+            let float = tok.iter().any(|b| matches!(b, b'.' | b'e' | b'E'));
+            match std::str::from_utf8(tok)
+                .ok()
+                .and_then(|t| t.parse::<f64>().ok())
+            {
+                Some(x) if float => out.extend_from_slice(format!("{x:.9e}").as_bytes()),
+                _ => out.extend_from_slice(tok),
+            }
+            i = end;
+        } else {
+            out.push(c);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// Two digests of `dhcplens diagnose --json` output after its first line
+/// (the header naming the input, which differs between a file and stdin):
+/// `exact` over the bytes, `canonical` over the transaction lines as a
+/// multiset (their order is not part of the result) and the closing line,
+/// with floats rounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Digest {
+    pub exact: u64,
+    pub canonical: u64,
+    pub bytes: u64,
+}
+
+pub fn digest(r: impl Read) -> io::Result<Digest> {
+    let mut r = io::BufReader::with_capacity(1 << 16, r);
+    let mut line = Vec::new();
+    let (mut exact, mut tail, mut set, mut count, mut bytes) =
+        (FNV_START, FNV_START, 0u64, 0u64, 0u64);
+    let mut first = true;
+    loop {
+        line.clear();
+        if r.read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        if first {
+            first = false;
+            continue;
+        }
+        exact = fnv(exact, &line);
+        bytes += line.len() as u64;
+        let mut body = &line[..];
+        while let [rest @ .., b'\n' | b',' | b'\r'] = body {
+            body = rest;
+        }
+        let h = fnv(FNV_START, &round_floats(body));
+        if body.first() == Some(&b'{') {
+            set = set.wrapping_add(crate::rng::mix64(h));
+            count += 1;
+        } else {
+            tail = fnv(tail, &h.to_le_bytes());
+        }
+    }
+    Ok(Digest {
+        exact,
+        canonical: crate::rng::mix64(set ^ crate::rng::mix64(tail ^ count)),
+        bytes,
+    })
+}
+
+/// Runs `tool` untimed and digests its output.
+fn output_digest(tool: &Tool, file: &Path, stderr_path: &Path) -> anyhow::Result<Digest> {
     let stderr = File::create(stderr_path)?;
     let mut cmd = Command::new(&tool.program);
     cmd.args(&tool.args)
@@ -252,13 +320,13 @@ fn output_hash(tool: &Tool, file: &Path, stderr_path: &Path) -> anyhow::Result<(
     }
     let mut child = cmd.spawn()?;
     let out = child.stdout.take().expect("piped stdout");
-    let h = hash_after_first_line(out)?;
+    let d = digest(out)?;
     let status = child.wait()?;
     if let Some(mut c) = cat {
         c.wait()?;
     }
     check_status(tool, status, stderr_path)?;
-    Ok(h)
+    Ok(d)
 }
 
 /// The workspace this binary was built from.
@@ -500,9 +568,9 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
         tools.iter().find(|t| t.name == "diagnose"),
         tools.iter().find(|t| t.name == "stdin"),
     ) {
-        let ha = output_hash(a, file, &stderr_path)?;
-        let hb = output_hash(b, file, &stderr_path)?;
-        identical = Some((ha == hb, ha.1, hb.1));
+        let da = output_digest(a, file, &stderr_path)?;
+        let db = output_digest(b, file, &stderr_path)?;
+        identical = Some((da, db));
     }
 
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
@@ -583,11 +651,19 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
             "stdin vs file: `cat FILE | dhcplens diagnose --json -` {:.3} s vs `dhcplens diagnose --json FILE` {:.3} s: {diff:+.1} % (target: within 10 %)",
             medians[b], medians[a]
         )?;
-        if let Some((same, na, nb)) = identical {
+        if let Some((da, db)) = identical {
+            let verdict = if da.exact == db.exact {
+                "identical"
+            } else if da.canonical == db.canonical {
+                "identical up to the order of streamed transactions and float rounding \
+                 (dhcplens's output order varies from run to run)"
+            } else {
+                "DIFFERENT"
+            };
             writeln!(
                 out,
-                "outputs: {} (after the header line naming the input: {na} and {nb} bytes)",
-                if same { "identical" } else { "DIFFERENT" }
+                "outputs from the file and from stdin: {verdict} ({} and {} bytes after the header line)",
+                da.bytes, db.bytes
             )?;
         }
     }
@@ -599,14 +675,30 @@ mod tests {
     use super::*;
 
     #[test]
-    fn hash_skips_the_header_line_and_ignores_chunking() {
-        let a = b"{\"case\":\"x.pcap\",\"transactions\":[\n{\"a\":1}\n]}\n";
-        let b = b"{\"case\":\"-\",\"transactions\":[\n{\"a\":1}\n]}\n";
-        let ha = hash_after_first_line(&a[..]).unwrap();
-        let hb = hash_after_first_line(io::Read::chain(&b[..5], &b[5..])).unwrap();
-        assert_eq!(ha, hb);
-        let c = b"{\"case\":\"-\",\"transactions\":[\n{\"a\":2}\n]}\n";
-        assert_ne!(ha, hash_after_first_line(&c[..]).unwrap());
+    fn digest_skips_the_header_and_sees_through_order_and_rounding() {
+        let a = "{\"case\":\"x.pcap\",\"transactions\":[\n{\"a\":1,\"t\":0.5},\n{\"b\":2}\n],\"servers\":[{\"m\":0.0012070015126582276}]}\n";
+        let b = "{\"case\":\"-\",\"transactions\":[\n{\"b\":2},\n{\"a\":1,\"t\":0.5}\n],\"servers\":[{\"m\":0.0012070015126582280}]}\n";
+        let c = "{\"case\":\"-\",\"transactions\":[\n{\"b\":2},\n{\"a\":1,\"t\":0.6}\n],\"servers\":[{\"m\":0.0012070015126582280}]}\n";
+        let da = digest(a.as_bytes()).unwrap();
+        let db = digest(io::Read::chain(&b.as_bytes()[..5], &b.as_bytes()[5..])).unwrap();
+        let dc = digest(c.as_bytes()).unwrap();
+        assert_ne!(da.exact, db.exact);
+        assert_eq!(da.canonical, db.canonical);
+        assert_ne!(da.canonical, dc.canonical);
+        assert_eq!(digest(a.as_bytes()).unwrap(), da);
+        // Same bytes after the header: exactly equal.
+        let a2 = a.replacen("x.pcap", "-", 1);
+        assert_eq!(digest(a2.as_bytes()).unwrap().exact, da.exact);
+    }
+
+    #[test]
+    fn floats_outside_strings_are_rounded() {
+        let got =
+            round_floats(br#"{"x":"1.23456789012345","y":1.23456789012345,"n":-12,"e":1e-3}"#);
+        assert_eq!(
+            String::from_utf8(got).unwrap(),
+            r#"{"x":"1.23456789012345","y":1.234567890e0,"n":-12,"e":1.000000000e-3}"#
+        );
     }
 
     #[test]

@@ -165,7 +165,7 @@ impl Config {
             max_packets: None,
             format: Format::Pcap,
             seed: 1,
-            rate: 1000.0,
+            rate: 2500.0,
             failure_rate: 0.05,
             vlans: 16,
             // Monday 2024-03-04 08:00:00 UTC: the morning boot storm.

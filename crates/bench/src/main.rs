@@ -52,7 +52,7 @@ struct GenArgs {
     #[arg(long, default_value_t = 1)]
     seed: u64,
     /// New clients per second (Poisson arrivals); sets how many overlap.
-    #[arg(long, default_value_t = 1000.0)]
+    #[arg(long, default_value_t = 2500.0)]
     rate: f64,
     /// Share of clients in a failure scenario (no-offer with frozen secs, NAK,
     /// offer-ignored with partial checksums, multiple servers; a quarter each).
@@ -100,6 +100,15 @@ fn main() -> ExitCode {
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,
+        // Output closed early (e.g. `| head`): not an error.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::SUCCESS
+        }
         Err(e) => {
             eprintln!("dhcplens-bench: error: {e:#}");
             ExitCode::from(2)
@@ -136,7 +145,9 @@ fn gen_cmd(a: GenArgs) -> anyhow::Result<()> {
         .with_context(|| format!("writing {}", a.output.display()))?;
     let secs = t.elapsed().as_secs_f64();
     let span = (stats.last_ns - stats.first_ns) as f64 / 1e9;
-    println!(
+    let mut out = std::io::stdout().lock();
+    writeln!(
+        out,
         "{}: {} packets, {} clients, {:.1} MB, {:.0} s of traffic; at most {} clients mid-exchange at once",
         a.output.display(),
         stats.packets,
@@ -144,20 +155,22 @@ fn gen_cmd(a: GenArgs) -> anyhow::Result<()> {
         stats.bytes as f64 / 1e6,
         span,
         stats.max_active
-    );
-    println!(
+    )?;
+    writeln!(
+        out,
         "written in {secs:.1} s ({:.0} packets/s)",
         stats.packets as f64 / secs
-    );
-    println!("clients by scenario:");
+    )?;
+    writeln!(out, "clients by scenario:")?;
     for s in Scenario::ALL {
         let n = stats.scenario(s);
-        println!(
+        writeln!(
+            out,
             "  {:<17} {:>9}  {:5.2} %",
             s.name(),
             n,
             100.0 * n as f64 / stats.clients.max(1) as f64
-        );
+        )?;
     }
     Ok(())
 }

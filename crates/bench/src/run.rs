@@ -7,7 +7,7 @@
 //! child (for the stdin run, of dhcplens, not of `cat`).
 
 use std::fs::File;
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
@@ -210,54 +210,24 @@ fn fnv(mut h: u64, bytes: &[u8]) -> u64 {
 
 const FNV_START: u64 = 0xcbf2_9ce4_8422_2325;
 
-/// Floating-point numbers outside strings rounded to 10 significant digits
-/// (sums of latencies differ in their last bits with the order of addition).
-fn round_floats(line: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(line.len());
-    let (mut i, mut in_string) = (0, false);
-    while i < line.len() {
-        let c = line[i];
-        if in_string {
-            out.push(c);
-            if c == b'\\' && i + 1 < line.len() {
-                out.push(line[i + 1]);
-                i += 1;
-            } else if c == b'"' {
-                in_string = false;
-            }
-            i += 1;
-        } else if c == b'"' {
-            in_string = true;
-            out.push(c);
-            i += 1;
-        } else if c == b'-' || c.is_ascii_digit() {
-            let end = line[i..]
-                .iter()
-                .position(|b| !matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E'))
-                .map_or(line.len(), |p| i + p);
-            let tok = &line[i..end];
-            let float = tok.iter().any(|b| matches!(b, b'.' | b'e' | b'E'));
-            match std::str::from_utf8(tok)
-                .ok()
-                .and_then(|t| t.parse::<f64>().ok())
-            {
-                Some(x) if float => out.extend_from_slice(format!("{x:.9e}").as_bytes()),
-                _ => out.extend_from_slice(tok),
-            }
-            i = end;
-        } else {
-            out.push(c);
-            i += 1;
-        }
+/// A number token as compared: floats rounded to 10 significant digits (sums
+/// of latencies differ in their last bits with the order of addition).
+fn number_token(tok: &[u8], out: &mut Vec<u8>) {
+    let float = tok.iter().any(|b| matches!(b, b'.' | b'e' | b'E'));
+    match std::str::from_utf8(tok)
+        .ok()
+        .and_then(|t| t.parse::<f64>().ok())
+    {
+        Some(x) if float => out.extend_from_slice(format!("{x:.9e}").as_bytes()),
+        _ => out.extend_from_slice(tok),
     }
-    out
 }
 
 /// Two digests of `dhcplens diagnose --json` output after its first line
 /// (the header naming the input, which differs between a file and stdin):
 /// `exact` over the bytes, `canonical` over the transaction lines as a
 /// multiset (their order is not part of the result) and the closing line,
-/// with floats rounded.
+/// with floats rounded ([`number_token`]) and line-ending commas dropped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Digest {
     pub exact: u64,
@@ -265,40 +235,151 @@ pub struct Digest {
     pub bytes: u64,
 }
 
-pub fn digest(r: impl Read) -> io::Result<Digest> {
-    let mut r = io::BufReader::with_capacity(1 << 16, r);
-    let mut line = Vec::new();
-    let (mut exact, mut tail, mut set, mut count, mut bytes) =
-        (FNV_START, FNV_START, 0u64, 0u64, 0u64);
-    let mut first = true;
-    loop {
-        line.clear();
-        if r.read_until(b'\n', &mut line)? == 0 {
-            break;
-        }
-        if first {
-            first = false;
-            continue;
-        }
-        exact = fnv(exact, &line);
-        bytes += line.len() as u64;
-        let mut body = &line[..];
-        while let [rest @ .., b'\n' | b',' | b'\r'] = body {
-            body = rest;
-        }
-        let h = fnv(FNV_START, &round_floats(body));
-        if body.first() == Some(&b'{') {
-            set = set.wrapping_add(crate::rng::mix64(h));
-            count += 1;
-        } else {
-            tail = fnv(tail, &h.to_le_bytes());
+/// Computes a [`Digest`] over a stream in constant memory (the closing line
+/// of a large diagnosis is hundreds of megabytes).
+#[derive(Debug)]
+struct Digester {
+    header: bool,
+    exact: u64,
+    bytes: u64,
+    /// Canonical hash of the current line, and its first byte.
+    line: u64,
+    first: Option<u8>,
+    /// Commas (or CR) seen outside strings, not yet known to end the line.
+    pending: Vec<u8>,
+    in_string: bool,
+    escaped: bool,
+    number: Vec<u8>,
+    scratch: Vec<u8>,
+    set: u64,
+    count: u64,
+    tail: u64,
+}
+
+impl Digester {
+    fn new() -> Digester {
+        Digester {
+            header: true,
+            exact: FNV_START,
+            bytes: 0,
+            line: FNV_START,
+            first: None,
+            pending: Vec::new(),
+            in_string: false,
+            escaped: false,
+            number: Vec::new(),
+            scratch: Vec::new(),
+            set: 0,
+            count: 0,
+            tail: FNV_START,
         }
     }
-    Ok(Digest {
-        exact,
-        canonical: crate::rng::mix64(set ^ crate::rng::mix64(tail ^ count)),
-        bytes,
-    })
+
+    fn emit(&mut self, b: u8) {
+        if !self.pending.is_empty() {
+            self.line = fnv(self.line, &self.pending);
+            self.pending.clear();
+        }
+        self.first.get_or_insert(b);
+        self.line = fnv(self.line, &[b]);
+    }
+
+    fn end_number(&mut self) {
+        if self.number.is_empty() {
+            return;
+        }
+        self.scratch.clear();
+        number_token(&self.number, &mut self.scratch);
+        self.number.clear();
+        let t = std::mem::take(&mut self.scratch);
+        for &b in &t {
+            self.emit(b);
+        }
+        self.scratch = t;
+    }
+
+    fn end_line(&mut self) {
+        self.end_number();
+        self.pending.clear();
+        if self.first == Some(b'{') {
+            self.set = self.set.wrapping_add(crate::rng::mix64(self.line));
+            self.count += 1;
+        } else if self.first.is_some() {
+            self.tail = fnv(self.tail, &self.line.to_le_bytes());
+        }
+        self.line = FNV_START;
+        self.first = None;
+        self.in_string = false;
+        self.escaped = false;
+    }
+
+    fn feed(&mut self, mut chunk: &[u8]) {
+        if self.header {
+            match chunk.iter().position(|&b| b == b'\n') {
+                Some(p) => {
+                    self.header = false;
+                    chunk = &chunk[p + 1..];
+                }
+                None => return,
+            }
+        }
+        self.exact = fnv(self.exact, chunk);
+        self.bytes += chunk.len() as u64;
+        for &b in chunk {
+            if self.in_string {
+                self.emit(b);
+                if self.escaped {
+                    self.escaped = false;
+                } else if b == b'\\' {
+                    self.escaped = true;
+                } else if b == b'"' {
+                    self.in_string = false;
+                }
+                continue;
+            }
+            if !self.number.is_empty() || b == b'-' || b.is_ascii_digit() {
+                if matches!(b, b'0'..=b'9' | b'-' | b'+' | b'.' | b'e' | b'E')
+                    && self.number.len() < 64
+                {
+                    self.number.push(b);
+                    continue;
+                }
+                self.end_number();
+            }
+            match b {
+                b'\n' => self.end_line(),
+                b',' | b'\r' => self.pending.push(b),
+                b'"' => {
+                    self.in_string = true;
+                    self.emit(b);
+                }
+                _ => self.emit(b),
+            }
+        }
+    }
+
+    fn finish(mut self) -> Digest {
+        self.end_line();
+        Digest {
+            exact: self.exact,
+            canonical: crate::rng::mix64(self.set ^ crate::rng::mix64(self.tail ^ self.count)),
+            bytes: self.bytes,
+        }
+    }
+}
+
+pub fn digest(mut r: impl Read) -> io::Result<Digest> {
+    let mut d = Digester::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => d.feed(&buf[..k]),
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(d.finish())
 }
 
 /// Runs `tool` untimed and digests its output.
@@ -331,7 +412,8 @@ fn output_digest(tool: &Tool, file: &Path, stderr_path: &Path) -> anyhow::Result
 
 /// The workspace this binary was built from.
 fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    p.canonicalize().unwrap_or(p)
 }
 
 /// Finds (and unless told otherwise, builds) the release dhcplens binary.
@@ -573,6 +655,23 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
         identical = Some((da, db));
     }
 
+    // What ru_maxrss reports for a process that does nothing, started the
+    // same way: Linux carries the spawning process's high-water mark through
+    // exec when the child shares its memory until then (vfork, posix_spawn).
+    let floor = run_once(
+        &Tool {
+            name: "true",
+            program: "true".into(),
+            args: Vec::new(),
+            ok_codes: &[0],
+            via_cat: false,
+        },
+        file,
+        Stdio::from(devnull()?),
+        &stderr_path,
+    )?
+    .max_rss;
+
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
     for run in 0..o.runs {
         for (i, t) in tools.iter().enumerate() {
@@ -600,8 +699,13 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
     writeln!(out)?;
     writeln!(
         out,
-        "{} runs of each, alternating; wall time; peak RSS = ru_maxrss from wait4(2) on the child (max over runs)",
+        "{} runs of each, alternating; wall time; peak RSS = ru_maxrss from wait4(2) on the child (max over runs;",
         o.runs
+    )?;
+    writeln!(
+        out,
+        "`true` started the same way reports {:.1} MB, a floor under every figure)",
+        floor as f64 / 1e6
     )?;
     writeln!(
         out,
@@ -627,7 +731,7 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
         let mut row = format!(
             "| {} | {m:.3} | {lo:.3}–{hi:.3} | {} | {:.0} | {:.1} |",
             if t.name == "stdin" {
-                "stdin (cat | diagnose -)"
+                "diagnose from stdin"
             } else {
                 t.name
             },
@@ -692,13 +796,21 @@ mod tests {
     }
 
     #[test]
-    fn floats_outside_strings_are_rounded() {
-        let got =
-            round_floats(br#"{"x":"1.23456789012345","y":1.23456789012345,"n":-12,"e":1e-3}"#);
+    fn floats_outside_strings_are_rounded_and_line_end_commas_dropped() {
+        let d = |s: &str| digest(format!("header\n{s}").as_bytes()).unwrap().canonical;
         assert_eq!(
-            String::from_utf8(got).unwrap(),
-            r#"{"x":"1.23456789012345","y":1.234567890e0,"n":-12,"e":1.000000000e-3}"#
+            d("{\"y\":1.23456789012345,\"n\":-12}"),
+            d("{\"y\":1.23456789012399,\"n\":-12},")
         );
+        assert_ne!(d("{\"y\":1.2345}"), d("{\"y\":1.2346}"));
+        // Inside strings nothing is rounded.
+        assert_ne!(
+            d("{\"x\":\"1.23456789012345\"}"),
+            d("{\"x\":\"1.23456789012399\"}")
+        );
+        assert_ne!(d("{\"x\":\"a,\"}"), d("{\"x\":\"a\"}"));
+        // Commas inside a line still count.
+        assert_ne!(d("{\"a\":[1,2]}"), d("{\"a\":[12]}"));
     }
 
     #[test]

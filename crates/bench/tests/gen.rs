@@ -290,12 +290,10 @@ fn canonical(json: &str) -> String {
     v.to_string()
 }
 
-/// Pins a bug in the diagnose engine: two engines fed the same packets stream
-/// their transactions in different orders (`Engine::sweep` closes what is over
-/// in `HashMap` iteration order, and sums server latencies in that order), so
-/// `dhcplens diagnose --json` differs from run to run. Un-ignore once fixed.
+/// Two engines fed the same packets give byte-for-byte the same output
+/// (regression: `Engine::sweep` closed what was over in `HashMap` order).
 #[test]
-#[ignore = "diagnose engine: sweep closes transactions in HashMap order"]
+
 fn engine_output_is_byte_for_byte_deterministic() {
     let (bytes, _, _) = capture(&small(1_200, 5));
     let (_, a) = diagnose(io::Cursor::new(bytes.clone()));

@@ -278,15 +278,19 @@ impl<S: Sink> Engine<S> {
     pub fn sweep(&mut self, now: Timestamp) {
         self.last_sweep = now;
         let (idle, grace) = (self.cfg.idle_ns, self.cfg.grace_ns);
-        let over: Vec<(HwAddr, u32)> = self
+        let mut over: Vec<(Timestamp, HwAddr, u32)> = self
             .open
             .iter()
             .filter(|(_, t)| {
                 t.done_at.is_some_and(|d| now.0 - d.0 > grace) || now.0 - t.last.0 > idle
             })
-            .map(|(k, _)| *k)
+            .map(|(k, t)| (t.first, k.0, k.1))
             .collect();
-        for k in over {
+        // Closed in a fixed order, so the output is the same from run to run.
+        over.sort_unstable();
+        for (_, chaddr, xid) in over {
+            let k = (chaddr, xid);
+
             if let Some(t) = self.open.remove(&k) {
                 let how = if t.done_at.is_some() {
                     Closed::Completed

@@ -56,6 +56,10 @@ struct JsonSink<'w, W: Write> {
 }
 
 impl<W: Write> Sink for JsonSink<'_, W> {
+    fn wants_transactions(&self) -> bool {
+        true
+    }
+
     fn transaction(&mut self, s: &Summary) {
         if self.error.is_some() {
             return;
@@ -162,18 +166,21 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                     message: &p.message,
                 })
                 .collect();
-            write!(
-                out,
-                "\n],\"logs\":{},\"clients\":{},\"findings\":{},\"servers\":{},\"stats\":{},\"input_problems\":{},\"healthy\":{}}}\n",
-                serde_json::to_string(&case.logs)?,
-
-                serde_json::to_string(&report.clients)?,
-                serde_json::to_string(&report.findings)?,
-                serde_json::to_string(&report.servers)?,
-                serde_json::to_string(&report.stats)?,
-                serde_json::to_string(&problems)?,
-                report.healthy()
-            )?;
+            // Streamed field by field: the clients of a big capture would
+            // make a string of tens of megabytes.
+            out.write_all(b"\n],\"logs\":")?;
+            serde_json::to_writer(&mut *out, &case.logs)?;
+            out.write_all(b",\"clients\":")?;
+            serde_json::to_writer(&mut *out, &report.clients)?;
+            out.write_all(b",\"findings\":")?;
+            serde_json::to_writer(&mut *out, &report.findings)?;
+            out.write_all(b",\"servers\":")?;
+            serde_json::to_writer(&mut *out, &report.servers)?;
+            out.write_all(b",\"stats\":")?;
+            serde_json::to_writer(&mut *out, &report.stats)?;
+            out.write_all(b",\"input_problems\":")?;
+            serde_json::to_writer(&mut *out, &problems)?;
+            writeln!(out, ",\"healthy\":{}}}", report.healthy())?;
         } else {
             if cases.len() > 1 || n > 0 {
                 writeln!(

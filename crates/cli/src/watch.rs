@@ -55,6 +55,10 @@ impl<W: Write> Live<W> {
 }
 
 impl<W: Write> Sink for Live<W> {
+    fn wants_transactions(&self) -> bool {
+        true
+    }
+
     fn transaction(&mut self, s: &Summary) {
         self.exchanges += 1;
         let now = Timestamp::now();

@@ -6,7 +6,7 @@
 //! end plus a grace period for late replies, a newer transaction of the same
 //! client, or a long silence).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
 use capture::Timestamp;
@@ -22,6 +22,11 @@ use crate::transaction::{Closed, Outcome, Summary, Transaction};
 
 /// Receives results as they are settled.
 pub trait Sink {
+    /// Whether to build a [`Summary`] of every finished transaction (costly
+    /// on large captures; off unless the sink needs them).
+    fn wants_transactions(&self) -> bool {
+        false
+    }
     /// A transaction is over.
     fn transaction(&mut self, _summary: &Summary) {}
     /// A finding is settled (also kept for the report).
@@ -94,10 +99,10 @@ impl<S: Sink> Engine<S> {
         Engine {
             cfg,
             sink,
-            open: HashMap::new(),
-            clients: HashMap::new(),
-            client_ids: HashMap::new(),
-            servers: HashMap::new(),
+            open: HashMap::default(),
+            clients: HashMap::default(),
+            client_ids: HashMap::default(),
+            servers: HashMap::default(),
             start: None,
             clock: Timestamp(i64::MIN),
             last_sweep: Timestamp(i64::MIN),
@@ -140,42 +145,49 @@ impl<S: Sink> Engine<S> {
         }
 
         let key = (o.chaddr, o.xid);
-        if o.from_client() {
+        let from_client = o.from_client();
+        let finished = match o.kind {
+            Some(MessageType::Ack | MessageType::Nak) => !from_client,
+            Some(MessageType::Release | MessageType::Decline) => from_client,
+            None => !from_client,
+            _ => false,
+        };
+        let ts = o.ts;
+        if from_client {
             self.note_client_packet(&o);
-            // A new transaction of this client supersedes its older open ones.
-            if !self.open.contains_key(&key) {
-                let older: Vec<u32> = self
-                    .clients
-                    .get(&o.chaddr)
-                    .map(|c| c.open.clone())
-                    .unwrap_or_default();
-                for xid in older {
-                    if let Some(t) = self.open.remove(&(o.chaddr, xid)) {
-                        self.close(t, Closed::Superseded, Some(&o));
-                    }
-                }
-            }
         } else {
             self.note_server_packet(&o);
         }
-        let finished = !o.from_client()
-            && matches!(o.kind, Some(MessageType::Ack | MessageType::Nak))
-            || o.from_client()
-                && matches!(o.kind, Some(MessageType::Release | MessageType::Decline))
-            || !o.from_client() && o.kind.is_none();
-        let ts = o.ts;
-        match self.open.get_mut(&key) {
-            Some(t) => t.push(o),
-            None => {
-                self.open.insert(key, Transaction::new(o));
-                let c = self.client(key.0, ts);
-                c.open.push(key.1);
-            }
-        }
-        if finished {
-            if let Some(t) = self.open.get_mut(&key) {
+        if let Some(t) = self.open.get_mut(&key) {
+            t.push(o);
+            if finished {
                 t.done_at.get_or_insert(ts);
             }
+        } else {
+            // A new transaction of this client supersedes its older open ones.
+            let older = {
+                let client = self
+                    .clients
+                    .entry(o.chaddr)
+                    .or_insert_with(|| Client::new(o.chaddr, ts));
+                let older = if from_client {
+                    client.open.take()
+                } else {
+                    Default::default()
+                };
+                client.open.push(key.1);
+                older
+            };
+            for xid in older.as_slice() {
+                if let Some(t) = self.open.remove(&(key.0, *xid)) {
+                    self.close(t, Closed::Superseded, Some(&o));
+                }
+            }
+            let mut t = Transaction::new(o);
+            if finished {
+                t.done_at = Some(ts);
+            }
+            self.open.insert(key, t);
         }
         if self.cfg.early {
             self.settle_early(key);
@@ -235,12 +247,6 @@ impl<S: Sink> Engine<S> {
         for f in &found {
             self.sink.finding(f);
         }
-    }
-
-    fn client(&mut self, chaddr: HwAddr, ts: Timestamp) -> &mut Client {
-        self.clients
-            .entry(chaddr)
-            .or_insert_with(|| Client::new(chaddr, ts))
     }
 
     fn note_client_packet(&mut self, o: &Obs) {
@@ -320,8 +326,7 @@ impl<S: Sink> Engine<S> {
         {
             outcome = Outcome::Incomplete;
         }
-        let summary = Summary::new(&t, outcome);
-
+        let verdict = t.verdict(outcome);
         self.stats.transactions += 1;
         for s in t.replies() {
             if let Some(latency) = reply_latency(&t, &s.obs) {
@@ -335,7 +340,7 @@ impl<S: Sink> Engine<S> {
             .clients
             .entry(t.chaddr)
             .or_insert_with(|| Client::new(t.chaddr, t.first));
-        client.open.retain(|x| *x != t.xid);
+        client.open.remove(t.xid);
         let ctx = rules::Context {
             capture_start: start,
             client: &*client,
@@ -347,7 +352,7 @@ impl<S: Sink> Engine<S> {
         let mut found = rules::transaction(&t, outcome, &ctx);
         client.record(
             &t,
-            &summary,
+            &verdict,
             found.iter().any(|f| f.severity != crate::Severity::Info),
         );
         // The DISCOVER cycle (for secs) spans transactions until a lease.
@@ -358,7 +363,9 @@ impl<S: Sink> Engine<S> {
             self.sink.finding(&f);
             client.add_finding(f);
         }
-        self.sink.transaction(&summary);
+        if self.sink.wants_transactions() {
+            self.sink.transaction(&Summary::new(&t, verdict));
+        }
     }
 
     /// Ends the capture: closes everything, runs the client and global

@@ -169,14 +169,15 @@ pub struct Finding {
 
 fn ser_hw<S: serde::Serializer>(v: &Option<HwAddr>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(h) => s.collect_str(h),
+        Some(h) => s.serialize_str(h.hex().as_str()),
         None => s.serialize_none(),
     }
 }
 
 fn ser_xid<S: serde::Serializer>(v: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(x) => s.serialize_str(&format!("0x{x:08x}")),
+        Some(x) => s.serialize_str(wire::dhcp::HexBuf::xid(*x).as_str()),
+
         None => s.serialize_none(),
     }
 }

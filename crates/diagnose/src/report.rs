@@ -11,21 +11,26 @@ use crate::engine::ServerStats;
 use crate::finding::{Finding, Severity};
 use crate::transaction::Outcome;
 
+// Formatted on the stack: these run for every transaction of a JSON report.
+
 pub(crate) fn ser_hw<S: serde::Serializer>(v: &HwAddr, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
+    s.serialize_str(v.hex().as_str())
 }
 
 pub(crate) fn ser_xid<S: serde::Serializer>(v: &u32, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("0x{v:08x}"))
+    s.serialize_str(wire::dhcp::HexBuf::xid(*v).as_str())
 }
 
 pub(crate) fn ser_ts<S: serde::Serializer>(v: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
+    match v.rfc3339().as_str() {
+        Some(t) => s.serialize_str(t),
+        None => s.collect_str(v),
+    }
 }
 
 fn ser_opt_ts<S: serde::Serializer>(v: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(t) => s.collect_str(t),
+        Some(t) => ser_ts(t, s),
         None => s.serialize_none(),
     }
 }

@@ -5,7 +5,6 @@
 //! The failure catalogue (`shared/docs/failure-catalogue.md`) is the source of
 //! the signatures; the references name the RFC section or vendor behaviour.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
@@ -775,7 +774,7 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
                 asked.arch.map_or(String::new(), |a| format!(", architecture {a}{}", wire::dhcp::value::architecture_name(a).map_or(String::new(), |n| format!(" {n}")))),
                 r.short_name(),
                 ctx.frame(r.at),
-                if r.tftp_server.is_none() { " and no TFTP server (siaddr or option 66)" } else { "" },
+                if r.tftp_server { "" } else { " and no TFTP server (siaddr or option 66)" },
             ))
             .fix("Configure the boot file for this client's architecture (ISC: `filename`, `next-server`; dnsmasq: `dhcp-boot`, `pxe-service`; Kea: `boot-file-name`, `next-server`), or run a ProxyDHCP service.")
             .references(&["RFC 4578", "PXE specification 2.1"]),
@@ -1431,7 +1430,10 @@ pub fn client_end(c: &Client) -> Vec<Finding> {
 }
 
 /// `client-id-shared`: one client identifier used by several MACs.
-pub fn shared_client_ids(ids: &HashMap<Short, Vec<HwAddr>>, clients: &[Client]) -> Vec<Finding> {
+pub fn shared_client_ids(
+    ids: &rustc_hash::FxHashMap<Short, Vec<HwAddr>>,
+    clients: &[Client],
+) -> Vec<Finding> {
     let mut out: Vec<Finding> = ids
         .iter()
         .filter(|(_, macs)| macs.len() >= 2)

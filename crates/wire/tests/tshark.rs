@@ -93,20 +93,6 @@ const ALLOWED: &[Allowed] = &[
     Allowed {
         file: "synthetic.pcapng",
         frame: None,
-        field: "opt43.sub2.v",
-        reason: "PXE MTFTP client port: tshark's PXE table reads sub-options 2 and 3 \
-                 little-endian (val_u_le_short); we read them in network order like every \
-                 other DHCP integer (not checked against a PXE ROM)",
-    },
-    Allowed {
-        file: "synthetic.pcapng",
-        frame: None,
-        field: "opt43.sub3.v",
-        reason: "PXE MTFTP server port: as sub-option 2",
-    },
-    Allowed {
-        file: "synthetic.pcapng",
-        frame: None,
         field: "opt82.valid",
         reason: "sub-option 152: tshark reads Cisco's proprietary 'server ID override' (4 \
                  bytes) and flags the empty value; we read IANA's VSS-Control (RFC 6607 §3.2), \
@@ -1395,8 +1381,8 @@ fn pxe_discover() -> Vec<u8> {
     #[rustfmt::skip]
     let pxe43 = [
         1, 4, 224, 1, 1, 1,   // mtftp ip
-        2, 2, 0x04, 0xd2,     // mtftp client port 1234
-        3, 2, 0x04, 0xd3,     // mtftp server port 1235
+        2, 2, 0xd2, 0x04,     // mtftp client port 1234 (little-endian)
+        3, 2, 0xd3, 0x04,     // mtftp server port 1235 (little-endian)
         4, 1, 5,              // mtftp timeout
         5, 1, 10,             // mtftp delay
         6, 1, 0x08,           // discovery control

@@ -31,8 +31,16 @@
 //! its presence at the same offset, its code and raw value; for the options
 //! whose typed value both tools decode, that value normalised (addresses,
 //! numbers, strings, lists, and the sub-fields of 33, 43 PXE, 61, 77, 81, 82,
-//! 90, 119, 120, 121/249, 124/125 …). Each difference names the file, frame
-//! and field. It must be fixed in the crate, or listed in [`ALLOWED`] with its
+//! 90, 97, 119, 120, 121/249, 124/125 …). Each difference names the file,
+//! frame and field.
+//!
+//! Where the two only present the same thing differently, the test
+//! normalises rather than allow-lists: `0x` numbers are compared as numbers;
+//! a cookie that is not the DHCP magic is "BOOTP" on both sides (tshark then
+//! shows `dhcp.bootp` and no cookie); an `hlen` of 0 is an empty `chaddr`;
+//! strings are compared as tshark shows them (up to NUL, C escapes); an option
+//! split over several TLVs (RFC 3396) is compared joined, against tshark's
+//! per-TLV values taken in order; PAD is not compared (tshark shows runs). It must be fixed in the crate, or listed in [`ALLOWED`] with its
 //! reason; an unlisted difference, or a listed one that no longer occurs,
 //! fails the test.
 //!

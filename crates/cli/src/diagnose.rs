@@ -69,7 +69,7 @@ impl<W: Write> Sink for JsonSink<'_, W> {
         let r = self
             .out
             .write_all(sep)
-            .and_then(|_| serde_json::to_writer(&mut *self.out, s).map_err(Into::into));
+            .and_then(|_| s.write_json(&mut *self.out));
         if let Err(e) = r {
             self.error = Some(e);
         }
@@ -171,7 +171,13 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             out.write_all(b"\n],\"logs\":")?;
             serde_json::to_writer(&mut *out, &case.logs)?;
             out.write_all(b",\"clients\":")?;
-            serde_json::to_writer(&mut *out, &report.clients)?;
+            out.write_all(b"[")?;
+            for (i, c) in report.clients.iter().enumerate() {
+                out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
+                c.write_json(&mut *out)?;
+            }
+            out.write_all(b"\n]")?;
+
             out.write_all(b",\"findings\":")?;
             serde_json::to_writer(&mut *out, &report.findings)?;
             out.write_all(b",\"servers\":")?;

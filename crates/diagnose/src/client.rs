@@ -462,42 +462,48 @@ impl Client {
     }
 }
 
-impl serde::Serialize for Client {
-    /// The documented `clients` entry of `diagnose --json`.
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let ids: Vec<Option<String>> = self
-            .client_ids()
-            .iter()
-            .map(|i| i.map(|i| i.hex()))
-            .collect();
-        let outcomes: Vec<Outcome> = self.outcomes.iter().collect();
-        let mut m = s.serialize_map(None)?;
-        m.serialize_entry("chaddr", self.chaddr.hex().as_str())?;
-        m.serialize_entry("client_ids", &ids)?;
-        m.serialize_entry("outcome", &self.outcome())?;
-        m.serialize_entry("address", &self.address())?;
-        m.serialize_entry("server", &self.server())?;
-        m.serialize_entry("lease_time", &self.lease_time())?;
-        m.serialize_entry("servers", &self.servers())?;
-        m.serialize_entry("transactions", &self.transactions)?;
-        m.serialize_entry("outcomes", &outcomes)?;
-        m.serialize_entry("first", &TsJson(self.first))?;
-        m.serialize_entry("last", &TsJson(self.last))?;
-        m.serialize_entry("worst", &self.worst())?;
-        m.serialize_entry("findings", &self.finding_codes())?;
+impl Client {
+    /// The documented `clients` entry of `diagnose --json`, written without
+    /// allocating for a healthy client (there can be hundreds of thousands).
+    pub fn write_json(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut o = crate::json::Object::new(w)?;
+        o.hw("chaddr", self.chaddr)?;
+        let more = self.rare.as_ref().map_or(&[][..], |r| &r.more_ids[..]);
+        o.hex_list(
+            "client_ids",
+            self.first_id
+                .iter()
+                .chain(more)
+                .map(|i| i.as_ref().map(|i| (i.as_bytes(), i.is_cut()))),
+        )?;
+        o.opt_plain("outcome", self.outcome().map(Outcome::name))?;
+        o.ip("address", self.address())?;
+        o.ip("server", self.server())?;
+        o.opt_num("lease_time", self.lease_time().map(u64::from))?;
+        let more = self.rare.as_ref().map_or(&[][..], |r| &r.more_servers[..]);
+        o.ips(
+            "servers",
+            self.servers.iter().flatten().chain(more).copied(),
+        )?;
+        o.num("transactions", u64::from(self.transactions))?;
+        o.plains("outcomes", self.outcomes.iter().map(|x| Some(x.name())))?;
+        o.time("first", self.first)?;
+        o.time("last", self.last)?;
+        o.opt_plain("worst", self.worst().map(crate::Severity::name))?;
+        o.plains(
+            "findings",
+            self.details().iter().map(|f| Some(f.code.as_str())),
+        )?;
         if !self.ladder().is_empty() {
-            m.serialize_entry("ladder", self.ladder())?;
+            o.serde("ladder", &self.ladder())?;
         }
-        m.end()
+        o.end()
     }
 }
 
-struct TsJson(Timestamp);
-
-impl serde::Serialize for TsJson {
+impl serde::Serialize for Client {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        crate::report::ser_ts(&self.0, s)
+        crate::json::via_writer(s, |w| self.write_json(w))
     }
 }
 

@@ -49,6 +49,11 @@ impl Short {
         &self.bytes[..usize::from(self.len)]
     }
 
+    /// Whether the original value was longer than the 32 bytes kept.
+    pub fn is_cut(&self) -> bool {
+        self.cut
+    }
+
     /// Hex with colons, e.g. `01:00:0b:82:01:fc:42`.
     pub fn hex(&self) -> String {
         let mut s: Vec<String> = self.as_bytes().iter().map(|b| format!("{b:02x}")).collect();

@@ -4,21 +4,12 @@ use std::net::Ipv4Addr;
 
 use capture::Timestamp;
 use serde::Serialize;
-use wire::HwAddr;
 
 use crate::client::Client;
 use crate::engine::ServerStats;
 use crate::finding::{Finding, Severity};
 
 // Formatted on the stack: these run for every transaction of a JSON report.
-
-pub(crate) fn ser_hw<S: serde::Serializer>(v: &HwAddr, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(v.hex().as_str())
-}
-
-pub(crate) fn ser_xid<S: serde::Serializer>(v: &u32, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(wire::dhcp::HexBuf::xid(*v).as_str())
-}
 
 pub(crate) fn ser_ts<S: serde::Serializer>(v: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
     match v.rfc3339().as_str() {

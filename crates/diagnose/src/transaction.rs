@@ -196,11 +196,15 @@ impl Transaction {
             last: o.ts,
             done_at: None,
             dropped: 0,
-            packets: vec![Seen {
-                obs: o,
-                copies: Vec::new(),
-                files,
-            }],
+            packets: {
+                let mut v = Vec::with_capacity(4);
+                v.push(Seen {
+                    obs: o,
+                    copies: Vec::new(),
+                    files,
+                });
+                v
+            },
         }
     }
 
@@ -352,12 +356,13 @@ fn is_copy(a: &Obs, b: &Obs, a_files: u64) -> bool {
     other_file || other_hop
 }
 
-/// A finished transaction, as reported.
-#[derive(Debug, Clone, Serialize)]
-pub struct Summary {
-    #[serde(serialize_with = "crate::report::ser_hw")]
+/// A finished transaction, as reported: a view of the transaction that
+/// serialises without allocating (it is written for every transaction of a
+/// JSON report).
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'t> {
+    t: &'t Transaction,
     pub chaddr: HwAddr,
-    #[serde(serialize_with = "crate::report::ser_xid")]
     pub xid: u32,
     pub state: State,
     pub outcome: Outcome,
@@ -365,11 +370,7 @@ pub struct Summary {
     pub address: Option<Ipv4Addr>,
     /// The server that answered (the chosen one when several did).
     pub server: Option<Ipv4Addr>,
-    /// Every server that answered.
-    pub servers: Vec<Ipv4Addr>,
-    #[serde(serialize_with = "crate::report::ser_ts")]
     pub start: Timestamp,
-    #[serde(serialize_with = "crate::report::ser_ts")]
     pub end: Timestamp,
     /// Client messages sent, counting retransmissions (not copies).
     pub requests: usize,
@@ -379,7 +380,56 @@ pub struct Summary {
     /// `secs` of the first and last client message.
     pub secs: Option<(u16, u16)>,
     pub lease_time: Option<u32>,
-    pub frames: Vec<FrameRef>,
+}
+
+impl Summary<'_> {
+    /// Every server that answered.
+    pub fn servers(&self) -> Vec<Ipv4Addr> {
+        self.t.all_servers()
+    }
+
+    /// The frames of its packets (and their copies), at most 64.
+    pub fn frames(&self) -> impl Iterator<Item = FrameRef> + '_ {
+        self.t.packets.iter().flat_map(|s| s.frames()).take(64)
+    }
+}
+
+impl Summary<'_> {
+    /// The documented `transactions` entry of `diagnose --json`.
+    pub fn write_json(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+        let mut o = crate::json::Object::new(w)?;
+        o.hw("chaddr", self.chaddr)?;
+        o.xid("xid", self.xid)?;
+        o.plain("state", self.state.name())?;
+        o.plain("outcome", self.outcome.name())?;
+        o.ip("address", self.address)?;
+        o.ip("server", self.server)?;
+        let mut seen: [Option<Ipv4Addr>; 8] = [None; 8];
+        let mut n = 0;
+        for r in self.t.replies() {
+            let id = Some(r.obs.server());
+            if n < seen.len() && !seen[..n].contains(&id) {
+                seen[n] = id;
+                n += 1;
+            }
+        }
+        o.ips("servers", seen[..n].iter().flatten().copied())?;
+        o.time("start", self.start)?;
+        o.time("end", self.end)?;
+        o.num("requests", self.requests as u64)?;
+        o.num("retransmissions", self.retransmissions as u64)?;
+        o.opt_f64("reply_latency", self.reply_latency)?;
+        o.opt_pair("secs", self.secs.map(|(a, b)| (u64::from(a), u64::from(b))))?;
+        o.opt_num("lease_time", self.lease_time.map(u64::from))?;
+        o.frames("frames", self.frames())?;
+        o.end()
+    }
+}
+
+impl Serialize for Summary<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::json::via_writer(s, |w| self.write_json(w))
+    }
 }
 
 /// What a finished transaction gave the client: computed for every
@@ -430,8 +480,8 @@ impl Transaction {
     }
 }
 
-impl Summary {
-    pub fn new(t: &Transaction, v: Verdict) -> Summary {
+impl<'t> Summary<'t> {
+    pub fn new(t: &'t Transaction, v: Verdict) -> Summary<'t> {
         let first_client = t.client_packets().next().map(|s| &s.obs);
         let last_client = t.client_packets().last().map(|s| &s.obs);
         let first_reply = t.replies().map(|s| s.obs.ts).min();
@@ -443,13 +493,13 @@ impl Summary {
             kinds[o.kind.map_or(19, |k| usize::from(u8::from(k)).min(18))] += 1;
         }
         Summary {
+            t,
             chaddr: t.chaddr,
             xid: t.xid,
             state: t.state,
             outcome: v.outcome,
             address: v.address,
             server: v.server,
-            servers: t.all_servers(),
             start: t.first,
             end: t.last,
             requests,
@@ -460,7 +510,6 @@ impl Summary {
             },
             secs: first_client.zip(last_client).map(|(a, b)| (a.secs, b.secs)),
             lease_time: v.lease_time,
-            frames: t.packets.iter().flat_map(|s| s.frames()).take(64).collect(),
         }
     }
 }

@@ -452,7 +452,8 @@ impl<'a> Message<'a> {
             sname: Cow::Borrowed(trim_zeros(&bytes[field::SNAME])),
             file: Cow::Borrowed(trim_zeros(&bytes[field::FILE])),
             cookie: None,
-            options: Vec::new(),
+            // Most messages carry fewer than 24 TLVs: one allocation.
+            options: Vec::with_capacity(24),
             trailer: Cow::Borrowed(&[]),
         };
         if bytes.len() < OPTIONS_OFFSET {

@@ -1,0 +1,308 @@
+//! A direct JSON writer for the two records a report writes by the hundred
+//! thousand (transactions and clients). Their strings are hex, digits,
+//! addresses and fixed names, which never need escaping, so they are written
+//! as they are; anything else (ladders, which quote packets) goes through serde.
+//! The `Serialize` impls of those records write through this too, so there is
+//! one definition of their JSON.
+
+use std::io::{self, Write};
+use std::net::Ipv4Addr;
+
+use capture::Timestamp;
+use wire::HwAddr;
+
+/// Writes one JSON object field by field.
+pub struct Object<'w, W: Write> {
+    w: &'w mut W,
+    first: bool,
+}
+
+impl<'w, W: Write> Object<'w, W> {
+    pub fn new(w: &'w mut W) -> io::Result<Object<'w, W>> {
+        w.write_all(b"{")?;
+        Ok(Object { w, first: true })
+    }
+
+    /// Starts a field: `"key":`.
+    pub fn key(&mut self, k: &str) -> io::Result<&mut W> {
+        if !std::mem::replace(&mut self.first, false) {
+            self.w.write_all(b",")?;
+        }
+        self.w.write_all(b"\"")?;
+        self.w.write_all(k.as_bytes())?;
+        self.w.write_all(b"\":")?;
+        Ok(self.w)
+    }
+
+    /// A string known to need no escaping (ASCII letters, digits, `.:-_`).
+    pub fn plain(&mut self, k: &str, v: &str) -> io::Result<()> {
+        debug_assert!(
+            v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b".:-_+ ".contains(&b)),
+            "{v}"
+        );
+        let w = self.key(k)?;
+        w.write_all(b"\"")?;
+        w.write_all(v.as_bytes())?;
+        w.write_all(b"\"")
+    }
+
+    pub fn opt_plain(&mut self, k: &str, v: Option<&str>) -> io::Result<()> {
+        match v {
+            Some(v) => self.plain(k, v),
+            None => self.key(k)?.write_all(b"null"),
+        }
+    }
+
+    pub fn num(&mut self, k: &str, v: u64) -> io::Result<()> {
+        let w = self.key(k)?;
+        write_u64(w, v)
+    }
+
+    /// A float as serde_json writes it (shortest round-trip form), or null.
+    pub fn opt_f64(&mut self, k: &str, v: Option<f64>) -> io::Result<()> {
+        let w = self.key(k)?;
+        match v {
+            Some(f) if f.is_finite() => w.write_all(ryu::Buffer::new().format_finite(f).as_bytes()),
+            _ => w.write_all(b"null"),
+        }
+    }
+
+    /// `[a,b]` or null.
+    pub fn opt_pair(&mut self, k: &str, v: Option<(u64, u64)>) -> io::Result<()> {
+        let w = self.key(k)?;
+        match v {
+            Some((a, b)) => {
+                w.write_all(b"[")?;
+                write_u64(w, a)?;
+                w.write_all(b",")?;
+                write_u64(w, b)?;
+                w.write_all(b"]")
+            }
+            None => w.write_all(b"null"),
+        }
+    }
+
+    /// `[{"file":f,"frame":n},…]`
+    pub fn frames(
+        &mut self,
+        k: &str,
+        v: impl IntoIterator<Item = crate::FrameRef>,
+    ) -> io::Result<()> {
+        let w = self.key(k)?;
+        w.write_all(b"[")?;
+        for (i, f) in v.into_iter().enumerate() {
+            w.write_all(if i == 0 {
+                b"{\"file\":"
+            } else {
+                b",{\"file\":"
+            })?;
+            write_u64(w, u64::from(f.file))?;
+            w.write_all(b",\"frame\":")?;
+            write_u64(w, f.frame)?;
+            w.write_all(b"}")?;
+        }
+        w.write_all(b"]")
+    }
+
+    /// A list of byte strings as colon-separated hex (client identifiers),
+    /// `null` for absent ones.
+    pub fn hex_list<'b>(
+        &mut self,
+        k: &str,
+        v: impl IntoIterator<Item = Option<(&'b [u8], bool)>>,
+    ) -> io::Result<()> {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let w = self.key(k)?;
+        w.write_all(b"[")?;
+        for (i, item) in v.into_iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            let Some((bytes, cut)) = item else {
+                w.write_all(b"null")?;
+                continue;
+            };
+            let mut buf = [0u8; 3 * 32 + 8];
+            let mut n = 0;
+            buf[n] = b'"';
+            n += 1;
+            for (j, b) in bytes.iter().take(32).enumerate() {
+                if j > 0 {
+                    buf[n] = b':';
+                    n += 1;
+                }
+                buf[n] = HEX[usize::from(b >> 4)];
+                buf[n + 1] = HEX[usize::from(b & 0xf)];
+                n += 2;
+            }
+            if cut {
+                buf[n..n + 4].copy_from_slice(":\u{2026}".as_bytes());
+                n += 4;
+            }
+            buf[n] = b'"';
+            w.write_all(&buf[..=n])?;
+        }
+        w.write_all(b"]")
+    }
+
+    pub fn opt_num(&mut self, k: &str, v: Option<u64>) -> io::Result<()> {
+        match v {
+            Some(v) => self.num(k, v),
+            None => self.key(k)?.write_all(b"null"),
+        }
+    }
+
+    pub fn ip(&mut self, k: &str, v: Option<Ipv4Addr>) -> io::Result<()> {
+        let w = self.key(k)?;
+        match v {
+            Some(a) => write_ip(w, a),
+            None => w.write_all(b"null"),
+        }
+    }
+
+    pub fn ips(&mut self, k: &str, v: impl IntoIterator<Item = Ipv4Addr>) -> io::Result<()> {
+        let w = self.key(k)?;
+        w.write_all(b"[")?;
+        for (i, a) in v.into_iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            write_ip(w, a)?;
+        }
+        w.write_all(b"]")
+    }
+
+    pub fn plains<'s>(
+        &mut self,
+        k: &str,
+        v: impl IntoIterator<Item = Option<&'s str>>,
+    ) -> io::Result<()> {
+        let w = self.key(k)?;
+        w.write_all(b"[")?;
+        for (i, s) in v.into_iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            match s {
+                Some(s) => {
+                    w.write_all(b"\"")?;
+                    w.write_all(s.as_bytes())?;
+                    w.write_all(b"\"")?;
+                }
+                None => w.write_all(b"null")?,
+            }
+        }
+        w.write_all(b"]")
+    }
+
+    pub fn hw(&mut self, k: &str, v: HwAddr) -> io::Result<()> {
+        self.plain(k, v.hex().as_str())
+    }
+
+    pub fn xid(&mut self, k: &str, v: u32) -> io::Result<()> {
+        self.plain(k, wire::dhcp::HexBuf::xid(v).as_str())
+    }
+
+    pub fn time(&mut self, k: &str, v: Timestamp) -> io::Result<()> {
+        let f = v.rfc3339();
+        match f.as_str() {
+            Some(s) => self.plain(k, s),
+            None => self.plain(k, &f.to_string()),
+        }
+    }
+
+    /// Any value, through serde.
+    pub fn serde(&mut self, k: &str, v: &impl serde::Serialize) -> io::Result<()> {
+        let w = self.key(k)?;
+        serde_json::to_writer(w, v).map_err(io::Error::other)
+    }
+
+    pub fn end(self) -> io::Result<()> {
+        self.w.write_all(b"}")
+    }
+}
+
+fn write_u64(w: &mut impl Write, mut v: u64) -> io::Result<()> {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    w.write_all(&buf[i..])
+}
+
+fn write_ip(w: &mut impl Write, a: Ipv4Addr) -> io::Result<()> {
+    let mut buf = [0u8; 17];
+    let mut n = 0;
+    buf[n] = b'"';
+    n += 1;
+    for (i, o) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            buf[n] = b'.';
+            n += 1;
+        }
+        if o >= 100 {
+            buf[n] = b'0' + o / 100;
+            n += 1;
+        }
+        if o >= 10 {
+            buf[n] = b'0' + o / 10 % 10;
+            n += 1;
+        }
+        buf[n] = b'0' + o % 10;
+        n += 1;
+    }
+    buf[n] = b'"';
+    w.write_all(&buf[..=n])
+}
+
+/// Serialises a record through its direct writer, for serde users.
+pub fn via_writer<S: serde::Serializer>(
+    s: S,
+    write: impl FnOnce(&mut Vec<u8>) -> io::Result<()>,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::Error;
+    let mut buf = Vec::with_capacity(256);
+    write(&mut buf).map_err(S::Error::custom)?;
+    let text = String::from_utf8(buf).map_err(S::Error::custom)?;
+    let raw = serde_json::value::RawValue::from_string(text).map_err(S::Error::custom)?;
+    serde::Serialize::serialize(&raw, s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_and_addresses_match_serde() {
+        for v in [0u64, 9, 10, 99, 100, 12345, u64::MAX] {
+            let mut b = Vec::new();
+            write_u64(&mut b, v).unwrap();
+            assert_eq!(
+                String::from_utf8(b).unwrap(),
+                serde_json::to_string(&v).unwrap()
+            );
+        }
+        for a in [
+            "0.0.0.0",
+            "10.0.0.1",
+            "192.168.100.255",
+            "255.255.255.255",
+            "1.20.200.9",
+        ] {
+            let ip: Ipv4Addr = a.parse().unwrap();
+            let mut b = Vec::new();
+            write_ip(&mut b, ip).unwrap();
+            assert_eq!(
+                String::from_utf8(b).unwrap(),
+                serde_json::to_string(&ip).unwrap()
+            );
+        }
+    }
+}

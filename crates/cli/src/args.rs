@@ -158,6 +158,10 @@ pub struct DiagnoseArgs {
     /// Show only clients with problems (and the summary).
     #[arg(short, long)]
     pub problems: bool,
+    /// Also write the diagnosis as one self-contained HTML page: verdicts,
+    /// a timeline, a ladder diagram per client, every packet decoded.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -8,6 +8,7 @@ mod decode;
 mod diagnose;
 mod diagnose_text;
 mod feed;
+mod html;
 mod inputs;
 mod packet_json;
 mod packet_text;

@@ -55,6 +55,66 @@ impl Timestamp {
     }
 }
 
+/// Writes `v` as `n` decimal digits (zero-padded) into `out`.
+fn digits(out: &mut [u8], mut v: u64) {
+    for b in out.iter_mut().rev() {
+        *b = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+}
+
+impl Timestamp {
+    /// RFC 3339 in UTC with microseconds, formatted without the `fmt`
+    /// machinery (it is written for every transaction of a JSON report).
+    /// Years outside 0..=9999 fall back to [`fmt::Display`].
+    pub fn rfc3339(&self) -> Rfc3339 {
+        let (y, mo, d, h, mi, s, ns) = self.civil();
+        let mut b = *b"0000-00-00T00:00:00.000000Z";
+        if !(0..=9999).contains(&y) {
+            return Rfc3339 {
+                buf: b,
+                len: 0,
+                ts: *self,
+            };
+        }
+        digits(&mut b[0..4], y as u64);
+        digits(&mut b[5..7], u64::from(mo));
+        digits(&mut b[8..10], u64::from(d));
+        digits(&mut b[11..13], u64::from(h));
+        digits(&mut b[14..16], u64::from(mi));
+        digits(&mut b[17..19], u64::from(s));
+        digits(&mut b[20..26], u64::from(ns / 1000));
+        Rfc3339 {
+            buf: b,
+            len: 27,
+            ts: *self,
+        }
+    }
+}
+
+/// A formatted timestamp held on the stack.
+pub struct Rfc3339 {
+    buf: [u8; 27],
+    len: usize,
+    ts: Timestamp,
+}
+
+impl Rfc3339 {
+    /// The text, or `None` for years that need [`fmt::Display`].
+    pub fn as_str(&self) -> Option<&str> {
+        (self.len > 0).then(|| std::str::from_utf8(&self.buf[..self.len]).expect("ASCII"))
+    }
+}
+
+impl fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.as_str() {
+            Some(s) => f.write_str(s),
+            None => write!(f, "{}", self.ts),
+        }
+    }
+}
+
 impl fmt::Display for Timestamp {
     /// RFC 3339 in UTC with microseconds: `2026-11-22T10:00:00.123456Z`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -111,6 +171,24 @@ mod tests {
             Timestamp::from_civil(2024, 2, 29, 12, 0, 0, 0).to_string(),
             "2024-02-29T12:00:00.000000Z"
         );
+    }
+
+    #[test]
+    fn fast_format_matches_display() {
+        for ns in [
+            0i64,
+            1_102_274_163_123_456_789,
+            -1_000_000_000,
+            4_102_444_799_999_999_000,
+            1_795_320_741_000_001_000,
+        ] {
+            let t = Timestamp(ns);
+            assert_eq!(t.rfc3339().to_string(), t.to_string());
+        }
+        // i64 nanoseconds span 1677..2262: the fast path covers them all.
+        for t in [Timestamp(i64::MAX), Timestamp(i64::MIN)] {
+            assert_eq!(t.rfc3339().to_string(), t.to_string());
+        }
     }
 
     #[test]

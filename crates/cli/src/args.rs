@@ -37,6 +37,62 @@ pub enum Command {
     Bisect(BisectArgs),
     /// Diagnose DHCP live on interfaces, as it happens (needs CAP_NET_RAW).
     Watch(WatchArgs),
+    /// Explain DHCP server and client logs: what each line that matters means, and the fix.
+    Explain(ExplainArgs),
+}
+
+/// How to read log timestamps.
+#[derive(Debug, Clone, Args)]
+pub struct LogTime {
+    /// How far the log's clock is ahead of the capture's, in seconds (may be negative).
+    #[arg(
+        long,
+        default_value_t = 0.0,
+        allow_negative_numbers = true,
+        value_name = "SECONDS"
+    )]
+    pub log_clock_offset: f64,
+    /// Time zone of log stamps that carry none, as +HH:MM or -HH:MM (default UTC).
+    #[arg(long, default_value = "+00:00", value_parser = parse_utc_offset, allow_hyphen_values = true, value_name = "OFFSET")]
+    pub log_utc_offset: i32,
+    /// Whose log it is, for plain lines that do not say (dhcpd, kea, dnsmasq, dhclient, udhcpc, dhcpcd).
+    #[arg(long, value_parser = parse_program)]
+    pub program: Option<logs::Program>,
+}
+
+fn parse_utc_offset(s: &str) -> Result<i32, String> {
+    let bad = || format!("{s:?} is not a UTC offset (e.g. +02:00, -05:30)");
+    let (sign, rest) = match s.as_bytes().first() {
+        Some(b'+') => (1, &s[1..]),
+        Some(b'-') => (-1, &s[1..]),
+        _ => return Err(bad()),
+    };
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
+    let (h, m): (i32, i32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    if h > 14 || m > 59 {
+        return Err(bad());
+    }
+    Ok(sign * (h * 3600 + m * 60))
+}
+
+fn parse_program(s: &str) -> Result<logs::Program, String> {
+    logs::Program::from_name(s)
+        .ok_or_else(|| format!("{s:?} is not one of dhcpd, kea, dnsmasq, dhclient, udhcpc, dhcpcd"))
+}
+
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// Log files (plain, syslog, journalctl -o short-iso or -o json), or `-` for stdin.
+    #[arg(required = true, value_name = "LOG")]
+    pub logs: Vec<String>,
+    /// Also show the normal DHCP steps, not only the lines that explain a problem.
+    #[arg(long)]
+    pub all: bool,
+    /// One JSON document per log.
+    #[arg(long)]
+    pub json: bool,
+    #[command(flatten)]
+    pub time: LogTime,
 }
 
 #[derive(Debug, Args)]
@@ -158,6 +214,12 @@ pub struct DiagnoseArgs {
     /// Show only clients with problems (and the summary).
     #[arg(short, long)]
     pub problems: bool,
+    /// Server or client logs to join to the captures (logs inside a case's
+    /// directory are joined to it without this).
+    #[arg(long = "log", value_name = "LOG")]
+    pub logs: Vec<String>,
+    #[command(flatten)]
+    pub time: LogTime,
     /// Also write the diagnosis as one self-contained HTML page: verdicts,
     /// a timeline, a ladder diagram per client, every packet decoded.
     #[arg(long, value_name = "FILE")]

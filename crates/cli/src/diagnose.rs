@@ -16,30 +16,34 @@ use crate::{diagnose_text, inputs, warn, Outcome};
 pub struct Case {
     pub name: String,
     pub captures: Vec<String>,
+    pub logs: Vec<String>,
 }
 
-/// Directories are cases of their own; files given together form one case.
+/// Directories are cases of their own (with the logs inside them); files
+/// given together form one case. `--log` files join every case.
 pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
     let mut out = Vec::new();
     let mut loose = Vec::new();
     for i in &a.inputs {
         if i != "-" && Path::new(i).is_dir() {
+            let mut logs = inputs::logs_in_dirs(std::slice::from_ref(i));
+            logs.extend(a.logs.iter().cloned());
             out.push(Case {
                 name: i.trim_end_matches('/').to_string(),
                 captures: inputs::captures(std::slice::from_ref(i))?,
+                logs,
             });
         } else {
             loose.push(i.clone());
         }
     }
     if !loose.is_empty() {
-        out.insert(
-            0,
-            Case {
-                name: loose.join(" + "),
-                captures: loose,
-            },
-        );
+        let case = Case {
+            name: loose.join(" + "),
+            captures: loose,
+            logs: a.logs.clone(),
+        };
+        out.insert(0, case);
     }
     Ok(out)
 }
@@ -52,6 +56,10 @@ struct JsonSink<'w, W: Write> {
 }
 
 impl<W: Write> Sink for JsonSink<'_, W> {
+    fn wants_transactions(&self) -> bool {
+        true
+    }
+
     fn transaction(&mut self, s: &Summary) {
         if self.error.is_some() {
             return;
@@ -88,6 +96,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
     for (n, case) in cases.iter().enumerate() {
         let feed = Feed::open(&case.captures);
         let names = feed.names();
+        let start = feed.first_timestamp().map(|t| t.0);
         let cfg = Config {
             files: names.clone(),
             ..Config::default()
@@ -125,6 +134,14 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         if let Some(e) = error {
             return Err(e.into());
         }
+        let mut report = report;
+        if !case.logs.is_empty() {
+            let (logs, ok) = crate::explain::read_all(&case.logs, &a.time, start);
+            if !ok {
+                outcome = Outcome::Error;
+            }
+            diagnose::logjoin::attach(&mut report, &logs);
+        }
         for p in &feed.problems {
             warn(format_args!("{}: {}", p.file, p.message));
             outcome = Outcome::Error;
@@ -150,16 +167,21 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                     message: &p.message,
                 })
                 .collect();
-            write!(
-                out,
-                "\n],\"clients\":{},\"findings\":{},\"servers\":{},\"stats\":{},\"input_problems\":{},\"healthy\":{}}}\n",
-                serde_json::to_string(&report.clients)?,
-                serde_json::to_string(&report.findings)?,
-                serde_json::to_string(&report.servers)?,
-                serde_json::to_string(&report.stats)?,
-                serde_json::to_string(&problems)?,
-                report.healthy()
-            )?;
+            // Streamed field by field: the clients of a big capture would
+            // make a string of tens of megabytes.
+            out.write_all(b"\n],\"logs\":")?;
+            serde_json::to_writer(&mut *out, &case.logs)?;
+            out.write_all(b",\"clients\":")?;
+            serde_json::to_writer(&mut *out, &report.clients)?;
+            out.write_all(b",\"findings\":")?;
+            serde_json::to_writer(&mut *out, &report.findings)?;
+            out.write_all(b",\"servers\":")?;
+            serde_json::to_writer(&mut *out, &report.servers)?;
+            out.write_all(b",\"stats\":")?;
+            serde_json::to_writer(&mut *out, &report.stats)?;
+            out.write_all(b",\"input_problems\":")?;
+            serde_json::to_writer(&mut *out, &problems)?;
+            writeln!(out, ",\"healthy\":{}}}", report.healthy())?;
         } else {
             if cases.len() > 1 || n > 0 {
                 writeln!(

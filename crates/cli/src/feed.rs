@@ -65,6 +65,14 @@ impl Feed {
         feed
     }
 
+    /// The earliest timestamp among the first packets of the files.
+    pub fn first_timestamp(&self) -> Option<capture::Timestamp> {
+        self.sources
+            .iter()
+            .filter_map(|s| s.head.as_ref().map(|o| o.ts))
+            .min()
+    }
+
     /// The names of the files that opened, indexed like [`FrameRef::file`].
     pub fn names(&self) -> Vec<String> {
         self.sources.iter().map(|s| s.name.clone()).collect()

@@ -46,7 +46,6 @@ pub fn captures(inputs: &[String]) -> anyhow::Result<Vec<String>> {
 }
 
 /// Log files inside the directories among `inputs`.
-#[allow(dead_code)]
 pub fn logs_in_dirs(inputs: &[String]) -> Vec<String> {
     inputs
         .iter()

@@ -7,6 +7,7 @@ mod compare;
 mod decode;
 mod diagnose;
 mod diagnose_text;
+mod explain;
 mod feed;
 mod html;
 mod inputs;
@@ -60,6 +61,7 @@ fn main() -> ExitCode {
         Command::Diff(a) => compare::diff_cmd(a, style, &mut out),
         Command::Bisect(a) => compare::bisect_cmd(a, style, &mut out),
         Command::Watch(a) => watch::run(a, style, &mut out),
+        Command::Explain(a) => explain::run(a, style, &mut out),
     };
     let flushed = out.flush();
     match result.and_then(|o| flushed.map(|_| o).map_err(Into::into)) {

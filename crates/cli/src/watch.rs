@@ -55,6 +55,10 @@ impl<W: Write> Live<W> {
 }
 
 impl<W: Write> Sink for Live<W> {
+    fn wants_transactions(&self) -> bool {
+        true
+    }
+
     fn transaction(&mut self, s: &Summary) {
         self.exchanges += 1;
         let now = Timestamp::now();
@@ -189,7 +193,11 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         }));
     }
     drop(tx);
-    if !a.json {
+    if a.json {
+        let started = serde_json::json!({"event": "started", "time": Timestamp::now().to_string(), "interfaces": a.interfaces});
+        writeln!(out, "{started}")?;
+        out.flush()?;
+    } else {
         writeln!(
             out,
             "{}",

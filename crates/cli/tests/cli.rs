@@ -285,3 +285,66 @@ fn readme_documents_every_finding_code() {
         );
     }
 }
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../logs/tests/fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+#[test]
+fn explain_groups_causes_per_client() {
+    let o = run(&["explain", &fixture("dhcpd-4.4-min-secs.log")]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(out.contains("02:00:00:00:0b:01"), "{out}");
+    assert!(out.contains("min-secs-drop ×3"), "{out}");
+    assert!(
+        out.contains("configured min-secs value (2) is greater than secs field (0)"),
+        "{out}"
+    );
+    assert!(out.contains("fix: Set `min-secs 0;`"), "{out}");
+    // The 3.x phrasing, written by hand from dhcpd 3.0.6's source.
+    let out = text(&run(&["explain", &fixture("dhcpd-3.0-handwritten.log")]).stdout);
+    assert!(
+        out.contains("0 secs < 2") && out.contains("min-secs-drop"),
+        "{out}"
+    );
+}
+
+#[test]
+fn explain_json_and_stdin() {
+    let bytes = std::fs::read(fixture("kea-2.2-no-pools.log")).unwrap();
+    let o = run_stdin(&["explain", "--json", "-"], &bytes);
+    let d: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+    let causes: Vec<String> = d["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|c| {
+            c["events"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|e| e["cause"].as_str().map(str::to_string))
+        })
+        .collect();
+    assert!(causes.iter().any(|c| c == "pool-exhausted"), "{causes:?}");
+}
+
+#[test]
+fn explain_refuses_what_is_not_a_log() {
+    let o = run(&["explain", &corpus(DORA)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("not a log"), "{}", text(&o.stderr));
+    let f = tmp("prose.txt", b"Dear diary,\nnothing about DHCP here.\n");
+    let o = run(&["explain", &f]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        text(&o.stderr).contains("is it the right log?"),
+        "{}",
+        text(&o.stderr)
+    );
+}

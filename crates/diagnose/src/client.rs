@@ -8,7 +8,7 @@ use wire::HwAddr;
 
 use crate::finding::Finding;
 use crate::obs::{FrameRef, Short};
-use crate::transaction::{Outcome, State, Summary, Transaction};
+use crate::transaction::{Outcome, State, Transaction, Verdict};
 
 /// The lease a client holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +59,41 @@ impl Cycle {
     }
 }
 
+/// The xids of a client's open transactions: at most four, inline. A fifth
+/// replaces the oldest (which still closes when it goes idle).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpenXids {
+    xids: [u32; 4],
+    len: u8,
+}
+
+impl OpenXids {
+    pub fn push(&mut self, xid: u32) {
+        if usize::from(self.len) == self.xids.len() {
+            self.xids.rotate_left(1);
+            self.len -= 1;
+        }
+        self.xids[usize::from(self.len)] = xid;
+        self.len += 1;
+    }
+
+    pub fn remove(&mut self, xid: u32) {
+        if let Some(i) = self.as_slice().iter().position(|x| *x == xid) {
+            self.xids.copy_within(i + 1..usize::from(self.len), i);
+            self.len -= 1;
+        }
+    }
+
+    pub fn as_slice(&self) -> &[u32] {
+        &self.xids[..usize::from(self.len)]
+    }
+
+    /// Empties the set, returning what it held.
+    pub fn take(&mut self) -> OpenXids {
+        std::mem::take(self)
+    }
+}
+
 /// What the engine keeps per client.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -68,7 +103,7 @@ pub struct Client {
     /// Distinct client identifiers seen (`None` = sent without option 61).
     pub client_ids: Vec<Option<Short>>,
     /// Open transactions' xids.
-    pub open: Vec<u32>,
+    pub open: OpenXids,
     pub transactions: u32,
     pub outcomes: Vec<Outcome>,
     pub lease: Option<Lease>,
@@ -83,6 +118,8 @@ pub struct Client {
     /// Boot files handed to this client while it said it was iPXE.
     pub ipxe_boots: Vec<(Box<str>, FrameRef)>,
     pub pxe_boot_file: Option<Box<str>>,
+    /// The xid of the last transaction that succeeded.
+    pub last_success_xid: Option<u32>,
 }
 
 /// At most this many outcomes are kept per client (the newest).
@@ -95,7 +132,7 @@ impl Client {
             first: ts,
             last: ts,
             client_ids: Vec::new(),
-            open: Vec::new(),
+            open: OpenXids::default(),
             transactions: 0,
             outcomes: Vec::new(),
             lease: None,
@@ -107,6 +144,7 @@ impl Client {
             direct_files: 0,
             ipxe_boots: Vec::new(),
             pxe_boot_file: None,
+            last_success_xid: None,
         }
     }
 
@@ -122,7 +160,7 @@ impl Client {
     }
 
     /// Records a finished transaction.
-    pub fn record(&mut self, t: &Transaction, s: &Summary, has_findings: bool) {
+    pub fn record(&mut self, t: &Transaction, s: &Verdict, has_findings: bool) {
         self.transactions += 1;
         self.first = self.first.min(t.first);
         self.last = self.last.max(t.last);
@@ -130,9 +168,14 @@ impl Client {
             self.outcomes.remove(0);
         }
         self.outcomes.push(s.outcome);
-        for ip in &s.servers {
-            if !self.servers.contains(ip) && self.servers.len() < 8 {
-                self.servers.push(*ip);
+        if s.outcome.is_success() {
+            self.last_success_xid = Some(t.xid);
+        }
+
+        for r in t.replies() {
+            let ip = r.obs.server();
+            if !self.servers.contains(&ip) && self.servers.len() < 8 {
+                self.servers.push(ip);
             }
         }
         match s.outcome {

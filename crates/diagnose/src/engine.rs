@@ -6,7 +6,7 @@
 //! end plus a grace period for late replies, a newer transaction of the same
 //! client, or a long silence).
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::net::Ipv4Addr;
 
 use capture::Timestamp;
@@ -22,6 +22,11 @@ use crate::transaction::{Closed, Outcome, Summary, Transaction};
 
 /// Receives results as they are settled.
 pub trait Sink {
+    /// Whether to build a [`Summary`] of every finished transaction (costly
+    /// on large captures; off unless the sink needs them).
+    fn wants_transactions(&self) -> bool {
+        false
+    }
     /// A transaction is over.
     fn transaction(&mut self, _summary: &Summary) {}
     /// A finding is settled (also kept for the report).
@@ -94,10 +99,10 @@ impl<S: Sink> Engine<S> {
         Engine {
             cfg,
             sink,
-            open: HashMap::new(),
-            clients: HashMap::new(),
-            client_ids: HashMap::new(),
-            servers: HashMap::new(),
+            open: HashMap::default(),
+            clients: HashMap::default(),
+            client_ids: HashMap::default(),
+            servers: HashMap::default(),
             start: None,
             clock: Timestamp(i64::MIN),
             last_sweep: Timestamp(i64::MIN),
@@ -140,42 +145,49 @@ impl<S: Sink> Engine<S> {
         }
 
         let key = (o.chaddr, o.xid);
-        if o.from_client() {
+        let from_client = o.from_client();
+        let finished = match o.kind {
+            Some(MessageType::Ack | MessageType::Nak) => !from_client,
+            Some(MessageType::Release | MessageType::Decline) => from_client,
+            None => !from_client,
+            _ => false,
+        };
+        let ts = o.ts;
+        if from_client {
             self.note_client_packet(&o);
-            // A new transaction of this client supersedes its older open ones.
-            if !self.open.contains_key(&key) {
-                let older: Vec<u32> = self
-                    .clients
-                    .get(&o.chaddr)
-                    .map(|c| c.open.clone())
-                    .unwrap_or_default();
-                for xid in older {
-                    if let Some(t) = self.open.remove(&(o.chaddr, xid)) {
-                        self.close(t, Closed::Superseded, Some(&o));
-                    }
-                }
-            }
         } else {
             self.note_server_packet(&o);
         }
-        let finished = !o.from_client()
-            && matches!(o.kind, Some(MessageType::Ack | MessageType::Nak))
-            || o.from_client()
-                && matches!(o.kind, Some(MessageType::Release | MessageType::Decline))
-            || !o.from_client() && o.kind.is_none();
-        let ts = o.ts;
-        match self.open.get_mut(&key) {
-            Some(t) => t.push(o),
-            None => {
-                self.open.insert(key, Transaction::new(o));
-                let c = self.client(key.0, ts);
-                c.open.push(key.1);
-            }
-        }
-        if finished {
-            if let Some(t) = self.open.get_mut(&key) {
+        if let Some(t) = self.open.get_mut(&key) {
+            t.push(o);
+            if finished {
                 t.done_at.get_or_insert(ts);
             }
+        } else {
+            // A new transaction of this client supersedes its older open ones.
+            let older = {
+                let client = self
+                    .clients
+                    .entry(o.chaddr)
+                    .or_insert_with(|| Client::new(o.chaddr, ts));
+                let older = if from_client {
+                    client.open.take()
+                } else {
+                    Default::default()
+                };
+                client.open.push(key.1);
+                older
+            };
+            for xid in older.as_slice() {
+                if let Some(t) = self.open.remove(&(key.0, *xid)) {
+                    self.close(t, Closed::Superseded, Some(&o));
+                }
+            }
+            let mut t = Transaction::new(o);
+            if finished {
+                t.done_at = Some(ts);
+            }
+            self.open.insert(key, t);
         }
         if self.cfg.early {
             self.settle_early(key);
@@ -237,12 +249,6 @@ impl<S: Sink> Engine<S> {
         }
     }
 
-    fn client(&mut self, chaddr: HwAddr, ts: Timestamp) -> &mut Client {
-        self.clients
-            .entry(chaddr)
-            .or_insert_with(|| Client::new(chaddr, ts))
-    }
-
     fn note_client_packet(&mut self, o: &Obs) {
         let c = self
             .clients
@@ -278,15 +284,19 @@ impl<S: Sink> Engine<S> {
     pub fn sweep(&mut self, now: Timestamp) {
         self.last_sweep = now;
         let (idle, grace) = (self.cfg.idle_ns, self.cfg.grace_ns);
-        let over: Vec<(HwAddr, u32)> = self
+        let mut over: Vec<(Timestamp, HwAddr, u32)> = self
             .open
             .iter()
             .filter(|(_, t)| {
                 t.done_at.is_some_and(|d| now.0 - d.0 > grace) || now.0 - t.last.0 > idle
             })
-            .map(|(k, _)| *k)
+            .map(|(k, t)| (t.first, k.0, k.1))
             .collect();
-        for k in over {
+        // Closed in a fixed order, so the output is the same from run to run.
+        over.sort_unstable();
+        for (_, chaddr, xid) in over {
+            let k = (chaddr, xid);
+
             if let Some(t) = self.open.remove(&k) {
                 let how = if t.done_at.is_some() {
                     Closed::Completed
@@ -316,8 +326,7 @@ impl<S: Sink> Engine<S> {
         {
             outcome = Outcome::Incomplete;
         }
-        let summary = Summary::new(&t, outcome);
-
+        let verdict = t.verdict(outcome);
         self.stats.transactions += 1;
         for s in t.replies() {
             if let Some(latency) = reply_latency(&t, &s.obs) {
@@ -331,7 +340,7 @@ impl<S: Sink> Engine<S> {
             .clients
             .entry(t.chaddr)
             .or_insert_with(|| Client::new(t.chaddr, t.first));
-        client.open.retain(|x| *x != t.xid);
+        client.open.remove(t.xid);
         let ctx = rules::Context {
             capture_start: start,
             client: &*client,
@@ -341,7 +350,11 @@ impl<S: Sink> Engine<S> {
             any_server: !self.servers.is_empty(),
         };
         let mut found = rules::transaction(&t, outcome, &ctx);
-        client.record(&t, &summary, !found.is_empty());
+        client.record(
+            &t,
+            &verdict,
+            found.iter().any(|f| f.severity != crate::Severity::Info),
+        );
         // The DISCOVER cycle (for secs) spans transactions until a lease.
         if let Some(cycle) = client.update_cycle(&t, outcome) {
             found.extend(rules::secs_cycle(t.chaddr, &cycle));
@@ -350,7 +363,9 @@ impl<S: Sink> Engine<S> {
             self.sink.finding(&f);
             client.add_finding(f);
         }
-        self.sink.transaction(&summary);
+        if self.sink.wants_transactions() {
+            self.sink.transaction(&Summary::new(&t, verdict));
+        }
     }
 
     /// Ends the capture: closes everything, runs the client and global
@@ -385,14 +400,10 @@ impl<S: Sink> Engine<S> {
         for f in &global {
             self.sink.finding(f);
         }
-        let reports: Vec<ClientReport> = clients
-            .into_iter()
-            .map(|c| {
-                findings.extend(c.findings.iter().cloned());
-                ClientReport::from(c)
-            })
-            .collect();
+        let reports: Vec<ClientReport> = clients.into_iter().map(ClientReport::from).collect();
+        findings.extend(reports.iter().flat_map(|c| c.details.iter().cloned()));
         findings.extend(global);
+
         self.stats.clients = reports.len() as u64;
         let mut servers: Vec<ServerReport> = self
             .servers

@@ -103,9 +103,22 @@ codes! {
     ChaddrSourceMismatch "chaddr-source-mismatch" "chaddr differs from the Ethernet source";
     MalformedPacket "malformed-packet" "a packet breaks the DHCP format";
     RenewMalformed "renew-malformed" "a renewing REQUEST carries fields RFC 2131 forbids";
+    RenewUnanswered "renew-unanswered" "unicast renewals got no answer; only the broadcast rebind worked";
+
     MessageTypeNotFirst "message-type-not-first" "option 53 is not the first option";
     SlowOffer "slow-offer" "the OFFER came a second or more after the DISCOVER";
     ReplyNotSeenByClient "reply-not-seen-by-client" "a reply left the server but never reached the client's capture";
+    // Causes only a server log can tell (dhcplens diagnose --log, explain).
+    MinSecsDrop "min-secs-drop" "the server dropped the DISCOVER: secs below min-secs";
+    PoolExhausted "pool-exhausted" "the server has no free address for the client";
+    UnknownNetworkSegment "unknown-network-segment" "no subnet matches the relay's giaddr or the client's network";
+    NoSubnetForInterface "no-subnet-for-interface" "the server has no subnet for the receiving interface";
+    ClientIgnored "client-ignored" "the server ignores the client on purpose (deny rule, DROP class)";
+    PeerHoldsFreeLeases "peer-holds-free-leases" "the failover peer holds the free leases and should answer";
+    ForeignServerId "foreign-server-id" "the REQUEST names another server";
+    NotAuthoritative "not-authoritative" "the server is not authoritative and stays silent instead of NAKing";
+    PingCheckConflict "ping-check-conflict" "the server found the address in use by pinging it";
+    ServerNeverSawRequest "server-never-saw-request" "the server's log has no trace of DISCOVERs seen on the wire";
 }
 
 impl fmt::Display for Code {
@@ -156,14 +169,15 @@ pub struct Finding {
 
 fn ser_hw<S: serde::Serializer>(v: &Option<HwAddr>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(h) => s.collect_str(h),
+        Some(h) => s.serialize_str(h.hex().as_str()),
         None => s.serialize_none(),
     }
 }
 
 fn ser_xid<S: serde::Serializer>(v: &Option<u32>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(x) => s.serialize_str(&format!("0x{x:08x}")),
+        Some(x) => s.serialize_str(wire::dhcp::HexBuf::xid(*x).as_str()),
+
         None => s.serialize_none(),
     }
 }

@@ -13,6 +13,8 @@ pub mod client;
 pub mod diff;
 pub mod engine;
 pub mod finding;
+pub mod logjoin;
+
 pub mod obs;
 pub mod report;
 pub mod rules;

@@ -4,7 +4,7 @@
 use std::net::Ipv4Addr;
 
 use capture::Timestamp;
-use wire::dhcp::{code, value, MessageType, Region};
+use wire::dhcp::{code, value, Message, MessageType, Region};
 use wire::{DhcpFrame, HwAddr, Op, UdpChecksum};
 
 /// Where a packet came from: the capture (index into the run's file list) and
@@ -120,7 +120,7 @@ pub struct Obs {
     /// Option 55 asks for the subnet mask (1) and router (3).
     pub asks_mask: bool,
     pub asks_router: bool,
-    /// Option 60, vendor class.
+    /// Option 60, kept only for PXE clients (`PXEClient…`).
     pub vendor_class: Option<Box<str>>,
     /// Option 77 says iPXE, or option 175 is present.
     pub ipxe: bool,
@@ -128,8 +128,8 @@ pub struct Obs {
     pub arch: Option<u16>,
     /// Boot file: option 67, else the `file` field (when not overloaded).
     pub boot_file: Option<Box<str>>,
-    /// TFTP server: option 66, else `siaddr` when set.
-    pub tftp_server: Option<Box<str>>,
+    /// A TFTP server is named: option 66, or `siaddr` set.
+    pub tftp_server: bool,
     /// Option 53 is not the first option (some boot ROMs cannot parse that).
     pub type_not_first: bool,
     /// Anomalies other than the BOOTP minimum length: (frame offset, code, sentence).
@@ -138,7 +138,8 @@ pub struct Obs {
 
 impl Obs {
     /// Extracts the observation from a decoded frame; `None` if the DHCP
-    /// header was incomplete.
+    /// header was incomplete. One pass over the options (this runs for every
+    /// packet of a capture).
     pub fn new(
         at: FrameRef,
         ts: Timestamp,
@@ -147,43 +148,50 @@ impl Obs {
     ) -> Option<Obs> {
         let m = d.message.as_ref()?;
         let f = &d.frame;
-        let text = |c: u8| m.option(c).map(|v| value::escape(&v).into_boxed_str());
+        let idx = OptionIndex::new(m);
         let ip = |c: u8| {
-            m.option(c)
+            idx.get(m, c)
                 .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
                 .map(Ipv4Addr::from)
         };
-        let params = m.option(code::PARAMETER_REQUEST_LIST);
+        let u32_of = |c: u8| {
+            idx.get(m, c)
+                .and_then(|v| <[u8; 4]>::try_from(v.as_ref()).ok())
+                .map(u32::from_be_bytes)
+        };
+        let text = |c: u8| idx.get(m, c).map(|v| value::escape(&v).into_boxed_str());
+        let params = idx.get(m, code::PARAMETER_REQUEST_LIST);
         let classless = [
             code::CLASSLESS_STATIC_ROUTE,
             code::MS_CLASSLESS_STATIC_ROUTE,
         ]
         .into_iter()
-        .find_map(|c| m.value(c))
-        .map(|v| match v {
-            value::Value::Routes(r) => r.iter().any(|r| r.prefix_len == 0),
-            _ => false,
-        });
-        let ipxe = m.has_option(code::ETHERBOOT)
-            || m.option(code::USER_CLASS)
+        .find_map(|c| idx.get(m, c))
+        .map(|r| has_default_route(&r));
+        let ipxe = idx.has(code::ETHERBOOT)
+            || idx
+                .get(m, code::USER_CLASS)
                 .is_some_and(|u| u.windows(4).any(|w| w == b"iPXE"));
+        let overloaded = |bit: u8| {
+            idx.get(m, code::OPTION_OVERLOAD)
+                .is_some_and(|v| matches!(v.as_ref(), [v @ 1..=3] if v & bit != 0))
+        };
         let boot_file = text(code::BOOTFILE_NAME).or_else(|| {
-            m.boot_file()
-                .filter(|s| !s.is_empty())
-                .map(|s| s.into_owned().into_boxed_str())
+            let file = m.file.as_ref();
+            let end = file.iter().position(|&c| c == 0).unwrap_or(file.len());
+            (end > 0 && !overloaded(1)).then(|| value::escape(&file[..end]).into_boxed_str())
         });
-        let tftp_server = text(code::TFTP_SERVER_NAME).or_else(|| {
-            (!m.siaddr.is_unspecified()).then(|| m.siaddr.to_string().into_boxed_str())
-        });
-        let first_real = m
-            .options
-            .iter()
-            .find(|o| !o.is_marker() && o.region == Region::Options);
+        let vendor_class = idx
+            .get(m, code::VENDOR_CLASS_IDENTIFIER)
+            .filter(|v| v.starts_with(b"PXEClient"))
+            .map(|v| value::escape(&v).into_boxed_str());
+        // The first option 53 counts (a repeated one is its own anomaly).
+        let kind = m.message_type();
         Some(Obs {
             at,
             ts,
             op: m.op,
-            kind: m.message_type(),
+            kind,
             xid: m.xid,
             secs: m.secs,
             flags: m.flags,
@@ -204,43 +212,44 @@ impl Obs {
             kernel_checksum: kernel,
             outgoing: None,
             virtual_link: None,
-
             ip_checksum_offloaded: d
                 .anomalies
                 .iter()
                 .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4ChecksumInvalid { found: 0 })),
             length: f.payload.len(),
-            client_id: m.option(code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
+            client_id: idx.get(m, code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
             requested_ip: ip(code::REQUESTED_IP_ADDRESS),
-            server_id: m.server_id(),
-            lease: m.lease_time(),
-            t1: m.renewal_time(),
-            t2: m.rebinding_time(),
-            subnet_mask: m.subnet_mask(),
-            router: m
-                .option(code::ROUTER)
+            server_id: ip(code::SERVER_IDENTIFIER),
+            lease: u32_of(code::IP_ADDRESS_LEASE_TIME),
+            t1: u32_of(code::RENEWAL_TIME),
+            t2: u32_of(code::REBINDING_TIME),
+            subnet_mask: ip(code::SUBNET_MASK),
+            router: idx
+                .get(m, code::ROUTER)
                 .and_then(|v| v.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()))
                 .map(Ipv4Addr::from),
             classless_routes: classless,
             message: text(code::MESSAGE),
-            relay_info: m
-                .option(code::RELAY_AGENT_INFORMATION)
+            relay_info: idx
+                .get(m, code::RELAY_AGENT_INFORMATION)
                 .map(|v| Short::new(&v)),
-            max_size: m.max_message_size(),
+            max_size: idx
+                .get(m, code::MAX_DHCP_MESSAGE_SIZE)
+                .and_then(|v| <[u8; 2]>::try_from(v.as_ref()).ok())
+                .map(u16::from_be_bytes),
             asks_mask: params
                 .as_ref()
                 .is_some_and(|p| p.contains(&code::SUBNET_MASK)),
             asks_router: params.as_ref().is_some_and(|p| p.contains(&code::ROUTER)),
-            vendor_class: text(code::VENDOR_CLASS_IDENTIFIER),
+            vendor_class,
             ipxe,
-            arch: m.option(code::CLIENT_SYSTEM_ARCHITECTURE).and_then(|v| {
+            arch: idx.get(m, code::CLIENT_SYSTEM_ARCHITECTURE).and_then(|v| {
                 let b = v.get(..2)?;
                 Some(u16::from_be_bytes([b[0], b[1]]))
             }),
             boot_file,
-            tftp_server,
-            type_not_first: first_real.is_some_and(|o| o.code != code::DHCP_MESSAGE_TYPE)
-                && m.message_type().is_some(),
+            tftp_server: idx.has(code::TFTP_SERVER_NAME) || !m.siaddr.is_unspecified(),
+            type_not_first: kind.is_some() && idx.first_code != Some(code::DHCP_MESSAGE_TYPE),
             anomalies: d
                 .anomalies
                 .iter()
@@ -347,4 +356,69 @@ fn is_capture_artefact(k: &wire::AnomalyKind) -> bool {
         k,
         BelowBootpMinimum { .. } | SnapLengthCut { .. } | Ipv4ChecksumInvalid { found: 0 }
     )
+}
+
+/// Where each option code first appears in a message, and which appear more
+/// than once (RFC 3396: those are joined).
+struct OptionIndex {
+    first: [u8; 256],
+    repeated: [u64; 4],
+    first_code: Option<u8>,
+}
+
+impl OptionIndex {
+    fn new(m: &Message<'_>) -> OptionIndex {
+        let mut idx = OptionIndex {
+            first: [0; 256],
+            repeated: [0; 4],
+            first_code: None,
+        };
+        for (i, o) in m.options.iter().enumerate().take(255) {
+            if o.is_marker() {
+                continue;
+            }
+            if o.region == Region::Options && idx.first_code.is_none() {
+                idx.first_code = Some(o.code);
+            }
+            let c = usize::from(o.code);
+            if idx.first[c] == 0 {
+                idx.first[c] = i as u8 + 1;
+            } else {
+                idx.repeated[c / 64] |= 1 << (c % 64);
+            }
+        }
+        idx
+    }
+
+    fn has(&self, code: u8) -> bool {
+        self.first[usize::from(code)] != 0
+    }
+
+    /// The option's (joined) value.
+    fn get<'m>(&self, m: &'m Message<'_>, code: u8) -> Option<std::borrow::Cow<'m, [u8]>> {
+        let c = usize::from(code);
+        match self.first[c] {
+            0 => None,
+            _ if self.repeated[c / 64] & (1 << (c % 64)) != 0 => m.option(code),
+            i => Some(std::borrow::Cow::Borrowed(
+                m.options[usize::from(i) - 1].data.as_ref(),
+            )),
+        }
+    }
+}
+
+/// Whether RFC 3442 classless routes hold a default route (0.0.0.0/0), read
+/// without decoding them.
+fn has_default_route(mut r: &[u8]) -> bool {
+    while let Some((&width, rest)) = r.split_first() {
+        if width == 0 {
+            return true;
+        }
+        let skip = usize::from(width.min(32)).div_ceil(8) + 4;
+        if rest.len() < skip {
+            return false;
+        }
+        r = &rest[skip..];
+    }
+    false
 }

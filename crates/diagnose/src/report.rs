@@ -11,21 +11,26 @@ use crate::engine::ServerStats;
 use crate::finding::{Finding, Severity};
 use crate::transaction::Outcome;
 
+// Formatted on the stack: these run for every transaction of a JSON report.
+
 pub(crate) fn ser_hw<S: serde::Serializer>(v: &HwAddr, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
+    s.serialize_str(v.hex().as_str())
 }
 
 pub(crate) fn ser_xid<S: serde::Serializer>(v: &u32, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(&format!("0x{v:08x}"))
+    s.serialize_str(wire::dhcp::HexBuf::xid(*v).as_str())
 }
 
 pub(crate) fn ser_ts<S: serde::Serializer>(v: &Timestamp, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(v)
+    match v.rfc3339().as_str() {
+        Some(t) => s.serialize_str(t),
+        None => s.collect_str(v),
+    }
 }
 
 fn ser_opt_ts<S: serde::Serializer>(v: &Option<Timestamp>, s: S) -> Result<S::Ok, S::Error> {
     match v {
-        Some(t) => s.collect_str(t),
+        Some(t) => ser_ts(t, s),
         None => s.serialize_none(),
     }
 }
@@ -88,6 +93,27 @@ impl ClientReport {
 impl From<Client> for ClientReport {
     fn from(c: Client) -> ClientReport {
         let mut details = c.findings;
+        // A client bound at the end had no failure: what failed on the way
+        // (a NAK after a move, a declined address, dropped DISCOVERs) is a
+        // warning now: a delay, or a problem that will hit again.
+        // The transaction that gave the final lease is exempt: a lease from
+        // a rogue server is itself the problem.
+        let recovered = c
+            .outcomes
+            .iter()
+            .rev()
+            .find(|o| **o != Outcome::Incomplete)
+            .is_some_and(|o| o.is_success());
+        if recovered {
+            for f in details.iter_mut().filter(|f| {
+                f.severity == Severity::Error && (f.xid.is_none() || f.xid != c.last_success_xid)
+            }) {
+                f.severity = Severity::Warning;
+                f.explanation
+                    .push_str(" The client recovered: it got a lease later in the capture.");
+            }
+        }
+
         details.sort_by_key(|f| (f.severity, !f.explains_failure, f.code));
         let lease: Option<Lease> = c.lease;
         let outcome = c

@@ -5,7 +5,6 @@
 //! The failure catalogue (`shared/docs/failure-catalogue.md`) is the source of
 //! the signatures; the references name the RFC section or vendor behaviour.
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::Ipv4Addr;
 
@@ -112,6 +111,7 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
     causes.extend(stp_delay(t, ctx));
     causes.extend(chaddr_source(t, ctx));
     causes.extend(renew_malformed(t, ctx));
+    causes.extend(renew_unanswered(t, outcome, ctx));
     causes.extend(type_not_first(t, outcome, ctx));
     causes.extend(slow_offer(t, ctx));
     causes.extend(multiple_servers(t, ctx));
@@ -124,6 +124,22 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
     causes.extend(nak(t, outcome, ctx));
     causes.extend(symptom);
     causes
+}
+
+/// A finding that explains the failure (an error, with `confidence`) when the
+/// exchange failed, and is a risk (a warning) when it did not.
+fn cause_or_risk(code: Code, t: &Transaction, failed: bool, confidence: Confidence) -> Finding {
+    let severity = if failed {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let f = Finding::new(code, severity, Some(t.chaddr), Some(t.xid));
+    if failed {
+        f.cause(confidence)
+    } else {
+        f
+    }
 }
 
 /// The causes already found that explain the failure, as a sentence.
@@ -455,8 +471,27 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                 " The client never answered these replies and started over: a receiver that verifies checksums drops them."
             });
             if at_client {
-                e.push_str(" This capture also holds the client's own packets, so the checksum was still wrong where the client is.");
+                let seen = bad.iter().fold(0u64, |acc, s| acc | s.files);
+                let names: Vec<&str> = ctx
+                    .files
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i < 64 && seen & (1 << i) != 0)
+                    .map(|(_, n)| {
+                        std::path::Path::new(n)
+                            .file_name()
+                            .and_then(|f| f.to_str())
+                            .unwrap_or(n)
+                    })
+                    .collect();
+                let _ = write!(
+                    e,
+                    " The checksum is unfilled in every capture that holds these replies ({}), including where the \
+                     client's own packets are seen: it is still wrong when it reaches the client.",
+                    names.join(", ")
+                );
             }
+
             Finding::new(code, Severity::Error, Some(t.chaddr), Some(t.xid)).cause(conf)
         } else if outcome.is_success() {
             e.push_str(" Harmless here: the client accepted them (the exchange succeeded).");
@@ -532,21 +567,7 @@ fn broadcast_flag_ignored(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) 
         .collect();
     let first = unicast.first()?;
     let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
-    let f = Finding::new(
-        Code::BroadcastFlagIgnored,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed {
-        f.cause(Confidence::Medium)
-    } else {
-        f
-    };
+    let f = cause_or_risk(Code::BroadcastFlagIgnored, t, failed, Confidence::Medium);
     Some(
         f.frames([asked.at].into_iter().chain(unicast.iter().map(|o| o.at)))
             .summary(format!("{} sent unicast to {} although the client set the broadcast flag", first.short_name(), first.dst_ip))
@@ -613,26 +634,31 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
     let limit = t.client_packets().filter_map(|s| s.obs.max_size).last();
     let max_payload = limit.map_or(576 - 28, |m| usize::from(m.max(576)) - 28);
     if let Some(short) = t.replies().map(|s| &s.obs).find(|o| o.length < 300) {
-        let f = Finding::new(
-            Code::ReplyTooShort,
-            if failed {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            Some(t.chaddr),
-            Some(t.xid),
-        );
+        let severity = if failed {
+            Severity::Error
+        } else if outcome.is_success() {
+            Severity::Info
+        } else {
+            Severity::Warning
+        };
+        let f = Finding::new(Code::ReplyTooShort, severity, Some(t.chaddr), Some(t.xid));
         let f = if failed { f.cause(Confidence::Low) } else { f };
         out.push(
             f.frames([short.at])
-                .summary(format!("{} from {} is {} bytes, under the 300-byte BOOTP minimum", short.short_name(), short.server(), short.length))
+                .summary(format!(
+                    "{} from {} is {} bytes, under the 300-byte BOOTP minimum{}",
+                    short.short_name(),
+                    short.server(),
+                    short.length,
+                    if outcome.is_success() { " (harmless here)" } else { "" }
+                ))
                 .explanation(format!(
                     "{} ({}) carries a {}-byte DHCP message. BOOTP-era relays and clients expect at least 300 bytes and some \
-                     discard shorter ones (\"Discarding packet with invalid size\").",
+                     discard shorter ones (\"Discarding packet with invalid size\").{}",
                     short.short_name(),
                     ctx.frame(short.at),
-                    short.length
+                    short.length,
+                    if outcome.is_success() { " Harmless here: this client accepted it (Kea 2.x sends such replies)." } else { "" }
                 ))
                 .fix("Pad replies to 300 bytes (most servers do; check the server's minimum-size setting).")
                 .references(&["RFC 951", "RFC 1542 §2.1"]),
@@ -642,21 +668,7 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
         .map(|s| &s.obs)
         .find(|o| o.length > max_payload)
     {
-        let f = Finding::new(
-            Code::ReplyTooLarge,
-            if failed {
-                Severity::Error
-            } else {
-                Severity::Warning
-            },
-            Some(t.chaddr),
-            Some(t.xid),
-        );
-        let f = if failed {
-            f.cause(Confidence::Medium)
-        } else {
-            f
-        };
+        let f = cause_or_risk(Code::ReplyTooLarge, t, failed, Confidence::Medium);
         out.push(
             f.frames([big.at])
                 .summary(format!("{} from {} is {} bytes, more than the client accepts ({max_payload})", big.short_name(), big.server(), big.length))
@@ -685,21 +697,7 @@ fn server_id_mismatch(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> O
         .map(|s| &s.obs)
         .find(|o| o.server_id.is_some_and(|s| !offered.contains(&s)))?;
     let failed = outcome.is_failure();
-    let f = Finding::new(
-        Code::ServerIdMismatch,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed {
-        f.cause(Confidence::Medium)
-    } else {
-        f
-    };
+    let f = cause_or_risk(Code::ServerIdMismatch, t, failed, Confidence::Medium);
     let list: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
     Some(
         f.frames([req.at])
@@ -765,21 +763,7 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
     }
     let r = replies[0];
     let failed = outcome.is_failure() || outcome == Outcome::Incomplete;
-    let f = Finding::new(
-        Code::PxeBootFileMissing,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed {
-        f.cause(Confidence::Medium)
-    } else {
-        f
-    };
+    let f = cause_or_risk(Code::PxeBootFileMissing, t, failed, Confidence::Medium);
     Some(
         f.frames([asked.at, r.at])
             .summary(format!("PXE client got {} from {} without a boot file", r.short_name(), r.server()))
@@ -790,7 +774,7 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
                 asked.arch.map_or(String::new(), |a| format!(", architecture {a}{}", wire::dhcp::value::architecture_name(a).map_or(String::new(), |n| format!(" {n}")))),
                 r.short_name(),
                 ctx.frame(r.at),
-                if r.tftp_server.is_none() { " and no TFTP server (siaddr or option 66)" } else { "" },
+                if r.tftp_server { "" } else { " and no TFTP server (siaddr or option 66)" },
             ))
             .fix("Configure the boot file for this client's architecture (ISC: `filename`, `next-server`; dnsmasq: `dhcp-boot`, `pxe-service`; Kea: `boot-file-name`, `next-server`), or run a ProxyDHCP service.")
             .references(&["RFC 4578", "PXE specification 2.1"]),
@@ -805,21 +789,7 @@ fn malformed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Fin
         .find(|o| !o.anomalies.is_empty())?;
     let failed = (bad.from_client() && matches!(outcome, Outcome::NoOffer | Outcome::NoAck))
         || (!bad.from_client() && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck));
-    let f = Finding::new(
-        Code::MalformedPacket,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed {
-        f.cause(Confidence::Medium)
-    } else {
-        f
-    };
+    let f = cause_or_risk(Code::MalformedPacket, t, failed, Confidence::Medium);
     let list: Vec<String> = bad
         .anomalies
         .iter()
@@ -860,9 +830,20 @@ fn reply_not_seen_by_client(
         let running = (0..ctx.file_spans.len().min(64))
             .filter(|i| ctx.file_spans[*i].0 <= o.ts && o.ts <= ctx.file_spans[*i].1)
             .fold(0u64, |acc, i| acc | (1 << i));
-        let missing = asked & running & !r.files;
+        // A switch floods broadcasts to every port but sends unicast only to
+        // the client's: a unicast reply can be missing only from a capture
+        // that sees this client's unicast replies at all.
+        let can_see = if o.broadcast_dst() {
+            u64::MAX
+        } else {
+            to_client(t)
+                .filter(|s| !s.obs.broadcast_dst())
+                .fold(0u64, |acc, s| acc | s.files)
+        };
+        let missing = asked & running & can_see & !r.files;
         (missing != 0).then_some((r, missing))
     })?;
+
     let o = &reply.obs;
     let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
     let f = Finding::new(
@@ -1153,6 +1134,69 @@ fn renew_malformed(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     )
 }
 
+/// Unicast renewals (RENEWING, after T1) that got no answer, in a
+/// transaction where a broadcast REQUEST (REBINDING, after T2) did.
+fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let unicast: Vec<&Obs> = t
+        .of_kind(Request)
+        .map(|s| &s.obs)
+        .filter(|o| !o.ciaddr.is_unspecified() && !o.broadcast_dst() && o.giaddr.is_unspecified())
+        .collect();
+    let first = unicast.first()?;
+    let answered_at = t
+        .of_kind(Ack)
+        .chain(t.of_kind(Nak))
+        .map(|s| s.obs.ts)
+        .filter(|ts| *ts > first.ts)
+        .min();
+    let unanswered: Vec<&&Obs> = unicast
+        .iter()
+        .filter(|o| answered_at.is_none_or(|a| o.ts < a))
+        .collect();
+    let broadcast = t
+        .of_kind(Request)
+        .map(|s| &s.obs)
+        .find(|o| !o.ciaddr.is_unspecified() && o.broadcast_dst());
+    if unanswered.len() < 2 {
+        return None;
+    }
+    let dur = unanswered.last().map_or(0, |l| l.ts.0 - first.ts.0);
+    let rescued = broadcast.filter(|_| outcome == Outcome::Renewed);
+    let severity = if outcome.is_failure() {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    Some(
+        Finding::new(Code::RenewUnanswered, severity, Some(t.chaddr), Some(t.xid))
+            .frames(unanswered.iter().map(|o| o.at).chain(rescued.map(|b| b.at)))
+            .summary(format!(
+                "{} unicast renewal{} to {} got no answer over {}{}",
+                unanswered.len(),
+                if unanswered.len() == 1 { "" } else { "s" },
+                first.dst_ip,
+                secs_fmt(dur),
+                if rescued.is_some() { "; the broadcast rebind was answered" } else { "" }
+            ))
+            .explanation(format!(
+                "After T1 the client renewed its lease of {} by unicast to {} ({}), and nobody answered{}. Unicast DHCP \
+                 takes a different path from broadcasts (routing, firewalls, a server that listens only for broadcasts, a \
+                 relay in between), so the lease survives only because rebinding at T2 works; lose that too and the client \
+                 drops its address when the lease ends.",
+                first.ciaddr,
+                first.dst_ip,
+                ctx.frames(unanswered.iter().map(|o| o.at)),
+                rescued.map_or(String::new(), |b| format!("; its broadcast REQUEST after T2 ({}) was", ctx.frame(b.at)))
+            ))
+            .fix(format!(
+                "Let unicast UDP from the clients to {}:67 through (firewall, routing, switch ACLs), and check that the \
+                 server answers unicast on the address it gives as its server identifier.",
+                first.dst_ip
+            ))
+            .references(&["RFC 2131 §4.4.5", "failure catalogue C.23"]),
+    )
+}
+
 fn type_not_first(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
     let o = to_client(t).map(|s| &s.obs).find(|o| o.type_not_first)?;
     let boot = t.client_packets().any(|s| is_pxe(&s.obs));
@@ -1245,9 +1289,35 @@ fn multiple_servers(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
             }
         ));
     }
+    // Another server refusing the lease the client took: one of them does
+    // not belong on this network.
+    let refused_by = chosen.and_then(|c| t.of_kind(Nak).map(|s| &s.obs).find(|n| n.server() != c));
+    let f = match refused_by {
+        Some(n) => Finding::new(
+            Code::MultipleServers,
+            Severity::Error,
+            Some(t.chaddr),
+            Some(t.xid),
+        )
+        .cause(Confidence::Medium)
+        .frames([n.at]),
+        None => Finding::new(
+            Code::MultipleServers,
+            Severity::Warning,
+            Some(t.chaddr),
+            Some(t.xid),
+        ),
+    };
+    let conflict = refused_by.map_or(String::new(), |n| {
+        format!(
+            " {} then NAKed the REQUEST for the address the client took ({}): the servers disagree about this network, \
+             so the client holds an address the other server says is wrong — the faster one is likely a rogue.",
+            n.server(),
+            ctx.frame(n.at)
+        )
+    });
     Some(
-        Finding::new(Code::MultipleServers, Severity::Warning, Some(t.chaddr), Some(t.xid))
-            .frames(t.of_kind(Offer).map(|s| s.obs.at))
+        f.frames(t.of_kind(Offer).map(|s| s.obs.at))
             .summary(format!(
                 "{} servers answered: {}{}",
                 servers.len(),
@@ -1256,10 +1326,11 @@ fn multiple_servers(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
             ))
             .explanation(format!(
                 "For xid {}: {}. Clients usually take the first OFFER, so the fastest server wins; a server that should not \
-                 be there (a home router, a test VM) hands out wrong addresses, gateways and DNS.",
+                 be there (a home router, a test VM) hands out wrong addresses, gateways and DNS.{conflict}",
                 xid(t.xid),
                 rows.join("; ")
             ))
+
             .fix("If only one server should answer on this network, find the other by its MAC and switch port and disable it (or enable DHCP snooping); if it is a failover pair, this is expected.")
             .references(&["RFC 2131 §4.4.1", "failure catalogue E.34"]),
     )
@@ -1359,7 +1430,10 @@ pub fn client_end(c: &Client) -> Vec<Finding> {
 }
 
 /// `client-id-shared`: one client identifier used by several MACs.
-pub fn shared_client_ids(ids: &HashMap<Short, Vec<HwAddr>>, clients: &[Client]) -> Vec<Finding> {
+pub fn shared_client_ids(
+    ids: &rustc_hash::FxHashMap<Short, Vec<HwAddr>>,
+    clients: &[Client],
+) -> Vec<Finding> {
     let mut out: Vec<Finding> = ids
         .iter()
         .filter(|(_, macs)| macs.len() >= 2)

@@ -382,55 +382,84 @@ pub struct Summary {
     pub frames: Vec<FrameRef>,
 }
 
-impl Summary {
-    pub fn new(t: &Transaction, outcome: Outcome) -> Summary {
-        let client: Vec<&Obs> = t.client_packets().map(|s| &s.obs).collect();
-        let final_reply = t
-            .of_kind(MessageType::Ack)
-            .chain(t.of_kind(MessageType::Nak))
+/// What a finished transaction gave the client: computed for every
+/// transaction, without allocating.
+#[derive(Debug, Clone, Copy)]
+pub struct Verdict {
+    pub outcome: Outcome,
+    /// The address leased or offered.
+    pub address: Option<Ipv4Addr>,
+    /// The server that answered (the chosen one when several did).
+    pub server: Option<Ipv4Addr>,
+    pub lease_time: Option<u32>,
+}
+
+impl Transaction {
+    /// The reply that decided the transaction: ACK or NAK, else an OFFER,
+    /// else any reply.
+    fn final_reply(&self) -> Option<&Obs> {
+        self.of_kind(MessageType::Ack)
+            .chain(self.of_kind(MessageType::Nak))
             .next()
-            .or_else(|| t.of_kind(MessageType::Offer).next())
-            .or_else(|| t.replies().next())
-            .map(|s| &s.obs);
-        let chosen = client.iter().rev().find_map(|o| o.server_id);
-        let server = chosen.or_else(|| final_reply.map(Obs::server));
+            .or_else(|| self.of_kind(MessageType::Offer).next())
+            .or_else(|| self.replies().next())
+            .map(|s| &s.obs)
+    }
+
+    pub fn verdict(&self, outcome: Outcome) -> Verdict {
+        let reply = self.final_reply();
+        let chosen = self.client_packets().filter_map(|s| s.obs.server_id).last();
+        Verdict {
+            outcome,
+            address: reply.map(|o| o.yiaddr).filter(|a| !a.is_unspecified()),
+            server: chosen.or_else(|| reply.map(Obs::server)),
+            lease_time: reply.and_then(|o| o.lease),
+        }
+    }
+
+    /// Every server that replied, in order of first reply (at most eight).
+    pub fn all_servers(&self) -> Vec<Ipv4Addr> {
+        let mut v = Vec::new();
+        for s in self.replies() {
+            let id = s.obs.server();
+            if !v.contains(&id) && v.len() < 8 {
+                v.push(id);
+            }
+        }
+        v
+    }
+}
+
+impl Summary {
+    pub fn new(t: &Transaction, v: Verdict) -> Summary {
+        let first_client = t.client_packets().next().map(|s| &s.obs);
+        let last_client = t.client_packets().last().map(|s| &s.obs);
         let first_reply = t.replies().map(|s| s.obs.ts).min();
-        let mut requests_by_kind = std::collections::HashMap::new();
-        for o in &client {
-            *requests_by_kind.entry(o.kind).or_insert(0usize) += 1;
+        // Retransmissions: client messages beyond the first of each type.
+        let mut kinds = [0usize; 20];
+        let mut requests = 0;
+        for o in t.client_packets().map(|s| &s.obs) {
+            requests += 1;
+            kinds[o.kind.map_or(19, |k| usize::from(u8::from(k)).min(18))] += 1;
         }
         Summary {
             chaddr: t.chaddr,
             xid: t.xid,
             state: t.state,
-            outcome,
-            address: final_reply
-                .map(|o| o.yiaddr)
-                .filter(|a| !a.is_unspecified()),
-            server,
-            servers: {
-                let mut v = Vec::new();
-                for s in t.replies() {
-                    let id = s.obs.server();
-                    if !v.contains(&id) {
-                        v.push(id);
-                    }
-                }
-                v
-            },
+            outcome: v.outcome,
+            address: v.address,
+            server: v.server,
+            servers: t.all_servers(),
             start: t.first,
             end: t.last,
-            requests: client.len(),
-            retransmissions: requests_by_kind.values().map(|n| n - 1).sum(),
-            reply_latency: match (client.first(), first_reply) {
+            requests,
+            retransmissions: kinds.iter().map(|n| n.saturating_sub(1)).sum(),
+            reply_latency: match (first_client, first_reply) {
                 (Some(c), Some(r)) if r >= c.ts => Some((r.0 - c.ts.0) as f64 / 1e9),
                 _ => None,
             },
-            secs: client
-                .first()
-                .zip(client.last())
-                .map(|(a, b)| (a.secs, b.secs)),
-            lease_time: final_reply.and_then(|o| o.lease),
+            secs: first_client.zip(last_client).map(|(a, b)| (a.secs, b.secs)),
+            lease_time: v.lease_time,
             frames: t.packets.iter().flat_map(|s| s.frames()).take(64).collect(),
         }
     }

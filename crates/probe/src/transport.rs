@@ -57,9 +57,15 @@ pub struct Raw {
 }
 
 impl Raw {
+    /// Opens `iface` in promiscuous mode: replies unicast to a chaddr that
+    /// is not the interface's own MAC must still reach us.
     pub fn open(iface: &str, src_mac: Option<[u8; 6]>) -> io::Result<Raw> {
+        let options = Options {
+            promiscuous: true,
+            unfiltered: false,
+        };
         Ok(Raw {
-            socket: PacketSocket::open(iface, Options::default())?,
+            socket: PacketSocket::open(iface, options)?,
             src_mac,
         })
     }

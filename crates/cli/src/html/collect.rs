@@ -85,6 +85,10 @@ struct Summaries<'a> {
 }
 
 impl Sink for Summaries<'_> {
+    fn wants_transactions(&self) -> bool {
+        true
+    }
+
     fn transaction(&mut self, s: &Summary) {
         if self.wanted.contains(&s.chaddr) {
             let v = self.out.entry(s.chaddr).or_default();

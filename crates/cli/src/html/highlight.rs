@@ -35,6 +35,16 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         MalformedPacket => &["anomalies"],
         RenewMalformed => &["ciaddr", "opt:50", "opt:54"],
         MessageTypeNotFirst => &["opt:53"],
+        RenewUnanswered => &["ciaddr", "dst", "time"],
+        // Causes a server log tells; the packets show what the log is about.
+        MinSecsDrop => &["secs"],
+        PoolExhausted | ServerNeverSawRequest => &["opt:53", "time"],
+        UnknownNetworkSegment | NoSubnetForInterface => &["giaddr", "ciaddr", "src", "dst"],
+        ClientIgnored => &["chaddr", "opt:60", "opt:61", "opt:77"],
+        PeerHoldsFreeLeases => &["opt:54", "chaddr"],
+        ForeignServerId => &["opt:54"],
+        NotAuthoritative => &["opt:50", "opt:54", "ciaddr"],
+        PingCheckConflict => &["yiaddr", "opt:50", "time"],
     }
 }
 

@@ -44,29 +44,18 @@ impl Cap {
     }
 
     fn frame(&mut self, t: f64, f: &UdpFrame<'_>) {
-        let bytes = f.ethernet_frame();
-        let d = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
-            .unwrap()
-            .unwrap();
         self.frames[usize::from(self.file)] += 1;
         let at = FrameRef {
             file: self.file,
             frame: self.frames[usize::from(self.file)],
         };
-        let o = Obs::new(at, Timestamp((t * 1e9) as i64), &d, None).unwrap();
-        self.engine.push(o);
+        self.engine.push(observe(t, at, f));
     }
 
     /// A client message, broadcast from 0.0.0.0:68.
     fn client(&mut self, t: f64, m: &Message<'_>) {
         let payload = m.encode(300);
-        let mut f = UdpFrame::new(
-            (Ipv4Addr::UNSPECIFIED, 68),
-            (Ipv4Addr::BROADCAST, 67),
-            &payload,
-        );
-        f.src_mac = m.chaddr_field[..6].try_into().unwrap();
-        self.frame(t, &f);
+        self.frame(t, &client_frame(m, &payload));
     }
 
     /// A server reply from `server`:67 to `dst`:68 with the given checksum.
@@ -97,6 +86,36 @@ impl Cap {
     fn report(self) -> Report {
         self.engine.finish().0
     }
+}
+
+/// The observation of frame `f` captured `t` seconds into the capture.
+fn observe(t: f64, at: FrameRef, f: &UdpFrame<'_>) -> Obs {
+    let bytes = f.ethernet_frame();
+    let d = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
+        .unwrap()
+        .unwrap();
+    Obs::new(at, Timestamp((t * 1e9) as i64), &d, None).unwrap()
+}
+
+/// A client's broadcast from 0.0.0.0:68, from its chaddr's MAC.
+fn client_frame<'p>(m: &Message<'_>, payload: &'p [u8]) -> UdpFrame<'p> {
+    let mut f = UdpFrame::new(
+        (Ipv4Addr::UNSPECIFIED, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        payload,
+    );
+    f.src_mac = m.chaddr_field[..6].try_into().unwrap();
+    f
+}
+
+/// The `n`-th (1-based) frame of file 0: `m` sent by its client at `t` seconds.
+fn client_obs(t: f64, n: u64, m: &Message<'_>) -> Obs {
+    let payload = m.encode(300);
+    observe(
+        t,
+        FrameRef { file: 0, frame: n },
+        &client_frame(m, &payload),
+    )
 }
 
 fn request_msg(kind: MessageType, xid: u32, mac: [u8; 6]) -> Message<'static> {
@@ -515,7 +534,12 @@ fn reply_sizes() {
     c.client(0.02, &request(0x90, SERVER));
     c.reply(0.03, &ack(0x90));
     let r = c.report();
-    assert_eq!(finding(&r, Code::ReplyTooShort).severity, Severity::Warning);
+    // The client accepted it and got its lease: harmless here.
+    assert_eq!(finding(&r, Code::ReplyTooShort).severity, Severity::Info);
+    assert!(finding(&r, Code::ReplyTooShort)
+        .summary
+        .contains("harmless here"));
+
     assert!(!has(&r, Code::ReplyTooLarge));
 
     let mut c = Cap::new();
@@ -899,30 +923,12 @@ fn live_mode_settles_no_offer_after_the_third_discover() {
     };
     let mut e = Engine::new(cfg, Recorder::default());
     for i in 0..4u32 {
-        let d = discover(0x1c0, 0);
-        let payload = d.encode(300);
-        let mut f = UdpFrame::new(
-            (Ipv4Addr::UNSPECIFIED, 68),
-            (Ipv4Addr::BROADCAST, 67),
-            &payload,
-        );
-        f.src_mac = CLIENT;
-        let bytes = f.ethernet_frame();
-        let dec = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
-            .unwrap()
-            .unwrap();
-        let o = Obs::new(
-            FrameRef {
-                file: 0,
-                frame: u64::from(i) + 1,
-            },
-            Timestamp(i64::from(i) * 4_000_000_000),
-            &dec,
-            None,
-        )
-        .unwrap();
         e.sink().pushed += 1;
-        e.push(o);
+        e.push(client_obs(
+            f64::from(i) * 4.0,
+            u64::from(i) + 1,
+            &discover(0x1c0, 0),
+        ));
     }
     let seen = &e.sink().findings;
     let first_no_offer = seen
@@ -955,30 +961,72 @@ fn live_mode_settles_no_offer_after_the_third_discover() {
 fn offline_mode_reports_only_when_transactions_close() {
     let mut e = Engine::new(Config::default(), Recorder::default());
     for i in 0..4u32 {
-        let d = discover(0x1c1, 0);
-        let payload = d.encode(300);
-        let f = UdpFrame::new(
-            (Ipv4Addr::UNSPECIFIED, 68),
-            (Ipv4Addr::BROADCAST, 67),
-            &payload,
-        );
-        let bytes = f.ethernet_frame();
-        let dec = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
-            .unwrap()
-            .unwrap();
-        let o = Obs::new(
-            FrameRef {
-                file: 0,
-                frame: u64::from(i) + 1,
-            },
-            Timestamp(i64::from(i) * 4_000_000_000),
-            &dec,
-            None,
-        )
-        .unwrap();
-        e.push(o);
+        e.push(client_obs(
+            f64::from(i) * 4.0,
+            u64::from(i) + 1,
+            &discover(0x1c1, 0),
+        ));
     }
     assert!(e.sink().findings.is_empty());
     let (_, sink) = e.finish();
     assert!(sink.findings.iter().any(|(c, _)| *c == Code::NoOffer));
+}
+
+#[test]
+fn a_client_that_recovers_has_warnings_not_errors() {
+    // INIT-REBOOT NAKed, then a DORA: the NAK was a delay, not a failure.
+    let mut c = Cap::new();
+    let mut m = request_msg(MessageType::Request, 0x1d0, CLIENT);
+    m.set_option(code::REQUESTED_IP_ADDRESS, vec![10, 1, 1, 5]);
+    c.client(0.0, &m);
+    c.reply(
+        0.01,
+        &reply_msg(MessageType::Nak, 0x1d0, SERVER, Ipv4Addr::UNSPECIFIED),
+    );
+    dora(&mut c, 1.0, 0x1d1);
+    let r = c.report();
+    let n = finding(&r, Code::Nak);
+    assert_eq!(n.severity, Severity::Warning);
+    assert!(n.explanation.contains("recovered"));
+    assert!(
+        r.findings.iter().all(|f| f.severity != Severity::Error),
+        "report.findings agree with the clients'"
+    );
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+}
+
+#[test]
+fn renew_unanswered_then_rebind() {
+    let renew = |c: &mut Cap, t: f64, broadcast: bool| {
+        let mut m = request_msg(MessageType::Request, 0x1e0, CLIENT);
+        m.ciaddr = ADDR;
+        let payload = m.encode(300);
+        let dst = if broadcast {
+            Ipv4Addr::BROADCAST
+        } else {
+            SERVER
+        };
+        let mut f = UdpFrame::new((ADDR, 68), (dst, 67), &payload);
+        f.src_mac = CLIENT;
+        if !broadcast {
+            f.dst_mac = SERVER_MAC;
+        }
+        c.frame(t, &f);
+    };
+    let mut c = Cap::new();
+    for i in 0..3 {
+        renew(&mut c, f64::from(i), false);
+    }
+    renew(&mut c, 5.0, true);
+    c.server(5.01, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
+    let r = c.report();
+    let f = finding(&r, Code::RenewUnanswered);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.summary.contains("3 unicast renewals"), "{}", f.summary);
+    assert_eq!(r.clients[0].outcome, Some(Outcome::Renewed));
+    // One answered renewal: nothing to say.
+    let mut c = Cap::new();
+    renew(&mut c, 0.0, false);
+    c.server(0.01, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
+    assert!(!has(&c.report(), Code::RenewUnanswered));
 }

@@ -246,6 +246,48 @@ impl HwAddr {
     }
 }
 
+impl HwAddr {
+    /// `aa:bb:…` formatted on the stack (no `fmt` machinery).
+    pub fn hex(&self) -> HexBuf {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 47];
+        let mut len = 0;
+        for (i, b) in self.as_bytes().iter().enumerate() {
+            if i > 0 {
+                buf[len] = b':';
+                len += 1;
+            }
+            buf[len] = HEX[usize::from(b >> 4)];
+            buf[len + 1] = HEX[usize::from(b & 0xf)];
+            len += 2;
+        }
+        HexBuf { buf, len }
+    }
+}
+
+/// Hex text held on the stack: a MAC address, an xid.
+pub struct HexBuf {
+    buf: [u8; 47],
+    len: usize,
+}
+
+impl HexBuf {
+    /// `0x` and eight hex digits.
+    pub fn xid(x: u32) -> HexBuf {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 47];
+        buf[..2].copy_from_slice(b"0x");
+        for i in 0..8 {
+            buf[2 + i] = HEX[((x >> (28 - 4 * i)) & 0xf) as usize];
+        }
+        HexBuf { buf, len: 10 }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
+    }
+}
+
 impl fmt::Display for HwAddr {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for (i, b) in self.as_bytes().iter().enumerate() {

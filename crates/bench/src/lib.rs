@@ -1,0 +1,12 @@
+//! dhcplens's benchmark harness.
+//!
+//! - [`gen`]: a generator of large, realistic DHCP captures (pcap or pcapng),
+//!   streamed to disk with memory bounded by the clients active at once.
+//! - [`profiles`]: the client and server option sets, taken from real packets.
+//! - [`run`]: times `dhcplens diagnose`/`decode` against tshark and tcpdump.
+//! - [`rng`]: deterministic randomness (same seed, same bytes).
+
+pub mod gen;
+pub mod profiles;
+pub mod rng;
+pub mod run;

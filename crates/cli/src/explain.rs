@@ -1,0 +1,292 @@
+//! `dhcplens explain`: what each log line that matters means, grouped per
+//! client; and reading logs for `diagnose --log`.
+
+use std::collections::BTreeMap;
+use std::io::{BufReader, Write};
+use std::path::Path;
+
+use anyhow::Context as _;
+use logs::{ClientKey, Event, LogReader, Options, TimeContext};
+use serde::Serialize;
+
+use crate::args::{ExplainArgs, LogTime};
+use crate::style::{Paint, Style};
+use crate::{warn, Outcome};
+
+/// The time context for a log: the user's offsets, and a reference time
+/// (for year-less stamps): the capture's start, else the file's mtime, else now.
+pub fn time_context(t: &LogTime, path: &str, capture_start: Option<i64>) -> TimeContext {
+    let mtime = (path != "-")
+        .then(|| std::fs::metadata(path).ok()?.modified().ok())
+        .flatten()
+        .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_nanos() as i64);
+    TimeContext {
+        reference: capture_start
+            .or(mtime)
+            .or(Some(capture::Timestamp::now().0)),
+        utc_offset_secs: t.log_utc_offset,
+        clock_offset_ns: (t.log_clock_offset * 1e9) as i64,
+    }
+}
+
+/// Opens a log file (or stdin for `-`).
+pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::io::BufRead>>> {
+    let reader: Box<dyn std::io::BufRead> = if path == "-" {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        Box::new(BufReader::new(
+            std::fs::File::open(Path::new(path)).with_context(|| format!("{path}: cannot open"))?,
+        ))
+    };
+    let name = if path == "-" { "<stdin>" } else { path };
+    LogReader::new(name, reader, opts).map_err(|e| anyhow::anyhow!("{e}"))
+}
+
+/// Reads every log; a file that cannot be read is reported and skipped.
+pub fn read_all(
+    paths: &[String],
+    t: &LogTime,
+    capture_start: Option<i64>,
+) -> (diagnose::logjoin::Logs, bool) {
+    let mut logs = diagnose::logjoin::Logs {
+        files: Vec::new(),
+        events: Vec::new(),
+    };
+    let mut ok = true;
+    for p in paths {
+        let opts = Options {
+            time: time_context(t, p, capture_start),
+            program: t.program,
+        };
+        let mut r = match open(p, opts) {
+            Ok(r) => r,
+            Err(e) => {
+                warn(format_args!("{e:#}"));
+                ok = false;
+                continue;
+            }
+        };
+        let idx = logs.files.len();
+        logs.files.push(p.clone());
+        for e in &mut r {
+            match e {
+                Ok(e) => logs.events.push((idx, e)),
+                Err(e) => {
+                    warn(format_args!("{e}"));
+                    ok = false;
+                    break;
+                }
+            }
+        }
+    }
+    (logs, ok)
+}
+
+fn key_text(k: &Option<ClientKey>) -> String {
+    match k {
+        Some(ClientKey::HwAddr(h)) => h.to_string(),
+        Some(ClientKey::ClientId(c)) => format!(
+            "client-id {}",
+            c.iter()
+                .map(|b| format!("{b:02x}"))
+                .collect::<Vec<_>>()
+                .join(":")
+        ),
+        Some(ClientKey::Xid(x)) => format!("xid 0x{x:08x}"),
+        None => "(no client named: server-wide)".into(),
+    }
+}
+
+#[derive(Serialize)]
+struct Explained<'a> {
+    #[serde(flatten)]
+    event: &'a Event,
+    meaning: &'static str,
+    cause: Option<&'static str>,
+    severity: String,
+    confidence: String,
+    fix: &'static str,
+}
+
+#[derive(Serialize)]
+struct ClientJson<'a> {
+    client: String,
+    events: Vec<Explained<'a>>,
+}
+
+pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let mut outcome = Outcome::Healthy;
+    for path in &a.logs {
+        let opts = Options {
+            time: time_context(&a.time, path, None),
+            program: a.time.program,
+        };
+        let mut r = match open(path, opts) {
+            Ok(r) => r,
+            Err(e) => {
+                warn(format_args!("{e:#}"));
+                outcome = Outcome::Error;
+                continue;
+            }
+        };
+        let mut events = Vec::new();
+        for e in &mut r {
+            match e {
+                Ok(e) => events.push(e),
+                Err(e) => {
+                    warn(format_args!("{e}"));
+                    outcome = Outcome::Error;
+                    break;
+                }
+            }
+        }
+        let stats = *r.stats();
+        // Group by client, xid-only lines joined to the chaddr the same log names for that xid.
+        let mut xid_owner = std::collections::HashMap::new();
+        for e in &events {
+            if let (Some(x), Some(h)) = (e.fields.xid, e.fields.chaddr) {
+                xid_owner.insert(x, h);
+            }
+        }
+        let mut groups: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
+        for e in &events {
+            let key = e
+                .fields
+                .chaddr
+                .or_else(|| e.fields.xid.and_then(|x| xid_owner.get(&x).copied()))
+                .map(ClientKey::HwAddr)
+                .or_else(|| e.client_key());
+            groups.entry(key_text(&key)).or_default().push(e);
+        }
+        let problems = events
+            .iter()
+            .filter(|e| e.cause().is_some() && e.severity() >= logs::Severity::Warning)
+            .count();
+        if problems > 0 {
+            outcome = outcome.and(Outcome::Problems);
+        }
+        if stats.events == 0 {
+            warn(format_args!(
+                "{path}: none of its {} lines is from a DHCP server or client this reads (ISC dhcpd, Kea, dnsmasq, dhclient, udhcpc, dhcpcd); is it the right log?{}",
+                stats.lines,
+                if a.time.program.is_none() { " For bare lines without a program name, give --program." } else { "" }
+            ));
+            outcome = outcome.and(Outcome::Problems);
+        }
+
+        if a.json {
+            let clients: Vec<ClientJson<'_>> = groups
+                .iter()
+                .map(|(k, evs)| ClientJson {
+                    client: k.clone(),
+                    events: evs
+                        .iter()
+                        .filter(|e| a.all || e.cause().is_some())
+                        .map(|e| Explained {
+                            event: e,
+                            meaning: e.meaning(),
+                            cause: e.cause().map(|c| c.code()),
+                            severity: e.severity().to_string(),
+                            confidence: e.confidence().to_string(),
+                            fix: e.fix(),
+                        })
+                        .collect(),
+                })
+                .filter(|c| !c.events.is_empty())
+                .collect();
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({"log": path, "lines": stats.lines, "events": stats.events, "unknown_lines": stats.unknown, "clients": clients}),
+            )?;
+            writeln!(out)?;
+            continue;
+        }
+        writeln!(
+            out,
+            "{}",
+            style.paint(
+                Paint::Cyan,
+                format!(
+                    "== {path}: {} lines, {} about DHCP, {} not understood (skipped)",
+                    stats.lines, stats.events, stats.unknown
+                )
+            )
+        )?;
+        for (key, evs) in &groups {
+            let causes: Vec<&&Event> = evs.iter().filter(|e| e.cause().is_some()).collect();
+            let normal = evs.len() - causes.len();
+            if causes.is_empty() && !a.all {
+                continue;
+            }
+            writeln!(out, "{}", style.paint(Paint::Bold, key))?;
+            // One entry per kind, with its count and line numbers.
+            let mut kinds: Vec<(logs::Kind, Vec<&Event>)> = Vec::new();
+            for e in evs.iter().filter(|e| a.all || e.cause().is_some()) {
+                match kinds.iter_mut().find(|(k, _)| *k == e.kind) {
+                    Some((_, v)) => v.push(e),
+                    None => kinds.push((e.kind, vec![e])),
+                }
+            }
+            for (kind, v) in kinds {
+                let first = v[0];
+                let lines: Vec<String> = v.iter().take(8).map(|e| e.line.to_string()).collect();
+                let sev = match first.severity() {
+                    logs::Severity::Error => style.paint(Paint::Red, "error  "),
+                    logs::Severity::Warning => style.paint(Paint::Yellow, "warning"),
+                    logs::Severity::Info => style.paint(Paint::Dim, "info   "),
+                };
+                writeln!(
+                    out,
+                    "  {sev} {}{}  ({}, line{} {}{})",
+                    style.paint(Paint::Bold, first.cause().map_or(kind.name(), |c| c.code())),
+                    if v.len() > 1 {
+                        format!(" ×{}", v.len())
+                    } else {
+                        String::new()
+                    },
+                    first.confidence(),
+                    if v.len() > 1 { "s" } else { "" },
+                    lines.join(", "),
+                    if v.len() > 8 { ", …" } else { "" }
+                )?;
+                writeln!(out, "          {}", first.message.trim())?;
+                writeln!(out, "          means: {}", first.meaning())?;
+                if !first.fix().is_empty() {
+                    writeln!(out, "          fix: {}", first.fix())?;
+                }
+            }
+            if normal > 0 && !a.all {
+                writeln!(
+                    out,
+                    "  {}",
+                    style.paint(
+                        Paint::Dim,
+                        format!(
+                            "and {normal} normal DHCP step{} (--all shows them)",
+                            if normal == 1 { "" } else { "s" }
+                        )
+                    )
+                )?;
+            }
+        }
+        let mut tally: BTreeMap<&'static str, usize> = BTreeMap::new();
+        for e in &events {
+            if let Some(c) = e.cause() {
+                *tally.entry(c.code()).or_default() += 1;
+            }
+        }
+        let t: Vec<String> = tally.iter().map(|(c, n)| format!("{c} ({n})")).collect();
+        writeln!(
+            out,
+            "{} {}",
+            style.paint(Paint::Bold, "causes:"),
+            if t.is_empty() {
+                "none: the log shows no failure".into()
+            } else {
+                t.join(", ")
+            }
+        )?;
+    }
+    Ok(outcome)
+}

@@ -1,0 +1,372 @@
+//! Joining server and client log events to a capture's diagnosis.
+//!
+//! A server that refuses a DISCOVER stays silent on the wire; only its log says
+//! why. Events are matched to clients by chaddr (or by xid, through events of
+//! the same log that carry both) within the client's time span, and turn
+//! symptoms into causes: a `no-offer` with an ISC min-secs line becomes
+//! `min-secs-drop`; a NAK gets the server's own reason. A DISCOVER the server
+//! never logged, while it logged other clients', is itself evidence
+//! (`server-never-saw-request`); log causes for clients absent from the
+//! capture are reported as well.
+
+use std::collections::HashMap;
+
+use wire::HwAddr;
+
+use crate::finding::{Code, Confidence, Finding, LogEvidence, Severity, MAX_EVIDENCE_FRAMES};
+use crate::report::Report;
+
+/// Events read from the log files, each with the index of its file.
+pub struct Logs {
+    pub files: Vec<String>,
+    pub events: Vec<(usize, logs::Event)>,
+}
+
+/// How far outside a client's first and last packet its log lines may be.
+const WINDOW_NS: i64 = 120_000_000_000;
+
+fn severity(s: logs::Severity) -> Severity {
+    match s {
+        logs::Severity::Error => Severity::Error,
+        logs::Severity::Warning => Severity::Warning,
+        logs::Severity::Info => Severity::Info,
+    }
+}
+
+fn confidence(c: logs::Confidence) -> Confidence {
+    match c {
+        logs::Confidence::Certain => Confidence::High,
+        logs::Confidence::Likely => Confidence::Medium,
+        logs::Confidence::Possible => Confidence::Low,
+    }
+}
+
+fn evidence(files: &[String], f: usize, e: &logs::Event) -> LogEvidence {
+    let name = files.get(f).cloned().unwrap_or_default();
+    let short = std::path::Path::new(&name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(&name)
+        .to_string();
+    LogEvidence {
+        file: short,
+        line: e.line,
+        text: e.message.trim_end().to_string(),
+    }
+}
+
+/// Adds what the logs say to the report.
+pub fn attach(report: &mut Report, logs: &Logs) {
+    // xid → chaddr, from events that name both.
+    let mut by_xid: HashMap<u32, HwAddr> = HashMap::new();
+    for (_, e) in &logs.events {
+        if let (Some(x), Some(h)) = (e.fields.xid, e.fields.chaddr) {
+            by_xid.insert(x, h);
+        }
+    }
+    let chaddr_of = |e: &logs::Event| {
+        e.fields
+            .chaddr
+            .or_else(|| e.fields.xid.and_then(|x| by_xid.get(&x).copied()))
+    };
+    let mut by_client: HashMap<HwAddr, Vec<(usize, &logs::Event)>> = HashMap::new();
+    let mut unattributed: Vec<(usize, &logs::Event)> = Vec::new();
+    for (f, e) in &logs.events {
+        match chaddr_of(e) {
+            Some(h) => by_client.entry(h).or_default().push((*f, e)),
+            None => unattributed.push((*f, e)),
+        }
+    }
+    // Which server logs record DISCOVERs at all, and over which time.
+    let mut discover_logs: HashMap<usize, (i64, i64)> = HashMap::new();
+    for (f, e) in &logs.events {
+        if e.kind == logs::Kind::DiscoverReceived {
+            if let Some(t) = e.time {
+                let span = discover_logs.entry(*f).or_insert((t, t));
+                *span = (span.0.min(t), span.1.max(t));
+            }
+        }
+    }
+
+    let mut global = Vec::new();
+    for client in &mut report.clients {
+        let (lo, hi) = (client.first.0 - WINDOW_NS, client.last.0 + WINDOW_NS);
+        let evs: Vec<(usize, &logs::Event)> = by_client
+            .remove(&client.chaddr)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|(_, e)| e.time.is_none_or(|t| (lo..=hi).contains(&t)))
+            .collect();
+        let failed = client.outcome.is_some_and(|o| o.is_failure());
+        let symptom = client
+            .details
+            .iter()
+            .find(|f| {
+                matches!(
+                    f.code,
+                    Code::NoOffer | Code::NoAck | Code::OfferIgnored | Code::Nak
+                )
+            })
+            .map(|f| (f.code, f.frames.clone()));
+
+        // Group the events that name a cause by their code.
+        let mut causes: Vec<(Code, Vec<(usize, &logs::Event)>)> = Vec::new();
+        for (f, e) in &evs {
+            let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
+                continue;
+            };
+            match causes.iter_mut().find(|(c, _)| *c == code) {
+                Some((_, v)) => v.push((*f, e)),
+                None => causes.push((code, vec![(*f, e)])),
+            }
+        }
+        for (code, lines) in causes {
+            let (_, e0) = lines[0];
+            let log_lines: Vec<LogEvidence> = lines
+                .iter()
+                .take(MAX_EVIDENCE_FRAMES)
+                .map(|(f, e)| evidence(&logs.files, *f, e))
+                .collect();
+            let quoted = format!(
+                "«{}» ({}:{}{})",
+                e0.message.trim(),
+                log_lines[0].file,
+                e0.line,
+                if lines.len() > 1 {
+                    format!(
+                        ", and {} more line{}",
+                        lines.len() - 1,
+                        if lines.len() == 2 { "" } else { "s" }
+                    )
+                } else {
+                    String::new()
+                }
+            );
+            if let Some(existing) = client.details.iter_mut().find(|d| d.code == code) {
+                // The capture already saw it: the log confirms it.
+                existing.log_lines.extend(log_lines);
+                existing.log_lines.truncate(MAX_EVIDENCE_FRAMES);
+                existing
+                    .explanation
+                    .push_str(&format!(" The log confirms it: {quoted}."));
+                if e0.confidence() == logs::Confidence::Certain && existing.explains_failure {
+                    existing.confidence = Confidence::High;
+                }
+                continue;
+            }
+            let sev = severity(e0.severity());
+            let explains = failed && sev <= Severity::Warning && code != Code::Nak;
+            // A client that ended well was only delayed by it: a warning.
+            let sev = if explains {
+                Severity::Error
+            } else if sev == Severity::Error {
+                Severity::Warning
+            } else {
+                sev
+            };
+            let mut f = Finding::new(code, sev, Some(client.chaddr), e0.fields.xid)
+                .summary(format!(
+                    "{} says: {}",
+                    e0.program.name(),
+                    shorten(e0.message.trim(), 110)
+                ))
+                .explanation(format!(
+                    "The {} log says: {quoted}. {}{}",
+                    e0.program.name(),
+                    e0.meaning(),
+                    match &symptom {
+                        Some((s, _)) if explains =>
+                            format!(" This is why the client's exchange ended in {s}."),
+                        _ => String::new(),
+                    }
+                ))
+                .fix(e0.fix())
+                .references(&["server log"]);
+            f.log_lines = log_lines;
+            f.occurrences = lines.len() as u32;
+            if let Some((_, frames)) = &symptom {
+                f = f.frames(frames.iter().copied());
+            }
+            if explains {
+                f = f.cause(confidence(e0.confidence()));
+            } else {
+                f = f.confidence(confidence(e0.confidence()));
+            }
+            if code == Code::MinSecsDrop {
+                if let Some(s) = client
+                    .details
+                    .iter_mut()
+                    .find(|d| d.code == Code::SecsNotIncrementing)
+                {
+                    s.confidence = Confidence::High;
+                    s.explanation
+                        .push_str(" The server's log confirms the drop (see min-secs-drop).");
+                }
+            }
+            client.details.push(f);
+        }
+        // A NAK gets the server's own reason.
+        if let Some(nak) = client.details.iter_mut().find(|d| d.code == Code::Nak) {
+            let reasons: Vec<(usize, &logs::Event)> = evs
+                .iter()
+                .copied()
+                .filter(|(_, e)| e.cause() == Some(logs::Cause::Nak))
+                .collect();
+            if let Some((_, e)) = reasons.first() {
+                if nak.log_lines.is_empty() {
+                    nak.explanation.push_str(&format!(
+                        " The server's log gives its reason: «{}».",
+                        e.message.trim()
+                    ));
+                    nak.log_lines = reasons
+                        .iter()
+                        .take(MAX_EVIDENCE_FRAMES)
+                        .map(|(f, e)| evidence(&logs.files, *f, e))
+                        .collect();
+                }
+            }
+        }
+        // DISCOVERs on the wire that a server logging DISCOVERs never saw.
+        if matches!(symptom, Some((Code::NoOffer, _)))
+            && !evs.iter().any(|(_, e)| e.program.is_server())
+        {
+            let covering: Vec<usize> = discover_logs
+                .iter()
+                .filter(|(_, (a, b))| *a <= client.last.0 && *b >= client.first.0)
+                .map(|(f, _)| *f)
+                .collect();
+            if let Some(f) = covering.first() {
+                let name = logs.files.get(*f).cloned().unwrap_or_default();
+                let frames = symptom
+                    .as_ref()
+                    .map(|(_, fr)| fr.clone())
+                    .unwrap_or_default();
+                client.details.push(
+                    Finding::new(Code::ServerNeverSawRequest, Severity::Error, Some(client.chaddr), None)
+                        .cause(Confidence::Medium)
+                        .frames(frames)
+                        .summary("the server's log shows no trace of this client's DISCOVERs".to_string())
+                        .explanation(format!(
+                            "{name} records DISCOVERs from other clients while this client was sending its own, but \
+                             nothing from {}: its DISCOVERs never reached the server (or reached another one). Look \
+                             between them: a firewall, a VLAN or trunk mismatch, a relay that does not forward, DHCP \
+                             snooping.",
+                            client.chaddr
+                        ))
+                        .fix("Capture at the server's interface: if the DISCOVERs are not there, follow the path hop by hop; if they are, check the server's interface and firewall.")
+                        .references(&["failure catalogue A.6, B.10"]),
+                );
+            }
+        }
+        client
+            .details
+            .sort_by_key(|f| (f.severity, !f.explains_failure, f.code));
+        client.worst = client.details.first().map(|f| f.severity);
+        client.findings = client.details.iter().map(|f| f.code.as_str()).collect();
+    }
+
+    // Log causes for clients the captures do not hold.
+    for (h, evs) in by_client {
+        for (f, e) in evs {
+            let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
+                continue;
+            };
+            if global
+                .iter()
+                .any(|g: &Finding| g.chaddr == Some(h) && g.code == code)
+            {
+                continue;
+            }
+            let mut g = Finding::new(code, severity(e.severity()), Some(h), e.fields.xid)
+                .confidence(confidence(e.confidence()))
+                .summary(format!(
+                    "{} (server log only; no packet of this client in the captures)",
+                    e.meaning().trim_end_matches('.')
+                ))
+                .explanation(format!(
+                    "The {} log says: «{}». {}",
+                    e.program.name(),
+                    e.message.trim(),
+                    e.meaning()
+                ))
+                .fix(e.fix())
+                .references(&["server log"]);
+            g.log_lines.push(evidence(&logs.files, f, e));
+            global.push(g);
+        }
+    }
+    // Lines that name no client: a client's own log (dhclient's "DHCPNAK
+    // from S") belongs to the capture client with that finding at that
+    // time; a server-wide line (no subnet for an interface) stands alone.
+    for (f, e) in unattributed {
+        let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
+            continue;
+        };
+        let mut owners: Vec<&mut Finding> = report
+            .clients
+            .iter_mut()
+            .filter(|c| {
+                e.time
+                    .is_none_or(|t| (c.first.0 - WINDOW_NS..=c.last.0 + WINDOW_NS).contains(&t))
+            })
+            .flat_map(|c| c.details.iter_mut())
+            .filter(|d| d.code == code)
+            .collect();
+        if !owners.is_empty() {
+            if let [only] = owners.as_mut_slice() {
+                if only.log_lines.len() < MAX_EVIDENCE_FRAMES {
+                    only.log_lines.push(evidence(&logs.files, f, e));
+                }
+            }
+            continue;
+        }
+
+        if let Some(g) = global.iter_mut().find(|g| {
+            g.chaddr.is_none()
+                && g.code == code
+                && g.summary.starts_with(e.meaning().trim_end_matches('.'))
+        }) {
+            g.occurrences += 1;
+            if g.log_lines.len() < MAX_EVIDENCE_FRAMES {
+                g.log_lines.push(evidence(&logs.files, f, e));
+            }
+            continue;
+        }
+        let mut g = Finding::new(code, severity(e.severity()), None, e.fields.xid)
+            .confidence(confidence(e.confidence()))
+            .summary(e.meaning().trim_end_matches('.').to_string())
+            .explanation(format!(
+                "The {} log says: «{}». {}",
+                e.program.name(),
+                e.message.trim(),
+                e.meaning()
+            ))
+            .fix(e.fix())
+            .references(&["server log"]);
+        g.log_lines.push(evidence(&logs.files, f, e));
+        global.push(g);
+    }
+    report.findings = report
+        .clients
+        .iter()
+        .flat_map(|c| c.details.iter().cloned())
+        .chain(
+            report
+                .findings
+                .iter()
+                .filter(|f| f.code == Code::ClientIdShared)
+                .cloned(),
+        )
+        .chain(global)
+        .collect();
+}
+
+/// At most `n` characters, with an ellipsis when cut.
+fn shorten(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        return s.to_string();
+    }
+    let mut t: String = s.chars().take(n - 1).collect();
+    t.push('…');
+    t
+}

@@ -1,0 +1,139 @@
+//! Reading the DHCP packets of a capture the lab wrote, for assertions.
+
+use std::fmt;
+use std::net::{Ipv4Addr, SocketAddrV4};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use capture::Timestamp;
+use wire::{Message, MessageType, UdpChecksum};
+
+/// One DHCP packet seen in a capture.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    /// 1-based frame number in its file.
+    pub number: u64,
+    pub time: Timestamp,
+    pub src_mac: Option<[u8; 6]>,
+    pub dst_mac: Option<[u8; 6]>,
+    /// 802.1Q tags, outermost first.
+    pub vlans: Vec<u16>,
+    pub src: SocketAddrV4,
+    pub dst: SocketAddrV4,
+    pub checksum: UdpChecksum,
+    pub msg: Message<'static>,
+}
+
+impl Seen {
+    pub fn kind(&self) -> Option<MessageType> {
+        self.msg.message_type()
+    }
+
+    pub fn is(&self, t: MessageType) -> bool {
+        self.kind() == Some(t)
+    }
+
+    /// Option 82's value, if present.
+    pub fn option82(&self) -> Option<Vec<u8>> {
+        self.msg
+            .option(wire::dhcp::code::RELAY_AGENT_INFORMATION)
+            .map(|v| v.into_owned())
+    }
+
+    pub fn chaddr_mac(&self) -> [u8; 6] {
+        let mut m = [0; 6];
+        m.copy_from_slice(&self.msg.chaddr_field[..6]);
+        m
+    }
+}
+
+impl fmt::Display for Seen {
+    /// `#3 DHCPOFFER xid=0x… secs=0 chaddr=… yiaddr=… 10.0.0.1:67 > 255.255.255.255:68 csum=partial`
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let m = &self.msg;
+        write!(
+            f,
+            "#{} {} xid={:#010x} secs={} chaddr={}",
+            self.number,
+            self.kind().map_or("BOOTP".into(), |k| k.name()),
+            m.xid,
+            m.secs,
+            m.chaddr()
+        )?;
+        for (name, a) in [
+            ("ciaddr", m.ciaddr),
+            ("yiaddr", m.yiaddr),
+            ("giaddr", m.giaddr),
+        ] {
+            if a != Ipv4Addr::UNSPECIFIED {
+                write!(f, " {name}={a}")?;
+            }
+        }
+        if let Some(s) = m.server_id() {
+            write!(f, " server-id={s}")?;
+        }
+        if let Some(r) = m.requested_ip() {
+            write!(f, " requested={r}")?;
+        }
+        if !self.vlans.is_empty() {
+            write!(f, " vlan={:?}", self.vlans)?;
+        }
+        write!(
+            f,
+            " {} > {} csum={}",
+            self.src,
+            self.dst,
+            self.checksum.name()
+        )
+    }
+}
+
+/// Every DHCP packet in the pcap or pcapng file at `path`. A last record cut
+/// short (the file is still being written) ends the list without an error.
+pub fn read(path: &Path) -> Result<Vec<Seen>> {
+    let name = path.to_string_lossy();
+    let mut reader = match capture::open(&name) {
+        Ok(r) => r,
+        // tcpdump has not written the file header yet.
+        Err(e) if matches!(e.kind, capture::read::ErrorKind::Empty) || e.is_cut_short() => {
+            return Ok(Vec::new())
+        }
+        Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+    };
+    let mut out = Vec::new();
+    loop {
+        let p = match reader.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) if e.is_cut_short() => break,
+            Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+        };
+        let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) else {
+            continue;
+        };
+        let Some(msg) = d.message else { continue };
+        let fr = &d.frame;
+        out.push(Seen {
+            number: p.number,
+            time: p.timestamp,
+            src_mac: fr.link.src_mac,
+            dst_mac: fr.link.dst_mac,
+            vlans: fr.link.vlans.clone(),
+            src: SocketAddrV4::new(fr.ip.src, fr.udp.src_port),
+            dst: SocketAddrV4::new(fr.ip.dst, fr.udp.dst_port),
+            checksum: fr.udp.checksum,
+            msg: msg.into_owned(),
+        });
+    }
+    Ok(out)
+}
+
+/// The packets of `kind` among `seen`.
+pub fn of_kind(seen: &[Seen], kind: MessageType) -> Vec<&Seen> {
+    seen.iter().filter(|s| s.is(kind)).collect()
+}
+
+/// One line per packet, for evidence and error messages.
+pub fn listing(seen: &[Seen]) -> String {
+    seen.iter().map(|s| format!("{s}\n")).collect::<String>()
+}

@@ -196,7 +196,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             }
         }
         if let Some(p) = page.as_mut() {
-            p.add_case(&case.name, &names, &report, &feed.problems);
+            p.add_case(&case.name, &names, &case.logs, &report, &feed.problems);
         }
         if !report.healthy() {
             outcome = outcome.and(Outcome::Problems);

@@ -199,6 +199,7 @@ impl Page {
         &mut self,
         name: &str,
         files: &[String],
+        logs: &[String],
         report: &Report,
         problems: &[InputProblem],
     ) {
@@ -299,6 +300,14 @@ impl Page {
                 b,
                 "{}<span class=\"file\">{}</span>",
                 if i > 0 { " · " } else { "" },
+                Esc(f)
+            );
+        }
+        for (i, f) in logs.iter().enumerate() {
+            let _ = write!(
+                b,
+                "{}<span class=\"file log\">{}</span>",
+                if i == 0 { " · logs: " } else { " · " },
                 Esc(f)
             );
         }

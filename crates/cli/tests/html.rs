@@ -332,6 +332,13 @@ fn chromium_renders_every_client_packet_and_finding() {
             assert_eq!(seen, want, "{name}: packets of {mac}");
         }
 
+        // One timeline mark per transaction.
+        assert_eq!(
+            dom.matches(" class=\"mark ").count(),
+            doc["transactions"].as_array().unwrap().len(),
+            "{name}: timeline marks"
+        );
+
         // Every finding is shown, in its client's section or across clients.
         for f in doc["findings"].as_array().unwrap() {
             let code = f["code"].as_str().unwrap();

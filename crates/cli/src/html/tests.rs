@@ -104,7 +104,7 @@ fn page(files: &[String], limits: Limits) -> String {
     }
     let report = engine.finish().0;
     let mut p = Page::new(limits);
-    p.add_case(&files.join(" + "), &names, &report, &feed.problems);
+    p.add_case(&files.join(" + "), &names, &[], &report, &feed.problems);
     p.render()
 }
 
@@ -206,6 +206,10 @@ fn arrows_mark_retransmissions_silence_naks_and_checksums() {
     assert_eq!(count(" retx"), 2);
     assert_eq!(count("arrow nak"), 1);
     assert_eq!(count("arrow bad"), 1, "the partial checksum OFFER");
+    // Bands and timeline marks carry the engine's outcome per transaction.
+    assert!(html.contains("<tspan class=\"band-outcome\">no-offer</tspan>"));
+    assert!(html.contains("<tspan class=\"band-outcome\">nak</tspan>"));
+    assert_eq!(html.matches("class=\"mark fail\"").count(), 2);
     // Findings link to their arrows and are present beside the ladder.
     assert!(html.contains("<code class=\"code\">no-offer</code>"));
     assert!(html.contains("<code class=\"code\">nak</code>"));

@@ -38,6 +38,25 @@ use escape::{script_json, Esc};
 const CSS: &str = include_str!("html/report.css");
 const JS: &str = include_str!("html/report.js");
 
+/// How to read the ladders: one sample of each kind of arrow.
+const LEGEND: &str = concat!(
+    "<p class=\"legend\"><span class=\"lbl\">Ladders</span> ",
+    "<span><svg class=\"lg\" viewBox=\"0 0 34 12\" width=\"34\" height=\"12\" aria-hidden=\"true\"><g class=\"lg-arrow req\">",
+    "<line class=\"shaft\" x1=\"1\" y1=\"6\" x2=\"25\" y2=\"6\"/><polygon class=\"head\" points=\"33,6 24,1.5 24,10.5\"/></g></svg> request</span>",
+    "<span><svg class=\"lg\" viewBox=\"0 0 34 12\" width=\"34\" height=\"12\" aria-hidden=\"true\"><g class=\"lg-arrow rep\">",
+    "<line class=\"shaft\" x1=\"9\" y1=\"6\" x2=\"33\" y2=\"6\"/><polygon class=\"head\" points=\"1,6 10,1.5 10,10.5\"/></g></svg> reply</span>",
+    "<span><svg class=\"lg\" viewBox=\"0 0 34 12\" width=\"34\" height=\"12\" aria-hidden=\"true\"><g class=\"lg-arrow nak\">",
+    "<line class=\"shaft\" x1=\"9\" y1=\"6\" x2=\"33\" y2=\"6\"/><polygon class=\"head\" points=\"1,6 10,1.5 10,10.5\"/></g></svg> NAK</span>",
+    "<span><svg class=\"lg\" viewBox=\"0 0 34 12\" width=\"34\" height=\"12\" aria-hidden=\"true\"><g class=\"lg-arrow bad\">",
+    "<line class=\"shaft\" x1=\"9\" y1=\"6\" x2=\"33\" y2=\"6\"/><polygon class=\"head\" points=\"1,6 10,1.5 10,10.5\"/></g></svg> UDP checksum a client drops</span>",
+    "<span><svg class=\"lg\" viewBox=\"0 0 34 12\" width=\"34\" height=\"12\" aria-hidden=\"true\"><g class=\"lg-arrow req retx\">",
+    "<line class=\"shaft\" x1=\"1\" y1=\"6\" x2=\"25\" y2=\"6\"/><polygon class=\"head\" points=\"33,6 24,1.5 24,10.5\"/></g></svg> retransmission</span>",
+    "<span><svg class=\"lg\" viewBox=\"0 0 20 20\" width=\"16\" height=\"16\" aria-hidden=\"true\"><g class=\"lost\">",
+    "<circle cx=\"10\" cy=\"10\" r=\"8\"/><path d=\"M6.5 6.5 l7 7 M13.5 6.5 l-7 7\"/></g></svg> no answer</span>",
+    "<span class=\"lg-time\">+1.000 s</span> evidence of a finding",
+    "</p>"
+);
+
 /// How much of a big capture the page shows.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -485,7 +504,8 @@ impl Page {
         }
 
         // Clients.
-        let _ = write!(b, "<h3>Clients</h3>");
+        b.push_str("<h3>Clients</h3>");
+        b.push_str(LEGEND);
         for (j, (c, l)) in order.iter().zip(ladders).enumerate() {
             client(&mut b, c, l, &prefix, j + 1, files, &frame_ids, &collected);
         }

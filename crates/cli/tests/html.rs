@@ -283,6 +283,7 @@ fn chromium_renders_every_client_packet_and_finding() {
     };
     let inputs = inputs();
     assert!(!inputs.is_empty(), "no corpus and no examples/ to render");
+    let mut example_clients = Vec::new();
     for (name, files) in &inputs {
         let (html, doc) = report(name, files);
         let size = std::fs::metadata(&html).unwrap().len();
@@ -367,6 +368,10 @@ fn chromium_renders_every_client_packet_and_finding() {
             "{name}: failures first: {rows:?}"
         );
 
+        if name.starts_with("example-") {
+            example_clients.push((files[0].clone(), clients.len()));
+        }
+
         let shot = out_dir().join(format!("{name}.png"));
         let _ = std::fs::remove_file(&shot);
         chromium(
@@ -383,6 +388,34 @@ fn chromium_renders_every_client_packet_and_finding() {
             "{name}: {} clients, {arrows_total} arrows, page {size} bytes, screenshot {}",
             clients.len(),
             shot.display()
+        );
+    }
+
+    // All examples at once: one section per case in one page.
+    if example_clients.len() > 1 {
+        let html = out_dir().join("examples.html");
+        let mut args = vec!["diagnose", "--html", html.to_str().unwrap()];
+        args.extend(example_clients.iter().map(|(d, _)| d.as_str()));
+        let o = dhcplens(&args);
+        assert!(matches!(o.status.code(), Some(0 | 1)));
+        let dom = String::from_utf8_lossy(
+            &chromium(&browser, &["--dump-dom".to_string()], &url(&html)).stdout,
+        )
+        .into_owned();
+        assert!(dom.contains("data-ready=\"1\"") && dom.contains("data-missing=\"0\""));
+        assert_eq!(
+            dom.matches("<section class=\"case\"").count(),
+            example_clients.len()
+        );
+        let nav = &dom[dom.find("<nav class=\"cases\"").expect("a list of cases")..];
+        let nav = &nav[..nav.find("</nav>").unwrap()];
+        assert_eq!(nav.matches("<li>").count(), example_clients.len());
+        let total: usize = example_clients.iter().map(|(_, n)| n).sum();
+        assert_eq!(dom.matches("<svg class=\"ladder\"").count(), total);
+        println!(
+            "all examples: {} cases, {total} clients, page {} bytes",
+            example_clients.len(),
+            std::fs::metadata(&html).unwrap().len()
         );
     }
 }

@@ -71,7 +71,16 @@
       l.appendChild(el("strong", null, "Highlighted for the findings:"));
       var ul = el("ul");
       f.hl.forEach(function (h) {
-        ul.appendChild(el("li", null, (h.name ? "option " + h.k.slice(4) + " " + h.name : h.k) + " — " + h.why.join(", ")));
+        var li = el("li");
+        var b = el("button", "jump", h.name ? "option " + h.k.slice(4) + " " + h.name : h.k);
+        b.type = "button";
+        b.addEventListener("click", function () {
+          var row = box.querySelector('tr[data-k="' + h.k + '"]');
+          if (row) row.scrollIntoView({ block: "center" });
+        });
+        li.appendChild(b);
+        li.appendChild(document.createTextNode(" — " + h.why.join(", ")));
+        ul.appendChild(li);
       });
       l.appendChild(ul);
       box.appendChild(l);
@@ -134,7 +143,7 @@
     if (current) current.classList.remove("selected");
     current = document.getElementById(id);
     if (current) current.classList.add("selected");
-    title.textContent = d.title + " · " + d.rel;
+    title.textContent = d.title;
     body.textContent = "";
     var box = el("div");
     if (d.frames.length > 1) {
@@ -152,10 +161,10 @@
         });
         tabs.appendChild(b);
       });
-      body.appendChild(el("p", null, "Seen in " + d.frames.length + " frames (another capture or relay hop):"));
+      body.appendChild(el("p", "meta", d.rel + " · seen in " + d.frames.length + " frames (another capture or relay hop):"));
       body.appendChild(tabs);
     } else {
-      body.appendChild(el("p", "meta", d.frames[0].name));
+      body.appendChild(el("p", "meta", d.rel + " · " + d.frames[0].name));
     }
     body.appendChild(box);
     renderFrame(d.frames[0], box);

@@ -702,7 +702,7 @@ fn client(
         "<article class=\"client st-{cls}\" id=\"{id}\" aria-labelledby=\"{id}-h\"><details class=\"fold\"{}>\
          <summary><h4 id=\"{id}-h\"><span class=\"mac\">{}</span> <span class=\"badge {}\">{}</span></h4>\
          <span class=\"lease\">{}</span><span class=\"meta\">{} transaction{}{}</span></summary>\
-         <div class=\"client-body\"><div class=\"ladder-col\">",
+         <div class=\"client-body{}\"><div class=\"ladder-col\">",
         if c.healthy() { "" } else { " open" },
         Esc(&chaddr_text(c)),
         outcome_class(c.outcome),
@@ -714,6 +714,12 @@ fn client(
             format!(" · client id {}", Esc(&ids.join(", ")))
         } else {
             String::new()
+        },
+        // A ladder with several servers gets the full width, findings below.
+        if ladder.as_ref().is_some_and(|l| l.width > 720.0) {
+            " wide"
+        } else {
+            ""
         }
     );
     match ladder {

@@ -38,6 +38,8 @@ pub struct Ladder {
     pub svg: String,
     pub table: String,
     pub arrows: usize,
+    /// Natural width in pixels.
+    pub width: f64,
 }
 
 /// A lane for a server.
@@ -378,6 +380,7 @@ pub fn render(
         svg,
         table,
         arrows: n_arrows,
+        width,
     }
 }
 

@@ -75,11 +75,11 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Limits {
         Limits {
-            clients: 2000,
-            packets: 20_000,
+            clients: 500,
+            packets: 10_000,
             per_client_max: 200,
             per_client_min: 10,
-            timeline_rows: 300,
+            timeline_rows: 200,
         }
     }
 }
@@ -375,12 +375,44 @@ impl Page {
             report.stats.transactions,
         );
 
+        // What went wrong, by finding code, across all clients.
+        let mut by_code: Vec<(Severity, &'static str, usize, &str)> = Vec::new();
+        for f in report
+            .clients
+            .iter()
+            .flat_map(|c| c.details.iter())
+            .chain(across.iter().copied())
+        {
+            match by_code.iter_mut().find(|e| e.1 == f.code.as_str()) {
+                Some(e) => {
+                    e.2 += 1;
+                    e.0 = e.0.min(f.severity);
+                }
+                None => by_code.push((f.severity, f.code.as_str(), 1, f.code.title())),
+            }
+        }
+        by_code.sort_by_key(|e| (e.0, std::cmp::Reverse(e.2), e.1));
+        if !by_code.is_empty() {
+            b.push_str("<h3>Findings</h3><ul class=\"tally\">");
+            for (sev, code, n, title) in &by_code {
+                let _ = write!(
+                    b,
+                    "<li class=\"sev-{}\"><span class=\"chip sev-{}\">{code}</span> <span class=\"n\">{n} client{}</span> <span class=\"t\">{}</span></li>",
+                    sev.name(),
+                    sev.name(),
+                    if *n == 1 { "" } else { "s" },
+                    Esc(title)
+                );
+            }
+            b.push_str("</ul>");
+        }
+
         // Verdicts.
         let _ = write!(
             b,
             "<div class=\"section-head\"><h3>Verdict per client</h3>\
              <label class=\"toggle\"><input type=\"checkbox\" data-case=\"{prefix}\"> only clients with problems</label></div>\
-             <div class=\"table-scroll\"><table class=\"verdicts\"><thead><tr><th scope=\"col\">client</th>\
+             <div class=\"table-scroll tall\"><table class=\"verdicts\"><thead><tr><th scope=\"col\">client</th>\
              <th scope=\"col\">outcome</th><th scope=\"col\">lease</th><th scope=\"col\">servers</th>\
              <th scope=\"col\">transactions</th><th scope=\"col\">findings</th></tr></thead><tbody>"
         );

@@ -691,3 +691,108 @@ fn arrows_open_their_packet_by_click_and_keyboard() {
         want
     );
 }
+
+/// A capture whose packets carry markup: a DISCOVER with a host name and a
+/// vendor class that try to run script, and a NAK whose message does too.
+fn hostile_capture() -> PathBuf {
+    use std::net::Ipv4Addr;
+    use wire::dhcp::{code, Message, MessageType, Op};
+    use wire::frame::UdpFrame;
+
+    let mac = [0x02, 0, 0, 0, 0x66, 0x01];
+    let server = Ipv4Addr::new(192, 168, 1, 1);
+    let mut w =
+        capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
+    let mut frame = |t: i64, m: &Message<'_>, from_server: bool| {
+        let payload = m.encode(300);
+        let mut f = if from_server {
+            UdpFrame::new((server, 67), (Ipv4Addr::BROADCAST, 68), &payload)
+        } else {
+            UdpFrame::new(
+                (Ipv4Addr::UNSPECIFIED, 68),
+                (Ipv4Addr::BROADCAST, 67),
+                &payload,
+            )
+        };
+        f.src_mac = if from_server {
+            [2, 0, 0, 0, 0, 0xfe]
+        } else {
+            mac
+        };
+        let b = f.ethernet_frame();
+        w.write(1_700_000_000_000_000_000 + t, &b, b.len()).unwrap();
+    };
+    let mut d = Message::new(Op::BootRequest, 0x6666, &mac);
+    d.set_option(
+        code::DHCP_MESSAGE_TYPE,
+        vec![u8::from(MessageType::Request)],
+    );
+    d.set_option(code::REQUESTED_IP_ADDRESS, vec![192, 168, 1, 10]);
+    d.set_option(
+        code::HOST_NAME,
+        b"<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">".to_vec(),
+    );
+    d.set_option(
+        code::VENDOR_CLASS_IDENTIFIER,
+        b"</script><script>window.__pwned=3</script>".to_vec(),
+    );
+    frame(0, &d, false);
+    let mut nak = Message::new(Op::BootReply, 0x6666, &mac);
+    nak.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(MessageType::Nak)]);
+    nak.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
+    nak.set_option(code::MESSAGE, b"<svg onload=window.__pwned=4>".to_vec());
+    frame(1_000_000, &nak, true);
+    let p = out_dir().join("hostile.pcap");
+    std::fs::write(&p, w.into_inner()).unwrap();
+    p
+}
+
+#[test]
+fn packet_text_cannot_run_script_in_the_browser() {
+    let Some(browser) = need(
+        which(&["chromium", "chromium-browser", "google-chrome"]),
+        "packet_text_cannot_run_script_in_the_browser: chromium is not installed (Debian package `chromium`)",
+    ) else {
+        return;
+    };
+    let Some(driver) = need(
+        which(&["chromedriver"]),
+        "packet_text_cannot_run_script_in_the_browser: chromedriver is not installed (Debian package `chromium-driver`)",
+    ) else {
+        return;
+    };
+    let cap = hostile_capture();
+    let (html, _) = report("hostile", &[cap.to_string_lossy().into_owned()]);
+    let d = Driver::start(&driver, &browser);
+    d.cmd("POST", "/url", Some(json!({ "url": url(&html) })));
+    assert_eq!(d.js("return document.documentElement.dataset.ready"), "1");
+    // Open both packets: the panel shows their text as text.
+    for css in [".arrow.req", ".arrow.nak"] {
+        let a = d.find(css);
+        d.click(&a);
+    }
+    let a = d.find(".arrow.req");
+    d.keys(&a, "\u{E007}");
+    let host = d.js(
+        "var r = document.querySelector('#panel-body tr[data-k=\"opt:12\"] td'); return r && r.textContent;",
+    );
+    assert_eq!(
+        host,
+        "<script>window.__pwned=1</script><img src=x onerror=\"window.__pwned=2\">"
+    );
+    assert_eq!(d.js("return window.__pwned === undefined"), true);
+    assert_eq!(d.js("return document.querySelectorAll('img').length"), 0);
+    assert_eq!(d.js("return document.scripts.length"), 2);
+    assert_eq!(
+        d.js("return document.querySelectorAll('svg [onload], [onerror]').length"),
+        0
+    );
+    // The NAK's message is in the ladder, as text.
+    let note = d.js("return document.querySelector('.arrow.nak .notes').textContent");
+    assert!(
+        note.as_str()
+            .unwrap()
+            .contains("<svg onload=window.__pwned=4>"),
+        "{note}"
+    );
+}

@@ -151,7 +151,7 @@ fn hostile_packet_text_is_escaped_everywhere() {
     // The packet text is there, escaped: in the JSON data as \u003c, in the
     // ladder's note (option 56) as entities, the file name as entities.
     assert!(html.contains("\\u003cscript\\u003ealert(1)\\u003c/script\\u003e"));
-    assert!(html.contains("&quot;\\u003e") || html.contains("\\\"\\u003e\\u003cimg"));
+    assert!(html.contains("\\\"\\u003e\\u003cimg src=x"));
     assert!(html.contains("&lt;img src=x onerror=alert(2)&gt; &amp; &lt;b&gt;bold"));
     assert!(html.contains("&lt;i&gt;evil&#39;&quot;.pcap"));
     // The data block is still valid JSON holding the host name intact.

@@ -280,7 +280,11 @@ const MAGICS: [[u8; 4]; 5] = [
     [0x0a, 0x0d, 0x0d, 0x0a],
 ];
 
-/// What a file that is not a capture probably is.
+/// How many leading bytes [`sniff`] looks at.
+const SNIFF_LEN: usize = 256;
+
+/// What a file that is not a capture probably is, from its first
+/// [`SNIFF_LEN`] bytes.
 fn sniff(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(&[0x1f, 0x8b]) {
         return Some("it is gzip-compressed: decompress it first (`gunzip`)");
@@ -298,7 +302,7 @@ fn sniff(head: &[u8]) -> Option<&'static str> {
     }
     let text = head
         .iter()
-        .take(256)
+        .take(SNIFF_LEN)
         .all(|&c| c == b'\n' || c == b'\r' || c == b'\t' || (0x20..0x7f).contains(&c));
     if text {
         return Some("it looks like text: for a server or client log use `dhcplens explain`");
@@ -347,13 +351,16 @@ impl<R: Read> Reader<R> {
                 return Err(r.cut("the file header", 24, have));
             }
             _ => {
+                // Sniff the same 256 bytes however the input arrives in pieces.
+                let have = r.fill(SNIFF_LEN)?;
+                let head = &r.buf[r.start..r.start + have.min(SNIFF_LEN)];
                 return Err(Error {
                     offset: 0,
                     kind: ErrorKind::NotACapture {
                         found: magic.to_vec(),
-                        hint: sniff(&head),
+                        hint: sniff(head),
                     },
-                })
+                });
             }
         }
         Ok(r)

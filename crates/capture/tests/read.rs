@@ -188,6 +188,31 @@ fn chunking_does_not_change_results() {
     }
 }
 
+/// Found by `cargo fuzz` (crates/capture/fuzz, target `reader`): the hint for
+/// a file that is not a capture was sniffed from whatever the first read
+/// returned, so a pipe handing out 24 bytes called this "text" while the same
+/// bytes from a file did not (byte 0x77 is not text).
+#[test]
+fn not_a_capture_hint_does_not_depend_on_read_sizes() {
+    let mut bytes = vec![0x58; 0x77];
+    bytes.extend_from_slice(&[
+        0x00, 0x00, 0x62, 0x36, 0x29, 0x00, 0x7e, 0x0d, 0x00, 0xff, 0x01, 0x00, 0xd4, 0x2e, 0x3a,
+        0x00, 0x01, 0x2d,
+    ]);
+    let hint = |e: Option<capture::Error>| match e.unwrap().kind {
+        ErrorKind::NotACapture { hint, .. } => hint,
+        k => panic!("{k:?}"),
+    };
+    let whole = hint(read_all(&bytes[..]).1);
+    assert_eq!(whole, None);
+    assert_eq!(hint(read_all(Trickle(&bytes)).1), whole);
+    // Text longer than what is sniffed is still text, either way.
+    let text = vec![b'x'; 1000];
+    let whole = hint(read_all(&text[..]).1);
+    assert!(whole.is_some_and(|h| h.contains("text")));
+    assert_eq!(hint(read_all(Trickle(&text)).1), whole);
+}
+
 #[test]
 fn a_block_larger_than_the_buffer_is_read() {
     let big = vec![0xab; 3 * 1024 * 1024];

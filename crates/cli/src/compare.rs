@@ -115,9 +115,9 @@ fn client_side(
     Ok((
         ClientSide {
             chaddr: mac.to_string(),
-            outcome: c.outcome.map(|o| o.name()),
-            address: c.address,
-            findings: c.findings.clone(),
+            outcome: c.outcome().map(|o| o.name()),
+            address: c.address(),
+            findings: c.finding_codes(),
             request_frame: first.as_ref().map(|(n, _)| *n),
         },
         first.map(|(_, m)| m),

@@ -42,24 +42,24 @@ fn wrap(out: &mut impl Write, first: &str, text: &str) -> io::Result<()> {
 }
 
 fn client_line(c: &ClientReport, style: Style) -> String {
-    let outcome = c.outcome.map_or("unknown", |o| o.name());
-    let painted = match c.outcome {
+    let outcome = c.outcome().map_or("unknown", |o| o.name());
+    let painted = match c.outcome() {
         Some(o) if o.is_failure() => style.paint(Paint::Red, format!("{outcome:<13}")),
         Some(o) if o.is_success() => style.paint(Paint::Green, format!("{outcome:<13}")),
         _ => style.paint(Paint::Yellow, format!("{outcome:<13}")),
     };
-    let lease = match (c.address, c.server) {
+    let lease = match (c.address(), c.server()) {
         (Some(a), Some(s)) => format!("{a} from {s}"),
         (Some(a), None) => a.to_string(),
         _ => "no lease".into(),
     };
-    let lease_time = c.lease_time.map_or(String::new(), |t| {
+    let lease_time = c.lease_time().map_or(String::new(), |t| {
         format!(" ({})", wire::dhcp::value::Duration(t))
     });
-    let servers = if c.servers.len() > 1 {
+    let servers = if c.servers().len() > 1 {
         format!(
             "  servers {}",
-            c.servers
+            c.servers()
                 .iter()
                 .map(|s| s.to_string())
                 .collect::<Vec<_>>()
@@ -123,11 +123,11 @@ fn ladder(
     files: &[String],
     style: Style,
 ) -> io::Result<()> {
-    if c.ladder.is_empty() {
+    if c.ladder().is_empty() {
         return Ok(());
     }
     writeln!(out, "  {}", style.paint(Paint::Dim, "exchange:"))?;
-    for s in &c.ladder {
+    for s in c.ladder() {
         let peer = s.server.map_or("*".to_string(), |a| a.to_string());
         let arrow = if s.from_client {
             format!("client → {peer:<15}")
@@ -158,16 +158,16 @@ pub fn print(
     style: Style,
 ) -> io::Result<()> {
     let mut order: Vec<&ClientReport> = r.clients.iter().collect();
-    order.sort_by_key(|c| (c.healthy(), c.worst, c.first));
+    order.sort_by_key(|c| (c.healthy(), c.worst(), c.first));
     for c in &order {
         if c.healthy() && problems_only {
             continue;
         }
         writeln!(out, "{}", client_line(c, style))?;
-        if c.healthy() && c.details.is_empty() {
+        if c.healthy() && c.details().is_empty() {
             continue;
         }
-        for f in &c.details {
+        for f in c.details() {
             finding(out, f, files, style)?;
         }
         if !c.healthy() {
@@ -189,7 +189,7 @@ pub fn print(
     let failed = r
         .clients
         .iter()
-        .filter(|c| c.outcome.is_some_and(|o| o.is_failure()))
+        .filter(|c| c.outcome().is_some_and(|o| o.is_failure()))
         .count();
     let errors = r
         .findings
@@ -203,7 +203,7 @@ pub fn print(
         .count();
     let mut tally: Vec<(String, usize)> = Vec::new();
     for c in &r.clients {
-        let name = c.outcome.map_or("unknown", |o| o.name()).to_string();
+        let name = c.outcome().map_or("unknown", |o| o.name()).to_string();
         match tally.iter_mut().find(|(n, _)| *n == name) {
             Some((_, k)) => *k += 1,
             None => tally.push((name, 1)),

@@ -46,13 +46,59 @@ pub struct Cycle {
     pub first_secs: u16,
     pub min_secs: u16,
     pub max_secs: u16,
-    pub frames: Vec<FrameRef>,
+    frames: [FrameRef; 12],
+    n_frames: u8,
     pub got_offer: bool,
     pub bound: bool,
-    pub xids: Vec<u32>,
+    xids: [u32; 8],
+    n_xids: u8,
 }
 
 impl Cycle {
+    /// A cycle starting with a DISCOVER at `ts` with `secs`.
+    pub fn new(ts: Timestamp, secs: u16) -> Cycle {
+        Cycle {
+            start: ts,
+            last: ts,
+            discovers: 0,
+            first_secs: secs,
+            min_secs: secs,
+            max_secs: secs,
+            frames: [FrameRef { file: 0, frame: 0 }; 12],
+            n_frames: 0,
+            got_offer: false,
+            bound: false,
+            xids: [0; 8],
+            n_xids: 0,
+        }
+    }
+
+    /// Counts one DISCOVER.
+    pub fn add(&mut self, o: &crate::Obs) {
+        self.last = self.last.max(o.ts);
+        self.discovers += 1;
+        self.min_secs = self.min_secs.min(o.secs);
+        self.max_secs = self.max_secs.max(o.secs);
+        if usize::from(self.n_frames) < self.frames.len() {
+            self.frames[usize::from(self.n_frames)] = o.at;
+            self.n_frames += 1;
+        }
+        if !self.xids().contains(&o.xid) && usize::from(self.n_xids) < self.xids.len() {
+            self.xids[usize::from(self.n_xids)] = o.xid;
+            self.n_xids += 1;
+        }
+    }
+
+    /// Evidence: the first twelve DISCOVERs.
+    pub fn frames(&self) -> &[FrameRef] {
+        &self.frames[..usize::from(self.n_frames)]
+    }
+
+    /// The xids used (at most eight).
+    pub fn xids(&self) -> &[u32] {
+        &self.xids[..usize::from(self.n_xids)]
+    }
+
     /// Whether the cycle has enough DISCOVERs over enough time to judge `secs`.
     pub fn worth_checking(&self) -> bool {
         self.discovers >= 3 && self.last.0 - self.start.0 >= 3_000_000_000
@@ -94,36 +140,79 @@ impl OpenXids {
     }
 }
 
-/// What the engine keeps per client.
+/// The outcomes of a client's last transactions, oldest first (at most 16).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outcomes {
+    ring: [Option<Outcome>; 16],
+    len: u8,
+}
+
+impl Outcomes {
+    fn push(&mut self, o: Outcome) {
+        if usize::from(self.len) == self.ring.len() {
+            self.ring.rotate_left(1);
+            self.len -= 1;
+        }
+        self.ring[usize::from(self.len)] = Some(o);
+        self.len += 1;
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = Outcome> + '_ {
+        self.ring[..usize::from(self.len)].iter().flatten().copied()
+    }
+
+    /// The last one that says something (not `incomplete`), else the last.
+    pub fn last_meaningful(&self) -> Option<Outcome> {
+        self.iter()
+            .rev()
+            .find(|o| *o != Outcome::Incomplete)
+            .or_else(|| self.iter().last())
+    }
+}
+
+/// What only some clients need: kept out of line.
+#[derive(Debug, Clone, Default)]
+struct Rare {
+    findings: Vec<Finding>,
+    /// The ladder of the most telling transaction (failures first).
+    ladder: Vec<Step>,
+    ladder_rank: u8,
+    /// Client identifiers beyond the first.
+    more_ids: Vec<Option<Short>>,
+    /// Servers beyond the first two.
+    more_servers: Vec<Ipv4Addr>,
+    /// Boot files handed to this client while it said it was iPXE.
+    ipxe_boots: Vec<(Box<str>, FrameRef)>,
+    pxe_boot_file: Option<Box<str>>,
+}
+
+/// One client: what the engine keeps while reading, and the verdict it
+/// reports. Compact (a healthy client allocates nothing beyond its slot),
+/// because a capture can hold hundreds of thousands of them.
 #[derive(Debug, Clone)]
 pub struct Client {
     pub chaddr: HwAddr,
     pub first: Timestamp,
     pub last: Timestamp,
-    /// Distinct client identifiers seen (`None` = sent without option 61).
-    pub client_ids: Vec<Option<Short>>,
+    /// The first client identifier seen (`None`: sent without option 61).
+    first_id: Option<Option<Short>>,
     /// Open transactions' xids.
-    pub open: OpenXids,
+    pub(crate) open: OpenXids,
     pub transactions: u32,
-    pub outcomes: Vec<Outcome>,
+    outcomes: Outcomes,
+    /// The lease it holds at the end.
     pub lease: Option<Lease>,
-    pub servers: Vec<Ipv4Addr>,
-    pub findings: Vec<Finding>,
-    /// The ladder of the most telling transaction (failures first).
-    pub ladder: Vec<Step>,
-    ladder_rank: u8,
-    pub cycle: Option<Cycle>,
+    servers: [Option<Ipv4Addr>; 2],
     /// Files in which the client's own packets (not relayed) appear.
     pub direct_files: u64,
-    /// Boot files handed to this client while it said it was iPXE.
-    pub ipxe_boots: Vec<(Box<str>, FrameRef)>,
-    pub pxe_boot_file: Option<Box<str>>,
     /// The xid of the last transaction that succeeded.
     pub last_success_xid: Option<u32>,
+    /// The DISCOVER cycle in progress (boxed: it lives only until a lease).
+    pub(crate) cycle: Option<Box<Cycle>>,
+    rare: Option<Box<Rare>>,
 }
 
-/// At most this many outcomes are kept per client (the newest).
-const MAX_OUTCOMES: usize = 16;
+static NO_FINDINGS: Vec<Finding> = Vec::new();
 
 impl Client {
     pub fn new(chaddr: HwAddr, ts: Timestamp) -> Client {
@@ -131,32 +220,130 @@ impl Client {
             chaddr,
             first: ts,
             last: ts,
-            client_ids: Vec::new(),
+            first_id: None,
             open: OpenXids::default(),
             transactions: 0,
-            outcomes: Vec::new(),
+            outcomes: Outcomes::default(),
             lease: None,
-            servers: Vec::new(),
-            findings: Vec::new(),
-            ladder: Vec::new(),
-            ladder_rank: 0,
-            cycle: None,
+            servers: [None; 2],
             direct_files: 0,
-            ipxe_boots: Vec::new(),
-            pxe_boot_file: None,
             last_success_xid: None,
+            cycle: None,
+            rare: None,
         }
     }
 
+    fn rare(&mut self) -> &mut Rare {
+        self.rare.get_or_insert_with(Default::default)
+    }
+
     pub fn note_client_id(&mut self, id: Option<Short>) {
-        if !self.client_ids.contains(&id) && self.client_ids.len() < 4 {
-            self.client_ids.push(id);
+        match self.first_id {
+            None => self.first_id = Some(id),
+            Some(first) if first == id => {}
+            Some(_) => {
+                let r = self.rare();
+                if !r.more_ids.contains(&id) && r.more_ids.len() < 3 {
+                    r.more_ids.push(id);
+                }
+            }
         }
+    }
+
+    /// Distinct client identifiers seen (`None`: without option 61).
+    pub fn client_ids(&self) -> Vec<Option<Short>> {
+        let mut v: Vec<Option<Short>> = self.first_id.into_iter().collect();
+        if let Some(r) = &self.rare {
+            v.extend(r.more_ids.iter().copied());
+        }
+        v
+    }
+
+    fn add_server(&mut self, ip: Ipv4Addr) {
+        if self.servers.contains(&Some(ip)) {
+            return;
+        }
+        if let Some(slot) = self.servers.iter_mut().find(|s| s.is_none()) {
+            *slot = Some(ip);
+            return;
+        }
+        let r = self.rare();
+        if !r.more_servers.contains(&ip) && r.more_servers.len() < 6 {
+            r.more_servers.push(ip);
+        }
+    }
+
+    /// Every server that answered it (at most eight).
+    pub fn servers(&self) -> Vec<Ipv4Addr> {
+        let mut v: Vec<Ipv4Addr> = self.servers.iter().flatten().copied().collect();
+        if let Some(r) = &self.rare {
+            v.extend(r.more_servers.iter().copied());
+        }
+        v
+    }
+
+    /// Outcomes of its last transactions, oldest first.
+    pub fn outcomes(&self) -> &Outcomes {
+        &self.outcomes
     }
 
     /// The client's outcome: its last transaction that says something.
     pub fn outcome(&self) -> Option<Outcome> {
-        crate::engine::client_outcome(&self.outcomes)
+        self.outcomes.last_meaningful()
+    }
+
+    /// The address it holds at the end.
+    pub fn address(&self) -> Option<Ipv4Addr> {
+        self.lease.map(|l| l.address)
+    }
+
+    pub fn server(&self) -> Option<Ipv4Addr> {
+        self.lease.and_then(|l| l.server)
+    }
+
+    pub fn lease_time(&self) -> Option<u32> {
+        self.lease.and_then(|l| l.time)
+    }
+
+    /// Its findings, most serious first (after [`Client::settle`]).
+    pub fn details(&self) -> &[Finding] {
+        self.rare
+            .as_ref()
+            .map_or(&NO_FINDINGS[..], |r| &r.findings[..])
+    }
+
+    pub fn details_mut(&mut self) -> &mut Vec<Finding> {
+        &mut self.rare().findings
+    }
+
+    /// The most serious severity among its findings.
+    pub fn worst(&self) -> Option<crate::Severity> {
+        self.details().iter().map(|f| f.severity).min()
+    }
+
+    /// The codes of its findings, most serious first.
+    pub fn finding_codes(&self) -> Vec<&'static str> {
+        self.details().iter().map(|f| f.code.as_str()).collect()
+    }
+
+    /// The ladder of its most telling transaction (only for clients with problems).
+    pub fn ladder(&self) -> &[Step] {
+        self.rare.as_ref().map_or(&[], |r| &r.ladder[..])
+    }
+
+    /// Boot files handed to it while it said it was iPXE, and the file it got
+    /// as a plain PXE client.
+    pub fn boot_files(&self) -> (&[(Box<str>, FrameRef)], Option<&str>) {
+        match &self.rare {
+            Some(r) => (&r.ipxe_boots, r.pxe_boot_file.as_deref()),
+            None => (&[], None),
+        }
+    }
+
+    /// Healthy: no failure outcome and no error or warning.
+    pub fn healthy(&self) -> bool {
+        !self.outcome().is_some_and(Outcome::is_failure)
+            && self.worst().is_none_or(|s| s == crate::Severity::Info)
     }
 
     /// Records a finished transaction.
@@ -164,19 +351,12 @@ impl Client {
         self.transactions += 1;
         self.first = self.first.min(t.first);
         self.last = self.last.max(t.last);
-        if self.outcomes.len() == MAX_OUTCOMES {
-            self.outcomes.remove(0);
-        }
         self.outcomes.push(s.outcome);
         if s.outcome.is_success() {
             self.last_success_xid = Some(t.xid);
         }
-
         for r in t.replies() {
-            let ip = r.obs.server();
-            if !self.servers.contains(&ip) && self.servers.len() < 8 {
-                self.servers.push(ip);
-            }
+            self.add_server(r.obs.server());
         }
         match s.outcome {
             Outcome::Bound | Outcome::Renewed => {
@@ -193,15 +373,16 @@ impl Client {
             _ => {}
         }
         // Boot files, for the iPXE loop rule.
-        let asked_ipxe = t.client_packets().any(|p| p.obs.ipxe);
         if let Some(ack) = t.of_kind(MessageType::Ack).next() {
             if let Some(f) = &ack.obs.boot_file {
+                let asked_ipxe = t.client_packets().any(|p| p.obs.ipxe);
+                let r = self.rare();
                 if asked_ipxe {
-                    if self.ipxe_boots.len() < 8 {
-                        self.ipxe_boots.push((f.clone(), ack.obs.at));
+                    if r.ipxe_boots.len() < 8 {
+                        r.ipxe_boots.push((f.clone(), ack.obs.at));
                     }
                 } else {
-                    self.pxe_boot_file = Some(f.clone());
+                    r.pxe_boot_file = Some(f.clone());
                 }
             }
         }
@@ -211,15 +392,16 @@ impl Client {
             Outcome::Incomplete => 1,
             _ => 0,
         };
-        if rank > 0 && rank >= self.ladder_rank {
-            self.ladder_rank = rank;
-            self.ladder = ladder(t);
+        if rank > 0 && rank >= self.rare.as_ref().map_or(0, |r| r.ladder_rank) {
+            let r = self.rare();
+            r.ladder_rank = rank;
+            r.ladder = ladder(t);
         }
     }
 
     /// Folds a transaction into the DISCOVER cycle; returns the cycle when it
     /// ended and is worth checking.
-    pub fn update_cycle(&mut self, t: &Transaction, outcome: Outcome) -> Option<Cycle> {
+    pub fn update_cycle(&mut self, t: &Transaction, outcome: Outcome) -> Option<Box<Cycle>> {
         if !matches!(t.state, State::Init | State::Selecting | State::InitReboot) {
             return None;
         }
@@ -231,36 +413,17 @@ impl Client {
                 .as_ref()
                 .is_some_and(|c| o.ts.0 - c.last.0 > 120_000_000_000 || c.bound);
             if stale {
-                ended = self.cycle.take().filter(Cycle::worth_checking).or(ended);
+                ended = self.cycle.take().filter(|c| c.worth_checking()).or(ended);
             }
-            let c = self.cycle.get_or_insert_with(|| Cycle {
-                start: o.ts,
-                last: o.ts,
-                discovers: 0,
-                first_secs: o.secs,
-                min_secs: o.secs,
-                max_secs: o.secs,
-                frames: Vec::new(),
-                got_offer: false,
-                bound: false,
-                xids: Vec::new(),
-            });
-            c.last = c.last.max(o.ts);
-            c.discovers += 1;
-            c.min_secs = c.min_secs.min(o.secs);
-            c.max_secs = c.max_secs.max(o.secs);
-            if c.frames.len() < 12 {
-                c.frames.push(o.at);
-            }
-            if !c.xids.contains(&o.xid) && c.xids.len() < 8 {
-                c.xids.push(o.xid);
-            }
+            self.cycle
+                .get_or_insert_with(|| Box::new(Cycle::new(o.ts, o.secs)))
+                .add(o);
         }
         if let Some(c) = &mut self.cycle {
             c.got_offer |= t.has(MessageType::Offer);
             if outcome == Outcome::Bound {
                 c.bound = true;
-                return self.cycle.take().filter(Cycle::worth_checking).or(ended);
+                return self.cycle.take().filter(|c| c.worth_checking()).or(ended);
             }
         }
         ended
@@ -268,10 +431,73 @@ impl Client {
 
     /// Adds a finding, merged into the client's finding of the same code.
     pub fn add_finding(&mut self, f: Finding) {
-        match self.findings.iter_mut().find(|o| o.code == f.code) {
+        let findings = &mut self.rare().findings;
+        match findings.iter_mut().find(|o| o.code == f.code) {
             Some(old) => old.absorb(f),
-            None => self.findings.push(f),
+            None => findings.push(f),
         }
+    }
+
+    /// At the end of the capture: a client bound at the end had no failure,
+    /// so what failed on the way (a NAK after a move, a declined address,
+    /// DISCOVERs dropped before secs grew) becomes a warning — a delay, or a
+    /// problem that will hit again. The transaction that gave the final lease
+    /// is exempt: a lease from a rogue server is itself the problem. Then the
+    /// findings are sorted, most serious first.
+    pub fn settle(&mut self) {
+        let recovered = self.outcome().is_some_and(Outcome::is_success);
+        let last_success = self.last_success_xid;
+        let Some(r) = self.rare.as_mut() else { return };
+        if recovered {
+            for f in r.findings.iter_mut().filter(|f| {
+                f.severity == crate::Severity::Error && (f.xid.is_none() || f.xid != last_success)
+            }) {
+                f.severity = crate::Severity::Warning;
+                f.explanation
+                    .push_str(" The client recovered: it got a lease later in the capture.");
+            }
+        }
+        r.findings
+            .sort_by_key(|f| (f.severity, !f.explains_failure, f.code));
+    }
+}
+
+impl serde::Serialize for Client {
+    /// The documented `clients` entry of `diagnose --json`.
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let ids: Vec<Option<String>> = self
+            .client_ids()
+            .iter()
+            .map(|i| i.map(|i| i.hex()))
+            .collect();
+        let outcomes: Vec<Outcome> = self.outcomes.iter().collect();
+        let mut m = s.serialize_map(None)?;
+        m.serialize_entry("chaddr", self.chaddr.hex().as_str())?;
+        m.serialize_entry("client_ids", &ids)?;
+        m.serialize_entry("outcome", &self.outcome())?;
+        m.serialize_entry("address", &self.address())?;
+        m.serialize_entry("server", &self.server())?;
+        m.serialize_entry("lease_time", &self.lease_time())?;
+        m.serialize_entry("servers", &self.servers())?;
+        m.serialize_entry("transactions", &self.transactions)?;
+        m.serialize_entry("outcomes", &outcomes)?;
+        m.serialize_entry("first", &TsJson(self.first))?;
+        m.serialize_entry("last", &TsJson(self.last))?;
+        m.serialize_entry("worst", &self.worst())?;
+        m.serialize_entry("findings", &self.finding_codes())?;
+        if !self.ladder().is_empty() {
+            m.serialize_entry("ladder", self.ladder())?;
+        }
+        m.end()
+    }
+}
+
+struct TsJson(Timestamp);
+
+impl serde::Serialize for TsJson {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        crate::report::ser_ts(&self.0, s)
     }
 }
 

@@ -16,7 +16,7 @@ use wire::HwAddr;
 use crate::client::{Client, Cycle};
 use crate::finding::Finding;
 use crate::obs::{Obs, Short};
-use crate::report::{ClientReport, Report, ServerReport, Stats};
+use crate::report::{Report, ServerReport, Stats};
 use crate::rules;
 use crate::transaction::{Closed, Outcome, Summary, Transaction};
 
@@ -82,8 +82,14 @@ pub struct Engine<S: Sink> {
     cfg: Config,
     sink: S,
     open: HashMap<(HwAddr, u32), Transaction>,
-    clients: HashMap<HwAddr, Client>,
-    client_ids: HashMap<Short, Vec<HwAddr>>,
+    /// Clients in the order they appeared, found through `client_index`
+    /// (so a growing index never moves the records themselves).
+    clients: Vec<Client>,
+    client_index: HashMap<HwAddr, u32>,
+    /// The first MAC seen with each client identifier…
+    id_owner: HashMap<Short, HwAddr>,
+    /// …and every MAC of the identifiers that more than one MAC uses.
+    shared_ids: HashMap<Short, Vec<HwAddr>>,
     servers: HashMap<Ipv4Addr, ServerStats>,
     start: Option<Timestamp>,
     clock: Timestamp,
@@ -100,8 +106,10 @@ impl<S: Sink> Engine<S> {
             cfg,
             sink,
             open: HashMap::default(),
-            clients: HashMap::default(),
-            client_ids: HashMap::default(),
+            clients: Vec::new(),
+            client_index: HashMap::default(),
+            id_owner: HashMap::default(),
+            shared_ids: HashMap::default(),
             servers: HashMap::default(),
             start: None,
             clock: Timestamp(i64::MIN),
@@ -166,10 +174,8 @@ impl<S: Sink> Engine<S> {
         } else {
             // A new transaction of this client supersedes its older open ones.
             let older = {
-                let client = self
-                    .clients
-                    .entry(o.chaddr)
-                    .or_insert_with(|| Client::new(o.chaddr, ts));
+                let i = slot(&mut self.client_index, &mut self.clients, o.chaddr, ts);
+                let client = &mut self.clients[i];
                 let older = if from_client {
                     client.open.take()
                 } else {
@@ -207,9 +213,10 @@ impl<S: Sink> Engine<S> {
             None if discovers.len() >= 3 => Outcome::NoOffer,
             _ => return,
         };
-        let Some(client) = self.clients.get(&key.0) else {
+        let Some(&i) = self.client_index.get(&key.0) else {
             return;
         };
+        let client = &self.clients[i as usize];
         let ctx = rules::Context {
             capture_start: self.start.unwrap_or(t.first),
             client,
@@ -220,29 +227,15 @@ impl<S: Sink> Engine<S> {
         };
         let mut found = rules::transaction(t, outcome, &ctx);
         // secs over the DISCOVERs so far, this transaction's and earlier ones'.
-        let mut cycle = client.cycle.clone().unwrap_or(Cycle {
-            start: discovers[0].ts,
-            last: discovers[0].ts,
-            discovers: 0,
-            first_secs: discovers[0].secs,
-            min_secs: discovers[0].secs,
-            max_secs: discovers[0].secs,
-            frames: Vec::new(),
-            got_offer: false,
-            bound: false,
-            xids: Vec::new(),
-        });
+        let mut cycle = client
+            .cycle
+            .as_deref()
+            .cloned()
+            .unwrap_or(Cycle::new(discovers[0].ts, discovers[0].secs));
         for d in &discovers {
-            cycle.last = cycle.last.max(d.ts);
-            cycle.discovers += 1;
-            cycle.min_secs = cycle.min_secs.min(d.secs);
-            cycle.max_secs = cycle.max_secs.max(d.secs);
-            cycle.frames.push(d.at);
+            cycle.add(d);
         }
         cycle.got_offer |= first_offer.is_some();
-        if !cycle.xids.contains(&t.xid) {
-            cycle.xids.push(t.xid);
-        }
         found.extend(rules::secs_cycle(key.0, &cycle));
         for f in &found {
             self.sink.finding(f);
@@ -250,19 +243,20 @@ impl<S: Sink> Engine<S> {
     }
 
     fn note_client_packet(&mut self, o: &Obs) {
-        let c = self
-            .clients
-            .entry(o.chaddr)
-            .or_insert_with(|| Client::new(o.chaddr, o.ts));
+        let i = slot(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
+        let c = &mut self.clients[i];
         c.last = c.last.max(o.ts);
         c.note_client_id(o.client_id);
         if o.src_port == 68 && o.giaddr.is_unspecified() {
             c.direct_files |= 1u64 << o.at.file.min(63);
         }
         if let Some(id) = o.client_id {
-            let v = self.client_ids.entry(id).or_default();
-            if !v.contains(&o.chaddr) && v.len() < 8 {
-                v.push(o.chaddr);
+            let owner = *self.id_owner.entry(id).or_insert(o.chaddr);
+            if owner != o.chaddr {
+                let v = self.shared_ids.entry(id).or_insert_with(|| vec![owner]);
+                if !v.contains(&o.chaddr) && v.len() < 8 {
+                    v.push(o.chaddr);
+                }
             }
         }
     }
@@ -336,10 +330,8 @@ impl<S: Sink> Engine<S> {
             }
         }
         let start = self.start.unwrap_or(t.first);
-        let client = self
-            .clients
-            .entry(t.chaddr)
-            .or_insert_with(|| Client::new(t.chaddr, t.first));
+        let i = slot(&mut self.client_index, &mut self.clients, t.chaddr, t.first);
+        let client = &mut self.clients[i];
         client.open.remove(t.xid);
         let ctx = rules::Context {
             capture_start: start,
@@ -381,12 +373,13 @@ impl<S: Sink> Engine<S> {
             };
             self.close(t, how, None);
         }
-        let mut clients: Vec<Client> = self.clients.into_values().collect();
+        drop(std::mem::take(&mut self.client_index));
+        drop(std::mem::take(&mut self.id_owner));
+        let mut clients = std::mem::take(&mut self.clients);
         clients.sort_by_key(|c| (c.first, c.chaddr));
-        let mut findings = Vec::new();
         for c in &mut clients {
             let mut extra = Vec::new();
-            if let Some(cycle) = c.cycle.take().filter(Cycle::worth_checking) {
+            if let Some(cycle) = c.cycle.take().filter(|c| c.worth_checking()) {
                 extra.extend(rules::secs_cycle(c.chaddr, &cycle));
             }
             extra.extend(rules::client_end(c));
@@ -394,15 +387,19 @@ impl<S: Sink> Engine<S> {
                 self.sink.finding(&f);
                 c.add_finding(f);
             }
+            c.settle();
         }
         let mut global = std::mem::take(&mut self.global);
-        global.extend(rules::shared_client_ids(&self.client_ids, &clients));
+        global.extend(rules::shared_client_ids(&self.shared_ids, &clients));
         for f in &global {
             self.sink.finding(f);
         }
-        let reports: Vec<ClientReport> = clients.into_iter().map(ClientReport::from).collect();
-        findings.extend(reports.iter().flat_map(|c| c.details.iter().cloned()));
+        let mut findings: Vec<Finding> = clients
+            .iter()
+            .flat_map(|c| c.details().iter().cloned())
+            .collect();
         findings.extend(global);
+        let reports = clients;
 
         self.stats.clients = reports.len() as u64;
         let mut servers: Vec<ServerReport> = self
@@ -447,4 +444,17 @@ pub fn client_outcome(outcomes: &[Outcome]) -> Option<Outcome> {
         .find(|o| **o != Outcome::Incomplete)
         .or(outcomes.last())
         .copied()
+}
+
+/// The index of `chaddr`'s record, created at `ts` if new.
+fn slot(
+    index: &mut HashMap<HwAddr, u32>,
+    clients: &mut Vec<Client>,
+    chaddr: HwAddr,
+    ts: Timestamp,
+) -> usize {
+    *index.entry(chaddr).or_insert_with(|| {
+        clients.push(Client::new(chaddr, ts));
+        (clients.len() - 1) as u32
+    }) as usize
 }

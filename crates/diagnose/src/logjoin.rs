@@ -97,9 +97,9 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             .into_iter()
             .filter(|(_, e)| e.time.is_none_or(|t| (lo..=hi).contains(&t)))
             .collect();
-        let failed = client.outcome.is_some_and(|o| o.is_failure());
+        let failed = client.outcome().is_some_and(|o| o.is_failure());
         let symptom = client
-            .details
+            .details()
             .iter()
             .find(|f| {
                 matches!(
@@ -142,7 +142,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                     String::new()
                 }
             );
-            if let Some(existing) = client.details.iter_mut().find(|d| d.code == code) {
+            if let Some(existing) = client.details_mut().iter_mut().find(|d| d.code == code) {
                 // The capture already saw it: the log confirms it.
                 existing.log_lines.extend(log_lines);
                 existing.log_lines.truncate(MAX_EVIDENCE_FRAMES);
@@ -194,7 +194,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             }
             if code == Code::MinSecsDrop {
                 if let Some(s) = client
-                    .details
+                    .details_mut()
                     .iter_mut()
                     .find(|d| d.code == Code::SecsNotIncrementing)
                 {
@@ -203,10 +203,14 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                         .push_str(" The server's log confirms the drop (see min-secs-drop).");
                 }
             }
-            client.details.push(f);
+            client.details_mut().push(f);
         }
         // A NAK gets the server's own reason.
-        if let Some(nak) = client.details.iter_mut().find(|d| d.code == Code::Nak) {
+        if let Some(nak) = client
+            .details_mut()
+            .iter_mut()
+            .find(|d| d.code == Code::Nak)
+        {
             let reasons: Vec<(usize, &logs::Event)> = evs
                 .iter()
                 .copied()
@@ -241,8 +245,9 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                     .as_ref()
                     .map(|(_, fr)| fr.clone())
                     .unwrap_or_default();
-                client.details.push(
-                    Finding::new(Code::ServerNeverSawRequest, Severity::Error, Some(client.chaddr), None)
+                let chaddr = client.chaddr;
+                client.details_mut().push(
+                    Finding::new(Code::ServerNeverSawRequest, Severity::Error, Some(chaddr), None)
                         .cause(Confidence::Medium)
                         .frames(frames)
                         .summary("the server's log shows no trace of this client's DISCOVERs".to_string())
@@ -251,18 +256,14 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                              nothing from {}: its DISCOVERs never reached the server (or reached another one). Look \
                              between them: a firewall, a VLAN or trunk mismatch, a relay that does not forward, DHCP \
                              snooping.",
-                            client.chaddr
+                            chaddr
                         ))
                         .fix("Capture at the server's interface: if the DISCOVERs are not there, follow the path hop by hop; if they are, check the server's interface and firewall.")
                         .references(&["failure catalogue A.6, B.10"]),
                 );
             }
         }
-        client
-            .details
-            .sort_by_key(|f| (f.severity, !f.explains_failure, f.code));
-        client.worst = client.details.first().map(|f| f.severity);
-        client.findings = client.details.iter().map(|f| f.code.as_str()).collect();
+        client.settle();
     }
 
     // Log causes for clients the captures do not hold.
@@ -309,7 +310,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 e.time
                     .is_none_or(|t| (c.first.0 - WINDOW_NS..=c.last.0 + WINDOW_NS).contains(&t))
             })
-            .flat_map(|c| c.details.iter_mut())
+            .flat_map(|c| c.details_mut().iter_mut())
             .filter(|d| d.code == code)
             .collect();
         if !owners.is_empty() {
@@ -349,7 +350,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     report.findings = report
         .clients
         .iter()
-        .flat_map(|c| c.details.iter().cloned())
+        .flat_map(|c| c.details().iter().cloned())
         .chain(
             report
                 .findings

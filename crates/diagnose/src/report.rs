@@ -6,10 +6,9 @@ use capture::Timestamp;
 use serde::Serialize;
 use wire::HwAddr;
 
-use crate::client::{Client, Lease, Step};
+use crate::client::Client;
 use crate::engine::ServerStats;
 use crate::finding::{Finding, Severity};
-use crate::transaction::Outcome;
 
 // Formatted on the stack: these run for every transaction of a JSON report.
 
@@ -50,98 +49,8 @@ pub struct Stats {
     pub last: Option<Timestamp>,
 }
 
-/// One client's verdict.
-#[derive(Debug, Clone, Serialize)]
-pub struct ClientReport {
-    #[serde(serialize_with = "ser_hw")]
-    pub chaddr: HwAddr,
-    /// Client identifiers seen (hex), `null` for messages without option 61.
-    pub client_ids: Vec<Option<String>>,
-    pub outcome: Option<Outcome>,
-    /// The lease the client ended with.
-    pub address: Option<Ipv4Addr>,
-    pub server: Option<Ipv4Addr>,
-    pub lease_time: Option<u32>,
-    /// Every server that answered it.
-    pub servers: Vec<Ipv4Addr>,
-    pub transactions: u32,
-    /// Outcomes of its last transactions, oldest first.
-    pub outcomes: Vec<Outcome>,
-    #[serde(serialize_with = "ser_ts")]
-    pub first: Timestamp,
-    #[serde(serialize_with = "ser_ts")]
-    pub last: Timestamp,
-    /// The most serious severity among its findings.
-    pub worst: Option<Severity>,
-    /// Codes of its findings, most serious first.
-    pub findings: Vec<&'static str>,
-    /// The ladder of its most telling transaction (only for clients with problems).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub ladder: Vec<Step>,
-    #[serde(skip)]
-    pub details: Vec<Finding>,
-}
-
-impl ClientReport {
-    /// Healthy: no failure outcome and no error or warning.
-    pub fn healthy(&self) -> bool {
-        !self.outcome.is_some_and(Outcome::is_failure)
-            && self.worst.is_none_or(|s| s == Severity::Info)
-    }
-}
-
-impl From<Client> for ClientReport {
-    fn from(c: Client) -> ClientReport {
-        let mut details = c.findings;
-        // A client bound at the end had no failure: what failed on the way
-        // (a NAK after a move, a declined address, dropped DISCOVERs) is a
-        // warning now: a delay, or a problem that will hit again.
-        // The transaction that gave the final lease is exempt: a lease from
-        // a rogue server is itself the problem.
-        let recovered = c
-            .outcomes
-            .iter()
-            .rev()
-            .find(|o| **o != Outcome::Incomplete)
-            .is_some_and(|o| o.is_success());
-        if recovered {
-            for f in details.iter_mut().filter(|f| {
-                f.severity == Severity::Error && (f.xid.is_none() || f.xid != c.last_success_xid)
-            }) {
-                f.severity = Severity::Warning;
-                f.explanation
-                    .push_str(" The client recovered: it got a lease later in the capture.");
-            }
-        }
-
-        details.sort_by_key(|f| (f.severity, !f.explains_failure, f.code));
-        let lease: Option<Lease> = c.lease;
-        let outcome = c
-            .outcomes
-            .iter()
-            .rev()
-            .find(|o| **o != Outcome::Incomplete)
-            .or(c.outcomes.last())
-            .copied();
-        ClientReport {
-            chaddr: c.chaddr,
-            client_ids: c.client_ids.iter().map(|i| i.map(|i| i.hex())).collect(),
-            outcome,
-            address: lease.map(|l| l.address),
-            server: lease.and_then(|l| l.server),
-            lease_time: lease.and_then(|l| l.time),
-            servers: c.servers,
-            transactions: c.transactions,
-            outcomes: c.outcomes,
-            first: c.first,
-            last: c.last,
-            worst: details.first().map(|f| f.severity),
-            findings: details.iter().map(|f| f.code.as_str()).collect(),
-            ladder: c.ladder,
-            details,
-        }
-    }
-}
+/// One client's verdict: the engine's per-client record itself.
+pub type ClientReport = Client;
 
 /// What one server did.
 #[derive(Debug, Clone, Serialize)]

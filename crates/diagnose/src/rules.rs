@@ -1352,16 +1352,16 @@ pub fn secs_cycle(chaddr: HwAddr, c: &Cycle) -> Option<Finding> {
             Severity::Warning
         },
         Some(chaddr),
-        c.xids.first().copied(),
+        c.xids().first().copied(),
     );
     let f = if failed {
         f.cause(Confidence::Medium)
     } else {
         f
     };
-    let xids: Vec<String> = c.xids.iter().map(|x| xid(*x)).collect();
+    let xids: Vec<String> = c.xids().iter().map(|x| xid(*x)).collect();
     Some(
-        f.frames(c.frames.iter().copied())
+        f.frames(c.frames().iter().copied())
             .summary(format!("secs stayed {v} over {} DISCOVERs in {}", c.discovers, secs_fmt(dur)))
             .explanation(format!(
                 "RFC 2131 asks a client to put the seconds since it began acquiring a lease in secs; this client sent \
@@ -1385,16 +1385,17 @@ pub fn secs_cycle(chaddr: HwAddr, c: &Cycle) -> Option<Finding> {
 
 /// Rules over a whole client, at the end.
 pub fn client_end(c: &Client) -> Vec<Finding> {
+    let ids = c.client_ids();
+    let (ipxe_boots, pxe_boot_file) = c.boot_files();
     let mut out = Vec::new();
-    if c.client_ids.len() >= 2 {
-        let ids: Vec<String> = c
-            .client_ids
+    if ids.len() >= 2 {
+        let ids: Vec<String> = ids
             .iter()
             .map(|i| i.map_or("(none)".to_string(), |i| i.hex()))
             .collect();
         out.push(
             Finding::new(Code::ClientIdChanged, Severity::Warning, Some(c.chaddr), None)
-                .summary(format!("one machine used {} client identifiers", c.client_ids.len()))
+                .summary(format!("one machine used {} client identifiers", ids.len()))
                 .explanation(format!(
                     "MAC {} sent these client identifiers (option 61): {}. Servers key leases on option 61 when present, so each \
                      identity gets its own lease: typical of PXE firmware, then the installed OS (ISC logs \"uid lease … is duplicate\").",
@@ -1405,17 +1406,17 @@ pub fn client_end(c: &Client) -> Vec<Finding> {
                 .references(&["RFC 2132 §9.14", "RFC 4361"]),
         );
     }
-    if c.ipxe_boots.len() >= 2 {
-        let file = &c.ipxe_boots[0].0;
-        let same = c.ipxe_boots.iter().filter(|(f, _)| f == file).count();
+    if ipxe_boots.len() >= 2 {
+        let file = &ipxe_boots[0].0;
+        let same = ipxe_boots.iter().filter(|(f, _)| f == file).count();
         let looks_binary = [".kpxe", ".pxe", ".efi", ".0", "undionly"]
             .iter()
             .any(|x| file.contains(x));
-        if same >= 2 && (looks_binary || c.pxe_boot_file.as_deref() == Some(&**file)) {
+        if same >= 2 && (looks_binary || pxe_boot_file == Some(&**file)) {
             out.push(
                 Finding::new(Code::IpxeChainloadLoop, Severity::Error, Some(c.chaddr), None)
                     .cause(Confidence::High)
-                    .frames(c.ipxe_boots.iter().map(|(_, r)| *r))
+                    .frames(ipxe_boots.iter().map(|(_, r)| *r))
                     .summary(format!("iPXE was handed {file} {same} times: it chainloads itself"))
                     .explanation(format!(
                         "The client identified itself as iPXE (option 77 \"iPXE\" or option 175) and was given the boot file \

@@ -191,9 +191,9 @@ fn healthy_dora_has_no_findings() {
     let r = c.report();
     assert_eq!(codes(&r), []);
     assert_eq!(r.clients.len(), 1);
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
-    assert_eq!(r.clients[0].address, Some(ADDR));
-    assert_eq!(r.clients[0].server, Some(SERVER));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
+    assert_eq!(r.clients[0].address(), Some(ADDR));
+    assert_eq!(r.clients[0].server(), Some(SERVER));
     assert!(r.healthy());
 }
 
@@ -254,7 +254,7 @@ fn frozen_secs_with_an_offer_is_a_warning() {
         finding(&r, Code::SecsNotIncrementing).severity,
         Severity::Warning
     );
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
 }
 
 #[test]
@@ -281,7 +281,7 @@ fn partial_checksums_dropped_by_the_client() {
         p.explanation
     );
     assert!(has(&r, Code::OfferIgnored));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::OfferIgnored));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::OfferIgnored));
     assert!(!has(&r, Code::UdpChecksumInvalid));
 }
 
@@ -309,7 +309,7 @@ fn partial_checksums_harmless_when_the_client_requests() {
     assert_eq!(p.severity, Severity::Info);
     assert!(!p.explains_failure);
     assert!(p.explanation.contains("Harmless here"));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
     assert!(r.healthy(), "info findings keep the capture healthy");
 }
 
@@ -348,7 +348,7 @@ fn no_ack() {
     }
     let r = c.report();
     assert!(has(&r, Code::NoAck));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::NoAck));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::NoAck));
 }
 
 #[test]
@@ -407,7 +407,7 @@ fn nak_after_init_reboot_on_the_wrong_network() {
     );
     assert!(f.summary.contains("\"wrong network\""), "{}", f.summary);
     assert!(f.explanation.contains("10.1.1.5"));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Nak));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Nak));
 }
 
 #[test]
@@ -428,7 +428,7 @@ fn spurious_nak_from_another_server_is_a_warning_when_acked() {
     let f = finding(&r, Code::Nak);
     assert_eq!(f.severity, Severity::Warning);
     assert!(f.summary.contains("other-server"));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
 }
 
 #[test]
@@ -498,7 +498,7 @@ fn option82_not_echoed() {
     relayed(&mut c, 0.1, &request(0x89, SERVER), &ack(0x89), true);
     let r = c.report();
     assert!(!has(&r, Code::Option82NotEchoed));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
 }
 
 #[test]
@@ -641,7 +641,7 @@ fn xid_changed_between_offer_and_request() {
     let r = c.report();
     assert!(finding(&r, Code::XidChanged).summary.contains("0x000000d1"));
     assert!(!has(&r, Code::OfferIgnored), "{:?}", codes(&r));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
 }
 
 #[test]
@@ -702,7 +702,7 @@ fn address_declined() {
     let r = c.report();
     let f = finding(&r, Code::AddressDeclined);
     assert!(f.summary.contains("192.168.1.10"));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Declined));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Declined));
 }
 
 fn pxe_discover(xid: u32) -> Message<'static> {
@@ -824,7 +824,7 @@ fn renew_malformed() {
     c.server(0.01, SERVER, &ack(0x160), ADDR, ChecksumMode::Full);
     let r = c.report();
     assert!(has(&r, Code::RenewMalformed));
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Renewed));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Renewed));
     let mut c = Cap::new();
     let mut m = request_msg(MessageType::Request, 0x161, CLIENT);
     m.ciaddr = ADDR;
@@ -885,7 +885,7 @@ fn reply_seen_at_the_server_but_not_at_the_client() {
     assert_eq!(f.severity, Severity::Error);
     assert!(f.explanation.contains("f0.pcap"));
     // The copies are not retransmissions.
-    let t = r.clients[0].outcomes.clone();
+    let t = r.clients[0].outcomes().iter().collect::<Vec<_>>();
     assert_eq!(t[0], Outcome::OfferIgnored);
 }
 
@@ -992,7 +992,7 @@ fn a_client_that_recovers_has_warnings_not_errors() {
         r.findings.iter().all(|f| f.severity != Severity::Error),
         "report.findings agree with the clients'"
     );
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Bound));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
 }
 
 #[test]
@@ -1023,7 +1023,7 @@ fn renew_unanswered_then_rebind() {
     let f = finding(&r, Code::RenewUnanswered);
     assert_eq!(f.severity, Severity::Warning);
     assert!(f.summary.contains("3 unicast renewals"), "{}", f.summary);
-    assert_eq!(r.clients[0].outcome, Some(Outcome::Renewed));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Renewed));
     // One answered renewal: nothing to say.
     let mut c = Cap::new();
     renew(&mut c, 0.0, false);

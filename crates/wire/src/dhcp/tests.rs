@@ -431,6 +431,21 @@ mod values {
         );
     }
 
+    /// Found by the tshark differential test: PXE sub-options 2 and 3 (MTFTP
+    /// client and server port) were read in network order; PXE ROMs write
+    /// them little-endian. These bytes ask for ports 1234 and 1235.
+    #[test]
+    fn pxe_mtftp_ports_are_little_endian() {
+        let mut m = Message::new(Op::BootReply, 1, &[1; 6]);
+        m.set_option(53, vec![2]);
+        m.set_option(60, b"PXEClient".to_vec());
+        m.set_option(43, vec![2, 2, 0xd2, 0x04, 3, 2, 0xd3, 0x04, 255]);
+        assert_eq!(
+            m.value(43).unwrap().to_string(),
+            "2(pxe-mtftp-cport)=1234; 3(pxe-mtftp-sport)=1235; 255(end)="
+        );
+    }
+
     #[test]
     fn user_class_rfc3004_or_plain_text() {
         assert_eq!(val(77, b"\x04iPXE\x03foo"), "\"iPXE\", \"foo\"");

@@ -363,6 +363,9 @@ fn pxe_sub_option(code: u8, v: &[u8]) -> (Option<&'static str>, Value<'_>) {
         _ => return (None, Value::Bytes(v.into())),
     };
     let value = match kind.check_length(v.len()) {
+        // The MTFTP ports are in Intel (little-endian) order, not network
+        // order (Intel's PXE 2.1 sample pxe.h; EDK's PXE base code; tshark).
+        Ok(()) if matches!(code, 2 | 3) => Value::U16(u16::from_le_bytes([v[0], v[1]])),
         Ok(()) => decode_kind(kind, v, &Context::default()),
         Err(reason) => invalid(reason, v),
     };

@@ -128,12 +128,12 @@ pub fn rel_time(t0: Timestamp, t: Timestamp) -> String {
 
 /// The status of a client for colours: `fail`, `warn`, `ok` or `open`.
 fn client_class(c: &ClientReport) -> &'static str {
-    if c.outcome.is_some_and(Outcome::is_failure) || c.worst == Some(Severity::Error) {
+    if c.outcome().is_some_and(Outcome::is_failure) || c.worst() == Some(Severity::Error) {
         "fail"
-    } else if c.worst == Some(Severity::Warning) {
+    } else if c.worst() == Some(Severity::Warning) {
         "warn"
     } else {
-        outcome_class(c.outcome)
+        outcome_class(c.outcome())
     }
 }
 
@@ -146,12 +146,12 @@ fn chaddr_text(c: &ClientReport) -> String {
 }
 
 fn lease_text(c: &ClientReport) -> String {
-    let mut s = match (c.address, c.server) {
+    let mut s = match (c.address(), c.server()) {
         (Some(a), Some(s)) => format!("{a} from {s}"),
         (Some(a), None) => a.to_string(),
         _ => "no lease".into(),
     };
-    if let Some(t) = c.lease_time {
+    if let Some(t) = c.lease_time() {
         let _ = write!(s, " ({})", wire::dhcp::value::Duration(t));
     }
     s
@@ -227,7 +227,7 @@ impl Page {
         let lim = self.limits;
 
         let mut order: Vec<&ClientReport> = report.clients.iter().collect();
-        order.sort_by_key(|c| (c.healthy(), c.worst.is_none(), c.worst, c.first));
+        order.sort_by_key(|c| (c.healthy(), c.worst().is_none(), c.worst(), c.first));
         let hidden = order.len().saturating_sub(lim.clients);
         order.truncate(lim.clients);
         let per_client = (lim.packets / order.len().max(1)).clamp(
@@ -247,7 +247,7 @@ impl Page {
             .collect();
         let all_findings = order
             .iter()
-            .flat_map(|c| c.details.iter())
+            .flat_map(|c| c.details().iter())
             .chain(across.iter().copied());
         for f in all_findings {
             for fr in &f.frames {
@@ -301,7 +301,7 @@ impl Page {
         let failed = report
             .clients
             .iter()
-            .filter(|c| c.outcome.is_some_and(Outcome::is_failure))
+            .filter(|c| c.outcome().is_some_and(Outcome::is_failure))
             .count();
         let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
         let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
@@ -380,7 +380,7 @@ impl Page {
         for f in report
             .clients
             .iter()
-            .flat_map(|c| c.details.iter())
+            .flat_map(|c| c.details().iter())
             .chain(across.iter().copied())
         {
             match by_code.iter_mut().find(|e| e.1 == f.code.as_str()) {
@@ -418,20 +418,20 @@ impl Page {
         );
         for (j, c) in order.iter().enumerate() {
             let cls = client_class(c);
-            let servers: Vec<String> = c.servers.iter().map(|s| s.to_string()).collect();
+            let servers: Vec<String> = c.servers().iter().map(|s| s.to_string()).collect();
             let _ = write!(
                 b,
                 "<tr class=\"st-{cls}\"><td><a class=\"mac\" href=\"#{prefix}c{}\">{}</a></td>\
                  <td><span class=\"badge {}\">{}</span></td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td>",
                 j + 1,
                 Esc(&chaddr_text(c)),
-                outcome_class(c.outcome),
-                Esc(c.outcome.map_or("unknown", |o| o.name())),
+                outcome_class(c.outcome()),
+                Esc(c.outcome().map_or("unknown", |o| o.name())),
                 Esc(&lease_text(c)),
                 Esc(&servers.join(", ")),
                 c.transactions
             );
-            for f in &c.details {
+            for f in c.details() {
                 let _ = write!(
                     b,
                     "<span class=\"chip sev-{}\" title=\"{}\">{}</span> ",
@@ -725,9 +725,9 @@ fn client(
     let cls = client_class(c);
     let id = format!("{prefix}c{j}");
     let ids: Vec<String> = c
-        .client_ids
+        .client_ids()
         .iter()
-        .map(|i| i.clone().unwrap_or_else(|| "none".into()))
+        .map(|i| i.map_or_else(|| "none".to_string(), |i| i.hex()))
         .collect();
     let _ = write!(
         b,
@@ -737,8 +737,8 @@ fn client(
          <div class=\"client-body{}\"><div class=\"ladder-col\">",
         if c.healthy() { "" } else { " open" },
         Esc(&chaddr_text(c)),
-        outcome_class(c.outcome),
-        Esc(c.outcome.map_or("unknown", |o| o.name())),
+        outcome_class(c.outcome()),
+        Esc(c.outcome().map_or("unknown", |o| o.name())),
         Esc(&lease_text(c)),
         c.transactions,
         if c.transactions == 1 { "" } else { "s" },
@@ -788,12 +788,12 @@ fn client(
         ),
     }
     b.push_str("</div><div class=\"findings\">");
-    if c.details.is_empty() {
+    if c.details().is_empty() {
         b.push_str(
             "<p class=\"clean\">No findings: nothing unusual in this client's exchanges.</p>",
         );
     }
-    for f in &c.details {
+    for f in c.details() {
         finding(b, f, files, frame_ids);
     }
     b.push_str("</div></div></details></article>");

@@ -82,7 +82,7 @@ pub fn render(rows: &[Row], first: Timestamp, last: Timestamp, hidden: usize) ->
     let _ = write!(
         s,
         "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
-         preserveAspectRatio=\"xMinYMin meet\" role=\"img\" aria-labelledby=\"tl-title tl-desc\">\
+         preserveAspectRatio=\"xMinYMin meet\" role=\"group\" aria-labelledby=\"tl-title tl-desc\">\
          <title id=\"tl-title\">Timeline: {} client{} over {:.3} s</title>\
          <desc id=\"tl-desc\">One row per client (failures first), one mark per transaction from its first to its last packet; \
          {fails} client{} failed{}. The verdict table above lists the same clients.</desc>",

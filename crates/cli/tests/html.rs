@@ -678,6 +678,15 @@ fn arrows_open_their_packet_by_click_and_keyboard() {
         "0:2"
     );
 
+    // A link from the verdicts unfolds a folded (healthy) client.
+    d.js("document.querySelector('article.client details.fold').open = false; return 0;");
+    let link = d.find(".verdicts a.mac");
+    d.click(&link);
+    assert_eq!(
+        d.js("return document.querySelector('article.client details.fold').open"),
+        true
+    );
+
     // An evidence link opens the frame it names.
     let ev = d.find(".finding .ev");
     let want = d.js("return document.querySelector('.finding .ev').getAttribute('data-p')");

@@ -234,6 +234,14 @@
     if (data[id]) {
       reveal(id);
       open(id, "load");
+      return;
+    }
+    // A link to a client (verdicts, timeline) unfolds it.
+    var c = id && document.getElementById(id);
+    var fold = c && c.classList.contains("client") && c.querySelector("details.fold");
+    if (fold && !fold.open) {
+      fold.open = true;
+      c.scrollIntoView();
     }
   }
   window.addEventListener("hashchange", fromHash);

@@ -220,6 +220,10 @@ pub struct DiagnoseArgs {
     pub logs: Vec<String>,
     #[command(flatten)]
     pub time: LogTime,
+    /// Also write the diagnosis as one self-contained HTML page: verdicts,
+    /// a timeline, a ladder diagram per client, every packet decoded.
+    #[arg(long, value_name = "FILE")]
+    pub html: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -92,6 +92,7 @@ struct Problem<'a> {
 pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let cases = cases(a)?;
     let mut outcome = Outcome::Healthy;
+    let mut page = a.html.as_ref().map(|_| crate::html::Page::default());
     for (n, case) in cases.iter().enumerate() {
         let feed = Feed::open(&case.captures);
         let names = feed.names();
@@ -200,9 +201,15 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 writeln!(out)?;
             }
         }
+        if let Some(p) = page.as_mut() {
+            p.add_case(&case.name, &names, &case.logs, &report, &feed.problems);
+        }
         if !report.healthy() {
             outcome = outcome.and(Outcome::Problems);
         }
+    }
+    if let (Some(p), Some(path)) = (page, &a.html) {
+        p.write(path)?;
     }
     Ok(outcome)
 }

@@ -9,6 +9,7 @@ mod diagnose;
 mod diagnose_text;
 mod explain;
 mod feed;
+mod html;
 mod inputs;
 mod packet_json;
 mod packet_text;

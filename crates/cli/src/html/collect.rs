@@ -1,0 +1,336 @@
+//! The second pass for the page: every packet of the clients shown, grouped
+//! into the arrows of their ladders, and the decoded form of each frame.
+//!
+//! The engine keeps only a summary per client, so the page reads the
+//! captures again: once merged in time order (the same [`Feed`] the
+//! diagnosis used) to group packets per client and transaction, with the
+//! engine's own transaction summaries for the outcome of each; then file by
+//! file to serialise the frames kept as [`PacketJson`]. Memory is bounded by
+//! the packets kept, which the caller caps.
+
+use std::collections::{HashMap, HashSet};
+
+use capture::Timestamp;
+use diagnose::transaction::Transaction;
+use diagnose::{Config, Engine, FrameRef, Obs, Sink, Summary};
+use wire::dhcp::MessageType;
+use wire::HwAddr;
+
+use crate::feed::Feed;
+use crate::packet_json::PacketJson;
+
+/// A bucket of one (chaddr, xid) with no packet for this long is closed; a
+/// later packet with the same xid starts another.
+const BUCKET_IDLE_NS: i64 = 60_000_000_000;
+/// At most this many transactions per client are kept for its ladder.
+const MAX_BANDS: usize = 400;
+
+/// One message of a client's exchange: one arrow, possibly seen in several
+/// frames (another capture, another relay hop).
+pub struct Arrow {
+    pub obs: Obs,
+    /// The frame shown first, then the copies.
+    pub frames: Vec<FrameRef>,
+    /// The client already sent this kind of message in this transaction.
+    pub retransmission: bool,
+    /// A client message that expects an answer and got none before the
+    /// client's next message.
+    pub unanswered: bool,
+}
+
+/// One transaction of a client, as the engine summarised it.
+pub struct Band {
+    pub summary: Option<Summary>,
+    pub xid: u32,
+    pub arrows: Vec<Arrow>,
+}
+
+impl Band {
+    pub fn start(&self) -> Timestamp {
+        self.arrows.first().map_or(Timestamp(0), |a| a.obs.ts)
+    }
+}
+
+/// Everything the page shows about one client.
+#[derive(Default)]
+pub struct ClientPackets {
+    pub bands: Vec<Band>,
+    /// Frames seen but not kept (over the cap).
+    pub omitted: u64,
+    /// Transactions as the engine summarised them (for the timeline).
+    pub summaries: Vec<Summary>,
+}
+
+/// What one frame looks like decoded.
+pub struct FrameInfo {
+    /// `PacketJson`, serialised.
+    pub json: String,
+    pub checksum: &'static str,
+    pub anomalies: usize,
+}
+
+/// The result of the second pass.
+#[derive(Default)]
+pub struct Collected {
+    pub clients: HashMap<HwAddr, ClientPackets>,
+    pub frames: HashMap<FrameRef, FrameInfo>,
+    /// Inputs that could not be read again (standard input).
+    pub unreadable: Vec<String>,
+}
+
+/// Collects the engine's transaction summaries for the wanted clients.
+struct Summaries<'a> {
+    wanted: &'a HashSet<HwAddr>,
+    out: HashMap<HwAddr, Vec<Summary>>,
+}
+
+impl Sink for Summaries<'_> {
+    fn wants_transactions(&self) -> bool {
+        true
+    }
+
+    fn transaction(&mut self, s: &Summary) {
+        if self.wanted.contains(&s.chaddr) {
+            let v = self.out.entry(s.chaddr).or_default();
+            if v.len() < MAX_BANDS {
+                v.push(s.clone());
+            }
+        }
+    }
+}
+
+/// A client's open buckets and what it has used of its budget.
+#[derive(Default)]
+struct Grouping {
+    open: HashMap<u32, Transaction>,
+    closed: Vec<Transaction>,
+    kept: usize,
+    omitted: u64,
+}
+
+/// Reads `files` (display names, as the diagnosis numbered them) again and
+/// collects the packets of `wanted`, at most `per_client` frames each.
+pub fn collect(files: &[String], wanted: &[HwAddr], per_client: usize) -> Collected {
+    let wanted_set: HashSet<HwAddr> = wanted.iter().copied().collect();
+    let mut out = Collected::default();
+    // Standard input cannot be read twice.
+    let readable: Vec<String> = files
+        .iter()
+        .filter(|f| {
+            let stdin = *f == "<stdin>";
+            if stdin {
+                out.unreadable.push((*f).clone());
+            }
+            !stdin
+        })
+        .cloned()
+        .collect();
+
+    let mut engine = Engine::new(
+        Config {
+            files: files.to_vec(),
+            ..Config::default()
+        },
+        Summaries {
+            wanted: &wanted_set,
+            out: HashMap::new(),
+        },
+    );
+    let mut groups: HashMap<HwAddr, Grouping> = HashMap::new();
+    let feed = Feed::open(&readable);
+    // The feed numbers the files it opened; the report numbers `files`.
+    let index = original_indexes(files, &feed.names());
+    for mut o in feed {
+        let Some(&file) = index.get(usize::from(o.at.file)) else {
+            continue;
+        };
+        o.at.file = file;
+        if wanted_set.contains(&o.chaddr) && !o.is_lease_query() {
+            let g = groups.entry(o.chaddr).or_default();
+            if g.kept >= per_client {
+                g.omitted += 1;
+            } else {
+                g.kept += 1;
+                push(g, o.clone());
+            }
+        }
+        engine.push(o);
+    }
+    let (_, sink) = engine.finish();
+    let mut summaries = sink.out;
+
+    let mut keep: HashSet<FrameRef> = HashSet::new();
+    for (chaddr, mut g) in groups {
+        g.closed.extend(g.open.into_values());
+        let sums = summaries.remove(&chaddr).unwrap_or_default();
+        let mut omitted = g.omitted;
+        let mut bands: Vec<Band> = Vec::new();
+        let mut keys: Vec<(u32, Option<usize>)> = Vec::new();
+        for t in g.closed {
+            omitted += u64::from(t.dropped);
+            for seen in t.packets {
+                let frames: Vec<FrameRef> = seen.frames().collect();
+                keep.extend(frames.iter().copied());
+                let arrow = Arrow {
+                    obs: seen.obs,
+                    frames,
+                    retransmission: false,
+                    unanswered: false,
+                };
+                let key = (arrow.obs.xid, band_of(&sums, &arrow));
+                match keys.iter().position(|k| *k == key) {
+                    Some(b) => bands[b].arrows.push(arrow),
+                    None => {
+                        keys.push(key);
+                        bands.push(Band {
+                            summary: key.1.map(|i| sums[i].clone()),
+                            xid: key.0,
+                            arrows: vec![arrow],
+                        });
+                    }
+                }
+            }
+        }
+        for b in &mut bands {
+            b.arrows.sort_by_key(|a| (a.obs.ts, a.frames[0]));
+            mark(&mut b.arrows);
+        }
+        bands.sort_by_key(|b| (b.start(), b.xid));
+        out.clients.insert(
+            chaddr,
+            ClientPackets {
+                bands,
+                omitted,
+                summaries: sums,
+            },
+        );
+    }
+    out.frames = decode_frames(files, &keep);
+    out
+}
+
+/// For each file the feed opened (in order), its index in `files`.
+fn original_indexes(files: &[String], opened: &[String]) -> Vec<u16> {
+    let mut out = Vec::with_capacity(opened.len());
+    let mut next = 0;
+    for name in opened {
+        match files[next..].iter().position(|f| f == name) {
+            Some(k) => {
+                out.push((next + k) as u16);
+                next += k + 1;
+            }
+            None => break,
+        }
+    }
+    out
+}
+
+/// Adds a packet to its client's bucket for (chaddr, xid); the bucket
+/// attaches copies of a message to it.
+fn push(g: &mut Grouping, o: Obs) {
+    let xid = o.xid;
+    if let Some(t) = g.open.get(&xid) {
+        if o.ts.0 - t.last.0 > BUCKET_IDLE_NS {
+            let t = g.open.remove(&xid).expect("present");
+            g.closed.push(t);
+        }
+    }
+    match g.open.get_mut(&xid) {
+        Some(t) => t.push(o),
+        None => {
+            g.open.insert(xid, Transaction::new(o));
+        }
+    }
+}
+
+/// The engine's transaction holding this arrow: the one listing its frame,
+/// else the one of its xid that spans its time, else the nearest of its xid.
+fn band_of(sums: &[Summary], a: &Arrow) -> Option<usize> {
+    let at = a.frames[0];
+    let ts = a.obs.ts;
+    sums.iter()
+        .position(|s| s.frames.contains(&at))
+        .or_else(|| {
+            sums.iter()
+                .position(|s| s.xid == a.obs.xid && s.start <= ts && ts <= s.end)
+        })
+        .or_else(|| {
+            sums.iter()
+                .enumerate()
+                .filter(|(_, s)| s.xid == a.obs.xid)
+                .min_by_key(|(_, s)| (s.start.0 - ts.0).abs().min((s.end.0 - ts.0).abs()))
+                .map(|(i, _)| i)
+        })
+}
+
+/// Whether a client message of this kind expects an answer.
+fn expects_answer(o: &Obs) -> bool {
+    matches!(
+        o.kind,
+        None | Some(MessageType::Discover | MessageType::Request | MessageType::Inform)
+    )
+}
+
+/// Marks retransmissions and requests that got no answer, within a band.
+fn mark(arrows: &mut [Arrow]) {
+    let mut kinds = Vec::new();
+    for i in 0..arrows.len() {
+        if !arrows[i].obs.from_client() {
+            continue;
+        }
+        let kind = arrows[i].obs.kind;
+        arrows[i].retransmission = kinds.contains(&kind);
+        kinds.push(kind);
+        if expects_answer(&arrows[i].obs) {
+            arrows[i].unanswered = arrows.get(i + 1).is_none_or(|a| a.obs.from_client());
+        }
+    }
+}
+
+/// Serialises the frames in `keep`, reading each file once.
+fn decode_frames(names: &[String], keep: &HashSet<FrameRef>) -> HashMap<FrameRef, FrameInfo> {
+    let mut out = HashMap::with_capacity(keep.len());
+    for (i, path) in names.iter().enumerate() {
+        let wanted: HashSet<u64> = keep
+            .iter()
+            .filter(|r| usize::from(r.file) == i)
+            .map(|r| r.frame)
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        if path == "<stdin>" {
+            continue;
+        }
+        let Ok(mut reader) = capture::open(path) else {
+            continue;
+        };
+        let mut left = wanted.len();
+        while left > 0 {
+            let Ok(Some(p)) = reader.next_packet() else {
+                break;
+            };
+            if !wanted.contains(&p.number) {
+                continue;
+            }
+            left -= 1;
+            let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) else {
+                continue;
+            };
+            let json = PacketJson::new(&names[i], p.number, p.timestamp, &d);
+            let info = FrameInfo {
+                checksum: json.udp_checksum,
+                anomalies: json.anomalies.len(),
+                json: serde_json::to_string(&json).unwrap_or_else(|_| "null".into()),
+            };
+            out.insert(
+                FrameRef {
+                    file: i as u16,
+                    frame: p.number,
+                },
+                info,
+            );
+        }
+    }
+    out
+}

@@ -12,7 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use capture::Timestamp;
 use diagnose::transaction::Transaction;
-use diagnose::{Config, Engine, FrameRef, Obs, Sink, Summary};
+use diagnose::{Config, Engine, FrameRef, Obs, Outcome, Sink, State, Summary};
 use wire::dhcp::MessageType;
 use wire::HwAddr;
 
@@ -38,9 +38,38 @@ pub struct Arrow {
     pub unanswered: bool,
 }
 
+/// What the page shows of the engine's summary of one transaction (the
+/// engine's [`Summary`] borrows the transaction, which is gone by then).
+#[derive(Debug, Clone)]
+pub struct Settled {
+    pub xid: u32,
+    pub state: State,
+    pub outcome: Outcome,
+    pub address: Option<std::net::Ipv4Addr>,
+    pub server: Option<std::net::Ipv4Addr>,
+    pub start: Timestamp,
+    pub end: Timestamp,
+    pub frames: Vec<FrameRef>,
+}
+
+impl Settled {
+    fn of(s: &Summary<'_>) -> Settled {
+        Settled {
+            xid: s.xid,
+            state: s.state,
+            outcome: s.outcome,
+            address: s.address,
+            server: s.server,
+            start: s.start,
+            end: s.end,
+            frames: s.frames().collect(),
+        }
+    }
+}
+
 /// One transaction of a client, as the engine summarised it.
 pub struct Band {
-    pub summary: Option<Summary>,
+    pub summary: Option<Settled>,
     pub xid: u32,
     pub arrows: Vec<Arrow>,
 }
@@ -58,7 +87,7 @@ pub struct ClientPackets {
     /// Frames seen but not kept (over the cap).
     pub omitted: u64,
     /// Transactions as the engine summarised them (for the timeline).
-    pub summaries: Vec<Summary>,
+    pub summaries: Vec<Settled>,
 }
 
 /// What one frame looks like decoded.
@@ -81,7 +110,7 @@ pub struct Collected {
 /// Collects the engine's transaction summaries for the wanted clients.
 struct Summaries<'a> {
     wanted: &'a HashSet<HwAddr>,
-    out: HashMap<HwAddr, Vec<Summary>>,
+    out: HashMap<HwAddr, Vec<Settled>>,
 }
 
 impl Sink for Summaries<'_> {
@@ -93,7 +122,7 @@ impl Sink for Summaries<'_> {
         if self.wanted.contains(&s.chaddr) {
             let v = self.out.entry(s.chaddr).or_default();
             if v.len() < MAX_BANDS {
-                v.push(s.clone());
+                v.push(Settled::of(s));
             }
         }
     }
@@ -245,7 +274,7 @@ fn push(g: &mut Grouping, o: Obs) {
 
 /// The engine's transaction holding this arrow: the one listing its frame,
 /// else the one of its xid that spans its time, else the nearest of its xid.
-fn band_of(sums: &[Summary], a: &Arrow) -> Option<usize> {
+fn band_of(sums: &[Settled], a: &Arrow) -> Option<usize> {
     let at = a.frames[0];
     let ts = a.obs.ts;
     sums.iter()

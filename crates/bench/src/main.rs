@@ -30,6 +30,21 @@ enum Command {
     Gen(GenArgs),
     /// Time dhcplens diagnose/decode, tshark and tcpdump on one capture.
     Run(RunArgs),
+    /// Time the stages of `diagnose` in process (read, decode, observe, analyse):
+    /// where the time goes.
+    Stages(StagesArgs),
+}
+
+#[derive(Debug, Args)]
+struct StagesArgs {
+    /// The capture to analyse.
+    file: PathBuf,
+    /// Runs of each stage (alternating); medians are reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Time only this stage (e.g. under `perf stat`).
+    #[arg(long, value_parser = ["read", "decode", "observe", "analyse"])]
+    only: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -97,6 +112,11 @@ fn main() -> ExitCode {
     let r = match cli.command {
         Command::Gen(a) => gen_cmd(a),
         Command::Run(a) => run_cmd(a),
+        Command::Stages(a) => {
+            let mut log = std::io::stderr().lock();
+            bench::stages::stages(&a.file, a.runs, a.only.as_deref(), &mut log)
+                .and_then(|s| Ok(bench::stages::print(&s, &mut std::io::stdout().lock())?))
+        }
     };
     match r {
         Ok(()) => ExitCode::SUCCESS,

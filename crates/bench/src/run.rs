@@ -142,7 +142,19 @@ mod sys {
             return Ok((ExitStatus::from_raw(status), usage));
         }
     }
+
+    /// CPU time (user + system) this process has used, in seconds.
+    pub fn cpu_seconds() -> f64 {
+        // SAFETY: rusage is plain old data; all-zero bytes are a valid value.
+        let mut u: libc::rusage = unsafe { std::mem::zeroed() };
+        // SAFETY: the pointer is to a live, writable local of the right type.
+        unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut u) };
+        let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+        secs(u.ru_utime) + secs(u.ru_stime)
+    }
 }
+
+pub(crate) use sys::cpu_seconds;
 
 fn devnull() -> io::Result<File> {
     File::options().write(true).open("/dev/null")
@@ -539,7 +551,7 @@ pub fn machine() -> String {
     )
 }
 
-fn median(v: &[f64]) -> f64 {
+pub(crate) fn median(v: &[f64]) -> f64 {
     let mut s = v.to_vec();
     s.sort_by(f64::total_cmp);
     let n = s.len();

@@ -331,3 +331,35 @@ fn packets_alone_picks_enough_clients_and_cuts_exactly() {
     let s = generate(&c, io::sink(), None).expect("generate");
     assert_eq!(s.packets, p, "ran out of clients before {p} packets");
 }
+
+/// `dhcplens-bench stages`: every stage reads the same frames, and the later
+/// stages see the DHCP packets the decoder found.
+#[test]
+fn stages_see_the_same_packets() {
+    let (bytes, stats, _) = capture(&Config::new(300));
+    let dir = std::env::temp_dir().join(format!("dhcplens-stages-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("small.pcap");
+    std::fs::write(&file, &bytes).expect("write capture");
+    let mut log = Vec::new();
+    let stages = bench::stages::stages(&file, 1, None, &mut log);
+    std::fs::remove_dir_all(&dir).ok();
+    let stages = stages.expect("stages");
+    let names: Vec<&str> = stages.iter().map(|s| s.name).collect();
+    assert_eq!(names, ["read", "decode", "observe", "analyse"]);
+    for s in &stages {
+        assert_eq!(s.frames, stats.packets, "{}", s.name);
+    }
+    assert_eq!(stages[0].dhcp, 0, "read decodes nothing");
+    assert_eq!(
+        stages[1].dhcp, stats.packets,
+        "every generated frame is DHCP"
+    );
+    assert_eq!(stages[2].dhcp, stats.packets);
+    assert_eq!(stages[3].dhcp, stats.packets);
+    let mut table = Vec::new();
+    bench::stages::print(&stages, &mut table).expect("print");
+    let table = String::from_utf8(table).expect("utf-8");
+    assert!(table.starts_with("stage"), "{table}");
+    assert_eq!(table.lines().count(), 5, "{table}");
+}

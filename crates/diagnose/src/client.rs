@@ -237,15 +237,24 @@ impl Client {
         self.rare.get_or_insert_with(Default::default)
     }
 
-    pub fn note_client_id(&mut self, id: Option<Short>) {
+    /// Notes an identifier the client sent; whether it is one not noted
+    /// before (also when it is not kept, past the first few).
+    pub fn note_client_id(&mut self, id: Option<Short>) -> bool {
         match self.first_id {
-            None => self.first_id = Some(id),
-            Some(first) if first == id => {}
+            None => {
+                self.first_id = Some(id);
+                true
+            }
+            Some(first) if first == id => false,
             Some(_) => {
                 let r = self.rare();
-                if !r.more_ids.contains(&id) && r.more_ids.len() < 3 {
+                if r.more_ids.contains(&id) {
+                    return false;
+                }
+                if r.more_ids.len() < 3 {
                     r.more_ids.push(id);
                 }
+                true
             }
         }
     }

@@ -18,7 +18,7 @@ use crate::finding::Finding;
 use crate::obs::{Obs, Short};
 use crate::report::{Report, ServerReport, Stats};
 use crate::rules;
-use crate::transaction::{Closed, Outcome, Summary, Transaction};
+use crate::transaction::{Closed, Outcome, Seen, Summary, Transaction};
 
 /// Receives results as they are settled.
 pub trait Sink {
@@ -98,7 +98,12 @@ pub struct Engine<S: Sink> {
     global: Vec<Finding>,
     /// First and last timestamp seen in each capture file.
     file_spans: Vec<(Timestamp, Timestamp)>,
+    /// Emptied packet buffers of closed transactions, for new ones.
+    spare: Vec<Vec<Seen>>,
 }
+
+/// Packet buffers kept for reuse (a bound on the memory they hold).
+const SPARE_BUFFERS: usize = 256;
 
 impl<S: Sink> Engine<S> {
     pub fn new(cfg: Config, sink: S) -> Engine<S> {
@@ -117,6 +122,7 @@ impl<S: Sink> Engine<S> {
             stats: Stats::default(),
             global: Vec::new(),
             file_spans: Vec::new(),
+            spare: Vec::new(),
         }
     }
 
@@ -161,8 +167,11 @@ impl<S: Sink> Engine<S> {
             _ => false,
         };
         let ts = o.ts;
+        // The client's record, looked up once (a client packet always
+        // touches it; a reply only when it starts a transaction).
+        let mut client = None;
         if from_client {
-            self.note_client_packet(&o);
+            client = Some(self.note_client_packet(&o));
         } else {
             self.note_server_packet(&o);
         }
@@ -174,7 +183,9 @@ impl<S: Sink> Engine<S> {
         } else {
             // A new transaction of this client supersedes its older open ones.
             let older = {
-                let i = slot(&mut self.client_index, &mut self.clients, o.chaddr, ts);
+                let i = client.unwrap_or_else(|| {
+                    slot(&mut self.client_index, &mut self.clients, o.chaddr, ts)
+                });
                 let client = &mut self.clients[i];
                 let older = if from_client {
                     client.open.take()
@@ -189,7 +200,7 @@ impl<S: Sink> Engine<S> {
                     self.close(t, Closed::Superseded, Some(&o));
                 }
             }
-            let mut t = Transaction::new(o);
+            let mut t = Transaction::with_buffer(o, self.spare.pop().unwrap_or_default());
             if finished {
                 t.done_at = Some(ts);
             }
@@ -242,15 +253,18 @@ impl<S: Sink> Engine<S> {
         }
     }
 
-    fn note_client_packet(&mut self, o: &Obs) {
+    /// Notes a client packet in its client's record; returns the record's index.
+    fn note_client_packet(&mut self, o: &Obs) -> usize {
         let i = slot(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
         let c = &mut self.clients[i];
         c.last = c.last.max(o.ts);
-        c.note_client_id(o.client_id);
+        let new_id = c.note_client_id(o.client_id);
         if o.src_port == 68 && o.giaddr.is_unspecified() {
             c.direct_files |= 1u64 << o.at.file.min(63);
         }
-        if let Some(id) = o.client_id {
+        // Who else uses the identifier needs asking only when this client
+        // starts using it (its later packets would find the same answer).
+        if let Some(id) = o.client_id.filter(|_| new_id) {
             let owner = *self.id_owner.entry(id).or_insert(o.chaddr);
             if owner != o.chaddr {
                 let v = self.shared_ids.entry(id).or_insert_with(|| vec![owner]);
@@ -259,6 +273,7 @@ impl<S: Sink> Engine<S> {
                 }
             }
         }
+        i
     }
 
     fn note_server_packet(&mut self, o: &Obs) {
@@ -357,6 +372,13 @@ impl<S: Sink> Engine<S> {
         }
         if self.sink.wants_transactions() {
             self.sink.transaction(&Summary::new(&t, verdict));
+        }
+        // Its packet buffer serves the next transaction (most need no more
+        // than they held, and allocating one per transaction shows).
+        if self.spare.len() < SPARE_BUFFERS && t.packets.capacity() <= 16 {
+            let mut buf = t.packets;
+            buf.clear();
+            self.spare.push(buf);
         }
     }
 

@@ -182,29 +182,35 @@ const COPY_WINDOW_NS: i64 = 2_000_000_000;
 
 impl Transaction {
     pub fn new(o: Obs) -> Transaction {
+        Transaction::with_buffer(o, Vec::with_capacity(4))
+    }
+
+    /// A transaction whose packets go into `packets` (an empty buffer,
+    /// perhaps reused from a closed transaction).
+    pub fn with_buffer(o: Obs, mut packets: Vec<Seen>) -> Transaction {
+        debug_assert!(packets.is_empty());
         let state = if o.from_client() {
             State::of(&o)
         } else {
             State::Unknown
         };
         let files = file_bit(o.at.file);
+        packets.reserve(4);
+        let (chaddr, xid, ts) = (o.chaddr, o.xid, o.ts);
+        packets.push(Seen {
+            obs: o,
+            copies: Vec::new(),
+            files,
+        });
         Transaction {
-            chaddr: o.chaddr,
-            xid: o.xid,
+            chaddr,
+            xid,
             state,
-            first: o.ts,
-            last: o.ts,
+            first: ts,
+            last: ts,
             done_at: None,
             dropped: 0,
-            packets: {
-                let mut v = Vec::with_capacity(4);
-                v.push(Seen {
-                    obs: o,
-                    copies: Vec::new(),
-                    files,
-                });
-                v
-            },
+            packets,
         }
     }
 

@@ -1,0 +1,147 @@
+//! Where `diagnose`'s time goes: the same capture read through ever more of
+//! the pipeline, in this process, so each stage's cost is the difference
+//! from the one before it.
+//!
+//! 1. `read`: the capture reader alone (pcap/pcapng records, no decoding).
+//! 2. `decode`: plus Ethernet/VLAN/IPv4/UDP framing, the UDP checksum and
+//!    the DHCP message with its options (`wire::packet::decode`).
+//! 3. `observe`: plus the engine's compact per-packet record (`Obs`).
+//! 4. `analyse`: plus transactions, rules and per-client summaries
+//!    (`diagnose::Engine`), with no output.
+//!
+//! What remains between `analyse` and `dhcplens diagnose --json` (timed by
+//! `run`) is writing the report.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Instant;
+
+use anyhow::Context;
+
+/// One stage's timing (medians over the runs).
+#[derive(Debug, Clone)]
+pub struct Stage {
+    pub name: &'static str,
+    pub wall_s: f64,
+    pub cpu_s: f64,
+    /// Frames read and DHCP packets seen (to check the stages saw the same).
+    pub frames: u64,
+    pub dhcp: u64,
+}
+
+const NAMES: [&str; 4] = ["read", "decode", "observe", "analyse"];
+
+/// Runs stage `depth` (0 = read … 3 = analyse) once over `file`.
+fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64)> {
+    let mut reader = capture::open(file).with_context(|| format!("{file}: cannot open"))?;
+    let mut engine = diagnose::Engine::new(
+        diagnose::Config {
+            files: vec![file.to_string()],
+            ..diagnose::Config::default()
+        },
+        diagnose::NoSink,
+    );
+    let (mut frames, mut dhcp, mut bytes) = (0u64, 0u64, 0u64);
+    while let Some(p) = reader
+        .next_packet()
+        .with_context(|| format!("{file}: cannot read"))?
+    {
+        frames += 1;
+        if depth == 0 {
+            bytes += p.data.len() as u64;
+            continue;
+        }
+        let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) else {
+            continue;
+        };
+        if depth == 1 {
+            dhcp += 1;
+            bytes += d.message.map_or(0, |m| u64::from(m.xid));
+            continue;
+        }
+        let at = diagnose::FrameRef {
+            file: 0,
+            frame: p.number,
+        };
+        let Some(o) = diagnose::Obs::new(at, p.timestamp, &d, None) else {
+            continue;
+        };
+        dhcp += 1;
+        if depth == 2 {
+            bytes += u64::from(o.xid);
+            continue;
+        }
+        engine.push(o);
+    }
+    let (report, _) = engine.finish();
+    // Keep the work observable so none of it is optimised away.
+    std::hint::black_box((bytes, report.clients.len()));
+    Ok((frames, dhcp))
+}
+
+/// Times every stage (or only the one named) `runs` times, alternating
+/// (read, decode, … read, …).
+pub fn stages(
+    file: &Path,
+    runs: usize,
+    only: Option<&str>,
+    log: &mut impl Write,
+) -> anyhow::Result<Vec<Stage>> {
+    let name = file.to_str().context("file name is not UTF-8")?;
+    let mut samples: Vec<Vec<(f64, f64)>> = vec![Vec::new(); NAMES.len()];
+    let mut counts = [(0, 0); 4];
+    for run in 0..runs.max(1) {
+        for (depth, stage) in NAMES.iter().enumerate() {
+            if only.is_some_and(|o| o != *stage) {
+                continue;
+            }
+            let (c0, t0) = (crate::run::cpu_seconds(), Instant::now());
+            counts[depth] = once(name, depth)?;
+            let (wall, cpu) = (t0.elapsed().as_secs_f64(), crate::run::cpu_seconds() - c0);
+            writeln!(
+                log,
+                "run {}: {stage:8} {wall:.3} s wall, {cpu:.3} s CPU",
+                run + 1
+            )?;
+            samples[depth].push((wall, cpu));
+        }
+    }
+    Ok(NAMES
+        .iter()
+        .zip(samples)
+        .zip(counts)
+        .filter(|((_, s), _)| !s.is_empty())
+        .map(|((name, s), (frames, dhcp))| Stage {
+            name,
+            wall_s: crate::run::median(&s.iter().map(|x| x.0).collect::<Vec<_>>()),
+            cpu_s: crate::run::median(&s.iter().map(|x| x.1).collect::<Vec<_>>()),
+            frames,
+            dhcp,
+        })
+        .collect())
+}
+
+/// The table `dhcplens-bench stages` prints: each stage, its cumulative
+/// time and rate, and the time it adds per packet.
+pub fn print(stages: &[Stage], out: &mut impl Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:8}  {:>9}  {:>9}  {:>12}  {:>16}",
+        "stage", "wall s", "CPU s", "packets/s", "adds ns/packet"
+    )?;
+    let mut before = 0.0;
+    for s in stages {
+        let frames = s.frames.max(1) as f64;
+        writeln!(
+            out,
+            "{:8}  {:>9.3}  {:>9.3}  {:>12.0}  {:>16.0}",
+            s.name,
+            s.wall_s,
+            s.cpu_s,
+            frames / s.cpu_s.max(1e-9),
+            (s.cpu_s - before) / frames * 1e9,
+        )?;
+        before = s.cpu_s;
+    }
+    Ok(())
+}

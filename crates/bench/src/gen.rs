@@ -11,7 +11,8 @@
 //! client's kind, scenario, MAC and timing from a stream of its own (so they do
 //! not depend on how clients interleave), xids from a bijection of a counter
 //! (so they are unique), MAC suffixes from a bijection of the client index (so
-//! they are unique up to 2^24 clients).
+//! they are unique up to 2^24 clients). With a `population`, arrivals cycle
+//! through that many machines, each coming back as itself.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -154,6 +155,10 @@ pub struct Config {
     pub failure_rate: f64,
     /// Campus VLANs (one /14 subnet each); 0 for one untagged subnet.
     pub vlans: u16,
+    /// Distinct machines: arrival `i` is machine `i % population`, which
+    /// comes back with its MAC, kind and scenario (and new xids), as in a long
+    /// capture of one network. `None`: every arrival is a new machine.
+    pub population: Option<u64>,
     /// Timestamp of the first arrival, ns since the epoch.
     pub start_ns: i64,
 }
@@ -168,6 +173,7 @@ impl Config {
             rate: 2500.0,
             failure_rate: 0.05,
             vlans: 16,
+            population: None,
             // Monday 2024-03-04 08:00:00 UTC: the morning boot storm.
             start_ns: 1_709_539_200_000_000_000,
         }
@@ -301,6 +307,7 @@ struct Planner {
     seed: u64,
     failure_rate: f64,
     vlans: u16,
+    population: Option<u64>,
     xid_counter: u32,
     xid_salt: u32,
     mac_salt: u32,
@@ -317,6 +324,7 @@ impl Planner {
             seed: cfg.seed,
             failure_rate: cfg.failure_rate,
             vlans: cfg.vlans,
+            population: cfg.population.filter(|p| *p > 0),
             xid_counter: 0,
             xid_salt: salt as u32,
             mac_salt: (salt >> 32) as u32,
@@ -340,6 +348,9 @@ impl Planner {
 
     /// Plans client `index`, arriving at `t0`.
     fn plan(&mut self, index: u64, t0: i64) -> (Active, Scenario) {
+        // The machine arriving: its MAC, kind, scenario and timing follow
+        // from it alone; its xids come from the shared counter.
+        let index = self.population.map_or(index, |p| index % p);
         let mut r = Rng::derive(self.seed, 1, index);
         let weights: Vec<f64> = Scenario::ALL
             .iter()

@@ -76,6 +76,11 @@ struct GenArgs {
     /// Campus VLANs (a /14 each); 0 for a single untagged subnet.
     #[arg(long, default_value_t = 16)]
     vlans: u16,
+    /// Distinct machines: clients beyond this many are the same machines
+    /// coming back (same MAC and behaviour, new xids), as in hours of one
+    /// network's traffic. Default: every client is a new machine.
+    #[arg(long, value_name = "N")]
+    population: Option<u64>,
     /// Also write one CSV line per client: mac,scenario,kind,vlan.
     #[arg(long, value_name = "FILE")]
     manifest: Option<PathBuf>,
@@ -152,6 +157,7 @@ fn gen_cmd(a: GenArgs) -> anyhow::Result<()> {
     cfg.rate = a.rate;
     cfg.failure_rate = a.failure_rate;
     cfg.vlans = a.vlans;
+    cfg.population = a.population;
     let file =
         File::create(&a.output).with_context(|| format!("cannot create {}", a.output.display()))?;
     let mut manifest = match &a.manifest {

@@ -363,3 +363,38 @@ fn stages_see_the_same_packets() {
     assert!(table.starts_with("stage"), "{table}");
     assert_eq!(table.lines().count(), 5, "{table}");
 }
+
+/// With a population, arrivals are the same machines coming back: each MAC
+/// arrives as often as the others (give or take one), with the same scenario,
+/// and the engine sees exactly that many clients.
+#[test]
+fn a_population_comes_back() {
+    let mut cfg = small(1_200, 3);
+    cfg.population = Some(300);
+    cfg.rate = 50.0; // a machine's visits do not overlap
+    let (bytes, stats, rows) = capture(&cfg);
+    assert_eq!(stats.clients, 1_200);
+    let mut visits: HashMap<&str, Vec<Scenario>> = HashMap::new();
+    for (mac, s) in &rows {
+        visits.entry(mac.as_str()).or_default().push(*s);
+    }
+    assert_eq!(visits.len(), 300, "distinct machines");
+    for (mac, v) in &visits {
+        assert_eq!(v.len(), 4, "{mac} arrived {} times", v.len());
+        assert!(
+            v.iter().all(|s| *s == v[0]),
+            "{mac} changed scenario: {v:?}"
+        );
+    }
+    let (report, _) = diagnose(io::Cursor::new(bytes));
+    assert_eq!(report.clients.len(), 300);
+    assert!(
+        report
+            .clients
+            .iter()
+            .map(|c| u64::from(c.transactions))
+            .sum::<u64>()
+            >= 1_200,
+        "every visit is at least one transaction"
+    );
+}

@@ -259,6 +259,15 @@ impl Client {
         }
     }
 
+    /// Whether the client sent identifier `id` (among the first few it used).
+    pub fn uses_client_id(&self, id: &Short) -> bool {
+        self.first_id == Some(Some(*id))
+            || self
+                .rare
+                .as_ref()
+                .is_some_and(|r| r.more_ids.contains(&Some(*id)))
+    }
+
     /// Distinct client identifiers seen (`None`: without option 61).
     pub fn client_ids(&self) -> Vec<Option<Short>> {
         let mut v: Vec<Option<Short>> = self.first_id.into_iter().collect();

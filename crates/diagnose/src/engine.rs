@@ -86,8 +86,10 @@ pub struct Engine<S: Sink> {
     /// (so a growing index never moves the records themselves).
     clients: Vec<Client>,
     client_index: HashMap<HwAddr, u32>,
-    /// The first MAC seen with each client identifier…
-    id_owner: HashMap<Short, HwAddr>,
+    /// The first client to use each client identifier, by a hash of the
+    /// identifier, for identifiers that are not simply `01` + the client's
+    /// own MAC (those need no entry: the identifier names its owner)…
+    id_owner: HashMap<u64, u32>,
     /// …and every MAC of the identifiers that more than one MAC uses.
     shared_ids: HashMap<Short, Vec<HwAddr>>,
     servers: HashMap<Ipv4Addr, ServerStats>,
@@ -265,15 +267,39 @@ impl<S: Sink> Engine<S> {
         // Who else uses the identifier needs asking only when this client
         // starts using it (its later packets would find the same answer).
         if let Some(id) = o.client_id.filter(|_| new_id) {
-            let owner = *self.id_owner.entry(id).or_insert(o.chaddr);
-            if owner != o.chaddr {
+            if let Some(owner) = self.id_user(&id).filter(|&owner| owner != i) {
+                let owner = self.clients[owner].chaddr;
                 let v = self.shared_ids.entry(id).or_insert_with(|| vec![owner]);
                 if !v.contains(&o.chaddr) && v.len() < 8 {
                     v.push(o.chaddr);
                 }
+            } else if !names_its_owner(&id, o.chaddr) {
+                self.id_owner.entry(id_hash(&id)).or_insert(i as u32);
             }
         }
         i
+    }
+
+    /// The first client seen using client identifier `id`, if any.
+    ///
+    /// A hash collision between two identifiers (odds about 10^-7 among a
+    /// million of them) is caught by asking the client found whether it uses
+    /// `id`; it can hide a shared identifier, never invent one.
+    fn id_user(&self, id: &Short) -> Option<usize> {
+        let registered = self
+            .id_owner
+            .get(&id_hash(id))
+            .map(|&i| i as usize)
+            .filter(|&i| self.clients[i].uses_client_id(id));
+        // `01` + a MAC names that MAC's client, if it uses it.
+        registered.or_else(|| {
+            let mac = id.as_bytes().strip_prefix(&[1])?;
+            (mac.len() == 6)
+                .then(|| self.client_index.get(&HwAddr::new(mac)))
+                .flatten()
+                .map(|&i| i as usize)
+                .filter(|&i| self.clients[i].uses_client_id(id))
+        })
     }
 
     fn note_server_packet(&mut self, o: &Obs) {
@@ -398,7 +424,9 @@ impl<S: Sink> Engine<S> {
         drop(std::mem::take(&mut self.client_index));
         drop(std::mem::take(&mut self.id_owner));
         let mut clients = std::mem::take(&mut self.clients);
-        clients.sort_by_key(|c| (c.first, c.chaddr));
+        // Unstable (no scratch copy of millions of records), and as
+        // deterministic: no two clients share a chaddr.
+        clients.sort_unstable_by_key(|c| (c.first, c.chaddr));
         for c in &mut clients {
             let mut extra = Vec::new();
             if let Some(cycle) = c.cycle.take().filter(|c| c.worth_checking()) {
@@ -479,4 +507,15 @@ fn slot(
         clients.push(Client::new(chaddr, ts));
         (clients.len() - 1) as u32
     }) as usize
+}
+
+/// Whether client identifier `id` is type 1 (Ethernet) and the client's own
+/// MAC, the identifier most clients send (RFC 2132 §9.14).
+fn names_its_owner(id: &Short, chaddr: HwAddr) -> bool {
+    id.as_bytes().strip_prefix(&[1]) == Some(chaddr.as_bytes())
+}
+
+fn id_hash(id: &Short) -> u64 {
+    use std::hash::BuildHasher;
+    rustc_hash::FxBuildHasher.hash_one(id)
 }

@@ -1435,6 +1435,20 @@ pub fn shared_client_ids(
     ids: &rustc_hash::FxHashMap<Short, Vec<HwAddr>>,
     clients: &[Client],
 ) -> Vec<Finding> {
+    // The leases of the MACs named, in one pass over the clients.
+    let mut leased: rustc_hash::FxHashMap<HwAddr, Option<Ipv4Addr>> = ids
+        .values()
+        .filter(|macs| macs.len() >= 2)
+        .flatten()
+        .map(|m| (*m, None))
+        .collect();
+    if !leased.is_empty() {
+        for c in clients {
+            if let Some(l) = leased.get_mut(&c.chaddr) {
+                *l = c.lease.map(|l| l.address);
+            }
+        }
+    }
     let mut out: Vec<Finding> = ids
         .iter()
         .filter(|(_, macs)| macs.len() >= 2)
@@ -1442,7 +1456,7 @@ pub fn shared_client_ids(
             let leases: Vec<String> = macs
                 .iter()
                 .map(|m| {
-                    let lease = clients.iter().find(|c| c.chaddr == *m).and_then(|c| c.lease).map(|l| l.address);
+                    let lease = leased.get(m).copied().flatten();
                     format!("{m}{}", lease.map_or(String::new(), |a| format!(" (leased {a})")))
                 })
                 .collect();

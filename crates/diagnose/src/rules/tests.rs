@@ -691,6 +691,34 @@ fn client_ids_shared_and_changed() {
     assert!(!has(&r, Code::ClientIdShared));
 }
 
+/// An identifier `01` + a MAC names that MAC's client, so the engine keeps
+/// no table entry for it; another MAC sending it is still caught, whichever
+/// of the two came first, and named in the order they came.
+#[test]
+fn client_id_naming_another_mac_is_shared() {
+    let (x, y) = ([2, 0, 0, 0, 0, 0x1a], [2, 0, 0, 0, 0, 0x1b]);
+    let id_of_x = vec![1, 2, 0, 0, 0, 0, 0x1a];
+    for (order, first) in [([x, y], "02:00:00:00:00:1a"), ([y, x], "02:00:00:00:00:1b")] {
+        let mut c = Cap::new();
+        for (i, mac) in order.into_iter().enumerate() {
+            let mut d = request_msg(MessageType::Discover, 0x1f0 + i as u32, mac);
+            d.set_option(code::CLIENT_IDENTIFIER, id_of_x.clone());
+            c.client(f64::from(i as u32), &d);
+        }
+        let r = c.report();
+        let f = finding(&r, Code::ClientIdShared);
+        assert!(f.summary.contains("2 machines"), "{}", f.summary);
+        assert_eq!(f.chaddr.map(|m| m.to_string()).as_deref(), Some(first));
+    }
+    // The MAC the identifier names never sends it: nobody shares it.
+    let mut c = Cap::new();
+    c.client(0.0, &request_msg(MessageType::Discover, 0x1f5, x));
+    let mut d = request_msg(MessageType::Discover, 0x1f6, y);
+    d.set_option(code::CLIENT_IDENTIFIER, id_of_x);
+    c.client(1.0, &d);
+    assert!(!has(&c.report(), Code::ClientIdShared));
+}
+
 #[test]
 fn address_declined() {
     let mut c = Cap::new();

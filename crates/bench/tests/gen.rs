@@ -63,7 +63,7 @@ fn diagnose(input: impl Read + Send + 'static) -> (Report, String) {
         "{{\"transactions\":[{}],\"clients\":{},\"findings\":{},\"servers\":{},\"stats\":{}}}",
         sink.0.join(","),
         serde_json::to_string(&report.clients).expect("json"),
-        serde_json::to_string(&report.findings).expect("json"),
+        serde_json::to_string(&report.findings_json()).expect("json"),
         serde_json::to_string(&report.servers).expect("json"),
         serde_json::to_string(&report.stats).expect("json"),
     );
@@ -203,8 +203,7 @@ fn the_engine_finds_every_intended_failure_and_nothing_else() {
     // Findings over the whole report: one per failing client.
     let count = |code: &str| {
         report
-            .findings
-            .iter()
+            .findings()
             .filter(|f| f.code.as_str() == code)
             .count() as u64
     };
@@ -227,7 +226,7 @@ fn the_engine_finds_every_intended_failure_and_nothing_else() {
     );
     assert_eq!(count("nak"), stats.scenario(Scenario::Nak));
     assert_eq!(
-        report.findings.len() as u64,
+        report.findings().count() as u64,
         2 * stats.scenario(Scenario::NoOffer)
             + 2 * stats.scenario(Scenario::OfferIgnored)
             + stats.scenario(Scenario::MultipleServers)

@@ -180,7 +180,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             out.write_all(b"\n]")?;
 
             out.write_all(b",\"findings\":")?;
-            serde_json::to_writer(&mut *out, &report.findings)?;
+            serde_json::to_writer(&mut *out, &report.findings_json())?;
             out.write_all(b",\"servers\":")?;
             serde_json::to_writer(&mut *out, &report.servers)?;
             out.write_all(b",\"stats\":")?;

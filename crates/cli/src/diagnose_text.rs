@@ -176,7 +176,7 @@ pub fn print(
     }
     // Findings about several clients at once.
     let shared: Vec<&Finding> = r
-        .findings
+        .global
         .iter()
         .filter(|f| f.code == diagnose::Code::ClientIdShared)
         .collect();
@@ -192,13 +192,11 @@ pub fn print(
         .filter(|c| c.outcome().is_some_and(|o| o.is_failure()))
         .count();
     let errors = r
-        .findings
-        .iter()
+        .findings()
         .filter(|f| f.severity == Severity::Error)
         .count();
     let warnings = r
-        .findings
-        .iter()
+        .findings()
         .filter(|f| f.severity == Severity::Warning)
         .count();
     let mut tally: Vec<(String, usize)> = Vec::new();

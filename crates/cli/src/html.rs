@@ -241,8 +241,7 @@ impl Page {
         let mut highlights: HashMap<FrameRef, Vec<(&'static str, &'static str)>> = HashMap::new();
         let mut evidence: HashMap<FrameRef, &'static str> = HashMap::new();
         let across: Vec<&Finding> = report
-            .findings
-            .iter()
+            .findings()
             .filter(|f| f.chaddr.is_none() || f.code == Code::ClientIdShared)
             .collect();
         let all_findings = order
@@ -303,7 +302,7 @@ impl Page {
             .iter()
             .filter(|c| c.outcome().is_some_and(Outcome::is_failure))
             .count();
-        let count = |s: Severity| report.findings.iter().filter(|f| f.severity == s).count();
+        let count = |s: Severity| report.findings().filter(|f| f.severity == s).count();
         let (errors, warnings) = (count(Severity::Error), count(Severity::Warning));
         let _ = write!(
             b,

@@ -136,7 +136,8 @@ pub fn findings(log: &[probe::transport::Packet]) -> Vec<diagnose::Finding> {
             engine.push(o);
         }
     }
-    engine.finish().0.findings
+    let report = engine.finish().0;
+    report.findings().cloned().collect()
 }
 
 fn decoded(p: &probe::transport::Packet) -> Option<DhcpFrame<'_>> {

@@ -304,14 +304,14 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         #[derive(Serialize)]
         struct Done<'r> {
             clients: &'r [diagnose::ClientReport],
-            findings: &'r [Finding],
+            findings: diagnose::report::FindingList<'r>,
             servers: &'r [diagnose::report::ServerReport],
             stats: &'r diagnose::report::Stats,
             healthy: bool,
         }
         let done = Done {
             clients: &report.clients,
-            findings: &report.findings,
+            findings: report.findings_json(),
             servers: &report.servers,
             stats: &report.stats,
             healthy: report.healthy(),

@@ -444,11 +444,6 @@ impl<S: Sink> Engine<S> {
         for f in &global {
             self.sink.finding(f);
         }
-        let mut findings: Vec<Finding> = clients
-            .iter()
-            .flat_map(|c| c.details().iter().cloned())
-            .collect();
-        findings.extend(global);
         let reports = clients;
 
         self.stats.clients = reports.len() as u64;
@@ -462,7 +457,7 @@ impl<S: Sink> Engine<S> {
         (
             Report {
                 clients: reports,
-                findings,
+                global,
                 servers,
                 stats: self.stats,
             },

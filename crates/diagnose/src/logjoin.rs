@@ -347,19 +347,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
         g.log_lines.push(evidence(&logs.files, f, e));
         global.push(g);
     }
-    report.findings = report
-        .clients
-        .iter()
-        .flat_map(|c| c.details().iter().cloned())
-        .chain(
-            report
-                .findings
-                .iter()
-                .filter(|f| f.code == Code::ClientIdShared)
-                .cloned(),
-        )
-        .chain(global)
-        .collect();
+    report.global.extend(global);
 }
 
 /// At most `n` characters, with an ellipsis when cut.

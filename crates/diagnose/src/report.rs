@@ -72,7 +72,10 @@ impl ServerReport {
 #[derive(Debug, Clone)]
 pub struct Report {
     pub clients: Vec<ClientReport>,
-    pub findings: Vec<Finding>,
+    /// Findings about no single client (an identifier several clients
+    /// share, log lines that name no client). Each client's own findings are
+    /// in its record; [`Report::findings`] lists both.
+    pub global: Vec<Finding>,
     pub servers: Vec<ServerReport>,
     pub stats: Stats,
 }
@@ -81,6 +84,29 @@ impl Report {
     /// Whether every client is healthy and nothing worse than info was found.
     pub fn healthy(&self) -> bool {
         self.clients.iter().all(ClientReport::healthy)
-            && self.findings.iter().all(|f| f.severity == Severity::Info)
+            && self.global.iter().all(|f| f.severity == Severity::Info)
+    }
+
+    /// Every finding: each client's, in client order, then the global ones.
+    pub fn findings(&self) -> impl Iterator<Item = &Finding> + Clone + '_ {
+        self.clients
+            .iter()
+            .flat_map(|c| c.details())
+            .chain(&self.global)
+    }
+
+    /// [`Report::findings`] as one JSON list, serialised without collecting
+    /// them (a report of a long capture holds many).
+    pub fn findings_json(&self) -> FindingList<'_> {
+        FindingList(self)
+    }
+}
+
+/// See [`Report::findings_json`].
+pub struct FindingList<'r>(&'r Report);
+
+impl Serialize for FindingList<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(self.0.findings())
     }
 }

@@ -168,18 +168,17 @@ fn dora(c: &mut Cap, t: f64, xid: u32) {
 }
 
 fn codes(r: &Report) -> Vec<(Code, Severity)> {
-    let mut v: Vec<(Code, Severity)> = r.findings.iter().map(|f| (f.code, f.severity)).collect();
+    let mut v: Vec<(Code, Severity)> = r.findings().map(|f| (f.code, f.severity)).collect();
     v.sort();
     v
 }
 
 fn has(r: &Report, code: Code) -> bool {
-    r.findings.iter().any(|f| f.code == code)
+    r.findings().any(|f| f.code == code)
 }
 
 fn finding(r: &Report, code: Code) -> &crate::Finding {
-    r.findings
-        .iter()
+    r.findings()
         .find(|f| f.code == code)
         .unwrap_or_else(|| panic!("no {code}: {:?}", codes(r)))
 }
@@ -976,8 +975,7 @@ fn live_mode_settles_no_offer_after_the_third_discover() {
     let (report, _) = e.finish();
     assert_eq!(
         report
-            .findings
-            .iter()
+            .findings()
             .filter(|f| f.code == Code::NoOffer)
             .count(),
         1,
@@ -1017,8 +1015,8 @@ fn a_client_that_recovers_has_warnings_not_errors() {
     assert_eq!(n.severity, Severity::Warning);
     assert!(n.explanation.contains("recovered"));
     assert!(
-        r.findings.iter().all(|f| f.severity != Severity::Error),
-        "report.findings agree with the clients'"
+        r.findings().all(|f| f.severity != Severity::Error),
+        "report.findings() agree with the clients'"
     );
     assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
 }

@@ -558,29 +558,7 @@ impl<'a> Message<'a> {
             }
         }
 
-        let types = m
-            .options
-            .iter()
-            .filter(|o| o.code == code::DHCP_MESSAGE_TYPE)
-            .count();
-        if types == 0 {
-            anomalies.push(Anomaly::new(
-                OPTIONS_OFFSET,
-                AnomalyKind::MissingMessageType,
-            ));
-        } else if types > 1 {
-            let second = m
-                .options
-                .iter()
-                .filter(|o| o.code == code::DHCP_MESSAGE_TYPE)
-                .nth(1)
-                .map_or(OPTIONS_OFFSET, |o| o.offset);
-            anomalies.push(Anomaly::new(
-                second,
-                AnomalyKind::RepeatedMessageType { count: types },
-            ));
-        }
-        table::check_lengths(&m.options, &mut anomalies);
+        table::check_options(&m.options, &mut anomalies);
         Lenient {
             message: Some(m),
             anomalies,

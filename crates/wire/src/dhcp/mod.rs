@@ -368,7 +368,12 @@ fn ip(b: &[u8], r: std::ops::Range<usize>) -> Ipv4Addr {
 }
 
 fn trim_zeros(b: &[u8]) -> &[u8] {
-    let end = b.iter().rposition(|&x| x != 0).map_or(0, |p| p + 1);
+    // 16 bytes at a time first: `sname` and `file` are most often all zeros.
+    let mut end = b.len();
+    while end >= 16 && u128::from_ne_bytes(b[end - 16..end].try_into().expect("16 bytes")) == 0 {
+        end -= 16;
+    }
+    let end = b[..end].iter().rposition(|&x| x != 0).map_or(0, |p| p + 1);
     &b[..end]
 }
 
@@ -486,9 +491,10 @@ impl<'a> Message<'a> {
             &mut anomalies,
         ) {
             options::ScanEnd::End(end) => {
-                let after = &bytes[end + 1..];
-                if let Some(first) = after.iter().position(|&b| b != 0) {
-                    let count = after.iter().filter(|&&b| b != 0).count();
+                // Zeros after END are padding; anything else is a trailer.
+                let trailer = trim_zeros(&bytes[end + 1..]);
+                if let Some(first) = trailer.iter().position(|&b| b != 0) {
+                    let count = trailer.iter().filter(|&&b| b != 0).count();
                     anomalies.push(Anomaly::new(
                         end + 1 + first,
                         AnomalyKind::BytesAfterEnd {
@@ -497,7 +503,7 @@ impl<'a> Message<'a> {
                         },
                     ));
                 }
-                m.trailer = Cow::Borrowed(trim_zeros(after));
+                m.trailer = Cow::Borrowed(trailer);
             }
             options::ScanEnd::Exhausted => anomalies.push(Anomaly::new(
                 bytes.len(),

@@ -410,6 +410,17 @@ impl<'a> Message<'a> {
     /// panics; offsets in anomalies are from the start of `bytes`.
     pub fn parse_lenient(bytes: &'a [u8]) -> Lenient<'a> {
         let mut anomalies = Vec::new();
+        let message = Message::parse_lenient_into(bytes, &mut anomalies);
+        Lenient { message, anomalies }
+    }
+
+    /// [`Message::parse_lenient`] appending its anomalies to `anomalies` (offsets
+    /// still from the start of `bytes`): for a caller that gathers the
+    /// anomalies of several layers in one list.
+    pub(crate) fn parse_lenient_into(
+        bytes: &'a [u8],
+        anomalies: &mut Vec<Anomaly>,
+    ) -> Option<Message<'a>> {
         if bytes.len() < FIXED_HEADER_LEN {
             anomalies.push(Anomaly::new(
                 0,
@@ -417,10 +428,7 @@ impl<'a> Message<'a> {
                     length: bytes.len(),
                 },
             ));
-            return Lenient {
-                message: None,
-                anomalies,
-            };
+            return None;
         }
         if bytes.len() < BOOTP_MIN_LEN {
             anomalies.push(Anomaly::new(
@@ -464,10 +472,7 @@ impl<'a> Message<'a> {
         if bytes.len() < OPTIONS_OFFSET {
             anomalies.push(Anomaly::new(FIXED_HEADER_LEN, AnomalyKind::NoMagicCookie));
             m.trailer = Cow::Borrowed(trim_zeros(&bytes[FIXED_HEADER_LEN..]));
-            return Lenient {
-                message: Some(m),
-                anomalies,
-            };
+            return Some(m);
         }
         let cookie: [u8; 4] = bytes[field::COOKIE].try_into().expect("4 bytes");
         m.cookie = Some(cookie);
@@ -477,10 +482,7 @@ impl<'a> Message<'a> {
                 AnomalyKind::BadMagicCookie { found: cookie },
             ));
             m.trailer = Cow::Borrowed(trim_zeros(&bytes[OPTIONS_OFFSET..]));
-            return Lenient {
-                message: Some(m),
-                anomalies,
-            };
+            return Some(m);
         }
 
         match options::scan(
@@ -488,7 +490,7 @@ impl<'a> Message<'a> {
             OPTIONS_OFFSET..bytes.len(),
             Region::Options,
             &mut m.options,
-            &mut anomalies,
+            anomalies,
         ) {
             options::ScanEnd::End(end) => {
                 // Zeros after END are padding; anything else is a trailer.
@@ -537,13 +539,7 @@ impl<'a> Message<'a> {
                         continue;
                     }
                     let start = range.start;
-                    match options::scan(
-                        bytes,
-                        range.clone(),
-                        region,
-                        &mut m.options,
-                        &mut anomalies,
-                    ) {
+                    match options::scan(bytes, range.clone(), region, &mut m.options, anomalies) {
                         options::ScanEnd::End(end) => {
                             let after = &bytes[end + 1..range.end];
                             if let Some(first) = after.iter().position(|&b| b != 0) {
@@ -564,11 +560,8 @@ impl<'a> Message<'a> {
             }
         }
 
-        table::check_options(&m.options, &mut anomalies);
-        Lenient {
-            message: Some(m),
-            anomalies,
-        }
+        table::check_options(&m.options, anomalies);
+        Some(m)
     }
 
     /// Parses a message, refusing anything malformed. A message shorter than the

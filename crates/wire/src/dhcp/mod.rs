@@ -485,11 +485,13 @@ impl<'a> Message<'a> {
             return Some(m);
         }
 
+        let mut census = table::Census::new();
         match options::scan(
             bytes,
             OPTIONS_OFFSET..bytes.len(),
             Region::Options,
             &mut m.options,
+            &mut census,
             anomalies,
         ) {
             options::ScanEnd::End(end) => {
@@ -539,7 +541,14 @@ impl<'a> Message<'a> {
                         continue;
                     }
                     let start = range.start;
-                    match options::scan(bytes, range.clone(), region, &mut m.options, anomalies) {
+                    match options::scan(
+                        bytes,
+                        range.clone(),
+                        region,
+                        &mut m.options,
+                        &mut census,
+                        anomalies,
+                    ) {
                         options::ScanEnd::End(end) => {
                             let after = &bytes[end + 1..range.end];
                             if let Some(first) = after.iter().position(|&b| b != 0) {
@@ -560,7 +569,7 @@ impl<'a> Message<'a> {
             }
         }
 
-        table::check_options(&m.options, anomalies);
+        table::check_options(&m.options, &census, anomalies);
         Some(m)
     }
 

@@ -397,47 +397,73 @@ impl CodeSet {
     }
 }
 
-/// Notes what is wrong with a message's options as a whole, in this order:
-/// option 53 missing or repeated, then every known option whose joined value
-/// (RFC 3396) has a length its type forbids, at its first TLV.
-pub(crate) fn check_options(options: &[RawOption<'_>], anomalies: &mut Vec<Anomaly>) {
-    // One pass to learn where option 53 is, which codes repeat, and whether
-    // every TLV on its own has a length its type allows.
-    let mut seen = CodeSet::default();
-    let mut repeated = CodeSet::default();
-    let mut each_allowed = true;
-    let (mut types, mut second_type) = (0, None);
-    for o in options {
-        if o.code == code::DHCP_MESSAGE_TYPE {
-            types += 1;
-            if types == 2 {
-                second_type = Some(o.offset);
+/// What a message's option scans noted of each TLV on the way (PAD and END
+/// aside), so that [`check_options`] needs no pass of its own over a list
+/// without anomalies.
+pub(crate) struct Census {
+    /// Codes seen so far.
+    seen: CodeSet,
+    /// Codes seen in more than one TLV.
+    repeated: CodeSet,
+    /// Whether every TLV so far has, on its own, a length its type allows.
+    each_allowed: bool,
+    /// How many TLVs of option 53, and the offset of the second.
+    message_types: usize,
+    second_message_type: Option<usize>,
+}
+
+impl Census {
+    pub(crate) fn new() -> Census {
+        Census {
+            seen: CodeSet::default(),
+            repeated: CodeSet::default(),
+            each_allowed: true,
+            message_types: 0,
+            second_message_type: None,
+        }
+    }
+
+    /// Notes a TLV of `code` with `len` bytes of data, at `offset`.
+    pub(crate) fn note(&mut self, code: u8, len: usize, offset: usize) {
+        if !self.seen.insert(code) {
+            self.repeated.insert(code);
+        }
+        self.each_allowed &= LENGTHS[usize::from(code)].allows(len);
+        if code == code::DHCP_MESSAGE_TYPE {
+            self.message_types += 1;
+            if self.message_types == 2 {
+                self.second_message_type = Some(offset);
             }
         }
-        if o.is_marker() {
-            continue;
-        }
-        if !seen.insert(o.code) {
-            repeated.insert(o.code);
-        }
-        each_allowed &= LENGTHS[usize::from(o.code)].allows(o.data.len());
     }
-    match types {
+}
+
+/// Notes what is wrong with a message's options as a whole, in this order:
+/// option 53 missing or repeated, then every known option whose joined value
+/// (RFC 3396) has a length its type forbids, at its first TLV. `census` is
+/// what the scans that read `options` noted.
+pub(crate) fn check_options(
+    options: &[RawOption<'_>],
+    census: &Census,
+    anomalies: &mut Vec<Anomaly>,
+) {
+    match census.message_types {
         0 => anomalies.push(Anomaly::new(
             super::OPTIONS_OFFSET,
             AnomalyKind::MissingMessageType,
         )),
         1 => {}
         count => anomalies.push(Anomaly::new(
-            second_type.unwrap_or(super::OPTIONS_OFFSET),
+            census.second_message_type.unwrap_or(super::OPTIONS_OFFSET),
             AnomalyKind::RepeatedMessageType { count },
         )),
     }
     // Most messages stop here: with no option repeated, each TLV is a whole
     // value, and each has a length its type allows.
-    if each_allowed && repeated.is_empty() {
+    if census.each_allowed && census.repeated.is_empty() {
         return;
     }
+    let repeated = &census.repeated;
 
     let mut checked = CodeSet::default();
     for (i, o) in options.iter().enumerate() {
@@ -499,6 +525,15 @@ mod tests {
                 s.name
             );
         }
+    }
+
+    /// What the scans would have noted of `options`.
+    fn census_of(options: &[RawOption<'_>]) -> Census {
+        let mut census = Census::new();
+        for o in options.iter().filter(|o| !o.is_marker()) {
+            census.note(o.code, o.data.len(), o.offset);
+        }
+        census
     }
 
     /// The rule as first written: option 53 counted, then each known option
@@ -583,7 +618,7 @@ mod tests {
             },
         ];
         let mut anomalies = Vec::new();
-        check_options(&options, &mut anomalies);
+        check_options(&options, &census_of(&options), &mut anomalies);
         assert_eq!(
             anomalies,
             [
@@ -617,7 +652,7 @@ mod tests {
                 })
                 .collect();
             let mut anomalies = Vec::new();
-            check_options(&options, &mut anomalies);
+            check_options(&options, &census_of(&options), &mut anomalies);
             proptest::prop_assert_eq!(anomalies, check_options_reference(&options));
         }
     }

@@ -136,21 +136,21 @@ impl UdpChecksum {
         if found == 0 {
             return UdpChecksum::Zero;
         }
-        // One pass over the segment: the sum without the field serves both
-        // to verify (with the field added it folds to all ones) and to say
-        // what the field should have held.
         let pseudo = pseudo_header(src, dst, PROTOCOL_UDP, segment.len() as u16);
-        let covered = udp_covered(pseudo, segment);
-        if fold(covered + u64::from(found)) == 0xffff {
+        let total = add(pseudo, segment);
+        if fold(total) == 0xffff {
             return UdpChecksum::Valid;
         }
         // What udp_partial computes, from the sum at hand.
         if found == fold(pseudo) {
             return UdpChecksum::Partial { found };
         }
+        // The sum without the field, as the sender computes it: adding the
+        // complement of a word takes it away (modulo 0xffff), and udp_field
+        // sends either zero of one's complement as 0xffff.
         UdpChecksum::Invalid {
             found,
-            expected: udp_field(covered),
+            expected: udp_field(total + u64::from(!found)),
         }
     }
 

@@ -519,7 +519,8 @@ impl<'a> Message<'a> {
         }
 
         // Option 52: options continue in `file`, then in `sname` (RFC 2131 §4.1).
-        if let Some(overload) = m.options.iter().find(|o| o.code == code::OPTION_OVERLOAD) {
+        // Only the options field is read so far: the first 52 is there.
+        if let Some(overload) = census.first_overload.map(|i| &m.options[i]) {
             let value = match overload.data.as_ref() {
                 [v @ 1..=3] => Some(*v),
                 other => {

@@ -163,7 +163,7 @@ pub(crate) fn scan<'a>(
                     ));
                     return ScanEnd::Truncated;
                 }
-                census.note(c, len, at);
+                census.note(c, len, at, out.len());
                 out.push(RawOption {
                     code: c,
                     data: Cow::Borrowed(&bytes[start..start + len]),

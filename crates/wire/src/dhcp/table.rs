@@ -410,6 +410,8 @@ pub(crate) struct Census {
     /// How many TLVs of option 53, and the offset of the second.
     message_types: usize,
     second_message_type: Option<usize>,
+    /// Where in the list the first TLV of option 52 is.
+    pub(crate) first_overload: Option<usize>,
 }
 
 impl Census {
@@ -420,11 +422,13 @@ impl Census {
             each_allowed: true,
             message_types: 0,
             second_message_type: None,
+            first_overload: None,
         }
     }
 
-    /// Notes a TLV of `code` with `len` bytes of data, at `offset`.
-    pub(crate) fn note(&mut self, code: u8, len: usize, offset: usize) {
+    /// Notes a TLV of `code` with `len` bytes of data, found at `offset` and
+    /// put at `index` in the list.
+    pub(crate) fn note(&mut self, code: u8, len: usize, offset: usize, index: usize) {
         if !self.seen.insert(code) {
             self.repeated.insert(code);
         }
@@ -434,6 +438,9 @@ impl Census {
             if self.message_types == 2 {
                 self.second_message_type = Some(offset);
             }
+        }
+        if code == code::OPTION_OVERLOAD && self.first_overload.is_none() {
+            self.first_overload = Some(index);
         }
     }
 }
@@ -530,8 +537,8 @@ mod tests {
     /// What the scans would have noted of `options`.
     fn census_of(options: &[RawOption<'_>]) -> Census {
         let mut census = Census::new();
-        for o in options.iter().filter(|o| !o.is_marker()) {
-            census.note(o.code, o.data.len(), o.offset);
+        for (i, o) in options.iter().enumerate().filter(|(_, o)| !o.is_marker()) {
+            census.note(o.code, o.data.len(), o.offset, i);
         }
         census
     }

@@ -343,8 +343,19 @@ fn big_endian_and_odd_resolutions() {
     assert_eq!((seen[2].len, seen[2].orig), (3, 3));
 }
 
+/// `$DHCPLENS_CORPUS`, or `shared/corpus` beside the workspace root (or
+/// beside one of its parents, for a git worktree kept in a subdirectory), as
+/// wire's tshark test finds it.
 fn corpus() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/corpus")
+    if let Some(p) = std::env::var_os("DHCPLENS_CORPUS") {
+        return PathBuf::from(p);
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    root.ancestors()
+        .skip(1)
+        .map(|a| a.join("shared/corpus"))
+        .find(|p| p.is_dir())
+        .unwrap_or_else(|| root.join("../shared/corpus"))
 }
 
 fn capture_files(dir: &Path, out: &mut Vec<PathBuf>) {

@@ -154,7 +154,7 @@ impl<'a> PacketJson<'a> {
                 ip: f.ip.dst.to_string(),
                 port: f.udp.dst_port,
             },
-            vlan: f.link.vlans.clone(),
+            vlan: f.link.vlans.to_vec(),
             udp_checksum: f.udp.checksum.name(),
             length: f.payload.len(),
             message: p

@@ -118,7 +118,7 @@ pub fn read(path: &Path) -> Result<Vec<Seen>> {
             time: p.timestamp,
             src_mac: fr.link.src_mac,
             dst_mac: fr.link.dst_mac,
-            vlans: fr.link.vlans.clone(),
+            vlans: fr.link.vlans.to_vec(),
             src: SocketAddrV4::new(fr.ip.src, fr.udp.src_port),
             dst: SocketAddrV4::new(fr.ip.dst, fr.udp.dst_port),
             checksum: fr.udp.checksum,

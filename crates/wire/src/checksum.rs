@@ -15,39 +15,59 @@ pub const PROTOCOL_UDP: u8 = 17;
 
 /// Adds `data` to a running one's-complement sum of big-endian 16-bit words.
 /// An odd trailing byte is padded with a zero byte, as RFC 768 says.
-pub fn add(mut acc: u64, data: &[u8]) -> u64 {
-    // 8 bytes at a time as two big-endian 32-bit halves: the one's-complement
-    // sum of 32-bit words folds to the same 16-bit sum (RFC 1071 §2).
-    let mut chunks = data.chunks_exact(8);
-    for c in &mut chunks {
-        let w = u64::from_be_bytes(c.try_into().expect("8 bytes"));
-        acc += (w >> 32) + (w & 0xffff_ffff);
-    }
-    let mut words = chunks.remainder().chunks_exact(2);
-
+///
+/// The running sum is unfolded: what it holds is only meaningful through
+/// [`fold`]. `add` keeps two things [`fold`] needs: the value modulo 0xffff,
+/// and being zero only when every word added was zero.
+pub fn add(acc: u64, data: &[u8]) -> u64 {
+    // The sum does not depend on byte order (RFC 1071 §2(B)): add the bytes as
+    // native-endian 64-bit words, with the carry out of bit 63 added back in
+    // (2^64 is 1 modulo 0xffff), fold, and read the folded bytes big-endian.
+    let mut sum = 0;
+    let mut words = data.chunks_exact(8);
     for w in &mut words {
-        acc += u64::from(u16::from_be_bytes([w[0], w[1]]));
+        sum = add_carry(sum, u64::from_ne_bytes(w.try_into().expect("8 bytes")));
     }
-    if let [last] = words.remainder() {
-        acc += u64::from(*last) << 8;
+    // The last 0 to 7 bytes: a 32-bit word, a 16-bit word, then an odd last
+    // byte padded with a zero byte after it, each as far as there are bytes.
+    let mut rest = words.remainder();
+    if let Some((w, more)) = rest.split_first_chunk::<4>() {
+        sum = add_carry(sum, u64::from(u32::from_ne_bytes(*w)));
+        rest = more;
     }
-    acc
+    if let Some((w, more)) = rest.split_first_chunk::<2>() {
+        sum = add_carry(sum, u64::from(u16::from_ne_bytes(*w)));
+        rest = more;
+    }
+    if let [last] = rest {
+        sum = add_carry(sum, u64::from(u16::from_ne_bytes([*last, 0])));
+    }
+    acc + u64::from(u16::from_be_bytes(fold(sum).to_ne_bytes()))
+}
+
+/// `a + b` with end-around carry.
+fn add_carry(a: u64, b: u64) -> u64 {
+    let (sum, carry) = a.overflowing_add(b);
+    sum + u64::from(carry)
 }
 
 /// Folds a running sum to 16 bits, without complementing it.
-pub fn fold(mut acc: u64) -> u16 {
-    while acc >> 16 != 0 {
-        acc = (acc & 0xffff) + (acc >> 16);
-    }
+pub fn fold(acc: u64) -> u16 {
+    // Each step adds the high part to the low one (end-around carry), keeping
+    // the value modulo 0xffff. Bounds: < 2^33, < 2^18, <= 0x10002, <= 0xffff.
+    let acc = (acc & 0xffff_ffff) + (acc >> 32);
+    let acc = (acc & 0xffff) + (acc >> 16);
+    let acc = (acc & 0xffff) + (acc >> 16);
+    let acc = (acc & 0xffff) + (acc >> 16);
     acc as u16
 }
 
 /// The unfolded sum of the IPv4 pseudo-header (RFC 768): addresses, protocol and
 /// the transport length.
 pub fn pseudo_header(src: Ipv4Addr, dst: Ipv4Addr, protocol: u8, length: u16) -> u64 {
-    let mut acc = add(0, &src.octets());
-    acc = add(acc, &dst.octets());
-    acc + u64::from(protocol) + u64::from(length)
+    // An address as one big-endian 32-bit number: 2^16 is 1 modulo 0xffff, so
+    // it sums like its two 16-bit words.
+    u64::from(src.to_bits()) + u64::from(dst.to_bits()) + u64::from(protocol) + u64::from(length)
 }
 
 /// The checksum of an IPv4 header whose checksum field (bytes 10..12) is zero,
@@ -59,12 +79,22 @@ pub fn ipv4_header(header: &[u8]) -> u16 {
 /// The UDP checksum to put in the header of `segment` (header + payload, with the
 /// checksum field's bytes ignored). A computed 0 is sent as 0xffff (RFC 768).
 pub fn udp(src: Ipv4Addr, dst: Ipv4Addr, segment: &[u8]) -> u16 {
-    let mut acc = pseudo_header(src, dst, PROTOCOL_UDP, segment.len() as u16);
-    acc = add(acc, &segment[..segment.len().min(6)]);
-    if segment.len() > 8 {
-        acc = add(acc, &segment[8..]);
-    }
-    match !fold(acc) {
+    let pseudo = pseudo_header(src, dst, PROTOCOL_UDP, segment.len() as u16);
+    udp_field(udp_covered(pseudo, segment))
+}
+
+/// The running sum of what a UDP checksum covers, less the checksum field
+/// (bytes 6 and 7 of `segment`): the pseudo-header sum `pseudo`, then the rest
+/// of the segment.
+fn udp_covered(pseudo: u64, segment: &[u8]) -> u64 {
+    let acc = add(pseudo, &segment[..segment.len().min(6)]);
+    add(acc, segment.get(8..).unwrap_or_default())
+}
+
+/// The checksum field for the running sum `covered`: its complement, with a
+/// computed 0 sent as 0xffff (RFC 768).
+fn udp_field(covered: u64) -> u16 {
+    match !fold(covered) {
         0 => 0xffff,
         c => c,
     }
@@ -106,17 +136,21 @@ impl UdpChecksum {
         if found == 0 {
             return UdpChecksum::Zero;
         }
-        let length = segment.len() as u16;
-        let total = add(pseudo_header(src, dst, PROTOCOL_UDP, length), segment);
+        let pseudo = pseudo_header(src, dst, PROTOCOL_UDP, segment.len() as u16);
+        let total = add(pseudo, segment);
         if fold(total) == 0xffff {
             return UdpChecksum::Valid;
         }
-        if found == udp_partial(src, dst, length) {
+        // What udp_partial computes, from the sum at hand.
+        if found == fold(pseudo) {
             return UdpChecksum::Partial { found };
         }
+        // The sum without the field, as the sender computes it: adding the
+        // complement of a word takes it away (modulo 0xffff), and udp_field
+        // sends either zero of one's complement as 0xffff.
         UdpChecksum::Invalid {
             found,
-            expected: udp(src, dst, segment),
+            expected: udp_field(total + u64::from(!found)),
         }
     }
 
@@ -166,6 +200,21 @@ mod tests {
         assert_eq!(fold(0x0001_ffff), 0x0001);
         assert_eq!(fold(0xffff_ffff), 0xffff);
         assert_eq!(fold(0x1_0000_0000), 0x0001);
+        // Zero stays zero; any other multiple of 0xffff is 0xffff.
+        assert_eq!(fold(0), 0);
+        assert_eq!(fold(0xffff * 0x1_0001), 0xffff);
+        assert_eq!(fold(u64::MAX), 0xffff);
+        assert_eq!(fold(0xffff_fffe_ffff_ffff), 0xfffe);
+        assert_eq!(fold(0x8000_0000_0000_0000), 0x8000);
+    }
+
+    proptest::proptest! {
+        /// The value modulo 0xffff, in 1..=0xffff for anything but 0.
+        #[test]
+        fn fold_is_the_residue(acc in proptest::prelude::any::<u64>()) {
+            let want = if acc == 0 { 0 } else { (acc - 1) % 0xffff + 1 };
+            proptest::prop_assert_eq!(u64::from(fold(acc)), want);
+        }
     }
 
     #[test]
@@ -232,6 +281,93 @@ mod tests {
         let b = segment(src, dst, &[2; 300], None);
         assert_ne!(a[6..8], b[6..8]);
         assert_eq!(udp_partial(src, dst, 308), udp_partial(src, dst, 308));
+    }
+
+    /// RFC 1071 as written: big-endian 16-bit words one by one, an odd last
+    /// byte padded with zero, in a sum too wide to wrap.
+    fn add_reference(acc: u64, data: &[u8]) -> u64 {
+        let words = data.chunks(2).map(|w| match *w {
+            [hi, lo] => u64::from(u16::from_be_bytes([hi, lo])),
+            [hi] => u64::from(hi) << 8,
+            _ => unreachable!("chunks of 1 or 2"),
+        });
+        acc + words.sum::<u64>()
+    }
+
+    #[test]
+    fn add_folds_like_the_reference_at_every_length() {
+        // All ones and all zeros are the edge cases of end-around carry (and
+        // the zero/0xffff ambiguity of one's complement); then mixed bytes.
+        let mixed: Vec<u8> = (0..700u32).map(|i| (i * 151 + 7) as u8).collect();
+        for bytes in [vec![0xff; 700], vec![0; 700], mixed] {
+            for start in 0..3 {
+                for end in start..bytes.len() {
+                    let d = &bytes[start..end];
+                    for acc in [0, 1, 0xffff, 0x1_2345_6789] {
+                        assert_eq!(
+                            fold(add(acc, d)),
+                            fold(add_reference(acc, d)),
+                            "bytes {start}..{end}, acc {acc:#x}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn pseudo_header_folds_like_its_words() {
+        let (src, dst) = (
+            Ipv4Addr::new(255, 255, 1, 2),
+            Ipv4Addr::new(10, 0, 255, 255),
+        );
+        let mut words = src.octets().to_vec();
+        words.extend_from_slice(&dst.octets());
+        words.extend_from_slice(&[0, PROTOCOL_UDP, 0x01, 0x2c]);
+        assert_eq!(
+            fold(pseudo_header(src, dst, PROTOCOL_UDP, 300)),
+            fold(add_reference(0, &words))
+        );
+    }
+
+    proptest::proptest! {
+        /// classify agrees with the definitions: valid when the whole segment
+        /// with the pseudo-header folds to all ones, partial when the field is
+        /// the pseudo-header sum, otherwise invalid with what a sender puts.
+        #[test]
+        fn classify_agrees_with_rfc1071(
+            src in proptest::prelude::any::<u32>(),
+            dst in proptest::prelude::any::<u32>(),
+            payload in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..600),
+            field in 0u8..4,
+            other in proptest::prelude::any::<u16>(),
+        ) {
+            let (src, dst) = (Ipv4Addr::from(src), Ipv4Addr::from(dst));
+            let len = (8 + payload.len()) as u16;
+            let mut words = src.octets().to_vec();
+            words.extend_from_slice(&dst.octets());
+            words.extend_from_slice(&[0, PROTOCOL_UDP]);
+            words.extend_from_slice(&len.to_be_bytes());
+            let mut seg = segment(src, dst, &payload, Some(0));
+            let expected = match !fold(add_reference(0, &[&words[..], &seg].concat())) {
+                0 => 0xffff,
+                c => c,
+            };
+            let partial = fold(add_reference(0, &words));
+            let found = [expected, partial, 0, other][usize::from(field)];
+            seg[6..8].copy_from_slice(&found.to_be_bytes());
+            let want = if found == 0 {
+                UdpChecksum::Zero
+            } else if fold(add_reference(0, &[&words[..], &seg].concat())) == 0xffff {
+                UdpChecksum::Valid
+            } else if found == partial {
+                UdpChecksum::Partial { found }
+            } else {
+                UdpChecksum::Invalid { found, expected }
+            };
+            proptest::prop_assert_eq!(UdpChecksum::classify(src, dst, &seg), want);
+            proptest::prop_assert_eq!(udp(src, dst, &seg), expected);
+        }
     }
 
     #[test]

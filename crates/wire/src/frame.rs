@@ -91,13 +91,80 @@ pub mod ethertype {
 }
 
 /// Ethernet and VLAN details of a frame, where the link type has them.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Link {
     /// Source MAC (Ethernet, or the cooked header's address when 6 bytes long).
     pub src_mac: Option<[u8; 6]>,
     pub dst_mac: Option<[u8; 6]>,
     /// 802.1Q/802.1ad VLAN IDs, outermost first.
-    pub vlans: Vec<u16>,
+    pub vlans: VlanStack,
+}
+
+/// The most VLAN tags [`decode`] reads in one frame. Real frames carry one
+/// (802.1Q) or two (802.1ad Q-in-Q); a frame with more tags than this is
+/// refused as [`Skip::NotIpv4`].
+pub const MAX_VLAN_TAGS: usize = 7;
+
+/// The VLAN IDs of a frame's tags, outermost first: at most [`MAX_VLAN_TAGS`],
+/// held inline so that reading a tagged frame allocates nothing. Reads as a
+/// `&[u16]` (it derefs to one).
+#[derive(Clone, Copy, Default)]
+pub struct VlanStack {
+    len: u8,
+    ids: [u16; MAX_VLAN_TAGS],
+}
+
+impl VlanStack {
+    /// Adds the next inner tag's VLAN ID; `false` (and no change) when the
+    /// stack already holds [`MAX_VLAN_TAGS`].
+    #[must_use = "false means the tag was not added"]
+    pub fn try_push(&mut self, vid: u16) -> bool {
+        let Some(slot) = self.ids.get_mut(usize::from(self.len)) else {
+            return false;
+        };
+        *slot = vid;
+        self.len += 1;
+        true
+    }
+
+    pub fn as_slice(&self) -> &[u16] {
+        &self.ids[..usize::from(self.len)]
+    }
+}
+
+impl std::ops::Deref for VlanStack {
+    type Target = [u16];
+
+    fn deref(&self) -> &[u16] {
+        self.as_slice()
+    }
+}
+
+impl fmt::Debug for VlanStack {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.as_slice()).finish()
+    }
+}
+
+/// Equal when the same IDs are stacked in the same order.
+impl PartialEq for VlanStack {
+    fn eq(&self, other: &Self) -> bool {
+        self.as_slice() == other.as_slice()
+    }
+}
+
+impl Eq for VlanStack {}
+
+impl PartialEq<[u16]> for VlanStack {
+    fn eq(&self, other: &[u16]) -> bool {
+        self.as_slice() == other
+    }
+}
+
+impl<const N: usize> PartialEq<[u16; N]> for VlanStack {
+    fn eq(&self, other: &[u16; N]) -> bool {
+        self.as_slice() == other
+    }
 }
 
 /// The IPv4 header fields that matter here.
@@ -193,11 +260,8 @@ pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Frame<'_>,
             match proto {
                 ethertype::IPV4 => 20,
                 ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD => {
-                    // Re-read as if the tag followed an EtherType at offset 18.
-                    let mut tmp = Link::default();
-                    let at = vlan_chain(data, 20, proto, &mut tmp)?;
-                    info.vlans = tmp.vlans;
-                    at
+                    // Read as if the tag followed an EtherType at offset 18.
+                    vlan_chain(data, 20, proto, &mut info.vlans)?
                 }
                 _ => return Err(Skip::NotIpv4),
             }
@@ -237,21 +301,30 @@ fn ethertype_payload(data: &[u8], at: usize, info: &mut Link) -> Result<usize, S
     match proto {
         ethertype::IPV4 => Ok(at + 2),
         ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD => {
-            vlan_chain(data, at + 2, proto, info)
+            vlan_chain(data, at + 2, proto, &mut info.vlans)
         }
         _ => Err(Skip::NotIpv4),
     }
 }
 
-/// Reads VLAN tags starting at `at` (just after a VLAN EtherType).
-fn vlan_chain(data: &[u8], mut at: usize, mut proto: u16, info: &mut Link) -> Result<usize, Skip> {
-    // Bounded: each tag consumes 4 bytes, and more than 8 is not a real frame.
-    for _ in 0..8 {
+/// Reads VLAN tags starting at `at` (just after a VLAN EtherType) into `vlans`.
+/// A tag beyond [`MAX_VLAN_TAGS`] ends the read: not a frame to decode.
+fn vlan_chain(
+    data: &[u8],
+    mut at: usize,
+    mut proto: u16,
+    vlans: &mut VlanStack,
+) -> Result<usize, Skip> {
+    // Bounded: each tag consumes 4 bytes and fills a slot of `vlans`.
+    loop {
         match proto {
             ethertype::VLAN | ethertype::QINQ | ethertype::QINQ_OLD => {
                 need(data, at, 4, Layer::Link)?;
-                info.vlans
-                    .push(u16::from_be_bytes([data[at], data[at + 1]]) & 0x0fff);
+                // The VID is the low 12 bits of the TCI (IEEE 802.1Q §9.6).
+                let vid = u16::from_be_bytes([data[at], data[at + 1]]) & 0x0fff;
+                if !vlans.try_push(vid) {
+                    return Err(Skip::NotIpv4);
+                }
                 proto = u16::from_be_bytes([data[at + 2], data[at + 3]]);
                 at += 4;
             }
@@ -259,7 +332,6 @@ fn vlan_chain(data: &[u8], mut at: usize, mut proto: u16, info: &mut Link) -> Re
             _ => return Err(Skip::NotIpv4),
         }
     }
-    Err(Skip::NotIpv4)
 }
 
 fn decode_ipv4(data: &[u8], at: usize, orig_len: usize, link: Link) -> Result<Frame<'_>, Skip> {
@@ -565,8 +637,82 @@ mod tests {
         f.vlans = vec![100, 200];
         let bytes = f.ethernet_frame();
         let d = decode(LinkType::Ethernet, &bytes, bytes.len()).unwrap();
-        assert_eq!(d.link.vlans, vec![100, 200]);
+        assert_eq!(d.link.vlans, [100, 200]);
         assert_eq!(d.payload, &payload);
+    }
+
+    /// An Ethernet frame with `tags` 802.1Q tags of VIDs 1, 2, …, outermost first.
+    fn tagged_frame(tags: u16) -> Vec<u8> {
+        let payload = [1u8; 10];
+        let mut f = UdpFrame::new(
+            (Ipv4Addr::UNSPECIFIED, 68),
+            (Ipv4Addr::BROADCAST, 67),
+            &payload,
+        );
+        f.vlans = (1..=tags).collect();
+        f.ethernet_frame()
+    }
+
+    #[test]
+    fn vlan_stack_up_to_the_cap_is_read_deeper_is_refused() {
+        for tags in 0..=MAX_VLAN_TAGS as u16 {
+            let bytes = tagged_frame(tags);
+            let d = decode(LinkType::Ethernet, &bytes, bytes.len()).unwrap();
+            let want: Vec<u16> = (1..=tags).collect();
+            assert_eq!(d.link.vlans, want[..], "{tags} tags");
+            assert_eq!(d.payload, &[1u8; 10]);
+        }
+        // One tag more than the stack holds: refused, as before the stack was
+        // inline (the reader always stopped at the eighth tag).
+        let bytes = tagged_frame(MAX_VLAN_TAGS as u16 + 1);
+        assert_eq!(
+            decode(LinkType::Ethernet, &bytes, bytes.len()),
+            Err(Skip::NotIpv4)
+        );
+        // ... unless the frame ends inside that tag: truncation is said first.
+        let cut = 14 + 4 * MAX_VLAN_TAGS + 2;
+        assert!(matches!(
+            decode(LinkType::Ethernet, &bytes[..cut], bytes.len()),
+            Err(Skip::Truncated(_))
+        ));
+    }
+
+    #[test]
+    fn vlan_tags_in_linux_cooked_v2() {
+        // SLL2 with protocol 0x8100: the tag (TCI, then the inner EtherType)
+        // follows the 20-byte header.
+        let payload = [7u8; 8];
+        let ip = UdpFrame::new(
+            (Ipv4Addr::LOCALHOST, 67),
+            (Ipv4Addr::LOCALHOST, 68),
+            &payload,
+        )
+        .ipv4_packet();
+        let mut sll2 = vec![
+            0x81, 0x00, 0, 0, 0, 0, 0, 3, 0, 1, 0, 6, 2, 0, 0, 0, 0, 9, 0, 0,
+        ];
+        sll2.extend_from_slice(&[0x20, 0x2a, 0x08, 0x00]); // PCP 1, VID 42, IPv4
+        sll2.extend_from_slice(&ip);
+        let d = decode(LinkType::LinuxSll2, &sll2, sll2.len()).unwrap();
+        assert_eq!(d.link.vlans, [42]);
+        assert_eq!(d.payload, &payload);
+    }
+
+    #[test]
+    fn vlan_stack_as_a_slice() {
+        let mut s = VlanStack::default();
+        assert!(s.is_empty());
+        for vid in 1..=MAX_VLAN_TAGS as u16 {
+            assert!(s.try_push(vid));
+        }
+        assert!(!s.try_push(99), "full");
+        assert_eq!(s.len(), MAX_VLAN_TAGS);
+        assert_eq!(s.last(), Some(&(MAX_VLAN_TAGS as u16)));
+        let mut two = VlanStack::default();
+        assert!(two.try_push(5) && two.try_push(6));
+        assert_eq!(format!("{two:?}"), "[5, 6]");
+        assert_eq!(two, [5, 6]);
+        assert_ne!(two, s);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! A captured frame read all the way to its DHCP message.
 
 use crate::anomaly::Anomaly;
-use crate::dhcp::{Lenient, Message};
+use crate::dhcp::Message;
 use crate::frame::{self, Frame, LinkType, Skip};
 
 /// A DHCP packet as captured: its framing, its message (if the fixed header
@@ -20,14 +20,18 @@ pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Option<Dhc
     if !frame.is_dhcp() {
         return Ok(None);
     }
-    let Lenient { message, anomalies } = Message::parse_lenient(frame.payload);
-    let base = frame.payload_offset;
-    let mut all = std::mem::take(&mut frame.anomalies);
-    all.extend(anomalies.into_iter().map(|a| a.shifted(base)));
-    all.sort_by_key(|a| a.offset);
+    // The message's anomalies go after the frame's, in the same list, then
+    // move to frame offsets; a stable sort keeps the frame's first at a tie.
+    let mut anomalies = std::mem::take(&mut frame.anomalies);
+    let first = anomalies.len();
+    let message = Message::parse_lenient_into(frame.payload, &mut anomalies);
+    for a in &mut anomalies[first..] {
+        a.offset += frame.payload_offset;
+    }
+    anomalies.sort_by_key(|a| a.offset);
     Ok(Some(DhcpFrame {
         frame,
         message,
-        anomalies: all,
+        anomalies,
     }))
 }

@@ -90,7 +90,7 @@ fuzz_target!(|input: &[u8]| {
             f.payload,
         );
         b.checksum = mode;
-        b.vlans = f.link.vlans.clone();
+        b.vlans = f.link.vlans.to_vec();
         let bytes = b.ethernet_frame();
         let back =
             frame::decode(LinkType::Ethernet, &bytes, bytes.len()).expect("a frame we built");

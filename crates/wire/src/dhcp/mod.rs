@@ -368,7 +368,12 @@ fn ip(b: &[u8], r: std::ops::Range<usize>) -> Ipv4Addr {
 }
 
 fn trim_zeros(b: &[u8]) -> &[u8] {
-    let end = b.iter().rposition(|&x| x != 0).map_or(0, |p| p + 1);
+    // 16 bytes at a time first: `sname` and `file` are most often all zeros.
+    let mut end = b.len();
+    while end >= 16 && u128::from_ne_bytes(b[end - 16..end].try_into().expect("16 bytes")) == 0 {
+        end -= 16;
+    }
+    let end = b[..end].iter().rposition(|&x| x != 0).map_or(0, |p| p + 1);
     &b[..end]
 }
 
@@ -405,6 +410,17 @@ impl<'a> Message<'a> {
     /// panics; offsets in anomalies are from the start of `bytes`.
     pub fn parse_lenient(bytes: &'a [u8]) -> Lenient<'a> {
         let mut anomalies = Vec::new();
+        let message = Message::parse_lenient_into(bytes, &mut anomalies);
+        Lenient { message, anomalies }
+    }
+
+    /// [`Message::parse_lenient`] appending its anomalies to `anomalies` (offsets
+    /// still from the start of `bytes`): for a caller that gathers the
+    /// anomalies of several layers in one list.
+    pub(crate) fn parse_lenient_into(
+        bytes: &'a [u8],
+        anomalies: &mut Vec<Anomaly>,
+    ) -> Option<Message<'a>> {
         if bytes.len() < FIXED_HEADER_LEN {
             anomalies.push(Anomaly::new(
                 0,
@@ -412,10 +428,7 @@ impl<'a> Message<'a> {
                     length: bytes.len(),
                 },
             ));
-            return Lenient {
-                message: None,
-                anomalies,
-            };
+            return None;
         }
         if bytes.len() < BOOTP_MIN_LEN {
             anomalies.push(Anomaly::new(
@@ -459,10 +472,7 @@ impl<'a> Message<'a> {
         if bytes.len() < OPTIONS_OFFSET {
             anomalies.push(Anomaly::new(FIXED_HEADER_LEN, AnomalyKind::NoMagicCookie));
             m.trailer = Cow::Borrowed(trim_zeros(&bytes[FIXED_HEADER_LEN..]));
-            return Lenient {
-                message: Some(m),
-                anomalies,
-            };
+            return Some(m);
         }
         let cookie: [u8; 4] = bytes[field::COOKIE].try_into().expect("4 bytes");
         m.cookie = Some(cookie);
@@ -472,23 +482,23 @@ impl<'a> Message<'a> {
                 AnomalyKind::BadMagicCookie { found: cookie },
             ));
             m.trailer = Cow::Borrowed(trim_zeros(&bytes[OPTIONS_OFFSET..]));
-            return Lenient {
-                message: Some(m),
-                anomalies,
-            };
+            return Some(m);
         }
 
+        let mut census = table::Census::new();
         match options::scan(
             bytes,
             OPTIONS_OFFSET..bytes.len(),
             Region::Options,
             &mut m.options,
-            &mut anomalies,
+            &mut census,
+            anomalies,
         ) {
             options::ScanEnd::End(end) => {
-                let after = &bytes[end + 1..];
-                if let Some(first) = after.iter().position(|&b| b != 0) {
-                    let count = after.iter().filter(|&&b| b != 0).count();
+                // Zeros after END are padding; anything else is a trailer.
+                let trailer = trim_zeros(&bytes[end + 1..]);
+                if let Some(first) = trailer.iter().position(|&b| b != 0) {
+                    let count = trailer.iter().filter(|&&b| b != 0).count();
                     anomalies.push(Anomaly::new(
                         end + 1 + first,
                         AnomalyKind::BytesAfterEnd {
@@ -497,7 +507,7 @@ impl<'a> Message<'a> {
                         },
                     ));
                 }
-                m.trailer = Cow::Borrowed(trim_zeros(after));
+                m.trailer = Cow::Borrowed(trailer);
             }
             options::ScanEnd::Exhausted => anomalies.push(Anomaly::new(
                 bytes.len(),
@@ -509,7 +519,8 @@ impl<'a> Message<'a> {
         }
 
         // Option 52: options continue in `file`, then in `sname` (RFC 2131 §4.1).
-        if let Some(overload) = m.options.iter().find(|o| o.code == code::OPTION_OVERLOAD) {
+        // Only the options field is read so far: the first 52 is there.
+        if let Some(overload) = census.first_overload.map(|i| &m.options[i]) {
             let value = match overload.data.as_ref() {
                 [v @ 1..=3] => Some(*v),
                 other => {
@@ -536,7 +547,8 @@ impl<'a> Message<'a> {
                         range.clone(),
                         region,
                         &mut m.options,
-                        &mut anomalies,
+                        &mut census,
+                        anomalies,
                     ) {
                         options::ScanEnd::End(end) => {
                             let after = &bytes[end + 1..range.end];
@@ -558,33 +570,8 @@ impl<'a> Message<'a> {
             }
         }
 
-        let types = m
-            .options
-            .iter()
-            .filter(|o| o.code == code::DHCP_MESSAGE_TYPE)
-            .count();
-        if types == 0 {
-            anomalies.push(Anomaly::new(
-                OPTIONS_OFFSET,
-                AnomalyKind::MissingMessageType,
-            ));
-        } else if types > 1 {
-            let second = m
-                .options
-                .iter()
-                .filter(|o| o.code == code::DHCP_MESSAGE_TYPE)
-                .nth(1)
-                .map_or(OPTIONS_OFFSET, |o| o.offset);
-            anomalies.push(Anomaly::new(
-                second,
-                AnomalyKind::RepeatedMessageType { count: types },
-            ));
-        }
-        table::check_lengths(&m.options, &mut anomalies);
-        Lenient {
-            message: Some(m),
-            anomalies,
-        }
+        table::check_options(&m.options, &census, anomalies);
+        Some(m)
     }
 
     /// Parses a message, refusing anything malformed. A message shorter than the

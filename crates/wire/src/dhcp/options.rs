@@ -5,6 +5,7 @@ use std::fmt;
 use std::ops::Range;
 
 use super::code;
+use super::table::Census;
 use crate::anomaly::{Anomaly, AnomalyKind};
 
 /// Where a TLV was found: the options field, or a field option 52 overloads.
@@ -107,13 +108,15 @@ pub enum ScanEnd {
     Truncated,
 }
 
-/// Reads the TLVs of `bytes[range]` into `out`, noting truncation. Never panics
-/// and always advances: each step consumes at least one byte.
+/// Reads the TLVs of `bytes[range]` into `out` and `census`, noting
+/// truncation. Never panics and always advances: each step consumes at least
+/// one byte.
 pub(crate) fn scan<'a>(
     bytes: &'a [u8],
     range: Range<usize>,
     region: Region,
     out: &mut Vec<RawOption<'a>>,
+    census: &mut Census,
     anomalies: &mut Vec<Anomaly>,
 ) -> ScanEnd {
     let end = range.end.min(bytes.len());
@@ -160,6 +163,7 @@ pub(crate) fn scan<'a>(
                     ));
                     return ScanEnd::Truncated;
                 }
+                census.note(c, len, at, out.len());
                 out.push(RawOption {
                     code: c,
                     data: Cow::Borrowed(&bytes[start..start + len]),

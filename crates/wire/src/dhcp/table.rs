@@ -74,31 +74,43 @@ pub enum Kind {
 impl Kind {
     /// Checks a value's length; `Err` says what was expected.
     pub fn check_length(self, len: usize) -> Result<(), String> {
-        use Kind::*;
-        let ok = match self {
-            Empty => len == 0,
-            Ip => len == 4,
-            Ips => len >= 4 && len % 4 == 0,
-            IpsOrNone => len % 4 == 0,
-            IpPairs => len >= 8 && len % 8 == 0,
-            U8 | Bool | MessageType | Overload => len == 1,
-            U16 => len == 2,
-            U32 | I32 | Seconds => len == 4,
-            U16s | Architectures => len >= 2 && len % 2 == 0,
-            Uuid => len == 17,
-            Ndi => len == 3,
-            Auth => len >= 11,
-            ClientId => len >= 2,
-            Fqdn => len >= 3,
-            Text | Codes | UserClass | Domains | ClasslessRoutes | SipServers | RelayAgent => {
-                len >= 1
-            }
-            ViVendorClass | ViVendorSpecific => len >= 5,
-            VendorSpecific | Encapsulated | Bytes => true,
-        };
-        if ok {
-            return Ok(());
+        if self.lengths().allows(len) {
+            Ok(())
+        } else {
+            Err(self.length_error(len))
         }
+    }
+
+    /// The lengths a value of this kind may have.
+    const fn lengths(self) -> Lengths {
+        use Kind::*;
+        let (min, exact, step) = match self {
+            Empty => (0, true, 1),
+            Ip => (4, true, 1),
+            Ips => (4, false, 4),
+            IpsOrNone => (0, false, 4),
+            IpPairs => (8, false, 8),
+            U8 | Bool | MessageType | Overload => (1, true, 1),
+            U16 => (2, true, 1),
+            U32 | I32 | Seconds => (4, true, 1),
+            U16s | Architectures => (2, false, 2),
+            Uuid => (17, true, 1),
+            Ndi => (3, true, 1),
+            Auth => (11, false, 1),
+            ClientId => (2, false, 1),
+            Fqdn => (3, false, 1),
+            Text | Codes | UserClass | Domains | ClasslessRoutes | SipServers | RelayAgent => {
+                (1, false, 1)
+            }
+            ViVendorClass | ViVendorSpecific => (5, false, 1),
+            VendorSpecific | Encapsulated | Bytes => (0, false, 1),
+        };
+        Lengths { min, exact, step }
+    }
+
+    /// What [`Kind::check_length`] says of a length this kind forbids.
+    fn length_error(self, len: usize) -> String {
+        use Kind::*;
         let want = match self {
             Empty => "no value",
             Ip => "4 bytes",
@@ -117,7 +129,31 @@ impl Kind {
             ViVendorClass | ViVendorSpecific => "at least 5 bytes",
             _ => "at least 1 byte",
         };
-        Err(format!("value is {len} bytes, expected {want}"))
+        format!("value is {len} bytes, expected {want}")
+    }
+}
+
+/// The lengths an option value may have: at least `min` bytes (exactly `min`
+/// when `exact`), in a multiple of `step` bytes (1, 2, 4 or 8).
+#[derive(Debug, Clone, Copy)]
+struct Lengths {
+    min: u8,
+    exact: bool,
+    step: u8,
+}
+
+impl Lengths {
+    /// Any length: for PAD, END and codes without a known type.
+    const ANY: Lengths = Lengths {
+        min: 0,
+        exact: false,
+        step: 1,
+    };
+
+    fn allows(self, len: usize) -> bool {
+        let min = usize::from(self.min);
+        // `step` is a power of two: a multiple has none of the bits below it.
+        len >= min && (len == min || !self.exact) && len & usize::from(self.step - 1) == 0
     }
 }
 
@@ -308,6 +344,20 @@ const fn build_index() -> [u8; 256] {
 
 const INDEX: [u8; 256] = build_index();
 
+const fn build_lengths() -> [Lengths; 256] {
+    let mut lengths = [Lengths::ANY; 256];
+    let mut i = 0;
+    while i < TABLE.len() {
+        lengths[TABLE[i].code as usize] = TABLE[i].kind.lengths();
+        i += 1;
+    }
+    lengths
+}
+
+/// The lengths each code's value may have, by code: what the lenient parse
+/// checks every option against, without a look-up of its row.
+const LENGTHS: [Lengths; 256] = build_lengths();
+
 /// The table row for `code`, if the option has a known type.
 pub fn spec(code: u8) -> Option<&'static OptionSpec> {
     match INDEX[usize::from(code)] {
@@ -325,31 +375,130 @@ pub fn name(code: u8) -> std::borrow::Cow<'static, str> {
     }
 }
 
-/// Notes every known option whose joined value has a length its type forbids.
-pub(crate) fn check_lengths(options: &[RawOption<'_>], anomalies: &mut Vec<Anomaly>) {
-    let mut checked = [false; 256];
+/// A set of option codes: one bit per code.
+#[derive(Default)]
+struct CodeSet([u64; 4]);
+
+impl CodeSet {
+    /// Adds `code`; `false` when it was already in.
+    fn insert(&mut self, code: u8) -> bool {
+        let (word, bit) = (usize::from(code / 64), 1 << (code % 64));
+        let new = self.0[word] & bit == 0;
+        self.0[word] |= bit;
+        new
+    }
+
+    fn contains(&self, code: u8) -> bool {
+        self.0[usize::from(code / 64)] & (1 << (code % 64)) != 0
+    }
+
+    fn is_empty(&self) -> bool {
+        self.0 == [0; 4]
+    }
+}
+
+/// What a message's option scans noted of each TLV on the way (PAD and END
+/// aside), so that [`check_options`] needs no pass of its own over a list
+/// without anomalies.
+pub(crate) struct Census {
+    /// Codes seen so far.
+    seen: CodeSet,
+    /// Codes seen in more than one TLV.
+    repeated: CodeSet,
+    /// Whether every TLV so far has, on its own, a length its type allows.
+    each_allowed: bool,
+    /// How many TLVs of option 53, and the offset of the second.
+    message_types: usize,
+    second_message_type: Option<usize>,
+    /// Where in the list the first TLV of option 52 is.
+    pub(crate) first_overload: Option<usize>,
+}
+
+impl Census {
+    pub(crate) fn new() -> Census {
+        Census {
+            seen: CodeSet::default(),
+            repeated: CodeSet::default(),
+            each_allowed: true,
+            message_types: 0,
+            second_message_type: None,
+            first_overload: None,
+        }
+    }
+
+    /// Notes a TLV of `code` with `len` bytes of data, found at `offset` and
+    /// put at `index` in the list.
+    pub(crate) fn note(&mut self, code: u8, len: usize, offset: usize, index: usize) {
+        if !self.seen.insert(code) {
+            self.repeated.insert(code);
+        }
+        self.each_allowed &= LENGTHS[usize::from(code)].allows(len);
+        if code == code::DHCP_MESSAGE_TYPE {
+            self.message_types += 1;
+            if self.message_types == 2 {
+                self.second_message_type = Some(offset);
+            }
+        }
+        if code == code::OPTION_OVERLOAD && self.first_overload.is_none() {
+            self.first_overload = Some(index);
+        }
+    }
+}
+
+/// Notes what is wrong with a message's options as a whole, in this order:
+/// option 53 missing or repeated, then every known option whose joined value
+/// (RFC 3396) has a length its type forbids, at its first TLV. `census` is
+/// what the scans that read `options` noted.
+pub(crate) fn check_options(
+    options: &[RawOption<'_>],
+    census: &Census,
+    anomalies: &mut Vec<Anomaly>,
+) {
+    match census.message_types {
+        0 => anomalies.push(Anomaly::new(
+            super::OPTIONS_OFFSET,
+            AnomalyKind::MissingMessageType,
+        )),
+        1 => {}
+        count => anomalies.push(Anomaly::new(
+            census.second_message_type.unwrap_or(super::OPTIONS_OFFSET),
+            AnomalyKind::RepeatedMessageType { count },
+        )),
+    }
+    // Most messages stop here: with no option repeated, each TLV is a whole
+    // value, and each has a length its type allows.
+    if census.each_allowed && census.repeated.is_empty() {
+        return;
+    }
+    let repeated = &census.repeated;
+
+    let mut checked = CodeSet::default();
     for (i, o) in options.iter().enumerate() {
-        if o.is_marker() || checked[usize::from(o.code)] {
+        if o.is_marker() {
             continue;
         }
-        checked[usize::from(o.code)] = true;
-        let Some(spec) = spec(o.code) else { continue };
-        // A repeated option 53 is its own anomaly, not one long value.
-        let len: usize = if o.code == code::DHCP_MESSAGE_TYPE {
-            o.data.len()
-        } else {
+        let repeats = repeated.contains(o.code);
+        // A repeated option is checked once, at its first TLV.
+        if repeats && !checked.insert(o.code) {
+            continue;
+        }
+        // A repeated option 53 is its own anomaly (above), not one long value.
+        let len: usize = if repeats && o.code != code::DHCP_MESSAGE_TYPE {
             options[i..]
                 .iter()
                 .filter(|p| p.code == o.code)
                 .map(|p| p.data.len())
                 .sum()
+        } else {
+            o.data.len()
         };
-        if let Err(reason) = spec.kind.check_length(len) {
+        if !LENGTHS[usize::from(o.code)].allows(len) {
+            let spec = spec(o.code).expect("only known codes have limited lengths");
             anomalies.push(Anomaly::new(
                 o.offset,
                 AnomalyKind::OptionValueInvalid {
                     code: o.code,
-                    reason,
+                    reason: spec.kind.length_error(len),
                 },
             ));
         }
@@ -383,6 +532,170 @@ mod tests {
                 s.name
             );
         }
+    }
+
+    /// What the scans would have noted of `options`.
+    fn census_of(options: &[RawOption<'_>]) -> Census {
+        let mut census = Census::new();
+        for (i, o) in options.iter().enumerate().filter(|(_, o)| !o.is_marker()) {
+            census.note(o.code, o.data.len(), o.offset, i);
+        }
+        census
+    }
+
+    /// The rule as first written: option 53 counted, then each known option
+    /// checked at its first TLV, summing the lengths of all its TLVs.
+    fn check_options_reference(options: &[RawOption<'_>]) -> Vec<Anomaly> {
+        let mut anomalies = Vec::new();
+        let types: Vec<_> = options
+            .iter()
+            .filter(|o| o.code == code::DHCP_MESSAGE_TYPE)
+            .collect();
+        match types.len() {
+            0 => anomalies.push(Anomaly::new(
+                super::super::OPTIONS_OFFSET,
+                AnomalyKind::MissingMessageType,
+            )),
+            1 => {}
+            count => anomalies.push(Anomaly::new(
+                types[1].offset,
+                AnomalyKind::RepeatedMessageType { count },
+            )),
+        }
+        for (i, o) in options.iter().enumerate() {
+            let first = !options[..i].iter().any(|p| p.code == o.code);
+            let Some(spec) = spec(o.code).filter(|_| first && !o.is_marker()) else {
+                continue;
+            };
+            let len = if o.code == code::DHCP_MESSAGE_TYPE {
+                o.data.len()
+            } else {
+                options[i..]
+                    .iter()
+                    .filter(|p| p.code == o.code)
+                    .map(|p| p.data.len())
+                    .sum()
+            };
+            if let Err(reason) = spec.kind.check_length(len) {
+                anomalies.push(Anomaly::new(
+                    o.offset,
+                    AnomalyKind::OptionValueInvalid {
+                        code: o.code,
+                        reason,
+                    },
+                ));
+            }
+        }
+        anomalies
+    }
+
+    #[test]
+    fn repeated_option_is_checked_once_for_its_joined_length() {
+        // Option 3 (routers) split in 2 + 2 bytes: fine once joined (RFC 3396).
+        // Option 1 (mask) split in 4 + 4 bytes: 8 bytes joined, reported once,
+        // at its first TLV. Option 53 twice: its own anomaly, each TLV 1 byte.
+        let options = [
+            RawOption {
+                offset: 240,
+                ..RawOption::new(53, vec![1])
+            },
+            RawOption {
+                offset: 243,
+                ..RawOption::new(3, vec![10, 0])
+            },
+            RawOption {
+                offset: 247,
+                ..RawOption::new(1, vec![255; 4])
+            },
+            RawOption {
+                offset: 253,
+                ..RawOption::new(3, vec![0, 1])
+            },
+            RawOption {
+                offset: 257,
+                ..RawOption::new(53, vec![3])
+            },
+            RawOption {
+                offset: 260,
+                ..RawOption::new(1, vec![255; 4])
+            },
+            RawOption {
+                offset: 266,
+                ..RawOption::new(code::END, vec![])
+            },
+        ];
+        let mut anomalies = Vec::new();
+        check_options(&options, &census_of(&options), &mut anomalies);
+        assert_eq!(
+            anomalies,
+            [
+                Anomaly::new(257, AnomalyKind::RepeatedMessageType { count: 2 }),
+                Anomaly::new(
+                    247,
+                    AnomalyKind::OptionValueInvalid {
+                        code: 1,
+                        reason: "value is 8 bytes, expected 4 bytes".into()
+                    }
+                ),
+            ]
+        );
+        assert_eq!(anomalies, check_options_reference(&options));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn check_options_agrees_with_the_reference(
+            list in proptest::collection::vec(
+                (proptest::sample::select(vec![0u8, 1, 3, 12, 52, 53, 80, 97, 224, 255]), 0usize..20),
+                0..40,
+            )
+        ) {
+            let options: Vec<RawOption<'_>> = list
+                .iter()
+                .enumerate()
+                .map(|(i, &(code, len))| RawOption {
+                    offset: 240 + i,
+                    ..RawOption::new(code, vec![0; len])
+                })
+                .collect();
+            let mut anomalies = Vec::new();
+            check_options(&options, &census_of(&options), &mut anomalies);
+            proptest::prop_assert_eq!(anomalies, check_options_reference(&options));
+        }
+    }
+
+    #[test]
+    fn lengths_follow_each_kind() {
+        use Kind::*;
+        let cases: &[(Kind, &[usize], &[usize])] = &[
+            (Empty, &[0], &[1, 4]),
+            (Ip, &[4], &[0, 3, 5, 8]),
+            (Ips, &[4, 8, 12], &[0, 2, 5, 6]),
+            (IpsOrNone, &[0, 4, 8], &[1, 3, 6]),
+            (IpPairs, &[8, 16], &[0, 4, 12]),
+            (U8, &[1], &[0, 2]),
+            (U16, &[2], &[0, 1, 4]),
+            (Seconds, &[4], &[0, 2, 8]),
+            (U16s, &[2, 4, 6], &[0, 1, 3]),
+            (Uuid, &[17], &[16, 18]),
+            (Ndi, &[3], &[2, 4]),
+            (Auth, &[11, 12, 300], &[0, 10]),
+            (ClientId, &[2, 3], &[0, 1]),
+            (Fqdn, &[3, 4], &[2]),
+            (Text, &[1, 255, 256], &[0]),
+            (ViVendorClass, &[5, 6], &[4]),
+            (Bytes, &[0, 1, 7], &[]),
+        ];
+        for &(kind, good, bad) in cases {
+            for &len in good {
+                assert_eq!(kind.check_length(len), Ok(()), "{kind:?} {len}");
+            }
+            for &len in bad {
+                assert!(kind.check_length(len).is_err(), "{kind:?} {len}");
+            }
+        }
+        assert!(LENGTHS[0].allows(3) && LENGTHS[255].allows(1) && LENGTHS[224].allows(9));
+        assert!(!LENGTHS[usize::from(code::SUBNET_MASK)].allows(3));
     }
 
     #[test]

@@ -171,9 +171,13 @@ impl<S: Sink> Engine<S> {
         let ts = o.ts;
         // The client's record, looked up once (a client packet always
         // touches it; a reply only when it starts a transaction).
-        let mut client = None;
+        let mut client = self
+            .open
+            .get(&key)
+            .and_then(|t| t.client)
+            .map(|i| i as usize);
         if from_client {
-            client = Some(self.note_client_packet(&o));
+            client = Some(self.note_client_packet(&o, client));
         } else {
             self.note_server_packet(&o);
         }
@@ -184,10 +188,9 @@ impl<S: Sink> Engine<S> {
             }
         } else {
             // A new transaction of this client supersedes its older open ones.
+            let i = client
+                .unwrap_or_else(|| slot(&mut self.client_index, &mut self.clients, o.chaddr, ts));
             let older = {
-                let i = client.unwrap_or_else(|| {
-                    slot(&mut self.client_index, &mut self.clients, o.chaddr, ts)
-                });
                 let client = &mut self.clients[i];
                 let older = if from_client {
                     client.open.take()
@@ -203,6 +206,7 @@ impl<S: Sink> Engine<S> {
                 }
             }
             let mut t = Transaction::with_buffer(o, self.spare.pop().unwrap_or_default());
+            t.client = Some(i as u32);
             if finished {
                 t.done_at = Some(ts);
             }
@@ -256,8 +260,9 @@ impl<S: Sink> Engine<S> {
     }
 
     /// Notes a client packet in its client's record; returns the record's index.
-    fn note_client_packet(&mut self, o: &Obs) -> usize {
-        let i = slot(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
+    fn note_client_packet(&mut self, o: &Obs, known: Option<usize>) -> usize {
+        let i = known
+            .unwrap_or_else(|| slot(&mut self.client_index, &mut self.clients, o.chaddr, o.ts));
         let c = &mut self.clients[i];
         c.last = c.last.max(o.ts);
         let new_id = c.note_client_id(o.client_id);
@@ -371,7 +376,10 @@ impl<S: Sink> Engine<S> {
             }
         }
         let start = self.start.unwrap_or(t.first);
-        let i = slot(&mut self.client_index, &mut self.clients, t.chaddr, t.first);
+        let i = match t.client {
+            Some(i) => i as usize,
+            None => slot(&mut self.client_index, &mut self.clients, t.chaddr, t.first),
+        };
         let client = &mut self.clients[i];
         client.open.remove(t.xid);
         let ctx = rules::Context {

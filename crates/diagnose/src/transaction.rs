@@ -172,6 +172,8 @@ pub struct Transaction {
     pub last: Timestamp,
     /// When it reached its end (ACK/NAK/RELEASE/DECLINE).
     pub done_at: Option<Timestamp>,
+    /// Where the engine keeps its client's record (saves a lookup per packet).
+    pub(crate) client: Option<u32>,
 }
 
 /// At most this many packets are kept per transaction.
@@ -211,6 +213,7 @@ impl Transaction {
             done_at: None,
             dropped: 0,
             packets,
+            client: None,
         }
     }
 

@@ -162,10 +162,11 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Two requests as CAPTURE:FRAME, or one capture with --mac twice.
+    /// Two requests as CAPTURE:FRAME; or, with --mac twice, the captures (files or
+    /// directories, merged in time order) holding both clients.
     #[arg(required = true, value_name = "CAPTURE:FRAME")]
     pub items: Vec<String>,
-    /// Compare two clients of one capture (give it twice).
+    /// Compare two clients' whole exchanges (give it twice).
     #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
     pub macs: Vec<wire::HwAddr>,
     #[arg(long)]

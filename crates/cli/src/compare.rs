@@ -6,7 +6,8 @@ use std::time::Duration;
 
 use anyhow::{bail, Context as _};
 use diagnose::diff::{self, Difference};
-use diagnose::{Config, Engine, NoSink};
+use diagnose::rules::frame_name;
+use diagnose::{Config, Engine, FrameRef};
 use probe::bisect::{self, Answer, Field, Oracle};
 use probe::request::{fresh_xid, Kind, Spec};
 use probe::session::{Limits, Session};
@@ -16,6 +17,7 @@ use wire::dhcp::MessageType;
 use wire::Message;
 
 use crate::args::{BisectArgs, DiffArgs};
+use crate::feed::Feed;
 use crate::send::{frame_ref, load_frame, open, write_pcapng};
 use crate::style::{Paint, Style};
 use crate::Outcome;
@@ -59,117 +61,294 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// Exchanges listed per client in a two-client diff.
+const MAX_EXCHANGES: usize = 16;
+
+/// One client's side of a two-client diff: how it ended, and its exchanges.
 #[derive(Serialize)]
 struct ClientSide {
     chaddr: String,
     outcome: Option<&'static str>,
     address: Option<std::net::Ipv4Addr>,
     findings: Vec<&'static str>,
-    request_frame: Option<u64>,
+    exchanges: Vec<Exchange>,
+    /// Exchanges after the first [`MAX_EXCHANGES`], not listed.
+    more_exchanges: usize,
 }
 
-/// The first request a client sent, by frame number, and its outcome.
-fn client_side(
-    file: &str,
-    mac: wire::HwAddr,
-) -> anyhow::Result<(ClientSide, Option<Message<'static>>)> {
-    let mut r = capture::open(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
-    let mut engine = Engine::new(
-        Config {
-            files: vec![file.into()],
-            ..Config::default()
-        },
-        NoSink,
-    );
-    let mut first: Option<(u64, Message<'static>)> = None;
-    while let Some(p) = r
-        .next_packet()
-        .map_err(|e| anyhow::anyhow!("{file}: {e}"))?
-    {
-        let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) else {
-            continue;
-        };
-        if let Some(m) = &d.message {
-            if first.is_none() && m.chaddr() == mac && m.op == wire::Op::BootRequest {
-                first = Some((p.number, m.clone().into_owned()));
+/// One transaction of a client, as a ladder.
+#[derive(Serialize)]
+struct Exchange {
+    xid: String,
+    state: &'static str,
+    outcome: &'static str,
+    start: String,
+    steps: Vec<diagnose::client::Step>,
+}
+
+/// The first request of one kind on each side, compared.
+#[derive(Serialize)]
+struct RequestDiff {
+    kind: String,
+    left_frame: String,
+    right_frame: String,
+    differences: Vec<Difference>,
+}
+
+/// Collects the transactions of two clients as the engine closes them.
+struct TwoClients {
+    macs: [wire::HwAddr; 2],
+    exchanges: [Vec<Exchange>; 2],
+    more: [usize; 2],
+}
+
+impl diagnose::Sink for TwoClients {
+    fn wants_transactions(&self) -> bool {
+        true
+    }
+
+    fn transaction(&mut self, s: &diagnose::Summary) {
+        for side in 0..2 {
+            if s.chaddr != self.macs[side] {
+                continue;
             }
-        }
-        if let Some(o) = diagnose::Obs::new(
-            diagnose::FrameRef {
-                file: 0,
-                frame: p.number,
-            },
-            p.timestamp,
-            &d,
-            None,
-        ) {
-            engine.push(o);
+            if self.exchanges[side].len() >= MAX_EXCHANGES {
+                self.more[side] += 1;
+                continue;
+            }
+            self.exchanges[side].push(Exchange {
+                xid: format!("0x{:08x}", s.xid),
+                state: s.state.name(),
+                outcome: s.outcome.name(),
+                start: s.start.to_string(),
+                steps: s.ladder(),
+            });
         }
     }
-    let report = engine.finish().0;
-    let c = report
-        .clients
-        .iter()
-        .find(|c| c.chaddr == mac)
-        .with_context(|| format!("{file}: no packets for {mac}"))?;
-    Ok((
-        ClientSide {
+}
+
+/// The message type a ladder step shows (`DISCOVER`, `OFFER`, …).
+fn step_kind(s: &diagnose::client::Step) -> &str {
+    s.label.split(' ').next().unwrap_or("")
+}
+
+/// A ladder step in one line: `+0.000s → DISCOVER (secs 0)`.
+fn step_text(s: &diagnose::client::Step) -> String {
+    let arrow = if s.from_client { "→" } else { "←" };
+    let notes = if s.notes.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", s.notes.join(", "))
+    };
+    format!("{:+.3}s {arrow} {}{notes}", s.t, s.label)
+}
+
+/// The first request of each kind both clients sent, compared field by field.
+fn compare_requests(
+    files: &[String],
+    sides: &[Vec<Exchange>; 2],
+) -> anyhow::Result<Vec<RequestDiff>> {
+    let firsts = |ex: &[Exchange]| {
+        let mut v: Vec<(String, FrameRef)> = Vec::new();
+        for s in ex.iter().flat_map(|e| &e.steps).filter(|s| s.from_client) {
+            if !v.iter().any(|(k, _)| k == step_kind(s)) {
+                v.push((step_kind(s).to_string(), s.frame));
+            }
+        }
+        v
+    };
+    let (left, right) = (firsts(&sides[0]), firsts(&sides[1]));
+    let load = |r: FrameRef| {
+        let file = files.get(usize::from(r.file)).map_or("?", String::as_str);
+        load_frame(file, r.frame)
+    };
+    let mut out = Vec::new();
+    for (kind, lf) in &left {
+        let Some((_, rf)) = right.iter().find(|(k, _)| k == kind) else {
+            continue;
+        };
+        out.push(RequestDiff {
+            kind: kind.clone(),
+            left_frame: frame_name(files, *lf),
+            right_frame: frame_name(files, *rf),
+            differences: diff::requests(&load(*lf)?, &load(*rf)?),
+        });
+    }
+    Ok(out)
+}
+
+/// `diff CAPTURES… --mac A --mac B`: two clients' whole exchanges side by
+/// side, and their first requests of each kind compared field by field.
+fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let macs = [a.macs[0], a.macs[1]];
+    if macs[0] == macs[1] {
+        bail!("give two different clients (--mac {} twice)", macs[0]);
+    }
+    let files = crate::inputs::captures(&a.items)?;
+    let mut feed = Feed::open(&files);
+    let names = feed.names();
+    let mut engine = Engine::new(
+        Config {
+            files: names.clone(),
+            ..Config::default()
+        },
+        TwoClients {
+            macs,
+            exchanges: [Vec::new(), Vec::new()],
+            more: [0, 0],
+        },
+    );
+    for o in feed.by_ref() {
+        engine.push(o);
+    }
+    for p in &feed.problems {
+        eprintln!("dhcplens: {}: {}", p.file, p.message);
+    }
+    let (report, sink) = engine.finish();
+    let TwoClients {
+        exchanges, more, ..
+    } = sink;
+    let mut sides = Vec::new();
+    for (side, mac) in macs.iter().enumerate() {
+        let c = report
+            .clients
+            .iter()
+            .find(|c| c.chaddr == *mac)
+            .with_context(|| format!("{}: no packets for {mac}", names.join(", ")))?;
+        sides.push(ClientSide {
             chaddr: mac.to_string(),
             outcome: c.outcome().map(|o| o.name()),
             address: c.address(),
             findings: c.finding_codes(),
-            request_frame: first.as_ref().map(|(n, _)| *n),
-        },
-        first.map(|(_, m)| m),
-    ))
+            exchanges: Vec::new(),
+            more_exchanges: more[side],
+        });
+    }
+    let requests = compare_requests(&names, &exchanges)?;
+    let [le, re] = exchanges;
+    sides[0].exchanges = le;
+    sides[1].exchanges = re;
+    let differ =
+        sides[0].outcome != sides[1].outcome || requests.iter().any(|r| !r.differences.is_empty());
+    if a.json {
+        serde_json::to_writer(
+            &mut *out,
+            &serde_json::json!({"left": sides[0], "right": sides[1], "requests": requests}),
+        )?;
+        writeln!(out)?;
+    } else {
+        print_clients(out, &sides, &requests, style)?;
+    }
+    if !feed.problems.is_empty() {
+        return Ok(Outcome::Error);
+    }
+    Ok(if differ {
+        Outcome::Problems
+    } else {
+        Outcome::Healthy
+    })
+}
+
+fn steps_of(e: Option<&Exchange>) -> &[diagnose::client::Step] {
+    e.map_or(&[], |e| &e.steps)
+}
+
+fn print_clients(
+    out: &mut impl Write,
+    sides: &[ClientSide],
+    requests: &[RequestDiff],
+    style: Style,
+) -> std::io::Result<()> {
+    const W: usize = 52;
+    for (name, c) in ["left ", "right"].iter().zip(sides) {
+        writeln!(
+            out,
+            "{name} {}  {}  {}  findings: {}",
+            style.paint(Paint::Bold, &c.chaddr),
+            c.outcome.unwrap_or("?"),
+            c.address.map_or("no lease".into(), |a| a.to_string()),
+            if c.findings.is_empty() {
+                "none".into()
+            } else {
+                c.findings.join(", ")
+            }
+        )?;
+    }
+    let n = sides[0].exchanges.len().max(sides[1].exchanges.len());
+    for i in 0..n {
+        let (l, r) = (sides[0].exchanges.get(i), sides[1].exchanges.get(i));
+        let head = |e: Option<&Exchange>| {
+            e.map_or("-".to_string(), |e| {
+                format!("xid {} {}: {}", e.xid, e.state, e.outcome)
+            })
+        };
+        writeln!(out)?;
+        writeln!(
+            out,
+            "  {}",
+            style.paint(
+                Paint::Dim,
+                format!("exchange {}:  {:<W$} | {}", i + 1, head(l), head(r))
+            )
+        )?;
+        let (ls, rs) = (steps_of(l), steps_of(r));
+        for j in 0..ls.len().max(rs.len()) {
+            let (a, b) = (ls.get(j), rs.get(j));
+            let same = match (a, b) {
+                (Some(a), Some(b)) => {
+                    a.from_client == b.from_client
+                        && step_kind(a) == step_kind(b)
+                        && a.notes
+                            .iter()
+                            .filter(|n| !n.starts_with("secs"))
+                            .eq(b.notes.iter().filter(|n| !n.starts_with("secs")))
+                        && a.notes.iter().find(|n| n.starts_with("secs"))
+                            == b.notes.iter().find(|n| n.starts_with("secs"))
+                }
+                _ => false,
+            };
+            let mark = if same { " " } else { "≠" };
+            let text = |s: Option<&diagnose::client::Step>| s.map_or(String::new(), step_text);
+            let line = format!(
+                "{mark}   {:<W$} | {}",
+                truncate(&text(a), W),
+                truncate(&text(b), W)
+            );
+            if same {
+                writeln!(out, "  {line}")?;
+            } else {
+                writeln!(out, "  {}", style.paint(Paint::Yellow, line))?;
+            }
+        }
+    }
+    for (name, c) in ["left", "right"].iter().zip(sides) {
+        if c.more_exchanges > 0 {
+            writeln!(
+                out,
+                "  … {} more exchanges of the {name} client not shown",
+                c.more_exchanges
+            )?;
+        }
+    }
+    for r in requests {
+        writeln!(out)?;
+        writeln!(
+            out,
+            "first {}s ({} and {}):",
+            r.kind, r.left_frame, r.right_frame
+        )?;
+        print_differences(out, &r.differences, "left", "right", style)?;
+    }
+    if requests.is_empty() {
+        writeln!(out)?;
+        writeln!(out, "no request of the same kind on both sides to compare")?;
+    }
+    Ok(())
 }
 
 pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     if a.macs.len() == 2 {
-        let file = a
-            .items
-            .first()
-            .context("give the capture holding both clients")?;
-        let (l, lm) = client_side(file, a.macs[0])?;
-        let (r, rm) = client_side(file, a.macs[1])?;
-        let d = match (&lm, &rm) {
-            (Some(x), Some(y)) => diff::requests(x, y),
-            _ => Vec::new(),
-        };
-        if a.json {
-            serde_json::to_writer(
-                &mut *out,
-                &serde_json::json!({"left": l, "right": r, "differences": d}),
-            )?;
-            writeln!(out)?;
-        } else {
-            for (side, c) in [("left ", &l), ("right", &r)] {
-                writeln!(
-                    out,
-                    "{side} {}  {}  {}  findings: {}",
-                    style.paint(Paint::Bold, &c.chaddr),
-                    c.outcome.unwrap_or("?"),
-                    c.address.map_or("no lease".into(), |a| a.to_string()),
-                    if c.findings.is_empty() {
-                        "none".into()
-                    } else {
-                        c.findings.join(", ")
-                    }
-                )?;
-            }
-            writeln!(
-                out,
-                "first requests (frames {} and {}):",
-                l.request_frame.map_or("-".into(), |n| n.to_string()),
-                r.request_frame.map_or("-".into(), |n| n.to_string())
-            )?;
-            print_differences(out, &d, "left", "right", style)?;
-        }
-        return Ok(if d.is_empty() {
-            Outcome::Healthy
-        } else {
-            Outcome::Problems
-        });
+        return diff_clients(a, style, out);
     }
     if a.items.len() != 2 || !a.macs.is_empty() {
         bail!("give two requests as CAPTURE:FRAME (e.g. good.pcap:1 bad.pcap:3), or one capture and --mac twice");

@@ -25,12 +25,33 @@ fn is_virtual(iface: &str) -> Option<bool> {
     base.exists().then(|| !base.join("device").exists())
 }
 
-#[derive(Serialize)]
-struct Event<'a, T: Serialize> {
-    event: &'a str,
-    time: String,
-    #[serde(flatten)]
-    body: &'a T,
+/// Writes one JSON line `{"event":EVENT,"time":…, BODY's fields…}`.
+///
+/// BODY's fields are spliced in from its serialisation rather than through
+/// `#[serde(flatten)]`, which cannot flatten records that serialise through
+/// their own direct writer (a raw JSON value).
+fn write_event(out: &mut impl Write, event: &str, body: &impl Serialize) -> std::io::Result<()> {
+    let body = serde_json::to_vec(body)?;
+    let fields = match body.as_slice() {
+        [b'{', b'}'] => &[][..],
+        [b'{', inner @ .., b'}'] => inner,
+        _ => {
+            return Err(std::io::Error::other(
+                "an event body must serialise to a JSON object",
+            ))
+        }
+    };
+    write!(
+        out,
+        "{{\"event\":{},\"time\":\"{}\"",
+        serde_json::to_string(event)?,
+        Timestamp::now()
+    )?;
+    if !fields.is_empty() {
+        out.write_all(b",")?;
+        out.write_all(fields)?;
+    }
+    out.write_all(b"}\n")
 }
 
 /// Prints results as they settle; each (client, finding code) once.
@@ -63,16 +84,7 @@ impl<W: Write> Sink for Live<W> {
         self.exchanges += 1;
         let now = Timestamp::now();
         let r = if self.json {
-            serde_json::to_writer(
-                &mut self.out,
-                &Event {
-                    event: "transaction",
-                    time: now.to_string(),
-                    body: s,
-                },
-            )
-            .map_err(std::io::Error::from)
-            .and_then(|_| writeln!(self.out))
+            write_event(&mut self.out, "transaction", s)
         } else {
             let paint = if s.outcome.is_failure() {
                 Paint::Red
@@ -116,16 +128,7 @@ impl<W: Write> Sink for Live<W> {
         }
         let now = Timestamp::now();
         let r = if self.json {
-            serde_json::to_writer(
-                &mut self.out,
-                &Event {
-                    event: "finding",
-                    time: now.to_string(),
-                    body: f,
-                },
-            )
-            .map_err(std::io::Error::from)
-            .and_then(|_| writeln!(self.out))
+            write_event(&mut self.out, "finding", f)
         } else {
             let sev = match f.severity {
                 diagnose::Severity::Error => self.style.paint(Paint::Red, "error"),
@@ -316,15 +319,7 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
             stats: &report.stats,
             healthy: report.healthy(),
         };
-        serde_json::to_writer(
-            &mut *out,
-            &Event {
-                event: "summary",
-                time: Timestamp::now().to_string(),
-                body: &done,
-            },
-        )?;
-        writeln!(out)?;
+        write_event(&mut *out, "summary", &done)?;
     } else {
         writeln!(out, "{}", style.paint(Paint::Dim, "---"))?;
         diagnose_text::print(out, &report, &a.interfaces, true, style)?;

@@ -233,3 +233,106 @@ fn other_scenarios() {
     let f = findings(&d, c["chaddr"].as_str().unwrap());
     assert!(has(&f, "address-declined", "warning"), "{f:?}");
 }
+
+fn dhcplens_in_examples(args: &[&str]) -> (i32, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .args(args)
+        .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert!(
+        o.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    (
+        o.status.code().unwrap(),
+        String::from_utf8(o.stdout).unwrap(),
+    )
+}
+
+/// Issue 6: two clients' whole exchanges, from the client's and the server's
+/// capture merged: the ROM that never got an OFFER against the client that
+/// was bound, and their first DISCOVERs field by field.
+#[test]
+fn diff_of_two_clients_whole_exchanges() {
+    let args = [
+        "diff",
+        "min-secs",
+        "--mac",
+        "02:00:00:04:02:01",
+        "--mac",
+        "02:00:00:04:03:01",
+    ];
+    let (code, text) = dhcplens_in_examples(&[&args[..], &["--json"]].concat());
+    assert_eq!(code, 1, "the clients differ: {text}");
+    let d: Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(d["left"]["outcome"], "no-offer", "{d}");
+    // Bound only when the server's capture (where the OFFER and ACK are) is merged in.
+    assert_eq!(d["right"]["outcome"], "bound", "{d}");
+    let kinds = |side: &str| -> Vec<String> {
+        d[side]["exchanges"][0]["steps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| {
+                s["label"]
+                    .as_str()
+                    .unwrap()
+                    .split(' ')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(kinds("left"), ["DISCOVER"; 4]);
+    assert_eq!(
+        kinds("right"),
+        ["DISCOVER", "DISCOVER", "OFFER", "REQUEST", "ACK"]
+    );
+    let discover = &d["requests"][0];
+    assert_eq!(discover["kind"], "DISCOVER", "{d}");
+    let fields: Vec<&str> = discover["differences"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
+    assert!(
+        fields.iter().any(|f| f.starts_with("option 60")),
+        "the vendor class differs: {fields:?}"
+    );
+    // The same in text: both sides of the ladder, marked where they part.
+    let (code, text) = dhcplens_in_examples(&args);
+    assert_eq!(code, 1);
+    assert!(text.contains("left  02:00:00:04:02:01  no-offer"), "{text}");
+    assert!(
+        text.contains("right 02:00:00:04:03:01  bound  10.0.0.100"),
+        "{text}"
+    );
+    assert!(text.contains("≠"), "{text}");
+    assert!(text.contains("first DISCOVERs"), "{text}");
+}
+
+/// Issue 6: two frames; identical frames have no difference and exit 0.
+#[test]
+fn diff_of_two_frames() {
+    let (code, text) =
+        dhcplens_in_examples(&["diff", "min-secs/client.pcap:1", "min-secs/client.pcap:3"]);
+    assert_eq!(
+        code, 0,
+        "retransmissions of a frozen-secs DISCOVER are identical: {text}"
+    );
+    assert!(text.contains("no differences"), "{text}");
+    let (code, text) = dhcplens_in_examples(&[
+        "diff",
+        "--json",
+        "min-secs/client.pcap:1",
+        "healthy-dhcpd/server.pcap:1",
+    ]);
+    assert_eq!(code, 1, "{text}");
+    let d: Value = serde_json::from_str(&text).unwrap();
+    assert!(!d.as_array().unwrap().is_empty(), "{d}");
+}

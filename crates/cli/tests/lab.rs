@@ -446,6 +446,17 @@ fn watch_knows_partial_checksums_for_certain_and_sees_the_offer_ignored() {
         e.contains("virtual"),
         "says the client will see it unfilled: {e}"
     );
+    // Each finished exchange is one flat JSON object: the summary's fields
+    // beside "event" and "time".
+    let exchange = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "transaction")
+        .unwrap_or_else(|| panic!("no transaction event in {lines:#?}"));
+    let mac_text = mac.map(|b| format!("{b:02x}")).join(":");
+    assert_eq!(exchange["chaddr"], mac_text, "{exchange}");
+    assert!(exchange["outcome"].is_string(), "{exchange}");
+    assert!(exchange["time"].is_string(), "{exchange}");
     assert!(
         lines.iter().any(|l| l.contains("\"event\":\"summary\"")),
         "a summary at the end"

@@ -401,6 +401,11 @@ impl Summary<'_> {
     pub fn frames(&self) -> impl Iterator<Item = FrameRef> + '_ {
         self.t.packets.iter().flat_map(|s| s.frames()).take(64)
     }
+
+    /// Its ladder: one step per packet seen (copies folded).
+    pub fn ladder(&self) -> Vec<crate::client::Step> {
+        crate::client::ladder(self.t)
+    }
 }
 
 impl Summary<'_> {

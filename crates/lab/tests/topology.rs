@@ -30,7 +30,16 @@ fn a_network_is_torn_down_on_drop_with_its_processes() {
     let child = c.spawn().unwrap();
     let pid = child.id() as i32;
     std::mem::forget(child);
-    assert!(n.host(h).ns().pids().contains(&pid));
+    // `ip netns exec` enters the namespace just after spawn() returns.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while !n.host(h).ns().pids().contains(&pid) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "sleep {pid} never entered {}",
+            names[0]
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
     drop(n);
     assert!(names.iter().all(|n| !ns_exists(n)), "{names:?} still exist");
     assert!(

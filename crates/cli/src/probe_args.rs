@@ -9,6 +9,17 @@ use probe::request::{Edit, Spec};
 
 use crate::args::{parse_mac, parse_xid};
 
+/// The pause between two packets sent: at least 10 ms.
+fn parse_interval(s: &str) -> Result<Duration, String> {
+    let d = parse_duration(s)?;
+    if d < Duration::from_millis(10) {
+        return Err(format!(
+            "{s:?} is below 10ms: the rate limit bounds every run"
+        ));
+    }
+    Ok(d)
+}
+
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let (num, unit) = match s.find(|c: char| !c.is_ascii_digit() && c != '.') {
         Some(i) => s.split_at(i),
@@ -73,10 +84,11 @@ pub struct Transport {
     #[arg(long, default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
     /// Refuse to send more than this many packets in one run (at most 10000).
-    #[arg(long, default_value_t = 64)]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub max_packets: u32,
-    /// At least this long between two packets sent.
-    #[arg(long, default_value = "100ms", value_parser = parse_duration)]
+    /// At least this long between two packets sent (10ms at least: the rate
+    /// limit cannot be switched off).
+    #[arg(long, default_value = "100ms", value_parser = parse_interval)]
     pub interval: Duration,
     /// Write everything sent and received to this pcapng file.
     #[arg(short = 'w', long = "write", value_name = "FILE")]

@@ -111,10 +111,18 @@ pub fn write_pcapng(
 }
 
 /// The run's packets, diagnosed by the engine: findings about the replies.
-pub fn findings(log: &[probe::transport::Packet]) -> Vec<diagnose::Finding> {
+/// Whether `p` is a reply rebuilt from a UDP socket (no link layer, and no
+/// checksum as sent: see `probe::transport`).
+fn via_udp_socket(p: &probe::transport::Packet) -> bool {
+    !p.sent && p.link == wire::LinkType::Ipv4
+}
+
+/// What the probe's own frames show, diagnosed by the engine; findings name
+/// `way_out` (the interface, or the UDP socket) as where the frames were seen.
+pub fn findings(log: &[probe::transport::Packet], way_out: &str) -> Vec<diagnose::Finding> {
     let mut engine = Engine::new(
         Config {
-            files: vec!["probe".into()],
+            files: vec![way_out.into()],
             ..Config::default()
         },
         NoSink,
@@ -182,7 +190,10 @@ fn report(
     lease: Option<&probe::session::Lease>,
     result: Option<String>,
 ) -> anyhow::Result<()> {
-    let found = findings(&session.log);
+    let way_out = session
+        .interface()
+        .unwrap_or_else(|| "the UDP socket".to_string());
+    let found = findings(&session.log, &way_out);
     let frames: Vec<(usize, DhcpFrame<'_>)> = session
         .log
         .iter()
@@ -199,9 +210,13 @@ fn report(
             .iter()
             .filter_map(|r| {
                 let (i, d) = frames.iter().find(|(i, _)| *i == r.packet)?;
+                let mut packet = PacketJson::new("probe", *i as u64 + 1, session.log[*i].ts, d);
+                if via_udp_socket(&session.log[*i]) {
+                    packet.udp_checksum = "not-seen";
+                }
                 Some(ReplyJson {
                     latency_ms: r.latency.as_secs_f64() * 1e3,
-                    packet: PacketJson::new("probe", *i as u64 + 1, session.log[*i].ts, d),
+                    packet,
                 })
             })
             .collect();
@@ -235,11 +250,11 @@ fn report(
             let ms = r.map_or(0.0, |r| r.latency.as_secs_f64() * 1e3);
             style.paint(Paint::Green, format!("+{ms:>8.1} ms "))
         };
-        writeln!(
-            out,
-            "{tag}{}",
-            packet_text::line(*i as u64 + 1, p.ts, d, style)
-        )?;
+        let mut line = packet_text::line(*i as u64 + 1, p.ts, d, style);
+        if via_udp_socket(p) {
+            line = line.replace("csum zero", "csum not seen (UDP socket)");
+        }
+        writeln!(out, "{tag}{line}")?;
     }
     let servers: Vec<Ipv4Addr> = {
         let mut v: Vec<Ipv4Addr> = replies.iter().map(Reply::server).collect();
@@ -306,6 +321,7 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         let r = dora(
             &mut session,
             &m,
+            dest,
             a.transport.timeout,
             std::time::Duration::from_millis(500),
             a.release,
@@ -358,15 +374,19 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
     if let Some(w) = &a.transport.write {
         write_pcapng(w, &iface, &session.log)?;
     }
-    let nak_only = !replies.is_empty()
-        && replies
-            .iter()
-            .all(|r| r.kind() == Some(wire::dhcp::MessageType::Nak));
-    Ok(if replies.is_empty() || nak_only {
-        Outcome::Problems
-    } else {
+    Ok(answered(&replies))
+}
+
+/// Healthy when a server answered with something other than NAKs.
+fn answered(replies: &[Reply]) -> Outcome {
+    if replies
+        .iter()
+        .any(|r| r.kind() != Some(wire::dhcp::MessageType::Nak))
+    {
         Outcome::Healthy
-    })
+    } else {
+        Outcome::Problems
+    }
 }
 
 /// Re-reads the replies of a finished DORA from the session log.
@@ -457,9 +477,5 @@ pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Res
             &session.log,
         )?;
     }
-    Ok(if replies.is_empty() {
-        Outcome::Problems
-    } else {
-        Outcome::Healthy
-    })
+    Ok(answered(&replies))
 }

@@ -348,3 +348,35 @@ fn explain_refuses_what_is_not_a_log() {
         text(&o.stderr)
     );
 }
+
+/// Issue 6 safety: nothing is sent without an explicit way out, and the rate
+/// limit cannot be switched off. (Both refusals come before any socket.)
+#[test]
+fn probing_needs_a_way_out_and_keeps_a_rate_limit() {
+    let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs/client.pcap");
+    let rom = rom.to_str().unwrap();
+    for cmd in [
+        &["probe"][..],
+        &["replay", rom, "--frame", "1"],
+        &["bisect", "--field", "secs=0..3"],
+    ] {
+        let o = run(cmd);
+        assert_eq!(o.status.code(), Some(2), "{cmd:?}: {}", text(&o.stderr));
+        assert!(o.stdout.is_empty(), "{cmd:?}");
+        let err = text(&o.stderr);
+        assert!(
+            err.contains("--iface") && err.contains("--server"),
+            "{cmd:?}: {err}"
+        );
+    }
+    let o = run(&["probe", "-i", "lo", "--interval", "0ms"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("below 10ms"),
+        "{}",
+        text(&o.stderr)
+    );
+    let o = run(&["probe", "-i", "lo", "--max-packets", "20000"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
+    assert!(o.stdout.is_empty(), "nothing sent: {}", text(&o.stdout));
+}

@@ -203,6 +203,63 @@ fn probe_collects_every_offer_and_writes_pcapng() {
     );
 }
 
+/// Issue 6: the UDP way out (no raw socket). The reply is rebuilt with the
+/// destination its IP header had (from IP_PKTINFO), so a broadcast OFFER is
+/// not mistaken for a unicast one, and no checksum is claimed: a UDP socket
+/// never shows the one the server sent (dnsmasq's here is partial).
+#[test]
+fn probe_over_a_udp_socket_reports_what_it_can_see() {
+    let Some(lab) = lab::require("probe-udp", &[Tool::Dnsmasq]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    let mut dnsmasq = Dnsmasq::new(vec![subnet()]);
+    dnsmasq.ping = false;
+    let _srv = dnsmasq.start(&n, server).unwrap();
+    let o = dhcplens(
+        &n,
+        client,
+        &["probe", "-i", "eth0", "--udp", "--timeout", "3s", "--json"],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(d["transport"].as_str().unwrap().starts_with("UDP"), "{d}");
+    let offer = d["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["message_type"] == "DHCPOFFER")
+        .unwrap_or_else(|| panic!("no OFFER: {d}"));
+    assert_eq!(offer["src"]["ip"], "10.0.0.1", "{offer}");
+    assert_eq!(
+        offer["dst"]["ip"], "255.255.255.255",
+        "the broadcast flag was set, so dnsmasq broadcast: {offer}"
+    );
+    assert_eq!(offer["udp_checksum"], "not-seen", "{offer}");
+    let codes: Vec<&str> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    for wrong in [
+        "broadcast-flag-ignored",
+        "udp-checksum-partial",
+        "udp-checksum-invalid",
+    ] {
+        assert!(!codes.contains(&wrong), "{wrong} in {codes:?}");
+    }
+    // In text, the checksum is said not to be seen.
+    let o = dhcplens(
+        &n,
+        client,
+        &["probe", "-i", "eth0", "--udp", "--timeout", "2s"],
+    );
+    let out = text(&o.stdout);
+    assert!(out.contains("csum not seen (UDP socket)"), "{out}");
+}
+
 #[test]
 fn relay_mode_gets_an_answer_from_each_server() {
     let Some(lab) = lab::require("probe-relay", &[Tool::Dhcpd, Tool::Kea]) else {

@@ -79,6 +79,11 @@ impl<'t> Session<'t> {
         }
     }
 
+    /// The interface the transport sends on, when it has one.
+    pub fn interface(&self) -> Option<String> {
+        self.transport.interface()
+    }
+
     pub fn describe(&self) -> String {
         self.transport.describe()
     }
@@ -205,21 +210,18 @@ pub enum DoraResult {
 }
 
 /// DISCOVER → OFFER → REQUEST → ACK, taking the first OFFER; optionally a
-/// RELEASE after. `discover` is the DISCOVER to send (its xid is kept).
+/// RELEASE after. `discover` is the DISCOVER to send (its xid is kept); it
+/// and the REQUEST go to `dest` (a broadcast, or the server a relay or a
+/// `--server` names).
 pub fn dora(
     s: &mut Session<'_>,
     discover: &Message<'static>,
+    dest: Dest,
     timeout: Duration,
     offer_wait: Duration,
     release: bool,
 ) -> io::Result<DoraResult> {
-    let offers = s.ask_until(
-        discover,
-        Dest::Broadcast,
-        timeout,
-        &[MessageType::Offer],
-        offer_wait,
-    )?;
+    let offers = s.ask_until(discover, dest, timeout, &[MessageType::Offer], offer_wait)?;
     let Some(offer) = offers.iter().find(|r| r.kind() == Some(MessageType::Offer)) else {
         return Ok(DoraResult::NoOffer);
     };
@@ -236,7 +238,7 @@ pub fn dora(
     request.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
     let answers = s.ask_until(
         &request,
-        Dest::Broadcast,
+        dest,
         timeout,
         &[MessageType::Ack, MessageType::Nak],
         Duration::ZERO,

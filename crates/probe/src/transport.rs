@@ -4,8 +4,9 @@
 //!
 //! Every packet sent or received is kept as a frame, so a run can be written
 //! as pcapng and diagnosed like a capture. UDP and relay modes do not see the
-//! link layer: their frames are rebuilt as raw IPv4 packets, and their checksum
-//! state is whatever the kernel let through.
+//! link layer: their frames are rebuilt as raw IPv4 packets with the real
+//! addresses (the destination from `IP_PKTINFO`), and received ones carry a
+//! zero UDP checksum, since a UDP socket never shows the one that was sent.
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddrV4};
@@ -15,7 +16,7 @@ use capture::live::{Options, PacketSocket};
 use capture::Timestamp;
 use diagnose::KernelChecksum;
 use socket2::{Domain, Protocol, Socket, Type};
-use wire::frame::UdpFrame;
+use wire::frame::{ChecksumMode, UdpFrame};
 use wire::{LinkType, Message};
 
 /// Where a request goes.
@@ -47,6 +48,8 @@ pub trait Transport {
     fn recv(&mut self, until: Instant) -> io::Result<Option<Packet>>;
     /// One line saying how packets leave.
     fn describe(&self) -> String;
+    /// The interface packets leave by, when there is one.
+    fn interface(&self) -> Option<String>;
 }
 
 /// Raw Ethernet frames on one interface.
@@ -128,6 +131,10 @@ impl Transport for Raw {
         }))
     }
 
+    fn interface(&self) -> Option<String> {
+        Some(self.socket.interface().to_string())
+    }
+
     fn describe(&self) -> String {
         format!(
             "raw Ethernet frames on {} (source MAC {})",
@@ -173,6 +180,9 @@ impl Udp {
                 };
                 io::Error::new(e.kind(), format!("binding UDP {local}:{port}: {e}{hint}"))
             })?;
+        use std::os::fd::AsRawFd;
+        crate::pktinfo::enable(socket.as_raw_fd())
+            .map_err(|e| io::Error::new(e.kind(), format!("asking for IP_PKTINFO: {e}")))?;
         Ok(Udp {
             socket: socket.into(),
             local,
@@ -183,6 +193,15 @@ impl Udp {
 
     fn frame(&self, src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), payload: &[u8]) -> Vec<u8> {
         UdpFrame::new(src, dst, payload).ipv4_packet()
+    }
+
+    /// A received datagram as an IPv4 packet. Its UDP checksum field is zero:
+    /// a UDP socket delivers only what the kernel accepted, and never the
+    /// checksum the server sent, so none is claimed.
+    fn received_frame(src: SocketAddrV4, dst: (Ipv4Addr, u16), payload: &[u8]) -> Vec<u8> {
+        let mut f = UdpFrame::new((*src.ip(), src.port()), dst, payload);
+        f.checksum = ChecksumMode::Zero;
+        f.ipv4_packet()
     }
 }
 
@@ -215,13 +234,13 @@ impl Transport for Udp {
         self.socket
             .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
         let mut buf = vec![0u8; 65536];
-        match self.socket.recv_from(&mut buf) {
-            Ok((n, from)) => {
-                let from = match from {
-                    std::net::SocketAddr::V4(a) => (*a.ip(), a.port()),
-                    std::net::SocketAddr::V6(_) => (Ipv4Addr::UNSPECIFIED, 0),
-                };
-                let frame = self.frame(from, (self.local, self.port), &buf[..n]);
+        use std::os::fd::AsRawFd;
+        match crate::pktinfo::recv(self.socket.as_raw_fd(), &mut buf) {
+            Ok((n, from, to)) => {
+                // The IP header's destination (broadcast or unicast), as the
+                // kernel saw it; the bound address only if it did not say.
+                let to = to.unwrap_or(self.local);
+                let frame = Self::received_frame(from, (to, self.port), &buf[..n]);
                 Ok(Some(Packet {
                     at: Instant::now(),
                     ts: Timestamp::now(),
@@ -244,6 +263,10 @@ impl Transport for Udp {
             }
             Err(e) => Err(e),
         }
+    }
+
+    fn interface(&self) -> Option<String> {
+        self.iface.clone()
     }
 
     fn describe(&self) -> String {

@@ -174,15 +174,22 @@ pub fn print(
             ladder(out, c, files, style)?;
         }
     }
-    // Findings about several clients at once.
-    let shared: Vec<&Finding> = r
+    // Findings about several clients at once, then what only the logs tell
+    // (clients with no packet in the captures, server-wide lines).
+    let (shared, from_logs): (Vec<&Finding>, Vec<&Finding>) = r
         .global
         .iter()
-        .filter(|f| f.code == diagnose::Code::ClientIdShared)
-        .collect();
-    if !shared.is_empty() {
-        writeln!(out, "{}", style.paint(Paint::Bold, "across clients:"))?;
-        for f in shared {
+        .filter(|f| !(problems_only && f.severity == Severity::Info))
+        .partition(|f| f.code == diagnose::Code::ClientIdShared);
+    for (title, group) in [
+        ("across clients:", shared),
+        ("from the logs alone:", from_logs),
+    ] {
+        if group.is_empty() {
+            continue;
+        }
+        writeln!(out, "{}", style.paint(Paint::Bold, title))?;
+        for f in group {
             finding(out, f, files, style)?;
         }
     }

@@ -281,7 +281,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             let mut g = Finding::new(code, severity(e.severity()), Some(h), e.fields.xid)
                 .confidence(confidence(e.confidence()))
                 .summary(format!(
-                    "{} (server log only; no packet of this client in the captures)",
+                    "{h}: {} (server log only; no packet of this client in the captures)",
                     e.meaning().trim_end_matches('.')
                 ))
                 .explanation(format!(
@@ -321,6 +321,13 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             }
             continue;
         }
+        drop(owners);
+        // A server-wide line (ISC's "No subnet declaration for eth0") at the
+        // time a client's DISCOVERs went unanswered: the likely reason, though
+        // the line cannot name the client.
+        if e.program.is_server() && explain_silence(report, &logs.files, f, e, code) {
+            continue;
+        }
 
         if let Some(g) = global.iter_mut().find(|g| {
             g.chaddr.is_none()
@@ -348,6 +355,82 @@ pub fn attach(report: &mut Report, logs: &Logs) {
         global.push(g);
     }
     report.global.extend(global);
+    // The logs were read: `no-offer` no longer asks for them.
+    let read: Vec<&str> = logs.files.iter().map(String::as_str).collect();
+    for c in &mut report.clients {
+        for d in c
+            .details_mut()
+            .iter_mut()
+            .filter(|d| d.code == Code::NoOffer)
+        {
+            d.explanation = d.explanation.replace(
+                crate::rules::NO_OFFER_ASK_FOR_LOG,
+                &format!(" The logs given were read ({}).", read.join(", ")),
+            );
+            d.fix = d.fix.replace(crate::rules::NO_OFFER_READ_LOG_FIX, "");
+        }
+    }
+}
+
+/// Gives a server-wide log line `e` (cause `code`) to every client whose
+/// DISCOVERs went unanswered around its time, as the likely cause (medium
+/// confidence: the line names no client). Returns whether any took it.
+fn explain_silence(
+    report: &mut Report,
+    files: &[String],
+    f: usize,
+    e: &logs::Event,
+    code: Code,
+) -> bool {
+    let mut taken = false;
+    for c in &mut report.clients {
+        let in_window = e
+            .time
+            .is_none_or(|t| (c.first.0 - WINDOW_NS..=c.last.0 + WINDOW_NS).contains(&t));
+        let Some(frames) = c
+            .details()
+            .iter()
+            .find(|d| d.code == Code::NoOffer)
+            .map(|d| d.frames.clone())
+        else {
+            continue;
+        };
+        if !in_window || !c.outcome().is_some_and(|o| o.is_failure()) {
+            continue;
+        }
+        taken = true;
+        if let Some(existing) = c.details_mut().iter_mut().find(|d| d.code == code) {
+            existing.occurrences += 1;
+            if existing.log_lines.len() < MAX_EVIDENCE_FRAMES {
+                existing.log_lines.push(evidence(files, f, e));
+            }
+            continue;
+        }
+        let chaddr = c.chaddr;
+        let mut g = Finding::new(code, Severity::Error, Some(chaddr), None)
+            .cause(Confidence::Medium)
+            .frames(frames)
+            .summary(format!(
+                "{} says: {}",
+                e.program.name(),
+                shorten(e.message.trim(), 110)
+            ))
+            .explanation(format!(
+                "The {} log says: «{}» ({}:{}). {} The line names no client, but it came while {chaddr}'s \
+                 DISCOVERs went unanswered: this is the likely reason the exchange ended in no-offer.",
+                e.program.name(),
+                e.message.trim(),
+                files.get(f).map_or("?", String::as_str),
+                e.line,
+                e.meaning()
+            ))
+            .fix(e.fix())
+            .references(&["server log"]);
+        g.log_lines.push(evidence(files, f, e));
+        c.details_mut().push(g);
+        c.settle();
+    }
+    taken
 }
 
 /// At most `n` characters, with an ellipsis when cut.

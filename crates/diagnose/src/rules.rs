@@ -210,19 +210,25 @@ fn no_offer(t: &Transaction, ctx: &Context<'_>) -> Finding {
     if !ctx.any_server {
         e.push_str(" No server answered any client in this capture so far: is a server running, and does this capture see its side of the link?");
     }
-    e.push_str(" A server that stays silent says why only in its log: give it with --log.");
+    e.push_str(NO_OFFER_ASK_FOR_LOG);
     Finding::new(Code::NoOffer, Severity::Error, Some(t.chaddr), Some(t.xid))
         .frames(requests.iter().map(|o| o.at))
         .summary(format!("{n} {kind}{} over {} got no OFFER", if n == 1 { "" } else { "s" }, secs_fmt(last.0 - first.0)))
         .explanation(e)
-        .fix(
-            "Read the server's log for this MAC at that time (run `dhcplens diagnose CAPTURE --log LOG`). \
-             Usual causes: min-secs, no subnet for the interface or relay (giaddr), pool exhausted, the client \
-             denied by a class or host rule, a firewall or VLAN between client and server. \
-             `dhcplens probe` and `dhcplens bisect` test the server directly.",
-        )
+        .fix(format!(
+            "{NO_OFFER_READ_LOG_FIX}Usual causes: min-secs, no subnet for the interface or relay (giaddr), pool \
+             exhausted, the client denied by a class or host rule, a firewall or VLAN between client and server. \
+             `dhcplens probe` and `dhcplens bisect` test the server directly."
+        ))
         .references(&["RFC 2131 §3.1", "RFC 2131 §4.4.1"])
 }
+
+/// The sentence of `no-offer` that asks for the server's log, and the
+/// opening of its fix; [`crate::logjoin`] replaces both once a log is read.
+pub(crate) const NO_OFFER_ASK_FOR_LOG: &str =
+    " A server that stays silent says why only in its log: give it with --log.";
+pub(crate) const NO_OFFER_READ_LOG_FIX: &str =
+    "Read the server's log for this MAC at that time (run `dhcplens diagnose CAPTURE --log LOG`). ";
 
 fn offer_ignored(t: &Transaction, causes: &[Finding], ctx: &Context<'_>) -> Finding {
     let offers: Vec<&Obs> = t.of_kind(Offer).map(|s| &s.obs).collect();
@@ -1409,10 +1415,7 @@ pub fn client_end(c: &Client) -> Vec<Finding> {
     if ipxe_boots.len() >= 2 {
         let file = &ipxe_boots[0].0;
         let same = ipxe_boots.iter().filter(|(f, _)| f == file).count();
-        let looks_binary = [".kpxe", ".pxe", ".efi", ".0", "undionly"]
-            .iter()
-            .any(|x| file.contains(x));
-        if same >= 2 && (looks_binary || pxe_boot_file == Some(&**file)) {
+        if same >= 2 && (is_boot_binary(file) || pxe_boot_file == Some(&**file)) {
             out.push(
                 Finding::new(Code::IpxeChainloadLoop, Severity::Error, Some(c.chaddr), None)
                     .cause(Confidence::High)
@@ -1428,6 +1431,17 @@ pub fn client_end(c: &Client) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Whether a boot file names a network boot program (`undionly.kpxe`,
+/// `ipxe.efi`, `pxelinux.0`) rather than a script or URL iPXE should get
+/// (`http://10.0.0.1/boot.ipxe`): judged by the last path component only.
+fn is_boot_binary(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file).to_ascii_lowercase();
+    [".kpxe", ".kkpxe", ".pxe", ".efi", ".0", ".lkrn"]
+        .iter()
+        .any(|x| name.ends_with(x))
+        || name.starts_with("undionly")
 }
 
 /// `client-id-shared`: one client identifier used by several MACs.

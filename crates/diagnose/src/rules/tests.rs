@@ -764,6 +764,29 @@ fn pxe_boot_file_missing() {
 
 #[test]
 fn ipxe_chainload_loop() {
+    let boots = |file: &[u8]| {
+        let mut c = Cap::new();
+        for i in 0..3u32 {
+            let t = f64::from(i) * 20.0;
+            let mut d = discover(0x140 + i, 0);
+            d.set_option(code::USER_CLASS, b"iPXE".to_vec());
+            let mut r = request(0x140 + i, SERVER);
+            r.set_option(code::USER_CLASS, b"iPXE".to_vec());
+            let mut a = ack(0x140 + i);
+            a.file = std::borrow::Cow::Owned(file.to_vec());
+            c.client(t, &d);
+            c.reply(t + 0.01, &offer(0x140 + i));
+            c.client(t + 0.02, &r);
+            c.reply(t + 0.03, &a);
+        }
+        has(&c.report(), Code::IpxeChainloadLoop)
+    };
+    // The fix the finding recommends (a script over HTTP) is not a loop,
+    // even from an address with ".0" in it.
+    assert!(!boots(b"http://10.0.0.1/boot.ipxe"));
+    assert!(!boots(b"tftp://10.0.0.1/menu.ipxe"));
+    assert!(boots(b"tftp://10.0.0.1/ipxe.efi"));
+    assert!(boots(b"pxelinux.0"));
     let mut c = Cap::new();
     for i in 0..3u32 {
         let t = f64::from(i) * 20.0;

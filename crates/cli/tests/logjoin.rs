@@ -1,0 +1,192 @@
+//! Issue 5: `diagnose --log` turns a silent server's symptom into its cause,
+//! for the causes the lab scenarios do not reach. The logs are the real ones
+//! the logs crate recorded from ISC dhcpd 4.4 (`crates/logs/tests/fixtures`,
+//! plain lines without stamps, so they join on the client alone); the capture
+//! is what those clients sent: requests that got no answer.
+
+use std::net::Ipv4Addr;
+use std::path::PathBuf;
+use std::process::Command;
+
+use capture::write::PcapWriter;
+use probe::request::{Kind, Spec};
+use serde_json::Value;
+use wire::frame::UdpFrame;
+use wire::{HwAddr, LinkType};
+
+fn fixture(name: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../logs/tests/fixtures")
+        .join(name)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// A capture of each client sending `kind` four times over 6 s, unanswered.
+fn silence(name: &str, clients: &[(&str, Kind)]) -> String {
+    let path = std::env::temp_dir().join(format!(
+        "dhcplens-logjoin-{}-{name}.pcap",
+        std::process::id()
+    ));
+    let mut w = PcapWriter::new(
+        std::fs::File::create(&path).unwrap(),
+        LinkType::Ethernet,
+        65535,
+    )
+    .unwrap();
+    let t0 = 1_700_000_000_000_000_000i64;
+    for (i, (mac, kind)) in clients.iter().enumerate() {
+        let bytes: Vec<u8> = mac
+            .split(':')
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect();
+        let chaddr = HwAddr::new(&bytes);
+        let mut spec = Spec::new(*kind, chaddr, 0x1000 + i as u32);
+        spec.requested = Some(Ipv4Addr::new(10, 78, 0, 50));
+        spec.server_id = Some(Ipv4Addr::new(10, 78, 0, 9));
+        for (k, at) in [0i64, 1, 3, 6].iter().enumerate() {
+            spec.secs = *at as u16;
+            let m = spec.build().unwrap();
+            let payload = m.encode(300);
+            let mut f = UdpFrame::new(
+                (Ipv4Addr::UNSPECIFIED, 68),
+                (Ipv4Addr::BROADCAST, 67),
+                &payload,
+            );
+            f.src_mac = chaddr.as_bytes().try_into().unwrap();
+            f.dst_mac = [0xff; 6];
+            let frame = f.ethernet_frame();
+            let ts = t0 + (i as i64) * 20_000_000_000 + at * 1_000_000_000 + k as i64;
+            w.write(ts, &frame, frame.len()).unwrap();
+        }
+    }
+    w.flush().unwrap();
+    path.to_string_lossy().into_owned()
+}
+
+fn diagnose(args: &[&str]) -> (i32, Value, String) {
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .args(args)
+        .arg("--json")
+        .output()
+        .unwrap();
+    let doc: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&o.stderr)));
+    let text = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    (
+        o.status.code().unwrap(),
+        doc,
+        String::from_utf8_lossy(&text.stdout).into_owned(),
+    )
+}
+
+/// `(code, explains_failure)` of the findings of client `mac`.
+fn findings(d: &Value, mac: &str) -> Vec<(String, bool)> {
+    of(d, mac)
+        .iter()
+        .map(|f| {
+            (
+                f["code"].as_str().unwrap().to_string(),
+                f["explains_failure"].as_bool().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// The findings about client `mac`, whole.
+fn of<'a>(d: &'a Value, mac: &str) -> Vec<&'a Value> {
+    d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["chaddr"] == mac)
+        .collect()
+}
+
+fn explained(f: &[(String, bool)], code: &str) -> bool {
+    f.iter().any(|(c, e)| c == code && *e)
+}
+
+#[test]
+fn deny_rules_and_failover_become_causes() {
+    let cap = silence(
+        "isc",
+        &[
+            ("02:00:00:00:0c:02", Kind::Discover),
+            ("02:00:00:00:0f:01", Kind::Discover),
+            ("02:00:00:00:0f:03", Kind::Request),
+        ],
+    );
+    // Without the logs: only the symptom.
+    let (code, d, _) = diagnose(&[&cap]);
+    assert_eq!(code, 1);
+    let f = findings(&d, "02:00:00:00:0c:02");
+    assert!(f.iter().any(|(c, _)| c == "no-offer"), "{f:?}");
+    assert!(!f.iter().any(|(c, _)| c == "client-ignored"), "{f:?}");
+
+    let na = fixture("dhcpd-4.4-not-authoritative.log");
+    let fo = fixture("dhcpd-4.4-failover-secondary.log");
+    let (code, d, text) = diagnose(&[&cap, "--log", &na, "--log", &fo]);
+    assert_eq!(code, 1);
+    let f = findings(&d, "02:00:00:00:0c:02");
+    assert!(explained(&f, "client-ignored"), "unknown client: {f:?}");
+    let f = findings(&d, "02:00:00:00:0f:01");
+    assert!(
+        explained(&f, "peer-holds-free-leases"),
+        "failover split: {f:?}"
+    );
+    let f = findings(&d, "02:00:00:00:0f:03");
+    assert!(
+        f.iter().any(|(c, _)| c == "foreign-server-id"),
+        "a REQUEST for the peer's server id: {f:?}"
+    );
+    // The log line is quoted beside the frames, and `no-offer` no longer
+    // asks for a log it was given.
+    assert!(
+        text.contains(
+            "log dhcpd-4.4-not-authoritative.log:14: DHCPDISCOVER from 02:00:00:00:0c:02"
+        ),
+        "{text}"
+    );
+    assert!(!text.contains("give it with --log"), "{text}");
+    // A client only the log knows (0c:01, not authoritative) is reported too,
+    // in JSON and in text.
+    let global: Vec<&str> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["chaddr"] == "02:00:00:00:0c:01")
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert!(global.contains(&"not-authoritative"), "{global:?}");
+    assert!(text.contains("from the logs alone:"), "{text}");
+    assert!(text.contains("02:00:00:00:0c:01: "), "{text}");
+}
+
+/// ISC's "No subnet declaration for s0" names no client: it is given, with
+/// medium confidence, to the client whose DISCOVERs went unanswered then.
+#[test]
+fn a_server_wide_line_explains_the_silence() {
+    let cap = silence("nosubnet", &[("02:00:00:00:0e:01", Kind::Discover)]);
+    let log = fixture("dhcpd-4.4-no-subnet.log");
+    let (code, d, text) = diagnose(&[&cap, "--log", &log]);
+    assert_eq!(code, 1);
+    let c = of(&d, "02:00:00:00:0e:01");
+    let f = c
+        .iter()
+        .find(|f| f["code"] == "no-subnet-for-interface")
+        .unwrap_or_else(|| panic!("{c:#?}"));
+    assert_eq!(f["explains_failure"], true);
+    assert_eq!(f["confidence"], "medium");
+    assert!(f["log_lines"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("No subnet declaration for s0"));
+    assert!(text.contains("no-subnet-for-interface"), "{text}");
+}

@@ -336,3 +336,62 @@ fn diff_of_two_frames() {
     let d: Value = serde_json::from_str(&text).unwrap();
     assert!(!d.as_array().unwrap().is_empty(), "{d}");
 }
+
+/// A capture taken with a 300-byte snap length (`tcpdump -s 300`) of a
+/// healthy exchange: every message loses its end, which is the capture's
+/// doing; nothing is judged missing or short, and no warning is raised.
+#[test]
+fn a_small_snap_length_is_not_a_malformed_packet() {
+    let src =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/healthy-dhcpd/server.pcap");
+    let out = std::env::temp_dir().join(format!("dhcplens-snap300-{}.pcap", std::process::id()));
+    let mut r = capture::open(src.to_str().unwrap()).unwrap();
+    let mut w = capture::write::PcapWriter::new(
+        std::fs::File::create(&out).unwrap(),
+        wire::LinkType::Ethernet,
+        300,
+    )
+    .unwrap();
+    let mut cut = 0;
+    while let Some(p) = r.next_packet().unwrap() {
+        let keep = p.data.len().min(300);
+        cut += usize::from(keep < p.data.len());
+        w.write(p.timestamp.0, &p.data[..keep], p.orig_len).unwrap();
+    }
+    w.flush().unwrap();
+    drop(w);
+    assert!(cut >= 4, "the example's frames are longer than 300 bytes");
+    let path = out.to_str().unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .args(["decode", "--json", path])
+        .output()
+        .unwrap();
+    let codes: Vec<String> = String::from_utf8_lossy(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .flat_map(|p| {
+            p["anomalies"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|a| a["code"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    assert!(!codes.is_empty());
+    assert!(codes.iter().all(|c| c == "snap-length-cut"), "{codes:?}");
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .args(["diagnose", "--json", path])
+        .output()
+        .unwrap();
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stdout)
+    );
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    for f in d["findings"].as_array().unwrap() {
+        assert_eq!(f["severity"], "info", "{f}");
+    }
+}

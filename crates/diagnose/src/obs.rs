@@ -104,8 +104,11 @@ pub struct Obs {
     /// The IPv4 header checksum is 0: the capture was taken on the sending
     /// host before offload filled it in.
     pub ip_checksum_offloaded: bool,
-    /// DHCP payload length (UDP payload).
+    /// DHCP payload length (UDP payload), as sent.
     pub length: usize,
+    /// The capture kept only the start of the message: options past the cut
+    /// are unknown, so none is judged missing.
+    pub cut: bool,
     pub client_id: Option<Short>,
     pub requested_ip: Option<Ipv4Addr>,
     pub server_id: Option<Ipv4Addr>,
@@ -221,7 +224,8 @@ impl Obs {
                 .anomalies
                 .iter()
                 .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4ChecksumInvalid { found: 0 })),
-            length: f.payload.len(),
+            length: d.message_len(),
+            cut: d.message_cut(),
             client_id: idx.get(m, code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
             requested_ip: ip(code::REQUESTED_IP_ADDRESS),
             server_id: ip(code::SERVER_IDENTIFIER),

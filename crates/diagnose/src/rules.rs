@@ -602,7 +602,7 @@ fn option82_not_echoed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> 
     let bare: Vec<&Obs> = t
         .replies()
         .map(|s| &s.obs)
-        .filter(|o| o.to_relay() && o.relay_info.is_none())
+        .filter(|o| o.to_relay() && o.relay_info.is_none() && !o.cut)
         .collect();
     let first = bare.first()?;
     let failed = outcome.is_failure();
@@ -972,6 +972,9 @@ fn required_options(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
         .chain(t.of_kind(Offer))
         .map(|s| &s.obs)
         .find(|o| !o.yiaddr.is_unspecified())?;
+    if o.cut {
+        return None;
+    }
     let mut missing = Vec::new();
     let mut effects = Vec::new();
     if o.subnet_mask.is_none() {

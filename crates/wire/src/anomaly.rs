@@ -172,7 +172,7 @@ impl fmt::Display for AnomalyKind {
             ),
             SnapLengthCut { captured, original } => write!(
                 f,
-                "the capture kept {captured} of the frame's {original} bytes (snap length); \
+                "the capture kept {captured} of the frame's {original} bytes (snap length, or a cut file); \
                  the end of the message is missing and its checksum cannot be verified"
             ),
             Ipv4LengthBeyondFrame { total_length, available } => write!(

@@ -19,6 +19,8 @@ struct Counts {
     shown: u64,
     unsupported: Option<LinkType>,
     truncated: u64,
+    /// Packets shown with an anomaly of their own (not the capture's).
+    malformed: u64,
 }
 
 fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
@@ -99,6 +101,14 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 continue;
             }
             c.shown += 1;
+            // Short messages are legal if unwise (diagnose judges them); the
+            // capture's own cuts are not the packet's fault.
+            if d.anomalies.iter().any(|x| {
+                !x.kind.is_capture_artefact()
+                    && !matches!(x.kind, wire::AnomalyKind::BelowBootpMinimum { .. })
+            }) {
+                c.malformed += 1;
+            }
             if a.json {
                 serde_json::to_writer(
                     &mut *out,
@@ -128,6 +138,10 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 "{shown}: {} frame(s) end inside their link or IP header and could not be read",
                 c.truncated
             ));
+        }
+        // Problems found: malformed packets (not merely cut by the capture).
+        if (c.malformed > 0 || c.truncated > 0) && outcome == Outcome::Healthy {
+            outcome = Outcome::Problems;
         }
         if !a.json && c.dhcp == 0 && c.unsupported.is_none() {
             warn(format_args!(

@@ -1,5 +1,6 @@
-//! Terminal colour: on only when writing to a terminal and `NO_COLOR` is unset
-//! (https://no-color.org), or when forced with `--color always`.
+//! Terminal colour: on only when writing to a terminal (or forced with
+//! `--color always`), and never while `NO_COLOR` is set
+//! (https://no-color.org): it wins even over `--color always`.
 
 use std::io::IsTerminal;
 
@@ -28,14 +29,13 @@ pub enum Paint {
 
 impl Style {
     pub fn new(choice: ColorChoice) -> Style {
-        let on = match choice {
-            ColorChoice::Always => true,
-            ColorChoice::Never => false,
-            ColorChoice::Auto => {
-                std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-                    && std::io::stdout().is_terminal()
-            }
-        };
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let on = !no_color
+            && match choice {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => std::io::stdout().is_terminal(),
+            };
         Style { on }
     }
 

@@ -360,11 +360,7 @@ impl Obs {
 /// the snap length, and an IPv4 header checksum of 0 (left for offload on the
 /// capturing host). A short message is judged by its own rule.
 fn is_capture_artefact(k: &wire::AnomalyKind) -> bool {
-    use wire::AnomalyKind::*;
-    matches!(
-        k,
-        BelowBootpMinimum { .. } | SnapLengthCut { .. } | Ipv4ChecksumInvalid { found: 0 }
-    )
+    k.is_capture_artefact() || matches!(k, wire::AnomalyKind::BelowBootpMinimum { .. })
 }
 
 /// Where each option code first appears in a message, and which appear more

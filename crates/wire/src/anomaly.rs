@@ -133,6 +133,16 @@ pub enum AnomalyKind {
 }
 
 impl AnomalyKind {
+    /// Whether it describes the capture rather than the packet on the wire:
+    /// the snap length (or a cut file), or an IPv4 header checksum of 0 that
+    /// transmit offload had yet to fill on the capturing host.
+    pub fn is_capture_artefact(&self) -> bool {
+        matches!(
+            self,
+            AnomalyKind::SnapLengthCut { .. } | AnomalyKind::Ipv4ChecksumInvalid { found: 0 }
+        )
+    }
+
     /// Stable kebab-case name, used in JSON output.
     pub fn code(&self) -> &'static str {
         use AnomalyKind::*;

@@ -395,3 +395,18 @@ fn a_small_snap_length_is_not_a_malformed_packet() {
         assert_eq!(f["severity"], "info", "{f}");
     }
 }
+
+/// A reply captured on both sides (client.pcap and server.pcap) is one reply:
+/// the server's counts are what it sent, not what the captures hold.
+#[test]
+fn server_counts_do_not_count_copies() {
+    let (_, d) = diagnose("init-reboot-wrong-network");
+    let s = &d["servers"][0];
+    assert_eq!(
+        (s["offers"].as_u64(), s["acks"].as_u64(), s["naks"].as_u64()),
+        (Some(2), Some(2), Some(2)),
+        "{s}"
+    );
+    let (_, d) = diagnose("partial-checksum");
+    assert_eq!(d["servers"][0]["offers"], 6, "{}", d["servers"]);
+}

@@ -176,17 +176,24 @@ impl<S: Sink> Engine<S> {
             .get(&key)
             .and_then(|t| t.client)
             .map(|i| i as usize);
+        // A reply is counted for its server unless it is a copy (the same
+        // reply in a second capture or on another hop).
+        let reply = (!from_client).then(|| (o.server(), o.src_mac, o.kind));
         if from_client {
             client = Some(self.note_client_packet(&o, client));
-        } else {
-            self.note_server_packet(&o);
         }
         if let Some(t) = self.open.get_mut(&key) {
-            t.push(o);
+            let new = t.push(o);
             if finished {
                 t.done_at.get_or_insert(ts);
             }
+            if let (true, Some(r)) = (new, reply) {
+                self.note_server_packet(r);
+            }
         } else {
+            if let Some(r) = reply {
+                self.note_server_packet(r);
+            }
             // A new transaction of this client supersedes its older open ones.
             let i = client
                 .unwrap_or_else(|| slot(&mut self.client_index, &mut self.clients, o.chaddr, ts));
@@ -307,12 +314,15 @@ impl<S: Sink> Engine<S> {
         })
     }
 
-    fn note_server_packet(&mut self, o: &Obs) {
-        let s = self.servers.entry(o.server()).or_default();
+    fn note_server_packet(
+        &mut self,
+        (server, mac, kind): (Ipv4Addr, Option<[u8; 6]>, Option<MessageType>),
+    ) {
+        let s = self.servers.entry(server).or_default();
         if s.mac.is_none() {
-            s.mac = o.src_mac;
+            s.mac = mac;
         }
-        match o.kind {
+        match kind {
             Some(MessageType::Offer) => s.offers += 1,
             Some(MessageType::Ack) => s.acks += 1,
             Some(MessageType::Nak) => s.naks += 1,

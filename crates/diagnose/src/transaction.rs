@@ -218,8 +218,8 @@ impl Transaction {
     }
 
     /// Adds a packet: a copy of one already seen (another file or relay hop)
-    /// is attached to it instead.
-    pub fn push(&mut self, o: Obs) {
+    /// is attached to it instead. Returns whether it was new (not a copy).
+    pub fn push(&mut self, o: Obs) -> bool {
         self.last = self.last.max(o.ts);
         if self.state == State::Unknown && o.from_client() {
             self.state = State::of(&o);
@@ -234,11 +234,11 @@ impl Transaction {
             if s.copies.len() < 8 {
                 s.copies.push(o.at);
             }
-            return;
+            return false;
         }
         if self.packets.len() >= MAX_PACKETS {
             self.dropped += 1;
-            return;
+            return true;
         }
         let files = file_bit(o.at.file);
         self.packets.push(Seen {
@@ -246,6 +246,7 @@ impl Transaction {
             copies: Vec::new(),
             files,
         });
+        true
     }
 
     pub fn client_packets(&self) -> impl Iterator<Item = &Seen> {

@@ -265,7 +265,9 @@ fn push(g: &mut Grouping, o: Obs) {
         }
     }
     match g.open.get_mut(&xid) {
-        Some(t) => t.push(o),
+        Some(t) => {
+            t.push(o);
+        }
         None => {
             g.open.insert(xid, Transaction::new(o));
         }

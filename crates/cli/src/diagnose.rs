@@ -140,6 +140,17 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             if !ok {
                 outcome = Outcome::Error;
             }
+            for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
+                crate::warn(format_args!(
+                    "{}: none of its {} timed lines falls within the capture's time (they are {} s {} it): \
+                     is the log's clock or time zone off? Try --log-clock-offset {} or --log-utc-offset",
+                    m.file,
+                    m.timed_lines,
+                    m.apart_s.abs(),
+                    if m.apart_s > 0 { "after" } else { "before" },
+                    m.apart_s
+                ));
+            }
             diagnose::logjoin::attach(&mut report, &logs);
         }
         for p in &feed.problems {

@@ -81,10 +81,22 @@ fn client_line(c: &ClientReport, style: Style) -> String {
     )
 }
 
-fn finding(out: &mut impl Write, f: &Finding, files: &[String], style: Style) -> io::Result<()> {
+/// Prints a finding; `recovered`: its client failed an exchange but ended well.
+fn finding(
+    out: &mut impl Write,
+    f: &Finding,
+    files: &[String],
+    recovered: bool,
+    style: Style,
+) -> io::Result<()> {
     let why = if f.explains_failure {
         format!(
-            " (explains the failure, {} confidence)",
+            " (explains {}, {} confidence)",
+            if recovered {
+                "a failed exchange; the client recovered"
+            } else {
+                "the failure"
+            },
             format!("{:?}", f.confidence).to_lowercase()
         )
     } else {
@@ -167,8 +179,9 @@ pub fn print(
         if c.healthy() && c.details().is_empty() {
             continue;
         }
+        let recovered = !c.outcome().is_some_and(|o| o.is_failure());
         for f in c.details() {
-            finding(out, f, files, style)?;
+            finding(out, f, files, recovered, style)?;
         }
         if !c.healthy() {
             ladder(out, c, files, style)?;
@@ -190,7 +203,7 @@ pub fn print(
         }
         writeln!(out, "{}", style.paint(Paint::Bold, title))?;
         for f in group {
-            finding(out, f, files, style)?;
+            finding(out, f, files, false, style)?;
         }
     }
     let failed = r

@@ -190,3 +190,31 @@ fn a_server_wide_line_explains_the_silence() {
         .contains("No subnet declaration for s0"));
     assert!(text.contains("no-subnet-for-interface"), "{text}");
 }
+
+/// A log from another time (clock or zone off) joins nothing: say so, and
+/// how far apart they are, instead of silently dropping its lines.
+#[test]
+fn a_log_from_another_time_is_named() {
+    let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs/client.pcap");
+    let log = std::env::temp_dir().join(format!("dhcplens-logjoin-{}-old.log", std::process::id()));
+    std::fs::write(
+        &log,
+        "2020-01-01T00:00:00.000000+00:00 server dhcpd[7]: DHCPDISCOVER from 02:00:00:04:02:01 via eth0: \
+         configured min-secs value (2) is greater than secs field (0).  message dropped.\n",
+    )
+    .unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(&rom)
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("none of its 1 timed lines"), "{err}");
+    assert!(
+        err.contains("before it") && err.contains("--log-clock-offset -"),
+        "{err}"
+    );
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("min-secs-drop"));
+}

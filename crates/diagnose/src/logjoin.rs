@@ -433,6 +433,55 @@ fn explain_silence(
     taken
 }
 
+/// A log none of whose timed lines falls within the captures' time: its
+/// clock (or time zone) is probably off, and nothing of it can join.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClockMismatch {
+    pub file: String,
+    pub timed_lines: usize,
+    /// Seconds from the capture's middle to the log's middle.
+    pub apart_s: i64,
+}
+
+/// The logs whose timed lines all miss the captures' time span (padded by
+/// the join window), with how far apart they are.
+pub fn clock_mismatches(report: &Report, logs: &Logs) -> Vec<ClockMismatch> {
+    let Some(first) = report.clients.iter().map(|c| c.first.0).min() else {
+        return Vec::new();
+    };
+    let last = report
+        .clients
+        .iter()
+        .map(|c| c.last.0)
+        .max()
+        .unwrap_or(first);
+    let (lo, hi) = (first - WINDOW_NS, last + WINDOW_NS);
+    let mut out = Vec::new();
+    for (i, file) in logs.files.iter().enumerate() {
+        let times: Vec<i64> = logs
+            .events
+            .iter()
+            .filter(|(f, _)| *f == i)
+            .filter_map(|(_, e)| e.time)
+            .collect();
+        if times.is_empty() || times.iter().any(|t| (lo..=hi).contains(t)) {
+            continue;
+        }
+        let (a, b) = (
+            times.iter().min().unwrap_or(&0),
+            times.iter().max().unwrap_or(&0),
+        );
+        let mid_log = a / 2 + b / 2;
+        let mid_cap = first / 2 + last / 2;
+        out.push(ClockMismatch {
+            file: file.clone(),
+            timed_lines: times.len(),
+            apart_s: (mid_log - mid_cap) / 1_000_000_000,
+        });
+    }
+    out
+}
+
 /// At most `n` characters, with an ellipsis when cut.
 fn shorten(s: &str, n: usize) -> String {
     if s.chars().count() <= n {

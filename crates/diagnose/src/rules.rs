@@ -329,7 +329,7 @@ fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> 
     let text = n
         .message
         .as_deref()
-        .map_or(String::from("(no message, option 56)"), |m| {
+        .map_or(String::from("(without a message: no option 56)"), |m| {
             format!("\"{m}\"")
         });
     let chosen = req.and_then(|r| r.server_id);
@@ -523,7 +523,8 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
             }
         };
         let fix = if partial {
-            "On the host that sends the replies (e.g. the hypervisor running dnsmasq): \
+            "On the host that sends the replies (the server's own host, or the hypervisor when a virtual \
+             network's DHCP server such as libvirt's dnsmasq answers): \
              `iptables -t mangle -A POSTROUTING -p udp --dport 68 -j CHECKSUM --checksum-fill`, or turn transmit \
              offload off on the interface (`ethtool -K IFACE tx off`), or use a client that honours TP_STATUS_CSUMNOTREADY."
         } else {
@@ -664,7 +665,7 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
                     short.short_name(),
                     ctx.frame(short.at),
                     short.length,
-                    if outcome.is_success() { " Harmless here: this client accepted it (Kea 2.x sends such replies)." } else { "" }
+                    if outcome.is_success() { " Harmless here: this client accepted it." } else { "" }
                 ))
                 .fix("Pad replies to 300 bytes (most servers do; check the server's minimum-size setting).")
                 .references(&["RFC 951", "RFC 1542 §2.1"]),

@@ -246,8 +246,14 @@ pub fn render(
         .unwrap_or(Timestamp(0));
 
     let mut svg = String::with_capacity(4096 + n_arrows * 900);
-    let title_id = format!("{prefix}-title");
-    let desc_id = format!("{prefix}-desc");
+    // One ladder per client in a case: its MAC keeps the ids unique.
+    let who: String = chaddr
+        .to_string()
+        .chars()
+        .filter(char::is_ascii_alphanumeric)
+        .collect();
+    let title_id = format!("{prefix}-{who}-title");
+    let desc_id = format!("{prefix}-{who}-desc");
     let servers: Vec<String> = lanes.iter().map(|l| l.addr.to_string()).collect();
     let _ = write!(
         svg,

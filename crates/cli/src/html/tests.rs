@@ -249,3 +249,32 @@ fn big_captures_are_capped_and_say_so() {
     assert!(html.contains("2 more healthy or less serious clients are not shown"));
     assert!(html.contains("3 more clients are not drawn"));
 }
+
+/// Every `id` on the page is unique, so `aria-labelledby` and the links from
+/// findings to arrows reach the element they mean (several clients, several
+/// ladders in one case).
+#[test]
+fn ids_are_unique() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs");
+    let files: Vec<String> = ["client.pcap", "server.pcap"]
+        .iter()
+        .map(|f| dir.join(f).to_string_lossy().into_owned())
+        .collect();
+    let html = page(&files, Limits::default());
+    let mut ids: Vec<&str> = html
+        .match_indices(" id=\"")
+        .map(|(i, m)| {
+            let rest = &html[i + m.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect();
+    let n = ids.len();
+    assert!(n > 4, "{n} ids");
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "duplicate ids on the page");
+    assert!(
+        html.matches("<svg class=\"ladder\"").count() >= 2,
+        "two ladders"
+    );
+}

@@ -2,7 +2,7 @@
 //! engine as `diagnose`: a line per finished exchange, findings as soon as
 //! they are settled, a summary at the end (Ctrl-C, --duration or --count).
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
@@ -62,8 +62,9 @@ struct Live<W: Write> {
     files: Vec<String>,
     seen: HashSet<(Option<HwAddr>, Code)>,
     exchanges: u64,
-    /// Findings per frame, for packet comments.
-    notes: Vec<(FrameRef, String)>,
+    /// Findings per frame, for packet comments: one per finding code, the
+    /// latest wording (a finding settled early is restated as it grows).
+    notes: Notes,
     error: Option<std::io::Error>,
 }
 
@@ -117,11 +118,13 @@ impl<W: Write> Sink for Live<W> {
     }
 
     fn finding(&mut self, f: &Finding) {
+        let text = format!("dhcplens {} {}: {}", f.severity.name(), f.code, f.summary);
         for fr in &f.frames {
-            self.notes.push((
-                *fr,
-                format!("dhcplens {} {}: {}", f.severity.name(), f.code, f.summary),
-            ));
+            let v = self.notes.entry(*fr).or_default();
+            match v.iter_mut().find(|(c, _)| *c == f.code) {
+                Some((_, t)) => t.clone_from(&text),
+                None => v.push((f.code, text.clone())),
+            }
         }
         if !self.seen.insert((f.chaddr, f.code)) {
             return;
@@ -152,7 +155,11 @@ impl<W: Write> Sink for Live<W> {
     }
 }
 
-/// Frames kept for `-w`, bounded; the oldest are written out without notes.
+/// Packet comments by frame.
+type Notes = HashMap<FrameRef, Vec<(Code, String)>>;
+
+/// Frames kept for `-w`, bounded: the oldest are written out as they leave,
+/// with the findings known by then.
 struct Ring {
     frames: VecDeque<(FrameRef, LivePacket)>,
     bytes: usize,
@@ -226,7 +233,7 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         files: a.interfaces.clone(),
         seen: HashSet::new(),
         exchanges: 0,
-        notes: Vec::new(),
+        notes: HashMap::new(),
         error: None,
     };
     let mut engine = Engine::new(cfg, live);
@@ -234,7 +241,10 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         frames: VecDeque::new(),
         bytes: 0,
     };
-    let mut written_early: Vec<(FrameRef, LivePacket)> = Vec::new();
+    let mut pcapng = match &a.write {
+        Some(path) => Some(Annotated::create(path, &a.interfaces)?),
+        None => None,
+    };
     let mut numbers = vec![0u64; a.interfaces.len()];
     let started = Instant::now();
     loop {
@@ -265,15 +275,15 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
                         engine.push(o);
                     }
                 }
-                if a.write.is_some() {
+                if let Some(w) = &mut pcapng {
                     ring.bytes += p.data.len();
                     ring.frames.push_back((at, p));
                     while ring.bytes > RING_BYTES {
-                        let Some(old) = ring.frames.pop_front() else {
+                        let Some((at, p)) = ring.frames.pop_front() else {
                             break;
                         };
-                        ring.bytes -= old.1.data.len();
-                        written_early.push(old);
+                        ring.bytes -= p.data.len();
+                        w.write(at, &p, &mut engine.sink().notes)?;
                     }
                 }
             }
@@ -292,17 +302,14 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
             Ok(Ok(())) => {}
         }
     }
-    let (report, live) = engine.finish();
-    let notes = live.notes;
-    let out = live.out;
-    if let Some(path) = &a.write {
-        write_annotated(
-            path,
-            &a.interfaces,
-            written_early.into_iter().chain(ring.frames),
-            &notes,
-        )?;
+    let (report, mut live) = engine.finish();
+    if let Some(mut w) = pcapng {
+        for (at, p) in ring.frames {
+            w.write(at, &p, &mut live.notes)?;
+        }
+        w.finish()?;
     }
+    let out = live.out;
     if a.json {
         #[derive(Serialize)]
         struct Done<'r> {
@@ -331,25 +338,42 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     })
 }
 
-/// Writes the frames as pcapng, each with the findings about it as comments.
-fn write_annotated(
-    path: &str,
-    ifaces: &[String],
-    frames: impl Iterator<Item = (FrameRef, LivePacket)>,
-    notes: &[(FrameRef, String)],
-) -> anyhow::Result<()> {
-    let f = std::fs::File::create(path).with_context(|| format!("creating {path}"))?;
-    let mut w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens watch")?;
-    for (at, p) in frames {
-        let i = w.interface(wire::LinkType::Ethernet, &ifaces[usize::from(at.file)])?;
-        let mut comments: Vec<&str> = notes
-            .iter()
-            .filter(|(r, _)| *r == at)
-            .map(|(_, n)| n.as_str())
-            .collect();
-        comments.dedup();
-        w.write(i, p.timestamp_ns, &p.data, p.orig_len, &comments)?;
+/// The `-w` pcapng: frames with the findings about them as comments.
+struct Annotated {
+    path: String,
+    w: capture::write::PcapngWriter<std::io::BufWriter<std::fs::File>>,
+    ifaces: Vec<String>,
+}
+
+impl Annotated {
+    fn create(path: &str, ifaces: &[String]) -> anyhow::Result<Annotated> {
+        let f = std::fs::File::create(path).with_context(|| format!("creating {path}"))?;
+        let w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens watch")
+            .with_context(|| format!("writing {path}"))?;
+        Ok(Annotated {
+            path: path.to_string(),
+            w,
+            ifaces: ifaces.to_vec(),
+        })
     }
-    w.flush()?;
-    Ok(())
+
+    /// Writes one frame with its comments, which are then forgotten.
+    fn write(&mut self, at: FrameRef, p: &LivePacket, notes: &mut Notes) -> anyhow::Result<()> {
+        let i = self
+            .w
+            .interface(wire::LinkType::Ethernet, &self.ifaces[usize::from(at.file)])
+            .with_context(|| format!("writing {}", self.path))?;
+        let comments = notes.remove(&at).unwrap_or_default();
+        let comments: Vec<&str> = comments.iter().map(|(_, t)| t.as_str()).collect();
+        self.w
+            .write(i, p.timestamp_ns, &p.data, p.orig_len, &comments)
+            .with_context(|| format!("writing {}", self.path))?;
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<()> {
+        self.w
+            .flush()
+            .with_context(|| format!("writing {}", self.path))
+    }
 }

@@ -475,7 +475,19 @@ fn watch_knows_partial_checksums_for_certain_and_sees_the_offer_ignored() {
     let mut dnsmasq = Dnsmasq::new(vec![subnet()]);
     dnsmasq.ping = false;
     let _srv = dnsmasq.start(&n, server).unwrap();
-    let mut w = Watch::start(&n, server, &["eth0", "--json", "--duration", "60s"]);
+    let pcapng = lab.path("watch.pcapng");
+    let mut w = Watch::start(
+        &n,
+        server,
+        &[
+            "eth0",
+            "--json",
+            "--duration",
+            "60s",
+            "-w",
+            pcapng.to_str().unwrap(),
+        ],
+    );
     let mac = n.host(client).iface(0).mac;
     let cfg = Config {
         checksum: ChecksumPolicy::Strict,
@@ -518,6 +530,55 @@ fn watch_knows_partial_checksums_for_certain_and_sees_the_offer_ignored() {
         lines.iter().any(|l| l.contains("\"event\":\"summary\"")),
         "a summary at the end"
     );
+    // -w: the frames, each with the findings about it as comments, each
+    // finding once however often it was restated while the exchange went on.
+    let Ok(t) = Command::new("tshark")
+        .arg("-r")
+        .arg(&pcapng)
+        .args([
+            "-T",
+            "fields",
+            "-E",
+            "occurrence=a",
+            "-E",
+            "aggregator=|",
+            "-e",
+            "frame.number",
+            "-e",
+            "frame.comment",
+        ])
+        .output()
+    else {
+        assert!(!lab::in_ci(), "tshark is needed in CI");
+        eprintln!("SKIPPED the tshark check: tshark is not installed");
+        return;
+    };
+    assert!(t.status.success(), "{}", text(&t.stderr));
+    let rows = text(&t.stdout);
+    let mut commented = 0;
+    for row in rows.lines() {
+        let Some((_, comments)) = row.split_once('\t') else {
+            continue;
+        };
+        if comments.is_empty() {
+            continue;
+        }
+        commented += 1;
+        let codes: Vec<&str> = comments
+            .split('|')
+            .map(|c| c.split(':').next().unwrap_or(c))
+            .collect();
+        let mut unique = codes.clone();
+        unique.sort_unstable();
+        unique.dedup();
+        assert_eq!(
+            unique.len(),
+            codes.len(),
+            "a finding repeated on one frame: {row}"
+        );
+    }
+    assert!(commented > 0, "{rows}");
+    assert!(rows.contains("udp-checksum-partial"), "{rows}");
 }
 
 #[test]

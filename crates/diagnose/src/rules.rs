@@ -413,13 +413,13 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
         } else {
             Code::UdpChecksumInvalid
         };
-        let kinds: Vec<String> = bad.iter().map(|s| s.obs.short_name()).collect();
+        let kinds = counted(bad.iter().map(|s| s.obs.short_name()));
         let at_client =
             bad.iter().any(|s| s.files & ctx.client.direct_files != 0) && ctx.files.len() > 1;
         let kernel = bad.iter().find_map(|s| s.obs.kernel_checksum);
         let mut e = format!(
             "{} ({}) from {} {} UDP checksum {}.",
-            kinds.join(", "),
+            kinds,
             ctx.frames(bad.iter().map(|s| s.obs.at)),
             first.obs.server(),
             if bad.len() == 1 { "has" } else { "have" },
@@ -535,7 +535,7 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
             f.frames(bad.iter().map(|s| s.obs.at))
                 .summary(format!(
                     "{} {} UDP checksum{}",
-                    kinds.join(", "),
+                    kinds,
                     if partial {
                         "with partial (offloaded)"
                     } else {
@@ -1435,6 +1435,22 @@ pub fn client_end(c: &Client) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// Message names counted in order of first appearance: `3 OFFERs and 1 ACK`.
+fn counted(names: impl Iterator<Item = String>) -> String {
+    let mut seen: Vec<(String, usize)> = Vec::new();
+    for n in names {
+        match seen.iter_mut().find(|(m, _)| *m == n) {
+            Some((_, k)) => *k += 1,
+            None => seen.push((n, 1)),
+        }
+    }
+    let parts: Vec<String> = seen
+        .into_iter()
+        .map(|(n, k)| if k == 1 { n } else { format!("{k} {n}s") })
+        .collect();
+    parts.join(" and ")
 }
 
 /// Whether a boot file names a network boot program (`undionly.kpxe`,

@@ -163,7 +163,17 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             ));
             outcome = Outcome::Error;
         }
-        if feed.dhcp == 0 && feed.problems.is_empty() && !names.is_empty() {
+        if let Some((file, frame, why)) = &feed.first_unreadable {
+            warn(format_args!(
+                "{file}: {} packet(s) on the DHCP ports hold no readable DHCP message (first: frame {frame}: {why}); \
+                 `dhcplens decode` shows them",
+                feed.unreadable
+            ));
+            if outcome == Outcome::Healthy {
+                outcome = Outcome::Problems;
+            }
+        }
+        if feed.dhcp == 0 && feed.unreadable == 0 && feed.problems.is_empty() && !names.is_empty() {
             warn(format_args!(
                 "{}: no DHCP packets among {} frame(s)",
                 case.name, feed.frames

@@ -28,6 +28,10 @@ pub struct Feed {
     pub frames: u64,
     pub dhcp: u64,
     pub unsupported: Vec<(String, wire::LinkType)>,
+    /// Packets on the DHCP ports without a readable DHCP header, and the
+    /// first of them: (file, frame, why).
+    pub unreadable: u64,
+    pub first_unreadable: Option<(String, u64, String)>,
 }
 
 impl Feed {
@@ -39,6 +43,8 @@ impl Feed {
             frames: 0,
             dhcp: 0,
             unsupported: Vec::new(),
+            unreadable: 0,
+            first_unreadable: None,
         };
         for name in files {
             let shown = if name == "-" {
@@ -115,6 +121,16 @@ impl Feed {
                         self.dhcp += 1;
                         src.head = Some(o);
                         return;
+                    }
+                    self.unreadable += 1;
+                    if self.first_unreadable.is_none() {
+                        let why = d
+                            .anomalies
+                            .iter()
+                            .map(|a| a.kind.to_string())
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        self.first_unreadable = Some((src.name.clone(), p.number, why));
                     }
                 }
                 Err(wire::frame::Skip::UnsupportedLinkType(l))

@@ -198,6 +198,18 @@ fn malformed_packets_are_reported_not_fatal() {
     }
 }
 
+/// A capture whose only DHCP-port packet is unreadable is not healthy.
+#[test]
+fn diagnose_names_packets_it_cannot_read() {
+    let o = run(&["diagnose", &corpus("tcpdump/bootp_asan.pcap")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("1 packet(s) on the DHCP ports hold no readable DHCP message (first: frame 1: IPv4 fragment"),
+        "{err}"
+    );
+}
+
 #[test]
 fn diagnose_exit_codes() {
     let o = run(&["diagnose", &corpus("net-dhcp/DHCP_Inter_VLAN.cap")]);

@@ -403,3 +403,64 @@ fn probing_needs_a_way_out_and_keeps_a_rate_limit() {
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(o.stdout.is_empty(), "nothing sent: {}", text(&o.stdout));
 }
+
+/// Issue 4: the real captures of the corpus raise an error only where the
+/// capture shows a failure; every other one is free of errors.
+#[test]
+fn corpus_captures_raise_errors_only_where_something_failed() {
+    let failing: &[(&str, &str)] = &[
+        ("net-dhcp/DHCP-NAK-SMALL.cap", "nak"),
+        ("suricata-verify/dhcp-request-flood/test.pcap", "no-offer"),
+        ("tcpdump/dhcp-rfc4388.pcap", "malformed-packet no-offer"),
+        (
+            "zeek/dhcp_bad_cookie_option_retention.pcap",
+            "malformed-packet no-offer",
+        ),
+    ];
+    let root = PathBuf::from(corpus(""));
+    let mut files = Vec::new();
+    let mut dirs = vec![root.clone()];
+    while let Some(d) = dirs.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                dirs.push(p);
+            } else if p
+                .extension()
+                .is_some_and(|x| x == "pcap" || x == "cap" || x == "pcapng")
+            {
+                files.push(p);
+            }
+        }
+    }
+    assert!(
+        files.len() >= 30,
+        "{} captures under {}",
+        files.len(),
+        root.display()
+    );
+    for f in files {
+        let rel = f
+            .strip_prefix(&root)
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        let o = run(&["diagnose", "--json", f.to_str().unwrap()]);
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout)
+            .unwrap_or_else(|e| panic!("{rel}: {e}: {}", text(&o.stderr)));
+        let mut errors: Vec<&str> = d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|x| x["severity"] == "error")
+            .map(|x| x["code"].as_str().unwrap())
+            .collect();
+        errors.sort_unstable();
+        errors.dedup();
+        let expected = failing
+            .iter()
+            .find(|(n, _)| *n == rel)
+            .map_or("", |(_, e)| *e);
+        assert_eq!(errors.join(" "), expected, "{rel}");
+    }
+}

@@ -410,3 +410,57 @@ fn server_counts_do_not_count_copies() {
     let (_, d) = diagnose("partial-checksum");
     assert_eq!(d["servers"][0]["offers"], 6, "{}", d["servers"]);
 }
+
+/// `(state, outcome)` of each transaction, in order.
+fn exchanges(d: &Value) -> Vec<(String, String)> {
+    d["transactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| {
+            (
+                t["state"].as_str().unwrap().to_string(),
+                t["outcome"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Issue 4's model on real clients: RFC 2131 states as the exchange moves
+/// (a renewal that goes unanswered past T2 becomes a rebinding), outcomes
+/// from the fixed vocabulary, and the server's latency per step.
+#[test]
+fn states_outcomes_and_step_latency() {
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
+    };
+    let (_, d) = diagnose("renew-rebind-release");
+    assert_eq!(
+        exchanges(&d),
+        pairs(&[
+            ("init", "bound"),
+            ("renewing", "renewed"),
+            ("rebinding", "renewed"),
+            ("release", "released")
+        ])
+    );
+    let t = &d["transactions"].as_array().unwrap();
+    // The rebinding: five unanswered unicast renewals, then the broadcast
+    // answered at once. The client waited seconds; the server took a moment.
+    assert_eq!(t[2]["retransmissions"], 5);
+    assert!(t[2]["reply_latency"].as_f64().unwrap() > 5.0, "{}", t[2]);
+    assert!(t[2]["ack_latency"].as_f64().unwrap() < 0.5, "{}", t[2]);
+    assert!(t[0]["offer_latency"].as_f64().unwrap() < 0.5, "{}", t[0]);
+    assert!(t[0]["ack_latency"].as_f64().unwrap() < 0.5, "{}", t[0]);
+    assert!(t[3]["ack_latency"].is_null(), "a RELEASE has no answer");
+    // dhcpcd declines the ACKed address in the same exchange, then is bound.
+    let (_, d) = diagnose("decline");
+    assert_eq!(
+        exchanges(&d),
+        pairs(&[("init", "declined"), ("init", "bound")])
+    );
+    let (_, d) = diagnose("init-reboot-wrong-network");
+    assert!(exchanges(&d).contains(&("init-reboot".to_string(), "nak".to_string())));
+}

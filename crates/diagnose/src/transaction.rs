@@ -223,6 +223,13 @@ impl Transaction {
         self.last = self.last.max(o.ts);
         if self.state == State::Unknown && o.from_client() {
             self.state = State::of(&o);
+        } else if self.state == State::Renewing
+            && o.from_client()
+            && State::of(&o) == State::Rebinding
+        {
+            // Unicast renewals went unanswered past T2: the client broadcasts
+            // (RFC 2131 §4.4.5), and the exchange is now a rebinding.
+            self.state = State::Rebinding;
         }
         if let Some(s) = self
             .packets
@@ -286,6 +293,11 @@ impl Transaction {
             State::Release => return Outcome::Released,
             State::Decline => return Outcome::Declined,
             _ => {}
+        }
+        // An ACKed address the client then declined (its ARP probe found it
+        // in use), in the same exchange: the lease was refused.
+        if self.has(Decline) {
+            return Outcome::Declined;
         }
         let ack = self.has(Ack) || (self.state == State::Bootp && self.replies().next().is_some());
         if ack {
@@ -387,6 +399,11 @@ pub struct Summary<'t> {
     pub retransmissions: usize,
     /// Seconds from the first client message to the first reply.
     pub reply_latency: Option<f64>,
+    /// Per step, how fast the server answered (seconds): the first OFFER
+    /// after the DISCOVER just before it; the first ACK or NAK after the
+    /// REQUEST just before it. (`reply_latency` is the client's wait.)
+    pub offer_latency: Option<f64>,
+    pub ack_latency: Option<f64>,
     /// `secs` of the first and last client message.
     pub secs: Option<(u16, u16)>,
     pub lease_time: Option<u32>,
@@ -434,6 +451,8 @@ impl Summary<'_> {
         o.num("requests", self.requests as u64)?;
         o.num("retransmissions", self.retransmissions as u64)?;
         o.opt_f64("reply_latency", self.reply_latency)?;
+        o.opt_f64("offer_latency", self.offer_latency)?;
+        o.opt_f64("ack_latency", self.ack_latency)?;
         o.opt_pair("secs", self.secs.map(|(a, b)| (u64::from(a), u64::from(b))))?;
         o.opt_num("lease_time", self.lease_time.map(u64::from))?;
         o.frames("frames", self.frames())?;
@@ -523,8 +542,33 @@ impl<'t> Summary<'t> {
                 (Some(c), Some(r)) if r >= c.ts => Some((r.0 - c.ts.0) as f64 / 1e9),
                 _ => None,
             },
+            offer_latency: step_latency(t, &[MessageType::Discover], &[MessageType::Offer]),
+            ack_latency: step_latency(
+                t,
+                &[MessageType::Request],
+                &[MessageType::Ack, MessageType::Nak],
+            ),
             secs: first_client.zip(last_client).map(|(a, b)| (a.secs, b.secs)),
             lease_time: v.lease_time,
         }
     }
+}
+
+/// Seconds from the first reply of a kind in `answers` back to the last
+/// client message of a kind in `asked` sent before it.
+fn step_latency(t: &Transaction, asked: &[MessageType], answers: &[MessageType]) -> Option<f64> {
+    let is = |o: &Obs, kinds: &[MessageType]| o.kind.is_some_and(|k| kinds.contains(&k));
+    let answer = t
+        .replies()
+        .map(|s| &s.obs)
+        .filter(|o| is(o, answers))
+        .map(|o| o.ts)
+        .min()?;
+    let ask = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .filter(|o| is(o, asked) && o.ts <= answer)
+        .map(|o| o.ts)
+        .max()?;
+    Some((answer.0 - ask.0) as f64 / 1e9)
 }

@@ -1079,3 +1079,52 @@ fn renew_unanswered_then_rebind() {
     c.server(0.01, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
     assert!(!has(&c.report(), Code::RenewUnanswered));
 }
+
+/// The outcomes the examples do not reach: INFORM answered, plain BOOTP
+/// answered, an exchange the capture ends in the middle of, and a REQUEST
+/// (SELECTING) the server never answered.
+#[test]
+fn informed_bootp_incomplete_and_no_ack() {
+    let outcome = |build: &dyn Fn(&mut Cap)| {
+        let mut c = Cap::new();
+        build(&mut c);
+        let r = c.report();
+        r.clients[0].outcomes().iter().collect::<Vec<_>>()
+    };
+    assert_eq!(
+        outcome(&|c| {
+            let mut inform = request_msg(MessageType::Inform, 0x200, CLIENT);
+            inform.ciaddr = ADDR;
+            c.client(0.0, &inform);
+            let mut a = reply_msg(MessageType::Ack, 0x200, SERVER, Ipv4Addr::UNSPECIFIED);
+            a.ciaddr = ADDR;
+            c.reply(0.01, &a);
+        }),
+        [Outcome::Informed]
+    );
+    assert_eq!(
+        outcome(&|c| {
+            let boot = Message::new(Op::BootRequest, 0x201, &CLIENT);
+            c.client(0.0, &boot);
+            let mut r = Message::new(Op::BootReply, 0x201, &CLIENT);
+            r.yiaddr = ADDR;
+            c.reply(0.01, &r);
+        }),
+        [Outcome::Bound]
+    );
+    // One DISCOVER, and the capture ends a second later: too soon to judge.
+    assert_eq!(
+        outcome(&|c| c.client(0.0, &discover(0x202, 0))),
+        [Outcome::Incomplete]
+    );
+    // A SELECTING REQUEST repeated with no answer.
+    assert_eq!(
+        outcome(&|c| {
+            for i in 0..3 {
+                c.client(f64::from(i) * 4.0, &request(0x203, SERVER));
+            }
+            c.client(30.0, &discover(0x204, 0));
+        })[0],
+        Outcome::NoAck
+    );
+}

@@ -334,6 +334,16 @@ fn big_endian_and_odd_resolutions() {
     let mut spb = 3u32.to_be_bytes().to_vec();
     spb.extend_from_slice(&[7, 7, 7, 0]);
     block(&mut g, 3, &spb);
+    // An obsolete Packet Block (type 2): a 16-bit interface id and drops
+    // count, then as an EPB: interface 1, 2500 ms.
+    let mut opb = 1u16.to_be_bytes().to_vec();
+    opb.extend_from_slice(&0u16.to_be_bytes());
+    opb.extend_from_slice(&0u32.to_be_bytes());
+    opb.extend_from_slice(&2500u32.to_be_bytes());
+    opb.extend_from_slice(&2u32.to_be_bytes());
+    opb.extend_from_slice(&9u32.to_be_bytes());
+    opb.extend_from_slice(&[5, 6, 0, 0]);
+    block(&mut g, 2, &opb);
     let (seen, e) = read_all(&g[..]);
     assert!(e.is_none(), "{e:?}");
     assert_eq!(seen[0].ts, 2 * 1_000_000_000 + 100 * 1_000_000_000);
@@ -341,6 +351,34 @@ fn big_endian_and_odd_resolutions() {
     assert_eq!(seen[1].ts, 1_500_000_000);
     assert_eq!(seen[1].link, LinkType::Raw);
     assert_eq!((seen[2].len, seen[2].orig), (3, 3));
+    assert_eq!(
+        (seen[3].ts, seen[3].link, seen[3].len, seen[3].orig),
+        (2_500_000_000, LinkType::Raw, 2, 9)
+    );
+
+    // Big-endian nanosecond pcap (magic a1 b2 3c 4d).
+    let mut n = Vec::new();
+    n.extend_from_slice(&0xa1b2_3c4du32.to_be_bytes());
+    n.extend_from_slice(&2u16.to_be_bytes());
+    n.extend_from_slice(&4u16.to_be_bytes());
+    n.extend_from_slice(&[0; 8]);
+    n.extend_from_slice(&65535u32.to_be_bytes());
+    n.extend_from_slice(&1u32.to_be_bytes());
+    n.extend_from_slice(&10u32.to_be_bytes());
+    n.extend_from_slice(&999_999_999u32.to_be_bytes());
+    n.extend_from_slice(&1u32.to_be_bytes());
+    n.extend_from_slice(&1u32.to_be_bytes());
+    n.push(4);
+    let (seen, e) = read_all(&n[..]);
+    assert!(e.is_none(), "{e:?}");
+    assert_eq!(seen[0].ts, 10_999_999_999);
+    assert_eq!(
+        Reader::new(&n[..]).unwrap().format(),
+        Format::Pcap {
+            nanos: true,
+            big_endian: true
+        }
+    );
 }
 
 /// `$DHCPLENS_CORPUS`, or `shared/corpus` beside the workspace root (or

@@ -99,6 +99,14 @@ fn founding_bug_min_secs() {
         !f.iter().any(|(c, ..)| c.starts_with("udp-checksum")),
         "{f:?}"
     );
+    // The ISC line names no xid; the finding takes the exchange it explains.
+    let drop = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "min-secs-drop" && x["chaddr"] == rom["chaddr"])
+        .unwrap();
+    assert_eq!(drop["xid"], "0x5ec00000", "{drop}");
     // dhclient on the same link got through once its secs reached 2.
     assert_eq!(client(&d, ":03:01")["outcome"], "bound");
 }

@@ -184,6 +184,7 @@ fn a_server_wide_line_explains_the_silence() {
         .unwrap_or_else(|| panic!("{c:#?}"));
     assert_eq!(f["explains_failure"], true);
     assert_eq!(f["confidence"], "medium");
+    assert_eq!(f["xid"], "0x00001000", "the unanswered exchange's xid");
     assert!(f["log_lines"][0]["text"]
         .as_str()
         .unwrap()

@@ -107,7 +107,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                     Code::NoOffer | Code::NoAck | Code::OfferIgnored | Code::Nak
                 )
             })
-            .map(|f| (f.code, f.frames.clone()));
+            .map(|f| (f.code, f.frames.clone(), f.xid));
 
         // Group the events that name a cause by their code.
         let mut causes: Vec<(Code, Vec<(usize, &logs::Event)>)> = Vec::new();
@@ -164,7 +164,13 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             } else {
                 sev
             };
-            let mut f = Finding::new(code, sev, Some(client.chaddr), e0.fields.xid)
+            // The transaction: the log's xid (dnsmasq, Kea), else that of the
+            // exchange whose failure it explains (ISC names no xid).
+            let xid = e0
+                .fields
+                .xid
+                .or_else(|| symptom.as_ref().filter(|_| explains).and_then(|s| s.2));
+            let mut f = Finding::new(code, sev, Some(client.chaddr), xid)
                 .summary(format!(
                     "{} says: {}",
                     e0.program.name(),
@@ -175,7 +181,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                     e0.program.name(),
                     e0.meaning(),
                     match &symptom {
-                        Some((s, _)) if explains =>
+                        Some((s, _, _)) if explains =>
                             format!(" This is why the client's exchange ended in {s}."),
                         _ => String::new(),
                     }
@@ -184,7 +190,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 .references(&["server log"]);
             f.log_lines = log_lines;
             f.occurrences = lines.len() as u32;
-            if let Some((_, frames)) = &symptom {
+            if let Some((_, frames, _)) = &symptom {
                 f = f.frames(frames.iter().copied());
             }
             if explains {
@@ -231,7 +237,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             }
         }
         // DISCOVERs on the wire that a server logging DISCOVERs never saw.
-        if matches!(symptom, Some((Code::NoOffer, _)))
+        if matches!(symptom, Some((Code::NoOffer, _, _)))
             && !evs.iter().any(|(_, e)| e.program.is_server())
         {
             let covering: Vec<usize> = discover_logs
@@ -243,7 +249,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 let name = logs.files.get(*f).cloned().unwrap_or_default();
                 let frames = symptom
                     .as_ref()
-                    .map(|(_, fr)| fr.clone())
+                    .map(|(_, fr, _)| fr.clone())
                     .unwrap_or_default();
                 let chaddr = client.chaddr;
                 client.details_mut().push(
@@ -387,11 +393,11 @@ fn explain_silence(
         let in_window = e
             .time
             .is_none_or(|t| (c.first.0 - WINDOW_NS..=c.last.0 + WINDOW_NS).contains(&t));
-        let Some(frames) = c
+        let Some((frames, xid)) = c
             .details()
             .iter()
             .find(|d| d.code == Code::NoOffer)
-            .map(|d| d.frames.clone())
+            .map(|d| (d.frames.clone(), d.xid))
         else {
             continue;
         };
@@ -407,7 +413,7 @@ fn explain_silence(
             continue;
         }
         let chaddr = c.chaddr;
-        let mut g = Finding::new(code, Severity::Error, Some(chaddr), None)
+        let mut g = Finding::new(code, Severity::Error, Some(chaddr), xid)
             .cause(Confidence::Medium)
             .frames(frames)
             .summary(format!(

@@ -135,13 +135,12 @@ enum Resolution {
 }
 
 impl Resolution {
-    fn to_nanos(self, units: u64) -> i64 {
+    fn to_nanos(self, units: u64) -> i128 {
+        let units = i128::from(units);
         match self {
-            Resolution::Decimal(9) => units as i64,
-            Resolution::Decimal(6) => units.saturating_mul(1000) as i64,
-            Resolution::Decimal(n) if n < 9 => units.saturating_mul(10u64.pow(9 - n)) as i64,
-            Resolution::Decimal(n) => (u128::from(units) / 10u128.pow((n - 9).min(38))) as i64,
-            Resolution::Binary(n) => ((u128::from(units) * 1_000_000_000) >> n.min(127)) as i64,
+            Resolution::Decimal(n) if n <= 9 => units * 10i128.pow(9 - n),
+            Resolution::Decimal(n) => units / 10i128.pow((n - 9).min(38)),
+            Resolution::Binary(n) => (units * 1_000_000_000) >> n.min(127),
         }
     }
 }
@@ -616,10 +615,9 @@ impl<R: Read> Reader<R> {
                         Ok(x) => x,
                         Err(why) => return Err(self.fail(why)),
                     };
-                    let timestamp = Timestamp(
-                        p.units
-                            .map_or(0, |t| iface.resolution.to_nanos(t))
-                            .saturating_add(iface.offset_secs.saturating_mul(1_000_000_000)),
+                    let timestamp = Timestamp::clamped(
+                        p.units.map_or(0, |t| iface.resolution.to_nanos(t))
+                            + i128::from(iface.offset_secs) * 1_000_000_000,
                     );
                     self.count += 1;
                     let data = body.start + p.data.start..body.start + p.data.end;

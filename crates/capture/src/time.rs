@@ -64,6 +64,18 @@ fn digits(out: &mut [u8], mut v: u64) {
 }
 
 impl Timestamp {
+    /// The latest (and, negated, the earliest) time a capture may carry:
+    /// 2^62 ns from 1970, the years 1823 to 2116. Any two timestamps then
+    /// differ by less than `i64::MAX`, so durations never overflow.
+    pub const LIMIT: i64 = 1 << 62;
+
+    /// `ns` since 1970, clamped to ±[`Timestamp::LIMIT`] (a pcapng may
+    /// declare any resolution and offset).
+    pub fn clamped(ns: i128) -> Timestamp {
+        let limit = i128::from(Timestamp::LIMIT);
+        Timestamp(ns.clamp(-limit, limit) as i64)
+    }
+
     /// RFC 3339 in UTC with microseconds, formatted without the `fmt`
     /// machinery (it is written for every transaction of a JSON report).
     /// Years outside 0..=9999 fall back to [`fmt::Display`].

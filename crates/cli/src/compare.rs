@@ -158,21 +158,69 @@ fn compare_requests(
         v
     };
     let (left, right) = (firsts(&sides[0]), firsts(&sides[1]));
-    let load = |r: FrameRef| {
-        let file = files.get(usize::from(r.file)).map_or("?", String::as_str);
-        load_frame(file, r.frame)
+    let pairs: Vec<(&String, FrameRef, FrameRef)> = left
+        .iter()
+        .filter_map(|(kind, lf)| {
+            let (_, rf) = right.iter().find(|(k, _)| k == kind)?;
+            Some((kind, *lf, *rf))
+        })
+        .collect();
+    let wanted: Vec<FrameRef> = pairs.iter().flat_map(|(_, l, r)| [*l, *r]).collect();
+    let messages = load_frames(files, &wanted)?;
+    let get = |r: FrameRef| {
+        messages
+            .get(&r)
+            .with_context(|| format!("{}: not a DHCP message", frame_name(files, r)))
     };
     let mut out = Vec::new();
-    for (kind, lf) in &left {
-        let Some((_, rf)) = right.iter().find(|(k, _)| k == kind) else {
-            continue;
-        };
+    for (kind, lf, rf) in pairs {
         out.push(RequestDiff {
             kind: kind.clone(),
-            left_frame: frame_name(files, *lf),
-            right_frame: frame_name(files, *rf),
-            differences: diff::requests(&load(*lf)?, &load(*rf)?),
+            left_frame: frame_name(files, lf),
+            right_frame: frame_name(files, rf),
+            differences: diff::requests(get(lf)?, get(rf)?),
         });
+    }
+    Ok(out)
+}
+
+/// The messages of `wanted` frames, reading each file once more.
+fn load_frames(
+    files: &[String],
+    wanted: &[FrameRef],
+) -> anyhow::Result<std::collections::HashMap<FrameRef, Message<'static>>> {
+    let mut out = std::collections::HashMap::new();
+    for (i, file) in files.iter().enumerate() {
+        let mut frames: Vec<u64> = wanted
+            .iter()
+            .filter(|r| usize::from(r.file) == i)
+            .map(|r| r.frame)
+            .collect();
+        if frames.is_empty() {
+            continue;
+        }
+        frames.sort_unstable();
+        let last = frames[frames.len() - 1];
+        let mut r = capture::open(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+        while let Some(p) = r
+            .next_packet()
+            .map_err(|e| anyhow::anyhow!("{file}: {e}"))?
+        {
+            if frames.binary_search(&p.number).is_ok() {
+                if let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) {
+                    if let Some(m) = d.message {
+                        let at = FrameRef {
+                            file: i as u16,
+                            frame: p.number,
+                        };
+                        out.insert(at, m.into_owned());
+                    }
+                }
+            }
+            if p.number >= last {
+                break;
+            }
+        }
     }
     Ok(out)
 }
@@ -183,6 +231,9 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     let macs = [a.macs[0], a.macs[1]];
     if macs[0] == macs[1] {
         bail!("give two different clients (--mac {} twice)", macs[0]);
+    }
+    if a.items.iter().any(|i| i == "-") {
+        bail!("diff --mac reads its captures twice (the exchanges, then the requests to compare), so stdin cannot be one: save it to a file first");
     }
     let files = crate::inputs::captures(&a.items)?;
     let mut feed = Feed::open(&files);
@@ -228,8 +279,11 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     let [le, re] = exchanges;
     sides[0].exchanges = le;
     sides[1].exchanges = re;
-    let differ =
-        sides[0].outcome != sides[1].outcome || requests.iter().any(|r| !r.differences.is_empty());
+    // Two clients always differ in chaddr: that alone is no difference.
+    let differ = sides[0].outcome != sides[1].outcome
+        || requests
+            .iter()
+            .any(|r| r.differences.iter().any(|d| d.field != "chaddr"));
     if a.json {
         serde_json::to_writer(
             &mut *out,
@@ -246,6 +300,14 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         Outcome::Problems
     } else {
         Outcome::Healthy
+    })
+}
+
+/// The notes of a step that can tell two clients apart: retransmission,
+/// `secs`, a bad checksum. (Addresses differ between any two clients.)
+fn telling_notes(s: &diagnose::client::Step) -> impl Iterator<Item = &String> {
+    s.notes.iter().filter(|n| {
+        n.starts_with("retransmission") || n.starts_with("secs ") || n.starts_with("UDP checksum")
     })
 }
 
@@ -298,12 +360,7 @@ fn print_clients(
                 (Some(a), Some(b)) => {
                     a.from_client == b.from_client
                         && step_kind(a) == step_kind(b)
-                        && a.notes
-                            .iter()
-                            .filter(|n| !n.starts_with("secs"))
-                            .eq(b.notes.iter().filter(|n| !n.starts_with("secs")))
-                        && a.notes.iter().find(|n| n.starts_with("secs"))
-                            == b.notes.iter().find(|n| n.starts_with("secs"))
+                        && telling_notes(a).eq(telling_notes(b))
                 }
                 _ => false,
             };

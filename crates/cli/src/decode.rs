@@ -139,8 +139,9 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 c.truncated
             ));
         }
-        // Problems found: malformed packets (not merely cut by the capture).
-        if (c.malformed > 0 || c.truncated > 0) && outcome == Outcome::Healthy {
+        // Problems found: malformed packets (not merely cut by the capture:
+        // frames ending inside a header are snap-length cuts too).
+        if c.malformed > 0 && outcome == Outcome::Healthy {
             outcome = Outcome::Problems;
         }
         if !a.json && c.dhcp == 0 && c.unsupported.is_none() {

@@ -146,9 +146,10 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                      is the log's clock or time zone off? Try --log-clock-offset {} or --log-utc-offset",
                     m.file,
                     m.timed_lines,
-                    m.apart_s.abs(),
+                    m.apart_s.unsigned_abs(),
                     if m.apart_s > 0 { "after" } else { "before" },
-                    m.apart_s
+                    // The times compared already carry the offset given.
+                    a.time.log_clock_offset + m.apart_s as f64
                 ));
             }
             diagnose::logjoin::attach(&mut report, &logs);
@@ -173,7 +174,19 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 outcome = Outcome::Problems;
             }
         }
-        if feed.dhcp == 0 && feed.unreadable == 0 && feed.problems.is_empty() && !names.is_empty() {
+        if feed.cut_before_header > 0 {
+            warn(format_args!(
+                "{}: {} packet(s) on the DHCP ports were cut by the capture's snap length before the end of \
+                 their DHCP header and are left out; capture with a larger snap length (tcpdump -s 0)",
+                case.name, feed.cut_before_header
+            ));
+        }
+        if feed.dhcp == 0
+            && feed.unreadable == 0
+            && feed.cut_before_header == 0
+            && feed.problems.is_empty()
+            && !names.is_empty()
+        {
             warn(format_args!(
                 "{}: no DHCP packets among {} frame(s)",
                 case.name, feed.frames

@@ -29,9 +29,11 @@ pub struct Feed {
     pub dhcp: u64,
     pub unsupported: Vec<(String, wire::LinkType)>,
     /// Packets on the DHCP ports without a readable DHCP header, and the
-    /// first of them: (file, frame, why).
+    /// first of them: (file, frame, why). Those the capture's snap length
+    /// cut short are counted apart: not the packet's fault.
     pub unreadable: u64,
     pub first_unreadable: Option<(String, u64, String)>,
+    pub cut_before_header: u64,
 }
 
 impl Feed {
@@ -45,6 +47,7 @@ impl Feed {
             unsupported: Vec::new(),
             unreadable: 0,
             first_unreadable: None,
+            cut_before_header: 0,
         };
         for name in files {
             let shown = if name == "-" {
@@ -121,6 +124,10 @@ impl Feed {
                         self.dhcp += 1;
                         src.head = Some(o);
                         return;
+                    }
+                    if d.message_cut() && d.anomalies.iter().all(|a| a.kind.is_capture_artefact()) {
+                        self.cut_before_header += 1;
+                        continue;
                     }
                     self.unreadable += 1;
                     if self.first_unreadable.is_none() {

@@ -322,6 +322,32 @@ fn diff_of_two_clients_whole_exchanges() {
     );
     assert!(text.contains("≠"), "{text}");
     assert!(text.contains("first DISCOVERs"), "{text}");
+    // Replies that differ only in the address offered are not marked.
+    let (_, text) = dhcplens_in_examples(&[
+        "diff",
+        "healthy-dhcpd",
+        "--mac",
+        "02:00:00:01:02:01",
+        "--mac",
+        "02:00:00:01:03:01",
+    ]);
+    let offer = text.lines().find(|l| l.contains("← OFFER")).unwrap();
+    assert!(!offer.contains('≠'), "{text}");
+    // stdin cannot be read twice: said, not a misleading read error.
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .args([
+            "diff",
+            "-",
+            "--mac",
+            "02:00:00:01:02:01",
+            "--mac",
+            "02:00:00:01:03:01",
+        ])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("stdin cannot be one"));
 }
 
 /// Issue 6: two frames; identical frames have no difference and exit 0.

@@ -183,7 +183,7 @@ fn a_server_wide_line_explains_the_silence() {
         .find(|f| f["code"] == "no-subnet-for-interface")
         .unwrap_or_else(|| panic!("{c:#?}"));
     assert_eq!(f["explains_failure"], true);
-    assert_eq!(f["confidence"], "medium");
+    assert_eq!(f["confidence"], "low", "the line has no time: {f}");
     assert_eq!(f["xid"], "0x00001000", "the unanswered exchange's xid");
     assert!(f["log_lines"][0]["text"]
         .as_str()
@@ -218,4 +218,45 @@ fn a_log_from_another_time_is_named() {
         "{err}"
     );
     assert!(!String::from_utf8_lossy(&o.stdout).contains("min-secs-drop"));
+}
+
+/// A timed server-wide line joins the client failing at that time (medium
+/// confidence), and not one an hour away.
+#[test]
+fn a_timed_server_wide_line_joins_only_its_time() {
+    let cap = silence("nosubnet-timed", &[("02:00:00:00:0e:01", Kind::Discover)]);
+    // The capture starts at 1,700,000,000 s: 2023-11-14T22:13:20Z.
+    let line = |stamp: &str| {
+        let log = std::env::temp_dir().join(format!(
+            "dhcplens-logjoin-{}-{}.log",
+            std::process::id(),
+            stamp.replace(':', "")
+        ));
+        std::fs::write(
+            &log,
+            format!(
+                "{stamp}.000000+00:00 server dhcpd[7]: No subnet declaration for s0 (10.77.0.1).\n"
+            ),
+        )
+        .unwrap();
+        log.to_string_lossy().into_owned()
+    };
+    let (_, d, _) = diagnose(&[&cap, "--log", &line("2023-11-14T22:13:22")]);
+    let f: Vec<&Value> = of(&d, "02:00:00:00:0e:01")
+        .into_iter()
+        .filter(|f| f["code"] == "no-subnet-for-interface")
+        .collect();
+    assert_eq!(f.len(), 1, "{d}");
+    assert_eq!(f[0]["confidence"], "medium", "{}", f[0]);
+    let (_, d, text) = diagnose(&[&cap, "--log", &line("2023-11-14T23:13:22")]);
+    assert!(
+        !of(&d, "02:00:00:00:0e:01")
+            .iter()
+            .any(|f| f["code"] == "no-subnet-for-interface"),
+        "an hour later is not this failure: {d}"
+    );
+    assert!(
+        text.contains("from the logs alone:"),
+        "still reported: {text}"
+    );
 }

@@ -90,7 +90,10 @@ pub fn attach(report: &mut Report, logs: &Logs) {
 
     let mut global = Vec::new();
     for client in &mut report.clients {
-        let (lo, hi) = (client.first.0 - WINDOW_NS, client.last.0 + WINDOW_NS);
+        let (lo, hi) = (
+            client.first.0.saturating_sub(WINDOW_NS),
+            client.last.0.saturating_add(WINDOW_NS),
+        );
         let evs: Vec<(usize, &logs::Event)> = by_client
             .remove(&client.chaddr)
             .unwrap_or_default()
@@ -313,8 +316,10 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             .clients
             .iter_mut()
             .filter(|c| {
-                e.time
-                    .is_none_or(|t| (c.first.0 - WINDOW_NS..=c.last.0 + WINDOW_NS).contains(&t))
+                e.time.is_none_or(|t| {
+                    (c.first.0.saturating_sub(WINDOW_NS)..=c.last.0.saturating_add(WINDOW_NS))
+                        .contains(&t)
+                })
             })
             .flat_map(|c| c.details_mut().iter_mut())
             .filter(|d| d.code == code)
@@ -331,7 +336,10 @@ pub fn attach(report: &mut Report, logs: &Logs) {
         // A server-wide line (ISC's "No subnet declaration for eth0") at the
         // time a client's DISCOVERs went unanswered: the likely reason, though
         // the line cannot name the client.
-        if e.program.is_server() && explain_silence(report, &logs.files, f, e, code) {
+        if e.program.is_server()
+            && SILENCING.contains(&code)
+            && explain_silence(report, &logs.files, f, e, code)
+        {
             continue;
         }
 
@@ -378,9 +386,21 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     }
 }
 
-/// Gives a server-wide log line `e` (cause `code`) to every client whose
-/// DISCOVERs went unanswered around its time, as the likely cause (medium
-/// confidence: the line names no client). Returns whether any took it.
+/// Causes of a server staying silent towards clients, which a line naming
+/// no client can explain.
+const SILENCING: [Code; 5] = [
+    Code::NoSubnetForInterface,
+    Code::PoolExhausted,
+    Code::ClientIgnored,
+    Code::PeerHoldsFreeLeases,
+    Code::UnknownNetworkSegment,
+];
+
+/// Gives a server-wide log line `e` (cause `code`) to every client that
+/// failed with DISCOVERs unanswered: as the likely cause (medium confidence
+/// at most: the line names no client) when the line's time falls within the
+/// client's packets; as a possible one (low) when the line has no time.
+/// Returns whether any took it.
 fn explain_silence(
     report: &mut Report,
     files: &[String],
@@ -390,9 +410,9 @@ fn explain_silence(
 ) -> bool {
     let mut taken = false;
     for c in &mut report.clients {
-        let in_window = e
-            .time
-            .is_none_or(|t| (c.first.0 - WINDOW_NS..=c.last.0 + WINDOW_NS).contains(&t));
+        let in_window = e.time.is_none_or(|t| {
+            (c.first.0.saturating_sub(WINDOW_NS)..=c.last.0.saturating_add(WINDOW_NS)).contains(&t)
+        });
         let Some((frames, xid)) = c
             .details()
             .iter()
@@ -413,8 +433,25 @@ fn explain_silence(
             continue;
         }
         let chaddr = c.chaddr;
+        let (sure, when) = match e.time {
+            Some(_) => (
+                // Confidence orders High < Medium < Low: at most medium.
+                confidence(e.confidence()).max(Confidence::Medium),
+                format!(
+                    "The line names no client, but it was logged while {chaddr} was failing to get an OFFER: \
+                     this is the likely reason."
+                ),
+            ),
+            None => (
+                Confidence::Low,
+                format!(
+                    "The line names no client and carries no time, so it may come from another moment; if it \
+                     covers this capture, it is why {chaddr}'s DISCOVERs went unanswered."
+                ),
+            ),
+        };
         let mut g = Finding::new(code, Severity::Error, Some(chaddr), xid)
-            .cause(Confidence::Medium)
+            .cause(sure)
             .frames(frames)
             .summary(format!(
                 "{} says: {}",
@@ -422,8 +459,7 @@ fn explain_silence(
                 shorten(e.message.trim(), 110)
             ))
             .explanation(format!(
-                "The {} log says: «{}» ({}:{}). {} The line names no client, but it came while {chaddr}'s \
-                 DISCOVERs went unanswered: this is the likely reason the exchange ended in no-offer.",
+                "The {} log says: «{}» ({}:{}). {} {when}",
                 e.program.name(),
                 e.message.trim(),
                 files.get(f).map_or("?", String::as_str),
@@ -461,7 +497,10 @@ pub fn clock_mismatches(report: &Report, logs: &Logs) -> Vec<ClockMismatch> {
         .map(|c| c.last.0)
         .max()
         .unwrap_or(first);
-    let (lo, hi) = (first - WINDOW_NS, last + WINDOW_NS);
+    let (lo, hi) = (
+        first.saturating_sub(WINDOW_NS),
+        last.saturating_add(WINDOW_NS),
+    );
     let mut out = Vec::new();
     for (i, file) in logs.files.iter().enumerate() {
         let times: Vec<i64> = logs
@@ -477,12 +516,13 @@ pub fn clock_mismatches(report: &Report, logs: &Logs) -> Vec<ClockMismatch> {
             times.iter().min().unwrap_or(&0),
             times.iter().max().unwrap_or(&0),
         );
-        let mid_log = a / 2 + b / 2;
-        let mid_cap = first / 2 + last / 2;
+        let mid_log = (i128::from(*a) + i128::from(*b)) / 2;
+        let mid_cap = (i128::from(first) + i128::from(last)) / 2;
+        let apart = (mid_log - mid_cap) / 1_000_000_000;
         out.push(ClockMismatch {
             file: file.clone(),
             timed_lines: times.len(),
-            apart_s: (mid_log - mid_cap) / 1_000_000_000,
+            apart_s: i64::try_from(apart).unwrap_or(if apart > 0 { i64::MAX } else { i64::MIN }),
         });
     }
     out

@@ -25,25 +25,18 @@ pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Option<Dhc
     let mut anomalies = std::mem::take(&mut frame.anomalies);
     let first = anomalies.len();
     let message = Message::parse_lenient_into(frame.payload, &mut anomalies);
-    if message_cut(&frame, &anomalies[..first]) {
+    if let Some(sent) = sent_len(&frame, &anomalies[..first]) {
         // The capture kept only the start of the message (the frame's
         // SnapLengthCut says so): running out of bytes is not the sender's
-        // doing, so it is not also a short message or a truncated option.
+        // doing, so it is not also a truncated option or a missing END, nor
+        // a short message unless the length sent was short too.
         use crate::anomaly::AnomalyKind::*;
-        let mut i = first;
-        while i < anomalies.len() {
-            if matches!(
-                anomalies[i].kind,
-                MessageTooShort { .. }
-                    | BelowBootpMinimum { .. }
-                    | TruncatedOption { .. }
-                    | MissingEnd { .. }
-            ) {
-                anomalies.remove(i);
-            } else {
-                i += 1;
-            }
-        }
+        anomalies.retain(|a| match a.kind {
+            TruncatedOption { .. } | MissingEnd { .. } => false,
+            MessageTooShort { .. } => sent < crate::dhcp::FIXED_HEADER_LEN,
+            BelowBootpMinimum { .. } => sent < crate::dhcp::BOOTP_MIN_LEN,
+            _ => true,
+        });
     }
     for a in &mut anomalies[first..] {
         a.offset += frame.payload_offset;
@@ -58,26 +51,27 @@ pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Option<Dhc
 
 impl DhcpFrame<'_> {
     /// Whether the capture kept only the start of the message (snap length,
-    /// or a cut file): options past the cut are unknown, and the message's
-    /// length is the UDP header's, not the bytes captured.
+    /// or a cut file): options past the cut are unknown.
     pub fn message_cut(&self) -> bool {
-        message_cut(&self.frame, &self.anomalies)
+        sent_len(&self.frame, &self.anomalies).is_some()
     }
 
-    /// The message's length as sent: the UDP payload length when the capture
-    /// cut it, the bytes captured otherwise.
+    /// The message's length as sent: when the capture cut it, the UDP
+    /// payload length (bounded by the frame's original length); the bytes
+    /// captured otherwise.
     pub fn message_len(&self) -> usize {
-        if self.message_cut() {
-            usize::from(self.frame.udp.length).saturating_sub(8)
-        } else {
-            self.frame.payload.len()
-        }
+        sent_len(&self.frame, &self.anomalies).unwrap_or(self.frame.payload.len())
     }
 }
 
-fn message_cut(frame: &Frame<'_>, anomalies: &[Anomaly]) -> bool {
-    usize::from(frame.udp.length).saturating_sub(8) > frame.payload.len()
-        && anomalies
-            .iter()
-            .any(|a| matches!(a.kind, crate::anomaly::AnomalyKind::SnapLengthCut { .. }))
+/// For a message the capture cut: its length as sent, from the UDP header,
+/// no more than the original frame could hold. `None` if it was not cut.
+fn sent_len(frame: &Frame<'_>, anomalies: &[Anomaly]) -> Option<usize> {
+    let original = anomalies.iter().find_map(|a| match a.kind {
+        crate::anomaly::AnomalyKind::SnapLengthCut { original, .. } => Some(original),
+        _ => None,
+    })?;
+    let declared = usize::from(frame.udp.length).saturating_sub(8);
+    let sent = declared.min(original.saturating_sub(frame.payload_offset));
+    (sent > frame.payload.len()).then_some(sent)
 }

@@ -110,14 +110,14 @@ pub fn write_pcapng(
     Ok(())
 }
 
-/// The run's packets, diagnosed by the engine: findings about the replies.
 /// Whether `p` is a reply rebuilt from a UDP socket (no link layer, and no
 /// checksum as sent: see `probe::transport`).
 fn via_udp_socket(p: &probe::transport::Packet) -> bool {
     !p.sent && p.link == wire::LinkType::Ipv4
 }
 
-/// What the probe's own frames show, diagnosed by the engine; findings name
+/// The run's packets, diagnosed by the engine: findings about the replies,
+/// naming
 /// `way_out` (the interface, or the UDP socket) as where the frames were seen.
 pub fn findings(log: &[probe::transport::Packet], way_out: &str) -> Vec<diagnose::Finding> {
     let mut engine = Engine::new(

@@ -1,6 +1,7 @@
 //! Terminal colour: on only when writing to a terminal (or forced with
-//! `--color always`), and never while `NO_COLOR` is set
-//! (https://no-color.org): it wins even over `--color always`.
+//! `--color always`), and never while `NO_COLOR` is set. no-color.org lets
+//! a command-line flag override `NO_COLOR`; dhcplens deliberately does not
+//! (the project's rule: never colour with `NO_COLOR`).
 
 use std::io::IsTerminal;
 

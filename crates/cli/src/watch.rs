@@ -65,6 +65,10 @@ struct Live<W: Write> {
     /// Findings per frame, for packet comments: one per finding code, the
     /// latest wording (a finding settled early is restated as it grows).
     notes: Notes,
+    /// Whether notes are wanted (`-w`), and per interface the last frame
+    /// already written (frame numbers only grow).
+    keep_notes: bool,
+    written_up_to: Vec<u64>,
     error: Option<std::io::Error>,
 }
 
@@ -120,6 +124,15 @@ impl<W: Write> Sink for Live<W> {
     fn finding(&mut self, f: &Finding) {
         let text = format!("dhcplens {} {}: {}", f.severity.name(), f.code, f.summary);
         for fr in &f.frames {
+            // Only for `-w`, and only for frames not yet written out.
+            if !self.keep_notes
+                || self
+                    .written_up_to
+                    .get(usize::from(fr.file))
+                    .is_some_and(|n| fr.frame <= *n)
+            {
+                continue;
+            }
             let v = self.notes.entry(*fr).or_default();
             match v.iter_mut().find(|(c, _)| *c == f.code) {
                 Some((_, t)) => t.clone_from(&text),
@@ -234,6 +247,8 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         seen: HashSet::new(),
         exchanges: 0,
         notes: HashMap::new(),
+        keep_notes: a.write.is_some(),
+        written_up_to: vec![0; a.interfaces.len()],
         error: None,
     };
     let mut engine = Engine::new(cfg, live);
@@ -283,7 +298,9 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
                             break;
                         };
                         ring.bytes -= p.data.len();
-                        w.write(at, &p, &mut engine.sink().notes)?;
+                        let live = engine.sink();
+                        w.write(at, &p, &mut live.notes)?;
+                        live.written_up_to[usize::from(at.file)] = at.frame;
                     }
                 }
             }

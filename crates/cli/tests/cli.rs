@@ -392,14 +392,14 @@ fn probing_needs_a_way_out_and_keeps_a_rate_limit() {
             "{cmd:?}: {err}"
         );
     }
-    let o = run(&["probe", "-i", "lo", "--interval", "0ms"]);
+    let o = run(&["probe", "-i", "dhcplens-none0", "--interval", "0ms"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("below 10ms"),
         "{}",
         text(&o.stderr)
     );
-    let o = run(&["probe", "-i", "lo", "--max-packets", "20000"]);
+    let o = run(&["probe", "-i", "dhcplens-none0", "--max-packets", "20000"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(o.stdout.is_empty(), "nothing sent: {}", text(&o.stdout));
 }

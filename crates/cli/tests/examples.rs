@@ -400,6 +400,7 @@ fn a_small_snap_length_is_not_a_malformed_packet() {
         .args(["decode", "--json", path])
         .output()
         .unwrap();
+    assert_eq!(o.status.code(), Some(0), "a cut is not a malformed packet");
     let codes: Vec<String> = String::from_utf8_lossy(&o.stdout)
         .lines()
         .filter_map(|l| serde_json::from_str::<Value>(l).ok())

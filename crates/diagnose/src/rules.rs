@@ -1437,7 +1437,7 @@ pub fn client_end(c: &Client) -> Vec<Finding> {
     out
 }
 
-/// Message names counted in order of first appearance: `3 OFFERs and 1 ACK`.
+/// Message names counted in order of first appearance: `3 OFFERs and ACK`.
 fn counted(names: impl Iterator<Item = String>) -> String {
     let mut seen: Vec<(String, usize)> = Vec::new();
     for n in names {

@@ -295,9 +295,13 @@ impl Transaction {
             _ => {}
         }
         // An ACKed address the client then declined (its ARP probe found it
-        // in use), in the same exchange: the lease was refused.
-        if self.has(Decline) {
-            return Outcome::Declined;
+        // in use), in the same exchange: the lease was refused, unless a
+        // later ACK gave it another.
+        let last = |k: MessageType| self.of_kind(k).map(|s| s.obs.ts).max();
+        if let Some(declined) = last(Decline) {
+            if last(Ack).is_none_or(|acked| declined > acked) {
+                return Outcome::Declined;
+            }
         }
         let ack = self.has(Ack) || (self.state == State::Bootp && self.replies().next().is_some());
         if ack {

@@ -1,6 +1,6 @@
 //! `examples/` is what the lab's scenarios record (`record-examples`): one
-//! directory per scenario, each with its one-line DESCRIPTION and captures,
-//! and nothing else. Needs no root: it only reads the files.
+//! directory per scenario and no other, each with its one-line DESCRIPTION
+//! and at least one capture. Needs no root: it only reads the files.
 
 use lab::scenarios::ALL;
 

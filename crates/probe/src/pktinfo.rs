@@ -53,17 +53,33 @@ pub fn recv(fd: RawFd, buf: &mut [u8]) -> io::Result<(usize, SocketAddrV4, Optio
     if n < 0 {
         return Err(io::Error::last_os_error());
     }
-    let sender = SocketAddrV4::new(
-        Ipv4Addr::from(u32::from_be(from.sin_addr.s_addr)),
-        u16::from_be(from.sin_port),
-    );
+    let sender = if from.sin_family == libc::AF_INET as libc::sa_family_t
+        && msg.msg_namelen as usize >= size_of::<libc::sockaddr_in>()
+    {
+        SocketAddrV4::new(
+            Ipv4Addr::from(u32::from_be(from.sin_addr.s_addr)),
+            u16::from_be(from.sin_port),
+        )
+    } else {
+        SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0)
+    };
+    if msg.msg_flags & libc::MSG_CTRUNC != 0 {
+        // The control data was cut: do not read it.
+        return Ok((n as usize, sender, None));
+    }
     let mut dst = None;
+    // SAFETY: CMSG_LEN only computes a length.
+    let needed = unsafe { libc::CMSG_LEN(size_of::<libc::in_pktinfo>() as u32) } as usize;
     // SAFETY: the CMSG_* helpers walk the control buffer the kernel filled,
-    // within `msg_controllen`; an `IP_PKTINFO` message holds an `in_pktinfo`.
+    // within `msg_controllen`; the data is read only when the message is as
+    // long as an `in_pktinfo`, and read unaligned.
     unsafe {
         let mut c = libc::CMSG_FIRSTHDR(&msg);
         while !c.is_null() {
-            if (*c).cmsg_level == libc::IPPROTO_IP && (*c).cmsg_type == libc::IP_PKTINFO {
+            if (*c).cmsg_level == libc::IPPROTO_IP
+                && (*c).cmsg_type == libc::IP_PKTINFO
+                && (*c).cmsg_len as usize >= needed
+            {
                 let info = libc::CMSG_DATA(c)
                     .cast::<libc::in_pktinfo>()
                     .read_unaligned();

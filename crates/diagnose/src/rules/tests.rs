@@ -1128,3 +1128,25 @@ fn informed_bootp_incomplete_and_no_ack() {
         Outcome::NoAck
     );
 }
+
+/// A DECLINE after the ACK refuses the lease; a later ACK in the same
+/// exchange (a client reusing its xid) gives another.
+#[test]
+fn declined_only_when_the_decline_comes_last() {
+    let decline = |xid| {
+        let mut d = request_msg(MessageType::Decline, xid, CLIENT);
+        d.set_option(code::REQUESTED_IP_ADDRESS, ADDR.octets().to_vec());
+        d.set_option(code::SERVER_IDENTIFIER, SERVER.octets().to_vec());
+        d
+    };
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x210);
+    c.client(0.1, &decline(0x210));
+    assert_eq!(c.report().clients[0].outcome(), Some(Outcome::Declined));
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x211);
+    c.client(0.1, &decline(0x211));
+    c.client(0.5, &request(0x211, SERVER));
+    c.reply(0.51, &ack(0x211));
+    assert_eq!(c.report().clients[0].outcome(), Some(Outcome::Bound));
+}

@@ -18,7 +18,7 @@ use wire::Message;
 
 use crate::args::{BisectArgs, DiffArgs};
 use crate::feed::Feed;
-use crate::send::{frame_ref, load_frame, open, write_pcapng};
+use crate::send::{frame_ref, load_frame, load_frames, open, write_pcapng};
 use crate::style::{Paint, Style};
 use crate::Outcome;
 
@@ -166,7 +166,7 @@ fn compare_requests(
         })
         .collect();
     let wanted: Vec<FrameRef> = pairs.iter().flat_map(|(_, l, r)| [*l, *r]).collect();
-    let messages = load_frames(files, &wanted)?;
+    let messages = load_frames_of(files, &wanted)?;
     let get = |r: FrameRef| {
         messages
             .get(&r)
@@ -185,41 +185,25 @@ fn compare_requests(
 }
 
 /// The messages of `wanted` frames, reading each file once more.
-fn load_frames(
+fn load_frames_of(
     files: &[String],
     wanted: &[FrameRef],
 ) -> anyhow::Result<std::collections::HashMap<FrameRef, Message<'static>>> {
     let mut out = std::collections::HashMap::new();
     for (i, file) in files.iter().enumerate() {
-        let mut frames: Vec<u64> = wanted
+        let numbers: Vec<u64> = wanted
             .iter()
             .filter(|r| usize::from(r.file) == i)
             .map(|r| r.frame)
             .collect();
-        if frames.is_empty() {
-            continue;
-        }
-        frames.sort_unstable();
-        let last = frames[frames.len() - 1];
-        let mut r = capture::open(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
-        while let Some(p) = r
-            .next_packet()
-            .map_err(|e| anyhow::anyhow!("{file}: {e}"))?
-        {
-            if frames.binary_search(&p.number).is_ok() {
-                if let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) {
-                    if let Some(m) = d.message {
-                        let at = FrameRef {
-                            file: i as u16,
-                            frame: p.number,
-                        };
-                        out.insert(at, m.into_owned());
-                    }
-                }
-            }
-            if p.number >= last {
-                break;
-            }
+        for (frame, m) in load_frames(file, &numbers)? {
+            out.insert(
+                FrameRef {
+                    file: i as u16,
+                    frame,
+                },
+                m,
+            );
         }
     }
     Ok(out)

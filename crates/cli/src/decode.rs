@@ -101,12 +101,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 continue;
             }
             c.shown += 1;
-            // Short messages are legal if unwise (diagnose judges them); the
-            // capture's own cuts are not the packet's fault.
-            if d.anomalies.iter().any(|x| {
-                !x.kind.is_capture_artefact()
-                    && !matches!(x.kind, wire::AnomalyKind::BelowBootpMinimum { .. })
-            }) {
+            if d.anomalies.iter().any(|x| x.kind.is_malformation()) {
                 c.malformed += 1;
             }
             if a.json {

@@ -413,24 +413,42 @@ fn session_replies(s: &Session<'_>, xid: u32) -> Vec<Reply> {
 
 /// Loads a request from `FILE` frame `n`.
 pub fn load_frame(file: &str, n: u64) -> anyhow::Result<Message<'static>> {
+    let mut m = load_frames(file, &[n])?;
+    m.remove(&n)
+        .with_context(|| format!("{file}: there is no frame {n}"))
+}
+
+/// Loads the requests in frames `numbers` of `FILE`, reading it once; each
+/// must be a complete DHCP message.
+pub fn load_frames(
+    file: &str,
+    numbers: &[u64],
+) -> anyhow::Result<std::collections::HashMap<u64, Message<'static>>> {
+    let mut out = std::collections::HashMap::new();
+    let Some(&last) = numbers.iter().max() else {
+        return Ok(out);
+    };
     let mut r = capture::open(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
     while let Some(p) = r
         .next_packet()
         .map_err(|e| anyhow::anyhow!("{file}: {e}"))?
     {
-        if p.number != n {
-            continue;
+        let n = p.number;
+        if numbers.contains(&n) {
+            let d = wire::packet::decode(p.link, p.data, p.orig_len)
+                .ok()
+                .flatten()
+                .with_context(|| format!("{file}: frame {n} is not a DHCP packet"))?;
+            let m = d
+                .message
+                .with_context(|| format!("{file}: frame {n} has an incomplete DHCP header"))?;
+            out.insert(n, m.into_owned());
         }
-        let d = wire::packet::decode(p.link, p.data, p.orig_len)
-            .ok()
-            .flatten()
-            .with_context(|| format!("{file}: frame {n} is not a DHCP packet"))?;
-        let m = d
-            .message
-            .with_context(|| format!("{file}: frame {n} has an incomplete DHCP header"))?;
-        return Ok(m.into_owned());
+        if n >= last {
+            break;
+        }
     }
-    bail!("{file}: there is no frame {n}")
+    Ok(out)
 }
 
 /// Parses `FILE:N` (a frame of a capture).

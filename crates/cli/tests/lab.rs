@@ -28,6 +28,24 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// `tshark -r FILE -T fields ARGS`: its rows. `None` (with a visible
+/// SKIPPED) when tshark is not installed, which fails under CI=true.
+fn tshark_fields(file: &std::path::Path, args: &[&str]) -> Option<String> {
+    let Ok(t) = Command::new("tshark")
+        .arg("-r")
+        .arg(file)
+        .args(["-T", "fields"])
+        .args(args)
+        .output()
+    else {
+        assert!(!lab::in_ci(), "tshark is needed in CI");
+        eprintln!("SKIPPED the tshark check: tshark is not installed");
+        return None;
+    };
+    assert!(t.status.success(), "{}", text(&t.stderr));
+    Some(text(&t.stdout))
+}
+
 fn subnet() -> Subnet {
     Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.150").router("10.0.0.1")
 }
@@ -168,26 +186,10 @@ fn probe_collects_every_offer_and_writes_pcapng() {
         d["findings"]
     );
     // The pcapng opens in tshark: the DISCOVER and both OFFERs, with comments.
-    let Ok(t) = Command::new("tshark")
-        .args(["-r"])
-        .arg(&pcapng)
-        .args([
-            "-T",
-            "fields",
-            "-e",
-            "dhcp.option.dhcp",
-            "-e",
-            "frame.comment",
-        ])
-        .output()
+    let Some(rows) = tshark_fields(&pcapng, &["-e", "dhcp.option.dhcp", "-e", "frame.comment"])
     else {
-        assert!(!lab::in_ci(), "tshark is needed in CI");
-        eprintln!("SKIPPED the tshark check: tshark is not installed");
         return;
     };
-
-    assert!(t.status.success(), "{}", text(&t.stderr));
-    let rows = text(&t.stdout);
     assert!(rows.lines().count() >= 3, "{rows}");
     assert!(
         rows.lines()
@@ -532,12 +534,9 @@ fn watch_knows_partial_checksums_for_certain_and_sees_the_offer_ignored() {
     );
     // -w: the frames, each with the findings about it as comments, each
     // finding once however often it was restated while the exchange went on.
-    let Ok(t) = Command::new("tshark")
-        .arg("-r")
-        .arg(&pcapng)
-        .args([
-            "-T",
-            "fields",
+    let Some(rows) = tshark_fields(
+        &pcapng,
+        &[
             "-E",
             "occurrence=a",
             "-E",
@@ -546,15 +545,10 @@ fn watch_knows_partial_checksums_for_certain_and_sees_the_offer_ignored() {
             "frame.number",
             "-e",
             "frame.comment",
-        ])
-        .output()
-    else {
-        assert!(!lab::in_ci(), "tshark is needed in CI");
-        eprintln!("SKIPPED the tshark check: tshark is not installed");
+        ],
+    ) else {
         return;
     };
-    assert!(t.status.success(), "{}", text(&t.stderr));
-    let rows = text(&t.stdout);
     let mut commented = 0;
     for row in rows.lines() {
         let Some((_, comments)) = row.split_once('\t') else {

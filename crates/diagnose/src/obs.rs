@@ -156,6 +156,8 @@ impl Obs {
     ) -> Option<Obs> {
         let m = d.message.as_ref()?;
         let f = &d.frame;
+        // As sent: more than was captured when the snap length cut it.
+        let length = d.message_len();
         let idx = OptionIndex::new(m);
         let ip = |c: u8| {
             idx.get(m, c)
@@ -224,8 +226,8 @@ impl Obs {
                 .anomalies
                 .iter()
                 .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4ChecksumInvalid { found: 0 })),
-            length: d.message_len(),
-            cut: d.message_cut(),
+            length,
+            cut: length > f.payload.len(),
             client_id: idx.get(m, code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
             requested_ip: ip(code::REQUESTED_IP_ADDRESS),
             server_id: ip(code::SERVER_IDENTIFIER),
@@ -262,7 +264,7 @@ impl Obs {
             anomalies: d
                 .anomalies
                 .iter()
-                .filter(|a| !is_capture_artefact(&a.kind))
+                .filter(|a| a.kind.is_malformation())
                 .map(|a| (a.offset, a.kind.code(), a.kind.to_string()))
                 .collect(),
         })
@@ -354,13 +356,6 @@ impl Obs {
         }
         s
     }
-}
-
-/// Anomalies that describe the capture rather than the packet on the wire:
-/// the snap length, and an IPv4 header checksum of 0 (left for offload on the
-/// capturing host). A short message is judged by its own rule.
-fn is_capture_artefact(k: &wire::AnomalyKind) -> bool {
-    k.is_capture_artefact() || matches!(k, wire::AnomalyKind::BelowBootpMinimum { .. })
 }
 
 /// Where each option code first appears in a message, and which appear more

@@ -143,6 +143,13 @@ impl AnomalyKind {
         )
     }
 
+    /// Whether it makes the packet malformed: neither the capture's doing nor
+    /// a message merely under the 300-byte BOOTP minimum (legal, if unwise,
+    /// and judged on its own by diagnosis).
+    pub fn is_malformation(&self) -> bool {
+        !self.is_capture_artefact() && !matches!(self, AnomalyKind::BelowBootpMinimum { .. })
+    }
+
     /// Stable kebab-case name, used in JSON output.
     pub fn code(&self) -> &'static str {
         use AnomalyKind::*;

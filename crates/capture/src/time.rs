@@ -116,6 +116,11 @@ impl Rfc3339 {
     pub fn as_str(&self) -> Option<&str> {
         (self.len > 0).then(|| std::str::from_utf8(&self.buf[..self.len]).expect("ASCII"))
     }
+
+    /// The text's bytes (ASCII), or `None` for years that need [`fmt::Display`].
+    pub fn as_bytes(&self) -> Option<&[u8]> {
+        (self.len > 0).then(|| &self.buf[..self.len])
+    }
 }
 
 impl fmt::Display for Rfc3339 {

@@ -53,6 +53,9 @@ struct JsonSink<'w, W: Write> {
     out: &'w mut W,
     first: bool,
     error: Option<std::io::Error>,
+    /// Each record is put together here and written in one piece (dozens of
+    /// small writes per record through the `BufWriter` cost more).
+    record: Vec<u8>,
 }
 
 impl<W: Write> Sink for JsonSink<'_, W> {
@@ -66,10 +69,11 @@ impl<W: Write> Sink for JsonSink<'_, W> {
         }
         let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
         self.first = false;
-        let r = self
-            .out
-            .write_all(sep)
-            .and_then(|_| s.write_json(&mut *self.out));
+        self.record.clear();
+        self.record.extend_from_slice(sep);
+        let r = s
+            .write_json(&mut self.record)
+            .and_then(|_| self.out.write_all(&self.record));
         if let Err(e) = r {
             self.error = Some(e);
         }
@@ -114,6 +118,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                     out: &mut *out,
                     first: true,
                     error: None,
+                    record: Vec::with_capacity(1024),
                 },
             );
             let mut feed = feed;
@@ -207,9 +212,12 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             serde_json::to_writer(&mut *out, &case.logs)?;
             out.write_all(b",\"clients\":")?;
             out.write_all(b"[")?;
+            let mut record = Vec::with_capacity(1024);
             for (i, c) in report.clients.iter().enumerate() {
-                out.write_all(if i == 0 { b"\n" } else { b",\n" })?;
-                c.write_json(&mut *out)?;
+                record.clear();
+                record.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
+                c.write_json(&mut record)?;
+                out.write_all(&record)?;
             }
             out.write_all(b"\n]")?;
 

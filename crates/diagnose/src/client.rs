@@ -392,15 +392,15 @@ impl Client {
         }
         // Boot files, for the iPXE loop rule.
         if let Some(ack) = t.of_kind(MessageType::Ack).next() {
-            if let Some(f) = &ack.obs.boot_file {
+            if let Some(f) = ack.obs.boot_file() {
                 let asked_ipxe = t.client_packets().any(|p| p.obs.ipxe);
                 let r = self.rare();
                 if asked_ipxe {
                     if r.ipxe_boots.len() < 8 {
-                        r.ipxe_boots.push((f.clone(), ack.obs.at));
+                        r.ipxe_boots.push((f.into(), ack.obs.at));
                     }
                 } else {
-                    r.pxe_boot_file = Some(f.clone());
+                    r.pxe_boot_file = Some(f.into());
                 }
             }
         }
@@ -553,15 +553,15 @@ pub fn ladder(t: &Transaction) -> Vec<Step> {
                 } else if !o.broadcast_dst() {
                     notes.push(format!("unicast to {}", o.dst_ip));
                 }
-                if let Some(m) = &o.message {
+                if let Some(m) = o.message() {
                     notes.push(format!("\"{m}\""));
                 }
             }
-            if !o.anomalies.is_empty() {
+            if !o.anomalies().is_empty() {
                 notes.push(format!(
                     "{} anomal{}",
-                    o.anomalies.len(),
-                    if o.anomalies.len() == 1 { "y" } else { "ies" }
+                    o.anomalies().len(),
+                    if o.anomalies().len() == 1 { "y" } else { "ies" }
                 ));
             }
             Step {

@@ -206,8 +206,13 @@ impl<'w, W: Write> Object<'w, W> {
 
     pub fn time(&mut self, k: &str, v: Timestamp) -> io::Result<()> {
         let f = v.rfc3339();
-        match f.as_str() {
-            Some(s) => self.plain(k, s),
+        match f.as_bytes() {
+            Some(b) => {
+                let w = self.key(k)?;
+                w.write_all(b"\"")?;
+                w.write_all(b)?;
+                w.write_all(b"\"")
+            }
             None => self.plain(k, &f.to_string()),
         }
     }

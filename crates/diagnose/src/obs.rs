@@ -119,29 +119,45 @@ pub struct Obs {
     pub router: Option<Ipv4Addr>,
     /// Options 121/249 present; `true` if they hold a default route (0/0).
     pub classless_routes: Option<bool>,
-    /// Option 56, the server's message (NAK reason).
-    pub message: Option<Box<str>>,
-    /// Option 82 present, with its raw value.
-    pub relay_info: Option<Short>,
     /// Option 57.
     pub max_size: Option<u16>,
     /// Option 55 asks for the subnet mask (1) and router (3).
     pub asks_mask: bool,
     pub asks_router: bool,
-    /// Option 60, kept only for PXE clients (`PXEClient…`).
-    pub vendor_class: Option<Box<str>>,
     /// Option 77 says iPXE, or option 175 is present.
     pub ipxe: bool,
-    /// Option 93, first architecture.
-    pub arch: Option<u16>,
-    /// Boot file: option 67, else the `file` field (when not overloaded).
-    pub boot_file: Option<Box<str>>,
     /// A TFTP server is named: option 66, or `siaddr` set.
     pub tftp_server: bool,
     /// Option 53 is not the first option (some boot ROMs cannot parse that).
     pub type_not_first: bool,
+    /// What few packets carry (NAK messages, relay information, PXE, boot
+    /// files, anomalies), kept out of line: an observation is copied into
+    /// its transaction and kept while that is open, so its size is what
+    /// an open transaction costs.
+    pub rare: Option<Box<Rare>>,
+}
+
+/// The fields of an [`Obs`] that most packets do not have.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Rare {
+    /// Option 56, the server's message (NAK reason).
+    pub message: Option<Box<str>>,
+    /// Option 82 present, with its raw value.
+    pub relay_info: Option<Short>,
+    /// Option 60, kept only for PXE clients (`PXEClient…`).
+    pub vendor_class: Option<Box<str>>,
+    /// Option 93, first architecture.
+    pub arch: Option<u16>,
+    /// Boot file: option 67, else the `file` field (when not overloaded).
+    pub boot_file: Option<Box<str>>,
     /// Anomalies other than the BOOTP minimum length: (frame offset, code, sentence).
     pub anomalies: Vec<(usize, &'static str, String)>,
+}
+
+impl Rare {
+    fn is_empty(&self) -> bool {
+        *self == Rare::default()
+    }
 }
 
 impl Obs {
@@ -197,6 +213,24 @@ impl Obs {
             .map(|v| value::escape(&v).into_boxed_str());
         // The first option 53 counts (a repeated one is its own anomaly).
         let kind = m.message_type();
+        let rare = Rare {
+            message: text(code::MESSAGE),
+            relay_info: idx
+                .get(m, code::RELAY_AGENT_INFORMATION)
+                .map(|v| Short::new(&v)),
+            vendor_class,
+            arch: idx.get(m, code::CLIENT_SYSTEM_ARCHITECTURE).and_then(|v| {
+                let b = v.get(..2)?;
+                Some(u16::from_be_bytes([b[0], b[1]]))
+            }),
+            boot_file,
+            anomalies: d
+                .anomalies
+                .iter()
+                .filter(|a| a.kind.is_malformation())
+                .map(|a| (a.offset, a.kind.code(), a.kind.to_string()))
+                .collect(),
+        };
         Some(Obs {
             at,
             ts,
@@ -240,10 +274,6 @@ impl Obs {
                 .and_then(|v| v.get(..4).and_then(|b| <[u8; 4]>::try_from(b).ok()))
                 .map(Ipv4Addr::from),
             classless_routes: classless,
-            message: text(code::MESSAGE),
-            relay_info: idx
-                .get(m, code::RELAY_AGENT_INFORMATION)
-                .map(|v| Short::new(&v)),
             max_size: idx
                 .get(m, code::MAX_DHCP_MESSAGE_SIZE)
                 .and_then(|v| <[u8; 2]>::try_from(v.as_ref()).ok())
@@ -252,22 +282,41 @@ impl Obs {
                 .as_ref()
                 .is_some_and(|p| p.contains(&code::SUBNET_MASK)),
             asks_router: params.as_ref().is_some_and(|p| p.contains(&code::ROUTER)),
-            vendor_class,
             ipxe,
-            arch: idx.get(m, code::CLIENT_SYSTEM_ARCHITECTURE).and_then(|v| {
-                let b = v.get(..2)?;
-                Some(u16::from_be_bytes([b[0], b[1]]))
-            }),
-            boot_file,
             tftp_server: idx.has(code::TFTP_SERVER_NAME) || !m.siaddr.is_unspecified(),
             type_not_first: kind.is_some() && idx.first_code != Some(code::DHCP_MESSAGE_TYPE),
-            anomalies: d
-                .anomalies
-                .iter()
-                .filter(|a| a.kind.is_malformation())
-                .map(|a| (a.offset, a.kind.code(), a.kind.to_string()))
-                .collect(),
+            rare: (!rare.is_empty()).then(|| Box::new(rare)),
         })
+    }
+
+    /// Option 56, the server's message (NAK reason).
+    pub fn message(&self) -> Option<&str> {
+        self.rare.as_ref()?.message.as_deref()
+    }
+
+    /// Option 82's raw value, if present.
+    pub fn relay_info(&self) -> Option<&Short> {
+        self.rare.as_ref()?.relay_info.as_ref()
+    }
+
+    /// Option 60, kept only for PXE clients (`PXEClient…`).
+    pub fn vendor_class(&self) -> Option<&str> {
+        self.rare.as_ref()?.vendor_class.as_deref()
+    }
+
+    /// Option 93, first architecture.
+    pub fn arch(&self) -> Option<u16> {
+        self.rare.as_ref()?.arch
+    }
+
+    /// Boot file: option 67, else the `file` field (when not overloaded).
+    pub fn boot_file(&self) -> Option<&str> {
+        self.rare.as_ref()?.boot_file.as_deref()
+    }
+
+    /// Anomalies other than the BOOTP minimum length: (frame offset, code, sentence).
+    pub fn anomalies(&self) -> &[(usize, &'static str, String)] {
+        self.rare.as_ref().map_or(&[], |r| &r.anomalies)
     }
 
     /// Whether the broadcast flag is set.
@@ -421,4 +470,15 @@ fn has_default_route(mut r: &[u8]) -> bool {
         r = &rest[skip..];
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    /// An observation is copied into its transaction and kept while it is
+    /// open: four of them (a DORA) fit a 1 KiB allocation.
+    #[test]
+    fn observations_stay_small() {
+        let seen = std::mem::size_of::<crate::transaction::Seen>();
+        assert!(seen <= 256, "Seen is {seen} bytes");
+    }
 }

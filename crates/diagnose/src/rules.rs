@@ -96,34 +96,44 @@ fn to_client(t: &Transaction) -> impl Iterator<Item = &Seen> {
 pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
     let mut causes: Vec<Finding> = Vec::new();
     causes.extend(checksums(t, outcome, ctx));
-    causes.extend(broadcast_flag_ignored(t, outcome, ctx));
-    causes.extend(option82_not_echoed(t, outcome, ctx));
+    add(&mut causes, broadcast_flag_ignored(t, outcome, ctx));
+    add(&mut causes, option82_not_echoed(t, outcome, ctx));
     causes.extend(reply_size(t, outcome, ctx));
-    causes.extend(server_id_mismatch(t, outcome, ctx));
-    causes.extend(xid_changed(t, ctx));
-    causes.extend(pxe_boot_file_missing(t, outcome, ctx));
-    causes.extend(malformed(t, outcome, ctx));
-    causes.extend(reply_not_seen_by_client(t, outcome, ctx));
-    causes.extend(lease_times(t, ctx));
-    causes.extend(classless_routes(t, ctx));
-    causes.extend(required_options(t, ctx));
-    causes.extend(address_declined(t, ctx));
-    causes.extend(stp_delay(t, ctx));
-    causes.extend(chaddr_source(t, ctx));
-    causes.extend(renew_malformed(t, ctx));
-    causes.extend(renew_unanswered(t, outcome, ctx));
-    causes.extend(type_not_first(t, outcome, ctx));
-    causes.extend(slow_offer(t, ctx));
-    causes.extend(multiple_servers(t, ctx));
+    add(&mut causes, server_id_mismatch(t, outcome, ctx));
+    add(&mut causes, xid_changed(t, ctx));
+    add(&mut causes, pxe_boot_file_missing(t, outcome, ctx));
+    add(&mut causes, malformed(t, outcome, ctx));
+    add(&mut causes, reply_not_seen_by_client(t, outcome, ctx));
+    add(&mut causes, lease_times(t, ctx));
+    add(&mut causes, classless_routes(t, ctx));
+    add(&mut causes, required_options(t, ctx));
+    add(&mut causes, address_declined(t, ctx));
+    add(&mut causes, stp_delay(t, ctx));
+    add(&mut causes, chaddr_source(t, ctx));
+    add(&mut causes, renew_malformed(t, ctx));
+    add(&mut causes, renew_unanswered(t, outcome, ctx));
+    add(&mut causes, type_not_first(t, outcome, ctx));
+    add(&mut causes, slow_offer(t, ctx));
+    add(&mut causes, multiple_servers(t, ctx));
     let symptom = match outcome {
         Outcome::NoOffer => Some(no_offer(t, ctx)),
         Outcome::OfferIgnored => Some(offer_ignored(t, &causes, ctx)),
         Outcome::NoAck => Some(no_ack(t, &causes, ctx)),
         _ => None,
     };
-    causes.extend(nak(t, outcome, ctx));
-    causes.extend(symptom);
+    add(&mut causes, nak(t, outcome, ctx));
+    add(&mut causes, symptom);
     causes
+}
+
+/// Keeps a rule's finding, if it made one. (Not `Vec::extend`: that moves
+/// the `Option<Finding>` twice even when it is `None`, for each rule and
+/// each transaction.)
+#[inline(always)]
+fn add(causes: &mut Vec<Finding>, f: Option<Finding>) {
+    if let Some(f) = f {
+        causes.push(f);
+    }
 }
 
 /// A finding that explains the failure (an error, with `confidence`) when the
@@ -327,8 +337,7 @@ fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> 
         .filter(|o| o.ts <= n.ts)
         .last();
     let text = n
-        .message
-        .as_deref()
+        .message()
         .map_or(String::from("(without a message: no option 56)"), |m| {
             format!("\"{m}\"")
         });
@@ -599,11 +608,11 @@ fn option82_not_echoed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> 
     let relayed = t
         .client_packets()
         .map(|s| &s.obs)
-        .find(|o| o.relay_info.is_some() && !o.giaddr.is_unspecified())?;
+        .find(|o| o.relay_info().is_some() && !o.giaddr.is_unspecified())?;
     let bare: Vec<&Obs> = t
         .replies()
         .map(|s| &s.obs)
-        .filter(|o| o.to_relay() && o.relay_info.is_none() && !o.cut)
+        .filter(|o| o.to_relay() && o.relay_info().is_none() && !o.cut)
         .collect();
     let first = bare.first()?;
     let failed = outcome.is_failure();
@@ -624,7 +633,7 @@ fn option82_not_echoed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> 
             .explanation(format!(
                 "The relay added option 82 ({}) to {} ({}), but the server's {} to the relay ({}) lacks it. RFC 3046 §2.2 \
                  requires the server to echo it; relays that check it (e.g. `ip dhcp relay information check`) drop the reply.",
-                relayed.relay_info.map_or(String::new(), |r| r.hex()),
+                relayed.relay_info().map_or(String::new(), |r| r.hex()),
                 relayed.short_name(),
                 ctx.frame(relayed.at),
                 first.short_name(),
@@ -749,10 +758,7 @@ fn xid_changed(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
 }
 
 fn is_pxe(o: &Obs) -> bool {
-    o.vendor_class
-        .as_deref()
-        .is_some_and(|v| v.starts_with("PXEClient"))
-        || o.arch.is_some()
+    o.vendor_class().is_some_and(|v| v.starts_with("PXEClient")) || o.arch().is_some()
 }
 
 fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
@@ -765,7 +771,7 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
         .map(|s| &s.obs)
         .filter(|o| matches!(o.kind, Some(Offer | Ack)))
         .collect();
-    if replies.is_empty() || replies.iter().any(|o| o.boot_file.is_some()) {
+    if replies.is_empty() || replies.iter().any(|o| o.boot_file().is_some()) {
         return None;
     }
     let r = replies[0];
@@ -777,8 +783,8 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
             .explanation(format!(
                 "The client is a PXE ROM ({}{}), but the {} ({}) names no boot file (file field or option 67){}. Without one \
                  the ROM waits for a ProxyDHCP offer and gives up (PXE-E53: No boot filename received).",
-                asked.vendor_class.as_deref().unwrap_or("option 93"),
-                asked.arch.map_or(String::new(), |a| format!(", architecture {a}{}", wire::dhcp::value::architecture_name(a).map_or(String::new(), |n| format!(" {n}")))),
+                asked.vendor_class().unwrap_or("option 93"),
+                asked.arch().map_or(String::new(), |a| format!(", architecture {a}{}", wire::dhcp::value::architecture_name(a).map_or(String::new(), |n| format!(" {n}")))),
                 r.short_name(),
                 ctx.frame(r.at),
                 if r.tftp_server { "" } else { " and no TFTP server (siaddr or option 66)" },
@@ -793,19 +799,19 @@ fn malformed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Fin
         .packets
         .iter()
         .map(|s| &s.obs)
-        .find(|o| !o.anomalies.is_empty())?;
+        .find(|o| !o.anomalies().is_empty())?;
     let failed = (bad.from_client() && matches!(outcome, Outcome::NoOffer | Outcome::NoAck))
         || (!bad.from_client() && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck));
     let f = cause_or_risk(Code::MalformedPacket, t, failed, Confidence::Medium);
     let list: Vec<String> = bad
-        .anomalies
+        .anomalies()
         .iter()
         .take(4)
         .map(|(off, _, text)| format!("at byte {off}: {text}"))
         .collect();
     Some(
         f.frames([bad.at])
-            .summary(format!("{} from {} is malformed: {}", bad.short_name(), if bad.from_client() { "the client".to_string() } else { bad.server().to_string() }, bad.anomalies[0].2))
+            .summary(format!("{} from {} is malformed: {}", bad.short_name(), if bad.from_client() { "the client".to_string() } else { bad.server().to_string() }, bad.anomalies()[0].2))
             .explanation(format!(
                 "{} ({}): {}.{}",
                 bad.short_name(),

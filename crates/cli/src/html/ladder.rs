@@ -137,9 +137,9 @@ fn notes(a: &Arrow, ctx: &Ctx<'_>) -> Vec<(String, bool)> {
         } else if !o.broadcast_dst() {
             v.push((format!("unicast to {}", o.dst_ip), false));
         }
-        if let Some(m) = &o.message {
-            let mut m: String = m.chars().take(48).collect();
-            if m.len() < o.message.as_deref().map_or(0, str::len) {
+        if let Some(full) = o.message() {
+            let mut m: String = full.chars().take(48).collect();
+            if m.len() < full.len() {
                 m.push('…');
             }
             v.push((format!("“{m}”"), true));
@@ -154,7 +154,7 @@ fn notes(a: &Arrow, ctx: &Ctx<'_>) -> Vec<(String, bool)> {
         .filter_map(|f| ctx.frames.get(f))
         .map(|f| f.anomalies)
         .max()
-        .unwrap_or(o.anomalies.len());
+        .unwrap_or(o.anomalies().len());
     if anomalies > 0 {
         v.push((
             format!(

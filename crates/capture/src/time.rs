@@ -80,28 +80,66 @@ impl Timestamp {
     /// machinery (it is written for every transaction of a JSON report).
     /// Years outside 0..=9999 fall back to [`fmt::Display`].
     pub fn rfc3339(&self) -> Rfc3339 {
-        let (y, mo, d, h, mi, s, ns) = self.civil();
+        let secs = self.0.div_euclid(1_000_000_000);
+        let micros = (self.0.rem_euclid(1_000_000_000) / 1000) as u32;
+        let sod = secs.rem_euclid(86_400) as u32;
         let mut b = *b"0000-00-00T00:00:00.000000Z";
-        if !(0..=9999).contains(&y) {
+        let Some(date) = date_text(secs.div_euclid(86_400)) else {
             return Rfc3339 {
                 buf: b,
                 len: 0,
                 ts: *self,
             };
-        }
-        digits(&mut b[0..4], y as u64);
-        digits(&mut b[5..7], u64::from(mo));
-        digits(&mut b[8..10], u64::from(d));
-        digits(&mut b[11..13], u64::from(h));
-        digits(&mut b[14..16], u64::from(mi));
-        digits(&mut b[17..19], u64::from(s));
-        digits(&mut b[20..26], u64::from(ns / 1000));
+        };
+        b[..10].copy_from_slice(&date);
+        pair(&mut b[11..13], sod / 3600);
+        pair(&mut b[14..16], sod / 60 % 60);
+        pair(&mut b[17..19], sod % 60);
+        pair(&mut b[20..22], micros / 10_000);
+        pair(&mut b[22..24], micros / 100 % 100);
+        pair(&mut b[24..26], micros % 100);
         Rfc3339 {
             buf: b,
             len: 27,
             ts: *self,
         }
     }
+}
+
+/// `YYYY-MM-DD` of a day since the epoch, `None` outside years 0..=9999.
+/// The last day asked is remembered: a capture's timestamps share a few.
+fn date_text(days: i64) -> Option<[u8; 10]> {
+    use std::cell::Cell;
+    thread_local! {
+        static LAST: Cell<(i64, [u8; 10])> = const { Cell::new((i64::MIN, [0; 10])) };
+    }
+    LAST.with(|last| {
+        let (day, text) = last.get();
+        if day == days {
+            return Some(text);
+        }
+        let (y, mo, d) = civil_from_days(days);
+        if !(0..=9999).contains(&y) {
+            return None;
+        }
+        let mut t = *b"0000-00-00";
+        digits(&mut t[0..4], y as u64);
+        pair(&mut t[5..7], mo);
+        pair(&mut t[8..10], d);
+        last.set((days, t));
+        Some(t)
+    })
+}
+
+/// Writes `v` (< 100) as two digits into `out[..2]`.
+fn pair(out: &mut [u8], v: u32) {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let i = (v as usize % 100) * 2;
+    out[..2].copy_from_slice(&PAIRS[i..i + 2]);
 }
 
 /// A formatted timestamp held on the stack.
@@ -201,6 +239,14 @@ mod tests {
         ] {
             let t = Timestamp(ns);
             assert_eq!(t.rfc3339().to_string(), t.to_string());
+        }
+        // Every second and microsecond digit, across day and year ends (the
+        // remembered date must not leak into the next day).
+        let mut ns = 1_704_067_190_999_990_000i64; // 2023-12-31T23:59:50.99999Z
+        for _ in 0..3000 {
+            let t = Timestamp(ns);
+            assert_eq!(t.rfc3339().to_string(), t.to_string());
+            ns += 3_333_337_001;
         }
         // i64 nanoseconds span 1677..2262: the fast path covers them all.
         for t in [Timestamp(i64::MAX), Timestamp(i64::MIN)] {

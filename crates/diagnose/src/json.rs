@@ -24,6 +24,7 @@ impl<'w, W: Write> Object<'w, W> {
     }
 
     /// Starts a field: `"key":`.
+    #[inline]
     pub fn key(&mut self, k: &str) -> io::Result<&mut W> {
         if !std::mem::replace(&mut self.first, false) {
             self.w.write_all(b",")?;
@@ -228,18 +229,8 @@ impl<'w, W: Write> Object<'w, W> {
     }
 }
 
-fn write_u64(w: &mut impl Write, mut v: u64) -> io::Result<()> {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    loop {
-        i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
-    }
-    w.write_all(&buf[i..])
+fn write_u64(w: &mut impl Write, v: u64) -> io::Result<()> {
+    w.write_all(itoa::Buffer::new().format(v).as_bytes())
 }
 
 fn write_ip(w: &mut impl Write, a: Ipv4Addr) -> io::Result<()> {

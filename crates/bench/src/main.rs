@@ -30,7 +30,7 @@ enum Command {
     Gen(GenArgs),
     /// Time dhcplens diagnose/decode, tshark and tcpdump on one capture.
     Run(RunArgs),
-    /// Time the stages of `diagnose` in process (read, decode, observe, analyse):
+    /// Time the stages of `diagnose` in process (read, decode, observe, analyse, report):
     /// where the time goes.
     Stages(StagesArgs),
 }
@@ -43,7 +43,7 @@ struct StagesArgs {
     #[arg(long, default_value_t = 3)]
     runs: usize,
     /// Time only this stage (e.g. under `perf stat`).
-    #[arg(long, value_parser = ["read", "decode", "observe", "analyse"])]
+    #[arg(long, value_parser = ["read", "decode", "observe", "analyse", "report"])]
     only: Option<String>,
 }
 

@@ -8,9 +8,11 @@
 //! 3. `observe`: plus the engine's compact per-packet record (`Obs`).
 //! 4. `analyse`: plus transactions, rules and per-client summaries
 //!    (`diagnose::Engine`), with no output.
+//! 5. `report`: plus the JSON records of every transaction and client, as
+//!    `diagnose --json` writes them (to nowhere).
 //!
-//! What remains between `analyse` and `dhcplens diagnose --json` (timed by
-//! `run`) is writing the report.
+//! What remains between `report` and `dhcplens diagnose --json` (timed by
+//! `run`) is the process, argument parsing and the write to stdout.
 
 use std::io::Write;
 use std::path::Path;
@@ -29,9 +31,30 @@ pub struct Stage {
     pub dhcp: u64,
 }
 
-const NAMES: [&str; 4] = ["read", "decode", "observe", "analyse"];
+const NAMES: [&str; 5] = ["read", "decode", "observe", "analyse", "report"];
 
-/// Runs stage `depth` (0 = read … 3 = analyse) once over `file`.
+/// Writes each transaction's JSON record into a buffer and drops it (the
+/// records `diagnose --json` writes, without the output itself).
+struct Records {
+    /// Write records (stage `report`) or not (stage `analyse`).
+    on: bool,
+    record: Vec<u8>,
+    bytes: u64,
+}
+
+impl diagnose::Sink for Records {
+    fn wants_transactions(&self) -> bool {
+        self.on
+    }
+
+    fn transaction(&mut self, s: &diagnose::transaction::Summary) {
+        self.record.clear();
+        s.write_json(&mut self.record).expect("writing to a Vec");
+        self.bytes += self.record.len() as u64;
+    }
+}
+
+/// Runs stage `depth` (0 = read … 4 = report) once over `file`.
 fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64)> {
     let mut reader = capture::open(file).with_context(|| format!("{file}: cannot open"))?;
     let mut engine = diagnose::Engine::new(
@@ -39,7 +62,11 @@ fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64)> {
             files: vec![file.to_string()],
             ..diagnose::Config::default()
         },
-        diagnose::NoSink,
+        Records {
+            on: depth == 4,
+            record: Vec::with_capacity(1024),
+            bytes: 0,
+        },
     );
     let (mut frames, mut dhcp, mut bytes) = (0u64, 0u64, 0u64);
     while let Some(p) = reader
@@ -73,9 +100,16 @@ fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64)> {
         }
         engine.push(o);
     }
-    let (report, _) = engine.finish();
+    let (report, mut records) = engine.finish();
+    if depth == 4 {
+        for c in &report.clients {
+            records.record.clear();
+            c.write_json(&mut records.record)?;
+            records.bytes += records.record.len() as u64;
+        }
+    }
     // Keep the work observable so none of it is optimised away.
-    std::hint::black_box((bytes, report.clients.len()));
+    std::hint::black_box((bytes, records.bytes, report.clients.len()));
     Ok((frames, dhcp))
 }
 
@@ -89,7 +123,7 @@ pub fn stages(
 ) -> anyhow::Result<Vec<Stage>> {
     let name = file.to_str().context("file name is not UTF-8")?;
     let mut samples: Vec<Vec<(f64, f64)>> = vec![Vec::new(); NAMES.len()];
-    let mut counts = [(0, 0); 4];
+    let mut counts = [(0, 0); NAMES.len()];
     for run in 0..runs.max(1) {
         for (depth, stage) in NAMES.iter().enumerate() {
             if only.is_some_and(|o| o != *stage) {

@@ -345,7 +345,7 @@ fn stages_see_the_same_packets() {
     std::fs::remove_dir_all(&dir).ok();
     let stages = stages.expect("stages");
     let names: Vec<&str> = stages.iter().map(|s| s.name).collect();
-    assert_eq!(names, ["read", "decode", "observe", "analyse"]);
+    assert_eq!(names, ["read", "decode", "observe", "analyse", "report"]);
     for s in &stages {
         assert_eq!(s.frames, stats.packets, "{}", s.name);
     }
@@ -356,11 +356,12 @@ fn stages_see_the_same_packets() {
     );
     assert_eq!(stages[2].dhcp, stats.packets);
     assert_eq!(stages[3].dhcp, stats.packets);
+    assert_eq!(stages[4].dhcp, stats.packets);
     let mut table = Vec::new();
     bench::stages::print(&stages, &mut table).expect("print");
     let table = String::from_utf8(table).expect("utf-8");
     assert!(table.starts_with("stage"), "{table}");
-    assert_eq!(table.lines().count(), 5, "{table}");
+    assert_eq!(table.lines().count(), 6, "{table}");
 }
 
 /// With a population, arrivals are the same machines coming back: each MAC

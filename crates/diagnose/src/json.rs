@@ -65,7 +65,13 @@ impl<'w, W: Write> Object<'w, W> {
     pub fn opt_f64(&mut self, k: &str, v: Option<f64>) -> io::Result<()> {
         let w = self.key(k)?;
         match v {
-            Some(f) if f.is_finite() => w.write_all(ryu::Buffer::new().format_finite(f).as_bytes()),
+            Some(f) if f.is_finite() => {
+                let mut buf = [0u8; 32];
+                match whole_nanoseconds(f, &mut buf) {
+                    Some(n) => w.write_all(&buf[..n]),
+                    None => w.write_all(ryu::Buffer::new().format_finite(f).as_bytes()),
+                }
+            }
             _ => w.write_all(b"null"),
         }
     }
@@ -234,6 +240,69 @@ fn write_u64(w: &mut impl Write, v: u64) -> io::Result<()> {
     w.write_all(itoa::Buffer::new().format(v).as_bytes())
 }
 
+/// `f` written as ryu writes it, when `f` is a whole number of nanoseconds
+/// in seconds (0 < f < 10^6 s), as every latency is; `None` otherwise.
+///
+/// Why the nanoseconds' own digits are ryu's: `f` is the double nearest to
+/// n·10⁻⁹, and n has at most 15 significant digits. Any other decimal with
+/// as few digits differs from n·10⁻⁹ by at least one unit of its last
+/// digit, over 10⁻¹⁵ relative, more than a double's spacing (2.2·10⁻¹⁶
+/// relative): so none rounds to `f`, and n's digits are the shortest. Then
+/// the digits are laid out by ryu's rules (plain up to 16 digits before the
+/// point, `0.0000ddd` down to 10⁻⁵, exponent below).
+fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
+    if !(f > 0.0 && f < 1e6) {
+        return None;
+    }
+    let rounded = (f * 1e9).round();
+    if rounded / 1e9 != f {
+        return None;
+    }
+    let mut n = rounded as u64;
+    let mut exp: i32 = -9;
+    while n % 10 == 0 {
+        n /= 10;
+        exp += 1;
+    }
+    let mut text = itoa::Buffer::new();
+    let digits = text.format(n).as_bytes();
+    let len = digits.len();
+    // The point's place: 10^(kk-1) <= f < 10^kk.
+    let kk = len as i32 + exp;
+    let mut at = 0;
+    let mut put = |b: &[u8]| {
+        out[at..at + b.len()].copy_from_slice(b);
+        at += b.len();
+    };
+    if exp >= 0 {
+        put(digits);
+        for _ in 0..exp {
+            put(b"0");
+        }
+        put(b".0");
+    } else if kk > 0 {
+        let (int, frac) = digits.split_at(kk as usize);
+        put(int);
+        put(b".");
+        put(frac);
+    } else if kk > -5 {
+        put(b"0.");
+        for _ in 0..-kk {
+            put(b"0");
+        }
+        put(digits);
+    } else {
+        put(&digits[..1]);
+        if len > 1 {
+            put(b".");
+            put(&digits[1..]);
+        }
+        put(b"e-");
+        put(itoa::Buffer::new().format(1 - kk).as_bytes());
+    }
+    Some(at)
+}
+
 fn write_ip(w: &mut impl Write, a: Ipv4Addr) -> io::Result<()> {
     let mut buf = [0u8; 17];
     let mut n = 0;
@@ -275,6 +344,69 @@ pub fn via_writer<S: serde::Serializer>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ryu(f: f64) -> String {
+        ryu::Buffer::new().format_finite(f).to_string()
+    }
+
+    fn fast(f: f64) -> Option<String> {
+        let mut buf = [0u8; 32];
+        whole_nanoseconds(f, &mut buf).map(|n| String::from_utf8(buf[..n].to_vec()).unwrap())
+    }
+
+    #[test]
+    fn latencies_are_written_as_ryu_writes_them() {
+        // Every layout: exponent, 0.0000d, point inside, whole seconds.
+        for ns in [
+            1u64,
+            7,
+            10,
+            100,
+            12_345,
+            99_999,
+            100_000,
+            220_591,
+            1_000_000_000,
+            1_500_000_000,
+            2_000_000_000,
+            999_999_999_999_999,
+        ] {
+            let f = ns as f64 / 1e9;
+            assert_eq!(fast(f).as_deref(), Some(ryu(f).as_str()), "{ns} ns");
+        }
+        // Every latency up to 0.2 ms, and a stride through larger ones.
+        for ns in (1..=200_000u64).chain((1..200_000).map(|i| i * 4_999_999_937)) {
+            let f = ns as f64 / 1e9;
+            assert_eq!(fast(f).as_deref(), Some(ryu(f).as_str()), "{ns} ns");
+        }
+        // Not whole nanoseconds, or out of range: left to ryu.
+        for f in [0.0, -0.001, 1e-10, 0.1 + 0.2, 1e6, 1.0 / 3.0] {
+            assert_eq!(fast(f), None, "{f}");
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_nanoseconds_as_ryu(ns in 1u64..1_000_000_000_000_000) {
+            let f = ns as f64 / 1e9;
+            proptest::prop_assert_eq!(fast(f), Some(ryu(f)));
+        }
+
+        #[test]
+        fn any_double_as_ryu_or_declined(bits in proptest::prelude::any::<u64>()) {
+            let f = f64::from_bits(bits);
+            if let Some(text) = fast(f) {
+                proptest::prop_assert_eq!(text, ryu(f));
+            }
+        }
+
+        #[test]
+        fn small_doubles_as_ryu_or_declined(f in 1e-9f64..10.0) {
+            if let Some(text) = fast(f) {
+                proptest::prop_assert_eq!(text, ryu(f));
+            }
+        }
+    }
 
     #[test]
     fn numbers_and_addresses_match_serde() {

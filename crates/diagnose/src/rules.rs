@@ -404,6 +404,15 @@ fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> 
 
 fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
+    // Most transactions have none: ask before collecting anything.
+    if !to_client(t).any(|s| {
+        matches!(
+            s.obs.udp_checksum,
+            UdpChecksum::Partial { .. } | UdpChecksum::Invalid { .. }
+        )
+    }) {
+        return out;
+    }
     let replies: Vec<&Seen> = to_client(t).collect();
     let restarted = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
     for partial in [true, false] {
@@ -704,14 +713,15 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
 }
 
 fn server_id_mismatch(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
-    let offered = t.servers(Offer);
-    if offered.is_empty() {
+    if !t.has(Offer) {
         return None;
     }
+    let offered_by = |id: Ipv4Addr| t.of_kind(Offer).any(|s| s.obs.server() == id);
     let req = t
         .of_kind(Request)
         .map(|s| &s.obs)
-        .find(|o| o.server_id.is_some_and(|s| !offered.contains(&s)))?;
+        .find(|o| o.server_id.is_some_and(|s| !offered_by(s)))?;
+    let offered = t.servers(Offer);
     let failed = outcome.is_failure();
     let f = cause_or_risk(Code::ServerIdMismatch, t, failed, Confidence::Medium);
     let list: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
@@ -1275,6 +1285,12 @@ fn slow_offer(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
 }
 
 fn multiple_servers(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    // A second server among the OFFERs, found without collecting them.
+    let mut offers = t.of_kind(Offer).map(|s| s.obs.server());
+    let first = offers.next()?;
+    if offers.all(|id| id == first) {
+        return None;
+    }
     let servers = t.servers(Offer);
     if servers.len() < 2 {
         return None;

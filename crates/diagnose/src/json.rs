@@ -205,22 +205,25 @@ impl<'w, W: Write> Object<'w, W> {
     }
 
     pub fn hw(&mut self, k: &str, v: HwAddr) -> io::Result<()> {
-        self.plain(k, v.hex().as_str())
+        self.quoted(k, v.hex().as_bytes())
     }
 
     pub fn xid(&mut self, k: &str, v: u32) -> io::Result<()> {
-        self.plain(k, wire::dhcp::HexBuf::xid(v).as_str())
+        self.quoted(k, wire::dhcp::HexBuf::xid(v).as_bytes())
+    }
+
+    /// ASCII known to need no escaping, in quotes.
+    fn quoted(&mut self, k: &str, v: &[u8]) -> io::Result<()> {
+        let w = self.key(k)?;
+        w.write_all(b"\"")?;
+        w.write_all(v)?;
+        w.write_all(b"\"")
     }
 
     pub fn time(&mut self, k: &str, v: Timestamp) -> io::Result<()> {
         let f = v.rfc3339();
         match f.as_bytes() {
-            Some(b) => {
-                let w = self.key(k)?;
-                w.write_all(b"\"")?;
-                w.write_all(b)?;
-                w.write_all(b"\"")
-            }
+            Some(b) => self.quoted(k, b),
             None => self.plain(k, &f.to_string()),
         }
     }

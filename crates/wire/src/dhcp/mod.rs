@@ -286,6 +286,11 @@ impl HexBuf {
     pub fn as_str(&self) -> &str {
         std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
     }
+
+    /// The text's bytes (ASCII hex, `:` and `x`).
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
 }
 
 impl fmt::Display for HwAddr {

@@ -138,7 +138,7 @@ pub struct Obs {
 }
 
 /// The fields of an [`Obs`] that most packets do not have.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Rare {
     /// Option 56, the server's message (NAK reason).
     pub message: Option<Box<str>>,
@@ -156,7 +156,12 @@ pub struct Rare {
 
 impl Rare {
     fn is_empty(&self) -> bool {
-        *self == Rare::default()
+        self.message.is_none()
+            && self.relay_info.is_none()
+            && self.vendor_class.is_none()
+            && self.arch.is_none()
+            && self.boot_file.is_none()
+            && self.anomalies.is_empty()
     }
 }
 

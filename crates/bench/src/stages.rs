@@ -4,7 +4,9 @@
 //!
 //! 1. `read`: the capture reader alone (pcap/pcapng records, no decoding).
 //! 2. `decode`: plus Ethernet/VLAN/IPv4/UDP framing, the UDP checksum and
-//!    the DHCP message with its options (`wire::packet::decode`).
+//!    the DHCP message's options: checked in place for a plain packet
+//!    (`wire::plain::read`), listed with their anomalies for any other
+//!    (`wire::packet::decode`).
 //! 3. `observe`: plus the engine's compact per-packet record (`Obs`).
 //! 4. `analyse`: plus transactions, rules and per-client summaries
 //!    (`diagnose::Engine`), with no output.
@@ -78,20 +80,35 @@ fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64)> {
             bytes += p.data.len() as u64;
             continue;
         }
-        let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) else {
-            continue;
+        // As `diagnose` reads: the fast path, else the general decoder.
+        let plain = wire::plain::read(p.link, p.data, p.orig_len);
+        let decoded = match plain {
+            Some(_) => None,
+            None => match wire::packet::decode(p.link, p.data, p.orig_len) {
+                Ok(Some(d)) => Some(d),
+                _ => continue,
+            },
         };
         if depth == 1 {
             dhcp += 1;
-            bytes += d.message.map_or(0, |m| u64::from(m.xid));
+            bytes += match (&plain, &decoded) {
+                (Some(p), _) => u64::from(p.first_code),
+                (_, Some(d)) => d.message.as_ref().map_or(0, |m| u64::from(m.xid)),
+                _ => 0,
+            };
             continue;
         }
         let at = diagnose::FrameRef {
             file: 0,
             frame: p.number,
         };
-        let Some(o) = diagnose::Obs::new(at, p.timestamp, &d, None) else {
-            continue;
+        let o = match (&plain, &decoded) {
+            (Some(plain), _) => diagnose::Obs::from_plain(at, p.timestamp, plain),
+            (_, Some(d)) => match diagnose::Obs::new(at, p.timestamp, d, None) {
+                Some(o) => o,
+                None => continue,
+            },
+            _ => continue,
         };
         dhcp += 1;
         if depth == 2 {

@@ -48,11 +48,13 @@ fn diagnose(input: impl Read + Send + 'static) -> (Report, String) {
     };
     let mut engine = Engine::new(cfg, Collect::default());
     while let Some(p) = reader.next_packet().expect("readable") {
-        if let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) {
-            let at = FrameRef {
-                file: 0,
-                frame: p.number,
-            };
+        let at = FrameRef {
+            file: 0,
+            frame: p.number,
+        };
+        if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
+            engine.push(Obs::from_plain(at, p.timestamp, &plain));
+        } else if let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) {
             if let Some(o) = Obs::new(at, p.timestamp, &d, None) {
                 engine.push(o);
             }
@@ -434,4 +436,35 @@ fn open_transactions_stay_bounded_by_time_not_clients() {
     );
     let report = engine.finish().0;
     assert_eq!(report.clients.len(), 20_000);
+}
+
+/// Issue 7: the fast path reads the generated traffic as the decoder does
+/// (the observations are equal), and reads nearly all of it.
+#[test]
+fn the_fast_path_reads_generated_captures_as_the_decoder_does() {
+    let (bytes, _, _) = capture(&small(2_000, 5));
+    let mut reader = capture::Reader::new(Box::new(io::Cursor::new(bytes)) as Box<dyn Read + Send>)
+        .expect("a capture");
+    let (mut fast, mut all) = (0, 0);
+    while let Some(p) = reader.next_packet().expect("readable") {
+        let at = FrameRef {
+            file: 0,
+            frame: p.number,
+        };
+        let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) else {
+            continue;
+        };
+        let general = Obs::new(at, p.timestamp, &d, None).expect("a whole header");
+        all += 1;
+        if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
+            assert_eq!(
+                Obs::from_plain(at, p.timestamp, &plain),
+                general,
+                "frame {}",
+                p.number
+            );
+            fast += 1;
+        }
+    }
+    assert!(fast * 100 >= all * 99, "{fast} of {all} packets read fast");
 }

@@ -114,12 +114,19 @@ impl Feed {
                 }
             };
             self.frames += 1;
+            let at = FrameRef {
+                file: i as u16,
+                frame: p.number,
+            };
+            // Most packets have nothing wrong in them: read in place. The
+            // others are decoded, anomalies and all.
+            if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
+                self.dhcp += 1;
+                src.head = Some(Obs::from_plain(at, p.timestamp, &plain));
+                return;
+            }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => {
-                    let at = FrameRef {
-                        file: i as u16,
-                        frame: p.number,
-                    };
                     if let Some(o) = Obs::new(at, p.timestamp, &d, None) {
                         self.dhcp += 1;
                         src.head = Some(o);

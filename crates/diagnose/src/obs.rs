@@ -5,6 +5,7 @@ use std::net::Ipv4Addr;
 
 use capture::Timestamp;
 use wire::dhcp::{code, value, Message, MessageType, Region};
+use wire::plain::Plain;
 use wire::{DhcpFrame, HwAddr, Op, UdpChecksum};
 
 /// Where a packet came from: the capture (index into the run's file list) and
@@ -71,7 +72,7 @@ impl std::fmt::Debug for Short {
 }
 
 /// One DHCP packet as the rules see it.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Obs {
     pub at: FrameRef,
     pub ts: Timestamp,
@@ -138,7 +139,7 @@ pub struct Obs {
 }
 
 /// The fields of an [`Obs`] that most packets do not have.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Rare {
     /// Option 56, the server's message (NAK reason).
     pub message: Option<Box<str>>,
@@ -294,6 +295,117 @@ impl Obs {
         })
     }
 
+    /// The observation of a plain packet (see [`wire::plain`]), read in one
+    /// pass over its options: the same as [`Obs::new`] gives for its decoded
+    /// frame (a test holds them equal), at a fraction of the work.
+    pub fn from_plain(at: FrameRef, ts: Timestamp, p: &Plain<'_>) -> Obs {
+        let ip = |v: &[u8]| <[u8; 4]>::try_from(v).ok().map(Ipv4Addr::from);
+        let u32_of = |v: &[u8]| <[u8; 4]>::try_from(v).ok().map(u32::from_be_bytes);
+        let text = |v: &[u8]| Some(value::escape(v).into_boxed_str());
+        let siaddr = p.siaddr();
+        let mut o = Obs {
+            at,
+            ts,
+            op: p.op(),
+            kind: None,
+            xid: p.xid(),
+            secs: p.secs(),
+            flags: p.flags(),
+            hops: p.hops(),
+            ciaddr: p.ciaddr(),
+            yiaddr: p.yiaddr(),
+            siaddr,
+            giaddr: p.giaddr(),
+            chaddr: p.chaddr(),
+            src_ip: p.src_ip,
+            dst_ip: p.dst_ip,
+            src_port: p.src_port,
+            dst_port: p.dst_port,
+            src_mac: Some(p.src_mac),
+            dst_mac: Some(p.dst_mac),
+            vlan: p.vlan,
+            udp_checksum: p.udp_checksum,
+            kernel_checksum: None,
+            outgoing: None,
+            virtual_link: None,
+            ip_checksum_offloaded: false,
+            length: p.message.len(),
+            cut: false,
+            client_id: None,
+            requested_ip: None,
+            server_id: None,
+            lease: None,
+            t1: None,
+            t2: None,
+            subnet_mask: None,
+            router: None,
+            classless_routes: None,
+            max_size: None,
+            asks_mask: false,
+            asks_router: false,
+            ipxe: false,
+            tftp_server: !siaddr.is_unspecified(),
+            type_not_first: p.first_code != code::DHCP_MESSAGE_TYPE,
+            rare: None,
+        };
+        let mut rare = Rare::default();
+        let mut ms_routes = None;
+        for (c, v) in p.options() {
+            match c {
+                code::DHCP_MESSAGE_TYPE => {
+                    o.kind = match v {
+                        [t] => Some(MessageType::from(*t)),
+                        _ => None,
+                    }
+                }
+                code::CLIENT_IDENTIFIER => o.client_id = Some(Short::new(v)),
+                code::REQUESTED_IP_ADDRESS => o.requested_ip = ip(v),
+                code::SERVER_IDENTIFIER => o.server_id = ip(v),
+                code::IP_ADDRESS_LEASE_TIME => o.lease = u32_of(v),
+                code::RENEWAL_TIME => o.t1 = u32_of(v),
+                code::REBINDING_TIME => o.t2 = u32_of(v),
+                code::SUBNET_MASK => o.subnet_mask = ip(v),
+                code::ROUTER => o.router = v.get(..4).and_then(ip),
+                code::CLASSLESS_STATIC_ROUTE => o.classless_routes = Some(has_default_route(v)),
+                code::MS_CLASSLESS_STATIC_ROUTE => ms_routes = Some(has_default_route(v)),
+                code::MAX_DHCP_MESSAGE_SIZE => {
+                    o.max_size = <[u8; 2]>::try_from(v).ok().map(u16::from_be_bytes)
+                }
+                code::PARAMETER_REQUEST_LIST => {
+                    o.asks_mask = v.contains(&code::SUBNET_MASK);
+                    o.asks_router = v.contains(&code::ROUTER);
+                }
+                code::ETHERBOOT => o.ipxe = true,
+                code::USER_CLASS => o.ipxe |= v.windows(4).any(|w| w == b"iPXE"),
+                code::TFTP_SERVER_NAME => o.tftp_server = true,
+                code::MESSAGE => rare.message = text(v),
+                code::RELAY_AGENT_INFORMATION => rare.relay_info = Some(Short::new(v)),
+                code::VENDOR_CLASS_IDENTIFIER if v.starts_with(b"PXEClient") => {
+                    rare.vendor_class = text(v)
+                }
+                code::CLIENT_SYSTEM_ARCHITECTURE => {
+                    rare.arch = v.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]))
+                }
+                code::BOOTFILE_NAME => rare.boot_file = text(v),
+                _ => {}
+            }
+        }
+        o.classless_routes = o.classless_routes.or(ms_routes);
+        // A type that is not the first option only counts when there is a type.
+        o.type_not_first &= o.kind.is_some();
+        if rare.boot_file.is_none() {
+            let file = p.file();
+            let end = file.iter().position(|&c| c == 0).unwrap_or(file.len());
+            if end > 0 {
+                rare.boot_file = text(&file[..end]);
+            }
+        }
+        if !rare.is_empty() {
+            o.rare = Some(Box::new(rare));
+        }
+        o
+    }
+
     /// Option 56, the server's message (NAK reason).
     pub fn message(&self) -> Option<&str> {
         self.rare.as_ref()?.message.as_deref()
@@ -415,7 +527,7 @@ impl Obs {
 /// Where each option code first appears in a message, and which appear more
 /// than once (RFC 3396: those are joined).
 struct OptionIndex {
-    first: [u8; 256],
+    first: [u32; 256],
     repeated: [u64; 4],
     first_code: Option<u8>,
 }
@@ -427,7 +539,7 @@ impl OptionIndex {
             repeated: [0; 4],
             first_code: None,
         };
-        for (i, o) in m.options.iter().enumerate().take(255) {
+        for (i, o) in m.options.iter().enumerate() {
             if o.is_marker() {
                 continue;
             }
@@ -436,7 +548,8 @@ impl OptionIndex {
             }
             let c = usize::from(o.code);
             if idx.first[c] == 0 {
-                idx.first[c] = i as u8 + 1;
+                // A frame holds fewer than 2^32 TLVs (one byte each at least).
+                idx.first[c] = i as u32 + 1;
             } else {
                 idx.repeated[c / 64] |= 1 << (c % 64);
             }
@@ -455,7 +568,7 @@ impl OptionIndex {
             0 => None,
             _ if self.repeated[c / 64] & (1 << (c % 64)) != 0 => m.option(code),
             i => Some(std::borrow::Cow::Borrowed(
-                m.options[usize::from(i) - 1].data.as_ref(),
+                m.options[i as usize - 1].data.as_ref(),
             )),
         }
     }

@@ -9,6 +9,8 @@
 //!   reads: any anomaly but a short (< 300 bytes) message is an error.
 //! - Options are an ordered list of raw TLVs with offsets ([`dhcp::RawOption`]);
 //!   typed values come on demand from the one table ([`dhcp::TABLE`]).
+//! - [`plain::read`] is the fast path for packets with nothing wrong in them:
+//!   it gives what [`packet::decode`] would, without allocating, or `None`.
 //! - All checksum arithmetic is in [`checksum`]; a UDP checksum is valid, zero,
 //!   invalid, partial (transmit offload) or unchecked.
 #![forbid(unsafe_code)]
@@ -18,6 +20,7 @@ pub mod checksum;
 pub mod dhcp;
 pub mod frame;
 pub mod packet;
+pub mod plain;
 
 pub use anomaly::{Anomaly, AnomalyKind, Layer};
 pub use checksum::UdpChecksum;

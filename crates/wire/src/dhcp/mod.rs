@@ -18,6 +18,7 @@
 pub mod options;
 pub mod parse;
 mod table;
+pub(crate) use table::length_allowed;
 pub mod value;
 
 use std::borrow::Cow;

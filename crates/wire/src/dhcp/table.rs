@@ -358,6 +358,11 @@ const fn build_lengths() -> [Lengths; 256] {
 /// checks every option against, without a look-up of its row.
 const LENGTHS: [Lengths; 256] = build_lengths();
 
+/// Whether a value of `len` bytes is a length option `code`'s type allows.
+pub(crate) fn length_allowed(code: u8, len: usize) -> bool {
+    LENGTHS[usize::from(code)].allows(len)
+}
+
 /// The table row for `code`, if the option has a known type.
 pub fn spec(code: u8) -> Option<&'static OptionSpec> {
     match INDEX[usize::from(code)] {

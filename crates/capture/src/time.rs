@@ -159,6 +159,12 @@ impl Rfc3339 {
     pub fn as_bytes(&self) -> Option<&[u8]> {
         (self.len > 0).then(|| &self.buf[..self.len])
     }
+
+    /// The text's bytes as an array (a fixed size to copy), or `None` for
+    /// years that need [`fmt::Display`].
+    pub fn as_array(&self) -> Option<&[u8; 27]> {
+        (self.len > 0).then_some(&self.buf)
+    }
 }
 
 impl fmt::Display for Rfc3339 {

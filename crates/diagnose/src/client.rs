@@ -483,7 +483,7 @@ impl Client {
 impl Client {
     /// The documented `clients` entry of `diagnose --json`, written without
     /// allocating for a healthy client (there can be hundreds of thousands).
-    pub fn write_json(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
         let mut o = crate::json::Object::new(w)?;
         o.hw("chaddr", self.chaddr)?;
         let more = self.rare.as_ref().map_or(&[][..], |r| &r.more_ids[..]);

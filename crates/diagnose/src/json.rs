@@ -12,13 +12,13 @@ use capture::Timestamp;
 use wire::HwAddr;
 
 /// Writes one JSON object field by field.
-pub struct Object<'w, W: Write> {
-    w: &'w mut W,
+pub struct Object<'w> {
+    w: &'w mut Vec<u8>,
     first: bool,
 }
 
-impl<'w, W: Write> Object<'w, W> {
-    pub fn new(w: &'w mut W) -> io::Result<Object<'w, W>> {
+impl<'w> Object<'w> {
+    pub fn new(w: &'w mut Vec<u8>) -> io::Result<Object<'w>> {
         w.write_all(b"{")?;
         Ok(Object { w, first: true })
     }
@@ -26,7 +26,7 @@ impl<'w, W: Write> Object<'w, W> {
     /// Starts a field: `"key":`. (Always inlined: with the key a literal,
     /// its copy needs no `memcpy` call.)
     #[inline(always)]
-    pub fn key(&mut self, k: &str) -> io::Result<&mut W> {
+    pub fn key(&mut self, k: &str) -> io::Result<&mut Vec<u8>> {
         if !std::mem::replace(&mut self.first, false) {
             self.w.write_all(b",")?;
         }
@@ -68,7 +68,10 @@ impl<'w, W: Write> Object<'w, W> {
             Some(f) if f.is_finite() => {
                 let mut buf = [0u8; 32];
                 match whole_nanoseconds(f, &mut buf) {
-                    Some(n) => w.write_all(&buf[..n]),
+                    Some(n) => {
+                        put(w, &buf, n);
+                        Ok(())
+                    }
                     None => w.write_all(ryu::Buffer::new().format_finite(f).as_bytes()),
                 }
             }
@@ -205,25 +208,32 @@ impl<'w, W: Write> Object<'w, W> {
     }
 
     pub fn hw(&mut self, k: &str, v: HwAddr) -> io::Result<()> {
-        self.quoted(k, v.hex().as_bytes())
+        self.hex(k, &v.hex())
     }
 
     pub fn xid(&mut self, k: &str, v: u32) -> io::Result<()> {
-        self.quoted(k, wire::dhcp::HexBuf::xid(v).as_bytes())
+        self.hex(k, &wire::dhcp::HexBuf::xid(v))
     }
 
-    /// ASCII known to need no escaping, in quotes.
-    fn quoted(&mut self, k: &str, v: &[u8]) -> io::Result<()> {
+    fn hex(&mut self, k: &str, v: &wire::dhcp::HexBuf) -> io::Result<()> {
         let w = self.key(k)?;
-        w.write_all(b"\"")?;
-        w.write_all(v)?;
-        w.write_all(b"\"")
+        w.push(b'"');
+        let (buf, n) = v.padded();
+        put(w, buf, n);
+        w.push(b'"');
+        Ok(())
     }
 
     pub fn time(&mut self, k: &str, v: Timestamp) -> io::Result<()> {
         let f = v.rfc3339();
-        match f.as_bytes() {
-            Some(b) => self.quoted(k, b),
+        match f.as_array() {
+            Some(b) => {
+                let w = self.key(k)?;
+                w.push(b'"');
+                w.extend_from_slice(b);
+                w.push(b'"');
+                Ok(())
+            }
             None => self.plain(k, &f.to_string()),
         }
     }
@@ -239,20 +249,40 @@ impl<'w, W: Write> Object<'w, W> {
     }
 }
 
-fn write_u64(w: &mut impl Write, v: u64) -> io::Result<()> {
-    w.write_all(itoa::Buffer::new().format(v).as_bytes())
+fn write_u64(w: &mut Vec<u8>, mut v: u64) -> io::Result<()> {
+    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+        2021222324252627282930313233343536373839\
+        4041424344454647484950515253545556575859\
+        6061626364656667686970717273747576777879\
+        8081828384858687888990919293949596979899";
+    let mut buf = [0u8; 20];
+    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut i = n;
+    while v >= 100 {
+        let d = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+    }
+    if v >= 10 {
+        let d = v as usize * 2;
+        buf[i - 2..i].copy_from_slice(&PAIRS[d..d + 2]);
+    } else {
+        buf[i - 1] = b'0' + v as u8;
+    }
+    put(w, &buf, n);
+    Ok(())
 }
 
-/// `f` written as ryu writes it, when `f` is a whole number of nanoseconds
-/// in seconds (0 < f < 10^6 s), as every latency is; `None` otherwise.
-///
-/// Why the nanoseconds' own digits are ryu's: `f` is the double nearest to
-/// n·10⁻⁹, and n has at most 15 significant digits. Any other decimal with
-/// as few digits differs from n·10⁻⁹ by at least one unit of its last
-/// digit, over 10⁻¹⁵ relative, more than a double's spacing (2.2·10⁻¹⁶
-/// relative): so none rounds to `f`, and n's digits are the shortest. Then
-/// the digits are laid out by ryu's rules (plain up to 16 digits before the
-/// point, `0.0000ddd` down to 10⁻⁵, exponent below).
+/// Appends `buf[..n]` by copying all of `buf`, whose size is fixed (so the
+/// copy is a few moves, not a call to `memcpy`), then dropping the rest.
+#[inline(always)]
+fn put<const N: usize>(w: &mut Vec<u8>, buf: &[u8; N], n: usize) {
+    let at = w.len();
+    w.extend_from_slice(buf);
+    w.truncate(at + n);
+}
+
 fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
     if !(f > 0.0 && f < 1e6) {
         return None;
@@ -306,7 +336,7 @@ fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
     Some(at)
 }
 
-fn write_ip(w: &mut impl Write, a: Ipv4Addr) -> io::Result<()> {
+fn write_ip(w: &mut Vec<u8>, a: Ipv4Addr) -> io::Result<()> {
     let mut buf = [0u8; 17];
     let mut n = 0;
     buf[n] = b'"';
@@ -328,7 +358,8 @@ fn write_ip(w: &mut impl Write, a: Ipv4Addr) -> io::Result<()> {
         n += 1;
     }
     buf[n] = b'"';
-    w.write_all(&buf[..=n])
+    put(w, &buf, n + 1);
+    Ok(())
 }
 
 /// Serialises a record through its direct writer, for serde users.

@@ -432,7 +432,7 @@ impl Summary<'_> {
 
 impl Summary<'_> {
     /// The documented `transactions` entry of `diagnose --json`.
-    pub fn write_json(&self, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
         let mut o = crate::json::Object::new(w)?;
         o.hw("chaddr", self.chaddr)?;
         o.xid("xid", self.xid)?;

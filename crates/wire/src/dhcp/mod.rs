@@ -292,6 +292,12 @@ impl HexBuf {
     pub fn as_bytes(&self) -> &[u8] {
         &self.buf[..self.len]
     }
+
+    /// The whole buffer and how much of it is text, for writers that copy
+    /// a fixed size.
+    pub fn padded(&self) -> (&[u8; 47], usize) {
+        (&self.buf, self.len)
+    }
 }
 
 impl fmt::Display for HwAddr {

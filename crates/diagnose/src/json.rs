@@ -435,6 +435,16 @@ mod tests {
         }
 
         #[test]
+        fn any_number_as_serde(v in proptest::prelude::any::<u64>(), shift in 0u32..64) {
+            for v in [v, v >> shift, 10u64.saturating_pow(shift % 20), 10u64.saturating_pow(shift % 20) - 1] {
+                let mut b = vec![b'x'];
+                write_u64(&mut b, v).unwrap();
+                let want = serde_json::to_string(&v).unwrap();
+                proptest::prop_assert_eq!(&b[1..], want.as_bytes());
+            }
+        }
+
+        #[test]
         fn small_doubles_as_ryu_or_declined(f in 1e-9f64..10.0) {
             if let Some(text) = fast(f) {
                 proptest::prop_assert_eq!(text, ryu(f));

@@ -163,7 +163,7 @@ impl Rfc3339 {
     /// The text's bytes as an array (a fixed size to copy), or `None` for
     /// years that need [`fmt::Display`].
     pub fn as_array(&self) -> Option<&[u8; 27]> {
-        (self.len > 0).then_some(&self.buf)
+        (self.len == self.buf.len()).then_some(&self.buf)
     }
 }
 

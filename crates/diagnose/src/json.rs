@@ -249,6 +249,7 @@ impl<'w> Object<'w> {
     }
 }
 
+/// `v` in decimal, as serde_json writes it.
 fn write_u64(w: &mut Vec<u8>, mut v: u64) -> io::Result<()> {
     const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
         2021222324252627282930313233343536373839\
@@ -283,6 +284,16 @@ fn put<const N: usize>(w: &mut Vec<u8>, buf: &[u8; N], n: usize) {
     w.truncate(at + n);
 }
 
+/// `f` written as ryu writes it, when `f` is a whole number of nanoseconds
+/// in seconds (0 < f < 10^6 s), as every latency is; `None` otherwise.
+///
+/// Why the nanoseconds' own digits are ryu's: `f` is the double nearest to
+/// n·10⁻⁹, and n has at most 15 significant digits. Any other decimal with
+/// as few digits differs from n·10⁻⁹ by at least one unit of its last
+/// digit, over 10⁻¹⁵ relative, more than a double's spacing (2.2·10⁻¹⁶
+/// relative): so none rounds to `f`, and n's digits are the shortest. Then
+/// the digits are laid out by ryu's rules (plain up to 16 digits before the
+/// point, `0.0000ddd` down to 10⁻⁵, exponent below).
 fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
     if !(f > 0.0 && f < 1e6) {
         return None;

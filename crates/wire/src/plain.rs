@@ -23,7 +23,9 @@ use crate::frame::{ethertype, LinkType};
 const MAX_TAGS: usize = 2;
 
 /// A plain DHCP packet's framing and message, borrowed from the frame.
+/// Only [`read`] makes one (so the accessors' indexing is checked).
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct Plain<'a> {
     pub dst_mac: [u8; 6],
     pub src_mac: [u8; 6],

@@ -155,11 +155,6 @@ impl Rfc3339 {
         (self.len > 0).then(|| std::str::from_utf8(&self.buf[..self.len]).expect("ASCII"))
     }
 
-    /// The text's bytes (ASCII), or `None` for years that need [`fmt::Display`].
-    pub fn as_bytes(&self) -> Option<&[u8]> {
-        (self.len > 0).then(|| &self.buf[..self.len])
-    }
-
     /// The text's bytes as an array (a fixed size to copy), or `None` for
     /// years that need [`fmt::Display`].
     pub fn as_array(&self) -> Option<&[u8; 27]> {

@@ -2,13 +2,15 @@
 //! the shared corpus (packet counts and lengths checked against tshark).
 
 use std::io::Read;
-use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use capture::read::{ErrorKind, Reader};
 use capture::write::{PcapWriter, PcapngWriter};
 use capture::{Format, Timestamp};
 use wire::LinkType;
+
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
 
 #[derive(Debug, PartialEq)]
 struct Seen {
@@ -381,45 +383,16 @@ fn big_endian_and_odd_resolutions() {
     );
 }
 
-/// `$DHCPLENS_CORPUS`, or `shared/corpus` beside the workspace root (or
-/// beside one of its parents, for a git worktree kept in a subdirectory), as
-/// wire's tshark test finds it.
-fn corpus() -> PathBuf {
-    if let Some(p) = std::env::var_os("DHCPLENS_CORPUS") {
-        return PathBuf::from(p);
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    root.ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/corpus"))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| root.join("../shared/corpus"))
-}
-
-fn capture_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).unwrap() {
-        let p = e.unwrap().path();
-        if p.is_dir() {
-            capture_files(&p, out);
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("pcap" | "pcapng" | "cap")
-        ) {
-            out.push(p);
-        }
-    }
-}
-
 /// Every corpus file: our packet count and captured lengths equal tshark's.
 #[test]
 fn corpus_matches_tshark_frame_lengths() {
     let mut files = Vec::new();
-    capture_files(&corpus(), &mut files);
+    corpus::capture_files(&corpus::dir(), &mut files);
     files.sort();
     assert!(
         files.len() >= 30,
         "corpus not found at {}",
-        corpus().display()
+        corpus::dir().display()
     );
     let tshark = Command::new("tshark").arg("-v").output().is_ok();
     if !tshark {

@@ -1285,16 +1285,14 @@ fn slow_offer(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
 }
 
 fn multiple_servers(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
-    // A second server among the OFFERs, found without collecting them.
+    // A second server among the OFFERs, found without collecting them (so
+    // `servers` below holds two or more).
     let mut offers = t.of_kind(Offer).map(|s| s.obs.server());
     let first = offers.next()?;
     if offers.all(|id| id == first) {
         return None;
     }
     let servers = t.servers(Offer);
-    if servers.len() < 2 {
-        return None;
-    }
     let discover = t.of_kind(Discover).next().map(|s| s.obs.ts);
     let chosen = t.of_kind(Request).find_map(|s| s.obs.server_id);
     let mut rows = Vec::new();

@@ -5,48 +5,21 @@
 //! wrong; where the decoder finds nothing wrong in an Ethernet frame, the fast
 //! path reads it.
 
-use std::path::{Path, PathBuf};
-
 use capture::Timestamp;
 use diagnose::{FrameRef, Obs};
 use wire::dhcp::code;
 use wire::frame::LinkType;
 use wire::AnomalyKind;
 
-/// `$DHCPLENS_CORPUS`, or `shared/corpus` beside the workspace root (or
-/// beside one of its parents), as the other corpus tests find it.
-fn corpus() -> PathBuf {
-    if let Some(p) = std::env::var_os("DHCPLENS_CORPUS") {
-        return PathBuf::from(p);
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    root.ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/corpus"))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| root.join("../shared/corpus"))
-}
-
-fn captures(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("corpus directory") {
-        let p = e.expect("entry").path();
-        if p.is_dir() {
-            captures(&p, out);
-        } else if p
-            .extension()
-            .is_some_and(|x| ["pcap", "pcapng", "cap"].iter().any(|c| x == *c))
-        {
-            out.push(p);
-        }
-    }
-}
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
 
 /// Every frame of every corpus capture: (name, link, bytes, original length).
 fn frames() -> Vec<(String, LinkType, Vec<u8>, usize)> {
     let mut files = Vec::new();
-    captures(&corpus(), &mut files);
+    corpus::capture_files(&corpus::dir(), &mut files);
     files.sort();
-    assert!(files.len() >= 20, "corpus not found at {:?}", corpus());
+    assert!(files.len() >= 20, "corpus not found at {:?}", corpus::dir());
     let mut out = Vec::new();
     for f in files {
         let file = std::fs::File::open(&f).expect("open");

@@ -156,14 +156,7 @@ fn options(m: &[u8]) -> Option<u8> {
     }
     let mt = code::DHCP_MESSAGE_TYPE;
     let has_type = seen[usize::from(mt / 64)] & (1 << (mt % 64)) != 0;
-    (has_type && all_zeros(rest)).then_some(first?)
-}
-
-/// Whether every byte is zero (the padding after END), 16 at a time.
-fn all_zeros(b: &[u8]) -> bool {
-    let mut chunks = b.chunks_exact(16);
-    chunks.all(|c| u128::from_ne_bytes(c.try_into().unwrap_or_default()) == 0)
-        && chunks.remainder().iter().all(|&x| x == 0)
+    (has_type && dhcp::trim_zeros(rest).is_empty()).then_some(first?)
 }
 
 impl<'a> Plain<'a> {

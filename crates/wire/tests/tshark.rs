@@ -60,6 +60,9 @@ use wire::dhcp::value::{Route, Value};
 use wire::dhcp::{Message, RawOption};
 use wire::{AnomalyKind, LinkType};
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
 // ---------------------------------------------------------------------------
 // The allow-list.
 
@@ -1104,34 +1107,6 @@ fn sub_trees(t: &Node, key: &str, f: &mut Fields, typed: impl Fn(&Node) -> Vec<(
 // ---------------------------------------------------------------------------
 // One file, and the corpus.
 
-/// `$DHCPLENS_CORPUS`, or `shared/corpus` beside the workspace root (or
-/// beside one of its parents, for a git worktree kept in a subdirectory).
-fn corpus() -> PathBuf {
-    if let Some(p) = std::env::var_os("DHCPLENS_CORPUS") {
-        return PathBuf::from(p);
-    }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    root.ancestors()
-        .skip(1)
-        .map(|a| a.join("shared/corpus"))
-        .find(|p| p.is_dir())
-        .unwrap_or_else(|| root.join("../shared/corpus"))
-}
-
-fn capture_files(dir: &Path, out: &mut Vec<PathBuf>) {
-    for e in std::fs::read_dir(dir).expect("corpus directory") {
-        let p = e.expect("entry").path();
-        if p.is_dir() {
-            capture_files(&p, out);
-        } else if matches!(
-            p.extension().and_then(|e| e.to_str()),
-            Some("pcap" | "pcapng" | "cap")
-        ) {
-            out.push(p);
-        }
-    }
-}
-
 /// The settings that make tshark decode what we decode (see the module doc).
 const TSHARK_ARGS: &[&str] = &[
     "-n",
@@ -1288,9 +1263,9 @@ fn corpus_agrees_with_tshark() {
     if !require_tshark("corpus_agrees_with_tshark") {
         return;
     }
-    let root = corpus();
+    let root = corpus::dir();
     let mut files = Vec::new();
-    capture_files(&root, &mut files);
+    corpus::capture_files(&root, &mut files);
     files.sort();
     assert!(files.len() >= 30, "corpus not found at {}", root.display());
 

@@ -288,11 +288,6 @@ impl HexBuf {
         std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
     }
 
-    /// The text's bytes (ASCII hex, `:` and `x`).
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len]
-    }
-
     /// The whole buffer and how much of it is text, for writers that copy
     /// a fixed size.
     pub fn padded(&self) -> (&[u8; 47], usize) {
@@ -379,7 +374,8 @@ fn ip(b: &[u8], r: std::ops::Range<usize>) -> Ipv4Addr {
     Ipv4Addr::from(o)
 }
 
-fn trim_zeros(b: &[u8]) -> &[u8] {
+/// `b` without its trailing zeros.
+pub(crate) fn trim_zeros(b: &[u8]) -> &[u8] {
     // 16 bytes at a time first: `sname` and `file` are most often all zeros.
     let mut end = b.len();
     while end >= 16 && u128::from_ne_bytes(b[end - 16..end].try_into().expect("16 bytes")) == 0 {

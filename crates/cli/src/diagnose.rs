@@ -221,8 +221,16 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             }
             out.write_all(b"\n]")?;
 
-            out.write_all(b",\"findings\":")?;
-            serde_json::to_writer(&mut *out, &report.findings_json())?;
+            out.write_all(b",\"findings\":[")?;
+            for (i, f) in report.findings().enumerate() {
+                record.clear();
+                if i > 0 {
+                    record.push(b',');
+                }
+                f.write_json(&mut record)?;
+                out.write_all(&record)?;
+            }
+            out.write_all(b"]")?;
             out.write_all(b",\"servers\":")?;
             serde_json::to_writer(&mut *out, &report.servers)?;
             out.write_all(b",\"stats\":")?;

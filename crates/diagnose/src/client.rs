@@ -37,6 +37,27 @@ pub struct Step {
     pub notes: Vec<String>,
 }
 
+impl Step {
+    /// Its JSON, as its `Serialize` writes it (a test holds the two to the
+    /// same bytes), without serde.
+    pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
+        let mut o = crate::json::Object::new(w)?;
+        o.opt_f64("t", Some(self.t))?;
+        o.frame("frame", self.frame)?;
+        if !self.copies.is_empty() {
+            o.frames("copies", self.copies.iter().copied())?;
+        }
+        o.bool("from_client", self.from_client)?;
+        o.ip("server", self.server)?;
+        o.str("label", &self.label)?;
+        o.str("xid", &self.xid)?;
+        if !self.notes.is_empty() {
+            o.strs("notes", self.notes.iter().map(String::as_str))?;
+        }
+        o.end()
+    }
+}
+
 /// A run of DISCOVERs until the client gets a lease: what `secs` did.
 #[derive(Debug, Clone)]
 pub struct Cycle {
@@ -266,6 +287,11 @@ impl Client {
                 .rare
                 .as_ref()
                 .is_some_and(|r| r.more_ids.contains(&Some(*id)))
+    }
+
+    /// How many distinct client identifiers it used (counting none as one).
+    pub fn client_id_count(&self) -> usize {
+        usize::from(self.first_id.is_some()) + self.rare.as_ref().map_or(0, |r| r.more_ids.len())
     }
 
     /// Distinct client identifiers seen (`None`: without option 61).
@@ -513,7 +539,7 @@ impl Client {
             self.details().iter().map(|f| Some(f.code.as_str())),
         )?;
         if !self.ladder().is_empty() {
-            o.serde("ladder", &self.ladder())?;
+            o.list("ladder", self.ladder(), Step::write_json)?;
         }
         o.end()
     }

@@ -104,7 +104,9 @@ pub struct Engine<S: Sink> {
     spare: Vec<Vec<Seen>>,
 }
 
-/// Packet buffers kept for reuse (a bound on the memory they hold).
+/// Packet buffers kept for reuse: at least this many, and as many as there
+/// are open transactions (a sweep closes a second's worth at once, and the
+/// next second opens as many).
 const SPARE_BUFFERS: usize = 256;
 
 impl<S: Sink> Engine<S> {
@@ -419,7 +421,7 @@ impl<S: Sink> Engine<S> {
         }
         // Its packet buffer serves the next transaction (most need no more
         // than they held, and allocating one per transaction shows).
-        if self.spare.len() < SPARE_BUFFERS && t.packets.capacity() <= 16 {
+        if self.spare.len() < SPARE_BUFFERS.max(self.open.len()) && t.packets.capacity() <= 16 {
             let mut buf = t.packets;
             buf.clear();
             self.spare.push(buf);

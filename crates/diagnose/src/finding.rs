@@ -47,6 +47,16 @@ pub enum Confidence {
     Low,
 }
 
+impl Confidence {
+    pub fn name(self) -> &'static str {
+        match self {
+            Confidence::High => "high",
+            Confidence::Medium => "medium",
+            Confidence::Low => "low",
+        }
+    }
+}
+
 macro_rules! codes {
     ($( $variant:ident $code:literal $title:literal; )*) => {
         /// A finding's stable identifier.
@@ -189,6 +199,43 @@ impl Serialize for FrameRef {
         m.serialize_entry("file", &self.file)?;
         m.serialize_entry("frame", &self.frame)?;
         m.end()
+    }
+}
+
+impl Finding {
+    /// Its JSON, as its `Serialize` writes it (a test holds the two to the
+    /// same bytes), without serde: a report writes a finding for each
+    /// failing client, and their long texts dominate the escaping.
+    pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
+        let mut o = crate::json::Object::new(w)?;
+        o.plain("code", self.code.as_str())?;
+        o.plain("severity", self.severity.name())?;
+        match self.chaddr {
+            Some(h) => o.hw("chaddr", h)?,
+            None => o.opt_num("chaddr", None)?,
+        }
+        match self.xid {
+            Some(x) => o.xid("xid", x)?,
+            None => o.opt_num("xid", None)?,
+        }
+        o.frames("frames", self.frames.iter().copied())?;
+        o.str("summary", &self.summary)?;
+        o.str("explanation", &self.explanation)?;
+        o.str("fix", &self.fix)?;
+        o.strs("references", self.references.iter().copied())?;
+        o.bool("explains_failure", self.explains_failure)?;
+        o.plain("confidence", self.confidence.name())?;
+        if !self.log_lines.is_empty() {
+            o.list("log_lines", &self.log_lines, |l, w| {
+                let mut e = crate::json::Object::new(w)?;
+                e.str("file", &l.file)?;
+                e.num("line", l.line)?;
+                e.str("text", &l.text)?;
+                e.end()
+            })?;
+        }
+        o.num("occurrences", u64::from(self.occurrences))?;
+        o.end()
     }
 }
 

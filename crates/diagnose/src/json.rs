@@ -1,9 +1,11 @@
 //! A direct JSON writer for the two records a report writes by the hundred
 //! thousand (transactions and clients). Their strings are hex, digits,
 //! addresses and fixed names, which never need escaping, so they are written
-//! as they are; anything else (ladders, which quote packets) goes through serde.
-//! The `Serialize` impls of those records write through this too, so there is
-//! one definition of their JSON.
+//! as they are. Ladders and findings, whose strings quote packets and logs,
+//! are written with [`write_str`], which escapes as serde_json does. The
+//! `Serialize` impls of transactions and clients write through this too, so
+//! there is one definition of their JSON; for findings and ladder steps a
+//! test holds this writer to their derived `Serialize`.
 
 use std::io::{self, Write};
 use std::net::Ipv4Addr;
@@ -103,15 +105,10 @@ impl<'w> Object<'w> {
         let w = self.key(k)?;
         w.write_all(b"[")?;
         for (i, f) in v.into_iter().enumerate() {
-            w.write_all(if i == 0 {
-                b"{\"file\":"
-            } else {
-                b",{\"file\":"
-            })?;
-            write_u64(w, u64::from(f.file))?;
-            w.write_all(b",\"frame\":")?;
-            write_u64(w, f.frame)?;
-            w.write_all(b"}")?;
+            if i > 0 {
+                w.push(b',');
+            }
+            write_frame(w, f);
         }
         w.write_all(b"]")
     }
@@ -238,15 +235,129 @@ impl<'w> Object<'w> {
         }
     }
 
-    /// Any value, through serde.
-    pub fn serde(&mut self, k: &str, v: &impl serde::Serialize) -> io::Result<()> {
+    /// A string, escaped as serde_json escapes it.
+    pub fn str(&mut self, k: &str, v: &str) -> io::Result<()> {
+        write_str(self.key(k)?, v);
+        Ok(())
+    }
+
+    /// A list of strings, escaped.
+    pub fn strs<'s>(&mut self, k: &str, v: impl IntoIterator<Item = &'s str>) -> io::Result<()> {
         let w = self.key(k)?;
-        serde_json::to_writer(w, v).map_err(io::Error::other)
+        w.push(b'[');
+        for (i, s) in v.into_iter().enumerate() {
+            if i > 0 {
+                w.push(b',');
+            }
+            write_str(w, s);
+        }
+        w.push(b']');
+        Ok(())
+    }
+
+    pub fn bool(&mut self, k: &str, v: bool) -> io::Result<()> {
+        self.key(k)?.write_all(if v { b"true" } else { b"false" })
+    }
+
+    /// A frame reference: `{"file":0,"frame":12}`.
+    pub fn frame(&mut self, k: &str, f: crate::FrameRef) -> io::Result<()> {
+        let w = self.key(k)?;
+        write_frame(w, f);
+        Ok(())
+    }
+
+    /// A list of records, each written by `each` into the list.
+    pub fn list<T>(
+        &mut self,
+        k: &str,
+        v: impl IntoIterator<Item = T>,
+        mut each: impl FnMut(T, &mut Vec<u8>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        let w = self.key(k)?;
+        w.push(b'[');
+        for (i, x) in v.into_iter().enumerate() {
+            if i > 0 {
+                w.push(b',');
+            }
+            each(x, w)?;
+        }
+        w.push(b']');
+        Ok(())
     }
 
     pub fn end(self) -> io::Result<()> {
         self.w.write_all(b"}")
     }
+}
+
+/// `{"file":0,"frame":12}`.
+fn write_frame(w: &mut Vec<u8>, f: crate::FrameRef) {
+    w.extend_from_slice(b"{\"file\":");
+    let _ = write_u64(w, u64::from(f.file));
+    w.extend_from_slice(b",\"frame\":");
+    let _ = write_u64(w, f.frame);
+    w.push(b'}');
+}
+
+/// `s` as a JSON string, escaped as serde_json escapes it: `"` and `\\`,
+/// the control characters (`\n`, `\t`, … and `\u00xx`), nothing else.
+/// Runs of plain bytes, found eight at a time, are copied whole.
+pub fn write_str(w: &mut Vec<u8>, s: &str) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether any of the eight bytes is below 0x20, a quote or a backslash
+    // (the classic "has a zero byte" tests, exact for "any").
+    fn special(x: u64) -> bool {
+        let below_space = x.wrapping_sub(ONES * 0x20) & !x;
+        let quote = x ^ (ONES * u64::from(b'"'));
+        let backslash = x ^ (ONES * u64::from(b'\\'));
+        let zero = |v: u64| v.wrapping_sub(ONES) & !v;
+        (below_space | zero(quote) | zero(backslash)) & HIGHS != 0
+    }
+    let b = s.as_bytes();
+    w.reserve(b.len() + 2);
+    w.push(b'"');
+    let mut start = 0;
+    let mut i = 0;
+    while i < b.len() {
+        if i + 8 <= b.len() {
+            let chunk = u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
+            if !special(chunk) {
+                i += 8;
+                continue;
+            }
+        }
+        let c = b[i];
+        let unicode = [
+            b'\\',
+            b'u',
+            b'0',
+            b'0',
+            HEX[usize::from(c >> 4)],
+            HEX[usize::from(c & 15)],
+        ];
+        let escape: &[u8] = match c {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0c => b"\\f",
+            0..0x20 => &unicode,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        w.extend_from_slice(&b[start..i]);
+        w.extend_from_slice(escape);
+        i += 1;
+        start = i;
+    }
+    w.extend_from_slice(&b[start..]);
+    w.push(b'"');
 }
 
 /// `v` in decimal, as serde_json writes it.

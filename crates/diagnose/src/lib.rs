@@ -13,7 +13,7 @@ pub mod client;
 pub mod diff;
 pub mod engine;
 pub mod finding;
-mod json;
+pub mod json;
 pub mod logjoin;
 
 pub mod obs;

@@ -1415,11 +1415,11 @@ pub fn secs_cycle(chaddr: HwAddr, c: &Cycle) -> Option<Finding> {
 
 /// Rules over a whole client, at the end.
 pub fn client_end(c: &Client) -> Vec<Finding> {
-    let ids = c.client_ids();
     let (ipxe_boots, pxe_boot_file) = c.boot_files();
     let mut out = Vec::new();
-    if ids.len() >= 2 {
-        let ids: Vec<String> = ids
+    if c.client_id_count() >= 2 {
+        let ids: Vec<String> = c
+            .client_ids()
             .iter()
             .map(|i| i.map_or("(none)".to_string(), |i| i.hex()))
             .collect();

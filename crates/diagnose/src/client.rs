@@ -449,27 +449,32 @@ impl Client {
         if !matches!(t.state, State::Init | State::Selecting | State::InitReboot) {
             return None;
         }
+        // Worked on unboxed: a healthy DORA starts and ends its cycle here,
+        // and needs no allocation for it.
+        let mut cycle = self.cycle.take().map(|c| *c);
         let mut ended = None;
         for d in t.of_kind(MessageType::Discover) {
             let o = &d.obs;
-            let stale = self
-                .cycle
+            let stale = cycle
                 .as_ref()
                 .is_some_and(|c| o.ts.0 - c.last.0 > 120_000_000_000 || c.bound);
             if stale {
-                ended = self.cycle.take().filter(|c| c.worth_checking()).or(ended);
+                ended = cycle
+                    .take()
+                    .filter(Cycle::worth_checking)
+                    .map(Box::new)
+                    .or(ended);
             }
-            self.cycle
-                .get_or_insert_with(|| Box::new(Cycle::new(o.ts, o.secs)))
-                .add(o);
+            cycle.get_or_insert_with(|| Cycle::new(o.ts, o.secs)).add(o);
         }
-        if let Some(c) = &mut self.cycle {
+        if let Some(c) = &mut cycle {
             c.got_offer |= t.has(MessageType::Offer);
             if outcome == Outcome::Bound {
                 c.bound = true;
-                return self.cycle.take().filter(|c| c.worth_checking()).or(ended);
+                return cycle.filter(Cycle::worth_checking).map(Box::new).or(ended);
             }
         }
+        self.cycle = cycle.map(Box::new);
         ended
     }
 

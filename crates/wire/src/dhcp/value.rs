@@ -519,9 +519,14 @@ fn dns_name(d: &[u8], start: usize) -> Result<(String, usize), String> {
 
 /// Printable ASCII as is; anything else as `\xNN`.
 pub fn escape(b: &[u8]) -> String {
+    let plain = |c: u8| (0x20..0x7f).contains(&c) && c != b'\\';
+    // Most values (boot files, vendor classes, messages) are plain: one copy.
+    if let (true, Ok(text)) = (b.iter().all(|&c| plain(c)), std::str::from_utf8(b)) {
+        return text.to_owned();
+    }
     let mut s = String::with_capacity(b.len());
     for &c in b {
-        if (0x20..0x7f).contains(&c) && c != b'\\' {
+        if plain(c) {
             s.push(char::from(c));
         } else {
             s.push_str(&format!("\\x{c:02x}"));
@@ -983,5 +988,18 @@ impl Serialize for EnterpriseJson<'_, '_> {
         m.serialize_entry("enterprise", &self.0.enterprise)?;
         m.serialize_entry("value", &self.0.value)?;
         m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn escape_keeps_printable_ascii_and_writes_the_rest_as_hex() {
+        assert_eq!(super::escape(b"pxelinux.0"), "pxelinux.0");
+        assert_eq!(super::escape(b""), "");
+        assert_eq!(
+            super::escape("a\\b\0\x7fé".as_bytes()),
+            "a\\x5cb\\x00\\x7f\\xc3\\xa9"
+        );
     }
 }

@@ -82,19 +82,15 @@ impl Timestamp {
     pub fn rfc3339(&self) -> Rfc3339 {
         let secs = self.0.div_euclid(1_000_000_000);
         let micros = (self.0.rem_euclid(1_000_000_000) / 1000) as u32;
-        let sod = secs.rem_euclid(86_400) as u32;
         let mut b = *b"0000-00-00T00:00:00.000000Z";
-        let Some(date) = date_text(secs.div_euclid(86_400)) else {
+        let Some(whole) = seconds_text(secs) else {
             return Rfc3339 {
                 buf: b,
                 len: 0,
                 ts: *self,
             };
         };
-        b[..10].copy_from_slice(&date);
-        pair(&mut b[11..13], sod / 3600);
-        pair(&mut b[14..16], sod / 60 % 60);
-        pair(&mut b[17..19], sod % 60);
+        b[..19].copy_from_slice(&whole);
         pair(&mut b[20..22], micros / 10_000);
         pair(&mut b[22..24], micros / 100 % 100);
         pair(&mut b[24..26], micros % 100);
@@ -104,6 +100,30 @@ impl Timestamp {
             ts: *self,
         }
     }
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a second since the epoch, `None` outside years
+/// 0..=9999. The last second asked is remembered: a report writes several
+/// timestamps of the same second in a row.
+fn seconds_text(secs: i64) -> Option<[u8; 19]> {
+    use std::cell::Cell;
+    thread_local! {
+        static LAST: Cell<(i64, [u8; 19])> = const { Cell::new((i64::MIN, [0; 19])) };
+    }
+    LAST.with(|last| {
+        let (second, text) = last.get();
+        if second == secs {
+            return Some(text);
+        }
+        let sod = secs.rem_euclid(86_400) as u32;
+        let mut t = *b"0000-00-00T00:00:00";
+        t[..10].copy_from_slice(&date_text(secs.div_euclid(86_400))?);
+        pair(&mut t[11..13], sod / 3600);
+        pair(&mut t[14..16], sod / 60 % 60);
+        pair(&mut t[17..19], sod % 60);
+        last.set((secs, t));
+        Some(t)
+    })
 }
 
 /// `YYYY-MM-DD` of a day since the epoch, `None` outside years 0..=9999.
@@ -248,6 +268,16 @@ mod tests {
             let t = Timestamp(ns);
             assert_eq!(t.rfc3339().to_string(), t.to_string());
             ns += 3_333_337_001;
+        }
+        // Several in one second (the remembered second), then the next,
+        // across a day's end, before 1970 too.
+        for start in [1_704_067_197_000_000_000i64, -86_400_000_000_000] {
+            let mut ns = start;
+            for _ in 0..100 {
+                let t = Timestamp(ns);
+                assert_eq!(t.rfc3339().to_string(), t.to_string());
+                ns += 299_999_937;
+            }
         }
         // i64 nanoseconds span 1677..2262: the fast path covers them all.
         for t in [Timestamp(i64::MAX), Timestamp(i64::MIN)] {

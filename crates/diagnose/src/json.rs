@@ -458,29 +458,38 @@ fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
     Some(at)
 }
 
+/// Each octet's decimal digits, left-aligned, with their count last.
+const OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let o = i as u8;
+        t[i] = if o >= 100 {
+            [b'0' + o / 100, b'0' + o / 10 % 10, b'0' + o % 10, 3]
+        } else if o >= 10 {
+            [b'0' + o / 10, b'0' + o % 10, 0, 2]
+        } else {
+            [b'0' + o, 0, 0, 1]
+        };
+        i += 1;
+    }
+    t
+};
+
+/// `"a.b.c.d"`: each octet's digits copied from [`OCTETS`] four bytes at a
+/// time, the next write starting where its digits end.
 fn write_ip(w: &mut Vec<u8>, a: Ipv4Addr) -> io::Result<()> {
-    let mut buf = [0u8; 17];
-    let mut n = 0;
-    buf[n] = b'"';
-    n += 1;
+    let mut buf = [0u8; 20];
+    buf[0] = b'"';
+    let mut n = 1;
     for (i, o) in a.octets().into_iter().enumerate() {
-        if i > 0 {
-            buf[n] = b'.';
-            n += 1;
-        }
-        if o >= 100 {
-            buf[n] = b'0' + o / 100;
-            n += 1;
-        }
-        if o >= 10 {
-            buf[n] = b'0' + o / 10 % 10;
-            n += 1;
-        }
-        buf[n] = b'0' + o % 10;
+        let d = OCTETS[usize::from(o)];
+        buf[n..n + 4].copy_from_slice(&d);
+        n += usize::from(d[3]);
+        buf[n] = if i < 3 { b'.' } else { b'"' };
         n += 1;
     }
-    buf[n] = b'"';
-    put(w, &buf, n + 1);
+    put(w, &buf, n);
     Ok(())
 }
 
@@ -564,6 +573,14 @@ mod tests {
                 let want = serde_json::to_string(&v).unwrap();
                 proptest::prop_assert_eq!(&b[1..], want.as_bytes());
             }
+        }
+
+        #[test]
+        fn any_address_as_serde(a in proptest::prelude::any::<u32>()) {
+            let ip = Ipv4Addr::from(a);
+            let mut b = Vec::new();
+            write_ip(&mut b, ip).unwrap();
+            proptest::prop_assert_eq!(String::from_utf8(b).unwrap(), serde_json::to_string(&ip).unwrap());
         }
 
         #[test]

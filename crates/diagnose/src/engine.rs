@@ -106,7 +106,8 @@ pub struct Engine<S: Sink> {
 
 /// Packet buffers kept for reuse: at least this many, and as many as there
 /// are open transactions (a sweep closes a second's worth at once, and the
-/// next second opens as many).
+/// next second opens as many). Only those of the usual four packets are
+/// kept, so that the spares stay near 1 KiB per open transaction.
 const SPARE_BUFFERS: usize = 256;
 
 impl<S: Sink> Engine<S> {
@@ -421,7 +422,7 @@ impl<S: Sink> Engine<S> {
         }
         // Its packet buffer serves the next transaction (most need no more
         // than they held, and allocating one per transaction shows).
-        if self.spare.len() < SPARE_BUFFERS.max(self.open.len()) && t.packets.capacity() <= 16 {
+        if self.spare.len() < SPARE_BUFFERS.max(self.open.len()) && t.packets.capacity() <= 4 {
             let mut buf = t.packets;
             buf.clear();
             self.spare.push(buf);

@@ -606,7 +606,7 @@ pub fn ladder(t: &Transaction) -> Vec<Step> {
                     Some(o.server())
                 },
                 label: o.ladder_label(),
-                xid: format!("0x{:08x}", o.xid),
+                xid: wire::dhcp::HexBuf::xid(o.xid).as_str().to_string(),
                 notes,
             }
         })

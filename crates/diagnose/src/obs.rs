@@ -469,8 +469,12 @@ impl Obs {
 
     /// The message type's name, or `BOOTREQUEST`/`BOOTREPLY` for BOOTP.
     pub fn kind_name(&self) -> String {
+        self.kind_name_cow().into_owned()
+    }
+
+    fn kind_name_cow(&self) -> std::borrow::Cow<'static, str> {
         match self.kind {
-            Some(k) => k.name().into_owned(),
+            Some(k) => k.name(),
             None if self.from_client() => "BOOTREQUEST".into(),
             None => "BOOTREPLY".into(),
         }
@@ -478,8 +482,8 @@ impl Obs {
 
     /// The short name used in ladders: DISCOVER, OFFER, …
     pub fn short_name(&self) -> String {
-        let n = self.kind_name();
-        n.strip_prefix("DHCP").map(str::to_string).unwrap_or(n)
+        let n = self.kind_name_cow();
+        n.strip_prefix("DHCP").unwrap_or(&n).to_string()
     }
 
     /// Who answered: option 54, else the source address.
@@ -505,22 +509,21 @@ impl Obs {
 
     /// The message's view useful for ladders: `OFFER 10.0.0.5` etc.
     pub fn ladder_label(&self) -> String {
-        let mut s = self.short_name();
-        match self.kind {
+        use std::fmt::Write as _;
+        let name = self.kind_name_cow();
+        let mut s = String::with_capacity(32);
+        s.push_str(name.strip_prefix("DHCP").unwrap_or(&name));
+        let _ = match self.kind {
             Some(MessageType::Offer | MessageType::Ack) if !self.yiaddr.is_unspecified() => {
-                s.push(' ');
-                s.push_str(&self.yiaddr.to_string());
+                write!(s, " {}", self.yiaddr)
             }
-            Some(MessageType::Request | MessageType::Decline) => {
-                if let Some(r) = self.requested_ip {
-                    s.push(' ');
-                    s.push_str(&r.to_string());
-                } else if !self.ciaddr.is_unspecified() {
-                    s.push_str(&format!(" ciaddr {}", self.ciaddr));
-                }
-            }
-            _ => {}
-        }
+            Some(MessageType::Request | MessageType::Decline) => match self.requested_ip {
+                Some(r) => write!(s, " {r}"),
+                None if !self.ciaddr.is_unspecified() => write!(s, " ciaddr {}", self.ciaddr),
+                None => Ok(()),
+            },
+            _ => Ok(()),
+        };
         s
     }
 }

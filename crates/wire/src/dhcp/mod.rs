@@ -252,6 +252,24 @@ impl HwAddr {
     pub fn hex(&self) -> HexBuf {
         const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut buf = [0u8; 47];
+        // A MAC (nearly every chaddr): `aa:` five times and `ff`, each byte's
+        // three characters from one table row.
+        if let [a, b, c, d, e, f] = *self.as_bytes() {
+            const ROWS: [[u8; 3]; 256] = {
+                let mut t = [[b':'; 3]; 256];
+                let mut i = 0;
+                while i < 256 {
+                    t[i][0] = HEX[i >> 4];
+                    t[i][1] = HEX[i & 0xf];
+                    i += 1;
+                }
+                t
+            };
+            for (i, x) in [a, b, c, d, e, f].into_iter().enumerate() {
+                buf[3 * i..3 * i + 3].copy_from_slice(&ROWS[usize::from(x)]);
+            }
+            return HexBuf { buf, len: 17 };
+        }
         let mut len = 0;
         for (i, b) in self.as_bytes().iter().enumerate() {
             if i > 0 {

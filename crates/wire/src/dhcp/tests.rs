@@ -560,3 +560,29 @@ mod properties {
         }
     }
 }
+
+/// `HwAddr::hex` (with its own path for six bytes) against the plain
+/// formatting, for every byte value and every length.
+#[test]
+fn hardware_addresses_as_colon_hex() {
+    let plain = |b: &[u8]| {
+        b.iter()
+            .map(|x| format!("{x:02x}"))
+            .collect::<Vec<_>>()
+            .join(":")
+    };
+    for len in 0..=16 {
+        for start in [0u8, 0x5a, 0xf0, 0xfa] {
+            let bytes: Vec<u8> = (0..len).map(|i| start.wrapping_add(i as u8 * 17)).collect();
+            assert_eq!(
+                HwAddr::new(&bytes).hex().as_str(),
+                plain(&bytes),
+                "{bytes:?}"
+            );
+        }
+    }
+    for x in 0..=255u8 {
+        let bytes = [x, 255 - x, x / 2, x ^ 0x0f, 0, 255];
+        assert_eq!(HwAddr::new(&bytes).hex().as_str(), plain(&bytes));
+    }
+}

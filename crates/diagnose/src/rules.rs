@@ -45,16 +45,19 @@ impl Context<'_> {
 }
 
 pub fn frame_name(files: &[String], r: FrameRef) -> String {
-    if files.len() > 1 {
+    let mut number = itoa::Buffer::new();
+    let number = number.format(r.frame);
+    let prefix = if files.len() > 1 {
         let name = files.get(usize::from(r.file)).map_or("?", String::as_str);
-        let short = std::path::Path::new(name)
+        std::path::Path::new(name)
             .file_name()
             .and_then(|n| n.to_str())
-            .unwrap_or(name);
-        format!("{short}:{}", r.frame)
+            .unwrap_or(name)
     } else {
-        format!("frame {}", r.frame)
-    }
+        "frame"
+    };
+    let separator = if files.len() > 1 { ":" } else { " " };
+    [prefix, separator, number].concat()
 }
 
 pub fn frame_list(files: &[String], refs: impl IntoIterator<Item = FrameRef>) -> String {

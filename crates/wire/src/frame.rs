@@ -574,10 +574,7 @@ impl<'p> UdpFrame<'p> {
 
 /// Formats a MAC address as `aa:bb:cc:dd:ee:ff`.
 pub fn mac_to_string(mac: &[u8; 6]) -> String {
-    format!(
-        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
-        mac[0], mac[1], mac[2], mac[3], mac[4], mac[5]
-    )
+    crate::HwAddr::new(mac).hex().as_str().to_string()
 }
 
 #[cfg(test)]

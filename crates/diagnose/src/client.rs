@@ -449,8 +449,9 @@ impl Client {
         if !matches!(t.state, State::Init | State::Selecting | State::InitReboot) {
             return None;
         }
-        // Worked on unboxed: a healthy DORA starts and ends its cycle here,
-        // and needs no allocation for it.
+        // Worked on unboxed: a cycle that starts and ends in this one
+        // transaction (a healthy DORA) is never boxed; one that stays open
+        // (a client still without a lease) is boxed again at the end.
         let mut cycle = self.cycle.take().map(|c| *c);
         let mut ended = None;
         for d in t.of_kind(MessageType::Discover) {

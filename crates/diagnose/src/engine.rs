@@ -104,10 +104,12 @@ pub struct Engine<S: Sink> {
     spare: Vec<Vec<Seen>>,
 }
 
-/// Packet buffers kept for reuse: at least this many, and as many as there
-/// are open transactions (a sweep closes a second's worth at once, and the
-/// next second opens as many). Only those of the usual four packets are
-/// kept, so that the spares stay near 1 KiB per open transaction.
+/// Packet buffers kept for reuse: at least this many, and up to as many as
+/// there are open transactions when one closes (a sweep closes a second's
+/// worth at once, and the next second opens as many; as the sweep removes
+/// what it closes, it keeps about half of them). Only buffers still at the
+/// capacity `Transaction::with_buffer` reserves (four packets, the usual
+/// DORA) are kept, so that the spares stay near 1 KiB each.
 const SPARE_BUFFERS: usize = 256;
 
 impl<S: Sink> Engine<S> {

@@ -59,8 +59,8 @@ impl<'w> Object<'w> {
     }
 
     pub fn num(&mut self, k: &str, v: u64) -> io::Result<()> {
-        let w = self.key(k)?;
-        write_u64(w, v)
+        write_u64(self.key(k)?, v);
+        Ok(())
     }
 
     /// A float as serde_json writes it (shortest round-trip form), or null.
@@ -74,7 +74,10 @@ impl<'w> Object<'w> {
                         put(w, &buf, n);
                         Ok(())
                     }
-                    None => w.write_all(ryu::Buffer::new().format_finite(f).as_bytes()),
+                    None => {
+                        use serde_json::ser::Formatter;
+                        serde_json::ser::CompactFormatter.write_f64(w, f)
+                    }
                 }
             }
             _ => w.write_all(b"null"),
@@ -87,9 +90,9 @@ impl<'w> Object<'w> {
         match v {
             Some((a, b)) => {
                 w.write_all(b"[")?;
-                write_u64(w, a)?;
+                write_u64(w, a);
                 w.write_all(b",")?;
-                write_u64(w, b)?;
+                write_u64(w, b);
                 w.write_all(b"]")
             }
             None => w.write_all(b"null"),
@@ -293,9 +296,9 @@ impl<'w> Object<'w> {
 /// `{"file":0,"frame":12}`.
 fn write_frame(w: &mut Vec<u8>, f: crate::FrameRef) {
     w.extend_from_slice(b"{\"file\":");
-    let _ = write_u64(w, u64::from(f.file));
+    write_u64(w, u64::from(f.file));
     w.extend_from_slice(b",\"frame\":");
-    let _ = write_u64(w, f.frame);
+    write_u64(w, f.frame);
     w.push(b'}');
 }
 
@@ -321,9 +324,8 @@ pub fn write_str(w: &mut Vec<u8>, s: &str) {
     let mut start = 0;
     let mut i = 0;
     while i < b.len() {
-        if i + 8 <= b.len() {
-            let chunk = u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or([0; 8]));
-            if !special(chunk) {
+        if let Some(chunk) = b[i..].first_chunk::<8>() {
+            if !special(u64::from_le_bytes(*chunk)) {
                 i += 8;
                 continue;
             }
@@ -361,7 +363,7 @@ pub fn write_str(w: &mut Vec<u8>, s: &str) {
 }
 
 /// `v` in decimal, as serde_json writes it.
-fn write_u64(w: &mut Vec<u8>, mut v: u64) -> io::Result<()> {
+fn write_u64(w: &mut Vec<u8>, mut v: u64) {
     const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
         2021222324252627282930313233343536373839\
         4041424344454647484950515253545556575859\
@@ -383,7 +385,6 @@ fn write_u64(w: &mut Vec<u8>, mut v: u64) -> io::Result<()> {
         buf[i - 1] = b'0' + v as u8;
     }
     put(w, &buf, n);
-    Ok(())
 }
 
 /// Appends `buf[..n]` by copying all of `buf`, whose size is fixed (so the
@@ -395,16 +396,19 @@ fn put<const N: usize>(w: &mut Vec<u8>, buf: &[u8; N], n: usize) {
     w.truncate(at + n);
 }
 
-/// `f` written as ryu writes it, when `f` is a whole number of nanoseconds
-/// in seconds (0 < f < 10^6 s), as every latency is; `None` otherwise.
+/// `f` written as serde_json writes it, when `f` is a whole number of
+/// nanoseconds in seconds (0 < f < 10^6 s), as every latency is; `None`
+/// otherwise.
 ///
-/// Why the nanoseconds' own digits are ryu's: `f` is the double nearest to
+/// Why the nanoseconds' own digits are the shortest that round-trip (which
+/// is what serde_json writes): `f` is the double nearest to
 /// n·10⁻⁹, and n has at most 15 significant digits. Any other decimal with
 /// as few digits differs from n·10⁻⁹ by at least one unit of its last
 /// digit, over 10⁻¹⁵ relative, more than a double's spacing (2.2·10⁻¹⁶
 /// relative): so none rounds to `f`, and n's digits are the shortest. Then
-/// the digits are laid out by ryu's rules (plain up to 16 digits before the
-/// point, `0.0000ddd` down to 10⁻⁵, exponent below).
+/// the digits are laid out as serde_json lays them out (plain up to 16
+/// digits before the point, `0.0000ddd` down to 10⁻⁵, exponent below); the
+/// tests hold this to `serde_json::to_string`.
 fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
     if !(f > 0.0 && f < 1e6) {
         return None;
@@ -510,8 +514,9 @@ pub fn via_writer<S: serde::Serializer>(
 mod tests {
     use super::*;
 
-    fn ryu(f: f64) -> String {
-        ryu::Buffer::new().format_finite(f).to_string()
+    /// What serde_json writes for `f`.
+    fn serde(f: f64) -> String {
+        serde_json::to_string(&f).unwrap()
     }
 
     fn fast(f: f64) -> Option<String> {
@@ -520,7 +525,7 @@ mod tests {
     }
 
     #[test]
-    fn latencies_are_written_as_ryu_writes_them() {
+    fn latencies_are_written_as_serde_json_writes_them() {
         // Every layout: exponent, 0.0000d, point inside, whole seconds.
         for ns in [
             1u64,
@@ -537,14 +542,14 @@ mod tests {
             999_999_999_999_999,
         ] {
             let f = ns as f64 / 1e9;
-            assert_eq!(fast(f).as_deref(), Some(ryu(f).as_str()), "{ns} ns");
+            assert_eq!(fast(f).as_deref(), Some(serde(f).as_str()), "{ns} ns");
         }
         // Every latency up to 0.2 ms, and a stride through larger ones.
         for ns in (1..=200_000u64).chain((1..200_000).map(|i| i * 4_999_999_937)) {
             let f = ns as f64 / 1e9;
-            assert_eq!(fast(f).as_deref(), Some(ryu(f).as_str()), "{ns} ns");
+            assert_eq!(fast(f).as_deref(), Some(serde(f).as_str()), "{ns} ns");
         }
-        // Not whole nanoseconds, or out of range: left to ryu.
+        // Not whole nanoseconds, or out of range: left to serde_json.
         for f in [0.0, -0.001, 1e-10, 0.1 + 0.2, 1e6, 1.0 / 3.0] {
             assert_eq!(fast(f), None, "{f}");
         }
@@ -552,16 +557,16 @@ mod tests {
 
     proptest::proptest! {
         #[test]
-        fn any_nanoseconds_as_ryu(ns in 1u64..1_000_000_000_000_000) {
+        fn any_nanoseconds_as_serde_json(ns in 1u64..1_000_000_000_000_000) {
             let f = ns as f64 / 1e9;
-            proptest::prop_assert_eq!(fast(f), Some(ryu(f)));
+            proptest::prop_assert_eq!(fast(f), Some(serde(f)));
         }
 
         #[test]
-        fn any_double_as_ryu_or_declined(bits in proptest::prelude::any::<u64>()) {
+        fn any_double_as_serde_json_or_declined(bits in proptest::prelude::any::<u64>()) {
             let f = f64::from_bits(bits);
             if let Some(text) = fast(f) {
-                proptest::prop_assert_eq!(text, ryu(f));
+                proptest::prop_assert_eq!(text, serde(f));
             }
         }
 
@@ -569,7 +574,7 @@ mod tests {
         fn any_number_as_serde(v in proptest::prelude::any::<u64>(), shift in 0u32..64) {
             for v in [v, v >> shift, 10u64.saturating_pow(shift % 20), 10u64.saturating_pow(shift % 20) - 1] {
                 let mut b = vec![b'x'];
-                write_u64(&mut b, v).unwrap();
+                write_u64(&mut b, v);
                 let want = serde_json::to_string(&v).unwrap();
                 proptest::prop_assert_eq!(&b[1..], want.as_bytes());
             }
@@ -584,9 +589,9 @@ mod tests {
         }
 
         #[test]
-        fn small_doubles_as_ryu_or_declined(f in 1e-9f64..10.0) {
+        fn small_doubles_as_serde_json_or_declined(f in 1e-9f64..10.0) {
             if let Some(text) = fast(f) {
-                proptest::prop_assert_eq!(text, ryu(f));
+                proptest::prop_assert_eq!(text, serde(f));
             }
         }
     }
@@ -595,7 +600,7 @@ mod tests {
     fn numbers_and_addresses_match_serde() {
         for v in [0u64, 9, 10, 99, 100, 12345, u64::MAX] {
             let mut b = Vec::new();
-            write_u64(&mut b, v).unwrap();
+            write_u64(&mut b, v);
             assert_eq!(
                 String::from_utf8(b).unwrap(),
                 serde_json::to_string(&v).unwrap()

@@ -13,7 +13,7 @@ pub mod client;
 pub mod diff;
 pub mod engine;
 pub mod finding;
-pub mod json;
+mod json;
 pub mod logjoin;
 
 pub mod obs;
@@ -23,6 +23,9 @@ pub mod transaction;
 
 pub use engine::{Config, Engine, NoSink, Sink};
 pub use finding::{Code, Confidence, Finding, Severity};
+/// A JSON string escaped as serde_json escapes it (for printers that write
+/// JSON directly).
+pub use json::write_str as write_json_str;
 pub use obs::{FrameRef, KernelChecksum, Obs};
 pub use report::{ClientReport, Report};
 pub use transaction::{Outcome, State, Summary};

@@ -113,7 +113,7 @@ proptest! {
     #[test]
     fn strings_are_escaped_as_serde_json_escapes_them(s in awkward()) {
         let mut direct = Vec::new();
-        diagnose::json::write_str(&mut direct, &s);
+        diagnose::write_json_str(&mut direct, &s);
         prop_assert_eq!(String::from_utf8(direct).unwrap(), serde_json::to_string(&s).unwrap());
     }
 
@@ -123,9 +123,16 @@ proptest! {
         explanation in awkward(),
         line in awkward(),
         xid in proptest::option::of(any::<u32>()),
+        chaddr in proptest::option::of(proptest::collection::vec(any::<u8>(), 0..=16)),
+        frames in proptest::collection::vec((any::<u16>(), any::<u64>()), 0..4),
         occurrences in any::<u32>(),
     ) {
-        let mut f = Finding::new(Code::NoOffer, Severity::Error, None, xid);
+        let chaddr = chaddr.map(|b| wire::HwAddr::new(&b));
+        let mut f = Finding::new(Code::NoOffer, Severity::Error, chaddr, xid);
+        f.frames = frames
+            .into_iter()
+            .map(|(file, frame)| diagnose::FrameRef { file, frame })
+            .collect();
         f.summary = summary;
         f.explanation = explanation;
         f.fix = "quote \"this\"".into();

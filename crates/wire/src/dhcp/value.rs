@@ -521,8 +521,8 @@ fn dns_name(d: &[u8], start: usize) -> Result<(String, usize), String> {
 pub fn escape(b: &[u8]) -> String {
     let plain = |c: u8| (0x20..0x7f).contains(&c) && c != b'\\';
     // Most values (boot files, vendor classes, messages) are plain: one copy.
-    if let (true, Ok(text)) = (b.iter().all(|&c| plain(c)), std::str::from_utf8(b)) {
-        return text.to_owned();
+    if b.iter().all(|&c| plain(c)) {
+        return String::from_utf8_lossy(b).into_owned();
     }
     let mut s = String::with_capacity(b.len());
     for &c in b {

@@ -519,17 +519,50 @@ impl Transaction {
 }
 
 impl<'t> Summary<'t> {
+    /// Built in two walks over the packets (it is built for every
+    /// transaction of a JSON report): one for the counts, the first and last
+    /// client message and the first replies, one for the requests they answer.
     pub fn new(t: &'t Transaction, v: Verdict) -> Summary<'t> {
-        let first_client = t.client_packets().next().map(|s| &s.obs);
-        let last_client = t.client_packets().last().map(|s| &s.obs);
-        let first_reply = t.replies().map(|s| s.obs.ts).min();
+        use MessageType::*;
+        let mut first_client: Option<&Obs> = None;
+        let mut last_client: Option<&Obs> = None;
+        let mut first_reply: Option<Timestamp> = None;
+        let (mut first_offer, mut first_ack_or_nak) = (None::<Timestamp>, None::<Timestamp>);
         // Retransmissions: client messages beyond the first of each type.
         let mut kinds = [0usize; 20];
         let mut requests = 0;
-        for o in t.client_packets().map(|s| &s.obs) {
-            requests += 1;
-            kinds[o.kind.map_or(19, |k| usize::from(u8::from(k)).min(18))] += 1;
+        for o in t.packets.iter().map(|s| &s.obs) {
+            if o.from_client() {
+                first_client.get_or_insert(o);
+                last_client = Some(o);
+                requests += 1;
+                kinds[o.kind.map_or(19, |k| usize::from(u8::from(k)).min(18))] += 1;
+            } else {
+                let earliest = |e: Option<Timestamp>| Some(e.map_or(o.ts, |e| e.min(o.ts)));
+                first_reply = earliest(first_reply);
+                match o.kind {
+                    Some(Offer) => first_offer = earliest(first_offer),
+                    Some(Ack | Nak) => first_ack_or_nak = earliest(first_ack_or_nak),
+                    _ => {}
+                }
+            }
         }
+        // The last DISCOVER before the first OFFER, the last REQUEST before
+        // the first ACK or NAK.
+        let (mut discover, mut request) = (None::<Timestamp>, None::<Timestamp>);
+        if first_offer.is_some() || first_ack_or_nak.is_some() {
+            for o in t.packets.iter().map(|s| &s.obs).filter(|o| o.from_client()) {
+                let latest = |l: Option<Timestamp>| Some(l.map_or(o.ts, |l| l.max(o.ts)));
+                match (o.kind, first_offer, first_ack_or_nak) {
+                    (Some(Discover), Some(answer), _) if o.ts <= answer => {
+                        discover = latest(discover)
+                    }
+                    (Some(Request), _, Some(answer)) if o.ts <= answer => request = latest(request),
+                    _ => {}
+                }
+            }
+        }
+        let seconds = |from: Timestamp, to: Timestamp| (to.0 - from.0) as f64 / 1e9;
         Summary {
             t,
             chaddr: t.chaddr,
@@ -543,36 +576,13 @@ impl<'t> Summary<'t> {
             requests,
             retransmissions: kinds.iter().map(|n| n.saturating_sub(1)).sum(),
             reply_latency: match (first_client, first_reply) {
-                (Some(c), Some(r)) if r >= c.ts => Some((r.0 - c.ts.0) as f64 / 1e9),
+                (Some(c), Some(r)) if r >= c.ts => Some(seconds(c.ts, r)),
                 _ => None,
             },
-            offer_latency: step_latency(t, &[MessageType::Discover], &[MessageType::Offer]),
-            ack_latency: step_latency(
-                t,
-                &[MessageType::Request],
-                &[MessageType::Ack, MessageType::Nak],
-            ),
+            offer_latency: discover.zip(first_offer).map(|(a, b)| seconds(a, b)),
+            ack_latency: request.zip(first_ack_or_nak).map(|(a, b)| seconds(a, b)),
             secs: first_client.zip(last_client).map(|(a, b)| (a.secs, b.secs)),
             lease_time: v.lease_time,
         }
     }
-}
-
-/// Seconds from the first reply of a kind in `answers` back to the last
-/// client message of a kind in `asked` sent before it.
-fn step_latency(t: &Transaction, asked: &[MessageType], answers: &[MessageType]) -> Option<f64> {
-    let is = |o: &Obs, kinds: &[MessageType]| o.kind.is_some_and(|k| kinds.contains(&k));
-    let answer = t
-        .replies()
-        .map(|s| &s.obs)
-        .filter(|o| is(o, answers))
-        .map(|o| o.ts)
-        .min()?;
-    let ask = t
-        .client_packets()
-        .map(|s| &s.obs)
-        .filter(|o| is(o, asked) && o.ts <= answer)
-        .map(|o| o.ts)
-        .max()?;
-    Some((answer.0 - ask.0) as f64 / 1e9)
 }

@@ -1150,3 +1150,115 @@ fn declined_only_when_the_decline_comes_last() {
     c.reply(0.51, &ack(0x211));
     assert_eq!(c.report().clients[0].outcome(), Some(Outcome::Bound));
 }
+
+/// The step latencies as first written: a walk per question. The oracle for
+/// `Summary::new`, which answers them in two walks.
+/// Seconds from the first reply of a kind in `answers` back to the last
+/// client message of a kind in `asked` sent before it.
+fn step_latency(
+    t: &crate::transaction::Transaction,
+    asked: &[MessageType],
+    answers: &[MessageType],
+) -> Option<f64> {
+    let is = |o: &Obs, kinds: &[MessageType]| o.kind.is_some_and(|k| kinds.contains(&k));
+    let answer = t
+        .replies()
+        .map(|s| &s.obs)
+        .filter(|o| is(o, answers))
+        .map(|o| o.ts)
+        .min()?;
+    let ask = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .filter(|o| is(o, asked) && o.ts <= answer)
+        .map(|o| o.ts)
+        .max()?;
+    Some((answer.0 - ask.0) as f64 / 1e9)
+}
+
+#[test]
+fn summary_latencies_are_those_of_a_walk_per_question() {
+    use crate::transaction::{Summary, Transaction};
+    use MessageType::*;
+    let reply = |t: f64, n: u64, kind: MessageType| {
+        let m = reply_msg(kind, 7, SERVER, ADDR);
+        let payload = m.encode(300);
+        let mut f = UdpFrame::new((SERVER, 67), (Ipv4Addr::BROADCAST, 68), &payload);
+        f.src_mac = SERVER_MAC;
+        observe(t, FrameRef { file: 0, frame: n }, &f)
+    };
+    let client = |t: f64, n: u64, kind: MessageType, secs: u16| {
+        let mut m = request_msg(kind, 7, CLIENT);
+        m.secs = secs;
+        client_obs(t, n, &m)
+    };
+    // (seconds, from the client, type) in arrival order.
+    let scenarios: &[&[(f64, bool, MessageType)]] = &[
+        &[
+            (0.0, true, Discover),
+            (1.0, true, Discover),
+            (1.2, false, Offer),
+            (1.3, true, Request),
+            (1.35, false, Ack),
+        ],
+        &[
+            (0.0, true, Request),
+            (0.1, false, Nak),
+            (0.5, true, Request),
+            (0.6, false, Ack),
+        ],
+        &[(0.0, false, Offer), (1.0, true, Discover)],
+        &[
+            (0.0, true, Discover),
+            (0.5, false, Offer),
+            (0.4, false, Offer),
+            (0.45, true, Discover),
+        ],
+        &[
+            (0.0, true, Discover),
+            (2.0, true, Discover),
+            (4.0, true, Discover),
+        ],
+        &[(0.0, true, Inform), (0.2, false, Ack)],
+        &[
+            (0.0, true, Request),
+            (0.3, false, Ack),
+            (0.2, true, Request),
+            (0.25, false, Nak),
+        ],
+    ];
+    for (i, sc) in scenarios.iter().enumerate() {
+        let obs = |j: usize| {
+            let (at, from_client, kind) = sc[j];
+            let n = j as u64 + 1;
+            if from_client {
+                client(at, n, kind, j as u16)
+            } else {
+                reply(at, n, kind)
+            }
+        };
+        let mut t = Transaction::new(obs(0));
+        for j in 1..sc.len() {
+            t.push(obs(j));
+        }
+        let s = Summary::new(&t, t.verdict(Outcome::Bound));
+        assert_eq!(
+            s.offer_latency,
+            step_latency(&t, &[Discover], &[Offer]),
+            "scenario {i}"
+        );
+        assert_eq!(
+            s.ack_latency,
+            step_latency(&t, &[Request], &[Ack, Nak]),
+            "scenario {i}"
+        );
+        let first_client = t.client_packets().next().map(|p| p.obs.ts);
+        let first_reply = t.replies().map(|p| p.obs.ts).min();
+        let want = match (first_client, first_reply) {
+            (Some(c), Some(r)) if r >= c => Some((r.0 - c.0) as f64 / 1e9),
+            _ => None,
+        };
+        assert_eq!(s.reply_latency, want, "scenario {i}");
+        assert_eq!(s.requests, t.client_packets().count(), "scenario {i}");
+    }
+}

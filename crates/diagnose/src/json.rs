@@ -295,9 +295,17 @@ impl<'w> Object<'w> {
 
 /// `{"file":0,"frame":12}`.
 fn write_frame(w: &mut Vec<u8>, f: crate::FrameRef) {
-    w.extend_from_slice(b"{\"file\":");
-    write_u64(w, u64::from(f.file));
-    w.extend_from_slice(b",\"frame\":");
+    if f.file < 10 {
+        // One file digit (nearly always): the text up to the frame number
+        // is one fixed copy with that digit set.
+        let mut head = *b"{\"file\":0,\"frame\":";
+        head[8] = b'0' + f.file as u8;
+        w.extend_from_slice(&head);
+    } else {
+        w.extend_from_slice(b"{\"file\":");
+        write_u64(w, u64::from(f.file));
+        w.extend_from_slice(b",\"frame\":");
+    }
     write_u64(w, f.frame);
     w.push(b'}');
 }
@@ -592,6 +600,21 @@ mod tests {
         fn small_doubles_as_serde_json_or_declined(f in 1e-9f64..10.0) {
             if let Some(text) = fast(f) {
                 proptest::prop_assert_eq!(text, serde(f));
+            }
+        }
+    }
+
+    #[test]
+    fn frame_references_match_serde() {
+        for file in [0u16, 1, 9, 10, 11, 99, 100, u16::MAX] {
+            for frame in [0u64, 1, 9, 10, 12_345, u64::MAX] {
+                let f = crate::FrameRef { file, frame };
+                let mut b = Vec::new();
+                write_frame(&mut b, f);
+                assert_eq!(
+                    String::from_utf8(b).unwrap(),
+                    serde_json::to_string(&f).unwrap()
+                );
             }
         }
     }

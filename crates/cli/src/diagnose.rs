@@ -48,14 +48,52 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
     Ok(out)
 }
 
+/// JSON records gathered in one buffer and written about 64 KiB at a time:
+/// a write that large goes past the `BufWriter`'s own buffer, so each byte of
+/// a report (hundreds of megabytes for a big capture) is copied once, not
+/// twice; and dozens of small writes per record would cost more still.
+struct Batch {
+    buf: Vec<u8>,
+}
+
+impl Batch {
+    const SIZE: usize = 64 * 1024;
+
+    fn new() -> Batch {
+        Batch {
+            buf: Vec::with_capacity(Batch::SIZE + 4096),
+        }
+    }
+
+    /// Appends `sep` and the record `write` writes; writes the batch out once
+    /// it is full.
+    fn record(
+        &mut self,
+        out: &mut impl Write,
+        sep: &[u8],
+        write: impl FnOnce(&mut Vec<u8>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        self.buf.extend_from_slice(sep);
+        write(&mut self.buf)?;
+        if self.buf.len() >= Batch::SIZE {
+            self.flush(out)?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self, out: &mut impl Write) -> std::io::Result<()> {
+        out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+}
+
 /// Streams finished transactions into the JSON document as they settle.
 struct JsonSink<'w, W: Write> {
     out: &'w mut W,
     first: bool,
     error: Option<std::io::Error>,
-    /// Each record is put together here and written in one piece (dozens of
-    /// small writes per record through the `BufWriter` cost more).
-    record: Vec<u8>,
+    batch: Batch,
 }
 
 impl<W: Write> Sink for JsonSink<'_, W> {
@@ -69,13 +107,18 @@ impl<W: Write> Sink for JsonSink<'_, W> {
         }
         let sep: &[u8] = if self.first { b"\n" } else { b",\n" };
         self.first = false;
-        self.record.clear();
-        self.record.extend_from_slice(sep);
-        let r = s
-            .write_json(&mut self.record)
-            .and_then(|_| self.out.write_all(&self.record));
-        if let Err(e) = r {
+        if let Err(e) = self.batch.record(self.out, sep, |w| s.write_json(w)) {
             self.error = Some(e);
+        }
+    }
+}
+
+impl<W: Write> JsonSink<'_, W> {
+    /// Writes what is still gathered; the first error of the stream, if any.
+    fn finish(mut self) -> Option<std::io::Error> {
+        match self.error {
+            Some(e) => Some(e),
+            None => self.batch.flush(self.out).err(),
         }
     }
 }
@@ -118,7 +161,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                     out: &mut *out,
                     first: true,
                     error: None,
-                    record: Vec::with_capacity(1024),
+                    batch: Batch::new(),
                 },
             );
             let mut feed = feed;
@@ -126,7 +169,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 engine.push(o);
             }
             let (report, sink) = engine.finish();
-            let error = sink.error;
+            let error = sink.finish();
             (report, feed, error)
         } else {
             let mut engine = Engine::new(cfg, Quiet);
@@ -212,24 +255,20 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             serde_json::to_writer(&mut *out, &case.logs)?;
             out.write_all(b",\"clients\":")?;
             out.write_all(b"[")?;
-            let mut record = Vec::with_capacity(1024);
+            let mut batch = Batch::new();
             for (i, c) in report.clients.iter().enumerate() {
-                record.clear();
-                record.extend_from_slice(if i == 0 { b"\n" } else { b",\n" });
-                c.write_json(&mut record)?;
-                out.write_all(&record)?;
+                let sep: &[u8] = if i == 0 { b"\n" } else { b",\n" };
+                batch.record(out, sep, |w| c.write_json(w))?;
             }
+            batch.flush(out)?;
             out.write_all(b"\n]")?;
 
             out.write_all(b",\"findings\":[")?;
             for (i, f) in report.findings().enumerate() {
-                record.clear();
-                if i > 0 {
-                    record.push(b',');
-                }
-                f.write_json(&mut record)?;
-                out.write_all(&record)?;
+                let sep: &[u8] = if i > 0 { b"," } else { b"" };
+                batch.record(out, sep, |w| f.write_json(w))?;
             }
+            batch.flush(out)?;
             out.write_all(b"]")?;
             out.write_all(b",\"servers\":")?;
             serde_json::to_writer(&mut *out, &report.servers)?;

@@ -127,28 +127,17 @@ fn seconds_text(secs: i64) -> Option<[u8; 19]> {
 }
 
 /// `YYYY-MM-DD` of a day since the epoch, `None` outside years 0..=9999.
-/// The last day asked is remembered: a capture's timestamps share a few.
+/// (Asked once per new second: [`seconds_text`] remembers the last.)
 fn date_text(days: i64) -> Option<[u8; 10]> {
-    use std::cell::Cell;
-    thread_local! {
-        static LAST: Cell<(i64, [u8; 10])> = const { Cell::new((i64::MIN, [0; 10])) };
+    let (y, mo, d) = civil_from_days(days);
+    if !(0..=9999).contains(&y) {
+        return None;
     }
-    LAST.with(|last| {
-        let (day, text) = last.get();
-        if day == days {
-            return Some(text);
-        }
-        let (y, mo, d) = civil_from_days(days);
-        if !(0..=9999).contains(&y) {
-            return None;
-        }
-        let mut t = *b"0000-00-00";
-        digits(&mut t[0..4], y as u64);
-        pair(&mut t[5..7], mo);
-        pair(&mut t[8..10], d);
-        last.set((days, t));
-        Some(t)
-    })
+    let mut t = *b"0000-00-00";
+    digits(&mut t[0..4], y as u64);
+    pair(&mut t[5..7], mo);
+    pair(&mut t[8..10], d);
+    Some(t)
 }
 
 /// Writes `v` (< 100) as two digits into `out[..2]`.

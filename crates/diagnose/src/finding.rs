@@ -212,11 +212,11 @@ impl Finding {
         o.plain("severity", self.severity.name())?;
         match self.chaddr {
             Some(h) => o.hw("chaddr", h)?,
-            None => o.opt_num("chaddr", None)?,
+            None => o.null("chaddr")?,
         }
         match self.xid {
             Some(x) => o.xid("xid", x)?,
-            None => o.opt_num("xid", None)?,
+            None => o.null("xid")?,
         }
         o.frames("frames", self.frames.iter().copied())?;
         o.str("summary", &self.summary)?;

@@ -105,15 +105,10 @@ impl<'w> Object<'w> {
         k: &str,
         v: impl IntoIterator<Item = crate::FrameRef>,
     ) -> io::Result<()> {
-        let w = self.key(k)?;
-        w.write_all(b"[")?;
-        for (i, f) in v.into_iter().enumerate() {
-            if i > 0 {
-                w.push(b',');
-            }
+        self.list(k, v, |f, w| {
             write_frame(w, f);
-        }
-        w.write_all(b"]")
+            Ok(())
+        })
     }
 
     /// A list of byte strings as colon-separated hex (client identifiers),
@@ -246,16 +241,15 @@ impl<'w> Object<'w> {
 
     /// A list of strings, escaped.
     pub fn strs<'s>(&mut self, k: &str, v: impl IntoIterator<Item = &'s str>) -> io::Result<()> {
-        let w = self.key(k)?;
-        w.push(b'[');
-        for (i, s) in v.into_iter().enumerate() {
-            if i > 0 {
-                w.push(b',');
-            }
+        self.list(k, v, |s, w| {
             write_str(w, s);
-        }
-        w.push(b']');
-        Ok(())
+            Ok(())
+        })
+    }
+
+    /// `null`.
+    pub fn null(&mut self, k: &str) -> io::Result<()> {
+        self.key(k)?.write_all(b"null")
     }
 
     pub fn bool(&mut self, k: &str, v: bool) -> io::Result<()> {

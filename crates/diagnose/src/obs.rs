@@ -482,8 +482,15 @@ impl Obs {
 
     /// The short name used in ladders: DISCOVER, OFFER, …
     pub fn short_name(&self) -> String {
-        let n = self.kind_name_cow();
-        n.strip_prefix("DHCP").unwrap_or(&n).to_string()
+        self.short_name_cow().into_owned()
+    }
+
+    fn short_name_cow(&self) -> std::borrow::Cow<'static, str> {
+        use std::borrow::Cow;
+        match self.kind_name_cow() {
+            Cow::Borrowed(n) => Cow::Borrowed(n.strip_prefix("DHCP").unwrap_or(n)),
+            Cow::Owned(n) => Cow::Owned(n.strip_prefix("DHCP").unwrap_or(&n).to_string()),
+        }
     }
 
     /// Who answered: option 54, else the source address.
@@ -510,9 +517,8 @@ impl Obs {
     /// The message's view useful for ladders: `OFFER 10.0.0.5` etc.
     pub fn ladder_label(&self) -> String {
         use std::fmt::Write as _;
-        let name = self.kind_name_cow();
         let mut s = String::with_capacity(32);
-        s.push_str(name.strip_prefix("DHCP").unwrap_or(&name));
+        s.push_str(&self.short_name_cow());
         let _ = match self.kind {
             Some(MessageType::Offer | MessageType::Ack) if !self.yiaddr.is_unspecified() => {
                 write!(s, " {}", self.yiaddr)

@@ -47,16 +47,16 @@ impl Context<'_> {
 pub fn frame_name(files: &[String], r: FrameRef) -> String {
     let mut number = itoa::Buffer::new();
     let number = number.format(r.frame);
-    let prefix = if files.len() > 1 {
+    let (prefix, separator) = if files.len() > 1 {
         let name = files.get(usize::from(r.file)).map_or("?", String::as_str);
-        std::path::Path::new(name)
+        let short = std::path::Path::new(name)
             .file_name()
             .and_then(|n| n.to_str())
-            .unwrap_or(name)
+            .unwrap_or(name);
+        (short, ":")
     } else {
-        "frame"
+        ("frame", " ")
     };
-    let separator = if files.len() > 1 { ":" } else { " " };
     [prefix, separator, number].concat()
 }
 

@@ -39,26 +39,28 @@ fn diagnose(files: &[std::path::PathBuf]) -> diagnose::Report {
     engine.finish().0
 }
 
+/// What `write` writes for `value` is what serde_json writes for it.
+fn assert_written_as_serde<T: serde::Serialize>(
+    value: &T,
+    write: impl FnOnce(&T, &mut Vec<u8>) -> std::io::Result<()>,
+) {
+    let mut direct = Vec::new();
+    write(value, &mut direct).unwrap();
+    let serde = serde_json::to_vec(value).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&direct),
+        String::from_utf8_lossy(&serde)
+    );
+}
+
 fn same_as_serde(report: &diagnose::Report, findings: &mut usize, steps: &mut usize) {
     for f in report.findings() {
-        let mut direct = Vec::new();
-        f.write_json(&mut direct).unwrap();
-        let serde = serde_json::to_vec(f).unwrap();
-        assert_eq!(
-            String::from_utf8_lossy(&direct),
-            String::from_utf8_lossy(&serde)
-        );
+        assert_written_as_serde(f, Finding::write_json);
         *findings += 1;
     }
     for c in &report.clients {
         for s in c.ladder() {
-            let mut direct = Vec::new();
-            s.write_json(&mut direct).unwrap();
-            let serde = serde_json::to_vec(s).unwrap();
-            assert_eq!(
-                String::from_utf8_lossy(&direct),
-                String::from_utf8_lossy(&serde)
-            );
+            assert_written_as_serde(s, diagnose::client::Step::write_json);
             *steps += 1;
         }
     }

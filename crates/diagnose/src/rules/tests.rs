@@ -1151,10 +1151,10 @@ fn declined_only_when_the_decline_comes_last() {
     assert_eq!(c.report().clients[0].outcome(), Some(Outcome::Bound));
 }
 
-/// The step latencies as first written: a walk per question. The oracle for
-/// `Summary::new`, which answers them in two walks.
 /// Seconds from the first reply of a kind in `answers` back to the last
-/// client message of a kind in `asked` sent before it.
+/// client message of a kind in `asked` sent before it: the step latencies as
+/// first written, a walk per question, kept as the oracle for
+/// `Summary::new`, which answers them in two walks.
 fn step_latency(
     t: &crate::transaction::Transaction,
     asked: &[MessageType],

@@ -39,6 +39,7 @@ impl<'w> Object<'w> {
     }
 
     /// A string known to need no escaping (ASCII letters, digits, `.:-_`).
+    #[inline(always)]
     pub fn plain(&mut self, k: &str, v: &str) -> io::Result<()> {
         debug_assert!(
             v.bytes()
@@ -51,6 +52,7 @@ impl<'w> Object<'w> {
         w.write_all(b"\"")
     }
 
+    #[inline(always)]
     pub fn opt_plain(&mut self, k: &str, v: Option<&str>) -> io::Result<()> {
         match v {
             Some(v) => self.plain(k, v),
@@ -58,33 +60,20 @@ impl<'w> Object<'w> {
         }
     }
 
+    #[inline(always)]
     pub fn num(&mut self, k: &str, v: u64) -> io::Result<()> {
         write_u64(self.key(k)?, v);
         Ok(())
     }
 
     /// A float as serde_json writes it (shortest round-trip form), or null.
+    #[inline(always)]
     pub fn opt_f64(&mut self, k: &str, v: Option<f64>) -> io::Result<()> {
-        let w = self.key(k)?;
-        match v {
-            Some(f) if f.is_finite() => {
-                let mut buf = [0u8; 32];
-                match whole_nanoseconds(f, &mut buf) {
-                    Some(n) => {
-                        put(w, &buf, n);
-                        Ok(())
-                    }
-                    None => {
-                        use serde_json::ser::Formatter;
-                        serde_json::ser::CompactFormatter.write_f64(w, f)
-                    }
-                }
-            }
-            _ => w.write_all(b"null"),
-        }
+        write_opt_f64(self.key(k)?, v)
     }
 
     /// `[a,b]` or null.
+    #[inline(always)]
     pub fn opt_pair(&mut self, k: &str, v: Option<(u64, u64)>) -> io::Result<()> {
         let w = self.key(k)?;
         match v {
@@ -100,6 +89,7 @@ impl<'w> Object<'w> {
     }
 
     /// `[{"file":f,"frame":n},…]`
+    #[inline(always)]
     pub fn frames(
         &mut self,
         k: &str,
@@ -152,6 +142,7 @@ impl<'w> Object<'w> {
         w.write_all(b"]")
     }
 
+    #[inline(always)]
     pub fn opt_num(&mut self, k: &str, v: Option<u64>) -> io::Result<()> {
         match v {
             Some(v) => self.num(k, v),
@@ -159,6 +150,7 @@ impl<'w> Object<'w> {
         }
     }
 
+    #[inline(always)]
     pub fn ip(&mut self, k: &str, v: Option<Ipv4Addr>) -> io::Result<()> {
         let w = self.key(k)?;
         match v {
@@ -167,6 +159,7 @@ impl<'w> Object<'w> {
         }
     }
 
+    #[inline(always)]
     pub fn ips(&mut self, k: &str, v: impl IntoIterator<Item = Ipv4Addr>) -> io::Result<()> {
         let w = self.key(k)?;
         w.write_all(b"[")?;
@@ -179,6 +172,7 @@ impl<'w> Object<'w> {
         w.write_all(b"]")
     }
 
+    #[inline(always)]
     pub fn plains<'s>(
         &mut self,
         k: &str,
@@ -202,14 +196,17 @@ impl<'w> Object<'w> {
         w.write_all(b"]")
     }
 
+    #[inline(always)]
     pub fn hw(&mut self, k: &str, v: HwAddr) -> io::Result<()> {
         self.hex(k, &v.hex())
     }
 
+    #[inline(always)]
     pub fn xid(&mut self, k: &str, v: u32) -> io::Result<()> {
         self.hex(k, &wire::dhcp::HexBuf::xid(v))
     }
 
+    #[inline(always)]
     fn hex(&mut self, k: &str, v: &wire::dhcp::HexBuf) -> io::Result<()> {
         let w = self.key(k)?;
         w.push(b'"');
@@ -219,6 +216,7 @@ impl<'w> Object<'w> {
         Ok(())
     }
 
+    #[inline(always)]
     pub fn time(&mut self, k: &str, v: Timestamp) -> io::Result<()> {
         let f = v.rfc3339();
         match f.as_array() {
@@ -234,12 +232,14 @@ impl<'w> Object<'w> {
     }
 
     /// A string, escaped as serde_json escapes it.
+    #[inline(always)]
     pub fn str(&mut self, k: &str, v: &str) -> io::Result<()> {
         write_str(self.key(k)?, v);
         Ok(())
     }
 
     /// A list of strings, escaped.
+    #[inline(always)]
     pub fn strs<'s>(&mut self, k: &str, v: impl IntoIterator<Item = &'s str>) -> io::Result<()> {
         self.list(k, v, |s, w| {
             write_str(w, s);
@@ -248,15 +248,18 @@ impl<'w> Object<'w> {
     }
 
     /// `null`.
+    #[inline(always)]
     pub fn null(&mut self, k: &str) -> io::Result<()> {
         self.key(k)?.write_all(b"null")
     }
 
+    #[inline(always)]
     pub fn bool(&mut self, k: &str, v: bool) -> io::Result<()> {
         self.key(k)?.write_all(if v { b"true" } else { b"false" })
     }
 
     /// A frame reference: `{"file":0,"frame":12}`.
+    #[inline(always)]
     pub fn frame(&mut self, k: &str, f: crate::FrameRef) -> io::Result<()> {
         let w = self.key(k)?;
         write_frame(w, f);
@@ -264,6 +267,7 @@ impl<'w> Object<'w> {
     }
 
     /// A list of records, each written by `each` into the list.
+    #[inline(always)]
     pub fn list<T>(
         &mut self,
         k: &str,
@@ -282,8 +286,29 @@ impl<'w> Object<'w> {
         Ok(())
     }
 
+    #[inline(always)]
     pub fn end(self) -> io::Result<()> {
         self.w.write_all(b"}")
+    }
+}
+
+/// A float as serde_json writes it (shortest round-trip form), or null.
+fn write_opt_f64(w: &mut Vec<u8>, v: Option<f64>) -> io::Result<()> {
+    match v {
+        Some(f) if f.is_finite() => {
+            let mut buf = [0u8; 32];
+            match whole_nanoseconds(f, &mut buf) {
+                Some(n) => {
+                    put(w, &buf, n);
+                    Ok(())
+                }
+                None => {
+                    use serde_json::ser::Formatter;
+                    serde_json::ser::CompactFormatter.write_f64(w, f)
+                }
+            }
+        }
+        _ => w.write_all(b"null"),
     }
 }
 

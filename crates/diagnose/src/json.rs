@@ -391,11 +391,6 @@ pub fn write_str(w: &mut Vec<u8>, s: &str) {
 
 /// `v` in decimal, as serde_json writes it.
 fn write_u64(w: &mut Vec<u8>, mut v: u64) {
-    const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
-        2021222324252627282930313233343536373839\
-        4041424344454647484950515253545556575859\
-        6061626364656667686970717273747576777879\
-        8081828384858687888990919293949596979899";
     let mut buf = [0u8; 20];
     let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
     let mut i = n;
@@ -413,6 +408,44 @@ fn write_u64(w: &mut Vec<u8>, mut v: u64) {
     }
     put(w, &buf, n);
 }
+
+/// `n` nanoseconds (10⁴ ≤ n < 10¹⁵) as seconds in plain decimal, as
+/// serde_json writes them: `0.000220591`, `12.5`, `3.0`. Every place is
+/// written where it goes (no copy of a run of unknown length).
+fn point_nanoseconds(n: u64, out: &mut [u8; 32]) -> usize {
+    let (whole, frac) = (n / 1_000_000_000, (n % 1_000_000_000) as usize);
+    let len = whole.checked_ilog10().map_or(1, |l| l as usize + 1);
+    let mut w = whole;
+    for d in out[..len].iter_mut().rev() {
+        *d = b'0' + (w % 10) as u8;
+        w /= 10;
+    }
+    out[len] = b'.';
+    let (high, low) = (frac / 100_000, frac % 100_000);
+    let f = &mut out[len + 1..len + 10];
+    f[0..2].copy_from_slice(pair(high / 100));
+    f[2..4].copy_from_slice(pair(high % 100));
+    f[4] = b'0' + (low / 10_000) as u8;
+    f[5..7].copy_from_slice(pair(low / 100 % 100));
+    f[7..9].copy_from_slice(pair(low % 100));
+    // Trailing zeros dropped, down to one place (`3.0`).
+    let mut end = len + 10;
+    while end > len + 2 && out[end - 1] == b'0' {
+        end -= 1;
+    }
+    end
+}
+
+/// The two digits of `v` (0..100).
+fn pair(v: usize) -> &'static [u8] {
+    &PAIRS[v * 2..v * 2 + 2]
+}
+
+const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+    2021222324252627282930313233343536373839\
+    4041424344454647484950515253545556575859\
+    6061626364656667686970717273747576777879\
+    8081828384858687888990919293949596979899";
 
 /// Appends `buf[..n]` by copying all of `buf`, whose size is fixed (so the
 /// copy is a few moves, not a call to `memcpy`), then dropping the rest.
@@ -445,6 +478,11 @@ fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
         return None;
     }
     let mut n = rounded as u64;
+    if n >= 10_000 {
+        // 10⁻⁵ s and more (nearly every latency): whole seconds, the point,
+        // the nine digits of the nanoseconds without their trailing zeros.
+        return Some(point_nanoseconds(n, out));
+    }
     let mut exp: i32 = -9;
     while n % 10 == 0 {
         n /= 10;

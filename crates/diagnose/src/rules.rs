@@ -62,32 +62,34 @@ pub fn frame_name(files: &[String], r: FrameRef) -> String {
 
 pub fn frame_list(files: &[String], refs: impl IntoIterator<Item = FrameRef>) -> String {
     let refs: Vec<FrameRef> = refs.into_iter().collect();
-    let mut parts: Vec<String> = refs.iter().take(6).map(|r| frame_name(files, *r)).collect();
-    if refs.len() > 6 {
-        parts.push(format!("… ({} in all)", refs.len()));
-    }
-    if files.len() > 1 {
-        parts.join(", ")
-    } else {
+    let mut list = String::with_capacity(16 + 12 * refs.len().min(6));
+    let named = files.len() > 1;
+    if !named {
         // "frames 1, 3, 5" rather than "frame 1, frame 3, frame 5"
-        let nums: Vec<String> = parts
-            .iter()
-            .map(|p| p.trim_start_matches("frame ").to_string())
-            .collect();
-        format!(
-            "{} {}",
-            if refs.len() == 1 { "frame" } else { "frames" },
-            nums.join(", ")
-        )
+        list.push_str(if refs.len() == 1 { "frame " } else { "frames " });
     }
+    for (i, r) in refs.iter().take(6).enumerate() {
+        if i > 0 {
+            list.push_str(", ");
+        }
+        if named {
+            list.push_str(&frame_name(files, *r));
+        } else {
+            list.push_str(itoa::Buffer::new().format(r.frame));
+        }
+    }
+    if refs.len() > 6 {
+        let _ = write!(list, ", … ({} in all)", refs.len());
+    }
+    list
 }
 
 fn secs_fmt(ns: i64) -> String {
     format!("{:.1} s", ns as f64 / 1e9)
 }
 
-fn xid(x: u32) -> String {
-    format!("0x{x:08x}")
+fn xid(x: u32) -> wire::dhcp::HexBuf {
+    wire::dhcp::HexBuf::xid(x)
 }
 
 /// Replies that reach (or are meant to reach) the client directly.
@@ -1392,7 +1394,7 @@ pub fn secs_cycle(chaddr: HwAddr, c: &Cycle) -> Option<Finding> {
     } else {
         f
     };
-    let xids: Vec<String> = c.xids().iter().map(|x| xid(*x)).collect();
+    let xids: Vec<String> = c.xids().iter().map(|x| xid(*x).to_string()).collect();
     Some(
         f.frames(c.frames().iter().copied())
             .summary(format!("secs stayed {v} over {} DISCOVERs in {}", c.discovers, secs_fmt(dur)))

@@ -290,6 +290,12 @@ pub struct HexBuf {
     len: usize,
 }
 
+impl std::fmt::Display for HexBuf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 impl HexBuf {
     /// `0x` and eight hex digits.
     pub fn xid(x: u32) -> HexBuf {

@@ -99,25 +99,55 @@ fn to_client(t: &Transaction) -> impl Iterator<Item = &Seen> {
 
 /// Runs every transaction rule.
 pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
+    use Triggers as T;
+    // Rules that need a packet most transactions lack run only when one walk
+    // over the packets saw it (each rule still looks for it itself).
+    let seen = Triggers::of(t);
     let mut causes: Vec<Finding> = Vec::new();
-    causes.extend(checksums(t, outcome, ctx));
-    add(&mut causes, broadcast_flag_ignored(t, outcome, ctx));
-    add(&mut causes, option82_not_echoed(t, outcome, ctx));
-    causes.extend(reply_size(t, outcome, ctx));
+    if seen.has(T::BAD_CHECKSUM) {
+        causes.extend(checksums(t, outcome, ctx));
+    }
+    if seen.has(T::ASKS_BROADCAST) {
+        add(&mut causes, broadcast_flag_ignored(t, outcome, ctx));
+    }
+    if seen.has(T::OPTION82) {
+        add(&mut causes, option82_not_echoed(t, outcome, ctx));
+    }
+    if seen.has(T::ODD_SIZE) {
+        causes.extend(reply_size(t, outcome, ctx));
+    }
     add(&mut causes, server_id_mismatch(t, outcome, ctx));
     add(&mut causes, xid_changed(t, ctx));
-    add(&mut causes, pxe_boot_file_missing(t, outcome, ctx));
-    add(&mut causes, malformed(t, outcome, ctx));
+    if seen.has(T::PXE) {
+        add(&mut causes, pxe_boot_file_missing(t, outcome, ctx));
+    }
+    if seen.has(T::ANOMALY) {
+        add(&mut causes, malformed(t, outcome, ctx));
+    }
     add(&mut causes, reply_not_seen_by_client(t, outcome, ctx));
-    add(&mut causes, lease_times(t, ctx));
-    add(&mut causes, classless_routes(t, ctx));
+    if seen.has(T::LEASE_PROBLEM) {
+        add(&mut causes, lease_times(t, ctx));
+    }
+    if seen.has(T::CLASSLESS) {
+        add(&mut causes, classless_routes(t, ctx));
+    }
     add(&mut causes, required_options(t, ctx));
-    add(&mut causes, address_declined(t, ctx));
+    if seen.has(T::DECLINE) {
+        add(&mut causes, address_declined(t, ctx));
+    }
     add(&mut causes, stp_delay(t, ctx));
-    add(&mut causes, chaddr_source(t, ctx));
-    add(&mut causes, renew_malformed(t, ctx));
-    add(&mut causes, renew_unanswered(t, outcome, ctx));
-    add(&mut causes, type_not_first(t, outcome, ctx));
+    if seen.has(T::SOURCE_NOT_CHADDR) {
+        add(&mut causes, chaddr_source(t, ctx));
+    }
+    if seen.has(T::MALFORMED_RENEWAL) {
+        add(&mut causes, renew_malformed(t, ctx));
+    }
+    if seen.has(T::UNICAST_RENEWAL) {
+        add(&mut causes, renew_unanswered(t, outcome, ctx));
+    }
+    if seen.has(T::TYPE_NOT_FIRST) {
+        add(&mut causes, type_not_first(t, outcome, ctx));
+    }
     add(&mut causes, slow_offer(t, ctx));
     add(&mut causes, multiple_servers(t, ctx));
     let symptom = match outcome {
@@ -126,9 +156,146 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
         Outcome::NoAck => Some(no_ack(t, &causes, ctx)),
         _ => None,
     };
-    add(&mut causes, nak(t, outcome, ctx));
+    if seen.has(T::NAK) {
+        add(&mut causes, nak(t, outcome, ctx));
+    }
     add(&mut causes, symptom);
     causes
+}
+
+/// The packets some rules start from, as seen in one walk over a
+/// transaction. Each bit is the very test its rule starts with (the same
+/// function), so a rule whose bit is clear would have found nothing.
+#[derive(Clone, Copy)]
+struct Triggers(u32);
+
+impl Triggers {
+    /// A reply to the client with a partial or wrong UDP checksum.
+    const BAD_CHECKSUM: u32 = 1 << 0;
+    /// A client message asking for broadcast replies.
+    const ASKS_BROADCAST: u32 = 1 << 1;
+    /// A relayed client message with option 82.
+    const OPTION82: u32 = 1 << 2;
+    /// A reply under 300 bytes, or one to the client over the smallest
+    /// limit a client can set (576-byte datagrams).
+    const ODD_SIZE: u32 = 1 << 3;
+    /// A PXE client that is not iPXE.
+    const PXE: u32 = 1 << 4;
+    /// A packet with anomalies.
+    const ANOMALY: u32 = 1 << 5;
+    /// An OFFER or ACK whose lease times are out of order.
+    const LEASE_PROBLEM: u32 = 1 << 6;
+    /// An OFFER or ACK with option 121 but no default route, and option 3.
+    const CLASSLESS: u32 = 1 << 7;
+    const DECLINE: u32 = 1 << 8;
+    /// A client message whose Ethernet source is not its chaddr.
+    const SOURCE_NOT_CHADDR: u32 = 1 << 9;
+    /// A REQUEST breaking the renewal rules.
+    const MALFORMED_RENEWAL: u32 = 1 << 10;
+    /// A unicast renewal.
+    const UNICAST_RENEWAL: u32 = 1 << 11;
+    /// A reply to the client whose option 53 is not first.
+    const TYPE_NOT_FIRST: u32 = 1 << 12;
+    const NAK: u32 = 1 << 13;
+
+    fn of(t: &Transaction) -> Triggers {
+        let mut bits = 0;
+        let mut set = |bit: u32, seen: bool| {
+            if seen {
+                bits |= bit;
+            }
+        };
+        for o in t.packets.iter().map(|s| &s.obs) {
+            if o.from_client() {
+                set(Self::ASKS_BROADCAST, asks_broadcast(o));
+                set(Self::OPTION82, relayed_with_option82(o));
+                set(Self::PXE, boots_without_ipxe(o));
+                set(Self::SOURCE_NOT_CHADDR, source_not_chaddr(o));
+            } else {
+                let to_client = !o.to_relay();
+                set(
+                    Self::ODD_SIZE,
+                    o.length < 300 || to_client && o.length > SMALLEST_PAYLOAD_LIMIT,
+                );
+                set(Self::BAD_CHECKSUM, to_client && bad_checksum(o));
+                set(Self::TYPE_NOT_FIRST, to_client && o.type_not_first);
+                set(Self::LEASE_PROBLEM, lease_offer_problem(o));
+                set(Self::CLASSLESS, classless_hides_router(o));
+            }
+            match o.kind {
+                Some(Decline) => set(Self::DECLINE, true),
+                Some(Nak) => set(Self::NAK, true),
+                Some(Request) => {
+                    set(Self::MALFORMED_RENEWAL, malformed_renewal(o, t.state));
+                    set(Self::UNICAST_RENEWAL, unicast_renewal(o));
+                }
+                _ => {}
+            }
+            set(Self::ANOMALY, !o.anomalies().is_empty());
+        }
+        Triggers(bits)
+    }
+
+    fn has(self, bit: u32) -> bool {
+        self.0 & bit != 0
+    }
+}
+
+/// The DHCP payload a client can always take: a 576-byte IP datagram less
+/// the IP and UDP headers (RFC 2131 §2; option 57 can only raise it).
+const SMALLEST_PAYLOAD_LIMIT: usize = 576 - 28;
+
+fn bad_checksum(o: &Obs) -> bool {
+    matches!(
+        o.udp_checksum,
+        UdpChecksum::Partial { .. } | UdpChecksum::Invalid { .. }
+    )
+}
+
+fn asks_broadcast(o: &Obs) -> bool {
+    o.broadcast() && o.ciaddr.is_unspecified()
+}
+
+fn relayed_with_option82(o: &Obs) -> bool {
+    o.relay_info().is_some() && !o.giaddr.is_unspecified()
+}
+
+fn boots_without_ipxe(o: &Obs) -> bool {
+    is_pxe(o) && !o.ipxe
+}
+
+fn lease_offer_problem(o: &Obs) -> bool {
+    matches!(o.kind, Some(Offer | Ack)) && lease_problem(o).is_some()
+}
+
+fn classless_hides_router(o: &Obs) -> bool {
+    matches!(o.kind, Some(Ack | Offer)) && o.classless_routes == Some(false) && o.router.is_some()
+}
+
+/// A client without an address must send its own frames: anything unicast
+/// may come through a router, whose MAC is the source.
+fn source_not_chaddr(o: &Obs) -> bool {
+    o.src_port == 68
+        && o.src_ip.is_unspecified()
+        && o.giaddr.is_unspecified()
+        && o.chaddr.as_bytes().len() == 6
+        && o.src_mac
+            .is_some_and(|m| m.as_slice() != o.chaddr.as_bytes())
+}
+
+/// A REQUEST that renews with option 50 or 54, or is unicast without ciaddr.
+fn malformed_renewal(o: &Obs, state: State) -> bool {
+    let renewing = matches!(state, State::Renewing | State::Rebinding)
+        && (o.requested_ip.is_some() || o.server_id.is_some());
+    let unicast_no_ciaddr = o.ciaddr.is_unspecified()
+        && !o.broadcast_dst()
+        && o.giaddr.is_unspecified()
+        && o.src_port == 68;
+    renewing || unicast_no_ciaddr
+}
+
+fn unicast_renewal(o: &Obs) -> bool {
+    !o.ciaddr.is_unspecified() && !o.broadcast_dst() && o.giaddr.is_unspecified()
 }
 
 /// Keeps a rule's finding, if it made one. (Not `Vec::extend`: that moves
@@ -410,12 +577,7 @@ fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> 
 fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     // Most transactions have none: ask before collecting anything.
-    if !to_client(t).any(|s| {
-        matches!(
-            s.obs.udp_checksum,
-            UdpChecksum::Partial { .. } | UdpChecksum::Invalid { .. }
-        )
-    }) {
+    if !to_client(t).any(|s| bad_checksum(&s.obs)) {
         return out;
     }
     let replies: Vec<&Seen> = to_client(t).collect();
@@ -588,7 +750,7 @@ fn broadcast_flag_ignored(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) 
     let asked = t
         .client_packets()
         .map(|s| &s.obs)
-        .find(|o| o.broadcast() && o.ciaddr.is_unspecified())?;
+        .find(|o| asks_broadcast(o))?;
     let unicast: Vec<&Obs> = to_client(t)
         .map(|s| &s.obs)
         .filter(|o| {
@@ -622,7 +784,7 @@ fn option82_not_echoed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> 
     let relayed = t
         .client_packets()
         .map(|s| &s.obs)
-        .find(|o| o.relay_info().is_some() && !o.giaddr.is_unspecified())?;
+        .find(|o| relayed_with_option82(o))?;
     let bare: Vec<&Obs> = t
         .replies()
         .map(|s| &s.obs)
@@ -662,7 +824,7 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
     let mut out = Vec::new();
     let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
     let limit = t.client_packets().filter_map(|s| s.obs.max_size).last();
-    let max_payload = limit.map_or(576 - 28, |m| usize::from(m.max(576)) - 28);
+    let max_payload = limit.map_or(SMALLEST_PAYLOAD_LIMIT, |m| usize::from(m.max(576)) - 28);
     if let Some(short) = t.replies().map(|s| &s.obs).find(|o| o.length < 300) {
         let severity = if failed {
             Severity::Error
@@ -780,7 +942,7 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
     let asked = t
         .client_packets()
         .map(|s| &s.obs)
-        .find(|o| is_pxe(o) && !o.ipxe)?;
+        .find(|o| boots_without_ipxe(o))?;
     let replies: Vec<&Obs> = t
         .replies()
         .map(|s| &s.obs)
@@ -912,7 +1074,7 @@ fn lease_times(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     let o = t
         .replies()
         .map(|s| &s.obs)
-        .find(|o| matches!(o.kind, Some(Offer | Ack)) && lease_problem(o).is_some())?;
+        .find(|o| lease_offer_problem(o))?;
     let problem = lease_problem(o)?;
     Some(
         Finding::new(Code::LeaseTimesInconsistent, Severity::Warning, Some(t.chaddr), Some(t.xid))
@@ -963,11 +1125,10 @@ fn lease_problem(o: &Obs) -> Option<String> {
 }
 
 fn classless_routes(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
-    let o = t.replies().map(|s| &s.obs).find(|o| {
-        matches!(o.kind, Some(Ack | Offer))
-            && o.classless_routes == Some(false)
-            && o.router.is_some()
-    })?;
+    let o = t
+        .replies()
+        .map(|s| &s.obs)
+        .find(|o| classless_hides_router(o))?;
     Some(
         Finding::new(Code::ClasslessRoutesWithoutDefault, Severity::Warning, Some(t.chaddr), Some(t.xid))
             .frames([o.at])
@@ -1100,16 +1261,10 @@ fn stp_delay(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
 }
 
 fn chaddr_source(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
-    // Only a client without an address must send its own frames: anything
-    // unicast may come through a router, whose MAC is the source.
-    let o = t.client_packets().map(|s| &s.obs).find(|o| {
-        o.src_port == 68
-            && o.src_ip.is_unspecified()
-            && o.giaddr.is_unspecified()
-            && o.chaddr.as_bytes().len() == 6
-            && o.src_mac
-                .is_some_and(|m| m.as_slice() != o.chaddr.as_bytes())
-    })?;
+    let o = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| source_not_chaddr(o))?;
     let src = wire::frame::mac_to_string(&o.src_mac.unwrap_or_default());
     Some(
         Finding::new(Code::ChaddrSourceMismatch, Severity::Warning, Some(t.chaddr), Some(t.xid))
@@ -1128,15 +1283,10 @@ fn chaddr_source(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
 }
 
 fn renew_malformed(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
-    let o = t.of_kind(Request).map(|s| &s.obs).find(|o| {
-        let renewing = matches!(t.state, State::Renewing | State::Rebinding)
-            && (o.requested_ip.is_some() || o.server_id.is_some());
-        let unicast_no_ciaddr = o.ciaddr.is_unspecified()
-            && !o.broadcast_dst()
-            && o.giaddr.is_unspecified()
-            && o.src_port == 68;
-        renewing || unicast_no_ciaddr
-    })?;
+    let o = t
+        .of_kind(Request)
+        .map(|s| &s.obs)
+        .find(|o| malformed_renewal(o, t.state))?;
     let why = if o.ciaddr.is_unspecified() {
         "it is unicast to the server but ciaddr is 0".to_string()
     } else {
@@ -1171,7 +1321,7 @@ fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Opt
     let unicast: Vec<&Obs> = t
         .of_kind(Request)
         .map(|s| &s.obs)
-        .filter(|o| !o.ciaddr.is_unspecified() && !o.broadcast_dst() && o.giaddr.is_unspecified())
+        .filter(|o| unicast_renewal(o))
         .collect();
     let first = unicast.first()?;
     let answered_at = t

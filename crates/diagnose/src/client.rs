@@ -3,7 +3,7 @@
 use std::net::Ipv4Addr;
 
 use capture::Timestamp;
-use wire::dhcp::MessageType;
+use wire::dhcp::{Dotted, MessageType};
 use wire::HwAddr;
 
 use crate::finding::Finding;
@@ -570,20 +570,20 @@ pub fn ladder(t: &Transaction) -> Vec<Step> {
                     notes.push("retransmission".to_string());
                 }
                 seen_kinds.push(o.kind);
-                notes.push(format!("secs {}", o.secs));
+                notes.push(["secs ", itoa::Buffer::new().format(o.secs)].concat());
                 if o.relayed_request() {
-                    notes.push(format!("relayed via {}", o.giaddr));
+                    notes.push(["relayed via ", Dotted::new(o.giaddr).as_str()].concat());
                 }
             } else {
                 if !o.udp_checksum.accepted_by_strict_receiver()
                     && o.udp_checksum != wire::UdpChecksum::Unchecked
                 {
-                    notes.push(format!("UDP checksum {}", o.udp_checksum.name()));
+                    notes.push(["UDP checksum ", o.udp_checksum.name()].concat());
                 }
                 if o.to_relay() {
-                    notes.push(format!("to relay {}", o.dst_ip));
+                    notes.push(["to relay ", Dotted::new(o.dst_ip).as_str()].concat());
                 } else if !o.broadcast_dst() {
-                    notes.push(format!("unicast to {}", o.dst_ip));
+                    notes.push(["unicast to ", Dotted::new(o.dst_ip).as_str()].concat());
                 }
                 if let Some(m) = o.message() {
                     notes.push(format!("\"{m}\""));

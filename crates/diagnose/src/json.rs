@@ -527,38 +527,15 @@ fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
     Some(at)
 }
 
-/// Each octet's decimal digits, left-aligned, with their count last.
-const OCTETS: [[u8; 4]; 256] = {
-    let mut t = [[0u8; 4]; 256];
-    let mut i = 0;
-    while i < 256 {
-        let o = i as u8;
-        t[i] = if o >= 100 {
-            [b'0' + o / 100, b'0' + o / 10 % 10, b'0' + o % 10, 3]
-        } else if o >= 10 {
-            [b'0' + o / 10, b'0' + o % 10, 0, 2]
-        } else {
-            [b'0' + o, 0, 0, 1]
-        };
-        i += 1;
-    }
-    t
-};
-
-/// `"a.b.c.d"`: each octet's digits copied from [`OCTETS`] four bytes at a
-/// time, the next write starting where its digits end.
+/// `"a.b.c.d"`, copied as one fixed-size block.
 fn write_ip(w: &mut Vec<u8>, a: Ipv4Addr) -> io::Result<()> {
-    let mut buf = [0u8; 20];
+    let text = wire::dhcp::Dotted::new(a);
+    let (digits, n) = text.padded();
+    let mut buf = [0u8; 21];
     buf[0] = b'"';
-    let mut n = 1;
-    for (i, o) in a.octets().into_iter().enumerate() {
-        let d = OCTETS[usize::from(o)];
-        buf[n..n + 4].copy_from_slice(&d);
-        n += usize::from(d[3]);
-        buf[n] = if i < 3 { b'.' } else { b'"' };
-        n += 1;
-    }
-    put(w, &buf, n);
+    buf[1..20].copy_from_slice(digits);
+    buf[n + 1] = b'"';
+    put(w, &buf, n + 2);
     Ok(())
 }
 

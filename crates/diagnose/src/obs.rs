@@ -516,20 +516,23 @@ impl Obs {
 
     /// The message's view useful for ladders: `OFFER 10.0.0.5` etc.
     pub fn ladder_label(&self) -> String {
-        use std::fmt::Write as _;
         let mut s = String::with_capacity(32);
         s.push_str(&self.short_name_cow());
-        let _ = match self.kind {
+        let (words, address) = match self.kind {
             Some(MessageType::Offer | MessageType::Ack) if !self.yiaddr.is_unspecified() => {
-                write!(s, " {}", self.yiaddr)
+                (" ", Some(self.yiaddr))
             }
             Some(MessageType::Request | MessageType::Decline) => match self.requested_ip {
-                Some(r) => write!(s, " {r}"),
-                None if !self.ciaddr.is_unspecified() => write!(s, " ciaddr {}", self.ciaddr),
-                None => Ok(()),
+                Some(r) => (" ", Some(r)),
+                None if !self.ciaddr.is_unspecified() => (" ciaddr ", Some(self.ciaddr)),
+                None => ("", None),
             },
-            _ => Ok(()),
+            _ => ("", None),
         };
+        if let Some(a) = address {
+            s.push_str(words);
+            s.push_str(wire::dhcp::Dotted::new(a).as_str());
+        }
         s
     }
 }

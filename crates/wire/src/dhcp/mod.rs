@@ -284,6 +284,67 @@ impl HwAddr {
     }
 }
 
+/// An IPv4 address as dotted-decimal text held on the stack, written without
+/// the `fmt` machinery (`Ipv4Addr`'s `Display` formats four integers).
+#[derive(Clone, Copy)]
+pub struct Dotted {
+    buf: [u8; 19],
+    len: usize,
+}
+
+/// Each octet's decimal digits, left-aligned, with their count last.
+const OCTETS: [[u8; 4]; 256] = {
+    let mut t = [[0u8; 4]; 256];
+    let mut i = 0;
+    while i < 256 {
+        let o = i as u8;
+        t[i] = if o >= 100 {
+            [b'0' + o / 100, b'0' + o / 10 % 10, b'0' + o % 10, 3]
+        } else if o >= 10 {
+            [b'0' + o / 10, b'0' + o % 10, 0, 2]
+        } else {
+            [b'0' + o, 0, 0, 1]
+        };
+        i += 1;
+    }
+    t
+};
+
+impl Dotted {
+    /// Each octet's digits are copied from a table four bytes at a time, the
+    /// next write starting where its digits end.
+    pub fn new(a: Ipv4Addr) -> Dotted {
+        let mut buf = [0u8; 19];
+        let mut n = 0;
+        for (i, o) in a.octets().into_iter().enumerate() {
+            let d = OCTETS[usize::from(o)];
+            buf[n..n + 4].copy_from_slice(&d);
+            n += usize::from(d[3]);
+            if i < 3 {
+                buf[n] = b'.';
+                n += 1;
+            }
+        }
+        Dotted { buf, len: n }
+    }
+
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.buf[..self.len]).expect("ASCII")
+    }
+
+    /// The whole buffer and how much of it is text, for writers that copy
+    /// a fixed size.
+    pub fn padded(&self) -> (&[u8; 19], usize) {
+        (&self.buf, self.len)
+    }
+}
+
+impl std::fmt::Display for Dotted {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.pad(self.as_str())
+    }
+}
+
 /// Hex text held on the stack: a MAC address, an xid.
 pub struct HexBuf {
     buf: [u8; 47],

@@ -586,3 +586,22 @@ fn hardware_addresses_as_colon_hex() {
         assert_eq!(HwAddr::new(&bytes).hex().as_str(), plain(&bytes));
     }
 }
+
+#[test]
+fn dotted_text_is_std_display() {
+    // Every octet value in every position, with 1-, 2- and 3-digit
+    // neighbours on each side.
+    for x in 0..=255u8 {
+        for a in [
+            Ipv4Addr::new(x, 0, 255, 9),
+            Ipv4Addr::new(99, x, 100, 0),
+            Ipv4Addr::new(255, 10, x, 1),
+            Ipv4Addr::new(1, 200, 34, x),
+            Ipv4Addr::new(x, x, x, x),
+        ] {
+            let d = Dotted::new(a);
+            assert_eq!(d.as_str(), a.to_string());
+            assert_eq!(format!("[{d:>16}]"), format!("[{a:>16}]"), "padding");
+        }
+    }
+}

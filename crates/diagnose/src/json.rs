@@ -29,11 +29,27 @@ impl<'w> Object<'w> {
     /// its copy needs no `memcpy` call.)
     #[inline(always)]
     pub fn key(&mut self, k: &str) -> io::Result<&mut Vec<u8>> {
+        let k = k.as_bytes();
+        if k.len() <= 28 {
+            // `,"key":` laid out in a fixed-size block and appended in one
+            // copy of a known size (with `k` a literal, the block is mostly
+            // constants), from the comma or from the quote after it.
+            let mut buf = [b' '; 33];
+            buf[0] = b',';
+            buf[1] = b'"';
+            buf[2..2 + k.len()].copy_from_slice(k);
+            buf[2 + k.len()..4 + k.len()].copy_from_slice(b"\":");
+            let comma = usize::from(!std::mem::replace(&mut self.first, false));
+            let start = self.w.len();
+            self.w.extend_from_slice(&buf[1 - comma..][..32]);
+            self.w.truncate(start + comma + k.len() + 3);
+            return Ok(self.w);
+        }
         if !std::mem::replace(&mut self.first, false) {
             self.w.write_all(b",")?;
         }
         self.w.write_all(b"\"")?;
-        self.w.write_all(k.as_bytes())?;
+        self.w.write_all(k)?;
         self.w.write_all(b"\":")?;
         Ok(self.w)
     }
@@ -650,6 +666,24 @@ mod tests {
                     serde_json::to_string(&f).unwrap()
                 );
             }
+        }
+    }
+
+    #[test]
+    fn keys_of_every_length_match_serde() {
+        // Short keys take the fixed-block path, long ones the byte-by-byte
+        // one; first and later fields differ by the comma.
+        let letters = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+        for n in 0..=40 {
+            let (k1, k2) = (&letters[..n], &letters[52 - n..]);
+            let mut b = Vec::new();
+            let mut o = Object::new(&mut b).unwrap();
+            o.num(k1, 1).unwrap();
+            o.num(k2, 2).unwrap();
+            o.end().unwrap();
+            let key = |k: &str| serde_json::to_string(k).unwrap();
+            let want = format!("{{{}:1,{}:2}}", key(k1), key(k2));
+            assert_eq!(String::from_utf8(b).unwrap(), want, "key length {n}");
         }
     }
 

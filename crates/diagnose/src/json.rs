@@ -225,10 +225,11 @@ impl<'w> Object<'w> {
     #[inline(always)]
     fn hex(&mut self, k: &str, v: &wire::dhcp::HexBuf) -> io::Result<()> {
         let w = self.key(k)?;
-        w.push(b'"');
-        let (buf, n) = v.padded();
-        put(w, buf, n);
-        w.push(b'"');
+        let (text, n) = v.padded();
+        let mut buf = [b'"'; 49];
+        buf[1..48].copy_from_slice(text);
+        buf[n + 1] = b'"';
+        put(w, &buf, n + 2);
         Ok(())
     }
 
@@ -237,10 +238,9 @@ impl<'w> Object<'w> {
         let f = v.rfc3339();
         match f.as_array() {
             Some(b) => {
-                let w = self.key(k)?;
-                w.push(b'"');
-                w.extend_from_slice(b);
-                w.push(b'"');
+                let mut quoted = [b'"'; 29];
+                quoted[1..28].copy_from_slice(b);
+                self.key(k)?.extend_from_slice(&quoted);
                 Ok(())
             }
             None => self.plain(k, &f.to_string()),

@@ -407,22 +407,25 @@ pub fn write_str(w: &mut Vec<u8>, s: &str) {
 
 /// `v` in decimal, as serde_json writes it.
 fn write_u64(w: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let n = v.checked_ilog10().map_or(1, |l| l as usize + 1);
-    let mut i = n;
+    // Digits right-aligned at 20 in a 40-byte block, then one fixed-size
+    // copy of the 20 bytes from the first digit (no digit count needed).
+    let mut buf = [0u8; 40];
+    let mut i = 20;
     while v >= 100 {
-        let d = (v % 100) as usize * 2;
-        v /= 100;
         i -= 2;
-        buf[i..i + 2].copy_from_slice(&PAIRS[d..d + 2]);
+        buf[i..i + 2].copy_from_slice(pair((v % 100) as usize));
+        v /= 100;
     }
     if v >= 10 {
-        let d = v as usize * 2;
-        buf[i - 2..i].copy_from_slice(&PAIRS[d..d + 2]);
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(pair(v as usize));
     } else {
-        buf[i - 1] = b'0' + v as u8;
+        i -= 1;
+        buf[i] = b'0' + v as u8;
     }
-    put(w, &buf, n);
+    let at = w.len();
+    w.extend_from_slice(&buf[i..][..20]);
+    w.truncate(at + 20 - i);
 }
 
 /// `n` nanoseconds (10⁴ ≤ n < 10¹⁵) as seconds in plain decimal, as

@@ -432,6 +432,7 @@ fn write_u64(w: &mut Vec<u8>, mut v: u64) {
 /// serde_json writes them: `0.000220591`, `12.5`, `3.0`. Every place is
 /// written where it goes (no copy of a run of unknown length).
 fn point_nanoseconds(n: u64, out: &mut [u8; 32]) -> usize {
+    debug_assert!((10_000..1_000_000_000_000_000).contains(&n), "{n}");
     let (whole, frac) = (n / 1_000_000_000, (n % 1_000_000_000) as usize);
     let len = whole.checked_ilog10().map_or(1, |l| l as usize + 1);
     let mut w = whole;
@@ -485,9 +486,9 @@ fn put<const N: usize>(w: &mut Vec<u8>, buf: &[u8; N], n: usize) {
 /// as few digits differs from n·10⁻⁹ by at least one unit of its last
 /// digit, over 10⁻¹⁵ relative, more than a double's spacing (2.2·10⁻¹⁶
 /// relative): so none rounds to `f`, and n's digits are the shortest. Then
-/// the digits are laid out as serde_json lays them out (plain up to 16
-/// digits before the point, `0.0000ddd` down to 10⁻⁵, exponent below); the
-/// tests hold this to `serde_json::to_string`.
+/// the digits are laid out as serde_json lays them out: in plain decimal
+/// from 10⁻⁵ s ([`point_nanoseconds`]), with an exponent below; the tests
+/// hold this to `serde_json::to_string`.
 fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
     if !(f > 0.0 && f < 1e6) {
         return None;
@@ -502,6 +503,7 @@ fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
         // the nine digits of the nanoseconds without their trailing zeros.
         return Some(point_nanoseconds(n, out));
     }
+    // Under 10⁻⁵ s, serde_json writes an exponent: `d.ddde-6`.
     let mut exp: i32 = -9;
     while n % 10 == 0 {
         n /= 10;
@@ -509,40 +511,21 @@ fn whole_nanoseconds(f: f64, out: &mut [u8; 32]) -> Option<usize> {
     }
     let mut text = itoa::Buffer::new();
     let digits = text.format(n).as_bytes();
-    let len = digits.len();
-    // The point's place: 10^(kk-1) <= f < 10^kk.
-    let kk = len as i32 + exp;
     let mut at = 0;
     let mut put = |b: &[u8]| {
         out[at..at + b.len()].copy_from_slice(b);
         at += b.len();
     };
-    if exp >= 0 {
-        put(digits);
-        for _ in 0..exp {
-            put(b"0");
-        }
-        put(b".0");
-    } else if kk > 0 {
-        let (int, frac) = digits.split_at(kk as usize);
-        put(int);
+    put(&digits[..1]);
+    if digits.len() > 1 {
         put(b".");
-        put(frac);
-    } else if kk > -5 {
-        put(b"0.");
-        for _ in 0..-kk {
-            put(b"0");
-        }
-        put(digits);
-    } else {
-        put(&digits[..1]);
-        if len > 1 {
-            put(b".");
-            put(&digits[1..]);
-        }
-        put(b"e-");
-        put(itoa::Buffer::new().format(1 - kk).as_bytes());
+        put(&digits[1..]);
     }
+    put(b"e-");
+    // f = d.ddd · 10^(len - 1 + exp), and len - 1 + exp is -6 or lower.
+    put(itoa::Buffer::new()
+        .format(1 - (digits.len() as i32 + exp))
+        .as_bytes());
     Some(at)
 }
 

@@ -164,8 +164,10 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
 }
 
 /// The packets some rules start from, as seen in one walk over a
-/// transaction. Each bit is the very test its rule starts with (the same
-/// function), so a rule whose bit is clear would have found nothing.
+/// transaction. Each bit is a necessary condition for its rule's finding:
+/// the test the rule starts with (the same function where it is more than a
+/// field), or for `ODD_SIZE` a wider one, so a rule whose bit is clear would
+/// have found nothing.
 #[derive(Clone, Copy)]
 struct Triggers(u32);
 
@@ -187,6 +189,7 @@ impl Triggers {
     const LEASE_PROBLEM: u32 = 1 << 6;
     /// An OFFER or ACK with option 121 but no default route, and option 3.
     const CLASSLESS: u32 = 1 << 7;
+    /// A DHCPDECLINE.
     const DECLINE: u32 = 1 << 8;
     /// A client message whose Ethernet source is not its chaddr.
     const SOURCE_NOT_CHADDR: u32 = 1 << 9;
@@ -196,6 +199,7 @@ impl Triggers {
     const UNICAST_RENEWAL: u32 = 1 << 11;
     /// A reply to the client whose option 53 is not first.
     const TYPE_NOT_FIRST: u32 = 1 << 12;
+    /// A DHCPNAK.
     const NAK: u32 = 1 << 13;
 
     fn of(t: &Transaction) -> Triggers {

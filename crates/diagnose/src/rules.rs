@@ -45,19 +45,26 @@ impl Context<'_> {
 }
 
 pub fn frame_name(files: &[String], r: FrameRef) -> String {
-    let mut number = itoa::Buffer::new();
-    let number = number.format(r.frame);
-    let (prefix, separator) = if files.len() > 1 {
+    let mut name = String::with_capacity(24);
+    push_frame_name(&mut name, files, r);
+    name
+}
+
+/// `frame 12` for one file, `client.pcap:12` (the file's name without its
+/// directory) for several.
+fn push_frame_name(out: &mut String, files: &[String], r: FrameRef) {
+    if files.len() > 1 {
         let name = files.get(usize::from(r.file)).map_or("?", String::as_str);
         let short = std::path::Path::new(name)
             .file_name()
             .and_then(|n| n.to_str())
             .unwrap_or(name);
-        (short, ":")
+        out.push_str(short);
+        out.push(':');
     } else {
-        ("frame", " ")
-    };
-    [prefix, separator, number].concat()
+        out.push_str("frame ");
+    }
+    out.push_str(itoa::Buffer::new().format(r.frame));
 }
 
 pub fn frame_list(files: &[String], refs: impl IntoIterator<Item = FrameRef>) -> String {
@@ -73,7 +80,7 @@ pub fn frame_list(files: &[String], refs: impl IntoIterator<Item = FrameRef>) ->
             list.push_str(", ");
         }
         if named {
-            list.push_str(&frame_name(files, *r));
+            push_frame_name(&mut list, files, *r);
         } else {
             list.push_str(itoa::Buffer::new().format(r.frame));
         }

@@ -8,6 +8,7 @@ use diagnose::rules::{frame_list, frame_name};
 use diagnose::{Finding, Report, Severity};
 
 use crate::style::{Paint, Style};
+use wire::dhcp::Dotted;
 
 fn severity(style: Style, s: Severity) -> String {
     let text = format!("{:<7}", s.name());
@@ -19,14 +20,35 @@ fn severity(style: Style, s: Severity) -> String {
 }
 
 /// Wraps `text` at about 96 columns: the first line starts with `first`,
-/// the others are indented to line up with it.
+/// the others are indented to line up with it. Words are what
+/// `split_whitespace` finds.
 fn wrap(out: &mut impl Write, first: &str, text: &str) -> io::Result<()> {
+    // For ASCII without a vertical tab (the one ASCII character that is
+    // Unicode white space but not ASCII white space), both splits find the
+    // same words; the ASCII one reads bytes instead of decoding characters.
+    if text.is_ascii() && !text.contains('\x0b') {
+        wrap_words(out, first, text.split_ascii_whitespace())
+    } else {
+        wrap_words(out, first, text.split_whitespace())
+    }
+}
+
+fn wrap_words<'a>(
+    out: &mut impl Write,
+    first: &str,
+    words: impl Iterator<Item = &'a str>,
+) -> io::Result<()> {
     let rest = " ".repeat(first.chars().count());
     let mut indent = first;
     let mut line = String::new();
-    for word in text.split_whitespace() {
+    let mut end_line = |indent: &str, line: &str| {
+        out.write_all(indent.as_bytes())?;
+        out.write_all(line.as_bytes())?;
+        out.write_all(b"\n")
+    };
+    for word in words {
         if !line.is_empty() && line.len() + 1 + word.len() > 96 {
-            writeln!(out, "{indent}{line}")?;
+            end_line(indent, &line)?;
             indent = &rest;
             line.clear();
         }
@@ -36,49 +58,63 @@ fn wrap(out: &mut impl Write, first: &str, text: &str) -> io::Result<()> {
         line.push_str(word);
     }
     if !line.is_empty() {
-        writeln!(out, "{indent}{line}")?;
+        end_line(indent, &line)?;
     }
     Ok(())
 }
 
-fn client_line(c: &ClientReport, style: Style) -> String {
+/// A client's line: chaddr, outcome, lease, servers, transactions. Written
+/// piece by piece (a report has one per client, hundreds of thousands on a
+/// large capture).
+fn client_line(out: &mut impl Write, c: &ClientReport, style: Style) -> io::Result<()> {
+    if c.chaddr.as_bytes().is_empty() {
+        style.write(out, Paint::Bold, "(empty chaddr)")?;
+    } else {
+        style.write(out, Paint::Bold, c.chaddr.hex().as_str())?;
+    }
+    out.write_all(b"  ")?;
     let outcome = c.outcome().map_or("unknown", |o| o.name());
-    let painted = match c.outcome() {
-        Some(o) if o.is_failure() => style.paint(Paint::Red, format!("{outcome:<13}")),
-        Some(o) if o.is_success() => style.paint(Paint::Green, format!("{outcome:<13}")),
-        _ => style.paint(Paint::Yellow, format!("{outcome:<13}")),
+    let paint = match c.outcome() {
+        Some(o) if o.is_failure() => Paint::Red,
+        Some(o) if o.is_success() => Paint::Green,
+        _ => Paint::Yellow,
     };
-    let lease = match (c.address(), c.server()) {
-        (Some(a), Some(s)) => format!("{a} from {s}"),
-        (Some(a), None) => a.to_string(),
-        _ => "no lease".into(),
-    };
-    let lease_time = c.lease_time().map_or(String::new(), |t| {
-        format!(" ({})", wire::dhcp::value::Duration(t))
-    });
-    let servers = if c.servers().len() > 1 {
-        format!(
-            "  servers {}",
-            c.servers()
-                .iter()
-                .map(|s| s.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )
+    // Padded to 13 columns, inside the colour as `{:<13}` would be.
+    let mut padded = [b' '; 32];
+    let name = &outcome.as_bytes()[..outcome.len().min(32)];
+    padded[..name.len()].copy_from_slice(name);
+    let padded = std::str::from_utf8(&padded[..name.len().max(13)]).expect("ASCII");
+    style.write(out, paint, padded)?;
+    out.write_all(b"  ")?;
+    match (c.address(), c.server()) {
+        (Some(a), Some(s)) => {
+            out.write_all(Dotted::new(a).as_str().as_bytes())?;
+            out.write_all(b" from ")?;
+            out.write_all(Dotted::new(s).as_str().as_bytes())?;
+        }
+        (Some(a), None) => out.write_all(Dotted::new(a).as_str().as_bytes())?,
+        _ => out.write_all(b"no lease")?,
+    }
+    if let Some(t) = c.lease_time() {
+        write!(out, " ({})", wire::dhcp::value::Duration(t))?;
+    }
+    let servers = c.servers();
+    if servers.len() > 1 {
+        out.write_all(b"  servers ")?;
+        for (i, s) in servers.iter().enumerate() {
+            if i > 0 {
+                out.write_all(b", ")?;
+            }
+            out.write_all(Dotted::new(*s).as_str().as_bytes())?;
+        }
+    }
+    out.write_all(b"  [")?;
+    out.write_all(itoa::Buffer::new().format(c.transactions).as_bytes())?;
+    out.write_all(if c.transactions == 1 {
+        b" transaction]\n"
     } else {
-        String::new()
-    };
-    let chaddr = if c.chaddr.as_bytes().is_empty() {
-        "(empty chaddr)".to_string()
-    } else {
-        c.chaddr.to_string()
-    };
-    format!(
-        "{}  {painted}  {lease}{lease_time}{servers}  [{} transaction{}]",
-        style.paint(Paint::Bold, chaddr),
-        c.transactions,
-        if c.transactions == 1 { "" } else { "s" }
-    )
+        b" transactions]\n"
+    })
 }
 
 /// Prints a finding; `recovered`: its client failed an exchange but ended well.
@@ -161,6 +197,34 @@ fn ladder(
     Ok(())
 }
 
+/// Clients in the order a report shows them: those with problems first,
+/// then by worst severity, then by first packet; ties in report order.
+fn display_order(clients: &[ClientReport]) -> Vec<&ClientReport> {
+    // One integer per client holds its whole sort key and, last, its index:
+    // all different, so an unstable sort gives the stable order, comparing
+    // integers instead of computing each client's key per comparison.
+    let mut keys: Vec<u128> = clients
+        .iter()
+        .enumerate()
+        .map(|(i, c)| {
+            let worst: u128 = match c.worst() {
+                None => 0,
+                Some(Severity::Error) => 1,
+                Some(Severity::Warning) => 2,
+                Some(Severity::Info) => 3,
+            };
+            let group = u128::from(c.healthy()) << 2 | worst;
+            // Flipping the sign bit orders an i64 as a u64.
+            let first = u128::from(c.first.0 as u64 ^ 1 << 63);
+            group << 96 | first << 32 | i as u128
+        })
+        .collect();
+    keys.sort_unstable();
+    keys.iter()
+        .map(|k| &clients[usize::try_from(*k as u32).expect("u32 fits")])
+        .collect()
+}
+
 /// Prints a report: clients with problems first, then healthy ones.
 pub fn print(
     out: &mut impl Write,
@@ -169,13 +233,11 @@ pub fn print(
     problems_only: bool,
     style: Style,
 ) -> io::Result<()> {
-    let mut order: Vec<&ClientReport> = r.clients.iter().collect();
-    order.sort_by_key(|c| (c.healthy(), c.worst(), c.first));
-    for c in &order {
+    for c in display_order(&r.clients) {
         if c.healthy() && problems_only {
             continue;
         }
-        writeln!(out, "{}", client_line(c, style))?;
+        client_line(out, c, style)?;
         if c.healthy() && c.details().is_empty() {
             continue;
         }
@@ -270,4 +332,95 @@ pub fn print(
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `wrap` as it was written first, with `writeln!` and `split_whitespace`.
+    fn wrap_reference(first: &str, text: &str) -> String {
+        use std::fmt::Write;
+        let rest = " ".repeat(first.chars().count());
+        let mut indent = first;
+        let (mut out, mut line) = (String::new(), String::new());
+        for word in text.split_whitespace() {
+            if !line.is_empty() && line.len() + 1 + word.len() > 96 {
+                writeln!(out, "{indent}{line}").unwrap();
+                indent = &rest;
+                line.clear();
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        if !line.is_empty() {
+            writeln!(out, "{indent}{line}").unwrap();
+        }
+        out
+    }
+
+    #[test]
+    fn wrap_splits_words_as_split_whitespace_does() {
+        let long = "word ".repeat(60);
+        let texts = [
+            "",
+            "   ",
+            "one",
+            long.as_str(),
+            "tabs\tand\nnewlines\r\nand\x0cform feeds",
+            "a vertical\x0btab is Unicode white space",
+            "no-break\u{a0}space and\u{2003}em space, café ×3",
+            &"x".repeat(130),
+            &format!("{} {}", "y".repeat(95), "z"),
+        ];
+        for first in ["           ", "           fix: ", "→ "] {
+            for text in texts {
+                let mut out = Vec::new();
+                wrap(&mut out, first, text).unwrap();
+                assert_eq!(
+                    String::from_utf8(out).unwrap(),
+                    wrap_reference(first, text),
+                    "{text:?}"
+                );
+            }
+        }
+    }
+    use capture::Timestamp;
+    use diagnose::Code;
+    use wire::HwAddr;
+
+    #[test]
+    fn display_order_is_the_stable_sort_by_health_severity_and_first_packet() {
+        let firsts = [5, -3, 5, i64::MIN, i64::MAX, 0, -3, 7, 5, 0, -1, 2];
+        let severities = [
+            None,
+            Some(Severity::Info),
+            Some(Severity::Error),
+            Some(Severity::Warning),
+        ];
+        let clients: Vec<ClientReport> = firsts
+            .iter()
+            .enumerate()
+            .map(|(i, &first)| {
+                let mut c =
+                    ClientReport::new(HwAddr::new(&[2, 0, 0, 0, 0, i as u8]), Timestamp(first));
+                if let Some(s) = severities[i % 4] {
+                    c.details_mut()
+                        .push(Finding::new(Code::OfferIgnored, s, None, None));
+                }
+                c
+            })
+            .collect();
+        let mut expected: Vec<&ClientReport> = clients.iter().collect();
+        expected.sort_by_key(|c| (c.healthy(), c.worst(), c.first));
+        let got = display_order(&clients);
+        let chaddrs = |v: &[&ClientReport]| v.iter().map(|c| c.chaddr).collect::<Vec<_>>();
+        assert_eq!(chaddrs(&got), chaddrs(&expected));
+        // Both groups and several severities are present, with ties in first.
+        assert!(
+            got.first().is_some_and(|c| !c.healthy()) && got.last().is_some_and(|c| c.healthy())
+        );
+    }
 }

@@ -28,6 +28,20 @@ pub enum Paint {
     Bold,
 }
 
+impl Paint {
+    /// The SGR parameter.
+    fn code(self) -> &'static str {
+        match self {
+            Paint::Red => "31",
+            Paint::Yellow => "33",
+            Paint::Green => "32",
+            Paint::Cyan => "36",
+            Paint::Dim => "2",
+            Paint::Bold => "1",
+        }
+    }
+}
+
 impl Style {
     pub fn new(choice: ColorChoice) -> Style {
         let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
@@ -44,14 +58,41 @@ impl Style {
         if !self.on {
             return text.to_string();
         }
-        let code = match p {
-            Paint::Red => "31",
-            Paint::Yellow => "33",
-            Paint::Green => "32",
-            Paint::Cyan => "36",
-            Paint::Dim => "2",
-            Paint::Bold => "1",
-        };
-        format!("\x1b[{code}m{text}\x1b[0m")
+        format!("\x1b[{}m{text}\x1b[0m", p.code())
+    }
+
+    /// Writes `text` as [`Style::paint`] would show it, without making a
+    /// `String` (a report writes one painted line per client).
+    pub fn write(
+        &self,
+        out: &mut impl std::io::Write,
+        p: Paint,
+        text: &str,
+    ) -> std::io::Result<()> {
+        if !self.on {
+            return out.write_all(text.as_bytes());
+        }
+        write!(out, "\x1b[{}m{text}\x1b[0m", p.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_shows_what_paint_makes() {
+        for on in [false, true] {
+            let style = Style { on };
+            for p in [Paint::Red, Paint::Green, Paint::Dim, Paint::Bold] {
+                let mut out = Vec::new();
+                style.write(&mut out, p, "bound  ").unwrap();
+                assert_eq!(String::from_utf8(out).unwrap(), style.paint(p, "bound  "));
+            }
+        }
+        assert_eq!(
+            Style { on: true }.paint(Paint::Red, "x"),
+            "\x1b[31mx\x1b[0m"
+        );
     }
 }

@@ -837,20 +837,37 @@ fn guid(id: &[u8]) -> String {
 pub struct Duration(pub u32);
 
 impl fmt::Display for Duration {
+    /// Written on the stack and handed over once (a report shows one per
+    /// client): at most `49710d6h28m14s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.0;
         if s == u32::MAX {
             return f.write_str("infinite");
         }
         let (d, h, m, sec) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
-        let mut any = false;
-        for (v, u) in [(d, "d"), (h, "h"), (m, "m"), (sec, "s")] {
-            if v > 0 || (!any && u == "s") {
-                write!(f, "{v}{u}")?;
-                any = true;
+        let mut buf = [0u8; 16];
+        let mut n = 0;
+        for (v, u) in [(d, b'd'), (h, b'h'), (m, b'm'), (sec, b's')] {
+            if v > 0 || (n == 0 && u == b's') {
+                // The digits, most significant first (at most five).
+                let mut digits = [0u8; 5];
+                let mut k = digits.len();
+                let mut v = v;
+                loop {
+                    k -= 1;
+                    digits[k] = b'0' + (v % 10) as u8;
+                    v /= 10;
+                    if v == 0 {
+                        break;
+                    }
+                }
+                let len = digits.len() - k;
+                buf[n..n + len].copy_from_slice(&digits[k..]);
+                buf[n + len] = u;
+                n += len + 1;
             }
         }
-        Ok(())
+        f.write_str(std::str::from_utf8(&buf[..n]).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -993,6 +1010,36 @@ impl Serialize for EnterpriseJson<'_, '_> {
 
 #[cfg(test)]
 mod tests {
+    use super::Duration;
+
+    #[test]
+    fn durations_read_as_days_hours_minutes_seconds() {
+        // What it was written as first: `write!` per unit.
+        fn reference(s: u32) -> String {
+            if s == u32::MAX {
+                return "infinite".into();
+            }
+            let (d, h, m, sec) = (s / 86400, s / 3600 % 24, s / 60 % 60, s % 60);
+            let mut out = String::new();
+            for (v, u) in [(d, "d"), (h, "h"), (m, "m"), (sec, "s")] {
+                if v > 0 || (out.is_empty() && u == "s") {
+                    out.push_str(&format!("{v}{u}"));
+                }
+            }
+            out
+        }
+        let mut cases = vec![
+            0, 1, 9, 10, 59, 60, 61, 3599, 3600, 3661, 86399, 86400, 90061,
+        ];
+        cases.extend([28800, 43200, 604800, 999_999_999, u32::MAX - 1, u32::MAX]);
+        cases.extend((0..2000u32).map(|i| i.wrapping_mul(2_654_435_761)));
+        for s in cases {
+            assert_eq!(Duration(s).to_string(), reference(s), "{s}");
+        }
+        assert_eq!(Duration(90061).to_string(), "1d1h1m1s");
+        assert_eq!(Duration(u32::MAX - 1).to_string(), "49710d6h28m14s");
+    }
+
     #[test]
     fn escape_keeps_printable_ascii_and_writes_the_rest_as_hex() {
         assert_eq!(super::escape(b"pxelinux.0"), "pxelinux.0");

@@ -126,37 +126,39 @@ fn options(m: &[u8]) -> Option<u8> {
     {
         return None;
     }
+    let o = &m[OPTIONS_OFFSET..];
     let mut seen = [0u64; 4];
-    let mut first = None;
-    let mut rest = &m[OPTIONS_OFFSET..];
-    loop {
-        let (&c, tail) = rest.split_first()?;
-        match c {
-            code::PAD => rest = tail,
-            code::END => {
-                rest = tail;
-                break;
-            }
-            c => {
-                let (&len, tail) = tail.split_first()?;
-                let len = usize::from(len);
-                let (word, bit) = (usize::from(c / 64), 1u64 << (c % 64));
-                if tail.len() < len
-                    || seen[word] & bit != 0
-                    || c == code::OPTION_OVERLOAD
-                    || !dhcp::length_allowed(c, len)
-                {
-                    return None;
-                }
-                seen[word] |= bit;
-                first.get_or_insert(c);
-                rest = &tail[len..];
-            }
+    // The first option's code; 0 (PAD, never recorded) until there is one.
+    let mut first = 0;
+    let mut i = 0;
+    let end = loop {
+        let c = *o.get(i)?;
+        if c == code::PAD {
+            i += 1;
+            continue;
         }
-    }
+        if c == code::END {
+            break i + 1;
+        }
+        let len = usize::from(*o.get(i + 1)?);
+        let next = i + 2 + len;
+        let (word, bit) = (usize::from(c / 64), 1u64 << (c % 64));
+        if next > o.len()
+            || seen[word] & bit != 0
+            || c == code::OPTION_OVERLOAD
+            || !dhcp::length_allowed(c, len)
+        {
+            return None;
+        }
+        seen[word] |= bit;
+        if first == 0 {
+            first = c;
+        }
+        i = next;
+    };
     let mt = code::DHCP_MESSAGE_TYPE;
     let has_type = seen[usize::from(mt / 64)] & (1 << (mt % 64)) != 0;
-    (has_type && dhcp::trim_zeros(rest).is_empty()).then_some(first?)
+    (has_type && first != 0 && dhcp::trim_zeros(&o[end..]).is_empty()).then_some(first)
 }
 
 impl<'a> Plain<'a> {

@@ -87,18 +87,23 @@ impl Feed {
         self.sources.iter().map(|s| s.name.clone()).collect()
     }
 
-    /// Reads source `i` up to its next DHCP observation.
+    /// Reads source `i` up to its next DHCP observation, into its head.
     fn refill(&mut self, i: usize) {
+        self.sources[i].head = self.read(i);
+    }
+
+    /// Source `i`'s next DHCP observation.
+    fn read(&mut self, i: usize) -> Option<Obs> {
         let src = &mut self.sources[i];
         if src.done {
-            return;
+            return None;
         }
         loop {
             let p = match src.reader.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => {
                     src.done = true;
-                    return;
+                    return None;
                 }
                 Err(e) => {
                     let mut message = e.to_string();
@@ -110,7 +115,7 @@ impl Feed {
                         message,
                     });
                     src.done = true;
-                    return;
+                    return None;
                 }
             };
             self.frames += 1;
@@ -122,15 +127,13 @@ impl Feed {
             // others are decoded, anomalies and all.
             if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
                 self.dhcp += 1;
-                src.head = Some(Obs::from_plain(at, p.timestamp, &plain));
-                return;
+                return Some(Obs::from_plain(at, p.timestamp, &plain));
             }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => {
                     if let Some(o) = Obs::new(at, p.timestamp, &d, None) {
                         self.dhcp += 1;
-                        src.head = Some(o);
-                        return;
+                        return Some(o);
                     }
                     if d.message_cut() && d.anomalies.iter().all(|a| a.kind.is_capture_artefact()) {
                         self.cut_before_header += 1;
@@ -163,6 +166,11 @@ impl Iterator for Feed {
     type Item = Obs;
 
     fn next(&mut self) -> Option<Obs> {
+        // One capture, the usual case: its observations in turn, each read
+        // straight to the caller instead of through the head.
+        if let [src] = &mut self.sources[..] {
+            return src.head.take().or_else(|| self.read(0));
+        }
         let i = (0..self.sources.len())
             .filter(|i| self.sources[*i].head.is_some())
             .min_by_key(|i| self.sources[*i].head.as_ref().map(|o| (o.ts, *i)))?;

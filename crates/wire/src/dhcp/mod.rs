@@ -251,7 +251,6 @@ impl HwAddr {
     /// `aa:bb:…` formatted on the stack (no `fmt` machinery).
     pub fn hex(&self) -> HexBuf {
         const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut buf = [0u8; 47];
         // A MAC (nearly every chaddr): `aa:` five times and `ff`, each byte's
         // three characters from one table row.
         if let [a, b, c, d, e, f] = *self.as_bytes() {
@@ -265,11 +264,22 @@ impl HwAddr {
                 }
                 t
             };
+            let mut buf = [0u8; 47];
             for (i, x) in [a, b, c, d, e, f].into_iter().enumerate() {
                 buf[3 * i..3 * i + 3].copy_from_slice(&ROWS[usize::from(x)]);
             }
             return HexBuf { buf, len: 17 };
         }
+        self.hex_any_length()
+    }
+
+    /// [`HwAddr::hex`] for lengths other than six, kept out of line: inlined,
+    /// its loop unrolled over 16 bytes made the MAC path several times
+    /// longer.
+    #[inline(never)]
+    fn hex_any_length(&self) -> HexBuf {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut buf = [0u8; 47];
         let mut len = 0;
         for (i, b) in self.as_bytes().iter().enumerate() {
             if i > 0 {

@@ -82,47 +82,64 @@ impl Timestamp {
     pub fn rfc3339(&self) -> Rfc3339 {
         let secs = self.0.div_euclid(1_000_000_000);
         let micros = (self.0.rem_euclid(1_000_000_000) / 1000) as u32;
-        let mut b = *b"0000-00-00T00:00:00.000000Z";
-        let Some(whole) = seconds_text(secs) else {
+        let Some(words) = seconds_text(secs) else {
             return Rfc3339 {
-                buf: b,
+                buf: *b"0000-00-00T00:00:00.000000Z",
                 len: 0,
                 ts: *self,
             };
         };
-        b[..19].copy_from_slice(&whole);
+        // Built in a 32-byte block: the second's three words of text, then
+        // the fraction written over their unused end.
+        let mut b = [0u8; 32];
+        for (at, w) in words.into_iter().enumerate() {
+            b[8 * at..8 * at + 8].copy_from_slice(&w.to_ne_bytes());
+        }
+        b[19] = b'.';
         pair(&mut b[20..22], micros / 10_000);
         pair(&mut b[22..24], micros / 100 % 100);
         pair(&mut b[24..26], micros % 100);
+        b[26] = b'Z';
+        let mut buf = [0u8; 27];
+        buf.copy_from_slice(&b[..27]);
         Rfc3339 {
-            buf: b,
+            buf,
             len: 27,
             ts: *self,
         }
     }
 }
 
-/// `YYYY-MM-DDTHH:MM:SS` of a second since the epoch, `None` outside years
+/// `YYYY-MM-DDTHH:MM:SS` of a second since the epoch, as the native-order
+/// words of 24 bytes of text (the last five unused), `None` outside years
 /// 0..=9999. The last second asked is remembered: a report writes several
-/// timestamps of the same second in a row.
-fn seconds_text(secs: i64) -> Option<[u8; 19]> {
+/// timestamps of the same second in a row. (Words, because a cached byte
+/// array was copied out byte by byte.)
+fn seconds_text(secs: i64) -> Option<[u64; 3]> {
     use std::cell::Cell;
     thread_local! {
-        static LAST: Cell<(i64, [u8; 19])> = const { Cell::new((i64::MIN, [0; 19])) };
+        static LAST: Cell<(i64, [u64; 3])> = const { Cell::new((i64::MIN, [0; 3])) };
     }
     LAST.with(|last| {
-        let (second, text) = last.get();
+        let (second, words) = last.get();
         if second == secs {
-            return Some(text);
+            return Some(words);
         }
         let sod = secs.rem_euclid(86_400) as u32;
-        let mut t = *b"0000-00-00T00:00:00";
+        let mut t = [0u8; 24];
+        t[..19].copy_from_slice(b"0000-00-00T00:00:00");
         t[..10].copy_from_slice(&date_text(secs.div_euclid(86_400))?);
         pair(&mut t[11..13], sod / 3600);
         pair(&mut t[14..16], sod / 60 % 60);
         pair(&mut t[17..19], sod % 60);
-        last.set((secs, t));
-        Some(t)
+        let word = |at: usize| {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&t[at..at + 8]);
+            u64::from_ne_bytes(w)
+        };
+        let words = [word(0), word(8), word(16)];
+        last.set((secs, words));
+        Some(words)
     })
 }
 

@@ -79,12 +79,7 @@ fn client_line(out: &mut impl Write, c: &ClientReport, style: Style) -> io::Resu
         Some(o) if o.is_success() => Paint::Green,
         _ => Paint::Yellow,
     };
-    // Padded to 13 columns, inside the colour as `{:<13}` would be.
-    let mut padded = [b' '; 32];
-    let name = &outcome.as_bytes()[..outcome.len().min(32)];
-    padded[..name.len()].copy_from_slice(name);
-    let padded = std::str::from_utf8(&padded[..name.len().max(13)]).expect("ASCII");
-    style.write(out, paint, padded)?;
+    style.write_padded(out, paint, outcome, 13)?;
     out.write_all(b"  ")?;
     match (c.address(), c.server()) {
         (Some(a), Some(s)) => {
@@ -200,9 +195,11 @@ fn ladder(
 /// Clients in the order a report shows them: those with problems first,
 /// then by worst severity, then by first packet; ties in report order.
 fn display_order(clients: &[ClientReport]) -> Vec<&ClientReport> {
-    // One integer per client holds its whole sort key and, last, its index:
-    // all different, so an unstable sort gives the stable order, comparing
-    // integers instead of computing each client's key per comparison.
+    // One integer per client holds its whole sort key and, last, its index
+    // (3 + 64 + 61 bits): all different, so an unstable sort gives the
+    // stable order, comparing integers instead of computing each client's
+    // key per comparison.
+    const INDEX_BITS: u32 = 61;
     let mut keys: Vec<u128> = clients
         .iter()
         .enumerate()
@@ -216,12 +213,12 @@ fn display_order(clients: &[ClientReport]) -> Vec<&ClientReport> {
             let group = u128::from(c.healthy()) << 2 | worst;
             // Flipping the sign bit orders an i64 as a u64.
             let first = u128::from(c.first.0 as u64 ^ 1 << 63);
-            group << 96 | first << 32 | i as u128
+            group << (64 + INDEX_BITS) | first << INDEX_BITS | i as u128
         })
         .collect();
     keys.sort_unstable();
     keys.iter()
-        .map(|k| &clients[usize::try_from(*k as u32).expect("u32 fits")])
+        .map(|k| &clients[usize::try_from(k & ((1 << INDEX_BITS) - 1)).expect("an index")])
         .collect()
 }
 

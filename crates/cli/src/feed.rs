@@ -4,7 +4,9 @@ use capture::read::Reader;
 use diagnose::{FrameRef, Obs};
 use std::io::Read;
 
-/// One capture being read, with its next observation waiting.
+/// One capture being read, with its next observation waiting (while
+/// several are merged; a lone capture's go straight to the caller once
+/// iteration starts).
 struct Source {
     name: String,
     reader: Reader<Box<dyn Read + Send>>,
@@ -74,7 +76,8 @@ impl Feed {
         feed
     }
 
-    /// The earliest timestamp among the first packets of the files.
+    /// The earliest timestamp among the first packets of the files (ask
+    /// before iterating: with one file, the first `next` takes its packet).
     pub fn first_timestamp(&self) -> Option<capture::Timestamp> {
         self.sources
             .iter()

@@ -74,6 +74,32 @@ impl Style {
         }
         write!(out, "\x1b[{}m{text}\x1b[0m", p.code())
     }
+
+    /// Writes `text` padded with spaces to `width` characters, the padding
+    /// inside the colour: what `paint(p, format!("{text:<width$}"))` shows.
+    pub fn write_padded(
+        &self,
+        out: &mut impl std::io::Write,
+        p: Paint,
+        text: &str,
+        width: usize,
+    ) -> std::io::Result<()> {
+        const SPACES: &[u8; 16] = b"                ";
+        if self.on {
+            write!(out, "\x1b[{}m", p.code())?;
+        }
+        out.write_all(text.as_bytes())?;
+        let mut pad = width.saturating_sub(text.chars().count());
+        while pad > 0 {
+            let n = pad.min(SPACES.len());
+            out.write_all(&SPACES[..n])?;
+            pad -= n;
+        }
+        if self.on {
+            out.write_all(b"\x1b[0m")?;
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -90,9 +116,47 @@ mod tests {
                 assert_eq!(String::from_utf8(out).unwrap(), style.paint(p, "bound  "));
             }
         }
-        assert_eq!(
-            Style { on: true }.paint(Paint::Red, "x"),
-            "\x1b[31mx\x1b[0m"
-        );
+        let codes = [
+            (Paint::Red, "31"),
+            (Paint::Yellow, "33"),
+            (Paint::Green, "32"),
+            (Paint::Cyan, "36"),
+            (Paint::Dim, "2"),
+            (Paint::Bold, "1"),
+        ];
+        for (p, code) in codes {
+            assert_eq!(
+                Style { on: true }.paint(p, "x"),
+                format!("\x1b[{code}mx\x1b[0m")
+            );
+        }
+    }
+
+    #[test]
+    fn write_padded_shows_what_paint_of_a_padded_format_makes() {
+        for on in [false, true] {
+            let style = Style { on };
+            for text in [
+                "",
+                "nak",
+                "offer-ignored",
+                "longer-than-the-width",
+                "café",
+                "×",
+            ] {
+                for width in [0, 3, 13, 40] {
+                    let mut out = Vec::new();
+                    style
+                        .write_padded(&mut out, Paint::Yellow, text, width)
+                        .unwrap();
+                    let expected = style.paint(Paint::Yellow, format!("{text:<width$}"));
+                    assert_eq!(
+                        String::from_utf8(out).unwrap(),
+                        expected,
+                        "{text:?} {width}"
+                    );
+                }
+            }
+        }
     }
 }

@@ -247,10 +247,12 @@ impl HwAddr {
     }
 }
 
+/// Lower-case hexadecimal digits.
+const HEX: &[u8; 16] = b"0123456789abcdef";
+
 impl HwAddr {
     /// `aa:bb:…` formatted on the stack (no `fmt` machinery).
     pub fn hex(&self) -> HexBuf {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         // A MAC (nearly every chaddr): `aa:` five times and `ff`, each byte's
         // three characters from one table row.
         if let [a, b, c, d, e, f] = *self.as_bytes() {
@@ -278,7 +280,6 @@ impl HwAddr {
     /// longer.
     #[inline(never)]
     fn hex_any_length(&self) -> HexBuf {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut buf = [0u8; 47];
         let mut len = 0;
         for (i, b) in self.as_bytes().iter().enumerate() {
@@ -370,7 +371,6 @@ impl std::fmt::Display for HexBuf {
 impl HexBuf {
     /// `0x` and eight hex digits.
     pub fn xid(x: u32) -> HexBuf {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut buf = [0u8; 47];
         buf[..2].copy_from_slice(b"0x");
         for i in 0..8 {

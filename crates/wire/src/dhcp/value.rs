@@ -838,7 +838,7 @@ pub struct Duration(pub u32);
 
 impl fmt::Display for Duration {
     /// Written on the stack and handed over once (a report shows one per
-    /// client): at most `49710d6h28m14s`.
+    /// client): at most 15 bytes, as in `49709d23h59m59s`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.0;
         if s == u32::MAX {

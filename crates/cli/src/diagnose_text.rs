@@ -73,13 +73,14 @@ fn client_line(out: &mut impl Write, c: &ClientReport, style: Style) -> io::Resu
         style.write(out, Paint::Bold, c.chaddr.hex().as_str())?;
     }
     out.write_all(b"  ")?;
-    let outcome = c.outcome().map_or("unknown", |o| o.name());
-    let paint = match c.outcome() {
+    let outcome = c.outcome();
+    let paint = match outcome {
         Some(o) if o.is_failure() => Paint::Red,
         Some(o) if o.is_success() => Paint::Green,
         _ => Paint::Yellow,
     };
-    style.write_padded(out, paint, outcome, 13)?;
+    let name = outcome.map_or("unknown", |o| o.name());
+    style.write_padded(out, paint, name, 13)?;
     out.write_all(b"  ")?;
     match (c.address(), c.server()) {
         (Some(a), Some(s)) => {

@@ -69,10 +69,7 @@ impl Style {
         p: Paint,
         text: &str,
     ) -> std::io::Result<()> {
-        if !self.on {
-            return out.write_all(text.as_bytes());
-        }
-        write!(out, "\x1b[{}m{text}\x1b[0m", p.code())
+        self.write_padded(out, p, text, 0)
     }
 
     /// Writes `text` padded with spaces to `width` characters, the padding
@@ -89,7 +86,11 @@ impl Style {
             write!(out, "\x1b[{}m", p.code())?;
         }
         out.write_all(text.as_bytes())?;
-        let mut pad = width.saturating_sub(text.chars().count());
+        let mut pad = if width == 0 {
+            0
+        } else {
+            width.saturating_sub(text.chars().count())
+        };
         while pad > 0 {
             let n = pad.min(SPACES.len());
             out.write_all(&SPACES[..n])?;

@@ -522,7 +522,11 @@ pub fn escape(b: &[u8]) -> String {
     let plain = |c: u8| (0x20..0x7f).contains(&c) && c != b'\\';
     // Most values (boot files, vendor classes, messages) are plain: one copy.
     if b.iter().all(|&c| plain(c)) {
-        return String::from_utf8_lossy(b).into_owned();
+        // Printable ASCII is UTF-8 as it is (and `from_utf8` checks ASCII a
+        // word at a time).
+        return std::str::from_utf8(b)
+            .map(str::to_owned)
+            .unwrap_or_default();
     }
     let mut s = String::with_capacity(b.len());
     for &c in b {
@@ -1013,6 +1017,37 @@ mod tests {
     use super::Duration;
 
     #[test]
+    fn escape_keeps_printable_ascii_and_writes_every_other_byte_in_hex() {
+        fn reference(b: &[u8]) -> String {
+            b.iter()
+                .map(|&c| match c {
+                    0x20..=0x7e if c != b'\\' => char::from(c).to_string(),
+                    _ => format!("\\x{c:02x}"),
+                })
+                .collect()
+        }
+        assert_eq!(super::escape(b""), "");
+        assert_eq!(super::escape(b"pxelinux.0"), "pxelinux.0");
+        assert_eq!(
+            super::escape("a\\b\0\x7f\u{e9}".as_bytes()),
+            "a\\x5cb\\x00\\x7f\\xc3\\xa9"
+        );
+        for c in 0..=255u8 {
+            for v in [
+                vec![c],
+                vec![b'a', c, b'z'],
+                b"PXEClient:Arch:00000:UNDI:002001"
+                    .iter()
+                    .copied()
+                    .chain([c])
+                    .collect(),
+            ] {
+                assert_eq!(super::escape(&v), reference(&v), "{v:?}");
+            }
+        }
+    }
+
+    #[test]
     fn durations_read_as_days_hours_minutes_seconds() {
         // What it was written as first: `write!` per unit.
         fn reference(s: u32) -> String {
@@ -1038,15 +1073,5 @@ mod tests {
         }
         assert_eq!(Duration(90061).to_string(), "1d1h1m1s");
         assert_eq!(Duration(u32::MAX - 1).to_string(), "49710d6h28m14s");
-    }
-
-    #[test]
-    fn escape_keeps_printable_ascii_and_writes_the_rest_as_hex() {
-        assert_eq!(super::escape(b"pxelinux.0"), "pxelinux.0");
-        assert_eq!(super::escape(b""), "");
-        assert_eq!(
-            super::escape("a\\b\0\x7fé".as_bytes()),
-            "a\\x5cb\\x00\\x7f\\xc3\\xa9"
-        );
     }
 }

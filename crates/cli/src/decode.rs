@@ -139,11 +139,13 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
         if c.malformed > 0 && outcome == Outcome::Healthy {
             outcome = Outcome::Problems;
         }
-        if !a.json && c.dhcp == 0 && c.unsupported.is_none() {
+        if c.dhcp == 0 && c.unsupported.is_none() {
             warn(format_args!(
                 "{shown}: no DHCP packets among its {} frame(s)",
                 c.frames
             ));
+            // No answer.
+            outcome = outcome.and(Outcome::Problems);
         }
     }
     Ok(outcome)

@@ -241,6 +241,10 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 case.name, feed.frames
             ));
         }
+        // Nothing to diagnose is no answer, not a healthy network.
+        if feed.dhcp == 0 && !names.is_empty() {
+            outcome = outcome.and(Outcome::Problems);
+        }
         if a.json {
             let problems: Vec<Problem<'_>> = feed
                 .problems

@@ -218,6 +218,45 @@ fn diagnose_exit_codes() {
     assert_eq!(o.status.code(), Some(1));
 }
 
+/// A capture with no DHCP in it is no answer (1), not a healthy network,
+/// from `diagnose` and `decode`, in text and JSON: frames of another
+/// protocol, or none at all.
+#[test]
+fn a_capture_without_dhcp_is_no_answer() {
+    let mut header = Vec::new();
+    header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
+    header.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    header.extend_from_slice(&65535u32.to_le_bytes());
+    header.extend_from_slice(&1u32.to_le_bytes());
+    // One Ethernet frame carrying IPv6 (ethertype 0x86dd).
+    let mut ipv6 = header.clone();
+    let mut frame = vec![0xff; 12];
+    frame.extend_from_slice(&[0x86, 0xdd]);
+    frame.extend_from_slice(&[0x60; 40]);
+    ipv6.extend_from_slice(&[0; 8]);
+    ipv6.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    ipv6.extend_from_slice(&(frame.len() as u32).to_le_bytes());
+    ipv6.extend_from_slice(&frame);
+    for (name, bytes, frames) in [("ipv6.pcap", ipv6, 1), ("header-only.pcap", header, 0)] {
+        let f = tmp(name, &bytes);
+        for args in [
+            vec!["diagnose", &f],
+            vec!["diagnose", "--json", &f],
+            vec!["decode", &f],
+            vec!["decode", "--json", &f],
+        ] {
+            let o = run(&args);
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+            assert!(
+                err.contains(&format!("no DHCP packets among {frames} frame(s)"))
+                    || err.contains(&format!("no DHCP packets among its {frames} frame(s)")),
+                "{args:?}: {err}"
+            );
+        }
+    }
+}
+
 #[test]
 fn diagnose_json_is_one_document() {
     let o = run(&["diagnose", "--json", &corpus("zeek/dhcp.pcap")]);

@@ -47,7 +47,8 @@ pub struct LogTime {
     /// How far the log's clock is ahead of the capture's, in seconds (may be negative).
     #[arg(
         long,
-        default_value_t = 0.0,
+        default_value = "0",
+        value_parser = parse_clock_offset,
         allow_negative_numbers = true,
         value_name = "SECONDS"
     )]
@@ -60,6 +61,22 @@ pub struct LogTime {
     pub program: Option<logs::Program>,
 }
 
+/// The largest clock offset taken: 4·10⁹ s (about 127 years) reaches a log
+/// whose clock started at 1970 from any capture of this century, and keeps
+/// every time in nanoseconds within 64 bits.
+const MAX_CLOCK_OFFSET_S: f64 = 4e9;
+
+fn parse_clock_offset(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v.abs() <= MAX_CLOCK_OFFSET_S => Ok(v),
+        _ => Err(format!(
+            "{s:?} is not a clock offset: seconds between -{MAX_CLOCK_OFFSET_S:e} and {MAX_CLOCK_OFFSET_S:e} (e.g. 3600, -2.5)"
+        )),
+    }
+}
+
+/// `+HH:MM`, `-HH:MM` or `±H`/`±HH`: one sign, one or two digits of hours
+/// (at most 14), two of minutes (at most 59).
 fn parse_utc_offset(s: &str) -> Result<i32, String> {
     let bad = || format!("{s:?} is not a UTC offset (e.g. +02:00, -05:30)");
     let (sign, rest) = match s.as_bytes().first() {
@@ -67,8 +84,17 @@ fn parse_utc_offset(s: &str) -> Result<i32, String> {
         Some(b'-') => (-1, &s[1..]),
         _ => return Err(bad()),
     };
-    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let (h, m): (i32, i32) = (h.parse().map_err(|_| bad())?, m.parse().map_err(|_| bad())?);
+    let (h, m) = rest.split_once(':').unwrap_or((rest, "00"));
+    let digits = |t: &str, len: std::ops::RangeInclusive<usize>| {
+        if len.contains(&t.len()) && t.bytes().all(|b| b.is_ascii_digit()) {
+            t.parse::<i32>().ok()
+        } else {
+            None
+        }
+    };
+    let (Some(h), Some(m)) = (digits(h, 1..=2), digits(m, 2..=2)) else {
+        return Err(bad());
+    };
     if h > 14 || m > 59 {
         return Err(bad());
     }
@@ -268,6 +294,51 @@ mod tests {
     #[test]
     fn cli_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn utc_offsets_take_one_sign_and_two_digit_minutes() {
+        assert_eq!(parse_utc_offset("+02:00"), Ok(7200));
+        assert_eq!(parse_utc_offset("-05:30"), Ok(-19800));
+        assert_eq!(parse_utc_offset("+1"), Ok(3600));
+        assert_eq!(parse_utc_offset("-14:00"), Ok(-50400));
+        for bad in [
+            "+-1:00",
+            "--1:00",
+            "-+05:00",
+            "+01:0",
+            "+001:00",
+            "+15:00",
+            "+01:60",
+            "01:00",
+            "+",
+            "+1:",
+            "+ 1:00",
+            "+01:00:00",
+        ] {
+            assert!(parse_utc_offset(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn clock_offsets_are_finite_and_bounded() {
+        assert_eq!(parse_clock_offset("3600"), Ok(3600.0));
+        assert_eq!(parse_clock_offset("-2.5"), Ok(-2.5));
+        assert_eq!(parse_clock_offset("-1.77e9"), Ok(-1.77e9));
+        for bad in [
+            "nan",
+            "inf",
+            "-inf",
+            "1e10",
+            "-1e10",
+            "4000000001",
+            "1e300",
+            "x",
+            "",
+        ] {
+            let e = parse_clock_offset(bad).unwrap_err();
+            assert!(e.contains("not a clock offset"), "{bad}: {e}");
+        }
     }
 
     #[test]

@@ -189,16 +189,23 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             if !ok {
                 outcome = Outcome::Error;
             }
+            let given = a.time.log_clock_offset;
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
+                // The times compared already carry the offset given, so the
+                // advice is the whole offset, which replaces the given one.
+                let instead = if given != 0.0 {
+                    format!(" (in place of {given})")
+                } else {
+                    String::new()
+                };
                 crate::warn(format_args!(
                     "{}: none of its {} timed lines falls within the capture's time (they are {} s {} it): \
-                     is the log's clock or time zone off? Try --log-clock-offset {} or --log-utc-offset",
+                     is the log's clock or time zone off? Try --log-clock-offset {}{instead} or --log-utc-offset",
                     m.file,
                     m.timed_lines,
                     m.apart_s.unsigned_abs(),
                     if m.apart_s > 0 { "after" } else { "before" },
-                    // The times compared already carry the offset given.
-                    a.time.log_clock_offset + m.apart_s as f64
+                    given + m.apart_s as f64
                 ));
             }
             diagnose::logjoin::attach(&mut report, &logs);

@@ -218,6 +218,23 @@ fn a_log_from_another_time_is_named() {
         "{err}"
     );
     assert!(!String::from_utf8_lossy(&o.stdout).contains("min-secs-drop"));
+    // With an offset given, the advice is still the whole offset, and says
+    // that it replaces the one given.
+    let advice = |err: &str| -> String {
+        let at = err.find("Try --log-clock-offset ").expect("advice") + 23;
+        err[at..].split(' ').next().unwrap_or_default().to_string()
+    };
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(&rom)
+        .arg("--log")
+        .arg(&log)
+        .args(["--log-clock-offset", "-60"])
+        .output()
+        .unwrap();
+    let err2 = String::from_utf8_lossy(&o.stderr);
+    assert!(err2.contains("(in place of -60)"), "{err2}");
+    assert_eq!(advice(&err2), advice(&err), "{err2}");
 }
 
 /// A timed server-wide line joins the client failing at that time (medium

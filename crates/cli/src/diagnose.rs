@@ -185,10 +185,8 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         }
         let mut report = report;
         if !case.logs.is_empty() {
-            let (logs, ok) = crate::explain::read_all(&case.logs, &a.time, start);
-            if !ok {
-                outcome = Outcome::Error;
-            }
+            let (logs, read) = crate::explain::read_all(&case.logs, &a.logs, &a.time, start);
+            outcome = outcome.and(read);
             let given = a.time.log_clock_offset;
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
                 // The times compared already carry the offset given, so the

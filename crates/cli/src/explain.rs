@@ -43,17 +43,21 @@ pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::
     LogReader::new(name, reader, opts).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Reads every log; a file that cannot be read is reported and skipped.
+/// Reads every log; a file that cannot be read is reported and skipped (an
+/// error), and so is one of the `named` (given with `--log`, not found in a
+/// case's directory, where other programs' logs may sit as context) in
+/// which no line is recognised (no answer).
 pub fn read_all(
     paths: &[String],
+    named: &[String],
     t: &LogTime,
     capture_start: Option<i64>,
-) -> (diagnose::logjoin::Logs, bool) {
+) -> (diagnose::logjoin::Logs, Outcome) {
     let mut logs = diagnose::logjoin::Logs {
         files: Vec::new(),
         events: Vec::new(),
     };
-    let mut ok = true;
+    let mut outcome = Outcome::Healthy;
     for p in paths {
         let opts = Options {
             time: time_context(t, p, capture_start),
@@ -63,24 +67,39 @@ pub fn read_all(
             Ok(r) => r,
             Err(e) => {
                 warn(format_args!("{e:#}"));
-                ok = false;
+                outcome = Outcome::Error;
                 continue;
             }
         };
         let idx = logs.files.len();
         logs.files.push(p.clone());
+        let mut failed = false;
         for e in &mut r {
             match e {
                 Ok(e) => logs.events.push((idx, e)),
                 Err(e) => {
                     warn(format_args!("{e}"));
-                    ok = false;
+                    outcome = Outcome::Error;
+                    failed = true;
                     break;
                 }
             }
         }
+        if !failed && r.stats().events == 0 && named.contains(p) {
+            warn_unrecognised(p, r.stats(), t);
+            outcome = outcome.and(Outcome::Problems);
+        }
     }
-    (logs, ok)
+    (logs, outcome)
+}
+
+/// Says that no line of log `path` was recognised.
+fn warn_unrecognised(path: &str, stats: &logs::Stats, t: &LogTime) {
+    warn(format_args!(
+        "{path}: none of its {} lines is from a DHCP server or client this reads (ISC dhcpd, Kea, dnsmasq, dhclient, udhcpc, dhcpcd); is it the right log?{}",
+        stats.lines,
+        if t.program.is_none() { " For bare lines without a program name, give --program." } else { "" }
+    ));
 }
 
 fn key_text(k: &Option<ClientKey>) -> String {
@@ -167,11 +186,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             outcome = outcome.and(Outcome::Problems);
         }
         if stats.events == 0 {
-            warn(format_args!(
-                "{path}: none of its {} lines is from a DHCP server or client this reads (ISC dhcpd, Kea, dnsmasq, dhclient, udhcpc, dhcpcd); is it the right log?{}",
-                stats.lines,
-                if a.time.program.is_none() { " For bare lines without a program name, give --program." } else { "" }
-            ));
+            warn_unrecognised(path, &stats, &a.time);
             outcome = outcome.and(Outcome::Problems);
         }
 

@@ -192,6 +192,31 @@ fn a_server_wide_line_explains_the_silence() {
     assert!(text.contains("no-subnet-for-interface"), "{text}");
 }
 
+/// A `--log` file in which no line is recognised is named, and the exit code
+/// says no answer came from it (1), while the capture is still diagnosed.
+#[test]
+fn a_log_with_nothing_recognised_is_named() {
+    let cap =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/healthy-dhcpd/server.pcap");
+    let log =
+        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-notes.log", std::process::id()));
+    std::fs::write(&log, "hello world\nthis is not a DHCP log\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(&cap)
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("notes.log: none of its 2 lines is from a DHCP server or client"),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bound"));
+}
+
 /// A log from another time (clock or zone off) joins nothing: say so, and
 /// how far apart they are, instead of silently dropping its lines.
 #[test]

@@ -68,6 +68,8 @@ pub struct Error {
 
 #[derive(Debug)]
 pub enum ErrorKind {
+    /// The file could not be opened (missing, a directory, no permission).
+    Open(io::Error),
     Io(io::Error),
     /// The file is empty.
     Empty,
@@ -89,6 +91,7 @@ pub enum ErrorKind {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.kind {
+            ErrorKind::Open(e) => write!(f, "cannot open: {e}"),
             ErrorKind::Io(e) => write!(f, "read error at byte {}: {e}", self.offset),
             ErrorKind::Empty => f.write_str("the file is empty"),
             ErrorKind::NotACapture { found, hint } => {
@@ -250,7 +253,7 @@ pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
     } else {
         let f = File::open(Path::new(path)).map_err(|e| Error {
             offset: 0,
-            kind: ErrorKind::Io(e),
+            kind: ErrorKind::Open(e),
         })?;
         Box::new(f)
     };
@@ -603,11 +606,17 @@ impl<R: Read> Reader<R> {
                                 .get(p.interface as usize)
                                 .copied()
                                 .ok_or_else(|| {
-                                    format!(
-                                "packet block refers to interface {}, but the section describes {}",
-                                p.interface,
-                                interfaces.len()
-                            )
+                                    match interfaces.len() {
+                                    0 => format!(
+                                        "packet block refers to interface {}, but the section describes no interface",
+                                        p.interface
+                                    ),
+                                    n => format!(
+                                        "packet block refers to interface {}, but the section describes only interfaces 0 to {}",
+                                        p.interface,
+                                        n - 1
+                                    ),
+                                }
                                 })?;
                         Ok((p, iface))
                     });

@@ -263,11 +263,38 @@ fn garbage_and_impossible_lengths_are_errors_with_offsets() {
         assert_eq!(e.offset, shb_len as u64, "{e}");
     }
 
-    // A packet for an interface that was never described.
+    // A packet for an interface that was never described: none was, or
+    // only interface 0 was.
     let mut w = PcapngWriter::new(Vec::new(), "test").unwrap();
     w.write(3, 1, &[1, 2, 3, 4], 4, &[]).unwrap();
     let (_, e) = read_all(&w.into_inner()[..]);
-    assert!(e.unwrap().to_string().contains("interface 3"));
+    let e = e.unwrap().to_string();
+    assert!(
+        e.contains("refers to interface 3, but the section describes no interface"),
+        "{e}"
+    );
+    let mut w = PcapngWriter::new(Vec::new(), "test").unwrap();
+    let eth = w.interface(LinkType::Ethernet, "eth0").unwrap();
+    w.write(eth, 1, &[1, 2, 3, 4], 4, &[]).unwrap();
+    w.write(eth + 1, 2, &[1, 2, 3, 4], 4, &[]).unwrap();
+    let (seen, e) = read_all(&w.into_inner()[..]);
+    assert_eq!(seen.len(), 1);
+    let e = e.unwrap().to_string();
+    assert!(
+        e.contains("refers to interface 1, but the section describes only interfaces 0 to 0"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_file_that_cannot_be_opened_says_so_without_an_offset() {
+    let e = capture::read::open("/nonexistent/dhcplens/x.pcap")
+        .err()
+        .expect("no such file");
+    assert!(matches!(e.kind, ErrorKind::Open(_)), "{e}");
+    let text = e.to_string();
+    assert!(text.starts_with("cannot open: "), "{text}");
+    assert!(!text.contains("byte"), "{text}");
 }
 
 /// Big-endian files, written by hand: pcap with microseconds, and a pcapng

@@ -67,6 +67,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
             )?;
         }
         let mut c = Counts::default();
+        let mut failed = false;
         loop {
             let p = match reader.next_packet() {
                 Ok(Some(p)) => p,
@@ -79,6 +80,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                     };
                     warn(format_args!("{shown}: {e}{hint}"));
                     outcome = Outcome::Error;
+                    failed = true;
                     break;
                 }
             };
@@ -139,7 +141,8 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
         if c.malformed > 0 && outcome == Outcome::Healthy {
             outcome = Outcome::Problems;
         }
-        if c.dhcp == 0 && c.unsupported.is_none() {
+        // (After a read error, that error is the news.)
+        if c.dhcp == 0 && c.unsupported.is_none() && !failed {
             warn(format_args!(
                 "{shown}: no DHCP packets among its {} frame(s)",
                 c.frames

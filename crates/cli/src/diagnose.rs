@@ -243,7 +243,12 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         {
             warn(format_args!(
                 "{}: no DHCP packets among {} frame(s)",
-                case.name, feed.frames
+                if case.name == "-" {
+                    "<stdin>"
+                } else {
+                    &case.name
+                },
+                feed.frames
             ));
         }
         // Nothing to diagnose is no answer, not a healthy network.

@@ -239,6 +239,16 @@ fn a_capture_without_dhcp_is_no_answer() {
     ipv6.extend_from_slice(&frame);
     for (name, bytes, frames) in [("ipv6.pcap", ipv6, 1), ("header-only.pcap", header, 0)] {
         let f = tmp(name, &bytes);
+        // From standard input, named as every other message names it.
+        for cmd in ["diagnose", "decode"] {
+            let o = run_stdin(&[cmd, "-"], &bytes);
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{cmd} -: {err}");
+            assert!(
+                err.starts_with("dhcplens: <stdin>: no DHCP packets among"),
+                "{cmd} -: {err}"
+            );
+        }
         for args in [
             vec!["diagnose", &f],
             vec!["diagnose", "--json", &f],

@@ -251,10 +251,15 @@ pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
         widen_stdin_pipe();
         Box::new(io::stdin())
     } else {
-        let f = File::open(Path::new(path)).map_err(|e| Error {
+        let open = |e: io::Error| Error {
             offset: 0,
             kind: ErrorKind::Open(e),
-        })?;
+        };
+        let f = File::open(Path::new(path)).map_err(open)?;
+        // Linux opens a directory for reading; its first read fails.
+        if f.metadata().map_err(open)?.is_dir() {
+            return Err(open(io::ErrorKind::IsADirectory.into()));
+        }
         Box::new(f)
     };
     Reader::new(input)

@@ -295,6 +295,13 @@ fn a_file_that_cannot_be_opened_says_so_without_an_offset() {
     let text = e.to_string();
     assert!(text.starts_with("cannot open: "), "{text}");
     assert!(!text.contains("byte"), "{text}");
+    // A directory opens on Linux, and only its first read fails: said as
+    // not opened too.
+    let e = capture::read::open(env!("CARGO_MANIFEST_DIR"))
+        .err()
+        .expect("a directory");
+    assert!(matches!(e.kind, ErrorKind::Open(_)), "{e}");
+    assert!(e.to_string().starts_with("cannot open: "), "{e}");
 }
 
 /// Big-endian files, written by hand: pcap with microseconds, and a pcapng

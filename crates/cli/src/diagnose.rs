@@ -235,24 +235,14 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 case.name, feed.cut_before_header
             ));
         }
-        if feed.dhcp == 0
-            && feed.unreadable == 0
-            && feed.cut_before_header == 0
-            && feed.problems.is_empty()
-            && !names.is_empty()
-        {
-            warn(format_args!(
-                "{}: no DHCP packets among {} frame(s)",
-                if case.name == "-" {
-                    "<stdin>"
-                } else {
-                    &case.name
-                },
-                feed.frames
-            ));
-        }
-        // Nothing to diagnose is no answer, not a healthy network.
-        if feed.dhcp == 0 && !names.is_empty() {
+        // A capture with nothing to diagnose is no answer, not a healthy
+        // network (and in a client + server pair, maybe the wrong filter).
+        for (file, frames, unsaid) in feed.without_dhcp() {
+            if unsaid {
+                warn(format_args!(
+                    "{file}: no DHCP packets among {frames} frame(s)"
+                ));
+            }
             outcome = outcome.and(Outcome::Problems);
         }
         if a.json {
@@ -291,7 +281,9 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             serde_json::to_writer(&mut *out, &report.stats)?;
             out.write_all(b",\"input_problems\":")?;
             serde_json::to_writer(&mut *out, &problems)?;
-            writeln!(out, ",\"healthy\":{}}}", report.healthy())?;
+            // Not healthy either when no DHCP packet was read at all.
+            let healthy = report.healthy() && feed.dhcp > 0;
+            writeln!(out, ",\"healthy\":{healthy}}}")?;
         } else {
             if cases.len() > 1 || n > 0 {
                 writeln!(

@@ -95,9 +95,14 @@ pub fn read_all(
 
 /// Says that no line of log `path` was recognised.
 fn warn_unrecognised(path: &str, stats: &logs::Stats, t: &LogTime) {
+    let path = if path == "-" { "<stdin>" } else { path };
+    let lines = match stats.lines {
+        0 => "it is empty, so no line is".to_string(),
+        1 => "its one line is not".to_string(),
+        n => format!("none of its {n} lines is"),
+    };
     warn(format_args!(
-        "{path}: none of its {} lines is from a DHCP server or client this reads (ISC dhcpd, Kea, dnsmasq, dhclient, udhcpc, dhcpcd); is it the right log?{}",
-        stats.lines,
+        "{path}: {lines} from a DHCP server or client this reads (ISC dhcpd, Kea, dnsmasq, dhclient, udhcpc, dhcpcd); is it the right log?{}",
         if t.program.is_none() { " For bare lines without a program name, give --program." } else { "" }
     ));
 }

@@ -12,6 +12,11 @@ struct Source {
     reader: Reader<Box<dyn Read + Send>>,
     head: Option<Obs>,
     done: bool,
+    /// Frames read, DHCP packets found, and packets on the DHCP ports
+    /// that were not (unreadable or cut), in this capture.
+    frames: u64,
+    dhcp: u64,
+    not_dhcp: u64,
 }
 
 /// What went wrong with an input, for the user.
@@ -63,6 +68,9 @@ impl Feed {
                     reader,
                     head: None,
                     done: false,
+                    frames: 0,
+                    dhcp: 0,
+                    not_dhcp: 0,
                 }),
                 Err(e) => feed.problems.push(InputProblem {
                     file: shown,
@@ -88,6 +96,19 @@ impl Feed {
     /// The names of the files that opened, indexed like [`FrameRef::file`].
     pub fn names(&self) -> Vec<String> {
         self.sources.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The captures that opened but held no DHCP packet, with their frame
+    /// counts and whether that is all there is to say of them (no read
+    /// error, no unsupported framing, no packet on the DHCP ports that was
+    /// unreadable or cut: those are said elsewhere).
+    pub fn without_dhcp(&self) -> impl Iterator<Item = (&str, u64, bool)> {
+        self.sources.iter().filter(|s| s.dhcp == 0).map(|s| {
+            let said = s.not_dhcp > 0
+                || self.problems.iter().any(|p| p.file == s.name)
+                || self.unsupported.iter().any(|(n, _)| *n == s.name);
+            (s.name.as_str(), s.frames, !said)
+        })
     }
 
     /// Reads source `i` up to its next DHCP observation, into its head.
@@ -122,6 +143,7 @@ impl Feed {
                 }
             };
             self.frames += 1;
+            src.frames += 1;
             let at = FrameRef {
                 file: i as u16,
                 frame: p.number,
@@ -130,14 +152,17 @@ impl Feed {
             // others are decoded, anomalies and all.
             if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
                 self.dhcp += 1;
+                src.dhcp += 1;
                 return Some(Obs::from_plain(at, p.timestamp, &plain));
             }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => {
                     if let Some(o) = Obs::new(at, p.timestamp, &d, None) {
                         self.dhcp += 1;
+                        src.dhcp += 1;
                         return Some(o);
                     }
+                    src.not_dhcp += 1;
                     if d.message_cut() && d.anomalies.iter().all(|a| a.kind.is_capture_artefact()) {
                         self.cut_before_header += 1;
                         continue;

@@ -237,6 +237,21 @@ fn a_capture_without_dhcp_is_no_answer() {
     ipv6.extend_from_slice(&(frame.len() as u32).to_le_bytes());
     ipv6.extend_from_slice(&(frame.len() as u32).to_le_bytes());
     ipv6.extend_from_slice(&frame);
+    // One capture of a pair without DHCP (a wrong filter on one side) is
+    // named, and the case is no answer though the other capture is healthy.
+    let v6 = tmp("pair-ipv6.pcap", &ipv6);
+    let o = run(&["diagnose", &corpus("net-dhcp/DHCP_Inter_VLAN.cap"), &v6]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("pair-ipv6.pcap: no DHCP packets among 1 frame(s)"),
+        "{err}"
+    );
+    assert!(!err.contains("DHCP_Inter_VLAN.cap: no DHCP"), "{err}");
+    // The JSON report does not call nothing healthy.
+    let o = run(&["diagnose", "--json", &v6]);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["healthy"], false);
     for (name, bytes, frames) in [("ipv6.pcap", ipv6, 1), ("header-only.pcap", header, 0)] {
         let f = tmp(name, &bytes);
         // From standard input, named as every other message names it.

@@ -265,6 +265,17 @@ pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
     Reader::new(input)
 }
 
+/// Why a packet block's interface index finds no description.
+fn undescribed_interface(index: u32, described: usize) -> String {
+    match described {
+        0 => format!("packet block refers to interface {index}, but the section describes no interface"),
+        n => format!(
+            "packet block refers to interface {index}, but the section describes only interfaces 0 to {}",
+            n - 1
+        ),
+    }
+}
+
 fn u16_at(b: &[u8], swap: bool) -> u16 {
     let v = u16::from_ne_bytes([b[0], b[1]]);
     if swap {
@@ -606,23 +617,10 @@ impl<R: Read> Reader<R> {
                         unreachable!("pcapng state")
                     };
                     let parsed = packet_block(kind, &self.buf[body.clone()], swap).and_then(|p| {
-                        let iface =
-                            interfaces
-                                .get(p.interface as usize)
-                                .copied()
-                                .ok_or_else(|| {
-                                    match interfaces.len() {
-                                    0 => format!(
-                                        "packet block refers to interface {}, but the section describes no interface",
-                                        p.interface
-                                    ),
-                                    n => format!(
-                                        "packet block refers to interface {}, but the section describes only interfaces 0 to {}",
-                                        p.interface,
-                                        n - 1
-                                    ),
-                                }
-                                })?;
+                        let iface = interfaces
+                            .get(p.interface as usize)
+                            .copied()
+                            .ok_or_else(|| undescribed_interface(p.interface, interfaces.len()))?;
                         Ok((p, iface))
                     });
                     let (p, iface) = match parsed {

@@ -282,7 +282,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             out.write_all(b",\"input_problems\":")?;
             serde_json::to_writer(&mut *out, &problems)?;
             // Not healthy either when no DHCP packet was read at all.
-            let healthy = report.healthy() && feed.dhcp > 0;
+            let healthy = report.healthy() && feed.dhcp() > 0;
             writeln!(out, ",\"healthy\":{healthy}}}")?;
         } else {
             if cases.len() > 1 || n > 0 {

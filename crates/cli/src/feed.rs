@@ -31,9 +31,7 @@ pub struct InputProblem {
 pub struct Feed {
     sources: Vec<Source>,
     pub problems: Vec<InputProblem>,
-    /// Frames read, DHCP packets found, frames of unsupported link types.
-    pub frames: u64,
-    pub dhcp: u64,
+    /// Captures with frames of an unsupported link type, and that type.
     pub unsupported: Vec<(String, wire::LinkType)>,
     /// Packets on the DHCP ports without a readable DHCP header, and the
     /// first of them: (file, frame, why). Those the capture's snap length
@@ -49,8 +47,6 @@ impl Feed {
         let mut feed = Feed {
             sources: Vec::new(),
             problems: Vec::new(),
-            frames: 0,
-            dhcp: 0,
             unsupported: Vec::new(),
             unreadable: 0,
             first_unreadable: None,
@@ -98,6 +94,11 @@ impl Feed {
         self.sources.iter().map(|s| s.name.clone()).collect()
     }
 
+    /// DHCP packets read from all the captures.
+    pub fn dhcp(&self) -> u64 {
+        self.sources.iter().map(|s| s.dhcp).sum()
+    }
+
     /// The captures that opened but held no DHCP packet, with their frame
     /// counts and whether that is all there is to say of them (no read
     /// error, no unsupported framing, no packet on the DHCP ports that was
@@ -142,7 +143,6 @@ impl Feed {
                     return None;
                 }
             };
-            self.frames += 1;
             src.frames += 1;
             let at = FrameRef {
                 file: i as u16,
@@ -151,14 +151,12 @@ impl Feed {
             // Most packets have nothing wrong in them: read in place. The
             // others are decoded, anomalies and all.
             if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
-                self.dhcp += 1;
                 src.dhcp += 1;
                 return Some(Obs::from_plain(at, p.timestamp, &plain));
             }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => {
                     if let Some(o) = Obs::new(at, p.timestamp, &d, None) {
-                        self.dhcp += 1;
                         src.dhcp += 1;
                         return Some(o);
                     }

@@ -349,14 +349,13 @@ impl<S: Sink> Engine<S> {
             .collect();
         // Closed in a fixed order, so the output is the same from run to run.
         over.sort_unstable();
-        for n in 0..over.len() {
+        for (n, &(_, chaddr, xid)) in over.iter().enumerate() {
             if let Some(t) = over
                 .get(n + 1)
                 .and_then(|&(_, c, x)| self.open.get(&(c, x)))
             {
                 prefetch_for_close(t, &self.clients);
             }
-            let (_, chaddr, xid) = over[n];
             let k = (chaddr, xid);
 
             if let Some(t) = self.open.remove(&k) {

@@ -289,7 +289,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
 
 /// The notes of a step that can tell two clients apart: retransmission,
 /// `secs`, a bad checksum. (Addresses differ between any two clients.)
-fn telling_notes(s: &diagnose::client::Step) -> impl Iterator<Item = &String> {
+fn telling_notes(s: &diagnose::client::Step) -> impl Iterator<Item = &Box<str>> {
     s.notes.iter().filter(|n| {
         n.starts_with("retransmission") || n.starts_with("secs ") || n.starts_with("UDP checksum")
     })

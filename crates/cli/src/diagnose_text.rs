@@ -185,7 +185,9 @@ fn ladder(
         };
         let text = format!(
             "    {:>+9.3}s  {arrow}  {:<28} xid {}{notes}",
-            s.t, s.label, s.xid
+            s.t,
+            s.label,
+            wire::dhcp::HexBuf::xid(s.xid).as_str()
         );
         let loc = frame_name(files, s.frame);
         writeln!(out, "{text}  {}", style.paint(Paint::Dim, loc))?;

@@ -19,22 +19,30 @@ pub struct Lease {
     pub at: Timestamp,
 }
 
-/// One arrow of a ladder diagram.
+/// One arrow of a ladder diagram. Every failing client keeps one ladder to
+/// the end of the capture, so its texts are boxed to their length and the
+/// xid is kept as a number.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Step {
     /// Seconds since the transaction's first packet.
     pub t: f64,
     pub frame: FrameRef,
     /// Other frames holding the same message (another capture, another hop).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub copies: Vec<FrameRef>,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub copies: Box<[FrameRef]>,
     pub from_client: bool,
     /// The server sending or addressed (option 54 or IP).
     pub server: Option<Ipv4Addr>,
-    pub label: String,
-    pub xid: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
+    pub label: Box<str>,
+    /// Written `0x` and eight hex digits.
+    #[serde(serialize_with = "ser_xid")]
+    pub xid: u32,
+    #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    pub notes: Box<[Box<str>]>,
+}
+
+fn ser_xid<S: serde::Serializer>(xid: &u32, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(wire::dhcp::HexBuf::xid(*xid).as_str())
 }
 
 impl Step {
@@ -50,9 +58,9 @@ impl Step {
         o.bool("from_client", self.from_client)?;
         o.ip("server", self.server)?;
         o.str("label", &self.label)?;
-        o.str("xid", &self.xid)?;
+        o.xid("xid", self.xid)?;
         if !self.notes.is_empty() {
-            o.strs("notes", self.notes.iter().map(String::as_str))?;
+            o.strs("notes", self.notes.iter().map(|n| &**n))?;
         }
         o.end()
     }
@@ -480,12 +488,22 @@ impl Client {
     }
 
     /// Adds a finding, merged into the client's finding of the same code.
+    /// Kept until the end of the capture, so kept tight: a capture taken
+    /// during an outage holds a finding or two for every client.
     pub fn add_finding(&mut self, f: Finding) {
         let findings = &mut self.rare().findings;
-        match findings.iter_mut().find(|o| o.code == f.code) {
-            Some(old) => old.absorb(f),
-            None => findings.push(f),
-        }
+        let kept = match findings.iter().position(|o| o.code == f.code) {
+            Some(i) => {
+                findings[i].absorb(f);
+                &mut findings[i]
+            }
+            None => {
+                findings.reserve_exact(1);
+                findings.push(f);
+                findings.last_mut().expect("just pushed")
+            }
+        };
+        kept.compact();
     }
 
     /// At the end of the capture: a client bound at the end had no failure,
@@ -505,6 +523,7 @@ impl Client {
                 f.severity = crate::Severity::Warning;
                 f.explanation
                     .push_str(" The client recovered: it got a lease later in the capture.");
+                f.compact();
             }
         }
         r.findings
@@ -564,52 +583,131 @@ pub fn ladder(t: &Transaction) -> Vec<Step> {
         .iter()
         .map(|s| {
             let o = &s.obs;
-            let mut notes = Vec::new();
+            let mut notes: Vec<Box<str>> = Vec::new();
             if o.from_client() {
                 if seen_kinds.contains(&o.kind) {
-                    notes.push("retransmission".to_string());
+                    notes.push("retransmission".into());
                 }
                 seen_kinds.push(o.kind);
-                notes.push(["secs ", itoa::Buffer::new().format(o.secs)].concat());
+                notes.push(
+                    ["secs ", itoa::Buffer::new().format(o.secs)]
+                        .concat()
+                        .into(),
+                );
                 if o.relayed_request() {
-                    notes.push(["relayed via ", Dotted::new(o.giaddr).as_str()].concat());
+                    notes.push(
+                        ["relayed via ", Dotted::new(o.giaddr).as_str()]
+                            .concat()
+                            .into(),
+                    );
                 }
             } else {
                 if !o.udp_checksum.accepted_by_strict_receiver()
                     && o.udp_checksum != wire::UdpChecksum::Unchecked
                 {
-                    notes.push(["UDP checksum ", o.udp_checksum.name()].concat());
+                    notes.push(["UDP checksum ", o.udp_checksum.name()].concat().into());
                 }
                 if o.to_relay() {
-                    notes.push(["to relay ", Dotted::new(o.dst_ip).as_str()].concat());
+                    notes.push(
+                        ["to relay ", Dotted::new(o.dst_ip).as_str()]
+                            .concat()
+                            .into(),
+                    );
                 } else if !o.broadcast_dst() {
-                    notes.push(["unicast to ", Dotted::new(o.dst_ip).as_str()].concat());
+                    notes.push(
+                        ["unicast to ", Dotted::new(o.dst_ip).as_str()]
+                            .concat()
+                            .into(),
+                    );
                 }
                 if let Some(m) = o.message() {
-                    notes.push(format!("\"{m}\""));
+                    notes.push(format!("\"{m}\"").into());
                 }
             }
             if !o.anomalies().is_empty() {
-                notes.push(format!(
-                    "{} anomal{}",
-                    o.anomalies().len(),
-                    if o.anomalies().len() == 1 { "y" } else { "ies" }
-                ));
+                notes.push(
+                    format!(
+                        "{} anomal{}",
+                        o.anomalies().len(),
+                        if o.anomalies().len() == 1 { "y" } else { "ies" }
+                    )
+                    .into(),
+                );
             }
             Step {
                 t: (o.ts.0 - t.first.0) as f64 / 1e9,
                 frame: o.at,
-                copies: s.copies.clone(),
+                copies: s.copies.as_slice().into(),
                 from_client: o.from_client(),
                 server: if o.from_client() {
                     o.server_id.or((!o.broadcast_dst()).then_some(o.dst_ip))
                 } else {
                     Some(o.server())
                 },
-                label: o.ladder_label(),
-                xid: wire::dhcp::HexBuf::xid(o.xid).as_str().to_string(),
-                notes,
+                label: o.ladder_label().into_boxed_str(),
+                xid: o.xid,
+                notes: notes.into_boxed_slice(),
             }
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{Code, Severity};
+    use std::borrow::Cow;
+
+    /// A finding as a rule builds it: texts grown in steps, with spare room.
+    fn built(code: Code, fix: impl Into<Cow<'static, str>>) -> Finding {
+        let mut explanation = String::with_capacity(8);
+        for part in [
+            "RFC 2131 asks a client to put the seconds since it began ",
+            "acquiring a lease in secs; this client sent secs=0 ",
+            "in all 4 DISCOVERs over 28.0 s.",
+        ] {
+            explanation.push_str(part);
+        }
+        Finding::new(code, Severity::Error, None, Some(7))
+            .summary(format!("{} DISCOVERs", 4))
+            .explanation(explanation)
+            .fix(fix)
+            .frames([
+                FrameRef { file: 0, frame: 3 },
+                FrameRef { file: 0, frame: 9 },
+            ])
+    }
+
+    #[test]
+    fn kept_findings_hold_no_spare_room_and_borrow_fixed_texts() {
+        let mut c = Client::new(HwAddr::new(&[2, 0, 0, 0, 0, 1]), Timestamp(0));
+        c.add_finding(built(Code::NoOffer, "Read the server's log."));
+        c.add_finding(built(
+            Code::SecsNotIncrementing,
+            format!("Set `min-secs {};`", 0),
+        ));
+        // The same code again is merged, and stays tight.
+        c.add_finding(built(Code::NoOffer, "Read the server's log."));
+        let found = c.details();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].occurrences, 2);
+        for f in found {
+            assert_eq!(f.summary.capacity(), f.summary.len());
+            assert_eq!(f.explanation.capacity(), f.explanation.len());
+            assert_eq!(f.frames.capacity(), f.frames.len());
+            if let Cow::Owned(fix) = &f.fix {
+                assert_eq!(fix.capacity(), fix.len());
+            }
+        }
+        assert!(matches!(found[0].fix, Cow::Borrowed(_)));
+        let r = c.rare.as_ref().expect("findings are kept out of line");
+        assert_eq!(r.findings.capacity(), 2);
+        // A recovered client's findings are reworded, and stay tight.
+        c.outcomes.push(Outcome::Bound);
+        c.settle();
+        for f in c.details() {
+            assert!(f.explanation.ends_with("later in the capture."));
+            assert_eq!(f.explanation.capacity(), f.explanation.len());
+        }
+    }
 }

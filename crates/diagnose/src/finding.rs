@@ -6,6 +6,7 @@
 //! quotes the values seen, a fix, references, whether it explains a failure,
 //! and how sure the engine is.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::Serialize;
@@ -164,8 +165,10 @@ pub struct Finding {
     pub frames: Vec<FrameRef>,
     pub summary: String,
     pub explanation: String,
-    pub fix: String,
-    pub references: Vec<&'static str>,
+    /// Most fixes are the catalogue's own words: borrowed, not copied into
+    /// every failing client's finding.
+    pub fix: Cow<'static, str>,
+    pub references: &'static [&'static str],
     /// Whether this finding explains why a client failed here (a cause), as
     /// opposed to a symptom, a risk or something harmless in this capture.
     pub explains_failure: bool,
@@ -258,8 +261,8 @@ impl Finding {
             frames: Vec::new(),
             summary: String::new(),
             explanation: String::new(),
-            fix: String::new(),
-            references: Vec::new(),
+            fix: Cow::Borrowed(""),
+            references: &[],
             explains_failure: false,
             confidence: Confidence::High,
             log_lines: Vec::new(),
@@ -293,6 +296,16 @@ impl Finding {
         self.occurrences = occurrences;
     }
 
+    /// Gives back the spare capacity its texts and frames were built with.
+    pub fn compact(&mut self) {
+        self.summary.shrink_to_fit();
+        self.explanation.shrink_to_fit();
+        if let Cow::Owned(fix) = &mut self.fix {
+            fix.shrink_to_fit();
+        }
+        self.frames.shrink_to_fit();
+    }
+
     pub fn frames(mut self, frames: impl IntoIterator<Item = FrameRef>) -> Finding {
         self.frames.extend(frames);
         self.frames.sort();
@@ -311,13 +324,15 @@ impl Finding {
         self
     }
 
-    pub fn fix(mut self, s: impl Into<String>) -> Finding {
+    pub fn fix(mut self, s: impl Into<Cow<'static, str>>) -> Finding {
         self.fix = s.into();
         self
     }
 
-    pub fn references(mut self, r: &[&'static str]) -> Finding {
-        self.references.extend_from_slice(r);
+    /// Its references (a rule names them once, all together).
+    pub fn references(mut self, r: &'static [&'static str]) -> Finding {
+        debug_assert!(self.references.is_empty(), "references set twice");
+        self.references = r;
         self
     }
 

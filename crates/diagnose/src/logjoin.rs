@@ -381,7 +381,10 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 crate::rules::NO_OFFER_ASK_FOR_LOG,
                 &format!(" The logs given were read ({}).", read.join(", ")),
             );
-            d.fix = d.fix.replace(crate::rules::NO_OFFER_READ_LOG_FIX, "");
+            d.fix = d
+                .fix
+                .replace(crate::rules::NO_OFFER_READ_LOG_FIX, "")
+                .into();
         }
     }
 }

@@ -138,7 +138,7 @@ proptest! {
         f.summary = summary;
         f.explanation = explanation;
         f.fix = "quote \"this\"".into();
-        f.references = vec!["RFC 2131 §4.1", "a \\ b"];
+        f.references = &["RFC 2131 §4.1", "a \\ b"];
         f.occurrences = occurrences;
         f.log_lines = vec![LogEvidence { file: "dhcpd.log".into(), line: 7, text: line }];
         let mut direct = Vec::new();

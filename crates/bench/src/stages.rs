@@ -14,7 +14,9 @@
 //!    `diagnose --json` writes them (to nowhere).
 //!
 //! What remains between `report` and `dhcplens diagnose --json` (timed by
-//! `run`) is the process, argument parsing and the write to stdout.
+//! `run`) is the process, argument parsing and the write to stdout. Like
+//! `diagnose`, which leaves its last report for the process exit to free, a
+//! stage frees what it built after its clock stops.
 
 use std::io::Write;
 use std::path::Path;
@@ -56,8 +58,12 @@ impl diagnose::Sink for Records {
     }
 }
 
+/// What a run leaves to free: freed after the clock stops, as `diagnose`
+/// leaves its last report to the process exit.
+type Leftovers = Option<Box<dyn std::any::Any>>;
+
 /// Runs stage `depth` (0 = read … 4 = report) once over `file`.
-fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64)> {
+fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64, Leftovers)> {
     let mut reader = capture::open(file).with_context(|| format!("{file}: cannot open"))?;
     let mut engine = diagnose::Engine::new(
         diagnose::Config {
@@ -127,7 +133,7 @@ fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64)> {
     }
     // Keep the work observable so none of it is optimised away.
     std::hint::black_box((bytes, records.bytes, report.clients.len()));
-    Ok((frames, dhcp))
+    Ok((frames, dhcp, Some(Box::new((report, records)))))
 }
 
 /// Times every stage (or only the one named) `runs` times, alternating
@@ -147,8 +153,10 @@ pub fn stages(
                 continue;
             }
             let (c0, t0) = (crate::run::cpu_seconds(), Instant::now());
-            counts[depth] = once(name, depth)?;
+            let (frames, dhcp, leftovers) = once(name, depth)?;
             let (wall, cpu) = (t0.elapsed().as_secs_f64(), crate::run::cpu_seconds() - c0);
+            drop(leftovers);
+            counts[depth] = (frames, dhcp);
             writeln!(
                 log,
                 "run {}: {stage:8} {wall:.3} s wall, {cpu:.3} s CPU",

@@ -129,18 +129,18 @@ impl diagnose::Sink for TwoClients {
 
 /// The message type a ladder step shows (`DISCOVER`, `OFFER`, …).
 fn step_kind(s: &diagnose::client::Step) -> &str {
-    s.label.split(' ').next().unwrap_or("")
+    s.label().split(' ').next().unwrap_or("")
 }
 
 /// A ladder step in one line: `+0.000s → DISCOVER (secs 0)`.
 fn step_text(s: &diagnose::client::Step) -> String {
     let arrow = if s.from_client { "→" } else { "←" };
-    let notes = if s.notes.is_empty() {
-        String::new()
+    let notes = if s.has_notes() {
+        format!(" ({})", s.notes().collect::<Vec<_>>().join(", "))
     } else {
-        format!(" ({})", s.notes.join(", "))
+        String::new()
     };
-    format!("{:+.3}s {arrow} {}{notes}", s.t, s.label)
+    format!("{:+.3}s {arrow} {}{notes}", s.t, s.label())
 }
 
 /// The first request of each kind both clients sent, compared field by field.
@@ -289,8 +289,8 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
 
 /// The notes of a step that can tell two clients apart: retransmission,
 /// `secs`, a bad checksum. (Addresses differ between any two clients.)
-fn telling_notes(s: &diagnose::client::Step) -> impl Iterator<Item = &Box<str>> {
-    s.notes.iter().filter(|n| {
+fn telling_notes(s: &diagnose::client::Step) -> impl Iterator<Item = &str> {
+    s.notes().filter(|n| {
         n.starts_with("retransmission") || n.starts_with("secs ") || n.starts_with("UDP checksum")
     })
 }

@@ -178,15 +178,15 @@ fn ladder(
         } else {
             format!("client ← {peer:<15}")
         };
-        let notes = if s.notes.is_empty() {
-            String::new()
+        let notes = if s.has_notes() {
+            format!("  ({})", s.notes().collect::<Vec<_>>().join(", "))
         } else {
-            format!("  ({})", s.notes.join(", "))
+            String::new()
         };
         let text = format!(
             "    {:>+9.3}s  {arrow}  {:<28} xid {}{notes}",
             s.t,
-            s.label,
+            s.label(),
             wire::dhcp::HexBuf::xid(s.xid).as_str()
         );
         let loc = frame_name(files, s.frame);

@@ -20,32 +20,44 @@ pub struct Lease {
 }
 
 /// One arrow of a ladder diagram. Every failing client keeps one ladder to
-/// the end of the capture, so its texts are boxed to their length and the
-/// xid is kept as a number.
-#[derive(Debug, Clone, serde::Serialize)]
+/// the end of the capture, so a step is kept in one allocation: its label
+/// and notes share one boxed text, and the xid is kept as a number.
+#[derive(Debug, Clone)]
 pub struct Step {
     /// Seconds since the transaction's first packet.
     pub t: f64,
     pub frame: FrameRef,
     /// Other frames holding the same message (another capture, another hop).
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
     pub copies: Box<[FrameRef]>,
     pub from_client: bool,
     /// The server sending or addressed (option 54 or IP).
     pub server: Option<Ipv4Addr>,
-    pub label: Box<str>,
     /// Written `0x` and eight hex digits.
-    #[serde(serialize_with = "ser_xid")]
     pub xid: u32,
-    #[serde(skip_serializing_if = "<[_]>::is_empty")]
-    pub notes: Box<[Box<str>]>,
+    /// The label, then each note after a [`NOTE_SEPARATOR`].
+    text: Box<str>,
 }
 
-fn ser_xid<S: serde::Serializer>(xid: &u32, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_str(wire::dhcp::HexBuf::xid(*xid).as_str())
-}
+/// Between a step's label and its notes, and between notes. Neither can
+/// hold it: labels are message names and addresses, and the one note that
+/// quotes a packet (option 56) is escaped to printable ASCII.
+const NOTE_SEPARATOR: char = '\u{1f}';
 
 impl Step {
+    /// The message and its address: `DISCOVER`, `OFFER 10.0.0.100`, …
+    pub fn label(&self) -> &str {
+        self.text.split(NOTE_SEPARATOR).next().unwrap_or_default()
+    }
+
+    /// `secs 0`, `retransmission`, `"address in use"`, …
+    pub fn notes(&self) -> impl Iterator<Item = &str> + Clone {
+        self.text.split(NOTE_SEPARATOR).skip(1)
+    }
+
+    pub fn has_notes(&self) -> bool {
+        self.text.contains(NOTE_SEPARATOR)
+    }
+
     /// Its JSON, as its `Serialize` writes it (a test holds the two to the
     /// same bytes), without serde.
     pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
@@ -57,10 +69,42 @@ impl Step {
         }
         o.bool("from_client", self.from_client)?;
         o.ip("server", self.server)?;
-        o.str("label", &self.label)?;
+        o.str("label", self.label())?;
         o.xid("xid", self.xid)?;
-        if !self.notes.is_empty() {
-            o.strs("notes", self.notes.iter().map(|n| &**n))?;
+        if self.has_notes() {
+            o.strs("notes", self.notes())?;
+        }
+        o.end()
+    }
+}
+
+/// The same fields as [`Step::write_json`], through serde's own writers
+/// (the test that holds the two together needs an independent one).
+impl serde::Serialize for Step {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        struct Notes<'a>(&'a Step);
+        impl serde::Serialize for Notes<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_seq(self.0.notes())
+            }
+        }
+        let mut o = s.serialize_struct("Step", 8)?;
+        o.serialize_field("t", &self.t)?;
+        o.serialize_field("frame", &self.frame)?;
+        if self.copies.is_empty() {
+            o.skip_field("copies")?;
+        } else {
+            o.serialize_field("copies", &self.copies)?;
+        }
+        o.serialize_field("from_client", &self.from_client)?;
+        o.serialize_field("server", &self.server)?;
+        o.serialize_field("label", self.label())?;
+        o.serialize_field("xid", wire::dhcp::HexBuf::xid(self.xid).as_str())?;
+        if self.has_notes() {
+            o.serialize_field("notes", &Notes(self))?;
+        } else {
+            o.skip_field("notes")?;
         }
         o.end()
     }
@@ -583,57 +627,49 @@ pub fn ladder(t: &Transaction) -> Vec<Step> {
         .iter()
         .map(|s| {
             let o = &s.obs;
-            let mut notes: Vec<Box<str>> = Vec::new();
+            let mut text = o.ladder_label();
+            let mut note = |parts: &[&str]| {
+                text.push(NOTE_SEPARATOR);
+                parts.iter().for_each(|p| text.push_str(p));
+            };
             if o.from_client() {
                 if seen_kinds.contains(&o.kind) {
-                    notes.push("retransmission".into());
+                    note(&["retransmission"]);
                 }
                 seen_kinds.push(o.kind);
-                notes.push(
-                    ["secs ", itoa::Buffer::new().format(o.secs)]
-                        .concat()
-                        .into(),
-                );
+                note(&["secs ", itoa::Buffer::new().format(o.secs)]);
                 if o.relayed_request() {
-                    notes.push(
-                        ["relayed via ", Dotted::new(o.giaddr).as_str()]
-                            .concat()
-                            .into(),
-                    );
+                    note(&["relayed via ", Dotted::new(o.giaddr).as_str()]);
                 }
             } else {
                 if !o.udp_checksum.accepted_by_strict_receiver()
                     && o.udp_checksum != wire::UdpChecksum::Unchecked
                 {
-                    notes.push(["UDP checksum ", o.udp_checksum.name()].concat().into());
+                    note(&["UDP checksum ", o.udp_checksum.name()]);
                 }
                 if o.to_relay() {
-                    notes.push(
-                        ["to relay ", Dotted::new(o.dst_ip).as_str()]
-                            .concat()
-                            .into(),
-                    );
+                    note(&["to relay ", Dotted::new(o.dst_ip).as_str()]);
                 } else if !o.broadcast_dst() {
-                    notes.push(
-                        ["unicast to ", Dotted::new(o.dst_ip).as_str()]
-                            .concat()
-                            .into(),
-                    );
+                    note(&["unicast to ", Dotted::new(o.dst_ip).as_str()]);
                 }
                 if let Some(m) = o.message() {
-                    notes.push(format!("\"{m}\"").into());
+                    note(&["\"", m, "\""]);
                 }
             }
-            if !o.anomalies().is_empty() {
-                notes.push(
-                    format!(
-                        "{} anomal{}",
-                        o.anomalies().len(),
-                        if o.anomalies().len() == 1 { "y" } else { "ies" }
-                    )
-                    .into(),
-                );
+            let anomalies = o.anomalies().len();
+            if anomalies > 0 {
+                let word = if anomalies == 1 {
+                    " anomaly"
+                } else {
+                    " anomalies"
+                };
+                note(&[itoa::Buffer::new().format(anomalies), word]);
             }
+            debug_assert!(
+                !o.ladder_label().contains(NOTE_SEPARATOR)
+                    && !o.message().is_some_and(|m| m.contains(NOTE_SEPARATOR)),
+                "a label or note holds the separator: {text:?}"
+            );
             Step {
                 t: (o.ts.0 - t.first.0) as f64 / 1e9,
                 frame: o.at,
@@ -644,9 +680,8 @@ pub fn ladder(t: &Transaction) -> Vec<Step> {
                 } else {
                     Some(o.server())
                 },
-                label: o.ladder_label().into_boxed_str(),
                 xid: o.xid,
-                notes: notes.into_boxed_slice(),
+                text: text.into_boxed_str(),
             }
         })
         .collect()
@@ -676,6 +711,44 @@ mod tests {
                 FrameRef { file: 0, frame: 3 },
                 FrameRef { file: 0, frame: 9 },
             ])
+    }
+
+    #[test]
+    fn a_steps_label_and_notes_share_one_text_and_read_back_whole() {
+        let step = |text: &str| Step {
+            t: 1.5,
+            frame: FrameRef { file: 0, frame: 4 },
+            copies: Box::new([]),
+            from_client: false,
+            server: Some(Ipv4Addr::new(10, 0, 0, 1)),
+            xid: 0x5ec0_0000,
+            text: text.into(),
+        };
+        let s = step("NAK\u{1f}unicast to 10.0.0.9\u{1f}\"wrong network\"\u{1f}1 anomaly");
+        assert_eq!(s.label(), "NAK");
+        assert!(s.has_notes());
+        let notes: Vec<&str> = s.notes().collect();
+        assert_eq!(
+            notes,
+            ["unicast to 10.0.0.9", "\"wrong network\"", "1 anomaly"]
+        );
+        let mut json = Vec::new();
+        s.write_json(&mut json).unwrap();
+        assert_eq!(
+            String::from_utf8(json).unwrap(),
+            r#"{"t":1.5,"frame":{"file":0,"frame":4},"from_client":false,"server":"10.0.0.1","label":"NAK","xid":"0x5ec00000","notes":["unicast to 10.0.0.9","\"wrong network\"","1 anomaly"]}"#
+        );
+        assert_eq!(
+            serde_json::to_string(&s).unwrap(),
+            r#"{"t":1.5,"frame":{"file":0,"frame":4},"from_client":false,"server":"10.0.0.1","label":"NAK","xid":"0x5ec00000","notes":["unicast to 10.0.0.9","\"wrong network\"","1 anomaly"]}"#
+        );
+        let bare = step("OFFER 10.0.0.100");
+        assert_eq!(bare.label(), "OFFER 10.0.0.100");
+        assert!(!bare.has_notes());
+        assert_eq!(bare.notes().count(), 0);
+        let mut json = Vec::new();
+        bare.write_json(&mut json).unwrap();
+        assert!(!String::from_utf8(json).unwrap().contains("notes"));
     }
 
     #[test]

@@ -165,6 +165,17 @@ fn deny_rules_and_failover_become_causes() {
         .map(|f| f["code"].as_str().unwrap())
         .collect();
     assert!(global.contains(&"not-authoritative"), "{global:?}");
+    let only = of(&d, "02:00:00:00:0c:01");
+    let summary = only[0]["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with("02:00:00:00:0c:01: ")
+            && summary.ends_with("(server log only; no packet of this client in the captures)"),
+        "{summary}"
+    );
+    assert_eq!(
+        only[0]["log_lines"][0]["file"],
+        "dhcpd-4.4-not-authoritative.log"
+    );
     assert!(text.contains("from the logs alone:"), "{text}");
     assert!(text.contains("02:00:00:00:0c:01: "), "{text}");
 }

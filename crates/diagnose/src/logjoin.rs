@@ -41,6 +41,37 @@ fn confidence(c: logs::Confidence) -> Confidence {
     }
 }
 
+/// A finding that only a log line shows: for a client the captures do not
+/// hold (`chaddr`), or for no client at all (a server-wide line).
+fn log_only(
+    code: Code,
+    chaddr: Option<HwAddr>,
+    files: &[String],
+    f: usize,
+    e: &logs::Event,
+) -> Finding {
+    let meaning = e.meaning().trim_end_matches('.');
+    let summary = match chaddr {
+        Some(h) => {
+            format!("{h}: {meaning} (server log only; no packet of this client in the captures)")
+        }
+        None => meaning.to_string(),
+    };
+    let mut g = Finding::new(code, severity(e.severity()), chaddr, e.fields.xid)
+        .confidence(confidence(e.confidence()))
+        .summary(summary)
+        .explanation(format!(
+            "The {} log says: «{}». {}",
+            e.program.name(),
+            e.message.trim(),
+            e.meaning()
+        ))
+        .fix(e.fix())
+        .references(&["server log"]);
+    g.log_lines.push(evidence(files, f, e));
+    g
+}
+
 fn evidence(files: &[String], f: usize, e: &logs::Event) -> LogEvidence {
     let name = files.get(f).cloned().unwrap_or_default();
     let short = std::path::Path::new(&name)
@@ -287,22 +318,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             {
                 continue;
             }
-            let mut g = Finding::new(code, severity(e.severity()), Some(h), e.fields.xid)
-                .confidence(confidence(e.confidence()))
-                .summary(format!(
-                    "{h}: {} (server log only; no packet of this client in the captures)",
-                    e.meaning().trim_end_matches('.')
-                ))
-                .explanation(format!(
-                    "The {} log says: «{}». {}",
-                    e.program.name(),
-                    e.message.trim(),
-                    e.meaning()
-                ))
-                .fix(e.fix())
-                .references(&["server log"]);
-            g.log_lines.push(evidence(&logs.files, f, e));
-            global.push(g);
+            global.push(log_only(code, Some(h), &logs.files, f, e));
         }
     }
     // Lines that name no client: a client's own log (dhclient's "DHCPNAK
@@ -354,19 +370,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             }
             continue;
         }
-        let mut g = Finding::new(code, severity(e.severity()), None, e.fields.xid)
-            .confidence(confidence(e.confidence()))
-            .summary(e.meaning().trim_end_matches('.').to_string())
-            .explanation(format!(
-                "The {} log says: «{}». {}",
-                e.program.name(),
-                e.message.trim(),
-                e.meaning()
-            ))
-            .fix(e.fix())
-            .references(&["server log"]);
-        g.log_lines.push(evidence(&logs.files, f, e));
-        global.push(g);
+        global.push(log_only(code, None, &logs.files, f, e));
     }
     report.global.extend(global);
     // The logs were read: `no-offer` no longer asks for them.

@@ -803,17 +803,7 @@ fn option82_not_echoed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> 
         .collect();
     let first = bare.first()?;
     let failed = outcome.is_failure();
-    let f = Finding::new(
-        Code::Option82NotEchoed,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed { f.cause(Confidence::Low) } else { f };
+    let f = cause_or_risk(Code::Option82NotEchoed, t, failed, Confidence::Low);
     Some(
         f.frames([relayed.at, first.at])
             .summary(format!("server {} did not echo option 82 to relay {}", first.server(), first.dst_ip))
@@ -1047,17 +1037,7 @@ fn reply_not_seen_by_client(
 
     let o = &reply.obs;
     let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
-    let f = Finding::new(
-        Code::ReplyNotSeenByClient,
-        if failed {
-            Severity::Error
-        } else {
-            Severity::Warning
-        },
-        Some(t.chaddr),
-        Some(t.xid),
-    );
-    let f = if failed { f.cause(Confidence::High) } else { f };
+    let f = cause_or_risk(Code::ReplyNotSeenByClient, t, failed, Confidence::High);
     let name = |bits: u64| -> Vec<String> {
         ctx.files
             .iter()

@@ -18,6 +18,7 @@ use wire::Message;
 
 use crate::args::{BisectArgs, DiffArgs};
 use crate::feed::Feed;
+use crate::inputs::shown;
 use crate::send::{frame_ref, load_frame, load_frames, open, write_pcapng};
 use crate::style::{Paint, Style};
 use crate::Outcome;
@@ -387,6 +388,15 @@ fn print_clients(
     Ok(())
 }
 
+/// A `CAPTURE:FRAME` argument whose capture is `file`, as messages show it.
+fn shown_ref(item: &str, file: &str) -> String {
+    format!(
+        "{}{}",
+        shown(file),
+        item.get(file.len()..).unwrap_or_default()
+    )
+}
+
 pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     if a.macs.len() == 2 {
         return diff_clients(a, style, out);
@@ -403,7 +413,8 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         serde_json::to_writer(&mut *out, &d)?;
         writeln!(out)?;
     } else {
-        print_differences(out, &d, &a.items[0], &a.items[1], style)?;
+        let (left, right) = (shown_ref(&a.items[0], &lf), shown_ref(&a.items[1], &rf));
+        print_differences(out, &d, &left, &right, style)?;
     }
     Ok(if d.is_empty() {
         Outcome::Healthy

@@ -38,8 +38,9 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
         }
     }
     if !loose.is_empty() {
+        let shown: Vec<&str> = loose.iter().map(|i| inputs::shown(i)).collect();
         let case = Case {
-            name: loose.join(" + "),
+            name: shown.join(" + "),
             captures: loose,
             logs: a.logs.clone(),
         };
@@ -144,6 +145,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
     for (n, case) in cases.iter().enumerate() {
         let feed = Feed::open(&case.captures);
         let names = feed.names();
+        let log_names: Vec<&str> = case.logs.iter().map(|l| inputs::shown(l)).collect();
         let start = feed.first_timestamp().map(|t| t.0);
         let cfg = Config {
             files: names.clone(),
@@ -257,7 +259,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             // Streamed field by field: the clients of a big capture would
             // make a string of tens of megabytes.
             out.write_all(b"\n],\"logs\":")?;
-            serde_json::to_writer(&mut *out, &case.logs)?;
+            serde_json::to_writer(&mut *out, &log_names)?;
             out.write_all(b",\"clients\":")?;
             out.write_all(b"[")?;
             let mut batch = Batch::new();
@@ -298,7 +300,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             }
         }
         if let Some(p) = page.as_mut() {
-            p.add_case(&case.name, &names, &case.logs, &report, &feed.problems);
+            p.add_case(&case.name, &names, &log_names, &report, &feed.problems);
         }
         if !report.healthy() {
             outcome = outcome.and(Outcome::Problems);

@@ -10,6 +10,7 @@ use logs::{ClientKey, Event, LogReader, Options, TimeContext};
 use serde::Serialize;
 
 use crate::args::{ExplainArgs, LogTime};
+use crate::inputs::shown;
 use crate::style::{Paint, Style};
 use crate::{warn, Outcome};
 
@@ -39,8 +40,7 @@ pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::
             std::fs::File::open(Path::new(path)).with_context(|| format!("{path}: cannot open"))?,
         ))
     };
-    let name = if path == "-" { "<stdin>" } else { path };
-    LogReader::new(name, reader, opts).map_err(|e| anyhow::anyhow!("{e}"))
+    LogReader::new(shown(path), reader, opts).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
 /// Reads every log; a file that cannot be read is reported and skipped (an
@@ -72,7 +72,7 @@ pub fn read_all(
             }
         };
         let idx = logs.files.len();
-        logs.files.push(p.clone());
+        logs.files.push(shown(p).to_string());
         let mut failed = false;
         for e in &mut r {
             match e {
@@ -95,7 +95,7 @@ pub fn read_all(
 
 /// Says that no line of log `path` was recognised.
 fn warn_unrecognised(path: &str, stats: &logs::Stats, t: &LogTime) {
-    let path = if path == "-" { "<stdin>" } else { path };
+    let path = shown(path);
     let lines = match stats.lines {
         0 => "it is empty, so no line is".to_string(),
         1 => "its one line is not".to_string(),
@@ -142,6 +142,7 @@ struct ClientJson<'a> {
 pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Healthy;
     for path in &a.logs {
+        let name = shown(path);
         let opts = Options {
             time: time_context(&a.time, path, None),
             program: a.time.program,
@@ -217,7 +218,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 .collect();
             serde_json::to_writer(
                 &mut *out,
-                &serde_json::json!({"log": path, "lines": stats.lines, "events": stats.events, "unknown_lines": stats.unknown, "clients": clients}),
+                &serde_json::json!({"log": name, "lines": stats.lines, "events": stats.events, "unknown_lines": stats.unknown, "clients": clients}),
             )?;
             writeln!(out)?;
             continue;
@@ -228,7 +229,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             style.paint(
                 Paint::Cyan,
                 format!(
-                    "== {path}: {} lines, {} about DHCP, {} not understood (skipped)",
+                    "== {name}: {} lines, {} about DHCP, {} not understood (skipped)",
                     stats.lines, stats.events, stats.unknown
                 )
             )

@@ -53,11 +53,7 @@ impl Feed {
             cut_before_header: 0,
         };
         for name in files {
-            let shown = if name == "-" {
-                "<stdin>".to_string()
-            } else {
-                name.clone()
-            };
+            let shown = crate::inputs::shown(name).to_string();
             match capture::open(name) {
                 Ok(reader) => feed.sources.push(Source {
                     name: shown,

@@ -3,6 +3,18 @@
 
 use std::path::Path;
 
+/// How every message, report and JSON field names standard input (given as `-`).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// How messages, reports and JSON name input `path`: [`STDIN_NAME`] for `-`.
+pub fn shown(path: &str) -> &str {
+    if path == "-" {
+        STDIN_NAME
+    } else {
+        path
+    }
+}
+
 /// File extensions read as captures when a directory is given.
 const CAPTURE_EXTENSIONS: [&str; 4] = ["pcap", "pcapng", "cap", "dmp"];
 /// File extensions read as logs when a directory is given.

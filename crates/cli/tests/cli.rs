@@ -29,7 +29,12 @@ fn run_stdin(args: &[&str], input: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
+    // A command may stop reading once it has what it needs (one frame).
+    let written = child.stdin.take().unwrap().write_all(input);
+    assert!(
+        written.is_ok() || written.as_ref().unwrap_err().kind() == std::io::ErrorKind::BrokenPipe,
+        "{written:?}"
+    );
     child.wait_with_output().unwrap()
 }
 
@@ -419,6 +424,74 @@ fn explain_json_and_stdin() {
         })
         .collect();
     assert!(causes.iter().any(|c| c == "pool-exhausted"), "{causes:?}");
+}
+
+fn example(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Standard input is `<stdin>` in every header, message and JSON field,
+/// never the `-` it was given as.
+#[test]
+fn stdin_is_named_stdin_everywhere() {
+    let log = std::fs::read(example("min-secs/dhcpd.log")).unwrap();
+    let o = run_stdin(&["explain", "-"], &log);
+    assert!(
+        text(&o.stdout).starts_with("== <stdin>: 21 lines"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = run_stdin(&["explain", "--json", "-"], &log);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["log"], "<stdin>");
+
+    let capture = std::fs::read(example("min-secs/client.pcap")).unwrap();
+    let o = run_stdin(&["diagnose", "--json", "-"], &capture);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["case"], "<stdin>", "{d}");
+    assert_eq!(d["files"][0], "<stdin>", "{d}");
+
+    // A log from stdin: in the case's logs, and in the file of every log line.
+    let pcap = example("min-secs/client.pcap");
+    let o = run_stdin(&["diagnose", "--json", &pcap, "--log", "-"], &log);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["logs"], serde_json::json!(["<stdin>"]), "{d}");
+    let files: Vec<&serde_json::Value> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["log_lines"].as_array().into_iter().flatten())
+        .map(|l| &l["file"])
+        .collect();
+    assert!(
+        !files.is_empty() && files.iter().all(|f| *f == "<stdin>"),
+        "{d}"
+    );
+    let o = run_stdin(&["diagnose", &pcap, "--log", "-"], &log);
+    let out = text(&o.stdout);
+    assert!(out.contains("log <stdin>:13: DHCPDISCOVER"), "{out}");
+
+    // diff: the column header and the errors.
+    let o = run_stdin(
+        &["diff", "--", "-:1", &example("healthy-dhcpd/server.pcap:1")],
+        &capture,
+    );
+    assert!(
+        text(&o.stdout).contains(" <stdin>:1 "),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = run_stdin(&["diff", "--", "-:99", &format!("{pcap}:1")], &capture);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("<stdin>: there is no frame 99"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]

@@ -240,6 +240,8 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     for p in &feed.problems {
         eprintln!("dhcplens: {}: {}", p.file, p.message);
     }
+    // A capture without DHCP is no answer about either client.
+    let without_dhcp = feed.warn_without_dhcp();
     let (report, sink) = engine.finish();
     let TwoClients {
         exchanges, more, ..
@@ -281,7 +283,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if !feed.problems.is_empty() {
         return Ok(Outcome::Error);
     }
-    Ok(if differ {
+    Ok(if differ || without_dhcp {
         Outcome::Problems
     } else {
         Outcome::Healthy

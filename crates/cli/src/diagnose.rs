@@ -239,12 +239,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         }
         // A capture with nothing to diagnose is no answer, not a healthy
         // network (and in a client + server pair, maybe the wrong filter).
-        for (file, frames, unsaid) in feed.without_dhcp() {
-            if unsaid {
-                warn(format_args!(
-                    "{file}: no DHCP packets among {frames} frame(s)"
-                ));
-            }
+        if feed.warn_without_dhcp() {
             outcome = outcome.and(Outcome::Problems);
         }
         if a.json {

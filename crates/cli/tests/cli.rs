@@ -223,16 +223,46 @@ fn diagnose_exit_codes() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-/// A capture with no DHCP in it is no answer (1), not a healthy network,
-/// from `diagnose` and `decode`, in text and JSON: frames of another
-/// protocol, or none at all.
-#[test]
-fn a_capture_without_dhcp_is_no_answer() {
+/// A pcap file header (Ethernet), without any frame.
+fn pcap_header() -> Vec<u8> {
     let mut header = Vec::new();
     header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     header.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     header.extend_from_slice(&65535u32.to_le_bytes());
     header.extend_from_slice(&1u32.to_le_bytes());
+    header
+}
+
+/// Two clients that behave alike (their diff is healthy, 0) and a capture
+/// without DHCP among the inputs: that capture is named, and is no answer (1).
+#[test]
+fn diff_names_a_capture_without_dhcp() {
+    let alike = corpus("zeek/dhcp-unique-xid-join-data-growth.pcapng");
+    let clients = ["--mac", "02:00:00:00:00:00", "--mac", "02:00:00:00:00:01"];
+    let o = run(&[&["diff", &alike][..], &clients].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let empty = tmp("diff-empty.pcap", &pcap_header());
+    for json in [&[][..], &["--json"]] {
+        let o = run(&[&["diff", &alike, &empty][..], &clients, json].concat());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("diff-empty.pcap: no DHCP packets among 0 frame(s)"),
+            "{err}"
+        );
+        assert!(
+            text(&o.stdout).contains("02:00:00:00:00:01"),
+            "still compared"
+        );
+    }
+}
+
+/// A capture with no DHCP in it is no answer (1), not a healthy network,
+/// from `diagnose` and `decode`, in text and JSON: frames of another
+/// protocol, or none at all.
+#[test]
+fn a_capture_without_dhcp_is_no_answer() {
+    let header = pcap_header();
     // One Ethernet frame carrying IPv6 (ethertype 0x86dd).
     let mut ipv6 = header.clone();
     let mut frame = vec![0xff; 12];

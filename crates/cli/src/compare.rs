@@ -21,7 +21,7 @@ use crate::feed::Feed;
 use crate::inputs::shown;
 use crate::send::{frame_ref, load_frame, load_frames, open, write_pcapng};
 use crate::style::{Paint, Style};
-use crate::Outcome;
+use crate::{warn, Outcome};
 
 fn print_differences(
     out: &mut impl Write,
@@ -246,13 +246,20 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     let TwoClients {
         exchanges, more, ..
     } = sink;
+    let read_error = if feed.problems.is_empty() {
+        Outcome::Healthy
+    } else {
+        Outcome::Error
+    };
     let mut sides = Vec::new();
     for (side, mac) in macs.iter().enumerate() {
-        let c = report
-            .clients
-            .iter()
-            .find(|c| c.chaddr == *mac)
-            .with_context(|| format!("{}: no packets for {mac}", names.join(", ")))?;
+        let Some(c) = report.clients.iter().find(|c| c.chaddr == *mac) else {
+            warn(format_args!(
+                "no packets from {mac} in {}",
+                names.join(", ")
+            ));
+            continue;
+        };
         sides.push(ClientSide {
             chaddr: mac.to_string(),
             outcome: c.outcome().map(|o| o.name()),
@@ -261,6 +268,10 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
             exchanges: Vec::new(),
             more_exchanges: more[side],
         });
+    }
+    if sides.len() < 2 {
+        // Nothing to compare: no answer.
+        return Ok(Outcome::Problems.and(read_error));
     }
     let requests = compare_requests(&names, &exchanges)?;
     let [le, re] = exchanges;
@@ -280,13 +291,10 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     } else {
         print_clients(out, &sides, &requests, style)?;
     }
-    if !feed.problems.is_empty() {
-        return Ok(Outcome::Error);
-    }
     Ok(if differ || without_dhcp {
-        Outcome::Problems
+        Outcome::Problems.and(read_error)
     } else {
-        Outcome::Healthy
+        read_error
     })
 }
 

@@ -257,6 +257,24 @@ fn diff_names_a_capture_without_dhcp() {
     }
 }
 
+/// A client the captures never heard from is no answer (1), said by name.
+#[test]
+fn diff_of_a_client_without_packets_is_no_answer() {
+    let pcap = example("min-secs/client.pcap");
+    let absent = "02:00:00:09:09:09";
+    for json in [&[][..], &["--json"]] {
+        let args = ["diff", &pcap, "--mac", "02:00:00:04:02:01", "--mac", absent];
+        let o = run(&[&args[..], json].concat());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("dhcplens: no packets from {absent} in {pcap}")),
+            "{err}"
+        );
+        assert!(!err.contains("02:00:00:04:02:01"), "{err}");
+    }
+}
+
 /// A capture with no DHCP in it is no answer (1), not a healthy network,
 /// from `diagnose` and `decode`, in text and JSON: frames of another
 /// protocol, or none at all.

@@ -217,10 +217,11 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if macs[0] == macs[1] {
         bail!("give two different clients (--mac {} twice)", macs[0]);
     }
-    if a.items.iter().any(|i| i == "-") {
+    let items = a.items();
+    if items.iter().any(|i| i == "-") {
         bail!("diff --mac reads its captures twice (the exchanges, then the requests to compare), so stdin cannot be one: save it to a file first");
     }
-    let files = crate::inputs::captures(&a.items)?;
+    let files = crate::inputs::captures(&items)?;
     let mut feed = Feed::open(&files);
     let names = feed.names();
     let mut engine = Engine::new(
@@ -411,11 +412,12 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if a.macs.len() == 2 {
         return diff_clients(a, style, out);
     }
-    if a.items.len() != 2 || !a.macs.is_empty() {
+    let items = a.items();
+    if items.len() != 2 || !a.macs.is_empty() {
         bail!("give two requests as CAPTURE:FRAME (e.g. good.pcap:1 bad.pcap:3), or one capture and --mac twice");
     }
-    let (lf, ln) = frame_ref(&a.items[0])?;
-    let (rf, rn) = frame_ref(&a.items[1])?;
+    let (lf, ln) = frame_ref(&items[0])?;
+    let (rf, rn) = frame_ref(&items[1])?;
     let l = load_frame(&lf, ln)?;
     let r = load_frame(&rf, rn)?;
     let d = diff::requests(&l, &r);
@@ -423,7 +425,7 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         serde_json::to_writer(&mut *out, &d)?;
         writeln!(out)?;
     } else {
-        let (left, right) = (shown_ref(&a.items[0], &lf), shown_ref(&a.items[1], &rf));
+        let (left, right) = (shown_ref(&items[0], &lf), shown_ref(&items[1], &rf));
         print_differences(out, &d, &left, &right, style)?;
     }
     Ok(if d.is_empty() {

@@ -257,6 +257,40 @@ fn diff_names_a_capture_without_dhcp() {
     }
 }
 
+/// `-:N` (frame N of stdin) is a request on either side of `diff` without
+/// `--`, and the flags after it are still flags.
+#[test]
+fn diff_takes_a_frame_of_stdin_without_dashes() {
+    let pcap = example("min-secs/client.pcap");
+    let capture = std::fs::read(&pcap).unwrap();
+    let other = example("healthy-dhcpd/server.pcap:1");
+    for args in [["-:1", &other, "--json"], [&other, "-:1", "--json"]] {
+        let o = run_stdin(&[&["diff"][..], &args].concat(), &capture);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stderr));
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(d[0]["field"], "chaddr", "{d}");
+    }
+    let o = run_stdin(&["diff", "-:1", &format!("{pcap}:3")], &capture);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("no differences"));
+    // A mistyped flag is still refused, not taken for a request.
+    let o = run(&["diff", &format!("{pcap}:1"), &format!("{pcap}:3"), "--jsno"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("unexpected argument '--jsno'"));
+    // --mac after the captures is still --mac.
+    let o = run(&[
+        "diff",
+        &pcap,
+        &example("min-secs/server.pcap"),
+        "--mac",
+        "02:00:00:04:02:01",
+        "--mac",
+        "02:00:00:04:03:01",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("first DISCOVERs"));
+}
+
 /// A client the captures never heard from is no answer (1), said by name.
 #[test]
 fn diff_of_a_client_without_packets_is_no_answer() {

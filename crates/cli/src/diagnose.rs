@@ -26,12 +26,10 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
     let mut loose = Vec::new();
     for i in &a.inputs {
         if i != "-" && Path::new(i).is_dir() {
-            let mut logs = inputs::logs_in_dirs(std::slice::from_ref(i));
-            logs.extend(a.logs.iter().cloned());
             out.push(Case {
                 name: i.trim_end_matches('/').to_string(),
                 captures: inputs::captures(std::slice::from_ref(i))?,
-                logs,
+                logs: with_named(inputs::logs_in_dirs(std::slice::from_ref(i)), &a.logs),
             });
         } else {
             loose.push(i.clone());
@@ -42,11 +40,24 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
         let case = Case {
             name: shown.join(" + "),
             captures: loose,
-            logs: a.logs.clone(),
+            logs: with_named(Vec::new(), &a.logs),
         };
         out.insert(0, case);
     }
     Ok(out)
+}
+
+/// A case's `logs` with the `--log` files, each once: one that is already
+/// there (the same file, e.g. found in the case's directory) takes its
+/// place, under the name it was given.
+fn with_named(mut logs: Vec<String>, named: &[String]) -> Vec<String> {
+    for l in named {
+        match logs.iter().position(|d| inputs::same_file(d, l)) {
+            Some(i) => l.clone_into(&mut logs[i]),
+            None => logs.push(l.clone()),
+        }
+    }
+    logs
 }
 
 /// JSON records gathered in one buffer and written about 64 KiB at a time:
@@ -140,6 +151,7 @@ struct Problem<'a> {
 /// Runs once per process: the last case's report is left for the exit to free.
 pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let cases = cases(a)?;
+    let mut log_run = crate::explain::LogRun::new(&a.logs, &a.time);
     let mut outcome = Outcome::Healthy;
     let mut page = a.html.as_ref().map(|_| crate::html::Page::default());
     for (n, case) in cases.iter().enumerate() {
@@ -187,7 +199,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         }
         let mut report = report;
         if !case.logs.is_empty() {
-            let (logs, read) = crate::explain::read_all(&case.logs, &a.logs, &a.time, start);
+            let (logs, read) = log_run.read(&case.logs, start);
             outcome = outcome.and(read);
             let given = a.time.log_clock_offset;
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
@@ -198,7 +210,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 } else {
                     String::new()
                 };
-                crate::warn(format_args!(
+                log_run.tell(&m.file, "clock", format_args!(
                     "{}: none of its {} timed lines falls within the capture's time (they are {} s {} it): \
                      is the log's clock or time zone off? Try --log-clock-offset {}{instead} or --log-utc-offset",
                     m.file,

@@ -15,6 +15,13 @@ pub fn shown(path: &str) -> &str {
     }
 }
 
+/// Whether `a` and `b` name the same file: the same argument, or the same
+/// canonical path (`-`, stdin, is no path).
+pub fn same_file(a: &str, b: &str) -> bool {
+    let canonical = |p: &str| (p != "-").then(|| std::fs::canonicalize(p).ok()).flatten();
+    a == b || canonical(a).is_some_and(|c| Some(c) == canonical(b))
+}
+
 /// File extensions read as captures when a directory is given.
 const CAPTURE_EXTENSIONS: [&str; 4] = ["pcap", "pcapng", "cap", "dmp"];
 /// File extensions read as logs when a directory is given.

@@ -302,3 +302,53 @@ fn a_timed_server_wide_line_joins_only_its_time() {
         "still reported: {text}"
     );
 }
+
+/// A `--log` file that is also in a case's directory is read once (whatever
+/// its spelling), and what is wrong with a `--log` file is said once per
+/// run, not once per case it joins.
+#[test]
+fn a_log_is_read_and_named_once() {
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let dir = examples.join("min-secs");
+    let log = examples.join("healthy-dhcpd/../min-secs/dhcpd.log");
+    let (_, d, _) = diagnose(&[dir.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    let drops: Vec<&Value> = of(&d, "02:00:00:04:02:01")
+        .into_iter()
+        .filter(|f| f["code"] == "min-secs-drop")
+        .collect();
+    assert_eq!(drops.len(), 1, "{d}");
+    assert_eq!(drops[0]["occurrences"], 4, "{}", drops[0]);
+    let logs = d["logs"].as_array().unwrap();
+    assert_eq!(
+        logs.iter()
+            .filter(|l| l.as_str().unwrap().ends_with("dhcpd.log"))
+            .count(),
+        1,
+        "{logs:?}"
+    );
+
+    let notes =
+        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-once.log", std::process::id()));
+    std::fs::write(&notes, "hello world\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(&dir)
+        .arg(examples.join("healthy-dhcpd"))
+        .arg("--log")
+        .arg(&notes)
+        .args(["--log", "/nonexistent/dhcpd.log"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.matches("once.log: its one line is not").count(),
+        1,
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("/nonexistent/dhcpd.log: cannot open").count(),
+        1,
+        "{err}"
+    );
+}

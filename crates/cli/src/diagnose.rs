@@ -151,7 +151,7 @@ struct Problem<'a> {
 /// Runs once per process: the last case's report is left for the exit to free.
 pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let cases = cases(a)?;
-    let mut log_run = crate::explain::LogRun::new(&a.logs, &a.time);
+    let mut log_run = crate::explain::LogRun::new(&a.logs, &a.time, cases.len());
     let mut outcome = Outcome::Healthy;
     let mut page = a.html.as_ref().map(|_| crate::html::Page::default());
     for (n, case) in cases.iter().enumerate() {

@@ -2,15 +2,16 @@
 //! client; and reading logs for `diagnose --log`.
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{BufReader, Write};
+use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::path::Path;
+use std::rc::Rc;
 
 use anyhow::Context as _;
 use logs::{ClientKey, Event, LogReader, Options, TimeContext};
 use serde::Serialize;
 
 use crate::args::{ExplainArgs, LogTime};
-use crate::inputs::shown;
+use crate::inputs::{shown, STDIN_NAME};
 use crate::style::{Paint, Style};
 use crate::{warn, Outcome};
 
@@ -44,22 +45,48 @@ pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::
 }
 
 /// The logs of a `diagnose` run, read for each case: the `--log` files join
-/// every case, yet each problem with a log is said once per run.
+/// every case, yet each problem with a log is said once per run, and
+/// standard input is read once.
 pub struct LogRun<'a> {
     /// The `--log` files.
     named: &'a [String],
     time: &'a LogTime,
     /// (file, what) already said.
     told: HashSet<(String, &'static str)>,
+    /// Whether several cases read the logs: then stdin is kept for each.
+    shared: bool,
+    /// Standard input, read whole the first time a case reads it (when shared).
+    stdin: Option<Result<Rc<[u8]>, String>>,
 }
 
 impl<'a> LogRun<'a> {
-    pub fn new(named: &'a [String], time: &'a LogTime) -> LogRun<'a> {
+    /// For `cases` cases.
+    pub fn new(named: &'a [String], time: &'a LogTime, cases: usize) -> LogRun<'a> {
         LogRun {
             named,
             time,
             told: HashSet::new(),
+            shared: cases > 1,
+            stdin: None,
         }
+    }
+
+    /// Opens log `path`; stdin, when shared, is read whole once and each
+    /// case reads that copy.
+    fn open(&mut self, path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn BufRead>>> {
+        if path != "-" || !self.shared {
+            return open(path, opts);
+        }
+        let bytes = self.stdin.get_or_insert_with(|| {
+            let mut buf = Vec::new();
+            match std::io::stdin().lock().read_to_end(&mut buf) {
+                Ok(_) => Ok(buf.into()),
+                Err(e) => Err(format!("{STDIN_NAME}: cannot read: {e}")),
+            }
+        });
+        let bytes = Rc::clone(bytes.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?);
+        let input: Box<dyn BufRead> = Box::new(Cursor::new(bytes));
+        LogReader::new(STDIN_NAME, input, opts).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
     /// Warns `what` about log `file` (as shown), unless this run already did.
@@ -89,7 +116,7 @@ impl<'a> LogRun<'a> {
                 time: time_context(self.time, p, capture_start),
                 program: self.time.program,
             };
-            let mut r = match open(p, opts) {
+            let mut r = match self.open(p, opts) {
                 Ok(r) => r,
                 Err(e) => {
                     self.tell(name, "open", format_args!("{e:#}"));

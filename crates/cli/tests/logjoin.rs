@@ -352,3 +352,45 @@ fn a_log_is_read_and_named_once() {
         "{err}"
     );
 }
+
+/// `--log -` joins every case: standard input is read once and each case
+/// gets all its lines (the second case used to find it empty).
+#[test]
+fn a_log_from_stdin_joins_every_case() {
+    use std::io::Write;
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    // The min-secs client's capture alone, in a directory without its logs.
+    let dir = std::env::temp_dir().join(format!("dhcplens-logjoin-{}-stdin", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        examples.join("min-secs/client.pcap"),
+        dir.join("client.pcap"),
+    )
+    .unwrap();
+    let log = std::fs::read(examples.join("min-secs/dhcpd.log")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(examples.join("healthy-dhcpd"))
+        .arg(&dir)
+        .args(["--log", "-", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&log).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("<stdin>: it is empty"), "{err}");
+    let docs: Vec<Value> = serde_json::Deserializer::from_slice(&o.stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(docs.len(), 2, "{err}");
+    for d in &docs {
+        let logs = d["logs"].as_array().unwrap();
+        assert_eq!(logs.last().unwrap(), "<stdin>", "{}", d["case"]);
+    }
+    let f = findings(&docs[1], "02:00:00:04:02:01");
+    assert!(explained(&f, "min-secs-drop"), "{f:?}");
+}

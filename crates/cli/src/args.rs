@@ -64,7 +64,7 @@ pub struct LogTime {
 /// The largest clock offset taken: 4·10⁹ s (about 127 years) reaches a log
 /// whose clock started at 1970 from any capture made before 2096, and keeps
 /// every time in nanoseconds within 64 bits.
-const MAX_CLOCK_OFFSET_S: f64 = 4e9;
+pub const MAX_CLOCK_OFFSET_S: f64 = 4e9;
 
 fn parse_clock_offset(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {

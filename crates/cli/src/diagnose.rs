@@ -7,7 +7,7 @@ use std::path::Path;
 use diagnose::{Config, Engine, Finding, Sink, Summary};
 use serde::Serialize;
 
-use crate::args::DiagnoseArgs;
+use crate::args::{DiagnoseArgs, MAX_CLOCK_OFFSET_S};
 use crate::feed::Feed;
 use crate::style::Style;
 use crate::{diagnose_text, inputs, warn, Outcome};
@@ -58,6 +58,24 @@ fn with_named(mut logs: Vec<String>, named: &[String]) -> Vec<String> {
         }
     }
     logs
+}
+
+/// What to try for a log `apart_s` seconds from the capture with offset
+/// `given`: the whole offset (the times compared already carry the given
+/// one, which it replaces), if an offset can reach that far.
+fn clock_advice(given: f64, apart_s: i64) -> String {
+    let offset = given + apart_s as f64;
+    if offset.abs() > MAX_CLOCK_OFFSET_S {
+        return format!(
+            "They are too far apart for a clock offset (at most {MAX_CLOCK_OFFSET_S:e} s): are its stamps right?"
+        );
+    }
+    let instead = if given != 0.0 {
+        format!(" (in place of {given})")
+    } else {
+        String::new()
+    };
+    format!("Try --log-clock-offset {offset}{instead} or --log-utc-offset")
 }
 
 /// JSON records gathered in one buffer and written about 64 KiB at a time:
@@ -201,23 +219,15 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         if !case.logs.is_empty() {
             let (logs, read) = log_run.read(&case.logs, start);
             outcome = outcome.and(read);
-            let given = a.time.log_clock_offset;
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
-                // The times compared already carry the offset given, so the
-                // advice is the whole offset, which replaces the given one.
-                let instead = if given != 0.0 {
-                    format!(" (in place of {given})")
-                } else {
-                    String::new()
-                };
                 log_run.tell(&m.file, "clock", format_args!(
                     "{}: none of its {} timed lines falls within the capture's time (they are {} s {} it): \
-                     is the log's clock or time zone off? Try --log-clock-offset {}{instead} or --log-utc-offset",
+                     is the log's clock or time zone off? {}",
                     m.file,
                     m.timed_lines,
                     m.apart_s.unsigned_abs(),
                     if m.apart_s > 0 { "after" } else { "before" },
-                    given + m.apart_s as f64
+                    clock_advice(a.time.log_clock_offset, m.apart_s)
                 ));
             }
             diagnose::logjoin::attach(&mut report, &logs);

@@ -394,3 +394,49 @@ fn a_log_from_stdin_joins_every_case() {
     let f = findings(&docs[1], "02:00:00:04:02:01");
     assert!(explained(&f, "min-secs-drop"), "{f:?}");
 }
+
+/// A log too far from the capture for any clock offset gets no offset to
+/// try; and an offset that moves a line's time out of range is an error (2)
+/// naming the line, not a line without a time that joins every client.
+#[test]
+fn offsets_out_of_range_are_neither_advised_nor_taken() {
+    let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs/client.pcap");
+    let log =
+        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-2250.log", std::process::id()));
+    std::fs::write(
+        &log,
+        "2250-01-01T00:00:00.000000+00:00 server dhcpd[7]: DHCPDISCOVER from 02:00:00:04:02:01 via eth0: \
+         configured min-secs value (2) is greater than secs field (0).  message dropped.\n",
+    )
+    .unwrap();
+    let run = |offset: &str| {
+        Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+            .arg("diagnose")
+            .arg(&rom)
+            .arg("--log")
+            .arg(&log)
+            .args(["--log-clock-offset", offset])
+            .output()
+            .unwrap()
+    };
+    let o = run("0");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("none of its 1 timed lines"), "{err}");
+    assert!(!err.contains("Try --log-clock-offset"), "{err}");
+    assert!(err.contains("too far apart for a clock offset"), "{err}");
+
+    let o = run("-4e9");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "2250.log: line 1: the clock offset moves its time beyond the years 1677 to 2262"
+        ),
+        "{err}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("min-secs-drop"),
+        "the line joins no client"
+    );
+}

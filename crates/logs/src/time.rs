@@ -14,7 +14,7 @@
 //!   lines get no time.
 //! - Then the clock offset is applied: `time = log time − clock_offset_ns`, where
 //!   [`TimeContext::clock_offset_ns`] is how far the log's clock is ahead of the
-//!   capture's clock.
+//!   capture's clock. A time it moves out of range is [`TimeBasis::OutOfRange`].
 
 use serde::Serialize;
 
@@ -32,6 +32,9 @@ pub enum TimeBasis {
     AssumedYearAndZone,
     /// The line has a time without a year and there was no reference to choose one.
     Unresolved,
+    /// The line has a time, but the clock offset moves it beyond what a time in
+    /// nanoseconds holds (the years 1677 to 2262): it gets none.
+    OutOfRange,
 }
 
 /// What the caller knows about the log's clock. See the module documentation.
@@ -105,7 +108,10 @@ impl TimeContext {
                 }
             }
         };
-        (t.checked_sub(self.clock_offset_ns), basis)
+        match t.checked_sub(self.clock_offset_ns) {
+            Some(t) => (Some(t), basis),
+            None => (None, TimeBasis::OutOfRange),
+        }
     }
 
     fn local_to_utc(&self, y: i32, mo: u32, d: u32, secs: u32, nanos: u32) -> Option<i64> {
@@ -302,6 +308,20 @@ mod tests {
         assert_eq!(
             ctx.resolve(Stamp::Exact(10 * NS)),
             (Some(8 * NS), TimeBasis::Exact)
+        );
+        // A log clock 4·10⁹ s behind moves a line of 2200 past 2262: no time,
+        // not a wrapped one, and said.
+        let behind = TimeContext {
+            clock_offset_ns: -4_000_000_000 * NS,
+            ..Default::default()
+        };
+        assert_eq!(
+            behind.resolve(Stamp::Exact(at(2200, 1, 1, 0, 0, 0))),
+            (None, TimeBasis::OutOfRange)
+        );
+        assert_eq!(
+            behind.resolve(Stamp::Exact(at(2026, 1, 1, 0, 0, 0))).1,
+            TimeBasis::Exact
         );
     }
 }

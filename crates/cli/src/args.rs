@@ -64,7 +64,7 @@ pub struct LogTime {
 /// The largest clock offset taken: 4·10⁹ s (about 127 years) reaches a log
 /// whose clock started at 1970 from any capture made before 2096, and keeps
 /// every time in nanoseconds within 64 bits.
-const MAX_CLOCK_OFFSET_S: f64 = 4e9;
+pub const MAX_CLOCK_OFFSET_S: f64 = 4e9;
 
 fn parse_clock_offset(s: &str) -> Result<f64, String> {
     match s.parse::<f64>() {
@@ -188,15 +188,35 @@ pub struct ReplayArgs {
 
 #[derive(Debug, Args)]
 pub struct DiffArgs {
-    /// Two requests as CAPTURE:FRAME; or, with --mac twice, the captures (files or
-    /// directories, merged in time order) holding both clients.
-    #[arg(required = true, value_name = "CAPTURE:FRAME")]
-    pub items: Vec<String>,
+    /// A request as CAPTURE:FRAME (`-:N`: frame N of stdin); or, with --mac twice,
+    /// a capture (file or directory) holding the clients.
+    #[arg(value_name = "CAPTURE:FRAME", allow_hyphen_values = true)]
+    first: String,
+    /// The request to compare it with, as CAPTURE:FRAME; or, with --mac, another capture.
+    #[arg(value_name = "CAPTURE:FRAME", allow_hyphen_values = true)]
+    second: Option<String>,
+    /// With --mac, more captures (all merged in time order).
+    #[arg(value_name = "CAPTURE")]
+    more: Vec<String>,
     /// Compare two clients' whole exchanges (give it twice).
     #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
     pub macs: Vec<wire::HwAddr>,
     #[arg(long)]
     pub json: bool,
+}
+
+impl DiffArgs {
+    /// The requests (or captures) given, in order. The first two are
+    /// arguments of their own so that they may start with `-` (`-:1`)
+    /// without `--`: a list taking such values would also swallow the
+    /// flags after it (`--json`, `--mac`).
+    pub fn items(&self) -> Vec<String> {
+        std::iter::once(&self.first)
+            .chain(&self.second)
+            .chain(&self.more)
+            .cloned()
+            .collect()
+    }
 }
 
 #[derive(Debug, Args)]

@@ -18,9 +18,10 @@ use wire::Message;
 
 use crate::args::{BisectArgs, DiffArgs};
 use crate::feed::Feed;
+use crate::inputs::shown;
 use crate::send::{frame_ref, load_frame, load_frames, open, write_pcapng};
 use crate::style::{Paint, Style};
-use crate::Outcome;
+use crate::{warn, Outcome};
 
 fn print_differences(
     out: &mut impl Write,
@@ -216,10 +217,11 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if macs[0] == macs[1] {
         bail!("give two different clients (--mac {} twice)", macs[0]);
     }
-    if a.items.iter().any(|i| i == "-") {
+    let items = a.items();
+    if items.iter().any(|i| i == "-") {
         bail!("diff --mac reads its captures twice (the exchanges, then the requests to compare), so stdin cannot be one: save it to a file first");
     }
-    let files = crate::inputs::captures(&a.items)?;
+    let files = crate::inputs::captures(&items)?;
     let mut feed = Feed::open(&files);
     let names = feed.names();
     let mut engine = Engine::new(
@@ -239,17 +241,26 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     for p in &feed.problems {
         eprintln!("dhcplens: {}: {}", p.file, p.message);
     }
+    // A capture without DHCP is no answer about either client.
+    let without_dhcp = feed.warn_without_dhcp();
     let (report, sink) = engine.finish();
     let TwoClients {
         exchanges, more, ..
     } = sink;
+    let read_error = if feed.problems.is_empty() {
+        Outcome::Healthy
+    } else {
+        Outcome::Error
+    };
     let mut sides = Vec::new();
     for (side, mac) in macs.iter().enumerate() {
-        let c = report
-            .clients
-            .iter()
-            .find(|c| c.chaddr == *mac)
-            .with_context(|| format!("{}: no packets for {mac}", names.join(", ")))?;
+        let Some(c) = report.clients.iter().find(|c| c.chaddr == *mac) else {
+            warn(format_args!(
+                "no packets from {mac} in {}",
+                names.join(", ")
+            ));
+            continue;
+        };
         sides.push(ClientSide {
             chaddr: mac.to_string(),
             outcome: c.outcome().map(|o| o.name()),
@@ -258,6 +269,10 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
             exchanges: Vec::new(),
             more_exchanges: more[side],
         });
+    }
+    if sides.len() < 2 {
+        // Nothing to compare: no answer.
+        return Ok(Outcome::Problems.and(read_error));
     }
     let requests = compare_requests(&names, &exchanges)?;
     let [le, re] = exchanges;
@@ -277,13 +292,10 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     } else {
         print_clients(out, &sides, &requests, style)?;
     }
-    if !feed.problems.is_empty() {
-        return Ok(Outcome::Error);
-    }
-    Ok(if differ {
-        Outcome::Problems
+    Ok(if differ || without_dhcp {
+        Outcome::Problems.and(read_error)
     } else {
-        Outcome::Healthy
+        read_error
     })
 }
 
@@ -387,15 +399,25 @@ fn print_clients(
     Ok(())
 }
 
+/// A `CAPTURE:FRAME` argument whose capture is `file`, as messages show it.
+fn shown_ref(item: &str, file: &str) -> String {
+    format!(
+        "{}{}",
+        shown(file),
+        item.get(file.len()..).unwrap_or_default()
+    )
+}
+
 pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     if a.macs.len() == 2 {
         return diff_clients(a, style, out);
     }
-    if a.items.len() != 2 || !a.macs.is_empty() {
+    let items = a.items();
+    if items.len() != 2 || !a.macs.is_empty() {
         bail!("give two requests as CAPTURE:FRAME (e.g. good.pcap:1 bad.pcap:3), or one capture and --mac twice");
     }
-    let (lf, ln) = frame_ref(&a.items[0])?;
-    let (rf, rn) = frame_ref(&a.items[1])?;
+    let (lf, ln) = frame_ref(&items[0])?;
+    let (rf, rn) = frame_ref(&items[1])?;
     let l = load_frame(&lf, ln)?;
     let r = load_frame(&rf, rn)?;
     let d = diff::requests(&l, &r);
@@ -403,7 +425,8 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         serde_json::to_writer(&mut *out, &d)?;
         writeln!(out)?;
     } else {
-        print_differences(out, &d, &a.items[0], &a.items[1], style)?;
+        let (left, right) = (shown_ref(&items[0], &lf), shown_ref(&items[1], &rf));
+        print_differences(out, &d, &left, &right, style)?;
     }
     Ok(if d.is_empty() {
         Outcome::Healthy

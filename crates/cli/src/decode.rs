@@ -46,11 +46,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
     let files = inputs::captures(&a.inputs)?;
     let mut outcome = Outcome::Healthy;
     for name in &files {
-        let shown = if name == "-" {
-            "<stdin>"
-        } else {
-            name.as_str()
-        };
+        let shown = inputs::shown(name);
         let mut reader = match capture::open(name) {
             Ok(r) => r,
             Err(e) => {

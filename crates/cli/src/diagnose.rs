@@ -7,7 +7,7 @@ use std::path::Path;
 use diagnose::{Config, Engine, Finding, Sink, Summary};
 use serde::Serialize;
 
-use crate::args::DiagnoseArgs;
+use crate::args::{DiagnoseArgs, MAX_CLOCK_OFFSET_S};
 use crate::feed::Feed;
 use crate::style::Style;
 use crate::{diagnose_text, inputs, warn, Outcome};
@@ -26,26 +26,56 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
     let mut loose = Vec::new();
     for i in &a.inputs {
         if i != "-" && Path::new(i).is_dir() {
-            let mut logs = inputs::logs_in_dirs(std::slice::from_ref(i));
-            logs.extend(a.logs.iter().cloned());
             out.push(Case {
                 name: i.trim_end_matches('/').to_string(),
                 captures: inputs::captures(std::slice::from_ref(i))?,
-                logs,
+                logs: with_named(inputs::logs_in_dirs(std::slice::from_ref(i)), &a.logs),
             });
         } else {
             loose.push(i.clone());
         }
     }
     if !loose.is_empty() {
+        let shown: Vec<&str> = loose.iter().map(|i| inputs::shown(i)).collect();
         let case = Case {
-            name: loose.join(" + "),
+            name: shown.join(" + "),
             captures: loose,
-            logs: a.logs.clone(),
+            logs: with_named(Vec::new(), &a.logs),
         };
         out.insert(0, case);
     }
     Ok(out)
+}
+
+/// A case's `logs` with the `--log` files, each once: one that is already
+/// there (the same file, e.g. found in the case's directory) takes its
+/// place, under the name it was given.
+fn with_named(mut logs: Vec<String>, named: &[String]) -> Vec<String> {
+    for l in named {
+        match logs.iter().position(|d| inputs::same_file(d, l)) {
+            Some(i) => l.clone_into(&mut logs[i]),
+            None => logs.push(l.clone()),
+        }
+    }
+    logs
+}
+
+/// What to try for a log `apart_s` seconds from the capture with offset
+/// `given`: the whole offset (the times compared already carry the given
+/// one, which it replaces), if an offset can reach that far.
+fn clock_advice(given: f64, apart_s: i64) -> String {
+    let offset = given + apart_s as f64;
+    if offset.abs() > MAX_CLOCK_OFFSET_S {
+        return format!(
+            "They are too far apart for a clock offset (at most {MAX_CLOCK_OFFSET_S:e} s): are its stamps right?"
+        );
+    }
+    let instead = if given != 0.0 {
+        format!(" (in place of {given})")
+    } else {
+        String::new()
+    };
+    format!("Try --log-clock-offset {offset}{instead} or --log-utc-offset")
 }
 
 /// JSON records gathered in one buffer and written about 64 KiB at a time:
@@ -139,11 +169,13 @@ struct Problem<'a> {
 /// Runs once per process: the last case's report is left for the exit to free.
 pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let cases = cases(a)?;
+    let mut log_run = crate::explain::LogRun::new(&a.logs, &a.time, cases.len());
     let mut outcome = Outcome::Healthy;
     let mut page = a.html.as_ref().map(|_| crate::html::Page::default());
     for (n, case) in cases.iter().enumerate() {
         let feed = Feed::open(&case.captures);
         let names = feed.names();
+        let log_names: Vec<&str> = case.logs.iter().map(|l| inputs::shown(l)).collect();
         let start = feed.first_timestamp().map(|t| t.0);
         let cfg = Config {
             files: names.clone(),
@@ -185,25 +217,17 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         }
         let mut report = report;
         if !case.logs.is_empty() {
-            let (logs, read) = crate::explain::read_all(&case.logs, &a.logs, &a.time, start);
+            let (logs, read) = log_run.read(&case.logs, start);
             outcome = outcome.and(read);
-            let given = a.time.log_clock_offset;
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
-                // The times compared already carry the offset given, so the
-                // advice is the whole offset, which replaces the given one.
-                let instead = if given != 0.0 {
-                    format!(" (in place of {given})")
-                } else {
-                    String::new()
-                };
-                crate::warn(format_args!(
+                log_run.tell(&m.file, "clock", format_args!(
                     "{}: none of its {} timed lines falls within the capture's time (they are {} s {} it): \
-                     is the log's clock or time zone off? Try --log-clock-offset {}{instead} or --log-utc-offset",
+                     is the log's clock or time zone off? {}",
                     m.file,
                     m.timed_lines,
                     m.apart_s.unsigned_abs(),
                     if m.apart_s > 0 { "after" } else { "before" },
-                    given + m.apart_s as f64
+                    clock_advice(a.time.log_clock_offset, m.apart_s)
                 ));
             }
             diagnose::logjoin::attach(&mut report, &logs);
@@ -237,12 +261,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         }
         // A capture with nothing to diagnose is no answer, not a healthy
         // network (and in a client + server pair, maybe the wrong filter).
-        for (file, frames, unsaid) in feed.without_dhcp() {
-            if unsaid {
-                warn(format_args!(
-                    "{file}: no DHCP packets among {frames} frame(s)"
-                ));
-            }
+        if feed.warn_without_dhcp() {
             outcome = outcome.and(Outcome::Problems);
         }
         if a.json {
@@ -257,7 +276,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             // Streamed field by field: the clients of a big capture would
             // make a string of tens of megabytes.
             out.write_all(b"\n],\"logs\":")?;
-            serde_json::to_writer(&mut *out, &case.logs)?;
+            serde_json::to_writer(&mut *out, &log_names)?;
             out.write_all(b",\"clients\":")?;
             out.write_all(b"[")?;
             let mut batch = Batch::new();
@@ -298,7 +317,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             }
         }
         if let Some(p) = page.as_mut() {
-            p.add_case(&case.name, &names, &case.logs, &report, &feed.problems);
+            p.add_case(&case.name, &names, &log_names, &report, &feed.problems);
         }
         if !report.healthy() {
             outcome = outcome.and(Outcome::Problems);

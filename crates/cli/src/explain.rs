@@ -1,15 +1,17 @@
 //! `dhcplens explain`: what each log line that matters means, grouped per
 //! client; and reading logs for `diagnose --log`.
 
-use std::collections::BTreeMap;
-use std::io::{BufReader, Write};
+use std::collections::{BTreeMap, HashSet};
+use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::path::Path;
+use std::rc::Rc;
 
 use anyhow::Context as _;
 use logs::{ClientKey, Event, LogReader, Options, TimeContext};
 use serde::Serialize;
 
 use crate::args::{ExplainArgs, LogTime};
+use crate::inputs::{shown, STDIN_NAME};
 use crate::style::{Paint, Style};
 use crate::{warn, Outcome};
 
@@ -39,72 +41,124 @@ pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::
             std::fs::File::open(Path::new(path)).with_context(|| format!("{path}: cannot open"))?,
         ))
     };
-    let name = if path == "-" { "<stdin>" } else { path };
-    LogReader::new(name, reader, opts).map_err(|e| anyhow::anyhow!("{e}"))
+    LogReader::new(shown(path), reader, opts).map_err(|e| anyhow::anyhow!("{e}"))
 }
 
-/// Reads every log; a file that cannot be read is reported and skipped (an
-/// error), and so is one of the `named` (given with `--log`, not found in a
-/// case's directory, where other programs' logs may sit as context) in
-/// which no line is recognised (no answer).
-pub fn read_all(
-    paths: &[String],
-    named: &[String],
-    t: &LogTime,
-    capture_start: Option<i64>,
-) -> (diagnose::logjoin::Logs, Outcome) {
-    let mut logs = diagnose::logjoin::Logs {
-        files: Vec::new(),
-        events: Vec::new(),
-    };
-    let mut outcome = Outcome::Healthy;
-    for p in paths {
-        let opts = Options {
-            time: time_context(t, p, capture_start),
-            program: t.program,
-        };
-        let mut r = match open(p, opts) {
-            Ok(r) => r,
-            Err(e) => {
-                warn(format_args!("{e:#}"));
-                outcome = Outcome::Error;
-                continue;
-            }
-        };
-        let idx = logs.files.len();
-        logs.files.push(p.clone());
-        let mut failed = false;
-        for e in &mut r {
-            match e {
-                Ok(e) => logs.events.push((idx, e)),
-                Err(e) => {
-                    warn(format_args!("{e}"));
-                    outcome = Outcome::Error;
-                    failed = true;
-                    break;
-                }
-            }
-        }
-        if !failed && r.stats().events == 0 && named.contains(p) {
-            warn_unrecognised(p, r.stats(), t);
-            outcome = outcome.and(Outcome::Problems);
+/// The logs of a `diagnose` run, read for each case: the `--log` files join
+/// every case, yet each problem with a log is said once per run, and
+/// standard input is read once.
+pub struct LogRun<'a> {
+    /// The `--log` files.
+    named: &'a [String],
+    time: &'a LogTime,
+    /// (file, what) already said.
+    told: HashSet<(String, &'static str)>,
+    /// Whether several cases read the logs: then stdin is kept for each.
+    shared: bool,
+    /// Standard input, read whole the first time a case reads it (when shared).
+    stdin: Option<Result<Rc<[u8]>, String>>,
+}
+
+impl<'a> LogRun<'a> {
+    /// For `cases` cases.
+    pub fn new(named: &'a [String], time: &'a LogTime, cases: usize) -> LogRun<'a> {
+        LogRun {
+            named,
+            time,
+            told: HashSet::new(),
+            shared: cases > 1,
+            stdin: None,
         }
     }
-    (logs, outcome)
+
+    /// Opens log `path`; stdin, when shared, is read whole once and each
+    /// case reads that copy.
+    fn open(&mut self, path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn BufRead>>> {
+        if path != "-" || !self.shared {
+            return open(path, opts);
+        }
+        let bytes = self.stdin.get_or_insert_with(|| {
+            let mut buf = Vec::new();
+            match std::io::stdin().lock().read_to_end(&mut buf) {
+                Ok(_) => Ok(buf.into()),
+                Err(e) => Err(format!("{STDIN_NAME}: cannot read: {e}")),
+            }
+        });
+        let bytes = Rc::clone(bytes.as_ref().map_err(|e| anyhow::anyhow!("{e}"))?);
+        let input: Box<dyn BufRead> = Box::new(Cursor::new(bytes));
+        LogReader::new(STDIN_NAME, input, opts).map_err(|e| anyhow::anyhow!("{e}"))
+    }
+
+    /// Warns `what` about log `file` (as shown), unless this run already did.
+    pub fn tell(&mut self, file: &str, what: &'static str, warning: impl std::fmt::Display) {
+        if self.told.insert((file.to_string(), what)) {
+            warn(warning);
+        }
+    }
+
+    /// Reads a case's logs; a file that cannot be read is reported and
+    /// skipped (an error), and so is one of the `--log` files (not found in
+    /// a case's directory, where other programs' logs may sit as context) in
+    /// which no line is recognised (no answer).
+    pub fn read(
+        &mut self,
+        paths: &[String],
+        capture_start: Option<i64>,
+    ) -> (diagnose::logjoin::Logs, Outcome) {
+        let mut logs = diagnose::logjoin::Logs {
+            files: Vec::new(),
+            events: Vec::new(),
+        };
+        let mut outcome = Outcome::Healthy;
+        for p in paths {
+            let name = shown(p);
+            let opts = Options {
+                time: time_context(self.time, p, capture_start),
+                program: self.time.program,
+            };
+            let mut r = match self.open(p, opts) {
+                Ok(r) => r,
+                Err(e) => {
+                    self.tell(name, "open", format_args!("{e:#}"));
+                    outcome = Outcome::Error;
+                    continue;
+                }
+            };
+            let idx = logs.files.len();
+            logs.files.push(name.to_string());
+            let mut failed = false;
+            for e in &mut r {
+                match e {
+                    Ok(e) => logs.events.push((idx, e)),
+                    Err(e) => {
+                        self.tell(name, "read", e);
+                        outcome = Outcome::Error;
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !failed && r.stats().events == 0 && self.named.contains(p) {
+                self.tell(name, "unrecognised", unrecognised(p, r.stats(), self.time));
+                outcome = outcome.and(Outcome::Problems);
+            }
+        }
+        (logs, outcome)
+    }
 }
 
-/// Says that no line of log `path` was recognised.
-fn warn_unrecognised(path: &str, stats: &logs::Stats, t: &LogTime) {
-    let path = if path == "-" { "<stdin>" } else { path };
+/// The warning that no line of log `path` was recognised.
+fn unrecognised(path: &str, stats: &logs::Stats, t: &LogTime) -> String {
+    let path = shown(path);
     let lines = match stats.lines {
         0 => "it is empty, so no line is".to_string(),
         1 => "its one line is not".to_string(),
         n => format!("none of its {n} lines is"),
     };
-    warn(format_args!(
+    format!(
         "{path}: {lines} from a DHCP server or client this reads (ISC dhcpd, Kea, dnsmasq, dhclient, udhcpc, dhcpcd); is it the right log?{}",
         if t.program.is_none() { " For bare lines without a program name, give --program." } else { "" }
-    ));
+    )
 }
 
 fn key_text(k: &Option<ClientKey>) -> String {
@@ -142,6 +196,7 @@ struct ClientJson<'a> {
 pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let mut outcome = Outcome::Healthy;
     for path in &a.logs {
+        let name = shown(path);
         let opts = Options {
             time: time_context(&a.time, path, None),
             program: a.time.program,
@@ -191,7 +246,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             outcome = outcome.and(Outcome::Problems);
         }
         if stats.events == 0 {
-            warn_unrecognised(path, &stats, &a.time);
+            warn(unrecognised(path, &stats, &a.time));
             outcome = outcome.and(Outcome::Problems);
         }
 
@@ -217,7 +272,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 .collect();
             serde_json::to_writer(
                 &mut *out,
-                &serde_json::json!({"log": path, "lines": stats.lines, "events": stats.events, "unknown_lines": stats.unknown, "clients": clients}),
+                &serde_json::json!({"log": name, "lines": stats.lines, "events": stats.events, "unknown_lines": stats.unknown, "clients": clients}),
             )?;
             writeln!(out)?;
             continue;
@@ -228,7 +283,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             style.paint(
                 Paint::Cyan,
                 format!(
-                    "== {path}: {} lines, {} about DHCP, {} not understood (skipped)",
+                    "== {name}: {} lines, {} about DHCP, {} not understood (skipped)",
                     stats.lines, stats.events, stats.unknown
                 )
             )

@@ -53,11 +53,7 @@ impl Feed {
             cut_before_header: 0,
         };
         for name in files {
-            let shown = if name == "-" {
-                "<stdin>".to_string()
-            } else {
-                name.clone()
-            };
+            let shown = crate::inputs::shown(name).to_string();
             match capture::open(name) {
                 Ok(reader) => feed.sources.push(Source {
                     name: shown,
@@ -103,13 +99,28 @@ impl Feed {
     /// counts and whether that is all there is to say of them (no read
     /// error, no unsupported framing, no packet on the DHCP ports that was
     /// unreadable or cut: those are said elsewhere).
-    pub fn without_dhcp(&self) -> impl Iterator<Item = (&str, u64, bool)> {
+    fn without_dhcp(&self) -> impl Iterator<Item = (&str, u64, bool)> {
         self.sources.iter().filter(|s| s.dhcp == 0).map(|s| {
             let said = s.not_dhcp > 0
                 || self.problems.iter().any(|p| p.file == s.name)
                 || self.unsupported.iter().any(|(n, _)| *n == s.name);
             (s.name.as_str(), s.frames, !said)
         })
+    }
+
+    /// Names each capture that held no DHCP packet (unless that is said
+    /// elsewhere); whether there was one: such a capture is no answer.
+    pub fn warn_without_dhcp(&self) -> bool {
+        let mut any = false;
+        for (file, frames, unsaid) in self.without_dhcp() {
+            if unsaid {
+                crate::warn(format_args!(
+                    "{file}: no DHCP packets among {frames} frame(s)"
+                ));
+            }
+            any = true;
+        }
+        any
     }
 
     /// Reads source `i` up to its next DHCP observation, into its head.

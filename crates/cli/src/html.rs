@@ -218,7 +218,7 @@ impl Page {
         &mut self,
         name: &str,
         files: &[String],
-        logs: &[String],
+        logs: &[&str],
         report: &Report,
         problems: &[InputProblem],
     ) {

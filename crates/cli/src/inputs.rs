@@ -3,6 +3,25 @@
 
 use std::path::Path;
 
+/// How every message, report and JSON field names standard input (given as `-`).
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// How messages, reports and JSON name input `path`: [`STDIN_NAME`] for `-`.
+pub fn shown(path: &str) -> &str {
+    if path == "-" {
+        STDIN_NAME
+    } else {
+        path
+    }
+}
+
+/// Whether `a` and `b` name the same file: the same argument, or the same
+/// canonical path (`-`, stdin, is no path).
+pub fn same_file(a: &str, b: &str) -> bool {
+    let canonical = |p: &str| (p != "-").then(|| std::fs::canonicalize(p).ok()).flatten();
+    a == b || canonical(a).is_some_and(|c| Some(c) == canonical(b))
+}
+
 /// File extensions read as captures when a directory is given.
 const CAPTURE_EXTENSIONS: [&str; 4] = ["pcap", "pcapng", "cap", "dmp"];
 /// File extensions read as logs when a directory is given.

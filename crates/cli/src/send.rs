@@ -13,6 +13,7 @@ use serde::Serialize;
 use wire::{DhcpFrame, Message};
 
 use crate::args::{ProbeArgs, ReplayArgs};
+use crate::inputs::shown;
 use crate::packet_json::PacketJson;
 use crate::probe_args::Transport as TransportArgs;
 use crate::style::{Paint, Style};
@@ -415,7 +416,7 @@ fn session_replies(s: &Session<'_>, xid: u32) -> Vec<Reply> {
 pub fn load_frame(file: &str, n: u64) -> anyhow::Result<Message<'static>> {
     let mut m = load_frames(file, &[n])?;
     m.remove(&n)
-        .with_context(|| format!("{file}: there is no frame {n}"))
+        .with_context(|| format!("{}: there is no frame {n}", shown(file)))
 }
 
 /// Loads the requests in frames `numbers` of `FILE`, reading it once; each
@@ -428,20 +429,21 @@ pub fn load_frames(
     let Some(&last) = numbers.iter().max() else {
         return Ok(out);
     };
-    let mut r = capture::open(file).map_err(|e| anyhow::anyhow!("{file}: {e}"))?;
+    let name = shown(file);
+    let mut r = capture::open(file).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     while let Some(p) = r
         .next_packet()
-        .map_err(|e| anyhow::anyhow!("{file}: {e}"))?
+        .map_err(|e| anyhow::anyhow!("{name}: {e}"))?
     {
         let n = p.number;
         if numbers.contains(&n) {
             let d = wire::packet::decode(p.link, p.data, p.orig_len)
                 .ok()
                 .flatten()
-                .with_context(|| format!("{file}: frame {n} is not a DHCP packet"))?;
+                .with_context(|| format!("{name}: frame {n} is not a DHCP packet"))?;
             let m = d
                 .message
-                .with_context(|| format!("{file}: frame {n} has an incomplete DHCP header"))?;
+                .with_context(|| format!("{name}: frame {n} has an incomplete DHCP header"))?;
             out.insert(n, m.into_owned());
         }
         if n >= last {
@@ -467,7 +469,7 @@ pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if m.op != wire::Op::BootRequest {
         bail!(
             "{}: frame {} is a reply; replay resends requests",
-            a.capture,
+            shown(&a.capture),
             a.frame
         );
     }

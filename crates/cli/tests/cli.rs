@@ -29,7 +29,12 @@ fn run_stdin(args: &[&str], input: &[u8]) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(input).unwrap();
+    // A command may stop reading once it has what it needs (one frame).
+    let written = child.stdin.take().unwrap().write_all(input);
+    assert!(
+        written.is_ok() || written.as_ref().unwrap_err().kind() == std::io::ErrorKind::BrokenPipe,
+        "{written:?}"
+    );
     child.wait_with_output().unwrap()
 }
 
@@ -218,16 +223,98 @@ fn diagnose_exit_codes() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-/// A capture with no DHCP in it is no answer (1), not a healthy network,
-/// from `diagnose` and `decode`, in text and JSON: frames of another
-/// protocol, or none at all.
-#[test]
-fn a_capture_without_dhcp_is_no_answer() {
+/// A pcap file header (Ethernet), without any frame.
+fn pcap_header() -> Vec<u8> {
     let mut header = Vec::new();
     header.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
     header.extend_from_slice(&[2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
     header.extend_from_slice(&65535u32.to_le_bytes());
     header.extend_from_slice(&1u32.to_le_bytes());
+    header
+}
+
+/// Two clients that behave alike (their diff is healthy, 0) and a capture
+/// without DHCP among the inputs: that capture is named, and is no answer (1).
+#[test]
+fn diff_names_a_capture_without_dhcp() {
+    let alike = corpus("zeek/dhcp-unique-xid-join-data-growth.pcapng");
+    let clients = ["--mac", "02:00:00:00:00:00", "--mac", "02:00:00:00:00:01"];
+    let o = run(&[&["diff", &alike][..], &clients].concat());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let empty = tmp("diff-empty.pcap", &pcap_header());
+    for json in [&[][..], &["--json"]] {
+        let o = run(&[&["diff", &alike, &empty][..], &clients, json].concat());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains("diff-empty.pcap: no DHCP packets among 0 frame(s)"),
+            "{err}"
+        );
+        assert!(
+            text(&o.stdout).contains("02:00:00:00:00:01"),
+            "still compared"
+        );
+    }
+}
+
+/// `-:N` (frame N of stdin) is a request on either side of `diff` without
+/// `--`, and the flags after it are still flags.
+#[test]
+fn diff_takes_a_frame_of_stdin_without_dashes() {
+    let pcap = example("min-secs/client.pcap");
+    let capture = std::fs::read(&pcap).unwrap();
+    let other = example("healthy-dhcpd/server.pcap:1");
+    for args in [["-:1", &other, "--json"], [&other, "-:1", "--json"]] {
+        let o = run_stdin(&[&["diff"][..], &args].concat(), &capture);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", text(&o.stderr));
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(d[0]["field"], "chaddr", "{d}");
+    }
+    let o = run_stdin(&["diff", "-:1", &format!("{pcap}:3")], &capture);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("no differences"));
+    // A mistyped flag is still refused, not taken for a request.
+    let o = run(&["diff", &format!("{pcap}:1"), &format!("{pcap}:3"), "--jsno"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("unexpected argument '--jsno'"));
+    // --mac after the captures is still --mac.
+    let o = run(&[
+        "diff",
+        &pcap,
+        &example("min-secs/server.pcap"),
+        "--mac",
+        "02:00:00:04:02:01",
+        "--mac",
+        "02:00:00:04:03:01",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("first DISCOVERs"));
+}
+
+/// A client the captures never heard from is no answer (1), said by name.
+#[test]
+fn diff_of_a_client_without_packets_is_no_answer() {
+    let pcap = example("min-secs/client.pcap");
+    let absent = "02:00:00:09:09:09";
+    for json in [&[][..], &["--json"]] {
+        let args = ["diff", &pcap, "--mac", "02:00:00:04:02:01", "--mac", absent];
+        let o = run(&[&args[..], json].concat());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(
+            err.contains(&format!("dhcplens: no packets from {absent} in {pcap}")),
+            "{err}"
+        );
+        assert!(!err.contains("02:00:00:04:02:01"), "{err}");
+    }
+}
+
+/// A capture with no DHCP in it is no answer (1), not a healthy network,
+/// from `diagnose` and `decode`, in text and JSON: frames of another
+/// protocol, or none at all.
+#[test]
+fn a_capture_without_dhcp_is_no_answer() {
+    let header = pcap_header();
     // One Ethernet frame carrying IPv6 (ethertype 0x86dd).
     let mut ipv6 = header.clone();
     let mut frame = vec![0xff; 12];
@@ -419,6 +506,74 @@ fn explain_json_and_stdin() {
         })
         .collect();
     assert!(causes.iter().any(|c| c == "pool-exhausted"), "{causes:?}");
+}
+
+fn example(rel: &str) -> String {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Standard input is `<stdin>` in every header, message and JSON field,
+/// never the `-` it was given as.
+#[test]
+fn stdin_is_named_stdin_everywhere() {
+    let log = std::fs::read(example("min-secs/dhcpd.log")).unwrap();
+    let o = run_stdin(&["explain", "-"], &log);
+    assert!(
+        text(&o.stdout).starts_with("== <stdin>: 21 lines"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = run_stdin(&["explain", "--json", "-"], &log);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["log"], "<stdin>");
+
+    let capture = std::fs::read(example("min-secs/client.pcap")).unwrap();
+    let o = run_stdin(&["diagnose", "--json", "-"], &capture);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["case"], "<stdin>", "{d}");
+    assert_eq!(d["files"][0], "<stdin>", "{d}");
+
+    // A log from stdin: in the case's logs, and in the file of every log line.
+    let pcap = example("min-secs/client.pcap");
+    let o = run_stdin(&["diagnose", "--json", &pcap, "--log", "-"], &log);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["logs"], serde_json::json!(["<stdin>"]), "{d}");
+    let files: Vec<&serde_json::Value> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|f| f["log_lines"].as_array().into_iter().flatten())
+        .map(|l| &l["file"])
+        .collect();
+    assert!(
+        !files.is_empty() && files.iter().all(|f| *f == "<stdin>"),
+        "{d}"
+    );
+    let o = run_stdin(&["diagnose", &pcap, "--log", "-"], &log);
+    let out = text(&o.stdout);
+    assert!(out.contains("log <stdin>:13: DHCPDISCOVER"), "{out}");
+
+    // diff: the column header and the errors.
+    let o = run_stdin(
+        &["diff", "--", "-:1", &example("healthy-dhcpd/server.pcap:1")],
+        &capture,
+    );
+    assert!(
+        text(&o.stdout).contains(" <stdin>:1 "),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = run_stdin(&["diff", "--", "-:99", &format!("{pcap}:1")], &capture);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("<stdin>: there is no frame 99"),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]

@@ -313,3 +313,141 @@ fn a_timed_server_wide_line_joins_only_its_time() {
         "still reported: {text}"
     );
 }
+
+/// A `--log` file that is also in a case's directory is read once (whatever
+/// its spelling), and what is wrong with a `--log` file is said once per
+/// run, not once per case it joins.
+#[test]
+fn a_log_is_read_and_named_once() {
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let dir = examples.join("min-secs");
+    let log = examples.join("healthy-dhcpd/../min-secs/dhcpd.log");
+    let (_, d, _) = diagnose(&[dir.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+    let drops: Vec<&Value> = of(&d, "02:00:00:04:02:01")
+        .into_iter()
+        .filter(|f| f["code"] == "min-secs-drop")
+        .collect();
+    assert_eq!(drops.len(), 1, "{d}");
+    assert_eq!(drops[0]["occurrences"], 4, "{}", drops[0]);
+    let logs = d["logs"].as_array().unwrap();
+    assert_eq!(
+        logs.iter()
+            .filter(|l| l.as_str().unwrap().ends_with("dhcpd.log"))
+            .count(),
+        1,
+        "{logs:?}"
+    );
+
+    let notes =
+        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-once.log", std::process::id()));
+    std::fs::write(&notes, "hello world\n").unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(&dir)
+        .arg(examples.join("healthy-dhcpd"))
+        .arg("--log")
+        .arg(&notes)
+        .args(["--log", "/nonexistent/dhcpd.log"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert_eq!(
+        err.matches("once.log: its one line is not").count(),
+        1,
+        "{err}"
+    );
+    assert_eq!(
+        err.matches("/nonexistent/dhcpd.log: cannot open").count(),
+        1,
+        "{err}"
+    );
+}
+
+/// `--log -` joins every case: standard input is read once and each case
+/// gets all its lines (the second case used to find it empty).
+#[test]
+fn a_log_from_stdin_joins_every_case() {
+    use std::io::Write;
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    // The min-secs client's capture alone, in a directory without its logs.
+    let dir = std::env::temp_dir().join(format!("dhcplens-logjoin-{}-stdin", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::copy(
+        examples.join("min-secs/client.pcap"),
+        dir.join("client.pcap"),
+    )
+    .unwrap();
+    let log = std::fs::read(examples.join("min-secs/dhcpd.log")).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(examples.join("healthy-dhcpd"))
+        .arg(&dir)
+        .args(["--log", "-", "--json"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&log).unwrap();
+    let o = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(!err.contains("<stdin>: it is empty"), "{err}");
+    let docs: Vec<Value> = serde_json::Deserializer::from_slice(&o.stdout)
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(docs.len(), 2, "{err}");
+    for d in &docs {
+        let logs = d["logs"].as_array().unwrap();
+        assert_eq!(logs.last().unwrap(), "<stdin>", "{}", d["case"]);
+    }
+    let f = findings(&docs[1], "02:00:00:04:02:01");
+    assert!(explained(&f, "min-secs-drop"), "{f:?}");
+}
+
+/// A log too far from the capture for any clock offset gets no offset to
+/// try; and an offset that moves a line's time out of range is an error (2)
+/// naming the line, not a line without a time that joins every client.
+#[test]
+fn offsets_out_of_range_are_neither_advised_nor_taken() {
+    let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs/client.pcap");
+    let log =
+        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-2250.log", std::process::id()));
+    std::fs::write(
+        &log,
+        "2250-01-01T00:00:00.000000+00:00 server dhcpd[7]: DHCPDISCOVER from 02:00:00:04:02:01 via eth0: \
+         configured min-secs value (2) is greater than secs field (0).  message dropped.\n",
+    )
+    .unwrap();
+    let run = |offset: &str| {
+        Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+            .arg("diagnose")
+            .arg(&rom)
+            .arg("--log")
+            .arg(&log)
+            .args(["--log-clock-offset", offset])
+            .output()
+            .unwrap()
+    };
+    let o = run("0");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("none of its 1 timed lines"), "{err}");
+    assert!(!err.contains("Try --log-clock-offset"), "{err}");
+    assert!(err.contains("too far apart for a clock offset"), "{err}");
+
+    let o = run("-4e9");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            "2250.log: line 1: the clock offset moves its time beyond the years 1677 to 2262"
+        ),
+        "{err}"
+    );
+    assert!(
+        !String::from_utf8_lossy(&o.stdout).contains("min-secs-drop"),
+        "the line joins no client"
+    );
+}

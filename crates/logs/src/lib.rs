@@ -12,10 +12,11 @@
 //!   [`reader::MAX_LINE`] bytes), nothing panics whatever the bytes, and every line
 //!   is accounted for in [`Stats`] (`lines = events + blank + other_program + unknown`).
 //!   Unknown lines are counted and skipped, never an error.
-//! - The only errors are I/O ([`Error::Io`]) and input that is not a log
+//! - The only errors are I/O ([`Error::Io`]), input that is not a log
 //!   ([`Error::NotALog`]: pcap/pcapng, compressed, binary journal, binary data, JSON that
 //!   is not journald's export), decided from the first [`reader::SNIFF_LEN`] bytes,
-//!   before any event. Both name the input.
+//!   before any event, and a line whose time the clock offset moves out of range
+//!   ([`Error::ClockOffset`], never a wrapped time). All name the input.
 //! - Times follow one rule, documented in [`time`]: exact when the line has a zone;
 //!   zone-less stamps are taken at [`TimeContext::utc_offset_secs`]; year-less stamps
 //!   take the year closest to [`TimeContext::reference`]; then

@@ -63,6 +63,10 @@ pub enum Error {
     },
     #[error("{name}: not a log: {reason}")]
     NotALog { name: String, reason: NotALog },
+    /// The clock offset moves the time of line `line` out of range
+    /// ([`crate::TimeBasis::OutOfRange`]); that line's event is not yielded.
+    #[error("{name}: line {line}: the clock offset moves its time beyond the years 1677 to 2262: is the offset right?")]
+    ClockOffset { name: String, line: u64 },
 }
 
 /// What a reader has seen so far. `lines = events + blank + other_program + unknown`.
@@ -84,7 +88,8 @@ pub struct Stats {
 /// Reads a log line by line and yields its [`Event`]s.
 ///
 /// Memory is bounded by [`MAX_LINE`] plus the reader's own buffer, whatever the input.
-/// An I/O error is yielded once; the iterator then ends.
+/// An error (I/O, or a time the clock offset moves out of range) is yielded once;
+/// the iterator then ends.
 pub struct LogReader<R> {
     name: String,
     input: Chain<Cursor<Vec<u8>>, R>,
@@ -211,6 +216,13 @@ impl<R: BufRead> Iterator for LogReader<R> {
             match self.parser.parse_line(self.stats.lines, &text) {
                 Outcome::Event(e) => {
                     self.stats.events += 1;
+                    if e.time_basis == crate::TimeBasis::OutOfRange {
+                        self.done = true;
+                        return Some(Err(Error::ClockOffset {
+                            name: self.name.clone(),
+                            line: e.line,
+                        }));
+                    }
                     return Some(Ok(*e));
                 }
                 Outcome::Blank => self.stats.blank += 1,

@@ -9,10 +9,12 @@
 //!   read and daylight saving is not followed: one fixed offset per log.
 //! - A stamp without a year takes the year (reference year −1, 0 or +1) that puts it
 //!   closest to [`TimeContext::reference`]; the reference is, e.g., the capture's first
-//!   packet or the log file's mtime. Without a reference such lines get no time.
+//!   packet or the log file's mtime. Feb 29 takes the closest leap year, which is at most
+//!   4 years away (reference year −4 to +4: 2100 is not one). Without a reference such
+//!   lines get no time.
 //! - Then the clock offset is applied: `time = log time − clock_offset_ns`, where
 //!   [`TimeContext::clock_offset_ns`] is how far the log's clock is ahead of the
-//!   capture's clock.
+//!   capture's clock. A time it moves out of range is [`TimeBasis::OutOfRange`].
 
 use serde::Serialize;
 
@@ -30,6 +32,9 @@ pub enum TimeBasis {
     AssumedYearAndZone,
     /// The line has a time without a year and there was no reference to choose one.
     Unresolved,
+    /// The line has a time, but the clock offset moves it beyond what a time in
+    /// nanoseconds holds (the years 1677 to 2262): it gets none.
+    OutOfRange,
 }
 
 /// What the caller knows about the log's clock. See the module documentation.
@@ -93,8 +98,8 @@ impl TimeContext {
                     (reference + i64::from(self.utc_offset_secs) * NS).div_euclid(NS * 86_400),
                 )
                 .0;
-                let best = [ref_year - 1, ref_year, ref_year + 1]
-                    .into_iter()
+                let reach = year_reach(month, day);
+                let best = (ref_year.saturating_sub(reach)..=ref_year.saturating_add(reach))
                     .filter_map(|y| self.local_to_utc(y, month, day, secs_of_day, nanos))
                     .min_by_key(|t| t.abs_diff(reference));
                 match best {
@@ -103,7 +108,10 @@ impl TimeContext {
                 }
             }
         };
-        (t.checked_sub(self.clock_offset_ns), basis)
+        match t.checked_sub(self.clock_offset_ns) {
+            Some(t) => (Some(t), basis),
+            None => (None, TimeBasis::OutOfRange),
+        }
     }
 
     fn local_to_utc(&self, y: i32, mo: u32, d: u32, secs: u32, nanos: u32) -> Option<i64> {
@@ -114,6 +122,17 @@ impl TimeContext {
             .checked_mul(NS)?
             .checked_add(i64::from(nanos))?;
         local.checked_sub(i64::from(self.utc_offset_secs) * NS)
+    }
+}
+
+/// How many years either side of the reference year a year-less date may fall: the
+/// closest year with that date. Every year has it but Feb 29, and leap years are at
+/// most 8 apart (2096, 2104), so the closest is at most 4 away.
+fn year_reach(month: u32, day: u32) -> i32 {
+    if (month, day) == (2, 29) {
+        4
+    } else {
+        1
     }
 }
 
@@ -228,6 +247,35 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(ctx.resolve(local(2, 29)).0, Some(at(2028, 2, 29, 10, 0, 0)));
+        // Feb 29 read in a year 2 from each leap year: the closer one, before or after.
+        let in_2026 = |mo, d| TimeContext {
+            reference: Some(at(2026, mo, d, 0, 0, 0)),
+            ..Default::default()
+        };
+        assert_eq!(
+            in_2026(6, 1).resolve(local(2, 29)),
+            (
+                Some(at(2028, 2, 29, 10, 0, 0)),
+                TimeBasis::AssumedYearAndZone
+            )
+        );
+        assert_eq!(
+            in_2026(1, 10).resolve(local(2, 29)).0,
+            Some(at(2024, 2, 29, 10, 0, 0))
+        );
+        // 2100 is not a leap year: 2096 and 2104 are both 4 years away.
+        let in_2100 = |mo, d| TimeContext {
+            reference: Some(at(2100, mo, d, 0, 0, 0)),
+            ..Default::default()
+        };
+        assert_eq!(
+            in_2100(1, 10).resolve(local(2, 29)).0,
+            Some(at(2096, 2, 29, 10, 0, 0))
+        );
+        assert_eq!(
+            in_2100(6, 1).resolve(local(2, 29)).0,
+            Some(at(2104, 2, 29, 10, 0, 0))
+        );
         // No reference: no time.
         assert_eq!(
             TimeContext::default().resolve(local(1, 1)),
@@ -260,6 +308,20 @@ mod tests {
         assert_eq!(
             ctx.resolve(Stamp::Exact(10 * NS)),
             (Some(8 * NS), TimeBasis::Exact)
+        );
+        // A log clock 4·10⁹ s behind moves a line of 2200 past 2262: no time,
+        // not a wrapped one, and said.
+        let behind = TimeContext {
+            clock_offset_ns: -4_000_000_000 * NS,
+            ..Default::default()
+        };
+        assert_eq!(
+            behind.resolve(Stamp::Exact(at(2200, 1, 1, 0, 0, 0))),
+            (None, TimeBasis::OutOfRange)
+        );
+        assert_eq!(
+            behind.resolve(Stamp::Exact(at(2026, 1, 1, 0, 0, 0))).1,
+            TimeBasis::Exact
         );
     }
 }

@@ -146,7 +146,7 @@ pub fn collect(files: &[String], wanted: &[HwAddr], per_client: usize) -> Collec
     let readable: Vec<String> = files
         .iter()
         .filter(|f| {
-            let stdin = *f == "<stdin>";
+            let stdin = *f == crate::inputs::STDIN_NAME;
             if stdin {
                 out.unreadable.push((*f).clone());
             }
@@ -330,7 +330,7 @@ fn decode_frames(names: &[String], keep: &HashSet<FrameRef>) -> HashMap<FrameRef
         if wanted.is_empty() {
             continue;
         }
-        if path == "<stdin>" {
+        if path == crate::inputs::STDIN_NAME {
             continue;
         }
         let Ok(mut reader) = capture::open(path) else {

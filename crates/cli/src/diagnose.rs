@@ -22,6 +22,11 @@ pub struct Case {
 /// Directories are cases of their own (with the logs inside them); files
 /// given together form one case. `--log` files join every case.
 pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
+    if a.inputs.iter().any(|i| i == "-") && a.logs.iter().any(|l| l == "-") {
+        anyhow::bail!(
+            "standard input cannot be both a capture and a --log: save one of them to a file"
+        );
+    }
     let mut out = Vec::new();
     let mut loose = Vec::new();
     for i in &a.inputs {

@@ -556,6 +556,14 @@ fn stdin_is_named_stdin_everywhere() {
     let o = run_stdin(&["diagnose", &pcap, "--log", "-"], &log);
     let out = text(&o.stdout);
     assert!(out.contains("log <stdin>:13: DHCPDISCOVER"), "{out}");
+    // Standard input cannot be read as both.
+    let o = run_stdin(&["diagnose", "-", "--log", "-"], &capture);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("standard input cannot be both a capture and a --log"),
+        "{}",
+        text(&o.stderr)
+    );
 
     // diff: the column header and the errors.
     let o = run_stdin(

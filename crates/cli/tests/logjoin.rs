@@ -451,3 +451,23 @@ fn offsets_out_of_range_are_neither_advised_nor_taken() {
         "the line joins no client"
     );
 }
+
+/// Clients only the log knows are reported in the order the log first names
+/// them, the same on every run.
+#[test]
+fn clients_only_the_log_knows_come_in_log_order() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let case = root.join("healthy-dhcpd");
+    let log = root.join("min-secs/dhcpd.log");
+    for _ in 0..5 {
+        let (_, d, _) = diagnose(&[case.to_str().unwrap(), "--log", log.to_str().unwrap()]);
+        let order: Vec<&str> = d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["summary"].as_str().unwrap().contains("server log only"))
+            .map(|f| f["chaddr"].as_str().unwrap())
+            .collect();
+        assert_eq!(order, ["02:00:00:04:02:01", "02:00:00:04:03:01"]);
+    }
+}

@@ -307,7 +307,11 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     }
 
     // Log causes for clients the captures do not hold.
-    for (h, evs) in by_client {
+    // In the order the logs first name them (a hash map's order would change
+    // from run to run).
+    let mut rest: Vec<_> = by_client.into_iter().collect();
+    rest.sort_by_key(|(_, evs)| evs.first().map(|(f, e)| (*f, e.line)));
+    for (h, evs) in rest {
         for (f, e) in evs {
             let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
                 continue;

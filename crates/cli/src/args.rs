@@ -210,12 +210,23 @@ impl DiffArgs {
     /// arguments of their own so that they may start with `-` (`-:1`)
     /// without `--`: a list taking such values would also swallow the
     /// flags after it (`--json`, `--mac`).
-    pub fn items(&self) -> Vec<String> {
-        std::iter::once(&self.first)
+    ///
+    /// Of the values that start with `-`, only `-` and `-:N` (stdin) are
+    /// inputs: any other (`--jsno`) is a mistyped flag, refused as clap
+    /// refuses it elsewhere.
+    pub fn items(&self) -> anyhow::Result<Vec<String>> {
+        let items: Vec<String> = std::iter::once(&self.first)
             .chain(&self.second)
             .chain(&self.more)
             .cloned()
-            .collect()
+            .collect();
+        if let Some(flag) = items
+            .iter()
+            .find(|i| i.starts_with('-') && *i != "-" && !i.starts_with("-:"))
+        {
+            anyhow::bail!("unexpected argument '{flag}' (see dhcplens diff --help)");
+        }
+        Ok(items)
     }
 }
 

@@ -217,7 +217,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if macs[0] == macs[1] {
         bail!("give two different clients (--mac {} twice)", macs[0]);
     }
-    let items = a.items();
+    let items = a.items()?;
     if items.iter().any(|i| i == "-") {
         bail!("diff --mac reads its captures twice (the exchanges, then the requests to compare), so stdin cannot be one: save it to a file first");
     }
@@ -255,9 +255,10 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     let mut sides = Vec::new();
     for (side, mac) in macs.iter().enumerate() {
         let Some(c) = report.clients.iter().find(|c| c.chaddr == *mac) else {
+            let given: Vec<&str> = files.iter().map(|f| shown(f)).collect();
             warn(format_args!(
                 "no packets from {mac} in {}",
-                names.join(", ")
+                given.join(", ")
             ));
             continue;
         };
@@ -412,12 +413,13 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if a.macs.len() == 2 {
         return diff_clients(a, style, out);
     }
-    let items = a.items();
+    let items = a.items()?;
     if items.len() != 2 || !a.macs.is_empty() {
         bail!("give two requests as CAPTURE:FRAME (e.g. good.pcap:1 bad.pcap:3), or one capture and --mac twice");
     }
     let (lf, ln) = frame_ref(&items[0])?;
     let (rf, rn) = frame_ref(&items[1])?;
+    crate::inputs::stdin_once([lf.as_str(), rf.as_str()])?;
     let l = load_frame(&lf, ln)?;
     let r = load_frame(&rf, rn)?;
     let d = diff::requests(&l, &r);

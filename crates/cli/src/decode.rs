@@ -43,6 +43,7 @@ fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
 }
 
 pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    inputs::stdin_once(a.inputs.iter().map(String::as_str))?;
     let files = inputs::captures(&a.inputs)?;
     let mut outcome = Outcome::Healthy;
     for name in &files {

@@ -27,6 +27,7 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
             "standard input cannot be both a capture and a --log: save one of them to a file"
         );
     }
+    inputs::stdin_once(a.inputs.iter().chain(&a.logs).map(String::as_str))?;
     let mut out = Vec::new();
     let mut loose = Vec::new();
     for i in &a.inputs {
@@ -225,15 +226,24 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             let (logs, read) = log_run.read(&case.logs, start);
             outcome = outcome.and(read);
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
-                log_run.tell(&m.file, "clock", format_args!(
-                    "{}: none of its {} timed lines falls within the capture's time (they are {} s {} it): \
+                // Cases may be captured at other times: each is named.
+                let capture = if cases.len() > 1 {
+                    format!("the time of {}", case.name)
+                } else {
+                    "the capture's time".to_string()
+                };
+                log_run.tell(
+                    &m.file,
+                    format_args!(
+                    "{}: none of its {} timed lines falls within {capture} (they are {} s {} it): \
                      is the log's clock or time zone off? {}",
                     m.file,
                     m.timed_lines,
                     m.apart_s.unsigned_abs(),
                     if m.apart_s > 0 { "after" } else { "before" },
                     clock_advice(a.time.log_clock_offset, m.apart_s)
-                ));
+                ),
+                );
             }
             diagnose::logjoin::attach(&mut report, &logs);
         }

@@ -51,8 +51,8 @@ pub struct LogRun<'a> {
     /// The `--log` files.
     named: &'a [String],
     time: &'a LogTime,
-    /// (file, what) already said.
-    told: HashSet<(String, &'static str)>,
+    /// Warnings already said, by file and text.
+    told: HashSet<(String, String)>,
     /// Whether several cases read the logs: then stdin is kept for each.
     shared: bool,
     /// Standard input, read whole the first time a case reads it (when shared).
@@ -89,10 +89,13 @@ impl<'a> LogRun<'a> {
         LogReader::new(STDIN_NAME, input, opts).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
-    /// Warns `what` about log `file` (as shown), unless this run already did.
-    pub fn tell(&mut self, file: &str, what: &'static str, warning: impl std::fmt::Display) {
-        if self.told.insert((file.to_string(), what)) {
-            warn(warning);
+    /// Warns about log `file` (as shown), unless this run already said the
+    /// same of it.
+    pub fn tell(&mut self, file: &str, warning: impl std::fmt::Display) {
+        let text = warning.to_string();
+        if !self.told.contains(&(file.to_string(), text.clone())) {
+            warn(&text);
+            self.told.insert((file.to_string(), text));
         }
     }
 
@@ -119,7 +122,7 @@ impl<'a> LogRun<'a> {
             let mut r = match self.open(p, opts) {
                 Ok(r) => r,
                 Err(e) => {
-                    self.tell(name, "open", format_args!("{e:#}"));
+                    self.tell(name, format_args!("{e:#}"));
                     outcome = Outcome::Error;
                     continue;
                 }
@@ -131,7 +134,7 @@ impl<'a> LogRun<'a> {
                 match e {
                     Ok(e) => logs.events.push((idx, e)),
                     Err(e) => {
-                        self.tell(name, "read", e);
+                        self.tell(name, e);
                         outcome = Outcome::Error;
                         failed = true;
                         break;
@@ -139,7 +142,7 @@ impl<'a> LogRun<'a> {
                 }
             }
             if !failed && r.stats().events == 0 && self.named.contains(p) {
-                self.tell(name, "unrecognised", unrecognised(p, r.stats(), self.time));
+                self.tell(name, unrecognised(p, r.stats(), self.time));
                 outcome = outcome.and(Outcome::Problems);
             }
         }
@@ -194,6 +197,7 @@ struct ClientJson<'a> {
 }
 
 pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    crate::inputs::stdin_once(a.logs.iter().map(String::as_str))?;
     let mut outcome = Outcome::Healthy;
     for path in &a.logs {
         let name = shown(path);
@@ -210,12 +214,15 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             }
         };
         let mut events = Vec::new();
+        // Reading stops at an error: what came before is still explained.
+        let mut stopped = false;
         for e in &mut r {
             match e {
                 Ok(e) => events.push(e),
                 Err(e) => {
                     warn(format_args!("{e}"));
                     outcome = Outcome::Error;
+                    stopped = true;
                     break;
                 }
             }
@@ -245,7 +252,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         if problems > 0 {
             outcome = outcome.and(Outcome::Problems);
         }
-        if stats.events == 0 {
+        if stats.events == 0 && !stopped {
             warn(unrecognised(path, &stats, &a.time));
             outcome = outcome.and(Outcome::Problems);
         }
@@ -356,7 +363,9 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             out,
             "{} {}",
             style.paint(Paint::Bold, "causes:"),
-            if t.is_empty() {
+            if t.is_empty() && stopped {
+                "none before the error above".into()
+            } else if t.is_empty() {
                 "none: the log shows no failure".into()
             } else {
                 t.join(", ")

@@ -15,6 +15,15 @@ pub fn shown(path: &str) -> &str {
     }
 }
 
+/// Standard input can be read once: an error if `-` comes more than once
+/// among `inputs`.
+pub fn stdin_once<'a>(inputs: impl IntoIterator<Item = &'a str>) -> anyhow::Result<()> {
+    if inputs.into_iter().filter(|i| *i == "-").count() > 1 {
+        anyhow::bail!("standard input (-) can be read only once: give it once");
+    }
+    Ok(())
+}
+
 /// Whether `a` and `b` name the same file: the same argument, or the same
 /// canonical path (`-`, stdin, is no path).
 pub fn same_file(a: &str, b: &str) -> bool {

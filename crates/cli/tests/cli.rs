@@ -273,10 +273,29 @@ fn diff_takes_a_frame_of_stdin_without_dashes() {
     let o = run_stdin(&["diff", "-:1", &format!("{pcap}:3")], &capture);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains("no differences"));
-    // A mistyped flag is still refused, not taken for a request.
-    let o = run(&["diff", &format!("{pcap}:1"), &format!("{pcap}:3"), "--jsno"]);
+    // A mistyped flag is still refused, not taken for a request, wherever it is.
+    let (one, three) = (format!("{pcap}:1"), format!("{pcap}:3"));
+    for args in [
+        [one.as_str(), &three, "--jsno"],
+        ["--jsno", &one, &three],
+        [&one, "--jsno", &three],
+    ] {
+        let o = run(&[&["diff"][..], &args].concat());
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&o.stderr).contains("unexpected argument '--jsno'"),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
+    // Standard input can be read once: two frames of it are refused.
+    let o = run_stdin(&["diff", "-:1", "-:3"], &capture);
     assert_eq!(o.status.code(), Some(2));
-    assert!(text(&o.stderr).contains("unexpected argument '--jsno'"));
+    assert!(
+        text(&o.stderr).contains("can be read only once"),
+        "{}",
+        text(&o.stderr)
+    );
     // --mac after the captures is still --mac.
     let o = run(&[
         "diff",
@@ -556,6 +575,20 @@ fn stdin_is_named_stdin_everywhere() {
     let o = run_stdin(&["diagnose", &pcap, "--log", "-"], &log);
     let out = text(&o.stdout);
     assert!(out.contains("log <stdin>:13: DHCPDISCOVER"), "{out}");
+    // Standard input is read once: not twice as a capture or a log.
+    for args in [
+        &["diagnose", "-", "-"][..],
+        &["decode", "-", "-"],
+        &["explain", "-", "-"],
+    ] {
+        let o = run_stdin(args, &capture);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(
+            text(&o.stderr).contains("standard input (-) can be read only once"),
+            "{args:?}: {}",
+            text(&o.stderr)
+        );
+    }
     // Standard input cannot be read as both.
     let o = run_stdin(&["diagnose", "-", "--log", "-"], &capture);
     assert_eq!(o.status.code(), Some(2));

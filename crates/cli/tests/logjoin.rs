@@ -271,6 +271,25 @@ fn a_log_from_another_time_is_named() {
     let err2 = String::from_utf8_lossy(&o.stderr);
     assert!(err2.contains("(in place of -60)"), "{err2}");
     assert_eq!(advice(&err2), advice(&err), "{err2}");
+    // Two cases captured at other times: the log is told apart from each,
+    // by name, with its own distance.
+    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(examples.join("min-secs"))
+        .arg(examples.join("decline"))
+        .arg("--log")
+        .arg(&log)
+        .output()
+        .unwrap();
+    let err3 = String::from_utf8_lossy(&o.stderr);
+    let told: Vec<&str> = err3
+        .lines()
+        .filter(|l| l.contains("none of its 1 timed lines"))
+        .collect();
+    assert_eq!(told.len(), 2, "{err3}");
+    assert!(told[0].contains("min-secs (they are"), "{err3}");
+    assert!(told[1].contains("decline (they are"), "{err3}");
 }
 
 /// A timed server-wide line joins the client failing at that time (medium
@@ -450,6 +469,22 @@ fn offsets_out_of_range_are_neither_advised_nor_taken() {
         !String::from_utf8_lossy(&o.stdout).contains("min-secs-drop"),
         "the line joins no client"
     );
+    // explain stops there too: the line is not counted as read, the log is
+    // not called unrecognised, and no "no failure" is claimed.
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("explain")
+        .arg(&log)
+        .args(["--log-clock-offset", "-4e9"])
+        .output()
+        .unwrap();
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr),
+    );
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(out.contains("1 lines, 0 about DHCP"), "{out}");
+    assert!(out.contains("none before the error above"), "{out}");
+    assert!(!err.contains("is it the right log"), "{err}");
 }
 
 /// Clients only the log knows are reported in the order the log first names
@@ -459,7 +494,7 @@ fn clients_only_the_log_knows_come_in_log_order() {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let case = root.join("healthy-dhcpd");
     let log = root.join("min-secs/dhcpd.log");
-    for _ in 0..5 {
+    for _ in 0..10 {
         let (_, d, _) = diagnose(&[case.to_str().unwrap(), "--log", log.to_str().unwrap()]);
         let order: Vec<&str> = d["findings"]
             .as_array()

@@ -215,7 +215,6 @@ impl<R: BufRead> Iterator for LogReader<R> {
             };
             match self.parser.parse_line(self.stats.lines, &text) {
                 Outcome::Event(e) => {
-                    self.stats.events += 1;
                     if e.time_basis == crate::TimeBasis::OutOfRange {
                         self.done = true;
                         return Some(Err(Error::ClockOffset {
@@ -223,6 +222,7 @@ impl<R: BufRead> Iterator for LogReader<R> {
                             line: e.line,
                         }));
                     }
+                    self.stats.events += 1;
                     return Some(Ok(*e));
                 }
                 Outcome::Blank => self.stats.blank += 1,

@@ -10,11 +10,14 @@ fn bin() -> Command {
     c
 }
 
+#[path = "../../../tests/support/corpus.rs"]
+mod shared_corpus;
+
 fn corpus(rel: &str) -> String {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/corpus")
-        .join(rel);
-    p.to_string_lossy().into_owned()
+    shared_corpus::dir()
+        .join(rel)
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn run(args: &[&str]) -> Output {
@@ -677,22 +680,9 @@ fn corpus_captures_raise_errors_only_where_something_failed() {
             "malformed-packet no-offer",
         ),
     ];
-    let root = PathBuf::from(corpus(""));
+    let root = shared_corpus::dir();
     let mut files = Vec::new();
-    let mut dirs = vec![root.clone()];
-    while let Some(d) = dirs.pop() {
-        for e in std::fs::read_dir(&d).unwrap().flatten() {
-            let p = e.path();
-            if p.is_dir() {
-                dirs.push(p);
-            } else if p
-                .extension()
-                .is_some_and(|x| x == "pcap" || x == "cap" || x == "pcapng")
-            {
-                files.push(p);
-            }
-        }
-    }
+    shared_corpus::capture_files(&root, &mut files);
     assert!(
         files.len() >= 30,
         "{} captures under {}",

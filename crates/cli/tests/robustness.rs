@@ -9,6 +9,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../../tests/support/corpus.rs"]
+mod corpus;
+
 /// Damaged copies made of each input.
 const MUTANTS: usize = 10;
 
@@ -120,16 +123,14 @@ fn scratch(name: &str) -> PathBuf {
 #[test]
 fn damaged_captures_are_reported_never_fatal() {
     let mut inputs = Vec::new();
-    files_under(
-        &repo("../shared/corpus"),
-        &["pcap", "pcapng", "cap"],
-        &mut inputs,
-    );
+    corpus::capture_files(&corpus::dir(), &mut inputs);
+    inputs.sort();
     let corpus = inputs.len();
     files_under(&repo("examples"), &["pcap", "pcapng"], &mut inputs);
     assert!(
         corpus >= 30,
-        "{corpus} corpus captures: is ../shared/corpus there?"
+        "{corpus} corpus captures under {}",
+        corpus::dir().display()
     );
     let path = scratch("damaged.pcap");
     let shown = path.to_str().unwrap();

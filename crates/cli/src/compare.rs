@@ -272,7 +272,16 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         });
     }
     if sides.len() < 2 {
-        // Nothing to compare: no answer.
+        // Nothing to compare: no answer. A script still gets its document,
+        // with the missing side null.
+        if a.json {
+            let side = |mac: &wire::HwAddr| sides.iter().find(|s| s.chaddr == mac.to_string());
+            serde_json::to_writer(
+                &mut *out,
+                &serde_json::json!({"left": side(&macs[0]), "right": side(&macs[1]), "requests": []}),
+            )?;
+            writeln!(out)?;
+        }
         return Ok(Outcome::Problems.and(read_error));
     }
     let requests = compare_requests(&names, &exchanges)?;

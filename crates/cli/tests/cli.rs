@@ -328,6 +328,13 @@ fn diff_of_a_client_without_packets_is_no_answer() {
             "{err}"
         );
         assert!(!err.contains("02:00:00:04:02:01"), "{err}");
+        if !json.is_empty() {
+            // The document is still there for scripts, the missing side null.
+            let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+            assert_eq!(d["left"]["chaddr"], "02:00:00:04:02:01", "{d}");
+            assert!(d["right"].is_null(), "{d}");
+            assert_eq!(d["requests"], serde_json::json!([]), "{d}");
+        }
     }
 }
 

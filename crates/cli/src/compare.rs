@@ -252,38 +252,41 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     } else {
         Outcome::Error
     };
-    let mut sides = Vec::new();
-    for (side, mac) in macs.iter().enumerate() {
-        let Some(c) = report.clients.iter().find(|c| c.chaddr == *mac) else {
-            let given: Vec<&str> = files.iter().map(|f| shown(f)).collect();
-            warn(format_args!(
-                "no packets from {mac} in {}",
-                given.join(", ")
-            ));
-            continue;
-        };
-        sides.push(ClientSide {
-            chaddr: mac.to_string(),
-            outcome: c.outcome().map(|o| o.name()),
-            address: c.address(),
-            findings: c.finding_codes(),
-            exchanges: Vec::new(),
-            more_exchanges: more[side],
-        });
-    }
-    if sides.len() < 2 {
+    let found: Vec<Option<ClientSide>> = macs
+        .iter()
+        .enumerate()
+        .map(|(side, mac)| {
+            let Some(c) = report.clients.iter().find(|c| c.chaddr == *mac) else {
+                let given: Vec<&str> = files.iter().map(|f| shown(f)).collect();
+                warn(format_args!(
+                    "no packets from {mac} in {}",
+                    given.join(", ")
+                ));
+                return None;
+            };
+            Some(ClientSide {
+                chaddr: mac.to_string(),
+                outcome: c.outcome().map(|o| o.name()),
+                address: c.address(),
+                findings: c.finding_codes(),
+                exchanges: Vec::new(),
+                more_exchanges: more[side],
+            })
+        })
+        .collect();
+    if found.iter().any(Option::is_none) {
         // Nothing to compare: no answer. A script still gets its document,
         // with the missing side null.
         if a.json {
-            let side = |mac: &wire::HwAddr| sides.iter().find(|s| s.chaddr == mac.to_string());
             serde_json::to_writer(
                 &mut *out,
-                &serde_json::json!({"left": side(&macs[0]), "right": side(&macs[1]), "requests": []}),
+                &serde_json::json!({"left": found[0], "right": found[1], "requests": []}),
             )?;
             writeln!(out)?;
         }
         return Ok(Outcome::Problems.and(read_error));
     }
+    let mut sides: Vec<ClientSide> = found.into_iter().flatten().collect();
     let requests = compare_requests(&names, &exchanges)?;
     let [le, re] = exchanges;
     sides[0].exchanges = le;

@@ -232,9 +232,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 } else {
                     "the capture's time".to_string()
                 };
-                log_run.tell(
-                    &m.file,
-                    format_args!(
+                log_run.tell(format_args!(
                     "{}: none of its {} timed lines falls within {capture} (they are {} s {} it): \
                      is the log's clock or time zone off? {}",
                     m.file,
@@ -242,8 +240,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                     m.apart_s.unsigned_abs(),
                     if m.apart_s > 0 { "after" } else { "before" },
                     clock_advice(a.time.log_clock_offset, m.apart_s)
-                ),
-                );
+                ));
             }
             diagnose::logjoin::attach(&mut report, &logs);
         }

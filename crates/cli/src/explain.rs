@@ -51,8 +51,8 @@ pub struct LogRun<'a> {
     /// The `--log` files.
     named: &'a [String],
     time: &'a LogTime,
-    /// Warnings already said, by file and text.
-    told: HashSet<(String, String)>,
+    /// Warnings already said (each names its log).
+    told: HashSet<String>,
     /// Whether several cases read the logs: then stdin is kept for each.
     shared: bool,
     /// Standard input, read whole the first time a case reads it (when shared).
@@ -89,13 +89,13 @@ impl<'a> LogRun<'a> {
         LogReader::new(STDIN_NAME, input, opts).map_err(|e| anyhow::anyhow!("{e}"))
     }
 
-    /// Warns about log `file` (as shown), unless this run already said the
-    /// same of it.
-    pub fn tell(&mut self, file: &str, warning: impl std::fmt::Display) {
+    /// Says a warning about a log (it names the log), unless this run
+    /// already said it.
+    pub fn tell(&mut self, warning: impl std::fmt::Display) {
         let text = warning.to_string();
-        if !self.told.contains(&(file.to_string(), text.clone())) {
+        if !self.told.contains(&text) {
             warn(&text);
-            self.told.insert((file.to_string(), text));
+            self.told.insert(text);
         }
     }
 
@@ -122,7 +122,7 @@ impl<'a> LogRun<'a> {
             let mut r = match self.open(p, opts) {
                 Ok(r) => r,
                 Err(e) => {
-                    self.tell(name, format_args!("{e:#}"));
+                    self.tell(format_args!("{e:#}"));
                     outcome = Outcome::Error;
                     continue;
                 }
@@ -134,7 +134,7 @@ impl<'a> LogRun<'a> {
                 match e {
                     Ok(e) => logs.events.push((idx, e)),
                     Err(e) => {
-                        self.tell(name, e);
+                        self.tell(e);
                         outcome = Outcome::Error;
                         failed = true;
                         break;
@@ -142,7 +142,7 @@ impl<'a> LogRun<'a> {
                 }
             }
             if !failed && r.stats().events == 0 && self.named.contains(p) {
-                self.tell(name, unrecognised(p, r.stats(), self.time));
+                self.tell(unrecognised(p, r.stats(), self.time));
                 outcome = outcome.and(Outcome::Problems);
             }
         }

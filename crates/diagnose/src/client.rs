@@ -10,13 +10,14 @@ use crate::finding::Finding;
 use crate::obs::{FrameRef, Short};
 use crate::transaction::{Outcome, State, Transaction, Verdict};
 
-/// The lease a client holds.
+/// The lease a client holds, from its last ACK.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Lease {
     pub address: Ipv4Addr,
+    /// The server that gave it (the one the client chose when several answered).
     pub server: Option<Ipv4Addr>,
+    /// The lease time in seconds (option 51).
     pub time: Option<u32>,
-    pub at: Timestamp,
 }
 
 /// One arrow of a ladder diagram. Every failing client keeps one ladder to
@@ -213,25 +214,58 @@ impl OpenXids {
     }
 }
 
-/// The outcomes of a client's last transactions, oldest first (at most 16).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Outcomes {
-    ring: [Option<Outcome>; 16],
-    len: u8,
-}
+/// The outcomes of a client's last transactions, oldest first (at most 16),
+/// one to a nibble of a `u64`: the newest in the lowest nibble, each as its
+/// [`Outcomes::code`]. Codes are never 0, so the empty nibbles above the
+/// oldest give the length; a 17th outcome shifts the oldest out at the top.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcomes(u64);
+
+/// Each outcome at the index of its [`Outcomes::code`], less one.
+const BY_CODE: [Outcome; 10] = [
+    Outcome::Bound,
+    Outcome::Renewed,
+    Outcome::Nak,
+    Outcome::NoOffer,
+    Outcome::OfferIgnored,
+    Outcome::NoAck,
+    Outcome::Declined,
+    Outcome::Released,
+    Outcome::Informed,
+    Outcome::Incomplete,
+];
 
 impl Outcomes {
-    fn push(&mut self, o: Outcome) {
-        if usize::from(self.len) == self.ring.len() {
-            self.ring.rotate_left(1);
-            self.len -= 1;
+    /// The nibble of outcome `o`, 1 to 15 (a match, so that a new outcome
+    /// needs a code here before it compiles).
+    fn code(o: Outcome) -> u64 {
+        match o {
+            Outcome::Bound => 1,
+            Outcome::Renewed => 2,
+            Outcome::Nak => 3,
+            Outcome::NoOffer => 4,
+            Outcome::OfferIgnored => 5,
+            Outcome::NoAck => 6,
+            Outcome::Declined => 7,
+            Outcome::Released => 8,
+            Outcome::Informed => 9,
+            Outcome::Incomplete => 10,
         }
-        self.ring[usize::from(self.len)] = Some(o);
-        self.len += 1;
+    }
+
+    fn push(&mut self, o: Outcome) {
+        self.0 = self.0 << 4 | Outcomes::code(o);
+    }
+
+    fn len(&self) -> usize {
+        (64 - self.0.leading_zeros() as usize).div_ceil(4)
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = Outcome> + '_ {
-        self.ring[..usize::from(self.len)].iter().flatten().copied()
+        let nibbles = self.0;
+        (0..self.len())
+            .rev()
+            .map(move |i| BY_CODE[(nibbles >> (4 * i) & 0xf) as usize - 1])
     }
 
     /// The last one that says something (not `incomplete`), else the last.
@@ -243,6 +277,50 @@ impl Outcomes {
     }
 }
 
+impl std::fmt::Debug for Outcomes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+/// How a client's first client identifier (option 61, RFC 2132 §9.14) is
+/// kept: in this byte when it was absent or is `01` (Ethernet) + the
+/// client's own chaddr, what most clients send; any other (RFC 4361's `ff` +
+/// IAID + DUID, a name, …) is boxed beside it, in `Client::other_first_id`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FirstId {
+    /// No packet from the client yet.
+    Unseen,
+    /// Sent without option 61.
+    Absent,
+    /// `01` + the client's chaddr.
+    OwnMac,
+    /// Another identifier, boxed.
+    Other,
+}
+
+/// Whether client identifier `id` is type 1 (Ethernet) and the client's own
+/// MAC, the identifier most clients send (RFC 2132 §9.14).
+pub(crate) fn names_its_owner(id: &Short, chaddr: HwAddr) -> bool {
+    let (id, mac) = (id.as_bytes(), chaddr.as_bytes());
+    // A 6-byte MAC (nearly every client) is compared at a fixed width,
+    // without the call to `memcmp` that slices of any length take: this
+    // runs for every client packet.
+    match (<&[u8; 7]>::try_from(id), <&[u8; 6]>::try_from(mac)) {
+        (Ok([1, id @ ..]), Ok(mac)) => id == mac,
+        _ => id.strip_prefix(&[1]) == Some(mac),
+    }
+}
+
+/// The identifier `01` + `chaddr`: byte for byte the one a client sent when
+/// it [`names_its_owner`] (at most 17 bytes, so never cut).
+fn own_mac_id(chaddr: HwAddr) -> Short {
+    let mac = chaddr.as_bytes();
+    let mut id = [1; 17];
+    id[1..=mac.len()].copy_from_slice(mac);
+    Short::new(&id[..=mac.len()])
+}
+
 /// What only some clients need: kept out of line.
 #[derive(Debug, Clone, Default)]
 struct Rare {
@@ -250,6 +328,10 @@ struct Rare {
     /// The ladder of the most telling transaction (failures first).
     ladder: Vec<Step>,
     ladder_rank: u8,
+    /// The DISCOVER cycle in progress when it spans transactions: DISCOVERs
+    /// unanswered or OFFERs ignored, so the client nearly always has a
+    /// finding or a ladder here already. Boxed: it lives only until a lease.
+    cycle: Option<Box<Cycle>>,
     /// Client identifiers beyond the first.
     more_ids: Vec<Option<Short>>,
     /// Servers beyond the first two.
@@ -260,15 +342,18 @@ struct Rare {
 }
 
 /// One client: what the engine keeps while reading, and the verdict it
-/// reports. Compact (a healthy client allocates nothing beyond its slot),
-/// because a capture can hold hundreds of thousands of them.
+/// reports. Compact (128 bytes; a healthy client allocates nothing beyond
+/// its slot, or one small box when its client identifier is not `01` + its
+/// MAC), because a capture can hold hundreds of thousands of them.
 #[derive(Debug, Clone)]
 pub struct Client {
     pub chaddr: HwAddr,
     pub first: Timestamp,
     pub last: Timestamp,
-    /// The first client identifier seen (`None`: sent without option 61).
-    first_id: Option<Option<Short>>,
+    /// The first client identifier seen, or where it is kept.
+    first_id: FirstId,
+    /// The first client identifier when it is [`FirstId::Other`].
+    other_first_id: Option<Box<Short>>,
     /// Open transactions' xids.
     pub(crate) open: OpenXids,
     pub transactions: u32,
@@ -280,8 +365,6 @@ pub struct Client {
     pub direct_files: u64,
     /// The xid of the last transaction that succeeded.
     pub last_success_xid: Option<u32>,
-    /// The DISCOVER cycle in progress (boxed: it lives only until a lease).
-    pub(crate) cycle: Option<Box<Cycle>>,
     rare: Option<Box<Rare>>,
 }
 
@@ -293,7 +376,8 @@ impl Client {
             chaddr,
             first: ts,
             last: ts,
-            first_id: None,
+            first_id: FirstId::Unseen,
+            other_first_id: None,
             open: OpenXids::default(),
             transactions: 0,
             outcomes: Outcomes::default(),
@@ -301,7 +385,6 @@ impl Client {
             servers: [None; 2],
             direct_files: 0,
             last_success_xid: None,
-            cycle: None,
             rare: None,
         }
     }
@@ -313,28 +396,54 @@ impl Client {
     /// Notes an identifier the client sent; whether it is one not noted
     /// before (also when it is not kept, past the first few).
     pub fn note_client_id(&mut self, id: Option<Short>) -> bool {
+        if self.first_id == FirstId::Unseen {
+            self.first_id = match id {
+                None => FirstId::Absent,
+                Some(id) if names_its_owner(&id, self.chaddr) => FirstId::OwnMac,
+                Some(id) => {
+                    self.other_first_id = Some(Box::new(id));
+                    FirstId::Other
+                }
+            };
+            return true;
+        }
+        if self.is_first_id(id.as_ref()) {
+            return false;
+        }
+        let r = self.rare();
+        if r.more_ids.contains(&id) {
+            return false;
+        }
+        if r.more_ids.len() < 3 {
+            r.more_ids.push(id);
+        }
+        true
+    }
+
+    /// Whether `id` (`None`: no option 61) is the first identifier it sent.
+    fn is_first_id(&self, id: Option<&Short>) -> bool {
+        match (self.first_id, id) {
+            (FirstId::Absent, None) => true,
+            (FirstId::OwnMac, Some(id)) => names_its_owner(id, self.chaddr),
+            (FirstId::Other, Some(id)) => self.other_first_id.as_deref() == Some(id),
+            _ => false,
+        }
+    }
+
+    /// The first identifier it sent (`Some(None)`: without option 61), if
+    /// it sent anything.
+    fn first_id(&self) -> Option<Option<Short>> {
         match self.first_id {
-            None => {
-                self.first_id = Some(id);
-                true
-            }
-            Some(first) if first == id => false,
-            Some(_) => {
-                let r = self.rare();
-                if r.more_ids.contains(&id) {
-                    return false;
-                }
-                if r.more_ids.len() < 3 {
-                    r.more_ids.push(id);
-                }
-                true
-            }
+            FirstId::Unseen => None,
+            FirstId::Absent => Some(None),
+            FirstId::OwnMac => Some(Some(own_mac_id(self.chaddr))),
+            FirstId::Other => Some(self.other_first_id.as_deref().copied()),
         }
     }
 
     /// Whether the client sent identifier `id` (among the first few it used).
     pub fn uses_client_id(&self, id: &Short) -> bool {
-        self.first_id == Some(Some(*id))
+        self.is_first_id(Some(id))
             || self
                 .rare
                 .as_ref()
@@ -343,12 +452,13 @@ impl Client {
 
     /// How many distinct client identifiers it used (counting none as one).
     pub fn client_id_count(&self) -> usize {
-        usize::from(self.first_id.is_some()) + self.rare.as_ref().map_or(0, |r| r.more_ids.len())
+        usize::from(self.first_id != FirstId::Unseen)
+            + self.rare.as_ref().map_or(0, |r| r.more_ids.len())
     }
 
     /// Distinct client identifiers seen (`None`: without option 61).
     pub fn client_ids(&self) -> Vec<Option<Short>> {
-        let mut v: Vec<Option<Short>> = self.first_id.into_iter().collect();
+        let mut v: Vec<Option<Short>> = self.first_id().into_iter().collect();
         if let Some(r) = &self.rare {
             v.extend(r.more_ids.iter().copied());
         }
@@ -461,7 +571,6 @@ impl Client {
                         address,
                         server: s.server,
                         time: s.lease_time,
-                        at: t.last,
                     });
                 }
             }
@@ -495,6 +604,16 @@ impl Client {
         }
     }
 
+    /// The DISCOVER cycle in progress, if it spans transactions.
+    pub(crate) fn cycle(&self) -> Option<&Cycle> {
+        self.rare.as_ref()?.cycle.as_deref()
+    }
+
+    /// Ends the DISCOVER cycle in progress, returning it.
+    pub(crate) fn take_cycle(&mut self) -> Option<Box<Cycle>> {
+        self.rare.as_mut()?.cycle.take()
+    }
+
     /// Folds a transaction into the DISCOVER cycle; returns the cycle when it
     /// ended and is worth checking.
     pub fn update_cycle(&mut self, t: &Transaction, outcome: Outcome) -> Option<Box<Cycle>> {
@@ -504,7 +623,7 @@ impl Client {
         // Worked on unboxed: a cycle that starts and ends in this one
         // transaction (a healthy DORA) is never boxed; one that stays open
         // (a client still without a lease) is boxed again at the end.
-        let mut cycle = self.cycle.take().map(|c| *c);
+        let mut cycle = self.take_cycle().map(|c| *c);
         let mut ended = None;
         for d in t.of_kind(MessageType::Discover) {
             let o = &d.obs;
@@ -527,7 +646,9 @@ impl Client {
                 return cycle.filter(Cycle::worth_checking).map(Box::new).or(ended);
             }
         }
-        self.cycle = cycle.map(Box::new);
+        if let Some(c) = cycle {
+            self.rare().cycle = Some(Box::new(c));
+        }
         ended
     }
 
@@ -581,10 +702,11 @@ impl Client {
     pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
         let mut o = crate::json::Object::new(w)?;
         o.hw("chaddr", self.chaddr)?;
+        let first = self.first_id();
         let more = self.rare.as_ref().map_or(&[][..], |r| &r.more_ids[..]);
         o.hex_list(
             "client_ids",
-            self.first_id
+            first
                 .iter()
                 .chain(more)
                 .map(|i| i.as_ref().map(|i| (i.as_bytes(), i.is_cut()))),
@@ -782,5 +904,158 @@ mod tests {
             assert!(f.explanation.ends_with("later in the capture."));
             assert_eq!(f.explanation.capacity(), f.explanation.len());
         }
+    }
+
+    /// The engine keeps one client per MAC for the whole capture, and a
+    /// large capture has hundreds of thousands: two cache lines each.
+    #[test]
+    fn a_client_fits_two_cache_lines() {
+        let client = std::mem::size_of::<Client>();
+        assert!(client <= 128, "Client is {client} bytes");
+    }
+
+    #[test]
+    fn every_outcome_has_its_own_nibble_and_reads_back() {
+        // Each outcome's code leads back to it through the table.
+        let codes: Vec<u64> = BY_CODE.iter().map(|o| Outcomes::code(*o)).collect();
+        assert_eq!(codes, (1..=BY_CODE.len() as u64).collect::<Vec<_>>());
+        assert!(BY_CODE.len() <= 15, "codes are nibbles, and 0 is empty");
+        for o in BY_CODE {
+            let mut one = Outcomes::default();
+            one.push(o);
+            assert_eq!(one.iter().collect::<Vec<_>>(), [o]);
+        }
+        let mut all = Outcomes::default();
+        BY_CODE.iter().for_each(|o| all.push(*o));
+        assert_eq!(all.iter().collect::<Vec<_>>(), BY_CODE);
+        assert_eq!(all.iter().next_back(), Some(Outcome::Incomplete));
+        assert_eq!(all.last_meaningful(), Some(Outcome::Informed));
+        assert_eq!(Outcomes::default().iter().count(), 0);
+        assert_eq!(Outcomes::default().last_meaningful(), None);
+    }
+
+    #[test]
+    fn the_seventeenth_outcome_pushes_out_the_oldest() {
+        let mut ring = Outcomes::default();
+        let pushed: Vec<Outcome> = (0..40).map(|i| BY_CODE[i * 7 % BY_CODE.len()]).collect();
+        for (n, o) in pushed.iter().enumerate() {
+            ring.push(*o);
+            let kept = &pushed[(n + 1).saturating_sub(16)..=n];
+            assert_eq!(
+                ring.iter().collect::<Vec<_>>(),
+                kept,
+                "after {} pushes",
+                n + 1
+            );
+        }
+        // Only incomplete ones: the last of them.
+        let mut incomplete = Outcomes::default();
+        (0..17).for_each(|_| incomplete.push(Outcome::Incomplete));
+        assert_eq!(incomplete.iter().count(), 16);
+        assert_eq!(incomplete.last_meaningful(), Some(Outcome::Incomplete));
+        let mut two = Outcomes::default();
+        two.push(Outcome::Nak);
+        two.push(Outcome::Bound);
+        assert_eq!(format!("{two:?}"), "[Nak, Bound]");
+    }
+
+    const MAC: [u8; 6] = [0x02, 0, 0, 0, 0, 0x01];
+
+    fn ids_json(c: &Client) -> String {
+        let mut w = Vec::new();
+        c.write_json(&mut w).unwrap();
+        let v: serde_json::Value = serde_json::from_slice(&w).unwrap();
+        v["client_ids"].to_string()
+    }
+
+    #[test]
+    fn an_identifier_naming_the_client_is_kept_without_allocating() {
+        let mut c = Client::new(HwAddr::new(&MAC), Timestamp(0));
+        assert_eq!(c.client_id_count(), 0);
+        assert!(c.client_ids().is_empty());
+        assert_eq!(ids_json(&c), "[]");
+        let own = Short::new(&[1, 2, 0, 0, 0, 0, 1]);
+        assert!(c.note_client_id(Some(own)));
+        assert!(!c.note_client_id(Some(own)));
+        assert_eq!(c.first_id, FirstId::OwnMac);
+        assert!(c.other_first_id.is_none() && c.rare.is_none());
+        assert!(c.uses_client_id(&own));
+        assert!(!c.uses_client_id(&Short::new(&[1, 2, 0, 0, 0, 0, 2])));
+        assert_eq!(c.client_ids(), [Some(own)]);
+        assert_eq!(c.client_id_count(), 1);
+        assert_eq!(ids_json(&c), r#"["01:02:00:00:00:00:01"]"#);
+    }
+
+    #[test]
+    fn other_first_identifiers_are_boxed_and_read_back_whole() {
+        // RFC 4361: ff, IAID, DUID-LL; `01` + another MAC; `01` alone; a
+        // name; one cut at 32 bytes.
+        let long: Vec<u8> = (0..40).collect();
+        for id in [
+            &[0xff, 0, 0, 0, 1, 0, 3, 0, 1, 2, 0, 0, 0, 0, 1][..],
+            &[1, 2, 0, 0, 0, 0, 2],
+            &[1],
+            &[1, 2, 0, 0, 0, 0, 1, 0],
+            b"\0host-1",
+            &long,
+        ] {
+            let id = Short::new(id);
+            let mut c = Client::new(HwAddr::new(&MAC), Timestamp(0));
+            assert!(c.note_client_id(Some(id)));
+            assert!(!c.note_client_id(Some(id)));
+            assert_eq!(c.first_id, FirstId::Other, "{id:?}");
+            assert!(c.rare.is_none(), "{id:?} allocates its box only");
+            assert!(c.uses_client_id(&id));
+            assert_eq!(c.client_ids(), [Some(id)]);
+            assert_eq!(c.client_id_count(), 1);
+        }
+        let mut c = Client::new(HwAddr::new(&MAC), Timestamp(0));
+        c.note_client_id(Some(Short::new(&long)));
+        assert!(ids_json(&c).ends_with(r#":1f:…"]"#), "{}", ids_json(&c));
+        // An empty chaddr is named by `01` alone.
+        let mut c = Client::new(HwAddr::new(&[]), Timestamp(0));
+        c.note_client_id(Some(Short::new(&[1])));
+        assert_eq!(c.first_id, FirstId::OwnMac);
+        assert_eq!(c.client_ids(), [Some(Short::new(&[1]))]);
+    }
+
+    #[test]
+    fn an_absent_identifier_then_others_are_counted_in_order_up_to_four() {
+        let mut c = Client::new(HwAddr::new(&MAC), Timestamp(0));
+        assert!(c.note_client_id(None));
+        assert!(!c.note_client_id(None));
+        assert_eq!(c.first_id, FirstId::Absent);
+        assert!(c.rare.is_none());
+        assert_eq!(c.client_ids(), [None]);
+        assert_eq!(ids_json(&c), "[null]");
+        let own = Short::new(&[1, 2, 0, 0, 0, 0, 1]);
+        let duid = Short::new(&[0xff, 0, 0, 0, 1, 0, 3, 0, 1, 2, 0, 0, 0, 0, 1]);
+        // A second identifier (here the client's own MAC, not first) and a
+        // third go out of line, in order.
+        assert!(c.note_client_id(Some(own)));
+        assert!(!c.note_client_id(Some(own)));
+        assert!(c.note_client_id(Some(duid)));
+        assert!(!c.note_client_id(None));
+        assert!(!c.note_client_id(Some(duid)));
+        assert_eq!(c.client_ids(), [None, Some(own), Some(duid)]);
+        assert_eq!(c.client_id_count(), 3);
+        assert!(c.uses_client_id(&own) && c.uses_client_id(&duid));
+        assert_eq!(
+            ids_json(&c),
+            r#"[null,"01:02:00:00:00:00:01","ff:00:00:00:01:00:03:00:01:02:00:00:00:00:01"]"#
+        );
+        // A fourth is kept; a fifth is new but not kept.
+        let fourth = Short::new(b"four");
+        let fifth = Short::new(b"five");
+        assert!(c.note_client_id(Some(fourth)));
+        assert!(c.note_client_id(Some(fifth)));
+        assert_eq!(c.client_id_count(), 4);
+        assert!(!c.uses_client_id(&fifth));
+        // Boxed first, then `01` + its MAC second.
+        let mut c = Client::new(HwAddr::new(&MAC), Timestamp(0));
+        c.note_client_id(Some(duid));
+        assert!(c.note_client_id(Some(own)));
+        assert!(c.note_client_id(None));
+        assert_eq!(c.client_ids(), [Some(duid), Some(own), None]);
     }
 }

@@ -13,7 +13,7 @@ use capture::Timestamp;
 use wire::dhcp::MessageType;
 use wire::HwAddr;
 
-use crate::client::{Client, Cycle};
+use crate::client::{names_its_owner, Client, Cycle};
 use crate::finding::Finding;
 use crate::obs::{Obs, Short};
 use crate::report::{Report, ServerReport, Stats};
@@ -257,8 +257,7 @@ impl<S: Sink> Engine<S> {
         let mut found = rules::transaction(t, outcome, &ctx);
         // secs over the DISCOVERs so far, this transaction's and earlier ones'.
         let mut cycle = client
-            .cycle
-            .as_deref()
+            .cycle()
             .cloned()
             .unwrap_or(Cycle::new(discovers[0].ts, discovers[0].secs));
         for d in &discovers {
@@ -458,7 +457,7 @@ impl<S: Sink> Engine<S> {
         clients.sort_unstable_by_key(|c| (c.first, c.chaddr));
         for c in &mut clients {
             let mut extra = Vec::new();
-            if let Some(cycle) = c.cycle.take().filter(|c| c.worth_checking()) {
+            if let Some(cycle) = c.take_cycle().filter(|c| c.worth_checking()) {
                 extra.extend(rules::secs_cycle(c.chaddr, &cycle));
             }
             extra.extend(rules::client_end(c));
@@ -533,12 +532,6 @@ fn slot(
     }) as usize
 }
 
-/// Whether client identifier `id` is type 1 (Ethernet) and the client's own
-/// MAC, the identifier most clients send (RFC 2132 §9.14).
-fn names_its_owner(id: &Short, chaddr: HwAddr) -> bool {
-    id.as_bytes().strip_prefix(&[1]) == Some(chaddr.as_bytes())
-}
-
 fn id_hash(id: &Short) -> u64 {
     use std::hash::BuildHasher;
     rustc_hash::FxBuildHasher.hash_one(id)
@@ -568,8 +561,10 @@ fn prefetch_for_close(t: &Transaction, clients: &[Client]) {
             hint(packets + i * 64);
         }
         if let Some(c) = t.client.and_then(|i| clients.get(i as usize)) {
+            // One line more than its size: the vector is not aligned to
+            // lines, so a 128-byte record spans three.
             let client = std::ptr::from_ref(c).addr();
-            for i in 0..std::mem::size_of::<Client>().div_ceil(64) {
+            for i in 0..=std::mem::size_of::<Client>().div_ceil(64) {
                 hint(client + i * 64);
             }
         }

@@ -489,12 +489,16 @@ fn readme_documents_every_finding_code() {
     }
 }
 
-fn fixture(name: &str) -> String {
+/// A path relative to this crate's directory, as an argument.
+fn from_crate(rel: &str) -> String {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../logs/tests/fixtures")
-        .join(name)
+        .join(rel)
         .to_string_lossy()
         .into_owned()
+}
+
+fn fixture(name: &str) -> String {
+    from_crate(&format!("../logs/tests/fixtures/{name}"))
 }
 
 #[test]
@@ -538,11 +542,7 @@ fn explain_json_and_stdin() {
 }
 
 fn example(rel: &str) -> String {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../examples")
-        .join(rel)
-        .to_string_lossy()
-        .into_owned()
+    from_crate(&format!("../../examples/{rel}"))
 }
 
 /// Standard input is `<stdin>` in every header, message and JSON field,
@@ -646,8 +646,8 @@ fn explain_refuses_what_is_not_a_log() {
 /// limit cannot be switched off. (Both refusals come before any socket.)
 #[test]
 fn probing_needs_a_way_out_and_keeps_a_rate_limit() {
-    let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs/client.pcap");
-    let rom = rom.to_str().unwrap();
+    let rom = example("min-secs/client.pcap");
+    let rom = rom.as_str();
     for cmd in [
         &["probe"][..],
         &["replay", rom, "--frame", "1"],

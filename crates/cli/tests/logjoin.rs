@@ -22,6 +22,19 @@ fn fixture(name: &str) -> String {
         .into_owned()
 }
 
+/// The repository's `examples/` directory.
+fn examples_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// A log of this test run, `dhcplens-logjoin-PID-{tag}.log`, holding `text`.
+fn temp_log(tag: &str, text: &str) -> PathBuf {
+    let log =
+        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-{tag}.log", std::process::id()));
+    std::fs::write(&log, text).unwrap();
+    log
+}
+
 /// A capture of each client sending `kind` four times over 6 s, unanswered.
 fn silence(name: &str, clients: &[(&str, Kind)]) -> String {
     let path = std::env::temp_dir().join(format!(
@@ -207,11 +220,8 @@ fn a_server_wide_line_explains_the_silence() {
 /// says no answer came from it (1), while the capture is still diagnosed.
 #[test]
 fn a_log_with_nothing_recognised_is_named() {
-    let cap =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/healthy-dhcpd/server.pcap");
-    let log =
-        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-notes.log", std::process::id()));
-    std::fs::write(&log, "hello world\nthis is not a DHCP log\n").unwrap();
+    let cap = examples_dir().join("healthy-dhcpd/server.pcap");
+    let log = temp_log("notes", "hello world\nthis is not a DHCP log\n");
     let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
         .arg("diagnose")
         .arg(&cap)
@@ -232,14 +242,12 @@ fn a_log_with_nothing_recognised_is_named() {
 /// how far apart they are, instead of silently dropping its lines.
 #[test]
 fn a_log_from_another_time_is_named() {
-    let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs/client.pcap");
-    let log = std::env::temp_dir().join(format!("dhcplens-logjoin-{}-old.log", std::process::id()));
-    std::fs::write(
-        &log,
+    let rom = examples_dir().join("min-secs/client.pcap");
+    let log = temp_log(
+        "old",
         "2020-01-01T00:00:00.000000+00:00 server dhcpd[7]: DHCPDISCOVER from 02:00:00:04:02:01 via eth0: \
          configured min-secs value (2) is greater than secs field (0).  message dropped.\n",
-    )
-    .unwrap();
+    );
     let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
         .arg("diagnose")
         .arg(&rom)
@@ -273,7 +281,7 @@ fn a_log_from_another_time_is_named() {
     assert_eq!(advice(&err2), advice(&err), "{err2}");
     // Two cases captured at other times: the log is told apart from each,
     // by name, with its own distance.
-    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let examples = examples_dir();
     let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
         .arg("diagnose")
         .arg(examples.join("min-secs"))
@@ -299,19 +307,12 @@ fn a_timed_server_wide_line_joins_only_its_time() {
     let cap = silence("nosubnet-timed", &[("02:00:00:00:0e:01", Kind::Discover)]);
     // The capture starts at 1,700,000,000 s: 2023-11-14T22:13:20Z.
     let line = |stamp: &str| {
-        let log = std::env::temp_dir().join(format!(
-            "dhcplens-logjoin-{}-{}.log",
-            std::process::id(),
-            stamp.replace(':', "")
-        ));
-        std::fs::write(
-            &log,
-            format!(
-                "{stamp}.000000+00:00 server dhcpd[7]: No subnet declaration for s0 (10.77.0.1).\n"
-            ),
-        )
-        .unwrap();
-        log.to_string_lossy().into_owned()
+        let text = format!(
+            "{stamp}.000000+00:00 server dhcpd[7]: No subnet declaration for s0 (10.77.0.1).\n"
+        );
+        temp_log(&stamp.replace(':', ""), &text)
+            .to_string_lossy()
+            .into_owned()
     };
     let (_, d, _) = diagnose(&[&cap, "--log", &line("2023-11-14T22:13:22")]);
     let f: Vec<&Value> = of(&d, "02:00:00:00:0e:01")
@@ -338,7 +339,7 @@ fn a_timed_server_wide_line_joins_only_its_time() {
 /// run, not once per case it joins.
 #[test]
 fn a_log_is_read_and_named_once() {
-    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let examples = examples_dir();
     let dir = examples.join("min-secs");
     let log = examples.join("healthy-dhcpd/../min-secs/dhcpd.log");
     let (_, d, _) = diagnose(&[dir.to_str().unwrap(), "--log", log.to_str().unwrap()]);
@@ -357,9 +358,7 @@ fn a_log_is_read_and_named_once() {
         "{logs:?}"
     );
 
-    let notes =
-        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-once.log", std::process::id()));
-    std::fs::write(&notes, "hello world\n").unwrap();
+    let notes = temp_log("once", "hello world\n");
     let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
         .arg("diagnose")
         .arg(&dir)
@@ -388,7 +387,7 @@ fn a_log_is_read_and_named_once() {
 #[test]
 fn a_log_from_stdin_joins_every_case() {
     use std::io::Write;
-    let examples = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let examples = examples_dir();
     // The min-secs client's capture alone, in a directory without its logs.
     let dir = std::env::temp_dir().join(format!("dhcplens-logjoin-{}-stdin", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -430,15 +429,12 @@ fn a_log_from_stdin_joins_every_case() {
 /// naming the line, not a line without a time that joins every client.
 #[test]
 fn offsets_out_of_range_are_neither_advised_nor_taken() {
-    let rom = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs/client.pcap");
-    let log =
-        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-2250.log", std::process::id()));
-    std::fs::write(
-        &log,
+    let rom = examples_dir().join("min-secs/client.pcap");
+    let log = temp_log(
+        "2250",
         "2250-01-01T00:00:00.000000+00:00 server dhcpd[7]: DHCPDISCOVER from 02:00:00:04:02:01 via eth0: \
          configured min-secs value (2) is greater than secs field (0).  message dropped.\n",
-    )
-    .unwrap();
+    );
     let run = |offset: &str| {
         Command::new(env!("CARGO_BIN_EXE_dhcplens"))
             .arg("diagnose")
@@ -491,7 +487,7 @@ fn offsets_out_of_range_are_neither_advised_nor_taken() {
 /// them, the same on every run.
 #[test]
 fn clients_only_the_log_knows_come_in_log_order() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let root = examples_dir();
     let case = root.join("healthy-dhcpd");
     let log = root.join("min-secs/dhcpd.log");
     for _ in 0..10 {

@@ -432,7 +432,7 @@ impl Client {
 
     /// The first identifier it sent (`Some(None)`: without option 61), if
     /// it sent anything.
-    fn first_id(&self) -> Option<Option<Short>> {
+    fn first_client_id(&self) -> Option<Option<Short>> {
         match self.first_id {
             FirstId::Unseen => None,
             FirstId::Absent => Some(None),
@@ -458,7 +458,7 @@ impl Client {
 
     /// Distinct client identifiers seen (`None`: without option 61).
     pub fn client_ids(&self) -> Vec<Option<Short>> {
-        let mut v: Vec<Option<Short>> = self.first_id().into_iter().collect();
+        let mut v: Vec<Option<Short>> = self.first_client_id().into_iter().collect();
         if let Some(r) = &self.rare {
             v.extend(r.more_ids.iter().copied());
         }
@@ -702,7 +702,7 @@ impl Client {
     pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
         let mut o = crate::json::Object::new(w)?;
         o.hw("chaddr", self.chaddr)?;
-        let first = self.first_id();
+        let first = self.first_client_id();
         let more = self.rare.as_ref().map_or(&[][..], |r| &r.more_ids[..]);
         o.hex_list(
             "client_ids",

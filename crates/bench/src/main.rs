@@ -49,6 +49,10 @@ struct StagesArgs {
     /// Time only this stage (e.g. under `perf stat`).
     #[arg(long, value_parser = ["read", "decode", "observe", "analyse", "report"])]
     only: Option<String>,
+    /// Leave the file in the page cache as it is (by default it is dropped
+    /// and read back, so that every measurement starts from the same cache).
+    #[arg(long)]
+    keep_cache: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -114,6 +118,10 @@ struct RunArgs {
         default_value = "diagnose,decode,tshark,tcpdump,stdin"
     )]
     only: Vec<String>,
+    /// Leave the file in the page cache as it is (by default it is dropped
+    /// and read back, so that every measurement starts from the same cache).
+    #[arg(long)]
+    keep_cache: bool,
 }
 
 fn main() -> ExitCode {
@@ -123,7 +131,26 @@ fn main() -> ExitCode {
         Command::Run(a) => run_cmd(a),
         Command::Stages(a) => {
             let mut log = std::io::stderr().lock();
-            bench::stages::stages(&a.file, a.runs, a.only.as_deref(), &mut log)
+            let cache = if a.keep_cache {
+                Ok(())
+            } else {
+                bench::run::recache(&a.file)
+                    .map(|t| {
+                        let _ = writeln!(
+                            log,
+                            "cache: dropped and read back in {:.2} s",
+                            t.as_secs_f64()
+                        );
+                    })
+                    .with_context(|| {
+                        format!(
+                            "{}: cannot read it back into the page cache",
+                            a.file.display()
+                        )
+                    })
+            };
+            cache
+                .and_then(|()| bench::stages::stages(&a.file, a.runs, a.only.as_deref(), &mut log))
                 .and_then(|s| Ok(bench::stages::print(&s, &mut std::io::stdout().lock())?))
         }
     };
@@ -212,6 +239,7 @@ fn run_cmd(a: RunArgs) -> anyhow::Result<()> {
         dhcplens: a.dhcplens,
         build: !a.no_build,
         only: a.only,
+        keep_cache: a.keep_cache,
     };
     run::run(&opts, &mut std::io::stdout().lock())
 }

@@ -7,8 +7,8 @@
 //! fewer entries. [`HugePages`] is the system allocator plus
 //! `madvise(MADV_HUGEPAGE)` on:
 //!
-//! - every block of 1 MiB or more (the aligned 2 MiB pieces inside it), when
-//!   it is allocated or reallocated, before anything touches it;
+//! - every block of 1 MiB or more (the whole pages it spans), when it is
+//!   allocated or reallocated, before anything touches it;
 //! - the heap, each time it grows: glibc is told to grow it 32 MiB at a time
 //!   (`M_TOP_PAD`), and the new part is advised before it is handed out.
 //!   This covers the main thread's heap (`brk`); glibc gives other threads
@@ -81,25 +81,35 @@ pub const HUGE_PAGE: usize = 2 << 20;
 /// that does is left to small pages).
 pub const HEAP_STEP: usize = 32 << 20;
 
-/// The 2 MiB-aligned part of `[start, start + len)`, if any.
-pub fn aligned_interior(start: usize, len: usize) -> Option<(usize, usize)> {
-    let first = start.checked_add(HUGE_PAGE - 1)? & !(HUGE_PAGE - 1);
-    let end = start.checked_add(len)? & !(HUGE_PAGE - 1);
-    (end > first).then(|| (first, end - first))
+/// The whole pages (of `page` bytes) that `[start, start + len)` touches, if
+/// they hold at least one huge page.
+///
+/// Whole pages, not just the 2 MiB-aligned middle: advice on part of a
+/// mapping splits it in three, and glibc can then no longer grow a large
+/// block in place with `mremap` (which wants one mapping); it copies it
+/// instead, old and new both resident. Advising the whole mapping is what
+/// glibc's tunable does too.
+pub fn pages_around(start: usize, len: usize, page: usize) -> Option<(usize, usize)> {
+    let first = start & !(page - 1);
+    let end = start.checked_add(len)?.checked_add(page - 1)? & !(page - 1);
+    (end - first >= HUGE_PAGE).then(|| (first, end - first))
 }
 
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 mod imp {
     use std::sync::atomic::{AtomicUsize, Ordering};
 
-    use super::{aligned_interior, HEAP_STEP, LARGE};
+    use super::{pages_around, HEAP_STEP, LARGE};
 
     /// The program break (the heap's end) as last seen; 0 before the first
     /// allocation.
     static BREAK: AtomicUsize = AtomicUsize::new(0);
 
+    /// The base page size, from the first allocation on.
+    static PAGE: AtomicUsize = AtomicUsize::new(4096);
+
     fn advise(start: usize, len: usize) {
-        if let Some((first, len)) = aligned_interior(start, len) {
+        if let Some((first, len)) = pages_around(start, len, PAGE.load(Ordering::Relaxed)) {
             // SAFETY: MADV_HUGEPAGE only marks the mapping; it reads and
             // writes no memory, and fails harmlessly on anything unmapped.
             unsafe {
@@ -122,6 +132,13 @@ mod imp {
             // SAFETY: mallopt only sets a number in glibc's malloc; it does
             // not call back into this allocator.
             unsafe { libc::mallopt(libc::M_TOP_PAD, HEAP_STEP as libc::c_int) };
+            // SAFETY: sysconf reads a constant of the system.
+            let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
+            if let Ok(page) = usize::try_from(page) {
+                if page.is_power_of_two() {
+                    PAGE.store(page, Ordering::Relaxed);
+                }
+            }
             BREAK.store(program_break(), Ordering::Relaxed);
         }
     }
@@ -156,14 +173,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn aligned_interior_keeps_whole_huge_pages_only() {
-        let m = HUGE_PAGE;
-        assert_eq!(aligned_interior(0, m), Some((0, m)));
-        assert_eq!(aligned_interior(1, m), None);
-        assert_eq!(aligned_interior(1, 10), None);
-        assert_eq!(aligned_interior(1, 2 * m), Some((m, m)));
-        assert_eq!(aligned_interior(m - 16, 3 * m), Some((m, 2 * m)));
-        assert_eq!(aligned_interior(m, m - 1), None);
-        assert_eq!(aligned_interior(usize::MAX - 5, 100), None);
+    fn pages_around_covers_whole_pages_holding_a_huge_page() {
+        let (m, p) = (HUGE_PAGE, 4096);
+        assert_eq!(pages_around(0, m, p), Some((0, m)));
+        assert_eq!(pages_around(16, m, p), Some((0, m + p)));
+        assert_eq!(pages_around(16, m - 16, p), Some((0, m)));
+        assert_eq!(pages_around(16, m - p - 16, p), None);
+        assert_eq!(pages_around(1, 10, p), None);
+        assert_eq!(pages_around(3 * p + 5, 3 * m, p), Some((3 * p, 3 * m + p)));
+        assert_eq!(pages_around(usize::MAX - 5, 100, p), None);
     }
 }

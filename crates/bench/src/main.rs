@@ -13,10 +13,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use bench::gen::{self, Config, Format, Scenario};
 use bench::run;
 
-/// As in `dhcplens`, so that `stages` times what `diagnose` does.
-#[global_allocator]
-static ALLOCATOR: hugepages::HugePages = hugepages::HugePages;
-
 #[derive(Debug, Parser)]
 #[command(
     name = "dhcplens-bench",

@@ -25,11 +25,6 @@ use clap::Parser;
 
 use args::{Cli, Command};
 
-/// Huge pages for the analysis's scattered records: about 10 % less time on
-/// the 1M-packet bench capture (docs/performance.md).
-#[global_allocator]
-static ALLOCATOR: hugepages::HugePages = hugepages::HugePages;
-
 /// What a command concluded, mapped to the exit code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {

@@ -1,9 +1,12 @@
 //! `dhcplens-bench run`: times dhcplens and its peers on one capture.
 //!
 //! Every command reads the same file from the page cache and writes to
-//! /dev/null; runs alternate (diagnose, decode, tshark, tcpdump, stdin,
-//! diagnose, …) so that drift in the machine's load hits all of them alike;
-//! medians are reported. Peak RSS is `ru_maxrss` from `wait4(2)` on each
+//! /dev/null; runs alternate (diagnose, stdin, decode, tshark, tcpdump,
+//! stdin, diagnose, …) so that drift in the machine's load hits all of them
+//! alike; medians are reported. The file-reading and the stdin-reading
+//! `diagnose` run side by side and swap places every round ([`round`]), so
+//! that each follows the other and the peers (`tshark` frees half a
+//! gigabyte just before) equally often. Peak RSS is `ru_maxrss` from `wait4(2)` on each
 //! child (for the stdin run, of dhcplens, not of `cat`).
 
 use std::fs::File;
@@ -74,6 +77,13 @@ pub fn tools(dhcplens: &Path, file: &Path) -> Vec<Tool> {
             via_cat: false,
         },
         Tool {
+            name: "stdin",
+            program: dhcplens.to_path_buf(),
+            args: vec!["diagnose".into(), "--json".into(), "-".into()],
+            ok_codes: &[0, 1],
+            via_cat: true,
+        },
+        Tool {
             name: "decode",
             program: dhcplens.to_path_buf(),
             args: vec!["decode".into(), "--json".into(), f.clone()],
@@ -110,14 +120,20 @@ pub fn tools(dhcplens: &Path, file: &Path) -> Vec<Tool> {
             ok_codes: &[0],
             via_cat: false,
         },
-        Tool {
-            name: "stdin",
-            program: dhcplens.to_path_buf(),
-            args: vec!["diagnose".into(), "--json".into(), "-".into()],
-            ok_codes: &[0, 1],
-            via_cat: true,
-        },
     ]
+}
+
+/// The order of the tools in round `run`: as listed, but with `diagnose`
+/// and `stdin` (adjacent in [`tools`]) swapped in odd rounds.
+pub fn round(tools: &[Tool], run: usize) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..tools.len()).collect();
+    let pos = |name| tools.iter().position(|t| t.name == name);
+    if let (Some(a), Some(b)) = (pos("diagnose"), pos("stdin")) {
+        if run % 2 == 1 {
+            order.swap(a, b);
+        }
+    }
+    order
 }
 
 #[allow(unsafe_code)]
@@ -727,7 +743,8 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
 
     let mut samples: Vec<Vec<Sample>> = vec![Vec::new(); tools.len()];
     for run in 0..o.runs {
-        for (i, t) in tools.iter().enumerate() {
+        for i in round(&tools, run) {
+            let t = &tools[i];
             let s = run_once(t, file, Stdio::from(devnull()?), &stderr_path)?;
             eprintln!(
                 "run {}/{}: {:<9} {:>8.3} s  {:>7.1} MB RSS",
@@ -830,6 +847,24 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn diagnose_and_stdin_run_side_by_side_and_swap_every_round() {
+        let all = tools(Path::new("dhcplens"), Path::new("x.pcap"));
+        let names = |run| -> Vec<&str> { round(&all, run).iter().map(|i| all[*i].name).collect() };
+        assert_eq!(
+            names(0),
+            ["diagnose", "stdin", "decode", "tshark", "tcpdump"]
+        );
+        assert_eq!(
+            names(1),
+            ["stdin", "diagnose", "decode", "tshark", "tcpdump"]
+        );
+        assert_eq!(names(2), names(0));
+        // Without stdin, the order is the list's in every round.
+        let some: Vec<Tool> = all.iter().filter(|t| t.name != "stdin").cloned().collect();
+        assert_eq!(round(&some, 1), [0, 1, 2, 3]);
+    }
 
     #[test]
     fn digest_skips_the_header_and_sees_through_order_and_rounding() {

@@ -97,7 +97,8 @@ struct GenArgs {
 struct RunArgs {
     /// The capture to analyse (read into the page cache first).
     file: PathBuf,
-    /// Timed runs of each command (alternating; diagnose and stdin swap places every round); medians are reported.
+    /// Timed runs of each command (alternating; diagnose and stdin swap
+    /// places every round); medians are reported.
     #[arg(long, default_value_t = 3)]
     runs: usize,
     /// The dhcplens binary to time (default: the workspace's target/release/dhcplens,

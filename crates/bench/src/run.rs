@@ -6,8 +6,8 @@
 //! alike; medians are reported. The file-reading and the stdin-reading
 //! `diagnose` run side by side and swap places every round ([`round`]), so
 //! that each follows the other and the peers (`tshark` frees half a
-//! gigabyte just before) equally often. Peak RSS is `ru_maxrss` from `wait4(2)` on each
-//! child (for the stdin run, of dhcplens, not of `cat`).
+//! gigabyte just before) equally often. Peak RSS is `ru_maxrss` from
+//! `wait4(2)` on each child (for the stdin run, of dhcplens, not of `cat`).
 
 use std::fs::File;
 use std::io::{self, Read, Write};

@@ -14,6 +14,7 @@ use std::path::Path;
 
 use wire::LinkType;
 
+use crate::ahead::{Pieces, HEADROOM};
 use crate::time::Timestamp;
 
 /// The largest block this reader accepts: far above any real packet, and
@@ -218,7 +219,7 @@ enum State {
 
 /// A streaming capture reader.
 pub struct Reader<R> {
-    input: R,
+    input: Input<R>,
     buf: Vec<u8>,
     /// Unconsumed bytes are `buf[start..end]`; `buf[start]` is at file offset `offset`.
     start: usize,
@@ -230,6 +231,14 @@ pub struct Reader<R> {
     count: u64,
     /// The last error, returned once before `Ok(None)`.
     pending: Option<Error>,
+}
+
+/// Where a reader's bytes come from.
+enum Input<R> {
+    /// `read` on the reader's own thread, into its buffer.
+    Direct(R),
+    /// Pieces read ahead on a thread of their own (large files and pipes).
+    Ahead(Pieces),
 }
 
 /// When standard input is a pipe, asks for a 1 MiB pipe buffer (Linux's
@@ -246,19 +255,29 @@ fn widen_stdin_pipe() {
 }
 
 /// Opens `path` (or standard input for `-`).
+///
+/// Standard input and named pipes are read ahead on a thread of their own
+/// (`ahead.rs`): a pipe costs the kernel more per byte than the page
+/// cache does, and that work then overlaps the caller's. Regular files are
+/// read directly: read ahead, they were no faster (docs/performance.md).
 pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
     let input: Box<dyn Read + Send> = if path == "-" {
         widen_stdin_pipe();
-        Box::new(io::stdin())
+        return Reader::ahead(Box::new(io::stdin()));
     } else {
         let open = |e: io::Error| Error {
             offset: 0,
             kind: ErrorKind::Open(e),
         };
         let f = File::open(Path::new(path)).map_err(open)?;
+        let meta = f.metadata().map_err(open)?;
         // Linux opens a directory for reading; its first read fails.
-        if f.metadata().map_err(open)?.is_dir() {
+        if meta.is_dir() {
             return Err(open(io::ErrorKind::IsADirectory.into()));
+        }
+        // A named pipe (or a device) is read ahead, like standard input.
+        if !meta.is_file() {
+            return Reader::ahead(Box::new(f));
         }
         Box::new(f)
     };
@@ -345,6 +364,22 @@ fn sniff(head: &[u8]) -> Option<&'static str> {
 impl<R: Read> Reader<R> {
     /// Reads the file header and prepares to stream packets.
     pub fn new(input: R) -> Result<Reader<R>, Error> {
+        Reader::with_input(Input::Direct(input))
+    }
+
+    /// Like [`Reader::new`], but `input` is read ahead on a thread of its
+    /// own (`ahead.rs`), or directly if no thread can be started.
+    pub fn ahead(input: R) -> Result<Reader<R>, Error>
+    where
+        R: Send + 'static,
+    {
+        match Pieces::spawn(input) {
+            Ok(pieces) => Reader::with_input(Input::Ahead(pieces)),
+            Err(input) => Reader::new(input),
+        }
+    }
+
+    fn with_input(input: Input<R>) -> Result<Reader<R>, Error> {
         let mut r = Reader {
             input,
             // Small to start (most captures are small); grown on the first refill.
@@ -408,6 +443,9 @@ impl<R: Read> Reader<R> {
         if self.end - self.start >= n || self.eof {
             return Ok(self.end - self.start);
         }
+        if let Input::Ahead(_) = self.input {
+            return self.fill_from_pieces(n);
+        }
         if self.start + n > self.buf.len() {
             // Compact, then grow if one block is bigger than the buffer.
             self.buf.copy_within(self.start..self.end, 0);
@@ -420,22 +458,66 @@ impl<R: Read> Reader<R> {
         }
         while self.end - self.start < n {
             let want = (self.buf.len() - self.end).min(CHUNK.max(n));
-            match self.input.read(&mut self.buf[self.end..self.end + want]) {
+            let Input::Direct(input) = &mut self.input else {
+                unreachable!("pieces are taken above")
+            };
+            match input.read(&mut self.buf[self.end..self.end + want]) {
                 Ok(0) => {
                     self.eof = true;
                     break;
                 }
                 Ok(k) => self.end += k,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => {
-                    return Err(Error {
-                        offset: self.offset + (self.end - self.start) as u64,
-                        kind: ErrorKind::Io(e),
-                    })
-                }
+                Err(e) => return Err(self.io_error(e)),
             }
         }
         Ok(self.end - self.start)
+    }
+
+    /// [`Reader::fill`] from pieces read ahead. A piece's data starts after
+    /// [`HEADROOM`] free bytes, where the unparsed end of the buffer (a
+    /// block cut between pieces) is put, and the piece becomes the buffer;
+    /// an end larger than that (a block over 64 KiB) gathers the pieces'
+    /// bytes after it instead.
+    fn fill_from_pieces(&mut self, n: usize) -> Result<usize, Error> {
+        let Input::Ahead(pieces) = &mut self.input else {
+            unreachable!("called for pieces only")
+        };
+        while self.end - self.start < n {
+            let (mut piece, end) = match pieces.next_piece() {
+                Ok(Some(piece)) => piece,
+                Ok(None) => {
+                    self.eof = true;
+                    break;
+                }
+                Err(e) => return Err(self.io_error(e)),
+            };
+            let tail = self.end - self.start;
+            if tail <= HEADROOM {
+                let at = HEADROOM - tail;
+                piece[at..HEADROOM].copy_from_slice(&self.buf[self.start..self.end]);
+                pieces.recycle(std::mem::replace(&mut self.buf, piece));
+                self.start = at;
+                self.end = end;
+            } else {
+                self.buf.copy_within(self.start..self.end, 0);
+                self.buf.truncate(tail);
+                self.buf.extend_from_slice(&piece[HEADROOM..end]);
+                pieces.recycle(piece);
+                self.start = 0;
+                self.end = self.buf.len();
+            }
+        }
+        Ok(self.end - self.start)
+    }
+
+    /// The input failed after the bytes read so far: the reader is done.
+    fn io_error(&mut self, e: io::Error) -> Error {
+        self.state = State::Done;
+        Error {
+            offset: self.offset + (self.end - self.start) as u64,
+            kind: ErrorKind::Io(e),
+        }
     }
 
     fn consume(&mut self, n: usize) {

@@ -24,7 +24,14 @@ struct Seen {
 
 /// Reads everything; returns the packets and the final error, if any.
 fn read_all<R: Read>(r: R) -> (Vec<Seen>, Option<capture::Error>) {
-    let mut reader = match Reader::new(r) {
+    read_from(Reader::new(r))
+}
+
+/// Reads everything from a reader just made (or the error making it).
+fn read_from<R: Read>(
+    reader: Result<Reader<R>, capture::Error>,
+) -> (Vec<Seen>, Option<capture::Error>) {
+    let mut reader = match reader {
         Ok(r) => r,
         Err(e) => return (Vec::new(), Some(e)),
     };
@@ -46,6 +53,61 @@ fn read_all<R: Read>(r: R) -> (Vec<Seen>, Option<capture::Error>) {
                 return (out, Some(e));
             }
         }
+    }
+}
+
+/// Reads `bytes` directly, then read ahead on a second thread (as pipes
+/// are) from an input handing out at most `max` bytes per read, for each
+/// `max` of `sizes`: the packets and the error must be the same.
+fn read_bytes_in(bytes: &[u8], sizes: &[usize]) -> (Vec<Seen>, Option<capture::Error>) {
+    let direct = read_all(bytes);
+    for &max in sizes {
+        let input = Pieces {
+            data: bytes.to_vec(),
+            at: 0,
+            max,
+            fail: false,
+        };
+        let ahead = read_from(Reader::ahead(input));
+        assert_eq!(ahead.0, direct.0, "read ahead, at most {max} bytes a read");
+        assert_eq!(
+            ahead.1.as_ref().map(|e| (e.offset, e.to_string())),
+            direct.1.as_ref().map(|e| (e.offset, e.to_string())),
+            "read ahead, at most {max} bytes a read"
+        );
+    }
+    direct
+}
+
+/// [`read_bytes_in`] with reads of 1, 7, 4096 and any number of bytes (not
+/// 1 for inputs over 64 KiB: a piece for each byte would take long).
+fn read_bytes(bytes: &[u8]) -> (Vec<Seen>, Option<capture::Error>) {
+    let sizes: &[usize] = if bytes.len() <= 1 << 16 {
+        &[1, 7, 4096, usize::MAX]
+    } else {
+        &[4096, 70_001, usize::MAX]
+    };
+    read_bytes_in(bytes, sizes)
+}
+
+/// An owned input (as a second thread needs) handing out at most `max` bytes
+/// per read, and failing at its end if `fail`.
+struct Pieces {
+    data: Vec<u8>,
+    at: usize,
+    max: usize,
+    fail: bool,
+}
+
+impl Read for Pieces {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.at == self.data.len() && self.fail {
+            return Err(std::io::Error::other("the disk is on fire"));
+        }
+        let n = buf.len().min(self.max).min(self.data.len() - self.at);
+        buf[..n].copy_from_slice(&self.data[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
     }
 }
 
@@ -82,7 +144,7 @@ fn pcapng_file() -> Vec<u8> {
 
 #[test]
 fn pcap_round_trip_keeps_nanoseconds() {
-    let (seen, err) = read_all(&pcap_file()[..]);
+    let (seen, err) = read_bytes(&pcap_file());
     assert!(err.is_none(), "{err:?}");
     assert_eq!(seen.len(), 5);
     for (s, (ts, f)) in seen.iter().zip(frames()) {
@@ -102,7 +164,7 @@ fn pcapng_round_trip_with_two_interfaces() {
     let bytes = pcapng_file();
     let r = Reader::new(&bytes[..]).unwrap();
     assert_eq!(r.format(), Format::Pcapng);
-    let (seen, err) = read_all(&bytes[..]);
+    let (seen, err) = read_bytes(&bytes);
     assert!(err.is_none(), "{err:?}");
     let links: Vec<LinkType> = seen.iter().map(|s| s.link).collect();
     assert_eq!(
@@ -125,9 +187,16 @@ fn pcapng_round_trip_with_two_interfaces() {
 #[test]
 fn every_truncation_yields_a_prefix_then_an_error() {
     for full in [pcap_file(), pcapng_file()] {
-        let (all, _) = read_all(&full[..]);
+        let (all, _) = read_bytes(&full);
         for n in 0..full.len() {
-            let (seen, err) = read_all(&full[..n]);
+            // Read ahead too: whole, and in pieces of 7 bytes for some cuts
+            // (a thread for each of thousands of cuts takes a while).
+            let sizes: &[usize] = if n % 11 == 0 {
+                &[7, usize::MAX]
+            } else {
+                &[usize::MAX]
+            };
+            let (seen, err) = read_bytes_in(&full[..n], sizes);
             assert!(seen.len() <= all.len(), "cut at {n}");
             for (s, a) in seen.iter().zip(&all) {
                 if s.cut {
@@ -150,7 +219,7 @@ fn every_truncation_yields_a_prefix_then_an_error() {
 fn cut_record_is_lent_and_the_error_names_the_offset() {
     let full = pcap_file();
     let n = full.len() - 10;
-    let (seen, err) = read_all(&full[..n]);
+    let (seen, err) = read_bytes(&full[..n]);
     assert_eq!(seen.len(), 5);
     assert!(seen[4].cut);
     let e = err.unwrap();
@@ -183,11 +252,107 @@ impl Read for Trickle<'_> {
 #[test]
 fn chunking_does_not_change_results() {
     for full in [pcap_file(), pcapng_file()] {
-        let (a, ea) = read_all(&full[..]);
+        let (a, ea) = read_bytes(&full);
         let (b, eb) = read_all(Trickle(&full));
         assert_eq!(a, b);
         assert!(ea.is_none() && eb.is_none());
     }
+}
+
+/// Read ahead, an input that fails gives every packet before the failure,
+/// then the error at the offset where the input stopped, as read directly.
+#[test]
+fn an_input_error_read_ahead_comes_after_the_packets_before_it() {
+    let full = pcap_file();
+    for cut in [full.len(), full.len() - 10, 30] {
+        let input = |max| Pieces {
+            data: full[..cut].to_vec(),
+            at: 0,
+            max,
+            fail: true,
+        };
+        let (direct, de) = read_all(input(usize::MAX));
+        let de = de.expect("an error");
+        assert!(matches!(de.kind, ErrorKind::Io(_)), "{de}");
+        assert_eq!(de.offset, cut as u64);
+        for max in [1, 100, usize::MAX] {
+            let (ahead, ae) = read_from(Reader::ahead(input(max)));
+            assert_eq!(ahead, direct, "at most {max} bytes a read, cut at {cut}");
+            let ae = ae.expect("an error");
+            assert_eq!((ae.offset, ae.to_string()), (de.offset, de.to_string()));
+        }
+    }
+}
+
+/// A pipe from a live capture (`tcpdump -U -w - | dhcplens …`): read ahead,
+/// each packet is lent as soon as its bytes arrive, not when a piece fills.
+#[test]
+fn read_ahead_lends_a_packet_as_soon_as_it_arrives() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    struct Fed(mpsc::Receiver<Vec<u8>>, Vec<u8>);
+    impl Read for Fed {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            if self.1.is_empty() {
+                match self.0.recv() {
+                    Ok(more) => self.1 = more,
+                    Err(_) => return Ok(0),
+                }
+            }
+            let n = buf.len().min(self.1.len());
+            buf[..n].copy_from_slice(&self.1[..n]);
+            self.1.drain(..n);
+            Ok(n)
+        }
+    }
+    let full = pcap_file();
+    // The file header and the first record (16 + 60 bytes).
+    let first = 24 + 16 + 60;
+    let (feed, fed) = mpsc::channel();
+    let (lent, numbers) = mpsc::channel();
+    let reading = std::thread::spawn(move || {
+        let mut r = Reader::ahead(Fed(fed, Vec::new())).expect("a pcap header");
+        while let Ok(Some(p)) = r.next_packet() {
+            lent.send(p.number).expect("the test waits");
+        }
+    });
+    feed.send(full[..first].to_vec()).unwrap();
+    let wait = Duration::from_secs(20);
+    assert_eq!(numbers.recv_timeout(wait), Ok(1), "the first packet");
+    feed.send(full[first..].to_vec()).unwrap();
+    drop(feed);
+    for n in 2..=5 {
+        assert_eq!(numbers.recv_timeout(wait), Ok(n));
+    }
+    reading.join().unwrap();
+}
+
+/// `open` reads a named pipe (read ahead) like the file it carries.
+#[test]
+fn a_named_pipe_is_read_like_a_file() {
+    let dir = std::env::temp_dir().join(format!("dhcplens-fifo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let fifo = dir.join("capture.pcap");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.as_ref().is_ok_and(|s| s.success()) {
+        std::fs::remove_dir_all(&dir).ok();
+        panic!("mkfifo failed: {made:?}");
+    }
+    let full = pcapng_file();
+    let writer = {
+        let (fifo, full) = (fifo.clone(), full.clone());
+        std::thread::spawn(move || std::fs::write(fifo, full))
+    };
+    let opened = capture::read::open(fifo.to_str().unwrap());
+    let seen = opened.map(|r| read_from(Ok(r)));
+    writer.join().unwrap().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    let (seen, err) = seen.unwrap();
+    assert!(err.is_none(), "{err:?}");
+    assert_eq!((seen, err.map(|e| e.to_string())), {
+        let (s, e) = read_all(&full[..]);
+        (s, e.map(|e| e.to_string()))
+    });
 }
 
 /// Found by `cargo fuzz` (crates/capture/fuzz, target `reader`): the hint for
@@ -205,12 +370,12 @@ fn not_a_capture_hint_does_not_depend_on_read_sizes() {
         ErrorKind::NotACapture { hint, .. } => hint,
         k => panic!("{k:?}"),
     };
-    let whole = hint(read_all(&bytes[..]).1);
+    let whole = hint(read_bytes(&bytes).1);
     assert_eq!(whole, None);
     assert_eq!(hint(read_all(Trickle(&bytes)).1), whole);
     // Text longer than what is sniffed is still text, either way.
     let text = vec![b'x'; 1000];
-    let whole = hint(read_all(&text[..]).1);
+    let whole = hint(read_bytes(&text).1);
     assert!(whole.is_some_and(|h| h.contains("text")));
     assert_eq!(hint(read_all(Trickle(&text)).1), whole);
 }
@@ -222,7 +387,7 @@ fn a_block_larger_than_the_buffer_is_read() {
     let i = w.interface(LinkType::Ethernet, "").unwrap();
     w.write(i, 1, &big, big.len(), &[]).unwrap();
     w.write(i, 2, &[1, 2, 3], 3, &[]).unwrap();
-    let (seen, err) = read_all(&w.into_inner()[..]);
+    let (seen, err) = read_bytes(&w.into_inner());
     assert!(err.is_none());
     assert_eq!(
         seen.iter().map(|s| s.len).collect::<Vec<_>>(),
@@ -232,10 +397,10 @@ fn a_block_larger_than_the_buffer_is_read() {
 
 #[test]
 fn garbage_and_impossible_lengths_are_errors_with_offsets() {
-    let (_, e) = read_all(&b"Nov 22 10:00:00 host dhcpd[1]: DHCPDISCOVER from"[..]);
+    let (_, e) = read_bytes(b"Nov 22 10:00:00 host dhcpd[1]: DHCPDISCOVER from");
     let e = e.unwrap();
     assert!(e.to_string().contains("dhcplens explain"), "{e}");
-    let (_, e) = read_all(&[0x1f, 0x8b, 8, 0][..]);
+    let (_, e) = read_bytes(&[0x1f, 0x8b, 8, 0]);
     assert!(e.unwrap().to_string().contains("gzip"));
 
     // pcap record claiming 4 GB.
@@ -243,7 +408,7 @@ fn garbage_and_impossible_lengths_are_errors_with_offsets() {
     f.extend_from_slice(&[0; 8]);
     f.extend_from_slice(&u32::MAX.to_ne_bytes());
     f.extend_from_slice(&u32::MAX.to_ne_bytes());
-    let (_, e) = read_all(&f[..]);
+    let (_, e) = read_bytes(&f);
     let e = e.unwrap();
     assert_eq!(e.offset, 24);
     assert!(matches!(e.kind, ErrorKind::Corrupt(_)), "{e}");
@@ -257,7 +422,7 @@ fn garbage_and_impossible_lengths_are_errors_with_offsets() {
         f.extend_from_slice(&6u32.to_ne_bytes());
         f.extend_from_slice(&bad.to_ne_bytes());
         f.extend_from_slice(&[0; 64]);
-        let (seen, e) = read_all(&f[..]);
+        let (seen, e) = read_bytes(&f);
         assert!(seen.is_empty());
         let e = e.unwrap();
         assert_eq!(e.offset, shb_len as u64, "{e}");
@@ -267,7 +432,7 @@ fn garbage_and_impossible_lengths_are_errors_with_offsets() {
     // only interface 0 was.
     let mut w = PcapngWriter::new(Vec::new(), "test").unwrap();
     w.write(3, 1, &[1, 2, 3, 4], 4, &[]).unwrap();
-    let (_, e) = read_all(&w.into_inner()[..]);
+    let (_, e) = read_bytes(&w.into_inner());
     let e = e.unwrap().to_string();
     assert!(
         e.contains("refers to interface 3, but the section describes no interface"),
@@ -277,7 +442,7 @@ fn garbage_and_impossible_lengths_are_errors_with_offsets() {
     let eth = w.interface(LinkType::Ethernet, "eth0").unwrap();
     w.write(eth, 1, &[1, 2, 3, 4], 4, &[]).unwrap();
     w.write(eth + 1, 2, &[1, 2, 3, 4], 4, &[]).unwrap();
-    let (seen, e) = read_all(&w.into_inner()[..]);
+    let (seen, e) = read_bytes(&w.into_inner());
     assert_eq!(seen.len(), 1);
     let e = e.unwrap().to_string();
     assert!(
@@ -320,7 +485,7 @@ fn big_endian_and_odd_resolutions() {
     f.extend_from_slice(&2u32.to_be_bytes());
     f.extend_from_slice(&60u32.to_be_bytes());
     f.extend_from_slice(&[9, 9]);
-    let (seen, e) = read_all(&f[..]);
+    let (seen, e) = read_bytes(&f);
     assert!(e.is_none());
     assert_eq!(
         (seen[0].ts, seen[0].len, seen[0].orig),
@@ -380,7 +545,7 @@ fn big_endian_and_odd_resolutions() {
     opb.extend_from_slice(&9u32.to_be_bytes());
     opb.extend_from_slice(&[5, 6, 0, 0]);
     block(&mut g, 2, &opb);
-    let (seen, e) = read_all(&g[..]);
+    let (seen, e) = read_bytes(&g);
     assert!(e.is_none(), "{e:?}");
     assert_eq!(seen[0].ts, 2 * 1_000_000_000 + 100 * 1_000_000_000);
     assert_eq!(seen[0].link, LinkType::Ethernet);
@@ -405,7 +570,7 @@ fn big_endian_and_odd_resolutions() {
     n.extend_from_slice(&1u32.to_be_bytes());
     n.extend_from_slice(&1u32.to_be_bytes());
     n.push(4);
-    let (seen, e) = read_all(&n[..]);
+    let (seen, e) = read_bytes(&n);
     assert!(e.is_none(), "{e:?}");
     assert_eq!(seen[0].ts, 10_999_999_999);
     assert_eq!(
@@ -438,7 +603,7 @@ fn corpus_matches_tshark_frame_lengths() {
     }
     for f in files {
         let bytes = std::fs::read(&f).unwrap();
-        let (seen, err) = read_all(&bytes[..]);
+        let (seen, err) = read_bytes(&bytes);
         assert!(err.is_none(), "{}: {err:?}", f.display());
         if !tshark {
             continue;

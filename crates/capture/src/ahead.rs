@@ -62,12 +62,15 @@ impl Pieces {
     }
 
     /// The next piece, `None` at the end of the input, or the input's error
-    /// (after which there is nothing more).
+    /// (after which there is nothing more). A thread that stopped without
+    /// saying why (the input's `read` panicked) is an error too, not an end:
+    /// what it had not read yet must not go missing silently.
     pub fn next_piece(&mut self) -> io::Result<Option<Piece>> {
         match self.full.recv() {
             Ok(Ok(piece)) if piece.1 > HEADROOM => Ok(Some(piece)),
-            Ok(Ok(_)) | Err(_) => Ok(None),
+            Ok(Ok(_)) => Ok(None),
             Ok(Err(e)) => Err(e),
+            Err(_) => Err(io::Error::other("the thread reading the input stopped")),
         }
     }
 

@@ -254,16 +254,31 @@ fn widen_stdin_pipe() {
     }
 }
 
+/// Whether standard input is a regular file (`- < file`).
+fn stdin_is_a_file() -> bool {
+    use std::os::fd::AsFd;
+    io::stdin()
+        .as_fd()
+        .try_clone_to_owned()
+        .and_then(|fd| File::from(fd).metadata())
+        .is_ok_and(|m| m.is_file())
+}
+
 /// Opens `path` (or standard input for `-`).
 ///
-/// Standard input and named pipes are read ahead on a thread of their own
-/// (`ahead.rs`): a pipe costs the kernel more per byte than the page
-/// cache does, and that work then overlaps the caller's. Regular files are
-/// read directly: read ahead, they were no faster (docs/performance.md).
+/// Pipes (standard input or named) are read ahead on a thread of their own
+/// (`ahead.rs`): a pipe costs the kernel more per byte than the page cache
+/// does, and that work then overlaps the caller's. Regular files, also on
+/// standard input (`- < file`), are read directly: read ahead, they were no
+/// faster (docs/performance.md).
 pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
     let input: Box<dyn Read + Send> = if path == "-" {
-        widen_stdin_pipe();
-        return Reader::ahead(Box::new(io::stdin()));
+        if stdin_is_a_file() {
+            Box::new(io::stdin())
+        } else {
+            widen_stdin_pipe();
+            return Reader::ahead(Box::new(io::stdin()));
+        }
     } else {
         let open = |e: io::Error| Error {
             offset: 0,

@@ -20,6 +20,9 @@ struct Seen {
     len: usize,
     orig: usize,
     cut: bool,
+    interface: u32,
+    offset: u64,
+    data: Vec<u8>,
 }
 
 /// Reads everything; returns the packets and the final error, if any.
@@ -45,6 +48,9 @@ fn read_from<R: Read>(
                 len: p.data.len(),
                 orig: p.orig_len,
                 cut: p.cut_short,
+                interface: p.interface,
+                offset: p.offset,
+                data: p.data.to_vec(),
             }),
             Ok(None) => return (out, None),
             Err(e) => {

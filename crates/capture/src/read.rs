@@ -237,7 +237,7 @@ pub struct Reader<R> {
 enum Input<R> {
     /// `read` on the reader's own thread, into its buffer.
     Direct(R),
-    /// Pieces read ahead on a thread of their own (large files and pipes).
+    /// Pieces read ahead on a thread of their own (pipes).
     Ahead(Pieces),
 }
 

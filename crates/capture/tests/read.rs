@@ -68,13 +68,7 @@ fn read_from<R: Read>(
 fn read_bytes_in(bytes: &[u8], sizes: &[usize]) -> (Vec<Seen>, Option<capture::Error>) {
     let direct = read_all(bytes);
     for &max in sizes {
-        let input = Pieces {
-            data: bytes.to_vec(),
-            at: 0,
-            max,
-            fail: false,
-        };
-        let ahead = read_from(Reader::ahead(input));
+        let ahead = read_from(Reader::ahead(Chunked::new(bytes, max)));
         assert_eq!(ahead.0, direct.0, "read ahead, at most {max} bytes a read");
         assert_eq!(
             ahead.1.as_ref().map(|e| (e.offset, e.to_string())),
@@ -96,16 +90,27 @@ fn read_bytes(bytes: &[u8]) -> (Vec<Seen>, Option<capture::Error>) {
     read_bytes_in(bytes, sizes)
 }
 
-/// An owned input (as a second thread needs) handing out at most `max` bytes
-/// per read, and failing at its end if `fail`.
-struct Pieces {
+/// An input handing out at most `max` bytes per read (1: a byte at a time),
+/// and failing at its end if `fail`. Owned, as a second thread needs.
+struct Chunked {
     data: Vec<u8>,
     at: usize,
     max: usize,
     fail: bool,
 }
 
-impl Read for Pieces {
+impl Chunked {
+    fn new(bytes: &[u8], max: usize) -> Chunked {
+        Chunked {
+            data: bytes.to_vec(),
+            at: 0,
+            max,
+            fail: false,
+        }
+    }
+}
+
+impl Read for Chunked {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         if self.at == self.data.len() && self.fail {
             return Err(std::io::Error::other("the disk is on fire"));
@@ -241,25 +246,11 @@ fn cut_record_is_lent_and_the_error_names_the_offset() {
     );
 }
 
-/// Reads through a `Read` that hands out one byte at a time.
-struct Trickle<'a>(&'a [u8]);
-
-impl Read for Trickle<'_> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        if self.0.is_empty() || buf.is_empty() {
-            return Ok(0);
-        }
-        buf[0] = self.0[0];
-        self.0 = &self.0[1..];
-        Ok(1)
-    }
-}
-
 #[test]
 fn chunking_does_not_change_results() {
     for full in [pcap_file(), pcapng_file()] {
         let (a, ea) = read_bytes(&full);
-        let (b, eb) = read_all(Trickle(&full));
+        let (b, eb) = read_all(Chunked::new(&full, 1));
         assert_eq!(a, b);
         assert!(ea.is_none() && eb.is_none());
     }
@@ -271,11 +262,9 @@ fn chunking_does_not_change_results() {
 fn an_input_error_read_ahead_comes_after_the_packets_before_it() {
     let full = pcap_file();
     for cut in [full.len(), full.len() - 10, 30] {
-        let input = |max| Pieces {
-            data: full[..cut].to_vec(),
-            at: 0,
-            max,
+        let input = |max| Chunked {
             fail: true,
+            ..Chunked::new(&full[..cut], max)
         };
         let (direct, de) = read_all(input(usize::MAX));
         let de = de.expect("an error");
@@ -378,12 +367,12 @@ fn not_a_capture_hint_does_not_depend_on_read_sizes() {
     };
     let whole = hint(read_bytes(&bytes).1);
     assert_eq!(whole, None);
-    assert_eq!(hint(read_all(Trickle(&bytes)).1), whole);
+    assert_eq!(hint(read_all(Chunked::new(&bytes, 1)).1), whole);
     // Text longer than what is sniffed is still text, either way.
     let text = vec![b'x'; 1000];
     let whole = hint(read_bytes(&text).1);
     assert!(whole.is_some_and(|h| h.contains("text")));
-    assert_eq!(hint(read_all(Trickle(&text)).1), whole);
+    assert_eq!(hint(read_all(Chunked::new(&text, 1)).1), whole);
 }
 
 #[test]

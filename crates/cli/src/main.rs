@@ -3,6 +3,7 @@
 //! Exit codes: 0 healthy / answered, 1 problems found / no answer, 2 error.
 
 mod args;
+mod behind;
 mod compare;
 mod decode;
 mod diagnose;
@@ -51,20 +52,29 @@ impl Outcome {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let style = style::Style::new(cli.color);
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::with_capacity(64 * 1024, stdout.lock());
-    let result = match &cli.command {
-        Command::Decode(a) => decode::run(a, style, &mut out),
-        Command::Diagnose(a) => diagnose::run(a, style, &mut out),
-        Command::Probe(a) => send::probe(a, style, &mut out),
-        Command::Replay(a) => send::replay(a, style, &mut out),
-        Command::Diff(a) => compare::diff_cmd(a, style, &mut out),
-        Command::Bisect(a) => compare::bisect_cmd(a, style, &mut out),
-        Command::Watch(a) => watch::run(a, style, &mut out),
-        Command::Explain(a) => explain::run(a, style, &mut out),
+    let behind = match cli.command {
+        // The commands whose reports run to hundreds of megabytes.
+        Command::Decode(_) | Command::Diagnose(_) => behind::WriteBehind::for_stdout(),
+        _ => None,
     };
-    let flushed = out.flush();
-    match result.and_then(|o| flushed.map(|_| o).map_err(Into::into)) {
+    let result = match behind {
+        Some(behind) => {
+            let mut out = io::BufWriter::with_capacity(64 * 1024, behind);
+            let result = run(&cli.command, style, &mut out);
+            let written = out
+                .into_inner()
+                .map_err(io::IntoInnerError::into_error)
+                .and_then(behind::WriteBehind::finish);
+            result.and_then(|o| written.map(|_| o).map_err(Into::into))
+        }
+        None => {
+            let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
+            let result = run(&cli.command, style, &mut out);
+            let flushed = out.flush();
+            result.and_then(|o| flushed.map(|_| o).map_err(Into::into))
+        }
+    };
+    match result {
         Ok(Outcome::Healthy) => ExitCode::from(0),
         Ok(Outcome::Problems) => ExitCode::from(1),
         Ok(Outcome::Error) => ExitCode::from(2),
@@ -76,11 +86,30 @@ fn main() -> ExitCode {
     }
 }
 
-/// Output closed early (e.g. `| head`): not an error.
+/// Runs one command, writing its report to `out`.
+fn run(command: &Command, style: style::Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    match command {
+        Command::Decode(a) => decode::run(a, style, out),
+        Command::Diagnose(a) => diagnose::run(a, style, out),
+        Command::Probe(a) => send::probe(a, style, out),
+        Command::Replay(a) => send::replay(a, style, out),
+        Command::Diff(a) => compare::diff_cmd(a, style, out),
+        Command::Bisect(a) => compare::bisect_cmd(a, style, out),
+        Command::Watch(a) => watch::run(a, style, out),
+        Command::Explain(a) => explain::run(a, style, out),
+    }
+}
+
+/// Output closed early (e.g. `| head`): not an error. (`serde_json` keeps
+/// the I/O error of a failed write out of the error's chain, but says its
+/// kind.)
 fn is_broken_pipe(e: &anyhow::Error) -> bool {
     e.chain().any(|c| {
-        c.downcast_ref::<io::Error>()
-            .is_some_and(|e| e.kind() == io::ErrorKind::BrokenPipe)
+        let kind = match c.downcast_ref::<serde_json::Error>() {
+            Some(e) => e.io_error_kind(),
+            None => c.downcast_ref::<io::Error>().map(io::Error::kind),
+        };
+        kind == Some(io::ErrorKind::BrokenPipe)
     })
 }
 

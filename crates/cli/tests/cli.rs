@@ -435,6 +435,73 @@ fn diagnose_json_is_one_document() {
     }
 }
 
+/// The DORA capture's four frames, `copies` times over: a report of many
+/// megabytes, larger than any pipe's buffer.
+fn many_doras(copies: usize) -> String {
+    let dora = std::fs::read(corpus(DORA)).unwrap();
+    let (header, records) = dora.split_at(24);
+    let mut big = header.to_vec();
+    for _ in 0..copies {
+        big.extend_from_slice(records);
+    }
+    tmp(&format!("doras-{copies}.pcap"), &big)
+}
+
+/// Decode and diagnose write their reports behind, on a thread of their
+/// own, into a pipe or a file: the bytes are those written to a terminal's
+/// way (`/dev/null` is written directly), and a reader that goes away early
+/// (`| head`) ends the run quietly.
+#[test]
+fn large_reports_reach_a_pipe_and_a_file_whole() {
+    let big = many_doras(2_000);
+    for args in [
+        &["decode", "--json", big.as_str()][..],
+        &["diagnose", "--json", big.as_str()][..],
+    ] {
+        let piped = run(args);
+        // Decoded without a fault; diagnosed with findings (the same
+        // exchange, two thousand times over).
+        let code = piped.status.code();
+        assert!(
+            matches!(code, Some(0 | 1)),
+            "{args:?}: {}",
+            text(&piped.stderr)
+        );
+        assert!(
+            piped.stdout.len() > 1 << 20,
+            "{args:?}: {}",
+            piped.stdout.len()
+        );
+        let file = tmp("report.json", b"");
+        let o = bin()
+            .args(args)
+            .stdout(std::fs::File::create(&file).unwrap())
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), code, "{args:?}: {}", text(&o.stderr));
+        assert!(
+            std::fs::read(&file).unwrap() == piped.stdout,
+            "{args:?}: file and pipe differ"
+        );
+        let direct = bin().args(args).stdout(Stdio::null()).output().unwrap();
+        assert_eq!(direct.status.code(), code, "{args:?}");
+
+        let mut child = bin()
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0u8; 1000];
+        std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut head).unwrap();
+        assert_eq!(&head[..], &piped.stdout[..1000], "{args:?}");
+        drop(child.stdout.take());
+        let o = child.wait_with_output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
+        assert!(o.stderr.is_empty(), "{args:?}: {}", text(&o.stderr));
+    }
+}
+
 #[test]
 fn colour_only_when_forced_and_never_with_no_color() {
     let o = run(&["--color", "always", "decode", &corpus(DORA)]);

@@ -108,11 +108,13 @@ struct RunArgs {
     /// Do not run `cargo build --release -p dhcplens` before timing.
     #[arg(long)]
     no_build: bool,
-    /// Which commands to time (comma-separated): diagnose, decode, tshark, tcpdump, stdin.
+    /// Which commands to time (comma-separated): diagnose, decode, tshark, tcpdump,
+    /// stdin (`cat FILE | dhcplens diagnose --json -`), pipe (`dhcplens diagnose
+    /// --json FILE | cat`).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "diagnose,decode,tshark,tcpdump,stdin"
+        default_value = "diagnose,decode,tshark,tcpdump,stdin,pipe"
     )]
     only: Vec<String>,
     /// Leave the file in the page cache as it is (by default it is dropped

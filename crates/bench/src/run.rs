@@ -1,8 +1,8 @@
 //! `dhcplens-bench run`: times dhcplens and its peers on one capture.
 //!
 //! Every command reads the same file from the page cache and writes to
-//! /dev/null; runs alternate (diagnose, stdin, decode, tshark, tcpdump,
-//! stdin, diagnose, …) so that drift in the machine's load hits all of them
+//! /dev/null (`pipe`, through `| cat`); runs alternate (diagnose, stdin,
+//! pipe, decode, tshark, tcpdump, stdin, diagnose, …) so that drift in the machine's load hits all of them
 //! alike; medians are reported. The file-reading and the stdin-reading
 //! `diagnose` run side by side and swap places every round ([`round`]), so
 //! that each follows the other and the peers (`tshark` frees half a
@@ -26,7 +26,7 @@ pub struct Options {
     /// Run `cargo build --release -p dhcplens` first (when the binary is the
     /// workspace's).
     pub build: bool,
-    /// Subset of diagnose, decode, tshark, tcpdump, stdin.
+    /// Subset of diagnose, decode, tshark, tcpdump, stdin, pipe.
     pub only: Vec<String>,
     /// Leave the file's pages in the page cache as they are, instead of
     /// reading it back ([`recache`]).
@@ -41,18 +41,29 @@ pub struct Tool {
     pub args: Vec<String>,
     /// Exit codes that mean success (dhcplens exits 1 when it found problems).
     pub ok_codes: &'static [i32],
-    /// Pipe the file through `cat` into its stdin.
-    pub via_cat: bool,
+    /// Where `cat` stands, if anywhere.
+    pub cat: Cat,
+}
+
+/// A `cat` piped to or from a timed command.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cat {
+    /// None: the command reads the file and writes to /dev/null.
+    No,
+    /// `cat FILE | command`: the file comes through a pipe.
+    Before,
+    /// `command | cat`: the output goes through a pipe (into /dev/null).
+    After,
 }
 
 impl Tool {
     pub fn command_line(&self, file: &Path) -> String {
         let prog = self.program.display().to_string();
         let line = format!("{prog} {}", self.args.join(" "));
-        if self.via_cat {
-            format!("cat {} | {line}", file.display())
-        } else {
-            line
+        match self.cat {
+            Cat::No => line,
+            Cat::Before => format!("cat {} | {line}", file.display()),
+            Cat::After => format!("{line} | cat"),
         }
     }
 }
@@ -74,21 +85,28 @@ pub fn tools(dhcplens: &Path, file: &Path) -> Vec<Tool> {
             program: dhcplens.to_path_buf(),
             args: vec!["diagnose".into(), "--json".into(), f.clone()],
             ok_codes: &[0, 1],
-            via_cat: false,
+            cat: Cat::No,
         },
         Tool {
             name: "stdin",
             program: dhcplens.to_path_buf(),
             args: vec!["diagnose".into(), "--json".into(), "-".into()],
             ok_codes: &[0, 1],
-            via_cat: true,
+            cat: Cat::Before,
+        },
+        Tool {
+            name: "pipe",
+            program: dhcplens.to_path_buf(),
+            args: vec!["diagnose".into(), "--json".into(), f.clone()],
+            ok_codes: &[0, 1],
+            cat: Cat::After,
         },
         Tool {
             name: "decode",
             program: dhcplens.to_path_buf(),
             args: vec!["decode".into(), "--json".into(), f.clone()],
             ok_codes: &[0, 1],
-            via_cat: false,
+            cat: Cat::No,
         },
         Tool {
             name: "tshark",
@@ -111,14 +129,14 @@ pub fn tools(dhcplens: &Path, file: &Path) -> Vec<Tool> {
             .map(|s| s.to_string())
             .collect(),
             ok_codes: &[0],
-            via_cat: false,
+            cat: Cat::No,
         },
         Tool {
             name: "tcpdump",
             program: "tcpdump".into(),
             args: vec!["-nn".into(), "-v".into(), "-r".into(), f],
             ok_codes: &[0],
-            via_cat: false,
+            cat: Cat::No,
         },
     ]
 }
@@ -198,21 +216,38 @@ fn run_once(tool: &Tool, file: &Path, stdout: Stdio, stderr_path: &Path) -> anyh
     let start = Instant::now();
     let mut cat = None;
     let mut cmd = Command::new(&tool.program);
-    cmd.args(&tool.args).stdout(stdout).stderr(stderr);
-    if tool.via_cat {
-        let mut c = Command::new("cat")
-            .arg(file)
-            .stdout(Stdio::piped())
-            .spawn()
-            .context("cannot run cat")?;
-        cmd.stdin(c.stdout.take().expect("piped stdout"));
-        cat = Some(c);
-    } else {
-        cmd.stdin(Stdio::null());
+    cmd.args(&tool.args).stderr(stderr);
+    let mut stdout = Some(stdout);
+    match tool.cat {
+        Cat::No => {
+            cmd.stdin(Stdio::null())
+                .stdout(stdout.take().expect("unused"));
+        }
+        Cat::Before => {
+            let mut c = Command::new("cat")
+                .arg(file)
+                .stdout(Stdio::piped())
+                .spawn()
+                .context("cannot run cat")?;
+            cmd.stdin(c.stdout.take().expect("piped stdout"))
+                .stdout(stdout.take().expect("unused"));
+            cat = Some(c);
+        }
+        Cat::After => {
+            cmd.stdin(Stdio::null()).stdout(Stdio::piped());
+        }
     }
-    let child = cmd
+    let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot run {}", tool.program.display()))?;
+    if let (Cat::After, Some(stdout)) = (tool.cat, stdout) {
+        let c = Command::new("cat")
+            .stdin(child.stdout.take().expect("piped stdout"))
+            .stdout(stdout)
+            .spawn()
+            .context("cannot run cat")?;
+        cat = Some(c);
+    }
     let (status, usage) = sys::wait4(child.id())?;
     if let Some(mut c) = cat {
         c.wait()?;
@@ -434,7 +469,7 @@ fn output_digest(tool: &Tool, file: &Path, stderr_path: &Path) -> anyhow::Result
         .stderr(stderr)
         .stdin(Stdio::null());
     let mut cat = None;
-    if tool.via_cat {
+    if tool.cat == Cat::Before {
         let mut c = Command::new("cat")
             .arg(file)
             .stdout(Stdio::piped())
@@ -623,7 +658,7 @@ fn si(v: f64) -> String {
 }
 
 pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
-    let known = ["diagnose", "decode", "tshark", "tcpdump", "stdin"];
+    let known = ["diagnose", "decode", "tshark", "tcpdump", "stdin", "pipe"];
     for w in &o.only {
         if !known.contains(&w.as_str()) {
             bail!(
@@ -639,7 +674,7 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
     let needs_dhcplens = o
         .only
         .iter()
-        .any(|w| matches!(w.as_str(), "diagnose" | "decode" | "stdin"));
+        .any(|w| matches!(w.as_str(), "diagnose" | "decode" | "stdin" | "pipe"));
     let dhcplens = if needs_dhcplens {
         find_dhcplens(o, out)?
     } else {
@@ -733,7 +768,7 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
             program: "true".into(),
             args: Vec::new(),
             ok_codes: &[0],
-            via_cat: false,
+            cat: Cat::No,
         },
         file,
         Stdio::from(devnull()?),
@@ -764,7 +799,7 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
         .map(|v| median(&v.iter().map(|s| s.wall.as_secs_f64()).collect::<Vec<_>>()))
         .collect();
     let peers: Vec<usize> = (0..tools.len())
-        .filter(|i| tools[*i].name != "stdin")
+        .filter(|i| !matches!(tools[*i].name, "stdin" | "pipe"))
         .collect();
     writeln!(out)?;
     writeln!(
@@ -800,10 +835,10 @@ pub fn run(o: &Options, out: &mut impl Write) -> anyhow::Result<()> {
         let m = medians[i];
         let mut row = format!(
             "| {} | {m:.3} | {lo:.3}–{hi:.3} | {} | {:.0} | {:.1} |",
-            if t.name == "stdin" {
-                "diagnose from stdin"
-            } else {
-                t.name
+            match t.name {
+                "stdin" => "diagnose from stdin",
+                "pipe" => "diagnose into a pipe",
+                name => name,
             },
             si(packets as f64 / m),
             mb / m,
@@ -854,16 +889,16 @@ mod tests {
         let names = |run| -> Vec<&str> { round(&all, run).iter().map(|i| all[*i].name).collect() };
         assert_eq!(
             names(0),
-            ["diagnose", "stdin", "decode", "tshark", "tcpdump"]
+            ["diagnose", "stdin", "pipe", "decode", "tshark", "tcpdump"]
         );
         assert_eq!(
             names(1),
-            ["stdin", "diagnose", "decode", "tshark", "tcpdump"]
+            ["stdin", "diagnose", "pipe", "decode", "tshark", "tcpdump"]
         );
         assert_eq!(names(2), names(0));
         // Without stdin, the order is the list's in every round.
         let some: Vec<Tool> = all.iter().filter(|t| t.name != "stdin").cloned().collect();
-        assert_eq!(round(&some, 1), [0, 1, 2, 3]);
+        assert_eq!(round(&some, 1), [0, 1, 2, 3, 4]);
     }
 
     #[test]

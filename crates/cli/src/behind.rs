@@ -2,11 +2,13 @@
 //!
 //! The reports of `diagnose --json` and `decode` run to hundreds of
 //! megabytes. Written into a pipe or a file, the kernel's copy of them costs
-//! a third of the run; on a second thread it overlaps the analysis instead
+//! about a sixth of the run; on a second thread it overlaps the analysis instead
 //! (the mirror of the capture reader's read-ahead on pipes). A `BufWriter`
 //! stays in front, so the commands' many small writes are as cheap as
-//! before: only its full buffers are handed over.
+//! before: what reaches [`WriteBehind`] is its buffers, 64 KiB at a time,
+//! and the commands' own batches of that size or more.
 
+use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::fs::FileTypeExt;
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -18,26 +20,33 @@ const QUEUED: usize = 4;
 /// A `Write` whose bytes are written by a thread of its own, a few writes
 /// behind. Each `write` copies its bytes into a piece (recycled once
 /// written) and hands it over, so it wants few, large writes: put a
-/// `BufWriter` in front.
+/// `BufWriter` in front. `flush` waits until everything handed over is
+/// written (e.g. before a warning on stderr, so that it comes in its place).
 ///
 /// The first error the thread meets (e.g. `BrokenPipe` when the reader of
-/// a pipe goes away) is returned by the next write or by
+/// a pipe goes away) is returned by the next write or flush, or by
 /// [`WriteBehind::finish`], which waits for everything to be written.
 pub struct WriteBehind {
+    /// Pieces to write; an empty one asks for a flush and an answer on `flushed`.
     full: Option<SyncSender<Vec<u8>>>,
     empty: Receiver<Vec<u8>>,
+    flushed: Receiver<()>,
     thread: Option<JoinHandle<io::Result<()>>>,
 }
 
 impl WriteBehind {
     /// Standard output written behind, if it is a pipe, a socket or a
-    /// regular file and a thread can be started. A terminal is left alone
-    /// (its reader wants lines as they come), and so is `/dev/null`, where
-    /// the hand-over would cost more than the write.
+    /// regular file and a thread can be started. A terminal is left to the
+    /// caller's usual writer (a person reads it, and no faster than that),
+    /// and so is `/dev/null`, where the hand-over would cost more than the
+    /// write. The thread writes to a duplicate of the descriptor, past
+    /// `io::stdout()`'s line buffering.
     pub fn for_stdout() -> Option<WriteBehind> {
-        let t = stdout_type()?;
+        use std::os::fd::AsFd;
+        let file = File::from(io::stdout().as_fd().try_clone_to_owned().ok()?);
+        let t = file.metadata().ok()?.file_type();
         if t.is_file() || t.is_fifo() || t.is_socket() {
-            WriteBehind::spawn(io::stdout()).ok()
+            WriteBehind::spawn(file).ok()
         } else {
             None
         }
@@ -47,10 +56,17 @@ impl WriteBehind {
     pub fn spawn<W: Write + Send + 'static>(mut out: W) -> io::Result<WriteBehind> {
         let (full, full_rx) = mpsc::sync_channel::<Vec<u8>>(QUEUED);
         let (empty_tx, empty) = mpsc::sync_channel::<Vec<u8>>(QUEUED + 2);
+        let (flushed_tx, flushed) = mpsc::sync_channel::<()>(1);
         let thread = thread::Builder::new()
             .name("write-behind".into())
             .spawn(move || {
                 for mut piece in full_rx {
+                    if piece.is_empty() {
+                        out.flush()?;
+                        // The writer waits for this, unless it is gone.
+                        let _ = flushed_tx.send(());
+                        continue;
+                    }
                     out.write_all(&piece)?;
                     piece.clear();
                     // The writer may be gone or have pieces enough.
@@ -61,6 +77,7 @@ impl WriteBehind {
         Ok(WriteBehind {
             full: Some(full),
             empty,
+            flushed,
             thread: Some(thread),
         })
     }
@@ -69,6 +86,26 @@ impl WriteBehind {
     /// end: the first error it met, if any.
     pub fn finish(mut self) -> io::Result<()> {
         self.stop()
+    }
+
+    /// Hands `piece` over (an empty one asks for a flush); if the thread
+    /// has stopped, its error.
+    fn hand_over(&mut self, piece: Vec<u8>) -> io::Result<()> {
+        let Some(full) = &self.full else {
+            return Err(io::Error::other("written after the output was finished"));
+        };
+        if full.send(piece).is_ok() {
+            return Ok(());
+        }
+        self.stopped()
+    }
+
+    /// The thread stopped on an error: that error is the answer.
+    fn stopped(&mut self) -> io::Result<()> {
+        match self.stop() {
+            Err(e) => Err(e),
+            Ok(()) => Err(io::Error::other("the thread writing the output stopped")),
+        }
     }
 
     /// [`WriteBehind::finish`], also for `Drop` and for a hand-over the
@@ -83,41 +120,30 @@ impl WriteBehind {
     }
 }
 
-/// What standard output is (a duplicate of its descriptor is asked, so that
-/// closing it leaves standard output open).
-fn stdout_type() -> Option<std::fs::FileType> {
-    use std::os::fd::AsFd;
-    let fd = io::stdout().as_fd().try_clone_to_owned().ok()?;
-    Some(std::fs::File::from(fd).metadata().ok()?.file_type())
-}
-
 impl Write for WriteBehind {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         if buf.is_empty() {
             return Ok(0);
         }
-        let Some(full) = &self.full else {
-            return Err(io::Error::other("written after the output was finished"));
-        };
         let mut piece = self
             .empty
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(buf.len()));
         piece.extend_from_slice(buf);
-        if full.send(piece).is_ok() {
-            return Ok(buf.len());
-        }
-        // The thread stopped on an error: that error is the answer.
-        match self.stop() {
-            Err(e) => Err(e),
-            Ok(()) => Err(io::Error::other("the thread writing the output stopped")),
-        }
+        self.hand_over(piece)?;
+        Ok(buf.len())
     }
 
-    /// Everything is handed over as it is written; waiting for it to be
-    /// written is [`WriteBehind::finish`].
+    /// Waits until everything handed over is written and flushed.
     fn flush(&mut self) -> io::Result<()> {
-        Ok(())
+        if self.full.is_none() {
+            return Ok(());
+        }
+        self.hand_over(Vec::new())?;
+        if self.flushed.recv().is_ok() {
+            return Ok(());
+        }
+        self.stopped()
     }
 }
 
@@ -167,25 +193,43 @@ mod tests {
     #[test]
     fn everything_written_arrives_in_order() {
         let out = Shared::new(usize::MAX);
-        let mut w = BufWriter::with_capacity(4096, WriteBehind::spawn(out.clone()).unwrap());
+        let behind = WriteBehind::spawn(out.clone()).unwrap();
+        // The buffer `main` puts in front.
+        let mut w = BufWriter::with_capacity(64 * 1024, behind);
         let mut expected = Vec::new();
-        for i in 0..200_000u32 {
+        for i in 0..400_000u32 {
             let record = format!("{{\"n\":{i}}}\n");
             w.write_all(record.as_bytes()).unwrap();
             expected.extend_from_slice(record.as_bytes());
-            if i % 50_000 == 0 {
-                w.flush().unwrap();
-            }
             if i % 70_000 == 0 {
                 // Larger than the buffer: straight through.
-                let big = vec![b' '; 10_000];
+                let big = vec![b' '; 100_000 + i as usize];
                 w.write_all(&big).unwrap();
                 expected.extend_from_slice(&big);
             }
         }
         w.into_inner().ok().unwrap().finish().unwrap();
-        assert!(expected.len() > 1_000_000);
-        assert!(*out.bytes.lock().unwrap() == expected);
+        assert!(expected.len() > 100 * 64 * 1024);
+        let written = out.bytes.lock().unwrap();
+        assert_eq!(written.len(), expected.len());
+        assert!(*written == expected, "the same length, other bytes");
+    }
+
+    /// A flush returns once everything before it is written (so that a
+    /// warning on stderr comes after the output before it).
+    #[test]
+    fn a_flush_waits_for_the_bytes_before_it() {
+        let out = Shared::new(usize::MAX);
+        let mut w = WriteBehind::spawn(out.clone()).unwrap();
+        for i in 0..50u8 {
+            w.write_all(&[i; 70_000]).unwrap();
+            w.flush().unwrap();
+            assert_eq!(
+                out.bytes.lock().unwrap().len(),
+                70_000 * (usize::from(i) + 1)
+            );
+        }
+        w.finish().unwrap();
     }
 
     /// A reader that goes away (`| head`): its error reaches the writer.
@@ -206,6 +250,16 @@ mod tests {
         assert!(w.write_all(b"more").is_err(), "nothing is written after");
         assert!(w.finish().is_ok(), "the error was returned once");
         assert_eq!(out.bytes.lock().unwrap().len(), 100_000 / 4096 * 4096);
+    }
+
+    #[test]
+    fn an_error_met_by_a_flush_comes_back_from_it() {
+        let out = Shared::new(10);
+        let mut w = WriteBehind::spawn(out).unwrap();
+        w.write_all(b"0123456789abc").unwrap();
+        let e = w.flush().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::BrokenPipe, "{e}");
+        assert!(w.finish().is_ok(), "the error was returned once");
     }
 
     #[test]

@@ -75,6 +75,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                     } else {
                         ""
                     };
+                    out.flush()?;
                     warn(format_args!("{shown}: {e}{hint}"));
                     outcome = Outcome::Error;
                     failed = true;
@@ -120,6 +121,8 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 }
             }
         }
+        // The file's warnings come after its packets.
+        out.flush()?;
         if let Some(l) = c.unsupported {
             warn(format_args!(
                 "{shown}: frames with {l} framing were skipped: dhcplens reads Ethernet, Linux cooked \

@@ -221,6 +221,8 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         if let Some(e) = error {
             return Err(e.into());
         }
+        // The warnings below come after the transactions written so far.
+        out.flush()?;
         let mut report = report;
         if !case.logs.is_empty() {
             let (logs, read) = log_run.read(&case.logs, start);

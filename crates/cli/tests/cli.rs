@@ -472,6 +472,31 @@ fn large_reports_reach_a_pipe_and_a_file_whole() {
             "{args:?}: {}",
             piped.stdout.len()
         );
+        // Every frame, once and in order: 8,000 packet lines, or 4,000
+        // transactions (DISCOVER-OFFER, REQUEST-ACK) naming them.
+        let frames: Vec<u64> = if args[0] == "decode" {
+            text(&piped.stdout)
+                .lines()
+                .map(|l| {
+                    serde_json::from_str::<serde_json::Value>(l).unwrap()["frame"]
+                        .as_u64()
+                        .unwrap()
+                })
+                .collect()
+        } else {
+            let d: serde_json::Value = serde_json::from_slice(&piped.stdout).unwrap();
+            d["transactions"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .flat_map(|t| t["frames"].as_array().unwrap().clone())
+                .map(|f| f["frame"].as_u64().unwrap())
+                .collect()
+        };
+        assert!(
+            frames.iter().copied().eq(1..=8000),
+            "{args:?}: frames out of order or missing"
+        );
         let file = tmp("report.json", b"");
         let o = bin()
             .args(args)
@@ -500,6 +525,29 @@ fn large_reports_reach_a_pipe_and_a_file_whole() {
         assert_eq!(o.status.code(), Some(0), "{args:?}: {}", text(&o.stderr));
         assert!(o.stderr.is_empty(), "{args:?}: {}", text(&o.stderr));
     }
+}
+
+/// A warning about an input comes after the report's lines before it, and
+/// before those after it, when both go into one pipe (`2>&1 | …`).
+#[test]
+fn warnings_come_in_their_place_among_the_output() {
+    let big = many_doras(2_000);
+    let script = format!(
+        "'{}' decode --json '{big}' /nonexistent.pcap '{big}' 2>&1 | cat",
+        env!("CARGO_BIN_EXE_dhcplens")
+    );
+    let o = Command::new("sh").args(["-c", &script]).output().unwrap();
+    let out = text(&o.stdout);
+    let lines: Vec<&str> = out.lines().collect();
+    let warning = lines
+        .iter()
+        .position(|l| l.starts_with("dhcplens: /nonexistent.pcap"))
+        .unwrap_or_else(|| panic!("no warning in {} lines", lines.len()));
+    assert_eq!(
+        warning, 8000,
+        "the warning after the first file's 8,000 packets"
+    );
+    assert_eq!(lines.len(), 16_001);
 }
 
 #[test]

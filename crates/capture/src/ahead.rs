@@ -31,6 +31,8 @@ pub type Piece = (Vec<u8>, usize);
 pub struct Pieces {
     full: Receiver<io::Result<Piece>>,
     empty: SyncSender<Vec<u8>>,
+    /// What [`Pieces::any_waiting`] took from `full`, for the next piece.
+    waiting: Option<io::Result<Piece>>,
 }
 
 impl Pieces {
@@ -52,7 +54,11 @@ impl Pieces {
                 }
             });
         match spawned {
-            Ok(_) => Ok(Pieces { full, empty }),
+            Ok(_) => Ok(Pieces {
+                full,
+                empty,
+                waiting: None,
+            }),
             Err(_) => {
                 let input = slot.lock().ok().and_then(|mut s| s.take());
                 // The closure was dropped unrun, so the input is still there.
@@ -66,12 +72,25 @@ impl Pieces {
     /// saying why (the input's `read` panicked) is an error too, not an end:
     /// what it had not read yet must not go missing silently.
     pub fn next_piece(&mut self) -> io::Result<Option<Piece>> {
-        match self.full.recv() {
+        let next = match self.waiting.take() {
+            Some(next) => Ok(next),
+            None => self.full.recv(),
+        };
+        match next {
             Ok(Ok(piece)) if piece.1 > HEADROOM => Ok(Some(piece)),
             Ok(Ok(_)) => Ok(None),
             Ok(Err(e)) => Err(e),
             Err(_) => Err(io::Error::other("the thread reading the input stopped")),
         }
+    }
+
+    /// Whether the thread has a piece (or the end, or an error) ready: if
+    /// not, it is waiting for the input, which is slower than its reader.
+    pub fn any_waiting(&mut self) -> bool {
+        if self.waiting.is_none() {
+            self.waiting = self.full.try_recv().ok();
+        }
+        self.waiting.is_some()
     }
 
     /// Gives a buffer back for reuse. Every piece must come back (the thread

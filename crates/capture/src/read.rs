@@ -452,6 +452,20 @@ impl<R: Read> Reader<R> {
         self.format
     }
 
+    /// Whether the reader has caught up with a pipe read ahead: no piece is
+    /// waiting behind what its buffer holds, so that the input's writer is
+    /// slower than its reader (a live `tcpdump -U -w -`). A caller printing
+    /// as it reads flushes its output then, so that a live pipe's packets
+    /// show as they arrive, while a fast pipe's output still goes out in
+    /// large writes. Always false for files and other inputs read directly,
+    /// and at the end of the input.
+    pub fn caught_up(&mut self) -> bool {
+        match &mut self.input {
+            Input::Ahead(pieces) => !self.eof && !pieces.any_waiting(),
+            Input::Direct(_) => false,
+        }
+    }
+
     /// Ensures at least `n` unconsumed bytes, unless the input ends first;
     /// returns how many there are (up to what was read).
     fn fill(&mut self, n: usize) -> Result<usize, Error> {

@@ -279,27 +279,32 @@ fn an_input_error_read_ahead_comes_after_the_packets_before_it() {
     }
 }
 
+/// A pipe whose bytes the test hands over as it goes, one `Vec` per `read`
+/// at most (a live capture's writer).
+struct Fed(std::sync::mpsc::Receiver<Vec<u8>>, Vec<u8>);
+
+impl Read for Fed {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.1.is_empty() {
+            match self.0.recv() {
+                Ok(more) => self.1 = more,
+                Err(_) => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.1.len());
+        buf[..n].copy_from_slice(&self.1[..n]);
+        self.1.drain(..n);
+        Ok(n)
+    }
+}
+
 /// A pipe from a live capture (`tcpdump -U -w - | dhcplens …`): read ahead,
-/// each packet is lent as soon as its bytes arrive, not when a piece fills.
+/// each packet is lent as soon as its bytes arrive, not when a piece fills,
+/// and then the reader says it has caught up with the pipe.
 #[test]
 fn read_ahead_lends_a_packet_as_soon_as_it_arrives() {
     use std::sync::mpsc;
     use std::time::Duration;
-    struct Fed(mpsc::Receiver<Vec<u8>>, Vec<u8>);
-    impl Read for Fed {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            if self.1.is_empty() {
-                match self.0.recv() {
-                    Ok(more) => self.1 = more,
-                    Err(_) => return Ok(0),
-                }
-            }
-            let n = buf.len().min(self.1.len());
-            buf[..n].copy_from_slice(&self.1[..n]);
-            self.1.drain(..n);
-            Ok(n)
-        }
-    }
     let full = pcap_file();
     // The file header and the first record (16 + 60 bytes).
     let first = 24 + 16 + 60;
@@ -308,18 +313,52 @@ fn read_ahead_lends_a_packet_as_soon_as_it_arrives() {
     let reading = std::thread::spawn(move || {
         let mut r = Reader::ahead(Fed(fed, Vec::new())).expect("a pcap header");
         while let Ok(Some(p)) = r.next_packet() {
-            lent.send(p.number).expect("the test waits");
+            let n = p.number;
+            lent.send((n, r.caught_up())).expect("the test waits");
         }
+        assert!(!r.caught_up(), "at the end there is nothing to wait for");
     });
     feed.send(full[..first].to_vec()).unwrap();
     let wait = Duration::from_secs(20);
-    assert_eq!(numbers.recv_timeout(wait), Ok(1), "the first packet");
+    // Nothing more has been written: the next packet waits for the pipe.
+    assert_eq!(
+        numbers.recv_timeout(wait),
+        Ok((1, true)),
+        "the first packet"
+    );
     feed.send(full[first..].to_vec()).unwrap();
     drop(feed);
     for n in 2..=5 {
-        assert_eq!(numbers.recv_timeout(wait), Ok(n));
+        assert_eq!(numbers.recv_timeout(wait).map(|(n, _)| n), Ok(n));
     }
     reading.join().unwrap();
+}
+
+/// A pipe whose writer is ahead: once its next piece is waiting, the reader
+/// has not caught up. A file read directly never says it has.
+#[test]
+fn a_reader_behind_its_pipe_has_not_caught_up() {
+    use std::sync::mpsc;
+    use std::time::{Duration, Instant};
+    let full = pcap_file();
+    let (feed, fed) = mpsc::channel();
+    // The header alone in the first piece, the records in the next.
+    feed.send(full[..24].to_vec()).unwrap();
+    feed.send(full[24..].to_vec()).unwrap();
+    drop(feed);
+    let mut r = Reader::ahead(Fed(fed, Vec::new())).expect("a pcap header");
+    let since = Instant::now();
+    while r.caught_up() {
+        assert!(since.elapsed() < Duration::from_secs(20), "no piece came");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(!r.caught_up(), "a piece stays waiting until it is read");
+    assert_eq!(r.next_packet().unwrap().unwrap().number, 1);
+
+    let mut file = Reader::new(std::io::Cursor::new(full)).unwrap();
+    while file.next_packet().unwrap().is_some() {
+        assert!(!file.caught_up());
+    }
 }
 
 /// `open` reads a named pipe (read ahead) like the file it carries.

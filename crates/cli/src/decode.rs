@@ -65,7 +65,15 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
         }
         let mut c = Counts::default();
         let mut failed = false;
+        // Lines written since the last flush.
+        let mut unflushed = false;
         loop {
+            // A live pipe's packets show as they arrive; a fast input's
+            // output goes out in large writes.
+            if unflushed && reader.caught_up() {
+                out.flush()?;
+                unflushed = false;
+            }
             let p = match reader.next_packet() {
                 Ok(Some(p)) => p,
                 Ok(None) => break,
@@ -101,6 +109,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 continue;
             }
             c.shown += 1;
+            unflushed = true;
             if d.anomalies.iter().any(|x| x.kind.is_malformation()) {
                 c.malformed += 1;
             }

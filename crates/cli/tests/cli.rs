@@ -550,6 +550,54 @@ fn warnings_come_in_their_place_among_the_output() {
     assert_eq!(lines.len(), 16_001);
 }
 
+/// `tcpdump -U -w - | dhcplens decode -`: each packet's line comes out as
+/// the packet comes in, though the output is a pipe (written behind, in
+/// large writes when the input is fast).
+#[test]
+fn decode_of_a_live_pipe_shows_each_packet_as_it_comes() {
+    use std::io::{BufRead, BufReader};
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let dora = std::fs::read(corpus(DORA)).unwrap();
+    let little = dora[..4] == [0xd4, 0xc3, 0xb2, 0xa1];
+    let caplen = |at: usize| {
+        let b: [u8; 4] = dora[at + 8..at + 12].try_into().unwrap();
+        (if little {
+            u32::from_le_bytes(b)
+        } else {
+            u32::from_be_bytes(b)
+        }) as usize
+    };
+    let first = 24 + 16 + caplen(24);
+    let mut child = bin()
+        .args(["decode", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (tx, lines) = mpsc::channel();
+    let reading = std::thread::spawn(move || {
+        for l in BufReader::new(stdout).lines() {
+            let _ = tx.send(l.unwrap());
+        }
+    });
+    stdin.write_all(&dora[..first]).unwrap();
+    stdin.flush().unwrap();
+    let line = lines.recv_timeout(Duration::from_secs(20));
+    let line = line.expect("the first packet's line before the input ends");
+    assert!(line.contains("DHCPDISCOVER"), "{line}");
+    stdin.write_all(&dora[first..]).unwrap();
+    drop(stdin);
+    let o = child.wait_with_output().unwrap();
+    reading.join().unwrap();
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let rest: Vec<String> = lines.try_iter().collect();
+    assert!(rest.iter().any(|l| l.contains("DHCPACK")), "{rest:?}");
+}
+
 #[test]
 fn colour_only_when_forced_and_never_with_no_color() {
     let o = run(&["--color", "always", "decode", &corpus(DORA)]);

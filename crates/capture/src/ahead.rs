@@ -85,7 +85,8 @@ impl Pieces {
     }
 
     /// Whether the thread has a piece (or the end, or an error) ready: if
-    /// not, it is waiting for the input, which is slower than its reader.
+    /// not, it is waiting for the input, which is slower than its reader
+    /// (or it has stopped without a word, which `next_piece` then says).
     pub fn any_waiting(&mut self) -> bool {
         if self.waiting.is_none() {
             self.waiting = self.full.try_recv().ok();

@@ -452,17 +452,48 @@ impl<R: Read> Reader<R> {
         self.format
     }
 
-    /// Whether the reader has caught up with a pipe read ahead: no piece is
-    /// waiting behind what its buffer holds, so that the input's writer is
-    /// slower than its reader (a live `tcpdump -U -w -`). A caller printing
-    /// as it reads flushes its output then, so that a live pipe's packets
-    /// show as they arrive, while a fast pipe's output still goes out in
-    /// large writes. Always false for files and other inputs read directly,
-    /// and at the end of the input.
+    /// Whether the reader has caught up with a pipe read ahead: its buffer
+    /// does not hold the next block whole and no piece is waiting behind
+    /// it, so that the next packet waits for the pipe's writer (a live
+    /// `tcpdump -U -w -`). A caller printing as it reads flushes its output
+    /// then, so that a live pipe's packets show as they arrive, while the
+    /// output of an input that comes faster, or in large chunks, still goes
+    /// out in large writes. Always false for files and other inputs read
+    /// directly, and once there is nothing more to wait for (the end, an
+    /// error).
     pub fn caught_up(&mut self) -> bool {
+        if self.eof || self.pending.is_some() || self.holds_next_block() {
+            return false;
+        }
         match &mut self.input {
-            Input::Ahead(pieces) => !self.eof && !pieces.any_waiting(),
+            Input::Ahead(pieces) => !pieces.any_waiting(),
             Input::Direct(_) => false,
+        }
+    }
+
+    /// Whether the buffer holds the next record or block whole (or the
+    /// reader is done): the next packet does not wait for the input.
+    fn holds_next_block(&self) -> bool {
+        let b = &self.buf[self.start..self.end];
+        match self.state {
+            State::Done => true,
+            State::Pcap { swap, .. } => {
+                b.len() >= 16 && b.len() >= 16 + u32_at(&b[8..12], swap) as usize
+            }
+            State::Pcapng { swap, .. } => {
+                if b.len() < 12 {
+                    return false;
+                }
+                // A section header's own magic sets its byte order.
+                let swap = match [b[8], b[9], b[10], b[11]] {
+                    _ if b[..4] != [0x0a, 0x0d, 0x0d, 0x0a] => swap,
+                    [0x4d, 0x3c, 0x2b, 0x1a] => cfg!(target_endian = "big"),
+                    [0x1a, 0x2b, 0x3c, 0x4d] => cfg!(target_endian = "little"),
+                    // An error, at once.
+                    _ => return true,
+                };
+                b.len() >= u32_at(&b[4..8], swap) as usize
+            }
         }
     }
 

@@ -334,18 +334,18 @@ fn read_ahead_lends_a_packet_as_soon_as_it_arrives() {
     reading.join().unwrap();
 }
 
-/// A pipe whose writer is ahead: once its next piece is waiting, the reader
-/// has not caught up. A file read directly never says it has.
+/// A pipe whose writer is ahead: while the reader's buffer holds the next
+/// packet whole, or once the next piece is waiting, the reader has not
+/// caught up. A file read directly never says it has.
 #[test]
 fn a_reader_behind_its_pipe_has_not_caught_up() {
     use std::sync::mpsc;
     use std::time::{Duration, Instant};
     let full = pcap_file();
     let (feed, fed) = mpsc::channel();
-    // The header alone in the first piece, the records in the next.
+    // The header alone in the first piece, the five records in the next.
     feed.send(full[..24].to_vec()).unwrap();
     feed.send(full[24..].to_vec()).unwrap();
-    drop(feed);
     let mut r = Reader::ahead(Fed(fed, Vec::new())).expect("a pcap header");
     let since = Instant::now();
     while r.caught_up() {
@@ -353,7 +353,16 @@ fn a_reader_behind_its_pipe_has_not_caught_up() {
         std::thread::sleep(Duration::from_millis(1));
     }
     assert!(!r.caught_up(), "a piece stays waiting until it is read");
-    assert_eq!(r.next_packet().unwrap().unwrap().number, 1);
+    for n in 1..=4 {
+        assert_eq!(r.next_packet().unwrap().unwrap().number, n);
+        assert!(!r.caught_up(), "packet {} is whole in the buffer", n + 1);
+    }
+    assert_eq!(r.next_packet().unwrap().unwrap().number, 5);
+    // The pipe is still open, and nothing more was written.
+    assert!(r.caught_up(), "after the last packet written");
+    drop(feed);
+    assert!(r.next_packet().unwrap().is_none());
+    assert!(!r.caught_up(), "at the end there is nothing to wait for");
 
     let mut file = Reader::new(std::io::Cursor::new(full)).unwrap();
     while file.next_packet().unwrap().is_some() {

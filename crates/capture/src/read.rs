@@ -271,8 +271,20 @@ fn stdin_is_a_file() -> bool {
 /// does, and that work then overlaps the caller's. Regular files, also on
 /// standard input (`- < file`), are read directly: read ahead, they were no
 /// faster (docs/performance.md).
+///
+/// Standard input that is a terminal is refused at once rather than waited
+/// on: a capture is binary, nobody types one.
 pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
     let input: Box<dyn Read + Send> = if path == "-" {
+        if io::IsTerminal::is_terminal(&io::stdin()) {
+            return Err(Error {
+                offset: 0,
+                kind: ErrorKind::Open(io::Error::other(
+                    "standard input is a terminal, not a capture: pipe one in \
+                     (e.g. `tcpdump -U -w - port 67 or port 68 | dhcplens decode -`) or name a file",
+                )),
+            });
+        }
         if stdin_is_a_file() {
             Box::new(io::stdin())
         } else {

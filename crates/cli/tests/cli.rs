@@ -609,6 +609,30 @@ fn decode_of_a_live_pipe_shows_each_packet_as_it_comes() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
 
+/// `dhcplens decode -` typed at a prompt: refused at once, not waited on
+/// (`script` gives the command a terminal as its standard input).
+#[test]
+fn a_terminal_on_stdin_is_refused_not_read() {
+    for command in ["decode", "diagnose"] {
+        let line = format!("'{}' {command} -", env!("CARGO_BIN_EXE_dhcplens"));
+        let o = match Command::new("script")
+            .args(["-qec", &line, "/dev/null"])
+            .stdin(Stdio::null())
+            .output()
+        {
+            Ok(o) => o,
+            // util-linux's `script` is in every Debian (bsdutils is essential).
+            Err(e) => panic!("cannot run script(1): {e}"),
+        };
+        let out = text(&o.stdout);
+        assert!(
+            out.contains("standard input is a terminal, not a capture"),
+            "{command}: {out}"
+        );
+        assert_eq!(o.status.code(), Some(2), "{command}: {out}");
+    }
+}
+
 #[test]
 fn colour_only_when_forced_and_never_with_no_color() {
     let o = run(&["--color", "always", "decode", &corpus(DORA)]);

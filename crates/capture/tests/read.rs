@@ -370,6 +370,38 @@ fn a_reader_behind_its_pipe_has_not_caught_up() {
     }
 }
 
+/// A pipe that delivered a whole capture in one piece and stays open: while
+/// a packet is left whole in the buffer, pcap or pcapng, the reader has not
+/// caught up; after the last one of a pcap file it has (pcapng may end in
+/// statistics blocks).
+#[test]
+fn a_packet_whole_in_the_buffer_is_not_waited_for() {
+    use std::sync::mpsc;
+    for (name, file) in [("pcap", pcap_file()), ("pcapng", pcapng_file())] {
+        let (packets, error) = read_all(&file[..]);
+        assert!(error.is_none() && packets.len() > 2, "{name}");
+        let (feed, fed) = mpsc::channel();
+        feed.send(file).unwrap();
+        let mut r = Reader::ahead(Fed(fed, Vec::new())).expect("a header");
+        for n in 1..=packets.len() {
+            assert_eq!(r.next_packet().unwrap().unwrap().number, n as u64, "{name}");
+            let last = n == packets.len();
+            if !last {
+                assert!(
+                    !r.caught_up(),
+                    "{name}: packet {} is whole in the buffer",
+                    n + 1
+                );
+            } else if name == "pcap" {
+                assert!(r.caught_up(), "{name}: nothing more was written");
+            }
+        }
+        drop(feed);
+        assert!(r.next_packet().unwrap().is_none(), "{name}");
+        assert!(!r.caught_up(), "{name}: at the end");
+    }
+}
+
 /// `open` reads a named pipe (read ahead) like the file it carries.
 #[test]
 fn a_named_pipe_is_read_like_a_file() {

@@ -2,8 +2,8 @@
 //!
 //! Every command reads the same file from the page cache and writes to
 //! /dev/null (`pipe`, through `| cat`); runs alternate (diagnose, stdin,
-//! pipe, decode, tshark, tcpdump, stdin, diagnose, …) so that drift in the machine's load hits all of them
-//! alike; medians are reported. The file-reading and the stdin-reading
+//! pipe, decode, tshark, tcpdump, stdin, diagnose, …) so that drift in the
+//! machine's load hits all of them alike; medians are reported. The file-reading and the stdin-reading
 //! `diagnose` run side by side and swap places every round ([`round`]), so
 //! that each follows the other and the peers (`tshark` frees half a
 //! gigabyte just before) equally often. Peak RSS is `ru_maxrss` from
@@ -216,31 +216,27 @@ fn run_once(tool: &Tool, file: &Path, stdout: Stdio, stderr_path: &Path) -> anyh
     let start = Instant::now();
     let mut cat = None;
     let mut cmd = Command::new(&tool.program);
-    cmd.args(&tool.args).stderr(stderr);
-    let mut stdout = Some(stdout);
-    match tool.cat {
-        Cat::No => {
-            cmd.stdin(Stdio::null())
-                .stdout(stdout.take().expect("unused"));
-        }
-        Cat::Before => {
-            let mut c = Command::new("cat")
-                .arg(file)
-                .stdout(Stdio::piped())
-                .spawn()
-                .context("cannot run cat")?;
-            cmd.stdin(c.stdout.take().expect("piped stdout"))
-                .stdout(stdout.take().expect("unused"));
-            cat = Some(c);
-        }
-        Cat::After => {
-            cmd.stdin(Stdio::null()).stdout(Stdio::piped());
-        }
+    // With `cat` after the command, `stdout` is cat's.
+    let (cmd_stdout, cat_stdout) = match tool.cat {
+        Cat::After => (Stdio::piped(), Some(stdout)),
+        Cat::No | Cat::Before => (stdout, None),
+    };
+    cmd.args(&tool.args).stdout(cmd_stdout).stderr(stderr);
+    if tool.cat == Cat::Before {
+        let mut c = Command::new("cat")
+            .arg(file)
+            .stdout(Stdio::piped())
+            .spawn()
+            .context("cannot run cat")?;
+        cmd.stdin(c.stdout.take().expect("piped stdout"));
+        cat = Some(c);
+    } else {
+        cmd.stdin(Stdio::null());
     }
     let mut child = cmd
         .spawn()
         .with_context(|| format!("cannot run {}", tool.program.display()))?;
-    if let (Cat::After, Some(stdout)) = (tool.cat, stdout) {
+    if let Some(stdout) = cat_stdout {
         let c = Command::new("cat")
             .stdin(child.stdout.take().expect("piped stdout"))
             .stdout(stdout)

@@ -322,6 +322,17 @@ fn undescribed_interface(index: u32, described: usize) -> String {
     }
 }
 
+/// Whether a pcapng section's byte-order magic (bytes 8..12 of its header)
+/// means the other byte order than this machine's; `None` if it is no
+/// byte-order magic.
+fn section_swap(magic: [u8; 4]) -> Option<bool> {
+    match magic {
+        [0x4d, 0x3c, 0x2b, 0x1a] => Some(cfg!(target_endian = "big")),
+        [0x1a, 0x2b, 0x3c, 0x4d] => Some(cfg!(target_endian = "little")),
+        _ => None,
+    }
+}
+
 fn u16_at(b: &[u8], swap: bool) -> u16 {
     let v = u16::from_ne_bytes([b[0], b[1]]);
     if swap {
@@ -497,12 +508,14 @@ impl<R: Read> Reader<R> {
                     return false;
                 }
                 // A section header's own magic sets its byte order.
-                let swap = match [b[8], b[9], b[10], b[11]] {
-                    _ if b[..4] != [0x0a, 0x0d, 0x0d, 0x0a] => swap,
-                    [0x4d, 0x3c, 0x2b, 0x1a] => cfg!(target_endian = "big"),
-                    [0x1a, 0x2b, 0x3c, 0x4d] => cfg!(target_endian = "little"),
-                    // An error, at once.
-                    _ => return true,
+                let swap = if b[..4] == [0x0a, 0x0d, 0x0d, 0x0a] {
+                    match section_swap([b[8], b[9], b[10], b[11]]) {
+                        Some(swap) => swap,
+                        // An error, at once.
+                        None => return true,
+                    }
+                } else {
+                    swap
                 };
                 b.len() >= u32_at(&b[4..8], swap) as usize
             }
@@ -727,15 +740,12 @@ impl<R: Read> Reader<R> {
             let raw_type = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
             if raw_type == 0x0a0d_0d0a {
                 // A Section Header Block: its byte-order magic sets the section's order.
-                let swap = match [b[8], b[9], b[10], b[11]] {
-                    [0x4d, 0x3c, 0x2b, 0x1a] => cfg!(target_endian = "big"),
-                    [0x1a, 0x2b, 0x3c, 0x4d] => cfg!(target_endian = "little"),
-                    m => {
-                        self.state = State::Done;
-                        return Err(
-                            self.corrupt(format!("section header has byte-order magic {m:02x?}"))
-                        );
-                    }
+                let magic = [b[8], b[9], b[10], b[11]];
+                let Some(swap) = section_swap(magic) else {
+                    self.state = State::Done;
+                    return Err(
+                        self.corrupt(format!("section header has byte-order magic {magic:02x?}"))
+                    );
                 };
                 let len = u32_at(&b[4..8], swap) as usize;
                 self.check_block_len(len)?;

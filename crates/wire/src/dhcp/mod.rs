@@ -208,10 +208,23 @@ impl fmt::Display for MessageType {
 }
 
 /// A client hardware address: `hlen` bytes of `chaddr`, at most 16.
-#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct HwAddr {
     len: u8,
+    /// The address, then zeros (so equal addresses have equal arrays).
     bytes: [u8; 16],
+}
+
+impl std::hash::Hash for HwAddr {
+    /// Two words and the length: the engine hashes a chaddr for nearly every
+    /// packet, and the derived hash of a 16-byte array costs three times
+    /// as much (a length prefix and a byte-slice hash).
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let (lo, hi) = self.bytes.split_at(8);
+        let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));
+        state.write_u64(word(lo));
+        state.write_u64(word(hi) ^ u64::from(self.len));
+    }
 }
 
 impl HwAddr {

@@ -14,6 +14,7 @@ use wire::dhcp::MessageType;
 use wire::HwAddr;
 
 use crate::client::{names_its_owner, Client, Cycle};
+use crate::client_index::ClientIndex;
 use crate::finding::Finding;
 use crate::obs::{Obs, Short};
 use crate::report::{Report, ServerReport, Stats};
@@ -85,7 +86,7 @@ pub struct Engine<S: Sink> {
     /// Clients in the order they appeared, found through `client_index`
     /// (so a growing index never moves the records themselves).
     clients: Vec<Client>,
-    client_index: HashMap<HwAddr, u32>,
+    client_index: ClientIndex,
     /// The first client to use each client identifier, by a hash of the
     /// identifier, for identifiers that are not simply `01` + the client's
     /// own MAC (those need no entry: the identifier names its owner)…
@@ -119,7 +120,7 @@ impl<S: Sink> Engine<S> {
             sink,
             open: HashMap::default(),
             clients: Vec::new(),
-            client_index: HashMap::default(),
+            client_index: ClientIndex::default(),
             id_owner: HashMap::default(),
             shared_ids: HashMap::default(),
             servers: HashMap::default(),
@@ -242,7 +243,7 @@ impl<S: Sink> Engine<S> {
             None if discovers.len() >= 3 => Outcome::NoOffer,
             _ => return,
         };
-        let Some(&i) = self.client_index.get(&key.0) else {
+        let Some(i) = self.client_index.get(&key.0, &self.clients) else {
             return;
         };
         let client = &self.clients[i as usize];
@@ -311,9 +312,9 @@ impl<S: Sink> Engine<S> {
         registered.or_else(|| {
             let mac = id.as_bytes().strip_prefix(&[1])?;
             (mac.len() == 6)
-                .then(|| self.client_index.get(&HwAddr::new(mac)))
+                .then(|| self.client_index.get(&HwAddr::new(mac), &self.clients))
                 .flatten()
-                .map(|&i| i as usize)
+                .map(|i| i as usize)
                 .filter(|&i| self.clients[i].uses_client_id(id))
         })
     }
@@ -521,15 +522,12 @@ pub fn client_outcome(outcomes: &[Outcome]) -> Option<Outcome> {
 
 /// The index of `chaddr`'s record, created at `ts` if new.
 fn slot(
-    index: &mut HashMap<HwAddr, u32>,
+    index: &mut ClientIndex,
     clients: &mut Vec<Client>,
     chaddr: HwAddr,
     ts: Timestamp,
 ) -> usize {
-    *index.entry(chaddr).or_insert_with(|| {
-        clients.push(Client::new(chaddr, ts));
-        (clients.len() - 1) as u32
-    }) as usize
+    index.get_or_insert(&chaddr, clients, || Client::new(chaddr, ts)) as usize
 }
 
 fn id_hash(id: &Short) -> u64 {
@@ -542,33 +540,39 @@ fn id_hash(id: &Short) -> u64 {
 /// seconds after their last packet, when that memory has left the cache;
 /// asking for the next one's while closing this one hides the wait (2–6 %
 /// of `diagnose` on the 1M-packet bench capture).
-#[allow(unsafe_code)] // prefetch hints
 fn prefetch_for_close(t: &Transaction, clients: &[Client]) {
+    let packets = t.packets.as_ptr().cast::<u8>();
+    for i in 0..std::mem::size_of_val(t.packets.as_slice())
+        .div_ceil(64)
+        .min(16)
+    {
+        prefetch(packets.wrapping_add(i * 64));
+    }
+    if let Some(c) = t.client.and_then(|i| clients.get(i as usize)) {
+        prefetch_client(c);
+    }
+}
+
+/// Asks for a client's record: one line more than its size, as the vector
+/// is not aligned to lines, so a 128-byte record spans three.
+fn prefetch_client(c: &Client) {
+    let client = std::ptr::from_ref(c).cast::<u8>();
+    for i in 0..=std::mem::size_of::<Client>().div_ceil(64) {
+        prefetch(client.wrapping_add(i * 64));
+    }
+}
+
+/// Asks the processor to bring the cache line of `p` into its caches.
+#[allow(unsafe_code)] // a prefetch hint
+fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        let hint = |addr: usize| {
-            // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 processor
-            // has; and a prefetch is a hint: it never faults and reads
-            // nothing into the program, whatever the address.
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(std::ptr::without_provenance(addr)) }
-        };
-        let packets = t.packets.as_ptr().addr();
-        for i in 0..std::mem::size_of_val(t.packets.as_slice())
-            .div_ceil(64)
-            .min(16)
-        {
-            hint(packets + i * 64);
-        }
-        if let Some(c) = t.client.and_then(|i| clients.get(i as usize)) {
-            // One line more than its size: the vector is not aligned to
-            // lines, so a 128-byte record spans three.
-            let client = std::ptr::from_ref(c).addr();
-            for i in 0..=std::mem::size_of::<Client>().div_ceil(64) {
-                hint(client + i * 64);
-            }
-        }
+        // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 processor
+        // has; and a prefetch is a hint: it never faults and reads
+        // nothing into the program, whatever the address.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (t, clients);
+    let _ = p;
 }

@@ -10,6 +10,7 @@
 //! - Finding codes ([`Code`]) and outcomes ([`Outcome`]) are public API.
 
 pub mod client;
+mod client_index;
 pub mod diff;
 pub mod engine;
 pub mod finding;

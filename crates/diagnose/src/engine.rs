@@ -549,16 +549,12 @@ fn prefetch_for_close(t: &Transaction, clients: &[Client]) {
         prefetch(packets.wrapping_add(i * 64));
     }
     if let Some(c) = t.client.and_then(|i| clients.get(i as usize)) {
-        prefetch_client(c);
-    }
-}
-
-/// Asks for a client's record: one line more than its size, as the vector
-/// is not aligned to lines, so a 128-byte record spans three.
-fn prefetch_client(c: &Client) {
-    let client = std::ptr::from_ref(c).cast::<u8>();
-    for i in 0..=std::mem::size_of::<Client>().div_ceil(64) {
-        prefetch(client.wrapping_add(i * 64));
+        // One line more than its size: the vector is not aligned to lines,
+        // so a 128-byte record spans three.
+        let client = std::ptr::from_ref(c).cast::<u8>();
+        for i in 0..=std::mem::size_of::<Client>().div_ceil(64) {
+            prefetch(client.wrapping_add(i * 64));
+        }
     }
 }
 

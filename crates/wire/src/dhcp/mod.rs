@@ -217,8 +217,8 @@ pub struct HwAddr {
 
 impl std::hash::Hash for HwAddr {
     /// Two words and the length: the engine hashes a chaddr for nearly every
-    /// packet, and the derived hash of a 16-byte array costs three times
-    /// as much (a length prefix and a byte-slice hash).
+    /// packet, and the derived hash of the 16-byte array adds a length
+    /// prefix and a byte-slice hash (0.9 % of the analysis's instructions).
     fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
         let (lo, hi) = self.bytes.split_at(8);
         let word = |b: &[u8]| u64::from_le_bytes(b.try_into().expect("8 bytes"));

@@ -17,6 +17,7 @@ use crate::client::{names_its_owner, Client, Cycle};
 use crate::client_index::ClientIndex;
 use crate::finding::Finding;
 use crate::obs::{Obs, Short};
+use crate::open::Open;
 use crate::report::{Report, ServerReport, Stats};
 use crate::rules;
 use crate::transaction::{Closed, Outcome, Seen, Summary, Transaction};
@@ -82,7 +83,7 @@ pub struct ServerStats {
 pub struct Engine<S: Sink> {
     cfg: Config,
     sink: S,
-    open: HashMap<(HwAddr, u32), Transaction>,
+    open: Open,
     /// Clients in the order they appeared, found through `client_index`
     /// (so a growing index never moves the records themselves).
     clients: Vec<Client>,
@@ -116,9 +117,9 @@ const SPARE_BUFFERS: usize = 256;
 impl<S: Sink> Engine<S> {
     pub fn new(cfg: Config, sink: S) -> Engine<S> {
         Engine {
+            open: Open::new(cfg.idle_ns, cfg.grace_ns),
             cfg,
             sink,
-            open: HashMap::default(),
             clients: Vec::new(),
             client_index: ClientIndex::default(),
             id_owner: HashMap::default(),
@@ -177,9 +178,9 @@ impl<S: Sink> Engine<S> {
         let ts = o.ts;
         // The client's record, looked up once (a client packet always
         // touches it; a reply only when it starts a transaction).
-        let mut client = self
-            .open
-            .get(&key)
+        let open = self.open.find(&key);
+        let mut client = open
+            .and_then(|i| self.open.at(i))
             .and_then(|t| t.client)
             .map(|i| i as usize);
         // A reply is counted for its server unless it is a copy (the same
@@ -188,12 +189,15 @@ impl<S: Sink> Engine<S> {
         if from_client {
             client = Some(self.note_client_packet(&o, client));
         }
-        if let Some(t) = self.open.get_mut(&key) {
-            let new = t.push(o);
-            if finished {
-                t.done_at.get_or_insert(ts);
-            }
-            if let (true, Some(r)) = (new, reply) {
+        if let Some(i) = open {
+            let new = self.open.update(i, |t| {
+                let new = t.push(o);
+                if finished {
+                    t.done_at.get_or_insert(ts);
+                }
+                new
+            });
+            if let (Some(true), Some(r)) = (new, reply) {
                 self.note_server_packet(r);
             }
         } else {
@@ -223,7 +227,7 @@ impl<S: Sink> Engine<S> {
             if finished {
                 t.done_at = Some(ts);
             }
-            self.open.insert(key, t);
+            self.open.insert(t);
         }
         if self.cfg.early {
             self.settle_early(key);
@@ -338,17 +342,8 @@ impl<S: Sink> Engine<S> {
     /// Closes transactions that are over by `now`.
     pub fn sweep(&mut self, now: Timestamp) {
         self.last_sweep = now;
-        let (idle, grace) = (self.cfg.idle_ns, self.cfg.grace_ns);
-        let mut over: Vec<(Timestamp, HwAddr, u32)> = self
-            .open
-            .iter()
-            .filter(|(_, t)| {
-                t.done_at.is_some_and(|d| now.0 - d.0 > grace) || now.0 - t.last.0 > idle
-            })
-            .map(|(k, t)| (t.first, k.0, k.1))
-            .collect();
         // Closed in a fixed order, so the output is the same from run to run.
-        over.sort_unstable();
+        let over = self.open.over(now);
         for (n, &(_, chaddr, xid)) in over.iter().enumerate() {
             if let Some(t) = over
                 .get(n + 1)
@@ -440,7 +435,7 @@ impl<S: Sink> Engine<S> {
     /// Ends the capture: closes everything, runs the client and global
     /// rules, and returns the report.
     pub fn finish(mut self) -> (Report, S) {
-        let mut open: Vec<Transaction> = self.open.drain().map(|(_, t)| t).collect();
+        let mut open: Vec<Transaction> = self.open.drain().collect();
         open.sort_by_key(|t| (t.first, t.xid));
         for t in open {
             let how = if t.done_at.is_some() {

@@ -16,6 +16,7 @@ pub mod engine;
 pub mod finding;
 mod json;
 pub mod logjoin;
+mod open;
 
 pub mod obs;
 pub mod report;

@@ -1,0 +1,213 @@
+//! The engine's open transactions: records in a slab, found by `(chaddr,
+//! xid)` through a small map, with each one's deadline in a dense array of
+//! its own.
+//!
+//! A map holding the transactions themselves would do; this layout is for the
+//! once-a-second sweep, which asks every open transaction whether it is over.
+//! Reading that answer from 8-byte deadlines side by side touches a few
+//! hundred cache lines for a few thousand transactions, where the records
+//! (long out of cache by then: a second of a busy capture streams megabytes
+//! through it) would cost a miss each. The map's entries stay small too (key
+//! and slot, not a whole transaction), so lookups touch less.
+//!
+//! A transaction is over at `now` when `now` is past its deadline: its last
+//! packet plus the idle time, or, once it reached its end, that end plus the
+//! grace period, whichever comes first.
+
+use rustc_hash::FxHashMap as HashMap;
+
+use capture::Timestamp;
+use wire::HwAddr;
+
+use crate::transaction::Transaction;
+
+/// An open transaction's key: its client's hardware address and its xid.
+pub(crate) type Key = (HwAddr, u32);
+
+/// The deadline of a free slot: never over.
+const NEVER: i64 = i64::MAX;
+
+#[derive(Debug)]
+pub(crate) struct Open {
+    index: HashMap<Key, u32>,
+    slots: Vec<Option<Transaction>>,
+    /// `deadlines[i]` is slot `i`'s deadline in nanoseconds ([`NEVER`] when free).
+    deadlines: Vec<i64>,
+    free: Vec<u32>,
+    idle_ns: i64,
+    grace_ns: i64,
+}
+
+impl Open {
+    pub fn new(idle_ns: i64, grace_ns: i64) -> Open {
+        Open {
+            index: HashMap::default(),
+            slots: Vec::new(),
+            deadlines: Vec::new(),
+            free: Vec::new(),
+            idle_ns,
+            grace_ns,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.index.len()
+    }
+
+    /// The slot of the transaction `key`, if it is open.
+    pub fn find(&self, key: &Key) -> Option<u32> {
+        self.index.get(key).copied()
+    }
+
+    pub fn get(&self, key: &Key) -> Option<&Transaction> {
+        self.find(key).and_then(|i| self.at(i))
+    }
+
+    /// The transaction in slot `i`.
+    pub fn at(&self, i: u32) -> Option<&Transaction> {
+        self.slots.get(i as usize)?.as_ref()
+    }
+
+    /// Changes the transaction in slot `i` with `f`, then takes its
+    /// deadline again (`f` may add packets or end it).
+    pub fn update<R>(&mut self, i: u32, f: impl FnOnce(&mut Transaction) -> R) -> Option<R> {
+        let t = self.slots.get_mut(i as usize)?.as_mut()?;
+        let r = f(t);
+        self.deadlines[i as usize] = deadline(t, self.idle_ns, self.grace_ns);
+        Some(r)
+    }
+
+    /// Opens `t` (whose key must not be open).
+    pub fn insert(&mut self, t: Transaction) {
+        let d = deadline(&t, self.idle_ns, self.grace_ns);
+        let key = (t.chaddr, t.xid);
+        let i = match self.free.pop() {
+            Some(i) => {
+                self.slots[i as usize] = Some(t);
+                self.deadlines[i as usize] = d;
+                i
+            }
+            None => {
+                self.slots.push(Some(t));
+                self.deadlines.push(d);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        let old = self.index.insert(key, i);
+        debug_assert!(old.is_none(), "{key:?} was open twice");
+    }
+
+    pub fn remove(&mut self, key: &Key) -> Option<Transaction> {
+        let i = self.index.remove(key)?;
+        self.deadlines[i as usize] = NEVER;
+        self.free.push(i);
+        self.slots[i as usize].take()
+    }
+
+    /// The transactions over at `now`, as `(first packet, chaddr, xid)`, in
+    /// that order (the order the engine closes them in, so that its output
+    /// is the same from run to run).
+    pub fn over(&self, now: Timestamp) -> Vec<(Timestamp, HwAddr, u32)> {
+        let mut over: Vec<(Timestamp, HwAddr, u32)> = self
+            .deadlines
+            .iter()
+            .enumerate()
+            .filter(|&(_, &d)| now.0 > d)
+            .filter_map(|(i, _)| self.slots[i].as_ref())
+            .map(|t| (t.first, t.chaddr, t.xid))
+            .collect();
+        over.sort_unstable();
+        over
+    }
+
+    /// Every open transaction, in no particular order; leaves none open.
+    pub fn drain(&mut self) -> impl Iterator<Item = Transaction> + '_ {
+        self.index.clear();
+        self.deadlines.clear();
+        self.free.clear();
+        self.slots.drain(..).flatten()
+    }
+}
+
+/// When `t` is over: `idle_ns` after its last packet, or `grace_ns` after
+/// its end if it reached one sooner.
+fn deadline(t: &Transaction, idle_ns: i64, grace_ns: i64) -> i64 {
+    let idle = t.last.0.saturating_add(idle_ns);
+    match t.done_at {
+        Some(d) => idle.min(d.0.saturating_add(grace_ns)),
+        None => idle,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use std::net::Ipv4Addr;
+
+    use wire::dhcp::{code, Message, MessageType, Op};
+    use wire::frame::UdpFrame;
+
+    use crate::obs::{FrameRef, Obs};
+
+    /// A transaction opened by a DISCOVER (encoded and decoded by the wire
+    /// library) from 02:00:00:00:00:`mac` at `at_s` seconds.
+    fn transaction(mac: u8, xid: u32, at_s: i64) -> Transaction {
+        let mut m = Message::new(Op::BootRequest, xid, &[2, 0, 0, 0, 0, mac]);
+        m.set_option(
+            code::DHCP_MESSAGE_TYPE,
+            vec![u8::from(MessageType::Discover)],
+        );
+        let payload = m.encode(300);
+        let f = UdpFrame::new(
+            (Ipv4Addr::UNSPECIFIED, 68),
+            (Ipv4Addr::BROADCAST, 67),
+            &payload,
+        );
+        let bytes = f.ethernet_frame();
+        let d = wire::packet::decode(wire::LinkType::Ethernet, &bytes, bytes.len())
+            .unwrap()
+            .unwrap();
+        let at = FrameRef { file: 0, frame: 1 };
+        Transaction::new(Obs::new(at, Timestamp(at_s * 1_000_000_000), &d, None).unwrap())
+    }
+
+    #[test]
+    fn a_transaction_is_over_after_its_deadline_and_not_at_it() {
+        let mut open = Open::new(60_000_000_000, 2_000_000_000);
+        open.insert(transaction(1, 7, 10));
+        let s = |x: i64| Timestamp(x * 1_000_000_000);
+        assert!(open.over(s(70)).is_empty(), "exactly idle: not over yet");
+        assert_eq!(open.over(Timestamp(s(70).0 + 1)).len(), 1);
+        // It reached its end at 12 s: over 2 s later, long before idling out.
+        let i = open.find(&(HwAddr::new(&[2, 0, 0, 0, 0, 1]), 7)).unwrap();
+        open.update(i, |t| t.done_at = Some(s(12)));
+        assert!(open.over(s(14)).is_empty());
+        assert_eq!(open.over(Timestamp(s(14).0 + 1)).len(), 1);
+    }
+
+    #[test]
+    fn slots_are_reused_and_over_lists_by_first_packet() {
+        let mut open = Open::new(60_000_000_000, 2_000_000_000);
+        for (mac, first) in [(1, 30), (2, 10), (3, 20)] {
+            open.insert(transaction(mac, 100 + u32::from(mac), first));
+        }
+        let key2 = (HwAddr::new(&[2, 0, 0, 0, 0, 2]), 102);
+        assert_eq!(open.remove(&key2).map(|t| t.xid), Some(102));
+        assert!(open.get(&key2).is_none());
+        assert_eq!(open.len(), 2);
+        open.insert(transaction(4, 104, 5));
+        assert_eq!(open.slots.len(), 3, "the freed slot was taken again");
+        let over: Vec<u32> = open
+            .over(Timestamp(1_000_000_000_000))
+            .iter()
+            .map(|o| o.2)
+            .collect();
+        assert_eq!(over, [104, 103, 101]);
+        let mut left: Vec<u32> = open.drain().map(|t| t.xid).collect();
+        left.sort_unstable();
+        assert_eq!(left, [101, 103, 104]);
+        assert_eq!(open.len(), 0);
+        assert!(open.over(Timestamp(i64::MAX)).is_empty());
+    }
+}

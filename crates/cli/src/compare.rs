@@ -235,9 +235,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
             more: [0, 0],
         },
     );
-    for o in feed.by_ref() {
-        engine.push(o);
-    }
+    engine.push_all(feed.by_ref());
     for p in &feed.problems {
         eprintln!("dhcplens: {}: {}", p.file, p.message);
     }

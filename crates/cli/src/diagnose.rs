@@ -204,18 +204,14 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 },
             );
             let mut feed = feed;
-            for o in feed.by_ref() {
-                engine.push(o);
-            }
+            engine.push_all(feed.by_ref());
             let (report, sink) = engine.finish();
             let error = sink.finish();
             (report, feed, error)
         } else {
             let mut engine = Engine::new(cfg, Quiet);
             let mut feed = feed;
-            for o in feed.by_ref() {
-                engine.push(o);
-            }
+            engine.push_all(feed.by_ref());
             (engine.finish().0, feed, None)
         };
         if let Some(e) = error {

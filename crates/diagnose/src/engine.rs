@@ -145,11 +145,12 @@ impl<S: Sink> Engine<S> {
     }
 
     /// Feeds every observation of `obs` in turn, as [`Engine::push`] does,
-    /// asking for the next one's slot in the client index while it handles
-    /// this one. Among many clients that slot is rarely in cache (the index
-    /// of 250,000 takes 4 MiB), and a new client's record waits for it:
-    /// 4–5 % of `diagnose` on the bench's 1m.pcap. (The next observation
-    /// is taken before this one is handled: for a live feed, use `push`.)
+    /// asking for the next one's slots in the client index and in the index
+    /// of open transactions while it handles this one. Among many clients
+    /// those slots are rarely in cache (the client index of 250,000 takes
+    /// 4 MiB), and every packet waits for them: about 7 % of `diagnose` on
+    /// the bench's 1m.pcap. (The next observation is taken before this one
+    /// is handled: for a live feed, use `push`.)
     pub fn push_all(&mut self, obs: impl IntoIterator<Item = Obs>) {
         let mut obs = obs.into_iter();
         let mut next = obs.next();
@@ -157,6 +158,7 @@ impl<S: Sink> Engine<S> {
             next = obs.next();
             if let Some(n) = &next {
                 self.client_index.prefetch(&n.chaddr);
+                self.open.prefetch(&(n.chaddr, n.xid));
             }
             self.push(o);
         }
@@ -362,16 +364,17 @@ impl<S: Sink> Engine<S> {
         self.last_sweep = now;
         // Closed in a fixed order, so the output is the same from run to run.
         let over = self.open.over(now);
-        for (n, &(_, chaddr, xid)) in over.iter().enumerate() {
-            if let Some(t) = over
-                .get(n + 1)
-                .and_then(|&(_, c, x)| self.open.get(&(c, x)))
-            {
+        for (n, &(.., i)) in over.iter().enumerate() {
+            // What closing reads, asked for ahead: the index slot and the
+            // record two ahead, and what the record points to one ahead.
+            if let Some(&(_, c, x, j)) = over.get(n + 2) {
+                self.open.prefetch(&(c, x));
+                self.open.prefetch_slot(j);
+            }
+            if let Some(t) = over.get(n + 1).and_then(|o| self.open.at(o.3)) {
                 prefetch_for_close(t, &self.clients);
             }
-            let k = (chaddr, xid);
-
-            if let Some(t) = self.open.remove(&k) {
+            if let Some(t) = self.open.take(i) {
                 let how = if t.done_at.is_some() {
                     Closed::Completed
                 } else {

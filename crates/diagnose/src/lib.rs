@@ -21,6 +21,7 @@ mod open;
 pub mod obs;
 pub mod report;
 pub mod rules;
+mod tag_table;
 pub mod transaction;
 
 pub use engine::{Config, Engine, NoSink, Sink};

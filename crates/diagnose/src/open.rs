@@ -1,24 +1,24 @@
 //! The engine's open transactions: records in a slab, found by `(chaddr,
-//! xid)` through a small map, with each one's deadline in a dense array of
-//! its own.
+//! xid)` through a [`TagTable`], with each one's deadline in a dense array
+//! of its own.
 //!
 //! A map holding the transactions themselves would do; this layout is for the
 //! once-a-second sweep, which asks every open transaction whether it is over.
 //! Reading that answer from 8-byte deadlines side by side touches a few
 //! hundred cache lines for a few thousand transactions, where the records
 //! (long out of cache by then: a second of a busy capture streams megabytes
-//! through it) would cost a miss each. The map's entries stay small too (key
-//! and slot, not a whole transaction), so lookups touch less.
+//! through it) would cost a miss each. The index's slots are 8 bytes, and
+//! the slot a key's search starts at can be asked for ahead
+//! ([`Open::prefetch`]).
 //!
 //! A transaction is over at `now` when `now` is past its deadline: its last
 //! packet plus the idle time, or, once it reached its end, that end plus the
 //! grace period, whichever comes first.
 
-use rustc_hash::FxHashMap as HashMap;
-
 use capture::Timestamp;
 use wire::HwAddr;
 
+use crate::tag_table::{tag, TagTable};
 use crate::transaction::Transaction;
 
 /// An open transaction's key: its client's hardware address and its xid.
@@ -29,7 +29,7 @@ const NEVER: i64 = i64::MAX;
 
 #[derive(Debug)]
 pub(crate) struct Open {
-    index: HashMap<Key, u32>,
+    index: TagTable,
     slots: Vec<Option<Transaction>>,
     /// `deadlines[i]` is slot `i`'s deadline in nanoseconds ([`NEVER`] when free).
     deadlines: Vec<i64>,
@@ -41,7 +41,7 @@ pub(crate) struct Open {
 impl Open {
     pub fn new(idle_ns: i64, grace_ns: i64) -> Open {
         Open {
-            index: HashMap::default(),
+            index: TagTable::default(),
             slots: Vec::new(),
             deadlines: Vec::new(),
             free: Vec::new(),
@@ -51,12 +51,25 @@ impl Open {
     }
 
     pub fn len(&self) -> usize {
-        self.index.len()
+        self.slots.len() - self.free.len()
     }
 
     /// The slot of the transaction `key`, if it is open.
     pub fn find(&self, key: &Key) -> Option<u32> {
-        self.index.get(key).copied()
+        self.find_tagged(tag(key), key)
+    }
+
+    fn find_tagged(&self, tag: u32, key: &Key) -> Option<u32> {
+        self.index.find(tag, |i| {
+            self.at(i)
+                .is_some_and(|t| t.xid == key.1 && t.chaddr == key.0)
+        })
+    }
+
+    /// Asks the processor for the slot where the search for `key` starts
+    /// (a hint; it changes nothing).
+    pub fn prefetch(&self, key: &Key) {
+        self.index.prefetch(tag(key));
     }
 
     pub fn get(&self, key: &Key) -> Option<&Transaction> {
@@ -93,28 +106,43 @@ impl Open {
                 (self.slots.len() - 1) as u32
             }
         };
-        let old = self.index.insert(key, i);
-        debug_assert!(old.is_none(), "{key:?} was open twice");
+        debug_assert!(self.find(&key).is_none(), "{key:?} was open twice");
+        self.index.insert(tag(&key), i);
     }
 
     pub fn remove(&mut self, key: &Key) -> Option<Transaction> {
-        let i = self.index.remove(key)?;
-        self.deadlines[i as usize] = NEVER;
-        self.free.push(i);
-        self.slots[i as usize].take()
+        self.take(self.find(key)?)
     }
 
-    /// The transactions over at `now`, as `(first packet, chaddr, xid)`, in
-    /// that order (the order the engine closes them in, so that its output
-    /// is the same from run to run).
-    pub fn over(&self, now: Timestamp) -> Vec<(Timestamp, HwAddr, u32)> {
-        let mut over: Vec<(Timestamp, HwAddr, u32)> = self
+    /// Closes the transaction in slot `i`.
+    pub fn take(&mut self, i: u32) -> Option<Transaction> {
+        let t = self.slots.get_mut(i as usize)?.take()?;
+        self.index.remove(tag(&(t.chaddr, t.xid)), i);
+        self.deadlines[i as usize] = NEVER;
+        self.free.push(i);
+        Some(t)
+    }
+
+    /// Asks the processor for the record in slot `i` (a hint).
+    pub fn prefetch_slot(&self, i: u32) {
+        if let Some(s) = self.slots.get(i as usize) {
+            let p = std::ptr::from_ref(s).cast::<u8>();
+            crate::engine::prefetch(p);
+            crate::engine::prefetch(p.wrapping_add(std::mem::size_of_val(s) - 1));
+        }
+    }
+
+    /// The transactions over at `now`, as `(first packet, chaddr, xid,
+    /// slot)`, in that order (the order the engine closes them in, so that
+    /// its output is the same from run to run).
+    pub fn over(&self, now: Timestamp) -> Vec<(Timestamp, HwAddr, u32, u32)> {
+        let mut over: Vec<(Timestamp, HwAddr, u32, u32)> = self
             .deadlines
             .iter()
             .enumerate()
             .filter(|&(_, &d)| now.0 > d)
-            .filter_map(|(i, _)| self.slots[i].as_ref())
-            .map(|t| (t.first, t.chaddr, t.xid))
+            .filter_map(|(i, _)| Some((i as u32, self.slots[i].as_ref()?)))
+            .map(|(i, t)| (t.first, t.chaddr, t.xid, i))
             .collect();
         over.sort_unstable();
         over

@@ -146,11 +146,12 @@ impl<S: Sink> Engine<S> {
 
     /// Feeds every observation of `obs` in turn, as [`Engine::push`] does,
     /// asking for the next one's slots in the client index and in the index
-    /// of open transactions while it handles this one. Among many clients
-    /// those slots are rarely in cache (the client index of 250,000 takes
-    /// 4 MiB), and every packet waits for them: about 7 % of `diagnose` on
-    /// the bench's 1m.pcap. (The next observation is taken before this one
-    /// is handled: for a live feed, use `push`.)
+    /// of open transactions, and for the packet buffer a new transaction
+    /// would take, while it handles this one. Among many clients these are
+    /// rarely in cache (the client index of 250,000 takes 4 MiB), and every
+    /// packet waits for them: about 12 % of `diagnose` on the bench's
+    /// 1m.pcap. (The next observation is taken before this one is handled:
+    /// for a live feed, use `push`.)
     pub fn push_all(&mut self, obs: impl IntoIterator<Item = Obs>) {
         let mut obs = obs.into_iter();
         let mut next = obs.next();
@@ -159,6 +160,10 @@ impl<S: Sink> Engine<S> {
             if let Some(n) = &next {
                 self.client_index.prefetch(&n.chaddr);
                 self.open.prefetch(&(n.chaddr, n.xid));
+                // The packet buffer a new transaction would take.
+                if let Some(buf) = self.spare.last() {
+                    prefetch_lines(buf.as_ptr().cast::<u8>(), 4);
+                }
             }
             self.push(o);
         }
@@ -242,7 +247,14 @@ impl<S: Sink> Engine<S> {
                     self.close(t, Closed::Superseded, Some(&o));
                 }
             }
-            let mut t = Transaction::with_buffer(o, self.spare.pop().unwrap_or_default());
+            let buf = self.spare.pop().unwrap_or_default();
+            // A spare buffer was last used seconds ago: ask now for the
+            // lines the transaction's next packets go into (the first
+            // packet's were asked for a packet ahead, in `push_all`).
+            if buf.capacity() >= 4 {
+                prefetch_lines(buf.as_ptr().cast::<u8>().wrapping_add(256), 12);
+            }
+            let mut t = Transaction::with_buffer(o, buf);
             t.client = Some(i as u32);
             if finished {
                 t.done_at = Some(ts);
@@ -571,6 +583,13 @@ fn prefetch_for_close(t: &Transaction, clients: &[Client]) {
         for i in 0..=std::mem::size_of::<Client>().div_ceil(64) {
             prefetch(client.wrapping_add(i * 64));
         }
+    }
+}
+
+/// Asks for `n` cache lines from `p` on.
+fn prefetch_lines(p: *const u8, n: usize) {
+    for i in 0..n {
+        prefetch(p.wrapping_add(i * 64));
     }
 }
 

@@ -77,10 +77,18 @@ fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64, Leftovers)> {
         },
     );
     let (mut frames, mut dhcp, mut bytes) = (0u64, 0u64, 0u64);
-    while let Some(p) = reader
-        .next_packet()
-        .with_context(|| format!("{file}: cannot read"))?
-    {
+    let mut error = None;
+    // The observations, to the engine's `push_all` as `diagnose` feeds them
+    // (stages above `observe` stop short, and yield none).
+    let observations = std::iter::from_fn(|| loop {
+        let p = match reader.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => return None,
+            Err(e) => {
+                error = Some(e);
+                return None;
+            }
+        };
         frames += 1;
         if depth == 0 {
             bytes += p.data.len() as u64;
@@ -121,7 +129,11 @@ fn once(file: &str, depth: usize) -> anyhow::Result<(u64, u64, Leftovers)> {
             bytes += u64::from(o.xid);
             continue;
         }
-        engine.push(o);
+        return Some(o);
+    });
+    engine.push_all(observations);
+    if let Some(e) = error {
+        return Err(e).with_context(|| format!("{file}: cannot read"));
     }
     let (report, mut records) = engine.finish();
     if depth == 4 {

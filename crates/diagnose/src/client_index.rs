@@ -36,7 +36,7 @@ impl ClientIndex {
         if let Some(i) = self.find(tag, chaddr, clients) {
             return i;
         }
-        let i = clients.len() as u32;
+        let i = u32::try_from(clients.len()).expect("fewer than 2^32 clients");
         clients.push(new());
         self.table.insert(tag, i);
         i

@@ -16,6 +16,7 @@ use wire::HwAddr;
 use crate::client::{names_its_owner, Client, Cycle};
 use crate::client_index::ClientIndex;
 use crate::finding::Finding;
+use crate::hint::{prefetch_bytes, prefetch_value};
 use crate::obs::{Obs, Short};
 use crate::open::Open;
 use crate::report::{Report, ServerReport, Stats};
@@ -151,7 +152,8 @@ impl<S: Sink> Engine<S> {
     /// rarely in cache (the client index of 250,000 takes 4 MiB), and every
     /// packet waits for them: about 12 % of `diagnose` on the bench's
     /// 1m.pcap. (The next observation is taken before this one is handled:
-    /// for a live feed, use `push`.)
+    /// for a live feed, use `push`.) Its effects are those of `push` on
+    /// each in turn: only the iterator is advanced one item early.
     pub fn push_all(&mut self, obs: impl IntoIterator<Item = Obs>) {
         let mut obs = obs.into_iter();
         let mut next = obs.next();
@@ -160,9 +162,9 @@ impl<S: Sink> Engine<S> {
             if let Some(n) = &next {
                 self.client_index.prefetch(&n.chaddr);
                 self.open.prefetch(&(n.chaddr, n.xid));
-                // The packet buffer a new transaction would take.
+                // Where a new transaction's first packet would go.
                 if let Some(buf) = self.spare.last() {
-                    prefetch_lines(buf.as_ptr().cast::<u8>(), 4);
+                    prefetch_bytes(buf.as_ptr().cast::<u8>(), size_of::<Seen>());
                 }
             }
             self.push(o);
@@ -230,8 +232,9 @@ impl<S: Sink> Engine<S> {
                 self.note_server_packet(r);
             }
             // A new transaction of this client supersedes its older open ones.
-            let i = client
-                .unwrap_or_else(|| slot(&mut self.client_index, &mut self.clients, o.chaddr, ts));
+            let i = client.unwrap_or_else(|| {
+                client_of(&mut self.client_index, &mut self.clients, o.chaddr, ts)
+            });
             let older = {
                 let client = &mut self.clients[i];
                 let older = if from_client {
@@ -251,9 +254,11 @@ impl<S: Sink> Engine<S> {
             // A spare buffer was last used seconds ago: ask now for the
             // lines the transaction's next packets go into (the first
             // packet's were asked for a packet ahead, in `push_all`).
-            if buf.capacity() >= 4 {
-                prefetch_lines(buf.as_ptr().cast::<u8>().wrapping_add(256), 12);
-            }
+            let rest = buf.capacity().saturating_sub(1) * size_of::<Seen>();
+            prefetch_bytes(
+                buf.as_ptr().cast::<u8>().wrapping_add(size_of::<Seen>()),
+                rest,
+            );
             let mut t = Transaction::with_buffer(o, buf);
             t.client = Some(i as u32);
             if finished {
@@ -309,8 +314,9 @@ impl<S: Sink> Engine<S> {
 
     /// Notes a client packet in its client's record; returns the record's index.
     fn note_client_packet(&mut self, o: &Obs, known: Option<usize>) -> usize {
-        let i = known
-            .unwrap_or_else(|| slot(&mut self.client_index, &mut self.clients, o.chaddr, o.ts));
+        let i = known.unwrap_or_else(|| {
+            client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts)
+        });
         let c = &mut self.clients[i];
         c.last = c.last.max(o.ts);
         let new_id = c.note_client_id(o.client_id);
@@ -376,17 +382,20 @@ impl<S: Sink> Engine<S> {
         self.last_sweep = now;
         // Closed in a fixed order, so the output is the same from run to run.
         let over = self.open.over(now);
-        for (n, &(.., i)) in over.iter().enumerate() {
+        for (n, &(_, chaddr, xid, i)) in over.iter().enumerate() {
             // What closing reads, asked for ahead: the index slot and the
             // record two ahead, and what the record points to one ahead.
             if let Some(&(_, c, x, j)) = over.get(n + 2) {
                 self.open.prefetch(&(c, x));
-                self.open.prefetch_slot(j);
+                self.open.prefetch_entry(j);
             }
             if let Some(t) = over.get(n + 1).and_then(|o| self.open.at(o.3)) {
                 prefetch_for_close(t, &self.clients);
             }
             if let Some(t) = self.open.take(i) {
+                // Closing never opens or takes another, so the entries
+                // listed stay those of the same transactions.
+                debug_assert_eq!((t.chaddr, t.xid), (chaddr, xid));
                 let how = if t.done_at.is_some() {
                     Closed::Completed
                 } else {
@@ -427,7 +436,7 @@ impl<S: Sink> Engine<S> {
         let start = self.start.unwrap_or(t.first);
         let i = match t.client {
             Some(i) => i as usize,
-            None => slot(&mut self.client_index, &mut self.clients, t.chaddr, t.first),
+            None => client_of(&mut self.client_index, &mut self.clients, t.chaddr, t.first),
         };
         let client = &mut self.clients[i];
         client.open.remove(t.xid);
@@ -469,7 +478,9 @@ impl<S: Sink> Engine<S> {
     /// rules, and returns the report.
     pub fn finish(mut self) -> (Report, S) {
         let mut open: Vec<Transaction> = self.open.drain().collect();
-        open.sort_by_key(|t| (t.first, t.xid));
+        // The order a sweep closes in (chaddr breaks ties the slab's order
+        // would otherwise decide).
+        open.sort_unstable_by_key(|t| (t.first, t.chaddr, t.xid));
         for t in open {
             let how = if t.done_at.is_some() {
                 Closed::Completed
@@ -549,7 +560,7 @@ pub fn client_outcome(outcomes: &[Outcome]) -> Option<Outcome> {
 }
 
 /// The index of `chaddr`'s record, created at `ts` if new.
-fn slot(
+fn client_of(
     index: &mut ClientIndex,
     clients: &mut Vec<Client>,
     chaddr: HwAddr,
@@ -569,41 +580,9 @@ fn id_hash(id: &Short) -> u64 {
 /// asking for the next one's while closing this one hides the wait (2–6 %
 /// of `diagnose` on the 1M-packet bench capture).
 fn prefetch_for_close(t: &Transaction, clients: &[Client]) {
-    let packets = t.packets.as_ptr().cast::<u8>();
-    for i in 0..std::mem::size_of_val(t.packets.as_slice())
-        .div_ceil(64)
-        .min(16)
-    {
-        prefetch(packets.wrapping_add(i * 64));
-    }
+    let packets = size_of_val(t.packets.as_slice());
+    prefetch_bytes(t.packets.as_ptr().cast::<u8>(), packets.min(1024));
     if let Some(c) = t.client.and_then(|i| clients.get(i as usize)) {
-        // One line more than its size: the vector is not aligned to lines,
-        // so a 128-byte record spans three.
-        let client = std::ptr::from_ref(c).cast::<u8>();
-        for i in 0..=std::mem::size_of::<Client>().div_ceil(64) {
-            prefetch(client.wrapping_add(i * 64));
-        }
+        prefetch_value(c);
     }
-}
-
-/// Asks for `n` cache lines from `p` on.
-fn prefetch_lines(p: *const u8, n: usize) {
-    for i in 0..n {
-        prefetch(p.wrapping_add(i * 64));
-    }
-}
-
-/// Asks the processor to bring the cache line of `p` into its caches.
-#[allow(unsafe_code)] // a prefetch hint
-pub(crate) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    {
-        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-        // SAFETY: `_mm_prefetch` needs SSE, which every x86_64 processor
-        // has; and a prefetch is a hint: it never faults and reads
-        // nothing into the program, whatever the address.
-        unsafe { _mm_prefetch::<_MM_HINT_T0>(p.cast::<i8>()) }
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }

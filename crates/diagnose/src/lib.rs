@@ -14,6 +14,7 @@ mod client_index;
 pub mod diff;
 pub mod engine;
 pub mod finding;
+mod hint;
 mod json;
 pub mod logjoin;
 mod open;

@@ -11,27 +11,34 @@
 //! the slot a key's search starts at can be asked for ahead
 //! ([`Open::prefetch`]).
 //!
-//! A transaction is over at `now` when `now` is past its deadline: its last
-//! packet plus the idle time, or, once it reached its end, that end plus the
-//! grace period, whichever comes first.
+//! Contract:
+//! - A transaction is over at `now` when `now` is past its deadline: its
+//!   last packet plus the idle time, or, once it reached its end, that end
+//!   plus the grace period, whichever comes first.
+//! - Deadlines stay right because an open transaction changes only through
+//!   [`Open::update`], which takes its deadline again ([`Open::at`] and
+//!   [`Open::get`] lend it read-only); its key never changes.
+//! - An open transaction is named by its *entry*, a number valid until it
+//!   is taken; [`Open::over`] lists entries as they are when it is called.
 
 use capture::Timestamp;
 use wire::HwAddr;
 
+use crate::hint::prefetch;
 use crate::tag_table::{tag, TagTable};
 use crate::transaction::Transaction;
 
 /// An open transaction's key: its client's hardware address and its xid.
 pub(crate) type Key = (HwAddr, u32);
 
-/// The deadline of a free slot: never over.
+/// The deadline of a free entry: never over.
 const NEVER: i64 = i64::MAX;
 
 #[derive(Debug)]
 pub(crate) struct Open {
     index: TagTable,
-    slots: Vec<Option<Transaction>>,
-    /// `deadlines[i]` is slot `i`'s deadline in nanoseconds ([`NEVER`] when free).
+    entries: Vec<Option<Transaction>>,
+    /// `deadlines[i]` is entry `i`'s deadline in nanoseconds ([`NEVER`] when free).
     deadlines: Vec<i64>,
     free: Vec<u32>,
     idle_ns: i64,
@@ -42,7 +49,7 @@ impl Open {
     pub fn new(idle_ns: i64, grace_ns: i64) -> Open {
         Open {
             index: TagTable::default(),
-            slots: Vec::new(),
+            entries: Vec::new(),
             deadlines: Vec::new(),
             free: Vec::new(),
             idle_ns,
@@ -51,23 +58,19 @@ impl Open {
     }
 
     pub fn len(&self) -> usize {
-        self.slots.len() - self.free.len()
+        self.entries.len() - self.free.len()
     }
 
-    /// The slot of the transaction `key`, if it is open.
+    /// The entry of the transaction `key`, if it is open.
     pub fn find(&self, key: &Key) -> Option<u32> {
-        self.find_tagged(tag(key), key)
-    }
-
-    fn find_tagged(&self, tag: u32, key: &Key) -> Option<u32> {
-        self.index.find(tag, |i| {
+        self.index.find(tag(key), |i| {
             self.at(i)
                 .is_some_and(|t| t.xid == key.1 && t.chaddr == key.0)
         })
     }
 
-    /// Asks the processor for the slot where the search for `key` starts
-    /// (a hint; it changes nothing).
+    /// Asks the processor for the index slot where the search for `key`
+    /// starts (a hint; it changes nothing).
     pub fn prefetch(&self, key: &Key) {
         self.index.prefetch(tag(key));
     }
@@ -76,16 +79,18 @@ impl Open {
         self.find(key).and_then(|i| self.at(i))
     }
 
-    /// The transaction in slot `i`.
+    /// The transaction of entry `i`.
     pub fn at(&self, i: u32) -> Option<&Transaction> {
-        self.slots.get(i as usize)?.as_ref()
+        self.entries.get(i as usize)?.as_ref()
     }
 
-    /// Changes the transaction in slot `i` with `f`, then takes its
+    /// Changes the transaction of entry `i` with `f`, then takes its
     /// deadline again (`f` may add packets or end it).
     pub fn update<R>(&mut self, i: u32, f: impl FnOnce(&mut Transaction) -> R) -> Option<R> {
-        let t = self.slots.get_mut(i as usize)?.as_mut()?;
+        let t = self.entries.get_mut(i as usize)?.as_mut()?;
+        let key = (t.chaddr, t.xid);
         let r = f(t);
+        debug_assert_eq!(key, (t.chaddr, t.xid), "an open transaction's key changed");
         self.deadlines[i as usize] = deadline(t, self.idle_ns, self.grace_ns);
         Some(r)
     }
@@ -94,19 +99,19 @@ impl Open {
     pub fn insert(&mut self, t: Transaction) {
         let d = deadline(&t, self.idle_ns, self.grace_ns);
         let key = (t.chaddr, t.xid);
+        debug_assert!(self.find(&key).is_none(), "{key:?} was open twice");
         let i = match self.free.pop() {
             Some(i) => {
-                self.slots[i as usize] = Some(t);
+                self.entries[i as usize] = Some(t);
                 self.deadlines[i as usize] = d;
                 i
             }
             None => {
-                self.slots.push(Some(t));
+                self.entries.push(Some(t));
                 self.deadlines.push(d);
-                (self.slots.len() - 1) as u32
+                u32::try_from(self.entries.len() - 1).expect("fewer than 2^32 open transactions")
             }
         };
-        debug_assert!(self.find(&key).is_none(), "{key:?} was open twice");
         self.index.insert(tag(&key), i);
     }
 
@@ -114,34 +119,36 @@ impl Open {
         self.take(self.find(key)?)
     }
 
-    /// Closes the transaction in slot `i`.
+    /// Closes the transaction of entry `i`.
     pub fn take(&mut self, i: u32) -> Option<Transaction> {
-        let t = self.slots.get_mut(i as usize)?.take()?;
-        self.index.remove(tag(&(t.chaddr, t.xid)), i);
+        let t = self.entries.get_mut(i as usize)?.take()?;
+        let indexed = self.index.remove(tag(&(t.chaddr, t.xid)), i);
+        debug_assert!(indexed, "entry {i} was not in the index");
         self.deadlines[i as usize] = NEVER;
         self.free.push(i);
         Some(t)
     }
 
-    /// Asks the processor for the record in slot `i` (a hint).
-    pub fn prefetch_slot(&self, i: u32) {
-        if let Some(s) = self.slots.get(i as usize) {
-            let p = std::ptr::from_ref(s).cast::<u8>();
-            crate::engine::prefetch(p);
-            crate::engine::prefetch(p.wrapping_add(std::mem::size_of_val(s) - 1));
+    /// Asks the processor for the record of entry `i` (a hint).
+    pub fn prefetch_entry(&self, i: u32) {
+        if let Some(e) = self.entries.get(i as usize) {
+            let p = std::ptr::from_ref(e).cast::<u8>();
+            prefetch(p);
+            prefetch(p.wrapping_add(std::mem::size_of_val(e) - 1));
         }
     }
 
     /// The transactions over at `now`, as `(first packet, chaddr, xid,
-    /// slot)`, in that order (the order the engine closes them in, so that
-    /// its output is the same from run to run).
+    /// entry)`, in that order (the order the engine closes them in, so that
+    /// its output is the same from run to run). The entries are valid until
+    /// the next change to the open transactions.
     pub fn over(&self, now: Timestamp) -> Vec<(Timestamp, HwAddr, u32, u32)> {
         let mut over: Vec<(Timestamp, HwAddr, u32, u32)> = self
             .deadlines
             .iter()
             .enumerate()
             .filter(|&(_, &d)| now.0 > d)
-            .filter_map(|(i, _)| Some((i as u32, self.slots[i].as_ref()?)))
+            .filter_map(|(i, _)| Some((i as u32, self.entries[i].as_ref()?)))
             .map(|(i, t)| (t.first, t.chaddr, t.xid, i))
             .collect();
         over.sort_unstable();
@@ -153,7 +160,7 @@ impl Open {
         self.index.clear();
         self.deadlines.clear();
         self.free.clear();
-        self.slots.drain(..).flatten()
+        self.entries.drain(..).flatten()
     }
 }
 
@@ -207,15 +214,20 @@ mod tests {
         let s = |x: i64| Timestamp(x * 1_000_000_000);
         assert!(open.over(s(70)).is_empty(), "exactly idle: not over yet");
         assert_eq!(open.over(Timestamp(s(70).0 + 1)).len(), 1);
-        // It reached its end at 12 s: over 2 s later, long before idling out.
+        // A packet at 50 s moves the deadline to 110 s.
         let i = open.find(&(HwAddr::new(&[2, 0, 0, 0, 0, 1]), 7)).unwrap();
+        open.update(i, |t| t.last = s(50));
+        assert!(open.over(s(71)).is_empty(), "a later packet keeps it open");
+        assert!(open.over(s(110)).is_empty());
+        assert_eq!(open.over(Timestamp(s(110).0 + 1)).len(), 1);
+        // It reached its end at 12 s: over 2 s later, long before idling out.
         open.update(i, |t| t.done_at = Some(s(12)));
         assert!(open.over(s(14)).is_empty());
         assert_eq!(open.over(Timestamp(s(14).0 + 1)).len(), 1);
     }
 
     #[test]
-    fn slots_are_reused_and_over_lists_by_first_packet() {
+    fn entries_are_reused_and_over_lists_by_first_packet() {
         let mut open = Open::new(60_000_000_000, 2_000_000_000);
         for (mac, first) in [(1, 30), (2, 10), (3, 20)] {
             open.insert(transaction(mac, 100 + u32::from(mac), first));
@@ -225,7 +237,7 @@ mod tests {
         assert!(open.get(&key2).is_none());
         assert_eq!(open.len(), 2);
         open.insert(transaction(4, 104, 5));
-        assert_eq!(open.slots.len(), 3, "the freed slot was taken again");
+        assert_eq!(open.entries.len(), 3, "the freed entry was taken again");
         let over: Vec<u32> = open
             .over(Timestamp(1_000_000_000_000))
             .iter()

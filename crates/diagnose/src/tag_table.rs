@@ -17,6 +17,11 @@
 //! bits, so the table grows, and closes the gap a removal leaves, without
 //! reading the records. A key is found when the tag matches and the caller
 //! says the record has the key.
+//!
+//! Contract: a record number is in the table at most once, under the tag of
+//! its key, which does not change while it is there; record numbers are
+//! below 2^32 − 1, and there are at most 2^31 of them (the table panics
+//! beyond, at 16 GiB of slots); [`TagTable::prefetch`] is only a hint.
 
 use std::hash::{Hash, Hasher};
 
@@ -54,6 +59,7 @@ impl TagTable {
 
     /// Adds record `i` under `tag` (it must not be in the table).
     pub fn insert(&mut self, tag: u32, i: u32) {
+        assert!(i < u32::MAX, "record numbers are below 2^32 - 1");
         if (self.len + 1) * 2 > self.slots.len() {
             self.grow();
         }
@@ -61,16 +67,22 @@ impl TagTable {
         self.len += 1;
     }
 
-    /// Removes record `i`, which is in the table under `tag`, and moves
-    /// the slots after it back into the gap where their search passes it
-    /// (so that no search stops short of its key).
-    pub fn remove(&mut self, tag: u32, i: u32) {
+    /// Removes record `i`, filed under `tag`, and moves the slots after it
+    /// back into the gap where their search passes it (so that no search
+    /// stops short of its key). Returns whether it was there.
+    pub fn remove(&mut self, tag: u32, i: u32) -> bool {
+        if self.len == 0 {
+            return false;
+        }
         let mask = self.slots.len() - 1;
         let wanted = slot(tag, i);
         let mut hole = self.start(tag);
-        while self.slots[hole] != wanted {
-            debug_assert!(self.slots[hole] != 0, "record {i} is not in the table");
-            hole = (hole + 1) & mask;
+        loop {
+            match self.slots[hole] {
+                s if s == wanted => break,
+                0 => return false,
+                _ => hole = (hole + 1) & mask,
+            }
         }
         let mut at = hole;
         loop {
@@ -89,13 +101,14 @@ impl TagTable {
         }
         self.slots[hole] = 0;
         self.len -= 1;
+        true
     }
 
     /// Asks the processor for the slot where the search for `tag` starts
     /// (a hint; it changes nothing).
     pub fn prefetch(&self, tag: u32) {
         if self.bits > 0 {
-            crate::engine::prefetch(&self.slots[self.start(tag)]);
+            crate::hint::prefetch(&self.slots[self.start(tag)]);
         }
     }
 
@@ -128,6 +141,7 @@ impl TagTable {
     /// Doubles the table (the first time, makes it).
     fn grow(&mut self) {
         let n = (self.slots.len() * 2).max(MIN_SLOTS);
+        assert!(n <= 1 << 32, "at most 2^31 records");
         let old = std::mem::replace(&mut self.slots, vec![0; n]);
         self.bits = n.trailing_zeros();
         for s in old.into_iter().filter(|&s| s != 0) {
@@ -202,7 +216,8 @@ mod tests {
             x ^= x << 17;
             if x % 3 == 0 && !live.is_empty() {
                 let (i, key) = live.swap_remove((x >> 8) as usize % live.len());
-                table.remove(key, i);
+                assert!(table.remove(key, i));
+                assert!(!table.remove(key, i), "removed twice");
                 assert_eq!(table.find(key, |r| r == i), None);
             } else {
                 let key = if step % 8 == 0 {
@@ -229,6 +244,11 @@ mod tests {
         assert!(table.len > 5_000, "grew past its first size: {}", table.len);
         table.clear();
         assert_eq!(table.find(crowded(1), |_| true), None);
+        assert!(!table.remove(crowded(1), 0));
+        assert!(
+            !TagTable::default().remove(7, 0),
+            "an empty table has nothing"
+        );
     }
 
     #[test]

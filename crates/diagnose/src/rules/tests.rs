@@ -24,6 +24,8 @@ struct Cap {
     engine: Engine<NoSink>,
     frames: Vec<u64>,
     file: u16,
+    /// Every observation pushed, in order.
+    tape: Vec<Obs>,
 }
 
 impl Cap {
@@ -40,6 +42,7 @@ impl Cap {
             engine: Engine::new(cfg, NoSink),
             frames: vec![0; n],
             file: 0,
+            tape: Vec::new(),
         }
     }
 
@@ -49,7 +52,9 @@ impl Cap {
             file: self.file,
             frame: self.frames[usize::from(self.file)],
         };
-        self.engine.push(observe(t, at, f));
+        let o = observe(t, at, f);
+        self.tape.push(o.clone());
+        self.engine.push(o);
     }
 
     /// A client message, broadcast from 0.0.0.0:68.
@@ -1261,4 +1266,93 @@ fn summary_latencies_are_those_of_a_walk_per_question() {
         assert_eq!(s.reply_latency, want, "scenario {i}");
         assert_eq!(s.requests, t.client_packets().count(), "scenario {i}");
     }
+}
+
+/// A sink that writes down everything it is told, in order.
+#[derive(Default)]
+struct Log(Vec<String>);
+
+impl crate::Sink for Log {
+    fn wants_transactions(&self) -> bool {
+        true
+    }
+    fn transaction(&mut self, s: &crate::Summary) {
+        let mut w = Vec::new();
+        s.write_json(&mut w).unwrap();
+        self.0.push(String::from_utf8(w).unwrap());
+    }
+    fn finding(&mut self, f: &crate::Finding) {
+        self.0.push(serde_json::to_string(f).unwrap());
+    }
+}
+
+/// What an engine fed `feed` told its sink, then its clients' records.
+fn log_of(feed: impl FnOnce(&mut Engine<Log>)) -> Vec<String> {
+    let mut engine = Engine::new(Config::default(), Log::default());
+    feed(&mut engine);
+    let (report, Log(mut log)) = engine.finish();
+    for c in &report.clients {
+        let mut w = Vec::new();
+        c.write_json(&mut w).unwrap();
+        log.push(String::from_utf8(w).unwrap());
+    }
+    log
+}
+
+#[test]
+fn push_all_has_the_effects_of_push_in_turn() {
+    // Healthy exchanges, a NAK, a client that gets no offer with frozen
+    // secs, an ignored offer and a long silence (sweeps and idle closes).
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 1);
+    for i in 0..4 {
+        c.client(1.0 + f64::from(i) * 4.0, &discover(2, 0));
+    }
+    c.client(20.0, &request(3, SERVER));
+    c.reply(
+        20.01,
+        &reply_msg(MessageType::Nak, 3, SERVER, Ipv4Addr::UNSPECIFIED),
+    );
+    c.client(30.0, &discover(4, 0));
+    c.reply(30.01, &offer(4));
+    c.client(34.0, &discover(4, 4));
+    dora(&mut c, 200.0, 5);
+    c.client(201.0, &discover(6, 0));
+    let tape = c.tape;
+    assert_eq!(tape.len(), 18);
+    let one_by_one = log_of(|e| {
+        for o in tape.iter().cloned() {
+            e.push(o);
+        }
+    });
+    let all = log_of(|e| e.push_all(tape.iter().cloned()));
+    assert!(one_by_one.len() > 8, "{one_by_one:#?}");
+    assert_eq!(all, one_by_one);
+}
+
+#[test]
+fn transactions_open_at_the_end_close_in_a_fixed_order() {
+    // Eight clients whose DISCOVERs share an xid and a timestamp: the
+    // capture ends with all eight open, and they close by chaddr, as a
+    // sweep closes them, whatever order they were opened in.
+    let mut c = Cap::new();
+    for mac in [5u8, 3, 8, 1, 7, 2, 6, 4] {
+        c.client(
+            1.0,
+            &request_msg(MessageType::Discover, 0x1234, [2, 0, 0, 0, 0, mac]),
+        );
+    }
+    let tape = c.tape;
+    let log = log_of(|e| e.push_all(tape.iter().cloned()));
+    let order: Vec<&str> = log
+        .iter()
+        .filter_map(|l| l.strip_prefix(r#"{"chaddr":"02:00:00:00:00:"#))
+        .filter(|l| l.contains(r#""state""#))
+        .map(|l| &l[..2])
+        .collect();
+    assert_eq!(
+        order,
+        ["01", "02", "03", "04", "05", "06", "07", "08"],
+        "{log:#?}"
+    );
 }

@@ -24,7 +24,7 @@
 use capture::Timestamp;
 use wire::HwAddr;
 
-use crate::hint::prefetch;
+use crate::hint::prefetch_value;
 use crate::tag_table::{tag, TagTable};
 use crate::transaction::Transaction;
 
@@ -132,9 +132,7 @@ impl Open {
     /// Asks the processor for the record of entry `i` (a hint).
     pub fn prefetch_entry(&self, i: u32) {
         if let Some(e) = self.entries.get(i as usize) {
-            let p = std::ptr::from_ref(e).cast::<u8>();
-            prefetch(p);
-            prefetch(p.wrapping_add(std::mem::size_of_val(e) - 1));
+            prefetch_value(e);
         }
     }
 

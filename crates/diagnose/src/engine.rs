@@ -18,7 +18,7 @@ use crate::client_index::ClientIndex;
 use crate::finding::Finding;
 use crate::hint::{prefetch_bytes, prefetch_value};
 use crate::obs::{Obs, Short};
-use crate::open::Open;
+use crate::open::{Due, Open};
 use crate::report::{Report, ServerReport, Stats};
 use crate::rules;
 use crate::transaction::{Closed, Outcome, Seen, Summary, Transaction};
@@ -105,6 +105,8 @@ pub struct Engine<S: Sink> {
     file_spans: Vec<(Timestamp, Timestamp)>,
     /// Emptied packet buffers of closed transactions, for new ones.
     spare: Vec<Vec<Seen>>,
+    /// The sweep's list of transactions to close, kept between sweeps.
+    due: Vec<Due>,
 }
 
 /// Packet buffers kept for reuse: at least this many, and up to as many as
@@ -133,6 +135,7 @@ impl<S: Sink> Engine<S> {
             global: Vec::new(),
             file_spans: Vec::new(),
             spare: Vec::new(),
+            due: Vec::new(),
         }
     }
 
@@ -381,7 +384,8 @@ impl<S: Sink> Engine<S> {
     pub fn sweep(&mut self, now: Timestamp) {
         self.last_sweep = now;
         // Closed in a fixed order, so the output is the same from run to run.
-        let over = self.open.over(now);
+        let mut over = std::mem::take(&mut self.due);
+        self.open.over(now, &mut over);
         for (n, &(_, chaddr, xid, i)) in over.iter().enumerate() {
             // What closing reads, asked for ahead: the index slot and the
             // record two ahead, and what the record points to one ahead.
@@ -404,6 +408,7 @@ impl<S: Sink> Engine<S> {
                 self.close(t, how, None);
             }
         }
+        self.due = over;
     }
 
     /// Analyses a finished transaction, updates its client, reports it.

@@ -31,6 +31,10 @@ use crate::transaction::Transaction;
 /// An open transaction's key: its client's hardware address and its xid.
 pub(crate) type Key = (HwAddr, u32);
 
+/// A transaction that is over, as [`Open::over`] lists it: its first
+/// packet's time, its key, and its entry.
+pub(crate) type Due = (Timestamp, HwAddr, u32, u32);
+
 /// The deadline of a free entry: never over.
 const NEVER: i64 = i64::MAX;
 
@@ -136,21 +140,31 @@ impl Open {
         }
     }
 
-    /// The transactions over at `now`, as `(first packet, chaddr, xid,
-    /// entry)`, in that order (the order the engine closes them in, so that
-    /// its output is the same from run to run). The entries are valid until
-    /// the next change to the open transactions.
-    pub fn over(&self, now: Timestamp) -> Vec<(Timestamp, HwAddr, u32, u32)> {
-        let mut over: Vec<(Timestamp, HwAddr, u32, u32)> = self
-            .deadlines
-            .iter()
-            .enumerate()
-            .filter(|&(_, &d)| now.0 > d)
-            .filter_map(|(i, _)| Some((i as u32, self.entries[i].as_ref()?)))
-            .map(|(i, t)| (t.first, t.chaddr, t.xid, i))
-            .collect();
-        over.sort_unstable();
-        over
+    /// Puts in `over` (emptied first; the caller keeps it, so that a sweep
+    /// a second allocates nothing) the transactions over at `now`, as
+    /// `(first packet, chaddr, xid, entry)`, in that order (the order the
+    /// engine closes them in, so that its output is the same from run to
+    /// run). The entries are valid until the next change to the open
+    /// transactions.
+    pub fn over(&self, now: Timestamp, over: &mut Vec<Due>) {
+        over.clear();
+        over.extend(
+            self.deadlines
+                .iter()
+                .enumerate()
+                .filter(|&(_, &d)| now.0 > d)
+                .filter_map(|(i, _)| Some((i as u32, self.entries[i].as_ref()?)))
+                .map(|(i, t)| (t.first, t.chaddr, t.xid, i)),
+        );
+        // By time alone first (one number to compare instead of 33 bytes of
+        // tuple), then any run of equal times by (chaddr, xid): the order of
+        // the whole tuples, as keys are unique.
+        over.sort_unstable_by_key(|d| d.0);
+        for tied in over.chunk_by_mut(|a, b| a.0 == b.0) {
+            if tied.len() > 1 {
+                tied.sort_unstable();
+            }
+        }
     }
 
     /// Every open transaction, in no particular order; leaves none open.
@@ -205,23 +219,65 @@ mod tests {
         Transaction::new(Obs::new(at, Timestamp(at_s * 1_000_000_000), &d, None).unwrap())
     }
 
+    /// What `open.over(now, …)` lists, given a list that holds a stale entry
+    /// (which it must clear).
+    fn over(open: &Open, now: Timestamp) -> Vec<Due> {
+        let mut over = vec![(Timestamp(0), HwAddr::new(&[9]), 9, 9)];
+        open.over(now, &mut over);
+        over
+    }
+
     #[test]
     fn a_transaction_is_over_after_its_deadline_and_not_at_it() {
         let mut open = Open::new(60_000_000_000, 2_000_000_000);
         open.insert(transaction(1, 7, 10));
         let s = |x: i64| Timestamp(x * 1_000_000_000);
-        assert!(open.over(s(70)).is_empty(), "exactly idle: not over yet");
-        assert_eq!(open.over(Timestamp(s(70).0 + 1)).len(), 1);
+        assert!(over(&open, s(70)).is_empty(), "exactly idle: not over yet");
+        assert_eq!(over(&open, Timestamp(s(70).0 + 1)).len(), 1);
         // A packet at 50 s moves the deadline to 110 s.
         let i = open.find(&(HwAddr::new(&[2, 0, 0, 0, 0, 1]), 7)).unwrap();
         open.update(i, |t| t.last = s(50));
-        assert!(open.over(s(71)).is_empty(), "a later packet keeps it open");
-        assert!(open.over(s(110)).is_empty());
-        assert_eq!(open.over(Timestamp(s(110).0 + 1)).len(), 1);
+        assert!(
+            over(&open, s(71)).is_empty(),
+            "a later packet keeps it open"
+        );
+        assert!(over(&open, s(110)).is_empty());
+        assert_eq!(over(&open, Timestamp(s(110).0 + 1)).len(), 1);
         // It reached its end at 12 s: over 2 s later, long before idling out.
         open.update(i, |t| t.done_at = Some(s(12)));
-        assert!(open.over(s(14)).is_empty());
-        assert_eq!(open.over(Timestamp(s(14).0 + 1)).len(), 1);
+        assert!(over(&open, s(14)).is_empty());
+        assert_eq!(over(&open, Timestamp(s(14).0 + 1)).len(), 1);
+    }
+
+    #[test]
+    fn over_breaks_ties_on_time_by_chaddr_then_xid() {
+        let mut open = Open::new(60_000_000_000, 2_000_000_000);
+        // Times, macs and xids inserted out of order, with ties on time and,
+        // within those, on chaddr.
+        let opened = [
+            (3, 50, 20),
+            (1, 70, 20),
+            (2, 90, 5),
+            (3, 10, 20),
+            (1, 30, 20),
+            (2, 60, 20),
+            (9, 40, 1),
+        ];
+        for (mac, xid, first) in opened {
+            open.insert(transaction(mac, xid, first));
+        }
+        let mut want: Vec<Due> = open
+            .entries
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| Some((t.as_ref()?, i as u32)))
+            .map(|(t, i)| (t.first, t.chaddr, t.xid, i))
+            .collect();
+        want.sort_unstable();
+        let got = over(&open, Timestamp(i64::MAX - 1));
+        assert_eq!(got, want);
+        let order: Vec<u32> = got.iter().map(|d| d.2).collect();
+        assert_eq!(order, [40, 90, 30, 70, 60, 10, 50]);
     }
 
     #[test]
@@ -236,16 +292,15 @@ mod tests {
         assert_eq!(open.len(), 2);
         open.insert(transaction(4, 104, 5));
         assert_eq!(open.entries.len(), 3, "the freed entry was taken again");
-        let over: Vec<u32> = open
-            .over(Timestamp(1_000_000_000_000))
+        let due: Vec<u32> = over(&open, Timestamp(1_000_000_000_000))
             .iter()
             .map(|o| o.2)
             .collect();
-        assert_eq!(over, [104, 103, 101]);
+        assert_eq!(due, [104, 103, 101]);
         let mut left: Vec<u32> = open.drain().map(|t| t.xid).collect();
         left.sort_unstable();
         assert_eq!(left, [101, 103, 104]);
         assert_eq!(open.len(), 0);
-        assert!(open.over(Timestamp(i64::MAX)).is_empty());
+        assert!(over(&open, Timestamp(i64::MAX)).is_empty());
     }
 }

@@ -245,18 +245,17 @@ impl HwAddr {
 
     /// Parses `aa:bb:cc:dd:ee:ff` (also with `-` or no separators).
     pub fn parse(s: &str) -> Option<HwAddr> {
-        let hex: String = s
+        // Digit by digit (`from_str_radix` would take `+1` for a byte).
+        let digits: Vec<u8> = s
             .chars()
             .filter(|c| !matches!(c, ':' | '-' | '.'))
-            .collect();
-        if hex.is_empty() || hex.len() % 2 != 0 || hex.len() > 32 {
+            .map(|c| c.to_digit(16).map(|d| d as u8))
+            .collect::<Option<_>>()?;
+        if digits.is_empty() || digits.len() % 2 != 0 || digits.len() > 32 {
             return None;
         }
-        let bytes: Option<Vec<u8>> = (0..hex.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(hex.get(i..i + 2)?, 16).ok())
-            .collect();
-        Some(HwAddr::new(&bytes?))
+        let bytes: Vec<u8> = digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect();
+        Some(HwAddr::new(&bytes))
     }
 }
 

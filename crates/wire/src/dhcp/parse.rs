@@ -29,21 +29,20 @@ pub fn code(s: &str) -> Result<u8, String> {
 /// Raw bytes from `hex:…`/`0x…` (colons, dashes and spaces ignored).
 pub fn hex(s: &str) -> Option<Result<Vec<u8>, String>> {
     let body = s.strip_prefix("hex:").or_else(|| s.strip_prefix("0x"))?;
-    let digits: String = body
+    // Digit by digit: any other character (one outside ASCII included) is
+    // an error, never a cut through the middle of it.
+    let digits: Option<Vec<u8>> = body
         .chars()
         .filter(|c| !matches!(c, ':' | '-' | ' '))
+        .map(|c| c.to_digit(16).map(|d| d as u8))
         .collect();
+    let Some(digits) = digits else {
+        return Some(Err(format!("{s:?} is not hex")));
+    };
     if digits.len() % 2 != 0 {
         return Some(Err(format!("{s:?}: odd number of hex digits")));
     }
-    Some(
-        (0..digits.len())
-            .step_by(2)
-            .map(|i| {
-                u8::from_str_radix(&digits[i..i + 2], 16).map_err(|_| format!("{s:?} is not hex"))
-            })
-            .collect(),
-    )
+    Some(Ok(digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()))
 }
 
 fn ip(s: &str) -> Result<Ipv4Addr, String> {
@@ -321,5 +320,18 @@ mod tests {
         assert!(code("no-such-option").is_err());
         assert_eq!(code("vendor-class-identifier"), Ok(60));
         assert!(hex("0x123").unwrap().is_err());
+    }
+
+    #[test]
+    fn hex_takes_digits_and_separators_only() {
+        assert_eq!(hex("hex:01:0a-FF 7c"), Some(Ok(vec![1, 10, 255, 124])));
+        assert_eq!(hex("0x"), Some(Ok(vec![])));
+        assert_eq!(hex("60"), None);
+        // A character outside ASCII is an error, not a panic (it used to
+        // cut `aéb` inside `é`).
+        for bad in ["hex:aéb", "0xé0", "hex:0g", "hex:+1", "0x٣٣"] {
+            assert!(hex(bad).unwrap().is_err(), "{bad}");
+            assert!(value(60, bad).is_err(), "{bad}");
+        }
     }
 }

@@ -587,6 +587,37 @@ fn hardware_addresses_as_colon_hex() {
     }
 }
 
+/// `HwAddr::parse` reads what `hex` writes, with other separators or none,
+/// and refuses anything but hex digits (a sign or a character outside ASCII
+/// included).
+#[test]
+fn hardware_addresses_parse_back() {
+    for len in 1..=16 {
+        let bytes: Vec<u8> = (0..len)
+            .map(|i| 0x5a_u8.wrapping_add((i as u8).wrapping_mul(37)))
+            .collect();
+        let a = HwAddr::new(&bytes);
+        let text = a.hex().as_str().to_string();
+        assert_eq!(HwAddr::parse(&text), Some(a), "{text}");
+        assert_eq!(HwAddr::parse(&text.replace(':', "-")), Some(a));
+        assert_eq!(HwAddr::parse(&text.replace(':', "")), Some(a));
+        assert_eq!(HwAddr::parse(&text.to_uppercase()), Some(a));
+    }
+    for bad in [
+        "",
+        ":",
+        "0",
+        "00:1",
+        "+0:+1:+2:+3:+4:+5",
+        "0g:00:00:00:00:00",
+        "é0:00",
+        "aé:b0",
+        "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00",
+    ] {
+        assert_eq!(HwAddr::parse(bad), None, "{bad:?}");
+    }
+}
+
 #[test]
 fn dotted_text_is_std_display() {
     // Every octet value in every position, with 1-, 2- and 3-digit

@@ -142,9 +142,7 @@ impl<W: Write> PcapngWriter<W> {
         body.resize(body.len() + pad4(data.len()), 0);
         if !comments.is_empty() {
             for c in comments {
-                // An option value is at most 65535 bytes.
-                let c = &c.as_bytes()[..c.len().min(65_000)];
-                option(&mut body, OPT_COMMENT, c);
+                option(&mut body, OPT_COMMENT, cut_utf8(c, 65_000).as_bytes());
             }
             option(&mut body, OPT_END, &[]);
         }
@@ -160,10 +158,47 @@ impl<W: Write> PcapngWriter<W> {
     }
 }
 
+/// `s` cut to at most `max` bytes, at a character boundary (an option
+/// value is at most 65,535 bytes, and a comment must stay UTF-8).
+fn cut_utf8(s: &str, max: usize) -> &str {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
 fn write_block<W: Write>(out: &mut W, kind: u32, body: &[u8]) -> io::Result<()> {
     let total = (12 + body.len()) as u32;
     out.write_all(&kind.to_ne_bytes())?;
     out.write_all(&total.to_ne_bytes())?;
     out.write_all(body)?;
     out.write_all(&total.to_ne_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn comments_are_cut_between_characters() {
+        assert_eq!(cut_utf8("abc", 10), "abc");
+        assert_eq!(cut_utf8("abc", 2), "ab");
+        // 'é' is two bytes: a cut inside it drops it whole.
+        assert_eq!(cut_utf8("aé", 2), "a");
+        assert_eq!(cut_utf8("aé", 3), "aé");
+        // Byte 65,000 falls inside an 'é'.
+        let long = format!("a{}", "é".repeat(40_000));
+        let mut w = PcapngWriter::new(Vec::new(), "test").unwrap();
+        let i = w.interface(LinkType::Ethernet, "eth0").unwrap();
+        w.write(i, 0, &[0; 60], 60, &[&long]).unwrap();
+        let file = w.into_inner();
+        // The last block is the EPB (its length ends the file); the comment
+        // is its first option, after the 60 bytes of data.
+        let total = u32::from_ne_bytes(file[file.len() - 4..].try_into().unwrap());
+        let at = file.len() - total as usize + 8 + 20 + 60;
+        let len = usize::from(u16::from_ne_bytes([file[at + 2], file[at + 3]]));
+        assert_eq!(len, 64_999);
+        assert!(std::str::from_utf8(&file[at + 4..at + 4 + len]).is_ok());
+    }
 }

@@ -63,6 +63,7 @@ fn int<T: std::str::FromStr>(s: &str, what: &str) -> Result<T, String> {
 pub fn dns_names(names: &[&str]) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     for n in names {
+        let start = out.len();
         for label in n.trim_end_matches('.').split('.') {
             if label.is_empty() || label.len() > 63 {
                 return Err(format!("{n:?}: labels must be 1 to 63 characters"));
@@ -71,6 +72,11 @@ pub fn dns_names(names: &[&str]) -> Result<Vec<u8>, String> {
             out.extend_from_slice(label.as_bytes());
         }
         out.push(0);
+        if out.len() - start > 255 {
+            return Err(format!(
+                "{n:?}: a name is at most 255 bytes encoded (RFC 1035)"
+            ));
+        }
     }
     Ok(out)
 }
@@ -142,7 +148,10 @@ fn encode(kind: Kind, s: &str) -> Result<Vec<u8>, String> {
         }
         Kind::MessageType => vec![message_type(s)?],
         Kind::Codes => list(s).map(code).collect::<Result<Vec<_>, _>>()?,
-        Kind::Overload => vec![int::<u8>(s, "1, 2 or 3")?],
+        Kind::Overload => match int::<u8>(s, "1, 2 or 3")? {
+            v @ 1..=3 => vec![v],
+            v => return Err(format!("{v} is not 1 (file), 2 (sname) or 3 (both)")),
+        },
 
         Kind::ClientId => {
             if let Some(mac) = s.strip_prefix("hw:") {
@@ -188,7 +197,11 @@ fn encode(kind: Kind, s: &str) -> Result<Vec<u8>, String> {
                     "link-selection" => 5,
                     "subscriber-id" => 6,
                     "server-id-override" => 11,
-                    n => int(n, "a sub-option name or number")?,
+                    n => match int(n, "a sub-option name or number")? {
+                        // 0 and 255 read as PAD and END.
+                        0 | 255 => return Err(format!("{n:?}: sub-options are 1 to 254")),
+                        n => n,
+                    },
                 };
                 let data = match (sub, hex(val.trim())) {
                     (_, Some(h)) => h?,
@@ -225,6 +238,9 @@ fn encode(kind: Kind, s: &str) -> Result<Vec<u8>, String> {
             v
         }
         Kind::Domains => dns_names(&list(s).collect::<Vec<_>>())?,
+        Kind::SipServers if list(s).next().is_none() => {
+            return Err("expected server addresses or names".into());
+        }
         Kind::SipServers => match list(s).map(ip).collect::<Result<Vec<_>, _>>() {
             Ok(addrs) => std::iter::once(1)
                 .chain(addrs.iter().flat_map(|a| a.octets()))
@@ -320,6 +336,26 @@ mod tests {
         assert!(code("no-such-option").is_err());
         assert_eq!(code("vendor-class-identifier"), Ok(60));
         assert!(hex("0x123").unwrap().is_err());
+    }
+
+    /// Typed text never makes a value the decoder calls invalid (each case
+    /// found by the option_text fuzz target); raw bytes still can, as hex.
+    #[test]
+    fn typed_text_gives_values_the_decoder_reads() {
+        // An empty list would be encoding byte 1 alone.
+        assert!(value(120, "").unwrap_err().contains("sip-server"));
+        assert!(value(120, " , ").is_err());
+        assert_eq!(value(52, "3"), Ok(vec![3]));
+        assert!(value(52, "6").unwrap_err().contains("option-overload"));
+        assert!(value(82, "0=x").is_err());
+        assert!(value(82, "255=x").is_err());
+        assert_eq!(value(82, "254=x"), Ok(vec![254, 1, b'x']));
+        // 4 labels of 62 bytes: 253 bytes encoded; a fifth label is too many.
+        let long = vec!["a".repeat(62); 4].join(".");
+        assert_eq!(dns_names(&[&long]).map(|v| v.len()), Ok(253));
+        assert!(dns_names(&[&format!("{long}.bc")]).is_err());
+        assert!(value(81, &format!("5,{long}.bc")).is_err());
+        assert_eq!(value(52, "hex:06"), Ok(vec![6]));
     }
 
     #[test]

@@ -8,7 +8,7 @@
 use std::borrow::Cow;
 
 use serde::Serialize;
-use wire::dhcp::{self, code, value, Message, Region};
+use wire::dhcp::{self, code, value, Message, RawOption, Region};
 
 /// What differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
@@ -222,8 +222,9 @@ pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
             option_text(right, *c),
         );
     }
-    let common_l: Vec<u8> = lc.iter().copied().filter(|c| rc.contains(c)).collect();
-    let common_r: Vec<u8> = rc.iter().copied().filter(|c| lc.contains(c)).collect();
+    let (lf, rf) = (field_codes(left), field_codes(right));
+    let common_l: Vec<u8> = lf.iter().copied().filter(|c| rf.contains(c)).collect();
+    let common_r: Vec<u8> = rf.iter().copied().filter(|c| lf.contains(c)).collect();
     let order = |v: &[u8]| v.iter().map(u8::to_string).collect::<Vec<_>>().join(",");
     add(Target::OptionOrder, order(&common_l), order(&common_r));
     out.sort_by_key(|d| std::cmp::Reverse(d.weight));
@@ -252,21 +253,95 @@ impl Difference {
             Target::File => m.file = Cow::Owned(from.file.to_vec()),
             Target::Cookie => m.cookie = from.cookie,
             Target::Option(c) => match from.option(c) {
-                Some(v) => m.set_option(c, v.into_owned()),
+                // In the options field already: the value changes in place.
+                Some(v) if has_in_options_field(m, c) => m.set_option(c, v.into_owned()),
+                // Absent, or only overloaded into `file` or `sname`.
+                Some(v) => {
+                    m.remove_option(c);
+                    insert_in_order(m, from, c, v.into_owned());
+                }
                 None => {
                     m.remove_option(c);
                 }
             },
             Target::OptionOrder => {
-                m.options = from
-                    .options
-                    .iter()
-                    .filter(|o| o.region == Region::Options)
-                    .map(|o| o.clone().into_owned())
+                // The options field's TLVs trade places, in `from`'s order
+                // (codes it lacks last); PAD, END, overloaded TLVs and
+                // every value stay as they are.
+                let order = field_codes(from);
+                let rank = |o: &RawOption<'_>| {
+                    order
+                        .iter()
+                        .position(|&c| c == o.code)
+                        .unwrap_or(order.len())
+                };
+                let slots: Vec<usize> = (0..m.options.len())
+                    .filter(|&i| {
+                        m.options[i].region == Region::Options && !m.options[i].is_marker()
+                    })
                     .collect();
+                let mut moved: Vec<RawOption<'static>> =
+                    slots.iter().map(|&i| m.options[i].clone()).collect();
+                moved.sort_by_key(|o| rank(o));
+                for (&i, o) in slots.iter().zip(moved) {
+                    m.options[i] = o;
+                }
             }
         }
     }
+}
+
+/// The codes in the options field, in order of first appearance: the order
+/// that matters (options overloaded into `file` and `sname` come after the
+/// field whatever their codes, RFC 2131 §4.1, and those fields are compared
+/// whole).
+fn field_codes(m: &Message<'_>) -> Vec<u8> {
+    let mut v: Vec<u8> = Vec::new();
+    for o in m.options.iter().filter(|o| !o.is_marker()) {
+        if o.region == Region::Options && !v.contains(&o.code) {
+            v.push(o.code);
+        }
+    }
+    v
+}
+
+fn has_in_options_field(m: &Message<'_>, c: u8) -> bool {
+    m.options
+        .iter()
+        .any(|o| o.code == c && o.region == Region::Options)
+}
+
+/// Adds option `c`, which `m` lacks, where `from` has it: after (the first
+/// TLV of) the last option that comes before it in `from` and that `m`
+/// has, else before `m`'s first option. Options added one difference at a time, in any
+/// order, so end up in `from`'s order (appended, they would leave an option
+/// order difference that was not there before).
+fn insert_in_order(m: &mut Message<'static>, from: &Message<'_>, c: u8, v: Vec<u8>) {
+    // Codes in order of first appearance, as `requests` orders them (an
+    // option split into several TLVs, RFC 3396, is placed by its first).
+    let mut earlier: Vec<u8> = Vec::new();
+    for o in from.options.iter().filter(|o| !o.is_marker()) {
+        if o.code == c {
+            break;
+        }
+        if !earlier.contains(&o.code) {
+            earlier.push(o.code);
+        }
+    }
+    let in_options = |o: &RawOption<'_>| o.region == Region::Options;
+    let after = earlier.iter().rev().find_map(|&p| {
+        m.options
+            .iter()
+            .position(|o| o.code == p && in_options(o))
+            .map(|i| i + 1)
+    });
+    let at = after.unwrap_or_else(|| {
+        m.options
+            .iter()
+            .position(|o| in_options(o) && (!o.is_marker() || o.code == code::END))
+            .unwrap_or(m.options.len())
+    });
+    m.options.insert(at, RawOption::new(c, v));
 }
 
 #[cfg(test)]
@@ -316,6 +391,136 @@ mod tests {
         let d = requests(&a, &b);
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].target, Target::OptionOrder);
+    }
+
+    /// Options the right side adds come out in its order, whichever order
+    /// their differences are applied in (by weight): appended, they used to
+    /// leave an option order difference behind (found by fuzzing).
+    #[test]
+    fn added_options_take_the_other_sides_order() {
+        for order in [
+            [code::HOST_NAME, code::MAX_DHCP_MESSAGE_SIZE],
+            [code::MAX_DHCP_MESSAGE_SIZE, code::HOST_NAME],
+        ] {
+            let mut a = discover(0);
+            a.remove_option(code::PARAMETER_REQUEST_LIST);
+            let mut b = Message::new(Op::BootRequest, 1, &[2, 0, 0, 0, 0, 1]);
+            b.set_option(order[0], vec![5, 192]);
+            b.set_option(code::DHCP_MESSAGE_TYPE, vec![1]);
+            b.set_option(order[1], vec![2, 64]);
+            b.set_option(code::PARAMETER_REQUEST_LIST, vec![1, 3]);
+            let found = requests(&a, &b);
+            assert!(found.iter().all(|d| d.target != Target::OptionOrder));
+            for d in &found {
+                d.apply(&mut a, &b);
+            }
+            assert!(requests(&a, &b).is_empty(), "{:?}", requests(&a, &b));
+        }
+    }
+
+    /// An option the left side carries only overloaded into `file` moves
+    /// into the options field, in the right side's order, when the right
+    /// side's value is applied (found by fuzzing).
+    #[test]
+    fn an_overloaded_option_moves_into_place() {
+        let mut a = discover(0);
+        a.remove_option(code::PARAMETER_REQUEST_LIST);
+        a.set_option(code::OPTION_OVERLOAD, vec![1]);
+        a.options.push(wire::dhcp::RawOption {
+            region: Region::File,
+            ..wire::dhcp::RawOption::new(code::ROUTER, vec![10, 0, 0, 1])
+        });
+        let mut b = discover(0);
+        b.remove_option(code::PARAMETER_REQUEST_LIST);
+        b.set_option(code::ROUTER, vec![10, 0, 0, 2]);
+        b.set_option(code::HOST_NAME, b"pc".to_vec());
+        let found = requests(&a, &b);
+        for d in &found {
+            d.apply(&mut a, &b);
+        }
+        assert!(requests(&a, &b).is_empty(), "{:?}", requests(&a, &b));
+        let codes: Vec<u8> = a.options.iter().map(|o| o.code).collect();
+        let want: Vec<u8> = b.options.iter().map(|o| o.code).collect();
+        assert_eq!(codes, want);
+    }
+
+    /// An option split into two TLVs (RFC 3396) on the right side is placed
+    /// by its first; options after its second still follow the one between
+    /// (found by fuzzing).
+    #[test]
+    fn a_split_option_is_placed_by_its_first_part() {
+        let mut a = discover(0);
+        a.remove_option(code::PARAMETER_REQUEST_LIST);
+        let mut b = discover(0);
+        b.remove_option(code::PARAMETER_REQUEST_LIST);
+        for (c, v) in [
+            (code::HOST_NAME, &b"lap"[..]),
+            (code::ROUTER, &[10, 0, 0, 1][..]),
+            (code::HOST_NAME, &b"top"[..]),
+            (code::DOMAIN_NAME, &b"example"[..]),
+        ] {
+            b.options.push(wire::dhcp::RawOption::new(c, v.to_vec()));
+        }
+        for d in &requests(&a, &b) {
+            d.apply(&mut a, &b);
+        }
+        assert!(requests(&a, &b).is_empty(), "{:?}", requests(&a, &b));
+
+        // And on the left: an option added after a split one goes after
+        // its first part, where the order of first parts puts it.
+        let mut a = discover(0);
+        a.remove_option(code::PARAMETER_REQUEST_LIST);
+        for (c, v) in [
+            (code::HOST_NAME, &b"lap"[..]),
+            (code::ROUTER, &[10, 0, 0, 1][..]),
+            (code::HOST_NAME, &b"top"[..]),
+        ] {
+            a.options.push(wire::dhcp::RawOption::new(c, v.to_vec()));
+        }
+        let mut b = discover(0);
+        b.remove_option(code::PARAMETER_REQUEST_LIST);
+        b.set_option(code::HOST_NAME, b"laptop".to_vec());
+        b.set_option(code::DOMAIN_NAME, b"example".to_vec());
+        b.set_option(code::ROUTER, vec![10, 0, 0, 1]);
+        for d in &requests(&a, &b) {
+            d.apply(&mut a, &b);
+        }
+        assert!(requests(&a, &b).is_empty(), "{:?}", requests(&a, &b));
+    }
+
+    /// Putting the options field in the other side's order moves TLVs and
+    /// nothing else: an option taken from the other side's overloaded
+    /// `file` stays (it used to be dropped with the whole list replaced).
+    #[test]
+    fn option_order_moves_options_and_drops_none() {
+        let mut a = discover(0);
+        a.set_option(code::HOST_NAME, b"pc".to_vec());
+        let mut b = Message::new(Op::BootRequest, 1, &[2, 0, 0, 0, 0, 1]);
+        b.set_option(code::HOST_NAME, b"pc".to_vec());
+        b.set_option(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6]);
+        b.set_option(code::DHCP_MESSAGE_TYPE, vec![1]);
+        b.set_option(code::OPTION_OVERLOAD, vec![1]);
+        b.options.push(wire::dhcp::RawOption {
+            region: Region::File,
+            ..wire::dhcp::RawOption::new(code::ROUTER, vec![10, 0, 0, 1])
+        });
+        let found = requests(&a, &b);
+        assert!(found.iter().any(|d| d.target == Target::OptionOrder));
+        for d in &found {
+            d.apply(&mut a, &b);
+        }
+        assert!(requests(&a, &b).is_empty(), "{:?}", requests(&a, &b));
+        // Only the order of `a`'s own options, when applied alone.
+        let mut c = discover(0);
+        c.set_option(code::HOST_NAME, b"other".to_vec());
+        let order = requests(&c, &b)
+            .into_iter()
+            .find(|d| d.target == Target::OptionOrder)
+            .unwrap();
+        order.apply(&mut c, &b);
+        let codes: Vec<u8> = c.options.iter().map(|o| o.code).collect();
+        assert_eq!(codes, [12, 55, 53, code::END]);
+        assert_eq!(c.option(code::HOST_NAME).as_deref(), Some(&b"other"[..]));
     }
 
     #[test]

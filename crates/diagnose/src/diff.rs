@@ -136,6 +136,19 @@ fn text(b: &[u8]) -> String {
     format!("\"{}\"", value::escape(b))
 }
 
+/// `sname` or `file` as text, unless option 52 gives it to options: then
+/// it holds the options compared one by one (and on the wire, their TLVs
+/// and zeros, whatever bytes it held when read).
+fn field_text(m: &Message<'_>, region: Region) -> String {
+    if m.overloads(region) {
+        return "(holds options)".into();
+    }
+    text(match region {
+        Region::Sname => &m.sname,
+        _ => &m.file,
+    })
+}
+
 /// The differences between two requests, most likely to matter first. The
 /// xid is not compared (it always differs).
 pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
@@ -196,8 +209,16 @@ pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
         left.chaddr().to_string(),
         right.chaddr().to_string(),
     );
-    add(Target::Sname, text(&left.sname), text(&right.sname));
-    add(Target::File, text(&left.file), text(&right.file));
+    add(
+        Target::Sname,
+        field_text(left, Region::Sname),
+        field_text(right, Region::Sname),
+    );
+    add(
+        Target::File,
+        field_text(left, Region::File),
+        field_text(right, Region::File),
+    );
     add(
         Target::Cookie,
         format!("{:02x?}", left.cookie),
@@ -232,8 +253,22 @@ pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
 }
 
 impl Difference {
-    /// Makes `m` like `from` in this one respect.
+    /// Makes `m` like `from` in this one respect, then makes `m` what it
+    /// is on the wire (encoded and read back): a message that overloads
+    /// options into `file` or `sname`, or stops doing so, reads back other
+    /// than its parts say (options left in a field that no longer holds
+    /// options are its bytes), and what bisect reports must be what it sent.
     pub fn apply(&self, m: &mut Message<'static>, from: &Message<'_>) {
+        self.change(m, from);
+        if m.cookie.is_some() {
+            let bytes = m.encode(0);
+            if let Some(read) = Message::parse_lenient(&bytes).message {
+                *m = read.into_owned();
+            }
+        }
+    }
+
+    fn change(&self, m: &mut Message<'static>, from: &Message<'_>) {
         match self.target {
             Target::Op => m.op = from.op,
             Target::Htype => m.htype = from.htype,
@@ -265,19 +300,16 @@ impl Difference {
                 }
             },
             Target::OptionOrder => {
-                // The options field's TLVs trade places, in `from`'s order
-                // (codes it lacks last); PAD, END, overloaded TLVs and
-                // every value stay as they are.
+                // The options field's TLVs of the codes both sides have
+                // trade places, into `from`'s order; every other TLV (PAD,
+                // END, options only `m` has, overloaded ones) and every
+                // value stay as they are.
                 let order = field_codes(from);
-                let rank = |o: &RawOption<'_>| {
-                    order
-                        .iter()
-                        .position(|&c| c == o.code)
-                        .unwrap_or(order.len())
-                };
+                let rank = |o: &RawOption<'_>| order.iter().position(|&c| c == o.code);
                 let slots: Vec<usize> = (0..m.options.len())
                     .filter(|&i| {
-                        m.options[i].region == Region::Options && !m.options[i].is_marker()
+                        let o = &m.options[i];
+                        o.region == Region::Options && !o.is_marker() && rank(o).is_some()
                     })
                     .collect();
                 let mut moved: Vec<RawOption<'static>> =
@@ -459,7 +491,10 @@ mod tests {
             (code::HOST_NAME, &b"top"[..]),
             (code::DOMAIN_NAME, &b"example"[..]),
         ] {
-            b.options.push(wire::dhcp::RawOption::new(c, v.to_vec()));
+            // Before END.
+            let end = b.options.len() - 1;
+            b.options
+                .insert(end, wire::dhcp::RawOption::new(c, v.to_vec()));
         }
         for d in &requests(&a, &b) {
             d.apply(&mut a, &b);
@@ -475,7 +510,9 @@ mod tests {
             (code::ROUTER, &[10, 0, 0, 1][..]),
             (code::HOST_NAME, &b"top"[..]),
         ] {
-            a.options.push(wire::dhcp::RawOption::new(c, v.to_vec()));
+            let end = a.options.len() - 1;
+            a.options
+                .insert(end, wire::dhcp::RawOption::new(c, v.to_vec()));
         }
         let mut b = discover(0);
         b.remove_option(code::PARAMETER_REQUEST_LIST);
@@ -510,8 +547,12 @@ mod tests {
             d.apply(&mut a, &b);
         }
         assert!(requests(&a, &b).is_empty(), "{:?}", requests(&a, &b));
-        // Only the order of `a`'s own options, when applied alone.
-        let mut c = discover(0);
+        // Applied alone: only the order of the options both sides have
+        // (60, which only `c` has, keeps its place), and no value.
+        let mut c = Message::new(Op::BootRequest, 1, &[2, 0, 0, 0, 0, 1]);
+        c.set_option(code::DHCP_MESSAGE_TYPE, vec![1]);
+        c.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        c.set_option(code::PARAMETER_REQUEST_LIST, vec![1, 3, 6]);
         c.set_option(code::HOST_NAME, b"other".to_vec());
         let order = requests(&c, &b)
             .into_iter()
@@ -519,8 +560,33 @@ mod tests {
             .unwrap();
         order.apply(&mut c, &b);
         let codes: Vec<u8> = c.options.iter().map(|o| o.code).collect();
-        assert_eq!(codes, [12, 55, 53, code::END]);
+        assert_eq!(codes, [12, 60, 55, 53, code::END]);
         assert_eq!(c.option(code::HOST_NAME).as_deref(), Some(&b"other"[..]));
+    }
+
+    /// A difference applied alone gives the message that goes on the wire:
+    /// without option 52, a router left in `file` is bytes of `file`, not
+    /// an option (bisect used to report a request it did not send).
+    #[test]
+    fn a_difference_applied_alone_is_what_goes_on_the_wire() {
+        let mut a = discover(0);
+        a.set_option(code::OPTION_OVERLOAD, vec![1]);
+        a.options.push(wire::dhcp::RawOption {
+            region: Region::File,
+            ..wire::dhcp::RawOption::new(code::ROUTER, vec![10, 0, 0, 1])
+        });
+        let b = discover(0);
+        let d = requests(&a, &b)
+            .into_iter()
+            .find(|d| d.target == Target::Option(code::OPTION_OVERLOAD))
+            .unwrap();
+        let mut m = a.clone();
+        d.apply(&mut m, &b);
+        assert_eq!(m.option(code::ROUTER), None);
+        assert_eq!(m.file[..6], [3, 4, 10, 0, 0, 1]);
+        let bytes = m.encode(300);
+        let sent = Message::parse_lenient(&bytes).message.unwrap();
+        assert!(requests(&sent, &m).is_empty(), "{:?}", requests(&sent, &m));
     }
 
     #[test]

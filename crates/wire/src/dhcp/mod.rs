@@ -703,7 +703,8 @@ impl<'a> Message<'a> {
     }
 
     /// Writes the message: the fixed header, options in list order (Options-region
-    /// TLVs after the cookie; File/Sname-region TLVs written over those fields),
+    /// TLVs after the cookie; File/Sname-region TLVs written over those fields,
+    /// which are zeros around them when option 52 gives them to options),
     /// values longer than 255 bytes split into several TLVs (RFC 3396), then the
     /// trailer and zero padding up to `min_len` bytes. Fields longer than their
     /// wire size are cut to it.
@@ -734,8 +735,14 @@ impl<'a> Message<'a> {
             for o in self.options.iter().filter(|o| o.region == region) {
                 o.encode_into(&mut area);
             }
-            let n = area.len().min(range.len());
-            out[base + range.start..base + range.start + n].copy_from_slice(&area[..n]);
+            let field = &mut out[base + range.start..base + range.end];
+            // A field option 52 gives to options holds its TLVs and zeros,
+            // not what it held when read (options since removed or moved).
+            if self.overloads(region) {
+                field.fill(0);
+            }
+            let n = area.len().min(field.len());
+            field[..n].copy_from_slice(&area[..n]);
         }
         if let Some(cookie) = self.cookie {
             out.extend_from_slice(&cookie);
@@ -865,11 +872,12 @@ impl<'a> Message<'a> {
     }
 
     /// Replaces option `code` in the options field (all its TLVs, wherever they
-    /// are) by one carrying `data`, at the place of the first one, or before END
-    /// when it was absent.
+    /// are) by one carrying `data`, at the place of the first one if that is in
+    /// the options field, else before its END.
     pub fn set_option(&mut self, code: u8, data: impl Into<Cow<'a, [u8]>>) {
         let new = RawOption::new(code, data);
-        match self.options.iter().position(|o| o.code == code) {
+        let first = self.options.iter().position(|o| o.code == code);
+        match first.filter(|&i| self.options[i].region == Region::Options) {
             Some(i) => {
                 self.options[i] = new;
                 let mut seen = 0;
@@ -883,6 +891,9 @@ impl<'a> Message<'a> {
                 });
             }
             None => {
+                // Absent, or only overloaded into `file` or `sname` (placed
+                // there, it would be written after END, as trailer).
+                self.remove_option(code);
                 let at = self
                     .options
                     .iter()

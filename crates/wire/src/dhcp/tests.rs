@@ -153,6 +153,39 @@ fn set_option_replaces_in_place_and_removes_duplicates() {
     assert!(!m.remove_option(12));
 }
 
+/// An option overloaded into `file`, set or removed, goes on the wire as
+/// the message says: once, in the options field, with no trace of it left
+/// in `file` (it used to stay there, and `set_option` put the new one after
+/// END, as trailer).
+#[test]
+fn an_overloaded_option_set_or_removed_leaves_no_trace_in_file() {
+    let mut m = Message::new(Op::BootRequest, 1, &[1; 6]);
+    m.set_option(53, vec![1]);
+    m.set_option(code::OPTION_OVERLOAD, vec![1]);
+    for (c, v) in [
+        (3u8, vec![10, 0, 0, 1]),
+        (12, b"pc".to_vec()),
+        (255, vec![]),
+    ] {
+        m.options.push(RawOption {
+            region: Region::File,
+            ..RawOption::new(c, v)
+        });
+    }
+    let bytes = m.encode(300);
+    let read = Message::parse_lenient(&bytes).message.unwrap();
+    assert_eq!(read.option(3).as_deref(), Some(&[10, 0, 0, 1][..]));
+    let mut read = read.into_owned();
+    read.set_option(3, vec![10, 0, 0, 9]);
+    read.remove_option(12);
+    let bytes = read.encode(300);
+    let back = Message::parse_lenient(&bytes).message.unwrap();
+    assert_eq!(back.option(3).as_deref(), Some(&[10, 0, 0, 9][..]));
+    assert_eq!(back.option(12), None);
+    assert!(back.trailer.is_empty(), "{:?}", back.trailer);
+    assert!(back.file.iter().skip(1).all(|b| *b == 0), "{:?}", back.file);
+}
+
 #[test]
 fn long_options_are_split_and_joined() {
     // RFC 3396: a 600-byte value travels as 255 + 255 + 90.

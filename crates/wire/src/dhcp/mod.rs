@@ -243,19 +243,43 @@ impl HwAddr {
         &self.bytes[..usize::from(self.len)]
     }
 
-    /// Parses `aa:bb:cc:dd:ee:ff` (also with `-` or no separators).
+    /// Parses a hardware address of 1 to 16 bytes: `aa:bb:cc:dd:ee:ff` or
+    /// with `-`, two digits a byte (or one, in a six-byte MAC: ISC dhcpd logs
+    /// `0:c:29:1:2:3`);
+    /// Cisco's `aabb.ccdd.eeff`, four digits a group; or bare digits, two a
+    /// byte. Anything else is refused: `aa::bb`, a sign (`from_str_radix`
+    /// would take `+1` for a byte), a character outside ASCII.
     pub fn parse(s: &str) -> Option<HwAddr> {
-        // Digit by digit (`from_str_radix` would take `+1` for a byte).
-        let digits: Vec<u8> = s
-            .chars()
-            .filter(|c| !matches!(c, ':' | '-' | '.'))
-            .map(|c| c.to_digit(16).map(|d| d as u8))
-            .collect::<Option<_>>()?;
-        if digits.is_empty() || digits.len() % 2 != 0 || digits.len() > 32 {
-            return None;
+        let digit = |c: char| c.to_digit(16).map(|d| d as u8);
+        let mut bytes = Vec::with_capacity(6);
+        if let Some(sep) = [':', '-'].into_iter().find(|&c| s.contains(c)) {
+            // One digit a byte only in a six-byte MAC, ISC's form: elsewhere
+            // it is more likely a digit left out.
+            let short_ok = s.split(sep).count() == 6;
+            for group in s.split(sep) {
+                let b = match group.chars().map(digit).collect::<Option<Vec<u8>>>()?[..] {
+                    [lo] if short_ok => lo,
+                    [hi, lo] => hi << 4 | lo,
+                    _ => return None,
+                };
+                bytes.push(b);
+            }
+        } else {
+            let groups: Vec<&str> = s.split('.').collect();
+            if groups.len() > 1 && groups.iter().any(|g| g.len() != 4) {
+                return None;
+            }
+            let digits: Vec<u8> = s
+                .chars()
+                .filter(|&c| c != '.')
+                .map(digit)
+                .collect::<Option<_>>()?;
+            if digits.len() % 2 != 0 {
+                return None;
+            }
+            bytes.extend(digits.chunks(2).map(|p| p[0] << 4 | p[1]));
         }
-        let bytes: Vec<u8> = digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect();
-        Some(HwAddr::new(&bytes))
+        (1..=16).contains(&bytes.len()).then(|| HwAddr::new(&bytes))
     }
 }
 

@@ -636,6 +636,14 @@ fn hardware_addresses_parse_back() {
         assert_eq!(HwAddr::parse(&text.replace(':', "")), Some(a));
         assert_eq!(HwAddr::parse(&text.to_uppercase()), Some(a));
     }
+    for (text, want) in [
+        ("aabb.ccdd.eeff", "aa:bb:cc:dd:ee:ff"),
+        // As ISC dhcpd logs it.
+        ("0:c:29:1:2:3", "00:0c:29:01:02:03"),
+        ("0-C-29-1-2-3", "00:0c:29:01:02:03"),
+    ] {
+        assert_eq!(HwAddr::parse(text).unwrap().hex().as_str(), want, "{text}");
+    }
     for bad in [
         "",
         ":",
@@ -646,6 +654,12 @@ fn hardware_addresses_parse_back() {
         "é0:00",
         "aé:b0",
         "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff:00",
+        "aa::bb:cc:dd:ee",
+        "aab:bcc:dd:ee:ff",
+        "aa:bb-cc:dd:ee:ff",
+        "aabb.ccdd.eef",
+        "aabbcc.ddeeff",
+        ":aa:bb:cc:dd:ee:ff",
     ] {
         assert_eq!(HwAddr::parse(bad), None, "{bad:?}");
     }

@@ -345,9 +345,9 @@ fn has_in_options_field(m: &Message<'_>, c: u8) -> bool {
 
 /// Adds option `c`, which `m` lacks, where `from` has it: after (the first
 /// TLV of) the last option that comes before it in `from` and that `m`
-/// has, else before `m`'s first option. Options added one difference at a time, in any
-/// order, so end up in `from`'s order (appended, they would leave an option
-/// order difference that was not there before).
+/// has, else before `m`'s first option. Options added one difference at a
+/// time, in any order, so end up in `from`'s order (appended, they would
+/// leave an option order difference that was not there before).
 fn insert_in_order(m: &mut Message<'static>, from: &Message<'_>, c: u8, v: Vec<u8>) {
     // Codes in order of first appearance, as `requests` orders them (an
     // option split into several TLVs, RFC 3396, is placed by its first).

@@ -94,10 +94,10 @@ impl TimeContext {
                 let Some(reference) = self.reference else {
                     return (None, TimeBasis::Unresolved);
                 };
-                let ref_year = civil_from_days(
-                    (reference + i64::from(self.utc_offset_secs) * NS).div_euclid(NS * 86_400),
-                )
-                .0;
+                // The reference's local date; a reference at the edge of the range
+                // stays there rather than wrapping.
+                let ref_local = reference.saturating_add(i64::from(self.utc_offset_secs) * NS);
+                let ref_year = civil_from_days(ref_local.div_euclid(NS * 86_400)).0;
                 let reach = year_reach(month, day);
                 let best = (ref_year.saturating_sub(reach)..=ref_year.saturating_add(reach))
                     .filter_map(|y| self.local_to_utc(y, month, day, secs_of_day, nanos))
@@ -322,6 +322,41 @@ mod tests {
         assert_eq!(
             behind.resolve(Stamp::Exact(at(2026, 1, 1, 0, 0, 0))).1,
             TimeBasis::Exact
+        );
+    }
+
+    #[test]
+    fn a_reference_at_the_edge_of_the_range_still_chooses_a_year() {
+        let local = |month, day| Stamp::Local {
+            year: None,
+            month,
+            day,
+            secs_of_day: 10 * 3600,
+            nanos: 0,
+        };
+        // i64::MAX ns is 2262-04-11 23:47:16 UTC; at UTC+1 its local time is beyond it.
+        let late = TimeContext {
+            reference: Some(i64::MAX),
+            utc_offset_secs: 3600,
+            clock_offset_ns: 0,
+        };
+        assert_eq!(
+            late.resolve(local(1, 1)),
+            (Some(at(2262, 1, 1, 9, 0, 0)), TimeBasis::AssumedYearAndZone)
+        );
+        // 2262-12-31 is beyond the range: the year before is the closest that is not.
+        assert_eq!(
+            late.resolve(local(12, 31)).0,
+            Some(at(2261, 12, 31, 9, 0, 0))
+        );
+        let early = TimeContext {
+            reference: Some(i64::MIN),
+            utc_offset_secs: -3600,
+            clock_offset_ns: 0,
+        };
+        assert_eq!(
+            early.resolve(local(12, 31)).0,
+            Some(at(1677, 12, 31, 11, 0, 0))
         );
     }
 }

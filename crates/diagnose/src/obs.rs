@@ -204,14 +204,11 @@ impl Obs {
             || idx
                 .get(m, code::USER_CLASS)
                 .is_some_and(|u| u.windows(4).any(|w| w == b"iPXE"));
-        let overloaded = |bit: u8| {
-            idx.get(m, code::OPTION_OVERLOAD)
-                .is_some_and(|v| matches!(v.as_ref(), [v @ 1..=3] if v & bit != 0))
-        };
         let boot_file = text(code::BOOTFILE_NAME).or_else(|| {
             let file = m.file.as_ref();
             let end = file.iter().position(|&c| c == 0).unwrap_or(file.len());
-            (end > 0 && !overloaded(1)).then(|| value::escape(&file[..end]).into_boxed_str())
+            (end > 0 && !m.overloads(Region::File))
+                .then(|| value::escape(&file[..end]).into_boxed_str())
         });
         let vendor_class = idx
             .get(m, code::VENDOR_CLASS_IDENTIFIER)

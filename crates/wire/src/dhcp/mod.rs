@@ -761,8 +761,10 @@ impl<'a> Message<'a> {
             }
             let field = &mut out[base + range.start..base + range.end];
             // A field option 52 gives to options holds its TLVs and zeros,
-            // not what it held when read (options since removed or moved).
-            if self.overloads(region) {
+            // not what it held when read (options since removed or moved),
+            // unless it still holds exactly them: then it is written as read,
+            // with any bytes after its END (replay resends what was captured).
+            if self.overloads(region) && !holds_exactly(field, region, &self.options) {
                 field.fill(0);
             }
             let n = area.len().min(field.len());
@@ -885,14 +887,20 @@ impl<'a> Message<'a> {
         (!self.overloads(Region::File)).then(|| c_string(&self.file))
     }
 
-    /// Whether option 52 names `region` as holding options.
+    /// Whether option 52 names `region` as holding options. As when parsing,
+    /// only the first option 52 in the options field counts (RFC 2131 §4.1:
+    /// one found in `file` or `sname` cannot say where options continue).
     pub fn overloads(&self, region: Region) -> bool {
         let bit = match region {
             Region::File => 1,
             Region::Sname => 2,
             Region::Options => return false,
         };
-        matches!(self.option(code::OPTION_OVERLOAD).as_deref(), Some([v @ 1..=3]) if v & bit != 0)
+        let first = self
+            .options
+            .iter()
+            .find(|o| o.code == code::OPTION_OVERLOAD && o.region == Region::Options);
+        matches!(first.map(|o| o.data.as_ref()), Some([v @ 1..=3]) if v & bit != 0)
     }
 
     /// Replaces option `code` in the options field (all its TLVs, wherever they
@@ -949,6 +957,22 @@ impl<'a> Message<'a> {
             ..self
         }
     }
+}
+
+/// Whether `field`, read as options, gives exactly the TLVs `options` has in
+/// `region` (in order, PAD and END included).
+fn holds_exactly(field: &[u8], region: Region, options: &[RawOption<'_>]) -> bool {
+    let mut read = Vec::new();
+    options::scan(
+        field,
+        0..field.len(),
+        region,
+        &mut read,
+        &mut table::Census::new(),
+        &mut Vec::new(),
+    );
+    read.iter()
+        .eq(options.iter().filter(|o| o.region == region))
 }
 
 /// Text up to the first NUL, invalid UTF-8 replaced.

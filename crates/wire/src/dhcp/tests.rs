@@ -186,6 +186,69 @@ fn an_overloaded_option_set_or_removed_leaves_no_trace_in_file() {
     assert!(back.file.iter().skip(1).all(|b| *b == 0), "{:?}", back.file);
 }
 
+/// A captured request whose overloaded `file` has bytes after its END is
+/// written back byte for byte while its options are untouched (replay sends
+/// what was captured), and as TLVs and zeros once one of them changes.
+#[test]
+fn an_untouched_overloaded_field_is_written_as_read() {
+    let mut b = vec![0u8; 300];
+    b[0] = 1;
+    b[236..240].copy_from_slice(&MAGIC_COOKIE);
+    b[240..247].copy_from_slice(&[53, 1, 1, 52, 1, 1, 255]);
+    b[108..116].copy_from_slice(&[12, 1, b'x', 255, 0xde, 0xad, 0, 0xbe]);
+    let l = Message::parse_lenient(&b);
+    assert!(l
+        .anomalies
+        .iter()
+        .any(|a| a.kind.code() == "bytes-after-end" && a.offset == 112));
+    let m = l.message.unwrap();
+    assert_eq!(m.encode(300), b);
+    let mut m = m.into_owned();
+    m.set_option(12, b"y".to_vec());
+    let out = m.encode(300);
+    assert_eq!(
+        out[108..112],
+        [255, 0, 0, 0],
+        "12 moved to the options field"
+    );
+    assert!(out[108..236].iter().skip(1).all(|&x| x == 0));
+}
+
+/// Only the first option 52 in the options field says which fields hold
+/// options, for the parser and for [`Message::overloads`] alike.
+#[test]
+fn only_the_first_overload_option_counts() {
+    let base = || {
+        let mut b = vec![0u8; 300];
+        b[0] = 1;
+        b[236..240].copy_from_slice(&MAGIC_COOKIE);
+        b[44..49].copy_from_slice(b"srv-a");
+        b
+    };
+    // Two in the options field: sname holds options, file holds text.
+    let mut b = base();
+    b[240..250].copy_from_slice(&[53, 1, 1, 52, 1, 2, 52, 1, 1, 255]);
+    b[44..48].copy_from_slice(&[12, 1, b'h', 255]);
+    b[108..113].copy_from_slice(b"boot\0");
+    let m = Message::parse_lenient(&b).message.unwrap();
+    assert!(m.overloads(Region::Sname));
+    assert!(!m.overloads(Region::File));
+    assert_eq!(m.server_name(), None);
+    assert_eq!(m.boot_file().as_deref(), Some("boot"));
+    assert_eq!(m.option(12).as_deref(), Some(&b"h"[..]));
+    assert_eq!(m.encode(300), b);
+    // One in the options field and one in `file`, which it overloads.
+    let mut b = base();
+    b[240..247].copy_from_slice(&[53, 1, 1, 52, 1, 1, 255]);
+    b[108..115].copy_from_slice(&[52, 1, 2, 12, 1, b'h', 255]);
+    let m = Message::parse_lenient(&b).message.unwrap();
+    assert!(m.overloads(Region::File));
+    assert!(!m.overloads(Region::Sname));
+    assert_eq!(m.boot_file(), None);
+    assert_eq!(m.server_name().as_deref(), Some("srv-a"));
+    assert_eq!(m.encode(300), b);
+}
+
 #[test]
 fn long_options_are_split_and_joined() {
     // RFC 3396: a 600-byte value travels as 255 + 255 + 90.

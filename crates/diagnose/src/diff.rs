@@ -258,10 +258,12 @@ impl Difference {
     /// options into `file` or `sname`, or stops doing so, reads back other
     /// than its parts say (options left in a field that no longer holds
     /// options are its bytes), and what bisect reports must be what it sent.
+    /// It is encoded as senders send it, padded to the BOOTP minimum: the
+    /// padding can complete an option that ran past the end.
     pub fn apply(&self, m: &mut Message<'static>, from: &Message<'_>) {
         self.change(m, from);
         if m.cookie.is_some() {
-            let bytes = m.encode(0);
+            let bytes = m.encode(dhcp::BOOTP_MIN_LEN);
             if let Some(read) = Message::parse_lenient(&bytes).message {
                 *m = read.into_owned();
             }
@@ -585,6 +587,32 @@ mod tests {
         assert_eq!(m.option(code::ROUTER), None);
         assert_eq!(m.file[..6], [3, 4, 10, 0, 0, 1]);
         let bytes = m.encode(300);
+        let sent = Message::parse_lenient(&bytes).message.unwrap();
+        assert!(requests(&sent, &m).is_empty(), "{:?}", requests(&sent, &m));
+    }
+
+    /// A request read with a bad cookie keeps its options as trailer bytes.
+    /// Given the good cookie, they are options again, and one whose length
+    /// runs past the end is completed by the padding that goes on the wire:
+    /// what apply reports must have it too.
+    #[test]
+    fn a_difference_is_read_back_as_padded_on_the_wire() {
+        let mut a = discover(0);
+        a.options.clear();
+        a.cookie = Some([1, 2, 3, 4]);
+        a.trailer = Cow::Owned(vec![53, 1, 1, 60, 9, b'P', b'X', b'E']);
+        let b = discover(0);
+        let d = requests(&a, &b)
+            .into_iter()
+            .find(|d| d.target == Target::Cookie)
+            .unwrap();
+        let mut m = a.clone();
+        d.apply(&mut m, &b);
+        assert_eq!(
+            m.option(code::VENDOR_CLASS_IDENTIFIER).as_deref(),
+            Some(&b"PXE\0\0\0\0\0\0"[..])
+        );
+        let bytes = m.encode(dhcp::BOOTP_MIN_LEN);
         let sent = Message::parse_lenient(&bytes).message.unwrap();
         assert!(requests(&sent, &m).is_empty(), "{:?}", requests(&sent, &m));
     }

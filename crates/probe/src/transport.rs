@@ -84,7 +84,7 @@ fn kernel(k: capture::live::KernelChecksum) -> KernelChecksum {
 
 impl Transport for Raw {
     fn send(&mut self, m: &Message<'_>, dest: Dest) -> io::Result<Packet> {
-        let payload = m.encode(300);
+        let payload = m.encode(wire::dhcp::BOOTP_MIN_LEN);
         let src_ip = if m.ciaddr.is_unspecified() {
             Ipv4Addr::UNSPECIFIED
         } else {
@@ -208,7 +208,7 @@ impl Udp {
 
 impl Transport for Udp {
     fn send(&mut self, m: &Message<'_>, dest: Dest) -> io::Result<Packet> {
-        let payload = m.encode(300);
+        let payload = m.encode(wire::dhcp::BOOTP_MIN_LEN);
         let to = match dest {
             Dest::Broadcast => Ipv4Addr::BROADCAST,
             Dest::Unicast(ip, _) => ip,

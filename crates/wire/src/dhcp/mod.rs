@@ -243,41 +243,49 @@ impl HwAddr {
         &self.bytes[..usize::from(self.len)]
     }
 
-    /// Parses a hardware address of 1 to 16 bytes: `aa:bb:cc:dd:ee:ff` or
-    /// with `-`, two digits a byte (or one, in a six-byte MAC: ISC dhcpd logs
-    /// `0:c:29:1:2:3`);
-    /// Cisco's `aabb.ccdd.eeff`, four digits a group; or bare digits, two a
-    /// byte. Anything else is refused: `aa::bb`, a sign (`from_str_radix`
-    /// would take `+1` for a byte), a character outside ASCII.
+    /// Parses a hardware address of 1 to 16 bytes, in the forms switches,
+    /// servers and operating systems print:
+    /// - `aa:bb:cc:dd:ee:ff`, or with `-` (Windows), two digits a byte; one
+    ///   digit is taken only in a six-byte MAC (ISC dhcpd logs `0:c:29:1:2:3`),
+    ///   elsewhere it is more likely a digit left out;
+    /// - `aabb-ccdd-eeff` (Huawei, H3C) and `aabbcc-ddeeff` (HP ProCurve);
+    /// - Cisco's `aabb.ccdd.eeff`, four digits a group, the last one possibly
+    ///   two (a client identifier in `show ip dhcp binding`: `0100.0b82.01fc.42`);
+    /// - bare digits, two a byte.
+    ///
+    /// Anything else is refused: `aa::bb`, separators mixed, a sign
+    /// (`from_str_radix` would take `+1` for a byte), a character outside ASCII.
     pub fn parse(s: &str) -> Option<HwAddr> {
         let digit = |c: char| c.to_digit(16).map(|d| d as u8);
+        let sep = [':', '-', '.'].into_iter().find(|&c| s.contains(c));
+        let groups: Vec<&str> = match sep {
+            Some(sep) => s.split(sep).collect(),
+            None => vec![s],
+        };
+        let lens: Vec<usize> = groups.iter().map(|g| g.len()).collect();
+        let all = |n: usize| lens.iter().all(|&l| l == n);
+        let fits = match (sep, lens.as_slice()) {
+            (None, [n]) => n % 2 == 0,
+            (Some(':' | '-'), _) if all(2) => true,
+            // ISC's one-digit bytes: a six-byte MAC only.
+            (Some(':' | '-'), _) if lens.len() == 6 => lens.iter().all(|&l| l == 1 || l == 2),
+            (Some('-'), _) if all(4) => true,
+            (Some('-'), [6, 6]) => true,
+            (Some('.'), [init @ .., last]) => {
+                !init.is_empty() && init.iter().all(|&l| l == 4) && matches!(last, 2 | 4)
+            }
+            _ => false,
+        };
+        if !fits {
+            return None;
+        }
         let mut bytes = Vec::with_capacity(6);
-        if let Some(sep) = [':', '-'].into_iter().find(|&c| s.contains(c)) {
-            // One digit a byte only in a six-byte MAC, ISC's form: elsewhere
-            // it is more likely a digit left out.
-            let short_ok = s.split(sep).count() == 6;
-            for group in s.split(sep) {
-                let b = match group.chars().map(digit).collect::<Option<Vec<u8>>>()?[..] {
-                    [lo] if short_ok => lo,
-                    [hi, lo] => hi << 4 | lo,
-                    _ => return None,
-                };
-                bytes.push(b);
+        for g in &groups {
+            let digits = g.chars().map(digit).collect::<Option<Vec<u8>>>()?;
+            match digits[..] {
+                [lo] => bytes.push(lo),
+                _ => bytes.extend(digits.chunks(2).map(|p| p[0] << 4 | p[1])),
             }
-        } else {
-            let groups: Vec<&str> = s.split('.').collect();
-            if groups.len() > 1 && groups.iter().any(|g| g.len() != 4) {
-                return None;
-            }
-            let digits: Vec<u8> = s
-                .chars()
-                .filter(|&c| c != '.')
-                .map(digit)
-                .collect::<Option<_>>()?;
-            if digits.len() % 2 != 0 {
-                return None;
-            }
-            bytes.extend(digits.chunks(2).map(|p| p[0] << 4 | p[1]));
         }
         (1..=16).contains(&bytes.len()).then(|| HwAddr::new(&bytes))
     }

@@ -704,6 +704,11 @@ fn hardware_addresses_parse_back() {
         // As ISC dhcpd logs it.
         ("0:c:29:1:2:3", "00:0c:29:01:02:03"),
         ("0-C-29-1-2-3", "00:0c:29:01:02:03"),
+        // Huawei and H3C; HP ProCurve.
+        ("000b-8201-fc42", "00:0b:82:01:fc:42"),
+        ("000B82-01FC42", "00:0b:82:01:fc:42"),
+        // A client identifier as Cisco IOS shows it: type 1 and the MAC.
+        ("0100.0b82.01fc.42", "01:00:0b:82:01:fc:42"),
     ] {
         assert_eq!(HwAddr::parse(text).unwrap().hex().as_str(), want, "{text}");
     }
@@ -723,6 +728,17 @@ fn hardware_addresses_parse_back() {
         "aabb.ccdd.eef",
         "aabbcc.ddeeff",
         ":aa:bb:cc:dd:ee:ff",
+        "aa:bb:cc:dd:ee:ff:",
+        "aabb:ccdd:eeff",
+        "aabb-cc-dd-ee",
+        "aabbcc-ddeeff-0011",
+        "0100.0b82.01fc.4",
+        "0100.0b82.01fc.",
+        "0.0.0.0.0.0",
+        // Not read as a four-byte address: more likely an IPv4 one.
+        "10.20.30.40",
+        "aabb.ccdd-eeff",
+        "a:bb:cc",
     ] {
         assert_eq!(HwAddr::parse(bad), None, "{bad:?}");
     }

@@ -33,32 +33,31 @@ pub(crate) fn ip(s: &str) -> Option<Ipv4Addr> {
         .ok()
 }
 
-/// A hardware address written as 1..=16 hex bytes joined by `:` (or `-`), each of one
-/// or two digits, e.g. `02:00:00:00:0a:01` or ISC's old `0:c:29:1:2:3`.
+/// A hardware address written as 2..=16 hex bytes joined by `:` (or `-`), each of one
+/// or two digits, e.g. `02:00:00:00:0a:01` or ISC's `0:c:29:1:2:3` (ISC prints every
+/// byte with `%x`, whatever the address's length).
 pub(crate) fn mac(s: &str) -> Option<HwAddr> {
     let sep = if s.contains(':') { ':' } else { '-' };
     let mut bytes = Vec::with_capacity(6);
     for part in s.split(sep) {
-        if part.is_empty() || part.len() > 2 || bytes.len() == 16 {
+        if bytes.len() == 16 {
             return None;
         }
-        bytes.push(u8::from_str_radix(part, 16).ok()?);
+        bytes.push(hex_byte(part)?);
     }
     (bytes.len() >= 2).then(|| HwAddr::new(&bytes))
+}
+
+/// One or two hex digits (`from_str_radix` alone would also take a sign: `+a`).
+fn hex_byte(s: &str) -> Option<u8> {
+    let ok = matches!(s.len(), 1 | 2) && s.bytes().all(|c| c.is_ascii_hexdigit());
+    ok.then(|| u8::from_str_radix(s, 16).ok()).flatten()
 }
 
 /// Hex bytes joined by `:` (Kea's `cid=[01:02:...]`), or a bare even run of hex digits.
 pub(crate) fn hex_bytes(s: &str) -> Option<Vec<u8>> {
     if s.contains(':') {
-        s.split(':')
-            .map(|p| {
-                if p.is_empty() || p.len() > 2 {
-                    None
-                } else {
-                    u8::from_str_radix(p, 16).ok()
-                }
-            })
-            .collect()
+        s.split(':').map(hex_byte).collect()
     } else if !s.is_empty() && s.len() % 2 == 0 && s.bytes().all(|c| c.is_ascii_hexdigit()) {
         (0..s.len())
             .step_by(2)
@@ -118,6 +117,9 @@ mod tests {
         );
         assert_eq!(mac("s0"), None);
         assert_eq!(mac("123:4"), None);
+        assert_eq!(mac("+a:+b:+c"), None);
+        assert_eq!(mac("aa::bb"), None);
+        assert_eq!(hex_bytes("+1:02"), None);
         assert_eq!(hex_bytes("01:02:0a"), Some(vec![1, 2, 10]));
         assert_eq!(hex_bytes("01020a"), Some(vec![1, 2, 10]));
         assert_eq!(hex_bytes("no info"), None);

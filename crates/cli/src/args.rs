@@ -313,8 +313,12 @@ pub fn parse_xid(s: &str) -> Result<u32, String> {
         .strip_prefix("0x")
         .or_else(|| s.strip_prefix("0X"))
         .unwrap_or(s);
-    u32::from_str_radix(hex, 16)
-        .map_err(|_| format!("{s:?} is not a transaction id (expected hex, e.g. 0x3d1d)"))
+    // from_str_radix alone would also take a sign: `0x+1`.
+    let digits = !hex.is_empty() && hex.bytes().all(|c| c.is_ascii_hexdigit());
+    digits
+        .then(|| u32::from_str_radix(hex, 16).ok())
+        .flatten()
+        .ok_or_else(|| format!("{s:?} is not a transaction id (expected hex, e.g. 0x3d1d)"))
 }
 
 #[cfg(test)]
@@ -379,6 +383,13 @@ mod tests {
         assert!(parse_xid("xyz")
             .unwrap_err()
             .contains("not a transaction id"));
+        assert!(parse_xid("0x+1").is_err());
+        assert!(parse_xid("").is_err());
+        assert!(parse_xid("0x123456789").is_err());
+        assert_eq!(
+            parse_mac("000b-8201-fc42").unwrap().to_string(),
+            "00:0b:82:01:fc:42"
+        );
         assert_eq!(
             parse_mac("00-0b-82-01-fc-42").unwrap().to_string(),
             "00:0b:82:01:fc:42"

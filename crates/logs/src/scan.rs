@@ -74,7 +74,7 @@ pub(crate) fn hex_u32(s: &str) -> Option<u32> {
         .strip_prefix("0x")
         .or_else(|| s.strip_prefix("0X"))
         .unwrap_or(s);
-    if h.is_empty() || h.len() > 8 {
+    if h.is_empty() || h.len() > 8 || !h.bytes().all(|c| c.is_ascii_hexdigit()) {
         return None;
     }
     u32::from_str_radix(h, 16).ok()
@@ -125,6 +125,7 @@ mod tests {
         assert_eq!(hex_bytes("no info"), None);
         assert_eq!(hex_u32("0xa090001"), Some(0x0a09_0001));
         assert_eq!(hex_u32("0x123456789"), None);
+        assert_eq!(hex_u32("0x+1"), None);
         assert_eq!(between("a [b] c", "[", "]"), Some(("b", " c")));
     }
 }

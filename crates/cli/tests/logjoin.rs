@@ -502,3 +502,52 @@ fn clients_only_the_log_knows_come_in_log_order() {
         assert_eq!(order, ["02:00:00:04:02:01", "02:00:00:04:03:01"]);
     }
 }
+
+/// The second founding bug with the client's own log: dhclient 4.4's real
+/// lines ("5 bad udp checksums in 5 packets", "No DHCPOFFERS received.")
+/// name no client and cannot tell a partial checksum from a wrong one. They
+/// confirm the capture's `udp-checksum-partial` and `offer-ignored` instead
+/// of standing beside them as two more errors (`udp-checksum-invalid` and
+/// `no-offer` from the log alone) that contradict them.
+#[test]
+fn a_client_log_confirms_the_partial_checksum() {
+    let case = examples_dir().join("partial-checksum");
+    let pcaps = [case.join("client.pcap"), case.join("server.pcap")];
+    let pcaps: Vec<&str> = pcaps.iter().map(|p| p.to_str().unwrap()).collect();
+    let real = fixture("dhclient-4.4-bad-checksums.log");
+    // The same lines as syslog has them, stamped within the example's run.
+    let timed = temp_log(
+        "csum",
+        "2026-11-22T04:35:16.100000+00:00 client dhclient[4242]: 5 bad udp checksums in 5 packets\n\
+         2026-11-22T04:35:22.100000+00:00 client dhclient[4242]: No DHCPOFFERS received.\n",
+    );
+    for log in [real.as_str(), timed.to_str().unwrap()] {
+        let mut args = pcaps.clone();
+        args.extend(["--log", log]);
+        let (code, d, text) = diagnose(&args);
+        assert_eq!(code, 1);
+        let mac = "02:00:00:05:02:01";
+        let f = findings(&d, mac);
+        assert!(explained(&f, "udp-checksum-partial"), "{f:?}");
+        assert_eq!(
+            f.iter().map(|(c, _)| c.as_str()).collect::<Vec<_>>(),
+            ["udp-checksum-partial", "offer-ignored"],
+            "{text}"
+        );
+        let partial = of(&d, mac)[0];
+        assert_eq!(partial["confidence"], "high");
+        assert!(partial["log_lines"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("bad udp checksums"));
+        assert!(text.contains("The dhclient log confirms it"), "{text}");
+        let global: Vec<&Value> = d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["chaddr"].is_null())
+            .collect();
+        assert!(global.is_empty(), "{global:?}");
+    }
+    let _ = std::fs::remove_file(timed);
+}

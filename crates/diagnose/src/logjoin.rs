@@ -176,7 +176,11 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                     String::new()
                 }
             );
-            if let Some(existing) = client.details_mut().iter_mut().find(|d| d.code == code) {
+            if let Some(existing) = client
+                .details_mut()
+                .iter_mut()
+                .find(|d| confirms(code, d.code))
+            {
                 // The capture already saw it: the log confirms it.
                 existing.log_lines.extend(log_lines);
                 existing.log_lines.truncate(MAX_EVIDENCE_FRAMES);
@@ -342,10 +346,20 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 })
             })
             .flat_map(|c| c.details_mut().iter_mut())
-            .filter(|d| d.code == code)
+            .filter(|d| confirms(code, d.code))
             .collect();
         if !owners.is_empty() {
             if let [only] = owners.as_mut_slice() {
+                if only.log_lines.is_empty() {
+                    only.explanation.push_str(&format!(
+                        " The {} log confirms it: «{}».",
+                        e.program.name(),
+                        e.message.trim()
+                    ));
+                    if e.confidence() == logs::Confidence::Certain && only.explains_failure {
+                        only.confidence = Confidence::High;
+                    }
+                }
                 if only.log_lines.len() < MAX_EVIDENCE_FRAMES {
                     only.log_lines.push(evidence(&logs.files, f, e));
                 }
@@ -395,6 +409,19 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 .into();
         }
     }
+}
+
+/// Whether a capture's finding `found` is what a log line with cause `said`
+/// reports. A client's log sees less than a capture: dhclient counts "bad udp
+/// checksums" without telling a partial (offloaded) checksum from a wrong one,
+/// and says "No DHCPOFFERS received." when it dropped every OFFER it was sent.
+fn confirms(said: Code, found: Code) -> bool {
+    said == found
+        || matches!(
+            (said, found),
+            (Code::UdpChecksumInvalid, Code::UdpChecksumPartial)
+                | (Code::NoOffer, Code::OfferIgnored)
+        )
 }
 
 /// Causes of a server staying silent towards clients, which a line naming

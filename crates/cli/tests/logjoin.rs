@@ -37,6 +37,12 @@ fn temp_log(tag: &str, text: &str) -> PathBuf {
 
 /// A capture of each client sending `kind` four times over 6 s, unanswered.
 fn silence(name: &str, clients: &[(&str, Kind)]) -> String {
+    silence_at(name, 1_700_000_000_000_000_000, clients)
+}
+
+/// [`silence`], the first client starting at `t0` (ns since the epoch) and
+/// each next one 20 s later.
+fn silence_at(name: &str, t0: i64, clients: &[(&str, Kind)]) -> String {
     let path = std::env::temp_dir().join(format!(
         "dhcplens-logjoin-{}-{name}.pcap",
         std::process::id()
@@ -47,7 +53,6 @@ fn silence(name: &str, clients: &[(&str, Kind)]) -> String {
         65535,
     )
     .unwrap();
-    let t0 = 1_700_000_000_000_000_000i64;
     for (i, (mac, kind)) in clients.iter().enumerate() {
         let bytes: Vec<u8> = mac
             .split(':')
@@ -550,4 +555,64 @@ fn a_client_log_confirms_the_partial_checksum() {
         assert!(global.is_empty(), "{global:?}");
     }
     let _ = std::fs::remove_file(timed);
+}
+
+/// Catalogue A.6: a server that logs DISCOVERs (the real journal of ISC dhcpd
+/// 4.4 and dnsmasq 2.90, `journalctl -o short-iso`) has none from a client
+/// that was sending them at that very time: its DISCOVERs never reached the
+/// server. A client the log does name is explained by its own line instead,
+/// and the same capture an hour later is not compared with the log at all.
+#[test]
+fn discovers_the_server_never_logged() {
+    let log = fixture("journalctl-short-iso.log");
+    // 2026-11-22T04:14:54Z, a second after the log's first DISCOVER; the
+    // unseen client's six seconds overlap the log's.
+    let t0 = 1_795_320_894_000_000_000;
+    let unseen = "02:00:00:00:77:01";
+    let cap = silence_at("unseen", t0, &[(unseen, Kind::Discover)]);
+    let (code, d, text) = diagnose(&[&cap, "--log", &log]);
+    assert_eq!(code, 1);
+    let f = findings(&d, unseen);
+    assert!(explained(&f, "server-never-saw-request"), "{f:?}\n{text}");
+    let never = of(&d, unseen)
+        .into_iter()
+        .find(|f| f["code"] == "server-never-saw-request")
+        .unwrap();
+    assert_eq!(never["confidence"], "medium");
+    assert_eq!(never["severity"], "error");
+    assert!(
+        never["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("journalctl-short-iso.log"),
+        "{never}"
+    );
+    assert!(!never["frames"].as_array().unwrap().is_empty(), "{never}");
+    assert!(text.contains("server-never-saw-request"), "{text}");
+
+    // A client the log names (dnsmasq: "no address available") is not
+    // "never seen": the log says why it got nothing.
+    let named = "02:00:00:00:1f:03";
+    let cap = silence_at("named", t0, &[(named, Kind::Discover)]);
+    let (_, d, text) = diagnose(&[&cap, "--log", &log]);
+    let f = findings(&d, named);
+    assert!(
+        !f.iter().any(|(c, _)| c == "server-never-saw-request"),
+        "{f:?}\n{text}"
+    );
+    assert!(explained(&f, "pool-exhausted"), "{f:?}\n{text}");
+
+    // An hour later the log no longer covers the client's time.
+    let cap = silence_at("later", t0 + 3_600_000_000_000, &[(unseen, Kind::Discover)]);
+    let (_, d, _) = diagnose(&[&cap, "--log", &log]);
+    let f = findings(&d, unseen);
+    assert!(
+        !f.iter().any(|(c, _)| c == "server-never-saw-request"),
+        "{f:?}"
+    );
+    for c in ["unseen", "named", "later"] {
+        let _ = std::fs::remove_file(
+            std::env::temp_dir().join(format!("dhcplens-logjoin-{}-{c}.pcap", std::process::id())),
+        );
+    }
 }

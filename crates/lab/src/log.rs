@@ -13,21 +13,38 @@ pub const POLL: Duration = Duration::from_millis(20);
 #[derive(Debug, Clone)]
 pub struct Log {
     path: PathBuf,
+    /// Bytes before this offset belong to earlier writers and are not read.
+    start: u64,
 }
 
 impl Log {
     pub fn new(path: impl Into<PathBuf>) -> Log {
-        Log { path: path.into() }
+        Log {
+            path: path.into(),
+            start: 0,
+        }
+    }
+
+    /// The part of the file written from now on: a daemon restarted with
+    /// the same log must not find its predecessor's lines.
+    pub fn after_current_end(path: impl Into<PathBuf>) -> Log {
+        let path = path.into();
+        let start = fs::metadata(&path).map_or(0, |m| m.len());
+        Log { path, start }
     }
 
     pub fn path(&self) -> &Path {
         &self.path
     }
 
-    /// The whole file (empty if it does not exist yet).
+    /// The whole file, or what was written since [`Log::after_current_end`]
+    /// (empty if it does not exist yet).
     pub fn text(&self) -> String {
         fs::read(&self.path)
-            .map(|b| String::from_utf8_lossy(&b).into_owned())
+            .map(|b| {
+                let from = usize::try_from(self.start).map_or(b.len(), |s| s.min(b.len()));
+                String::from_utf8_lossy(&b[from..]).into_owned()
+            })
             .unwrap_or_default()
     }
 
@@ -153,6 +170,21 @@ mod tests {
         assert_eq!(log.text(), "");
         let e = log.wait_for(&["x"], Duration::ZERO).unwrap_err();
         assert!(e.to_string().contains("timed out"), "{e}");
+    }
+
+    #[test]
+    fn a_log_after_the_current_end_ignores_earlier_lines() {
+        let path =
+            std::env::temp_dir().join(format!("dhcplens-lab-log-{}.log", std::process::id()));
+        fs::write(&path, "Server starting service.\n").unwrap();
+        let log = Log::after_current_end(&path);
+        assert_eq!(log.text(), "");
+        assert!(log.wait_for(&["starting"], Duration::ZERO).is_err());
+        let mut f = fs::OpenOptions::new().append(true).open(&path).unwrap();
+        std::io::Write::write_all(&mut f, b"Server starting service.\n").unwrap();
+        assert_eq!(log.count(&["starting"]), 1);
+        assert_eq!(Log::new(&path).count(&["starting"]), 2);
+        fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -52,6 +52,9 @@ impl Process {
     /// process group, its output going to `output`.
     pub fn spawn(name: &str, mut cmd: Command, output: Output) -> Result<Process> {
         let path = output.path().clone();
+        // Waits look only at this process's lines, not at a predecessor's
+        // with the same log.
+        let log = Log::after_current_end(&path);
         let file = OpenOptions::new()
             .create(true)
             .append(true)
@@ -76,7 +79,7 @@ impl Process {
         Ok(Process {
             name: name.to_string(),
             child,
-            log: Log::new(path),
+            log,
             pump: Some(pump),
             status: None,
         })

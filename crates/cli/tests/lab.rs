@@ -636,3 +636,89 @@ fn watch_prints_one_bound_line_and_exits_0_with_count() {
     assert_eq!(bound.len(), 1, "{rest}");
     assert!(rest.contains("summary: 1 client: 1 bound"), "{rest}");
 }
+
+/// `probe --dora` as an x64 UEFI PXE ROM (options 60 and 93), saved to
+/// `NAME.pcapng`, then `diagnose --json` of that capture: its finding codes.
+fn pxe_dora_findings(lab: &lab::Lab, n: &Network, client: HostId, name: &str) -> Vec<String> {
+    let pcapng = lab.path(&format!("{name}.pcapng"));
+    let o = dhcplens(
+        n,
+        client,
+        &[
+            "probe",
+            "-i",
+            "eth0",
+            "--dora",
+            "--timeout",
+            "3s",
+            "-o",
+            "60=PXEClient:Arch:00007:UNDI:003016",
+            "-o",
+            "93=hex:0007",
+            "-w",
+            pcapng.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let o = Command::new(BIN)
+        .args(["diagnose", "--json"])
+        .arg(&pcapng)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["clients"][0]["outcome"], "bound", "{d}");
+    d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Catalogue E.31 against real servers: ISC dhcpd with `filename` but no
+/// `next-server` leaves siaddr 0.0.0.0, and hands a BIOS program to a UEFI
+/// ROM; with `next-server` and an EFI program both findings go. dnsmasq's
+/// `dhcp-boot` without a server address names itself, so it needs none.
+#[test]
+fn pxe_boot_file_and_server_of_real_servers() {
+    let Some(lab) = lab::require("pxe-boot", &[Tool::Dhcpd, Tool::Dnsmasq]) else {
+        return;
+    };
+    let codes = |extra: &[&str], name: &str| {
+        let mut n = lab.network();
+        let (server, client) = lan(&mut n);
+        let mut dhcpd = Dhcpd::new(vec![subnet()]);
+        dhcpd.extra = extra.iter().map(|e| e.to_string()).collect();
+        let _srv = dhcpd.start(&n, server).unwrap();
+        pxe_dora_findings(&lab, &n, client, name)
+    };
+    let bad = codes(&["filename \"pxelinux.0\";"], "dhcpd-bios-file");
+    assert!(
+        bad.contains(&"pxe-boot-server-missing".to_string()),
+        "{bad:?}"
+    );
+    assert!(
+        bad.contains(&"pxe-boot-file-wrong-arch".to_string()),
+        "{bad:?}"
+    );
+    let good = codes(
+        &["filename \"ipxe.efi\";", "next-server 10.0.0.1;"],
+        "dhcpd-efi-file",
+    );
+    assert!(!good.iter().any(|c| c.starts_with("pxe-")), "{good:?}");
+
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    let mut dnsmasq = Dnsmasq::new(vec![subnet()]);
+    dnsmasq.ping = false;
+    dnsmasq.extra = vec!["--dhcp-boot=grubx64.efi".into()];
+    let _srv = dnsmasq.start(&n, server).unwrap();
+    let found = pxe_dora_findings(&lab, &n, client, "dnsmasq-efi-file");
+    assert!(!found.iter().any(|c| c.starts_with("pxe-")), "{found:?}");
+}

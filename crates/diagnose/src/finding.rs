@@ -108,7 +108,9 @@ codes! {
     ClientIdShared "client-id-shared" "several machines use one client identifier";
     ClientIdChanged "client-id-changed" "one machine uses several client identifiers";
     AddressDeclined "address-declined" "the client declined its address (in use)";
-    PxeBootFileMissing "pxe-boot-file-missing" "a PXE client got no boot file or TFTP server";
+    PxeBootFileMissing "pxe-boot-file-missing" "a PXE client got no boot file";
+    PxeBootServerMissing "pxe-boot-server-missing" "a PXE client got a boot file but no server to fetch it from";
+    PxeBootFileWrongArch "pxe-boot-file-wrong-arch" "a PXE client got a boot file for another architecture";
     IpxeChainloadLoop "ipxe-chainload-loop" "iPXE is handed the iPXE binary again and again";
     StpDelaySuspected "stp-delay-suspected" "early DISCOVERs were lost (spanning tree?)";
     ChaddrSourceMismatch "chaddr-source-mismatch" "chaddr differs from the Ethernet source";

@@ -127,6 +127,8 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
     add(&mut causes, xid_changed(t, ctx));
     if seen.has(T::PXE) {
         add(&mut causes, pxe_boot_file_missing(t, outcome, ctx));
+        add(&mut causes, pxe_boot_server_missing(t, ctx));
+        add(&mut causes, pxe_boot_file_wrong_arch(t, ctx));
     }
     if seen.has(T::ANOMALY) {
         add(&mut causes, malformed(t, outcome, ctx));
@@ -969,6 +971,163 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
             ))
             .fix("Configure the boot file for this client's architecture (ISC: `filename`, `next-server`; dnsmasq: `dhcp-boot`, `pxe-service`; Kea: `boot-file-name`, `next-server`), or run a ProxyDHCP service.")
             .references(&["RFC 4578", "PXE specification 2.1"]),
+    )
+}
+
+/// The PXE client's request and the OFFERs and ACKs that name a boot file.
+fn pxe_boot_replies(t: &Transaction) -> Option<(&Obs, Vec<&Obs>)> {
+    let asked = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| boots_without_ipxe(o))?;
+    let replies: Vec<&Obs> = t
+        .replies()
+        .map(|s| &s.obs)
+        .filter(|o| matches!(o.kind, Some(Offer | Ack)) && o.boot_file().is_some())
+        .collect();
+    (!replies.is_empty()).then_some((asked, replies))
+}
+
+/// `pxe-boot-server-missing`: a boot file, but `siaddr` 0.0.0.0 and no
+/// option 66, so the ROM has no TFTP server to fetch it from (ISC dhcpd and
+/// Kea leave `siaddr` 0 unless `next-server` is set). A URL names its server
+/// itself.
+fn pxe_boot_server_missing(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let (asked, replies) = pxe_boot_replies(t)?;
+    if replies.iter().any(|o| o.tftp_server) {
+        return None;
+    }
+    let r = replies[0];
+    let file = r.boot_file()?;
+    if file.contains("://") {
+        return None;
+    }
+    Some(
+        Finding::new(Code::PxeBootServerMissing, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames([asked.at, r.at])
+            .summary(format!("PXE client told to boot {file} from no server"))
+            .explanation(format!(
+                "The {} ({}) from {} names the boot file «{file}» but no server to fetch it from: siaddr is 0.0.0.0 \
+                 and there is no option 66. Most PXE ROMs then try TFTP towards nothing and give up (PXE-E32: TFTP \
+                 open timeout); a few fall back to the DHCP server's address. The DHCP exchange itself succeeds, so \
+                 the failure shows only on the client's console.",
+                r.short_name(),
+                ctx.frame(r.at),
+                r.server(),
+            ))
+            .fix("Name the TFTP server: ISC `next-server 10.0.0.5;`, Kea `\"next-server\": \"10.0.0.5\"`, dnsmasq `dhcp-boot=file,,10.0.0.5` (or option 66).")
+            .references(&["RFC 2131 §2 (siaddr)", "PXE specification 2.1"]),
+    )
+}
+
+/// The firmware an option 93 architecture boots with, as far as a boot file's
+/// name can contradict it.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Firmware {
+    Bios,
+    Uefi(Option<Machine>),
+}
+
+/// The processor a UEFI boot program is built for.
+#[derive(Clone, Copy, PartialEq, Debug)]
+enum Machine {
+    Ia32,
+    X64,
+    Arm64,
+}
+
+impl Machine {
+    fn name(self) -> &'static str {
+        match self {
+            Machine::Ia32 => "32-bit x86",
+            Machine::X64 => "x64",
+            Machine::Arm64 => "64-bit ARM",
+        }
+    }
+}
+
+/// The firmware of an RFC 4578 / IANA processor architecture type.
+fn firmware_of_arch(arch: u16) -> Option<Firmware> {
+    Some(match arch {
+        0 | 20 => Firmware::Bios,
+        6 | 15 => Firmware::Uefi(Some(Machine::Ia32)),
+        // 9 is EBC in the registry, but x64 firmware sends it (RFC 4578's
+        // original table swapped 7 and 9).
+        7 | 9 | 16 => Firmware::Uefi(Some(Machine::X64)),
+        11 | 19 => Firmware::Uefi(Some(Machine::Arm64)),
+        8 | 10 | 17 | 18 | 25..=28 => Firmware::Uefi(None),
+        _ => return None,
+    })
+}
+
+/// The firmware a boot program's file name says it is for: `.efi` is UEFI
+/// (with `x64`, `ia32` or `aa64` in the name, for that processor), the
+/// real-mode programs (`pxelinux.0`, `undionly.kpxe`, `.pxe`, `.com`) are
+/// BIOS. Scripts and anything else say nothing.
+fn firmware_of_file(file: &str) -> Option<Firmware> {
+    let name = file.rsplit('/').next().unwrap_or(file).to_ascii_lowercase();
+    if name.ends_with(".efi") {
+        let machine = if ["aa64", "arm64", "aarch64"]
+            .iter()
+            .any(|m| name.contains(m))
+        {
+            Some(Machine::Arm64)
+        } else if ["x64", "x86_64", "amd64"].iter().any(|m| name.contains(m)) {
+            Some(Machine::X64)
+        } else if ["ia32", "i386"].iter().any(|m| name.contains(m)) {
+            Some(Machine::Ia32)
+        } else {
+            None
+        };
+        return Some(Firmware::Uefi(machine));
+    }
+    ([".0", ".kpxe", ".kkpxe", ".pxe", ".com"]
+        .iter()
+        .any(|x| name.ends_with(x))
+        || name.starts_with("undionly"))
+    .then_some(Firmware::Bios)
+}
+
+/// `pxe-boot-file-wrong-arch`: option 93 says BIOS and the file is an EFI
+/// program, or UEFI and the file is a real-mode one (or an EFI program for
+/// another processor). The firmware downloads it and cannot run it.
+fn pxe_boot_file_wrong_arch(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let (asked, replies) = pxe_boot_replies(t)?;
+    let arch = asked.arch()?;
+    let client = firmware_of_arch(arch)?;
+    let (r, file, served) = replies.iter().find_map(|r| {
+        let file = r.boot_file()?;
+        let served = firmware_of_file(file)?;
+        let wrong = match (client, served) {
+            (Firmware::Bios, Firmware::Uefi(_)) | (Firmware::Uefi(_), Firmware::Bios) => true,
+            (Firmware::Uefi(Some(a)), Firmware::Uefi(Some(b))) => a != b,
+            _ => false,
+        };
+        wrong.then_some((*r, file, served))
+    })?;
+    let describe = |f: Firmware| match f {
+        Firmware::Bios => "BIOS (real-mode) program".to_string(),
+        Firmware::Uefi(Some(m)) => format!("{} UEFI program", m.name()),
+        Firmware::Uefi(None) => "UEFI program".to_string(),
+    };
+    let arch_name = wire::dhcp::value::architecture_name(arch).unwrap_or("unknown");
+    Some(
+        Finding::new(Code::PxeBootFileWrongArch, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames([asked.at, r.at])
+            .summary(format!("{arch_name} PXE client given {file}"))
+            .explanation(format!(
+                "The client's {} ({}) says architecture {arch} ({arch_name}), but the {} ({}) from {} hands it \
+                 «{file}», a {}. The firmware downloads it and cannot run it: the boot fails or falls through to the next \
+                 boot device after a successful DHCP exchange.",
+                asked.short_name(),
+                ctx.frame(asked.at),
+                r.short_name(),
+                ctx.frame(r.at),
+                r.server(),
+                describe(served),
+            ))
+            .fix("Choose the boot file by option 93: ISC `option arch code 93 = unsigned integer 16;` then `if option arch = 00:07 { filename \"ipxe.efi\"; } else { filename \"undionly.kpxe\"; }`; dnsmasq `dhcp-match=set:efi-x64,option:client-arch,7` with `dhcp-boot=tag:efi-x64,…`; Kea client classes on `option[93].hex`.")
+            .references(&["RFC 4578 §2.1", "IANA processor architecture types"]),
     )
 }
 

@@ -28,7 +28,10 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         RequiredOptionMissing => &["opt:1", "opt:3", "opt:55"],
         ClientIdShared | ClientIdChanged => &["opt:61"],
         AddressDeclined => &["opt:53", "opt:50", "ciaddr"],
-        PxeBootFileMissing => &["file", "siaddr", "opt:60", "opt:66", "opt:67"],
+        PxeBootFileMissing | PxeBootServerMissing => {
+            &["file", "siaddr", "opt:60", "opt:66", "opt:67"]
+        }
+        PxeBootFileWrongArch => &["file", "opt:67", "opt:60", "opt:93"],
         IpxeChainloadLoop => &["file", "opt:67", "opt:77", "opt:175"],
         StpDelaySuspected | SlowOffer | ReplyNotSeenByClient => &["time"],
         ChaddrSourceMismatch => &["chaddr", "src"],

@@ -767,6 +767,90 @@ fn pxe_boot_file_missing() {
     assert!(!has(&c.report(), Code::PxeBootFileMissing));
 }
 
+/// A PXE DISCOVER from firmware of architecture `arch` and an OFFER naming
+/// `file`, from a server that sets siaddr (`next-server`) or not.
+fn pxe_offered(arch: u16, file: &[u8], next_server: bool) -> Report {
+    let mut c = Cap::new();
+    let mut d = pxe_discover(0x115);
+    d.set_option(
+        code::CLIENT_SYSTEM_ARCHITECTURE,
+        arch.to_be_bytes().to_vec(),
+    );
+    c.client(0.0, &d);
+    let mut o = offer(0x115);
+    o.file = std::borrow::Cow::Owned(file.to_vec());
+    if next_server {
+        o.siaddr = SERVER;
+    }
+    c.reply(0.01, &o);
+    c.report()
+}
+
+#[test]
+fn pxe_boot_server_missing() {
+    let r = pxe_offered(0, b"pxelinux.0", false);
+    let f = finding(&r, Code::PxeBootServerMissing);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.explanation.contains("siaddr is 0.0.0.0"),
+        "{}",
+        f.explanation
+    );
+    assert_eq!(f.frames.len(), 2);
+    assert!(!has(&r, Code::PxeBootFileMissing));
+    // next-server set, option 66 given, or a URL: a server is named.
+    assert!(!has(
+        &pxe_offered(0, b"pxelinux.0", true),
+        Code::PxeBootServerMissing
+    ));
+    assert!(!has(
+        &pxe_offered(0, b"http://10.0.0.5/boot.ipxe", false),
+        Code::PxeBootServerMissing
+    ));
+    let mut c = Cap::new();
+    c.client(0.0, &pxe_discover(0x116));
+    let mut o = offer(0x116);
+    o.set_option(code::BOOTFILE_NAME, b"pxelinux.0".to_vec());
+    o.set_option(code::TFTP_SERVER_NAME, b"10.0.0.5".to_vec());
+    c.reply(0.01, &o);
+    assert!(!has(&c.report(), Code::PxeBootServerMissing));
+}
+
+#[test]
+fn pxe_boot_file_wrong_arch() {
+    // (architecture, file, wrong?)
+    let cases: [(u16, &[u8], bool); 12] = [
+        (0, b"pxelinux.0", false),
+        (0, b"undionly.kpxe", false),
+        (0, b"ipxe.efi", true),
+        (0, b"EFI/BOOT/BOOTX64.EFI", true),
+        (7, b"pxelinux.0", true),
+        (7, b"undionly.kpxe", true),
+        (7, b"grubx64.efi", false),
+        (7, b"snponly.efi", false),
+        (9, b"shimx64.efi", false),
+        (11, b"grubx64.efi", true),
+        (11, b"grubaa64.efi", false),
+        // A script, or an architecture with nothing to compare: no judgement.
+        (7, b"boot.ipxe", false),
+    ];
+    for (arch, file, wrong) in cases {
+        let r = pxe_offered(arch, file, true);
+        let name = String::from_utf8_lossy(file);
+        assert_eq!(has(&r, Code::PxeBootFileWrongArch), wrong, "{arch} {name}");
+        if wrong {
+            let f = finding(&r, Code::PxeBootFileWrongArch);
+            assert_eq!(f.severity, Severity::Warning);
+            assert!(f.summary.contains(&*name), "{}", f.summary);
+            assert!(f.explanation.contains(&format!("architecture {arch} (")));
+        }
+    }
+    assert!(!has(
+        &pxe_offered(12, b"pxelinux.0", true),
+        Code::PxeBootFileWrongArch
+    ));
+}
+
 #[test]
 fn ipxe_chainload_loop() {
     let boots = |file: &[u8]| {

@@ -637,28 +637,22 @@ fn watch_prints_one_bound_line_and_exits_0_with_count() {
     assert!(rest.contains("summary: 1 client: 1 bound"), "{rest}");
 }
 
-/// `probe --dora` as an x64 UEFI PXE ROM (options 60 and 93), saved to
-/// `NAME.pcapng`, then `diagnose --json` of that capture: its finding codes.
-fn pxe_dora_findings(lab: &lab::Lab, n: &Network, client: HostId, name: &str) -> Vec<String> {
+/// `probe --dora` with `options` (`-o` arguments), saved to `NAME.pcapng`,
+/// then `diagnose --json` of that capture: its finding codes.
+fn dora_findings(
+    lab: &lab::Lab,
+    n: &Network,
+    client: HostId,
+    name: &str,
+    options: &[&str],
+) -> Vec<String> {
     let pcapng = lab.path(&format!("{name}.pcapng"));
-    let o = dhcplens(
-        n,
-        client,
-        &[
-            "probe",
-            "-i",
-            "eth0",
-            "--dora",
-            "--timeout",
-            "3s",
-            "-o",
-            "60=PXEClient:Arch:00007:UNDI:003016",
-            "-o",
-            "93=hex:0007",
-            "-w",
-            pcapng.to_str().unwrap(),
-        ],
-    );
+    let mut args = vec!["probe", "-i", "eth0", "--dora", "--timeout", "3s"];
+    for o in options {
+        args.extend(["-o", o]);
+    }
+    args.extend(["-w", pcapng.to_str().unwrap()]);
+    let o = dhcplens(n, client, &args);
     assert_eq!(
         o.status.code(),
         Some(0),
@@ -681,6 +675,9 @@ fn pxe_dora_findings(lab: &lab::Lab, n: &Network, client: HostId, name: &str) ->
         .collect()
 }
 
+/// An x64 UEFI PXE ROM's options 60 and 93.
+const UEFI_PXE: [&str; 2] = ["60=PXEClient:Arch:00007:UNDI:003016", "93=hex:0007"];
+
 /// Catalogue E.31 against real servers: ISC dhcpd with `filename` but no
 /// `next-server` leaves siaddr 0.0.0.0, and hands a BIOS program to a UEFI
 /// ROM; with `next-server` and an EFI program both findings go. dnsmasq's
@@ -696,7 +693,7 @@ fn pxe_boot_file_and_server_of_real_servers() {
         let mut dhcpd = Dhcpd::new(vec![subnet()]);
         dhcpd.extra = extra.iter().map(|e| e.to_string()).collect();
         let _srv = dhcpd.start(&n, server).unwrap();
-        pxe_dora_findings(&lab, &n, client, name)
+        dora_findings(&lab, &n, client, name, &UEFI_PXE)
     };
     let bad = codes(&["filename \"pxelinux.0\";"], "dhcpd-bios-file");
     assert!(
@@ -719,6 +716,29 @@ fn pxe_boot_file_and_server_of_real_servers() {
     dnsmasq.ping = false;
     dnsmasq.extra = vec!["--dhcp-boot=grubx64.efi".into()];
     let _srv = dnsmasq.start(&n, server).unwrap();
-    let found = pxe_dora_findings(&lab, &n, client, "dnsmasq-efi-file");
+    let found = dora_findings(&lab, &n, client, "dnsmasq-efi-file", &UEFI_PXE);
     assert!(!found.iter().any(|c| c.starts_with("pxe-")), "{found:?}");
+}
+
+/// Catalogue E.33 against ISC dhcpd: a subnet whose `option routers` was
+/// copied from another subnet leases an address whose router is off-link.
+#[test]
+fn a_router_outside_the_leased_subnet_is_found() {
+    let Some(lab) = lab::require("router-off-link", &[Tool::Dhcpd]) else {
+        return;
+    };
+    for (router, wrong) in [("10.0.1.1", true), ("10.0.0.1", false)] {
+        let mut n = lab.network();
+        let (server, client) = lan(&mut n);
+        let dhcpd = Dhcpd::new(vec![
+            Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.150").router(router)
+        ]);
+        let _srv = dhcpd.start(&n, server).unwrap();
+        let found = dora_findings(&lab, &n, client, &format!("router-{router}"), &[]);
+        assert_eq!(
+            found.contains(&"lease-subnet-inconsistent".to_string()),
+            wrong,
+            "router {router}: {found:?}"
+        );
+    }
 }

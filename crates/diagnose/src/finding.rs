@@ -105,6 +105,7 @@ codes! {
     ServerIdMismatch "server-id-mismatch" "the REQUEST names a server that did not offer";
     XidChanged "xid-changed" "the REQUEST's xid differs from the OFFER's";
     RequiredOptionMissing "required-option-missing" "the lease lacks a subnet mask or router";
+    LeaseSubnetInconsistent "lease-subnet-inconsistent" "the leased address, mask and router do not form one subnet";
     ClientIdShared "client-id-shared" "several machines use one client identifier";
     ClientIdChanged "client-id-changed" "one machine uses several client identifiers";
     AddressDeclined "address-declined" "the client declined its address (in use)";

@@ -141,6 +141,7 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
         add(&mut causes, classless_routes(t, ctx));
     }
     add(&mut causes, required_options(t, ctx));
+    add(&mut causes, lease_subnet(t, ctx));
     if seen.has(T::DECLINE) {
         add(&mut causes, address_declined(t, ctx));
     }
@@ -1345,6 +1346,89 @@ fn required_options(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
         ))
         .fix("Configure the subnet mask and routers for this subnet on the server.")
         .references(&["RFC 2132 §3.3", "RFC 2132 §3.5"]),
+    )
+}
+
+/// `lease-subnet-inconsistent` (catalogue E.33): the lease's address, mask
+/// and router cannot all be right. A router outside the client's subnet is
+/// unreachable (Linux refuses the default route: "Nexthop has invalid gateway"),
+/// an address that is its subnet's network or broadcast address cannot be
+/// used, and a mask with holes is no mask. Typically a scope copied from
+/// another VLAN, or a client served from the wrong VLAN's scope.
+fn lease_subnet(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let o = t
+        .of_kind(Ack)
+        .chain(t.of_kind(Offer))
+        .map(|s| &s.obs)
+        .find(|o| !o.yiaddr.is_unspecified() && o.subnet_mask.is_some())?;
+    let mask = u32::from(o.subnet_mask?);
+    let addr = u32::from(o.yiaddr);
+    let prefix = mask.leading_ones();
+    let net = Ipv4Addr::from(addr & mask);
+    let subnet = format!("{net}/{prefix}");
+    let (summary, detail) = if mask.count_ones() != prefix {
+        (
+            format!("subnet mask {} is not contiguous", Ipv4Addr::from(mask)),
+            format!(
+                "its subnet mask {} has holes (option 1 must be ones then zeros), so no client can build a route from it",
+                Ipv4Addr::from(mask)
+            ),
+        )
+    } else if prefix <= 30 && (addr == addr & mask || addr == addr | !mask) {
+        let which = if addr == addr & mask {
+            "network"
+        } else {
+            "broadcast"
+        };
+        (
+            format!("{} is the {which} address of {subnet}", o.yiaddr),
+            format!(
+                "{} is the {which} address of {subnet} itself, which no host can use: the pool reaches past the subnet's edge, \
+                 or the mask belongs to another subnet",
+                o.yiaddr
+            ),
+        )
+    } else if let Some(router) = o
+        .router
+        .filter(|_| o.classless_routes != Some(true) && prefix < 32)
+    {
+        if router == o.yiaddr {
+            (
+                format!("router {router} is the client's own address"),
+                format!("its router (option 3) is {router}, the very address it leases: the client would route through itself"),
+            )
+        } else if u32::from(router) & mask != addr & mask {
+            (
+                format!("router {router} is outside {subnet}"),
+                format!(
+                    "its router (option 3) {router} is not in the client's subnet {subnet} ({} with mask {}): the client \
+                     cannot reach it on the link, so it gets no default route \
+                     (Linux refuses it: \"Nexthop has invalid gateway\", older kernels \"Network is unreachable\")",
+                    o.yiaddr,
+                    Ipv4Addr::from(mask)
+                ),
+            )
+        } else {
+            return None;
+        }
+    } else {
+        return None;
+    };
+    Some(
+        Finding::new(Code::LeaseSubnetInconsistent, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .frames([o.at])
+            .summary(format!("{} from {}: {summary}", o.short_name(), o.server()))
+            .explanation(format!(
+                "The {} ({}) from {} leases {}, but {detail}. Address, mask and router come from one scope on the \
+                 server; when they disagree, that scope was copied from another subnet or the client reached the \
+                 scope of another VLAN (check the 802.1Q tag and the relay's giaddr).",
+                o.short_name(),
+                ctx.frame(o.at),
+                o.server(),
+                o.yiaddr,
+            ))
+            .fix("Make the scope's range, subnet mask (option 1) and routers (option 3) belong to the same subnet; if they do, find why the client is served from this scope (VLAN, giaddr).")
+            .references(&["RFC 2132 §3.3", "RFC 2132 §3.5", "RFC 950"]),
     )
 }
 

@@ -26,6 +26,7 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         ServerIdMismatch => &["opt:54"],
         XidChanged => &["xid"],
         RequiredOptionMissing => &["opt:1", "opt:3", "opt:55"],
+        LeaseSubnetInconsistent => &["yiaddr", "opt:1", "opt:3"],
         ClientIdShared | ClientIdChanged => &["opt:61"],
         AddressDeclined => &["opt:53", "opt:50", "ciaddr"],
         PxeBootFileMissing | PxeBootServerMissing => {

@@ -1440,3 +1440,82 @@ fn transactions_open_at_the_end_close_in_a_fixed_order() {
         "{log:#?}"
     );
 }
+
+/// A DORA whose ACK leases `yiaddr` with `mask` and `router`.
+fn leased(yiaddr: [u8; 4], mask: [u8; 4], router: [u8; 4]) -> Report {
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x1a0, 0));
+    c.reply(0.01, &offer(0x1a0));
+    c.client(0.02, &request(0x1a0, SERVER));
+    let mut a = reply_msg(MessageType::Ack, 0x1a0, SERVER, Ipv4Addr::from(yiaddr));
+    a.set_option(code::SUBNET_MASK, mask.to_vec());
+    a.set_option(code::ROUTER, router.to_vec());
+    c.reply(0.03, &a);
+    c.report()
+}
+
+#[test]
+fn lease_subnet_inconsistent() {
+    let summary = |r: &Report| {
+        has(r, Code::LeaseSubnetInconsistent)
+            .then(|| finding(r, Code::LeaseSubnetInconsistent).summary.clone())
+    };
+    // Healthy: /24 with its router, a /31 (RFC 3021) and a /32 with the
+    // router reached by an on-link route.
+    for (y, m, g) in [
+        ([192, 168, 1, 10], [255, 255, 255, 0], [192, 168, 1, 1]),
+        ([10, 0, 0, 0], [255, 255, 255, 254], [10, 0, 0, 1]),
+        ([10, 9, 9, 9], [255, 255, 255, 255], [10, 0, 0, 1]),
+        ([172, 16, 3, 200], [255, 255, 252, 0], [172, 16, 0, 1]),
+    ] {
+        assert_eq!(summary(&leased(y, m, g)), None, "{y:?} {m:?} {g:?}");
+    }
+    let cases = [
+        (
+            [192, 168, 1, 10],
+            [255, 255, 255, 0],
+            [192, 168, 2, 1],
+            "router 192.168.2.1 is outside 192.168.1.0/24",
+        ),
+        (
+            [192, 168, 1, 255],
+            [255, 255, 255, 0],
+            [192, 168, 1, 1],
+            "192.168.1.255 is the broadcast address of 192.168.1.0/24",
+        ),
+        (
+            [192, 168, 1, 0],
+            [255, 255, 255, 0],
+            [192, 168, 1, 1],
+            "192.168.1.0 is the network address of 192.168.1.0/24",
+        ),
+        (
+            [192, 168, 1, 10],
+            [255, 0, 255, 0],
+            [192, 168, 1, 1],
+            "subnet mask 255.0.255.0 is not contiguous",
+        ),
+        (
+            [192, 168, 1, 10],
+            [255, 255, 255, 0],
+            [192, 168, 1, 10],
+            "router 192.168.1.10 is the client's own address",
+        ),
+    ];
+    for (y, m, g, want) in cases {
+        let r = leased(y, m, g);
+        let s = summary(&r).unwrap_or_default();
+        assert!(s.contains(want), "{s:?} lacks {want:?}");
+        let f = finding(&r, Code::LeaseSubnetInconsistent);
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(!f.explains_failure);
+    }
+    // Classless routes (option 121) replace option 3: nothing to judge.
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x1a1, 0));
+    let mut o = offer(0x1a1);
+    o.set_option(code::ROUTER, vec![10, 1, 1, 1]);
+    o.set_option(code::CLASSLESS_STATIC_ROUTE, vec![0, 192, 168, 1, 1]);
+    c.reply(0.01, &o);
+    assert!(!has(&c.report(), Code::LeaseSubnetInconsistent));
+}

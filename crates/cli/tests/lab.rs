@@ -742,3 +742,102 @@ fn a_router_outside_the_leased_subnet_is_found() {
         );
     }
 }
+
+/// `probe` from `client` with option 82 and giaddr 0, as a snooping switch
+/// leaves it, saved to `NAME.pcapng`: whether an OFFER came back, and the
+/// severity of `option82-without-giaddr` in `diagnose` of the capture.
+fn option82_probe(lab: &lab::Lab, n: &Network, client: HostId, name: &str) -> (bool, String) {
+    let pcapng = lab.path(&format!("{name}.pcapng"));
+    let o = dhcplens(
+        n,
+        client,
+        &[
+            "probe",
+            "-i",
+            "eth0",
+            "--timeout",
+            "2s",
+            "-o",
+            "82=circuit-id=Gi1/0/7",
+            "--json",
+            "-w",
+            pcapng.to_str().unwrap(),
+        ],
+    );
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["sent"][0]["giaddr"], "0.0.0.0", "{}", d["sent"]);
+    let offered = d["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["message_type"] == "DHCPOFFER");
+    let o = Command::new(BIN)
+        .args(["diagnose", "--json"])
+        .arg(&pcapng)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let severity = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "option82-without-giaddr")
+        .map_or(String::new(), |f| {
+            f["severity"].as_str().unwrap().to_string()
+        });
+    (offered, severity)
+}
+
+/// Catalogue B.12: option 82 with giaddr 0 is flagged, and what its
+/// explanation says of the Linux servers and relay holds: ISC dhcpd, Kea and
+/// dnsmasq answer such a DISCOVER, and ISC dhcrelay forwards it.
+#[test]
+fn option82_without_giaddr_is_seen_and_linux_servers_accept_it() {
+    let Some(lab) = lab::require(
+        "o82-giaddr0",
+        &[Tool::Dhcpd, Tool::Kea, Tool::Dnsmasq, Tool::Dhcrelay],
+    ) else {
+        return;
+    };
+    for which in ["dhcpd", "kea", "dnsmasq"] {
+        let mut n = lab.network();
+        let (server, client) = lan(&mut n);
+        let _srv = match which {
+            "dhcpd" => Dhcpd::new(vec![subnet()]).start(&n, server).unwrap(),
+            "kea" => Kea::new(vec![subnet()]).start(&n, server).unwrap(),
+            _ => {
+                let mut d = Dnsmasq::new(vec![subnet()]);
+                d.ping = false;
+                d.start(&n, server).unwrap()
+            }
+        };
+        let seen = option82_probe(&lab, &n, client, &format!("o82-{which}"));
+        assert_eq!(seen, (true, "info".to_string()), "{which}");
+    }
+    // Behind ISC dhcrelay, which sets giaddr and forwards it to dhcpd.
+    let mut n = lab.network();
+    let core = n.add_link("core").unwrap();
+    let lan1 = n.add_link("lan1").unwrap();
+    let server = n
+        .add_host_on("server", core, Some(net("10.0.0.1/24")))
+        .unwrap();
+    let relay = n
+        .add_host_on("relay", core, Some(net("10.0.0.254/24")))
+        .unwrap();
+    n.connect(relay, lan1, Some(net("10.1.0.1/24"))).unwrap();
+    let client = n.add_host_on("client", lan1, None).unwrap();
+    n.host(server)
+        .route("10.1.0.0/24", "10.0.0.254".parse().unwrap())
+        .unwrap();
+    let _srv = Dhcpd::new(vec![
+        Subnet::declared("10.0.0.0/24"),
+        Subnet::new("10.1.0.0/24", "10.1.0.100", "10.1.0.150").router("10.1.0.1"),
+    ])
+    .start(&n, server)
+    .unwrap();
+    let _rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
+        .start(&n, relay)
+        .unwrap();
+    let seen = option82_probe(&lab, &n, client, "o82-dhcrelay");
+    assert_eq!(seen, (true, "info".to_string()), "dhcrelay");
+}

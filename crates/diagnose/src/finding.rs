@@ -98,6 +98,7 @@ codes! {
     MultipleServers "multiple-servers" "more than one server answers";
     BroadcastFlagIgnored "broadcast-flag-ignored" "a reply is unicast to a client that asked for broadcast";
     Option82NotEchoed "option82-not-echoed" "the server drops the relay agent's option 82";
+    Option82WithoutGiaddr "option82-without-giaddr" "a switch added option 82 but no giaddr (DHCP snooping)";
     ReplyTooShort "reply-too-short" "a reply is under the 300-byte BOOTP minimum";
     ReplyTooLarge "reply-too-large" "a reply is larger than the client accepts";
     LeaseTimesInconsistent "lease-times-inconsistent" "lease, T1 and T2 are not in order";

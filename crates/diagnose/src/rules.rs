@@ -119,6 +119,7 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
     }
     if seen.has(T::OPTION82) {
         add(&mut causes, option82_not_echoed(t, outcome, ctx));
+        add(&mut causes, option82_without_giaddr(t, outcome, ctx));
     }
     if seen.has(T::ODD_SIZE) {
         causes.extend(reply_size(t, outcome, ctx));
@@ -186,7 +187,7 @@ impl Triggers {
     const BAD_CHECKSUM: u32 = 1 << 0;
     /// A client message asking for broadcast replies.
     const ASKS_BROADCAST: u32 = 1 << 1;
-    /// A relayed client message with option 82.
+    /// A client message with option 82 (relayed or not).
     const OPTION82: u32 = 1 << 2;
     /// A reply under 300 bytes, or one to the client over the smallest
     /// limit a client can set (576-byte datagrams).
@@ -222,7 +223,7 @@ impl Triggers {
         for o in t.packets.iter().map(|s| &s.obs) {
             if o.from_client() {
                 set(Self::ASKS_BROADCAST, asks_broadcast(o));
-                set(Self::OPTION82, relayed_with_option82(o));
+                set(Self::OPTION82, o.relay_info().is_some());
                 set(Self::PXE, boots_without_ipxe(o));
                 set(Self::SOURCE_NOT_CHADDR, source_not_chaddr(o));
             } else {
@@ -813,7 +814,7 @@ fn option82_not_echoed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> 
             .explanation(format!(
                 "The relay added option 82 ({}) to {} ({}), but the server's {} to the relay ({}) lacks it. RFC 3046 §2.2 \
                  requires the server to echo it; relays that check it (e.g. `ip dhcp relay information check`) drop the reply.",
-                relayed.relay_info().map_or(String::new(), |r| r.hex()),
+                relayed.relay_info().map_or(String::new(), agent_info),
                 relayed.short_name(),
                 ctx.frame(relayed.at),
                 first.short_name(),
@@ -822,6 +823,70 @@ fn option82_not_echoed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> 
             .fix("Make the server echo option 82 (most do by default; check option filtering), or stop the relay from checking it.")
             .references(&["RFC 3046 §2.2"]),
     )
+}
+
+/// `option82-without-giaddr` (catalogue B.12): a request carrying option 82
+/// with giaddr 0.0.0.0. A relay sets giaddr when it adds option 82; a switch
+/// doing DHCP snooping adds the option and leaves giaddr alone. Cisco IOS
+/// relays and servers drop such requests unless told to trust them ("relay
+/// information option exists, but giaddr is zero"); ISC dhcpd 4.4, Kea 2.2,
+/// dnsmasq 2.90 and ISC dhcrelay 4.4 accept them (the lab checks this).
+fn option82_without_giaddr(
+    t: &Transaction,
+    outcome: Outcome,
+    ctx: &Context<'_>,
+) -> Option<Finding> {
+    let o = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| o.relay_info().is_some() && o.giaddr.is_unspecified())?;
+    let failed = matches!(outcome, Outcome::NoOffer);
+    let severity = if failed {
+        Severity::Warning
+    } else {
+        Severity::Info
+    };
+    let f = Finding::new(
+        Code::Option82WithoutGiaddr,
+        severity,
+        Some(t.chaddr),
+        Some(t.xid),
+    );
+    let f = if failed { f.cause(Confidence::Low) } else { f };
+    let answered = if failed {
+        "No server answered: if a Cisco device relays or serves this VLAN, this is the likely reason. If the server is \
+         ISC dhcpd, Kea or dnsmasq, look elsewhere: they accept it."
+    } else {
+        "A server answered, so nothing on this path minds; a Cisco relay or server added later would drop it."
+    };
+    Some(
+        f.frames([o.at])
+            .summary(format!("{} carries option 82 with giaddr 0.0.0.0", o.short_name()))
+            .explanation(format!(
+                "The {} ({}) carries option 82 ({}) but giaddr is 0.0.0.0: a switch doing DHCP snooping added the \
+                 option without relaying (a relay sets giaddr). Cisco IOS relays and DHCP servers drop such requests \
+                 as untrusted (\"relay information option exists, but giaddr is zero\"). {answered}",
+                o.short_name(),
+                ctx.frame(o.at),
+                o.relay_info().map_or(String::new(), agent_info),
+            ))
+            .fix("Stop the access switch inserting option 82 (Cisco `no ip dhcp snooping information option`), or trust it upstream (`ip dhcp relay information trusted` on the relay interface, `ip dhcp snooping information option allow-untrusted` on the aggregation switch).")
+            .references(&["RFC 3046 §2.1", "failure catalogue B.12"]),
+    )
+}
+
+/// Option 82 as its sub-options (`1(circuit-id)="Gi1/0/7"`), or in hex when
+/// the value was cut.
+fn agent_info(r: &Short) -> String {
+    if r.is_cut() {
+        return r.hex();
+    }
+    wire::dhcp::value::decode_slice(
+        wire::dhcp::code::RELAY_AGENT_INFORMATION,
+        r.as_bytes(),
+        &wire::dhcp::value::Context::default(),
+    )
+    .to_string()
 }
 
 fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {

@@ -18,7 +18,7 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         UdpChecksumPartial | UdpChecksumInvalid => &["udp_checksum"],
         MultipleServers => &["opt:54", "yiaddr", "src"],
         BroadcastFlagIgnored => &["flags", "broadcast", "dst"],
-        Option82NotEchoed => &["opt:82", "giaddr"],
+        Option82NotEchoed | Option82WithoutGiaddr => &["opt:82", "giaddr"],
         ReplyTooShort => &["length"],
         ReplyTooLarge => &["length", "opt:57"],
         LeaseTimesInconsistent => &["opt:51", "opt:58", "opt:59"],

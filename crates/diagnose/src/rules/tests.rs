@@ -506,6 +506,47 @@ fn option82_not_echoed() {
 }
 
 #[test]
+fn option82_without_giaddr() {
+    let snooped = |xid: u32, secs: u16| {
+        let mut d = discover(xid, secs);
+        d.set_option(
+            code::RELAY_AGENT_INFORMATION,
+            vec![1, 7, b'G', b'i', b'1', b'/', b'0', b'/', b'7'],
+        );
+        d
+    };
+    // Unanswered: a possible cause, not a certain one.
+    let mut c = Cap::new();
+    for i in 0..3u16 {
+        c.client(f64::from(i) * 4.0, &snooped(0x8c, i * 4));
+    }
+    let r = c.report();
+    let f = finding(&r, Code::Option82WithoutGiaddr);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.explains_failure);
+    assert_eq!(f.confidence, crate::Confidence::Low);
+    assert!(
+        f.explanation.contains("1(circuit-id)=\"Gi1/0/7\""),
+        "{}",
+        f.explanation
+    );
+    // Answered: only a note.
+    let mut c = Cap::new();
+    c.client(0.0, &snooped(0x8d, 0));
+    c.reply(0.01, &offer(0x8d));
+    c.client(0.02, &request(0x8d, SERVER));
+    c.reply(0.03, &ack(0x8d));
+    let r = c.report();
+    let f = finding(&r, Code::Option82WithoutGiaddr);
+    assert_eq!(f.severity, Severity::Info);
+    assert!(!f.explains_failure);
+    // A relay's option 82 comes with its giaddr.
+    let mut c = Cap::new();
+    relayed(&mut c, 0.0, &discover(0x8e, 0), &offer(0x8e), true);
+    assert!(!has(&c.report(), Code::Option82WithoutGiaddr));
+}
+
+#[test]
 fn relayed_discover_with_no_offer_mentions_the_relay() {
     let mut c = Cap::new();
     let relay = Ipv4Addr::new(10, 0, 5, 1);

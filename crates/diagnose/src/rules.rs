@@ -161,6 +161,10 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
     }
     add(&mut causes, slow_offer(t, ctx));
     add(&mut causes, multiple_servers(t, ctx));
+    if seen.has(T::PXE) {
+        let fast = pxe_reply_too_fast(t, outcome, &causes, ctx);
+        add(&mut causes, fast);
+    }
     let symptom = match outcome {
         Outcome::NoOffer => Some(no_offer(t, ctx)),
         Outcome::OfferIgnored => Some(offer_ignored(t, &causes, ctx)),
@@ -1706,6 +1710,71 @@ fn type_not_first(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Optio
             ))
             .fix("If boot clients ignore the replies, make the server send option 53 first.")
             .references(&["RFC 2131 §3", "failure catalogue B.15"]),
+    )
+}
+
+/// How soon after its DISCOVER an OFFER counts as instant for a PXE ROM.
+const PXE_INSTANT_NS: i64 = 10_000_000;
+
+/// `pxe-reply-too-fast` (catalogue B.17): a PXE ROM sends DISCOVER after
+/// DISCOVER although each was answered within milliseconds, and nothing else
+/// explains it. Some boot ROMs are not listening yet when an instant reply
+/// arrives; dnsmasq has `dhcp-reply-delay` for exactly this.
+fn pxe_reply_too_fast(
+    t: &Transaction,
+    outcome: Outcome,
+    causes: &[Finding],
+    ctx: &Context<'_>,
+) -> Option<Finding> {
+    if outcome != Outcome::OfferIgnored || causes.iter().any(|c| c.explains_failure) {
+        return None;
+    }
+    let asked = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| boots_without_ipxe(o))?;
+    // Each OFFER with the latest DISCOVER before it, and how soon it came.
+    let answered: Vec<(&Obs, i64)> = to_client(t)
+        .map(|s| &s.obs)
+        .filter(|o| o.kind == Some(Offer))
+        .filter_map(|o| {
+            let d = t
+                .of_kind(Discover)
+                .map(|s| s.obs.ts)
+                .filter(|ts| *ts <= o.ts)
+                .max()?;
+            Some((o, o.ts.0 - d.0))
+        })
+        .collect();
+    let discovers = t.of_kind(Discover).count();
+    if discovers < 2 || answered.len() < 2 {
+        return None;
+    }
+    let slowest = answered.iter().map(|(_, d)| *d).max()?;
+    if slowest >= PXE_INSTANT_NS {
+        return None;
+    }
+    let f = cause_or_risk(Code::PxeReplyTooFast, t, true, Confidence::Low);
+    let fastest = answered.iter().map(|(_, d)| *d).min().unwrap_or(slowest);
+    Some(
+        f.frames(std::iter::once(asked.at).chain(answered.iter().map(|(o, _)| o.at)))
+            .summary(format!(
+                "PXE client ignored {} OFFERs that came {:.1}–{:.1} ms after its DISCOVERs",
+                answered.len(),
+                fastest as f64 / 1e6,
+                slowest as f64 / 1e6
+            ))
+            .explanation(format!(
+                "The client is a PXE ROM ({}) and sent {discovers} DISCOVERs; every OFFER came within {:.1} ms of the \
+                 DISCOVER it answers (first: {}), and the client never requested one. Nothing else in the capture \
+                 explains why: some boot ROMs are not yet listening when an instant reply arrives. A guess, from the \
+                 timing alone.",
+                asked.vendor_class().unwrap_or("option 93"),
+                slowest as f64 / 1e6,
+                ctx.frame(answered[0].0.at),
+            ))
+            .fix("Delay the replies to boot clients: dnsmasq `dhcp-reply-delay=tag:pxe,1` (with `dhcp-vendorclass=set:pxe,PXEClient`); ISC dhcpd and Kea have no such delay. Else update the NIC's boot ROM.")
+            .references(&["dnsmasq(8) --dhcp-reply-delay", "failure catalogue B.17"]),
     )
 }
 

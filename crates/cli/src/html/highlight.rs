@@ -34,7 +34,7 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         }
         PxeBootFileWrongArch => &["file", "opt:67", "opt:60", "opt:93"],
         IpxeChainloadLoop => &["file", "opt:67", "opt:77", "opt:175"],
-        StpDelaySuspected | SlowOffer | ReplyNotSeenByClient => &["time"],
+        StpDelaySuspected | SlowOffer | ReplyNotSeenByClient | PxeReplyTooFast => &["time"],
         ChaddrSourceMismatch => &["chaddr", "src"],
         MalformedPacket => &["anomalies"],
         RenewMalformed => &["ciaddr", "opt:50", "opt:54"],

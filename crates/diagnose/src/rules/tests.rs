@@ -1560,3 +1560,30 @@ fn lease_subnet_inconsistent() {
     c.reply(0.01, &o);
     assert!(!has(&c.report(), Code::LeaseSubnetInconsistent));
 }
+
+/// A PXE ROM sending three DISCOVERs, each answered `delay` s later, and
+/// never a REQUEST; the OFFERs name a boot file and a TFTP server.
+fn pxe_ignoring(delay: f64) -> Report {
+    let mut c = Cap::new();
+    for i in 0..3u32 {
+        let t = f64::from(i) * 4.0;
+        c.client(t, &pxe_discover(0x1b0));
+        let mut o = offer(0x1b0);
+        o.file = std::borrow::Cow::Owned(b"pxelinux.0".to_vec());
+        o.siaddr = SERVER;
+        c.reply(t + delay, &o);
+    }
+    c.report()
+}
+
+#[test]
+fn pxe_reply_too_fast() {
+    let r = pxe_ignoring(0.002);
+    let f = finding(&r, Code::PxeReplyTooFast);
+    assert!(f.explains_failure);
+    assert_eq!(f.confidence, crate::Confidence::Low);
+    assert!(f.summary.contains("3 OFFERs"), "{}", f.summary);
+    assert_eq!(f.frames.len(), 4);
+    // Answered after 200 ms: not instant, no guess.
+    assert!(!has(&pxe_ignoring(0.2), Code::PxeReplyTooFast));
+}

@@ -142,7 +142,9 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
         add(&mut causes, classless_routes(t, ctx));
     }
     add(&mut causes, required_options(t, ctx));
-    add(&mut causes, lease_subnet(t, ctx));
+    if seen.has(T::SUBNET_PROBLEM) {
+        add(&mut causes, lease_subnet(t, ctx));
+    }
     if seen.has(T::DECLINE) {
         add(&mut causes, address_declined(t, ctx));
     }
@@ -216,6 +218,8 @@ impl Triggers {
     const TYPE_NOT_FIRST: u32 = 1 << 12;
     /// A DHCPNAK.
     const NAK: u32 = 1 << 13;
+    /// An OFFER or ACK whose address, mask and router disagree.
+    const SUBNET_PROBLEM: u32 = 1 << 14;
 
     fn of(t: &Transaction) -> Triggers {
         let mut bits = 0;
@@ -240,6 +244,7 @@ impl Triggers {
                 set(Self::TYPE_NOT_FIRST, to_client && o.type_not_first);
                 set(Self::LEASE_PROBLEM, lease_offer_problem(o));
                 set(Self::CLASSLESS, classless_hides_router(o));
+                set(Self::SUBNET_PROBLEM, subnet_problem(o));
             }
             match o.kind {
                 Some(Decline) => set(Self::DECLINE, true),
@@ -1424,6 +1429,24 @@ fn required_options(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
 /// an address that is its subnet's network or broadcast address cannot be
 /// used, and a mask with holes is no mask. Typically a scope copied from
 /// another VLAN, or a client served from the wrong VLAN's scope.
+/// The test `lease_subnet` starts from, for [`Triggers`]: a reply whose
+/// mask has holes, whose address is its subnet's network or broadcast
+/// address, or whose router is off-link or the address itself.
+fn subnet_problem(o: &Obs) -> bool {
+    let Some(mask) = o.subnet_mask.filter(|_| !o.yiaddr.is_unspecified()) else {
+        return false;
+    };
+    let (mask, addr) = (u32::from(mask), u32::from(o.yiaddr));
+    let prefix = mask.leading_ones();
+    mask.count_ones() != prefix
+        || (prefix <= 30 && (addr == addr & mask || addr == addr | !mask))
+        || o.router.is_some_and(|r| {
+            o.classless_routes != Some(true)
+                && prefix < 32
+                && (r == o.yiaddr || u32::from(r) & mask != addr & mask)
+        })
+}
+
 fn lease_subnet(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     let o = t
         .of_kind(Ack)

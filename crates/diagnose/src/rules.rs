@@ -244,7 +244,7 @@ impl Triggers {
                 set(Self::TYPE_NOT_FIRST, to_client && o.type_not_first);
                 set(Self::LEASE_PROBLEM, lease_offer_problem(o));
                 set(Self::CLASSLESS, classless_hides_router(o));
-                set(Self::SUBNET_PROBLEM, subnet_problem(o));
+                set(Self::SUBNET_PROBLEM, subnet_fault(o).is_some());
             }
             match o.kind {
                 Some(Decline) => set(Self::DECLINE, true),
@@ -1423,88 +1423,94 @@ fn required_options(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     )
 }
 
+/// What is wrong with a lease's address, mask and router.
+enum SubnetFault {
+    MaskHoles,
+    /// The address is its subnet's network (`true`) or broadcast address.
+    EdgeAddress {
+        network: bool,
+    },
+    RouterIsSelf(Ipv4Addr),
+    RouterOffLink(Ipv4Addr),
+}
+
+/// The fault of a reply whose mask has holes, whose address is its
+/// subnet's network or broadcast address, or whose router is off-link or the
+/// address itself; `None` when they agree or say too little. /31, /32 and
+/// classless routes (which replace option 3) are left alone.
+fn subnet_fault(o: &Obs) -> Option<SubnetFault> {
+    let mask = u32::from(o.subnet_mask.filter(|_| !o.yiaddr.is_unspecified())?);
+    let addr = u32::from(o.yiaddr);
+    let prefix = mask.leading_ones();
+    if mask.count_ones() != prefix {
+        return Some(SubnetFault::MaskHoles);
+    }
+    if prefix <= 30 && (addr == addr & mask || addr == addr | !mask) {
+        return Some(SubnetFault::EdgeAddress {
+            network: addr == addr & mask,
+        });
+    }
+    let router = o
+        .router
+        .filter(|_| o.classless_routes != Some(true) && prefix < 32)?;
+    if router == o.yiaddr {
+        Some(SubnetFault::RouterIsSelf(router))
+    } else if u32::from(router) & mask != addr & mask {
+        Some(SubnetFault::RouterOffLink(router))
+    } else {
+        None
+    }
+}
+
 /// `lease-subnet-inconsistent` (catalogue E.33): the lease's address, mask
 /// and router cannot all be right. A router outside the client's subnet is
 /// unreachable (Linux refuses the default route: "Nexthop has invalid gateway"),
 /// an address that is its subnet's network or broadcast address cannot be
 /// used, and a mask with holes is no mask. Typically a scope copied from
 /// another VLAN, or a client served from the wrong VLAN's scope.
-/// The test `lease_subnet` starts from, for [`Triggers`]: a reply whose
-/// mask has holes, whose address is its subnet's network or broadcast
-/// address, or whose router is off-link or the address itself.
-fn subnet_problem(o: &Obs) -> bool {
-    let Some(mask) = o.subnet_mask.filter(|_| !o.yiaddr.is_unspecified()) else {
-        return false;
-    };
-    let (mask, addr) = (u32::from(mask), u32::from(o.yiaddr));
-    let prefix = mask.leading_ones();
-    mask.count_ones() != prefix
-        || (prefix <= 30 && (addr == addr & mask || addr == addr | !mask))
-        || o.router.is_some_and(|r| {
-            o.classless_routes != Some(true)
-                && prefix < 32
-                && (r == o.yiaddr || u32::from(r) & mask != addr & mask)
-        })
-}
-
 fn lease_subnet(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     let o = t
         .of_kind(Ack)
         .chain(t.of_kind(Offer))
         .map(|s| &s.obs)
         .find(|o| !o.yiaddr.is_unspecified() && o.subnet_mask.is_some())?;
+    let fault = subnet_fault(o)?;
     let mask = u32::from(o.subnet_mask?);
     let addr = u32::from(o.yiaddr);
-    let prefix = mask.leading_ones();
-    let net = Ipv4Addr::from(addr & mask);
-    let subnet = format!("{net}/{prefix}");
-    let (summary, detail) = if mask.count_ones() != prefix {
-        (
+    let subnet = format!("{}/{}", Ipv4Addr::from(addr & mask), mask.leading_ones());
+    let (summary, detail) = match fault {
+        SubnetFault::MaskHoles => (
             format!("subnet mask {} is not contiguous", Ipv4Addr::from(mask)),
             format!(
                 "its subnet mask {} has holes (option 1 must be ones then zeros), so no client can build a route from it",
                 Ipv4Addr::from(mask)
             ),
-        )
-    } else if prefix <= 30 && (addr == addr & mask || addr == addr | !mask) {
-        let which = if addr == addr & mask {
-            "network"
-        } else {
-            "broadcast"
-        };
-        (
-            format!("{} is the {which} address of {subnet}", o.yiaddr),
-            format!(
-                "{} is the {which} address of {subnet} itself, which no host can use: the pool reaches past the subnet's edge, \
-                 or the mask belongs to another subnet",
-                o.yiaddr
-            ),
-        )
-    } else if let Some(router) = o
-        .router
-        .filter(|_| o.classless_routes != Some(true) && prefix < 32)
-    {
-        if router == o.yiaddr {
+        ),
+        SubnetFault::EdgeAddress { network } => {
+            let which = if network { "network" } else { "broadcast" };
             (
-                format!("router {router} is the client's own address"),
-                format!("its router (option 3) is {router}, the very address it leases: the client would route through itself"),
-            )
-        } else if u32::from(router) & mask != addr & mask {
-            (
-                format!("router {router} is outside {subnet}"),
+                format!("{} is the {which} address of {subnet}", o.yiaddr),
                 format!(
-                    "its router (option 3) {router} is not in the client's subnet {subnet} ({} with mask {}): the client \
-                     cannot reach it on the link, so it gets no default route \
-                     (Linux refuses it: \"Nexthop has invalid gateway\", older kernels \"Network is unreachable\")",
-                    o.yiaddr,
-                    Ipv4Addr::from(mask)
+                    "{} is the {which} address of {subnet} itself, which no host can use: the pool reaches past the subnet's edge, \
+                     or the mask belongs to another subnet",
+                    o.yiaddr
                 ),
             )
-        } else {
-            return None;
         }
-    } else {
-        return None;
+        SubnetFault::RouterIsSelf(router) => (
+            format!("router {router} is the client's own address"),
+            format!("its router (option 3) is {router}, the very address it leases: the client would route through itself"),
+        ),
+        SubnetFault::RouterOffLink(router) => (
+            format!("router {router} is outside {subnet}"),
+            format!(
+                "its router (option 3) {router} is not in the client's subnet {subnet} ({} with mask {}): the client \
+                 cannot reach it on the link, so it gets no default route \
+                 (Linux refuses it: \"Nexthop has invalid gateway\", older kernels \"Network is unreachable\")",
+                o.yiaddr,
+                Ipv4Addr::from(mask)
+            ),
+        ),
     };
     Some(
         Finding::new(Code::LeaseSubnetInconsistent, Severity::Warning, Some(t.chaddr), Some(t.xid))

@@ -45,11 +45,16 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A file of this test run holding `bytes`. Tests run in parallel and some
+/// write the same file: it is written under a name of this thread's and
+/// renamed into place, so a test never reads another's half-written copy.
 fn tmp(name: &str, bytes: &[u8]) -> String {
     let dir = std::env::temp_dir().join(format!("dhcplens-cli-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
+    let part = dir.join(format!("{name}.{:?}.part", std::thread::current().id()));
+    std::fs::write(&part, bytes).unwrap();
+    std::fs::rename(&part, &p).unwrap();
     p.to_string_lossy().into_owned()
 }
 

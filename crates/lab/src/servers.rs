@@ -263,6 +263,9 @@ impl Dhcpd {
         };
         cmd.args(&ifaces);
         let log = dir.join(format!("{}.log", self.name));
+        // A server of the same name started before in this lab wrote to the
+        // same file: only what this one writes is its log.
+        let server_log = Log::after_current_end(&log);
         let mut process = Process::spawn(
             &self.name,
             cmd,
@@ -277,7 +280,7 @@ impl Dhcpd {
             kind: Kind::Dhcpd,
             name: self.name.clone(),
             process,
-            log: Log::new(log),
+            log: server_log,
             leases,
             config,
         })
@@ -384,7 +387,9 @@ impl Kea {
         };
         let config = dir.join(format!("{}.json", self.name));
         let leases = dir.join(format!("{}-leases4.csv", self.name));
-        let log = dir.join(format!("{}.log", self.name));
+        // Kea appends to its log: a Kea of the same name started before in
+        // this lab (and its DHCP4_STARTED) is not this one.
+        let log = Log::after_current_end(dir.join(format!("{}.log", self.name)));
         write(&config, &self.config(dir, &ifaces))?;
         let _ = fs::remove_file(&leases);
         let mut cmd = h.ns().command(Tool::Kea.resolve()?);
@@ -397,7 +402,6 @@ impl Kea {
             cmd,
             Output::Raw(dir.join(format!("{}.stderr", self.name))),
         )?;
-        let log = Log::new(log);
         log.wait_count_while(&["DHCP4_STARTED"], 1, START_TIMEOUT, || {
             process.check_running()
         })?;

@@ -841,3 +841,263 @@ fn option82_without_giaddr_is_seen_and_linux_servers_accept_it() {
     let seen = option82_probe(&lab, &n, client, "o82-dhcrelay");
     assert_eq!(seen, (true, "info".to_string()), "dhcrelay");
 }
+
+/// Catalogue B.18 against real servers: a SELECTING REQUEST that names a
+/// server which made no OFFER (`server-id-mismatch` in the capture). What
+/// each server does with it, and that `diagnose --log` makes the capture's
+/// finding and the server's line one finding, confirmed, not two.
+#[test]
+fn a_request_naming_another_server_is_one_finding_confirmed_by_the_log() {
+    let Some(lab) = lab::require(
+        "foreign-server-id",
+        &[Tool::Dhcpd, Tool::Kea, Tool::Dnsmasq],
+    ) else {
+        return;
+    };
+    for which in ["dhcpd", "kea", "dnsmasq", "dnsmasq-auth"] {
+        let mut n = lab.network();
+        let (server, client) = lan(&mut n);
+        let srv = match which {
+            "dhcpd" => {
+                let mut d = Dhcpd::new(vec![subnet()]);
+                d.extra = vec!["server-id-check true;".into()];
+                d.start(&n, server).unwrap()
+            }
+            "kea" => Kea::new(vec![subnet()]).start(&n, server).unwrap(),
+            _ => {
+                let mut d = Dnsmasq::new(vec![subnet()]);
+                d.ping = false;
+                d.authoritative = which == "dnsmasq-auth";
+                d.start(&n, server).unwrap()
+            }
+        };
+        let (mac, xid) = ("02:00:00:00:0b:12", "0x0b120001");
+        let offer = lab.path(&format!("{which}-offer.pcapng"));
+        let request = lab.path(&format!("{which}-request.pcapng"));
+        let common = ["-i", "eth0", "--chaddr", mac, "--xid", xid, "--timeout"];
+        let mut args = vec!["probe"];
+        args.extend(common);
+        args.extend(["2s", "--json", "-w", offer.to_str().unwrap()]);
+        let o = dhcplens(&n, client, &args);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+        let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let yiaddr = d["replies"][0]["yiaddr"].as_str().unwrap().to_string();
+        let mut args = vec!["probe", "-t", "request", "--requested", &yiaddr];
+        args.extend(["--server-id", "10.0.0.99"]);
+        args.extend(common);
+        args.extend(["1s", "--json", "-w", request.to_str().unwrap()]);
+        let o = dhcplens(&n, client, &args);
+        let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let again = lab.path(&format!("{which}-again.pcapng"));
+        // The retransmission, with secs counting as a client's would (an
+        // identical one would be taken for a copy of the first).
+        *args.last_mut().unwrap() = again.to_str().unwrap();
+        args.extend(["--secs", "3"]);
+        let _ = dhcplens(&n, client, &args);
+        let answer: Vec<&str> = d["replies"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["message_type"].as_str().unwrap())
+            .collect();
+        let diagnose = |log: bool| -> Vec<Value> {
+            let mut c = Command::new(BIN);
+            c.args(["diagnose", "--json"])
+                .arg(&offer)
+                .arg(&request)
+                .arg(&again);
+            if log {
+                c.arg("--log").arg(srv.log().path());
+            }
+            let o = c.output().unwrap();
+            let d: Value = serde_json::from_slice(&o.stdout).expect("JSON");
+            d["findings"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|f| f["chaddr"] == mac)
+                .cloned()
+                .collect()
+        };
+        // What the server did, and the line it logged (none from ISC
+        // dhcpd outside failover: it ACKs).
+        let (expected, line): (&[&str], _) = match which {
+            "dhcpd" => (&["DHCPACK"], None),
+            "kea" => (&[], Some("DHCP4_PACKET_DROP_0003")),
+            "dnsmasq" => (&[], None),
+            _ => (&["DHCPNAK"], Some("wrong server-ID")),
+        };
+        assert_eq!(answer, expected, "{which}");
+        if let Some(l) = line {
+            srv.log().wait_for(&[l], Duration::from_secs(5)).unwrap();
+        }
+        let alone = diagnose(false);
+        let joined = diagnose(true);
+        let code = |fs: &[Value], c: &str| fs.iter().find(|f| f["code"] == c).cloned();
+        let mismatch = |fs: &[Value]| {
+            code(fs, "server-id-mismatch").unwrap_or_else(|| panic!("{which}: {fs:?}"))
+        };
+        let (f, g) = (mismatch(&alone), mismatch(&joined));
+        // A cause where the client got nothing from it, a risk where the
+        // server let it through.
+        assert_eq!(f["explains_failure"], which != "dhcpd", "{which}: {f}");
+        if which != "dhcpd" {
+            assert_eq!(f["confidence"], "medium", "{which}: {f}");
+        }
+        match line {
+            Some(l) => {
+                assert_eq!(g["confidence"], "high", "{which}: {g}");
+                let quoted = g["log_lines"][0]["text"].as_str().unwrap();
+                assert!(quoted.contains(l), "{which}: {g}");
+            }
+            None => assert_eq!(g, f, "{which}"),
+        }
+        assert!(
+            code(&joined, "foreign-server-id").is_none(),
+            "{which}: one finding, not two: {joined:?}"
+        );
+        // The OFFER the client went on to REQUEST reached it: neither its
+        // size (Kea's are 277 bytes) nor its checksum (dnsmasq's is left
+        // to offload) is why no ACK came.
+        for c in ["reply-too-short", "udp-checksum-partial"] {
+            if let Some(f) = code(&alone, c) {
+                assert_eq!(f["explains_failure"], false, "{which}: {f}");
+                assert_eq!(f["severity"], "info", "{which}: {f}");
+            }
+        }
+    }
+}
+
+/// Two Kea servers on one link, at 10.0.0.1 and 10.0.0.2 (ranges .100–.149
+/// and .150–.199), named `NAME-a` and `NAME-b`, and a client without an
+/// address.
+fn two_keas(
+    lab: &lab::Lab,
+    name: &str,
+) -> (Network, HostId, lab::servers::Server, lab::servers::Server) {
+    let mut n = lab.network();
+    let lan = n.add_link("lan").unwrap();
+    let a = n.add_host_on("a", lan, Some(net("10.0.0.1/24"))).unwrap();
+    let b = n.add_host_on("b", lan, Some(net("10.0.0.2/24"))).unwrap();
+    let client = n.add_host_on("client", lan, None).unwrap();
+    let mut kea_a = Kea::new(vec![Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.149")]);
+    kea_a.name = format!("{name}-a");
+    let mut kea_b = Kea::new(vec![Subnet::new("10.0.0.0/24", "10.0.0.150", "10.0.0.199")]);
+    kea_b.name = format!("{name}-b");
+    let (sa, sb) = (kea_a.start(&n, a).unwrap(), kea_b.start(&n, b).unwrap());
+    (n, client, sa, sb)
+}
+
+/// `diagnose --json CAPTURES --log LOG…`: the report.
+fn diagnose_with_logs(captures: &[&std::path::Path], logs: &[&std::path::Path]) -> Value {
+    let mut c = Command::new(BIN);
+    c.args(["diagnose", "--json"]).args(captures);
+    for l in logs {
+        c.arg("--log").arg(l);
+    }
+    let o = c.output().unwrap();
+    serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)))
+}
+
+/// The finding `code` of a report, whole.
+fn finding_of<'a>(d: &'a Value, code: &str) -> &'a Value {
+    d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == code)
+        .unwrap_or_else(|| panic!("no {code}: {}", d["findings"]))
+}
+
+/// The other side of B.18: with two servers, the one the client did not
+/// choose logs the REQUEST naming the other (Kea: DHCP4_PACKET_DROP_0003,
+/// for every client). That is expected, not a problem: `diagnose --log`
+/// keeps it as info, when the client got its lease and when the chosen
+/// server then failed it.
+#[test]
+fn the_server_not_chosen_logging_a_foreign_id_is_no_problem() {
+    let Some(lab) = lab::require("foreign-server-id-expected", &[Tool::Kea]) else {
+        return;
+    };
+    let foreign = "DHCP4_PACKET_DROP_0003";
+    let (n, client, sa, sb) = two_keas(&lab, "bound");
+    let pcapng = lab.path("two-keas.pcapng");
+    let o = dhcplens(
+        &n,
+        client,
+        &[
+            "probe",
+            "-i",
+            "eth0",
+            "--dora",
+            "--timeout",
+            "2s",
+            "-w",
+            pcapng.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    // One of them was not chosen and says so.
+    lab::log::wait_until("the server not chosen", Duration::from_secs(5), || {
+        Ok(
+            (sa.log().find(&[foreign]).is_some() || sb.log().find(&[foreign]).is_some())
+                .then_some(()),
+        )
+    })
+    .unwrap();
+    let d = diagnose_with_logs(&[&pcapng], &[sa.log().path(), sb.log().path()]);
+    assert_eq!(d["clients"][0]["outcome"], "bound", "{d}");
+    let f = finding_of(&d, "foreign-server-id");
+    assert_eq!(f["severity"], "info", "{f}");
+    assert!(
+        f["explanation"].as_str().unwrap().contains("Expected here"),
+        "{f}"
+    );
+
+    // The client chooses 10.0.0.1's OFFER, which then goes away: no ACK.
+    // 10.0.0.2's line is still no cause of that. (A lab holds one network
+    // at a time.)
+    drop((sa, sb, n));
+    let (n, client, mut sa, sb) = two_keas(&lab, "no-ack");
+    let (mac, xid) = ("02:00:00:00:0b:13", "0x0b130001");
+    let common = ["-i", "eth0", "--chaddr", mac, "--xid", xid, "--timeout"];
+    let offers = lab.path("offers.pcapng");
+    let mut args = vec!["probe"];
+    args.extend(common);
+    args.extend(["2s", "--json", "-w", offers.to_str().unwrap()]);
+    let o = dhcplens(&n, client, &args);
+    let p: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let from_a = p["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["src"]["ip"] == "10.0.0.1")
+        .unwrap_or_else(|| panic!("{p}\n{}\n{}", sa.log().tail(10), sb.log().tail(10)));
+    let yiaddr = from_a["yiaddr"].as_str().unwrap().to_string();
+    sa.stop().unwrap();
+    let mut requests = Vec::new();
+    for secs in ["0", "3"] {
+        let file = lab.path(&format!("request-{secs}.pcapng"));
+        let mut args = vec!["probe", "-t", "request", "--requested", &yiaddr];
+        args.extend(["--server-id", "10.0.0.1", "--secs", secs]);
+        args.extend(common);
+        args.extend(["1s", "-w", file.to_str().unwrap()]);
+        assert_eq!(dhcplens(&n, client, &args).status.code(), Some(1));
+        requests.push(file);
+    }
+    sb.log()
+        .wait_count(&[foreign, "tid=0xb130001"], 2, Duration::from_secs(5))
+        .unwrap();
+    let d = diagnose_with_logs(&[&offers, &requests[0], &requests[1]], &[sb.log().path()]);
+    assert_eq!(d["clients"][0]["outcome"], "no-ack", "{d}");
+    let f = finding_of(&d, "foreign-server-id");
+    assert_eq!(f["severity"], "info", "{f}");
+    assert_eq!(f["explains_failure"], false, "{f}");
+    assert!(
+        f["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("names server 10.0.0.1, which offered"),
+        "{f}"
+    );
+}

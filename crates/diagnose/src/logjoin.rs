@@ -193,7 +193,15 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 continue;
             }
             let sev = severity(e0.severity());
-            let explains = failed && sev <= Severity::Warning && code != Code::Nak;
+            // A server that was not chosen logs another server's id in the
+            // REQUEST (Kea always, ISC in failover): expected when the named
+            // server made an OFFER, or when the client got its lease.
+            let chosen = (code == Code::ForeignServerId)
+                .then(|| chose_an_offer(client))
+                .flatten();
+            let expected = code == Code::ForeignServerId && (!failed || chosen.is_some());
+            let sev = if expected { Severity::Info } else { sev };
+            let explains = failed && !expected && sev <= Severity::Warning && code != Code::Nak;
             // A client that ended well was only delayed by it: a warning.
             let sev = if explains {
                 Severity::Error
@@ -218,8 +226,13 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                     "The {} log says: {quoted}. {}{}",
                     e0.program.name(),
                     e0.meaning(),
-                    match &symptom {
-                        Some((s, _, _)) if explains =>
+                    match (&symptom, chosen) {
+                        (_, Some(s)) => format!(
+                            " Expected here: the client's REQUEST names server {s}, which offered it an \
+                             address, so this server rightly stays out."
+                        ),
+                        _ if expected => " Expected here: the client got its lease from the server it named.".into(),
+                        (Some((s, _, _)), _) if explains =>
                             format!(" This is why the client's exchange ended in {s}."),
                         _ => String::new(),
                     }
@@ -411,16 +424,35 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     }
 }
 
+/// The server a client's REQUEST names that had made it an OFFER, from its
+/// ladder (kept for clients that failed).
+fn chose_an_offer(client: &crate::client::Client) -> Option<std::net::Ipv4Addr> {
+    let ladder = client.ladder();
+    ladder
+        .iter()
+        .filter(|s| s.from_client && s.label().starts_with("REQUEST"))
+        .filter_map(|s| s.server)
+        .find(|&named| {
+            ladder.iter().any(|o| {
+                !o.from_client && o.server == Some(named) && o.label().starts_with("OFFER")
+            })
+        })
+}
+
 /// Whether a capture's finding `found` is what a log line with cause `said`
 /// reports. A client's log sees less than a capture: dhclient counts "bad udp
 /// checksums" without telling a partial (offloaded) checksum from a wrong one,
 /// and says "No DHCPOFFERS received." when it dropped every OFFER it was sent.
+/// A server that finds another server's identifier in a REQUEST ("not our
+/// server id", Kea's DHCP4_PACKET_DROP_0003) reports, from its side, the
+/// capture's REQUEST naming a server that made no OFFER.
 fn confirms(said: Code, found: Code) -> bool {
     said == found
         || matches!(
             (said, found),
             (Code::UdpChecksumInvalid, Code::UdpChecksumPartial)
                 | (Code::NoOffer, Code::OfferIgnored)
+                | (Code::ForeignServerId, Code::ServerIdMismatch)
         )
 }
 

@@ -104,6 +104,12 @@ fn to_client(t: &Transaction) -> impl Iterator<Item = &Seen> {
     t.replies().filter(|s| !s.obs.to_relay())
 }
 
+/// The client's first REQUEST after `reply`: it reached the client and was
+/// taken, so whatever is odd about it did not make the client start over.
+fn answered_by<'t>(t: &'t Transaction, reply: &Obs) -> Option<&'t Obs> {
+    t.of_kind(Request).map(|s| &s.obs).find(|o| o.ts > reply.ts)
+}
+
 /// Runs every transaction rule.
 pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
     use Triggers as T;
@@ -662,10 +668,10 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                 });
             }
         }
-        let followed = t
-            .of_kind(Request)
-            .map(|s| &s.obs)
-            .find(|o| o.ts > first.obs.ts);
+        let followed = answered_by(t, &first.obs);
+        // A client that REQUESTed after them got them: they cannot be why it
+        // then waited in vain for an ACK.
+        let restarted = restarted && followed.is_none();
         if bad.iter().any(|s| s.obs.ip_checksum_offloaded) {
             e.push_str(
                 " Their IPv4 header checksum is 0 too: this capture was taken on the sending host, before the NIC \
@@ -904,9 +910,19 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
     let limit = t.client_packets().filter_map(|s| s.obs.max_size).last();
     let max_payload = limit.map_or(SMALLEST_PAYLOAD_LIMIT, |m| usize::from(m.max(576)) - 28);
     if let Some(short) = t.replies().map(|s| &s.obs).find(|o| o.length < 300) {
+        let answered = answered_by(t, short);
+        let failed = failed && answered.is_none();
+        let harmless = match answered {
+            _ if outcome.is_success() => " Harmless here: this client accepted it.".to_string(),
+            Some(r) => format!(
+                " Harmless here: the client answered it with a REQUEST ({}).",
+                ctx.frame(r.at)
+            ),
+            None => String::new(),
+        };
         let severity = if failed {
             Severity::Error
-        } else if outcome.is_success() {
+        } else if !harmless.is_empty() {
             Severity::Info
         } else {
             Severity::Warning
@@ -920,7 +936,7 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
                     short.short_name(),
                     short.server(),
                     short.length,
-                    if outcome.is_success() { " (harmless here)" } else { "" }
+                    if harmless.is_empty() { "" } else { " (harmless here)" }
                 ))
                 .explanation(format!(
                     "{} ({}) carries a {}-byte DHCP message. BOOTP-era relays and clients expect at least 300 bytes and some \
@@ -928,7 +944,7 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
                     short.short_name(),
                     ctx.frame(short.at),
                     short.length,
-                    if outcome.is_success() { " Harmless here: this client accepted it." } else { "" }
+                    harmless
                 ))
                 .fix("Pad replies to 300 bytes (most servers do; check the server's minimum-size setting).")
                 .references(&["RFC 951", "RFC 1542 §2.1"]),
@@ -938,6 +954,7 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
         .map(|s| &s.obs)
         .find(|o| o.length > max_payload)
     {
+        let failed = failed && answered_by(t, big).is_none();
         let f = cause_or_risk(Code::ReplyTooLarge, t, failed, Confidence::Medium);
         out.push(
             f.frames([big.at])
@@ -966,19 +983,35 @@ fn server_id_mismatch(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> O
         .of_kind(Request)
         .map(|s| &s.obs)
         .find(|o| o.server_id.is_some_and(|s| !offered_by(s)))?;
+    let named = req.server_id.unwrap_or(Ipv4Addr::UNSPECIFIED);
     let offered = t.servers(Offer);
     let failed = outcome.is_failure();
     let f = cause_or_risk(Code::ServerIdMismatch, t, failed, Confidence::Medium);
     let list: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
+    // What came of it: servers differ here (each checked in the lab).
+    let answer = t
+        .replies()
+        .map(|s| &s.obs)
+        .find(|o| o.ts > req.ts && matches!(o.kind, Some(Ack | Nak)));
+    let then = match answer {
+        Some(a) => format!(
+            " Server {} answered it anyway with {} ({}).",
+            a.server(),
+            a.short_name(),
+            ctx.frame(a.at)
+        ),
+        None => " No server answered it.".to_string(),
+    };
     Some(
         f.frames([req.at])
-            .summary(format!("REQUEST names server {} but the OFFERs came from {}", req.server_id.unwrap_or(Ipv4Addr::UNSPECIFIED), list.join(", ")))
+            .summary(format!("REQUEST names server {named} but the OFFERs came from {}", list.join(", ")))
             .explanation(format!(
-                "The REQUEST ({}) carries server identifier {}, which no OFFER of this transaction had ({}). Each server \
-                 treats a REQUEST naming another server as the client declining its offer and stays silent \
-                 (ISC: \"not our server id\", Kea: DHCP4_PACKET_DROP_0003).",
+                "The REQUEST ({}) carries server identifier {named}, which no OFFER of this transaction had ({}).{then} \
+                 To a server, a REQUEST naming another server means the client declined its offer. Kea 2.2 drops it \
+                 (DHCP4_PACKET_DROP_0003, at debug level), dnsmasq 2.90 stays silent, or NAKs it when \
+                 authoritative (\"wrong server-ID\"), and ISC dhcpd 4.4 ACKs it when it holds the client's lease, \
+                 except in a failover pair (\"not our server id\").",
                 ctx.frame(req.at),
-                req.server_id.unwrap_or(Ipv4Addr::UNSPECIFIED),
                 list.join(", ")
             ))
             .fix("Check the server's configured server-identifier (it must be an address the client can reach, and the same one in OFFER and ACK), and NAT or relays rewriting it.")

@@ -1101,3 +1101,104 @@ fn the_server_not_chosen_logging_a_foreign_id_is_no_problem() {
         "{f}"
     );
 }
+
+/// Catalogue B.16 from the server's side: dnsmasq leaves out options that
+/// do not fit in a reply of the client's maximum size and says so in a line
+/// naming neither client nor xid. `diagnose --log` gives it to the client
+/// whose reply it was building, with the option; the capture agrees that
+/// the client asked for those options and did not get them.
+#[test]
+fn options_dnsmasq_left_out_join_the_client_they_were_for() {
+    let Some(lab) = lab::require("option-no-space", &[Tool::Dnsmasq]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    let mut d = Dnsmasq::new(vec![subnet()]);
+    d.ping = false;
+    let long = "x".repeat(240);
+    d.extra = vec![
+        format!("--dhcp-option=option:domain-name,{long}.corp"),
+        format!("--dhcp-option=114,http://{long}"),
+        format!("--dhcp-option=252,http://{long}"),
+    ];
+    let srv = d.start(&n, server).unwrap();
+    let pcapng = lab.path("no-space.pcapng");
+    let o = dhcplens(
+        &n,
+        client,
+        &[
+            "probe",
+            "-i",
+            "eth0",
+            "--dora",
+            "--timeout",
+            "2s",
+            "-o",
+            "55=1,3,6,15,114,252",
+            "-o",
+            "57=576",
+            "-w",
+            pcapng.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    srv.log()
+        .wait_count(&["no space left in packet"], 4, Duration::from_secs(5))
+        .unwrap();
+    let d = diagnose_with_logs(&[&pcapng], &[srv.log().path()]);
+    assert_eq!(d["clients"][0]["outcome"], "bound", "{d}");
+    let f = finding_of(&d, "option-left-out");
+    assert_eq!(f["chaddr"], d["clients"][0]["chaddr"], "{f}");
+    assert_eq!(f["severity"], "warning", "{f}");
+    // Which options: dnsmasq fills the reply in its own order, so which of
+    // the three long ones fit is its choice (two do not).
+    let left_out: Vec<String> = f["log_lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|l| {
+            let t = l["text"].as_str().unwrap();
+            let n = t.split("option ").nth(1)?.split(':').next()?;
+            Some(n.to_string())
+        })
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    assert_eq!(left_out.len(), 2, "{f}");
+    assert!(
+        left_out
+            .iter()
+            .all(|o| ["15", "114", "252"].contains(&o.as_str())),
+        "{left_out:?}"
+    );
+    // The capture agrees: the OFFER and the ACK lack those options, carry
+    // the third, and stay within 576 bytes (with option 52 overloading).
+    let Some(rows) = tshark_fields(
+        &pcapng,
+        &[
+            "-Y",
+            "dhcp.option.dhcp == 2 || dhcp.option.dhcp == 5",
+            "-e",
+            "dhcp.option.type",
+            "-e",
+            "ip.len",
+        ],
+    ) else {
+        return;
+    };
+    for row in rows.lines() {
+        let (types, len) = row.split_once('\t').unwrap();
+        let types: Vec<&str> = types.split(',').collect();
+        assert!(types.contains(&"52"), "{row}");
+        for o in ["15", "114", "252"] {
+            assert_eq!(
+                types.contains(&o),
+                !left_out.contains(&o.to_string()),
+                "{o}: {row}"
+            );
+        }
+        assert!(len.trim().parse::<u32>().unwrap() <= 576, "{row}");
+    }
+    assert_eq!(rows.lines().count(), 2, "{rows}");
+}

@@ -134,6 +134,7 @@ codes! {
     ForeignServerId "foreign-server-id" "the REQUEST names another server";
     NotAuthoritative "not-authoritative" "the server is not authoritative and stays silent instead of NAKing";
     PingCheckConflict "ping-check-conflict" "the server found the address in use by pinging it";
+    OptionLeftOut "option-left-out" "the server left an option out of its reply: no space left";
     ServerNeverSawRequest "server-never-saw-request" "the server's log has no trace of DISCOVERs seen on the wire";
 }
 

@@ -244,7 +244,11 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             if let Some((_, frames, _)) = &symptom {
                 f = f.frames(frames.iter().copied());
             }
-            if explains {
+            if explains && code == Code::OptionLeftOut {
+                // Certain that the option was left out; only a client that
+                // needs it (a PXE ROM its boot file) ignores the reply for it.
+                f = f.cause(Confidence::Low);
+            } else if explains {
                 f = f.cause(confidence(e0.confidence()));
             } else {
                 f = f.confidence(confidence(e0.confidence()));

@@ -29,10 +29,11 @@ pub enum Cause {
     NoOffer,
     MalformedPacket,
     PingCheckConflict,
+    OptionLeftOut,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 15] = [
+    pub const ALL: [Cause; 16] = [
         Cause::MinSecsDrop,
         Cause::PoolExhausted,
         Cause::UnknownNetworkSegment,
@@ -48,6 +49,7 @@ impl Cause {
         Cause::NoOffer,
         Cause::MalformedPacket,
         Cause::PingCheckConflict,
+        Cause::OptionLeftOut,
     ];
 
     /// The finding code, e.g. `min-secs-drop`.
@@ -68,6 +70,7 @@ impl Cause {
             Cause::NoOffer => "no-offer",
             Cause::MalformedPacket => "malformed-packet",
             Cause::PingCheckConflict => "ping-check-conflict",
+            Cause::OptionLeftOut => "option-left-out",
         }
     }
 
@@ -173,7 +176,7 @@ const fn e(
 }
 
 /// Every kind, in [`Kind`] order.
-pub static TABLE: [Entry; 49] = [
+pub static TABLE: [Entry; 50] = [
     e(K::DiscoverReceived, "discover-received", "The server received a DHCPDISCOVER.", None, Info, Certain, ""),
     e(K::RequestReceived, "request-received", "The server received a DHCPREQUEST.", None, Info, Certain, ""),
     e(K::InitRebootRequest, "init-reboot-request", "A client in INIT-REBOOT asked to keep an address it had before (REQUEST with option 50, no server id).", None, Info, Certain, ""),
@@ -269,6 +272,10 @@ pub static TABLE: [Entry; 49] = [
         "The same machine came back with a different client identifier, so the server holds a second lease for it.",
         Some(C::ClientIdChanged), Warning, Certain,
         "Make the boot stages send the same client id (or none), or key leases on the MAC only (ISC ignore-client-uids, Kea match-client-id false)."),
+    e(K::OptionNoSpace, "option-no-space",
+        "The server left an option out of its reply because it did not fit: the reply may not exceed the client's maximum message size (option 57, else 576 bytes).",
+        Some(C::OptionLeftOut), Warning, Certain,
+        "Send the client only the options it asks for and shorten long values (URLs, domain lists, vendor data), or let the client advertise a larger maximum message size (option 57) if it can take one."),
     e(K::MalformedPacket, "malformed-packet",
         "The server could not parse the message (truncated, bad option, missing message type) and dropped it.",
         Some(C::MalformedPacket), Error, Certain,

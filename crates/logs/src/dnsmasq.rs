@@ -187,6 +187,18 @@ fn other_line(s: &str) -> Option<Parsed> {
         f.network = text(r);
         return Some(Parsed::new(Kind::RangeSelected, f));
     }
+    // `cannot send DHCP/BOOTP option 252: no space left in packet`, while
+    // building the reply to the packet of the lines before (it names no
+    // client: the reader gives it that packet's xid).
+    if let Some(r) = s.strip_prefix("cannot send DHCP/BOOTP option ") {
+        let (code, why) = r.split_once(':')?;
+        if why.trim() != "no space left in packet" {
+            return None;
+        }
+        let code: u8 = code.parse().ok()?;
+        f.detail = Some(format!("option {code}"));
+        return Some(Parsed::new(Kind::OptionNoSpace, f));
+    }
     // `not using configured address X because it is leased to ID`
     if let Some(r) = s.strip_prefix("not using configured address ") {
         let (addr, why) = word(r);

@@ -172,6 +172,7 @@ pub enum Kind {
     AddressDeclined,
     PingConflict,
     ClientIdChanged,
+    OptionNoSpace,
     MalformedPacket,
     MalformedOption,
     ServerNotResponding,

@@ -8,7 +8,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::event::Event;
+use crate::event::{Event, Kind, Program};
 use crate::parser::{Options, Outcome, Parser};
 
 /// How many bytes are looked at to decide whether the input is a log.
@@ -97,6 +97,9 @@ pub struct LogReader<R> {
     stats: Stats,
     buf: Vec<u8>,
     done: bool,
+    /// The (pid, xid) of dnsmasq's last line about a packet, for its lines
+    /// that are about that packet without saying so.
+    dnsmasq_packet: Option<(Option<u32>, u32)>,
 }
 
 /// Opens a file and reads it as a log (see [`LogReader::new`]).
@@ -132,7 +135,26 @@ impl<R: BufRead> LogReader<R> {
             stats: Stats::default(),
             buf: Vec::new(),
             done: false,
+            dnsmasq_packet: None,
         })
+    }
+
+    /// Gives a line the packet it is about when only its place in the log
+    /// tells: dnsmasq is one process that builds a reply right after logging
+    /// the packet it answers (`1115474590 DHCPOFFER(eth0) …`), so its "cannot
+    /// send DHCP/BOOTP option N" belongs to the last packet line of the same
+    /// process.
+    fn attribute(&mut self, e: &mut Event) {
+        if e.program != Program::Dnsmasq {
+            return;
+        }
+        match (e.fields.xid, self.dnsmasq_packet) {
+            (Some(xid), _) => self.dnsmasq_packet = Some((e.pid, xid)),
+            (None, Some((pid, xid))) if e.kind == Kind::OptionNoSpace && pid == e.pid => {
+                e.fields.xid = Some(xid);
+            }
+            _ => {}
+        }
     }
 
     pub fn stats(&self) -> &Stats {
@@ -214,7 +236,8 @@ impl<R: BufRead> Iterator for LogReader<R> {
                 }
             };
             match self.parser.parse_line(self.stats.lines, &text) {
-                Outcome::Event(e) => {
+                Outcome::Event(mut e) => {
+                    self.attribute(&mut e);
                     if e.time_basis == crate::TimeBasis::OutOfRange {
                         self.done = true;
                         return Some(Err(Error::ClockOffset {

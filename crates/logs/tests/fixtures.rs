@@ -490,6 +490,41 @@ fn dnsmasq_log_dhcp_lines_keyed_by_xid() {
     assert_eq!(ev[0].fields.via, iface("s0"));
 }
 
+/// Options that do not fit the reply: the lines name neither client nor
+/// xid, and take the xid of the OFFER dnsmasq was building (the packet line
+/// before them), so that they join the client.
+#[test]
+fn dnsmasq_options_left_out_belong_to_the_reply_being_built() {
+    let (ev, _) = read("dnsmasq-2.90-no-space.log");
+    let left_out: Vec<(Option<&str>, Option<u32>, Option<Cause>)> = ev
+        .iter()
+        .filter(|e| e.kind == Kind::OptionNoSpace)
+        .map(|e| (e.fields.detail.as_deref(), e.fields.xid, e.cause()))
+        .collect();
+    let offer = ev
+        .iter()
+        .find(|e| e.kind == Kind::OfferSent)
+        .expect("the OFFER line");
+    assert_eq!(offer.fields.chaddr, mac("1e:00:01:e0:0c:9c"));
+    let xid = Some(1_115_474_590);
+    assert_eq!(offer.fields.xid, xid);
+    let cause = Some(Cause::OptionLeftOut);
+    assert_eq!(
+        left_out,
+        [
+            (Some("option 252"), xid, cause),
+            (Some("option 114"), xid, cause)
+        ]
+    );
+    // Alone, a line has no packet to belong to.
+    let parser = logs::Parser::new(recorded());
+    let line = "Dec  6 20:47:38 dnsmasq-dhcp[31977]: cannot send DHCP/BOOTP option 252: no space left in packet";
+    let logs::Outcome::Event(e) = parser.parse_line(1, line) else {
+        panic!("{line}")
+    };
+    assert_eq!((e.kind, e.fields.xid), (Kind::OptionNoSpace, None));
+}
+
 // ---------------------------------------------------------------- clients
 
 #[test]

@@ -49,6 +49,7 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         ForeignServerId => &["opt:54"],
         NotAuthoritative => &["opt:50", "opt:54", "ciaddr"],
         PingCheckConflict => &["yiaddr", "opt:50", "time"],
+        OptionLeftOut => &["opt:55", "opt:57", "opt:52"],
     }
 }
 

@@ -51,7 +51,9 @@
 //! `--program` flag into [`Options::program`] for plain lines that do not say who
 //! wrote them. A few events carry only an xid (Kea's `DHCP4_PACKET_DROP_0010`, dnsmasq's
 //! `available DHCP range`): group them with the events of the same program that carry
-//! that xid and a chaddr.
+//! that xid and a chaddr. dnsmasq's "cannot send DHCP/BOOTP option N" names
+//! neither: [`LogReader`] gives it the xid of the same process's last packet
+//! line (the reply being built); [`Parser::parse_line`], one line alone, cannot.
 //!
 //! One line at a time (a follower, a test): [`Parser::parse_line`] gives an
 //! [`Outcome`] for a `&str`.

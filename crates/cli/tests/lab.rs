@@ -646,6 +646,16 @@ fn dora_findings(
     name: &str,
     options: &[&str],
 ) -> Vec<String> {
+    dora_report(lab, n, client, name, options)["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// [`dora_findings`]' whole report, of a client that got its lease.
+fn dora_report(lab: &lab::Lab, n: &Network, client: HostId, name: &str, options: &[&str]) -> Value {
     let pcapng = lab.path(&format!("{name}.pcapng"));
     let mut args = vec!["probe", "-i", "eth0", "--dora", "--timeout", "3s"];
     for o in options {
@@ -667,12 +677,7 @@ fn dora_findings(
         .unwrap();
     let d: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(d["clients"][0]["outcome"], "bound", "{d}");
-    d["findings"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| f["code"].as_str().unwrap().to_string())
-        .collect()
+    d
 }
 
 /// An x64 UEFI PXE ROM's options 60 and 93.
@@ -1201,4 +1206,73 @@ fn options_dnsmasq_left_out_join_the_client_they_were_for() {
         assert!(len.trim().parse::<u32>().unwrap() <= 576, "{row}");
     }
     assert_eq!(rows.lines().count(), 2, "{rows}");
+}
+
+/// Catalogue E.31's last case against real servers: option 60 «PXEClient»
+/// in a reply with an address sends the ROM to that server's UDP 4011.
+/// dnsmasq's `pxe-service` means it (no boot file in the reply, dnsmasq
+/// listening on 4011): info, and no `pxe-boot-file-missing`. ISC dhcpd
+/// given option 60 by hand with a boot file, and no PXE service at all
+/// (Microsoft KB 259670): a warning.
+#[test]
+fn option_60_pxeclient_from_the_dhcp_server_sends_the_rom_to_port_4011() {
+    let Some(lab) = lab::require("pxe-4011", &[Tool::Dhcpd, Tool::Dnsmasq]) else {
+        return;
+    };
+    // An Intel PXE 2.1 ROM's options 60, 93 and parameter request list
+    // (servers such as ISC dhcpd send option 60 only when asked).
+    let bios = [
+        "60=PXEClient:Arch:00000:UNDI:002001",
+        "93=hex:0000",
+        "55=1,2,3,5,6,11,12,13,15,16,17,18,22,23,28,40,41,42,43,50,51,54,58,59,60,66,67,97,128,129,130,131,132,133,134,135",
+    ];
+    let listens_on_4011 = |n: &Network, host: HostId| {
+        let o = n
+            .host(host)
+            .ns()
+            .command("ss")
+            .args(["-Huln", "sport = :4011"])
+            .output()
+            .unwrap();
+        !text(&o.stdout).trim().is_empty()
+    };
+    let proxy = |d: &Value| -> Vec<Value> {
+        d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["code"].as_str().unwrap().starts_with("pxe-"))
+            .cloned()
+            .collect()
+    };
+
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    let mut d = Dnsmasq::new(vec![subnet()]);
+    d.ping = false;
+    d.extra = vec!["--pxe-service=x86PC,Network boot,pxelinux".into()];
+    let _srv = d.start(&n, server).unwrap();
+    assert!(listens_on_4011(&n, server), "dnsmasq with pxe-service");
+    let found = proxy(&dora_report(&lab, &n, client, "dnsmasq-pxe-service", &bios));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "pxe-proxy-on-dhcp-server", "{found:?}");
+    assert_eq!(found[0]["severity"], "info", "{found:?}");
+    drop((_srv, n));
+
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    let mut dhcpd = Dhcpd::new(vec![subnet()]);
+    dhcpd.extra = vec![
+        "option vendor-class-identifier \"PXEClient\";".into(),
+        "filename \"pxelinux.0\";".into(),
+        "next-server 10.0.0.1;".into(),
+    ];
+    let _srv = dhcpd.start(&n, server).unwrap();
+    assert!(!listens_on_4011(&n, server), "no PXE service");
+    let found = proxy(&dora_report(&lab, &n, client, "dhcpd-option-60", &bios));
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["code"], "pxe-proxy-on-dhcp-server", "{found:?}");
+    assert_eq!(found[0]["severity"], "warning", "{found:?}");
+    let e = found[0]["explanation"].as_str().unwrap();
+    assert!(e.contains("pxelinux.0") && e.contains("KB 259670"), "{e}");
 }

@@ -113,6 +113,7 @@ codes! {
     PxeBootFileMissing "pxe-boot-file-missing" "a PXE client got no boot file";
     PxeBootServerMissing "pxe-boot-server-missing" "a PXE client got a boot file but no server to fetch it from";
     PxeBootFileWrongArch "pxe-boot-file-wrong-arch" "a PXE client got a boot file for another architecture";
+    PxeProxyOnDhcpServer "pxe-proxy-on-dhcp-server" "option 60 PXEClient in a DHCP reply sends the ROM to that server's UDP 4011";
     PxeReplyTooFast "pxe-reply-too-fast" "a PXE ROM ignored OFFERs that came within milliseconds";
     IpxeChainloadLoop "ipxe-chainload-loop" "iPXE is handed the iPXE binary again and again";
     StpDelaySuspected "stp-delay-suspected" "early DISCOVERs were lost (spanning tree?)";

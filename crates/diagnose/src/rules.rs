@@ -136,6 +136,7 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
         add(&mut causes, pxe_boot_file_missing(t, outcome, ctx));
         add(&mut causes, pxe_boot_server_missing(t, ctx));
         add(&mut causes, pxe_boot_file_wrong_arch(t, ctx));
+        add(&mut causes, pxe_proxy_on_dhcp_server(t, ctx));
     }
     if seen.has(T::ANOMALY) {
         add(&mut causes, malformed(t, outcome, ctx));
@@ -1059,7 +1060,13 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
         .map(|s| &s.obs)
         .filter(|o| matches!(o.kind, Some(Offer | Ack)))
         .collect();
-    if replies.is_empty() || replies.iter().any(|o| o.boot_file().is_some()) {
+    // A boot file to come from the server's port 4011 is not missing
+    // (`pxe-proxy-on-dhcp-server`).
+    if replies.is_empty()
+        || replies
+            .iter()
+            .any(|o| o.boot_file().is_some() || claims_pxe_service(o))
+    {
         return None;
     }
     let r = replies[0];
@@ -1080,6 +1087,79 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
             .fix("Configure the boot file for this client's architecture (ISC: `filename`, `next-server`; dnsmasq: `dhcp-boot`, `pxe-service`; Kea: `boot-file-name`, `next-server`), or run a ProxyDHCP service.")
             .references(&["RFC 4578", "PXE specification 2.1"]),
     )
+}
+
+/// `pxe-proxy-on-dhcp-server`: an OFFER or ACK with an address and option
+/// 60 «PXEClient» is a ProxyDHCP offer too, so the ROM then asks the same
+/// server on UDP 4011 for its boot file (PXE 2.1; iPXE does the same). That
+/// is how dnsmasq's `pxe-service` and WDS on the DHCP host work; with a boot
+/// file in the reply as well, it is Microsoft KB 259670's misconfiguration:
+/// option 60 set by hand on a DHCP server whose PXE service is elsewhere.
+fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let asked = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| boots_without_ipxe(o))?;
+    let r = t
+        .replies()
+        .map(|s| &s.obs)
+        .find(|o| claims_pxe_service(o))?;
+    let server = r.server();
+    let with_file = r.boot_file();
+    let (severity, summary, what) = match with_file {
+        Some(file) => (
+            Severity::Warning,
+            format!("{} from {server} names boot file {file} and claims PXE service (option 60 PXEClient)", r.short_name()),
+            format!(
+                "It names a boot file («{file}») as well, as a DHCP server given options 60, 66 and 67 by hand does \
+                 (Microsoft KB 259670): the ROM still asks {server} on port 4011 first, and when the PXE service runs \
+                 on another host nothing answers there (PXE-E55: ProxyDHCP service did not reply to request on port 4011)."
+            ),
+        ),
+        None => (
+            Severity::Info,
+            format!("PXE client is sent to {server} on UDP 4011 for its boot file (option 60 PXEClient)"),
+            format!(
+                "It names no boot file: that comes from {server}'s PXE service on port 4011, as dnsmasq's `pxe-service` \
+                 and WDS on the DHCP server intend. If the boot stops with PXE-E55 (ProxyDHCP service did not reply to \
+                 request on port 4011), nothing answers there."
+            ),
+        ),
+    };
+    Some(
+        Finding::new(Code::PxeProxyOnDhcpServer, severity, Some(t.chaddr), Some(t.xid))
+            .frames([asked.at, r.at])
+            .summary(summary)
+            .explanation(format!(
+                "The {} ({}) gives the PXE client ({}) address {} and carries option 60 «PXEClient»: the ROM takes it \
+                 as a ProxyDHCP offer too and, after the ACK, sends a DHCPREQUEST to {server} on UDP port 4011 for \
+                 its boot file. {what} A capture of DHCP ports (67/68) does not show that exchange.",
+                r.short_name(),
+                ctx.frame(r.at),
+                asked.vendor_class().unwrap_or("option 93"),
+                r.yiaddr,
+            ))
+            .fix(match with_file {
+                Some(_) => format!(
+                    "If the PXE service is on another host, remove option 60 from {server}'s replies and keep 66/67 (or \
+                     an IP helper towards the PXE server); otherwise check that {server} answers on UDP 4011."
+                ),
+                None => format!(
+                    "Check that {server} answers on UDP 4011 (`ss -ulnp 'sport = :4011'` there, its firewall, a capture of \
+                     port 4011); if it runs no PXE service, option 60 was set by hand: remove it, or configure a boot \
+                     file (ISC `filename`, dnsmasq `dhcp-boot`, Kea `boot-file-name`)."
+                ),
+            })
+            .references(&["PXE specification 2.1 §2.2", "Microsoft KB 259670"]),
+    )
+}
+
+/// An OFFER or ACK with an address that carries option 60 «PXEClient»: the
+/// server claims PXE service on UDP 4011 (a pure ProxyDHCP offer has none).
+fn claims_pxe_service(o: &Obs) -> bool {
+    matches!(o.kind, Some(Offer | Ack))
+        && !o.yiaddr.is_unspecified()
+        && o.vendor_class().is_some_and(|v| v.starts_with("PXEClient"))
 }
 
 /// The PXE client's request and the OFFERs and ACKs that name a boot file.

@@ -33,6 +33,7 @@ pub fn keys(code: Code) -> &'static [&'static str] {
             &["file", "siaddr", "opt:60", "opt:66", "opt:67"]
         }
         PxeBootFileWrongArch => &["file", "opt:67", "opt:60", "opt:93"],
+        PxeProxyOnDhcpServer => &["opt:60", "yiaddr", "file", "opt:67"],
         IpxeChainloadLoop => &["file", "opt:67", "opt:77", "opt:175"],
         StpDelaySuspected | SlowOffer | ReplyNotSeenByClient | PxeReplyTooFast => &["time"],
         ChaddrSourceMismatch => &["chaddr", "src"],

@@ -1276,3 +1276,40 @@ fn option_60_pxeclient_from_the_dhcp_server_sends_the_rom_to_port_4011() {
     let e = found[0]["explanation"].as_str().unwrap();
     assert!(e.contains("pxelinux.0") && e.contains("KB 259670"), "{e}");
 }
+
+/// What `pxe-reply-too-fast` advises, against dnsmasq 2.90: with
+/// `--dhcp-reply-delay=1` the OFFER comes a second after the DISCOVER (the
+/// ACK does not wait), and `slow-offer` names that setting among the
+/// reasons, as information.
+#[test]
+fn dnsmasq_reply_delay_holds_offers_back_a_second() {
+    let Some(lab) = lab::require("dnsmasq-reply-delay", &[Tool::Dnsmasq]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    let mut d = Dnsmasq::new(vec![subnet()]);
+    d.ping = false;
+    d.extra = vec!["--dhcp-reply-delay=1".into()];
+    let _srv = d.start(&n, server).unwrap();
+    let r = dora_report(
+        &lab,
+        &n,
+        client,
+        "reply-delay",
+        &["60=PXEClient:Arch:00000:UNDI:002001", "93=hex:0000"],
+    );
+    let t = &r["transactions"][0];
+    let offer = t["offer_latency"].as_f64().unwrap();
+    assert!((1.0..1.5).contains(&offer), "{t}");
+    assert!(t["ack_latency"].as_f64().unwrap() < 0.5, "{t}");
+    let slow = r["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "slow-offer")
+        .unwrap_or_else(|| panic!("{}", r["findings"]));
+    assert_eq!(slow["severity"], "info", "{slow}");
+    let e = slow["explanation"].as_str().unwrap();
+    assert!(e.contains("dhcp-reply-delay"), "{e}");
+}

@@ -1937,8 +1937,9 @@ fn slow_offer(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
             .summary(format!("OFFER from {} came {} after the DISCOVER", offer.server(), secs_fmt(delay)))
             .explanation(format!(
                 "{} answered {} after the DISCOVER it answers ({}). Servers ping an address before offering it: ISC dhcpd \
-                 (ping-check, about 1 s) and dnsmasq (up to 3 s for an address it has not leased before; --no-ping); longer \
-                 delays point to a loaded server or a slow back end. PXE ROMs wait only about 4 s per try.",
+                 (ping-check, about 1 s) and dnsmasq (up to 3 s for an address it has not leased before; --no-ping). \
+                 dnsmasq's `dhcp-reply-delay` holds OFFERs back on purpose, for PXE ROMs that are not listening yet. \
+                 Longer delays point to a loaded server or a slow back end. PXE ROMs wait only about 4 s per try.",
                 offer.server(),
                 secs_fmt(delay),
                 ctx.frame(offer.at)

@@ -924,3 +924,131 @@ fn corpus_captures_raise_errors_only_where_something_failed() {
         assert_eq!(errors.join(" "), expected, "{rel}");
     }
 }
+
+/// `tshark -r FILE -T fields ARGS`: its rows, or `None` (with a visible
+/// SKIPPED) when tshark is not installed, which fails under CI=true.
+fn tshark_rows(file: &str, args: &[&str]) -> Option<Vec<Vec<String>>> {
+    let Ok(o) = Command::new("tshark")
+        .args(["-r", file, "-T", "fields"])
+        .args(args)
+        .output()
+    else {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "tshark is needed in CI"
+        );
+        eprintln!("SKIPPED the tshark cross-check: tshark is not installed");
+        return None;
+    };
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    Some(
+        text(&o.stdout)
+            .lines()
+            .map(|l| l.split('\t').map(str::to_string).collect())
+            .collect(),
+    )
+}
+
+/// The catalogue entries that real captures of the corpus hold, found with
+/// the severity they deserve, and each fact behind them checked by tshark:
+/// B.11 chaddr ≠ Ethernet source, B.14 a reply under 300 bytes, B.16 a
+/// reply over the client's option 57, B.19 the xid changing between OFFER
+/// and REQUEST, D.24 a DECLINE, D.25 an OFFER a second late.
+#[test]
+fn corpus_captures_show_the_catalogue_entries_they_hold() {
+    let cases: &[(&str, &str, &str)] = &[
+        (
+            "suricata-verify/dhcp-request-flood/test.pcap",
+            "chaddr-source-mismatch",
+            "warning",
+        ),
+        (
+            "zeek/dhcp_discover_param_req_and_client_id.pcap",
+            "chaddr-source-mismatch",
+            "warning",
+        ),
+        ("net-dhcp/DHCP-NAK-SMALL.cap", "reply-too-short", "warning"),
+        ("net-dhcp/dhcpfo.pcapng", "reply-too-large", "warning"),
+        (
+            "net-dhcp/DHCP-DISCOVER-OFFER-REQUEST-ACK.cap",
+            "xid-changed",
+            "warning",
+        ),
+        ("zeek/dhcp.pcap", "address-declined", "warning"),
+        ("tcpdump/dhcp-rfc4388.pcap", "slow-offer", "info"),
+    ];
+    for (rel, code, severity) in cases {
+        let file = corpus(rel);
+        let o = run(&["diagnose", "--json", &file]);
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let f = d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == *code)
+            .unwrap_or_else(|| panic!("{rel}: no {code}: {}", d["findings"]));
+        assert_eq!(f["severity"], *severity, "{rel}: {f}");
+        assert!(!f["frames"].as_array().unwrap().is_empty(), "{rel}: {f}");
+
+        // The second opinion, on the packets themselves.
+        let fields: &[&str] = match *code {
+            "chaddr-source-mismatch" => &["-e", "eth.src", "-e", "dhcp.hw.mac_addr"],
+            "reply-too-short" | "reply-too-large" => &[
+                "-e",
+                "dhcp.option.dhcp",
+                "-e",
+                "udp.length",
+                "-e",
+                "dhcp.option.dhcp_max_message_size",
+            ],
+            _ => &[
+                "-e",
+                "dhcp.option.dhcp",
+                "-e",
+                "dhcp.id",
+                "-e",
+                "frame.time_relative",
+            ],
+        };
+        let mut args = vec!["-Y", "dhcp"];
+        args.extend(fields);
+        let Some(rows) = tshark_rows(&file, &args) else {
+            return;
+        };
+        let kind = |r: &Vec<String>, k: &str| r[0] == k;
+        let seen = match *code {
+            "chaddr-source-mismatch" => rows.iter().any(|r| r[0] != r[1]),
+            // A DHCP message of udp.length - 8 bytes.
+            "reply-too-short" => rows.iter().any(|r| {
+                ["2", "5", "6"].contains(&r[0].as_str()) && r[1].parse::<u32>().unwrap() - 8 < 300
+            }),
+            // Over the client's option 57, or 576 bytes without one
+            // (RFC 2131 §2), less 28 of IP and UDP headers.
+            "reply-too-large" => {
+                let limit: u32 = rows
+                    .iter()
+                    .find_map(|r| r[2].parse::<u32>().ok())
+                    .unwrap_or(576);
+                rows.iter()
+                    .any(|r| r[0] == "5" && r[1].parse::<u32>().unwrap() - 8 > limit - 28)
+            }
+            "xid-changed" => {
+                let xid = |k| rows.iter().find(|r| kind(r, k)).map(|r| r[1].clone());
+                xid("2").is_some() && xid("2") != xid("3")
+            }
+            "address-declined" => rows.iter().any(|r| kind(r, "4")),
+            _ => {
+                let at = |k| {
+                    rows.iter()
+                        .find(|r| kind(r, k))
+                        .map(|r| r[2].parse::<f64>().unwrap())
+                };
+                at("2").unwrap() - at("1").unwrap() >= 1.0
+            }
+        };
+        assert!(
+            seen,
+            "{rel}: tshark does not see what {code} says: {rows:?}"
+        );
+    }
+}

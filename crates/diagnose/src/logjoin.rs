@@ -11,7 +11,7 @@
 
 use std::collections::HashMap;
 
-use wire::HwAddr;
+use wire::{HwAddr, MessageType};
 
 use crate::finding::{Code, Confidence, Finding, LogEvidence, Severity, MAX_EVIDENCE_FRAMES};
 use crate::report::Report;
@@ -176,11 +176,15 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                     String::new()
                 }
             );
-            if let Some(existing) = client
-                .details_mut()
-                .iter_mut()
-                .find(|d| confirms(code, d.code))
-            {
+            // A line about a NAK the server sent (dnsmasq's "wrong
+            // server-ID") is the reason for the NAK the capture holds.
+            let a_nak = e0.fields.message_type == Some(MessageType::Nak);
+            let details = client.details();
+            let confirmed = details
+                .iter()
+                .position(|d| confirms(code, d.code))
+                .or_else(|| details.iter().position(|d| a_nak && d.code == Code::Nak));
+            if let Some(existing) = confirmed.map(|i| &mut client.details_mut()[i]) {
                 // The capture already saw it: the log confirms it.
                 existing.log_lines.extend(log_lines);
                 existing.log_lines.truncate(MAX_EVIDENCE_FRAMES);
@@ -194,12 +198,17 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             }
             let sev = severity(e0.severity());
             // A server that was not chosen logs another server's id in the
-            // REQUEST (Kea always, ISC in failover): expected when the named
-            // server made an OFFER, or when the client got its lease.
-            let chosen = (code == Code::ForeignServerId)
-                .then(|| chose_an_offer(client))
+            // REQUEST and stays silent (Kea always, ISC in failover):
+            // expected when the named server made an OFFER, or when the
+            // client got its lease. A NAK for it (dnsmasq when
+            // authoritative) is never expected.
+            let stays_out =
+                code == Code::ForeignServerId && e0.fields.message_type != Some(MessageType::Nak);
+            let chosen = stays_out
+                .then(|| chose_an_offer(client, e0.fields.xid))
                 .flatten();
-            let expected = code == Code::ForeignServerId && (!failed || chosen.is_some());
+            let leased = client.outcome().is_some_and(|o| o.is_success());
+            let expected = stays_out && (leased || chosen.is_some());
             let sev = if expected { Severity::Info } else { sev };
             let explains = failed && !expected && sev <= Severity::Warning && code != Code::Nak;
             // A client that ended well was only delayed by it: a warning.
@@ -232,6 +241,8 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                              address, so this server rightly stays out."
                         ),
                         _ if expected => " Expected here: the client got its lease from the server it named.".into(),
+                        (Some((s, _, _)), _) if explains && code == Code::OptionLeftOut =>
+                            format!(" This may be why the client's exchange ended in {s}, if the client needs that option."),
                         (Some((s, _, _)), _) if explains =>
                             format!(" This is why the client's exchange ended in {s}."),
                         _ => String::new(),
@@ -430,16 +441,26 @@ pub fn attach(report: &mut Report, logs: &Logs) {
 
 /// The server a client's REQUEST names that had made it an OFFER, from its
 /// ladder (kept for clients that failed).
-fn chose_an_offer(client: &crate::client::Client) -> Option<std::net::Ipv4Addr> {
+/// `xid`, when the log line gives one, picks the exchange.
+fn chose_an_offer(client: &crate::client::Client, xid: Option<u32>) -> Option<std::net::Ipv4Addr> {
     let ladder = client.ladder();
+    let of_xid = |s: &&crate::client::Step| xid.is_none_or(|x| s.xid == x);
     ladder
         .iter()
+        .filter(of_xid)
         .filter(|s| s.from_client && s.label().starts_with("REQUEST"))
-        .filter_map(|s| s.server)
-        .find(|&named| {
-            ladder.iter().any(|o| {
-                !o.from_client && o.server == Some(named) && o.label().starts_with("OFFER")
-            })
+        .find_map(|r| {
+            let named = r.server?;
+            ladder
+                .iter()
+                .filter(of_xid)
+                .any(|o| {
+                    !o.from_client
+                        && o.t <= r.t
+                        && o.server == Some(named)
+                        && o.label().starts_with("OFFER")
+                })
+                .then_some(named)
         })
 }
 

@@ -104,10 +104,23 @@ fn to_client(t: &Transaction) -> impl Iterator<Item = &Seen> {
     t.replies().filter(|s| !s.obs.to_relay())
 }
 
-/// The client's first REQUEST after `reply`: it reached the client and was
-/// taken, so whatever is odd about it did not make the client start over.
+/// The client's first REQUEST after `reply` that takes it up: naming its
+/// server (option 54) or asking for the address it offered. The reply
+/// reached the client and was taken, so whatever is odd about it did not
+/// make the client start over.
 fn answered_by<'t>(t: &'t Transaction, reply: &Obs) -> Option<&'t Obs> {
-    t.of_kind(Request).map(|s| &s.obs).find(|o| o.ts > reply.ts)
+    t.of_kind(Request).map(|s| &s.obs).find(|o| {
+        o.ts > reply.ts
+            && (o.server_id == Some(reply.server())
+                || !reply.yiaddr.is_unspecified() && o.requested_ip == Some(reply.yiaddr))
+    })
+}
+
+/// The PXE ROM's request (a PXE client that is not iPXE).
+fn pxe_request(t: &Transaction) -> Option<&Obs> {
+    t.client_packets()
+        .map(|s| &s.obs)
+        .find(|o| boots_without_ipxe(o))
 }
 
 /// Runs every transaction rule.
@@ -612,7 +625,9 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
         return out;
     }
     let replies: Vec<&Seen> = to_client(t).collect();
-    let restarted = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    // The client ignored every OFFER. (In a no-ack it REQUESTed one, and
+    // no ACK or NAK exists to have been dropped.)
+    let restarted = outcome == Outcome::OfferIgnored;
     for partial in [true, false] {
         let bad: Vec<&Seen> = replies
             .iter()
@@ -669,7 +684,12 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                 });
             }
         }
-        let followed = answered_by(t, &first.obs);
+        // Taken up only if every one of them was.
+        let followed = bad
+            .iter()
+            .map(|s| answered_by(t, &s.obs))
+            .collect::<Option<Vec<_>>>()
+            .and_then(|r| r.first().copied());
         // A client that REQUESTed after them got them: they cannot be why it
         // then waited in vain for an ACK.
         let restarted = restarted && followed.is_none();
@@ -907,7 +927,7 @@ fn agent_info(r: &Short) -> String {
 
 fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    let failed = outcome == Outcome::OfferIgnored;
     let limit = t.client_packets().filter_map(|s| s.obs.max_size).last();
     let max_payload = limit.map_or(SMALLEST_PAYLOAD_LIMIT, |m| usize::from(m.max(576)) - 28);
     if let Some(short) = t.replies().map(|s| &s.obs).find(|o| o.length < 300) {
@@ -989,11 +1009,12 @@ fn server_id_mismatch(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> O
     let failed = outcome.is_failure();
     let f = cause_or_risk(Code::ServerIdMismatch, t, failed, Confidence::Medium);
     let list: Vec<String> = offered.iter().map(|s| s.to_string()).collect();
-    // What came of it: servers differ here (each checked in the lab).
-    let answer = t
-        .replies()
-        .map(|s| &s.obs)
-        .find(|o| o.ts > req.ts && matches!(o.kind, Some(Ack | Nak)));
+    // What came of it, before the client asked again: servers differ here
+    // (each checked in the lab).
+    let next = t.of_kind(Request).map(|s| s.obs.ts).find(|ts| *ts > req.ts);
+    let answer = t.replies().map(|s| &s.obs).find(|o| {
+        o.ts > req.ts && next.is_none_or(|n| o.ts <= n) && matches!(o.kind, Some(Ack | Nak))
+    });
     let then = match answer {
         Some(a) => format!(
             " Server {} answered it anyway with {} ({}).",
@@ -1051,10 +1072,7 @@ fn is_pxe(o: &Obs) -> bool {
 }
 
 fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
-    let asked = t
-        .client_packets()
-        .map(|s| &s.obs)
-        .find(|o| boots_without_ipxe(o))?;
+    let asked = pxe_request(t)?;
     let replies: Vec<&Obs> = t
         .replies()
         .map(|s| &s.obs)
@@ -1091,15 +1109,12 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
 
 /// `pxe-proxy-on-dhcp-server`: an OFFER or ACK with an address and option
 /// 60 «PXEClient» is a ProxyDHCP offer too, so the ROM then asks the same
-/// server on UDP 4011 for its boot file (PXE 2.1; iPXE does the same). That
+/// server on UDP 4011 for its boot file (PXE 2.1). That
 /// is how dnsmasq's `pxe-service` and WDS on the DHCP host work; with a boot
 /// file in the reply as well, it is Microsoft KB 259670's misconfiguration:
 /// option 60 set by hand on a DHCP server whose PXE service is elsewhere.
 fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
-    let asked = t
-        .client_packets()
-        .map(|s| &s.obs)
-        .find(|o| boots_without_ipxe(o))?;
+    let asked = pxe_request(t)?;
     let r = t
         .replies()
         .map(|s| &s.obs)
@@ -1164,10 +1179,7 @@ fn claims_pxe_service(o: &Obs) -> bool {
 
 /// The PXE client's request and the OFFERs and ACKs that name a boot file.
 fn pxe_boot_replies(t: &Transaction) -> Option<(&Obs, Vec<&Obs>)> {
-    let asked = t
-        .client_packets()
-        .map(|s| &s.obs)
-        .find(|o| boots_without_ipxe(o))?;
+    let asked = pxe_request(t)?;
     let replies: Vec<&Obs> = t
         .replies()
         .map(|s| &s.obs)
@@ -1871,10 +1883,7 @@ fn pxe_reply_too_fast(
     if outcome != Outcome::OfferIgnored || causes.iter().any(|c| c.explains_failure) {
         return None;
     }
-    let asked = t
-        .client_packets()
-        .map(|s| &s.obs)
-        .find(|o| boots_without_ipxe(o))?;
+    let asked = pxe_request(t)?;
     // Each OFFER with the latest DISCOVER before it, and how soon it came.
     let answered: Vec<(&Obs, i64)> = to_client(t)
         .map(|s| &s.obs)

@@ -21,6 +21,11 @@
 //!   zone-less stamps are taken at [`TimeContext::utc_offset_secs`]; year-less stamps
 //!   take the year closest to [`TimeContext::reference`]; then
 //!   [`TimeContext::clock_offset_ns`] (log clock minus capture clock) is subtracted.
+//! - A line may take its xid from the lines before it, and only this one:
+//!   dnsmasq's "cannot send DHCP/BOOTP option N" names no packet, and
+//!   [`LogReader`] gives it the xid of the same process's last line about a
+//!   packet (the reply being built), none if that line had none.
+//!   [`Parser::parse_line`], one line alone, leaves it without.
 //! - [`Kind`] is a fixed list; [`catalogue::TABLE`] gives each kind its meaning,
 //!   [`Cause`] (the diagnose engine's finding codes: `min-secs-drop`,
 //!   `pool-exhausted`, ...), [`Severity`], fix and [`Confidence`].
@@ -51,9 +56,7 @@
 //! `--program` flag into [`Options::program`] for plain lines that do not say who
 //! wrote them. A few events carry only an xid (Kea's `DHCP4_PACKET_DROP_0010`, dnsmasq's
 //! `available DHCP range`): group them with the events of the same program that carry
-//! that xid and a chaddr. dnsmasq's "cannot send DHCP/BOOTP option N" names
-//! neither: [`LogReader`] gives it the xid of the same process's last packet
-//! line (the reply being built); [`Parser::parse_line`], one line alone, cannot.
+//! that xid and a chaddr.
 //!
 //! One line at a time (a follower, a test): [`Parser::parse_line`] gives an
 //! [`Outcome`] for a `&str`.

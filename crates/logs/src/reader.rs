@@ -97,8 +97,9 @@ pub struct LogReader<R> {
     stats: Stats,
     buf: Vec<u8>,
     done: bool,
-    /// The (pid, xid) of dnsmasq's last line about a packet, for its lines
-    /// that are about that packet without saying so.
+    /// The (pid, xid) of dnsmasq's last line about a packet (`None` when
+    /// that line gave no xid), for its lines that are about that packet
+    /// without saying so.
     dnsmasq_packet: Option<(Option<u32>, u32)>,
 }
 
@@ -148,12 +149,16 @@ impl<R: BufRead> LogReader<R> {
         if e.program != Program::Dnsmasq {
             return;
         }
-        match (e.fields.xid, self.dnsmasq_packet) {
-            (Some(xid), _) => self.dnsmasq_packet = Some((e.pid, xid)),
-            (None, Some((pid, xid))) if e.kind == Kind::OptionNoSpace && pid == e.pid => {
-                e.fields.xid = Some(xid);
+        if e.kind == Kind::OptionNoSpace {
+            if let Some((pid, xid)) = self.dnsmasq_packet {
+                if e.fields.xid.is_none() && pid == e.pid {
+                    e.fields.xid = Some(xid);
+                }
             }
-            _ => {}
+        } else if e.fields.xid.is_some() || e.fields.chaddr.is_some() {
+            // A line about a packet; without an xid (no --log-dhcp), the
+            // packet before it no longer counts.
+            self.dnsmasq_packet = e.fields.xid.map(|x| (e.pid, x));
         }
     }
 

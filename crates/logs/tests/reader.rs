@@ -234,3 +234,35 @@ proptest! {
         let _ = Parser::new(Options { program, ..Options::default() }).parse_line(1, &line);
     }
 }
+
+/// dnsmasq's "cannot send DHCP/BOOTP option N" takes the xid of the same
+/// process's last line about a packet, and none when that line had none
+/// (dnsmasq without --log-dhcp) or came from another process.
+#[test]
+fn an_option_left_out_belongs_to_the_last_packet_of_its_process() {
+    let xid_of_left_out = |text: &str| -> Vec<Option<u32>> {
+        accepted(text.as_bytes())
+            .0
+            .iter()
+            .filter(|e| e.kind == Kind::OptionNoSpace)
+            .map(|e| e.fields.xid)
+            .collect()
+    };
+    let tail = "dnsmasq-dhcp[7]: cannot send DHCP/BOOTP option 252: no space left in packet\n";
+    let offer =
+        "Dec  6 20:47:38 dnsmasq-dhcp[7]: 1115474590 DHCPOFFER(v1) 10.9.0.112 1e:00:01:e0:0c:9c\n";
+    let stamp = "Dec  6 20:47:38 ";
+    assert_eq!(
+        xid_of_left_out(&format!("{offer}{stamp}{tail}")),
+        [Some(1_115_474_590)]
+    );
+    // The packet line before it gave no xid: not the older packet's.
+    let unlogged = "Dec  6 20:47:39 dnsmasq-dhcp[7]: DHCPOFFER(v1) 10.9.0.113 02:00:00:00:00:02\n";
+    assert_eq!(
+        xid_of_left_out(&format!("{offer}{unlogged}{stamp}{tail}")),
+        [None]
+    );
+    // Another dnsmasq process's packet.
+    let other = tail.replace("[7]", "[8]");
+    assert_eq!(xid_of_left_out(&format!("{offer}{stamp}{other}")), [None]);
+}

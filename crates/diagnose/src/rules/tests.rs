@@ -1587,3 +1587,88 @@ fn pxe_reply_too_fast() {
     // Answered after 200 ms: not instant, no guess.
     assert!(!has(&pxe_ignoring(0.2), Code::PxeReplyTooFast));
 }
+
+/// A short OFFER with a partial checksum from a second server, then the
+/// client REQUESTs the first server's OFFER and gets no ACK: the odd OFFER
+/// was not taken up, so it is no "harmless here" either; an OFFER the
+/// client did REQUEST is harmless, and neither explains the no-ack.
+#[test]
+fn only_a_request_for_a_reply_takes_it_up() {
+    let rogue_offer = || {
+        reply_msg(
+            MessageType::Offer,
+            0x140,
+            ROGUE,
+            Ipv4Addr::new(192, 168, 1, 77),
+        )
+    };
+    let run = |requested: Ipv4Addr| {
+        let mut c = Cap::new();
+        c.client(0.0, &discover(0x140, 0));
+        let short = rogue_offer().encode(0);
+        c.frame(0.01, &{
+            let mut f = UdpFrame::new((ROGUE, 67), (Ipv4Addr::BROADCAST, 68), &short);
+            f.checksum = ChecksumMode::Partial;
+            f
+        });
+        c.reply(0.02, &offer(0x140));
+        for (i, t) in [0.03, 3.0].into_iter().enumerate() {
+            let mut r = request(0x140, requested);
+            r.secs = i as u16 * 3;
+            c.client(t, &r);
+        }
+        c.report()
+    };
+    let r = run(SERVER);
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::NoAck));
+    for code in [Code::ReplyTooShort, Code::UdpChecksumPartial] {
+        let f = finding(&r, code);
+        assert!(
+            !f.explanation.contains("Harmless here"),
+            "{code}: {}",
+            f.explanation
+        );
+        assert!(!f.explains_failure, "{code}: not what the no-ack is about");
+    }
+    let r = run(ROGUE);
+    for code in [Code::ReplyTooShort, Code::UdpChecksumPartial] {
+        let f = finding(&r, code);
+        assert_eq!(f.severity, Severity::Info, "{code}: {}", f.explanation);
+        assert!(
+            f.explanation.contains("Harmless here"),
+            "{code}: {}",
+            f.explanation
+        );
+    }
+}
+
+/// Option 60 «PXEClient» in an OFFER with an address: the ROM asks that
+/// server on UDP 4011. Without a boot file that is the plan (info, and no
+/// `pxe-boot-file-missing`); with one, Microsoft KB 259670 (a warning); a
+/// pure ProxyDHCP offer (no address) is neither.
+#[test]
+fn pxe_proxy_on_dhcp_server() {
+    let offered = |file: Option<&[u8]>, yiaddr: Ipv4Addr| {
+        let mut c = Cap::new();
+        c.client(0.0, &pxe_discover(0x150));
+        let mut o = reply_msg(MessageType::Offer, 0x150, SERVER, yiaddr);
+        o.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        if let Some(f) = file {
+            o.set_option(code::BOOTFILE_NAME, f.to_vec());
+        }
+        c.reply(0.01, &o);
+        c.report()
+    };
+    let r = offered(None, ADDR);
+    assert_eq!(
+        finding(&r, Code::PxeProxyOnDhcpServer).severity,
+        Severity::Info
+    );
+    assert!(!has(&r, Code::PxeBootFileMissing));
+    let r = offered(Some(b"pxelinux.0"), ADDR);
+    let f = finding(&r, Code::PxeProxyOnDhcpServer);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(f.explanation.contains("KB 259670"), "{}", f.explanation);
+    let r = offered(None, Ipv4Addr::UNSPECIFIED);
+    assert!(!has(&r, Code::PxeProxyOnDhcpServer));
+}

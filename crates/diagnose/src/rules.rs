@@ -809,7 +809,9 @@ fn broadcast_flag_ignored(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) 
         })
         .collect();
     let first = unicast.first()?;
-    let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    // Only when the client ignored every OFFER: in a no-ack it REQUESTed
+    // one, so it received it.
+    let failed = outcome == Outcome::OfferIgnored;
     let f = cause_or_risk(Code::BroadcastFlagIgnored, t, failed, Confidence::Medium);
     Some(
         f.frames([asked.at].into_iter().chain(unicast.iter().map(|o| o.at)))

@@ -461,6 +461,25 @@ fn broadcast_flag_ignored() {
     c.client(0.02, &request(0x78, SERVER));
     c.server(0.03, SERVER, &ack(0x78), ADDR, ChecksumMode::Full);
     assert!(!has(&c.report(), Code::BroadcastFlagIgnored));
+    // The client REQUESTed the unicast OFFER, then got no ACK: it did
+    // receive the OFFER, so the unicast is a risk, not why.
+    let mut c = Cap::new();
+    let mut d = discover(0x79, 0);
+    d.flags = FLAG_BROADCAST;
+    c.client(0.0, &d);
+    c.server(0.01, SERVER, &offer(0x79), ADDR, ChecksumMode::Full);
+    for (i, t) in [0.02, 3.0].into_iter().enumerate() {
+        let mut r = request(0x79, SERVER);
+        r.flags = FLAG_BROADCAST;
+        r.secs = i as u16 * 3;
+        c.client(t, &r);
+    }
+    let r = c.report();
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::NoAck));
+    let f = finding(&r, Code::BroadcastFlagIgnored);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(!f.explains_failure);
+    assert!(f.explanation.contains("coped"), "{}", f.explanation);
 }
 
 /// A relay's copy of `m` (giaddr set, from port 67 to the server) and the

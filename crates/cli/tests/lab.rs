@@ -1388,3 +1388,62 @@ fn dnsmasq_reply_delay_holds_offers_back_a_second() {
     let e = slow["explanation"].as_str().unwrap();
     assert!(e.contains("dhcp-reply-delay"), "{e}");
 }
+
+/// Catalogue A.7 against real servers: a host name that is no DNS name
+/// (option 12 `bad..host`, `bad host`) gets a lease from ISC dhcpd 4.4,
+/// Kea 2.2 and dnsmasq 2.90 alike, so `host-name-invalid` is about the
+/// name, as information; what each server does with the name is what its
+/// explanation says.
+#[test]
+fn an_invalid_host_name_still_gets_a_lease() {
+    let Some(lab) = lab::require("host-name", &[Tool::Dhcpd, Tool::Kea, Tool::Dnsmasq]) else {
+        return;
+    };
+    for which in ["dhcpd", "kea", "dnsmasq"] {
+        for name in ["bad..host", "bad host"] {
+            let mut n = lab.network();
+            let (server, client) = lan(&mut n);
+            let srv = match which {
+                "dhcpd" => Dhcpd::new(vec![subnet()]).start(&n, server).unwrap(),
+                "kea" => Kea::new(vec![subnet()]).start(&n, server).unwrap(),
+                _ => {
+                    let mut d = Dnsmasq::new(vec![subnet()]);
+                    d.ping = false;
+                    d.start(&n, server).unwrap()
+                }
+            };
+            let tag = format!("{which}-{}", name.replace(['.', ' '], "_"));
+            let o12 = format!("12={name}");
+            let r = dora_report(&lab, &n, client, &tag, &[&o12, "55=1,3,6,12"]);
+            let f = finding_of(&r, "host-name-invalid");
+            assert_eq!(f["severity"], "info", "{which} {name:?}: {f}");
+            assert_eq!(f["explains_failure"], false, "{which} {name:?}: {f}");
+            // The name in the ACK, if any: what the server made of it.
+            let pcapng = lab.path(&format!("{tag}.pcapng"));
+            let Some(rows) = tshark_fields(
+                &pcapng,
+                &["-Y", "dhcp.option.dhcp == 5", "-e", "dhcp.option.hostname"],
+            ) else {
+                return;
+            };
+            let echoed = rows.trim();
+            let expected = match (which, name) {
+                ("dnsmasq", "bad..host") => "bad",
+                ("kea", "bad host") => "badhost",
+                // dnsmasq drops `bad host`, Kea ignores `bad..host`, and
+                // ISC sends no name back unless configured to.
+                _ => "",
+            };
+            assert_eq!(echoed, expected, "{which} {name:?}");
+            let e = f["explanation"].as_str().unwrap();
+            if !expected.is_empty() {
+                assert!(e.contains(&format!("becomes \"{expected}\"")), "{e}");
+            }
+            if which == "dhcpd" {
+                // ISC keeps the name as it is: its log shows it.
+                let l = srv.log().find(&["DHCPACK", name]);
+                assert!(l.is_some(), "{}", srv.log().tail(5));
+            }
+        }
+    }
+}

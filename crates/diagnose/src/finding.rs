@@ -119,6 +119,7 @@ codes! {
     StpDelaySuspected "stp-delay-suspected" "early DISCOVERs were lost (spanning tree?)";
     ChaddrSourceMismatch "chaddr-source-mismatch" "chaddr differs from the Ethernet source";
     MalformedPacket "malformed-packet" "a packet breaks the DHCP format";
+    HostNameInvalid "host-name-invalid" "the client's host name (option 12) is not a valid DNS name";
     RenewMalformed "renew-malformed" "a renewing REQUEST carries fields RFC 2131 forbids";
     RenewUnanswered "renew-unanswered" "unicast renewals got no answer; only the broadcast rebind worked";
 

@@ -151,6 +151,8 @@ pub struct Rare {
     pub arch: Option<u16>,
     /// Boot file: option 67, else the `file` field (when not overloaded).
     pub boot_file: Option<Box<str>>,
+    /// Option 12, kept only when it is not a valid DNS name ([`valid_host_name`]).
+    pub bad_host_name: Option<Box<str>>,
     /// Anomalies other than the BOOTP minimum length: (frame offset, code, sentence).
     pub anomalies: Vec<(usize, &'static str, String)>,
 }
@@ -162,6 +164,7 @@ impl Rare {
             && self.vendor_class.is_none()
             && self.arch.is_none()
             && self.boot_file.is_none()
+            && self.bad_host_name.is_none()
             && self.anomalies.is_empty()
     }
 }
@@ -227,6 +230,10 @@ impl Obs {
                 Some(u16::from_be_bytes([b[0], b[1]]))
             }),
             boot_file,
+            bad_host_name: idx
+                .get(m, code::HOST_NAME)
+                .filter(|v| !valid_host_name(v))
+                .map(|v| value::escape(&v).into_boxed_str()),
             anomalies: d
                 .anomalies
                 .iter()
@@ -385,6 +392,7 @@ impl Obs {
                     rare.arch = v.get(..2).map(|b| u16::from_be_bytes([b[0], b[1]]))
                 }
                 code::BOOTFILE_NAME => rare.boot_file = text(v),
+                code::HOST_NAME if !valid_host_name(v) => rare.bad_host_name = text(v),
                 _ => {}
             }
         }
@@ -417,6 +425,11 @@ impl Obs {
     /// Option 60, kept only for PXE clients (`PXEClient…`).
     pub fn vendor_class(&self) -> Option<&str> {
         self.rare.as_ref()?.vendor_class.as_deref()
+    }
+
+    /// Option 12 when it is not a valid DNS name.
+    pub fn bad_host_name(&self) -> Option<&str> {
+        self.rare.as_ref()?.bad_host_name.as_deref()
     }
 
     /// Option 93, first architecture.
@@ -598,6 +611,39 @@ fn has_default_route(mut r: &[u8]) -> bool {
         r = &rest[skip..];
     }
     false
+}
+
+/// Whether option 12 is a host name DNS can hold: labels of letters,
+/// digits, `-` (not first or last) and `_` (common, and kept by servers),
+/// 1 to 63 bytes each, separated by single dots, one trailing dot allowed.
+/// Trailing NULs are dropped first (RFC 2132 §2 tells receivers to). Most
+/// client messages carry one, nearly always a single label: that is one
+/// table lookup a byte.
+pub fn valid_host_name(v: &[u8]) -> bool {
+    /// Letters, digits, `-` and `_`: what a label holds.
+    const LABEL: [bool; 256] = {
+        let mut t = [false; 256];
+        let mut b = 0;
+        while b < 256 {
+            let c = b as u8;
+            t[b] = c.is_ascii_alphanumeric() || c == b'-' || c == b'_';
+            b += 1;
+        }
+        t
+    };
+    let label = |l: &[u8]| {
+        (1..=63).contains(&l.len())
+            && l[0] != b'-'
+            && l[l.len() - 1] != b'-'
+            && l.iter().all(|&b| LABEL[usize::from(b)])
+    };
+    if label(v) {
+        return true;
+    }
+    let end = v.iter().rposition(|&b| b != 0).map_or(0, |i| i + 1);
+    let v = &v[..end];
+    let v = v.strip_suffix(b".").unwrap_or(v);
+    !v.is_empty() && v.split(|&b| b == b'.').all(label)
 }
 
 #[cfg(test)]

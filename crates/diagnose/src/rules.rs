@@ -116,6 +116,42 @@ fn answered_by<'t>(t: &'t Transaction, reply: &Obs) -> Option<&'t Obs> {
     })
 }
 
+/// `host-name-invalid` (catalogue A.7): the client's option 12 is no DNS
+/// name (an empty label, a space, a label over 63 bytes). In the lab, ISC
+/// dhcpd 4.4 keeps such a name as it is, dnsmasq 2.90 drops it or keeps
+/// what comes before the bad part, Kea 2.2 strips bad characters or
+/// ignores the name, and all three answer: a risk for the name, not the
+/// lease.
+fn host_name_invalid(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    let asked = t
+        .client_packets()
+        .map(|s| &s.obs)
+        .find(|o| o.bad_host_name().is_some())?;
+    let name = asked.bad_host_name()?;
+    let severity = if outcome.is_success() {
+        Severity::Info
+    } else {
+        Severity::Warning
+    };
+    Some(
+        Finding::new(Code::HostNameInvalid, severity, Some(t.chaddr), Some(t.xid))
+            .frames([asked.at])
+            .summary(format!("the client's host name «{name}» (option 12) is not a valid DNS name"))
+            .explanation(format!(
+                "The {} ({}) names the host «{name}»: a DNS name is labels of letters, digits and hyphens (not first \
+                 or last), 1 to 63 bytes each, between single dots. Servers differ: ISC dhcpd 4.4 keeps it as it is \
+                 (and cannot register it in DNS), dnsmasq 2.90 drops it or keeps the part before the fault (\"bad..host\" \
+                 becomes \"bad\"), Kea 2.2 removes characters outside its hostname-char-set (\"bad host\" becomes \"badhost\") \
+                 and ignores a name it cannot repair (DHCP4_CLIENT_HOSTNAME_MALFORMED, at debug level). All three still \
+                 lease an address, so this is about the name: the host will not be found under it.",
+                asked.short_name(),
+                ctx.frame(asked.at),
+            ))
+            .fix("Give the client a host name of letters, digits and hyphens (its OS or firmware setting), or have the server assign one (a host reservation with a name).")
+            .references(&["RFC 1123 §2.1", "RFC 2132 §3.14"]),
+    )
+}
+
 /// The PXE ROM's request (a PXE client that is not iPXE).
 fn pxe_request(t: &Transaction) -> Option<&Obs> {
     t.client_packets()
@@ -167,6 +203,9 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
     }
     if seen.has(T::DECLINE) {
         add(&mut causes, address_declined(t, ctx));
+    }
+    if seen.has(T::BAD_HOST_NAME) {
+        add(&mut causes, host_name_invalid(t, outcome, ctx));
     }
     add(&mut causes, stp_delay(t, ctx));
     if seen.has(T::SOURCE_NOT_CHADDR) {
@@ -240,6 +279,8 @@ impl Triggers {
     const NAK: u32 = 1 << 13;
     /// An OFFER or ACK whose address, mask and router disagree.
     const SUBNET_PROBLEM: u32 = 1 << 14;
+    /// A client's option 12 that is not a DNS name.
+    const BAD_HOST_NAME: u32 = 1 << 15;
 
     fn of(t: &Transaction) -> Triggers {
         let mut bits = 0;
@@ -254,6 +295,7 @@ impl Triggers {
                 set(Self::OPTION82, o.relay_info().is_some());
                 set(Self::PXE, boots_without_ipxe(o));
                 set(Self::SOURCE_NOT_CHADDR, source_not_chaddr(o));
+                set(Self::BAD_HOST_NAME, o.bad_host_name().is_some());
             } else {
                 let to_client = !o.to_relay();
                 set(

@@ -51,6 +51,7 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         NotAuthoritative => &["opt:50", "opt:54", "ciaddr"],
         PingCheckConflict => &["yiaddr", "opt:50", "time"],
         OptionLeftOut => &["opt:55", "opt:57", "opt:52"],
+        HostNameInvalid => &["opt:12"],
     }
 }
 

@@ -1691,3 +1691,52 @@ fn pxe_proxy_on_dhcp_server() {
     let r = offered(None, Ipv4Addr::UNSPECIFIED);
     assert!(!has(&r, Code::PxeProxyOnDhcpServer));
 }
+
+/// Option 12: what DNS can hold passes (a trailing dot or NUL, an
+/// underscore); an empty label, a space, a hyphen at a label's edge or a
+/// 64-byte label is `host-name-invalid`, as information when the client
+/// got its lease.
+#[test]
+fn host_name_invalid() {
+    use crate::obs::valid_host_name;
+    for ok in [
+        &b"pc1"[..],
+        b"pop-os",
+        b"btest.is.cool",
+        b"host.",
+        b"laptop\0",
+        b"under_score",
+    ] {
+        assert!(valid_host_name(ok), "{:?}", String::from_utf8_lossy(ok));
+    }
+    let long = [b'a'; 64];
+    for bad in [
+        &b""[..],
+        b"bad..host",
+        b"bad host",
+        b".lead",
+        b"-x",
+        b"x-",
+        &long,
+        b"\0",
+    ] {
+        assert!(!valid_host_name(bad), "{:?}", String::from_utf8_lossy(bad));
+    }
+    let with_name = |name: &[u8]| {
+        let mut c = Cap::new();
+        let mut d = discover(0x160, 0);
+        d.set_option(code::HOST_NAME, name.to_vec());
+        c.client(0.0, &d);
+        c.reply(0.01, &offer(0x160));
+        let mut r = request(0x160, SERVER);
+        r.set_option(code::HOST_NAME, name.to_vec());
+        c.client(0.02, &r);
+        c.reply(0.03, &ack(0x160));
+        c.report()
+    };
+    let r = with_name(b"bad..host");
+    let f = finding(&r, Code::HostNameInvalid);
+    assert_eq!(f.severity, Severity::Info);
+    assert!(f.summary.contains("bad..host"), "{}", f.summary);
+    assert!(!has(&with_name(b"good-host"), Code::HostNameInvalid));
+}

@@ -925,25 +925,12 @@ fn corpus_captures_raise_errors_only_where_something_failed() {
     }
 }
 
-/// `tshark -r FILE -T fields ARGS`: its rows, or `None` (with a visible
-/// SKIPPED) when tshark is not installed, which fails under CI=true.
+/// `tshark -r FILE -T fields ARGS` ([`lab::tshark_fields`]), split into
+/// rows of fields.
 fn tshark_rows(file: &str, args: &[&str]) -> Option<Vec<Vec<String>>> {
-    let Ok(o) = Command::new("tshark")
-        .args(["-r", file, "-T", "fields"])
-        .args(args)
-        .output()
-    else {
-        assert!(
-            std::env::var("CI").as_deref() != Ok("true"),
-            "tshark is needed in CI"
-        );
-        eprintln!("SKIPPED the tshark cross-check: tshark is not installed");
-        return None;
-    };
-    assert!(o.status.success(), "{}", text(&o.stderr));
+    let out = lab::tshark_fields(std::path::Path::new(file), args)?;
     Some(
-        text(&o.stdout)
-            .lines()
+        out.lines()
             .map(|l| l.split('\t').map(str::to_string).collect())
             .collect(),
     )

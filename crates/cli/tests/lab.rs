@@ -28,24 +28,6 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// `tshark -r FILE -T fields ARGS`: its rows. `None` (with a visible
-/// SKIPPED) when tshark is not installed, which fails under CI=true.
-fn tshark_fields(file: &std::path::Path, args: &[&str]) -> Option<String> {
-    let Ok(t) = Command::new("tshark")
-        .arg("-r")
-        .arg(file)
-        .args(["-T", "fields"])
-        .args(args)
-        .output()
-    else {
-        assert!(!lab::in_ci(), "tshark is needed in CI");
-        eprintln!("SKIPPED the tshark check: tshark is not installed");
-        return None;
-    };
-    assert!(t.status.success(), "{}", text(&t.stderr));
-    Some(text(&t.stdout))
-}
-
 fn subnet() -> Subnet {
     Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.150").router("10.0.0.1")
 }
@@ -186,7 +168,8 @@ fn probe_collects_every_offer_and_writes_pcapng() {
         d["findings"]
     );
     // The pcapng opens in tshark: the DISCOVER and both OFFERs, with comments.
-    let Some(rows) = tshark_fields(&pcapng, &["-e", "dhcp.option.dhcp", "-e", "frame.comment"])
+    let Some(rows) =
+        lab::tshark_fields(&pcapng, &["-e", "dhcp.option.dhcp", "-e", "frame.comment"])
     else {
         return;
     };
@@ -534,7 +517,7 @@ fn watch_knows_partial_checksums_for_certain_and_sees_the_offer_ignored() {
     );
     // -w: the frames, each with the findings about it as comments, each
     // finding once however often it was restated while the exchange went on.
-    let Some(rows) = tshark_fields(
+    let Some(rows) = lab::tshark_fields(
         &pcapng,
         &[
             "-E",
@@ -656,6 +639,26 @@ fn dora_findings(
 
 /// [`dora_findings`]' whole report, of a client that got its lease.
 fn dora_report(lab: &lab::Lab, n: &Network, client: HostId, name: &str, options: &[&str]) -> Value {
+    let pcapng = probe_dora(lab, n, client, name, options);
+    let o = Command::new(BIN)
+        .args(["diagnose", "--json"])
+        .arg(&pcapng)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["clients"][0]["outcome"], "bound", "{d}");
+    d
+}
+
+/// `probe --dora` with `options` (`-o` arguments), which must succeed,
+/// saved to `NAME.pcapng`: that file.
+fn probe_dora(
+    lab: &lab::Lab,
+    n: &Network,
+    client: HostId,
+    name: &str,
+    options: &[&str],
+) -> std::path::PathBuf {
     let pcapng = lab.path(&format!("{name}.pcapng"));
     let mut args = vec!["probe", "-i", "eth0", "--dora", "--timeout", "3s"];
     for o in options {
@@ -670,14 +673,7 @@ fn dora_report(lab: &lab::Lab, n: &Network, client: HostId, name: &str, options:
         text(&o.stdout),
         text(&o.stderr)
     );
-    let o = Command::new(BIN)
-        .args(["diagnose", "--json"])
-        .arg(&pcapng)
-        .output()
-        .unwrap();
-    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
-    assert_eq!(d["clients"][0]["outcome"], "bound", "{d}");
-    d
+    pcapng
 }
 
 /// An x64 UEFI PXE ROM's options 60 and 93.
@@ -876,35 +872,27 @@ fn a_request_naming_another_server_is_one_finding_confirmed_by_the_log() {
                 d.start(&n, server).unwrap()
             }
         };
-        let (mac, xid) = ("02:00:00:00:0b:12", "0x0b120001");
+        let me = ("02:00:00:00:0b:12", "0x0b120001");
         let offer = lab.path(&format!("{which}-offer.pcapng"));
         let request = lab.path(&format!("{which}-request.pcapng"));
-        let common = ["-i", "eth0", "--chaddr", mac, "--xid", xid, "--timeout"];
-        let mut args = vec!["probe"];
-        args.extend(common);
-        args.extend(["2s", "--json", "-w", offer.to_str().unwrap()]);
-        let o = dhcplens(&n, client, &args);
-        assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
-        let d: Value = serde_json::from_slice(&o.stdout).unwrap();
-        let yiaddr = d["replies"][0]["yiaddr"].as_str().unwrap().to_string();
-        let mut args = vec!["probe", "-t", "request", "--requested", &yiaddr];
-        args.extend(["--server-id", "10.0.0.99"]);
-        args.extend(common);
-        args.extend(["1s", "--json", "-w", request.to_str().unwrap()]);
-        let o = dhcplens(&n, client, &args);
-        let d: Value = serde_json::from_slice(&o.stdout).unwrap();
         let again = lab.path(&format!("{which}-again.pcapng"));
+        let (code, p) = probe_as(&n, client, me, &[], "2s", &offer);
+        assert_eq!(code, Some(0), "{p}");
+        let yiaddr = offered_by(&p, "10.0.0.1");
+        let asks = [
+            "-t",
+            "request",
+            "--requested",
+            &yiaddr,
+            "--server-id",
+            "10.0.0.99",
+        ];
+        let (_, p) = probe_as(&n, client, me, &asks, "1s", &request);
         // The retransmission, with secs counting as a client's would (an
         // identical one would be taken for a copy of the first).
-        *args.last_mut().unwrap() = again.to_str().unwrap();
-        args.extend(["--secs", "3"]);
-        let _ = dhcplens(&n, client, &args);
-        let answer: Vec<&str> = d["replies"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["message_type"].as_str().unwrap())
-            .collect();
+        let again_asks = [&asks[..], &["--secs", "3"]].concat();
+        probe_as(&n, client, me, &again_asks, "1s", &again);
+        let answer: Vec<String> = answers(&p).into_iter().map(|(_, t)| t).collect();
         // The findings about this client, from the captures alone or with
         // the server's log.
         let log = srv.log().path();
@@ -915,7 +903,7 @@ fn a_request_naming_another_server_is_one_finding_confirmed_by_the_log() {
                 .as_array()
                 .unwrap()
                 .iter()
-                .filter(|f| f["chaddr"] == mac)
+                .filter(|f| f["chaddr"] == me.0)
                 .cloned()
                 .collect()
         };
@@ -982,17 +970,69 @@ fn two_keas(
     lab: &lab::Lab,
     name: &str,
 ) -> (Network, HostId, lab::servers::Server, lab::servers::Server) {
-    let mut n = lab.network();
-    let lan = n.add_link("lan").unwrap();
-    let a = n.add_host_on("a", lan, Some(net("10.0.0.1/24"))).unwrap();
-    let b = n.add_host_on("b", lan, Some(net("10.0.0.2/24"))).unwrap();
-    let client = n.add_host_on("client", lan, None).unwrap();
+    let (n, a, b, client) = two_hosts(lab);
     let mut kea_a = Kea::new(vec![Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.149")]);
     kea_a.name = format!("{name}-a");
     let mut kea_b = Kea::new(vec![Subnet::new("10.0.0.0/24", "10.0.0.150", "10.0.0.199")]);
     kea_b.name = format!("{name}-b");
     let (sa, sb) = (kea_a.start(&n, a).unwrap(), kea_b.start(&n, b).unwrap());
     (n, client, sa, sb)
+}
+
+/// One link with hosts `a` at 10.0.0.1 and `b` at 10.0.0.2 (for servers)
+/// and a client without an address: the network and the three hosts.
+fn two_hosts(lab: &lab::Lab) -> (Network, HostId, HostId, HostId) {
+    let mut n = lab.network();
+    let lan = n.add_link("lan").unwrap();
+    let a = n.add_host_on("a", lan, Some(net("10.0.0.1/24"))).unwrap();
+    let b = n.add_host_on("b", lan, Some(net("10.0.0.2/24"))).unwrap();
+    let client = n.add_host_on("client", lan, None).unwrap();
+    (n, a, b, client)
+}
+
+/// `probe ARGS` as client `mac` in exchange `xid` on `eth0`, collecting
+/// replies for `timeout`, written to `file`: its exit code and JSON report.
+fn probe_as(
+    n: &Network,
+    client: HostId,
+    (mac, xid): (&str, &str),
+    args: &[&str],
+    timeout: &str,
+    file: &std::path::Path,
+) -> (Option<i32>, Value) {
+    let mut all = vec!["probe", "-i", "eth0", "--chaddr", mac, "--xid", xid];
+    all.extend(args);
+    all.extend(["--timeout", timeout, "--json", "-w", file.to_str().unwrap()]);
+    let o = dhcplens(n, client, &all);
+    let report = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)));
+    (o.status.code(), report)
+}
+
+/// The address `server` offered in a probe's report.
+fn offered_by(p: &Value, server: &str) -> String {
+    p["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["src"]["ip"] == server && r["message_type"] == "DHCPOFFER")
+        .unwrap_or_else(|| panic!("no OFFER from {server}: {p}"))["yiaddr"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Each reply in a probe's report: (its source address, its message type).
+fn answers(p: &Value) -> Vec<(String, String)> {
+    p["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let field = |v: &Value| v.as_str().unwrap().to_string();
+            (field(&r["src"]["ip"]), field(&r["message_type"]))
+        })
+        .collect()
 }
 
 /// `diagnose --json CAPTURES --log LOG…`: the report.
@@ -1028,22 +1068,7 @@ fn the_server_not_chosen_logging_a_foreign_id_is_no_problem() {
     };
     let foreign = "DHCP4_PACKET_DROP_0003";
     let (n, client, sa, sb) = two_keas(&lab, "bound");
-    let pcapng = lab.path("two-keas.pcapng");
-    let o = dhcplens(
-        &n,
-        client,
-        &[
-            "probe",
-            "-i",
-            "eth0",
-            "--dora",
-            "--timeout",
-            "2s",
-            "-w",
-            pcapng.to_str().unwrap(),
-        ],
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+    let pcapng = probe_dora(&lab, &n, client, "two-keas", &[]);
     // One of them was not chosen and says so.
     lab::log::wait_until("the server not chosen", Duration::from_secs(5), || {
         Ok(
@@ -1066,30 +1091,25 @@ fn the_server_not_chosen_logging_a_foreign_id_is_no_problem() {
     // at a time.)
     drop((sa, sb, n));
     let (n, client, mut sa, sb) = two_keas(&lab, "no-ack");
-    let (mac, xid) = ("02:00:00:00:0b:13", "0x0b130001");
-    let common = ["-i", "eth0", "--chaddr", mac, "--xid", xid, "--timeout"];
+    let me = ("02:00:00:00:0b:13", "0x0b130001");
     let offers = lab.path("offers.pcapng");
-    let mut args = vec!["probe"];
-    args.extend(common);
-    args.extend(["2s", "--json", "-w", offers.to_str().unwrap()]);
-    let o = dhcplens(&n, client, &args);
-    let p: Value = serde_json::from_slice(&o.stdout).unwrap();
-    let from_a = p["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["src"]["ip"] == "10.0.0.1")
-        .unwrap_or_else(|| panic!("{p}\n{}\n{}", sa.log().tail(10), sb.log().tail(10)));
-    let yiaddr = from_a["yiaddr"].as_str().unwrap().to_string();
+    let (_, p) = probe_as(&n, client, me, &[], "2s", &offers);
+    let yiaddr = offered_by(&p, "10.0.0.1");
     sa.stop().unwrap();
     let mut requests = Vec::new();
     for secs in ["0", "3"] {
         let file = lab.path(&format!("request-{secs}.pcapng"));
-        let mut args = vec!["probe", "-t", "request", "--requested", &yiaddr];
-        args.extend(["--server-id", "10.0.0.1", "--secs", secs]);
-        args.extend(common);
-        args.extend(["1s", "-w", file.to_str().unwrap()]);
-        assert_eq!(dhcplens(&n, client, &args).status.code(), Some(1));
+        let asks = [
+            "-t",
+            "request",
+            "--requested",
+            &yiaddr,
+            "--server-id",
+            "10.0.0.1",
+            "--secs",
+            secs,
+        ];
+        assert_eq!(probe_as(&n, client, me, &asks, "1s", &file).0, Some(1));
         requests.push(file);
     }
     sb.log()
@@ -1112,11 +1132,7 @@ fn the_server_not_chosen_logging_a_foreign_id_is_no_problem() {
     // spurious NAK (catalogue C.21). Its line is the reason of the `nak`
     // finding, not an expected note.
     drop((sa, sb, n));
-    let mut n = lab.network();
-    let lan = n.add_link("lan").unwrap();
-    let a = n.add_host_on("a", lan, Some(net("10.0.0.1/24"))).unwrap();
-    let b = n.add_host_on("b", lan, Some(net("10.0.0.2/24"))).unwrap();
-    let client = n.add_host_on("client", lan, None).unwrap();
+    let (n, a, b, client) = two_hosts(&lab);
     let mut kea = Kea::new(vec![Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.149")]);
     kea.name = "kea-chosen".into();
     let _sa = kea.start(&n, a).unwrap();
@@ -1124,43 +1140,28 @@ fn the_server_not_chosen_logging_a_foreign_id_is_no_problem() {
     d.ping = false;
     d.authoritative = true;
     let sb = d.start(&n, b).unwrap();
-    let (mac, xid) = ("02:00:00:00:0b:14", "0x0b140001");
-    let common = ["-i", "eth0", "--chaddr", mac, "--xid", xid, "--timeout"];
+    let me = ("02:00:00:00:0b:14", "0x0b140001");
     let offers = lab.path("nak-offers.pcapng");
-    let mut args = vec!["probe"];
-    args.extend(common);
-    args.extend(["2s", "--json", "-w", offers.to_str().unwrap()]);
-    let p: Value = serde_json::from_slice(&dhcplens(&n, client, &args).stdout).unwrap();
-    let yiaddr = p["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|r| r["src"]["ip"] == "10.0.0.1")
-        .unwrap_or_else(|| panic!("{p}"))["yiaddr"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let (_, p) = probe_as(&n, client, me, &[], "2s", &offers);
+    let yiaddr = offered_by(&p, "10.0.0.1");
     let request = lab.path("nak-request.pcapng");
-    let mut args = vec!["probe", "-t", "request", "--requested", &yiaddr];
-    args.extend(["--server-id", "10.0.0.1"]);
-    args.extend(common);
-    args.extend(["2s", "--json", "-w", request.to_str().unwrap()]);
-    let p: Value = serde_json::from_slice(&dhcplens(&n, client, &args).stdout).unwrap();
-    let mut answers: Vec<(&str, &str)> = p["replies"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| {
-            (
-                r["src"]["ip"].as_str().unwrap(),
-                r["message_type"].as_str().unwrap(),
-            )
-        })
-        .collect();
-    answers.sort_unstable();
+    let asks = [
+        "-t",
+        "request",
+        "--requested",
+        &yiaddr,
+        "--server-id",
+        "10.0.0.1",
+    ];
+    let (_, p) = probe_as(&n, client, me, &asks, "2s", &request);
+    let mut got = answers(&p);
+    got.sort_unstable();
     assert_eq!(
-        answers,
-        [("10.0.0.1", "DHCPACK"), ("10.0.0.2", "DHCPNAK")],
+        got,
+        [
+            ("10.0.0.1".to_string(), "DHCPACK".to_string()),
+            ("10.0.0.2".to_string(), "DHCPNAK".to_string())
+        ],
         "Kea ACKs, dnsmasq NAKs"
     );
     sb.log()
@@ -1254,7 +1255,7 @@ fn options_dnsmasq_left_out_join_the_client_they_were_for() {
     );
     // The capture agrees: the OFFER and the ACK lack those options, carry
     // the third, and stay within 576 bytes (with option 52 overloading).
-    let Some(rows) = tshark_fields(
+    let Some(rows) = lab::tshark_fields(
         &pcapng,
         &[
             "-Y",
@@ -1420,7 +1421,7 @@ fn an_invalid_host_name_still_gets_a_lease() {
             assert_eq!(f["explains_failure"], false, "{which} {name:?}: {f}");
             // The name in the ACK, if any: what the server made of it.
             let pcapng = lab.path(&format!("{tag}.pcapng"));
-            let Some(rows) = tshark_fields(
+            let Some(rows) = lab::tshark_fields(
                 &pcapng,
                 &["-Y", "dhcp.option.dhcp == 5", "-e", "dhcp.option.hostname"],
             ) else {

@@ -182,6 +182,34 @@ pub fn require(test: &str, tools: &[Tool]) -> Option<Lab> {
     Some(Lab::new(test).unwrap_or_else(|e| panic!("{test}: setting up the lab: {e:#}")))
 }
 
+/// `tshark -r FILE -T fields ARGS`: what it printed, the second opinion on a
+/// capture. `None` when tshark cannot run here, after a visible `SKIPPED`
+/// line (under `CI=true` it panics instead, as [`require`] does).
+pub fn tshark_fields(file: &Path, args: &[&str]) -> Option<String> {
+    let out = match std::process::Command::new("tshark")
+        .arg("-r")
+        .arg(file)
+        .args(["-T", "fields"])
+        .args(args)
+        .output()
+    {
+        Ok(out) => out,
+        Err(e) => {
+            let what = format!("the tshark check of {}", file.display());
+            let line = skip_message(&what, &format!("tshark cannot run: {e}"), in_ci());
+            let _ = writeln!(std::io::stderr(), "{line}");
+            return None;
+        }
+    };
+    assert!(
+        out.status.success(),
+        "tshark -r {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
 /// The line a skipped test prints; panics instead when `ci` forbids skipping.
 fn skip_message(test: &str, reason: &str, ci: bool) -> String {
     if ci {

@@ -8,11 +8,11 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use lab::clients::Dhclient;
+use lab::clients::{Dhclient, Udhcpc};
 use lab::net::{HostId, Network};
 use lab::scripted::{self, ChecksumPolicy, Config};
 use lab::servers::{Dhcpd, Dnsmasq, Kea, Subnet};
-use lab::{net, Tool};
+use lab::{net, Capture, Tool};
 use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dhcplens");
@@ -888,15 +888,19 @@ fn a_request_naming_another_server_is_one_finding_confirmed_by_the_log() {
             "10.0.0.99",
         ];
         let (_, p) = probe_as(&n, client, me, &asks, "1s", &request);
-        // The retransmission, with secs counting as a client's would (an
-        // identical one would be taken for a copy of the first).
-        let again_asks = [&asks[..], &["--secs", "3"]].concat();
-        probe_as(&n, client, me, &again_asks, "1s", &again);
         let answer: Vec<String> = answers(&p).into_iter().map(|(_, t)| t).collect();
+        // The retransmission of a client left without an ACK, with secs
+        // counting as a client's would (an identical one would be taken for
+        // a copy of the first). One that got the ACK does not ask again.
+        let mut captures = vec![offer.as_path(), request.as_path()];
+        if !answer.iter().any(|a| a == "DHCPACK") {
+            let again_asks = [&asks[..], &["--secs", "3"]].concat();
+            probe_as(&n, client, me, &again_asks, "1s", &again);
+            captures.push(again.as_path());
+        }
         // The findings about this client, from the captures alone or with
         // the server's log.
         let log = srv.log().path();
-        let captures = [offer.as_path(), request.as_path(), again.as_path()];
         let diagnose = |logs: &[&std::path::Path]| -> Vec<Value> {
             let d = diagnose_with_logs(&captures, logs);
             d["findings"]
@@ -1447,4 +1451,136 @@ fn an_invalid_host_name_still_gets_a_lease() {
             }
         }
     }
+}
+
+/// Catalogue B.10 for the ACK, against dnsmasq 2.90 and busybox udhcpc: the
+/// switch drops every ACK on its way to the client (an nftables rule on the
+/// server's port), so udhcpc REQUESTs its OFFER again, three times, each
+/// one ACKed, and gives up. dhcplens had reported such a client `bound`
+/// from the server's capture. Now the server's capture alone shows the
+/// ACKs the client asked again after (`ack-ignored`), and with the
+/// client's capture beside it the ACKs it never saw (certain).
+#[test]
+fn acks_lost_on_the_way_to_the_client_are_not_a_lease() {
+    let Some(lab) = lab::require(
+        "ack-lost",
+        &[
+            Tool::Dnsmasq,
+            Tool::Udhcpc,
+            Tool::Tcpdump,
+            Tool::Nft,
+            Tool::Ethtool,
+        ],
+    ) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    // Checksums filled in by the server, so that only the loss is wrong.
+    n.host(server)
+        .ns()
+        .run("ethtool", &["-K", "eth0", "tx", "off"])
+        .unwrap();
+    // At the switch: a frame from the server to UDP port 68 whose first
+    // option is 53 = 5 (DHCPACK; byte 250 of the UDP datagram) is dropped.
+    let port = n.host(server).iface(0);
+    let switch = n.link(port.link).ns();
+    let chain = format!(
+        "{{ type filter hook ingress device \"{}\" priority 0 ; }}",
+        port.port
+    );
+    for args in [
+        vec!["add", "table", "netdev", "lab"],
+        vec!["add", "chain", "netdev", "lab", "acks", &chain],
+        vec![
+            "add",
+            "rule",
+            "netdev",
+            "lab",
+            "acks",
+            "udp",
+            "dport",
+            "68",
+            "@th,2000,8",
+            "5",
+            "counter",
+            "drop",
+        ],
+    ] {
+        switch.run("nft", &args).unwrap();
+    }
+    let server_cap = Capture::on_host(&n, server, 0, "server.pcap").unwrap();
+    let client_cap = Capture::on_host(&n, client, 0, "client.pcap").unwrap();
+    let mut d = Dnsmasq::new(vec![subnet()]);
+    d.ping = false;
+    let _srv = d.start(&n, server).unwrap();
+    let mut udhcpc = Udhcpc {
+        discovers: 1,
+        ..Udhcpc::default()
+    }
+    .start(&n, client)
+    .unwrap();
+    let status = udhcpc.wait_exit(Duration::from_secs(30)).unwrap();
+    assert!(
+        !status.success(),
+        "udhcpc got a lease: {}",
+        udhcpc.log().tail(10)
+    );
+    let dropped = switch
+        .run("nft", &["list", "chain", "netdev", "lab", "acks"])
+        .unwrap();
+    assert!(!dropped.contains("packets 0 "), "{dropped}");
+    server_cap.stop().unwrap();
+    client_cap.stop().unwrap();
+    let (server_pcap, client_pcap) = (n.dir().join("server.pcap"), n.dir().join("client.pcap"));
+    let acks = |f: &std::path::Path| {
+        lab::tshark_fields(f, &["-Y", "dhcp.option.dhcp == 5", "-e", "dhcp.id"])
+            .map(|s| s.lines().count())
+    };
+    if let (Some(at_server), Some(at_client)) = (acks(&server_pcap), acks(&client_pcap)) {
+        assert!(at_server >= 2, "tshark: {at_server} ACKs in server.pcap");
+        assert_eq!(at_client, 0, "tshark: ACKs in client.pcap");
+    }
+
+    // The server's side alone.
+    let d = diagnose_with_logs(&[&server_pcap], &[]);
+    assert_eq!(
+        d["clients"][0]["outcome"], "ack-ignored",
+        "{}",
+        d["clients"]
+    );
+    let f = finding_of(&d, "ack-ignored");
+    assert_eq!(f["severity"], "error", "{f}");
+    assert_eq!(f["explains_failure"], true, "{f}");
+    assert!(
+        f["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("capture on the client's side too"),
+        "{f}"
+    );
+
+    // Both sides: the ACKs never reached the client's.
+    let d = diagnose_with_logs(&[&server_pcap, &client_pcap], &[]);
+    assert_eq!(
+        d["clients"][0]["outcome"], "ack-ignored",
+        "{}",
+        d["clients"]
+    );
+    let f = finding_of(&d, "ack-ignored");
+    assert_eq!(f["confidence"], "high", "{f}");
+    assert!(
+        f["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("client.pcap, which holds"),
+        "{f}"
+    );
+    let lost = finding_of(&d, "reply-not-seen-by-client");
+    assert_eq!(lost["severity"], "error", "{lost}");
+    assert_eq!(lost["explains_failure"], true, "{lost}");
+    assert!(
+        lost["summary"].as_str().unwrap().starts_with("ACK"),
+        "{lost}"
+    );
 }

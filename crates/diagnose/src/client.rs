@@ -222,7 +222,7 @@ impl OpenXids {
 pub struct Outcomes(u64);
 
 /// Each outcome at the index of its [`Outcomes::code`], less one.
-const BY_CODE: [Outcome; 10] = [
+const BY_CODE: [Outcome; 11] = [
     Outcome::Bound,
     Outcome::Renewed,
     Outcome::Nak,
@@ -233,6 +233,7 @@ const BY_CODE: [Outcome; 10] = [
     Outcome::Released,
     Outcome::Informed,
     Outcome::Incomplete,
+    Outcome::AckIgnored,
 ];
 
 impl Outcomes {
@@ -250,6 +251,7 @@ impl Outcomes {
             Outcome::Released => 8,
             Outcome::Informed => 9,
             Outcome::Incomplete => 10,
+            Outcome::AckIgnored => 11,
         }
     }
 
@@ -266,6 +268,18 @@ impl Outcomes {
         (0..self.len())
             .rev()
             .map(move |i| BY_CODE[(nibbles >> (4 * i) & 0xf) as usize - 1])
+    }
+
+    /// Rewrites the newest outcome as `o`.
+    fn replace_newest(&mut self, o: Outcome) {
+        if self.0 != 0 {
+            self.0 = self.0 & !0xf | Outcomes::code(o);
+        }
+    }
+
+    /// How many of the newest outcomes in a row are `o`.
+    pub fn trailing(&self, o: Outcome) -> usize {
+        self.iter().rev().take_while(|x| *x == o).count()
     }
 
     /// The last one that says something (not `incomplete`), else the last.
@@ -321,6 +335,21 @@ fn own_mac_id(chaddr: HwAddr) -> Short {
     Short::new(&id[..=mac.len()])
 }
 
+/// A client's last transaction that got an ACK: its xid, how many ACKs
+/// under that xid the client did not take, and whether it took the last
+/// (succeeded). Eight bytes, as an `Option<u32>` would be.
+#[derive(Debug, Clone, Copy, Default)]
+struct LastAcked {
+    xid: u32,
+    not_taken: u8,
+    set: bool,
+    success: bool,
+}
+
+/// A REQUEST sent again under an ACKed xid this long after the client's
+/// previous packet is a retransmission (clients back off to about a minute).
+const ASK_AGAIN_WINDOW_NS: i64 = 64_000_000_000;
+
 /// What only some clients need: kept out of line.
 #[derive(Debug, Clone, Default)]
 struct Rare {
@@ -363,8 +392,8 @@ pub struct Client {
     servers: [Option<Ipv4Addr>; 2],
     /// Files in which the client's own packets (not relayed) appear.
     pub direct_files: u64,
-    /// The xid of the last transaction that succeeded.
-    pub last_success_xid: Option<u32>,
+    /// The last transaction that got an ACK.
+    last_acked: LastAcked,
     rare: Option<Box<Rare>>,
 }
 
@@ -384,7 +413,7 @@ impl Client {
             lease: None,
             servers: [None; 2],
             direct_files: 0,
-            last_success_xid: None,
+            last_acked: LastAcked::default(),
             rare: None,
         }
     }
@@ -552,6 +581,44 @@ impl Client {
             && self.worst().is_none_or(|s| s == crate::Severity::Info)
     }
 
+    /// The client sent again, under the same xid, the REQUEST its last
+    /// transaction with an ACK was ACKed for: it did not take that ACK. That
+    /// transaction, if it counted as a success, becomes `ack-ignored`, and
+    /// its lease is not held.
+    pub(crate) fn ack_not_taken(&mut self) {
+        if self
+            .outcomes
+            .iter()
+            .next_back()
+            .is_some_and(Outcome::is_success)
+        {
+            self.outcomes.replace_newest(Outcome::AckIgnored);
+            self.lease = None;
+        }
+        self.last_acked.success = false;
+    }
+
+    /// Whether a REQUEST `o` that opens a new transaction asks again for the
+    /// ACK this client's last successful transaction got, under its xid, a
+    /// short time after it (`last` is the client's previous packet): then
+    /// how many ACKs under that xid the client has asked again after, that
+    /// one included.
+    pub(crate) fn asks_again(&self, o: &crate::Obs) -> Option<u8> {
+        let s = self.last_acked;
+        (s.set
+            && s.xid == o.xid
+            && o.kind == Some(MessageType::Request)
+            && o.ciaddr.is_unspecified()
+            && o.ts.0 - self.last.0 < ASK_AGAIN_WINDOW_NS)
+            .then(|| s.not_taken.saturating_add(u8::from(s.success)))
+    }
+
+    /// The xid of the last transaction that succeeded, if it is the last
+    /// that got an ACK.
+    pub fn last_success_xid(&self) -> Option<u32> {
+        (self.last_acked.set && self.last_acked.success).then_some(self.last_acked.xid)
+    }
+
     /// Records a finished transaction.
     pub fn record(&mut self, t: &Transaction, s: &Verdict, has_findings: bool) {
         self.transactions += 1;
@@ -559,7 +626,21 @@ impl Client {
         self.last = self.last.max(t.last);
         self.outcomes.push(s.outcome);
         if s.outcome.is_success() {
-            self.last_success_xid = Some(t.xid);
+            let n = t.acks_asked_again().0;
+            self.last_acked = LastAcked {
+                xid: t.xid,
+                not_taken: t.asked_after_ack.saturating_add(n.min(255) as u8),
+                set: true,
+                success: true,
+            };
+        } else if s.outcome == Outcome::AckIgnored {
+            let n = t.of_kind(MessageType::Ack).count();
+            self.last_acked = LastAcked {
+                xid: t.xid,
+                not_taken: t.asked_after_ack.saturating_add(n.min(255) as u8),
+                set: true,
+                success: false,
+            };
         }
         for r in t.replies() {
             self.add_server(r.obs.server());
@@ -679,7 +760,7 @@ impl Client {
     /// findings are sorted, most serious first.
     pub fn settle(&mut self) {
         let recovered = self.outcome().is_some_and(Outcome::is_success);
-        let last_success = self.last_success_xid;
+        let last_success = self.last_success_xid();
         let Some(r) = self.rare.as_mut() else { return };
         if recovered {
             for f in r.findings.iter_mut().filter(|f| {
@@ -915,6 +996,25 @@ mod tests {
     }
 
     #[test]
+    fn an_ack_not_taken_rewrites_the_newest_outcome_only() {
+        let mut o = Outcomes::default();
+        o.replace_newest(Outcome::AckIgnored);
+        assert_eq!(o.iter().count(), 0, "nothing to rewrite");
+        for x in [Outcome::NoOffer, Outcome::Bound, Outcome::Bound] {
+            o.push(x);
+        }
+        o.replace_newest(Outcome::AckIgnored);
+        assert_eq!(
+            o.iter().collect::<Vec<_>>(),
+            [Outcome::NoOffer, Outcome::Bound, Outcome::AckIgnored]
+        );
+        assert_eq!(o.trailing(Outcome::AckIgnored), 1);
+        o.push(Outcome::AckIgnored);
+        assert_eq!(o.trailing(Outcome::AckIgnored), 2);
+        assert_eq!(o.trailing(Outcome::Bound), 0);
+    }
+
+    #[test]
     fn every_outcome_has_its_own_nibble_and_reads_back() {
         // Each outcome's code leads back to it through the table.
         let codes: Vec<u64> = BY_CODE.iter().map(|o| Outcomes::code(*o)).collect();
@@ -928,8 +1028,9 @@ mod tests {
         let mut all = Outcomes::default();
         BY_CODE.iter().for_each(|o| all.push(*o));
         assert_eq!(all.iter().collect::<Vec<_>>(), BY_CODE);
-        assert_eq!(all.iter().next_back(), Some(Outcome::Incomplete));
-        assert_eq!(all.last_meaningful(), Some(Outcome::Informed));
+        assert_eq!(all.iter().next_back(), Some(Outcome::AckIgnored));
+        all.push(Outcome::Incomplete);
+        assert_eq!(all.last_meaningful(), Some(Outcome::AckIgnored));
         assert_eq!(Outcomes::default().iter().count(), 0);
         assert_eq!(Outcomes::default().last_meaningful(), None);
     }

@@ -216,8 +216,11 @@ impl<S: Sink> Engine<S> {
         // A reply is counted for its server unless it is a copy (the same
         // reply in a second capture or on another hop).
         let reply = (!from_client).then(|| (o.server(), o.src_mac, o.kind));
+        let mut asks_again = None;
         if from_client {
-            client = Some(self.note_client_packet(&o, client));
+            let (i, again) = self.note_client_packet(&o, client, open.is_none());
+            client = Some(i);
+            asks_again = again;
         }
         if let Some(i) = open {
             let new = self.open.update(i, |t| {
@@ -264,6 +267,10 @@ impl<S: Sink> Engine<S> {
             );
             let mut t = Transaction::with_buffer(o, buf);
             t.client = Some(i as u32);
+            if let Some(n) = asks_again {
+                t.asked_after_ack = n;
+                self.clients[i].ack_not_taken();
+            }
             if finished {
                 t.done_at = Some(ts);
             }
@@ -315,12 +322,20 @@ impl<S: Sink> Engine<S> {
         }
     }
 
-    /// Notes a client packet in its client's record; returns the record's index.
-    fn note_client_packet(&mut self, o: &Obs, known: Option<usize>) -> usize {
+    /// Notes a client packet in its client's record; returns the record's
+    /// index, and whether the packet, opening a new transaction (`opens`),
+    /// asks again for an ACK the client already got ([`Client::asks_again`]).
+    fn note_client_packet(
+        &mut self,
+        o: &Obs,
+        known: Option<usize>,
+        opens: bool,
+    ) -> (usize, Option<u8>) {
         let i = known.unwrap_or_else(|| {
             client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts)
         });
         let c = &mut self.clients[i];
+        let again = if opens { c.asks_again(o) } else { None };
         c.last = c.last.max(o.ts);
         let new_id = c.note_client_id(o.client_id);
         if o.src_port == 68 && o.giaddr.is_unspecified() {
@@ -339,7 +354,7 @@ impl<S: Sink> Engine<S> {
                 self.id_owner.entry(id_hash(&id)).or_insert(i as u32);
             }
         }
-        i
+        (i, again)
     }
 
     /// The first client seen using client identifier `id`, if any.
@@ -415,6 +430,15 @@ impl<S: Sink> Engine<S> {
     fn close(&mut self, t: Transaction, how: Closed, superseded_by: Option<&Obs>) {
         let end = self.stats.last.unwrap_or(t.last);
         let mut outcome = t.outcome(how, end.0 - t.last.0);
+        // Every ACK missing from the capture at the client's side: the
+        // client never got one, whatever the server's side shows.
+        if outcome.is_success()
+            && self.cfg.files.len() > 1
+            && t.state != crate::State::Inform
+            && rules::ack_missing_at_client(&t, &self.cfg.files, &self.file_spans).is_some()
+        {
+            outcome = Outcome::AckIgnored;
+        }
         // The client went on with a REQUEST under another xid: not ignored.
         if outcome == Outcome::OfferIgnored
             && superseded_by.is_some_and(|o| o.kind == Some(MessageType::Request))
@@ -429,6 +453,19 @@ impl<S: Sink> Engine<S> {
         {
             outcome = Outcome::Incomplete;
         }
+        let i = match t.client {
+            Some(i) => i as usize,
+            None => client_of(&mut self.client_index, &mut self.clients, t.chaddr, t.first),
+        };
+        // It asked again for an ACK an earlier transaction got, and its own
+        // last ACK ended it: taken, unless two or more ACKs under this xid
+        // went untaken (then the client more likely gave up).
+        if t.asked_after_ack > 0
+            && outcome.is_success()
+            && usize::from(t.asked_after_ack) + t.acks_asked_again().0 >= 2
+        {
+            outcome = Outcome::AckIgnored;
+        }
         let verdict = t.verdict(outcome);
         self.stats.transactions += 1;
         for s in t.replies() {
@@ -439,10 +476,6 @@ impl<S: Sink> Engine<S> {
             }
         }
         let start = self.start.unwrap_or(t.first);
-        let i = match t.client {
-            Some(i) => i as usize,
-            None => client_of(&mut self.client_index, &mut self.clients, t.chaddr, t.first),
-        };
         let client = &mut self.clients[i];
         client.open.remove(t.xid);
         let ctx = rules::Context {

@@ -138,7 +138,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             .find(|f| {
                 matches!(
                     f.code,
-                    Code::NoOffer | Code::NoAck | Code::OfferIgnored | Code::Nak
+                    Code::NoOffer | Code::NoAck | Code::OfferIgnored | Code::AckIgnored | Code::Nak
                 )
             })
             .map(|f| (f.code, f.frames.clone(), f.xid));

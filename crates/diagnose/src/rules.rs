@@ -230,6 +230,10 @@ pub fn transaction(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<
         Outcome::NoOffer => Some(no_offer(t, ctx)),
         Outcome::OfferIgnored => Some(offer_ignored(t, &causes, ctx)),
         Outcome::NoAck => Some(no_ack(t, &causes, ctx)),
+        Outcome::AckIgnored => Some(ack_ignored(t, true, &causes, ctx)),
+        o if o.is_success() && (t.asked_after_ack > 0 || ack_asked_again(t)) => {
+            Some(ack_ignored(t, false, &causes, ctx))
+        }
         _ => None,
     };
     if seen.has(T::NAK) {
@@ -584,6 +588,201 @@ fn no_ack(t: &Transaction, causes: &[Finding], ctx: &Context<'_>) -> Finding {
         .explanation(e)
         .fix("Check the server's log for this request; for renewals check the unicast path from client to server.")
         .references(&["RFC 2131 §4.3.2", "RFC 2131 §4.4.5"])
+}
+
+/// Whether the client sent its REQUEST again after one of the ACKs (only
+/// asked when it sent more than one).
+fn ack_asked_again(t: &Transaction) -> bool {
+    t.of_kind(Request).nth(1).is_some() && t.acks_asked_again().0 > 0
+}
+
+/// The client did not take an ACK: `failed` when that is how the exchange
+/// ended ([`Outcome::AckIgnored`]); otherwise an earlier ACK under this xid
+/// went untaken and this transaction's was the one the client took.
+fn ack_ignored(t: &Transaction, failed: bool, causes: &[Finding], ctx: &Context<'_>) -> Finding {
+    let acks: Vec<&Seen> = t.of_kind(Ack).collect();
+    let again = |a: &Seen| {
+        t.of_kind(Request)
+            .map(|s| &s.obs)
+            .find(|r| r.ts.0 - a.obs.ts.0 >= crate::transaction::ASKED_AGAIN_NS)
+    };
+    let asked: Vec<(&Obs, &Obs)> = acks
+        .iter()
+        .filter_map(|a| again(a).map(|r| (&a.obs, r)))
+        .collect();
+    // ACKs of earlier transactions under this xid that the client asked
+    // again after (the engine closed them before the REQUEST came back).
+    let earlier = usize::from(t.asked_after_ack);
+    let first = t.client_packets().next().map(|s| &s.obs);
+    let missing = ack_missing_at_client(t, ctx.files, ctx.file_spans);
+    let servers: Vec<String> = t.servers(Ack).iter().map(|s| s.to_string()).collect();
+    let plural = |n: usize| if n == 1 { "" } else { "s" };
+    let mut e = String::new();
+    if let (true, Some(first)) = (earlier > 0, first) {
+        let _ = write!(
+            e,
+            "The client's REQUEST ({}) for xid {} came after {} ACK{} to the same REQUEST in the exchange{} before: \
+             it had not taken {}. ",
+            ctx.frame(first.at),
+            xid(t.xid),
+            if earlier == 1 { "an".to_string() } else { earlier.to_string() },
+            plural(earlier),
+            plural(earlier),
+            if earlier == 1 { "it" } else { "them" },
+        );
+    }
+    let _ = write!(
+        e,
+        "{} ACK{} from {} ({}) for xid {}",
+        acks.len(),
+        plural(acks.len()),
+        servers.join(", "),
+        ctx.frames(acks.iter().map(|s| s.obs.at)),
+        xid(t.xid),
+    );
+    if asked.is_empty() {
+        e.push('.');
+    } else {
+        let pairs: Vec<String> = asked
+            .iter()
+            .map(|(a, r)| {
+                format!(
+                    "{} {:.1} s after {}",
+                    ctx.frame(r.at),
+                    (r.ts.0 - a.ts.0) as f64 / 1e9,
+                    ctx.frame(a.at)
+                )
+            })
+            .collect();
+        let _ = write!(
+            e,
+            ": the client sent its REQUEST again after {} ({}).",
+            if asked.len() == acks.len() && acks.len() > 1 {
+                "each".to_string()
+            } else if acks.len() == 1 {
+                "it".to_string()
+            } else {
+                format!("{} of them", asked.len())
+            },
+            pairs.join("; "),
+        );
+    }
+    e.push_str(
+        " A client that takes an ACK configures the address and never asks again under the same xid: these \
+         ACKs did not reach it, or it rejected them.",
+    );
+    let all_asked = asked.len() == acks.len();
+    if failed && !all_asked && missing.is_none() {
+        e.push_str(
+            " Whether it took the last one cannot be told from this capture: it asked no more, which a client \
+             also does when it gives up; after so many ACKs went untaken, it most likely did not get that one either.",
+        );
+    }
+    if !failed {
+        e.push_str(
+            " The last ACK ended the exchange: the client took it, as far as this capture shows.",
+        );
+    }
+    if let Some(missing) = &missing {
+        let _ = write!(
+            e,
+            " None of them is in {}, which holds the client's REQUESTs: they did not reach the client.",
+            missing.join(", ")
+        );
+    }
+    match cause_sentence(causes) {
+        Some(s) => e.push_str(&s),
+        None if missing.is_none() => e.push_str(
+            " The packets do not show why. If this capture was taken at the server, the ACKs may never reach the \
+             client: capture on the client's side too and give both files, and read the client's log.",
+        ),
+        None => {}
+    }
+    let frames = first
+        .filter(|_| earlier > 0)
+        .map(|o| o.at)
+        .into_iter()
+        .chain(acks.iter().map(|s| s.obs.at))
+        .chain(asked.iter().map(|(_, r)| r.at));
+    let summary = if failed {
+        format!(
+            "ACK{} from {} not taken: the client asked again",
+            plural(acks.len() + earlier),
+            servers.join(", ")
+        )
+    } else {
+        format!(
+            "an earlier ACK from {} was not taken: the client asked again and took this one",
+            servers.join(", ")
+        )
+    };
+    let f = Finding::new(
+        Code::AckIgnored,
+        if failed { Severity::Error } else { Severity::Warning },
+        Some(t.chaddr),
+        Some(t.xid),
+    )
+    .frames(frames)
+    .summary(summary)
+    .explanation(e)
+    .fix("Fix the cause named above; otherwise follow the ACK to the client (capture at its side) and read the client's log for why it did not take it.")
+    .references(&["RFC 2131 §4.4.1", "failure catalogue B.10"]);
+    if !failed {
+        return f;
+    }
+    let confidence = if missing.is_some() || all_asked {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    f.cause(confidence)
+}
+
+/// With several captures: the names of those that hold the client's
+/// REQUESTs, were capturing when an ACK was sent, and hold none of the
+/// transaction's ACKs (the client's side, where the ACKs never arrived).
+pub(crate) fn ack_missing_at_client(
+    t: &Transaction,
+    files: &[String],
+    spans: &[(Timestamp, Timestamp)],
+) -> Option<Vec<String>> {
+    if files.len() < 2 || !t.has(Ack) {
+        return None;
+    }
+    let span = |i: usize, ts: Timestamp| spans[i].0 <= ts && ts <= spans[i].1;
+    // Captures that could have seen an ACK (the last one often comes after
+    // a capture's last packet), and those that hold one.
+    let (mut judged, mut present) = (0u64, 0u64);
+    for a in t.of_kind(Ack) {
+        let ts = a.obs.ts;
+        let asked = t
+            .of_kind(Request)
+            .filter(|r| r.obs.ts <= ts && ts.0 - r.obs.ts.0 < 5_000_000_000)
+            .fold(0u64, |acc, r| acc | r.files);
+        let running = (0..spans.len().min(64))
+            .filter(|i| span(*i, ts))
+            .fold(0u64, |acc, i| acc | (1 << i));
+        // A unicast ACK can be missing only where this client's unicast
+        // replies are seen at all (a switch floods only broadcasts).
+        let can_see = if a.obs.broadcast_dst() {
+            u64::MAX
+        } else {
+            to_client(t)
+                .filter(|s| !s.obs.broadcast_dst())
+                .fold(0u64, |acc, s| acc | s.files)
+        };
+        judged |= asked & running & can_see;
+        present |= a.files;
+    }
+    let lacking = judged & !present;
+    (lacking != 0).then(|| {
+        files
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| *i < 64 && lacking & (1 << i) != 0)
+            .map(|(_, n)| n.clone())
+            .collect()
+    })
 }
 
 fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
@@ -1382,7 +1581,8 @@ fn malformed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Fin
         .map(|s| &s.obs)
         .find(|o| !o.anomalies().is_empty())?;
     let failed = (bad.from_client() && matches!(outcome, Outcome::NoOffer | Outcome::NoAck))
-        || (!bad.from_client() && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck));
+        || (!bad.from_client() && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck))
+        || (bad.kind == Some(Ack) && outcome == Outcome::AckIgnored);
     let f = cause_or_risk(Code::MalformedPacket, t, failed, Confidence::Medium);
     let list: Vec<String> = bad
         .anomalies()
@@ -1439,7 +1639,14 @@ fn reply_not_seen_by_client(
     })?;
 
     let o = &reply.obs;
-    let failed = matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    // The lost reply is why the client failed when it is the one the client
+    // went without: the OFFER it never REQUESTed, the ACK it asked again for.
+    // (In a no-ack the client REQUESTed an OFFER it got; no ACK was lost.)
+    let failed = match outcome {
+        Outcome::OfferIgnored => o.kind == Some(Offer),
+        Outcome::AckIgnored => o.kind == Some(Ack),
+        _ => false,
+    };
     let f = cause_or_risk(Code::ReplyNotSeenByClient, t, failed, Confidence::High);
     let name = |bits: u64| -> Vec<String> {
         ctx.files
@@ -1882,7 +2089,9 @@ fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Opt
 fn type_not_first(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
     let o = to_client(t).map(|s| &s.obs).find(|o| o.type_not_first)?;
     let boot = t.client_packets().any(|s| is_pxe(&s.obs));
-    let failed = boot && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck);
+    let failed = boot
+        && (matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck)
+            || (o.kind == Some(Ack) && outcome == Outcome::AckIgnored));
     let severity = if failed {
         Severity::Error
     } else if boot {

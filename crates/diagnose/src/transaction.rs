@@ -86,6 +86,9 @@ pub enum Outcome {
     /// An OFFER arrived but the client never requested it and started again.
     OfferIgnored,
     NoAck,
+    /// An ACK was sent but the client did not take it: it asked again, or
+    /// the capture at its side lacks the ACK.
+    AckIgnored,
     Declined,
     Released,
     Informed,
@@ -102,6 +105,7 @@ impl Outcome {
             Outcome::NoOffer => "no-offer",
             Outcome::OfferIgnored => "offer-ignored",
             Outcome::NoAck => "no-ack",
+            Outcome::AckIgnored => "ack-ignored",
             Outcome::Declined => "declined",
             Outcome::Released => "released",
             Outcome::Informed => "informed",
@@ -125,6 +129,7 @@ impl Outcome {
                 | Outcome::NoOffer
                 | Outcome::OfferIgnored
                 | Outcome::NoAck
+                | Outcome::AckIgnored
                 | Outcome::Declined
         )
     }
@@ -174,6 +179,11 @@ pub struct Transaction {
     pub done_at: Option<Timestamp>,
     /// Where the engine keeps its client's record (saves a lookup per packet).
     pub(crate) client: Option<u32>,
+    /// It began with the client sending again a REQUEST its previous
+    /// transaction, under the same xid, got an ACK for (the engine had
+    /// closed that transaction): how many ACKs under this xid the client had
+    /// asked again after by then, that one included. 0 for most.
+    pub asked_after_ack: u8,
 }
 
 /// At most this many packets are kept per transaction.
@@ -214,6 +224,7 @@ impl Transaction {
             dropped: 0,
             packets,
             client: None,
+            asked_after_ack: 0,
         }
     }
 
@@ -286,6 +297,23 @@ impl Transaction {
 
     /// The outcome, given why the transaction was closed and, at the end of
     /// the capture, how long before the end its last packet was.
+    /// The ACKs after which the client sent the REQUEST again (at least
+    /// [`ASKED_AGAIN_NS`] later, so not one that crossed the ACK on the
+    /// wire): how many, and whether the last ACK is one of them. A client
+    /// that takes an ACK never REQUESTs again under its xid.
+    pub fn acks_asked_again(&self) -> (usize, bool) {
+        let mut asked = 0;
+        let mut last = false;
+        for a in self.of_kind(MessageType::Ack) {
+            let again = self
+                .of_kind(MessageType::Request)
+                .any(|r| r.obs.ts.0 - a.obs.ts.0 >= ASKED_AGAIN_NS);
+            asked += usize::from(again);
+            last = again;
+        }
+        (asked, last)
+    }
+
     pub fn outcome(&self, closed: Closed, quiet_ns: i64) -> Outcome {
         use MessageType::*;
         let recent = closed == Closed::EndOfCapture && quiet_ns < 4_000_000_000;
@@ -304,6 +332,12 @@ impl Transaction {
             }
         }
         let ack = self.has(Ack) || (self.state == State::Bootp && self.replies().next().is_some());
+        if ack && self.state != State::Inform {
+            let (asked_again, last_asked_again) = self.acks_asked_again();
+            if last_asked_again || asked_again >= 2 {
+                return Outcome::AckIgnored;
+            }
+        }
         if ack {
             return match self.state {
                 State::Renewing | State::Rebinding => Outcome::Renewed,
@@ -354,6 +388,11 @@ impl Transaction {
         }
     }
 }
+
+/// How long after an ACK a REQUEST of the same xid must come to show that
+/// the client did not take the ACK (a retransmission timer is a second or
+/// more; a REQUEST that crossed the ACK on the wire comes within a round trip).
+pub const ASKED_AGAIN_NS: i64 = 500_000_000;
 
 fn file_bit(file: u16) -> u64 {
     1u64 << (file.min(63))

@@ -54,6 +54,7 @@ pub enum Tool {
     Ethtool,
     Ebtables,
     Iptables,
+    Nft,
     Tcpdump,
     Dhcpd,
     Kea,
@@ -65,11 +66,12 @@ pub enum Tool {
 }
 
 impl Tool {
-    pub const ALL: [Tool; 12] = [
+    pub const ALL: [Tool; 13] = [
         Tool::Ip,
         Tool::Ethtool,
         Tool::Ebtables,
         Tool::Iptables,
+        Tool::Nft,
         Tool::Tcpdump,
         Tool::Dhcpd,
         Tool::Kea,
@@ -86,6 +88,7 @@ impl Tool {
             Tool::Ethtool => "ethtool",
             Tool::Ebtables => "ebtables",
             Tool::Iptables => "iptables",
+            Tool::Nft => "nft",
             Tool::Tcpdump => "tcpdump",
             Tool::Dhcpd => "dhcpd",
             Tool::Kea => "kea-dhcp4",
@@ -103,6 +106,7 @@ impl Tool {
             Tool::Ip => "iproute2",
             Tool::Ethtool => "ethtool",
             Tool::Ebtables | Tool::Iptables => "iptables",
+            Tool::Nft => "nftables",
             Tool::Tcpdump => "tcpdump",
             Tool::Dhcpd => "isc-dhcp-server",
             Tool::Kea => "kea-dhcp4-server",

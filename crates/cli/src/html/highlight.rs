@@ -11,7 +11,7 @@ use diagnose::Code;
 pub fn keys(code: Code) -> &'static [&'static str] {
     use Code::*;
     match code {
-        NoOffer | OfferIgnored => &["opt:53", "time"],
+        NoOffer | OfferIgnored | AckIgnored => &["opt:53", "time"],
         NoAck => &["opt:53", "opt:50", "opt:54"],
         Nak => &["opt:53", "opt:56", "opt:54", "opt:50", "ciaddr", "giaddr"],
         SecsNotIncrementing => &["secs"],

@@ -1088,6 +1088,143 @@ fn reply_seen_at_the_server_but_not_at_the_client() {
     assert_eq!(t[0], Outcome::OfferIgnored);
 }
 
+/// The outcomes of the report's only client.
+fn outcomes(r: &Report) -> Vec<Outcome> {
+    r.clients[0].outcomes().iter().collect()
+}
+
+#[test]
+fn acks_the_client_asked_again_after_were_not_taken() {
+    // udhcpc when its ACKs are lost: the REQUEST every second, each ACKed.
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x1b0, 0));
+    c.reply(0.01, &offer(0x1b0));
+    for i in 0..3 {
+        let t = 0.02 + f64::from(i);
+        c.client(t, &request(0x1b0, SERVER));
+        c.reply(t + 0.001, &ack(0x1b0));
+    }
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::AckIgnored]);
+    let f = finding(&r, Code::AckIgnored);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.explains_failure);
+    assert!(
+        f.explanation.contains("after 2 of them"),
+        "{}",
+        f.explanation
+    );
+    assert!(
+        f.explanation.contains("cannot be told"),
+        "{}",
+        f.explanation
+    );
+    assert!(!r.healthy());
+
+    // One ACK lost, the next taken: bound, with a warning.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x1b1);
+    c.client(1.03, &request(0x1b1, SERVER));
+    c.reply(1.04, &ack(0x1b1));
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::Bound]);
+    assert_eq!(codes(&r), [(Code::AckIgnored, Severity::Warning)]);
+
+    // A REQUEST that crossed a slow ACK on the wire is no sign.
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x1b2, 0));
+    c.reply(0.01, &offer(0x1b2));
+    c.client(0.02, &request(0x1b2, SERVER));
+    c.reply(1.0, &ack(0x1b2));
+    c.client(1.05, &request(0x1b2, SERVER));
+    c.reply(1.06, &ack(0x1b2));
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::Bound]);
+    assert_eq!(codes(&r), []);
+}
+
+#[test]
+fn a_request_again_after_the_transaction_closed_takes_back_its_lease() {
+    // dhclient's REQUESTs 4 and 6 s apart: each one opens a transaction,
+    // the ACKed one before it having closed.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x1c0);
+    for t in [4.0, 10.0] {
+        c.client(t, &request(0x1c0, SERVER));
+        c.reply(t + 0.01, &ack(0x1c0));
+    }
+    let r = c.report();
+    assert_eq!(
+        outcomes(&r),
+        [
+            Outcome::AckIgnored,
+            Outcome::AckIgnored,
+            Outcome::AckIgnored
+        ]
+    );
+    assert_eq!(r.clients[0].lease, None);
+    let f = finding(&r, Code::AckIgnored);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.explanation.contains("came after 2 ACKs"),
+        "{}",
+        f.explanation
+    );
+
+    // Asked once more, then quiet: the second ACK was taken.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x1c1);
+    c.client(4.0, &request(0x1c1, SERVER));
+    c.reply(4.01, &ack(0x1c1));
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::AckIgnored, Outcome::Bound]);
+    assert!(r.clients[0].lease.is_some());
+    assert!(r.healthy() || codes(&r).iter().all(|(_, s)| *s != Severity::Error));
+    assert_eq!(finding(&r, Code::AckIgnored).severity, Severity::Warning);
+
+    // A renewal under the same xid (ciaddr set) an hour later asks nothing again.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x1c2);
+    let mut renew = request_msg(MessageType::Request, 0x1c2, CLIENT);
+    renew.ciaddr = ADDR;
+    c.client(1800.0, &renew);
+    c.reply(1800.01, &ack(0x1c2));
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::Bound, Outcome::Renewed]);
+    assert_eq!(codes(&r), []);
+}
+
+#[test]
+fn acks_missing_at_the_client_s_side_were_not_taken() {
+    // File 0 at the client, file 1 at the server; the ACKs only in file 1.
+    let mut c = Cap::files(2);
+    for (file, dt) in [(0, 0.0), (1, 0.0005)] {
+        c.file = file;
+        c.client(dt, &discover(0x1d0, 0));
+        c.client(0.02 + dt, &request(0x1d0, SERVER));
+    }
+    c.file = 0;
+    c.reply(0.01, &offer(0x1d0));
+    c.file = 1;
+    c.reply(0.0105, &offer(0x1d0));
+    c.reply(0.021, &ack(0x1d0));
+    c.file = 0;
+    c.client(0.5, &discover(0x1d1, 0));
+    c.file = 1;
+    c.client(0.5005, &discover(0x1d1, 0));
+    let r = c.report();
+    assert_eq!(outcomes(&r)[0], Outcome::AckIgnored);
+    let f = finding(&r, Code::AckIgnored);
+    assert!(
+        f.explanation.contains("None of them is in f0.pcap"),
+        "{}",
+        f.explanation
+    );
+    let lost = finding(&r, Code::ReplyNotSeenByClient);
+    assert_eq!(lost.severity, Severity::Error);
+    assert!(lost.explains_failure);
+}
+
 #[test]
 fn copies_across_files_are_not_retransmissions() {
     let mut c = Cap::files(2);

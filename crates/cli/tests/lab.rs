@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use lab::clients::{Dhclient, Udhcpc};
+use lab::clients::{Dhclient, Dhcpcd, Udhcpc};
 use lab::net::{HostId, Network};
 use lab::scripted::{self, ChecksumPolicy, Config};
 use lab::servers::{Dhcpd, Dnsmasq, Kea, Subnet};
@@ -1453,13 +1453,16 @@ fn an_invalid_host_name_still_gets_a_lease() {
     }
 }
 
-/// Catalogue B.10 for the ACK, against dnsmasq 2.90 and busybox udhcpc: the
-/// switch drops every ACK on its way to the client (an nftables rule on the
-/// server's port), so udhcpc REQUESTs its OFFER again, three times, each
-/// one ACKed, and gives up. dhcplens had reported such a client `bound`
-/// from the server's capture. Now the server's capture alone shows the
-/// ACKs the client asked again after (`ack-ignored`), and with the
-/// client's capture beside it the ACKs it never saw (certain).
+/// Catalogue B.10 for the ACK, against dnsmasq 2.90 and three real clients:
+/// the switch drops every ACK on its way to the client (an nftables rule on
+/// the server's port), so the client REQUESTs its OFFER again, each REQUEST
+/// ACKed. udhcpc (lab settings) asks every second, three times, then gives
+/// up; dhclient (its default timers) and dhcpcd 9 ask again about 4 and
+/// 10 s later, after the engine closed the ACKed transaction. dhcplens had
+/// reported all three `bound` from the server's capture. Now the server's
+/// capture alone shows the ACKs the client asked again after
+/// (`ack-ignored`), and with the client's capture beside it the ACKs it
+/// never saw (certain).
 #[test]
 fn acks_lost_on_the_way_to_the_client_are_not_a_lease() {
     let Some(lab) = lab::require(
@@ -1467,6 +1470,8 @@ fn acks_lost_on_the_way_to_the_client_are_not_a_lease() {
         &[
             Tool::Dnsmasq,
             Tool::Udhcpc,
+            Tool::Dhclient,
+            Tool::Dhcpcd,
             Tool::Tcpdump,
             Tool::Nft,
             Tool::Ethtool,
@@ -1474,6 +1479,72 @@ fn acks_lost_on_the_way_to_the_client_are_not_a_lease() {
     ) else {
         return;
     };
+    for which in ["udhcpc", "dhclient", "dhcpcd"] {
+        let n = ack_lost(&lab, which);
+        let server_pcap = n.dir().join(format!("{which}-server.pcap"));
+        let client_pcap = n.dir().join(format!("{which}-client.pcap"));
+        let acks = |f: &std::path::Path| {
+            lab::tshark_fields(f, &["-Y", "dhcp.option.dhcp == 5", "-e", "dhcp.id"])
+                .map(|s| s.lines().count())
+        };
+        if let (Some(at_server), Some(at_client)) = (acks(&server_pcap), acks(&client_pcap)) {
+            assert!(
+                at_server >= 3,
+                "{which}: tshark: {at_server} ACKs in server.pcap"
+            );
+            assert_eq!(at_client, 0, "{which}: tshark: ACKs in client.pcap");
+        }
+
+        // The server's side alone.
+        let d = diagnose_with_logs(&[&server_pcap], &[]);
+        assert_eq!(
+            d["clients"][0]["outcome"], "ack-ignored",
+            "{which}: {}",
+            d["clients"]
+        );
+        assert_eq!(d["clients"][0]["address"], Value::Null, "{which}: no lease");
+        let f = finding_of(&d, "ack-ignored");
+        assert_eq!(f["severity"], "error", "{which}: {f}");
+        assert_eq!(f["explains_failure"], true, "{which}: {f}");
+        assert!(
+            f["explanation"]
+                .as_str()
+                .unwrap()
+                .contains("capture on the client's side too"),
+            "{which}: {f}"
+        );
+
+        // Both sides: the ACKs never reached the client's.
+        let d = diagnose_with_logs(&[&server_pcap, &client_pcap], &[]);
+        assert_eq!(
+            d["clients"][0]["outcome"], "ack-ignored",
+            "{which}: {}",
+            d["clients"]
+        );
+        let f = finding_of(&d, "ack-ignored");
+        assert_eq!(f["confidence"], "high", "{which}: {f}");
+        assert!(
+            f["explanation"]
+                .as_str()
+                .unwrap()
+                .contains(&format!("{which}-client.pcap, which holds")),
+            "{which}: {f}"
+        );
+        let lost = finding_of(&d, "reply-not-seen-by-client");
+        assert_eq!(lost["severity"], "error", "{which}: {lost}");
+        assert_eq!(lost["explains_failure"], true, "{which}: {lost}");
+        assert!(
+            lost["summary"].as_str().unwrap().starts_with("ACK"),
+            "{which}: {lost}"
+        );
+    }
+}
+
+/// One run of [`acks_lost_on_the_way_to_the_client_are_not_a_lease`]:
+/// dnsmasq, the client `which`, the switch dropping ACKs, until the server
+/// has sent three; `WHICH-server.pcap` and `WHICH-client.pcap` in the
+/// network's directory.
+fn ack_lost(lab: &lab::Lab, which: &str) -> Network {
     let mut n = lab.network();
     let (server, client) = lan(&mut n);
     // Checksums filled in by the server, so that only the loss is wrong.
@@ -1509,78 +1580,49 @@ fn acks_lost_on_the_way_to_the_client_are_not_a_lease() {
     ] {
         switch.run("nft", &args).unwrap();
     }
-    let server_cap = Capture::on_host(&n, server, 0, "server.pcap").unwrap();
-    let client_cap = Capture::on_host(&n, client, 0, "client.pcap").unwrap();
+    let server_cap = Capture::on_host(&n, server, 0, &format!("{which}-server.pcap")).unwrap();
+    let client_cap = Capture::on_host(&n, client, 0, &format!("{which}-client.pcap")).unwrap();
     let mut d = Dnsmasq::new(vec![subnet()]);
     d.ping = false;
-    let _srv = d.start(&n, server).unwrap();
-    let mut udhcpc = Udhcpc {
-        discovers: 1,
-        ..Udhcpc::default()
+    d.name = format!("{which}-dnsmasq");
+    let srv = d.start(&n, server).unwrap();
+    let mut c = match which {
+        "udhcpc" => Udhcpc {
+            discovers: 1,
+            ..Udhcpc::default()
+        }
+        .start(&n, client),
+        // ISC's own timers, not the lab's quick ones.
+        "dhclient" => Dhclient {
+            conf: vec!["timeout 60;".into()],
+            ..Dhclient::default()
+        }
+        .start(&n, client),
+        _ => Dhcpcd::default().start(&n, client),
     }
-    .start(&n, client)
     .unwrap();
-    let status = udhcpc.wait_exit(Duration::from_secs(30)).unwrap();
+    srv.log()
+        .wait_count(&["DHCPACK("], 3, Duration::from_secs(30))
+        .unwrap_or_else(|e| panic!("{which}: {e:#}: {}", c.log().tail(10)));
     assert!(
-        !status.success(),
-        "udhcpc got a lease: {}",
-        udhcpc.log().tail(10)
+        c.bound_line().is_none(),
+        "{which} got a lease: {}",
+        c.log().tail(10)
     );
+    if which == "udhcpc" {
+        let status = c.wait_exit(Duration::from_secs(10)).unwrap();
+        assert!(!status.success(), "udhcpc: {}", c.log().tail(10));
+    } else {
+        // Past the third ACK (captured), before a fourth REQUEST.
+        std::thread::sleep(Duration::from_millis(300));
+        c.stop().unwrap();
+    }
     let dropped = switch
         .run("nft", &["list", "chain", "netdev", "lab", "acks"])
         .unwrap();
-    assert!(!dropped.contains("packets 0 "), "{dropped}");
+    assert!(!dropped.contains("packets 0 "), "{which}: {dropped}");
     server_cap.stop().unwrap();
     client_cap.stop().unwrap();
-    let (server_pcap, client_pcap) = (n.dir().join("server.pcap"), n.dir().join("client.pcap"));
-    let acks = |f: &std::path::Path| {
-        lab::tshark_fields(f, &["-Y", "dhcp.option.dhcp == 5", "-e", "dhcp.id"])
-            .map(|s| s.lines().count())
-    };
-    if let (Some(at_server), Some(at_client)) = (acks(&server_pcap), acks(&client_pcap)) {
-        assert!(at_server >= 2, "tshark: {at_server} ACKs in server.pcap");
-        assert_eq!(at_client, 0, "tshark: ACKs in client.pcap");
-    }
-
-    // The server's side alone.
-    let d = diagnose_with_logs(&[&server_pcap], &[]);
-    assert_eq!(
-        d["clients"][0]["outcome"], "ack-ignored",
-        "{}",
-        d["clients"]
-    );
-    let f = finding_of(&d, "ack-ignored");
-    assert_eq!(f["severity"], "error", "{f}");
-    assert_eq!(f["explains_failure"], true, "{f}");
-    assert!(
-        f["explanation"]
-            .as_str()
-            .unwrap()
-            .contains("capture on the client's side too"),
-        "{f}"
-    );
-
-    // Both sides: the ACKs never reached the client's.
-    let d = diagnose_with_logs(&[&server_pcap, &client_pcap], &[]);
-    assert_eq!(
-        d["clients"][0]["outcome"], "ack-ignored",
-        "{}",
-        d["clients"]
-    );
-    let f = finding_of(&d, "ack-ignored");
-    assert_eq!(f["confidence"], "high", "{f}");
-    assert!(
-        f["explanation"]
-            .as_str()
-            .unwrap()
-            .contains("client.pcap, which holds"),
-        "{f}"
-    );
-    let lost = finding_of(&d, "reply-not-seen-by-client");
-    assert_eq!(lost["severity"], "error", "{lost}");
-    assert_eq!(lost["explains_failure"], true, "{lost}");
-    assert!(
-        lost["summary"].as_str().unwrap().starts_with("ACK"),
-        "{lost}"
-    );
+    drop(srv);
+    n
 }

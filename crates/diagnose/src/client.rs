@@ -598,19 +598,27 @@ impl Client {
         self.last_acked.success = false;
     }
 
-    /// Whether a REQUEST `o` that opens a new transaction asks again for the
-    /// ACK this client's last successful transaction got, under its xid, a
-    /// short time after it (`last` is the client's previous packet): then
-    /// how many ACKs under that xid the client has asked again after, that
-    /// one included.
+    /// Whether `o`, opening a new transaction a short time after this
+    /// client's last one with an ACK (`last` is the client's previous
+    /// packet), shows that the client did not take that ACK: then how many
+    /// ACKs in a row it has not taken, that one included. It did not when
+    /// - `o` is the REQUEST it was ACKed for, again under the same xid
+    ///   (ciaddr 0: not a renewal);
+    /// - `o` is a DISCOVER and the client had already left an ACK untaken
+    ///   just before (a client that took its ACK may well DISCOVER again
+    ///   soon, as a PXE ROM's next stage does; one that is losing its ACKs
+    ///   starts over).
     pub(crate) fn asks_again(&self, o: &crate::Obs) -> Option<u8> {
         let s = self.last_acked;
-        (s.set
-            && s.xid == o.xid
-            && o.kind == Some(MessageType::Request)
-            && o.ciaddr.is_unspecified()
-            && o.ts.0 - self.last.0 < ASK_AGAIN_WINDOW_NS)
-            .then(|| s.not_taken.saturating_add(u8::from(s.success)))
+        if !s.set || o.ts.0 - self.last.0 >= ASK_AGAIN_WINDOW_NS {
+            return None;
+        }
+        let again = match o.kind {
+            Some(MessageType::Request) => s.xid == o.xid && o.ciaddr.is_unspecified(),
+            Some(MessageType::Discover) => s.not_taken > 0,
+            _ => false,
+        };
+        again.then(|| s.not_taken.saturating_add(u8::from(s.success)))
     }
 
     /// The xid of the last transaction that succeeded, if it is the last
@@ -641,6 +649,9 @@ impl Client {
                 set: true,
                 success: false,
             };
+        } else if s.outcome != Outcome::Incomplete {
+            // Another kind of exchange since: the run of ACKs is over.
+            self.last_acked.set = false;
         }
         for r in t.replies() {
             self.add_server(r.obs.server());

@@ -618,18 +618,32 @@ fn ack_ignored(t: &Transaction, failed: bool, causes: &[Finding], ctx: &Context<
     let servers: Vec<String> = t.servers(Ack).iter().map(|s| s.to_string()).collect();
     let plural = |n: usize| if n == 1 { "" } else { "s" };
     let mut e = String::new();
-    if let (true, Some(first)) = (earlier > 0, first) {
-        let _ = write!(
-            e,
-            "The client's REQUEST ({}) for xid {} came after {} ACK{} to the same REQUEST in the exchange{} before: \
-             it had not taken {}. ",
-            ctx.frame(first.at),
-            xid(t.xid),
-            if earlier == 1 { "an".to_string() } else { earlier.to_string() },
-            plural(earlier),
-            plural(earlier),
-            if earlier == 1 { "it" } else { "them" },
-        );
+    match first {
+        Some(first) if earlier > 0 && first.kind == Some(Discover) => {
+            let _ = write!(
+                e,
+                "The client started over with a DISCOVER ({}) soon after its exchange before, in which it had sent \
+                 its REQUEST again after an ACK: it had not taken {} ACK{} in a row. ",
+                ctx.frame(first.at),
+                earlier,
+                plural(earlier),
+            );
+        }
+        Some(first) if earlier > 0 => {
+            let _ = write!(
+                e,
+                "The client's REQUEST ({}) for xid {} came after an ACK to the same REQUEST in the exchange before: \
+                 it had not taken it{}. ",
+                ctx.frame(first.at),
+                xid(t.xid),
+                if earlier == 1 {
+                    String::new()
+                } else {
+                    format!(", nor the {} before it", if earlier == 2 { "one".to_string() } else { (earlier - 1).to_string() })
+                },
+            );
+        }
+        _ => {}
     }
     let _ = write!(
         e,

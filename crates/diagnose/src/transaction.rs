@@ -179,10 +179,11 @@ pub struct Transaction {
     pub done_at: Option<Timestamp>,
     /// Where the engine keeps its client's record (saves a lookup per packet).
     pub(crate) client: Option<u32>,
-    /// It began with the client sending again a REQUEST its previous
-    /// transaction, under the same xid, got an ACK for (the engine had
-    /// closed that transaction): how many ACKs under this xid the client had
-    /// asked again after by then, that one included. 0 for most.
+    /// It began right after the client's last transaction with an ACK, in
+    /// a way that shows the client did not take that ACK (the engine had
+    /// closed that transaction; [`crate::Client`]'s `asks_again`): how many
+    /// ACKs in a row the client had not taken by then, that one included.
+    /// 0 for most.
     pub asked_after_ack: u8,
 }
 

@@ -1166,7 +1166,8 @@ fn a_request_again_after_the_transaction_closed_takes_back_its_lease() {
     let f = finding(&r, Code::AckIgnored);
     assert_eq!(f.severity, Severity::Error);
     assert!(
-        f.explanation.contains("came after 2 ACKs"),
+        f.explanation
+            .contains("had not taken it, nor the one before it"),
         "{}",
         f.explanation
     );
@@ -1181,6 +1182,35 @@ fn a_request_again_after_the_transaction_closed_takes_back_its_lease() {
     assert!(r.clients[0].lease.is_some());
     assert!(r.healthy() || codes(&r).iter().all(|(_, s)| *s != Severity::Error));
     assert_eq!(finding(&r, Code::AckIgnored).severity, Severity::Warning);
+
+    // dhclient when its ACKs are lost: the REQUEST again 7 s later, then a
+    // DISCOVER (a new xid) 14 s after that; the capture ends on its ACK.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x1c3);
+    c.client(7.0, &request(0x1c3, SERVER));
+    c.reply(7.01, &ack(0x1c3));
+    dora(&mut c, 21.0, 0x1c4);
+    let r = c.report();
+    assert_eq!(
+        outcomes(&r),
+        [
+            Outcome::AckIgnored,
+            Outcome::AckIgnored,
+            Outcome::AckIgnored
+        ]
+    );
+    let e = &finding(&r, Code::AckIgnored).explanation;
+    assert!(e.contains("started over with a DISCOVER (frame 7)"), "{e}");
+    assert!(e.contains("not taken 2 ACKs in a row"), "{e}");
+
+    // A PXE ROM's ACK, then its next stage's DISCOVER seconds later: the
+    // ROM took its ACK (it never asked again).
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x1c5);
+    dora(&mut c, 5.0, 0x1c6);
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::Bound, Outcome::Bound]);
+    assert_eq!(codes(&r), []);
 
     // A renewal under the same xid (ciaddr set) an hour later asks nothing again.
     let mut c = Cap::new();

@@ -499,3 +499,43 @@ fn states_outcomes_and_step_latency() {
     let (_, d) = diagnose("init-reboot-wrong-network");
     assert!(exchanges(&d).contains(&("init-reboot".to_string(), "nak".to_string())));
 }
+
+#[test]
+fn acks_lost_at_the_switch() {
+    let (code, d) = diagnose("ack-lost");
+    assert_eq!(code, 1);
+    let c = client(&d, ":02:01");
+    assert_eq!(c["outcome"], "ack-ignored");
+    assert_eq!(c["address"], serde_json::Value::Null, "no lease: {c}");
+    let f = findings(&d, c["chaddr"].as_str().unwrap());
+    assert!(
+        f.iter()
+            .any(|(c, s, x)| c == "reply-not-seen-by-client" && s == "error" && *x),
+        "{f:?}"
+    );
+    assert!(has(&f, "ack-ignored", "error"), "{f:?}");
+    // udhcpc's "no lease, failing" came after its REQUESTs: a no-ack, which
+    // confirms the capture's ack-ignored rather than standing apart.
+    let ack = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "ack-ignored")
+        .unwrap();
+    assert_eq!(ack["confidence"], "high", "{ack}");
+    assert!(
+        ack["log_lines"][0]["text"]
+            .as_str()
+            .is_some_and(|t| t.contains("no lease, failing")),
+        "{ack}"
+    );
+    assert!(
+        !d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f["code"] == "no-offer"),
+        "{}",
+        d["findings"]
+    );
+}

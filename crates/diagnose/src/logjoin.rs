@@ -477,6 +477,7 @@ fn confirms(said: Code, found: Code) -> bool {
             (said, found),
             (Code::UdpChecksumInvalid, Code::UdpChecksumPartial)
                 | (Code::NoOffer, Code::OfferIgnored)
+                | (Code::NoAck, Code::AckIgnored)
                 | (Code::ForeignServerId, Code::ServerIdMismatch)
         )
 }

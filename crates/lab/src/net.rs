@@ -200,6 +200,11 @@ impl Host {
     }
 }
 
+/// For [`Network::drop_from`]: a server's DHCPACKs (to UDP port 68, the
+/// first option 53 = 5, at byte 250 of the UDP datagram, where ISC dhcpd,
+/// Kea and dnsmasq all put it).
+pub const DHCP_ACKS: &[&str] = &["udp", "dport", "68", "@th,2000,8", "5"];
+
 /// Hosts and links, torn down (processes killed, namespaces deleted) on drop.
 #[derive(Debug)]
 pub struct Network {
@@ -329,6 +334,49 @@ impl Network {
             port,
         });
         Ok(name)
+    }
+
+    /// Makes the switch drop the frames from `host`'s `eth<i>` that match the
+    /// nftables expression `matching` (e.g. [`DHCP_ACKS`]), where they enter
+    /// its port: the host's own captures still show them leaving, the rest
+    /// of the link never sees them. One such rule per port.
+    pub fn drop_from(&self, host: HostId, i: usize, matching: &[&str]) -> Result<()> {
+        let (ns, port) = self.port_of(host, i);
+        let table = format!("drop_{port}");
+        let chain = format!("{{ type filter hook ingress device \"{port}\" priority 0 ; }}");
+        let nft = crate::Tool::Nft.resolve()?;
+        let nft = nft.to_string_lossy();
+        ns.run(&nft, &["add", "table", "netdev", &table])?;
+        ns.run(&nft, &["add", "chain", "netdev", &table, "in", &chain])?;
+        let rule = [
+            &["add", "rule", "netdev", &table, "in"],
+            matching,
+            &["counter", "drop"],
+        ]
+        .concat();
+        ns.run(&nft, &rule)?;
+        Ok(())
+    }
+
+    /// How many frames [`Network::drop_from`]'s rule on that port dropped.
+    pub fn dropped_from(&self, host: HostId, i: usize) -> Result<u64> {
+        let (ns, port) = self.port_of(host, i);
+        let nft = crate::Tool::Nft.resolve()?;
+        let table = format!("drop_{port}");
+        let listing = ns.run(
+            &nft.to_string_lossy(),
+            &["list", "chain", "netdev", &table, "in"],
+        )?;
+        listing
+            .split_once("counter packets ")
+            .and_then(|(_, rest)| rest.split_whitespace().next()?.parse().ok())
+            .with_context(|| format!("no counter in: {listing}"))
+    }
+
+    /// The switch namespace and port name of `host`'s `eth<i>`.
+    fn port_of(&self, host: HostId, i: usize) -> (&Netns, &str) {
+        let iface = self.host(host).iface(i);
+        (self.link(iface.link).ns(), &iface.port)
     }
 
     /// [`Network::add_host`] then [`Network::connect`] to one link.

@@ -85,3 +85,8 @@ fn every_scenario_has_a_test() {
         );
     }
 }
+
+#[test]
+fn ack_lost() {
+    test("ack-lost");
+}

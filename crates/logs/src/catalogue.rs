@@ -30,10 +30,11 @@ pub enum Cause {
     MalformedPacket,
     PingCheckConflict,
     OptionLeftOut,
+    NoAck,
 }
 
 impl Cause {
-    pub const ALL: [Cause; 16] = [
+    pub const ALL: [Cause; 17] = [
         Cause::MinSecsDrop,
         Cause::PoolExhausted,
         Cause::UnknownNetworkSegment,
@@ -50,6 +51,7 @@ impl Cause {
         Cause::MalformedPacket,
         Cause::PingCheckConflict,
         Cause::OptionLeftOut,
+        Cause::NoAck,
     ];
 
     /// The finding code, e.g. `min-secs-drop`.
@@ -71,6 +73,7 @@ impl Cause {
             Cause::MalformedPacket => "malformed-packet",
             Cause::PingCheckConflict => "ping-check-conflict",
             Cause::OptionLeftOut => "option-left-out",
+            Cause::NoAck => "no-ack",
         }
     }
 
@@ -176,7 +179,7 @@ const fn e(
 }
 
 /// Every kind, in [`Kind`] order.
-pub static TABLE: [Entry; 50] = [
+pub static TABLE: [Entry; 51] = [
     e(K::DiscoverReceived, "discover-received", "The server received a DHCPDISCOVER.", None, Info, Certain, ""),
     e(K::RequestReceived, "request-received", "The server received a DHCPREQUEST.", None, Info, Certain, ""),
     e(K::InitRebootRequest, "init-reboot-request", "A client in INIT-REBOOT asked to keep an address it had before (REQUEST with option 50, no server id).", None, Info, Certain, ""),
@@ -325,6 +328,10 @@ pub static TABLE: [Entry; 50] = [
         "The client found no lease and stopped trying (or fell back to sleeping).",
         Some(C::NoOffer), Error, Certain,
         "Look at the server's log for why it stayed silent, or at a capture for offers lost on the way."),
+    e(K::ClientNoAck, "client-no-ack",
+        "The client REQUESTed an offer, got no ACK it could take, and gave up this attempt.",
+        Some(C::NoAck), Error, Certain,
+        "Capture at the server and at the client: an ACK the server sent may be lost on the way (or rejected by the client); otherwise look at the server's log for the REQUEST."),
 ];
 
 /// The table row of `kind`.

@@ -191,6 +191,9 @@ pub enum Kind {
     ClientBadIpChecksums,
     ClientNoOffer,
     ClientGaveUp,
+    /// udhcpc's "no lease, failing" after its REQUESTs (the reader tells it
+    /// from the same line after DISCOVERs by the lines before).
+    ClientNoAck,
 }
 
 impl Kind {

@@ -101,6 +101,9 @@ pub struct LogReader<R> {
     /// that line gave no xid), for its lines that are about that packet
     /// without saying so.
     dnsmasq_packet: Option<(Option<u32>, u32)>,
+    /// The pid of the udhcpc whose last message sent was a REQUEST
+    /// ("broadcasting select"), and whether it was.
+    udhcpc_requested: Option<(Option<u32>, bool)>,
 }
 
 /// Opens a file and reads it as a log (see [`LogReader::new`]).
@@ -137,6 +140,7 @@ impl<R: BufRead> LogReader<R> {
             buf: Vec::new(),
             done: false,
             dnsmasq_packet: None,
+            udhcpc_requested: None,
         })
     }
 
@@ -145,7 +149,22 @@ impl<R: BufRead> LogReader<R> {
     /// the packet it answers (`1115474590 DHCPOFFER(eth0) …`), so its "cannot
     /// send DHCP/BOOTP option N" belongs to the last packet line of the same
     /// process.
+    ///
+    /// udhcpc logs "no lease, failing" whether its DISCOVERs got no OFFER or
+    /// its REQUESTs got no ACK: the message it sent last tells which.
     fn attribute(&mut self, e: &mut Event) {
+        if e.program == Program::Udhcpc {
+            match e.kind {
+                Kind::ClientDiscoverSent | Kind::ClientRequestSent => {
+                    self.udhcpc_requested = Some((e.pid, e.kind == Kind::ClientRequestSent));
+                }
+                Kind::ClientNoOffer if self.udhcpc_requested == Some((e.pid, true)) => {
+                    e.kind = Kind::ClientNoAck;
+                }
+                _ => {}
+            }
+            return;
+        }
         if e.program != Program::Dnsmasq {
             return;
         }

@@ -266,3 +266,38 @@ fn an_option_left_out_belongs_to_the_last_packet_of_its_process() {
     let other = tail.replace("[7]", "[8]");
     assert_eq!(xid_of_left_out(&format!("{offer}{stamp}{other}")), [None]);
 }
+
+/// udhcpc says "no lease, failing" after DISCOVERs that got no OFFER and
+/// after REQUESTs that got no ACK alike; the message it sent last tells
+/// which (lines from the lab's `ack-lost` example, where the switch dropped
+/// the ACKs, and from a run where no server answered).
+#[test]
+fn udhcpc_giving_up_after_its_requests_is_a_no_ack() {
+    let after_requests = b"\
+2026-12-06T22:56:01.929767+00:00 client udhcpc[2142]: udhcpc: started, v1.35.0
+2026-12-06T22:56:01.950469+00:00 client udhcpc[2142]: udhcpc: broadcasting discover
+2026-12-06T22:56:01.975747+00:00 client udhcpc[2142]: udhcpc: broadcasting select for 10.0.0.141, server 10.0.0.1
+2026-12-06T22:56:03.589315+00:00 client udhcpc[2142]: udhcpc: broadcasting select for 10.0.0.141, server 10.0.0.1
+2026-12-06T22:56:05.656674+00:00 client udhcpc[2142]: udhcpc: no lease, failing
+";
+    let (ev, _) = accepted(after_requests);
+    let last = ev.last().unwrap();
+    assert_eq!(last.kind, Kind::ClientNoAck);
+    assert_eq!(last.cause().map(|c| c.code()), Some("no-ack"));
+
+    let after_discovers = b"\
+2026-12-06T22:56:01.950469+00:00 client udhcpc[2142]: udhcpc: broadcasting discover
+2026-12-06T22:56:03.950469+00:00 client udhcpc[2142]: udhcpc: broadcasting discover
+2026-12-06T22:56:05.656674+00:00 client udhcpc[2142]: udhcpc: no lease, failing
+";
+    let (ev, _) = accepted(after_discovers);
+    assert_eq!(ev.last().unwrap().kind, Kind::ClientNoOffer);
+
+    // Another udhcpc's REQUEST does not count.
+    let other_pid = b"\
+2026-12-06T22:56:01.975747+00:00 client udhcpc[7]: udhcpc: broadcasting select for 10.0.0.141, server 10.0.0.1
+2026-12-06T22:56:05.656674+00:00 client udhcpc[2142]: udhcpc: no lease, failing
+";
+    let (ev, _) = accepted(other_pid);
+    assert_eq!(ev.last().unwrap().kind, Kind::ClientNoOffer);
+}

@@ -15,6 +15,7 @@ use anyhow::{bail, Result};
 use crate::pcap::Seen;
 use crate::{Lab, Tool};
 
+mod ack_lost;
 mod checksum;
 mod exhausted;
 mod healthy;
@@ -72,7 +73,8 @@ pub struct Scenario {
 
 use Tool::*;
 
-/// Every scenario, in the order of issue 3 (then the 802.1Q topology).
+/// Every scenario, in the order of issue 3 (then the 802.1Q topology, then
+/// the lost ACKs).
 pub const ALL: &[Scenario] = &[
     Scenario {
         name: "healthy-dhcpd",
@@ -143,6 +145,11 @@ pub const ALL: &[Scenario] = &[
         name: "vlan-trunk",
         tools: &[Tcpdump, Dhcpd, Dhclient, Udhcpc],
         run: vlan::run,
+    },
+    Scenario {
+        name: "ack-lost",
+        tools: &[Tcpdump, Dnsmasq, Udhcpc, Ethtool, Nft],
+        run: ack_lost::run,
     },
 ];
 

@@ -278,7 +278,8 @@ impl Outcomes {
     }
 
     /// How many of the newest outcomes in a row are `o`.
-    pub fn trailing(&self, o: Outcome) -> usize {
+    #[cfg(test)]
+    fn trailing(&self, o: Outcome) -> usize {
         self.iter().rev().take_while(|x| *x == o).count()
     }
 
@@ -335,15 +336,48 @@ fn own_mac_id(chaddr: HwAddr) -> Short {
     Short::new(&id[..=mac.len()])
 }
 
-/// A client's last transaction that got an ACK: its xid, how many ACKs
-/// under that xid the client did not take, and whether it took the last
-/// (succeeded). Eight bytes, as an `Option<u32>` would be.
+/// A client's last transaction that got an ACK (bound, renewed, or
+/// ack-ignored): its xid, how many ACKs in a row up to it the client did not
+/// take, whether it took the last, which of the client's transactions it was
+/// (its count, mod 256) and a digest of the client software that sent it
+/// ([`stage`]). Eight bytes, as the `Option<u32>` it replaced.
 #[derive(Debug, Clone, Copy, Default)]
 struct LastAcked {
     xid: u32,
     not_taken: u8,
-    set: bool,
-    success: bool,
+    /// [`LastAcked::SET`], [`LastAcked::SUCCESS`].
+    flags: u8,
+    ordinal: u8,
+    stage: u8,
+}
+
+impl LastAcked {
+    const SET: u8 = 1;
+    const SUCCESS: u8 = 2;
+
+    fn set(&self) -> bool {
+        self.flags & LastAcked::SET != 0
+    }
+
+    fn success(&self) -> bool {
+        self.flags & LastAcked::SUCCESS != 0
+    }
+}
+
+/// A digest of what tells one boot stage's DHCP client from the next
+/// (option 60, the architecture, iPXE's options): a PXE ROM, the iPXE it
+/// loads and the OS after it differ; one client retrying does not.
+fn stage(o: &crate::Obs) -> u8 {
+    let mut h: u32 = 0x811c_9dc5;
+    let mut mix = |b: u8| h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
+    for b in o.vendor_class().unwrap_or_default().bytes() {
+        mix(b);
+    }
+    mix(u8::from(o.ipxe));
+    for b in o.arch().unwrap_or(0xffff).to_be_bytes() {
+        mix(b);
+    }
+    h.to_le_bytes().iter().fold(0, |acc, b| acc ^ b)
 }
 
 /// A REQUEST sent again under an ACKed xid this long after the client's
@@ -586,45 +620,42 @@ impl Client {
     /// transaction, if it counted as a success, becomes `ack-ignored`, and
     /// its lease is not held.
     pub(crate) fn ack_not_taken(&mut self) {
-        if self
-            .outcomes
-            .iter()
-            .next_back()
-            .is_some_and(Outcome::is_success)
-        {
+        let newest = self.last_acked.ordinal == self.transactions as u8;
+        if newest && self.last_acked.success() {
             self.outcomes.replace_newest(Outcome::AckIgnored);
             self.lease = None;
         }
-        self.last_acked.success = false;
+        self.last_acked.flags &= !LastAcked::SUCCESS;
     }
 
     /// Whether `o`, opening a new transaction a short time after this
-    /// client's last one with an ACK (`last` is the client's previous
-    /// packet), shows that the client did not take that ACK: then how many
-    /// ACKs in a row it has not taken, that one included. It did not when
+    /// client's last one with an ACK (`last`: when the client was heard of
+    /// before `o`), shows that the client did not take that ACK: then how
+    /// many ACKs in a row it has not taken, that one included. It did not
+    /// when
     /// - `o` is the REQUEST it was ACKed for, again under the same xid
     ///   (ciaddr 0: not a renewal);
-    /// - `o` is a DISCOVER and the client had already left an ACK untaken
-    ///   just before (a client that took its ACK may well DISCOVER again
-    ///   soon, as a PXE ROM's next stage does; one that is losing its ACKs
-    ///   starts over).
-    pub(crate) fn asks_again(&self, o: &crate::Obs) -> Option<u8> {
+    /// - `o` is a DISCOVER from the same client software ([`stage`]) and
+    ///   the client had already left an ACK untaken just before (a client
+    ///   that took its ACK may well DISCOVER again soon, as a PXE ROM's next
+    ///   stage does; one that is losing its ACKs starts over).
+    pub(crate) fn asks_again(&self, o: &crate::Obs, last: Timestamp) -> Option<u8> {
         let s = self.last_acked;
-        if !s.set || o.ts.0 - self.last.0 >= ASK_AGAIN_WINDOW_NS {
+        if !s.set() || o.ts.0 - last.0 >= ASK_AGAIN_WINDOW_NS {
             return None;
         }
         let again = match o.kind {
             Some(MessageType::Request) => s.xid == o.xid && o.ciaddr.is_unspecified(),
-            Some(MessageType::Discover) => s.not_taken > 0,
+            Some(MessageType::Discover) => s.not_taken > 0 && s.stage == stage(o),
             _ => false,
         };
-        again.then(|| s.not_taken.saturating_add(u8::from(s.success)))
+        again.then(|| s.not_taken.saturating_add(u8::from(s.success())))
     }
 
     /// The xid of the last transaction that succeeded, if it is the last
     /// that got an ACK.
     pub fn last_success_xid(&self) -> Option<u32> {
-        (self.last_acked.set && self.last_acked.success).then_some(self.last_acked.xid)
+        (self.last_acked.set() && self.last_acked.success()).then_some(self.last_acked.xid)
     }
 
     /// Records a finished transaction.
@@ -633,25 +664,25 @@ impl Client {
         self.first = self.first.min(t.first);
         self.last = self.last.max(t.last);
         self.outcomes.push(s.outcome);
-        if s.outcome.is_success() {
-            let n = t.acks_asked_again().0;
-            self.last_acked = LastAcked {
-                xid: t.xid,
-                not_taken: t.asked_after_ack.saturating_add(n.min(255) as u8),
-                set: true,
-                success: true,
-            };
-        } else if s.outcome == Outcome::AckIgnored {
-            let n = t.of_kind(MessageType::Ack).count();
-            self.last_acked = LastAcked {
-                xid: t.xid,
-                not_taken: t.asked_after_ack.saturating_add(n.min(255) as u8),
-                set: true,
-                success: false,
-            };
-        } else if s.outcome != Outcome::Incomplete {
+        let untaken = match s.outcome {
+            Outcome::Bound | Outcome::Renewed => Some(t.acks_asked_again().0),
+            Outcome::AckIgnored => Some(t.of_kind(MessageType::Ack).count()),
+            Outcome::Incomplete => None,
             // Another kind of exchange since: the run of ACKs is over.
-            self.last_acked.set = false;
+            _ => {
+                self.last_acked.flags = 0;
+                None
+            }
+        };
+        if let Some(n) = untaken {
+            let success = s.outcome != Outcome::AckIgnored;
+            self.last_acked = LastAcked {
+                xid: t.xid,
+                not_taken: t.asked_after_ack.saturating_add(n.min(255) as u8),
+                flags: LastAcked::SET | if success { LastAcked::SUCCESS } else { 0 },
+                ordinal: self.transactions as u8,
+                stage: t.client_packets().last().map_or(0, |c| stage(&c.obs)),
+            };
         }
         for r in t.replies() {
             self.add_server(r.obs.server());

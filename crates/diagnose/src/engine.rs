@@ -216,11 +216,12 @@ impl<S: Sink> Engine<S> {
         // A reply is counted for its server unless it is a copy (the same
         // reply in a second capture or on another hop).
         let reply = (!from_client).then(|| (o.server(), o.src_mac, o.kind));
-        let mut asks_again = None;
+        // When the client was last heard of, before this packet.
+        let mut before = None;
         if from_client {
-            let (i, again) = self.note_client_packet(&o, client, open.is_none());
+            let (i, last) = self.note_client_packet(&o, client);
             client = Some(i);
-            asks_again = again;
+            before = Some(last);
         }
         if let Some(i) = open {
             let new = self.open.update(i, |t| {
@@ -256,6 +257,8 @@ impl<S: Sink> Engine<S> {
                     self.close(t, Closed::Superseded, Some(&o));
                 }
             }
+            // Asked once the transactions it supersedes are recorded.
+            let asks_again = before.and_then(|last| self.clients[i].asks_again(&o, last));
             let buf = self.spare.pop().unwrap_or_default();
             // A spare buffer was last used seconds ago: ask now for the
             // lines the transaction's next packets go into (the first
@@ -323,19 +326,13 @@ impl<S: Sink> Engine<S> {
     }
 
     /// Notes a client packet in its client's record; returns the record's
-    /// index, and whether the packet, opening a new transaction (`opens`),
-    /// asks again for an ACK the client already got ([`Client::asks_again`]).
-    fn note_client_packet(
-        &mut self,
-        o: &Obs,
-        known: Option<usize>,
-        opens: bool,
-    ) -> (usize, Option<u8>) {
+    /// index, and when the client was last heard of before.
+    fn note_client_packet(&mut self, o: &Obs, known: Option<usize>) -> (usize, Timestamp) {
         let i = known.unwrap_or_else(|| {
             client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts)
         });
         let c = &mut self.clients[i];
-        let again = if opens { c.asks_again(o) } else { None };
+        let before = c.last;
         c.last = c.last.max(o.ts);
         let new_id = c.note_client_id(o.client_id);
         if o.src_port == 68 && o.giaddr.is_unspecified() {
@@ -354,7 +351,7 @@ impl<S: Sink> Engine<S> {
                 self.id_owner.entry(id_hash(&id)).or_insert(i as u32);
             }
         }
-        (i, again)
+        (i, before)
     }
 
     /// The first client seen using client identifier `id`, if any.

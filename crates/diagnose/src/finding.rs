@@ -90,7 +90,7 @@ codes! {
     NoOffer "no-offer" "DISCOVERs got no OFFER";
     OfferIgnored "offer-ignored" "an OFFER arrived but the client started again";
     NoAck "no-ack" "a REQUEST got no ACK or NAK";
-    AckIgnored "ack-ignored" "an ACK was sent but the client asked again";
+    AckIgnored "ack-ignored" "an ACK was sent but the client did not take it";
     Nak "nak" "a server refused the request with a NAK";
     // Causes and risks seen in packets.
     SecsNotIncrementing "secs-not-incrementing" "the client's secs field does not count up";

@@ -116,6 +116,17 @@ fn answered_by<'t>(t: &'t Transaction, reply: &Obs) -> Option<&'t Obs> {
     })
 }
 
+/// In an ack-ignored exchange, whether what `odd` tells of a reply can be
+/// why the client did not take its ACKs: every ACK has it, and no OFFER
+/// the client took up (REQUESTed) had it too.
+fn explains_untaken_acks(t: &Transaction, outcome: Outcome, odd: impl Fn(&Obs) -> bool) -> bool {
+    outcome == Outcome::AckIgnored
+        && t.of_kind(Ack).all(|s| odd(&s.obs))
+        && !t
+            .of_kind(Offer)
+            .any(|s| odd(&s.obs) && answered_by(t, &s.obs).is_some())
+}
+
 /// `host-name-invalid` (catalogue A.7): the client's option 12 is no DNS
 /// name (an empty label, a space, a label over 63 bytes). In the lab, ISC
 /// dhcpd 4.4 keeps such a name as it is, dnsmasq 2.90 drops it or keeps
@@ -681,10 +692,20 @@ fn ack_ignored(t: &Transaction, failed: bool, causes: &[Finding], ctx: &Context<
             pairs.join("; "),
         );
     }
-    e.push_str(
-        " A client that takes an ACK configures the address and never asks again under the same xid: these \
-         ACKs did not reach it, or it rejected them.",
-    );
+    let untaken = if failed {
+        acks.len() + earlier
+    } else {
+        earlier.max(asked.len())
+    };
+    if !asked.is_empty() || earlier > 0 {
+        let _ = write!(
+            e,
+            " A client that takes an ACK configures the address and never asks again under the same xid: {} \
+             did not reach it, or it rejected {}.",
+            if untaken == 1 { "that ACK" } else { "those ACKs" },
+            if untaken == 1 { "it" } else { "them" },
+        );
+    }
     let all_asked = asked.len() == acks.len();
     if failed && !all_asked && missing.is_none() {
         e.push_str(
@@ -694,7 +715,7 @@ fn ack_ignored(t: &Transaction, failed: bool, causes: &[Finding], ctx: &Context<
     }
     if !failed {
         e.push_str(
-            " The last ACK ended the exchange: the client took it, as far as this capture shows.",
+            " The last ACK ended the exchange: the client took that one, as far as this capture shows.",
         );
     }
     if let Some(missing) = &missing {
@@ -718,7 +739,13 @@ fn ack_ignored(t: &Transaction, failed: bool, causes: &[Finding], ctx: &Context<
         .into_iter()
         .chain(acks.iter().map(|s| s.obs.at))
         .chain(asked.iter().map(|(_, r)| r.at));
-    let summary = if failed {
+    let summary = if failed && asked.is_empty() && earlier == 0 {
+        format!(
+            "ACK{} from {} never reached the client's capture",
+            plural(acks.len()),
+            servers.join(", ")
+        )
+    } else if failed {
         format!(
             "ACK{} from {} not taken: the client asked again",
             plural(acks.len() + earlier),
@@ -752,6 +779,20 @@ fn ack_ignored(t: &Transaction, failed: bool, causes: &[Finding], ctx: &Context<
     f.cause(confidence)
 }
 
+/// The captures that would hold `reply`, a reply to the client, had it
+/// reached them. A switch floods broadcasts to every port but sends unicast
+/// only to the client's: a unicast reply can be missing only from a capture
+/// that sees this server's unicast replies to this client at all (not from
+/// a capture at another server, which sees only its own).
+fn could_hold(t: &Transaction, reply: &Obs) -> u64 {
+    if reply.broadcast_dst() {
+        return u64::MAX;
+    }
+    to_client(t)
+        .filter(|s| !s.obs.broadcast_dst() && s.obs.server() == reply.server())
+        .fold(0u64, |acc, s| acc | s.files)
+}
+
 /// With several captures: the names of those that hold the client's
 /// REQUESTs, were capturing when an ACK was sent, and hold none of the
 /// transaction's ACKs (the client's side, where the ACKs never arrived).
@@ -776,16 +817,7 @@ pub(crate) fn ack_missing_at_client(
         let running = (0..spans.len().min(64))
             .filter(|i| span(*i, ts))
             .fold(0u64, |acc, i| acc | (1 << i));
-        // A unicast ACK can be missing only where this client's unicast
-        // replies are seen at all (a switch floods only broadcasts).
-        let can_see = if a.obs.broadcast_dst() {
-            u64::MAX
-        } else {
-            to_client(t)
-                .filter(|s| !s.obs.broadcast_dst())
-                .fold(0u64, |acc, s| acc | s.files)
-        };
-        judged |= asked & running & can_see;
+        judged |= asked & running & could_hold(t, &a.obs);
         present |= a.files;
     }
     let lacking = judged & !present;
@@ -948,6 +980,11 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
         // A client that REQUESTed after them got them: they cannot be why it
         // then waited in vain for an ACK.
         let restarted = restarted && followed.is_none();
+        // Or the client took the OFFER but asked again after every ACK, and
+        // the ACKs alone are bad.
+        let acks_dropped =
+            explains_untaken_acks(t, outcome, |o| bad.iter().any(|b| b.obs.at == o.at));
+        let restarted = restarted || acks_dropped;
         if bad.iter().any(|s| s.obs.ip_checksum_offloaded) {
             e.push_str(
                 " Their IPv4 header checksum is 0 too: this capture was taken on the sending host, before the NIC \
@@ -960,12 +997,16 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
             } else {
                 Confidence::Medium
             };
-            e.push_str(if partial {
-                " The client never answered these replies and started over: a client that verifies UDP checksums \
-                 without honouring the kernel's TP_STATUS_CSUMNOTREADY (old dhclient, Etherboot/PXE ROMs, some \
-                 embedded stacks) drops them silently."
+            e.push_str(if acks_dropped {
+                " The client took the OFFER but sent its REQUEST again after these ACKs:"
             } else {
-                " The client never answered these replies and started over: a receiver that verifies checksums drops them."
+                " The client never answered these replies and started over:"
+            });
+            e.push_str(if partial {
+                " a client that verifies UDP checksums without honouring the kernel's TP_STATUS_CSUMNOTREADY (old \
+                 dhclient, Etherboot/PXE ROMs, some embedded stacks) drops them silently."
+            } else {
+                " a receiver that verifies checksums drops them."
             });
             if at_client {
                 let seen = bad.iter().fold(0u64, |acc, s| acc | s.files);
@@ -1065,8 +1106,11 @@ fn broadcast_flag_ignored(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) 
         .collect();
     let first = unicast.first()?;
     // Only when the client ignored every OFFER: in a no-ack it REQUESTed
-    // one, so it received it.
-    let failed = outcome == Outcome::OfferIgnored;
+    // one, so it received it. Or when it took a broadcast OFFER and asked
+    // again after every unicast ACK.
+    let unicast_to_it = |o: &Obs| !o.broadcast_dst() && o.dst_port == 68;
+    let acks = explains_untaken_acks(t, outcome, unicast_to_it);
+    let failed = outcome == Outcome::OfferIgnored || acks;
     let f = cause_or_risk(Code::BroadcastFlagIgnored, t, failed, Confidence::Medium);
     Some(
         f.frames([asked.at].into_iter().chain(unicast.iter().map(|o| o.at)))
@@ -1081,7 +1125,11 @@ fn broadcast_flag_ignored(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) 
                 ctx.frame(first.at),
                 first.dst_ip,
                 first.dst_mac.map_or(String::new(), |m| format!(" (MAC {})", wire::frame::mac_to_string(&m))),
-                if failed { " The client never answered it." } else { " The client coped here." }
+                match (failed, acks) {
+                    (true, true) => " The client took the broadcast OFFER but asked again after every unicast ACK.",
+                    (true, false) => " The client never answered it.",
+                    _ => " The client coped here.",
+                }
             ))
             .fix("Make the server (or the relay, for relayed replies) honour the broadcast bit; on ISC dhcpd check `always-broadcast`, on relays check their broadcast handling.")
             .references(&["RFC 2131 §4.1", "RFC 1542 §5.4"]),
@@ -1189,7 +1237,8 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
     let max_payload = limit.map_or(SMALLEST_PAYLOAD_LIMIT, |m| usize::from(m.max(576)) - 28);
     if let Some(short) = t.replies().map(|s| &s.obs).find(|o| o.length < 300) {
         let answered = answered_by(t, short);
-        let failed = failed && answered.is_none();
+        let failed =
+            failed && answered.is_none() || explains_untaken_acks(t, outcome, |o| o.length < 300);
         let harmless = match answered {
             _ if outcome.is_success() => " Harmless here: this client accepted it.".to_string(),
             Some(r) => format!(
@@ -1232,7 +1281,8 @@ fn reply_size(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findi
         .map(|s| &s.obs)
         .find(|o| o.length > max_payload)
     {
-        let failed = failed && answered_by(t, big).is_none();
+        let failed = failed && answered_by(t, big).is_none()
+            || explains_untaken_acks(t, outcome, |o| o.length > max_payload);
         let f = cause_or_risk(Code::ReplyTooLarge, t, failed, Confidence::Medium);
         out.push(
             f.frames([big.at])
@@ -1629,7 +1679,13 @@ fn reply_not_seen_by_client(
     }
     // A reply to the client that is missing from a capture which holds the
     // request it answers, and was running at the time.
-    let (reply, missing) = to_client(t).find_map(|r| {
+    // In an ack-ignored exchange, a missing ACK first: that is what the
+    // client went without.
+    let acks_first = outcome == Outcome::AckIgnored;
+    let candidates = to_client(t)
+        .filter(|r| !acks_first || r.obs.kind == Some(Ack))
+        .chain(to_client(t).filter(|r| acks_first && r.obs.kind != Some(Ack)));
+    let (reply, missing) = candidates.into_iter().find_map(|r| {
         let o = &r.obs;
         let asked = t
             .client_packets()
@@ -1638,17 +1694,7 @@ fn reply_not_seen_by_client(
         let running = (0..ctx.file_spans.len().min(64))
             .filter(|i| ctx.file_spans[*i].0 <= o.ts && o.ts <= ctx.file_spans[*i].1)
             .fold(0u64, |acc, i| acc | (1 << i));
-        // A switch floods broadcasts to every port but sends unicast only to
-        // the client's: a unicast reply can be missing only from a capture
-        // that sees this client's unicast replies at all.
-        let can_see = if o.broadcast_dst() {
-            u64::MAX
-        } else {
-            to_client(t)
-                .filter(|s| !s.obs.broadcast_dst())
-                .fold(0u64, |acc, s| acc | s.files)
-        };
-        let missing = asked & running & can_see & !r.files;
+        let missing = asked & running & could_hold(t, o) & !r.files;
         (missing != 0).then_some((r, missing))
     })?;
 

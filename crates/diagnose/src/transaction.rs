@@ -296,8 +296,6 @@ impl Transaction {
         v
     }
 
-    /// The outcome, given why the transaction was closed and, at the end of
-    /// the capture, how long before the end its last packet was.
     /// The ACKs after which the client sent the REQUEST again (at least
     /// [`ASKED_AGAIN_NS`] later, so not one that crossed the ACK on the
     /// wire): how many, and whether the last ACK is one of them. A client
@@ -315,6 +313,8 @@ impl Transaction {
         (asked, last)
     }
 
+    /// The outcome, given why the transaction was closed and, at the end of
+    /// the capture, how long before the end its last packet was.
     pub fn outcome(&self, closed: Closed, quiet_ns: i64) -> Outcome {
         use MessageType::*;
         let recent = closed == Closed::EndOfCapture && quiet_ns < 4_000_000_000;

@@ -1212,6 +1212,70 @@ fn a_request_again_after_the_transaction_closed_takes_back_its_lease() {
     assert_eq!(outcomes(&r), [Outcome::Bound, Outcome::Bound]);
     assert_eq!(codes(&r), []);
 
+    // A PXE ROM loses one ACK and takes the next; its next stage (another
+    // option 60) DISCOVERs 5 s later: the ROM's lease stands.
+    let mut c = Cap::new();
+    let rom = |m: Message<'static>| {
+        let mut m = m;
+        m.set_option(
+            code::VENDOR_CLASS_IDENTIFIER,
+            b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+        );
+        m
+    };
+    c.client(0.0, &rom(discover(0x1c7, 0)));
+    c.reply(0.01, &offer(0x1c7));
+    c.client(0.02, &rom(request(0x1c7, SERVER)));
+    c.reply(0.03, &ack(0x1c7));
+    c.client(4.0, &rom(request(0x1c7, SERVER)));
+    c.reply(4.01, &ack(0x1c7));
+    let mut next = discover(0x1c8, 0);
+    next.set_option(code::VENDOR_CLASS_IDENTIFIER, b"Linux ipconfig".to_vec());
+    c.client(9.0, &next);
+    c.reply(9.01, &offer(0x1c8));
+    let r = c.report();
+    assert_eq!(
+        outcomes(&r)[..2],
+        [Outcome::AckIgnored, Outcome::Bound],
+        "{:?}",
+        outcomes(&r)
+    );
+
+    // After a run of untaken ACKs, a DORA 100 s later and a DISCOVER 1 s
+    // after its ACK (a next stage): both fine.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x1c9);
+    for t in [4.0, 10.0] {
+        c.client(t, &request(0x1c9, SERVER));
+        c.reply(t + 0.01, &ack(0x1c9));
+    }
+    dora(&mut c, 110.0, 0x1ca);
+    dora(&mut c, 111.03, 0x1cb);
+    let r = c.report();
+    assert_eq!(
+        outcomes(&r)[3..],
+        [Outcome::Bound, Outcome::Bound],
+        "{:?}",
+        outcomes(&r)
+    );
+
+    // An INFORM in between ends the run: a REQUEST under the old xid then
+    // is not taken for a retransmission.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x1cc);
+    let mut inform = request_msg(MessageType::Inform, 0x1cd, CLIENT);
+    inform.ciaddr = ADDR;
+    c.client(3.0, &inform);
+    c.reply(3.01, &ack(0x1cd));
+    c.client(4.0, &request(0x1cc, SERVER));
+    c.reply(4.01, &ack(0x1cc));
+    let r = c.report();
+    assert!(
+        !outcomes(&r).contains(&Outcome::AckIgnored),
+        "{:?}",
+        outcomes(&r)
+    );
+
     // A renewal under the same xid (ciaddr set) an hour later asks nothing again.
     let mut c = Cap::new();
     dora(&mut c, 0.0, 0x1c2);
@@ -1253,6 +1317,122 @@ fn acks_missing_at_the_client_s_side_were_not_taken() {
     let lost = finding(&r, Code::ReplyNotSeenByClient);
     assert_eq!(lost.severity, Severity::Error);
     assert!(lost.explains_failure);
+}
+
+#[test]
+fn what_only_the_acks_have_is_why_they_went_untaken() {
+    // The OFFER with a full checksum, REQUESTed; each ACK partial, asked
+    // again after.
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x1f0, 0));
+    c.reply(0.01, &offer(0x1f0));
+    for i in 0..3 {
+        let t = 0.02 + f64::from(i);
+        c.client(t, &request(0x1f0, SERVER));
+        c.server(
+            t + 0.001,
+            SERVER,
+            &ack(0x1f0),
+            Ipv4Addr::BROADCAST,
+            ChecksumMode::Partial,
+        );
+    }
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::AckIgnored]);
+    let f = finding(&r, Code::UdpChecksumPartial);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.explains_failure);
+    assert!(
+        f.explanation
+            .contains("took the OFFER but sent its REQUEST again"),
+        "{}",
+        f.explanation
+    );
+    assert!(finding(&r, Code::AckIgnored)
+        .explanation
+        .contains("udp-checksum-partial"));
+
+    // The OFFER just as partial, and REQUESTed: the client takes partial
+    // checksums, so they are not why.
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x1f1, 0));
+    c.server(
+        0.01,
+        SERVER,
+        &offer(0x1f1),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Partial,
+    );
+    for i in 0..3 {
+        let t = 0.02 + f64::from(i);
+        c.client(t, &request(0x1f1, SERVER));
+        c.server(
+            t + 0.001,
+            SERVER,
+            &ack(0x1f1),
+            Ipv4Addr::BROADCAST,
+            ChecksumMode::Partial,
+        );
+    }
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::AckIgnored]);
+    assert!(!finding(&r, Code::UdpChecksumPartial).explains_failure);
+
+    // A client asking for broadcast: the OFFER broadcast, every ACK unicast.
+    let mut c = Cap::new();
+    let mut d = discover(0x1f2, 0);
+    d.flags = FLAG_BROADCAST;
+    c.client(0.0, &d);
+    c.reply(0.01, &offer(0x1f2));
+    for i in 0..3 {
+        let t = 0.02 + f64::from(i);
+        let mut q = request(0x1f2, SERVER);
+        q.flags = FLAG_BROADCAST;
+        c.client(t, &q);
+        c.server(t + 0.001, SERVER, &ack(0x1f2), ADDR, ChecksumMode::Full);
+    }
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::AckIgnored]);
+    let f = finding(&r, Code::BroadcastFlagIgnored);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.explanation
+            .contains("asked again after every unicast ACK"),
+        "{}",
+        f.explanation
+    );
+}
+
+#[test]
+fn a_capture_at_another_server_lacks_this_server_s_unicast_ack_by_design() {
+    // File 0 at the server that answers (SERVER), file 1 at a second server
+    // (ROGUE) on the same segment: each sees the client's broadcasts and
+    // its own unicast replies only.
+    let mut c = Cap::files(2);
+    let unicast = |c: &mut Cap, t: f64, server: Ipv4Addr, m: &Message<'_>| {
+        c.server(t, server, m, ADDR, ChecksumMode::Full);
+    };
+    for (file, dt) in [(0, 0.0), (1, 0.0002)] {
+        c.file = file;
+        c.client(dt, &discover(0x1e0, 0));
+        c.client(0.02 + dt, &request(0x1e0, SERVER));
+    }
+    c.file = 0;
+    unicast(&mut c, 0.01, SERVER, &offer(0x1e0));
+    unicast(&mut c, 0.03, SERVER, &ack(0x1e0));
+    c.file = 1;
+    let other = reply_msg(
+        MessageType::Offer,
+        0x1e0,
+        ROGUE,
+        Ipv4Addr::new(192, 168, 1, 77),
+    );
+    unicast(&mut c, 0.015, ROGUE, &other);
+    c.client(3.0, &discover(0x1e1, 0));
+    let r = c.report();
+    assert_eq!(outcomes(&r)[0], Outcome::Bound);
+    assert!(!has(&r, Code::AckIgnored), "{:?}", codes(&r));
+    assert!(!has(&r, Code::ReplyNotSeenByClient), "{:?}", codes(&r));
 }
 
 #[test]

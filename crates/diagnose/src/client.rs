@@ -676,12 +676,19 @@ impl Client {
         };
         if let Some(n) = untaken {
             let success = s.outcome != Outcome::AckIgnored;
+            let not_taken = t.asked_after_ack.saturating_add(n.min(255) as u8);
             self.last_acked = LastAcked {
                 xid: t.xid,
-                not_taken: t.asked_after_ack.saturating_add(n.min(255) as u8),
+                not_taken,
                 flags: LastAcked::SET | if success { LastAcked::SUCCESS } else { 0 },
                 ordinal: self.transactions as u8,
-                stage: t.client_packets().last().map_or(0, |c| stage(&c.obs)),
+                // Compared only in a run of untaken ACKs (nearly no client
+                // has one).
+                stage: if not_taken > 0 {
+                    t.client_packets().last().map_or(0, |c| stage(&c.obs))
+                } else {
+                    0
+                },
             };
         }
         for r in t.replies() {

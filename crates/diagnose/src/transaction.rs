@@ -185,6 +185,11 @@ pub struct Transaction {
     /// ACKs in a row the client had not taken by then, that one included.
     /// 0 for most.
     pub asked_after_ack: u8,
+    /// An ACK has come, and a client REQUEST after it: whether
+    /// [`Transaction::acks_asked_again`] has anything to count (nearly
+    /// every transaction has not).
+    acked: bool,
+    requested_after_ack: bool,
 }
 
 /// At most this many packets are kept per transaction.
@@ -208,6 +213,7 @@ impl Transaction {
             State::Unknown
         };
         let files = file_bit(o.at.file);
+        let acked = o.kind == Some(MessageType::Ack);
         packets.reserve(4);
         let (chaddr, xid, ts) = (o.chaddr, o.xid, o.ts);
         packets.push(Seen {
@@ -226,6 +232,8 @@ impl Transaction {
             packets,
             client: None,
             asked_after_ack: 0,
+            acked,
+            requested_after_ack: false,
         }
     }
 
@@ -233,6 +241,11 @@ impl Transaction {
     /// is attached to it instead. Returns whether it was new (not a copy).
     pub fn push(&mut self, o: Obs) -> bool {
         self.last = self.last.max(o.ts);
+        match o.kind {
+            Some(MessageType::Ack) => self.acked = true,
+            Some(MessageType::Request) => self.requested_after_ack |= self.acked,
+            _ => {}
+        }
         if self.state == State::Unknown && o.from_client() {
             self.state = State::of(&o);
         } else if self.state == State::Renewing
@@ -301,6 +314,9 @@ impl Transaction {
     /// wire): how many, and whether the last ACK is one of them. A client
     /// that takes an ACK never REQUESTs again under its xid.
     pub fn acks_asked_again(&self) -> (usize, bool) {
+        if !self.requested_after_ack {
+            return (0, false);
+        }
         let mut asked = 0;
         let mut last = false;
         for a in self.of_kind(MessageType::Ack) {

@@ -194,6 +194,49 @@ struct Explained<'a> {
 struct ClientJson<'a> {
     client: String,
     events: Vec<Explained<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    runs: Vec<RunJson>,
+}
+
+/// A pattern of several lines ([`logs::runs`]), as `--json` writes it.
+#[derive(Serialize)]
+struct RunJson {
+    cause: &'static str,
+    severity: &'static str,
+    confidence: &'static str,
+    meaning: String,
+    fix: &'static str,
+    lines: Vec<u64>,
+    span_secs: Option<f64>,
+    /// The first ACK line's text.
+    message: String,
+}
+
+const REPEATED_ACKS_FIX: &str = "Capture at the client and at the server (`dhcplens diagnose server.pcap client.pcap`): \
+     ACKs missing at the client were lost on the way (a switch, DHCP snooping, a vSwitch); ACKs that arrive were \
+     rejected (read the client's log).";
+
+/// What a run of ACKs to one client's same REQUEST means.
+fn repeated_acks_json(r: &logs::RepeatedAcks, events: &[Event]) -> RunJson {
+    let n = r.acks.len();
+    RunJson {
+        cause: "ack-ignored",
+        // Two: one ACK lost, perhaps the next taken; more: the client is
+        // not getting them.
+        severity: if n >= 3 { "error" } else { "warning" },
+        confidence: "likely",
+        meaning: format!(
+            "The server ACKed the same REQUEST {n} times{}: a client that takes its ACK configures the address \
+             and never asks again, so {} did not reach the client, or it rejected {}.",
+            r.span_secs.map_or(String::new(), |s| format!(" in {s:.1} s")),
+            if n == 2 { "the first" } else { "these ACKs" },
+            if n == 2 { "it" } else { "them" },
+        ),
+        fix: REPEATED_ACKS_FIX,
+        lines: r.acks.iter().map(|&i| events[i].line).collect(),
+        span_secs: r.span_secs,
+        message: events[r.acks[0]].message.trim().to_string(),
+    }
 }
 
 pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -245,10 +288,20 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 .or_else(|| e.client_key());
             groups.entry(key_text(&key)).or_default().push(e);
         }
+        // Runs of lines, by the client they are about.
+        let mut runs: BTreeMap<String, Vec<RunJson>> = BTreeMap::new();
+        for r in logs::repeated_acks(&events) {
+            let key = key_text(&Some(ClientKey::HwAddr(r.chaddr)));
+            runs.entry(key.clone())
+                .or_default()
+                .push(repeated_acks_json(&r, &events));
+            groups.entry(key).or_default();
+        }
         let problems = events
             .iter()
             .filter(|e| e.cause().is_some() && e.severity() >= logs::Severity::Warning)
-            .count();
+            .count()
+            + runs.values().map(Vec::len).sum::<usize>();
         if problems > 0 {
             outcome = outcome.and(Outcome::Problems);
         }
@@ -261,6 +314,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             let clients: Vec<ClientJson<'_>> = groups
                 .iter()
                 .map(|(k, evs)| ClientJson {
+                    runs: runs.remove(k).unwrap_or_default(),
                     client: k.clone(),
                     events: evs
                         .iter()
@@ -275,7 +329,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                         })
                         .collect(),
                 })
-                .filter(|c| !c.events.is_empty())
+                .filter(|c| !c.events.is_empty() || !c.runs.is_empty())
                 .collect();
             serde_json::to_writer(
                 &mut *out,
@@ -298,10 +352,30 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         for (key, evs) in &groups {
             let causes: Vec<&&Event> = evs.iter().filter(|e| e.cause().is_some()).collect();
             let normal = evs.len() - causes.len();
-            if causes.is_empty() && !a.all {
+            let client_runs = runs.get(key).map_or(&[][..], Vec::as_slice);
+            if causes.is_empty() && client_runs.is_empty() && !a.all {
                 continue;
             }
             writeln!(out, "{}", style.paint(Paint::Bold, key))?;
+            for r in client_runs {
+                let sev = if r.severity == "error" {
+                    style.paint(Paint::Red, "error  ")
+                } else {
+                    style.paint(Paint::Yellow, "warning")
+                };
+                let lines: Vec<String> = r.lines.iter().take(8).map(u64::to_string).collect();
+                writeln!(
+                    out,
+                    "  {sev} {}  ({}, lines {}{})",
+                    style.paint(Paint::Bold, r.cause),
+                    r.confidence,
+                    lines.join(", "),
+                    if r.lines.len() > 8 { ", …" } else { "" }
+                )?;
+                writeln!(out, "          {}", r.message)?;
+                writeln!(out, "          means: {}", r.meaning)?;
+                writeln!(out, "          fix: {}", r.fix)?;
+            }
             // One entry per kind, with its count and line numbers.
             let mut kinds: Vec<(logs::Kind, Vec<&Event>)> = Vec::new();
             for e in evs.iter().filter(|e| a.all || e.cause().is_some()) {
@@ -357,6 +431,9 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             if let Some(c) = e.cause() {
                 *tally.entry(c.code()).or_default() += 1;
             }
+        }
+        for r in runs.values().flatten() {
+            *tally.entry(r.cause).or_default() += 1;
         }
         let t: Vec<String> = tally.iter().map(|(c, n)| format!("{c} ({n})")).collect();
         writeln!(

@@ -724,6 +724,37 @@ fn explain_groups_causes_per_client() {
     );
 }
 
+/// A server's log with the same REQUEST ACKed again and again (the lab's
+/// switch dropping the ACKs): no line says so, the run of them does.
+#[test]
+fn explain_finds_acks_the_client_asked_again_after() {
+    let o = run(&["explain", &fixture("dhcpd-4.4-acks-lost.log")]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("error   ack-ignored  (likely, lines 16, 19, 22)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("DHCPACK on 10.0.0.100 to 02:00:00:25:02:01"),
+        "{out}"
+    );
+    assert!(
+        out.contains("ACKed the same REQUEST 3 times in 2.1 s"),
+        "{out}"
+    );
+    assert!(out.contains("causes: ack-ignored (1)"), "{out}");
+    let o = run(&["explain", "--json", &fixture("kea-2.2-acks-lost.log")]);
+    assert_eq!(o.status.code(), Some(1));
+    let d: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+    let runs = &d["clients"][0]["runs"];
+    assert_eq!(runs[0]["cause"], "ack-ignored", "{d}");
+    assert_eq!(runs[0]["lines"].as_array().unwrap().len(), 3, "{d}");
+    // A healthy server log has none, and stays healthy.
+    let o = run(&["explain", &example("healthy-dhcpd/dhcpd.log")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+}
+
 #[test]
 fn explain_json_and_stdin() {
     let bytes = std::fs::read(fixture("kea-2.2-no-pools.log")).unwrap();

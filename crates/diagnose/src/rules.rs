@@ -117,11 +117,15 @@ fn answered_by<'t>(t: &'t Transaction, reply: &Obs) -> Option<&'t Obs> {
 }
 
 /// In an ack-ignored exchange, whether what `odd` tells of a reply can be
-/// why the client did not take its ACKs: every ACK has it, and no OFFER
-/// the client took up (REQUESTed) had it too.
+/// why the client did not take its ACKs: every ACK has it, and an OFFER
+/// without it was taken up (REQUESTed) in the same transaction. (A
+/// transaction that began with the REQUEST again has no OFFER to compare:
+/// the client may have taken one just as odd.)
 fn explains_untaken_acks(t: &Transaction, outcome: Outcome, odd: impl Fn(&Obs) -> bool) -> bool {
     outcome == Outcome::AckIgnored
         && t.of_kind(Ack).all(|s| odd(&s.obs))
+        && t.of_kind(Offer)
+            .any(|s| !odd(&s.obs) && answered_by(t, &s.obs).is_some())
         && !t
             .of_kind(Offer)
             .any(|s| odd(&s.obs) && answered_by(t, &s.obs).is_some())

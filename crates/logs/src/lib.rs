@@ -26,6 +26,8 @@
 //!   [`LogReader`] gives it the xid of the same process's last line about a
 //!   packet (the reply being built), none if that line had none.
 //!   [`Parser::parse_line`], one line alone, leaves it without.
+//! - What only several lines say together is in [`runs`]: a server ACKing
+//!   one client's REQUEST again and again ([`repeated_acks`]).
 //! - [`Kind`] is a fixed list; [`catalogue::TABLE`] gives each kind its meaning,
 //!   [`Cause`] (the diagnose engine's finding codes: `min-secs-drop`,
 //!   `pool-exhausted`, ...), [`Severity`], fix and [`Confidence`].
@@ -84,6 +86,7 @@ mod isc;
 mod kea;
 pub mod parser;
 pub mod reader;
+pub mod runs;
 mod scan;
 pub mod time;
 
@@ -92,4 +95,5 @@ pub use event::{ClientKey, Event, Fields, Kind, Program, Via};
 pub use framing::Framing;
 pub use parser::{Options, Outcome, Parser};
 pub use reader::{open, Error, LogReader, NotALog, Stats};
+pub use runs::{repeated_acks, RepeatedAcks};
 pub use time::{TimeBasis, TimeContext};

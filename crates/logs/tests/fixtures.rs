@@ -746,3 +746,62 @@ fn events_serialise_to_json() {
         .unwrap()
         .contains("foreign server identifier"));
 }
+
+// ---------------------------------------------------------------- runs of lines
+
+/// The lab's `ack-lost` runs (the switch dropping every ACK): each server
+/// logs one ACK per REQUEST the client sent again.
+#[test]
+fn servers_acking_the_same_request_again_and_again() {
+    let runs = |name: &str| {
+        let (ev, _) = read(name);
+        logs::repeated_acks(&ev)
+            .into_iter()
+            .map(|r| {
+                (
+                    r.chaddr.to_string(),
+                    r.acks.len(),
+                    r.span_secs.map(|s| s.round() as i64),
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    let client = "02:00:00:25:02:01".to_string();
+    // udhcpc, its REQUEST every second; ISC dhcpd logs no xid, but each
+    // REQUEST names the server.
+    assert_eq!(
+        runs("dhcpd-4.4-acks-lost.log"),
+        [(client.clone(), 3, Some(2))]
+    );
+    // Kea with packet logging (DHCP4_PACKET_SEND, debug) and without it
+    // (DHCP4_LEASE_ALLOC, info), under one tid.
+    assert_eq!(
+        runs("kea-2.2-acks-lost.log"),
+        [(client.clone(), 3, Some(2))]
+    );
+    let (ev, _) = read("kea-2.2-acks-lost.log");
+    let info: Vec<logs::Event> = ev
+        .into_iter()
+        .filter(|e| e.kind != Kind::AckSent && e.kind != Kind::OfferSent)
+        .collect();
+    assert_eq!(logs::repeated_acks(&info).len(), 1);
+    assert_eq!(logs::repeated_acks(&info)[0].acks.len(), 3);
+    // dhclient: the REQUEST again 7 s later, then a DISCOVER under a new
+    // xid, whose ACK starts no run.
+    assert_eq!(runs("dnsmasq-2.90-acks-lost.log"), [(client, 2, Some(7))]);
+}
+
+/// No other recording holds such a run: DORAs, renewals, releases, NAKs and
+/// declines of many clients.
+#[test]
+fn no_run_of_acks_in_the_other_recordings() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let name = entry.unwrap().file_name().into_string().unwrap();
+        if !name.ends_with(".log") || name.contains("acks-lost") {
+            continue;
+        }
+        let (ev, _) = read(&name);
+        assert_eq!(logs::repeated_acks(&ev), [], "{name}");
+    }
+}

@@ -194,7 +194,7 @@ struct Explained<'a> {
 struct ClientJson<'a> {
     client: String,
     events: Vec<Explained<'a>>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// What several lines say together (always written, often empty).
     runs: Vec<RunJson>,
 }
 

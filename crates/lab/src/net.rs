@@ -201,9 +201,10 @@ impl Host {
 }
 
 /// For [`Network::drop_from`]: a server's DHCPACKs (to UDP port 68, the
-/// first option 53 = 5, at byte 250 of the UDP datagram, where ISC dhcpd,
-/// Kea and dnsmasq all put it).
-pub const DHCP_ACKS: &[&str] = &["udp", "dport", "68", "@th,2000,8", "5"];
+/// first option 53 1 5: bytes 248 to 250 of the UDP datagram, after its
+/// 8-byte header, BOOTP's 236 bytes and the magic cookie; ISC dhcpd, Kea
+/// and dnsmasq all put option 53 first).
+pub const DHCP_ACKS: &[&str] = &["udp", "dport", "68", "@th,1984,24", "0x350105"];
 
 /// Hosts and links, torn down (processes killed, namespaces deleted) on drop.
 #[derive(Debug)]

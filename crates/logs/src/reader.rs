@@ -101,9 +101,9 @@ pub struct LogReader<R> {
     /// that line gave no xid), for its lines that are about that packet
     /// without saying so.
     dnsmasq_packet: Option<(Option<u32>, u32)>,
-    /// The pid of the udhcpc whose last message sent was a REQUEST
-    /// ("broadcasting select"), and whether it was.
-    udhcpc_requested: Option<(Option<u32>, bool)>,
+    /// Per udhcpc process (pid): whether the last message it sent was a
+    /// REQUEST ("broadcasting select"). A few entries: one per interface.
+    udhcpc_requested: Vec<(Option<u32>, bool)>,
 }
 
 /// Opens a file and reads it as a log (see [`LogReader::new`]).
@@ -140,7 +140,7 @@ impl<R: BufRead> LogReader<R> {
             buf: Vec::new(),
             done: false,
             dnsmasq_packet: None,
-            udhcpc_requested: None,
+            udhcpc_requested: Vec::new(),
         })
     }
 
@@ -154,11 +154,17 @@ impl<R: BufRead> LogReader<R> {
     /// its REQUESTs got no ACK: the message it sent last tells which.
     fn attribute(&mut self, e: &mut Event) {
         if e.program == Program::Udhcpc {
+            let requested = e.kind == Kind::ClientRequestSent;
             match e.kind {
                 Kind::ClientDiscoverSent | Kind::ClientRequestSent => {
-                    self.udhcpc_requested = Some((e.pid, e.kind == Kind::ClientRequestSent));
+                    let slots = &mut self.udhcpc_requested;
+                    if let Some(i) = slots.iter().position(|(p, _)| *p == e.pid) {
+                        slots[i].1 = requested;
+                    } else if slots.len() < 64 {
+                        slots.push((e.pid, requested));
+                    }
                 }
-                Kind::ClientNoOffer if self.udhcpc_requested == Some((e.pid, true)) => {
+                Kind::ClientNoOffer if self.udhcpc_requested.contains(&(e.pid, true)) => {
                     e.kind = Kind::ClientNoAck;
                 }
                 _ => {}

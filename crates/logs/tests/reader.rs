@@ -301,3 +301,20 @@ fn udhcpc_giving_up_after_its_requests_is_a_no_ack() {
     let (ev, _) = accepted(other_pid);
     assert_eq!(ev.last().unwrap().kind, Kind::ClientNoOffer);
 }
+
+/// Two udhcpc processes (one per interface) interleaved: each one's "no
+/// lease, failing" is read by what that one sent last.
+#[test]
+fn two_udhcpc_processes_are_followed_apart() {
+    let log = b"\
+2026-12-06T22:56:01.950469+00:00 client udhcpc[1]: udhcpc: broadcasting discover
+2026-12-06T22:56:01.960469+00:00 client udhcpc[2]: udhcpc: broadcasting discover
+2026-12-06T22:56:01.975747+00:00 client udhcpc[1]: udhcpc: broadcasting select for 10.0.0.141, server 10.0.0.1
+2026-12-06T22:56:03.950469+00:00 client udhcpc[2]: udhcpc: broadcasting discover
+2026-12-06T22:56:05.656674+00:00 client udhcpc[1]: udhcpc: no lease, failing
+2026-12-06T22:56:05.756674+00:00 client udhcpc[2]: udhcpc: no lease, failing
+";
+    let (ev, _) = accepted(log);
+    let kinds: Vec<Kind> = ev.iter().rev().take(2).map(|e| e.kind).collect();
+    assert_eq!(kinds, [Kind::ClientNoOffer, Kind::ClientNoAck]);
+}

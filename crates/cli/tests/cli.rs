@@ -755,6 +755,39 @@ fn explain_finds_acks_the_client_asked_again_after() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
 }
 
+/// The client's capture lacks the ACKs; the server's log shows them sent:
+/// lost on the way, for certain.
+#[test]
+fn a_client_capture_without_acks_and_a_server_log_with_them() {
+    let o = run(&[
+        "diagnose",
+        "--json",
+        &example("ack-lost/client.pcap"),
+        "--log",
+        &example("ack-lost/dnsmasq.log"),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let d: serde_json::Value = serde_json::from_str(text(&o.stdout).trim()).unwrap();
+    assert_eq!(d["clients"][0]["outcome"], "no-ack", "{d}");
+    let f = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "ack-ignored")
+        .unwrap_or_else(|| panic!("{d}"));
+    assert_eq!(f["severity"], "error", "{f}");
+    assert_eq!(f["explains_failure"], true, "{f}");
+    assert_eq!(f["confidence"], "high", "{f}");
+    assert_eq!(f["log_lines"].as_array().unwrap().len(), 3, "{f}");
+    assert!(
+        f["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("lost between the server and the capture point"),
+        "{f}"
+    );
+}
+
 #[test]
 fn explain_json_and_stdin() {
     let bytes = std::fs::read(fixture("kea-2.2-no-pools.log")).unwrap();

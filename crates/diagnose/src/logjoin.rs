@@ -119,6 +119,24 @@ pub fn attach(report: &mut Report, logs: &Logs) {
         }
     }
 
+    // Runs of ACKs to one client's same REQUEST (what only several lines
+    // say together), per client: (log, its ACK lines).
+    let mut runs: HashMap<HwAddr, Vec<AckRun<'_>>> = HashMap::new();
+    for f in 0..logs.files.len() {
+        let evs: Vec<&logs::Event> = logs
+            .events
+            .iter()
+            .filter(|(g, _)| *g == f)
+            .map(|(_, e)| e)
+            .collect();
+        for r in logs::repeated_acks(evs.iter().copied()) {
+            let acks = r.acks.iter().map(|&i| evs[i]).collect();
+            runs.entry(r.chaddr)
+                .or_default()
+                .push((f, acks, r.span_secs));
+        }
+    }
+
     let mut global = Vec::new();
     for client in &mut report.clients {
         let (lo, hi) = (
@@ -277,6 +295,49 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             }
             client.details_mut().push(f);
         }
+        // The server ACKing the client's REQUEST again and again.
+        for (f, acks, span) in runs.remove(&client.chaddr).unwrap_or_default() {
+            if acks[0].time.is_some_and(|t| !(lo..=hi).contains(&t)) {
+                continue;
+            }
+            let log_lines: Vec<LogEvidence> = acks
+                .iter()
+                .take(MAX_EVIDENCE_FRAMES)
+                .map(|e| evidence(&logs.files, f, e))
+                .collect();
+            let quoted = run_quote(&acks, &log_lines, span);
+            if let Some(existing) = client
+                .details_mut()
+                .iter_mut()
+                .find(|d| d.code == Code::AckIgnored)
+            {
+                existing.log_lines.extend(log_lines);
+                existing.log_lines.truncate(MAX_EVIDENCE_FRAMES);
+                existing
+                    .explanation
+                    .push_str(&format!(" The server's log shows the ACKs: {quoted}."));
+                continue;
+            }
+            // The capture holds the REQUESTs but no ACK (the client's side):
+            // the server sent them, and they were lost on the way.
+            let lost = matches!(symptom, Some((Code::NoAck, _, _)));
+            let mut g = run_finding(client.chaddr, &acks, &quoted, lost || failed);
+            g.log_lines = log_lines;
+            if lost {
+                g.explanation.push_str(
+                    " The captures hold the client's REQUESTs but none of these ACKs: they were lost between \
+                     the server and the capture point (a switch, DHCP snooping, a vSwitch, a firewall).",
+                );
+                if let Some((_, frames, xid)) = &symptom {
+                    g = g.frames(frames.iter().copied());
+                    g.xid = g.xid.or(*xid);
+                }
+                g = g.cause(Confidence::High);
+            } else if failed {
+                g = g.cause(Confidence::Medium);
+            }
+            client.details_mut().push(g);
+        }
         // A NAK gets the server's own reason.
         if let Some(nak) = client
             .details_mut()
@@ -355,6 +416,24 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 continue;
             }
             global.push(log_only(code, Some(h), &logs.files, f, e));
+        }
+    }
+    // Runs of ACKs for clients the captures do not hold.
+    let mut rest: Vec<_> = runs.into_iter().collect();
+    rest.sort_by_key(|(_, r)| r.first().map(|(f, acks, _)| (*f, acks[0].line)));
+    for (h, client_runs) in rest {
+        for (f, acks, span) in client_runs {
+            let log_lines: Vec<LogEvidence> = acks
+                .iter()
+                .take(MAX_EVIDENCE_FRAMES)
+                .map(|e| evidence(&logs.files, f, e))
+                .collect();
+            let quoted = run_quote(&acks, &log_lines, span);
+            let mut g = run_finding(h, &acks, &quoted, acks.len() >= 3);
+            g.summary
+                .push_str(" (server log only; no packet of this client in the captures)");
+            g.log_lines = log_lines;
+            global.push(g);
         }
     }
     // Lines that name no client: a client's own log (dhclient's "DHCPNAK
@@ -437,6 +516,45 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                 .into();
         }
     }
+}
+
+/// A run of ACK lines in one log: the log, the lines, their span (s).
+type AckRun<'e> = (usize, Vec<&'e logs::Event>, Option<f64>);
+
+/// `«first ACK line» (file:line, and N more lines, over S s)`.
+fn run_quote(acks: &[&logs::Event], lines: &[LogEvidence], span: Option<f64>) -> String {
+    format!(
+        "«{}» ({}:{}, and {} more line{}{})",
+        acks[0].message.trim(),
+        lines[0].file,
+        acks[0].line,
+        acks.len() - 1,
+        if acks.len() == 2 { "" } else { "s" },
+        span.map_or(String::new(), |s| format!(", over {s:.1} s"))
+    )
+}
+
+/// The finding for a run of ACKs to one client's same REQUEST: an error when
+/// `serious` (three ACKs or more, or a client that failed).
+fn run_finding(chaddr: HwAddr, acks: &[&logs::Event], quoted: &str, serious: bool) -> Finding {
+    let n = acks.len();
+    let program = acks[0].program.name();
+    Finding::new(
+        Code::AckIgnored,
+        if serious { Severity::Error } else { Severity::Warning },
+        Some(chaddr),
+        acks[0].fields.xid,
+    )
+    .confidence(Confidence::Medium)
+    .summary(format!("{program} ACKed this client's same REQUEST {n} times"))
+    .explanation(format!(
+        "The {program} log shows {n} ACKs to this client's same REQUEST: {quoted}. A client that takes its ACK \
+         configures the address and never asks again, so {} did not reach the client, or it rejected {}.",
+        if n == 2 { "the first" } else { "these ACKs" },
+        if n == 2 { "it" } else { "them" },
+    ))
+    .fix("Capture at the client and at the server: ACKs missing at the client were lost on the way (a switch, DHCP snooping, a vSwitch); ACKs that arrive were rejected (read the client's log).")
+    .references(&["server log", "failure catalogue B.10"])
 }
 
 /// The server a client's REQUEST names that had made it an OFFER, from its

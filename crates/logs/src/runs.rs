@@ -18,7 +18,8 @@ use crate::event::{Event, Kind};
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepeatedAcks {
     pub chaddr: HwAddr,
-    /// Indexes, into the events given, of the ACK lines (two or more).
+    /// Indexes, in the order the events were given, of the ACK lines (two
+    /// or more).
     pub acks: Vec<usize>,
     /// Seconds from the first ACK to the last, when the lines have times.
     pub span_secs: Option<f64>,
@@ -30,9 +31,10 @@ const WINDOW_NS: i64 = 64_000_000_000;
 
 /// Half a second at least between two ACKs of a run: closer, they answer
 /// two REQUESTs that crossed on the wire. With whole-second stamps (syslog),
-/// two seconds: one copy of a REQUEST relayed twice can straddle a second.
+/// a second (udhcpc retransmits every second): copies of one REQUEST
+/// relayed twice, which may straddle a second, come different ways (`via`).
 const MIN_GAP_NS: i64 = 500_000_000;
-const MIN_GAP_WHOLE_SECONDS_NS: i64 = 2_000_000_000;
+const MIN_GAP_WHOLE_SECONDS_NS: i64 = 1_000_000_000;
 
 /// What a client's lines since its last ACK say.
 #[derive(Default)]
@@ -63,7 +65,8 @@ struct Client {
 ///
 /// The ACK lines are `ack-sent`, or `lease-granted` for a client and xid
 /// that has no `ack-sent` line (Kea's `DHCP4_PACKET_SEND` is debug-level).
-pub fn repeated_acks(events: &[Event]) -> Vec<RepeatedAcks> {
+pub fn repeated_acks<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<RepeatedAcks> {
+    let events: Vec<&Event> = events.into_iter().collect();
     let sent: HashSet<(HwAddr, Option<u32>)> = events
         .iter()
         .filter(|e| e.kind == Kind::AckSent)
@@ -100,7 +103,7 @@ pub fn repeated_acks(events: &[Event]) -> Vec<RepeatedAcks> {
         if std::mem::take(&mut c.inform) {
             continue;
         }
-        let continues = c.run.last().is_some_and(|&j| continues(&events[j], e, c));
+        let continues = c.run.last().is_some_and(|&j| continues(events[j], e, c));
         if !continues {
             end_run(c, mac, &mut done);
         }

@@ -243,7 +243,13 @@ impl Transaction {
         self.last = self.last.max(o.ts);
         match o.kind {
             Some(MessageType::Ack) => self.acked = true,
-            Some(MessageType::Request) => self.requested_after_ack |= self.acked,
+            // The client asks again after an ACK: the exchange is not over
+            // (the next ACK starts the grace period again), and a client
+            // retransmitting every second or two stays in one transaction.
+            Some(MessageType::Request) if self.acked => {
+                self.requested_after_ack = true;
+                self.done_at = None;
+            }
             _ => {}
         }
         if self.state == State::Unknown && o.from_client() {

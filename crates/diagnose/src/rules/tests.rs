@@ -1121,6 +1121,21 @@ fn acks_the_client_asked_again_after_were_not_taken() {
     );
     assert!(!r.healthy());
 
+    // The example's times: the third REQUEST 2.6 s after the first ACK.
+    // Each REQUEST after an ACK holds the exchange open: one transaction.
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x1b3, 0));
+    c.reply(0.001, &offer(0x1b3));
+    for t in [0.032, 1.636, 2.664] {
+        c.client(t, &request(0x1b3, SERVER));
+        c.reply(t + 0.001, &ack(0x1b3));
+    }
+    let r = c.report();
+    assert_eq!(outcomes(&r), [Outcome::AckIgnored]);
+    assert_eq!(r.clients[0].transactions, 1);
+    let e = &finding(&r, Code::AckIgnored).explanation;
+    assert!(e.contains("after 2 of them"), "{e}");
+
     // One ACK lost, the next taken: bound, with a warning.
     let mut c = Cap::new();
     dora(&mut c, 0.0, 0x1b1);

@@ -202,37 +202,33 @@ struct ClientJson<'a> {
 #[derive(Serialize)]
 struct RunJson {
     cause: &'static str,
-    severity: &'static str,
+    severity: logs::Severity,
     confidence: &'static str,
     meaning: String,
-    fix: &'static str,
+    fix: String,
     lines: Vec<u64>,
     span_secs: Option<f64>,
     /// The first ACK line's text.
     message: String,
 }
 
-const REPEATED_ACKS_FIX: &str = "Capture at the client and at the server (`dhcplens diagnose server.pcap client.pcap`): \
-     ACKs missing at the client were lost on the way (a switch, DHCP snooping, a vSwitch); ACKs that arrive were \
-     rejected (read the client's log).";
-
 /// What a run of ACKs to one client's same REQUEST means.
 fn repeated_acks_json(r: &logs::RepeatedAcks, events: &[Event]) -> RunJson {
-    let n = r.acks.len();
     RunJson {
         cause: "ack-ignored",
-        // Two: one ACK lost, perhaps the next taken; more: the client is
-        // not getting them.
-        severity: if n >= 3 { "error" } else { "warning" },
+        severity: r.severity(),
         confidence: "likely",
         meaning: format!(
-            "The server ACKed the same REQUEST {n} times{}: a client that takes its ACK configures the address \
-             and never asks again, so {} did not reach the client, or it rejected {}.",
-            r.span_secs.map_or(String::new(), |s| format!(" in {s:.1} s")),
-            if n == 2 { "the first" } else { "these ACKs" },
-            if n == 2 { "it" } else { "them" },
+            "The server ACKed the same REQUEST {} times{}. {}",
+            r.acks.len(),
+            r.span_secs
+                .map_or(String::new(), |s| format!(" in {s:.1} s")),
+            r.meaning()
         ),
-        fix: REPEATED_ACKS_FIX,
+        fix: format!(
+            "Capture at the client and at the server (`dhcplens diagnose server.pcap client.pcap`): {}",
+            logs::runs::REPEATED_ACKS_FIX
+        ),
         lines: r.acks.iter().map(|&i| events[i].line).collect(),
         span_secs: r.span_secs,
         message: events[r.acks[0]].message.trim().to_string(),
@@ -358,7 +354,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             }
             writeln!(out, "{}", style.paint(Paint::Bold, key))?;
             for r in client_runs {
-                let sev = if r.severity == "error" {
+                let sev = if r.severity == logs::Severity::Error {
                     style.paint(Paint::Red, "error  ")
                 } else {
                     style.paint(Paint::Yellow, "warning")

@@ -120,7 +120,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     }
 
     // Runs of ACKs to one client's same REQUEST (what only several lines
-    // say together), per client: (log, its ACK lines).
+    // say together), per client.
     let mut runs: HashMap<HwAddr, Vec<AckRun<'_>>> = HashMap::new();
     for f in 0..logs.files.len() {
         let evs: Vec<&logs::Event> = logs
@@ -131,9 +131,11 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             .collect();
         for r in logs::repeated_acks(evs.iter().copied()) {
             let acks = r.acks.iter().map(|&i| evs[i]).collect();
-            runs.entry(r.chaddr)
-                .or_default()
-                .push((f, acks, r.span_secs));
+            runs.entry(r.chaddr).or_default().push(AckRun {
+                log: f,
+                run: r,
+                acks,
+            });
         }
     }
 
@@ -296,16 +298,11 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             client.details_mut().push(f);
         }
         // The server ACKing the client's REQUEST again and again.
-        for (f, acks, span) in runs.remove(&client.chaddr).unwrap_or_default() {
-            if acks[0].time.is_some_and(|t| !(lo..=hi).contains(&t)) {
+        for r in runs.remove(&client.chaddr).unwrap_or_default() {
+            if r.acks[0].time.is_some_and(|t| !(lo..=hi).contains(&t)) {
                 continue;
             }
-            let log_lines: Vec<LogEvidence> = acks
-                .iter()
-                .take(MAX_EVIDENCE_FRAMES)
-                .map(|e| evidence(&logs.files, f, e))
-                .collect();
-            let quoted = run_quote(&acks, &log_lines, span);
+            let (log_lines, quoted) = r.evidence(&logs.files);
             if let Some(existing) = client
                 .details_mut()
                 .iter_mut()
@@ -321,7 +318,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
             // The capture holds the REQUESTs but no ACK (the client's side):
             // the server sent them, and they were lost on the way.
             let lost = matches!(symptom, Some((Code::NoAck, _, _)));
-            let mut g = run_finding(client.chaddr, &acks, &quoted, lost || failed);
+            let mut g = r.finding(&quoted, lost || failed);
             g.log_lines = log_lines;
             if lost {
                 g.explanation.push_str(
@@ -420,21 +417,14 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     }
     // Runs of ACKs for clients the captures do not hold.
     let mut rest: Vec<_> = runs.into_iter().collect();
-    rest.sort_by_key(|(_, r)| r.first().map(|(f, acks, _)| (*f, acks[0].line)));
-    for (h, client_runs) in rest {
-        for (f, acks, span) in client_runs {
-            let log_lines: Vec<LogEvidence> = acks
-                .iter()
-                .take(MAX_EVIDENCE_FRAMES)
-                .map(|e| evidence(&logs.files, f, e))
-                .collect();
-            let quoted = run_quote(&acks, &log_lines, span);
-            let mut g = run_finding(h, &acks, &quoted, acks.len() >= 3);
-            g.summary
-                .push_str(" (server log only; no packet of this client in the captures)");
-            g.log_lines = log_lines;
-            global.push(g);
-        }
+    rest.sort_by_key(|(_, r)| r.first().map(|r| (r.log, r.acks[0].line)));
+    for r in rest.into_iter().flat_map(|(_, r)| r) {
+        let (log_lines, quoted) = r.evidence(&logs.files);
+        let mut g = r.finding(&quoted, r.run.severity() == logs::Severity::Error);
+        g.summary
+            .push_str(" (server log only; no packet of this client in the captures)");
+        g.log_lines = log_lines;
+        global.push(g);
     }
     // Lines that name no client: a client's own log (dhclient's "DHCPNAK
     // from S") belongs to the capture client with that finding at that
@@ -518,43 +508,67 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     }
 }
 
-/// A run of ACK lines in one log: the log, the lines, their span (s).
-type AckRun<'e> = (usize, Vec<&'e logs::Event>, Option<f64>);
-
-/// `«first ACK line» (file:line, and N more lines, over S s)`.
-fn run_quote(acks: &[&logs::Event], lines: &[LogEvidence], span: Option<f64>) -> String {
-    format!(
-        "«{}» ({}:{}, and {} more line{}{})",
-        acks[0].message.trim(),
-        lines[0].file,
-        acks[0].line,
-        acks.len() - 1,
-        if acks.len() == 2 { "" } else { "s" },
-        span.map_or(String::new(), |s| format!(", over {s:.1} s"))
-    )
+/// A run of ACKs to one client's same REQUEST ([`logs::repeated_acks`]) in
+/// log `log`, with its ACK lines.
+struct AckRun<'e> {
+    log: usize,
+    run: logs::RepeatedAcks,
+    acks: Vec<&'e logs::Event>,
 }
 
-/// The finding for a run of ACKs to one client's same REQUEST: an error when
-/// `serious` (three ACKs or more, or a client that failed).
-fn run_finding(chaddr: HwAddr, acks: &[&logs::Event], quoted: &str, serious: bool) -> Finding {
-    let n = acks.len();
-    let program = acks[0].program.name();
-    Finding::new(
-        Code::AckIgnored,
-        if serious { Severity::Error } else { Severity::Warning },
-        Some(chaddr),
-        acks[0].fields.xid,
-    )
-    .confidence(Confidence::Medium)
-    .summary(format!("{program} ACKed this client's same REQUEST {n} times"))
-    .explanation(format!(
-        "The {program} log shows {n} ACKs to this client's same REQUEST: {quoted}. A client that takes its ACK \
-         configures the address and never asks again, so {} did not reach the client, or it rejected {}.",
-        if n == 2 { "the first" } else { "these ACKs" },
-        if n == 2 { "it" } else { "them" },
-    ))
-    .fix("Capture at the client and at the server: ACKs missing at the client were lost on the way (a switch, DHCP snooping, a vSwitch); ACKs that arrive were rejected (read the client's log).")
-    .references(&["server log", "failure catalogue B.10"])
+impl AckRun<'_> {
+    /// Its lines as evidence, and as a quote: `«first ACK line»
+    /// (file:line, and N more lines, over S s)`.
+    fn evidence(&self, files: &[String]) -> (Vec<LogEvidence>, String) {
+        let acks = &self.acks;
+        let lines: Vec<LogEvidence> = acks
+            .iter()
+            .take(MAX_EVIDENCE_FRAMES)
+            .map(|e| evidence(files, self.log, e))
+            .collect();
+        let quoted = format!(
+            "«{}» ({}:{}, and {} more line{}{})",
+            acks[0].message.trim(),
+            lines[0].file,
+            acks[0].line,
+            acks.len() - 1,
+            if acks.len() == 2 { "" } else { "s" },
+            self.run
+                .span_secs
+                .map_or(String::new(), |s| format!(", over {s:.1} s"))
+        );
+        (lines, quoted)
+    }
+
+    /// Its finding: an error when `serious` (three ACKs or more, or a
+    /// client that failed).
+    fn finding(&self, quoted: &str, serious: bool) -> Finding {
+        let n = self.acks.len();
+        let program = self.acks[0].program.name();
+        Finding::new(
+            Code::AckIgnored,
+            if serious {
+                Severity::Error
+            } else {
+                Severity::Warning
+            },
+            Some(self.run.chaddr),
+            self.acks[0].fields.xid,
+        )
+        .confidence(Confidence::Medium)
+        .summary(format!(
+            "{program} ACKed this client's same REQUEST {n} times"
+        ))
+        .explanation(format!(
+            "The {program} log shows {n} ACKs to this client's same REQUEST: {quoted}. {}",
+            self.run.meaning()
+        ))
+        .fix(format!(
+            "Capture at the client and at the server: {}",
+            logs::runs::REPEATED_ACKS_FIX
+        ))
+        .references(&["server log", "failure catalogue B.10"])
+    }
 }
 
 /// The server a client's REQUEST names that had made it an OFFER, from its

@@ -808,31 +808,41 @@ pub(crate) fn ack_missing_at_client(
     if files.len() < 2 || !t.has(Ack) {
         return None;
     }
-    let span = |i: usize, ts: Timestamp| spans[i].0 <= ts && ts <= spans[i].1;
     // Captures that could have seen an ACK (the last one often comes after
     // a capture's last packet), and those that hold one.
     let (mut judged, mut present) = (0u64, 0u64);
     for a in t.of_kind(Ack) {
         let ts = a.obs.ts;
-        let asked = t
-            .of_kind(Request)
-            .filter(|r| r.obs.ts <= ts && ts.0 - r.obs.ts.0 < 5_000_000_000)
-            .fold(0u64, |acc, r| acc | r.files);
-        let running = (0..spans.len().min(64))
-            .filter(|i| span(*i, ts))
-            .fold(0u64, |acc, i| acc | (1 << i));
-        judged |= asked & running & could_hold(t, &a.obs);
+        judged |=
+            asked_before(t.of_kind(Request), ts) & running_at(spans, ts) & could_hold(t, &a.obs);
         present |= a.files;
     }
     let lacking = judged & !present;
-    (lacking != 0).then(|| {
-        files
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i < 64 && lacking & (1 << i) != 0)
-            .map(|(_, n)| n.clone())
-            .collect()
-    })
+    (lacking != 0).then(|| file_names(files, lacking))
+}
+
+/// The captures holding one of `requests` sent in the 5 s up to `ts`.
+fn asked_before<'t>(requests: impl Iterator<Item = &'t Seen>, ts: Timestamp) -> u64 {
+    requests
+        .filter(|r| r.obs.ts <= ts && ts.0 - r.obs.ts.0 < 5_000_000_000)
+        .fold(0u64, |acc, r| acc | r.files)
+}
+
+/// The captures running at `ts` (between their first and last packet).
+fn running_at(spans: &[(Timestamp, Timestamp)], ts: Timestamp) -> u64 {
+    (0..spans.len().min(64))
+        .filter(|&i| spans[i].0 <= ts && ts <= spans[i].1)
+        .fold(0u64, |acc, i| acc | (1 << i))
+}
+
+/// The names of the captures whose bits are set in `bits`.
+fn file_names(files: &[String], bits: u64) -> Vec<String> {
+    files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < 64 && bits & (1 << i) != 0)
+        .map(|(_, n)| n.clone())
+        .collect()
 }
 
 fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
@@ -1691,14 +1701,10 @@ fn reply_not_seen_by_client(
         .chain(to_client(t).filter(|r| acks_first && r.obs.kind != Some(Ack)));
     let (reply, missing) = candidates.into_iter().find_map(|r| {
         let o = &r.obs;
-        let asked = t
-            .client_packets()
-            .filter(|c| c.obs.ts <= o.ts && o.ts.0 - c.obs.ts.0 < 5_000_000_000)
-            .fold(0u64, |acc, c| acc | c.files);
-        let running = (0..ctx.file_spans.len().min(64))
-            .filter(|i| ctx.file_spans[*i].0 <= o.ts && o.ts <= ctx.file_spans[*i].1)
-            .fold(0u64, |acc, i| acc | (1 << i));
-        let missing = asked & running & could_hold(t, o) & !r.files;
+        let missing = asked_before(t.client_packets(), o.ts)
+            & running_at(ctx.file_spans, o.ts)
+            & could_hold(t, o)
+            & !r.files;
         (missing != 0).then_some((r, missing))
     })?;
 
@@ -1712,14 +1718,7 @@ fn reply_not_seen_by_client(
         _ => false,
     };
     let f = cause_or_risk(Code::ReplyNotSeenByClient, t, failed, Confidence::High);
-    let name = |bits: u64| -> Vec<String> {
-        ctx.files
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i < 64 && bits & (1 << i) != 0)
-            .map(|(_, n)| n.clone())
-            .collect()
-    };
+    let name = |bits: u64| file_names(ctx.files, bits);
     Some(
         f.frames(reply.frames())
             .summary(format!("{} from {} is missing from {}", o.short_name(), o.server(), name(missing).join(", ")))

@@ -12,6 +12,7 @@ use std::collections::{HashMap, HashSet};
 
 use wire::HwAddr;
 
+use crate::catalogue::Severity;
 use crate::event::{Event, Kind};
 
 /// One client's REQUEST ACKed again and again: the lines of the ACKs.
@@ -23,6 +24,35 @@ pub struct RepeatedAcks {
     pub acks: Vec<usize>,
     /// Seconds from the first ACK to the last, when the lines have times.
     pub span_secs: Option<f64>,
+}
+
+/// What to make of captures at both ends, for a run of ACKs (`explain` and
+/// `diagnose --log` each say how to take them).
+pub const REPEATED_ACKS_FIX: &str =
+    "ACKs missing at the client were lost on the way (a switch, DHCP snooping, \
+     a vSwitch); ACKs that arrive were rejected (read the client's log).";
+
+impl RepeatedAcks {
+    /// Two ACKs: one lost, perhaps the next taken (a warning); more: the
+    /// client is not getting them (an error).
+    pub fn severity(&self) -> Severity {
+        if self.acks.len() >= 3 {
+            Severity::Error
+        } else {
+            Severity::Warning
+        }
+    }
+
+    /// Why the run means the ACKs went untaken, as a sentence.
+    pub fn meaning(&self) -> String {
+        let two = self.acks.len() == 2;
+        format!(
+            "A client that takes its ACK configures the address and never asks again, so {} did not reach the \
+             client, or it rejected {}.",
+            if two { "the first" } else { "these ACKs" },
+            if two { "it" } else { "them" },
+        )
+    }
 }
 
 /// A client retransmits its REQUEST within about a minute (the capture's

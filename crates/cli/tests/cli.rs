@@ -1,5 +1,6 @@
 //! The binary as a user meets it: exit codes, messages, stdin, colour, JSON.
 
+use lab::Scratch;
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -45,17 +46,9 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// A file of this test run holding `bytes`. Tests run in parallel and some
-/// write the same file: it is written under a name of this thread's and
-/// renamed into place, so a test never reads another's half-written copy.
-fn tmp(name: &str, bytes: &[u8]) -> String {
-    let dir = std::env::temp_dir().join(format!("dhcplens-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    let part = dir.join(format!("{name}.{:?}.part", std::thread::current().id()));
-    std::fs::write(&part, bytes).unwrap();
-    std::fs::rename(&part, &p).unwrap();
-    p.to_string_lossy().into_owned()
+/// A file holding `bytes` in the test's own scratch directory.
+fn tmp(scratch: &Scratch, name: &str, bytes: &[u8]) -> String {
+    scratch.file(name, bytes).to_string_lossy().into_owned()
 }
 
 const DORA: &str = "net-dhcp/DHCP-DISCOVER-OFFER-REQUEST-ACK.cap";
@@ -145,9 +138,10 @@ fn stdin_is_dash() {
 
 #[test]
 fn a_cut_capture_reports_what_it_read_and_where_it_was_cut() {
+    let scratch = Scratch::new("cli");
     let bytes = std::fs::read(corpus(DORA)).unwrap();
     let cut = &bytes[..bytes.len() - 100];
-    let f = tmp("cut.pcap", cut);
+    let f = tmp(&scratch, "cut.pcap", cut);
     let o = run(&["decode", &f]);
     assert_eq!(o.status.code(), Some(2));
     let err = text(&o.stderr);
@@ -173,7 +167,9 @@ fn a_cut_capture_reports_what_it_read_and_where_it_was_cut() {
 
 #[test]
 fn garbage_and_missing_files_are_errors_naming_the_file() {
+    let scratch = Scratch::new("cli");
     let f = tmp(
+        &scratch,
         "notes.txt",
         b"Nov 22 10:00:00 host dhcpd[1]: DHCPDISCOVER from 00:11:22:33:44:55 via eth0\n",
     );
@@ -189,7 +185,7 @@ fn garbage_and_missing_files_are_errors_naming_the_file() {
     let o = run(&["diagnose", "/nonexistent/x.pcap"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("/nonexistent/x.pcap"));
-    let o = run(&["decode", &tmp("empty.pcap", b"")]);
+    let o = run(&["decode", &tmp(&scratch, "empty.pcap", b"")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("empty"));
 }
@@ -245,11 +241,12 @@ fn pcap_header() -> Vec<u8> {
 /// without DHCP among the inputs: that capture is named, and is no answer (1).
 #[test]
 fn diff_names_a_capture_without_dhcp() {
+    let scratch = Scratch::new("cli");
     let alike = corpus("zeek/dhcp-unique-xid-join-data-growth.pcapng");
     let clients = ["--mac", "02:00:00:00:00:00", "--mac", "02:00:00:00:00:01"];
     let o = run(&[&["diff", &alike][..], &clients].concat());
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
-    let empty = tmp("diff-empty.pcap", &pcap_header());
+    let empty = tmp(&scratch, "diff-empty.pcap", &pcap_header());
     for json in [&[][..], &["--json"]] {
         let o = run(&[&["diff", &alike, &empty][..], &clients, json].concat());
         let err = text(&o.stderr);
@@ -348,6 +345,7 @@ fn diff_of_a_client_without_packets_is_no_answer() {
 /// protocol, or none at all.
 #[test]
 fn a_capture_without_dhcp_is_no_answer() {
+    let scratch = Scratch::new("cli");
     let header = pcap_header();
     // One Ethernet frame carrying IPv6 (ethertype 0x86dd).
     let mut ipv6 = header.clone();
@@ -360,7 +358,7 @@ fn a_capture_without_dhcp_is_no_answer() {
     ipv6.extend_from_slice(&frame);
     // One capture of a pair without DHCP (a wrong filter on one side) is
     // named, and the case is no answer though the other capture is healthy.
-    let v6 = tmp("pair-ipv6.pcap", &ipv6);
+    let v6 = tmp(&scratch, "pair-ipv6.pcap", &ipv6);
     let o = run(&["diagnose", &corpus("net-dhcp/DHCP_Inter_VLAN.cap"), &v6]);
     let err = text(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
@@ -374,7 +372,7 @@ fn a_capture_without_dhcp_is_no_answer() {
     let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(d["healthy"], false);
     for (name, bytes, frames) in [("ipv6.pcap", ipv6, 1), ("header-only.pcap", header, 0)] {
-        let f = tmp(name, &bytes);
+        let f = tmp(&scratch, name, &bytes);
         // From standard input, named as every other message names it.
         for cmd in ["diagnose", "decode"] {
             let o = run_stdin(&[cmd, "-"], &bytes);
@@ -442,14 +440,14 @@ fn diagnose_json_is_one_document() {
 
 /// The DORA capture's four frames, `copies` times over: a report of many
 /// megabytes, larger than any pipe's buffer.
-fn many_doras(copies: usize) -> String {
+fn many_doras(scratch: &Scratch, copies: usize) -> String {
     let dora = std::fs::read(corpus(DORA)).unwrap();
     let (header, records) = dora.split_at(24);
     let mut big = header.to_vec();
     for _ in 0..copies {
         big.extend_from_slice(records);
     }
-    tmp(&format!("doras-{copies}.pcap"), &big)
+    tmp(scratch, &format!("doras-{copies}.pcap"), &big)
 }
 
 /// Decode and diagnose write their reports behind, on a thread of their
@@ -458,7 +456,8 @@ fn many_doras(copies: usize) -> String {
 /// (`| head`) ends the run quietly.
 #[test]
 fn large_reports_reach_a_pipe_and_a_file_whole() {
-    let big = many_doras(2_000);
+    let scratch = Scratch::new("cli");
+    let big = many_doras(&scratch, 2_000);
     for args in [
         &["decode", "--json", big.as_str()][..],
         &["diagnose", "--json", big.as_str()][..],
@@ -502,7 +501,7 @@ fn large_reports_reach_a_pipe_and_a_file_whole() {
             frames.iter().copied().eq(1..=8000),
             "{args:?}: frames out of order or missing"
         );
-        let file = tmp("report.json", b"");
+        let file = tmp(&scratch, "report.json", b"");
         let o = bin()
             .args(args)
             .stdout(std::fs::File::create(&file).unwrap())
@@ -536,7 +535,8 @@ fn large_reports_reach_a_pipe_and_a_file_whole() {
 /// before those after it, when both go into one pipe (`2>&1 | …`).
 #[test]
 fn warnings_come_in_their_place_among_the_output() {
-    let big = many_doras(2_000);
+    let scratch = Scratch::new("cli");
+    let big = many_doras(&scratch, 2_000);
     let script = format!(
         "'{}' decode --json '{big}' /nonexistent.pcap '{big}' 2>&1 | cat",
         env!("CARGO_BIN_EXE_dhcplens")
@@ -658,6 +658,7 @@ fn colour_only_when_forced_and_never_with_no_color() {
 
 #[test]
 fn unknown_link_type_is_named() {
+    let scratch = Scratch::new("cli");
     // A pcap of link type 105 (802.11) with one frame.
     let mut f = Vec::new();
     f.extend_from_slice(&0xa1b2_c3d4u32.to_le_bytes());
@@ -668,7 +669,7 @@ fn unknown_link_type_is_named() {
     f.extend_from_slice(&4u32.to_le_bytes());
     f.extend_from_slice(&4u32.to_le_bytes());
     f.extend_from_slice(&[1, 2, 3, 4]);
-    let p = tmp("wifi.pcap", &f);
+    let p = tmp(&scratch, "wifi.pcap", &f);
     let o = run(&["decode", &p]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
@@ -896,10 +897,15 @@ fn stdin_is_named_stdin_everywhere() {
 
 #[test]
 fn explain_refuses_what_is_not_a_log() {
+    let scratch = Scratch::new("cli");
     let o = run(&["explain", &corpus(DORA)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("not a log"), "{}", text(&o.stderr));
-    let f = tmp("prose.txt", b"Dear diary,\nnothing about DHCP here.\n");
+    let f = tmp(
+        &scratch,
+        "prose.txt",
+        b"Dear diary,\nnothing about DHCP here.\n",
+    );
     let o = run(&["explain", &f]);
     assert_eq!(o.status.code(), Some(1));
     assert!(

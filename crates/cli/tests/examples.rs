@@ -378,7 +378,8 @@ fn diff_of_two_frames() {
 fn a_small_snap_length_is_not_a_malformed_packet() {
     let src =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples/healthy-dhcpd/server.pcap");
-    let out = std::env::temp_dir().join(format!("dhcplens-snap300-{}.pcap", std::process::id()));
+    let scratch = lab::Scratch::new("snap300");
+    let out = scratch.join("snap300.pcap");
     let mut r = capture::open(src.to_str().unwrap()).unwrap();
     let mut w = capture::write::PcapWriter::new(
         std::fs::File::create(&out).unwrap(),

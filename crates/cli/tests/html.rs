@@ -14,6 +14,7 @@ use std::net::TcpStream;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
+use lab::Scratch;
 use serde_json::{json, Value};
 
 fn root() -> PathBuf {
@@ -205,32 +206,10 @@ fn chromium_args(profile: &Path) -> Vec<String> {
     .collect()
 }
 
-/// A fresh, empty directory removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(tag: &str) -> TempDir {
-        let p = std::env::temp_dir().join(format!(
-            "dhcplens-chromium-{tag}-{}-{:?}",
-            std::process::id(),
-            std::thread::current().id()
-        ));
-        let _ = std::fs::remove_dir_all(&p);
-        std::fs::create_dir_all(&p).unwrap();
-        TempDir(p)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn chromium(browser: &Path, extra: &[String], url: &str) -> std::process::Output {
-    let profile = TempDir::new("dump");
+    let profile = Scratch::new("chromium-dump");
     Command::new(browser)
-        .args(chromium_args(&profile.0))
+        .args(chromium_args(profile.path()))
         .args(extra)
         .arg(url)
         .stdin(Stdio::null())
@@ -427,7 +406,7 @@ struct Driver {
     child: Child,
     port: u16,
     session: Option<String>,
-    _profile: TempDir,
+    _profile: Scratch,
 }
 
 impl Drop for Driver {
@@ -524,12 +503,12 @@ impl Driver {
             }
         }
         std::thread::spawn(move || for _ in lines {});
-        let profile = TempDir::new("driver");
+        let profile = Scratch::new("chromium-driver");
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {
                 "binary": browser.to_string_lossy(),
-                "args": chromium_args(&profile.0).into_iter()
+                "args": chromium_args(profile.path()).into_iter()
                     .chain(["--window-size=1280,1000".to_string()]).collect::<Vec<_>>(),
             }
         }}});

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use capture::write::PcapWriter;
+use lab::Scratch;
 use probe::request::{Kind, Spec};
 use serde_json::Value;
 use wire::frame::UdpFrame;
@@ -27,26 +28,20 @@ fn examples_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
 }
 
-/// A log of this test run, `dhcplens-logjoin-PID-{tag}.log`, holding `text`.
-fn temp_log(tag: &str, text: &str) -> PathBuf {
-    let log =
-        std::env::temp_dir().join(format!("dhcplens-logjoin-{}-{tag}.log", std::process::id()));
-    std::fs::write(&log, text).unwrap();
-    log
+/// A log `{tag}.log` in the test's scratch directory, holding `text`.
+fn temp_log(scratch: &Scratch, tag: &str, text: &str) -> PathBuf {
+    scratch.file(&format!("{tag}.log"), text.as_bytes())
 }
 
 /// A capture of each client sending `kind` four times over 6 s, unanswered.
-fn silence(name: &str, clients: &[(&str, Kind)]) -> String {
-    silence_at(name, 1_700_000_000_000_000_000, clients)
+fn silence(scratch: &Scratch, name: &str, clients: &[(&str, Kind)]) -> String {
+    silence_at(scratch, name, 1_700_000_000_000_000_000, clients)
 }
 
 /// [`silence`], the first client starting at `t0` (ns since the epoch) and
 /// each next one 20 s later.
-fn silence_at(name: &str, t0: i64, clients: &[(&str, Kind)]) -> String {
-    let path = std::env::temp_dir().join(format!(
-        "dhcplens-logjoin-{}-{name}.pcap",
-        std::process::id()
-    ));
+fn silence_at(scratch: &Scratch, name: &str, t0: i64, clients: &[(&str, Kind)]) -> String {
+    let path = scratch.join(&format!("{name}.pcap"));
     let mut w = PcapWriter::new(
         std::fs::File::create(&path).unwrap(),
         LinkType::Ethernet,
@@ -133,7 +128,9 @@ fn explained(f: &[(String, bool)], code: &str) -> bool {
 
 #[test]
 fn deny_rules_and_failover_become_causes() {
+    let scratch = Scratch::new("logjoin");
     let cap = silence(
+        &scratch,
         "isc",
         &[
             ("02:00:00:00:0c:02", Kind::Discover),
@@ -202,7 +199,12 @@ fn deny_rules_and_failover_become_causes() {
 /// medium confidence, to the client whose DISCOVERs went unanswered then.
 #[test]
 fn a_server_wide_line_explains_the_silence() {
-    let cap = silence("nosubnet", &[("02:00:00:00:0e:01", Kind::Discover)]);
+    let scratch = Scratch::new("logjoin");
+    let cap = silence(
+        &scratch,
+        "nosubnet",
+        &[("02:00:00:00:0e:01", Kind::Discover)],
+    );
     let log = fixture("dhcpd-4.4-no-subnet.log");
     let (code, d, text) = diagnose(&[&cap, "--log", &log]);
     assert_eq!(code, 1);
@@ -225,8 +227,9 @@ fn a_server_wide_line_explains_the_silence() {
 /// says no answer came from it (1), while the capture is still diagnosed.
 #[test]
 fn a_log_with_nothing_recognised_is_named() {
+    let scratch = Scratch::new("logjoin");
     let cap = examples_dir().join("healthy-dhcpd/server.pcap");
-    let log = temp_log("notes", "hello world\nthis is not a DHCP log\n");
+    let log = temp_log(&scratch, "notes", "hello world\nthis is not a DHCP log\n");
     let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
         .arg("diagnose")
         .arg(&cap)
@@ -247,8 +250,10 @@ fn a_log_with_nothing_recognised_is_named() {
 /// how far apart they are, instead of silently dropping its lines.
 #[test]
 fn a_log_from_another_time_is_named() {
+    let scratch = Scratch::new("logjoin");
     let rom = examples_dir().join("min-secs/client.pcap");
     let log = temp_log(
+        &scratch,
         "old",
         "2020-01-01T00:00:00.000000+00:00 server dhcpd[7]: DHCPDISCOVER from 02:00:00:04:02:01 via eth0: \
          configured min-secs value (2) is greater than secs field (0).  message dropped.\n",
@@ -309,13 +314,18 @@ fn a_log_from_another_time_is_named() {
 /// confidence), and not one an hour away.
 #[test]
 fn a_timed_server_wide_line_joins_only_its_time() {
-    let cap = silence("nosubnet-timed", &[("02:00:00:00:0e:01", Kind::Discover)]);
+    let scratch = Scratch::new("logjoin");
+    let cap = silence(
+        &scratch,
+        "nosubnet-timed",
+        &[("02:00:00:00:0e:01", Kind::Discover)],
+    );
     // The capture starts at 1,700,000,000 s: 2023-11-14T22:13:20Z.
     let line = |stamp: &str| {
         let text = format!(
             "{stamp}.000000+00:00 server dhcpd[7]: No subnet declaration for s0 (10.77.0.1).\n"
         );
-        temp_log(&stamp.replace(':', ""), &text)
+        temp_log(&scratch, &stamp.replace(':', ""), &text)
             .to_string_lossy()
             .into_owned()
     };
@@ -344,6 +354,7 @@ fn a_timed_server_wide_line_joins_only_its_time() {
 /// run, not once per case it joins.
 #[test]
 fn a_log_is_read_and_named_once() {
+    let scratch = Scratch::new("logjoin");
     let examples = examples_dir();
     let dir = examples.join("min-secs");
     let log = examples.join("healthy-dhcpd/../min-secs/dhcpd.log");
@@ -363,7 +374,7 @@ fn a_log_is_read_and_named_once() {
         "{logs:?}"
     );
 
-    let notes = temp_log("once", "hello world\n");
+    let notes = temp_log(&scratch, "once", "hello world\n");
     let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
         .arg("diagnose")
         .arg(&dir)
@@ -394,8 +405,8 @@ fn a_log_from_stdin_joins_every_case() {
     use std::io::Write;
     let examples = examples_dir();
     // The min-secs client's capture alone, in a directory without its logs.
-    let dir = std::env::temp_dir().join(format!("dhcplens-logjoin-{}-stdin", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let scratch = Scratch::new("logjoin");
+    let dir = scratch.path();
     std::fs::copy(
         examples.join("min-secs/client.pcap"),
         dir.join("client.pcap"),
@@ -405,7 +416,7 @@ fn a_log_from_stdin_joins_every_case() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
         .arg("diagnose")
         .arg(examples.join("healthy-dhcpd"))
-        .arg(&dir)
+        .arg(dir)
         .args(["--log", "-", "--json"])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
@@ -434,8 +445,10 @@ fn a_log_from_stdin_joins_every_case() {
 /// naming the line, not a line without a time that joins every client.
 #[test]
 fn offsets_out_of_range_are_neither_advised_nor_taken() {
+    let scratch = Scratch::new("logjoin");
     let rom = examples_dir().join("min-secs/client.pcap");
     let log = temp_log(
+        &scratch,
         "2250",
         "2250-01-01T00:00:00.000000+00:00 server dhcpd[7]: DHCPDISCOVER from 02:00:00:04:02:01 via eth0: \
          configured min-secs value (2) is greater than secs field (0).  message dropped.\n",
@@ -516,12 +529,14 @@ fn clients_only_the_log_knows_come_in_log_order() {
 /// `no-offer` from the log alone) that contradict them.
 #[test]
 fn a_client_log_confirms_the_partial_checksum() {
+    let scratch = Scratch::new("logjoin");
     let case = examples_dir().join("partial-checksum");
     let pcaps = [case.join("client.pcap"), case.join("server.pcap")];
     let pcaps: Vec<&str> = pcaps.iter().map(|p| p.to_str().unwrap()).collect();
     let real = fixture("dhclient-4.4-bad-checksums.log");
     // The same lines as syslog has them, stamped within the example's run.
     let timed = temp_log(
+        &scratch,
         "csum",
         "2026-11-22T04:35:16.100000+00:00 client dhclient[4242]: 5 bad udp checksums in 5 packets\n\
          2026-11-22T04:35:22.100000+00:00 client dhclient[4242]: No DHCPOFFERS received.\n",
@@ -554,7 +569,6 @@ fn a_client_log_confirms_the_partial_checksum() {
             .collect();
         assert!(global.is_empty(), "{global:?}");
     }
-    let _ = std::fs::remove_file(timed);
 }
 
 /// Catalogue A.6: a server that logs DISCOVERs (the real journal of ISC dhcpd
@@ -564,12 +578,13 @@ fn a_client_log_confirms_the_partial_checksum() {
 /// and the same capture an hour later is not compared with the log at all.
 #[test]
 fn discovers_the_server_never_logged() {
+    let scratch = Scratch::new("logjoin");
     let log = fixture("journalctl-short-iso.log");
     // 2026-11-22T04:14:54Z, a second after the log's first DISCOVER; the
     // unseen client's six seconds overlap the log's.
     let t0 = 1_795_320_894_000_000_000;
     let unseen = "02:00:00:00:77:01";
-    let cap = silence_at("unseen", t0, &[(unseen, Kind::Discover)]);
+    let cap = silence_at(&scratch, "unseen", t0, &[(unseen, Kind::Discover)]);
     let (code, d, text) = diagnose(&[&cap, "--log", &log]);
     assert_eq!(code, 1);
     let f = findings(&d, unseen);
@@ -593,7 +608,7 @@ fn discovers_the_server_never_logged() {
     // A client the log names (dnsmasq: "no address available") is not
     // "never seen": the log says why it got nothing.
     let named = "02:00:00:00:1f:03";
-    let cap = silence_at("named", t0, &[(named, Kind::Discover)]);
+    let cap = silence_at(&scratch, "named", t0, &[(named, Kind::Discover)]);
     let (_, d, text) = diagnose(&[&cap, "--log", &log]);
     let f = findings(&d, named);
     assert!(
@@ -603,16 +618,16 @@ fn discovers_the_server_never_logged() {
     assert!(explained(&f, "pool-exhausted"), "{f:?}\n{text}");
 
     // An hour later the log no longer covers the client's time.
-    let cap = silence_at("later", t0 + 3_600_000_000_000, &[(unseen, Kind::Discover)]);
+    let cap = silence_at(
+        &scratch,
+        "later",
+        t0 + 3_600_000_000_000,
+        &[(unseen, Kind::Discover)],
+    );
     let (_, d, _) = diagnose(&[&cap, "--log", &log]);
     let f = findings(&d, unseen);
     assert!(
         !f.iter().any(|(c, _)| c == "server-never-saw-request"),
         "{f:?}"
     );
-    for c in ["unseen", "named", "later"] {
-        let _ = std::fs::remove_file(
-            std::env::temp_dir().join(format!("dhcplens-logjoin-{}-{c}.pcap", std::process::id())),
-        );
-    }
 }

@@ -9,6 +9,8 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+use lab::Scratch;
+
 #[path = "../../../tests/support/corpus.rs"]
 mod corpus;
 
@@ -114,12 +116,6 @@ fn check(o: &Output, file: &str, what: &str) {
     }
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhcplens-robustness-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
-}
-
 #[test]
 fn damaged_captures_are_reported_never_fatal() {
     let mut inputs = Vec::new();
@@ -132,7 +128,8 @@ fn damaged_captures_are_reported_never_fatal() {
         "{corpus} corpus captures under {}",
         corpus::dir().display()
     );
-    let path = scratch("damaged.pcap");
+    let scratch = Scratch::new("robustness");
+    let path = scratch.join("damaged.pcap");
     let shown = path.to_str().unwrap();
     let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
     let mut codes = [0usize; 3];
@@ -155,7 +152,6 @@ fn damaged_captures_are_reported_never_fatal() {
         codes.iter().all(|&c| c > 0),
         "exit codes 0, 1, 2: {codes:?}"
     );
-    std::fs::remove_file(&path).unwrap();
 }
 
 #[test]
@@ -181,7 +177,8 @@ fn damaged_logs_are_reported_never_fatal() {
         b"ff:ff:",
         b"255.255.255.255",
     ];
-    let path = scratch("damaged.log");
+    let scratch = Scratch::new("robustness");
+    let path = scratch.join("damaged.log");
     let shown = path.to_str().unwrap();
     let capture = repo("examples/min-secs/client.pcap");
     let mut rng = Rng(0x2545_f491_4f6c_dd1d);
@@ -203,5 +200,4 @@ fn damaged_logs_are_reported_never_fatal() {
                 .unwrap_or_else(|e| panic!("{what}: diagnose --json printed no document: {e}"));
         }
     }
-    std::fs::remove_file(&path).unwrap();
 }

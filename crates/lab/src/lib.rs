@@ -35,6 +35,7 @@ pub mod pcap;
 pub mod process;
 pub mod relay;
 pub mod scenarios;
+pub mod scratch;
 pub mod scripted;
 pub mod servers;
 mod sys;
@@ -45,6 +46,7 @@ pub use log::Log;
 pub use net::{net, HostId, Ipv4Net, LinkId, Network, Side};
 pub use netns::Netns;
 pub use process::{Output, Process};
+pub use scratch::Scratch;
 pub use tcpdump::Capture;
 
 /// A program the lab runs, and the Debian package that has it.

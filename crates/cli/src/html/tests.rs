@@ -2,10 +2,10 @@
 //! hostile packet contents, the marks on arrows, and the caps.
 
 use std::net::Ipv4Addr;
-use std::path::PathBuf;
 
 use capture::write::PcapWriter;
 use diagnose::{Config, Engine, NoSink};
+use lab::Scratch;
 use wire::dhcp::{code, Message, MessageType, Op, FLAG_BROADCAST};
 use wire::frame::{ChecksumMode, UdpFrame};
 
@@ -53,16 +53,9 @@ impl Cap {
         self.frame(t, &f);
     }
 
-    /// Writes the file under a fresh directory and returns its path.
-    fn save(self, name: &str) -> String {
-        let dir = std::env::temp_dir().join(format!(
-            "dhcplens-html-{}-{}",
-            std::process::id(),
-            name.len() + name.bytes().map(usize::from).sum::<usize>()
-        ));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p: PathBuf = dir.join(name);
-        std::fs::write(&p, self.w.into_inner()).unwrap();
+    /// Writes the file as `name` in `scratch` and returns its path.
+    fn save(self, scratch: &Scratch, name: &str) -> String {
+        let p = scratch.file(name, &self.w.into_inner());
         p.to_string_lossy().into_owned()
     }
 }
@@ -138,7 +131,8 @@ fn hostile_packet_text_is_escaped_everywhere() {
     );
     c.server(0.6, &nak, ChecksumMode::Full);
     // The file name is untrusted too.
-    let path = c.save("<i>evil'\".pcap");
+    let scratch = Scratch::new("html");
+    let path = c.save(&scratch, "<i>evil'\".pcap");
     let html = page(&[path], Limits::default());
 
     // Only our two script elements: the JSON data and the code.
@@ -195,7 +189,8 @@ fn arrows_mark_retransmissions_silence_naks_and_checksums() {
     let mut nak = msg(Op::BootReply, MessageType::Nak, 0x22, mac(2));
     nak.set_option(code::SERVER_IDENTIFIER, SERVER.octets().to_vec());
     c.server(20.6, &nak, ChecksumMode::Full);
-    let html = page(&[c.save("marks.pcap")], Limits::default());
+    let scratch = Scratch::new("html");
+    let html = page(&[c.save(&scratch, "marks.pcap")], Limits::default());
 
     let a = arrows(&html);
     assert_eq!(a.len(), 7, "{a:#?}");
@@ -237,7 +232,8 @@ fn big_captures_are_capped_and_say_so() {
         per_client_min: 2,
         timeline_rows: 2,
     };
-    let html = page(&[c.save("big.pcap")], limits);
+    let scratch = Scratch::new("html");
+    let html = page(&[c.save(&scratch, "big.pcap")], limits);
     assert_eq!(html.matches("<svg class=\"ladder\"").count(), 3);
     // 9 packets over 3 clients: 3 each.
     assert_eq!(arrows(&html).len(), 9);

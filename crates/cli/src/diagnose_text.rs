@@ -241,7 +241,11 @@ pub fn print(
         if c.healthy() && c.details().is_empty() {
             continue;
         }
-        let recovered = !c.outcome().is_some_and(|o| o.is_failure());
+        // Ended well after a failed exchange (a finding that explains a
+        // failure of a client that never failed one, such as a PXE boot
+        // server's silence after the lease, explains that failure).
+        let recovered = !c.outcome().is_some_and(|o| o.is_failure())
+            && c.outcomes().iter().any(|o| o.is_failure());
         for f in c.details() {
             finding(out, f, files, recovered, style)?;
         }

@@ -402,7 +402,32 @@ struct Rare {
     /// Boot files handed to this client while it said it was iPXE.
     ipxe_boots: Vec<(Box<str>, FrameRef)>,
     pxe_boot_file: Option<Box<str>>,
+    /// What it asked PXE boot servers on UDP 4011, one entry a server.
+    boot_servers: Vec<BootServer>,
 }
+
+/// A PXE ROM's exchange with one boot server on UDP 4011 (PXE 2.1: the
+/// ProxyDHCP REQUEST a ROM sends for its boot file once it has an address,
+/// and the ACK that names it). Kept with the client, not a transaction:
+/// ROMs send it under the DHCP exchange's xid (iPXE) or another (0, after a
+/// boot menu), seconds after the ACK.
+#[derive(Debug, Clone)]
+pub struct BootServer {
+    /// Where the requests went (255.255.255.255 for broadcast discovery).
+    pub server: Ipv4Addr,
+    /// Requests and replies seen (copies in a second capture not counted).
+    pub requests: u32,
+    pub replies: u32,
+    /// The first requests: frame, time, xid and secs (which tell a copy from
+    /// a retransmission).
+    pub request_frames: Vec<(FrameRef, Timestamp, u32, u16)>,
+    pub reply_frames: Vec<FrameRef>,
+    /// The boot file the first reply names.
+    pub boot_file: Option<Box<str>>,
+}
+
+/// Frames kept per boot-server exchange, each way.
+const BOOT_SERVER_FRAMES: usize = 8;
 
 /// One client: what the engine keeps while reading, and the verdict it
 /// reports. Compact (128 bytes; a healthy client allocates nothing beyond
@@ -606,6 +631,70 @@ impl Client {
         match &self.rare {
             Some(r) => (&r.ipxe_boots, r.pxe_boot_file.as_deref()),
             None => (&[], None),
+        }
+    }
+
+    /// Its exchanges with PXE boot servers on UDP 4011.
+    pub fn boot_servers(&self) -> &[BootServer] {
+        self.rare.as_ref().map_or(&[], |r| &r.boot_servers[..])
+    }
+
+    /// Notes a packet to or from a PXE boot server's UDP 4011.
+    pub fn note_boot_server(&mut self, o: &crate::Obs) {
+        let request = o.from_client();
+        if request {
+            self.last = self.last.max(o.ts);
+        }
+        let server = if request { o.dst_ip } else { o.src_ip };
+        let list = &mut self.rare().boot_servers;
+        let i = match list.iter().position(|b| b.server == server).or_else(|| {
+            // A reply to a request broadcast to 4011.
+            (!request)
+                .then(|| list.iter().position(|b| b.server == Ipv4Addr::BROADCAST))
+                .flatten()
+        }) {
+            Some(i) => i,
+            None if list.len() < 4 => {
+                list.push(BootServer {
+                    server,
+                    requests: 0,
+                    replies: 0,
+                    request_frames: Vec::new(),
+                    reply_frames: Vec::new(),
+                    boot_file: None,
+                });
+                list.len() - 1
+            }
+            None => return,
+        };
+        let b = &mut list[i];
+        if request {
+            let copy = b.request_frames.iter().any(|&(at, ts, xid, secs)| {
+                at.file != o.at.file
+                    && xid == o.xid
+                    && secs == o.secs
+                    && (ts.0 - o.ts.0).abs() < 2_000_000_000
+            });
+            if copy {
+                return;
+            }
+            b.requests += 1;
+            if b.request_frames.len() < BOOT_SERVER_FRAMES {
+                b.request_frames.push((o.at, o.ts, o.xid, o.secs));
+            }
+        } else {
+            // Replies are counted in the capture that held the first one
+            // (another capture holds copies of them).
+            if b.reply_frames.first().is_some_and(|f| f.file != o.at.file) {
+                return;
+            }
+            b.replies += 1;
+            if b.reply_frames.len() < BOOT_SERVER_FRAMES {
+                b.reply_frames.push(o.at);
+            }
+            if b.boot_file.is_none() {
+                b.boot_file = o.boot_file().map(Into::into);
+            }
         }
     }
 

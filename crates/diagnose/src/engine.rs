@@ -197,6 +197,14 @@ impl<S: Sink> Engine<S> {
             self.sweep(self.clock);
         }
 
+        if o.boot_server_port() {
+            // A PXE ROM and its boot server after the DHCP exchange: kept with
+            // the client, never opening or extending a transaction (a ROM's
+            // unicast REQUESTs with ciaddr there are not renewals).
+            let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
+            self.clients[i].note_boot_server(&o);
+            return;
+        }
         let key = (o.chaddr, o.xid);
         let from_client = o.from_client();
         let finished = match o.kind {
@@ -512,6 +520,7 @@ impl<S: Sink> Engine<S> {
     /// Ends the capture: closes everything, runs the client and global
     /// rules, and returns the report.
     pub fn finish(mut self) -> (Report, S) {
+        let end = self.stats.last.unwrap_or_default();
         let mut open: Vec<Transaction> = self.open.drain().collect();
         // The order a sweep closes in (chaddr breaks ties the slab's order
         // would otherwise decide).
@@ -535,7 +544,7 @@ impl<S: Sink> Engine<S> {
             if let Some(cycle) = c.take_cycle().filter(|c| c.worth_checking()) {
                 extra.extend(rules::secs_cycle(c.chaddr, &cycle));
             }
-            extra.extend(rules::client_end(c));
+            extra.extend(rules::client_end(c, end, &self.cfg.files));
             for f in extra {
                 self.sink.finding(&f);
                 c.add_finding(f);

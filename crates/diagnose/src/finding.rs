@@ -115,6 +115,7 @@ codes! {
     PxeBootServerMissing "pxe-boot-server-missing" "a PXE client got a boot file but no server to fetch it from";
     PxeBootFileWrongArch "pxe-boot-file-wrong-arch" "a PXE client got a boot file for another architecture";
     PxeProxyOnDhcpServer "pxe-proxy-on-dhcp-server" "option 60 PXEClient in a DHCP reply sends the ROM to that server's UDP 4011";
+    PxeBootServerUnanswered "pxe-boot-server-unanswered" "the PXE ROM's requests to a boot server on UDP 4011 got no answer";
     PxeReplyTooFast "pxe-reply-too-fast" "a PXE ROM ignored OFFERs that came within milliseconds";
     IpxeChainloadLoop "ipxe-chainload-loop" "iPXE is handed the iPXE binary again and again";
     StpDelaySuspected "stp-delay-suspected" "early DISCOVERs were lost (spanning tree?)";

@@ -71,6 +71,10 @@ impl std::fmt::Debug for Short {
     }
 }
 
+/// The PXE boot server's port (PXE 2.1 §2.2.4): ProxyDHCP REQUESTs and
+/// their ACKs.
+pub const PXE_BOOT_SERVER_PORT: u16 = 4011;
+
 /// One DHCP packet as the rules see it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Obs {
@@ -470,6 +474,13 @@ impl Obs {
                     | Tls
             )
         )
+    }
+
+    /// Whether it goes to or comes from a PXE boot server's UDP port 4011
+    /// (PXE 2.1 §2.2.4; ProxyDHCP): a ROM that has its address asks there
+    /// for its boot file, from its port 68. Not part of the DHCP exchange.
+    pub fn boot_server_port(&self) -> bool {
+        self.dst_port == PXE_BOOT_SERVER_PORT || self.src_port == PXE_BOOT_SERVER_PORT
     }
 
     /// Whether a client sent it (BOOTREQUEST).

@@ -167,8 +167,17 @@ fn host_name_invalid(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Op
     )
 }
 
-/// The PXE ROM's request (a PXE client that is not iPXE).
+/// The PXE client's request: a boot ROM's (option 60 «PXEClient» or option
+/// 93), iPXE's included. iPXE is the ROM of QEMU's and KVM's virtual NICs,
+/// and a PXE client all the same: without a boot file it stops ("Nothing
+/// to boot"), and after an OFFER that claims PXE service it asks on UDP 4011.
 fn pxe_request(t: &Transaction) -> Option<&Obs> {
+    t.client_packets().map(|s| &s.obs).find(|o| is_pxe(o))
+}
+
+/// The request of a PXE ROM that is not iPXE (some are not listening yet
+/// when an instant OFFER arrives; iPXE is).
+fn pxe_rom_request(t: &Transaction) -> Option<&Obs> {
     t.client_packets()
         .map(|s| &s.obs)
         .find(|o| boots_without_ipxe(o))
@@ -276,7 +285,7 @@ impl Triggers {
     /// A reply under 300 bytes, or one to the client over the smallest
     /// limit a client can set (576-byte datagrams).
     const ODD_SIZE: u32 = 1 << 3;
-    /// A PXE client that is not iPXE.
+    /// A PXE client (option 60 «PXEClient» or option 93), iPXE included.
     const PXE: u32 = 1 << 4;
     /// A packet with anomalies.
     const ANOMALY: u32 = 1 << 5;
@@ -312,7 +321,7 @@ impl Triggers {
             if o.from_client() {
                 set(Self::ASKS_BROADCAST, asks_broadcast(o));
                 set(Self::OPTION82, o.relay_info().is_some());
-                set(Self::PXE, boots_without_ipxe(o));
+                set(Self::PXE, is_pxe(o));
                 set(Self::SOURCE_NOT_CHADDR, source_not_chaddr(o));
                 set(Self::BAD_HOST_NAME, o.bad_host_name().is_some());
             } else {
@@ -1415,13 +1424,17 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
         f.frames([asked.at, r.at])
             .summary(format!("PXE client got {} from {} without a boot file", r.short_name(), r.server()))
             .explanation(format!(
-                "The client is a PXE ROM ({}{}), but the {} ({}) names no boot file (file field or option 67){}. Without one \
-                 the ROM waits for a ProxyDHCP offer and gives up (PXE-E53: No boot filename received).",
+                "The client is a PXE ROM ({}{}), but the {} ({}) names no boot file (file field or option 67){}. {}",
                 asked.vendor_class().unwrap_or("option 93"),
                 asked.arch().map_or(String::new(), |a| format!(", architecture {a}{}", wire::dhcp::value::architecture_name(a).map_or(String::new(), |n| format!(" {n}")))),
                 r.short_name(),
                 ctx.frame(r.at),
                 if r.tftp_server { "" } else { " and no TFTP server (siaddr or option 66)" },
+                if asked.ipxe {
+                    "Without one iPXE stops (\"Nothing to boot\"), unless it was built with a script of its own."
+                } else {
+                    "Without one the ROM waits for a ProxyDHCP offer and gives up (PXE-E53: No boot filename received)."
+                },
             ))
             .fix("Configure the boot file for this client's architecture (ISC: `filename`, `next-server`; dnsmasq: `dhcp-boot`, `pxe-service`; Kea: `boot-file-name`, `next-server`), or run a ProxyDHCP service.")
             .references(&["RFC 4578", "PXE specification 2.1"]),
@@ -1469,7 +1482,8 @@ fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
             .explanation(format!(
                 "The {} ({}) gives the PXE client ({}) address {} and carries option 60 «PXEClient»: the ROM takes it \
                  as a ProxyDHCP offer too and, after the ACK, sends a DHCPREQUEST to {server} on UDP port 4011 for \
-                 its boot file. {what} A capture of DHCP ports (67/68) does not show that exchange.",
+                 its boot file. {what} The ROM sends it from its port 68, so a capture of the DHCP ports holds it and \
+                 any answer.",
                 r.short_name(),
                 ctx.frame(r.at),
                 asked.vendor_class().unwrap_or("option 93"),
@@ -2199,7 +2213,7 @@ fn pxe_reply_too_fast(
     if outcome != Outcome::OfferIgnored || causes.iter().any(|c| c.explains_failure) {
         return None;
     }
-    let asked = pxe_request(t)?;
+    let asked = pxe_rom_request(t)?;
     // Each OFFER with the latest DISCOVER before it, and how soon it came.
     let answered: Vec<(&Obs, i64)> = to_client(t)
         .map(|s| &s.obs)
@@ -2404,10 +2418,14 @@ pub fn secs_cycle(chaddr: HwAddr, c: &Cycle) -> Option<Finding> {
     )
 }
 
-/// Rules over a whole client, at the end.
-pub fn client_end(c: &Client) -> Vec<Finding> {
+/// Rules over a whole client, at the end of a capture that ends at `end`
+/// (`files`: the capture files' names, for frame references).
+pub fn client_end(c: &Client, end: Timestamp, files: &[String]) -> Vec<Finding> {
     let (ipxe_boots, pxe_boot_file) = c.boot_files();
     let mut out = Vec::new();
+    for b in c.boot_servers() {
+        out.extend(pxe_boot_server_unanswered(c, b, end, files));
+    }
     if c.client_id_count() >= 2 {
         let ids: Vec<String> = c
             .client_ids()
@@ -2446,6 +2464,93 @@ pub fn client_end(c: &Client) -> Vec<Finding> {
         }
     }
     out
+}
+
+/// A capture that goes on this long after a ROM's first request to UDP 4011
+/// would hold the answer (PXE ROMs wait 1 s, then up to 4 s per retry).
+const BOOT_SERVER_WAIT_NS: i64 = 1_000_000_000;
+
+/// `pxe-boot-server-unanswered`: the ROM asked a boot server on UDP 4011
+/// for its boot file and nothing came back from that port while the
+/// capture went on. The boot stops there, though the DHCP exchange before
+/// it succeeded.
+fn pxe_boot_server_unanswered(
+    c: &Client,
+    b: &crate::client::BootServer,
+    end: Timestamp,
+    files: &[String],
+) -> Option<Finding> {
+    let &(_, first, asked_xid, _) = b.request_frames.first()?;
+    let &(_, last, _, _) = b.request_frames.last()?;
+    if b.replies > 0 || end.0 - first.0 < BOOT_SERVER_WAIT_NS {
+        return None;
+    }
+    let server = b.server;
+    let frames: Vec<FrameRef> = b.request_frames.iter().map(|r| r.0).collect();
+    // The capture holds this server's DHCP replies to the client: it sees
+    // the way back from that server, where an answer from 4011 would come.
+    let seen_replies = c.servers().contains(&server);
+    let confidence = if seen_replies {
+        Confidence::High
+    } else {
+        Confidence::Medium
+    };
+    let times = if b.requests == 1 {
+        "a ProxyDHCP REQUEST".to_string()
+    } else {
+        format!("{} ProxyDHCP REQUESTs", b.requests)
+    };
+    let span = if b.requests > 1 {
+        format!(", over {:.1} s", (last.0 - first.0) as f64 / 1e9)
+    } else {
+        String::new()
+    };
+    let lease = match (c.address(), c.server()) {
+        (Some(a), Some(s)) => format!(" (it holds {a} from {s})"),
+        (Some(a), None) => format!(" (it holds {a})"),
+        _ => String::new(),
+    };
+    let vantage = if seen_replies {
+        format!(
+            "The capture holds {server}'s DHCP replies to this client, so it sees the way an answer from port 4011 \
+             would take."
+        )
+    } else {
+        format!(
+            "The capture holds no DHCP reply from {server} to this client, so an answer may have taken a path it \
+             does not see: capture at the client's side to be sure."
+        )
+    };
+    Some(
+        Finding::new(Code::PxeBootServerUnanswered, Severity::Error, Some(c.chaddr), Some(asked_xid))
+            .cause(confidence)
+            .frames(frames.iter().copied())
+            .summary(format!(
+                "the PXE ROM asked {server} for its boot file on UDP 4011 {}: no answer, the boot stops",
+                if b.requests == 1 {
+                    "once".to_string()
+                } else {
+                    format!("{} times", b.requests)
+                }
+            ))
+            .explanation(format!(
+                "After its DHCP exchange{lease}, the PXE ROM sent {times} for its boot file to {server} on UDP port \
+                 4011 ({}{span}, xid {}), and nothing came back from that port. A ROM asks there when an OFFER carried \
+                 option 60 «PXEClient»: a ProxyDHCP offer, or a DHCP server claiming PXE service itself. Without an \
+                 answer the boot stops here (iPXE: \"Nothing to boot\"; Intel and other PXE ROMs: PXE-E55, \"ProxyDHCP \
+                 service did not reply to request on port 4011\"), although the DHCP exchange succeeded. {vantage}",
+                frame_list(files, frames.iter().copied()),
+                xid(asked_xid),
+            ))
+            .fix(format!(
+                "Start the PXE service on {server}, or let UDP 4011 through to it (`ss -ulnp 'sport = :4011'` there; an \
+                 ICMP port unreachable from it in a capture says nothing listens). If {server} runs no PXE service, take \
+                 option 60 «PXEClient» out of the DHCP replies (ISC `option vendor-class-identifier`, dnsmasq \
+                 `dhcp-option=60,…`, Kea `vendor-class-identifier`) and name the boot file in them instead (ISC \
+                 `filename` and `next-server`, dnsmasq `dhcp-boot`, Kea `boot-file-name`)."
+            ))
+            .references(&["PXE specification 2.1 §2.2", "failure catalogue E.31"]),
+    )
 }
 
 /// Message names counted in order of first appearance: `3 OFFERs and ACK`.

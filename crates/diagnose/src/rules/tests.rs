@@ -2102,3 +2102,171 @@ fn host_name_invalid() {
     assert!(f.summary.contains("bad..host"), "{}", f.summary);
     assert!(!has(&with_name(b"good-host"), Code::HostNameInvalid));
 }
+
+/// A PXE ROM's ProxyDHCP REQUEST to `server`:4011 from its address's port
+/// 68 (as iPXE sends it, secs counting), or the boot server's ACK back.
+fn boot_server_frame(c: &mut Cap, t: f64, xid: u32, secs: u16, answer: Option<&[u8]>) {
+    let m = match answer {
+        None => {
+            let mut r = request_msg(MessageType::Request, xid, CLIENT);
+            r.ciaddr = ADDR;
+            r.secs = secs;
+            r.set_option(
+                code::VENDOR_CLASS_IDENTIFIER,
+                b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+            );
+            r
+        }
+        Some(file) => {
+            let mut a = reply_msg(MessageType::Ack, xid, SERVER, Ipv4Addr::UNSPECIFIED);
+            a.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+            a.file = std::borrow::Cow::Owned(file.to_vec());
+            a
+        }
+    };
+    let payload = m.encode(300);
+    let mut f = if answer.is_none() {
+        UdpFrame::new((ADDR, 68), (SERVER, 4011), &payload)
+    } else {
+        UdpFrame::new((SERVER, 4011), (ADDR, 68), &payload)
+    };
+    f.src_mac = if answer.is_none() { CLIENT } else { SERVER_MAC };
+    c.frame(t, &f);
+}
+
+/// A PXE ROM's DORA whose OFFER and ACK claim PXE service (option 60
+/// «PXEClient», no boot file), then `asks` REQUESTs to the server's UDP
+/// 4011 under the same xid, as iPXE sends them (real timings: 3 ms after
+/// the ACK, then 0.25, 0.55 and 1.04 s apart).
+fn pxe_to_4011(c: &mut Cap, asks: usize) {
+    c.client(0.0, &pxe_discover(0x4011));
+    let mut o = offer(0x4011);
+    o.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+    c.reply(0.01, &o);
+    let mut r = request(0x4011, SERVER);
+    r.set_option(
+        code::VENDOR_CLASS_IDENTIFIER,
+        b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+    );
+    c.client(1.0, &r);
+    let mut a = ack(0x4011);
+    a.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+    c.reply(1.001, &a);
+    for (i, t) in [1.004, 1.25, 1.8, 2.84].into_iter().take(asks).enumerate() {
+        boot_server_frame(c, t, 0x4011, 15 + 4 * i as u16, None);
+    }
+}
+
+/// Catalogue E.31 after the lease: the ROM's REQUESTs to UDP 4011 that get
+/// no answer are `pxe-boot-server-unanswered` (an error, high confidence
+/// when the capture holds the server's replies), and neither a renewal
+/// nor a REQUEST asked again after the ACK. Answered, or with the capture
+/// ending before an answer could come, they are no finding.
+#[test]
+fn pxe_boot_server_unanswered() {
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 4);
+    c.client(20.0, &discover(0x99, 0)); // the capture goes on
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert_eq!(f.severity, Severity::Error);
+    assert!(f.explains_failure);
+    assert_eq!(f.confidence, crate::Confidence::High);
+    let frames: Vec<u64> = f.frames.iter().map(|r| r.frame).collect();
+    assert_eq!(frames, [5, 6, 7, 8]);
+    assert!(f.summary.contains("4 times"), "{}", f.summary);
+    assert!(f.explanation.contains("over 1.8 s"), "{}", f.explanation);
+    assert!(
+        f.explanation
+            .contains("it holds 192.168.1.10 from 192.168.1.1"),
+        "{}",
+        f.explanation
+    );
+    // The DHCP exchange is a lease, in one transaction of four packets.
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
+    assert_eq!(r.clients[0].transactions, 2);
+    for wrong in [Code::AckIgnored, Code::RenewUnanswered, Code::NoAck] {
+        assert!(!has(&r, wrong), "{wrong}: {:?}", codes(&r));
+    }
+    assert_eq!(
+        finding(&r, Code::PxeProxyOnDhcpServer).severity,
+        Severity::Info
+    );
+
+    // Answered by the boot server (under xid 0, as after a boot menu).
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 1);
+    boot_server_frame(&mut c, 16.0, 0, 30, None);
+    boot_server_frame(&mut c, 16.001, 0, 0, Some(b"undionly.0"));
+    c.client(30.0, &discover(0x99, 0));
+    let r = c.report();
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+    let b = r.clients[0].boot_servers();
+    assert_eq!((b.len(), b[0].requests, b[0].replies), (1, 2, 1));
+    assert_eq!(b[0].boot_file.as_deref(), Some("undionly.0"));
+
+    // The capture ends 0.4 s after the first request: too soon to tell.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 2);
+    let r = c.report();
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+}
+
+/// The same REQUESTs to UDP 4011 in a second capture are copies, counted
+/// once; and a capture that holds none of the server's DHCP replies to the
+/// client is less sure the answers did not come another way.
+#[test]
+fn pxe_boot_server_requests_in_two_captures_count_once() {
+    let mut c = Cap::files(2);
+    pxe_to_4011(&mut c, 4);
+    c.file = 1;
+    for (i, t) in [1.0041, 1.2501, 1.8001, 2.8401].into_iter().enumerate() {
+        boot_server_frame(&mut c, t, 0x4011, 15 + 4 * i as u16, None);
+    }
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert!(f.summary.contains("4 times"), "{}", f.summary);
+
+    // Only the ROM's side of the boot server exchange.
+    let mut c = Cap::new();
+    for (i, t) in [1.0, 1.25, 1.8].into_iter().enumerate() {
+        boot_server_frame(&mut c, t, 0x77, 15 + 4 * i as u16, None);
+    }
+    c.client(10.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert_eq!(f.confidence, crate::Confidence::Medium);
+    assert!(
+        f.explanation.contains("capture at the client's side"),
+        "{}",
+        f.explanation
+    );
+}
+
+/// iPXE is a PXE client too (the ROM of QEMU's and KVM's NICs): without a
+/// boot file it stops, and says so.
+#[test]
+fn ipxe_rom_without_a_boot_file() {
+    let mut c = Cap::new();
+    let mut d = pxe_discover(0x1e);
+    d.set_option(code::USER_CLASS, b"iPXE".to_vec());
+    c.client(0.0, &d);
+    c.reply(0.01, &offer(0x1e));
+    let mut r = request(0x1e, SERVER);
+    r.set_option(code::USER_CLASS, b"iPXE".to_vec());
+    r.set_option(
+        code::VENDOR_CLASS_IDENTIFIER,
+        b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+    );
+    c.client(1.0, &r);
+    c.reply(1.01, &ack(0x1e));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootFileMissing);
+    assert_eq!(f.severity, Severity::Warning);
+    assert!(
+        f.explanation.contains("Nothing to boot"),
+        "{}",
+        f.explanation
+    );
+}

@@ -549,3 +549,64 @@ fn acks_lost_at_the_switch() {
         d["findings"]
     );
 }
+
+/// A real PXE ROM (iPXE in QEMU) sent to a DHCP server's UDP 4011 by
+/// option 60, where nothing listens: the lease is good, the boot stops.
+/// The REQUESTs to 4011 are the evidence (tshark counts the same frames),
+/// not renewals nor REQUESTs asked again after the ACK, as they were read
+/// before the boot server exchange was told apart.
+#[test]
+fn a_pxe_rom_whose_boot_server_is_silent() {
+    let (code, d) = diagnose("pxe-boot-server-silent");
+    assert_eq!(code, 1);
+    let c = client(&d, ":02:81");
+    assert_eq!(c["outcome"], "bound", "{c}");
+    assert_eq!(c["address"], "10.0.0.100", "{c}");
+    let chaddr = c["chaddr"].as_str().unwrap();
+    let f = findings(&d, chaddr);
+    assert!(
+        f.iter()
+            .any(|(c, s, x)| c == "pxe-boot-server-unanswered" && s == "error" && *x),
+        "{f:?}"
+    );
+    assert!(has(&f, "pxe-proxy-on-dhcp-server", "info"), "{f:?}");
+    for wrong in [
+        "ack-ignored",
+        "renew-unanswered",
+        "no-ack",
+        "pxe-boot-file-missing",
+    ] {
+        assert!(!f.iter().any(|(c, _, _)| c == wrong), "{wrong}: {f:?}");
+    }
+    let silent = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "pxe-boot-server-unanswered")
+        .unwrap();
+    assert_eq!(silent["confidence"], "high", "{silent}");
+    // The evidence is every request to 4011 in the first capture holding
+    // them, as tshark reads the file.
+    let frames: Vec<(u64, u64)> = silent["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| (f["file"].as_u64().unwrap(), f["frame"].as_u64().unwrap()))
+        .collect();
+    let files = d["files"].as_array().unwrap();
+    let file = files[frames[0].0 as usize].as_str().unwrap();
+    assert!(frames.iter().all(|f| f.0 == frames[0].0), "{frames:?}");
+    let Some(rows) = lab::tshark_fields(
+        std::path::Path::new(file),
+        &["-Y", "udp.dstport == 4011", "-e", "frame.number"],
+    ) else {
+        return;
+    };
+    let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
+    assert_eq!(
+        frames.iter().map(|f| f.1).collect::<Vec<_>>(),
+        tshark,
+        "{file}"
+    );
+    assert!(tshark.len() >= 2, "{tshark:?}");
+}

@@ -8,7 +8,7 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use lab::clients::{Dhclient, Dhcpcd, Udhcpc};
+use lab::clients::{Dhclient, Dhcpcd, Ipxe, Udhcpc};
 use lab::net::{HostId, Network};
 use lab::scripted::{self, ChecksumPolicy, Config};
 use lab::servers::{Dhcpd, Dnsmasq, Kea, Subnet};
@@ -1635,4 +1635,128 @@ fn ack_lost(lab: &lab::Lab, server_kind: &str, which: &str) -> Network {
     client_cap.stop().unwrap();
     drop(srv);
     n
+}
+
+/// iPXE (QEMU's boot ROM, in a QEMU machine) on `lan` with `dnsmasq`
+/// serving it, until its console says `until`: its MAC, the diagnosis of
+/// the capture at its side, and the exit code.
+fn ipxe_against_dnsmasq(
+    lab: &lab::Lab,
+    name: &str,
+    dnsmasq: Dnsmasq,
+    until: &str,
+) -> ([u8; 6], Value, i32) {
+    let mut n = lab.network();
+    let (server, vm) = lan(&mut n);
+    let ipxe = Ipxe {
+        name: format!("{name}-ipxe"),
+        ..Ipxe::default()
+    };
+    let mac = ipxe.mac(&n, vm);
+    let cap = Capture::on_host(&n, vm, 0, &format!("{name}.pcap")).unwrap();
+    let _srv = dnsmasq.start(&n, server).unwrap();
+    let mut rom = ipxe.start(&n, vm).unwrap();
+    rom.wait_log(&[until], lab::scenarios::pxe::ROM_BOOT)
+        .unwrap_or_else(|e| panic!("{name}: {e:#}: {}", rom.log().tail(12)));
+    rom.stop().unwrap();
+    let seen = cap.stop().unwrap();
+    let path = lab.path(&format!("{name}.pcap"));
+    assert!(!seen.is_empty(), "{name}: nothing captured");
+    let o = Command::new(BIN)
+        .args(["diagnose", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    (mac, d, o.status.code().unwrap())
+}
+
+/// A real PXE ROM, iPXE in QEMU, against dnsmasq 2.90 (the scenario
+/// `pxe-boot-server-silent` is the third case, ISC dhcpd with option 60 by
+/// hand and no PXE service):
+/// - `pxe-service`: after a boot menu the ROM asks dnsmasq on UDP 4011,
+///   under xid 0 and 15 s after the ACK, and gets its boot file: healthy,
+///   no `pxe-boot-server-unanswered`;
+/// - no boot file at all: iPXE says "Nothing to boot", and so does
+///   `pxe-boot-file-missing` (iPXE used to be left out of the PXE rules).
+#[test]
+fn a_real_pxe_rom_against_dnsmasq() {
+    let Some(lab) = lab::require("ipxe-dnsmasq", &[Tool::Dnsmasq, Tool::Tcpdump, Tool::Qemu])
+    else {
+        return;
+    };
+    let code_of = |d: &Value, mac: [u8; 6]| -> Vec<(String, String)> {
+        let chaddr = wire::frame::mac_to_string(&mac);
+        d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|f| f["chaddr"] == chaddr.as_str())
+            .map(|f| {
+                (
+                    f["code"].as_str().unwrap().to_string(),
+                    f["severity"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+
+    let tftp = lab.path("tftp");
+    std::fs::create_dir_all(&tftp).unwrap();
+    std::fs::write(tftp.join("undionly.0"), b"not a boot program").unwrap();
+    let mut d = Dnsmasq::new(vec![subnet()]);
+    d.extra = vec![
+        "--pxe-service=x86PC,Network boot,undionly".into(),
+        "--pxe-prompt=Booting,0".into(),
+        "--enable-tftp".into(),
+        format!("--tftp-root={}", tftp.display()),
+    ];
+    let (mac, r, code) = ipxe_against_dnsmasq(&lab, "pxe-service", d, "undionly.0 :");
+    let f = code_of(&r, mac);
+    assert!(
+        !f.iter()
+            .any(|(c, s)| c == "pxe-boot-server-unanswered" || s != "info"),
+        "{f:?}"
+    );
+    assert!(
+        f.iter().any(|(c, _)| c == "pxe-proxy-on-dhcp-server"),
+        "{f:?}"
+    );
+    assert_eq!(r["clients"][0]["outcome"], "bound", "{r}");
+    assert_eq!(code, 0, "{f:?}");
+    let asked = lab::tshark_fields(
+        &lab.path("pxe-service.pcap"),
+        &[
+            "-Y",
+            "udp.port == 4011",
+            "-e",
+            "udp.srcport",
+            "-e",
+            "dhcp.file",
+        ],
+    );
+    if let Some(rows) = asked {
+        assert!(rows.lines().any(|l| l.starts_with("68\t")), "{rows}");
+        assert!(
+            rows.lines().any(|l| l.starts_with("4011\tundionly.0")),
+            "{rows}"
+        );
+    }
+
+    let (mac, r, code) = ipxe_against_dnsmasq(
+        &lab,
+        "no-boot-file",
+        Dnsmasq::new(vec![subnet()]),
+        "Nothing to boot",
+    );
+    // (Beside the partial checksums of dnsmasq's replies, which iPXE took.)
+    let f: Vec<_> = code_of(&r, mac)
+        .into_iter()
+        .filter(|(_, s)| s != "info")
+        .collect();
+    assert_eq!(
+        f,
+        [("pxe-boot-file-missing".to_string(), "warning".to_string())]
+    );
+    assert_eq!(code, 1);
 }

@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitStatus;
 use std::time::Duration;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, ensure, Context, Result};
 
 use crate::log::Log;
 use crate::net::{HostId, Network};
@@ -23,6 +23,8 @@ pub enum Kind {
     Dhclient,
     Udhcpc,
     Dhcpcd,
+    /// A PXE boot ROM: iPXE in a QEMU virtual machine ([`Ipxe`]).
+    Ipxe,
 }
 
 /// A running (or finished) client.
@@ -71,29 +73,38 @@ impl Client {
         self.log().wait_count(needles, n, timeout)
     }
 
-    /// What its log says when it holds a lease, before the address.
-    fn bound_marker(&self) -> &'static str {
+    /// What a line of its log holds when it holds a lease: the text the
+    /// address follows, and any other text the line must have.
+    fn bound_marker(&self) -> (&'static str, &'static [&'static str]) {
         match self.kind {
-            Kind::Dhclient => "bound to ",
-            Kind::Udhcpc => "lease of ",
-            Kind::Dhcpcd => "leased ",
+            Kind::Dhclient => ("bound to ", &[]),
+            Kind::Udhcpc => ("lease of ", &[]),
+            Kind::Dhcpcd => ("leased ", &[]),
+            // `net0: 10.0.0.50/255.255.255.0 gw 10.0.0.1` (and not the line
+            // `net0: 52:54:00:… using 82540em`).
+            Kind::Ipxe => ("net0: ", &["/255."]),
         }
+    }
+
+    fn bound_needles(&self) -> Vec<&'static str> {
+        let (after, also) = self.bound_marker();
+        std::iter::once(after).chain(also.iter().copied()).collect()
     }
 
     /// The last line where it said it holds a lease.
     pub fn bound_line(&self) -> Option<String> {
-        self.log().matching(&[self.bound_marker()]).pop()
+        self.log().matching(&self.bound_needles()).pop()
     }
 
     /// Waits until the client says it holds a lease; returns the address.
     pub fn wait_bound(&mut self, timeout: Duration) -> Result<Ipv4Addr> {
-        let needle = self.bound_marker();
-        let after = needle;
+        let (after, _) = self.bound_marker();
+        let needles = self.bound_needles();
         let line = self
             .process
             .log()
             .clone()
-            .wait_count_while(&[needle], 1, timeout, || {
+            .wait_count_while(&needles, 1, timeout, || {
                 // udhcpc -q exits right after binding: that is fine.
                 match self.process.try_status() {
                     Some(s) if !s.success() => bail!("{} exited ({s})", self.name),
@@ -502,5 +513,86 @@ mod tests {
     #[test]
     fn quoting_survives_quotes() {
         assert_eq!(sh_quote(Path::new("/a b/it's")), r"'/a b/it'\''s'");
+    }
+}
+
+/// A PXE boot ROM: iPXE as Debian ships it for QEMU's virtual NICs
+/// (`ipxe-qemu`, the ROM that KVM and libvirt virtual machines boot from),
+/// in a QEMU virtual machine (`qemu-system-x86`, emulated, so no KVM is
+/// needed) with no disk and one e1000 NIC. The NIC is a tap bridged, inside
+/// the host's namespace, to the host's interface, which must have no
+/// address. The console is its log: `Configuring (net0 …)… ok`, `net0:
+/// ADDR/MASK gw ROUTER`, then the boot (`Nothing to boot` when no boot
+/// program came).
+#[derive(Debug, Clone)]
+pub struct Ipxe {
+    pub name: String,
+    pub iface: usize,
+}
+
+impl Default for Ipxe {
+    fn default() -> Ipxe {
+        Ipxe {
+            name: "ipxe".into(),
+            iface: 0,
+        }
+    }
+}
+
+/// QEMU's ROM for its e1000 NIC, from `ipxe-qemu`.
+const IPXE_E1000_ROM: &str = "/usr/lib/ipxe/qemu/pxe-e1000.rom";
+
+impl Ipxe {
+    /// The virtual NIC's MAC (the client's chaddr): the host interface's,
+    /// with the last byte's high bit set.
+    pub fn mac(&self, net: &Network, host: HostId) -> [u8; 6] {
+        let mut mac = net.host(host).iface(self.iface).mac;
+        mac[5] |= 0x80;
+        mac
+    }
+
+    pub fn start(&self, net: &Network, host: HostId) -> Result<Client> {
+        let qemu = Tool::Qemu.resolve()?;
+        ensure!(
+            Path::new(IPXE_E1000_ROM).is_file(),
+            "{IPXE_E1000_ROM} is missing: install the Debian package ipxe-qemu"
+        );
+        let h = net.host(host);
+        let ns = h.ns();
+        let eth = &h.iface(self.iface).name;
+        let (bridge, tap) = (format!("rom{}", self.iface), format!("tap{}", self.iface));
+        ns.ip(&["link", "add", &bridge, "type", "bridge"])?;
+        ns.ip(&["link", "set", eth, "master", &bridge])?;
+        ns.ip(&["tuntap", "add", "dev", &tap, "mode", "tap"])?;
+        ns.ip(&["link", "set", &tap, "master", &bridge])?;
+        ns.ip(&["link", "set", &tap, "up"])?;
+        ns.ip(&["link", "set", &bridge, "up"])?;
+        let mac = wire::frame::mac_to_string(&self.mac(net, host));
+        let mut cmd = ns.command(qemu);
+        cmd.args(["-nodefaults", "-no-user-config", "-nographic"])
+            .args(["-serial", "stdio", "-monitor", "none"])
+            .args(["-machine", "accel=tcg", "-m", "32", "-boot", "n"])
+            .arg("-netdev")
+            .arg(format!("tap,id=n0,ifname={tap},script=no,downscript=no"))
+            .arg("-device")
+            .arg(format!(
+                "e1000,netdev=n0,mac={mac},romfile={IPXE_E1000_ROM}"
+            ));
+        let process = Process::spawn(
+            &self.name,
+            cmd,
+            Output::Stamped {
+                path: net.dir().join(format!("{}.log", self.name)),
+                host: h.name().into(),
+                tag: "ipxe".into(),
+            },
+        )?;
+        Ok(Client {
+            kind: Kind::Ipxe,
+            name: self.name.clone(),
+            process,
+            hooks: Log::new(net.dir().join(format!("{}.hook.log", self.name))),
+            leases: PathBuf::new(),
+        })
     }
 }

@@ -65,10 +65,11 @@ pub enum Tool {
     Dhclient,
     Udhcpc,
     Dhcpcd,
+    Qemu,
 }
 
 impl Tool {
-    pub const ALL: [Tool; 13] = [
+    pub const ALL: [Tool; 14] = [
         Tool::Ip,
         Tool::Ethtool,
         Tool::Ebtables,
@@ -82,6 +83,7 @@ impl Tool {
         Tool::Dhclient,
         Tool::Udhcpc,
         Tool::Dhcpcd,
+        Tool::Qemu,
     ];
 
     pub fn binary(self) -> &'static str {
@@ -99,6 +101,7 @@ impl Tool {
             Tool::Dhclient => "dhclient",
             Tool::Udhcpc => "udhcpc",
             Tool::Dhcpcd => "dhcpcd",
+            Tool::Qemu => "qemu-system-x86_64",
         }
     }
 
@@ -117,6 +120,7 @@ impl Tool {
             Tool::Dhclient => "isc-dhcp-client",
             Tool::Udhcpc => "udhcpc",
             Tool::Dhcpcd => "dhcpcd-base",
+            Tool::Qemu => "qemu-system-x86",
         }
     }
 

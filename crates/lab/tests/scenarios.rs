@@ -90,3 +90,8 @@ fn every_scenario_has_a_test() {
 fn ack_lost() {
     test("ack-lost");
 }
+
+#[test]
+fn pxe_boot_server_silent() {
+    test("pxe-boot-server-silent");
+}

@@ -21,6 +21,7 @@ mod exhausted;
 mod healthy;
 mod lifecycle;
 mod min_secs;
+pub mod pxe;
 mod reboot;
 mod relay;
 mod rogue;
@@ -73,8 +74,8 @@ pub struct Scenario {
 
 use Tool::*;
 
-/// Every scenario, in the order of issue 3 (then the 802.1Q topology, then
-/// the lost ACKs).
+/// Every scenario, in the order of issue 3 (then the 802.1Q topology, the
+/// lost ACKs, and a real PXE ROM's silent boot server).
 pub const ALL: &[Scenario] = &[
     Scenario {
         name: "healthy-dhcpd",
@@ -150,6 +151,11 @@ pub const ALL: &[Scenario] = &[
         name: "ack-lost",
         tools: &[Tcpdump, Dnsmasq, Udhcpc, Ethtool, Nft],
         run: ack_lost::run,
+    },
+    Scenario {
+        name: "pxe-boot-server-silent",
+        tools: &[Tcpdump, Dhcpd, Qemu],
+        run: pxe::boot_server_silent,
     },
 ];
 

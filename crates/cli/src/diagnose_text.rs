@@ -104,6 +104,21 @@ fn client_line(out: &mut impl Write, c: &ClientReport, style: Style) -> io::Resu
             out.write_all(Dotted::new(*s).as_str().as_bytes())?;
         }
     }
+    // What its boot server on UDP 4011 gave it (a ProxyDHCP ACK).
+    if let Some(b) = c.boot_servers().iter().find(|b| b.replies > 0) {
+        out.write_all(b"  boot file ")?;
+        out.write_all(
+            b.boot_file
+                .as_deref()
+                .unwrap_or("(none)")
+                .escape_debug()
+                .to_string()
+                .as_bytes(),
+        )?;
+        out.write_all(b" from ")?;
+        out.write_all(Dotted::new(b.server).as_str().as_bytes())?;
+        out.write_all(b":4011")?;
+    }
     out.write_all(b"  [")?;
     out.write_all(itoa::Buffer::new().format(c.transactions).as_bytes())?;
     out.write_all(if c.transactions == 1 {

@@ -585,6 +585,13 @@ fn a_pxe_rom_whose_boot_server_is_silent() {
         .find(|f| f["code"] == "pxe-boot-server-unanswered")
         .unwrap();
     assert_eq!(silent["confidence"], "high", "{silent}");
+    let b = &c["boot_servers"][0];
+    assert_eq!(
+        (&b["requests"], &b["replies"]),
+        (&Value::from(4), &Value::from(0)),
+        "{c}"
+    );
+    assert!(b["boot_file"].is_null(), "{c}");
     // The evidence is every request to 4011 in the first capture holding
     // them, as tshark reads the file.
     let frames: Vec<(u64, u64)> = silent["frames"]

@@ -1724,6 +1724,17 @@ fn a_real_pxe_rom_against_dnsmasq() {
     );
     assert_eq!(r["clients"][0]["outcome"], "bound", "{r}");
     assert_eq!(code, 0, "{f:?}");
+    let b = &r["clients"][0]["boot_servers"][0];
+    assert_eq!(
+        (&b["server"], &b["requests"], &b["replies"], &b["boot_file"]),
+        (
+            &Value::from("10.0.0.1"),
+            &Value::from(1),
+            &Value::from(1),
+            &Value::from("undionly.0")
+        ),
+        "{b}"
+    );
     let asked = lab::tshark_fields(
         &lab.path("pxe-service.pcap"),
         &[

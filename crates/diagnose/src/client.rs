@@ -426,6 +426,24 @@ pub struct BootServer {
     pub boot_file: Option<Box<str>>,
 }
 
+impl BootServer {
+    /// `{"server", "requests", "replies", "boot_file", "frames"}`: the
+    /// frames of the first requests, then of the first replies.
+    pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
+        let mut o = crate::json::Object::new(w)?;
+        o.ip("server", Some(self.server))?;
+        o.num("requests", u64::from(self.requests))?;
+        o.num("replies", u64::from(self.replies))?;
+        match &self.boot_file {
+            Some(f) => o.str("boot_file", f)?,
+            None => o.null("boot_file")?,
+        }
+        let frames = self.request_frames.iter().map(|r| r.0);
+        o.frames("frames", frames.chain(self.reply_frames.iter().copied()))?;
+        o.end()
+    }
+}
+
 /// Frames kept per boot-server exchange, each way.
 const BOOT_SERVER_FRAMES: usize = 8;
 
@@ -950,6 +968,9 @@ impl Client {
         )?;
         if !self.ladder().is_empty() {
             o.list("ladder", self.ladder(), Step::write_json)?;
+        }
+        if !self.boot_servers().is_empty() {
+            o.list("boot_servers", self.boot_servers(), BootServer::write_json)?;
         }
         o.end()
     }

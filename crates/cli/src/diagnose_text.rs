@@ -128,18 +128,12 @@ fn client_line(out: &mut impl Write, c: &ClientReport, style: Style) -> io::Resu
     })
 }
 
-/// Prints a finding; `recovered`: its client failed an exchange but ended well.
-fn finding(
-    out: &mut impl Write,
-    f: &Finding,
-    files: &[String],
-    recovered: bool,
-    style: Style,
-) -> io::Result<()> {
+/// Prints a finding.
+fn finding(out: &mut impl Write, f: &Finding, files: &[String], style: Style) -> io::Result<()> {
     let why = if f.explains_failure {
         format!(
             " (explains {}, {} confidence)",
-            if recovered {
+            if f.recovered {
                 "a failed exchange; the client recovered"
             } else {
                 "the failure"
@@ -256,13 +250,8 @@ pub fn print(
         if c.healthy() && c.details().is_empty() {
             continue;
         }
-        // Ended well after a failed exchange (a finding that explains a
-        // failure of a client that never failed one, such as a PXE boot
-        // server's silence after the lease, explains that failure).
-        let recovered = !c.outcome().is_some_and(|o| o.is_failure())
-            && c.outcomes().iter().any(|o| o.is_failure());
         for f in c.details() {
-            finding(out, f, files, recovered, style)?;
+            finding(out, f, files, style)?;
         }
         if !c.healthy() {
             ladder(out, c, files, style)?;
@@ -284,7 +273,7 @@ pub fn print(
         }
         writeln!(out, "{}", style.paint(Paint::Bold, title))?;
         for f in group {
-            finding(out, f, files, false, style)?;
+            finding(out, f, files, style)?;
         }
     }
     let failed = r

@@ -408,22 +408,34 @@ struct Rare {
 
 /// A PXE ROM's exchange with one boot server on UDP 4011 (PXE 2.1: the
 /// ProxyDHCP REQUEST a ROM sends for its boot file once it has an address,
-/// and the ACK that names it). Kept with the client, not a transaction:
-/// ROMs send it under the DHCP exchange's xid (iPXE) or another (0, after a
-/// boot menu), seconds after the ACK.
+/// or its boot server discovery after a boot menu, and the ACK that names
+/// the file). Kept with the client, not a transaction: ROMs send it under
+/// the DHCP exchange's xid (iPXE) or another (0, after dnsmasq's boot
+/// menu), up to seconds after the ACK.
 #[derive(Debug, Clone)]
 pub struct BootServer {
-    /// Where the requests went (255.255.255.255 for broadcast discovery).
+    /// Where the requests went (a broadcast or multicast address for
+    /// discovery).
     pub server: Ipv4Addr,
-    /// Requests and replies seen (copies in a second capture not counted).
+    /// Requests and replies seen, each counted in one capture (the one that
+    /// held the first request; the first reply's for replies): the others
+    /// hold copies.
     pub requests: u32,
     pub replies: u32,
-    /// The first requests: frame, time, xid and secs (which tell a copy from
-    /// a retransmission).
-    pub request_frames: Vec<(FrameRef, Timestamp, u32, u16)>,
+    /// The frames of the first requests and of the first replies.
+    pub request_frames: Vec<FrameRef>,
     pub reply_frames: Vec<FrameRef>,
     /// The boot file the first reply names.
     pub boot_file: Option<Box<str>>,
+    /// The requests since the last reply, the first of them kept: frame,
+    /// time, xid. A reply clears them, so a later boot that goes
+    /// unanswered is not hidden by an earlier one that was answered.
+    pub unanswered: Vec<(FrameRef, Timestamp, u32)>,
+    pub unanswered_count: u32,
+    pub last_unanswered: Timestamp,
+    /// The ROM said it is iPXE (iPXE gives up on a silent boot server after
+    /// a few seconds and boots the DHCP ACK's file, if there is one).
+    pub ipxe: bool,
 }
 
 impl BootServer {
@@ -438,8 +450,8 @@ impl BootServer {
             Some(f) => o.str("boot_file", f)?,
             None => o.null("boot_file")?,
         }
-        let frames = self.request_frames.iter().map(|r| r.0);
-        o.frames("frames", frames.chain(self.reply_frames.iter().copied()))?;
+        let frames = self.request_frames.iter().chain(&self.reply_frames);
+        o.frames("frames", frames.copied())?;
         o.end()
     }
 }
@@ -663,23 +675,35 @@ impl Client {
         if request {
             self.last = self.last.max(o.ts);
         }
-        let server = if request { o.dst_ip } else { o.src_ip };
         let list = &mut self.rare().boot_servers;
-        let i = match list.iter().position(|b| b.server == server).or_else(|| {
-            // A reply to a request broadcast to 4011.
-            (!request)
-                .then(|| list.iter().position(|b| b.server == Ipv4Addr::BROADCAST))
-                .flatten()
-        }) {
+        let i = if request {
+            list.iter().position(|b| b.server == o.dst_ip)
+        } else {
+            // A ROM takes an answer from port 4011 that names the server it
+            // asked (option 54) or comes from it, under the xid it asked
+            // with, or to a request it broadcast or multicast.
+            let group = |a: Ipv4Addr| a.is_broadcast() || a.is_multicast();
+            list.iter()
+                .position(|b| b.server == o.src_ip || Some(b.server) == o.server_id)
+                .or_else(|| {
+                    list.iter()
+                        .position(|b| group(b.server) || b.unanswered.iter().any(|u| u.2 == o.xid))
+                })
+        };
+        let i = match i {
             Some(i) => i,
             None if list.len() < 4 => {
                 list.push(BootServer {
-                    server,
+                    server: if request { o.dst_ip } else { o.src_ip },
                     requests: 0,
                     replies: 0,
                     request_frames: Vec::new(),
                     reply_frames: Vec::new(),
                     boot_file: None,
+                    unanswered: Vec::new(),
+                    unanswered_count: 0,
+                    last_unanswered: o.ts,
+                    ipxe: false,
                 });
                 list.len() - 1
             }
@@ -687,22 +711,25 @@ impl Client {
         };
         let b = &mut list[i];
         if request {
-            let copy = b.request_frames.iter().any(|&(at, ts, xid, secs)| {
-                at.file != o.at.file
-                    && xid == o.xid
-                    && secs == o.secs
-                    && (ts.0 - o.ts.0).abs() < 2_000_000_000
-            });
-            if copy {
+            if b.request_frames
+                .first()
+                .is_some_and(|f| f.file != o.at.file)
+            {
                 return;
             }
+            b.ipxe |= o.ipxe;
             b.requests += 1;
             if b.request_frames.len() < BOOT_SERVER_FRAMES {
-                b.request_frames.push((o.at, o.ts, o.xid, o.secs));
+                b.request_frames.push(o.at);
+            }
+            b.unanswered_count += 1;
+            b.last_unanswered = o.ts;
+            if b.unanswered.len() < BOOT_SERVER_FRAMES {
+                b.unanswered.push((o.at, o.ts, o.xid));
             }
         } else {
-            // Replies are counted in the capture that held the first one
-            // (another capture holds copies of them).
+            b.unanswered.clear();
+            b.unanswered_count = 0;
             if b.reply_frames.first().is_some_and(|f| f.file != o.at.file) {
                 return;
             }
@@ -919,10 +946,15 @@ impl Client {
         let last_success = self.last_success_xid();
         let Some(r) = self.rare.as_mut() else { return };
         if recovered {
+            // A boot server's silence comes after the lease: the lease did
+            // not recover the boot.
             for f in r.findings.iter_mut().filter(|f| {
-                f.severity == crate::Severity::Error && (f.xid.is_none() || f.xid != last_success)
+                f.severity == crate::Severity::Error
+                    && (f.xid.is_none() || f.xid != last_success)
+                    && f.code != crate::Code::PxeBootServerUnanswered
             }) {
                 f.severity = crate::Severity::Warning;
+                f.recovered = true;
                 f.explanation
                     .push_str(" The client recovered: it got a lease later in the capture.");
                 f.compact();

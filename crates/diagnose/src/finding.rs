@@ -188,6 +188,10 @@ pub struct Finding {
     pub log_lines: Vec<LogEvidence>,
     /// How many times it was seen for this client (merged into one finding).
     pub occurrences: u32,
+    /// It explained a failed exchange, and the client got a lease later
+    /// (not in the JSON: its explanation says so).
+    #[serde(skip)]
+    pub recovered: bool,
 }
 
 fn ser_hw<S: serde::Serializer>(v: &Option<HwAddr>, s: S) -> Result<S::Ok, S::Error> {
@@ -277,6 +281,7 @@ impl Finding {
             confidence: Confidence::High,
             log_lines: Vec::new(),
             occurrences: 1,
+            recovered: false,
         }
     }
 

@@ -1403,6 +1403,12 @@ fn is_pxe(o: &Obs) -> bool {
 
 fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
     let asked = pxe_request(t)?;
+    // An iPXE the client loaded as a boot file (a second stage) often runs
+    // a script built into it, which needs no file from DHCP.
+    let (ipxe_boots, rom_file) = ctx.client.boot_files();
+    if asked.ipxe && (rom_file.is_some() || !ipxe_boots.is_empty()) {
+        return None;
+    }
     let replies: Vec<&Obs> = t
         .replies()
         .map(|s| &s.obs)
@@ -1419,7 +1425,11 @@ fn pxe_boot_file_missing(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -
     }
     let r = replies[0];
     let failed = outcome.is_failure() || outcome == Outcome::Incomplete;
-    let f = cause_or_risk(Code::PxeBootFileMissing, t, failed, Confidence::Medium);
+    let mut f = cause_or_risk(Code::PxeBootFileMissing, t, failed, Confidence::Medium);
+    if asked.ipxe {
+        // iPXE may carry a script of its own.
+        f = f.confidence(Confidence::Low);
+    }
     Some(
         f.frames([asked.at, r.at])
             .summary(format!("PXE client got {} from {} without a boot file", r.short_name(), r.server()))
@@ -1456,6 +1466,16 @@ fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
     let server = r.server();
     let with_file = r.boot_file();
     let (severity, summary, what) = match with_file {
+        // iPXE asks 4011 for a few seconds, then boots the file.
+        Some(file) if asked.ipxe => (
+            Severity::Info,
+            format!("{} from {server} names boot file {file} and claims PXE service (option 60 PXEClient)", r.short_name()),
+            format!(
+                "It names a boot file («{file}») as well. iPXE asks {server} on port 4011 first and, when nothing \
+                 answers there within a few seconds, boots that file: a delay, not a failure (a ROM that is not iPXE \
+                 stops with PXE-E55 instead)."
+            ),
+        ),
         Some(file) => (
             Severity::Warning,
             format!("{} from {server} names boot file {file} and claims PXE service (option 60 PXEClient)", r.short_name()),
@@ -2466,27 +2486,37 @@ pub fn client_end(c: &Client, end: Timestamp, files: &[String]) -> Vec<Finding> 
     out
 }
 
-/// A capture that goes on this long after a ROM's first request to UDP 4011
-/// would hold the answer (PXE ROMs wait 1 s, then up to 4 s per retry).
+/// A ROM that asked a boot server on UDP 4011 more than once, with no
+/// answer while the capture went on this long after the first request, has
+/// been left unanswered (iPXE retries after 0.25, 0.55 and 1 s, other ROMs
+/// after 1 to 4 s); a single request needs the capture to go on twice as
+/// long after it.
 const BOOT_SERVER_WAIT_NS: i64 = 1_000_000_000;
 
 /// `pxe-boot-server-unanswered`: the ROM asked a boot server on UDP 4011
-/// for its boot file and nothing came back from that port while the
-/// capture went on. The boot stops there, though the DHCP exchange before
-/// it succeeded.
+/// for its boot file and nothing came back from that port. The boot stops
+/// there (an error), though the DHCP exchange before it succeeded; iPXE
+/// with a boot file in its DHCP ACK gives up on the boot server after a few
+/// seconds and boots that file (a warning).
 fn pxe_boot_server_unanswered(
     c: &Client,
     b: &crate::client::BootServer,
     end: Timestamp,
     files: &[String],
 ) -> Option<Finding> {
-    let &(_, first, asked_xid, _) = b.request_frames.first()?;
-    let &(_, last, _, _) = b.request_frames.last()?;
-    if b.replies > 0 || end.0 - first.0 < BOOT_SERVER_WAIT_NS {
+    let &(_, first, asked_xid) = b.unanswered.first()?;
+    let last = b.last_unanswered;
+    let n = b.unanswered_count;
+    let waited = if n >= 2 {
+        end.0 - first.0 >= BOOT_SERVER_WAIT_NS
+    } else {
+        end.0 - last.0 >= 2 * BOOT_SERVER_WAIT_NS
+    };
+    if !waited {
         return None;
     }
     let server = b.server;
-    let frames: Vec<FrameRef> = b.request_frames.iter().map(|r| r.0).collect();
+    let frames: Vec<FrameRef> = b.unanswered.iter().map(|r| r.0).collect();
     // The capture holds this server's DHCP replies to the client: it sees
     // the way back from that server, where an answer from 4011 would come.
     let seen_replies = c.servers().contains(&server);
@@ -2495,20 +2525,27 @@ fn pxe_boot_server_unanswered(
     } else {
         Confidence::Medium
     };
-    let times = if b.requests == 1 {
-        "a ProxyDHCP REQUEST".to_string()
+    // iPXE falls back to the ACK's own boot file.
+    let (ipxe_boots, _) = c.boot_files();
+    let fallback = ipxe_boots.last().filter(|_| b.ipxe).map(|(f, _)| f);
+    let requests = if n == 1 {
+        "a request".to_string()
     } else {
-        format!("{} ProxyDHCP REQUESTs", b.requests)
+        format!("{n} requests")
     };
-    let span = if b.requests > 1 {
+    let span = if n > 1 {
         format!(", over {:.1} s", (last.0 - first.0) as f64 / 1e9)
     } else {
         String::new()
     };
-    let lease = match (c.address(), c.server()) {
-        (Some(a), Some(s)) => format!(" (it holds {a} from {s})"),
-        (Some(a), None) => format!(" (it holds {a})"),
-        _ => String::new(),
+    let after = match (
+        c.outcome().is_some_and(Outcome::is_success),
+        c.address(),
+        c.server(),
+    ) {
+        (true, Some(a), Some(s)) => format!("After its DHCP exchange (it holds {a} from {s}), the"),
+        (true, Some(a), None) => format!("After its DHCP exchange (it holds {a}), the"),
+        _ => "The".to_string(),
     };
     let vantage = if seen_replies {
         format!(
@@ -2521,24 +2558,50 @@ fn pxe_boot_server_unanswered(
              does not see: capture at the client's side to be sure."
         )
     };
+    let (severity, what, consequence) = match fallback {
+        Some(file) => (
+            Severity::Warning,
+            "no answer, iPXE falls back to the ACK's boot file",
+            format!(
+                "iPXE gives up on the boot server after a few seconds and boots the file its DHCP ACK named ({file}), so \
+                 the boot is only delayed here; a ROM that is not iPXE stops instead (PXE-E55)."
+            ),
+        ),
+        None => (
+            Severity::Error,
+            "no answer, the boot stops",
+            "Without an answer the boot stops here (iPXE: \"Nothing to boot\"; Intel and other PXE ROMs: PXE-E55, \
+             \"ProxyDHCP service did not reply to request on port 4011\", or after a boot menu PXE-E78, \"Could not \
+             locate boot server\")."
+                .to_string(),
+        ),
+    };
+    let f = Finding::new(
+        Code::PxeBootServerUnanswered,
+        severity,
+        Some(c.chaddr),
+        Some(asked_xid),
+    );
+    let f = if severity == Severity::Error {
+        f.cause(confidence)
+    } else {
+        f.confidence(confidence)
+    };
     Some(
-        Finding::new(Code::PxeBootServerUnanswered, Severity::Error, Some(c.chaddr), Some(asked_xid))
-            .cause(confidence)
-            .frames(frames.iter().copied())
+        f.frames(frames.iter().copied())
             .summary(format!(
-                "the PXE ROM asked {server} for its boot file on UDP 4011 {}: no answer, the boot stops",
-                if b.requests == 1 {
+                "the PXE ROM asked {server} for its boot file on UDP 4011 {}: {what}",
+                if n == 1 {
                     "once".to_string()
                 } else {
-                    format!("{} times", b.requests)
+                    format!("{n} times")
                 }
             ))
             .explanation(format!(
-                "After its DHCP exchange{lease}, the PXE ROM sent {times} for its boot file to {server} on UDP port \
-                 4011 ({}{span}, xid {}), and nothing came back from that port. A ROM asks there when an OFFER carried \
-                 option 60 «PXEClient»: a ProxyDHCP offer, or a DHCP server claiming PXE service itself. Without an \
-                 answer the boot stops here (iPXE: \"Nothing to boot\"; Intel and other PXE ROMs: PXE-E55, \"ProxyDHCP \
-                 service did not reply to request on port 4011\"), although the DHCP exchange succeeded. {vantage}",
+                "{after} PXE ROM sent {requests} for its boot file to {server} on UDP port 4011 ({}{span}, xid {}), and \
+                 nothing came back from that port. A ROM asks there when an OFFER carried option 60 «PXEClient»: a \
+                 ProxyDHCP offer, a DHCP server claiming PXE service itself, or a boot menu's server. {consequence} \
+                 {vantage}",
                 frame_list(files, frames.iter().copied()),
                 xid(asked_xid),
             ))

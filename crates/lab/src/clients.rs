@@ -521,7 +521,8 @@ mod tests {
 /// in a QEMU virtual machine (`qemu-system-x86`, emulated, so no KVM is
 /// needed) with no disk and one e1000 NIC. The NIC is a tap bridged, inside
 /// the host's namespace, to the host's interface, which must have no
-/// address. The console is its log: `Configuring (net0 …)… ok`, `net0:
+/// address, and one machine per host interface (the bridge and tap are
+/// `rom<i>` and `tap<i>`; they go with the namespace). The console is its log: `Configuring (net0 …)… ok`, `net0:
 /// ADDR/MASK gw ROUTER`, then the boot (`Nothing to boot` when no boot
 /// program came).
 #[derive(Debug, Clone)]
@@ -540,7 +541,7 @@ impl Default for Ipxe {
 }
 
 /// QEMU's ROM for its e1000 NIC, from `ipxe-qemu`.
-const IPXE_E1000_ROM: &str = "/usr/lib/ipxe/qemu/pxe-e1000.rom";
+pub const IPXE_E1000_ROM: &str = "/usr/lib/ipxe/qemu/pxe-e1000.rom";
 
 impl Ipxe {
     /// The virtual NIC's MAC (the client's chaddr): the host interface's,

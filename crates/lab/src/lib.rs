@@ -170,6 +170,18 @@ pub fn unavailable(tools: &[Tool]) -> Option<String> {
     if !missing.is_empty() {
         return Some(format!("missing {}", missing.join(", ")));
     }
+    if tools.contains(&Tool::Qemu) {
+        // The virtual machine's boot ROM and its tap device.
+        if !Path::new(clients::IPXE_E1000_ROM).is_file() {
+            return Some(format!(
+                "missing {} (package ipxe-qemu)",
+                clients::IPXE_E1000_ROM
+            ));
+        }
+        if !Path::new("/dev/net/tun").exists() {
+            return Some("no /dev/net/tun (QEMU's tap device)".into());
+        }
+    }
     None
 }
 

@@ -2270,3 +2270,217 @@ fn ipxe_rom_without_a_boot_file() {
         f.explanation
     );
 }
+
+/// `m` sent from `from` to `to` (a boot server exchange on UDP 4011).
+fn udp(c: &mut Cap, t: f64, from: (Ipv4Addr, u16), to: (Ipv4Addr, u16), m: &Message<'_>) {
+    let payload = m.encode(300);
+    let mut f = UdpFrame::new(from, to, &payload);
+    f.src_mac = if m.op == Op::BootRequest {
+        CLIENT
+    } else {
+        SERVER_MAC
+    };
+    c.frame(t, &f);
+}
+
+fn boot_request(xid: u32, ipxe: bool) -> Message<'static> {
+    let mut r = request_msg(MessageType::Request, xid, CLIENT);
+    r.ciaddr = ADDR;
+    r.set_option(
+        code::VENDOR_CLASS_IDENTIFIER,
+        b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+    );
+    if ipxe {
+        r.set_option(code::USER_CLASS, b"iPXE".to_vec());
+    }
+    r
+}
+
+fn boot_ack(xid: u32, server_id: Ipv4Addr, file: &[u8]) -> Message<'static> {
+    let mut a = reply_msg(MessageType::Ack, xid, server_id, Ipv4Addr::UNSPECIFIED);
+    a.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+    a.file = std::borrow::Cow::Owned(file.to_vec());
+    a
+}
+
+/// What a review of the first cut found, each a case:
+/// - the silence is not "recovered" by the lease before it, whatever the
+///   xid of the requests (0 after dnsmasq's boot menu);
+/// - an answer from another address of the server that names it (option
+///   54), or to a request multicast to 4011, is an answer;
+/// - iPXE with a boot file in its ACK falls back to it: a warning;
+/// - a client seen only on 4011 is not said to have a lease;
+/// - more than eight requests in two captures are counted once each;
+/// - one request needs the capture to go on 2 s after it;
+/// - an answered boot does not hide a later one left unanswered.
+#[test]
+fn pxe_boot_server_cases() {
+    let silent = |feed: &dyn Fn(&mut Cap)| {
+        let mut c = Cap::files(2);
+        feed(&mut c);
+        c.file = 0;
+        c.client(40.0, &discover(0x99, 0));
+        c.report()
+    };
+    // Under xid 0: still the error and the cause.
+    let r = silent(&|c| {
+        pxe_to_4011(c, 0);
+        for t in [16.0, 17.0, 19.0] {
+            udp(c, t, (ADDR, 68), (SERVER, 4011), &boot_request(0, false));
+        }
+    });
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert_eq!(
+        (f.severity, f.explains_failure, f.recovered),
+        (Severity::Error, true, false)
+    );
+    assert!(!f.explanation.contains("recovered"), "{}", f.explanation);
+    assert_eq!(f.xid, Some(0));
+
+    // Answers from another address of the server, naming it, and to a
+    // request multicast to 4011.
+    let other = Ipv4Addr::new(192, 168, 1, 2);
+    let r = silent(&|c| {
+        pxe_to_4011(c, 1);
+        // (Under another xid: option 54 alone ties it to the request.)
+        udp(
+            c,
+            1.01,
+            (other, 4011),
+            (ADDR, 68),
+            &boot_ack(0x9999, SERVER, b"a.0"),
+        );
+    });
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+    let group = Ipv4Addr::new(224, 0, 1, 2);
+    let r = silent(&|c| {
+        udp(c, 1.0, (ADDR, 68), (group, 4011), &boot_request(7, false));
+        udp(
+            c,
+            1.01,
+            (other, 4011),
+            (ADDR, 68),
+            &boot_ack(7, other, b"a.0"),
+        );
+    });
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+
+    // iPXE whose ACK named a boot file: it boots that file after a while.
+    let r = silent(&|c| {
+        let mut d = pxe_discover(0x1e);
+        d.set_option(code::USER_CLASS, b"iPXE".to_vec());
+        c.client(0.0, &d);
+        let mut o = offer(0x1e);
+        o.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        c.reply(0.01, &o);
+        let mut r = request(0x1e, SERVER);
+        r.set_option(code::USER_CLASS, b"iPXE".to_vec());
+        c.client(1.0, &r);
+        let mut a = ack(0x1e);
+        a.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        a.file = std::borrow::Cow::Owned(b"http://192.168.1.1/boot.ipxe".to_vec());
+        c.reply(1.01, &a);
+        for t in [1.02, 1.27, 1.8, 2.9] {
+            udp(c, t, (ADDR, 68), (SERVER, 4011), &boot_request(0x1e, true));
+        }
+    });
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert_eq!((f.severity, f.explains_failure), (Severity::Warning, false));
+    assert!(f.explanation.contains("boot.ipxe"), "{}", f.explanation);
+    // And option 60 with that file is only information for iPXE.
+    assert_eq!(
+        finding(&r, Code::PxeProxyOnDhcpServer).severity,
+        Severity::Info
+    );
+
+    // Seen only on 4011: no lease is claimed.
+    let r = silent(&|c| {
+        for t in [1.0, 2.0, 4.0] {
+            udp(c, t, (ADDR, 68), (SERVER, 4011), &boot_request(5, false));
+        }
+    });
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert!(
+        f.explanation.starts_with("The PXE ROM sent 3 requests"),
+        "{}",
+        f.explanation
+    );
+    assert_eq!(f.confidence, crate::Confidence::Medium);
+
+    // Twelve requests, in both captures.
+    let r = silent(&|c| {
+        pxe_to_4011(c, 0);
+        for file in [0, 1] {
+            c.file = file;
+            for i in 0..12 {
+                let t = 2.0 + f64::from(i) + f64::from(file) * 0.0001;
+                udp(
+                    c,
+                    t,
+                    (ADDR, 68),
+                    (SERVER, 4011),
+                    &boot_request(0x4011, false),
+                );
+            }
+        }
+    });
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert!(f.summary.contains("12 times"), "{}", f.summary);
+    assert_eq!(f.frames.len(), 8, "the first eight are the evidence");
+
+    // One request: 1 s of capture after it is too little, 2 s enough.
+    for (end, fires) in [(2.0, false), (3.5, true)] {
+        let mut c = Cap::new();
+        pxe_to_4011(&mut c, 1);
+        c.client(end, &discover(0x99, 0));
+        assert_eq!(
+            has(&c.report(), Code::PxeBootServerUnanswered),
+            fires,
+            "{end}"
+        );
+    }
+
+    // Answered at one boot, unanswered at the next.
+    let r = silent(&|c| {
+        pxe_to_4011(c, 1);
+        udp(
+            c,
+            1.01,
+            (SERVER, 4011),
+            (ADDR, 68),
+            &boot_ack(0x4011, SERVER, b"a.0"),
+        );
+        for t in [30.0, 31.0, 33.0] {
+            udp(c, t, (ADDR, 68), (SERVER, 4011), &boot_request(0x55, false));
+        }
+    });
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert_eq!(f.frames.len(), 3, "{:?}", f.frames);
+    let b = &r.clients[0].boot_servers()[0];
+    assert_eq!((b.requests, b.replies), (4, 1));
+}
+
+/// A second-stage iPXE (the ROM booted a file, then iPXE asked again) with
+/// no boot file from DHCP may run a script of its own: no
+/// `pxe-boot-file-missing`.
+#[test]
+fn chainloaded_ipxe_without_a_boot_file_is_not_a_missing_file() {
+    let mut c = Cap::new();
+    c.client(0.0, &pxe_discover(0x30));
+    c.reply(0.01, &offer(0x30));
+    c.client(1.0, &request(0x30, SERVER));
+    let mut a = ack(0x30);
+    a.file = std::borrow::Cow::Owned(b"undionly.kpxe".to_vec());
+    a.siaddr = SERVER;
+    c.reply(1.01, &a);
+    let mut d = pxe_discover(0x31);
+    d.set_option(code::USER_CLASS, b"iPXE".to_vec());
+    c.client(5.0, &d);
+    c.reply(5.01, &offer(0x31));
+    let mut r = request(0x31, SERVER);
+    r.set_option(code::USER_CLASS, b"iPXE".to_vec());
+    c.client(6.0, &r);
+    c.reply(6.01, &ack(0x31));
+    let r = c.report();
+    assert!(!has(&r, Code::PxeBootFileMissing), "{:?}", codes(&r));
+}

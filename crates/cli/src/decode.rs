@@ -91,9 +91,24 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 }
             };
             c.frames += 1;
+            let mut icmp = None;
             let d = match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => d,
                 Ok(None) => continue,
+                // An ICMP error about a DHCP message: shown as that message,
+                // quoted.
+                Err(Skip::NotUdp) => {
+                    let Some(u) = wire::frame::unreachable(p.link, p.data) else {
+                        continue;
+                    };
+                    match wire::packet::decode(wire::LinkType::Ipv4, u.quoted, u.quoted_len) {
+                        Ok(Some(q)) if q.message.is_some() => {
+                            icmp = Some(u);
+                            q
+                        }
+                        _ => continue,
+                    }
+                }
                 Err(Skip::UnsupportedLinkType(l)) => {
                     c.unsupported = Some(l);
                     continue;
@@ -114,11 +129,25 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 c.malformed += 1;
             }
             if a.json {
-                serde_json::to_writer(
-                    &mut *out,
-                    &PacketJson::new(shown, p.number, p.timestamp, &d),
-                )?;
+                let mut j = PacketJson::new(shown, p.number, p.timestamp, &d);
+                j.icmp = icmp.map(|u| crate::packet_json::IcmpJson {
+                    from: u.reporter.to_string(),
+                    code: u.code,
+                    name: u.name(),
+                });
+                serde_json::to_writer(&mut *out, &j)?;
                 out.write_all(b"\n")?;
+            } else if let Some(u) = icmp {
+                // `N  TIME  ICMP port unreachable from A, quoting: A:P > B:Q …`
+                let quoted = packet_text::line(p.number, p.timestamp, &d, style);
+                let head = format!("{:>6}  {}  ", p.number, p.timestamp.time_of_day());
+                writeln!(
+                    out,
+                    "{head}ICMP {} from {}, quoting: {}",
+                    u.name(),
+                    u.reporter,
+                    quoted.get(head.len()..).unwrap_or_default()
+                )?;
             } else {
                 writeln!(
                     out,

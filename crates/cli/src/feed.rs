@@ -192,7 +192,16 @@ impl Feed {
                 {
                     self.unsupported.push((src.name.clone(), l));
                 }
-
+                // An ICMP error about a DHCP message: "nothing listens on
+                // that port" is evidence for the message it quotes.
+                Err(wire::frame::Skip::NotUdp) => {
+                    if let Some(o) = wire::frame::unreachable(p.link, p.data)
+                        .and_then(|u| Obs::quoted(at, p.timestamp, &u))
+                    {
+                        src.dhcp += 1;
+                        return Some(o);
+                    }
+                }
                 _ => {}
             }
         }

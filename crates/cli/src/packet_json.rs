@@ -58,6 +58,19 @@ pub struct PacketJson<'a> {
     #[serde(flatten)]
     pub message: Option<MessageJson<'a>>,
     pub anomalies: Vec<AnomalyJson>,
+    /// Set when the frame is an ICMP destination unreachable and the rest
+    /// describes the DHCP message it quotes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub icmp: Option<IcmpJson>,
+}
+
+/// An ICMP destination unreachable quoting the packet.
+#[derive(Serialize)]
+pub struct IcmpJson {
+    /// Who sent the ICMP error.
+    pub from: String,
+    pub code: u8,
+    pub name: &'static str,
 }
 
 #[derive(Serialize)]
@@ -162,6 +175,7 @@ impl<'a> PacketJson<'a> {
                 .as_ref()
                 .map(|m| MessageJson::new(m, f.payload_offset)),
             anomalies: p.anomalies.iter().map(AnomalyJson::from).collect(),
+            icmp: None,
         }
     }
 }

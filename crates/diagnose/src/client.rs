@@ -404,6 +404,28 @@ struct Rare {
     pxe_boot_file: Option<Box<str>>,
     /// What it asked PXE boot servers on UDP 4011, one entry a server.
     boot_servers: Vec<BootServer>,
+    /// Its messages to DHCP servers that ICMP destination unreachables
+    /// quote (the first few).
+    refusals: Vec<Refusal>,
+}
+
+/// A client's message that an ICMP destination unreachable quotes: the host
+/// it went to (or a router on the way) refused it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Refusal {
+    /// The ICMP error's sender.
+    pub reporter: Ipv4Addr,
+    /// Its code (RFC 792, 1812): 3 port unreachable, 1 host unreachable,
+    /// 13 communication administratively prohibited, ….
+    pub code: u8,
+    /// Where the quoted message went, and its xid.
+    pub to: Ipv4Addr,
+    pub port: u16,
+    pub xid: u32,
+    pub secs: u16,
+    /// The ICMP error's frame.
+    pub at: FrameRef,
+    pub ts: Timestamp,
 }
 
 /// A PXE ROM's exchange with one boot server on UDP 4011 (PXE 2.1: the
@@ -667,6 +689,36 @@ impl Client {
     /// Its exchanges with PXE boot servers on UDP 4011.
     pub fn boot_servers(&self) -> &[BootServer] {
         self.rare.as_ref().map_or(&[], |r| &r.boot_servers[..])
+    }
+
+    /// Its messages that ICMP destination unreachables quote.
+    pub fn refusals(&self) -> &[Refusal] {
+        self.rare.as_ref().map_or(&[], |r| &r.refusals[..])
+    }
+
+    /// Notes `o`, a message of this client's quoted by an ICMP destination
+    /// unreachable from `reporter` with `code`.
+    pub fn note_unreachable(&mut self, o: &crate::Obs, reporter: Ipv4Addr, code: u8) {
+        let r = self.rare();
+        // The same error in another capture (the same message: xid and
+        // secs) is a copy.
+        let copy = r.refusals.iter().any(|f| {
+            f.at.file != o.at.file
+                && (f.reporter, f.code, f.to, f.port, f.xid, f.secs)
+                    == (reporter, code, o.dst_ip, o.dst_port, o.xid, o.secs)
+        });
+        if !copy && r.refusals.len() < 16 {
+            r.refusals.push(Refusal {
+                secs: o.secs,
+                reporter,
+                code,
+                to: o.dst_ip,
+                port: o.dst_port,
+                xid: o.xid,
+                at: o.at,
+                ts: o.ts,
+            });
+        }
     }
 
     /// Notes a packet to or from a PXE boot server's UDP 4011.

@@ -197,6 +197,15 @@ impl<S: Sink> Engine<S> {
             self.sweep(self.clock);
         }
 
+        if let Some((reporter, code)) = o.unreachable() {
+            // A message of the client's that an ICMP error quotes: evidence
+            // kept with the client, not a packet of its exchange.
+            if o.from_client() {
+                let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
+                self.clients[i].note_unreachable(&o, reporter, code);
+            }
+            return;
+        }
         if o.boot_server_port() {
             // A PXE ROM and its boot server after the DHCP exchange: kept with
             // the client, never opening or extending a transaction (a ROM's

@@ -159,11 +159,15 @@ pub struct Rare {
     pub bad_host_name: Option<Box<str>>,
     /// Anomalies other than the BOOTP minimum length: (frame offset, code, sentence).
     pub anomalies: Vec<(usize, &'static str, String)>,
+    /// This message was not seen itself but quoted by an ICMP destination
+    /// unreachable (the frame is the ICMP's): who sent that, and its code.
+    pub unreachable: Option<(Ipv4Addr, u8)>,
 }
 
 impl Rare {
     fn is_empty(&self) -> bool {
-        self.message.is_none()
+        self.unreachable.is_none()
+            && self.message.is_none()
             && self.relay_info.is_none()
             && self.vendor_class.is_none()
             && self.arch.is_none()
@@ -224,6 +228,7 @@ impl Obs {
         // The first option 53 counts (a repeated one is its own anomaly).
         let kind = m.message_type();
         let rare = Rare {
+            unreachable: None,
             message: text(code::MESSAGE),
             relay_info: idx
                 .get(m, code::RELAY_AGENT_INFORMATION)
@@ -424,6 +429,22 @@ impl Obs {
     /// Option 82's raw value, if present.
     pub fn relay_info(&self) -> Option<&Short> {
         self.rare.as_ref()?.relay_info.as_ref()
+    }
+
+    /// When this is a message quoted by an ICMP destination unreachable:
+    /// who refused it, and the ICMP code (3: port unreachable).
+    pub fn unreachable(&self) -> Option<(Ipv4Addr, u8)> {
+        self.rare.as_ref()?.unreachable
+    }
+
+    /// The observation of the datagram an ICMP destination unreachable
+    /// quotes, at the ICMP's frame and time; `None` unless it quotes a DHCP
+    /// message whose header is whole.
+    pub fn quoted(at: FrameRef, ts: Timestamp, u: &wire::frame::Unreachable<'_>) -> Option<Obs> {
+        let d = wire::packet::decode(wire::LinkType::Ipv4, u.quoted, u.quoted_len).ok()??;
+        let mut o = Obs::new(at, ts, &d, None)?;
+        o.rare.get_or_insert_with(Default::default).unreachable = Some((u.reporter, u.code));
+        Some(o)
     }
 
     /// Option 60, kept only for PXE clients (`PXEClient…`).

@@ -14,7 +14,7 @@ use wire::{HwAddr, UdpChecksum};
 
 use crate::client::{Client, Cycle};
 use crate::finding::{Code, Confidence, Finding, Severity};
-use crate::obs::{FrameRef, KernelChecksum, Obs, Short};
+use crate::obs::{FrameRef, KernelChecksum, Obs, Short, PXE_BOOT_SERVER_PORT};
 use crate::transaction::{Outcome, Seen, State, Transaction};
 
 /// What the transaction rules may consult besides the transaction.
@@ -2446,6 +2446,7 @@ pub fn client_end(c: &Client, end: Timestamp, files: &[String]) -> Vec<Finding> 
     for b in c.boot_servers() {
         out.extend(pxe_boot_server_unanswered(c, b, end, files));
     }
+    out.extend(server_unreachable(c, files));
     if c.client_id_count() >= 2 {
         let ids: Vec<String> = c
             .client_ids()
@@ -2516,11 +2517,21 @@ fn pxe_boot_server_unanswered(
         return None;
     }
     let server = b.server;
-    let frames: Vec<FrameRef> = b.unanswered.iter().map(|r| r.0).collect();
+    let mut frames: Vec<FrameRef> = b.unanswered.iter().map(|r| r.0).collect();
+    // ICMP port unreachables from the server quoting these requests.
+    let refused: Vec<FrameRef> = c
+        .refusals()
+        .iter()
+        .filter(|r| {
+            r.port == PXE_BOOT_SERVER_PORT && r.to == server && r.code == 3 && r.ts >= first
+        })
+        .map(|r| r.at)
+        .collect();
+    frames.extend(&refused);
     // The capture holds this server's DHCP replies to the client: it sees
     // the way back from that server, where an answer from 4011 would come.
     let seen_replies = c.servers().contains(&server);
-    let confidence = if seen_replies {
+    let confidence = if seen_replies || !refused.is_empty() {
         Confidence::High
     } else {
         Confidence::Medium
@@ -2547,7 +2558,12 @@ fn pxe_boot_server_unanswered(
         (true, Some(a), None) => format!("After its DHCP exchange (it holds {a}), the"),
         _ => "The".to_string(),
     };
-    let vantage = if seen_replies {
+    let vantage = if !refused.is_empty() {
+        format!(
+            "{server} answered with ICMP port unreachable ({}): nothing listens on UDP 4011 there.",
+            frame_list(files, refused.iter().copied())
+        )
+    } else if seen_replies {
         format!(
             "The capture holds {server}'s DHCP replies to this client, so it sees the way an answer from port 4011 \
              would take."
@@ -2602,7 +2618,7 @@ fn pxe_boot_server_unanswered(
                  nothing came back from that port. A ROM asks there when an OFFER carried option 60 «PXEClient»: a \
                  ProxyDHCP offer, a DHCP server claiming PXE service itself, or a boot menu's server. {consequence} \
                  {vantage}",
-                frame_list(files, frames.iter().copied()),
+                frame_list(files, b.unanswered.iter().map(|r| r.0)),
                 xid(asked_xid),
             ))
             .fix(format!(
@@ -2613,6 +2629,92 @@ fn pxe_boot_server_unanswered(
                  `filename` and `next-server`, dnsmasq `dhcp-boot`, Kea `boot-file-name`)."
             ))
             .references(&["PXE specification 2.1 §2.2", "failure catalogue E.31"]),
+    )
+}
+
+/// `server-unreachable`: the client's DHCP messages to a server (a relay's
+/// forwarded requests, unicast renewals) came back as ICMP destination
+/// unreachable: nothing listens on UDP 67 there, a firewall rejects them,
+/// or a router cannot reach the server. The ICMP error names the cause the
+/// silence alone cannot.
+fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
+    let first = c.refusals().iter().find(|r| r.port == 67)?;
+    let same: Vec<&crate::client::Refusal> = c
+        .refusals()
+        .iter()
+        .filter(|r| {
+            r.port == 67 && (r.reporter, r.code, r.to) == (first.reporter, first.code, first.to)
+        })
+        .collect();
+    let (by, to, code) = (first.reporter, first.to, first.code);
+    let (icmp, why, fix) = match code {
+        3 => (
+            "port unreachable",
+            if by == to {
+                format!("nothing listens on UDP 67 at {to}: no DHCP server runs there, or it listens on other addresses or interfaces")
+            } else {
+                format!("{by} says nothing listens on UDP 67 at {to}")
+            },
+            format!(
+                "Start the DHCP server on {to}, or point the relay (`ip helper-address`, dhcrelay's server list) or the \
+                 clients at the address it does listen on; on {to}, `ss -ulnp 'sport = :67'` shows what listens."
+            ),
+        ),
+        9 | 10 | 13 => (
+            "communication administratively prohibited",
+            format!("a firewall at {by} rejects DHCP to {to}"),
+            format!("Let UDP 67 to {to} through the firewall at {by} (and UDP 68 back)."),
+        ),
+        0 | 1 | 6 | 7 => (
+            "host or network unreachable",
+            format!("{by} cannot reach {to} (no route, or no answer to its ARP)"),
+            format!("Check the route from {by} to {to} and that {to} is up; a relay's server address may be wrong."),
+        ),
+        _ => (
+            "destination unreachable",
+            format!("{by} could not deliver it to {to} (ICMP code {code})"),
+            format!("Check the path from {by} to {to}."),
+        ),
+    };
+    let failed = c.outcome().is_none_or(Outcome::is_failure);
+    let severity = if failed {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let f = Finding::new(
+        Code::ServerUnreachable,
+        severity,
+        Some(c.chaddr),
+        Some(first.xid),
+    );
+    let f = if failed { f.cause(Confidence::High) } else { f };
+    let n = same.len();
+    Some(
+        f.frames(same.iter().map(|r| r.at))
+            .summary(format!(
+                "{by} answered {} to {to}:67 with ICMP {icmp}",
+                if n == 1 {
+                    "a DHCP message".to_string()
+                } else {
+                    format!("{n} DHCP messages")
+                }
+            ))
+            .explanation(format!(
+                "{} of this client's DHCP messages to {to}:67 (xid {}) came back quoted in ICMP destination unreachable \
+                 ({icmp}) from {by} ({}): {why}. The messages that go to a server's address rather than to everyone \
+                 are a relay's forwarded requests and a client's unicast renewals.{}",
+                if n == 1 { "One".to_string() } else { n.to_string() },
+                xid(first.xid),
+                frame_list(files, same.iter().map(|r| r.at)),
+                if failed {
+                    ""
+                } else {
+                    " The client got its lease another way (a broadcast, another server)."
+                },
+            ))
+            .fix(fix)
+            .references(&["RFC 792", "RFC 1812 §4.3.2.3", "RFC 2131 §4.4.5"]),
     )
 }
 

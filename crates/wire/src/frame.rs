@@ -234,6 +234,77 @@ pub enum Skip {
 /// `orig_len` bytes long on the wire (more than `data.len()` when the capture's
 /// snap length cut it).
 pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Frame<'_>, Skip> {
+    let (ip_start, info) = link_layer(link, data)?;
+    decode_ipv4(data, ip_start, orig_len, info)
+}
+
+/// An ICMP destination unreachable message (RFC 792, type 3) and the start
+/// of the datagram it quotes (RFC 1812 §4.3.2.3: as much as fits in 576
+/// bytes, so a whole DHCP message from Linux).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Unreachable<'a> {
+    /// Who says it: the ICMP message's source.
+    pub reporter: Ipv4Addr,
+    /// 3: port unreachable; 1: host; 13: administratively prohibited; ….
+    pub code: u8,
+    /// The quoted IPv4 datagram (its length field may say more).
+    pub quoted: &'a [u8],
+    /// The quoted datagram's length on the wire, by its IPv4 header.
+    pub quoted_len: usize,
+}
+
+impl Unreachable<'_> {
+    /// What its code says (RFC 792, RFC 1812 §5.2.7.1).
+    pub fn name(&self) -> &'static str {
+        match self.code {
+            0 => "net unreachable",
+            1 => "host unreachable",
+            2 => "protocol unreachable",
+            3 => "port unreachable",
+            4 => "fragmentation needed",
+            9 | 10 | 13 => "administratively prohibited",
+            _ => "destination unreachable",
+        }
+    }
+}
+
+/// ICMP's protocol number.
+const PROTOCOL_ICMP: u8 = 1;
+
+/// Reads `data`, a frame of link type `link`, as an ICMP destination
+/// unreachable that quotes a UDP datagram; `None` for anything else.
+pub fn unreachable(link: LinkType, data: &[u8]) -> Option<Unreachable<'_>> {
+    let (at, _) = link_layer(link, data).ok()?;
+    let h = data.get(at..at + 20)?;
+    let header_len = usize::from(h[0] & 0x0f) * 4;
+    if h[0] >> 4 != 4 || header_len < 20 || h[9] != PROTOCOL_ICMP || h[6] & 0x3f != 0 || h[7] != 0 {
+        return None;
+    }
+    let icmp = data.get(at + header_len..)?;
+    // Type 3, a code, a checksum, 4 unused bytes, then the quoted header.
+    if icmp.len() < 8 + 28 || icmp[0] != 3 {
+        return None;
+    }
+    let quoted = &icmp[8..];
+    let q_len = usize::from(quoted[0] & 0x0f) * 4;
+    if quoted[0] >> 4 != 4
+        || q_len < 20
+        || quoted[9] != checksum::PROTOCOL_UDP
+        || quoted.len() < q_len + 8
+    {
+        return None;
+    }
+    Some(Unreachable {
+        reporter: Ipv4Addr::new(h[12], h[13], h[14], h[15]),
+        code: icmp[1],
+        quoted,
+        quoted_len: usize::from(u16::from_be_bytes([quoted[2], quoted[3]])).max(quoted.len()),
+    })
+}
+
+/// The offset of the IPv4 header in a frame of link type `link`, and what
+/// the link layer says (MACs, VLAN tags).
+fn link_layer(link: LinkType, data: &[u8]) -> Result<(usize, Link), Skip> {
     let mut info = Link::default();
     let ip_start = match link {
         LinkType::Ethernet => {
@@ -278,7 +349,7 @@ pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Frame<'_>,
         LinkType::Raw | LinkType::Ipv4 => 0,
         LinkType::Other(_) => return Err(Skip::UnsupportedLinkType(link)),
     };
-    decode_ipv4(data, ip_start, orig_len, info)
+    Ok((ip_start, info))
 }
 
 fn need(data: &[u8], at: usize, len: usize, layer: Layer) -> Result<(), Skip> {

@@ -35,6 +35,7 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         PxeBootFileWrongArch => &["file", "opt:67", "opt:60", "opt:93"],
         PxeProxyOnDhcpServer => &["opt:60", "yiaddr", "file", "opt:67"],
         PxeBootServerUnanswered => &["dst", "ciaddr", "time"],
+        ServerUnreachable => &["dst", "giaddr", "time"],
         IpxeChainloadLoop => &["file", "opt:67", "opt:77", "opt:175"],
         StpDelaySuspected | SlowOffer | ReplyNotSeenByClient | PxeReplyTooFast => &["time"],
         ChaddrSourceMismatch => &["chaddr", "src"],

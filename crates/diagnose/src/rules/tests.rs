@@ -2484,3 +2484,163 @@ fn chainloaded_ipxe_without_a_boot_file_is_not_a_missing_file() {
     let r = c.report();
     assert!(!has(&r, Code::PxeBootFileMissing), "{:?}", codes(&r));
 }
+
+impl Cap {
+    /// An ICMP destination unreachable with `code` from `reporter`,
+    /// quoting the datagram of `f`.
+    fn icmp(&mut self, t: f64, reporter: Ipv4Addr, code: u8, f: &UdpFrame<'_>) {
+        let quoted = f.ethernet_frame()[14..].to_vec();
+        let mut b = vec![0x02, 0, 0, 0, 0, 0x77, 0x02, 0, 0, 0, 0, 0xfe, 0x08, 0x00];
+        let total = (20 + 8 + quoted.len()) as u16;
+        b.extend([
+            0x45,
+            0,
+            (total >> 8) as u8,
+            total as u8,
+            0,
+            0,
+            0,
+            0,
+            64,
+            1,
+            0,
+            0,
+        ]);
+        b.extend(reporter.octets());
+        b.extend(f.src_ip.octets());
+        b.extend([3, code, 0, 0, 0, 0, 0, 0]);
+        b.extend(&quoted);
+        self.frames[usize::from(self.file)] += 1;
+        let at = FrameRef {
+            file: self.file,
+            frame: self.frames[usize::from(self.file)],
+        };
+        let u = wire::frame::unreachable(wire::LinkType::Ethernet, &b).expect("an unreachable");
+        let o = Obs::quoted(at, Timestamp((t * 1e9) as i64), &u).expect("quotes DHCP");
+        self.tape.push(o.clone());
+        self.engine.push(o);
+    }
+}
+
+/// A relay's DISCOVER (giaddr 10.1.0.1) forwarded to `server`:67.
+fn relayed_discover(xid: u32, secs: u16) -> (Message<'static>, Vec<u8>) {
+    let mut d = discover(xid, secs);
+    d.giaddr = Ipv4Addr::new(10, 1, 0, 1);
+    d.hops = 1;
+    let payload = d.encode(300);
+    (d, payload)
+}
+
+/// ICMP errors quoting a client's DHCP messages to a server's port 67 are
+/// `server-unreachable`, the cause of the silence (high confidence), one
+/// finding for the client; a copy of the error in a second capture is not
+/// counted again; the quoted messages open no transaction of their own.
+/// Other codes say a firewall or a router; a client that got its lease
+/// anyway has a warning.
+#[test]
+fn server_unreachable() {
+    let relay = Ipv4Addr::new(10, 0, 0, 254);
+    let mut c = Cap::files(2);
+    for (i, t) in [0.0, 1.0, 3.0].into_iter().enumerate() {
+        let (_, payload) = relayed_discover(0x67, i as u16);
+        let f = UdpFrame::new((relay, 67), (SERVER, 67), &payload);
+        c.file = 0;
+        c.frame(t, &f);
+        c.icmp(t + 0.0001, SERVER, 3, &f);
+        c.file = 1;
+        c.icmp(t + 0.0002, SERVER, 3, &f);
+    }
+    c.file = 0;
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::ServerUnreachable);
+    assert_eq!((f.severity, f.explains_failure), (Severity::Error, true));
+    assert_eq!(f.confidence, crate::Confidence::High);
+    assert_eq!(f.frames.len(), 3, "{:?}", f.frames);
+    assert!(
+        f.summary
+            .contains("answered 3 DHCP messages to 192.168.1.1:67 with ICMP port unreachable"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        f.explanation
+            .contains("nothing listens on UDP 67 at 192.168.1.1"),
+        "{}",
+        f.explanation
+    );
+    assert_eq!(
+        r.clients[0].transactions, 2,
+        "the relayed DISCOVERs, then the last one"
+    );
+    assert_eq!(
+        r.clients[0].outcomes().iter().next(),
+        Some(Outcome::NoOffer)
+    );
+
+    // A firewall's and a router's words.
+    for (code, says) in [
+        (13, "a firewall at 10.0.0.254 rejects"),
+        (1, "10.0.0.254 cannot reach 192.168.1.1"),
+    ] {
+        let mut c = Cap::new();
+        let (_, payload) = relayed_discover(0x68, 0);
+        let f = UdpFrame::new((relay, 67), (SERVER, 67), &payload);
+        c.frame(0.0, &f);
+        c.icmp(0.001, relay, code, &f);
+        c.client(20.0, &discover(0x99, 0));
+        let r = c.report();
+        let f = finding(&r, Code::ServerUnreachable);
+        assert!(f.explanation.contains(says), "{code}: {}", f.explanation);
+    }
+
+    // A unicast renewal refused, then the broadcast rebind answered.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x69);
+    let mut renew = request_msg(MessageType::Request, 0x6a, CLIENT);
+    renew.ciaddr = ADDR;
+    let payload = renew.encode(300);
+    let f = UdpFrame::new((ADDR, 68), (SERVER, 67), &payload);
+    c.frame(1800.0, &f);
+    c.icmp(1800.001, SERVER, 3, &f);
+    let mut rebind = request_msg(MessageType::Request, 0x6b, CLIENT);
+    rebind.ciaddr = ADDR;
+    c.client(3150.0, &rebind);
+    c.reply(3150.01, &ack(0x6b));
+    let r = c.report();
+    let f = finding(&r, Code::ServerUnreachable);
+    assert_eq!((f.severity, f.explains_failure), (Severity::Warning, false));
+    assert!(
+        f.explanation.contains("got its lease another way"),
+        "{}",
+        f.explanation
+    );
+}
+
+/// The boot server's ICMP port unreachables are the evidence of its
+/// silence, and make it certain whatever the capture's vantage.
+#[test]
+fn pxe_boot_server_refused() {
+    let mut c = Cap::new();
+    for (i, t) in [1.0, 1.25, 1.8].into_iter().enumerate() {
+        let mut r = request_msg(MessageType::Request, 0x4012, CLIENT);
+        r.ciaddr = ADDR;
+        r.secs = 15 + 4 * i as u16;
+        let payload = r.encode(300);
+        let f = UdpFrame::new((ADDR, 68), (SERVER, 4011), &payload);
+        c.frame(t, &f);
+        c.icmp(t + 0.0001, SERVER, 3, &f);
+    }
+    c.client(10.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert_eq!(f.confidence, crate::Confidence::High);
+    assert_eq!(f.frames.len(), 6);
+    assert!(
+        f.explanation
+            .contains("answered with ICMP port unreachable (frames 2, 4, 6)"),
+        "{}",
+        f.explanation
+    );
+    assert!(!has(&r, Code::ServerUnreachable));
+}

@@ -593,7 +593,15 @@ fn a_pxe_rom_whose_boot_server_is_silent() {
     );
     assert!(b["boot_file"].is_null(), "{c}");
     // The evidence is every request to 4011 in the first capture holding
-    // them, as tshark reads the file.
+    // them, then every ICMP port unreachable quoting one (in the capture
+    // that held the first), as tshark reads the files.
+    assert!(
+        silent["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("answered with ICMP port unreachable"),
+        "{silent}"
+    );
     let frames: Vec<(u64, u64)> = silent["frames"]
         .as_array()
         .unwrap()
@@ -601,19 +609,28 @@ fn a_pxe_rom_whose_boot_server_is_silent() {
         .map(|f| (f["file"].as_u64().unwrap(), f["frame"].as_u64().unwrap()))
         .collect();
     let files = d["files"].as_array().unwrap();
-    let file = files[frames[0].0 as usize].as_str().unwrap();
-    assert!(frames.iter().all(|f| f.0 == frames[0].0), "{frames:?}");
-    let Some(rows) = lab::tshark_fields(
-        std::path::Path::new(file),
-        &["-Y", "udp.dstport == 4011", "-e", "frame.number"],
-    ) else {
-        return;
-    };
-    let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
-    assert_eq!(
-        frames.iter().map(|f| f.1).collect::<Vec<_>>(),
-        tshark,
-        "{file}"
-    );
-    assert!(tshark.len() >= 2, "{tshark:?}");
+    let n = frames.len() / 2;
+    assert_eq!(n, 4, "{frames:?}");
+    for (part, filter) in [
+        (&frames[..n], "udp.dstport == 4011 && !icmp"),
+        (
+            &frames[n..],
+            "icmp.type == 3 && icmp.code == 3 && udp.dstport == 4011",
+        ),
+    ] {
+        let file = files[part[0].0 as usize].as_str().unwrap();
+        assert!(part.iter().all(|f| f.0 == part[0].0), "{frames:?}");
+        let Some(rows) = lab::tshark_fields(
+            std::path::Path::new(file),
+            &["-Y", filter, "-e", "frame.number"],
+        ) else {
+            return;
+        };
+        let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
+        assert_eq!(
+            part.iter().map(|f| f.1).collect::<Vec<_>>(),
+            tshark,
+            "{file}: {filter}"
+        );
+    }
 }

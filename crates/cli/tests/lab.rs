@@ -1771,3 +1771,96 @@ fn a_real_pxe_rom_against_dnsmasq() {
     );
     assert_eq!(code, 1);
 }
+
+/// A relay whose DHCP server is not running: ISC dhcrelay forwards each of
+/// udhcpc's DISCOVERs to 10.0.0.1:67, and 10.0.0.1's kernel answers each
+/// with ICMP port unreachable. The silence alone says only no-offer; with
+/// ICMP in the capture, `server-unreachable` names the cause (high
+/// confidence), and tshark sees the same ICMP frames.
+#[test]
+fn a_relay_whose_server_is_down_gets_port_unreachable() {
+    let Some(lab) = lab::require(
+        "server-down",
+        &[Tool::Dhcrelay, Tool::Udhcpc, Tool::Tcpdump],
+    ) else {
+        return;
+    };
+    let mut n = lab.network();
+    let core = n.add_link("core").unwrap();
+    let lan1 = n.add_link("lan1").unwrap();
+    let server = n
+        .add_host_on("server", core, Some(net("10.0.0.1/24")))
+        .unwrap();
+    let relay = n
+        .add_host_on("relay", core, Some(net("10.0.0.254/24")))
+        .unwrap();
+    n.connect(relay, lan1, Some(net("10.1.0.1/24"))).unwrap();
+    let client = n.add_host_on("client", lan1, None).unwrap();
+    n.host(server)
+        .route("10.1.0.0/24", "10.0.0.254".parse().unwrap())
+        .unwrap();
+    let cap = Capture::on_host_with_icmp(&n, server, 0, "server-down.pcap").unwrap();
+    let _rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
+        .start(&n, relay)
+        .unwrap();
+    let mut udhcpc = Udhcpc {
+        discovers: 3,
+        ..Udhcpc::default()
+    }
+    .start(&n, client)
+    .unwrap();
+    let status = udhcpc.wait_exit(Duration::from_secs(30)).unwrap();
+    assert!(!status.success(), "udhcpc got a lease");
+    let seen = cap.stop().unwrap();
+    assert!(seen.len() >= 3, "{}", lab::pcap::listing(&seen));
+    let path = lab.path("server-down.pcap");
+    let o = Command::new(BIN)
+        .args(["diagnose", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = finding_of(&d, "server-unreachable");
+    assert_eq!(
+        (&f["severity"], &f["confidence"], &f["explains_failure"]),
+        (
+            &Value::from("error"),
+            &Value::from("high"),
+            &Value::from(true)
+        ),
+        "{f}"
+    );
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(
+            "10.0.0.1 answered 3 DHCP messages to 10.0.0.1:67 with ICMP port unreachable"
+        ),
+        "{summary}"
+    );
+    let explanation = f["explanation"].as_str().unwrap();
+    assert!(
+        explanation.contains("nothing listens on UDP 67 at 10.0.0.1"),
+        "{explanation}"
+    );
+    assert_eq!(d["clients"][0]["outcome"], "no-offer", "{}", d["clients"]);
+    let frames: Vec<u64> = f["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["frame"].as_u64().unwrap())
+        .collect();
+    assert!(frames.len() >= 3, "{frames:?}");
+    if let Some(rows) = lab::tshark_fields(
+        &path,
+        &[
+            "-Y",
+            "icmp.type == 3 && icmp.code == 3 && udp.dstport == 67",
+            "-e",
+            "frame.number",
+        ],
+    ) {
+        let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
+        assert_eq!(frames, tshark);
+    }
+}

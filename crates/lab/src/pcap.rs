@@ -137,3 +137,31 @@ pub fn of_kind(seen: &[Seen], kind: MessageType) -> Vec<&Seen> {
 pub fn listing(seen: &[Seen]) -> String {
     seen.iter().map(|s| format!("{s}\n")).collect::<String>()
 }
+
+/// The ICMP destination unreachables in the capture at `path` that quote a
+/// UDP datagram: (frame number, who sent it, its code, the quoted
+/// datagram's destination port).
+pub fn unreachables(path: &Path) -> Result<Vec<(u64, std::net::Ipv4Addr, u8, u16)>> {
+    let name = path.to_string_lossy();
+    let mut reader = capture::open(&name).with_context(|| format!("reading {name}"))?;
+    let mut out = Vec::new();
+    loop {
+        let p = match reader.next_packet() {
+            Ok(Some(p)) => p,
+            Ok(None) => break,
+            Err(e) if e.is_cut_short() => break,
+            Err(e) => return Err(e).with_context(|| format!("reading {name}")),
+        };
+        if let Some(u) = wire::frame::unreachable(p.link, p.data) {
+            let q = u.quoted;
+            let at = usize::from(q[0] & 0x0f) * 4;
+            out.push((
+                p.number,
+                u.reporter,
+                u.code,
+                u16::from_be_bytes([q[at + 2], q[at + 3]]),
+            ));
+        }
+    }
+    Ok(out)
+}

@@ -14,6 +14,9 @@ use crate::Tool;
 /// The capture filter for DHCP.
 pub const DHCP_FILTER: &str = "udp port 67 or udp port 68";
 
+/// DHCP and the ICMP errors about it (ports unreachable, …).
+pub const DHCP_AND_ICMP_FILTER: &str = "udp port 67 or udp port 68 or icmp";
+
 /// A running tcpdump writing a pcap file.
 #[derive(Debug)]
 pub struct Capture {
@@ -49,6 +52,17 @@ impl Capture {
     pub fn on_host(net: &Network, host: HostId, i: usize, file: &str) -> Result<Capture> {
         let h = net.host(host);
         Capture::start(h.ns(), &h.iface(i).name, &net.dir().join(file), DHCP_FILTER)
+    }
+
+    /// [`Capture::on_host`] with ICMP too ([`DHCP_AND_ICMP_FILTER`]).
+    pub fn on_host_with_icmp(net: &Network, host: HostId, i: usize, file: &str) -> Result<Capture> {
+        let h = net.host(host);
+        Capture::start(
+            h.ns(),
+            &h.iface(i).name,
+            &net.dir().join(file),
+            DHCP_AND_ICMP_FILTER,
+        )
     }
 
     /// On the switch port of a host's interface `eth<i>`: the wire next to it.

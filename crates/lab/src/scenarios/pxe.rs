@@ -3,7 +3,9 @@
 //! host with no PXE service. The ROM is iPXE in a QEMU virtual machine
 //! ([`Ipxe`]): it takes the ACK, then, as option 60 told it, asks the
 //! server on UDP 4011 for its boot file, gets no answer, and stops
-//! ("Nothing to boot"). The DHCP exchange itself is healthy.
+//! ("Nothing to boot"). The DHCP exchange itself is healthy. The captures
+//! hold ICMP too: the server's kernel answers each request to 4011 with a
+//! port unreachable.
 
 use std::time::Duration;
 
@@ -35,8 +37,9 @@ pub fn boot_server_silent(lab: &Lab) -> Result<Recording> {
     let vm = n.add_host_on("vm", lan, None)?;
     let ipxe = Ipxe::default();
     let rom_mac = ipxe.mac(&n, vm);
-    let server_cap = Capture::on_host(&n, server, 0, "server.pcap")?;
-    let client_cap = Capture::on_host(&n, vm, 0, "client.pcap")?;
+    // With ICMP: the server's port unreachables say why it is silent.
+    let server_cap = Capture::on_host_with_icmp(&n, server, 0, "server.pcap")?;
+    let client_cap = Capture::on_host_with_icmp(&n, vm, 0, "client.pcap")?;
     let mut dhcpd = Dhcpd::new(vec![
         Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.150").router("10.0.0.1")
     ]);
@@ -74,6 +77,19 @@ pub fn boot_server_silent(lab: &Lab) -> Result<Recording> {
         !srv.log().text().contains("4011"),
         "dhcpd said something about port 4011"
     );
+    let refused = crate::pcap::unreachables(&lab.dir().join("server.pcap"))?;
+    let asked = boot_server_packets(&server_seen).0.len();
+    ensure!(
+        refused.len() == asked
+            && refused
+                .iter()
+                .all(|&(_, by, code, port)| by == net("10.0.0.1/24").addr && code == 3 && port == 4011),
+        "server.pcap: expected an ICMP port unreachable from 10.0.0.1 for each of the {asked} requests: {refused:?}"
+    );
+    rec.note(format!(
+        "server.pcap: {} ICMP port unreachable(s) from 10.0.0.1 quoting them",
+        refused.len()
+    ));
     rec.file("server.pcap")
         .file("client.pcap")
         .file("dhcpd.log");

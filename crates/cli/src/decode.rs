@@ -98,15 +98,12 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 // An ICMP error about a DHCP message: shown as that message,
                 // quoted.
                 Err(Skip::NotUdp) => {
-                    let Some(u) = wire::frame::unreachable(p.link, p.data) else {
-                        continue;
-                    };
-                    match wire::packet::decode(wire::LinkType::Ipv4, u.quoted, u.quoted_len) {
-                        Ok(Some(q)) if q.message.is_some() => {
-                            icmp = Some(u);
+                    match crate::packet_json::dhcp_or_quoted(p.link, p.data, p.orig_len) {
+                        Some((q, u)) => {
+                            icmp = u;
                             q
                         }
-                        _ => continue,
+                        None => continue,
                     }
                 }
                 Err(Skip::UnsupportedLinkType(l)) => {
@@ -130,11 +127,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
             }
             if a.json {
                 let mut j = PacketJson::new(shown, p.number, p.timestamp, &d);
-                j.icmp = icmp.map(|u| crate::packet_json::IcmpJson {
-                    from: u.reporter.to_string(),
-                    code: u.code,
-                    name: u.name(),
-                });
+                j.icmp = icmp.as_ref().map(crate::packet_json::IcmpJson::of);
                 serde_json::to_writer(&mut *out, &j)?;
                 out.write_all(b"\n")?;
             } else if let Some(u) = icmp {

@@ -198,7 +198,6 @@ impl Feed {
                     if let Some(o) = wire::frame::unreachable(p.link, p.data)
                         .and_then(|u| Obs::quoted(at, p.timestamp, &u))
                     {
-                        src.dhcp += 1;
                         return Some(o);
                     }
                 }

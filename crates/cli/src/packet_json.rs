@@ -179,3 +179,31 @@ impl<'a> PacketJson<'a> {
         }
     }
 }
+
+/// A frame's DHCP message: its own, or the one an ICMP destination
+/// unreachable quotes (with that error). `None` for any other frame.
+pub fn dhcp_or_quoted(
+    link: wire::LinkType,
+    data: &[u8],
+    orig_len: usize,
+) -> Option<(DhcpFrame<'_>, Option<wire::frame::Unreachable<'_>>)> {
+    match wire::packet::decode(link, data, orig_len) {
+        Ok(Some(d)) => Some((d, None)),
+        Err(wire::frame::Skip::NotUdp) => {
+            let u = wire::frame::unreachable(link, data)?;
+            let q = wire::packet::decode(wire::LinkType::Ipv4, u.quoted, u.quoted_len).ok()??;
+            q.message.is_some().then_some((q, Some(u)))
+        }
+        _ => None,
+    }
+}
+
+impl IcmpJson {
+    pub fn of(u: &wire::frame::Unreachable<'_>) -> IcmpJson {
+        IcmpJson {
+            from: u.reporter.to_string(),
+            code: u.code,
+            name: u.name(),
+        }
+    }
+}

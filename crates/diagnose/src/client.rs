@@ -423,6 +423,8 @@ pub struct Refusal {
     pub port: u16,
     pub xid: u32,
     pub secs: u16,
+    /// A server replied in the exchange it belongs to (by its xid).
+    pub answered: bool,
     /// The ICMP error's frame.
     pub at: FrameRef,
     pub ts: Timestamp,
@@ -477,6 +479,10 @@ impl BootServer {
         o.end()
     }
 }
+
+/// Two sightings of one refusal closer than this are copies (a client's
+/// retransmissions, even with secs stuck at 0, are a second or more apart).
+const REFUSAL_COPY_NS: i64 = 100_000_000;
 
 /// Frames kept per boot-server exchange, each way.
 const BOOT_SERVER_FRAMES: usize = 8;
@@ -702,14 +708,18 @@ impl Client {
         let r = self.rare();
         // The same error in another capture (the same message: xid and
         // secs) is a copy.
+        // The same error in another capture, or twice in one (a capture on
+        // every interface), is a copy: the same message (xid and secs)
+        // refused within moments.
         let copy = r.refusals.iter().any(|f| {
-            f.at.file != o.at.file
-                && (f.reporter, f.code, f.to, f.port, f.xid, f.secs)
-                    == (reporter, code, o.dst_ip, o.dst_port, o.xid, o.secs)
+            (f.reporter, f.code, f.to, f.port, f.xid, f.secs)
+                == (reporter, code, o.dst_ip, o.dst_port, o.xid, o.secs)
+                && (f.ts.0 - o.ts.0).abs() < REFUSAL_COPY_NS
         });
         if !copy && r.refusals.len() < 16 {
             r.refusals.push(Refusal {
                 secs: o.secs,
+                answered: false,
                 reporter,
                 code,
                 to: o.dst_ip,
@@ -846,6 +856,12 @@ impl Client {
 
     /// Records a finished transaction.
     pub fn record(&mut self, t: &Transaction, s: &Verdict, has_findings: bool) {
+        if let Some(r) = self.rare.as_mut().filter(|r| !r.refusals.is_empty()) {
+            let replied = t.replies().next().is_some();
+            for f in r.refusals.iter_mut().filter(|f| f.xid == t.xid) {
+                f.answered |= replied;
+            }
+        }
         self.transactions += 1;
         self.first = self.first.min(t.first);
         self.last = self.last.max(t.last);

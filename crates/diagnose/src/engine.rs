@@ -176,6 +176,16 @@ impl<S: Sink> Engine<S> {
 
     /// Feeds one observation (in time order; small disorder is tolerated).
     pub fn push(&mut self, o: Obs) {
+        if let Some((reporter, code)) = o.unreachable() {
+            // A message of the client's that an ICMP error quotes: evidence
+            // kept with the client, neither a DHCP packet seen nor one of
+            // its exchange.
+            if o.from_client() {
+                let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
+                self.clients[i].note_unreachable(&o, reporter, code);
+            }
+            return;
+        }
         self.stats.packets += 1;
         if o.is_lease_query() {
             self.stats.lease_queries += 1;
@@ -197,15 +207,6 @@ impl<S: Sink> Engine<S> {
             self.sweep(self.clock);
         }
 
-        if let Some((reporter, code)) = o.unreachable() {
-            // A message of the client's that an ICMP error quotes: evidence
-            // kept with the client, not a packet of its exchange.
-            if o.from_client() {
-                let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
-                self.clients[i].note_unreachable(&o, reporter, code);
-            }
-            return;
-        }
         if o.boot_server_port() {
             // A PXE ROM and its boot server after the DHCP exchange: kept with
             // the client, never opening or extending a transaction (a ROM's

@@ -575,6 +575,9 @@ impl Obs {
             s.push_str(words);
             s.push_str(wire::dhcp::Dotted::new(a).as_str());
         }
+        if self.boot_server_port() {
+            s.push_str(" (boot server, UDP 4011)");
+        }
         s
     }
 }

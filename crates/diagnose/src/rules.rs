@@ -503,10 +503,25 @@ fn no_offer(t: &Transaction, ctx: &Context<'_>) -> Finding {
             o.udp_checksum
         );
     }
-    if !ctx.any_server {
-        e.push_str(" No server answered any client in this capture so far: is a server running, and does this capture see its side of the link?");
+    // ICMP errors quoting these messages already say why (server-unreachable).
+    let refused = ctx
+        .client
+        .refusals()
+        .iter()
+        .find(|r| r.xid == t.xid && r.port == 67);
+    if let Some(r) = refused {
+        let _ = write!(
+            e,
+            " ICMP errors from {} quote them ({}): see server-unreachable.",
+            r.reporter,
+            ctx.frame(r.at)
+        );
+    } else {
+        if !ctx.any_server {
+            e.push_str(" No server answered any client in this capture so far: is a server running, and does this capture see its side of the link?");
+        }
+        e.push_str(NO_OFFER_ASK_FOR_LOG);
     }
-    e.push_str(NO_OFFER_ASK_FOR_LOG);
     Finding::new(Code::NoOffer, Severity::Error, Some(t.chaddr), Some(t.xid))
         .frames(requests.iter().map(|o| o.at))
         .summary(format!("{n} {kind}{} over {} got no OFFER", if n == 1 { "" } else { "s" }, secs_fmt(last.0 - first.0)))
@@ -2518,15 +2533,14 @@ fn pxe_boot_server_unanswered(
     }
     let server = b.server;
     let mut frames: Vec<FrameRef> = b.unanswered.iter().map(|r| r.0).collect();
-    // ICMP port unreachables from the server quoting these requests.
-    let refused: Vec<FrameRef> = c
+    // ICMP errors quoting these requests: the server's own port
+    // unreachable (nothing listens), or a firewall's on the way.
+    let refusals: Vec<&crate::client::Refusal> = c
         .refusals()
         .iter()
-        .filter(|r| {
-            r.port == PXE_BOOT_SERVER_PORT && r.to == server && r.code == 3 && r.ts >= first
-        })
-        .map(|r| r.at)
+        .filter(|r| r.port == PXE_BOOT_SERVER_PORT && r.to == server && r.ts >= first)
         .collect();
+    let refused: Vec<FrameRef> = refusals.iter().map(|r| r.at).collect();
     frames.extend(&refused);
     // The capture holds this server's DHCP replies to the client: it sees
     // the way back from that server, where an answer from 4011 would come.
@@ -2558,11 +2572,17 @@ fn pxe_boot_server_unanswered(
         (true, Some(a), None) => format!("After its DHCP exchange (it holds {a}), the"),
         _ => "The".to_string(),
     };
-    let vantage = if !refused.is_empty() {
-        format!(
-            "{server} answered with ICMP port unreachable ({}): nothing listens on UDP 4011 there.",
-            frame_list(files, refused.iter().copied())
-        )
+    let vantage = if let Some(r) = refusals.first() {
+        let listed = frame_list(files, refused.iter().copied());
+        if r.reporter == server && r.code == 3 {
+            format!("{server} answered with ICMP port unreachable ({listed}): nothing listens on UDP 4011 there.")
+        } else {
+            format!(
+                "{} answered with ICMP destination unreachable, code {} ({listed}): a firewall or router rejects UDP \
+                 4011 to {server}.",
+                r.reporter, r.code
+            )
+        }
     } else if seen_replies {
         format!(
             "The capture holds {server}'s DHCP replies to this client, so it sees the way an answer from port 4011 \
@@ -2639,26 +2659,46 @@ fn pxe_boot_server_unanswered(
 /// silence alone cannot.
 fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
     let first = c.refusals().iter().find(|r| r.port == 67)?;
+    let key = |r: &crate::client::Refusal| (r.reporter, r.code, r.to);
     let same: Vec<&crate::client::Refusal> = c
         .refusals()
         .iter()
-        .filter(|r| {
-            r.port == 67 && (r.reporter, r.code, r.to) == (first.reporter, first.code, first.to)
-        })
+        .filter(|r| r.port == 67 && key(r) == key(first))
         .collect();
+    let mut others: Vec<String> = Vec::new();
+    for r in c
+        .refusals()
+        .iter()
+        .filter(|r| r.port == 67 && key(r) != key(first))
+    {
+        let s = format!("{} for {}", r.reporter, r.to);
+        if !others.contains(&s) {
+            others.push(s);
+        }
+    }
     let (by, to, code) = (first.reporter, first.to, first.code);
+    let wall = format!(
+        "{by} is on the way to {to}: a firewall or router there rejects DHCP to it (an iptables REJECT rule answers \
+         port unreachable)"
+    );
     let (icmp, why, fix) = match code {
+        3 if by == to => (
+            "port unreachable",
+            format!(
+                "nothing listens on UDP 67 at {to}: no DHCP server runs there, or it listens on other addresses or \
+                 interfaces, or its own firewall rejects the messages"
+            ),
+            format!(
+                "Start the DHCP server on {to} (`ss -ulnp 'sport = :67'` there shows what listens; an iptables REJECT \
+                 rule on it answers port unreachable too), or point the relay (`ip helper-address`, dhcrelay's server \
+                 list) at the address the server does listen on. A client's unicast renewals go to the server \
+                 identifier its lease named."
+            ),
+        ),
         3 => (
             "port unreachable",
-            if by == to {
-                format!("nothing listens on UDP 67 at {to}: no DHCP server runs there, or it listens on other addresses or interfaces")
-            } else {
-                format!("{by} says nothing listens on UDP 67 at {to}")
-            },
-            format!(
-                "Start the DHCP server on {to}, or point the relay (`ip helper-address`, dhcrelay's server list) or the \
-                 clients at the address it does listen on; on {to}, `ss -ulnp 'sport = :67'` shows what listens."
-            ),
+            wall.clone(),
+            format!("Find the rule at {by} that rejects UDP 67 to {to}, and let DHCP through (UDP 68 back too)."),
         ),
         9 | 10 | 13 => (
             "communication administratively prohibited",
@@ -2676,11 +2716,26 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
             format!("Check the path from {by} to {to}."),
         ),
     };
-    let failed = c.outcome().is_none_or(Outcome::is_failure);
-    let severity = if failed {
-        Severity::Error
-    } else {
-        Severity::Warning
+    // The cause of a failure only when nothing answered the refused
+    // exchanges, the client failed, and the capture holds its exchanges.
+    let answered = same.iter().all(|r| r.answered);
+    let (severity, cause, outcome_note) = match c.outcome() {
+        None => (
+            Severity::Warning,
+            false,
+            " The capture holds none of the client's own messages, only the ICMP errors quoting them.",
+        ),
+        Some(o) if o.is_success() => (
+            Severity::Warning,
+            false,
+            " The client got its lease another way (a broadcast, another server).",
+        ),
+        Some(_) if answered => (
+            Severity::Warning,
+            false,
+            " Another server answered those exchanges, so this one is not why the client failed.",
+        ),
+        Some(_) => (Severity::Error, true, ""),
     };
     let f = Finding::new(
         Code::ServerUnreachable,
@@ -2688,7 +2743,7 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
         Some(c.chaddr),
         Some(first.xid),
     );
-    let f = if failed { f.cause(Confidence::High) } else { f };
+    let f = if cause { f.cause(Confidence::High) } else { f };
     let n = same.len();
     Some(
         f.frames(same.iter().map(|r| r.at))
@@ -2703,14 +2758,14 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
             .explanation(format!(
                 "{} of this client's DHCP messages to {to}:67 (xid {}) came back quoted in ICMP destination unreachable \
                  ({icmp}) from {by} ({}): {why}. The messages that go to a server's address rather than to everyone \
-                 are a relay's forwarded requests and a client's unicast renewals.{}",
+                 are a relay's forwarded requests and a client's unicast renewals.{outcome_note}{}",
                 if n == 1 { "One".to_string() } else { n.to_string() },
                 xid(first.xid),
                 frame_list(files, same.iter().map(|r| r.at)),
-                if failed {
-                    ""
+                if others.is_empty() {
+                    String::new()
                 } else {
-                    " The client got its lease another way (a broadcast, another server)."
+                    format!(" Other ICMP errors quote its messages too: from {}.", others.join(", "))
                 },
             ))
             .fix(fix)

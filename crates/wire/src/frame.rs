@@ -280,17 +280,28 @@ pub fn unreachable(link: LinkType, data: &[u8]) -> Option<Unreachable<'_>> {
     if h[0] >> 4 != 4 || header_len < 20 || h[9] != PROTOCOL_ICMP || h[6] & 0x3f != 0 || h[7] != 0 {
         return None;
     }
-    let icmp = data.get(at + header_len..)?;
+    // The ICMP message ends where the IPv4 datagram does (not at a frame's
+    // padding or trailer), or where the capture cut it.
+    let total_len = usize::from(u16::from_be_bytes([h[2], h[3]]));
+    let whole = at + total_len <= data.len();
+    let end = if whole { at + total_len } else { data.len() };
+    let icmp = data.get(at + header_len..end)?;
     // Type 3, a code, a checksum, 4 unused bytes, then the quoted header.
     if icmp.len() < 8 + 28 || icmp[0] != 3 {
         return None;
     }
+    // A whole message's checksum must hold (it is evidence about others).
+    if whole && checksum::ipv4_header(icmp) != 0 {
+        return None;
+    }
     let quoted = &icmp[8..];
     let q_len = usize::from(quoted[0] & 0x0f) * 4;
+    // It quotes a UDP datagram that the ICMP's destination sent.
     if quoted[0] >> 4 != 4
         || q_len < 20
         || quoted[9] != checksum::PROTOCOL_UDP
         || quoted.len() < q_len + 8
+        || quoted[12..16] != h[16..20]
     {
         return None;
     }

@@ -82,6 +82,20 @@ fn other_frames_and_cut_ones_are_not_unreachables() {
                 assert!(unreachable(p.link, &p.data[..cut]).is_none(), "{cut}");
             }
             assert!(unreachable(p.link, &p.data[..14 + 20 + 8 + 28]).is_some());
+            // A whole message whose checksum fails, or that goes to another
+            // host than the one that sent the quoted datagram, is not read.
+            let mut bad = p.data.to_vec();
+            let last = bad.len() - 1;
+            bad[last] ^= 0x40;
+            assert!(unreachable(p.link, &bad).is_none());
+            let mut other = p.data.to_vec();
+            other[14 + 19] ^= 1;
+            assert!(unreachable(p.link, &other).is_none());
+            // Bytes after the IPv4 datagram (a trailer) are not quoted.
+            let mut trailer = p.data.to_vec();
+            trailer.extend([0xde, 0xad, 0xbe, 0xef]);
+            let u = unreachable(p.link, &trailer).unwrap();
+            assert_eq!(u.quoted.len(), p.data.len() - 14 - 20 - 8);
         }
     }
 }

@@ -174,7 +174,9 @@ pub fn collect(files: &[String], wanted: &[HwAddr], per_client: usize) -> Collec
             continue;
         };
         o.at.file = file;
-        if wanted_set.contains(&o.chaddr) && !o.is_lease_query() {
+        // A message an ICMP error quotes is evidence, not an arrow (the
+        // finding lists its frames).
+        if wanted_set.contains(&o.chaddr) && !o.is_lease_query() && o.unreachable().is_none() {
             let g = groups.entry(o.chaddr).or_default();
             if g.kept >= per_client {
                 g.omitted += 1;
@@ -309,7 +311,8 @@ fn mark(arrows: &mut [Arrow]) {
         if !arrows[i].obs.from_client() {
             continue;
         }
-        let kind = arrows[i].obs.kind;
+        // A request to the boot server is not the DHCP REQUEST again.
+        let kind = (arrows[i].obs.kind, arrows[i].obs.boot_server_port());
         arrows[i].retransmission = kinds.contains(&kind);
         kinds.push(kind);
         if expects_answer(&arrows[i].obs) {
@@ -345,10 +348,12 @@ fn decode_frames(names: &[String], keep: &HashSet<FrameRef>) -> HashMap<FrameRef
                 continue;
             }
             left -= 1;
-            let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) else {
+            let Some((d, icmp)) = crate::packet_json::dhcp_or_quoted(p.link, p.data, p.orig_len)
+            else {
                 continue;
             };
-            let json = PacketJson::new(&names[i], p.number, p.timestamp, &d);
+            let mut json = PacketJson::new(&names[i], p.number, p.timestamp, &d);
+            json.icmp = icmp.as_ref().map(crate::packet_json::IcmpJson::of);
             let info = FrameInfo {
                 checksum: json.udp_checksum,
                 anomalies: json.anomalies.len(),

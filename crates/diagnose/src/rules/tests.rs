@@ -2508,8 +2508,11 @@ impl Cap {
         ]);
         b.extend(reporter.octets());
         b.extend(f.src_ip.octets());
-        b.extend([3, code, 0, 0, 0, 0, 0, 0]);
-        b.extend(&quoted);
+        let mut icmp = vec![3, code, 0, 0, 0, 0, 0, 0];
+        icmp.extend(&quoted);
+        let sum = wire::checksum::ipv4_header(&icmp);
+        icmp[2..4].copy_from_slice(&sum.to_be_bytes());
+        b.extend(&icmp);
         self.frames[usize::from(self.file)] += 1;
         let at = FrameRef {
             file: self.file,
@@ -2643,4 +2646,81 @@ fn pxe_boot_server_refused() {
         f.explanation
     );
     assert!(!has(&r, Code::ServerUnreachable));
+}
+
+/// What a review of `server-unreachable` found, each a case: a refusal by
+/// one of two servers the relay forwards to, when the other answered, is
+/// no cause; a capture with only the ICMP errors says so; a copy in the
+/// same capture (every interface) counts once; a firewall on the way to a
+/// boot server is named as one.
+#[test]
+fn server_unreachable_is_a_cause_only_when_nothing_answered() {
+    let relay = Ipv4Addr::new(10, 0, 0, 254);
+    let dead = Ipv4Addr::new(10, 0, 0, 9);
+    // Forwarded to a dead server and to SERVER, which NAKs.
+    let mut c = Cap::new();
+    let mut r = request_msg(MessageType::Request, 0x70, CLIENT);
+    r.giaddr = Ipv4Addr::new(10, 1, 0, 1);
+    r.set_option(code::REQUESTED_IP_ADDRESS, ADDR.octets().to_vec());
+    let payload = r.encode(300);
+    let to_dead = UdpFrame::new((relay, 67), (dead, 67), &payload);
+    c.frame(0.0, &to_dead);
+    c.icmp(0.0001, dead, 3, &to_dead);
+    c.icmp(0.0002, dead, 3, &to_dead); // the same error again
+    c.frame(0.0003, &UdpFrame::new((relay, 67), (SERVER, 67), &payload));
+    let nak = reply_msg(MessageType::Nak, 0x70, SERVER, Ipv4Addr::UNSPECIFIED);
+    c.reply(0.01, &nak);
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::ServerUnreachable);
+    assert_eq!((f.severity, f.explains_failure), (Severity::Warning, false));
+    assert_eq!(f.frames.len(), 1, "the copy counts once");
+    assert!(
+        f.explanation.contains("Another server answered"),
+        "{}",
+        f.explanation
+    );
+    assert!(
+        f.summary.contains("answered a DHCP message to 10.0.0.9:67"),
+        "{}",
+        f.summary
+    );
+
+    // Only the ICMP errors.
+    let mut c = Cap::new();
+    let (_, payload) = relayed_discover(0x71, 0);
+    let f = UdpFrame::new((relay, 67), (dead, 67), &payload);
+    c.icmp(0.0, dead, 3, &f);
+    c.icmp(1.0, dead, 3, &f);
+    let r = c.report();
+    let f = finding(&r, Code::ServerUnreachable);
+    assert_eq!((f.severity, f.explains_failure), (Severity::Warning, false));
+    assert!(
+        f.explanation.contains("none of the client's own messages"),
+        "{}",
+        f.explanation
+    );
+
+    // A router's port unreachable on the way to a boot server.
+    let mut c = Cap::new();
+    let router = Ipv4Addr::new(192, 168, 1, 254);
+    for t in [1.0, 1.25, 1.8] {
+        let mut q = request_msg(MessageType::Request, 0x72, CLIENT);
+        q.ciaddr = ADDR;
+        let payload = q.encode(300);
+        let f = UdpFrame::new((ADDR, 68), (SERVER, 4011), &payload);
+        c.frame(t, &f);
+        c.icmp(t + 0.001, router, 13, &f);
+    }
+    c.client(10.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert!(
+        f.explanation
+            .contains("192.168.1.254 answered with ICMP destination unreachable, code 13")
+            && f.explanation
+                .contains("a firewall or router rejects UDP 4011 to 192.168.1.1"),
+        "{}",
+        f.explanation
+    );
 }

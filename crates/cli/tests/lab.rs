@@ -1864,3 +1864,99 @@ fn a_relay_whose_server_is_down_gets_port_unreachable() {
         assert_eq!(frames, tshark);
     }
 }
+
+/// A relayed request whose giaddr names a host where no relay listens
+/// (`probe --relay --giaddr`): ISC dhcpd sends its OFFER there, to UDP 67,
+/// and that host's kernel answers with ICMP port unreachable. With ICMP in
+/// the server's capture, `reply-unreachable` says the reply never reached
+/// a relay, quoting the ICMP frames tshark finds.
+#[test]
+fn a_reply_to_a_giaddr_where_no_relay_listens_is_refused() {
+    let Some(lab) = lab::require("giaddr-refused", &[Tool::Dhcpd, Tool::Tcpdump]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let lan = n.add_link("lan").unwrap();
+    let server = n
+        .add_host_on("server", lan, Some(net("10.0.0.1/24")))
+        .unwrap();
+    let sender = n
+        .add_host_on("sender", lan, Some(net("10.0.0.5/24")))
+        .unwrap();
+    let _bystander = n
+        .add_host_on("bystander", lan, Some(net("10.0.0.7/24")))
+        .unwrap();
+    let cap = Capture::on_host_with_icmp(&n, server, 0, "giaddr-refused.pcap").unwrap();
+    let _srv = Dhcpd::new(vec![subnet()]).start(&n, server).unwrap();
+    let o = dhcplens(
+        &n,
+        sender,
+        &[
+            "probe",
+            "--relay",
+            "--server",
+            "10.0.0.1",
+            "--giaddr",
+            "10.0.0.7",
+            "--chaddr",
+            "02:00:00:00:bb:01",
+            "--timeout",
+            "3s",
+        ],
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(1),
+        "{}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    let seen = cap
+        .stop_when("the OFFER", Duration::from_secs(10), |s| {
+            s.iter().any(|p| p.is(wire::MessageType::Offer))
+        })
+        .unwrap();
+    assert!(
+        seen.iter().any(|p| p.dst.to_string() == "10.0.0.7:67"),
+        "{}",
+        lab::pcap::listing(&seen)
+    );
+    let path = lab.path("giaddr-refused.pcap");
+    let refused = lab::pcap::unreachables(&path).unwrap();
+    assert!(!refused.is_empty(), "no ICMP error in the capture");
+    let o = Command::new(BIN)
+        .args(["diagnose", "--json"])
+        .arg(&path)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = finding_of(&d, "reply-unreachable");
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.starts_with(
+            "10.0.0.7 answered a server's reply to 10.0.0.7:67 with ICMP port unreachable"
+        ),
+        "{summary}"
+    );
+    let e = f["explanation"].as_str().unwrap();
+    assert!(e.contains("the relay address (giaddr)"), "{e}");
+    let frames: Vec<u64> = f["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["frame"].as_u64().unwrap())
+        .collect();
+    assert_eq!(frames, refused.iter().map(|r| r.0).collect::<Vec<_>>());
+    if let Some(rows) = lab::tshark_fields(
+        &path,
+        &[
+            "-Y",
+            "icmp.type == 3 && icmp.code == 3 && udp.dstport == 67 && dhcp.option.dhcp == 2",
+            "-e",
+            "frame.number",
+        ],
+    ) {
+        let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
+        assert_eq!(frames, tshark);
+    }
+}

@@ -418,6 +418,9 @@ pub struct Refusal {
     /// Its code (RFC 792, 1812): 3 port unreachable, 1 host unreachable,
     /// 13 communication administratively prohibited, ….
     pub code: u8,
+    /// The quoted message is a server's reply (to a relay or the client),
+    /// not the client's.
+    pub reply: bool,
     /// Where the quoted message went, and its xid.
     pub to: Ipv4Addr,
     pub port: u16,
@@ -711,13 +714,15 @@ impl Client {
         // The same error in another capture, or twice in one (a capture on
         // every interface), is a copy: the same message (xid and secs)
         // refused within moments.
+        let reply = !o.from_client();
         let copy = r.refusals.iter().any(|f| {
-            (f.reporter, f.code, f.to, f.port, f.xid, f.secs)
-                == (reporter, code, o.dst_ip, o.dst_port, o.xid, o.secs)
+            (f.reporter, f.code, f.reply, f.to, f.port, f.xid, f.secs)
+                == (reporter, code, reply, o.dst_ip, o.dst_port, o.xid, o.secs)
                 && (f.ts.0 - o.ts.0).abs() < REFUSAL_COPY_NS
         });
         if !copy && r.refusals.len() < 16 {
             r.refusals.push(Refusal {
+                reply,
                 secs: o.secs,
                 answered: false,
                 reporter,

@@ -177,13 +177,11 @@ impl<S: Sink> Engine<S> {
     /// Feeds one observation (in time order; small disorder is tolerated).
     pub fn push(&mut self, o: Obs) {
         if let Some((reporter, code)) = o.unreachable() {
-            // A message of the client's that an ICMP error quotes: evidence
-            // kept with the client, neither a DHCP packet seen nor one of
-            // its exchange.
-            if o.from_client() {
-                let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
-                self.clients[i].note_unreachable(&o, reporter, code);
-            }
+            // A message that an ICMP error quotes (the client's, or a
+            // server's reply to it): evidence kept with the client, neither
+            // a DHCP packet seen nor one of its exchange.
+            let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
+            self.clients[i].note_unreachable(&o, reporter, code);
             return;
         }
         self.stats.packets += 1;

@@ -117,6 +117,7 @@ codes! {
     PxeProxyOnDhcpServer "pxe-proxy-on-dhcp-server" "option 60 PXEClient in a DHCP reply sends the ROM to that server's UDP 4011";
     PxeBootServerUnanswered "pxe-boot-server-unanswered" "the PXE ROM's requests to a boot server on UDP 4011 got no answer";
     ServerUnreachable "server-unreachable" "an ICMP error says the DHCP server cannot be reached (port, host or firewall)";
+    ReplyUnreachable "reply-unreachable" "an ICMP error says a server's reply could not be delivered (to the relay or the client)";
     PxeReplyTooFast "pxe-reply-too-fast" "a PXE ROM ignored OFFERs that came within milliseconds";
     IpxeChainloadLoop "ipxe-chainload-loop" "iPXE is handed the iPXE binary again and again";
     StpDelaySuspected "stp-delay-suspected" "early DISCOVERs were lost (spanning tree?)";

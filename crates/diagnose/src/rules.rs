@@ -508,7 +508,7 @@ fn no_offer(t: &Transaction, ctx: &Context<'_>) -> Finding {
         .client
         .refusals()
         .iter()
-        .find(|r| r.xid == t.xid && r.port == 67);
+        .find(|r| !r.reply && r.xid == t.xid && r.port == 67);
     if let Some(r) = refused {
         let _ = write!(
             e,
@@ -2462,6 +2462,7 @@ pub fn client_end(c: &Client, end: Timestamp, files: &[String]) -> Vec<Finding> 
         out.extend(pxe_boot_server_unanswered(c, b, end, files));
     }
     out.extend(server_unreachable(c, files));
+    out.extend(reply_unreachable(c, files));
     if c.client_id_count() >= 2 {
         let ids: Vec<String> = c
             .client_ids()
@@ -2538,7 +2539,7 @@ fn pxe_boot_server_unanswered(
     let refusals: Vec<&crate::client::Refusal> = c
         .refusals()
         .iter()
-        .filter(|r| r.port == PXE_BOOT_SERVER_PORT && r.to == server && r.ts >= first)
+        .filter(|r| !r.reply && r.port == PXE_BOOT_SERVER_PORT && r.to == server && r.ts >= first)
         .collect();
     let refused: Vec<FrameRef> = refusals.iter().map(|r| r.at).collect();
     frames.extend(&refused);
@@ -2658,18 +2659,18 @@ fn pxe_boot_server_unanswered(
 /// or a router cannot reach the server. The ICMP error names the cause the
 /// silence alone cannot.
 fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
-    let first = c.refusals().iter().find(|r| r.port == 67)?;
+    let first = c.refusals().iter().find(|r| !r.reply && r.port == 67)?;
     let key = |r: &crate::client::Refusal| (r.reporter, r.code, r.to);
     let same: Vec<&crate::client::Refusal> = c
         .refusals()
         .iter()
-        .filter(|r| r.port == 67 && key(r) == key(first))
+        .filter(|r| !r.reply && r.port == 67 && key(r) == key(first))
         .collect();
     let mut others: Vec<String> = Vec::new();
     for r in c
         .refusals()
         .iter()
-        .filter(|r| r.port == 67 && key(r) != key(first))
+        .filter(|r| !r.reply && r.port == 67 && key(r) != key(first))
     {
         let s = format!("{} for {}", r.reporter, r.to);
         if !others.contains(&s) {
@@ -2770,6 +2771,105 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
             ))
             .fix(fix)
             .references(&["RFC 792", "RFC 1812 §4.3.2.3", "RFC 2131 §4.4.5"]),
+    )
+}
+
+/// `reply-unreachable`: a server's replies for this client came back as
+/// ICMP destination unreachable: sent to a relay's giaddr where no relay
+/// listens, or unicast to an address where no DHCP client waits (another
+/// host holds it).
+fn reply_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
+    let first = c.refusals().iter().find(|r| r.reply)?;
+    let key = |r: &crate::client::Refusal| (r.reporter, r.code, r.to, r.port);
+    let same: Vec<&crate::client::Refusal> = c
+        .refusals()
+        .iter()
+        .filter(|r| r.reply && key(r) == key(first))
+        .collect();
+    let (by, to, port, code) = (first.reporter, first.to, first.port, first.code);
+    let relay = port == 67;
+    let (icmp, why, fix) = match code {
+        3 if by == to && relay => (
+            "port unreachable",
+            format!(
+                "nothing listens on UDP 67 at {to}, the relay address (giaddr) of the request: the relay stopped, or it \
+                 does not listen on that address"
+            ),
+            format!(
+                "Check the relay at {to}: that it runs, and listens on its client-facing address {to} (dhcrelay's \
+                 interfaces; `ip helper-address` on that interface); a server answers a relayed request at its giaddr."
+            ),
+        ),
+        3 if by == to => (
+            "port unreachable",
+            format!(
+                "nothing listens on UDP 68 at {to}: the host there is not a DHCP client waiting for this reply (another \
+                 host holds that address, or the client gave up)"
+            ),
+            format!(
+                "If another machine holds {to} (a static address, a stale lease elsewhere), take it out of the pool or \
+                 reserve it; a server unicasts its replies to yiaddr or ciaddr unless the client asks for broadcast."
+            ),
+        ),
+        3 => (
+            "port unreachable",
+            format!("{by} is on the way to {to}: a firewall or router there rejects the reply"),
+            format!("Find the rule at {by} that rejects UDP {port} to {to}, and let DHCP replies through."),
+        ),
+        9 | 10 | 13 => (
+            "communication administratively prohibited",
+            format!("a firewall at {by} rejects the server's replies to {to}"),
+            format!("Let UDP {port} to {to} through the firewall at {by}."),
+        ),
+        0 | 1 | 6 | 7 => (
+            "host or network unreachable",
+            format!("{by} cannot reach {to} (no route, or no answer to its ARP)"),
+            format!("Check the route from the server to {to} (a relay's giaddr must be routable from the server)."),
+        ),
+        _ => (
+            "destination unreachable",
+            format!("{by} could not deliver it to {to} (ICMP code {code})"),
+            format!("Check the path from the server to {to}."),
+        ),
+    };
+    let failed = c.outcome().is_some_and(Outcome::is_failure);
+    let severity = if failed {
+        Severity::Error
+    } else {
+        Severity::Warning
+    };
+    let f = Finding::new(
+        Code::ReplyUnreachable,
+        severity,
+        Some(c.chaddr),
+        Some(first.xid),
+    );
+    let f = if failed { f.cause(Confidence::High) } else { f };
+    let n = same.len();
+    Some(
+        f.frames(same.iter().map(|r| r.at))
+            .summary(format!(
+                "{by} answered {} to {to}:{port} with ICMP {icmp}",
+                if n == 1 {
+                    "a server's reply".to_string()
+                } else {
+                    format!("{n} server replies")
+                }
+            ))
+            .explanation(format!(
+                "{} for this client (xid {}) to {to}:{port} came back quoted in ICMP destination unreachable ({icmp}) \
+                 from {by} ({}): {why}.{}",
+                if n == 1 { "A server's reply".to_string() } else { format!("{n} server replies") },
+                xid(first.xid),
+                frame_list(files, same.iter().map(|r| r.at)),
+                if failed {
+                    " The client never got them."
+                } else {
+                    ""
+                },
+            ))
+            .fix(fix)
+            .references(&["RFC 792", "RFC 2131 §4.1"]),
     )
 }
 

@@ -36,6 +36,7 @@ pub fn keys(code: Code) -> &'static [&'static str] {
         PxeProxyOnDhcpServer => &["opt:60", "yiaddr", "file", "opt:67"],
         PxeBootServerUnanswered => &["dst", "ciaddr", "time"],
         ServerUnreachable => &["dst", "giaddr", "time"],
+        ReplyUnreachable => &["dst", "giaddr", "yiaddr", "time"],
         IpxeChainloadLoop => &["file", "opt:67", "opt:77", "opt:175"],
         StpDelaySuspected | SlowOffer | ReplyNotSeenByClient | PxeReplyTooFast => &["time"],
         ChaddrSourceMismatch => &["chaddr", "src"],

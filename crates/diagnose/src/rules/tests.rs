@@ -2724,3 +2724,31 @@ fn server_unreachable_is_a_cause_only_when_nothing_answered() {
         f.explanation
     );
 }
+
+/// A server's OFFER unicast to the address it offers, refused by the host
+/// that already holds it (port unreachable on 68): `reply-unreachable`, the
+/// cause of the ignored OFFERs; quoted replies open no transaction.
+#[test]
+fn reply_unreachable() {
+    let mut c = Cap::new();
+    for (i, t) in [0.0, 4.0].into_iter().enumerate() {
+        c.client(t, &discover(0x80, i as u16 * 4));
+        let o = offer(0x80);
+        let payload = o.encode(300);
+        let f = UdpFrame::new((SERVER, 67), (ADDR, 68), &payload);
+        c.frame(t + 0.01, &f);
+        c.icmp(t + 0.011, ADDR, 3, &f);
+    }
+    c.client(30.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::ReplyUnreachable);
+    assert_eq!((f.severity, f.explains_failure), (Severity::Error, true));
+    assert_eq!(f.frames.len(), 2);
+    assert!(
+        f.explanation.contains("another host holds that address"),
+        "{}",
+        f.explanation
+    );
+    assert!(!has(&r, Code::ServerUnreachable), "{:?}", codes(&r));
+    assert_eq!(r.clients[0].transactions, 2);
+}

@@ -2137,6 +2137,22 @@ fn renew_malformed(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
 
 /// Unicast renewals (RENEWING, after T1) that got no answer, in a
 /// transaction where a broadcast REQUEST (REBINDING, after T2) did.
+/// ` ICMP errors from A quote them (frame N): see server-unreachable.`
+/// when ICMP errors quote this transaction's requests to a server's UDP 67.
+fn renewals_refused(t: &Transaction, ctx: &Context<'_>) -> String {
+    ctx.client
+        .refusals()
+        .iter()
+        .find(|r| !r.reply && r.xid == t.xid && r.port == 67)
+        .map_or(String::new(), |r| {
+            format!(
+                " ICMP errors from {} quote them ({}): see server-unreachable.",
+                r.reporter,
+                ctx.frame(r.at)
+            )
+        })
+}
+
 fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
     let unicast: Vec<&Obs> = t
         .of_kind(Request)
@@ -2188,7 +2204,7 @@ fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Opt
                 first.dst_ip,
                 ctx.frames(unanswered.iter().map(|o| o.at)),
                 rescued.map_or(String::new(), |b| format!("; its broadcast REQUEST after T2 ({}) was", ctx.frame(b.at)))
-            ))
+            ) + &renewals_refused(t, ctx))
             .fix(format!(
                 "Let unicast UDP from the clients to {}:67 through (firewall, routing, switch ACLs), and check that the \
                  server answers unicast on the address it gives as its server identifier.",

@@ -2603,9 +2603,12 @@ fn server_unreachable() {
     let mut renew = request_msg(MessageType::Request, 0x6a, CLIENT);
     renew.ciaddr = ADDR;
     let payload = renew.encode(300);
-    let f = UdpFrame::new((ADDR, 68), (SERVER, 67), &payload);
+    let mut f = UdpFrame::new((ADDR, 68), (SERVER, 67), &payload);
+    (f.src_mac, f.dst_mac) = (CLIENT, SERVER_MAC);
     c.frame(1800.0, &f);
     c.icmp(1800.001, SERVER, 3, &f);
+    c.frame(1810.0, &f);
+    c.icmp(1810.001, SERVER, 3, &f);
     let mut rebind = request_msg(MessageType::Request, 0x6b, CLIENT);
     rebind.ciaddr = ADDR;
     c.client(3150.0, &rebind);
@@ -2615,6 +2618,14 @@ fn server_unreachable() {
     assert_eq!((f.severity, f.explains_failure), (Severity::Warning, false));
     assert!(
         f.explanation.contains("got its lease another way"),
+        "{}",
+        f.explanation
+    );
+    // The unanswered renewals say where their answer is.
+    let f = finding(&r, Code::RenewUnanswered);
+    assert!(
+        f.explanation
+            .contains("ICMP errors from 192.168.1.1 quote them (frame 6): see server-unreachable."),
         "{}",
         f.explanation
     );

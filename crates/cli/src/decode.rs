@@ -97,15 +97,13 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 Ok(None) => continue,
                 // An ICMP error about a DHCP message: shown as that message,
                 // quoted.
-                Err(Skip::NotUdp) => {
-                    match crate::packet_json::dhcp_or_quoted(p.link, p.data, p.orig_len) {
-                        Some((q, u)) => {
-                            icmp = u;
-                            q
-                        }
-                        None => continue,
+                Err(Skip::NotUdp) => match crate::packet_json::quoted(p.link, p.data) {
+                    Some((q, u)) => {
+                        icmp = Some(u);
+                        q
                     }
-                }
+                    None => continue,
+                },
                 Err(Skip::UnsupportedLinkType(l)) => {
                     c.unsupported = Some(l);
                     continue;

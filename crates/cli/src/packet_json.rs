@@ -189,13 +189,20 @@ pub fn dhcp_or_quoted(
 ) -> Option<(DhcpFrame<'_>, Option<wire::frame::Unreachable<'_>>)> {
     match wire::packet::decode(link, data, orig_len) {
         Ok(Some(d)) => Some((d, None)),
-        Err(wire::frame::Skip::NotUdp) => {
-            let u = wire::frame::unreachable(link, data)?;
-            let q = wire::packet::decode(wire::LinkType::Ipv4, u.quoted, u.quoted_len).ok()??;
-            q.message.is_some().then_some((q, Some(u)))
-        }
+        Err(wire::frame::Skip::NotUdp) => quoted(link, data).map(|(q, u)| (q, Some(u))),
         _ => None,
     }
+}
+
+/// The DHCP message an ICMP destination unreachable in `data` quotes, and
+/// that error; `None` for any other frame.
+pub fn quoted(
+    link: wire::LinkType,
+    data: &[u8],
+) -> Option<(DhcpFrame<'_>, wire::frame::Unreachable<'_>)> {
+    let u = wire::frame::unreachable(link, data)?;
+    let q = wire::packet::decode(wire::LinkType::Ipv4, u.quoted, u.quoted_len).ok()??;
+    q.message.is_some().then_some((q, u))
 }
 
 impl IcmpJson {

@@ -42,6 +42,26 @@ fn lan(n: &mut Network) -> (HostId, HostId) {
     (server, client)
 }
 
+/// A server at 10.0.0.1 on `core`, a relay host at 10.0.0.254 there and
+/// 10.1.0.1 on `lan1`, and a client without an address on `lan1`; the
+/// server routes 10.1.0.0/24 through the relay.
+fn relayed_lan(n: &mut Network) -> (HostId, HostId, HostId) {
+    let core = n.add_link("core").unwrap();
+    let lan1 = n.add_link("lan1").unwrap();
+    let server = n
+        .add_host_on("server", core, Some(net("10.0.0.1/24")))
+        .unwrap();
+    let relay = n
+        .add_host_on("relay", core, Some(net("10.0.0.254/24")))
+        .unwrap();
+    n.connect(relay, lan1, Some(net("10.1.0.1/24"))).unwrap();
+    let client = n.add_host_on("client", lan1, None).unwrap();
+    n.host(server)
+        .route("10.1.0.0/24", "10.0.0.254".parse().unwrap())
+        .unwrap();
+    (server, relay, client)
+}
+
 /// `lan` with ISC dhcpd serving it, optionally with `min-secs`.
 fn dhcpd_lan(
     lab: &lab::Lab,
@@ -817,19 +837,7 @@ fn option82_without_giaddr_is_seen_and_linux_servers_accept_it() {
     }
     // Behind ISC dhcrelay, which sets giaddr and forwards it to dhcpd.
     let mut n = lab.network();
-    let core = n.add_link("core").unwrap();
-    let lan1 = n.add_link("lan1").unwrap();
-    let server = n
-        .add_host_on("server", core, Some(net("10.0.0.1/24")))
-        .unwrap();
-    let relay = n
-        .add_host_on("relay", core, Some(net("10.0.0.254/24")))
-        .unwrap();
-    n.connect(relay, lan1, Some(net("10.1.0.1/24"))).unwrap();
-    let client = n.add_host_on("client", lan1, None).unwrap();
-    n.host(server)
-        .route("10.1.0.0/24", "10.0.0.254".parse().unwrap())
-        .unwrap();
+    let (server, relay, client) = relayed_lan(&mut n);
     let _srv = Dhcpd::new(vec![
         Subnet::declared("10.0.0.0/24"),
         Subnet::new("10.1.0.0/24", "10.1.0.100", "10.1.0.150").router("10.1.0.1"),
@@ -1786,19 +1794,7 @@ fn a_relay_whose_server_is_down_gets_port_unreachable() {
         return;
     };
     let mut n = lab.network();
-    let core = n.add_link("core").unwrap();
-    let lan1 = n.add_link("lan1").unwrap();
-    let server = n
-        .add_host_on("server", core, Some(net("10.0.0.1/24")))
-        .unwrap();
-    let relay = n
-        .add_host_on("relay", core, Some(net("10.0.0.254/24")))
-        .unwrap();
-    n.connect(relay, lan1, Some(net("10.1.0.1/24"))).unwrap();
-    let client = n.add_host_on("client", lan1, None).unwrap();
-    n.host(server)
-        .route("10.1.0.0/24", "10.0.0.254".parse().unwrap())
-        .unwrap();
+    let (server, relay, client) = relayed_lan(&mut n);
     let cap = Capture::on_host_with_icmp(&n, server, 0, "server-down.pcap").unwrap();
     let _rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
         .start(&n, relay)

@@ -2669,24 +2669,49 @@ fn pxe_boot_server_unanswered(
     )
 }
 
+/// What makes refusals one group: who refused what, where, and how.
+fn refusal_key(r: &crate::client::Refusal) -> (Ipv4Addr, u8, Ipv4Addr, u16) {
+    (r.reporter, r.code, r.to, r.port)
+}
+
+/// The first refusal of `c` that `pick` selects, and every other it
+/// selects with the same [`refusal_key`].
+fn refusal_group(
+    c: &Client,
+    pick: impl Fn(&crate::client::Refusal) -> bool,
+) -> Option<Vec<&crate::client::Refusal>> {
+    let first = c.refusals().iter().find(|r| pick(r))?;
+    Some(
+        c.refusals()
+            .iter()
+            .filter(|r| pick(r) && refusal_key(r) == refusal_key(first))
+            .collect(),
+    )
+}
+
+/// An ICMP destination unreachable's code in a finding's words.
+fn icmp_words(code: u8) -> &'static str {
+    match code {
+        3 => "port unreachable",
+        9 | 10 | 13 => "communication administratively prohibited",
+        0 | 1 | 6 | 7 => "host or network unreachable",
+        _ => "destination unreachable",
+    }
+}
+
 /// `server-unreachable`: the client's DHCP messages to a server (a relay's
 /// forwarded requests, unicast renewals) came back as ICMP destination
 /// unreachable: nothing listens on UDP 67 there, a firewall rejects them,
 /// or a router cannot reach the server. The ICMP error names the cause the
 /// silence alone cannot.
 fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
-    let first = c.refusals().iter().find(|r| !r.reply && r.port == 67)?;
-    let key = |r: &crate::client::Refusal| (r.reporter, r.code, r.to);
-    let same: Vec<&crate::client::Refusal> = c
-        .refusals()
-        .iter()
-        .filter(|r| !r.reply && r.port == 67 && key(r) == key(first))
-        .collect();
+    let same = refusal_group(c, |r| !r.reply && r.port == 67)?;
+    let first = same[0];
     let mut others: Vec<String> = Vec::new();
     for r in c
         .refusals()
         .iter()
-        .filter(|r| !r.reply && r.port == 67 && key(r) != key(first))
+        .filter(|r| !r.reply && r.port == 67 && refusal_key(r) != refusal_key(first))
     {
         let s = format!("{} for {}", r.reporter, r.to);
         if !others.contains(&s) {
@@ -2694,13 +2719,9 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
         }
     }
     let (by, to, code) = (first.reporter, first.to, first.code);
-    let wall = format!(
-        "{by} is on the way to {to}: a firewall or router there rejects DHCP to it (an iptables REJECT rule answers \
-         port unreachable)"
-    );
-    let (icmp, why, fix) = match code {
+    let icmp = icmp_words(code);
+    let (why, fix) = match code {
         3 if by == to => (
-            "port unreachable",
             format!(
                 "nothing listens on UDP 67 at {to}: no DHCP server runs there, or it listens on other addresses or \
                  interfaces, or its own firewall rejects the messages"
@@ -2713,22 +2734,21 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
             ),
         ),
         3 => (
-            "port unreachable",
-            wall.clone(),
+            format!(
+                "{by} is on the way to {to}: a firewall or router there rejects DHCP to it (an iptables REJECT rule \
+                 answers port unreachable)"
+            ),
             format!("Find the rule at {by} that rejects UDP 67 to {to}, and let DHCP through (UDP 68 back too)."),
         ),
         9 | 10 | 13 => (
-            "communication administratively prohibited",
             format!("a firewall at {by} rejects DHCP to {to}"),
             format!("Let UDP 67 to {to} through the firewall at {by} (and UDP 68 back)."),
         ),
         0 | 1 | 6 | 7 => (
-            "host or network unreachable",
             format!("{by} cannot reach {to} (no route, or no answer to its ARP)"),
             format!("Check the route from {by} to {to} and that {to} is up; a relay's server address may be wrong."),
         ),
         _ => (
-            "destination unreachable",
             format!("{by} could not deliver it to {to} (ICMP code {code})"),
             format!("Check the path from {by} to {to}."),
         ),
@@ -2795,18 +2815,13 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
 /// listens, or unicast to an address where no DHCP client waits (another
 /// host holds it).
 fn reply_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
-    let first = c.refusals().iter().find(|r| r.reply)?;
-    let key = |r: &crate::client::Refusal| (r.reporter, r.code, r.to, r.port);
-    let same: Vec<&crate::client::Refusal> = c
-        .refusals()
-        .iter()
-        .filter(|r| r.reply && key(r) == key(first))
-        .collect();
+    let same = refusal_group(c, |r| r.reply)?;
+    let first = same[0];
     let (by, to, port, code) = (first.reporter, first.to, first.port, first.code);
     let relay = port == 67;
-    let (icmp, why, fix) = match code {
+    let icmp = icmp_words(code);
+    let (why, fix) = match code {
         3 if by == to && relay => (
-            "port unreachable",
             format!(
                 "nothing listens on UDP 67 at {to}, the relay address (giaddr) of the request: the relay stopped, or it \
                  does not listen on that address"
@@ -2817,7 +2832,6 @@ fn reply_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
             ),
         ),
         3 if by == to => (
-            "port unreachable",
             format!(
                 "nothing listens on UDP 68 at {to}: the host there is not a DHCP client waiting for this reply (another \
                  host holds that address, or the client gave up)"
@@ -2828,22 +2842,18 @@ fn reply_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
             ),
         ),
         3 => (
-            "port unreachable",
             format!("{by} is on the way to {to}: a firewall or router there rejects the reply"),
             format!("Find the rule at {by} that rejects UDP {port} to {to}, and let DHCP replies through."),
         ),
         9 | 10 | 13 => (
-            "communication administratively prohibited",
             format!("a firewall at {by} rejects the server's replies to {to}"),
             format!("Let UDP {port} to {to} through the firewall at {by}."),
         ),
         0 | 1 | 6 | 7 => (
-            "host or network unreachable",
             format!("{by} cannot reach {to} (no route, or no answer to its ARP)"),
             format!("Check the route from the server to {to} (a relay's giaddr must be routable from the server)."),
         ),
         _ => (
-            "destination unreachable",
             format!("{by} could not deliver it to {to} (ICMP code {code})"),
             format!("Check the path from the server to {to}."),
         ),

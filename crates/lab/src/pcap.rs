@@ -88,30 +88,37 @@ impl fmt::Display for Seen {
     }
 }
 
-/// Every DHCP packet in the pcap or pcapng file at `path`. A last record cut
-/// short (the file is still being written) ends the list without an error.
-pub fn read(path: &Path) -> Result<Vec<Seen>> {
+/// Calls `f` with every frame of the pcap or pcapng file at `path`. A file
+/// without its header yet, or a last record cut short (tcpdump is still
+/// writing it), ends the frames without an error.
+fn each_frame(path: &Path, mut f: impl FnMut(capture::Packet<'_>)) -> Result<()> {
     let name = path.to_string_lossy();
     let mut reader = match capture::open(&name) {
         Ok(r) => r,
-        // tcpdump has not written the file header yet.
         Err(e) if matches!(e.kind, capture::read::ErrorKind::Empty) || e.is_cut_short() => {
-            return Ok(Vec::new())
+            return Ok(())
         }
         Err(e) => return Err(e).with_context(|| format!("reading {name}")),
     };
-    let mut out = Vec::new();
     loop {
-        let p = match reader.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(e) if e.is_cut_short() => break,
+        match reader.next_packet() {
+            Ok(Some(p)) => f(p),
+            Ok(None) => return Ok(()),
+            Err(e) if e.is_cut_short() => return Ok(()),
             Err(e) => return Err(e).with_context(|| format!("reading {name}")),
-        };
+        }
+    }
+}
+
+/// Every DHCP packet in the pcap or pcapng file at `path` (see
+/// [`each_frame`] for a file still being written).
+pub fn read(path: &Path) -> Result<Vec<Seen>> {
+    let mut out = Vec::new();
+    each_frame(path, |p| {
         let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) else {
-            continue;
+            return;
         };
-        let Some(msg) = d.message else { continue };
+        let Some(msg) = d.message else { return };
         let fr = &d.frame;
         out.push(Seen {
             number: p.number,
@@ -124,7 +131,7 @@ pub fn read(path: &Path) -> Result<Vec<Seen>> {
             checksum: fr.udp.checksum,
             msg: msg.into_owned(),
         });
-    }
+    })?;
     Ok(out)
 }
 
@@ -142,26 +149,14 @@ pub fn listing(seen: &[Seen]) -> String {
 /// UDP datagram: (frame number, who sent it, its code, the quoted
 /// datagram's destination port).
 pub fn unreachables(path: &Path) -> Result<Vec<(u64, std::net::Ipv4Addr, u8, u16)>> {
-    let name = path.to_string_lossy();
-    let mut reader = capture::open(&name).with_context(|| format!("reading {name}"))?;
     let mut out = Vec::new();
-    loop {
-        let p = match reader.next_packet() {
-            Ok(Some(p)) => p,
-            Ok(None) => break,
-            Err(e) if e.is_cut_short() => break,
-            Err(e) => return Err(e).with_context(|| format!("reading {name}")),
-        };
+    each_frame(path, |p| {
         if let Some(u) = wire::frame::unreachable(p.link, p.data) {
             let q = u.quoted;
             let at = usize::from(q[0] & 0x0f) * 4;
-            out.push((
-                p.number,
-                u.reporter,
-                u.code,
-                u16::from_be_bytes([q[at + 2], q[at + 3]]),
-            ));
+            let port = u16::from_be_bytes([q[at + 2], q[at + 3]]);
+            out.push((p.number, u.reporter, u.code, port));
         }
-    }
+    })?;
     Ok(out)
 }

@@ -1,8 +1,12 @@
 //! The kernel filter for DHCP traffic, as classic BPF.
 //!
-//! Accepts IPv4/UDP datagrams from or to port 67 or 68 that are not a later
-//! fragment, untagged or behind one 802.1Q/802.1ad tag still in the frame (the
-//! kernel usually strips tags into metadata, which the filter does not see).
+//! Accepts IPv4 packets that are not a later fragment, untagged or behind one
+//! 802.1Q/802.1ad tag still in the frame (the kernel usually strips tags into
+//! metadata, which the filter does not see), when they are
+//! - UDP from or to port 67 or 68 (DHCP), or 4011 (a PXE boot server), or
+//! - ICMP destination unreachable, whose quote may be a refused DHCP message
+//!   (the analysis reads the quote and keeps only those).
+//!
 //! A small interpreter in the tests runs the program on real frames.
 
 /// One classic BPF instruction (`struct sock_filter`).
@@ -18,6 +22,7 @@ pub struct Insn {
 const LD_H_ABS: u16 = 0x28;
 const LD_B_ABS: u16 = 0x30;
 const LD_H_IND: u16 = 0x48;
+const LD_B_IND: u16 = 0x50;
 const LDX_B_MSH: u16 = 0xb1;
 const JEQ_K: u16 = 0x15;
 const JSET_K: u16 = 0x45;
@@ -81,21 +86,42 @@ fn assemble(steps: &[Step]) -> Vec<Insn> {
     out
 }
 
-/// The IPv4/UDP port checks with the IP header at `ip` bytes into the frame.
-fn udp_checks(ip: u32, steps: &mut Vec<Step>) {
+/// UDP ports whose datagrams the filter keeps, either way.
+const PORTS: [u32; 3] = [67, 68, 4011];
+
+/// ICMP's destination unreachable (RFC 792).
+const ICMP_DEST_UNREACHABLE: u32 = 3;
+
+/// The IPv4 checks with the IP header at `ip` bytes into the frame; `icmp`
+/// labels this header's ICMP test (each call needs its own).
+fn ipv4_checks(ip: u32, icmp: &'static str, steps: &mut Vec<Step>) {
     use Step::*;
     steps.extend([
-        Op(LD_B_ABS, ip + 9),
-        Jump(JEQ_K, 17, To::Next, To::Label("drop")),
         Op(LD_H_ABS, ip + 6),
         Jump(JSET_K, 0x1fff, To::Label("drop"), To::Next),
+        Op(LD_B_ABS, ip + 9),
+        Jump(JEQ_K, 17, To::Next, To::Label(icmp)),
         Op(LDX_B_MSH, ip),
-        Op(LD_H_IND, ip),
-        Jump(JEQ_K, 67, To::Label("accept"), To::Next),
-        Jump(JEQ_K, 68, To::Label("accept"), To::Next),
-        Op(LD_H_IND, ip + 2),
-        Jump(JEQ_K, 67, To::Label("accept"), To::Next),
-        Jump(JEQ_K, 68, To::Label("accept"), To::Label("drop")),
+    ]);
+    for port_at in [ip, ip + 2] {
+        steps.push(Op(LD_H_IND, port_at));
+        for (i, p) in PORTS.into_iter().enumerate() {
+            let last = port_at == ip + 2 && i == PORTS.len() - 1;
+            let otherwise = if last { To::Label("drop") } else { To::Next };
+            steps.push(Jump(JEQ_K, p, To::Label("accept"), otherwise));
+        }
+    }
+    steps.extend([
+        Label(icmp),
+        Jump(JEQ_K, 1, To::Next, To::Label("drop")),
+        Op(LDX_B_MSH, ip),
+        Op(LD_B_IND, ip),
+        Jump(
+            JEQ_K,
+            ICMP_DEST_UNREACHABLE,
+            To::Label("accept"),
+            To::Label("drop"),
+        ),
     ]);
 }
 
@@ -109,13 +135,13 @@ pub fn dhcp_filter() -> Vec<Insn> {
         Jump(JEQ_K, 0x88a8, To::Label("vlan"), To::Label("drop")),
         Label("ip"),
     ];
-    udp_checks(14, &mut s);
+    ipv4_checks(14, "icmp", &mut s);
     s.extend([
         Label("vlan"),
         Op(LD_H_ABS, 16),
         Jump(JEQ_K, 0x0800, To::Next, To::Label("drop")),
     ]);
-    udp_checks(18, &mut s);
+    ipv4_checks(18, "icmp behind a tag", &mut s);
     s.extend([
         Label("accept"),
         Op(RET_K, ACCEPT_BYTES),
@@ -152,6 +178,10 @@ mod tests {
                     Some(v) => a = v.into(),
                     None => return 0,
                 },
+                LD_B_IND => match byte((x + i.k) as usize) {
+                    Some(v) => a = v.into(),
+                    None => return 0,
+                },
                 LDX_B_MSH => match byte(i.k as usize) {
                     Some(v) => x = u32::from(v & 0xf) * 4,
                     None => return 0,
@@ -184,6 +214,44 @@ mod tests {
     }
 
     #[test]
+    fn accepts_a_pxe_boot_server_exchange_and_icmp_errors() {
+        let p = dhcp_filter();
+        assert_eq!(run(&p, &frame((68, 4011), vec![])), ACCEPT_BYTES);
+        assert_eq!(run(&p, &frame((4011, 68), vec![42])), ACCEPT_BYTES);
+        // A real PXE ROM's requests to UDP 4011 and the ICMP port
+        // unreachable that answered them (the lab's capture of iPXE).
+        for name in ["client.pcap", "server.pcap"] {
+            let path = concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../examples/pxe-boot-server-silent/"
+            );
+            let mut r = crate::read::open(&format!("{path}{name}")).unwrap();
+            let (mut icmp, mut boot) = (0, 0);
+            while let Some(pkt) = r.next_packet().unwrap() {
+                let f = pkt.data;
+                assert_eq!(run(&p, f), ACCEPT_BYTES, "{name} frame {}", pkt.number);
+                icmp += usize::from(f[23] == 1);
+                boot += usize::from(
+                    f[23] == 17 && (f[34..36] == [0x0f, 0xab] || f[36..38] == [0x0f, 0xab]),
+                );
+            }
+            assert_eq!((icmp, boot), (4, 4), "{name}");
+        }
+        let mut tagged = frame((68, 67), vec![42]);
+        let quote = tagged[18..].to_vec();
+        tagged.truncate(18);
+        tagged.extend([
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ]);
+        tagged.extend([3, 3, 0, 0, 0, 0, 0, 0]);
+        tagged.extend(quote);
+        assert_eq!(run(&p, &tagged), ACCEPT_BYTES);
+        let mut echo = tagged.clone();
+        echo[38] = 8;
+        assert_eq!(run(&p, &echo), 0, "an echo request");
+    }
+
+    #[test]
     fn drops_everything_else() {
         let p = dhcp_filter();
         assert_eq!(run(&p, &frame((53, 5353), vec![])), 0);
@@ -198,5 +266,15 @@ mod tests {
         arp[12..14].copy_from_slice(&[0x08, 0x06]);
         assert_eq!(run(&p, &arp), 0);
         assert_eq!(run(&p, &[0; 10]), 0);
+        let mut tcp_boot = frame((50000, 4011), vec![]);
+        tcp_boot[23] = 6;
+        assert_eq!(run(&p, &tcp_boot), 0);
+        // An ICMP error whose own datagram is a later fragment.
+        let mut icmp_fragment = frame((68, 67), vec![]);
+        icmp_fragment[23] = 1;
+        icmp_fragment[34] = 3;
+        assert_eq!(run(&p, &icmp_fragment), ACCEPT_BYTES);
+        icmp_fragment[21] = 1;
+        assert_eq!(run(&p, &icmp_fragment), 0);
     }
 }

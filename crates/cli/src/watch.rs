@@ -276,19 +276,30 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
                     file: i,
                     frame: numbers[usize::from(i)],
                 };
-                if let Ok(Some(d)) =
-                    wire::packet::decode(wire::LinkType::Ethernet, &p.data, p.orig_len)
-                {
-                    let kernel = Some(match p.checksum {
-                        capture::live::KernelChecksum::NotReady => KernelChecksum::NotReady,
-                        capture::live::KernelChecksum::Valid => KernelChecksum::Valid,
-                        capture::live::KernelChecksum::Unknown => KernelChecksum::Unknown,
-                    });
-                    if let Some(mut o) = Obs::new(at, Timestamp(p.timestamp_ns), &d, kernel) {
-                        o.outgoing = Some(p.direction == Direction::Outgoing);
-                        o.virtual_link = virtual_links[usize::from(i)];
-                        engine.push(o);
+                let ts = Timestamp(p.timestamp_ns);
+                match wire::packet::decode(wire::LinkType::Ethernet, &p.data, p.orig_len) {
+                    Ok(Some(d)) => {
+                        let kernel = Some(match p.checksum {
+                            capture::live::KernelChecksum::NotReady => KernelChecksum::NotReady,
+                            capture::live::KernelChecksum::Valid => KernelChecksum::Valid,
+                            capture::live::KernelChecksum::Unknown => KernelChecksum::Unknown,
+                        });
+                        if let Some(mut o) = Obs::new(at, ts, &d, kernel) {
+                            o.outgoing = Some(p.direction == Direction::Outgoing);
+                            o.virtual_link = virtual_links[usize::from(i)];
+                            engine.push(o);
+                        }
                     }
+                    // An ICMP error quoting a DHCP message, as in a capture
+                    // file: evidence that a server or relay is not there.
+                    Err(wire::frame::Skip::NotUdp) => {
+                        if let Some(o) = wire::frame::unreachable(wire::LinkType::Ethernet, &p.data)
+                            .and_then(|u| Obs::quoted(at, ts, &u))
+                        {
+                            engine.push(o);
+                        }
+                    }
+                    _ => {}
                 }
                 if let Some(w) = &mut pcapng {
                     ring.bytes += p.data.len();

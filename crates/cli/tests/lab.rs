@@ -640,6 +640,46 @@ fn watch_prints_one_bound_line_and_exits_0_with_count() {
     assert!(rest.contains("summary: 1 client: 1 bound"), "{rest}");
 }
 
+/// `watch` on a relay whose server is down: the live filter lets the
+/// server's ICMP port unreachable in, and `server-unreachable` is reported
+/// live, as it is from a capture file.
+#[test]
+fn watch_on_a_relay_sees_its_server_refuse_with_icmp() {
+    let Some(lab) = lab::require("watch-server-down", &[Tool::Dhcrelay, Tool::Udhcpc]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (_server, relay, client) = relayed_lan(&mut n);
+    let _rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
+        .start(&n, relay)
+        .unwrap();
+    let mut w = Watch::start(&n, relay, &["eth0", "--json", "--duration", "60s"]);
+    let mut udhcpc = Udhcpc {
+        discovers: 3,
+        ..Udhcpc::default()
+    }
+    .start(&n, client)
+    .unwrap();
+    let status = udhcpc.wait_exit(Duration::from_secs(30)).unwrap();
+    assert!(!status.success(), "udhcpc got a lease");
+    w.wait_for("server-unreachable", Duration::from_secs(10), |l| {
+        finding(l, "server-unreachable").is_some()
+    });
+    let lines = w.stop();
+    let f = lines
+        .iter()
+        .find_map(|l| finding(l, "server-unreachable"))
+        .unwrap();
+    assert_eq!(f["confidence"], "high", "{f}");
+    let summary = f["summary"].as_str().unwrap();
+    assert!(
+        summary.contains(
+            "10.0.0.1 answered 3 DHCP messages to 10.0.0.1:67 with ICMP port unreachable"
+        ),
+        "{summary}"
+    );
+}
+
 /// `probe --dora` with `options` (`-o` arguments), saved to `NAME.pcapng`,
 /// then `diagnose --json` of that capture: its finding codes.
 fn dora_findings(

@@ -54,7 +54,9 @@ pub struct Config {
     /// Report findings to the sink as soon as they are certain, before the
     /// transaction is over (for live capture): `no-offer` after the third
     /// unanswered DISCOVER, `offer-ignored` when a DISCOVER follows an OFFER.
-    /// They may reach the sink again when the transaction closes.
+    /// They may reach the sink again when the transaction closes. A client's
+    /// ICMP findings (`server-unreachable`, `reply-unreachable`) reach it as
+    /// each of its transactions closes, and again at the end.
     pub early: bool,
 }
 
@@ -182,6 +184,9 @@ impl<S: Sink> Engine<S> {
             // a DHCP packet seen nor one of its exchange.
             let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
             self.clients[i].note_unreachable(&o, reporter, code);
+            if self.cfg.early {
+                self.settle_refusal(i, (o.chaddr, o.xid), o.from_client());
+            }
             return;
         }
         self.stats.packets += 1;
@@ -303,16 +308,11 @@ impl<S: Sink> Engine<S> {
     /// Reports what an open DISCOVER transaction already shows for certain.
     fn settle_early(&mut self, key: (HwAddr, u32)) {
         let Some(t) = self.open.get(&key) else { return };
-        if t.state != crate::State::Init || t.has(MessageType::Request) {
+        let Some(outcome) = early_outcome(t) else {
             return;
-        }
+        };
         let discovers: Vec<&Obs> = t.of_kind(MessageType::Discover).map(|s| &s.obs).collect();
         let first_offer = t.of_kind(MessageType::Offer).map(|s| s.obs.ts).min();
-        let outcome = match first_offer {
-            Some(o) if discovers.iter().any(|d| d.ts > o) => Outcome::OfferIgnored,
-            None if discovers.len() >= 3 => Outcome::NoOffer,
-            _ => return,
-        };
         let Some(i) = self.client_index.get(&key.0, &self.clients) else {
             return;
         };
@@ -338,6 +338,26 @@ impl<S: Sink> Engine<S> {
         found.extend(rules::secs_cycle(key.0, &cycle));
         for f in &found {
             self.sink.finding(f);
+        }
+    }
+
+    /// Live: reports what the ICMP errors about client `i` show once the
+    /// exchange they refused (`key`; a client message if `asked`, else a
+    /// reply) has failed, whether it is over or, still open, certain to fail.
+    /// Otherwise they are reported as it closes.
+    fn settle_refusal(&mut self, i: usize, key: (HwAddr, u32), asked: bool) {
+        let client = &self.clients[i];
+        let outcome = match self.open.get(&key) {
+            // A refused request counts once nothing answered it (its
+            // refusals are marked answered only when the exchange closes).
+            Some(t) => early_outcome(t).filter(|o| !asked || *o == Outcome::NoOffer),
+            None => client.outcome().filter(|o| o.is_failure()),
+        };
+        if outcome.is_none() {
+            return;
+        }
+        for f in rules::refused(client, outcome, &self.cfg.files) {
+            self.sink.finding(&f);
         }
     }
 
@@ -513,6 +533,14 @@ impl<S: Sink> Engine<S> {
             self.sink.finding(&f);
             client.add_finding(f);
         }
+        // Live, what ICMP errors say is told as soon as the exchange they
+        // refused is over; the report gets it at the end, with the rest of
+        // the client's findings.
+        if self.cfg.early {
+            for f in rules::refused(client, client.outcome(), &self.cfg.files) {
+                self.sink.finding(&f);
+            }
+        }
         if self.sink.wants_transactions() {
             self.sink.transaction(&Summary::new(&t, verdict));
         }
@@ -583,6 +611,22 @@ impl<S: Sink> Engine<S> {
             },
             self.sink,
         )
+    }
+}
+
+/// What an open DISCOVER transaction already shows for certain: no OFFER to
+/// three DISCOVERs, or a DISCOVER after an OFFER.
+fn early_outcome(t: &Transaction) -> Option<Outcome> {
+    if t.state != crate::State::Init || t.has(MessageType::Request) {
+        return None;
+    }
+    let first_offer = t.of_kind(MessageType::Offer).map(|s| s.obs.ts).min();
+    match first_offer {
+        Some(o) if t.of_kind(MessageType::Discover).any(|d| d.obs.ts > o) => {
+            Some(Outcome::OfferIgnored)
+        }
+        None if t.of_kind(MessageType::Discover).count() >= 3 => Some(Outcome::NoOffer),
+        _ => None,
     }
 }
 

@@ -2477,8 +2477,7 @@ pub fn client_end(c: &Client, end: Timestamp, files: &[String]) -> Vec<Finding> 
     for b in c.boot_servers() {
         out.extend(pxe_boot_server_unanswered(c, b, end, files));
     }
-    out.extend(server_unreachable(c, files));
-    out.extend(reply_unreachable(c, files));
+    out.extend(refused(c, c.outcome(), files));
     if c.client_id_count() >= 2 {
         let ids: Vec<String> = c
             .client_ids()
@@ -2699,12 +2698,26 @@ fn icmp_words(code: u8) -> &'static str {
     }
 }
 
+/// The client's messages, or a server's replies to it, that ICMP errors say
+/// were refused (`server-unreachable`, `reply-unreachable`), judged against
+/// the client's `outcome` (its outcome so far, or what a live watch already
+/// knows of an exchange still open). Part of [`client_end`].
+pub fn refused(c: &Client, outcome: Option<Outcome>, files: &[String]) -> Vec<Finding> {
+    if c.refusals().is_empty() {
+        return Vec::new();
+    }
+    server_unreachable(c, outcome, files)
+        .into_iter()
+        .chain(reply_unreachable(c, outcome, files))
+        .collect()
+}
+
 /// `server-unreachable`: the client's DHCP messages to a server (a relay's
 /// forwarded requests, unicast renewals) came back as ICMP destination
 /// unreachable: nothing listens on UDP 67 there, a firewall rejects them,
 /// or a router cannot reach the server. The ICMP error names the cause the
 /// silence alone cannot.
-fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
+fn server_unreachable(c: &Client, outcome: Option<Outcome>, files: &[String]) -> Option<Finding> {
     let same = refusal_group(c, |r| !r.reply && r.port == 67)?;
     let first = same[0];
     let mut others: Vec<String> = Vec::new();
@@ -2756,7 +2769,7 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
     // The cause of a failure only when nothing answered the refused
     // exchanges, the client failed, and the capture holds its exchanges.
     let answered = same.iter().all(|r| r.answered);
-    let (severity, cause, outcome_note) = match c.outcome() {
+    let (severity, cause, outcome_note) = match outcome {
         None => (
             Severity::Warning,
             false,
@@ -2814,7 +2827,7 @@ fn server_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
 /// ICMP destination unreachable: sent to a relay's giaddr where no relay
 /// listens, or unicast to an address where no DHCP client waits (another
 /// host holds it).
-fn reply_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
+fn reply_unreachable(c: &Client, outcome: Option<Outcome>, files: &[String]) -> Option<Finding> {
     let same = refusal_group(c, |r| r.reply)?;
     let first = same[0];
     let (by, to, port, code) = (first.reporter, first.to, first.port, first.code);
@@ -2858,7 +2871,7 @@ fn reply_unreachable(c: &Client, files: &[String]) -> Option<Finding> {
             format!("Check the path from the server to {to}."),
         ),
     };
-    let failed = c.outcome().is_some_and(Outcome::is_failure);
+    let failed = outcome.is_some_and(Outcome::is_failure);
     let severity = if failed {
         Severity::Error
     } else {

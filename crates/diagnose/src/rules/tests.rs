@@ -1466,12 +1466,17 @@ fn copies_across_files_are_not_retransmissions() {
 #[derive(Default)]
 struct Recorder {
     findings: Vec<(Code, usize)>,
+    /// The codes of the findings told as the cause of a failure.
+    causes: Vec<Code>,
     pushed: usize,
 }
 
 impl crate::engine::Sink for Recorder {
     fn finding(&mut self, f: &crate::Finding) {
         self.findings.push((f.code, self.pushed));
+        if f.explains_failure {
+            self.causes.push(f.code);
+        }
     }
 }
 
@@ -2522,6 +2527,66 @@ impl Cap {
         let o = Obs::quoted(at, Timestamp((t * 1e9) as i64), &u).expect("quotes DHCP");
         self.tape.push(o.clone());
         self.engine.push(o);
+    }
+}
+
+/// Live (`watch`), `server-unreachable` is told as the ICMP error about the
+/// third unanswered DISCOVER arrives, as the cause, not a minute later when
+/// the exchange closes. When an OFFER came, it waits for the close, which
+/// knows the refusals were answered.
+#[test]
+fn live_mode_settles_server_unreachable_once_the_exchange_has_failed() {
+    let relay = Ipv4Addr::new(10, 0, 0, 254);
+    for offered in [false, true] {
+        let mut c = Cap::new();
+        for (i, t) in [0.0, 1.0, 3.0].into_iter().enumerate() {
+            let (_, payload) = relayed_discover(0x68, i as u16);
+            let f = UdpFrame::new((relay, 67), (SERVER, 67), &payload);
+            c.frame(t, &f);
+            c.icmp(t + 0.0001, SERVER, 3, &f);
+            if offered && i == 0 {
+                c.server(
+                    0.01,
+                    Ipv4Addr::new(192, 168, 1, 2),
+                    &offer(0x68),
+                    relay,
+                    ChecksumMode::Full,
+                );
+            }
+        }
+        let cfg = Config {
+            files: vec!["f0.pcap".into()],
+            early: true,
+            ..Config::default()
+        };
+        let mut e = Engine::new(cfg, Recorder::default());
+        for o in c.tape.clone() {
+            e.sink().pushed += 1;
+            e.push(o);
+        }
+        let seen = e.sink().findings.clone();
+        let told = seen
+            .iter()
+            .find(|(c, _)| *c == Code::ServerUnreachable)
+            .map(|(_, n)| *n);
+        let pushed = c.tape.len();
+        if offered {
+            assert_eq!(told, None, "{seen:?}");
+        } else {
+            assert_eq!(
+                told,
+                Some(pushed),
+                "as the third ICMP error arrives: {seen:?}"
+            );
+            assert!(e.sink().causes.contains(&Code::ServerUnreachable));
+        }
+        let (report, rec) = e.finish();
+        let f = finding(&report, Code::ServerUnreachable);
+        assert_eq!(f.explains_failure, !offered, "{f:?}");
+        assert!(rec
+            .findings
+            .iter()
+            .any(|(c, _)| *c == Code::ServerUnreachable));
     }
 }
 

@@ -444,6 +444,11 @@ pub struct BootServer {
     /// Where the requests went (a broadcast or multicast address for
     /// discovery).
     pub server: Ipv4Addr,
+    /// The UDP port they went to: 4011, or 67 for a broadcast discovery.
+    pub port: u16,
+    /// The boot item asked for (option 43 sub-option 71: type, layer), if
+    /// the requests named one.
+    pub item: Option<(u16, u16)>,
     /// Requests and replies seen, each counted in one capture (the one that
     /// held the first request; the first reply's for replies): the others
     /// hold copies.
@@ -466,11 +471,17 @@ pub struct BootServer {
 }
 
 impl BootServer {
-    /// `{"server", "requests", "replies", "boot_file", "frames"}`: the
-    /// frames of the first requests, then of the first replies.
+    /// `{"server", "port", "boot_item", "requests", "replies", "boot_file",
+    /// "frames"}`: the frames of the first requests, then of the first
+    /// replies. `boot_item` is the item's type, or null.
     pub fn write_json(&self, w: &mut Vec<u8>) -> std::io::Result<()> {
         let mut o = crate::json::Object::new(w)?;
         o.ip("server", Some(self.server))?;
+        o.num("port", u64::from(self.port))?;
+        match self.item {
+            Some((t, _)) => o.num("boot_item", u64::from(t))?,
+            None => o.null("boot_item")?,
+        }
         o.num("requests", u64::from(self.requests))?;
         o.num("replies", u64::from(self.replies))?;
         match &self.boot_file {
@@ -762,6 +773,8 @@ impl Client {
             None if list.len() < 4 => {
                 list.push(BootServer {
                     server: if request { o.dst_ip } else { o.src_ip },
+                    port: if request { o.dst_port } else { o.src_port },
+                    item: o.boot_item(),
                     requests: 0,
                     replies: 0,
                     request_frames: Vec::new(),
@@ -785,6 +798,7 @@ impl Client {
                 return;
             }
             b.ipxe |= o.ipxe;
+            b.item = b.item.or(o.boot_item());
             b.requests += 1;
             if b.request_frames.len() < BOOT_SERVER_FRAMES {
                 b.request_frames.push(o.at);

@@ -210,10 +210,10 @@ impl<S: Sink> Engine<S> {
             self.sweep(self.clock);
         }
 
-        if o.boot_server_port() {
+        if o.boot_server_exchange() {
             // A PXE ROM and its boot server after the DHCP exchange: kept with
             // the client, never opening or extending a transaction (a ROM's
-            // unicast REQUESTs with ciaddr there are not renewals).
+            // REQUESTs with ciaddr there are not renewals or rebinds).
             let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
             self.clients[i].note_boot_server(&o);
             return;

@@ -115,7 +115,7 @@ codes! {
     PxeBootServerMissing "pxe-boot-server-missing" "a PXE client got a boot file but no server to fetch it from";
     PxeBootFileWrongArch "pxe-boot-file-wrong-arch" "a PXE client got a boot file for another architecture";
     PxeProxyOnDhcpServer "pxe-proxy-on-dhcp-server" "option 60 PXEClient in a DHCP reply sends the ROM to that server's UDP 4011";
-    PxeBootServerUnanswered "pxe-boot-server-unanswered" "the PXE ROM's requests to a boot server on UDP 4011 got no answer";
+    PxeBootServerUnanswered "pxe-boot-server-unanswered" "the PXE ROM's requests to a boot server (UDP 4011, or a search by broadcast) got no answer";
     ServerUnreachable "server-unreachable" "an ICMP error says the DHCP server cannot be reached (port, host or firewall)";
     ReplyUnreachable "reply-unreachable" "an ICMP error says a server's reply could not be delivered (to the relay or the client)";
     PxeReplyTooFast "pxe-reply-too-fast" "a PXE ROM ignored OFFERs that came within milliseconds";

@@ -153,6 +153,9 @@ pub struct Rare {
     pub vendor_class: Option<Box<str>>,
     /// Option 93, first architecture.
     pub arch: Option<u16>,
+    /// Option 43's PXE boot item (sub-option 71: type and layer), kept only
+    /// with option 60 `PXEClient…`: a boot server discovery, or its answer.
+    pub boot_item: Option<(u16, u16)>,
     /// Boot file: option 67, else the `file` field (when not overloaded).
     pub boot_file: Option<Box<str>>,
     /// Option 12, kept only when it is not a valid DNS name ([`valid_host_name`]).
@@ -171,6 +174,7 @@ impl Rare {
             && self.relay_info.is_none()
             && self.vendor_class.is_none()
             && self.arch.is_none()
+            && self.boot_item.is_none()
             && self.boot_file.is_none()
             && self.bad_host_name.is_none()
             && self.anomalies.is_empty()
@@ -225,6 +229,10 @@ impl Obs {
             .get(m, code::VENDOR_CLASS_IDENTIFIER)
             .filter(|v| v.starts_with(b"PXEClient"))
             .map(|v| value::escape(&v).into_boxed_str());
+        let boot_item = idx
+            .get(m, code::VENDOR_SPECIFIC)
+            .filter(|_| vendor_class.is_some())
+            .and_then(|v| value::pxe_boot_item(&v));
         // The first option 53 counts (a repeated one is its own anomaly).
         let kind = m.message_type();
         let rare = Rare {
@@ -234,6 +242,7 @@ impl Obs {
                 .get(m, code::RELAY_AGENT_INFORMATION)
                 .map(|v| Short::new(&v)),
             vendor_class,
+            boot_item,
             arch: idx.get(m, code::CLIENT_SYSTEM_ARCHITECTURE).and_then(|v| {
                 let b = v.get(..2)?;
                 Some(u16::from_be_bytes([b[0], b[1]]))
@@ -364,6 +373,7 @@ impl Obs {
         };
         let mut rare = Rare::default();
         let mut ms_routes = None;
+        let mut boot_item = None;
         for (c, v) in p.options() {
             match c {
                 code::DHCP_MESSAGE_TYPE => {
@@ -402,9 +412,11 @@ impl Obs {
                 }
                 code::BOOTFILE_NAME => rare.boot_file = text(v),
                 code::HOST_NAME if !valid_host_name(v) => rare.bad_host_name = text(v),
+                code::VENDOR_SPECIFIC => boot_item = value::pxe_boot_item(v),
                 _ => {}
             }
         }
+        rare.boot_item = boot_item.filter(|_| rare.vendor_class.is_some());
         o.classless_routes = o.classless_routes.or(ms_routes);
         // A type that is not the first option only counts when there is a type.
         o.type_not_first &= o.kind.is_some();
@@ -462,6 +474,11 @@ impl Obs {
         self.rare.as_ref()?.arch
     }
 
+    /// Option 43's PXE boot item (type, layer), in a PXE message.
+    pub fn boot_item(&self) -> Option<(u16, u16)> {
+        self.rare.as_ref()?.boot_item
+    }
+
     /// Boot file: option 67, else the `file` field (when not overloaded).
     pub fn boot_file(&self) -> Option<&str> {
         self.rare.as_ref()?.boot_file.as_deref()
@@ -497,11 +514,16 @@ impl Obs {
         )
     }
 
-    /// Whether it goes to or comes from a PXE boot server's UDP port 4011
-    /// (PXE 2.1 §2.2.4; ProxyDHCP): a ROM that has its address asks there
-    /// for its boot file, from its port 68. Not part of the DHCP exchange.
-    pub fn boot_server_port(&self) -> bool {
-        self.dst_port == PXE_BOOT_SERVER_PORT || self.src_port == PXE_BOOT_SERVER_PORT
+    /// Whether it is part of a PXE ROM's exchange with a boot server after
+    /// its DHCP exchange (PXE 2.1 §2.2.4, §2.2.5), not of the DHCP exchange:
+    /// to or from UDP port 4011 (a ProxyDHCP or boot server, asked from the
+    /// ROM's port 68), or a boot server discovery that names a boot item
+    /// (option 43 sub-option 71), broadcast or multicast to UDP 67, and its
+    /// answer.
+    pub fn boot_server_exchange(&self) -> bool {
+        self.dst_port == PXE_BOOT_SERVER_PORT
+            || self.src_port == PXE_BOOT_SERVER_PORT
+            || self.boot_item().is_some()
     }
 
     /// Whether a client sent it (BOOTREQUEST).
@@ -575,8 +597,12 @@ impl Obs {
             s.push_str(words);
             s.push_str(wire::dhcp::Dotted::new(a).as_str());
         }
-        if self.boot_server_port() {
+        if self.dst_port == PXE_BOOT_SERVER_PORT || self.src_port == PXE_BOOT_SERVER_PORT {
             s.push_str(" (boot server, UDP 4011)");
+        } else if let Some((item, _)) = self.boot_item() {
+            s.push_str(" (boot server discovery, item ");
+            s.push_str(&item.to_string());
+            s.push(')');
         }
         s
     }

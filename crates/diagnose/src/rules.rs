@@ -2558,9 +2558,17 @@ fn pxe_boot_server_unanswered(
         .collect();
     let refused: Vec<FrameRef> = refusals.iter().map(|r| r.at).collect();
     frames.extend(&refused);
+    // A search by broadcast or multicast (to UDP 67 with a boot item,
+    // PXE 2.1 §2.2.5) rather than a question to one server.
+    let discovery = server.is_broadcast() || server.is_multicast();
     // The capture holds this server's DHCP replies to the client: it sees
     // the way back from that server, where an answer from 4011 would come.
-    let seen_replies = c.servers().contains(&server);
+    // For a search, any server's: it sees the client's side.
+    let seen_replies = if discovery {
+        !c.servers().is_empty()
+    } else {
+        c.servers().contains(&server)
+    };
     let confidence = if seen_replies || !refused.is_empty() {
         Confidence::High
     } else {
@@ -2599,6 +2607,14 @@ fn pxe_boot_server_unanswered(
                 r.reporter, r.code
             )
         }
+    } else if discovery && seen_replies {
+        "The capture holds DHCP replies to this client, so it sees the client's side, where a boot server's answer \
+         would arrive."
+            .to_string()
+    } else if discovery {
+        "The capture holds no DHCP reply to this client, so an answer may have taken a path it does not see: \
+         capture at the client's side to be sure."
+            .to_string()
     } else if seen_replies {
         format!(
             "The capture holds {server}'s DHCP replies to this client, so it sees the way an answer from port 4011 \
@@ -2618,6 +2634,13 @@ fn pxe_boot_server_unanswered(
                 "iPXE gives up on the boot server after a few seconds and boots the file its DHCP ACK named ({file}), so \
                  the boot is only delayed here; a ROM that is not iPXE stops instead (PXE-E55)."
             ),
+        ),
+        None if discovery => (
+            Severity::Error,
+            "no answer, the boot stops",
+            "Without an answer the boot stops here (iPXE: \"PXEBS … Connection timed out\"; Intel and other PXE \
+             ROMs: PXE-E78, \"Could not locate boot server\")."
+                .to_string(),
         ),
         None => (
             Severity::Error,
@@ -2639,32 +2662,60 @@ fn pxe_boot_server_unanswered(
     } else {
         f.confidence(confidence)
     };
+    let times = if n == 1 {
+        "once".to_string()
+    } else {
+        format!("{n} times")
+    };
+    let asked = frame_list(files, b.unanswered.iter().map(|r| r.0));
+    let f = f.frames(frames.iter().copied());
+    if discovery {
+        let item = b.item.map_or("a boot item".to_string(), |(t, _)| {
+            format!("boot item type {t}")
+        });
+        let how = if server.is_broadcast() {
+            format!("by broadcast to UDP {}", b.port)
+        } else {
+            format!("by multicast to {server}:{}", b.port)
+        };
+        return Some(
+            f.summary(format!("the PXE ROM looked for a boot server for {item} {how} {times}: {what}"))
+                .explanation(format!(
+                    "{after} PXE ROM sent {requests} to find a boot server for {item} {how} ({asked}{span}, xid {}: a \
+                     DHCPREQUEST naming the item in option 43 sub-option 71), and no boot server answered. A ROM searches \
+                     this way when it picks an item of a PXE boot menu (option 43 sub-option 9) whose server the menu \
+                     does not name (sub-option 8) and discovery control (sub-option 6) allows it: dnsmasq offers this for \
+                     a `pxe-service` with a boot service type and no server address. {consequence} {vantage}",
+                    xid(asked_xid),
+                ))
+                .fix(format!(
+                    "Run a boot server for {item} on this network (WDS, a PXE server, dnsmasq's `pxe-service` with a \
+                     basename), or name its address in the boot menu (option 43 sub-option 8; dnsmasq \
+                     `pxe-service=x86PC,\"…\",<type>,<server address>`), or take the item out of the menu so that the \
+                     ROM boots the DHCP reply's file."
+                ))
+                .references(&["PXE specification 2.1 §2.2.5", "failure catalogue E.31"]),
+        );
+    }
     Some(
-        f.frames(frames.iter().copied())
-            .summary(format!(
-                "the PXE ROM asked {server} for its boot file on UDP 4011 {}: {what}",
-                if n == 1 {
-                    "once".to_string()
-                } else {
-                    format!("{n} times")
-                }
-            ))
-            .explanation(format!(
-                "{after} PXE ROM sent {requests} for its boot file to {server} on UDP port 4011 ({}{span}, xid {}), and \
-                 nothing came back from that port. A ROM asks there when an OFFER carried option 60 «PXEClient»: a \
-                 ProxyDHCP offer, a DHCP server claiming PXE service itself, or a boot menu's server. {consequence} \
-                 {vantage}",
-                frame_list(files, b.unanswered.iter().map(|r| r.0)),
-                xid(asked_xid),
-            ))
-            .fix(format!(
-                "Start the PXE service on {server}, or let UDP 4011 through to it (`ss -ulnp 'sport = :4011'` there; an \
-                 ICMP port unreachable from it in a capture says nothing listens). If {server} runs no PXE service, take \
-                 option 60 «PXEClient» out of the DHCP replies (ISC `option vendor-class-identifier`, dnsmasq \
-                 `dhcp-option=60,…`, Kea `vendor-class-identifier`) and name the boot file in them instead (ISC \
-                 `filename` and `next-server`, dnsmasq `dhcp-boot`, Kea `boot-file-name`)."
-            ))
-            .references(&["PXE specification 2.1 §2.2", "failure catalogue E.31"]),
+        f.summary(format!(
+            "the PXE ROM asked {server} for its boot file on UDP 4011 {times}: {what}"
+        ))
+        .explanation(format!(
+            "{after} PXE ROM sent {requests} for its boot file to {server} on UDP port 4011 ({asked}{span}, xid {}), and \
+             nothing came back from that port. A ROM asks there when an OFFER carried option 60 «PXEClient»: a \
+             ProxyDHCP offer, a DHCP server claiming PXE service itself, or a boot menu's server. {consequence} \
+             {vantage}",
+            xid(asked_xid),
+        ))
+        .fix(format!(
+            "Start the PXE service on {server}, or let UDP 4011 through to it (`ss -ulnp 'sport = :4011'` there; an \
+             ICMP port unreachable from it in a capture says nothing listens). If {server} runs no PXE service, take \
+             option 60 «PXEClient» out of the DHCP replies (ISC `option vendor-class-identifier`, dnsmasq \
+             `dhcp-option=60,…`, Kea `vendor-class-identifier`) and name the boot file in them instead (ISC \
+             `filename` and `next-server`, dnsmasq `dhcp-boot`, Kea `boot-file-name`)."
+        ))
+        .references(&["PXE specification 2.1 §2.2", "failure catalogue E.31"]),
     )
 }
 

@@ -312,7 +312,7 @@ fn mark(arrows: &mut [Arrow]) {
             continue;
         }
         // A request to the boot server is not the DHCP REQUEST again.
-        let kind = (arrows[i].obs.kind, arrows[i].obs.boot_server_port());
+        let kind = (arrows[i].obs.kind, arrows[i].obs.boot_server_exchange());
         arrows[i].retransmission = kinds.contains(&kind);
         kinds.push(kind);
         if expects_answer(&arrows[i].obs) {

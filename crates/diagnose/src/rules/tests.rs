@@ -2249,6 +2249,84 @@ fn pxe_boot_server_requests_in_two_captures_count_once() {
     );
 }
 
+/// Catalogue E.31 by broadcast: after a boot menu whose item names no
+/// server, the ROM searches for a boot server with DHCPREQUESTs to
+/// 255.255.255.255:67 that name the item (option 43 sub-option 71, the
+/// bytes iPXE sent in the lab). Unanswered, that is
+/// `pxe-boot-server-unanswered`, not a rebinding that got no ACK; a boot
+/// server's ACK for the item (from 4011 or 67) answers it. Without option
+/// 60 `PXEClient` option 43 is not PXE's, and the REQUEST stays a rebind.
+#[test]
+fn pxe_boot_server_discovery_by_broadcast() {
+    let search = |c: &mut Cap, pxe: bool| {
+        pxe_to_4011(c, 0);
+        for (i, t) in [2.0, 3.03].into_iter().enumerate() {
+            let mut r = boot_request(0, false);
+            r.secs = 4 + 4 * i as u16;
+            r.set_option(
+                code::VENDOR_SPECIFIC,
+                vec![0x47, 0x04, 0x00, 0x01, 0x00, 0x00, 0xff],
+            );
+            if !pxe {
+                r.set_option(code::VENDOR_CLASS_IDENTIFIER, b"MSFT 5.0".to_vec());
+            }
+            udp(c, t, (ADDR, 68), (Ipv4Addr::BROADCAST, 67), &r);
+        }
+    };
+    let mut c = Cap::new();
+    search(&mut c, true);
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert_eq!(
+        (f.severity, f.confidence),
+        (Severity::Error, crate::Confidence::High)
+    );
+    assert!(
+        f.summary.contains(
+            "looked for a boot server for boot item type 1 by broadcast to UDP 67 2 times"
+        ),
+        "{}",
+        f.summary
+    );
+    assert!(f.explanation.contains("PXE-E78"), "{}", f.explanation);
+    let frames: Vec<u64> = f.frames.iter().map(|r| r.frame).collect();
+    assert_eq!(frames, [5, 6]);
+    for wrong in [Code::NoAck, Code::RenewUnanswered, Code::AckIgnored] {
+        assert!(!has(&r, wrong), "{wrong}: {:?}", codes(&r));
+    }
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
+    let b = &r.clients[0].boot_servers()[0];
+    assert_eq!(
+        (b.server, b.port, b.item),
+        (Ipv4Addr::BROADCAST, 67, Some((1, 0)))
+    );
+
+    // A boot server answers the item.
+    let mut c = Cap::new();
+    search(&mut c, true);
+    let mut a = boot_ack(0, SERVER, b"boot/x86/wdsnbp.com");
+    a.set_option(
+        code::VENDOR_SPECIFIC,
+        vec![0x47, 0x04, 0x00, 0x01, 0x00, 0x00, 0xff],
+    );
+    udp(&mut c, 3.04, (SERVER, 4011), (ADDR, 68), &a);
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+    let b = &r.clients[0].boot_servers()[0];
+    assert_eq!((b.requests, b.replies), (2, 1));
+    assert_eq!(b.boot_file.as_deref(), Some("boot/x86/wdsnbp.com"));
+
+    // Not a PXE client's option 43.
+    let mut c = Cap::new();
+    search(&mut c, false);
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    assert!(r.clients[0].boot_servers().is_empty());
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+}
+
 /// iPXE is a PXE client too (the ROM of QEMU's and KVM's NICs): without a
 /// boot file it stops, and says so.
 #[test]

@@ -347,6 +347,38 @@ fn relay_sub_option(code: u8, v: &[u8]) -> (Option<&'static str>, Value<'_>) {
 }
 
 /// PXE sub-options of option 43 (PXE 2.1 specification).
+/// The value of sub-option `code` in `d`, an encapsulated option such as
+/// option 43 (RFC 2132 §8.4: code, length, value; 0 pads, 255 ends); `None`
+/// when it is absent or the sub-options before it are cut.
+pub fn sub_option(d: &[u8], code: u8) -> Option<&[u8]> {
+    let mut at = 0;
+    while let Some(&c) = d.get(at) {
+        match c {
+            0 => at += 1,
+            255 => return None,
+            _ => {
+                let len = usize::from(*d.get(at + 1)?);
+                let v = d.get(at + 2..at + 2 + len)?;
+                if c == code {
+                    return Some(v);
+                }
+                at += 2 + len;
+            }
+        }
+    }
+    None
+}
+
+/// PXE's sub-option 71 of option 43, the boot item a ROM asks a boot
+/// server for (PXE 2.1 §2.2.5), or that the server's ACK answers: its
+/// type (0 is the PXE bootstrap server) and layer.
+pub fn pxe_boot_item(option_43: &[u8]) -> Option<(u16, u16)> {
+    match *sub_option(option_43, 71)? {
+        [t0, t1, l0, l1] => Some((u16::from_be_bytes([t0, t1]), u16::from_be_bytes([l0, l1]))),
+        _ => None,
+    }
+}
+
 fn pxe_sub_option(code: u8, v: &[u8]) -> (Option<&'static str>, Value<'_>) {
     let (name, kind) = match code {
         1 => ("pxe-mtftp-ip", Kind::Ip),
@@ -1015,6 +1047,28 @@ impl Serialize for EnterpriseJson<'_, '_> {
 #[cfg(test)]
 mod tests {
     use super::Duration;
+
+    /// Option 43 as dnsmasq 2.90 sent it to iPXE with a boot menu item of
+    /// type 1 and no server for it, and as iPXE then asked for that item
+    /// by broadcast (the lab's capture).
+    #[test]
+    fn pxe_sub_options_are_found_in_real_option_43_values() {
+        let offer = b"\x06\x01\x02\x09\x15\x00\x01\x12Find a boot server\x0a\x08\x00Booting\xff";
+        assert_eq!(super::sub_option(offer, 6), Some(&[2u8][..]));
+        assert_eq!(super::sub_option(offer, 10), Some(&b"\x00Booting"[..]));
+        assert_eq!(super::pxe_boot_item(offer), None);
+        let request = [0x47, 0x04, 0x00, 0x01, 0x00, 0x00, 0xff];
+        assert_eq!(super::pxe_boot_item(&request), Some((1, 0)));
+        // Pads before it; nothing after the end; a cut value; a wrong length.
+        assert_eq!(
+            super::pxe_boot_item(&[0, 0, 0x47, 4, 0x80, 0, 0, 1]),
+            Some((0x8000, 1))
+        );
+        assert_eq!(super::pxe_boot_item(&[0xff, 0x47, 4, 0, 1, 0, 0]), None);
+        assert_eq!(super::pxe_boot_item(&[0x06, 1, 3, 0x47, 4, 0, 1, 0]), None);
+        assert_eq!(super::pxe_boot_item(&[0x47, 2, 0, 1]), None);
+        assert_eq!(super::sub_option(&[0x06, 9, 1], 71), None);
+    }
 
     #[test]
     fn escape_keeps_printable_ascii_and_writes_every_other_byte_in_hex() {

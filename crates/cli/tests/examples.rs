@@ -634,3 +634,80 @@ fn a_pxe_rom_whose_boot_server_is_silent() {
         );
     }
 }
+
+/// A real PXE ROM (iPXE in QEMU) that searched for a boot server by
+/// broadcast: dnsmasq's boot menu offered an item of type 1 and named no
+/// server for it, so the ROM broadcast DHCPREQUESTs naming the item
+/// (option 43 sub-option 71) to UDP 67 from its new address. Nothing
+/// answered, and the ROM stopped. Before, those REQUESTs were read as a
+/// rebinding that got no ACK (`no-ack`); now they are the boot server
+/// search, `pxe-boot-server-unanswered`, over the frames tshark finds
+/// with a boot item. `pxe-proxy-on-dhcp-server` says where the menu sends
+/// the ROM (by broadcast: discovery control 0x02, no sub-option 8).
+#[test]
+fn a_pxe_rom_searching_for_a_boot_server_by_broadcast() {
+    let (code, d) = diagnose("pxe-boot-menu-no-server");
+    assert_eq!(code, 1);
+    let c = client(&d, ":02:81");
+    assert_eq!(c["outcome"], "bound", "{c}");
+    assert_eq!(c["transactions"], 1, "{c}");
+    let f = findings(&d, c["chaddr"].as_str().unwrap());
+    let problems: Vec<&str> = f
+        .iter()
+        .filter(|(_, s, _)| s != "info")
+        .map(|(c, _, _)| c.as_str())
+        .collect();
+    assert_eq!(problems, ["pxe-boot-server-unanswered"], "{f:?}");
+    let b = &c["boot_servers"][0];
+    assert_eq!(
+        (&b["server"], &b["port"], &b["boot_item"], &b["replies"]),
+        (
+            &Value::from("255.255.255.255"),
+            &Value::from(67),
+            &Value::from(1),
+            &Value::from(0)
+        ),
+        "{b}"
+    );
+    let all = d["findings"].as_array().unwrap();
+    let find = |code: &str| all.iter().find(|f| f["code"] == code).unwrap();
+    let silent = find("pxe-boot-server-unanswered");
+    assert_eq!(
+        (&silent["explains_failure"], &silent["confidence"]),
+        (&Value::from(true), &Value::from("high")),
+        "{silent}"
+    );
+    let summary = silent["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("boot item type 1 by broadcast to UDP 67"),
+        "{summary}"
+    );
+    let menu = find("pxe-proxy-on-dhcp-server")["explanation"]
+        .as_str()
+        .unwrap();
+    assert!(
+        menu.contains("searches for a boot server by broadcast")
+            && menu.contains("discovery control 0x02"),
+        "{menu}"
+    );
+    let frames: Vec<u64> = silent["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["frame"].as_u64().unwrap())
+        .collect();
+    assert!(!frames.is_empty());
+    let file = d["files"][0].as_str().unwrap();
+    if let Some(rows) = lab::tshark_fields(
+        std::path::Path::new(file),
+        &[
+            "-Y",
+            "dhcp.option.vendor.pxeclient.boot_item.type == 1 && udp.dstport == 67",
+            "-e",
+            "frame.number",
+        ],
+    ) {
+        let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
+        assert_eq!(frames, tshark);
+    }
+}

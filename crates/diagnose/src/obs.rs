@@ -156,6 +156,8 @@ pub struct Rare {
     /// Option 43's PXE boot item (sub-option 71: type and layer), kept only
     /// with option 60 `PXEClient…`: a boot server discovery, or its answer.
     pub boot_item: Option<(u16, u16)>,
+    /// Option 43's PXE boot menu, in a reply with option 60 `PXEClient…`.
+    pub boot_menu: Option<BootMenu>,
     /// Boot file: option 67, else the `file` field (when not overloaded).
     pub boot_file: Option<Box<str>>,
     /// Option 12, kept only when it is not a valid DNS name ([`valid_host_name`]).
@@ -167,6 +169,37 @@ pub struct Rare {
     pub unreachable: Option<(Ipv4Addr, u8)>,
 }
 
+/// What a PXE server's option 43 says about its boot menu (PXE 2.1 §2.2.5):
+/// where the ROM will look for the boot server of the item it picks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BootMenu {
+    /// Sub-option 6, discovery control (0 when absent): bit 0 forbids
+    /// broadcast discovery, bit 1 multicast, bit 3 skips the menu when the
+    /// reply names a boot file.
+    pub control: u8,
+    /// Sub-option 8 names boot servers (by type and address).
+    pub servers_named: bool,
+}
+
+impl BootMenu {
+    /// The menu in `option_43`, if it has one (sub-option 9).
+    pub fn of(option_43: &[u8]) -> Option<BootMenu> {
+        use wire::dhcp::value::sub_option;
+        sub_option(option_43, 9)?;
+        Some(BootMenu {
+            control: sub_option(option_43, 6)
+                .and_then(|v| v.first().copied())
+                .unwrap_or(0),
+            servers_named: sub_option(option_43, 8).is_some_and(|v| !v.is_empty()),
+        })
+    }
+
+    /// Whether the ROM may search for a boot server by broadcast.
+    pub fn broadcast_allowed(&self) -> bool {
+        self.control & 1 == 0
+    }
+}
+
 impl Rare {
     fn is_empty(&self) -> bool {
         self.unreachable.is_none()
@@ -175,6 +208,7 @@ impl Rare {
             && self.vendor_class.is_none()
             && self.arch.is_none()
             && self.boot_item.is_none()
+            && self.boot_menu.is_none()
             && self.boot_file.is_none()
             && self.bad_host_name.is_none()
             && self.anomalies.is_empty()
@@ -229,10 +263,14 @@ impl Obs {
             .get(m, code::VENDOR_CLASS_IDENTIFIER)
             .filter(|v| v.starts_with(b"PXEClient"))
             .map(|v| value::escape(&v).into_boxed_str());
-        let boot_item = idx
+        let pxe_43 = idx
             .get(m, code::VENDOR_SPECIFIC)
-            .filter(|_| vendor_class.is_some())
-            .and_then(|v| value::pxe_boot_item(&v));
+            .filter(|_| vendor_class.is_some());
+        let boot_item = pxe_43.as_ref().and_then(|v| value::pxe_boot_item(v));
+        let boot_menu = pxe_43
+            .as_ref()
+            .filter(|_| m.op == Op::BootReply)
+            .and_then(|v| BootMenu::of(v));
         // The first option 53 counts (a repeated one is its own anomaly).
         let kind = m.message_type();
         let rare = Rare {
@@ -243,6 +281,7 @@ impl Obs {
                 .map(|v| Short::new(&v)),
             vendor_class,
             boot_item,
+            boot_menu,
             arch: idx.get(m, code::CLIENT_SYSTEM_ARCHITECTURE).and_then(|v| {
                 let b = v.get(..2)?;
                 Some(u16::from_be_bytes([b[0], b[1]]))
@@ -373,7 +412,7 @@ impl Obs {
         };
         let mut rare = Rare::default();
         let mut ms_routes = None;
-        let mut boot_item = None;
+        let mut option_43 = None;
         for (c, v) in p.options() {
             match c {
                 code::DHCP_MESSAGE_TYPE => {
@@ -412,11 +451,16 @@ impl Obs {
                 }
                 code::BOOTFILE_NAME => rare.boot_file = text(v),
                 code::HOST_NAME if !valid_host_name(v) => rare.bad_host_name = text(v),
-                code::VENDOR_SPECIFIC => boot_item = value::pxe_boot_item(v),
+                code::VENDOR_SPECIFIC => option_43 = Some(v),
                 _ => {}
             }
         }
-        rare.boot_item = boot_item.filter(|_| rare.vendor_class.is_some());
+        if let Some(v) = option_43.filter(|_| rare.vendor_class.is_some()) {
+            rare.boot_item = value::pxe_boot_item(v);
+            if o.op == Op::BootReply {
+                rare.boot_menu = BootMenu::of(v);
+            }
+        }
         o.classless_routes = o.classless_routes.or(ms_routes);
         // A type that is not the first option only counts when there is a type.
         o.type_not_first &= o.kind.is_some();
@@ -477,6 +521,11 @@ impl Obs {
     /// Option 43's PXE boot item (type, layer), in a PXE message.
     pub fn boot_item(&self) -> Option<(u16, u16)> {
         self.rare.as_ref()?.boot_item
+    }
+
+    /// Option 43's PXE boot menu, in a PXE server's reply.
+    pub fn boot_menu(&self) -> Option<BootMenu> {
+        self.rare.as_ref()?.boot_menu
     }
 
     /// Boot file: option 67, else the `file` field (when not overloaded).

@@ -1480,6 +1480,30 @@ fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
         .find(|o| claims_pxe_service(o))?;
     let server = r.server();
     let with_file = r.boot_file();
+    let menu = r.boot_menu();
+    // Where the ROM goes next: ProxyDHCP on 4011, or a boot menu's server.
+    let route = match menu {
+        None => format!(
+            "the ROM takes it as a ProxyDHCP offer too and, after the ACK, sends a DHCPREQUEST to {server} on UDP port \
+             4011 for its boot file."
+        ),
+        Some(m) if m.servers_named => "it also carries a PXE boot menu (option 43 sub-option 9): after the ACK the \
+             ROM picks an item and asks the boot server the menu names for it (sub-option 8) on UDP port 4011 for its \
+             boot file."
+            .to_string(),
+        Some(m) if m.broadcast_allowed() => format!(
+            "it also carries a PXE boot menu (option 43 sub-option 9) that names no boot server (no sub-option 8): \
+             after the ACK the ROM picks an item and searches for a boot server by broadcast, a DHCPREQUEST to UDP 67 \
+             naming the item (discovery control {:#04x}, sub-option 6, allows it).",
+            m.control
+        ),
+        Some(m) => format!(
+            "it also carries a PXE boot menu (option 43 sub-option 9) that names no boot server (no sub-option 8) and \
+             forbids broadcast discovery (discovery control {:#04x}, sub-option 6): the ROM can search only by \
+             multicast, if the menu allows that and names a group (sub-option 7).",
+            m.control
+        ),
+    };
     let (severity, summary, what) = match with_file {
         // iPXE asks 4011 for a few seconds, then boots the file.
         Some(file) if asked.ipxe => (
@@ -1500,6 +1524,15 @@ fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
                  on another host nothing answers there (PXE-E55: ProxyDHCP service did not reply to request on port 4011)."
             ),
         ),
+        None if menu.is_some() => (
+            Severity::Info,
+            format!("PXE client is offered a boot menu by {server}; its boot file comes from a boot server (option 43)"),
+            "It names no boot file: that comes from the boot server that answers for the chosen item, as dnsmasq's \
+             `pxe-service` intends. If the boot stops after the menu (iPXE: \"PXEBS … Connection timed out\"; other \
+             ROMs: PXE-E78, \"Could not locate boot server\"), no boot server answered: see \
+             pxe-boot-server-unanswered."
+                .to_string(),
+        ),
         None => (
             Severity::Info,
             format!("PXE client is sent to {server} on UDP 4011 for its boot file (option 60 PXEClient)"),
@@ -1515,16 +1548,18 @@ fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
             .frames([asked.at, r.at])
             .summary(summary)
             .explanation(format!(
-                "The {} ({}) gives the PXE client ({}) address {} and carries option 60 «PXEClient»: the ROM takes it \
-                 as a ProxyDHCP offer too and, after the ACK, sends a DHCPREQUEST to {server} on UDP port 4011 for \
-                 its boot file. {what} The ROM sends it from its port 68, so a capture of the DHCP ports holds it and \
-                 any answer.",
+                "The {} ({}) gives the PXE client ({}) address {} and carries option 60 «PXEClient»: {route} {what} \
+                 The ROM sends it from its port 68, so a capture of the DHCP ports holds it and any answer.",
                 r.short_name(),
                 ctx.frame(r.at),
                 asked.vendor_class().unwrap_or("option 93"),
                 r.yiaddr,
             ))
             .fix(match with_file {
+                None if menu.is_some() => "Check that a boot server answers for each item of the menu: dnsmasq answers \
+                    for a `pxe-service` with a basename; one with only a boot service type needs another server for \
+                    that type (WDS, a PXE server), or its address in the `pxe-service` line."
+                    .to_string(),
                 Some(_) => format!(
                     "If the PXE service is on another host, remove option 60 from {server}'s replies and keep 66/67 (or \
                      an IP helper towards the PXE server); otherwise check that {server} answers on UDP 4011."

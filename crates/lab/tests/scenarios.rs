@@ -95,3 +95,8 @@ fn ack_lost() {
 fn pxe_boot_server_silent() {
     test("pxe-boot-server-silent");
 }
+
+#[test]
+fn pxe_boot_menu_no_server() {
+    test("pxe-boot-menu-no-server");
+}

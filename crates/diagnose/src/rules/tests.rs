@@ -2327,6 +2327,52 @@ fn pxe_boot_server_discovery_by_broadcast() {
     assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
 }
 
+/// A PXE server's boot menu (option 43 sub-option 9) says where the ROM
+/// goes after the ACK: to the server the menu names on UDP 4011, by
+/// broadcast when it names none and discovery control allows it, or
+/// nowhere but multicast. The menu is the one dnsmasq 2.90 sent in the
+/// lab (type only: control 2, no sub-option 8); the others are built after
+/// it, as dnsmasq sends a `pxe-service` with a basename (control 3, its
+/// own address in sub-option 8; the lab test of iPXE against dnsmasq reads
+/// the real one).
+#[test]
+fn pxe_boot_menu_says_where_the_rom_asks() {
+    let menu = b"\x09\x15\x00\x01\x12Find a boot server\x0a\x08\x00Booting";
+    let with_server = [
+        &b"\x06\x01\x03\x08\x07\x00\x00\x01\xc0\xa8\x01\x01"[..],
+        menu,
+        b"\xff",
+    ]
+    .concat();
+    let without = [&b"\x06\x01\x02"[..], menu, b"\xff"].concat();
+    let forbidden = [&b"\x06\x01\x03"[..], menu, b"\xff"].concat();
+    for (o43, says) in [
+        (
+            with_server,
+            "asks the boot server the menu names for it (sub-option 8) on UDP port 4011",
+        ),
+        (
+            without,
+            "searches for a boot server by broadcast, a DHCPREQUEST to UDP 67",
+        ),
+        (
+            forbidden,
+            "forbids broadcast discovery (discovery control 0x03",
+        ),
+    ] {
+        let mut c = Cap::new();
+        c.client(0.0, &pxe_discover(0x43));
+        let mut o = offer(0x43);
+        o.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+        o.set_option(code::VENDOR_SPECIFIC, o43);
+        c.reply(0.01, &o);
+        let r = c.report();
+        let f = finding(&r, Code::PxeProxyOnDhcpServer);
+        assert!(f.summary.contains("offered a boot menu"), "{}", f.summary);
+        assert!(f.explanation.contains(says), "{says}: {}", f.explanation);
+    }
+}
+
 /// iPXE is a PXE client too (the ROM of QEMU's and KVM's NICs): without a
 /// boot file it stops, and says so.
 #[test]

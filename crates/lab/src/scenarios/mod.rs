@@ -157,6 +157,11 @@ pub const ALL: &[Scenario] = &[
         tools: &[Tcpdump, Dhcpd, Qemu],
         run: pxe::boot_server_silent,
     },
+    Scenario {
+        name: "pxe-boot-menu-no-server",
+        tools: &[Tcpdump, Dnsmasq, Qemu],
+        run: pxe::boot_menu_no_server,
+    },
 ];
 
 impl Scenario {

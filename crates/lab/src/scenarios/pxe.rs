@@ -15,7 +15,7 @@ use wire::MessageType::{Ack, Request};
 use super::{ensure_seen, mac, Recording};
 use crate::clients::Ipxe;
 use crate::pcap::{of_kind, Seen};
-use crate::servers::{Dhcpd, Subnet};
+use crate::servers::{Dhcpd, Dnsmasq, Subnet};
 use crate::{net, Capture, Lab};
 
 /// How long the emulated machine may take to reach the end of its boot
@@ -97,6 +97,79 @@ pub fn boot_server_silent(lab: &Lab) -> Result<Recording> {
         "ISC dhcpd, given option 60 PXEClient by hand, leases an address to a PXE ROM (iPXE in a QEMU virtual \
          machine), which then asks the server on UDP port 4011 for its boot file; nothing listens there, and the \
          ROM stops: {}",
+        console_text(&stop)
+    );
+    Ok(rec)
+}
+
+/// Catalogue E.31 by broadcast, with a real PXE ROM: dnsmasq's boot menu
+/// (`pxe-service`) offers one item, of boot server type 1, with no server
+/// for it, so its option 43 names no boot server (no sub-option 8) and
+/// allows broadcast discovery (sub-option 6 = 2). iPXE takes its lease,
+/// picks the item, and searches for a boot server with DHCPREQUESTs from its
+/// new address to 255.255.255.255:67 that name the item (option 43
+/// sub-option 71); nothing answers, and it stops.
+pub fn boot_menu_no_server(lab: &Lab) -> Result<Recording> {
+    let mut rec = Recording::new(lab, "");
+    let mut n = lab.network();
+    let lan = n.add_link("lan")?;
+    let server = n.add_host_on("server", lan, Some(net("10.0.0.1/24")))?;
+    let vm = n.add_host_on("vm", lan, None)?;
+    let ipxe = Ipxe::default();
+    let rom_mac = ipxe.mac(&n, vm);
+    let cap = Capture::on_host_with_icmp(&n, server, 0, "server.pcap")?;
+    let mut dnsmasq = Dnsmasq::new(vec![
+        Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.150").router("10.0.0.1")
+    ]);
+    dnsmasq.extra = vec![
+        "--pxe-service=x86PC,Find a boot server,1".into(),
+        "--pxe-prompt=Booting,0".into(),
+    ];
+    let mut srv = dnsmasq.start(&n, server)?;
+    let mut rom = ipxe.start(&n, vm)?;
+    let stop = rom
+        .wait_log(&["PXEBS", "Connection timed out"], ROM_BOOT)
+        .with_context(|| format!("iPXE did not give up its search: {}", rom.log().tail(12)))?;
+    let address = rom.bound_line().context("iPXE printed no address")?;
+    rom.stop()?;
+    let ack = srv.wait_log_count(&["DHCPACK(eth0)", &mac(rom_mac)], 1, ROM_BOOT)?;
+    rec.note(format!("dnsmasq: {}", ack[0].trim_end()));
+    rec.note(format!("iPXE: {}", console_text(&address)));
+    rec.note(format!("iPXE: {}", console_text(&stop)));
+    let seen = cap.stop()?;
+    let searches: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| {
+            s.is(Request)
+                && s.dst.ip().is_broadcast()
+                && s.dst.port() == 67
+                && !s.msg.ciaddr.is_unspecified()
+                && s.msg
+                    .option(wire::dhcp::code::VENDOR_SPECIFIC)
+                    .and_then(|v| wire::dhcp::value::pxe_boot_item(&v))
+                    == Some((1, 0))
+        })
+        .collect();
+    let acks = of_kind(&seen, Ack);
+    ensure_seen(
+        !searches.is_empty()
+            && acks.len() == 1
+            && searches.iter().all(|s| s.chaddr_mac() == rom_mac && s.time > acks[0].time)
+            && !seen.iter().any(|s| s.src.port() == 4011 || s.dst.port() == 4011)
+            && seen.last().is_some_and(|l| l.is(Request)),
+        "server.pcap: expected the ACK, then the ROM's broadcast REQUESTs for boot item 1 and no answer",
+        &seen,
+    )?;
+    rec.note(format!(
+        "server.pcap: {} broadcast REQUEST(s) naming boot item 1 (option 43 sub-option 71) from {}, none answered",
+        searches.len(),
+        searches[0].src.ip()
+    ));
+    rec.file("server.pcap").file("dnsmasq.log");
+    rec.description = format!(
+        "dnsmasq offers a PXE ROM (iPXE in a QEMU virtual machine) a boot menu whose one item, of boot server type 1, \
+         names no server; the ROM takes its lease, searches for a boot server for that item by broadcast to UDP 67, \
+         gets no answer, and stops: {}",
         console_text(&stop)
     );
     Ok(rec)

@@ -104,8 +104,12 @@ fn client_line(out: &mut impl Write, c: &ClientReport, style: Style) -> io::Resu
             out.write_all(Dotted::new(*s).as_str().as_bytes())?;
         }
     }
-    // What its boot server on UDP 4011 gave it (a ProxyDHCP ACK).
-    if let Some(b) = c.boot_servers().iter().find(|b| b.replies > 0) {
+    // What a boot server gave it (a ProxyDHCP or boot server ACK).
+    if let Some((b, (by, port))) = c
+        .boot_servers()
+        .iter()
+        .find_map(|b| Some((b, b.answered_by?)))
+    {
         out.write_all(b"  boot file ")?;
         out.write_all(
             b.boot_file
@@ -116,8 +120,9 @@ fn client_line(out: &mut impl Write, c: &ClientReport, style: Style) -> io::Resu
                 .as_bytes(),
         )?;
         out.write_all(b" from ")?;
-        out.write_all(Dotted::new(b.server).as_str().as_bytes())?;
-        out.write_all(b":4011")?;
+        out.write_all(Dotted::new(by).as_str().as_bytes())?;
+        out.write_all(b":")?;
+        out.write_all(itoa::Buffer::new().format(port).as_bytes())?;
     }
     out.write_all(b"  [")?;
     out.write_all(itoa::Buffer::new().format(c.transactions).as_bytes())?;

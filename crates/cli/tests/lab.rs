@@ -666,17 +666,36 @@ fn watch_on_a_relay_sees_its_server_refuse_with_icmp() {
         finding(l, "server-unreachable").is_some()
     });
     let lines = w.stop();
+    let all = lines.join("\n");
+    // Told live as the third refusal arrives, and in the summary at the end.
     let f = lines
         .iter()
         .find_map(|l| finding(l, "server-unreachable"))
         .unwrap();
-    assert_eq!(f["confidence"], "high", "{f}");
+    assert_eq!(
+        (&f["confidence"], &f["explains_failure"]),
+        (&Value::from("high"), &Value::from(true)),
+        "{f}"
+    );
     let summary = f["summary"].as_str().unwrap();
     assert!(
         summary.contains(
             "10.0.0.1 answered 3 DHCP messages to 10.0.0.1:67 with ICMP port unreachable"
         ),
-        "{summary}"
+        "{summary}\n{all}"
+    );
+    let end: Value = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "summary")
+        .unwrap_or_else(|| panic!("no summary: {all}"));
+    let f = finding_of(&end, "server-unreachable");
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap()
+            .contains("10.0.0.1 answered 3 DHCP messages"),
+        "{f}\n{all}"
     );
 }
 

@@ -433,18 +433,21 @@ pub struct Refusal {
     pub ts: Timestamp,
 }
 
-/// A PXE ROM's exchange with one boot server on UDP 4011 (PXE 2.1: the
-/// ProxyDHCP REQUEST a ROM sends for its boot file once it has an address,
-/// or its boot server discovery after a boot menu, and the ACK that names
-/// the file). Kept with the client, not a transaction: ROMs send it under
-/// the DHCP exchange's xid (iPXE) or another (0, after dnsmasq's boot
-/// menu), up to seconds after the ACK.
+/// A PXE ROM's exchange with one boot server, or its search for one, after
+/// its DHCP exchange (PXE 2.1 §2.2.4, §2.2.5): the ProxyDHCP REQUEST a ROM
+/// sends to UDP 4011 for its boot file once it has an address, or its
+/// request for a boot menu's item (to the server the menu names, on 4011,
+/// or by broadcast to UDP 67), and the ACK that names the file. Kept with
+/// the client, not a transaction: ROMs send it under the DHCP exchange's
+/// xid (iPXE) or another (0, after dnsmasq's boot menu), up to seconds
+/// after the ACK.
 #[derive(Debug, Clone)]
 pub struct BootServer {
-    /// Where the requests went (a broadcast or multicast address for
-    /// discovery).
+    /// Where the requests went: a server, or the broadcast or multicast
+    /// address of a search (a search to UDP 67 is kept as broadcast, also
+    /// when a relay's copy of it went to a server).
     pub server: Ipv4Addr,
-    /// The UDP port they went to: 4011, or 67 for a broadcast discovery.
+    /// The UDP port they went to: 4011, or 67 for a broadcast search.
     pub port: u16,
     /// The boot item asked for (option 43 sub-option 71: type, layer), if
     /// the requests named one.
@@ -457,6 +460,8 @@ pub struct BootServer {
     /// The frames of the first requests and of the first replies.
     pub request_frames: Vec<FrameRef>,
     pub reply_frames: Vec<FrameRef>,
+    /// Who sent the first reply, and from which port.
+    pub answered_by: Option<(Ipv4Addr, u16)>,
     /// The boot file the first reply names.
     pub boot_file: Option<Box<str>>,
     /// The requests since the last reply, the first of them kept: frame,
@@ -500,6 +505,35 @@ const REFUSAL_COPY_NS: i64 = 100_000_000;
 
 /// Frames kept per boot-server exchange, each way.
 const BOOT_SERVER_FRAMES: usize = 8;
+
+/// A new entry in a client's list of boot servers (at most four); its index.
+fn new_boot_server(
+    list: &mut Vec<BootServer>,
+    server: Ipv4Addr,
+    port: u16,
+    item: Option<(u16, u16)>,
+    ts: Timestamp,
+) -> Option<usize> {
+    if list.len() >= 4 {
+        return None;
+    }
+    list.push(BootServer {
+        server,
+        port,
+        item,
+        requests: 0,
+        replies: 0,
+        request_frames: Vec::new(),
+        reply_frames: Vec::new(),
+        answered_by: None,
+        boot_file: None,
+        unanswered: Vec::new(),
+        unanswered_count: 0,
+        last_unanswered: ts,
+        ipxe: false,
+    });
+    Some(list.len() - 1)
+}
 
 /// One client: what the engine keeps while reading, and the verdict it
 /// reports. Compact (128 bytes; a healthy client allocates nothing beyond
@@ -747,48 +781,64 @@ impl Client {
         }
     }
 
-    /// Notes a packet to or from a PXE boot server's UDP 4011.
+    /// Notes a packet of a PXE ROM's exchange with a boot server: to or from
+    /// UDP 4011, a search that names a boot item, or a boot server's answer
+    /// to one ([`crate::Obs::boot_server_exchange`]).
     pub fn note_boot_server(&mut self, o: &crate::Obs) {
         let request = o.from_client();
         if request {
             self.last = self.last.max(o.ts);
         }
+        let item = o.boot_item().map(|(t, _)| t);
         let list = &mut self.rare().boot_servers;
         let i = if request {
-            list.iter().position(|b| b.server == o.dst_ip)
+            // A search to UDP 67 was broadcast, whether this copy is the
+            // ROM's or a relay's (`ip helper-address` sends it to a server).
+            let (server, port) = if o.boot_item().is_some() && o.dst_port == 67 {
+                (Ipv4Addr::BROADCAST, 67)
+            } else {
+                (o.dst_ip, o.dst_port)
+            };
+            let i = list
+                .iter()
+                .position(|b| (b.server, b.port, b.item.map(|i| i.0)) == (server, port, item));
+            // A relay's copy of a request already seen from the ROM.
+            let relayed = o.src_port == 67 && !o.giaddr.is_unspecified();
+            if relayed
+                && i.is_some_and(|i| {
+                    list[i]
+                        .unanswered
+                        .iter()
+                        .any(|u| u.2 == o.xid && (o.ts.0 - u.1 .0).abs() < REFUSAL_COPY_NS)
+                })
+            {
+                return;
+            }
+            i.or_else(|| new_boot_server(list, server, port, o.boot_item(), o.ts))
         } else {
-            // A ROM takes an answer from port 4011 that names the server it
-            // asked (option 54) or comes from it, under the xid it asked
-            // with, or to a request it broadcast or multicast.
+            // A ROM takes an answer under the xid it asked with (the latest
+            // such request's), for the item it asked, from the server it
+            // asked (or that names it in option 54), or to a request it
+            // broadcast or multicast.
             let group = |a: Ipv4Addr| a.is_broadcast() || a.is_multicast();
-            list.iter()
-                .position(|b| b.server == o.src_ip || Some(b.server) == o.server_id)
+            let by_xid = list
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| b.unanswered.iter().any(|u| u.2 == o.xid))
+                .max_by_key(|(_, b)| b.last_unanswered)
+                .map(|(i, _)| i);
+            by_xid
+                .or_else(|| {
+                    item.and_then(|t| list.iter().position(|b| b.item.map(|i| i.0) == Some(t)))
+                })
                 .or_else(|| {
                     list.iter()
-                        .position(|b| group(b.server) || b.unanswered.iter().any(|u| u.2 == o.xid))
+                        .position(|b| b.server == o.src_ip || Some(b.server) == o.server_id)
                 })
+                .or_else(|| list.iter().position(|b| group(b.server)))
+                .or_else(|| new_boot_server(list, o.src_ip, o.src_port, o.boot_item(), o.ts))
         };
-        let i = match i {
-            Some(i) => i,
-            None if list.len() < 4 => {
-                list.push(BootServer {
-                    server: if request { o.dst_ip } else { o.src_ip },
-                    port: if request { o.dst_port } else { o.src_port },
-                    item: o.boot_item(),
-                    requests: 0,
-                    replies: 0,
-                    request_frames: Vec::new(),
-                    reply_frames: Vec::new(),
-                    boot_file: None,
-                    unanswered: Vec::new(),
-                    unanswered_count: 0,
-                    last_unanswered: o.ts,
-                    ipxe: false,
-                });
-                list.len() - 1
-            }
-            None => return,
-        };
+        let Some(i) = i else { return };
         let b = &mut list[i];
         if request {
             if b.request_frames
@@ -798,7 +848,6 @@ impl Client {
                 return;
             }
             b.ipxe |= o.ipxe;
-            b.item = b.item.or(o.boot_item());
             b.requests += 1;
             if b.request_frames.len() < BOOT_SERVER_FRAMES {
                 b.request_frames.push(o.at);
@@ -818,10 +867,19 @@ impl Client {
             if b.reply_frames.len() < BOOT_SERVER_FRAMES {
                 b.reply_frames.push(o.at);
             }
+            b.answered_by.get_or_insert((o.src_ip, o.src_port));
             if b.boot_file.is_none() {
                 b.boot_file = o.boot_file().map(Into::into);
             }
         }
+    }
+
+    /// Whether the ROM waits for a boot server's answer under `xid`: a
+    /// boot server's ACK from UDP 67 belongs to its exchange only then.
+    pub fn awaits_boot_server(&self, xid: u32) -> bool {
+        self.boot_servers()
+            .iter()
+            .any(|b| b.unanswered.iter().any(|u| u.2 == xid))
     }
 
     /// Healthy: no failure outcome and no error or warning.

@@ -210,7 +210,18 @@ impl<S: Sink> Engine<S> {
             self.sweep(self.clock);
         }
 
-        if o.boot_server_exchange() {
+        // A boot server's ACK from UDP 67 that names a boot item is one only
+        // if the client searched for one under its xid.
+        let boot_answer = || {
+            !o.from_client()
+                && o.kind == Some(MessageType::Ack)
+                && o.boot_item().is_some()
+                && self
+                    .client_index
+                    .get(&o.chaddr, &self.clients)
+                    .is_some_and(|i| self.clients[i as usize].awaits_boot_server(o.xid))
+        };
+        if o.boot_server_exchange() || boot_answer() {
             // A PXE ROM and its boot server after the DHCP exchange: kept with
             // the client, never opening or extending a transaction (a ROM's
             // REQUESTs with ciaddr there are not renewals or rebinds).
@@ -356,7 +367,14 @@ impl<S: Sink> Engine<S> {
         if outcome.is_none() {
             return;
         }
-        for f in rules::refused(client, outcome, &self.cfg.files) {
+        // Only the kind of refusal that arrived: the other kind's answers
+        // are not known yet.
+        let rule = if asked {
+            rules::server_unreachable
+        } else {
+            rules::reply_unreachable
+        };
+        if let Some(f) = rule(client, outcome, &self.cfg.files) {
             self.sink.finding(&f);
         }
     }

@@ -563,16 +563,31 @@ impl Obs {
         )
     }
 
-    /// Whether it is part of a PXE ROM's exchange with a boot server after
-    /// its DHCP exchange (PXE 2.1 §2.2.4, §2.2.5), not of the DHCP exchange:
-    /// to or from UDP port 4011 (a ProxyDHCP or boot server, asked from the
-    /// ROM's port 68), or a boot server discovery that names a boot item
-    /// (option 43 sub-option 71), broadcast or multicast to UDP 67, and its
-    /// answer.
+    /// Whether it goes to or comes from a PXE boot server's UDP port 4011
+    /// (PXE 2.1 §2.2.4; ProxyDHCP): a ROM that has its address asks there
+    /// for its boot file, from its port 68. Not part of the DHCP exchange.
+    pub fn boot_server_port(&self) -> bool {
+        self.dst_port == PXE_BOOT_SERVER_PORT || self.src_port == PXE_BOOT_SERVER_PORT
+    }
+
+    /// Whether a PXE ROM that holds an address sent it to search for a boot
+    /// server (PXE 2.1 §2.2.5): a REQUEST or INFORM with ciaddr that names a
+    /// boot item (option 43 sub-option 71), broadcast to UDP 67 (or a
+    /// relay's copy of that), multicast, or to a server's 4011. Not a
+    /// renewal or a rebind.
+    pub fn boot_server_search(&self) -> bool {
+        self.from_client()
+            && matches!(self.kind, Some(MessageType::Request | MessageType::Inform))
+            && !self.ciaddr.is_unspecified()
+            && self.boot_item().is_some()
+    }
+
+    /// Whether it is part of a PXE ROM's exchange with a boot server, as far
+    /// as the message alone tells: [`Obs::boot_server_port`] or
+    /// [`Obs::boot_server_search`]. (A boot server's ACK from UDP 67 is one
+    /// only if it answers a search the client made: the engine asks.)
     pub fn boot_server_exchange(&self) -> bool {
-        self.dst_port == PXE_BOOT_SERVER_PORT
-            || self.src_port == PXE_BOOT_SERVER_PORT
-            || self.boot_item().is_some()
+        self.boot_server_port() || self.boot_server_search()
     }
 
     /// Whether a client sent it (BOOTREQUEST).
@@ -646,7 +661,7 @@ impl Obs {
             s.push_str(words);
             s.push_str(wire::dhcp::Dotted::new(a).as_str());
         }
-        if self.dst_port == PXE_BOOT_SERVER_PORT || self.src_port == PXE_BOOT_SERVER_PORT {
+        if self.boot_server_port() {
             s.push_str(" (boot server, UDP 4011)");
         } else if let Some((item, _)) = self.boot_item() {
             s.push_str(" (boot server discovery, item ");

@@ -2595,7 +2595,7 @@ fn pxe_boot_server_unanswered(
     frames.extend(&refused);
     // A search by broadcast or multicast (to UDP 67 with a boot item,
     // PXE 2.1 §2.2.5) rather than a question to one server.
-    let discovery = server.is_broadcast() || server.is_multicast();
+    let discovery = b.port == 67 || server.is_broadcast() || server.is_multicast();
     // The capture holds this server's DHCP replies to the client: it sees
     // the way back from that server, where an answer from 4011 would come.
     // For a search, any server's: it sees the client's side.
@@ -2611,7 +2611,12 @@ fn pxe_boot_server_unanswered(
     };
     // iPXE falls back to the ACK's own boot file.
     let (ipxe_boots, _) = c.boot_files();
-    let fallback = ipxe_boots.last().filter(|_| b.ipxe).map(|(f, _)| f);
+    // Not from a boot menu's item (its requests name the item): iPXE then
+    // stops with the menu.
+    let fallback = ipxe_boots
+        .last()
+        .filter(|_| b.ipxe && b.item.is_none())
+        .map(|(f, _)| f);
     let requests = if n == 1 {
         "a request".to_string()
     } else {
@@ -2697,10 +2702,10 @@ fn pxe_boot_server_unanswered(
     } else {
         f.confidence(confidence)
     };
-    let times = if n == 1 {
-        "once".to_string()
-    } else {
-        format!("{n} times")
+    let times = match n {
+        1 => "once".to_string(),
+        2 => "twice".to_string(),
+        _ => format!("{n} times"),
     };
     let asked = frame_list(files, b.unanswered.iter().map(|r| r.0));
     let f = f.frames(frames.iter().copied());
@@ -2708,10 +2713,10 @@ fn pxe_boot_server_unanswered(
         let item = b.item.map_or("a boot item".to_string(), |(t, _)| {
             format!("boot item type {t}")
         });
-        let how = if server.is_broadcast() {
-            format!("by broadcast to UDP {}", b.port)
-        } else {
+        let how = if server.is_multicast() {
             format!("by multicast to {server}:{}", b.port)
+        } else {
+            format!("by broadcast to UDP {}", b.port)
         };
         return Some(
             f.summary(format!("the PXE ROM looked for a boot server for {item} {how} {times}: {what}"))
@@ -2724,17 +2729,18 @@ fn pxe_boot_server_unanswered(
                     xid(asked_xid),
                 ))
                 .fix(format!(
-                    "Run a boot server for {item} on this network (WDS, a PXE server, dnsmasq's `pxe-service` with a \
-                     basename), or name its address in the boot menu (option 43 sub-option 8; dnsmasq \
-                     `pxe-service=x86PC,\"…\",<type>,<server address>`), or take the item out of the menu so that the \
-                     ROM boots the DHCP reply's file."
+                    "Run a boot server that answers for {item} on this network (WDS, a PXE server), or name its address \
+                     in the boot menu (option 43 sub-option 8; dnsmasq `pxe-service=x86PC,\"…\",<type>,<server \
+                     address>`). With dnsmasq and no such server, give the menu item a basename instead of a type \
+                     (`pxe-service=x86PC,\"…\",<basename>`): dnsmasq then answers for it itself, on UDP 4011."
                 ))
                 .references(&["PXE specification 2.1 §2.2.5", "failure catalogue E.31"]),
         );
     }
     Some(
         f.summary(format!(
-            "the PXE ROM asked {server} for its boot file on UDP 4011 {times}: {what}"
+            "the PXE ROM asked {server} for its boot file on UDP {} {times}: {what}",
+            b.port
         ))
         .explanation(format!(
             "{after} PXE ROM sent {requests} for its boot file to {server} on UDP port 4011 ({asked}{span}, xid {}), and \
@@ -2803,7 +2809,11 @@ pub fn refused(c: &Client, outcome: Option<Outcome>, files: &[String]) -> Vec<Fi
 /// unreachable: nothing listens on UDP 67 there, a firewall rejects them,
 /// or a router cannot reach the server. The ICMP error names the cause the
 /// silence alone cannot.
-fn server_unreachable(c: &Client, outcome: Option<Outcome>, files: &[String]) -> Option<Finding> {
+pub fn server_unreachable(
+    c: &Client,
+    outcome: Option<Outcome>,
+    files: &[String],
+) -> Option<Finding> {
     let same = refusal_group(c, |r| !r.reply && r.port == 67)?;
     let first = same[0];
     let mut others: Vec<String> = Vec::new();
@@ -2913,7 +2923,11 @@ fn server_unreachable(c: &Client, outcome: Option<Outcome>, files: &[String]) ->
 /// ICMP destination unreachable: sent to a relay's giaddr where no relay
 /// listens, or unicast to an address where no DHCP client waits (another
 /// host holds it).
-fn reply_unreachable(c: &Client, outcome: Option<Outcome>, files: &[String]) -> Option<Finding> {
+pub fn reply_unreachable(
+    c: &Client,
+    outcome: Option<Outcome>,
+    files: &[String],
+) -> Option<Finding> {
     let same = refusal_group(c, |r| r.reply)?;
     let first = same[0];
     let (by, to, port, code) = (first.reporter, first.to, first.port, first.code);

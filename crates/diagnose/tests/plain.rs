@@ -14,12 +14,20 @@ use wire::AnomalyKind;
 #[path = "../../../tests/support/corpus.rs"]
 mod corpus;
 
-/// Every frame of every corpus capture: (name, link, bytes, original length).
+/// Every frame of every corpus capture and of the lab's examples (PXE boot
+/// menus and searches, ICMP errors): (name, link, bytes, original length).
 fn frames() -> Vec<(String, LinkType, Vec<u8>, usize)> {
     let mut files = Vec::new();
     corpus::capture_files(&corpus::dir(), &mut files);
-    files.sort();
     assert!(files.len() >= 20, "corpus not found at {:?}", corpus::dir());
+    let examples = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+    let before = files.len();
+    corpus::capture_files(&examples, &mut files);
+    assert!(
+        files.len() >= before + 17,
+        "examples not found at {examples:?}"
+    );
+    files.sort();
     let mut out = Vec::new();
     for f in files {
         let file = std::fs::File::open(&f).expect("open");

@@ -2283,9 +2283,8 @@ fn pxe_boot_server_discovery_by_broadcast() {
         (Severity::Error, crate::Confidence::High)
     );
     assert!(
-        f.summary.contains(
-            "looked for a boot server for boot item type 1 by broadcast to UDP 67 2 times"
-        ),
+        f.summary
+            .contains("looked for a boot server for boot item type 1 by broadcast to UDP 67 twice"),
         "{}",
         f.summary
     );
@@ -2371,6 +2370,115 @@ fn pxe_boot_menu_says_where_the_rom_asks() {
         assert!(f.summary.contains("offered a boot menu"), "{}", f.summary);
         assert!(f.explanation.contains(says), "{says}: {}", f.explanation);
     }
+}
+
+/// What a review of the broadcast search found, each a case:
+/// - a server that answered the ROM on 4011 before and answers its search
+///   from UDP 67 answers the search (the reply goes by xid and item first);
+/// - a relay's copy of the search, sent to a server's 67, is the same
+///   search (counted once beside the ROM's broadcast, and a search when
+///   only the copy was captured), not a request to 4011;
+/// - iPXE stops when a menu item's search goes unanswered: an error even
+///   if its ACK named a boot file;
+/// - an OFFER and ACK of the DHCP exchange that carry sub-option 71 stay
+///   in it.
+#[test]
+fn pxe_boot_server_search_cases() {
+    let item = || vec![0x47, 0x04, 0x00, 0x01, 0x00, 0x00, 0xff];
+    let search = |xid: u32| {
+        let mut r = boot_request(xid, false);
+        r.set_option(code::VENDOR_SPECIFIC, item());
+        r
+    };
+    let relay = Ipv4Addr::new(192, 168, 1, 254);
+
+    // Answered on 4011, then a search answered from 67 by the same server.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 1);
+    boot_server_frame(&mut c, 1.01, 0x4011, 0, Some(b"menu.0"));
+    udp(
+        &mut c,
+        5.0,
+        (ADDR, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &search(0),
+    );
+    let mut a = boot_ack(0, SERVER, b"item1.0");
+    a.set_option(code::VENDOR_SPECIFIC, item());
+    udp(&mut c, 5.01, (SERVER, 67), (ADDR, 68), &a);
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+    let b = r.clients[0].boot_servers();
+    assert_eq!(b.len(), 2);
+    assert_eq!((b[1].replies, b[1].answered_by), (1, Some((SERVER, 67))));
+
+    // The ROM's broadcast and the relay's copy: one search, two requests.
+    for (rom, copy) in [(true, true), (false, true)] {
+        let mut c = Cap::new();
+        pxe_to_4011(&mut c, 0);
+        for (i, t) in [5.0, 6.0].into_iter().enumerate() {
+            let mut r = search(0);
+            r.secs = i as u16;
+            if rom {
+                udp(&mut c, t, (ADDR, 68), (Ipv4Addr::BROADCAST, 67), &r);
+            }
+            if copy {
+                r.giaddr = relay;
+                r.hops = 1;
+                udp(&mut c, t + 0.001, (relay, 67), (SERVER, 67), &r);
+            }
+        }
+        c.client(20.0, &discover(0x99, 0));
+        let r = c.report();
+        let f = finding(&r, Code::PxeBootServerUnanswered);
+        assert!(
+            f.summary.contains("by broadcast to UDP 67 twice"),
+            "{rom}: {}",
+            f.summary
+        );
+        let b = r.clients[0].boot_servers();
+        assert_eq!((b.len(), b[0].requests), (1, 2), "{rom}");
+    }
+
+    // iPXE, a boot file in its ACK, and a menu item's search unanswered.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    let mut d = pxe_discover(0x51);
+    d.set_option(code::USER_CLASS, b"iPXE".to_vec());
+    c.client(10.0, &d);
+    c.reply(10.01, &offer(0x51));
+    let mut q = request(0x51, SERVER);
+    q.set_option(code::USER_CLASS, b"iPXE".to_vec());
+    c.client(11.0, &q);
+    let mut a = ack(0x51);
+    a.file = std::borrow::Cow::Owned(b"undionly.kpxe".to_vec());
+    c.reply(11.01, &a);
+    for t in [12.0, 13.0] {
+        let mut r = search(0);
+        r.set_option(code::USER_CLASS, b"iPXE".to_vec());
+        udp(&mut c, t, (ADDR, 68), (Ipv4Addr::BROADCAST, 67), &r);
+    }
+    c.client(30.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert_eq!(f.severity, Severity::Error, "{}", f.summary);
+
+    // Sub-option 71 in the DHCP exchange's own OFFER and ACK.
+    let mut c = Cap::new();
+    c.client(0.0, &pxe_discover(0x52));
+    let mut o = offer(0x52);
+    o.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+    o.set_option(code::VENDOR_SPECIFIC, item());
+    c.reply(0.01, &o);
+    c.client(1.0, &request(0x52, SERVER));
+    let mut a = ack(0x52);
+    a.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+    a.set_option(code::VENDOR_SPECIFIC, item());
+    c.reply(1.01, &a);
+    let r = c.report();
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
+    assert!(r.clients[0].boot_servers().is_empty());
 }
 
 /// iPXE is a PXE client too (the ROM of QEMU's and KVM's NICs): without a
@@ -2655,8 +2763,9 @@ impl Cap {
 }
 
 /// Live (`watch`), `server-unreachable` is told as the ICMP error about the
-/// third unanswered DISCOVER arrives, as the cause, not a minute later when
-/// the exchange closes. When an OFFER came, it waits for the close, which
+/// third unanswered DISCOVER arrives (when the failure is certain and all
+/// three refusals are in), as the cause, not a minute later when the
+/// exchange closes. When an OFFER came, it waits for the close, which
 /// knows the refusals were answered.
 #[test]
 fn live_mode_settles_server_unreachable_once_the_exchange_has_failed() {
@@ -2712,6 +2821,41 @@ fn live_mode_settles_server_unreachable_once_the_exchange_has_failed() {
             .iter()
             .any(|(c, _)| *c == Code::ServerUnreachable));
     }
+}
+
+/// Live, a refused reply says nothing yet about the requests' refusals: a
+/// relay's DISCOVERs refused by a dead server A while server B's OFFERs
+/// to the giaddr are refused too. `server-unreachable` is not told as the
+/// cause (B answered); `reply-unreachable` is told as the exchange fails.
+#[test]
+fn live_mode_tells_only_the_refusal_that_arrived() {
+    let relay = Ipv4Addr::new(10, 1, 0, 1);
+    let b = Ipv4Addr::new(192, 168, 1, 2);
+    let mut c = Cap::new();
+    for (i, t) in [0.0, 1.0, 3.0].into_iter().enumerate() {
+        let (_, payload) = relayed_discover(0x69, i as u16);
+        let f = UdpFrame::new((Ipv4Addr::new(10, 0, 0, 254), 67), (SERVER, 67), &payload);
+        c.frame(t, &f);
+        c.icmp(t + 0.0001, SERVER, 3, &f);
+        let o = offer(0x69).encode(300);
+        let f = UdpFrame::new((b, 67), (relay, 67), &o);
+        c.frame(t + 0.01, &f);
+        c.icmp(t + 0.011, relay, 3, &f);
+    }
+    let cfg = Config {
+        files: vec!["f0.pcap".into()],
+        early: true,
+        ..Config::default()
+    };
+    let mut e = Engine::new(cfg, Recorder::default());
+    for o in c.tape.clone() {
+        e.push(o);
+    }
+    let causes = e.sink().causes.clone();
+    assert!(!causes.contains(&Code::ServerUnreachable), "{causes:?}");
+    assert!(causes.contains(&Code::ReplyUnreachable), "{causes:?}");
+    let (report, _) = e.finish();
+    assert!(!finding(&report, Code::ServerUnreachable).explains_failure);
 }
 
 /// A relay's DISCOVER (giaddr 10.1.0.1) forwarded to `server`:67.

@@ -346,7 +346,6 @@ fn relay_sub_option(code: u8, v: &[u8]) -> (Option<&'static str>, Value<'_>) {
     }
 }
 
-/// PXE sub-options of option 43 (PXE 2.1 specification).
 /// The value of sub-option `code` in `d`, an encapsulated option such as
 /// option 43 (RFC 2132 §8.4: code, length, value; 0 pads, 255 ends); `None`
 /// when it is absent or the sub-options before it are cut.
@@ -379,6 +378,7 @@ pub fn pxe_boot_item(option_43: &[u8]) -> Option<(u16, u16)> {
     }
 }
 
+/// PXE sub-options of option 43 (PXE 2.1 specification).
 fn pxe_sub_option(code: u8, v: &[u8]) -> (Option<&'static str>, Value<'_>) {
     let (name, kind) = match code {
         1 => ("pxe-mtftp-ip", Kind::Ip),

@@ -1820,6 +1820,18 @@ fn a_real_pxe_rom_against_dnsmasq() {
             "dhcp.file",
         ],
     );
+    // The text report names who gave the boot file, and from which port.
+    let text = Command::new(BIN)
+        .args(["diagnose"])
+        .arg(lab.path("pxe-service.pcap"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("boot file undionly.0 from 10.0.0.1:4011"),
+        "{text}"
+    );
     if let Some(rows) = asked {
         assert!(rows.lines().any(|l| l.starts_with("68\t")), "{rows}");
         assert!(

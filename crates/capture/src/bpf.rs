@@ -4,9 +4,8 @@
 //! 802.1Q/802.1ad tag still in the frame (the kernel usually strips tags into
 //! metadata, which the filter does not see), when they are
 //! - UDP from or to port 67 or 68 (DHCP), or 4011 (a PXE boot server), or
-//! - ICMP destination unreachable other than "fragmentation needed", whose
-//!   quote may be a refused DHCP message (the analysis reads the quote and
-//!   keeps only those).
+//! - ICMP destination unreachable, whose quote may be a refused DHCP message
+//!   (the analysis reads the quote and keeps only those).
 //!
 //! A small interpreter in the tests runs the program on real frames.
 
@@ -90,10 +89,8 @@ fn assemble(steps: &[Step]) -> Vec<Insn> {
 /// UDP ports whose datagrams the filter keeps, either way.
 const PORTS: [u32; 3] = [67, 68, 4011];
 
-/// ICMP's destination unreachable (RFC 792), and its code for
-/// "fragmentation needed and DF set" (RFC 1191's path MTU discovery).
+/// ICMP's destination unreachable (RFC 792).
 const ICMP_DEST_UNREACHABLE: u32 = 3;
-const ICMP_FRAGMENTATION_NEEDED: u32 = 4;
 
 /// The IPv4 checks with the IP header at `ip` bytes into the frame; `icmp`
 /// labels this header's ICMP test (each call needs its own).
@@ -119,14 +116,13 @@ fn ipv4_checks(ip: u32, icmp: &'static str, steps: &mut Vec<Step>) {
         Jump(JEQ_K, 1, To::Next, To::Label("drop")),
         Op(LDX_B_MSH, ip),
         Op(LD_B_IND, ip),
-        Jump(JEQ_K, ICMP_DEST_UNREACHABLE, To::Next, To::Label("drop")),
-        // Not "fragmentation needed": routers send many, none about DHCP.
-        Op(LD_B_IND, ip + 1),
+        // Every code, "fragmentation needed" too (a reply too large for the
+        // path, with DF set, is evidence): capture files are read alike.
         Jump(
             JEQ_K,
-            ICMP_FRAGMENTATION_NEEDED,
-            To::Label("drop"),
+            ICMP_DEST_UNREACHABLE,
             To::Label("accept"),
+            To::Label("drop"),
         ),
     ]);
 }
@@ -257,7 +253,7 @@ mod tests {
         assert_eq!(run(&p, &echo), 0, "an echo request");
         let mut too_big = tagged.clone();
         too_big[39] = 4;
-        assert_eq!(run(&p, &too_big), 0, "fragmentation needed");
+        assert_eq!(run(&p, &too_big), ACCEPT_BYTES, "fragmentation needed");
         let mut prohibited = tagged.clone();
         prohibited[39] = 13;
         assert_eq!(

@@ -105,11 +105,14 @@ fn client_line(out: &mut impl Write, c: &ClientReport, style: Style) -> io::Resu
         }
     }
     // What a boot server gave it (a ProxyDHCP or boot server ACK).
-    if let Some((b, (by, port))) = c
-        .boot_servers()
-        .iter()
-        .find_map(|b| Some((b, b.answered_by?)))
+    // The last boot server that gave a file, else the first that answered.
+    let answered = c.boot_servers().iter().filter(|b| b.answered_by.is_some());
+    if let Some(b) = answered
+        .clone()
+        .rfind(|b| b.boot_file.is_some())
+        .or_else(|| answered.clone().next())
     {
+        let (by, port) = b.answered_by.unwrap_or((b.server, b.port));
         out.write_all(b"  boot file ")?;
         out.write_all(
             b.boot_file

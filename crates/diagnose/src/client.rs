@@ -460,9 +460,16 @@ pub struct BootServer {
     /// The frames of the first requests and of the first replies.
     pub request_frames: Vec<FrameRef>,
     pub reply_frames: Vec<FrameRef>,
-    /// Who sent the first reply, and from which port.
+    /// Who gave the boot file (option 54, else the reply's source), and
+    /// from which port: the first reply with a file, else the first reply.
     pub answered_by: Option<(Ipv4Addr, u16)>,
-    /// The boot file the first reply names.
+    /// The xids asked under, latest last (at most four), and the time of the
+    /// latest request: kept through replies, to tell a boot server's later
+    /// answers (a relay's copy, a second server) and a relay's copy of a
+    /// request from new ones.
+    pub asked_xids: Vec<u32>,
+    pub last_asked: Timestamp,
+    /// The boot file the first reply that names one names.
     pub boot_file: Option<Box<str>>,
     /// The requests since the last reply, the first of them kept: frame,
     /// time, xid. A reply clears them, so a later boot that goes
@@ -526,6 +533,8 @@ fn new_boot_server(
         request_frames: Vec::new(),
         reply_frames: Vec::new(),
         answered_by: None,
+        asked_xids: Vec::new(),
+        last_asked: ts,
         boot_file: None,
         unanswered: Vec::new(),
         unanswered_count: 0,
@@ -802,32 +811,31 @@ impl Client {
             let i = list
                 .iter()
                 .position(|b| (b.server, b.port, b.item.map(|i| i.0)) == (server, port, item));
-            // A relay's copy of a request already seen from the ROM.
-            let relayed = o.src_port == 67 && !o.giaddr.is_unspecified();
-            if relayed
-                && i.is_some_and(|i| {
-                    list[i]
-                        .unanswered
-                        .iter()
-                        .any(|u| u.2 == o.xid && (o.ts.0 - u.1 .0).abs() < REFUSAL_COPY_NS)
-                })
-            {
+            // A relay's copy of the request just seen from the ROM (or the
+            // ROM's, after the relay's from another capture).
+            if i.is_some_and(|i| {
+                let b = &list[i];
+                b.asked_xids.last() == Some(&o.xid)
+                    && (o.ts.0 - b.last_asked.0).abs() < REFUSAL_COPY_NS
+                    && b.request_frames.last().is_some_and(|f| *f != o.at)
+            }) {
                 return;
             }
             i.or_else(|| new_boot_server(list, server, port, o.boot_item(), o.ts))
         } else {
-            // A ROM takes an answer under the xid it asked with (the latest
-            // such request's), for the item it asked, from the server it
+            // A ROM takes an answer under the xid it asked with (for the item
+            // it asked, and the latest such request's), from the server it
             // asked (or that names it in option 54), or to a request it
             // broadcast or multicast.
             let group = |a: Ipv4Addr| a.is_broadcast() || a.is_multicast();
+            let same_item = |b: &BootServer| item.is_none() || b.item.map(|i| i.0) == item;
             let by_xid = list
                 .iter()
                 .enumerate()
-                .filter(|(_, b)| b.unanswered.iter().any(|u| u.2 == o.xid))
-                .max_by_key(|(_, b)| b.last_unanswered)
+                .filter(|(_, b)| b.asked_xids.contains(&o.xid))
+                .max_by_key(|(_, b)| (same_item(b), b.last_asked))
                 .map(|(i, _)| i);
-            by_xid
+            let i = by_xid
                 .or_else(|| {
                     item.and_then(|t| list.iter().position(|b| b.item.map(|i| i.0) == Some(t)))
                 })
@@ -836,7 +844,19 @@ impl Client {
                         .position(|b| b.server == o.src_ip || Some(b.server) == o.server_id)
                 })
                 .or_else(|| list.iter().position(|b| group(b.server)))
-                .or_else(|| new_boot_server(list, o.src_ip, o.src_port, o.boot_item(), o.ts))
+                .or_else(|| new_boot_server(list, o.src_ip, o.src_port, o.boot_item(), o.ts));
+            // An answer for an item also ends that item's search at the other
+            // places the ROM asked under the same xid (multicast, broadcast,
+            // the menu's servers).
+            if item.is_some() {
+                for b in list.iter_mut() {
+                    if b.item.map(|i| i.0) == item && b.asked_xids.contains(&o.xid) {
+                        b.unanswered.clear();
+                        b.unanswered_count = 0;
+                    }
+                }
+            }
+            i
         };
         let Some(i) = i else { return };
         let b = &mut list[i];
@@ -852,6 +872,13 @@ impl Client {
             if b.request_frames.len() < BOOT_SERVER_FRAMES {
                 b.request_frames.push(o.at);
             }
+            if b.asked_xids.last() != Some(&o.xid) {
+                if b.asked_xids.len() == 4 {
+                    b.asked_xids.remove(0);
+                }
+                b.asked_xids.push(o.xid);
+            }
+            b.last_asked = o.ts;
             b.unanswered_count += 1;
             b.last_unanswered = o.ts;
             if b.unanswered.len() < BOOT_SERVER_FRAMES {
@@ -867,19 +894,23 @@ impl Client {
             if b.reply_frames.len() < BOOT_SERVER_FRAMES {
                 b.reply_frames.push(o.at);
             }
-            b.answered_by.get_or_insert((o.src_ip, o.src_port));
+            let by = (o.server_id.unwrap_or(o.src_ip), o.src_port);
             if b.boot_file.is_none() {
-                b.boot_file = o.boot_file().map(Into::into);
+                if let Some(file) = o.boot_file() {
+                    b.boot_file = Some(file.into());
+                    b.answered_by = Some(by);
+                }
             }
+            b.answered_by.get_or_insert(by);
         }
     }
 
-    /// Whether the ROM waits for a boot server's answer under `xid`: a
-    /// boot server's ACK from UDP 67 belongs to its exchange only then.
-    pub fn awaits_boot_server(&self, xid: u32) -> bool {
+    /// Whether the ROM asked a boot server under `xid`: a boot server's ACK
+    /// from UDP 67 belongs to its exchange only then.
+    pub fn asked_boot_server(&self, xid: u32) -> bool {
         self.boot_servers()
             .iter()
-            .any(|b| b.unanswered.iter().any(|u| u.2 == xid))
+            .any(|b| b.asked_xids.contains(&xid))
     }
 
     /// Healthy: no failure outcome and no error or warning.

@@ -211,7 +211,7 @@ impl<S: Sink> Engine<S> {
         }
 
         // A boot server's ACK from UDP 67 that names a boot item is one only
-        // if the client searched for one under its xid.
+        // if the client asked a boot server under its xid.
         let boot_answer = || {
             !o.from_client()
                 && o.kind == Some(MessageType::Ack)
@@ -219,7 +219,7 @@ impl<S: Sink> Engine<S> {
                 && self
                     .client_index
                     .get(&o.chaddr, &self.clients)
-                    .is_some_and(|i| self.clients[i as usize].awaits_boot_server(o.xid))
+                    .is_some_and(|i| self.clients[i as usize].asked_boot_server(o.xid))
         };
         if o.boot_server_exchange() || boot_answer() {
             // A PXE ROM and its boot server after the DHCP exchange: kept with

@@ -14,7 +14,7 @@ use wire::{HwAddr, UdpChecksum};
 
 use crate::client::{Client, Cycle};
 use crate::finding::{Code, Confidence, Finding, Severity};
-use crate::obs::{FrameRef, KernelChecksum, Obs, Short, PXE_BOOT_SERVER_PORT};
+use crate::obs::{FrameRef, KernelChecksum, Obs, Short};
 use crate::transaction::{Outcome, Seen, State, Transaction};
 
 /// What the transaction rules may consult besides the transaction.
@@ -1482,29 +1482,56 @@ fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
     let with_file = r.boot_file();
     let menu = r.boot_menu();
     // Where the ROM goes next: ProxyDHCP on 4011, or a boot menu's server.
+    // A menu the ROM skips because the reply names a file (discovery
+    // control bit 3) is no menu to it.
+    let menu = menu.filter(|m| m.control & 8 == 0 || with_file.is_none());
     let route = match menu {
         None => format!(
             "the ROM takes it as a ProxyDHCP offer too and, after the ACK, sends a DHCPREQUEST to {server} on UDP port \
              4011 for its boot file."
         ),
-        Some(m) if m.servers_named => "it also carries a PXE boot menu (option 43 sub-option 9): after the ACK the \
-             ROM picks an item and asks the boot server the menu names for it (sub-option 8) on UDP port 4011 for its \
-             boot file."
-            .to_string(),
+        Some(m) if m.servers_named && m.broadcast_allowed() => format!(
+            "it also carries a PXE boot menu (option 43 sub-option 9): after the ACK the ROM picks an item and asks a \
+             boot server for it, by broadcast to UDP 67 (discovery control {:#04x}, sub-option 6, allows it) and at the \
+             servers the menu names for that item (sub-option 8) on UDP 4011.",
+            m.control
+        ),
+        Some(m) if m.servers_named => format!(
+            "it also carries a PXE boot menu (option 43 sub-option 9): after the ACK the ROM picks an item and asks \
+             the boot server the menu names for it (sub-option 8) on UDP port 4011 for its boot file (discovery control \
+             {:#04x}: no broadcast).",
+            m.control
+        ),
         Some(m) if m.broadcast_allowed() => format!(
             "it also carries a PXE boot menu (option 43 sub-option 9) that names no boot server (no sub-option 8): \
              after the ACK the ROM picks an item and searches for a boot server by broadcast, a DHCPREQUEST to UDP 67 \
              naming the item (discovery control {:#04x}, sub-option 6, allows it).",
             m.control
         ),
-        Some(m) => format!(
+        Some(m) if m.control & 2 == 0 => format!(
             "it also carries a PXE boot menu (option 43 sub-option 9) that names no boot server (no sub-option 8) and \
              forbids broadcast discovery (discovery control {:#04x}, sub-option 6): the ROM can search only by \
-             multicast, if the menu allows that and names a group (sub-option 7).",
+             multicast, to the group sub-option 7 names.",
+            m.control
+        ),
+        Some(m) => format!(
+            "it also carries a PXE boot menu (option 43 sub-option 9) that names no boot server (no sub-option 8) and \
+             forbids broadcast and multicast discovery (discovery control {:#04x}, sub-option 6): only local boot \
+             (type 0) can be chosen from it, as dnsmasq sends when every item is local boot; any other item leaves the \
+             ROM nowhere to ask (PXE-E78).",
             m.control
         ),
     };
     let (severity, summary, what) = match with_file {
+        // The ROM goes to the menu; the file is for ROMs that skip it.
+        Some(file) if menu.is_some() => (
+            Severity::Info,
+            format!("{} from {server} names boot file {file} and carries a PXE boot menu", r.short_name()),
+            format!(
+                "It names a boot file («{file}») as well, which a ROM boots only when it skips the menu (discovery \
+                 control bit 3)."
+            ),
+        ),
         // iPXE asks 4011 for a few seconds, then boots the file.
         Some(file) if asked.ipxe => (
             Severity::Info,
@@ -1556,9 +1583,14 @@ fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
                 r.yiaddr,
             ))
             .fix(match with_file {
-                None if menu.is_some() => "Check that a boot server answers for each item of the menu: dnsmasq answers \
+                None if menu.is_some() => "Check that a boot server answers for each item of the menu (local boot, type \
+                    0, needs none): dnsmasq answers \
                     for a `pxe-service` with a basename; one with only a boot service type needs another server for \
                     that type (WDS, a PXE server), or its address in the `pxe-service` line."
+                    .to_string(),
+                Some(_) if menu.is_some() => "If the menu is not meant, take it out of the replies (option 43 \
+                    sub-option 9; dnsmasq `pxe-service`) so that ROMs boot the file; otherwise check that a boot server \
+                    answers for each item."
                     .to_string(),
                 Some(_) => format!(
                     "If the PXE service is on another host, remove option 60 from {server}'s replies and keep 66/67 (or \
@@ -2582,14 +2614,14 @@ fn pxe_boot_server_unanswered(
     if !waited {
         return None;
     }
-    let server = b.server;
+    let (server, port) = (b.server, b.port);
     let mut frames: Vec<FrameRef> = b.unanswered.iter().map(|r| r.0).collect();
     // ICMP errors quoting these requests: the server's own port
     // unreachable (nothing listens), or a firewall's on the way.
     let refusals: Vec<&crate::client::Refusal> = c
         .refusals()
         .iter()
-        .filter(|r| !r.reply && r.port == PXE_BOOT_SERVER_PORT && r.to == server && r.ts >= first)
+        .filter(|r| !r.reply && r.port == b.port && r.to == server && r.ts >= first)
         .collect();
     let refused: Vec<FrameRef> = refusals.iter().map(|r| r.at).collect();
     frames.extend(&refused);
@@ -2639,12 +2671,15 @@ fn pxe_boot_server_unanswered(
     let vantage = if let Some(r) = refusals.first() {
         let listed = frame_list(files, refused.iter().copied());
         if r.reporter == server && r.code == 3 {
-            format!("{server} answered with ICMP port unreachable ({listed}): nothing listens on UDP 4011 there.")
+            format!(
+                "{server} answered with ICMP port unreachable ({listed}): nothing listens on UDP {} there.",
+                b.port
+            )
         } else {
             format!(
                 "{} answered with ICMP destination unreachable, code {} ({listed}): a firewall or router rejects UDP \
-                 4011 to {server}.",
-                r.reporter, r.code
+                 {} to {server}.",
+                r.reporter, r.code, b.port
             )
         }
     } else if discovery && seen_replies {
@@ -2675,7 +2710,8 @@ fn pxe_boot_server_unanswered(
                  the boot is only delayed here; a ROM that is not iPXE stops instead (PXE-E55)."
             ),
         ),
-        None if discovery => (
+        // A boot menu's item (a search, or a request that names the item).
+        None if discovery || b.item.is_some() => (
             Severity::Error,
             "no answer, the boot stops",
             "Without an answer the boot stops here (iPXE: \"PXEBS … Connection timed out\"; Intel and other PXE \
@@ -2743,14 +2779,16 @@ fn pxe_boot_server_unanswered(
             b.port
         ))
         .explanation(format!(
-            "{after} PXE ROM sent {requests} for its boot file to {server} on UDP port 4011 ({asked}{span}, xid {}), and \
+            "{after} PXE ROM sent {requests} for its boot file{} to {server} on UDP port {} ({asked}{span}, xid {}), and \
              nothing came back from that port. A ROM asks there when an OFFER carried option 60 «PXEClient»: a \
              ProxyDHCP offer, a DHCP server claiming PXE service itself, or a boot menu's server. {consequence} \
              {vantage}",
+            b.item.map_or(String::new(), |(t, _)| format!(" (boot item type {t}, option 43 sub-option 71)")),
+            b.port,
             xid(asked_xid),
         ))
         .fix(format!(
-            "Start the PXE service on {server}, or let UDP 4011 through to it (`ss -ulnp 'sport = :4011'` there; an \
+            "Start the PXE service on {server}, or let UDP {port} through to it (`ss -ulnp 'sport = :{port}'` there; an \
              ICMP port unreachable from it in a capture says nothing listens). If {server} runs no PXE service, take \
              option 60 «PXEClient» out of the DHCP replies (ISC `option vendor-class-identifier`, dnsmasq \
              `dhcp-option=60,…`, Kea `vendor-class-identifier`) and name the boot file in them instead (ISC \

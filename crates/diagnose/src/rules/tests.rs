@@ -2345,6 +2345,13 @@ fn pxe_boot_menu_says_where_the_rom_asks() {
     .concat();
     let without = [&b"\x06\x01\x02"[..], menu, b"\xff"].concat();
     let forbidden = [&b"\x06\x01\x03"[..], menu, b"\xff"].concat();
+    let multicast_only = [&b"\x06\x01\x01"[..], menu, b"\xff"].concat();
+    let both = [
+        &b"\x06\x01\x02\x08\x07\x00\x00\x01\xc0\xa8\x01\x01"[..],
+        menu,
+        b"\xff",
+    ]
+    .concat();
     for (o43, says) in [
         (
             with_server,
@@ -2356,7 +2363,12 @@ fn pxe_boot_menu_says_where_the_rom_asks() {
         ),
         (
             forbidden,
-            "forbids broadcast discovery (discovery control 0x03",
+            "forbids broadcast and multicast discovery (discovery control 0x03",
+        ),
+        (multicast_only, "can search only by multicast"),
+        (
+            both,
+            "by broadcast to UDP 67 (discovery control 0x02, sub-option 6, allows it) and at the servers",
         ),
     ] {
         let mut c = Cap::new();
@@ -2440,6 +2452,104 @@ fn pxe_boot_server_search_cases() {
         let b = r.clients[0].boot_servers();
         assert_eq!((b.len(), b[0].requests), (1, 2), "{rom}");
     }
+
+    // Two boot servers answer one search: both answers are the search's,
+    // no DHCP transaction and no DHCP server more.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    udp(
+        &mut c,
+        5.0,
+        (ADDR, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &search(0),
+    );
+    let other = Ipv4Addr::new(192, 168, 1, 7);
+    for (t, by) in [(5.01, SERVER), (5.02, other)] {
+        let mut a = boot_ack(0, by, b"item1.0");
+        a.set_option(code::VENDOR_SPECIFIC, item());
+        udp(&mut c, t, (by, 67), (ADDR, 68), &a);
+    }
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    assert_eq!(
+        r.clients[0].transactions, 2,
+        "the DORA and the last DISCOVER"
+    );
+    assert!(!r.servers.iter().any(|s| s.address == other));
+    let b = r.clients[0].boot_servers();
+    assert_eq!((b.len(), b[0].replies), (1, 2));
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+
+    // A relay's copy after a local boot server answered the broadcast.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    udp(
+        &mut c,
+        5.0,
+        (ADDR, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &search(0),
+    );
+    let mut a = boot_ack(0, SERVER, b"item1.0");
+    a.set_option(code::VENDOR_SPECIFIC, item());
+    udp(&mut c, 5.0005, (SERVER, 67), (ADDR, 68), &a);
+    let mut copy = search(0);
+    (copy.giaddr, copy.hops) = (relay, 1);
+    udp(
+        &mut c,
+        5.001,
+        (relay, 67),
+        (Ipv4Addr::new(10, 9, 9, 9), 67),
+        &copy,
+    );
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+    assert_eq!(r.clients[0].boot_servers()[0].requests, 1);
+
+    // One search, by broadcast and then at the menu's server on 4011,
+    // answered there: the broadcast is answered too.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    udp(
+        &mut c,
+        5.0,
+        (ADDR, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &search(0),
+    );
+    udp(&mut c, 6.0, (ADDR, 68), (SERVER, 4011), &search(0));
+    let mut a = boot_ack(0, SERVER, b"item1.0");
+    a.set_option(code::VENDOR_SPECIFIC, item());
+    udp(&mut c, 6.01, (SERVER, 4011), (ADDR, 68), &a);
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    assert!(!has(&r, Code::PxeBootServerUnanswered), "{:?}", codes(&r));
+
+    // xid 0 for item 1, then for item 2: a late answer for item 1 is item 1's.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    udp(
+        &mut c,
+        5.0,
+        (ADDR, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &search(0),
+    );
+    let mut two = search(0);
+    two.set_option(code::VENDOR_SPECIFIC, vec![0x47, 4, 0, 2, 0, 0, 0xff]);
+    udp(&mut c, 5.5, (ADDR, 68), (Ipv4Addr::BROADCAST, 67), &two);
+    let mut a = boot_ack(0, SERVER, b"item1.0");
+    a.set_option(code::VENDOR_SPECIFIC, item());
+    udp(&mut c, 5.6, (SERVER, 67), (ADDR, 68), &a);
+    c.client(20.0, &discover(0x99, 0));
+    let r = c.report();
+    let b = r.clients[0].boot_servers();
+    assert_eq!((b[0].item, b[0].replies), (Some((1, 0)), 1));
+    assert_eq!(b[0].boot_file.as_deref(), Some("item1.0"));
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert!(f.summary.contains("boot item type 2"), "{}", f.summary);
 
     // iPXE, a boot file in its ACK, and a menu item's search unanswered.
     let mut c = Cap::new();

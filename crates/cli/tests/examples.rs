@@ -620,13 +620,9 @@ fn a_pxe_rom_whose_boot_server_is_silent() {
     ] {
         let file = files[part[0].0 as usize].as_str().unwrap();
         assert!(part.iter().all(|f| f.0 == part[0].0), "{frames:?}");
-        let Some(rows) = lab::tshark_fields(
-            std::path::Path::new(file),
-            &["-Y", filter, "-e", "frame.number"],
-        ) else {
+        let Some(tshark) = lab::tshark_frames(std::path::Path::new(file), filter) else {
             return;
         };
-        let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
         assert_eq!(
             part.iter().map(|f| f.1).collect::<Vec<_>>(),
             tshark,
@@ -698,16 +694,10 @@ fn a_pxe_rom_searching_for_a_boot_server_by_broadcast() {
         .collect();
     assert!(!frames.is_empty());
     let file = d["files"][0].as_str().unwrap();
-    if let Some(rows) = lab::tshark_fields(
+    if let Some(tshark) = lab::tshark_frames(
         std::path::Path::new(file),
-        &[
-            "-Y",
-            "dhcp.option.vendor.pxeclient.boot_item.type == 1 && udp.dstport == 67",
-            "-e",
-            "frame.number",
-        ],
+        "dhcp.option.vendor.pxeclient.boot_item.type == 1 && udp.dstport == 67",
     ) {
-        let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
         assert_eq!(frames, tshark);
     }
 }

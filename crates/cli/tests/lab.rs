@@ -1925,16 +1925,10 @@ fn a_relay_whose_server_is_down_gets_port_unreachable() {
         .map(|f| f["frame"].as_u64().unwrap())
         .collect();
     assert!(frames.len() >= 3, "{frames:?}");
-    if let Some(rows) = lab::tshark_fields(
+    if let Some(tshark) = lab::tshark_frames(
         &path,
-        &[
-            "-Y",
-            "icmp.type == 3 && icmp.code == 3 && udp.dstport == 67",
-            "-e",
-            "frame.number",
-        ],
+        "icmp.type == 3 && icmp.code == 3 && udp.dstport == 67",
     ) {
-        let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
         assert_eq!(frames, tshark);
     }
 }
@@ -2021,16 +2015,10 @@ fn a_reply_to_a_giaddr_where_no_relay_listens_is_refused() {
         .map(|f| f["frame"].as_u64().unwrap())
         .collect();
     assert_eq!(frames, refused.iter().map(|r| r.0).collect::<Vec<_>>());
-    if let Some(rows) = lab::tshark_fields(
+    if let Some(tshark) = lab::tshark_frames(
         &path,
-        &[
-            "-Y",
-            "icmp.type == 3 && icmp.code == 3 && udp.dstport == 67 && dhcp.option.dhcp == 2",
-            "-e",
-            "frame.number",
-        ],
+        "icmp.type == 3 && icmp.code == 3 && udp.dstport == 67 && dhcp.option.dhcp == 2",
     ) {
-        let tshark: Vec<u64> = rows.lines().map(|l| l.trim().parse().unwrap()).collect();
         assert_eq!(frames, tshark);
     }
 }

@@ -817,7 +817,6 @@ impl Client {
                 let b = &list[i];
                 b.asked_xids.last() == Some(&o.xid)
                     && (o.ts.0 - b.last_asked.0).abs() < REFUSAL_COPY_NS
-                    && b.request_frames.last().is_some_and(|f| *f != o.at)
             }) {
                 return;
             }

@@ -555,7 +555,7 @@ impl<S: Sink> Engine<S> {
         // refused is over; the report gets it at the end, with the rest of
         // the client's findings.
         if self.cfg.early {
-            for f in rules::refused(client, client.outcome(), &self.cfg.files) {
+            for f in rules::refused(client, &self.cfg.files) {
                 self.sink.finding(&f);
             }
         }

@@ -2544,7 +2544,7 @@ pub fn client_end(c: &Client, end: Timestamp, files: &[String]) -> Vec<Finding> 
     for b in c.boot_servers() {
         out.extend(pxe_boot_server_unanswered(c, b, end, files));
     }
-    out.extend(refused(c, c.outcome(), files));
+    out.extend(refused(c, files));
     if c.client_id_count() >= 2 {
         let ids: Vec<String> = c
             .client_ids()
@@ -2830,12 +2830,13 @@ fn icmp_words(code: u8) -> &'static str {
 
 /// The client's messages, or a server's replies to it, that ICMP errors say
 /// were refused (`server-unreachable`, `reply-unreachable`), judged against
-/// the client's `outcome` (its outcome so far, or what a live watch already
-/// knows of an exchange still open). Part of [`client_end`].
-pub fn refused(c: &Client, outcome: Option<Outcome>, files: &[String]) -> Vec<Finding> {
+/// the client's outcome. Part of [`client_end`]; a live watch asks it as each
+/// exchange closes, and each rule itself for an exchange still open.
+pub fn refused(c: &Client, files: &[String]) -> Vec<Finding> {
     if c.refusals().is_empty() {
         return Vec::new();
     }
+    let outcome = c.outcome();
     server_unreachable(c, outcome, files)
         .into_iter()
         .chain(reply_unreachable(c, outcome, files))

@@ -232,6 +232,17 @@ pub fn tshark_fields(file: &Path, args: &[&str]) -> Option<String> {
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
 
+/// The numbers of the frames of `file` that tshark's display `filter`
+/// selects, in order; `None` as [`tshark_fields`] (not under CI).
+pub fn tshark_frames(file: &Path, filter: &str) -> Option<Vec<u64>> {
+    let rows = tshark_fields(file, &["-Y", filter, "-e", "frame.number"])?;
+    Some(
+        rows.lines()
+            .map(|l| l.trim().parse().expect("a frame number"))
+            .collect(),
+    )
+}
+
 /// The line a skipped test prints; panics instead when `ci` forbids skipping.
 fn skip_message(test: &str, reason: &str, ci: bool) -> String {
     if ci {

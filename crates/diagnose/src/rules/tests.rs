@@ -2261,12 +2261,8 @@ fn pxe_boot_server_discovery_by_broadcast() {
     let search = |c: &mut Cap, pxe: bool| {
         pxe_to_4011(c, 0);
         for (i, t) in [2.0, 3.03].into_iter().enumerate() {
-            let mut r = boot_request(0, false);
+            let mut r = boot_search(0, 1);
             r.secs = 4 + 4 * i as u16;
-            r.set_option(
-                code::VENDOR_SPECIFIC,
-                vec![0x47, 0x04, 0x00, 0x01, 0x00, 0x00, 0xff],
-            );
             if !pxe {
                 r.set_option(code::VENDOR_CLASS_IDENTIFIER, b"MSFT 5.0".to_vec());
             }
@@ -2304,11 +2300,7 @@ fn pxe_boot_server_discovery_by_broadcast() {
     // A boot server answers the item.
     let mut c = Cap::new();
     search(&mut c, true);
-    let mut a = boot_ack(0, SERVER, b"boot/x86/wdsnbp.com");
-    a.set_option(
-        code::VENDOR_SPECIFIC,
-        vec![0x47, 0x04, 0x00, 0x01, 0x00, 0x00, 0xff],
-    );
+    let a = item_ack(0, SERVER, 1, b"boot/x86/wdsnbp.com");
     udp(&mut c, 3.04, (SERVER, 4011), (ADDR, 68), &a);
     c.client(20.0, &discover(0x99, 0));
     let r = c.report();
@@ -2396,12 +2388,6 @@ fn pxe_boot_menu_says_where_the_rom_asks() {
 ///   in it.
 #[test]
 fn pxe_boot_server_search_cases() {
-    let item = || vec![0x47, 0x04, 0x00, 0x01, 0x00, 0x00, 0xff];
-    let search = |xid: u32| {
-        let mut r = boot_request(xid, false);
-        r.set_option(code::VENDOR_SPECIFIC, item());
-        r
-    };
     let relay = Ipv4Addr::new(192, 168, 1, 254);
 
     // Answered on 4011, then a search answered from 67 by the same server.
@@ -2413,10 +2399,9 @@ fn pxe_boot_server_search_cases() {
         5.0,
         (ADDR, 68),
         (Ipv4Addr::BROADCAST, 67),
-        &search(0),
+        &boot_search(0, 1),
     );
-    let mut a = boot_ack(0, SERVER, b"item1.0");
-    a.set_option(code::VENDOR_SPECIFIC, item());
+    let a = item_ack(0, SERVER, 1, b"item1.0");
     udp(&mut c, 5.01, (SERVER, 67), (ADDR, 68), &a);
     c.client(20.0, &discover(0x99, 0));
     let r = c.report();
@@ -2430,7 +2415,7 @@ fn pxe_boot_server_search_cases() {
         let mut c = Cap::new();
         pxe_to_4011(&mut c, 0);
         for (i, t) in [5.0, 6.0].into_iter().enumerate() {
-            let mut r = search(0);
+            let mut r = boot_search(0, 1);
             r.secs = i as u16;
             if rom {
                 udp(&mut c, t, (ADDR, 68), (Ipv4Addr::BROADCAST, 67), &r);
@@ -2462,12 +2447,11 @@ fn pxe_boot_server_search_cases() {
         5.0,
         (ADDR, 68),
         (Ipv4Addr::BROADCAST, 67),
-        &search(0),
+        &boot_search(0, 1),
     );
     let other = Ipv4Addr::new(192, 168, 1, 7);
     for (t, by) in [(5.01, SERVER), (5.02, other)] {
-        let mut a = boot_ack(0, by, b"item1.0");
-        a.set_option(code::VENDOR_SPECIFIC, item());
+        let a = item_ack(0, by, 1, b"item1.0");
         udp(&mut c, t, (by, 67), (ADDR, 68), &a);
     }
     c.client(20.0, &discover(0x99, 0));
@@ -2489,12 +2473,11 @@ fn pxe_boot_server_search_cases() {
         5.0,
         (ADDR, 68),
         (Ipv4Addr::BROADCAST, 67),
-        &search(0),
+        &boot_search(0, 1),
     );
-    let mut a = boot_ack(0, SERVER, b"item1.0");
-    a.set_option(code::VENDOR_SPECIFIC, item());
+    let a = item_ack(0, SERVER, 1, b"item1.0");
     udp(&mut c, 5.0005, (SERVER, 67), (ADDR, 68), &a);
-    let mut copy = search(0);
+    let mut copy = boot_search(0, 1);
     (copy.giaddr, copy.hops) = (relay, 1);
     udp(
         &mut c,
@@ -2517,11 +2500,10 @@ fn pxe_boot_server_search_cases() {
         5.0,
         (ADDR, 68),
         (Ipv4Addr::BROADCAST, 67),
-        &search(0),
+        &boot_search(0, 1),
     );
-    udp(&mut c, 6.0, (ADDR, 68), (SERVER, 4011), &search(0));
-    let mut a = boot_ack(0, SERVER, b"item1.0");
-    a.set_option(code::VENDOR_SPECIFIC, item());
+    udp(&mut c, 6.0, (ADDR, 68), (SERVER, 4011), &boot_search(0, 1));
+    let a = item_ack(0, SERVER, 1, b"item1.0");
     udp(&mut c, 6.01, (SERVER, 4011), (ADDR, 68), &a);
     c.client(20.0, &discover(0x99, 0));
     let r = c.report();
@@ -2535,13 +2517,11 @@ fn pxe_boot_server_search_cases() {
         5.0,
         (ADDR, 68),
         (Ipv4Addr::BROADCAST, 67),
-        &search(0),
+        &boot_search(0, 1),
     );
-    let mut two = search(0);
-    two.set_option(code::VENDOR_SPECIFIC, vec![0x47, 4, 0, 2, 0, 0, 0xff]);
+    let two = boot_search(0, 2);
     udp(&mut c, 5.5, (ADDR, 68), (Ipv4Addr::BROADCAST, 67), &two);
-    let mut a = boot_ack(0, SERVER, b"item1.0");
-    a.set_option(code::VENDOR_SPECIFIC, item());
+    let a = item_ack(0, SERVER, 1, b"item1.0");
     udp(&mut c, 5.6, (SERVER, 67), (ADDR, 68), &a);
     c.client(20.0, &discover(0x99, 0));
     let r = c.report();
@@ -2565,7 +2545,7 @@ fn pxe_boot_server_search_cases() {
     a.file = std::borrow::Cow::Owned(b"undionly.kpxe".to_vec());
     c.reply(11.01, &a);
     for t in [12.0, 13.0] {
-        let mut r = search(0);
+        let mut r = boot_search(0, 1);
         r.set_option(code::USER_CLASS, b"iPXE".to_vec());
         udp(&mut c, t, (ADDR, 68), (Ipv4Addr::BROADCAST, 67), &r);
     }
@@ -2579,12 +2559,12 @@ fn pxe_boot_server_search_cases() {
     c.client(0.0, &pxe_discover(0x52));
     let mut o = offer(0x52);
     o.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
-    o.set_option(code::VENDOR_SPECIFIC, item());
+    o.set_option(code::VENDOR_SPECIFIC, boot_item_43(1));
     c.reply(0.01, &o);
     c.client(1.0, &request(0x52, SERVER));
     let mut a = ack(0x52);
     a.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
-    a.set_option(code::VENDOR_SPECIFIC, item());
+    a.set_option(code::VENDOR_SPECIFIC, boot_item_43(1));
     c.reply(1.01, &a);
     let r = c.report();
     assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
@@ -2641,6 +2621,27 @@ fn boot_request(xid: u32, ipxe: bool) -> Message<'static> {
         r.set_option(code::USER_CLASS, b"iPXE".to_vec());
     }
     r
+}
+
+/// Option 43 with a PXE boot item of type `item`, layer 0 (sub-option 71),
+/// as iPXE sent it in the lab.
+fn boot_item_43(item: u8) -> Vec<u8> {
+    vec![0x47, 0x04, 0x00, item, 0x00, 0x00, 0xff]
+}
+
+/// A ROM's search for a boot server for boot item `item` (a REQUEST with
+/// ciaddr naming it in option 43).
+fn boot_search(xid: u32, item: u8) -> Message<'static> {
+    let mut r = boot_request(xid, false);
+    r.set_option(code::VENDOR_SPECIFIC, boot_item_43(item));
+    r
+}
+
+/// A boot server's ACK for boot item `item`, naming `file`.
+fn item_ack(xid: u32, server_id: Ipv4Addr, item: u8, file: &[u8]) -> Message<'static> {
+    let mut a = boot_ack(xid, server_id, file);
+    a.set_option(code::VENDOR_SPECIFIC, boot_item_43(item));
+    a
 }
 
 fn boot_ack(xid: u32, server_id: Ipv4Addr, file: &[u8]) -> Message<'static> {

@@ -14,6 +14,7 @@ use wire::MessageType::{Ack, Request};
 
 use super::{ensure_seen, mac, Recording};
 use crate::clients::Ipxe;
+use crate::net::{HostId, Network};
 use crate::pcap::{of_kind, Seen};
 use crate::servers::{Dhcpd, Dnsmasq, Subnet};
 use crate::{net, Capture, Lab};
@@ -29,20 +30,29 @@ pub fn boot_server_packets(seen: &[Seen]) -> (Vec<&Seen>, Vec<&Seen>) {
     (asked, answered)
 }
 
-pub fn boot_server_silent(lab: &Lab) -> Result<Recording> {
-    let mut rec = Recording::new(lab, "");
+/// A LAN with a server host (10.0.0.1) and a virtual machine's host, and
+/// the iPXE ROM that boots there.
+fn rom_lan(lab: &Lab) -> Result<(Network, HostId, HostId, Ipxe)> {
     let mut n = lab.network();
     let lan = n.add_link("lan")?;
     let server = n.add_host_on("server", lan, Some(net("10.0.0.1/24")))?;
     let vm = n.add_host_on("vm", lan, None)?;
-    let ipxe = Ipxe::default();
+    Ok((n, server, vm, Ipxe::default()))
+}
+
+/// The subnet its DHCP server serves.
+fn lan_subnet() -> Subnet {
+    Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.150").router("10.0.0.1")
+}
+
+pub fn boot_server_silent(lab: &Lab) -> Result<Recording> {
+    let mut rec = Recording::new(lab, "");
+    let (n, server, vm, ipxe) = rom_lan(lab)?;
     let rom_mac = ipxe.mac(&n, vm);
     // With ICMP: the server's port unreachables say why it is silent.
     let server_cap = Capture::on_host_with_icmp(&n, server, 0, "server.pcap")?;
     let client_cap = Capture::on_host_with_icmp(&n, vm, 0, "client.pcap")?;
-    let mut dhcpd = Dhcpd::new(vec![
-        Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.150").router("10.0.0.1")
-    ]);
+    let mut dhcpd = Dhcpd::new(vec![lan_subnet()]);
     dhcpd.extra = vec!["option vendor-class-identifier \"PXEClient\";".into()];
     let mut srv = dhcpd.start(&n, server)?;
     let mut rom = ipxe.start(&n, vm)?;
@@ -111,16 +121,10 @@ pub fn boot_server_silent(lab: &Lab) -> Result<Recording> {
 /// sub-option 71); nothing answers, and it stops.
 pub fn boot_menu_no_server(lab: &Lab) -> Result<Recording> {
     let mut rec = Recording::new(lab, "");
-    let mut n = lab.network();
-    let lan = n.add_link("lan")?;
-    let server = n.add_host_on("server", lan, Some(net("10.0.0.1/24")))?;
-    let vm = n.add_host_on("vm", lan, None)?;
-    let ipxe = Ipxe::default();
+    let (n, server, vm, ipxe) = rom_lan(lab)?;
     let rom_mac = ipxe.mac(&n, vm);
     let cap = Capture::on_host_with_icmp(&n, server, 0, "server.pcap")?;
-    let mut dnsmasq = Dnsmasq::new(vec![
-        Subnet::new("10.0.0.0/24", "10.0.0.100", "10.0.0.150").router("10.0.0.1")
-    ]);
+    let mut dnsmasq = Dnsmasq::new(vec![lan_subnet()]);
     dnsmasq.extra = vec![
         "--pxe-service=x86PC,Find a boot server,1".into(),
         "--pxe-prompt=Booting,0".into(),

@@ -326,7 +326,7 @@ pub fn print(
         .collect();
     writeln!(
         out,
-        "{} {} client{}: {}; {} failed. {} error{}, {} warning{}. {} DHCP packets in {} transactions.",
+        "{} {} client{}: {}; {} failed. {} error{}, {} warning{}. {} DHCP packet{} in {} transaction{}.",
         style.paint(Paint::Bold, "summary:"),
         r.clients.len(),
         if r.clients.len() == 1 { "" } else { "s" },
@@ -337,7 +337,9 @@ pub fn print(
         warnings,
         if warnings == 1 { "" } else { "s" },
         r.stats.packets,
-        r.stats.transactions
+        if r.stats.packets == 1 { "" } else { "s" },
+        r.stats.transactions,
+        if r.stats.transactions == 1 { "" } else { "s" },
     )?;
     if !servers.is_empty() {
         writeln!(

@@ -701,3 +701,73 @@ fn a_pxe_rom_searching_for_a_boot_server_by_broadcast() {
         assert_eq!(frames, tshark);
     }
 }
+
+/// The same menu from ISC dhcpd, which is no boot server: it took each of
+/// the ROM's broadcast searches for a rebind and answered with a plain ACK
+/// under the search's xid, naming no boot item; iPXE dropped them and
+/// stopped. Before, those ACKs opened a second, reply-only transaction and
+/// the finding said nothing answered. Now they are the search's, and the
+/// finding names who answered that way, over the frames tshark finds: the
+/// searches for item 1 and the ACKs from 67 under their xid that name no
+/// item.
+#[test]
+fn a_pxe_rom_whose_search_isc_dhcpd_took_for_a_rebind() {
+    let (code, d) = diagnose("pxe-boot-search-plain-ack");
+    assert_eq!(code, 1);
+    let c = client(&d, ":02:81");
+    assert_eq!(
+        (&c["outcome"], &c["transactions"]),
+        (&Value::from("bound"), &Value::from(1)),
+        "{c}"
+    );
+    let f = findings(&d, c["chaddr"].as_str().unwrap());
+    let problems: Vec<&str> = f
+        .iter()
+        .filter(|(_, s, _)| s != "info")
+        .map(|(c, _, _)| c.as_str())
+        .collect();
+    assert_eq!(problems, ["pxe-boot-server-unanswered"], "{f:?}");
+    let b = &c["boot_servers"][0];
+    assert_eq!(
+        (&b["boot_item"], &b["replies"], &b["replies_without_item"]),
+        (&Value::from(1), &Value::from(0), &b["requests"]),
+        "{b}"
+    );
+    let all = d["findings"].as_array().unwrap();
+    let silent = all
+        .iter()
+        .find(|f| f["code"] == "pxe-boot-server-unanswered")
+        .unwrap();
+    let summary = silent["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("10.0.0.1 answered as if it were a rebind"),
+        "{summary}"
+    );
+    // The dhcpd log next to the capture says the same: a REQUEST naming no
+    // server (a rebind, to ISC) and an ACK, per search.
+    let log = std::fs::read_to_string(
+        PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../examples/pxe-boot-search-plain-ack/dhcpd.log"),
+    )
+    .unwrap();
+    let rebinds = log
+        .lines()
+        .filter(|l| l.contains("DHCPREQUEST for 10.0.0.100 from"))
+        .count();
+    assert_eq!(Value::from(rebinds), b["requests"], "{log}");
+    let frames: Vec<u64> = silent["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["frame"].as_u64().unwrap())
+        .collect();
+    let file = d["files"][0].as_str().unwrap();
+    if let Some(tshark) = lab::tshark_frames(
+        std::path::Path::new(file),
+        "(dhcp.option.vendor.pxeclient.boot_item.type == 1 && udp.dstport == 67) \
+         || (udp.srcport == 67 && dhcp.option.dhcp == 5 && dhcp.id == 0 \
+         && !dhcp.option.vendor.pxeclient.boot_item.type)",
+    ) {
+        assert_eq!(frames, tshark);
+    }
+}

@@ -480,6 +480,15 @@ pub struct BootServer {
     /// The ROM said it is iPXE (iPXE gives up on a silent boot server after
     /// a few seconds and boots the DHCP ACK's file, if there is one).
     pub ipxe: bool,
+    /// A search to UDP 67 answered by a DHCP server as if the ROM were
+    /// rebinding its lease: ACKs (or NAKs) under the search's xid that name
+    /// no boot item, which the ROM drops (ISC dhcpd does this).
+    /// Counted in one capture (the first such reply's), with
+    /// their first frames and who sent the first (option 54, else the
+    /// source). They answer nothing: the search stays unanswered.
+    pub replies_without_item: u32,
+    pub replies_without_item_frames: Vec<FrameRef>,
+    pub replied_without_item_by: Option<Ipv4Addr>,
 }
 
 impl BootServer {
@@ -496,11 +505,15 @@ impl BootServer {
         }
         o.num("requests", u64::from(self.requests))?;
         o.num("replies", u64::from(self.replies))?;
+        if self.replies_without_item > 0 {
+            o.num("replies_without_item", u64::from(self.replies_without_item))?;
+        }
         match &self.boot_file {
             Some(f) => o.str("boot_file", f)?,
             None => o.null("boot_file")?,
         }
         let frames = self.request_frames.iter().chain(&self.reply_frames);
+        let frames = frames.chain(&self.replies_without_item_frames);
         o.frames("frames", frames.copied())?;
         o.end()
     }
@@ -509,6 +522,10 @@ impl BootServer {
 /// Two sightings of one refusal closer than this are copies (a client's
 /// retransmissions, even with secs stuck at 0, are a second or more apart).
 const REFUSAL_COPY_NS: i64 = 100_000_000;
+
+/// How long after a search a DHCP server's reply under its xid answers it
+/// (servers answer in milliseconds; ROMs search again after 1 to 4 s).
+pub const SEARCH_REPLY_NS: i64 = 4_000_000_000;
 
 /// Frames kept per boot-server exchange, each way.
 const BOOT_SERVER_FRAMES: usize = 8;
@@ -540,6 +557,9 @@ fn new_boot_server(
         unanswered_count: 0,
         last_unanswered: ts,
         ipxe: false,
+        replies_without_item: 0,
+        replies_without_item_frames: Vec::new(),
+        replied_without_item_by: None,
     });
     Some(list.len() - 1)
 }
@@ -800,6 +820,31 @@ impl Client {
         }
         let item = o.boot_item().map(|(t, _)| t);
         let list = &mut self.rare().boot_servers;
+        if !request && item.is_none() && o.src_port == 67 {
+            // A DHCP server's answer to a search (see
+            // `Client::searched_by_broadcast`): the latest search under
+            // its xid.
+            let Some(b) = list
+                .iter_mut()
+                .filter(|b| b.port == 67 && b.asked_xids.contains(&o.xid))
+                .max_by_key(|b| b.last_asked)
+            else {
+                return;
+            };
+            if b.replies_without_item_frames
+                .first()
+                .is_some_and(|f| f.file != o.at.file)
+            {
+                return;
+            }
+            b.replies_without_item += 1;
+            if b.replies_without_item_frames.len() < BOOT_SERVER_FRAMES {
+                b.replies_without_item_frames.push(o.at);
+            }
+            b.replied_without_item_by
+                .get_or_insert(o.server_id.unwrap_or(o.src_ip));
+            return;
+        }
         let i = if request {
             // A search to UDP 67 was broadcast, whether this copy is the
             // ROM's or a relay's (`ip helper-address` sends it to a server).
@@ -910,6 +955,19 @@ impl Client {
         self.boot_servers()
             .iter()
             .any(|b| b.asked_xids.contains(&xid))
+    }
+
+    /// Whether the ROM searched for a boot server to UDP 67 under `xid`
+    /// lately (within [`SEARCH_REPLY_NS`] before `ts`): a DHCP server's ACK
+    /// or NAK under that xid then, naming no boot item, answers the search
+    /// as if it were a rebind (a REQUEST with ciaddr and no server
+    /// identifier, RFC 2131 §4.3.2), not a transaction of the client's.
+    pub fn searched_by_broadcast(&self, xid: u32, ts: Timestamp) -> bool {
+        self.boot_servers().iter().any(|b| {
+            b.port == 67
+                && b.asked_xids.contains(&xid)
+                && (0..SEARCH_REPLY_NS).contains(&(ts.0 - b.last_asked.0))
+        })
     }
 
     /// Healthy: no failure outcome and no error or warning.

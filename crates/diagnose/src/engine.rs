@@ -211,20 +211,36 @@ impl<S: Sink> Engine<S> {
         }
 
         // A boot server's ACK from UDP 67 that names a boot item is one only
-        // if the client asked a boot server under its xid.
+        // if the client asked a boot server under its xid; a DHCP server's
+        // ACK or NAK that names none answers a search only right after it.
         let boot_answer = || {
-            !o.from_client()
-                && o.kind == Some(MessageType::Ack)
-                && o.boot_item().is_some()
-                && self
-                    .client_index
+            let answer =
+                !o.from_client() && matches!(o.kind, Some(MessageType::Ack | MessageType::Nak));
+            let client = || {
+                self.client_index
                     .get(&o.chaddr, &self.clients)
-                    .is_some_and(|i| self.clients[i as usize].asked_boot_server(o.xid))
+                    .map(|i| &self.clients[i as usize])
+            };
+            match o.boot_item() {
+                _ if !answer => false,
+                Some(_) => {
+                    o.kind == Some(MessageType::Ack)
+                        && client().is_some_and(|c| c.asked_boot_server(o.xid))
+                }
+                None => {
+                    o.src_port == 67
+                        && client().is_some_and(|c| c.searched_by_broadcast(o.xid, o.ts))
+                }
+            }
         };
         if o.boot_server_exchange() || boot_answer() {
             // A PXE ROM and its boot server after the DHCP exchange: kept with
             // the client, never opening or extending a transaction (a ROM's
-            // REQUESTs with ciaddr there are not renewals or rebinds).
+            // REQUESTs with ciaddr there are not renewals or rebinds). A DHCP
+            // server that took a search for a rebind still sent a DHCP reply.
+            if !o.from_client() && o.boot_item().is_none() && o.src_port == 67 {
+                self.note_server_packet((o.server(), o.src_mac, o.kind));
+            }
             let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
             self.clients[i].note_boot_server(&o);
             return;

@@ -1554,8 +1554,8 @@ fn pxe_proxy_on_dhcp_server(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
         None if menu.is_some() => (
             Severity::Info,
             format!("PXE client is offered a boot menu by {server}; its boot file comes from a boot server (option 43)"),
-            "It names no boot file: that comes from the boot server that answers for the chosen item, as dnsmasq's \
-             `pxe-service` intends. If the boot stops after the menu (iPXE: \"PXEBS … Connection timed out\"; other \
+            "It names no boot file: that comes from the boot server that answers for the chosen item, as a boot menu \
+             intends (dnsmasq's `pxe-service`, or option 43 written by hand). If the boot stops after the menu (iPXE: \"PXEBS … Connection timed out\"; other \
              ROMs: PXE-E78, \"Could not locate boot server\"), no boot server answered: see \
              pxe-boot-server-unanswered."
                 .to_string(),
@@ -2625,6 +2625,7 @@ fn pxe_boot_server_unanswered(
         .collect();
     let refused: Vec<FrameRef> = refusals.iter().map(|r| r.at).collect();
     frames.extend(&refused);
+    frames.extend(&b.replies_without_item_frames);
     // A search by broadcast or multicast (to UDP 67 with a boot item,
     // PXE 2.1 §2.2.5) rather than a question to one server.
     let discovery = b.port == 67 || server.is_broadcast() || server.is_multicast();
@@ -2754,6 +2755,24 @@ fn pxe_boot_server_unanswered(
         } else {
             format!("by broadcast to UDP {}", b.port)
         };
+        if let Some(by) = b.replied_without_item_by {
+            return Some(search_taken_for_rebind(
+                f,
+                c,
+                b,
+                by,
+                SearchText {
+                    item,
+                    how,
+                    times,
+                    requests,
+                    asked,
+                    span,
+                    after,
+                },
+                files,
+            ));
+        }
         return Some(
             f.summary(format!("the PXE ROM looked for a boot server for {item} {how} {times}: {what}"))
                 .explanation(format!(
@@ -2796,6 +2815,80 @@ fn pxe_boot_server_unanswered(
         ))
         .references(&["PXE specification 2.1 §2.2", "failure catalogue E.31"]),
     )
+}
+
+/// The words of a boot server search that [`pxe_boot_server_unanswered`]
+/// has already put together.
+struct SearchText {
+    item: String,
+    how: String,
+    times: String,
+    requests: String,
+    asked: String,
+    span: String,
+    after: String,
+}
+
+/// `pxe-boot-server-unanswered` for a search that a DHCP server answered as
+/// a rebind: a plain ACK (or NAK) under the search's xid that names no
+/// boot item. The ROM takes only an ACK that names the item it asked for
+/// (iPXE drops any other), so it searches again and stops. Seen with ISC
+/// dhcpd serving a boot menu written by hand in option 43.
+fn search_taken_for_rebind(
+    f: Finding,
+    c: &Client,
+    b: &crate::client::BootServer,
+    by: std::net::Ipv4Addr,
+    t: SearchText,
+    files: &[String],
+) -> Finding {
+    let SearchText {
+        item,
+        how,
+        times,
+        requests,
+        asked,
+        span,
+        after,
+    } = t;
+    let n = b.replies_without_item;
+    let replies = frame_list(files, b.replies_without_item_frames.iter().copied());
+    let each = if n >= b.requests { "each" } else { "some" };
+    let menu_from = if c.server() == Some(by) {
+        format!("{by}, the DHCP server that gave the ROM its address and boot menu,")
+    } else {
+        format!("{by}, a DHCP server,")
+    };
+    f.summary(format!(
+        "the PXE ROM looked for a boot server for {item} {how} {times}: {by} answered as if it were a rebind, with {} \
+         no boot item, and the boot stops",
+        if n == 1 { "a reply that names" } else { "replies that name" }
+    ))
+    .explanation(format!(
+        "{after} PXE ROM sent {requests} to find a boot server for {item} {how} ({asked}{span}, xid {}: a DHCPREQUEST \
+         from its new address naming the item in option 43 sub-option 71), after picking that item of the PXE boot \
+         menu (option 43 sub-option 9), which names no server for it (no sub-option 8). No boot server answered. \
+         {menu_from} answered {each} search ({n} {}, {replies}) naming no boot item: it took the search for a client \
+         rebinding its lease (a REQUEST with ciaddr and no server identifier, RFC 2131 §4.3.2), as ISC dhcpd does; \
+         ISC logs it as \"DHCPREQUEST for <address> from <MAC>\", with no server in \
+         parentheses. A PXE ROM takes only an ACK that names the boot item it asked for (iPXE drops any other), so \
+         it searched again and stopped (iPXE: \"PXEBS … Connection timed out\"; Intel and other PXE ROMs: PXE-E78, \
+         \"Could not locate boot server\").",
+        xid(b.unanswered[0].2),
+        if n == 1 { "reply" } else { "replies" },
+    ))
+    .fix(format!(
+        "A DHCP server is no boot server. Either run one that answers for {item} (WDS, a PXE server) and name its \
+         address in the menu (option 43 sub-option 8), or take the boot menu out of {by}'s replies (ISC: the \
+         `vendor-encapsulated-options` or PXE option space that carries sub-options 6 to 10; Windows: option 43) and \
+         name the boot file in them instead (ISC `filename` and `next-server`). dnsmasq can serve the menu and the \
+         file itself: `pxe-service=x86PC,\"…\",<basename>`."
+    ))
+    .references(&[
+        "PXE specification 2.1 §2.2.5",
+        "RFC 2131 §4.3.2",
+        "failure catalogue E.31",
+    ])
 }
 
 /// What makes refusals one group: who refused what, where, and how.

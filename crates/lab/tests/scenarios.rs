@@ -100,3 +100,8 @@ fn pxe_boot_server_silent() {
 fn pxe_boot_menu_no_server() {
     test("pxe-boot-menu-no-server");
 }
+
+#[test]
+fn pxe_boot_search_plain_ack() {
+    test("pxe-boot-search-plain-ack");
+}

@@ -2623,6 +2623,95 @@ fn boot_request(xid: u32, ipxe: bool) -> Message<'static> {
     r
 }
 
+/// ISC dhcpd serving a boot menu that names no server (the lab's
+/// `pxe-boot-search-plain-ack`): it answers each broadcast search with a
+/// plain ACK under the search's xid, as a rebind. Those ACKs are the
+/// search's, not a transaction of the client's, and answer nothing: the
+/// finding says who took the search for a rebind, with their frames. A
+/// plain ACK long after the search, or under another xid, is the DHCP
+/// exchange's as before.
+#[test]
+fn pxe_boot_search_answered_as_a_rebind() {
+    let search = |c: &mut Cap, t: f64| {
+        udp(
+            c,
+            t,
+            (ADDR, 68),
+            (Ipv4Addr::BROADCAST, 67),
+            &boot_search(0, 1),
+        );
+    };
+    let plain = |c: &mut Cap, t: f64, xid: u32, kind: MessageType| {
+        let a = reply_msg(kind, xid, SERVER, ADDR);
+        udp(c, t, (SERVER, 67), (Ipv4Addr::BROADCAST, 68), &a);
+    };
+    for kind in [MessageType::Ack, MessageType::Nak] {
+        let mut c = Cap::new();
+        pxe_to_4011(&mut c, 0);
+        for t in [16.0, 17.0] {
+            search(&mut c, t);
+            plain(&mut c, t + 0.001, 0, kind);
+        }
+        c.client(40.0, &discover(0x99, 0));
+        let r = c.report();
+        assert_eq!(
+            r.clients[0].transactions, 2,
+            "{kind:?}: the DORA and the last DISCOVER"
+        );
+        let b = &r.clients[0].boot_servers()[0];
+        assert_eq!(
+            (
+                b.requests,
+                b.replies,
+                b.replies_without_item,
+                b.replied_without_item_by
+            ),
+            (2, 0, 2, Some(SERVER)),
+            "{kind:?}"
+        );
+        let f = finding(&r, Code::PxeBootServerUnanswered);
+        assert_eq!(f.severity, Severity::Error);
+        assert!(
+            f.summary.contains(
+                "192.168.1.1 answered as if it were a rebind, with replies that name no boot item"
+            ),
+            "{}",
+            f.summary
+        );
+        assert!(
+            f.explanation
+                .contains("the DHCP server that gave the ROM its address and boot menu")
+                && f.explanation
+                    .contains("answered each search (2 replies, frames 6, 8)"),
+            "{}",
+            f.explanation
+        );
+        assert_eq!(
+            f.frames.iter().map(|f| f.frame).collect::<Vec<_>>(),
+            [5, 6, 7, 8]
+        );
+        let acks = r.servers[0].acks + r.servers[0].naks;
+        assert_eq!(
+            acks, 3,
+            "{kind:?}: the DORA's ACK and the two sent to the searches"
+        );
+    }
+
+    // Too late, or under another xid: the DHCP exchange's, as before.
+    for (t, xid) in [(21.0, 0), (16.001, 0x77)] {
+        let mut c = Cap::new();
+        pxe_to_4011(&mut c, 0);
+        search(&mut c, 16.0);
+        plain(&mut c, t, xid, MessageType::Ack);
+        c.client(40.0, &discover(0x99, 0));
+        let r = c.report();
+        assert_eq!(r.clients[0].transactions, 3, "{t} {xid:#x}");
+        assert_eq!(r.clients[0].boot_servers()[0].replies_without_item, 0);
+        let f = finding(&r, Code::PxeBootServerUnanswered);
+        assert!(!f.summary.contains("rebind"), "{}", f.summary);
+    }
+}
+
 /// Option 43 with a PXE boot item of type `item`, layer 0 (sub-option 71),
 /// as iPXE sent it in the lab.
 fn boot_item_43(item: u8) -> Vec<u8> {

@@ -162,6 +162,11 @@ pub const ALL: &[Scenario] = &[
         tools: &[Tcpdump, Dnsmasq, Qemu],
         run: pxe::boot_menu_no_server,
     },
+    Scenario {
+        name: "pxe-boot-search-plain-ack",
+        tools: &[Tcpdump, Dhcpd, Qemu],
+        run: pxe::boot_search_plain_ack,
+    },
 ];
 
 impl Scenario {

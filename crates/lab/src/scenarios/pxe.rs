@@ -179,6 +179,104 @@ pub fn boot_menu_no_server(lab: &Lab) -> Result<Recording> {
     Ok(rec)
 }
 
+/// Option 43 of a PXE boot menu: broadcast discovery only (sub-option 6 =
+/// 0x02), one item of boot server type 1 (sub-option 9), no boot server
+/// list (no sub-option 8), and a prompt that times out at once
+/// (sub-option 10), as dnsmasq's `pxe-service` without a server writes it.
+const MENU_43: &str = "06:01:02:\
+                       09:15:00:01:12:46:69:6e:64:20:61:20:62:6f:6f:74:20:73:65:72:76:65:72:\
+                       0a:08:00:42:6f:6f:74:69:6e:67:ff";
+
+/// The same menu from ISC dhcpd, which is no PXE boot server: it reads the
+/// ROM's boot server search (a broadcast DHCPREQUEST from the ROM's new
+/// address, naming boot item 1 in option 43 sub-option 71) as a client
+/// rebinding its lease, and answers each with a plain DHCPACK that names no
+/// boot item. iPXE drops an ACK whose boot item is not the one it asked
+/// for, searches again, and stops.
+pub fn boot_search_plain_ack(lab: &Lab) -> Result<Recording> {
+    let mut rec = Recording::new(lab, "");
+    let (n, server, vm, ipxe) = rom_lan(lab)?;
+    let rom_mac = ipxe.mac(&n, vm);
+    let cap = Capture::on_host_with_icmp(&n, server, 0, "server.pcap")?;
+    let mut dhcpd = Dhcpd::new(vec![lan_subnet()]);
+    dhcpd.extra = vec![
+        "option vendor-class-identifier \"PXEClient\";".into(),
+        format!(
+            "option vendor-encapsulated-options {};",
+            MENU_43.split_whitespace().collect::<String>()
+        ),
+    ];
+    let mut srv = dhcpd.start(&n, server)?;
+    let mut rom = ipxe.start(&n, vm)?;
+    let stop = rom
+        .wait_log(&["PXEBS", "Connection timed out"], ROM_BOOT)
+        .with_context(|| format!("iPXE did not give up its search: {}", rom.log().tail(12)))?;
+    let address = rom.bound_line().context("iPXE printed no address")?;
+    rom.stop()?;
+    let ack = srv.wait_log_count(&["DHCPACK on", &mac(rom_mac)], 1, ROM_BOOT)?;
+    rec.note(format!("dhcpd: {}", ack[0].trim_end()));
+    rec.note(format!("iPXE: {}", console_text(&address)));
+    rec.note(format!("iPXE: {}", console_text(&stop)));
+    let seen = cap.stop()?;
+    let item = |s: &Seen| {
+        s.msg
+            .option(wire::dhcp::code::VENDOR_SPECIFIC)
+            .and_then(|v| wire::dhcp::value::pxe_boot_item(&v))
+    };
+    let searches: Vec<&Seen> = seen
+        .iter()
+        .filter(|s| {
+            s.is(Request)
+                && s.dst.ip().is_broadcast()
+                && s.dst.port() == 67
+                && !s.msg.ciaddr.is_unspecified()
+                && item(s) == Some((1, 0))
+        })
+        .collect();
+    let acks = of_kind(&seen, Ack);
+    let plain: Vec<&&Seen> = acks
+        .iter()
+        .filter(|a| item(a).is_none() && searches.iter().any(|s| s.msg.xid == a.msg.xid))
+        .collect();
+    ensure_seen(
+        !searches.is_empty()
+            && searches.iter().all(|s| s.chaddr_mac() == rom_mac)
+            && !plain.is_empty()
+            && plain.iter().all(|a| a.src.port() == 67)
+            && !seen.iter().any(|s| s.src.port() == 4011 || s.dst.port() == 4011),
+        "server.pcap: expected the ROM's broadcast REQUESTs for boot item 1, each answered by dhcpd with an ACK \
+         that names no boot item",
+        &seen,
+    )?;
+    rec.note(format!(
+        "server.pcap: {} broadcast REQUEST(s) naming boot item 1 (option 43 sub-option 71) from {}, {} plain ACK(s) \
+         from {} under their xids",
+        searches.len(),
+        searches[0].src.ip(),
+        plain.len(),
+        plain[0].src.ip()
+    ));
+    // dhcpd logs a search as a REQUEST naming no server, as a rebind, and
+    // answers it with the same ACK line as the first.
+    let log = srv.log();
+    let rebinds = log.matching(&["DHCPREQUEST for 10.0.0.100 from", &mac(rom_mac)]);
+    let acked = log.count(&["DHCPACK on 10.0.0.100 to", &mac(rom_mac)]);
+    ensure!(
+        !rebinds.is_empty() && acked == 1 + rebinds.len(),
+        "dhcpd: expected one DHCPREQUEST naming no server per search and an ACK to each: {}",
+        log.tail(12)
+    );
+    rec.note(format!("dhcpd: {}", rebinds[0].trim_end()));
+    rec.file("server.pcap").file("dhcpd.log");
+    rec.description = format!(
+        "ISC dhcpd gives a PXE ROM (iPXE in a QEMU virtual machine) a boot menu whose one item, of boot server type 1, \
+         names no server; the ROM searches for a boot server by broadcast to UDP 67, dhcpd answers each search as a \
+         rebind with a plain ACK naming no boot item, the ROM ignores those, and stops: {}",
+        console_text(&stop)
+    );
+    Ok(rec)
+}
+
 /// A console line without its stamp and terminal escapes.
 fn console_text(line: &str) -> String {
     let text = line.split_once("]: ").map_or(line, |(_, t)| t);

@@ -36,6 +36,9 @@ pub struct Arrow {
     /// A client message that expects an answer and got none before the
     /// client's next message.
     pub unanswered: bool,
+    /// A reply to a PXE ROM's boot server search that names no boot item
+    /// (a DHCP server that took the search for a rebind): the ROM drops it.
+    pub dropped_by_rom: bool,
 }
 
 /// What the page shows of the engine's summary of one transaction (the
@@ -207,6 +210,7 @@ pub fn collect(files: &[String], wanted: &[HwAddr], per_client: usize) -> Collec
                     frames,
                     retransmission: false,
                     unanswered: false,
+                    dropped_by_rom: false,
                 };
                 let key = (arrow.obs.xid, band_of(&sums, &arrow));
                 match keys.iter().position(|k| *k == key) {
@@ -304,19 +308,32 @@ fn expects_answer(o: &Obs) -> bool {
     )
 }
 
-/// Marks retransmissions and requests that got no answer, within a band.
+/// Whether `reply`, coming after the boot server search `asked`, names no
+/// boot item: a PXE ROM takes only an ACK naming the item it asked for.
+fn item_less_answer(asked: &Obs, reply: &Obs) -> bool {
+    asked.boot_server_search() && reply.boot_item().is_none() && !reply.boot_server_port()
+}
+
+/// Marks retransmissions, requests that got no answer, and replies a ROM
+/// drops, within a band.
 fn mark(arrows: &mut [Arrow]) {
     let mut kinds = Vec::new();
+    let mut asked: Option<usize> = None;
     for i in 0..arrows.len() {
         if !arrows[i].obs.from_client() {
+            arrows[i].dropped_by_rom =
+                asked.is_some_and(|q| item_less_answer(&arrows[q].obs, &arrows[i].obs));
             continue;
         }
+        asked = Some(i);
         // A request to the boot server is not the DHCP REQUEST again.
         let kind = (arrows[i].obs.kind, arrows[i].obs.boot_server_exchange());
         arrows[i].retransmission = kinds.contains(&kind);
         kinds.push(kind);
         if expects_answer(&arrows[i].obs) {
-            arrows[i].unanswered = arrows.get(i + 1).is_none_or(|a| a.obs.from_client());
+            arrows[i].unanswered = arrows
+                .get(i + 1)
+                .is_none_or(|a| a.obs.from_client() || item_less_answer(&arrows[i].obs, &a.obs));
         }
     }
 }

@@ -129,6 +129,9 @@ fn notes(a: &Arrow, ctx: &Ctx<'_>) -> Vec<(String, bool)> {
             v.push(("no answer".into(), true));
         }
     } else {
+        if a.dropped_by_rom {
+            v.push(("names no boot item: the ROM drops it".into(), true));
+        }
         if let Some(l) = o.lease {
             v.push((format!("lease {}", wire::dhcp::value::Duration(l)), false));
         }
@@ -342,6 +345,18 @@ pub fn render(
                     _ => String::new(),
                 };
                 (s.outcome.name(), s.state.name(), what)
+            }
+            // A PXE ROM's exchange with boot servers, after its lease.
+            None if band.arrows.iter().any(|a| a.obs.boot_server_exchange()) => {
+                let answered = band
+                    .arrows
+                    .iter()
+                    .any(|a| !a.obs.from_client() && !a.dropped_by_rom);
+                (
+                    if answered { "answered" } else { "no answer" },
+                    "PXE boot server",
+                    String::new(),
+                )
             }
             None => ("unknown", "unknown", String::new()),
         };

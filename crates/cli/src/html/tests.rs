@@ -274,3 +274,31 @@ fn ids_are_unique() {
         "two ladders"
     );
 }
+
+/// The lab's ISC dhcpd answering a PXE ROM's boot server searches with
+/// plain ACKs (examples/pxe-boot-search-plain-ack): the searches are drawn
+/// unanswered, each ACK says the ROM drops it, and their band is the boot
+/// server's, not an "unknown" transaction.
+#[test]
+fn a_search_answered_without_its_boot_item_is_drawn_unanswered() {
+    let file = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/pxe-boot-search-plain-ack/server.pcap"
+    );
+    let html = page(&[file.to_string()], Limits::default());
+    let a = arrows(&html);
+    assert_eq!(a.len(), 8, "{a:?}");
+    let unanswered: Vec<usize> = (0..a.len())
+        .filter(|&i| a[i].contains("unanswered"))
+        .collect();
+    assert_eq!(unanswered, [4, 6], "the two searches: {a:?}");
+    // Marked as a problem under each of the two ACKs (and said again in
+    // their labels and table rows).
+    assert_eq!(
+        html.matches("<tspan class=\"note-bad\">names no boot item: the ROM drops it")
+            .count(),
+        2
+    );
+    assert!(html.contains("PXE boot server · <tspan class=\"band-outcome\">no answer"));
+    assert!(!html.contains("unknown"), "no band without a name");
+}

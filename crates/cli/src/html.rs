@@ -49,6 +49,8 @@ const LEGEND: &str = concat!(
     "<line class=\"shaft\" x1=\"9\" y1=\"6\" x2=\"33\" y2=\"6\"/><polygon class=\"head\" points=\"1,6 10,1.5 10,10.5\"/></g></svg> NAK</span>",
     "<span><svg class=\"lg\" viewBox=\"0 0 34 12\" width=\"34\" height=\"12\" aria-hidden=\"true\"><g class=\"lg-arrow bad\">",
     "<line class=\"shaft\" x1=\"9\" y1=\"6\" x2=\"33\" y2=\"6\"/><polygon class=\"head\" points=\"1,6 10,1.5 10,10.5\"/></g></svg> UDP checksum a client drops</span>",
+    "<span><svg class=\"lg\" viewBox=\"0 0 34 12\" width=\"34\" height=\"12\" aria-hidden=\"true\"><g class=\"lg-arrow icmp\">",
+    "<line class=\"shaft\" x1=\"9\" y1=\"6\" x2=\"33\" y2=\"6\"/><polygon class=\"head\" points=\"1,6 10,1.5 10,10.5\"/></g></svg> ICMP error quoting a message</span>",
     "<span><svg class=\"lg\" viewBox=\"0 0 34 12\" width=\"34\" height=\"12\" aria-hidden=\"true\"><g class=\"lg-arrow req retx\">",
     "<line class=\"shaft\" x1=\"1\" y1=\"6\" x2=\"25\" y2=\"6\"/><polygon class=\"head\" points=\"33,6 24,1.5 24,10.5\"/></g></svg> retransmission</span>",
     "<span><svg class=\"lg\" viewBox=\"0 0 20 20\" width=\"16\" height=\"16\" aria-hidden=\"true\"><g class=\"lost\">",

@@ -149,13 +149,9 @@ fn packets_by_client(files: &[String], doc: &Value) -> HashMap<String, BTreeSet<
                 continue;
             };
             let kind = p["message_type"].as_str().unwrap_or("");
-            // Lease queries (RFC 4388, 6926) are no client's exchange, and
-            // an ICMP error quoting a message is evidence, not an arrow.
-            if kind.starts_with("DHCPLEASE")
-                || kind.contains("LEASEQUERY")
-                || kind == "DHCPTLS"
-                || p.get("icmp").is_some()
-            {
+            // Lease queries (RFC 4388, 6926) are no client's exchange. An
+            // ICMP error quoting a client's message is an arrow of its own.
+            if kind.starts_with("DHCPLEASE") || kind.contains("LEASEQUERY") || kind == "DHCPTLS" {
                 continue;
             }
             out.entry(chaddr.to_string())

@@ -256,15 +256,21 @@ pub struct Unreachable<'a> {
 impl Unreachable<'_> {
     /// What its code says (RFC 792, RFC 1812 §5.2.7.1).
     pub fn name(&self) -> &'static str {
-        match self.code {
-            0 => "net unreachable",
-            1 => "host unreachable",
-            2 => "protocol unreachable",
-            3 => "port unreachable",
-            4 => "fragmentation needed",
-            9 | 10 | 13 => "administratively prohibited",
-            _ => "destination unreachable",
-        }
+        unreachable_name(self.code)
+    }
+}
+
+/// What an ICMP destination unreachable's code says (RFC 792, RFC 1812
+/// §5.2.7.1).
+pub fn unreachable_name(code: u8) -> &'static str {
+    match code {
+        0 => "net unreachable",
+        1 => "host unreachable",
+        2 => "protocol unreachable",
+        3 => "port unreachable",
+        4 => "fragmentation needed",
+        9 | 10 | 13 => "administratively prohibited",
+        _ => "destination unreachable",
     }
 }
 

@@ -136,6 +136,9 @@ impl Sink for Summaries<'_> {
 struct Grouping {
     open: HashMap<u32, Transaction>,
     closed: Vec<Transaction>,
+    /// Messages that ICMP errors quote, at the errors' frames (the first,
+    /// then copies of the same error in other captures).
+    refusals: Vec<(Vec<FrameRef>, Obs)>,
     kept: usize,
     omitted: u64,
 }
@@ -177,12 +180,22 @@ pub fn collect(files: &[String], wanted: &[HwAddr], per_client: usize) -> Collec
             continue;
         };
         o.at.file = file;
-        // A message an ICMP error quotes is evidence, not an arrow (the
-        // finding lists its frames).
-        if wanted_set.contains(&o.chaddr) && !o.is_lease_query() && o.unreachable().is_none() {
+        if wanted_set.contains(&o.chaddr) && !o.is_lease_query() {
             let g = groups.entry(o.chaddr).or_default();
             if g.kept >= per_client {
                 g.omitted += 1;
+            } else if o.unreachable().is_some() {
+                // An ICMP error is an arrow of its own, never a copy of the
+                // message it quotes; the same error in another capture is
+                // a copy of it.
+                g.kept += 1;
+                let copy = g.refusals.iter_mut().rev().find(|(frames, r)| {
+                    frames.iter().all(|f| f.file != o.at.file) && same_refusal(r, &o)
+                });
+                match copy {
+                    Some((frames, _)) => frames.push(o.at),
+                    None => g.refusals.push((vec![o.at], o.clone())),
+                }
             } else {
                 g.kept += 1;
                 push(g, o.clone());
@@ -200,29 +213,32 @@ pub fn collect(files: &[String], wanted: &[HwAddr], per_client: usize) -> Collec
         let mut omitted = g.omitted;
         let mut bands: Vec<Band> = Vec::new();
         let mut keys: Vec<(u32, Option<usize>)> = Vec::new();
+        let mut messages: Vec<(Vec<FrameRef>, Obs)> = Vec::new();
         for t in g.closed {
             omitted += u64::from(t.dropped);
-            for seen in t.packets {
-                let frames: Vec<FrameRef> = seen.frames().collect();
-                keep.extend(frames.iter().copied());
-                let arrow = Arrow {
-                    obs: seen.obs,
-                    frames,
-                    retransmission: false,
-                    unanswered: false,
-                    dropped_by_rom: false,
-                };
-                let key = (arrow.obs.xid, band_of(&sums, &arrow));
-                match keys.iter().position(|k| *k == key) {
-                    Some(b) => bands[b].arrows.push(arrow),
-                    None => {
-                        keys.push(key);
-                        bands.push(Band {
-                            summary: key.1.map(|i| sums[i].clone()),
-                            xid: key.0,
-                            arrows: vec![arrow],
-                        });
-                    }
+            messages.extend(t.packets.into_iter().map(|s| (s.frames().collect(), s.obs)));
+        }
+        // ICMP errors go in the band of the message they quote (its xid).
+        messages.extend(g.refusals);
+        for (frames, obs) in messages {
+            keep.extend(frames.iter().copied());
+            let arrow = Arrow {
+                obs,
+                frames,
+                retransmission: false,
+                unanswered: false,
+                dropped_by_rom: false,
+            };
+            let key = (arrow.obs.xid, band_of(&sums, &arrow));
+            match keys.iter().position(|k| *k == key) {
+                Some(b) => bands[b].arrows.push(arrow),
+                None => {
+                    keys.push(key);
+                    bands.push(Band {
+                        summary: key.1.map(|i| sums[i].clone()),
+                        xid: key.0,
+                        arrows: vec![arrow],
+                    });
                 }
             }
         }
@@ -280,6 +296,14 @@ fn push(g: &mut Grouping, o: Obs) {
     }
 }
 
+/// Two captures' sightings of one ICMP error: the same reporter, code and
+/// quoted message, less than 100 ms apart.
+fn same_refusal(a: &Obs, b: &Obs) -> bool {
+    a.unreachable() == b.unreachable()
+        && (a.xid, a.kind, a.secs, a.op) == (b.xid, b.kind, b.secs, b.op)
+        && (a.ts.0 - b.ts.0).abs() < 100_000_000
+}
+
 /// The engine's transaction holding this arrow: the one listing its frame,
 /// else the one of its xid that spans its time, else the nearest of its xid.
 fn band_of(sums: &[Settled], a: &Arrow) -> Option<usize> {
@@ -320,6 +344,10 @@ fn mark(arrows: &mut [Arrow]) {
     let mut kinds = Vec::new();
     let mut asked: Option<usize> = None;
     for i in 0..arrows.len() {
+        // An ICMP error about a message neither asks nor answers.
+        if arrows[i].obs.unreachable().is_some() {
+            continue;
+        }
         if !arrows[i].obs.from_client() {
             arrows[i].dropped_by_rom =
                 asked.is_some_and(|q| item_less_answer(&arrows[q].obs, &arrows[i].obs));
@@ -331,8 +359,10 @@ fn mark(arrows: &mut [Arrow]) {
         arrows[i].retransmission = kinds.contains(&kind);
         kinds.push(kind);
         if expects_answer(&arrows[i].obs) {
-            arrows[i].unanswered = arrows
-                .get(i + 1)
+            let next = arrows[i + 1..]
+                .iter()
+                .find(|a| a.obs.unreachable().is_none());
+            arrows[i].unanswered = next
                 .is_none_or(|a| a.obs.from_client() || item_less_answer(&arrows[i].obs, &a.obs));
         }
     }

@@ -63,13 +63,14 @@ fn lanes(packets: &ClientPackets) -> Vec<Lane> {
     order.sort_by_key(|a| a.obs.ts);
     for a in order {
         let o = &a.obs;
-        let (addr, answered) = if o.from_client() {
+        let (addr, answered) = if toward_server(a) {
             match target_addr(a) {
                 Some(addr) => (addr, false),
                 None => continue,
             }
         } else {
-            (o.server(), true)
+            // Who refused a client's message has a lane, but answered nothing.
+            (source_addr(a), o.unreachable().is_none())
         };
         match lanes.iter_mut().find(|l| l.addr == addr) {
             Some(l) => {
@@ -90,10 +91,30 @@ fn lanes(packets: &ClientPackets) -> Vec<Lane> {
     lanes
 }
 
+/// Whether the arrow goes from the client toward a server: a client's
+/// message, or an ICMP error about a server's reply (sent back toward that
+/// server by the client's side).
+fn toward_server(a: &Arrow) -> bool {
+    a.obs.from_client() != a.obs.unreachable().is_some()
+}
+
+/// Where an arrow toward the client comes from: a reply's server, or who
+/// sent an ICMP error about the client's message.
+fn source_addr(a: &Arrow) -> Ipv4Addr {
+    match a.obs.unreachable() {
+        Some((reporter, _)) if a.obs.from_client() => reporter,
+        _ => a.obs.server(),
+    }
+}
+
 /// The server a client message is for: the one it names (option 54), or the
-/// one it is unicast to; `None` for a broadcast to any server.
+/// one it is unicast to; `None` for a broadcast to any server. An ICMP
+/// error about a reply is for the reply's server.
 fn target_addr(a: &Arrow) -> Option<Ipv4Addr> {
     let o = &a.obs;
+    if o.unreachable().is_some() {
+        return Some(o.server());
+    }
     o.server_id
         .or((!o.broadcast_dst() && !o.dst_ip.is_unspecified()).then_some(o.dst_ip))
 }
@@ -105,15 +126,27 @@ fn target(a: &Arrow, lanes: &[Lane]) -> Target {
     }
 }
 
-/// The arrow's text: message type and the address it carries.
+/// The arrow's text: message type and the address it carries; for an ICMP
+/// error, what its code says.
 fn label(a: &Arrow) -> String {
-    a.obs.ladder_label()
+    match a.obs.unreachable() {
+        Some((_, code)) => format!("ICMP {}", wire::frame::unreachable_name(code)),
+        None => a.obs.ladder_label(),
+    }
 }
 
 /// Short notes under an arrow, and whether each is a problem.
 fn notes(a: &Arrow, ctx: &Ctx<'_>) -> Vec<(String, bool)> {
     let o = &a.obs;
     let mut v: Vec<(String, bool)> = Vec::new();
+    if o.unreachable().is_some() {
+        // An ICMP error: what it quotes (its DHCP fields are the quote's).
+        v.push((format!("quoting {}", o.ladder_label()), true));
+        if a.frames.len() > 1 {
+            v.push((format!("seen {}×", a.frames.len()), false));
+        }
+        return v;
+    }
     if o.from_client() {
         v.push((format!("secs {}", o.secs), false));
         if a.retransmission {
@@ -195,7 +228,9 @@ fn bad_checksums(a: &Arrow, ctx: &Ctx<'_>) -> Vec<&'static str> {
 
 fn kind_class(a: &Arrow, ctx: &Ctx<'_>) -> &'static str {
     let o = &a.obs;
-    if o.kind == Some(MessageType::Nak) {
+    if o.unreachable().is_some() {
+        "icmp"
+    } else if o.kind == Some(MessageType::Nak) {
         "nak"
     } else if !bad_checksums(a, ctx).is_empty() {
         "bad"
@@ -207,14 +242,13 @@ fn kind_class(a: &Arrow, ctx: &Ctx<'_>) -> &'static str {
 }
 
 fn direction(a: &Arrow, lanes: &[Lane]) -> String {
-    let o = &a.obs;
-    if o.from_client() {
+    if toward_server(a) {
         match target(a, lanes) {
             Target::Lane(i) => format!("client → {}", lanes[i].addr),
             Target::All => "client → all servers (broadcast)".into(),
         }
     } else {
-        format!("{} → client", o.server())
+        format!("{} → client", source_addr(a))
     }
 }
 
@@ -348,10 +382,9 @@ pub fn render(
             }
             // A PXE ROM's exchange with boot servers, after its lease.
             None if band.arrows.iter().any(|a| a.obs.boot_server_exchange()) => {
-                let answered = band
-                    .arrows
-                    .iter()
-                    .any(|a| !a.obs.from_client() && !a.dropped_by_rom);
+                let answered = band.arrows.iter().any(|a| {
+                    !a.obs.from_client() && !a.dropped_by_rom && a.obs.unreachable().is_none()
+                });
                 (
                     if answered { "answered" } else { "no answer" },
                     "PXE boot server",
@@ -440,7 +473,7 @@ fn draw_arrow(
 ) {
     let o = &a.obs;
     let kind = kind_class(a, ctx);
-    let (x1, x2, label_end, stops): (f64, f64, f64, Vec<f64>) = if o.from_client() {
+    let (x1, x2, label_end, stops): (f64, f64, f64, Vec<f64>) = if toward_server(a) {
         match target(a, lanes) {
             Target::Lane(i) => (CLIENT_X, lane_x(i), lane_x(i), Vec::new()),
             Target::All => (
@@ -451,7 +484,8 @@ fn draw_arrow(
             ),
         }
     } else {
-        let i = lanes.iter().position(|l| l.addr == o.server()).unwrap_or(0);
+        let from = source_addr(a);
+        let i = lanes.iter().position(|l| l.addr == from).unwrap_or(0);
         (lane_x(i), CLIENT_X, CLIENT_X, Vec::new())
     };
     let ly = y + 27.0;
@@ -599,7 +633,15 @@ fn table_row(
 /// frame's `PacketJson` and `hl` the fields to highlight.
 fn packet_data(a: &Arrow, t0: Timestamp, ctx: &Ctx<'_>) -> String {
     let mut s = String::with_capacity(2048 * a.frames.len());
-    let title = format!("{} · xid 0x{:08x}", a.obs.kind_name(), a.obs.xid);
+    let title = match a.obs.unreachable() {
+        Some(_) => format!(
+            "{} · quoting {} · xid 0x{:08x}",
+            label(a),
+            a.obs.kind_name(),
+            a.obs.xid
+        ),
+        None => format!("{} · xid 0x{:08x}", a.obs.kind_name(), a.obs.xid),
+    };
     let _ = write!(
         s,
         "{{\"title\":{},\"rel\":{},\"frames\":[",

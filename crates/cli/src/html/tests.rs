@@ -302,3 +302,38 @@ fn a_search_answered_without_its_boot_item_is_drawn_unanswered() {
     assert!(html.contains("PXE boot server · <tspan class=\"band-outcome\">no answer"));
     assert!(!html.contains("unknown"), "no band without a name");
 }
+
+/// The lab's PXE ROM asking 10.0.0.1 on UDP 4011, captured at both ends
+/// (examples/pxe-boot-server-silent): each ICMP port unreachable that
+/// answers a request is an arrow from 10.0.0.1, one per error though both
+/// captures hold it, and the requests it refuses stay unanswered.
+#[test]
+fn icmp_errors_are_arrows_of_their_own() {
+    let dir = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../examples/pxe-boot-server-silent/"
+    );
+    let files = [format!("{dir}client.pcap"), format!("{dir}server.pcap")];
+    let html = page(&files, Limits::default());
+    let a = arrows(&html);
+    let icmp: Vec<&&str> = a.iter().filter(|t| t.contains("arrow icmp")).collect();
+    assert_eq!(icmp.len(), 4, "{a:?}");
+    for t in &icmp {
+        assert!(
+            t.contains("10.0.0.1 → client ICMP port unreachable")
+                && t.contains("quoting REQUEST ciaddr 10.0.0.100 (boot server, UDP 4011)")
+                && t.contains("seen 2×"),
+            "{t}"
+        );
+    }
+    let unanswered = a.iter().filter(|t| t.contains("unanswered")).count();
+    assert_eq!(unanswered, 4, "the four requests to 4011: {a:?}");
+    // Each error's frame in both captures opens its arrow, the sender's
+    // (server.pcap) first.
+    assert_eq!(
+        icmp.iter()
+            .filter(|t| t.contains("data-frames=\"1:6 0:6\""))
+            .count(),
+        1
+    );
+}

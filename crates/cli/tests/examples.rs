@@ -729,8 +729,18 @@ fn a_pxe_rom_whose_search_isc_dhcpd_took_for_a_rebind() {
     assert_eq!(problems, ["pxe-boot-server-unanswered"], "{f:?}");
     let b = &c["boot_servers"][0];
     assert_eq!(
-        (&b["boot_item"], &b["replies"], &b["replies_without_item"]),
-        (&Value::from(1), &Value::from(0), &b["requests"]),
+        (
+            &b["boot_item"],
+            &b["replies"],
+            &b["replies_without_item"],
+            &b["replied_without_item_by"]
+        ),
+        (
+            &Value::from(1),
+            &Value::from(0),
+            &b["requests"],
+            &Value::from("10.0.0.1")
+        ),
         "{b}"
     );
     let all = d["findings"].as_array().unwrap();
@@ -740,7 +750,7 @@ fn a_pxe_rom_whose_search_isc_dhcpd_took_for_a_rebind() {
         .unwrap();
     let summary = silent["summary"].as_str().unwrap();
     assert!(
-        summary.contains("10.0.0.1 answered as if it were a rebind"),
+        summary.contains("10.0.0.1 answered as if it were an ordinary DHCP request"),
         "{summary}"
     );
     // The dhcpd log next to the capture says the same: a REQUEST naming no
@@ -762,11 +772,14 @@ fn a_pxe_rom_whose_search_isc_dhcpd_took_for_a_rebind() {
         .map(|f| f["frame"].as_u64().unwrap())
         .collect();
     let file = d["files"][0].as_str().unwrap();
+    let xid = silent["xid"].as_str().unwrap();
     if let Some(tshark) = lab::tshark_frames(
         std::path::Path::new(file),
-        "(dhcp.option.vendor.pxeclient.boot_item.type == 1 && udp.dstport == 67) \
-         || (udp.srcport == 67 && dhcp.option.dhcp == 5 && dhcp.id == 0 \
-         && !dhcp.option.vendor.pxeclient.boot_item.type)",
+        &format!(
+            "(dhcp.option.vendor.pxeclient.boot_item.type == 1 && udp.dstport == 67) \
+             || (udp.srcport == 67 && dhcp.option.dhcp == 5 && dhcp.id == {xid} \
+             && !dhcp.option.vendor.pxeclient.boot_item.type)"
+        ),
     ) {
         assert_eq!(frames, tshark);
     }

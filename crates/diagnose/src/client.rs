@@ -480,15 +480,11 @@ pub struct BootServer {
     /// The ROM said it is iPXE (iPXE gives up on a silent boot server after
     /// a few seconds and boots the DHCP ACK's file, if there is one).
     pub ipxe: bool,
-    /// A search to UDP 67 answered by a DHCP server as if the ROM were
-    /// rebinding its lease: ACKs (or NAKs) under the search's xid that name
-    /// no boot item, which the ROM drops (ISC dhcpd does this).
-    /// Counted in one capture (the first such reply's), with
-    /// their first frames and who sent the first (option 54, else the
-    /// source). They answer nothing: the search stays unanswered.
-    pub replies_without_item: u32,
-    pub replies_without_item_frames: Vec<FrameRef>,
-    pub replied_without_item_by: Option<Ipv4Addr>,
+    /// A DHCP server's replies to this search that name no boot item,
+    /// since the last answer: a search to UDP 67 taken for the client's own
+    /// DHCP message (ISC dhcpd ACKs a REQUEST with ciaddr as a rebind). The
+    /// ROM drops them; they answer nothing.
+    pub plain: PlainReplies,
 }
 
 impl BootServer {
@@ -505,15 +501,16 @@ impl BootServer {
         }
         o.num("requests", u64::from(self.requests))?;
         o.num("replies", u64::from(self.replies))?;
-        if self.replies_without_item > 0 {
-            o.num("replies_without_item", u64::from(self.replies_without_item))?;
+        if self.plain.count > 0 {
+            o.num("replies_without_item", u64::from(self.plain.count))?;
+            o.ip("replied_without_item_by", self.plain.by)?;
         }
         match &self.boot_file {
             Some(f) => o.str("boot_file", f)?,
             None => o.null("boot_file")?,
         }
         let frames = self.request_frames.iter().chain(&self.reply_frames);
-        let frames = frames.chain(&self.replies_without_item_frames);
+        let frames = frames.chain(&self.plain.frames);
         o.frames("frames", frames.copied())?;
         o.end()
     }
@@ -522,6 +519,53 @@ impl BootServer {
 /// Two sightings of one refusal closer than this are copies (a client's
 /// retransmissions, even with secs stuck at 0, are a second or more apart).
 const REFUSAL_COPY_NS: i64 = 100_000_000;
+
+/// A DHCP server's replies to a boot server search that name no boot item
+/// (see [`BootServer::plain`]).
+#[derive(Debug, Clone, Default)]
+pub struct PlainReplies {
+    /// Replies, each counted once (a relay's second hop and a second
+    /// capture's copy are copies), and the searches that got one or more.
+    pub count: u32,
+    pub searches: u32,
+    /// The first replies' frames.
+    pub frames: Vec<FrameRef>,
+    /// Who sent the first (option 54, else the source), and whether
+    /// another server sent any.
+    pub by: Option<Ipv4Addr>,
+    pub others: bool,
+    /// The last one counted (time, sender, xid), to tell copies, and the
+    /// time of the last search that got one.
+    last: Option<(Timestamp, Ipv4Addr, u32)>,
+    last_search: Option<Timestamp>,
+}
+
+impl PlainReplies {
+    /// Notes reply `o` to the search last asked at `asked`; whether it is
+    /// new (not a copy of one seen).
+    fn note(&mut self, o: &crate::Obs, asked: Timestamp) -> bool {
+        let by = o.server_id.unwrap_or(o.src_ip);
+        if self.last.is_some_and(|(ts, b, xid)| {
+            (b, xid) == (by, o.xid) && (o.ts.0 - ts.0).abs() < REFUSAL_COPY_NS
+        }) {
+            return false;
+        }
+        self.last = Some((o.ts, by, o.xid));
+        self.count += 1;
+        if self.frames.len() < BOOT_SERVER_FRAMES {
+            self.frames.push(o.at);
+        }
+        match self.by {
+            None => self.by = Some(by),
+            Some(b) => self.others |= b != by,
+        }
+        if self.last_search != Some(asked) {
+            self.searches += 1;
+            self.last_search = Some(asked);
+        }
+        true
+    }
+}
 
 /// How long after a search a DHCP server's reply under its xid answers it
 /// (servers answer in milliseconds; ROMs search again after 1 to 4 s).
@@ -557,9 +601,7 @@ fn new_boot_server(
         unanswered_count: 0,
         last_unanswered: ts,
         ipxe: false,
-        replies_without_item: 0,
-        replies_without_item_frames: Vec::new(),
-        replied_without_item_by: None,
+        plain: PlainReplies::default(),
     });
     Some(list.len() - 1)
 }
@@ -812,39 +854,25 @@ impl Client {
 
     /// Notes a packet of a PXE ROM's exchange with a boot server: to or from
     /// UDP 4011, a search that names a boot item, or a boot server's answer
-    /// to one ([`crate::Obs::boot_server_exchange`]).
-    pub fn note_boot_server(&mut self, o: &crate::Obs) {
+    /// to one ([`crate::Obs::boot_server_exchange`]), or a DHCP server's
+    /// reply to a search that names no boot item ([`Client::search_for`]).
+    ///
+    /// Returns whether `o` is such a DHCP server's reply, seen for the first
+    /// time (its server counts it).
+    pub fn note_boot_server(&mut self, o: &crate::Obs) -> bool {
         let request = o.from_client();
         if request {
             self.last = self.last.max(o.ts);
         }
         let item = o.boot_item().map(|(t, _)| t);
-        let list = &mut self.rare().boot_servers;
         if !request && item.is_none() && o.src_port == 67 {
-            // A DHCP server's answer to a search (see
-            // `Client::searched_by_broadcast`): the latest search under
-            // its xid.
-            let Some(b) = list
-                .iter_mut()
-                .filter(|b| b.port == 67 && b.asked_xids.contains(&o.xid))
-                .max_by_key(|b| b.last_asked)
-            else {
-                return;
+            let Some(i) = self.search_for(o.xid, o.ts) else {
+                return false;
             };
-            if b.replies_without_item_frames
-                .first()
-                .is_some_and(|f| f.file != o.at.file)
-            {
-                return;
-            }
-            b.replies_without_item += 1;
-            if b.replies_without_item_frames.len() < BOOT_SERVER_FRAMES {
-                b.replies_without_item_frames.push(o.at);
-            }
-            b.replied_without_item_by
-                .get_or_insert(o.server_id.unwrap_or(o.src_ip));
-            return;
+            let b = &mut self.rare().boot_servers[i];
+            return b.plain.note(o, b.last_asked);
         }
+        let list = &mut self.rare().boot_servers;
         let i = if request {
             // A search to UDP 67 was broadcast, whether this copy is the
             // ROM's or a relay's (`ip helper-address` sends it to a server).
@@ -863,7 +891,7 @@ impl Client {
                 b.asked_xids.last() == Some(&o.xid)
                     && (o.ts.0 - b.last_asked.0).abs() < REFUSAL_COPY_NS
             }) {
-                return;
+                return false;
             }
             i.or_else(|| new_boot_server(list, server, port, o.boot_item(), o.ts))
         } else {
@@ -897,19 +925,20 @@ impl Client {
                     if b.item.map(|i| i.0) == item && b.asked_xids.contains(&o.xid) {
                         b.unanswered.clear();
                         b.unanswered_count = 0;
+                        b.plain = PlainReplies::default();
                     }
                 }
             }
             i
         };
-        let Some(i) = i else { return };
+        let Some(i) = i else { return false };
         let b = &mut list[i];
         if request {
             if b.request_frames
                 .first()
                 .is_some_and(|f| f.file != o.at.file)
             {
-                return;
+                return false;
             }
             b.ipxe |= o.ipxe;
             b.requests += 1;
@@ -931,8 +960,9 @@ impl Client {
         } else {
             b.unanswered.clear();
             b.unanswered_count = 0;
+            b.plain = PlainReplies::default();
             if b.reply_frames.first().is_some_and(|f| f.file != o.at.file) {
-                return;
+                return false;
             }
             b.replies += 1;
             if b.reply_frames.len() < BOOT_SERVER_FRAMES {
@@ -947,6 +977,7 @@ impl Client {
             }
             b.answered_by.get_or_insert(by);
         }
+        false
     }
 
     /// Whether the ROM asked a boot server under `xid`: a boot server's ACK
@@ -957,17 +988,21 @@ impl Client {
             .any(|b| b.asked_xids.contains(&xid))
     }
 
-    /// Whether the ROM searched for a boot server to UDP 67 under `xid`
-    /// lately (within [`SEARCH_REPLY_NS`] before `ts`): a DHCP server's ACK
-    /// or NAK under that xid then, naming no boot item, answers the search
-    /// as if it were a rebind (a REQUEST with ciaddr and no server
-    /// identifier, RFC 2131 §4.3.2), not a transaction of the client's.
-    pub fn searched_by_broadcast(&self, xid: u32, ts: Timestamp) -> bool {
-        self.boot_servers().iter().any(|b| {
-            b.port == 67
-                && b.asked_xids.contains(&xid)
-                && (0..SEARCH_REPLY_NS).contains(&(ts.0 - b.last_asked.0))
-        })
+    /// The search to UDP 67 (its index in the boot server list) that a
+    /// DHCP server's ACK or NAK under `xid` at `ts`, naming no boot item,
+    /// answers: the latest the ROM made under that xid, within
+    /// [`SEARCH_REPLY_NS`] before. Such a reply answers the search as if it
+    /// were the client's own DHCP message (a REQUEST with ciaddr and no
+    /// server identifier reads as a rebind, RFC 2131 §4.3.2), and is not a
+    /// transaction of the client's.
+    pub fn search_for(&self, xid: u32, ts: Timestamp) -> Option<usize> {
+        self.boot_servers()
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| b.port == 67 && b.asked_xids.contains(&xid))
+            .max_by_key(|(_, b)| b.last_asked)
+            .filter(|(_, b)| (0..SEARCH_REPLY_NS).contains(&(ts.0 - b.last_asked.0)))
+            .map(|(i, _)| i)
     }
 
     /// Healthy: no failure outcome and no error or warning.

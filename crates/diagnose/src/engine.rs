@@ -227,9 +227,21 @@ impl<S: Sink> Engine<S> {
                     o.kind == Some(MessageType::Ack)
                         && client().is_some_and(|c| c.asked_boot_server(o.xid))
                 }
+                // Unless the client began a DHCP exchange under the same
+                // xid since (a ROM that reuses its DHCP xid).
                 None => {
+                    let asked = client().and_then(|c| {
+                        let i = c.search_for(o.xid, o.ts)?;
+                        Some(c.boot_servers()[i].last_asked)
+                    });
                     o.src_port == 67
-                        && client().is_some_and(|c| c.searched_by_broadcast(o.xid, o.ts))
+                        && asked.is_some_and(|asked| {
+                            self.open.get(&(o.chaddr, o.xid)).is_none_or(|t| {
+                                !t.packets
+                                    .iter()
+                                    .any(|s| s.obs.from_client() && s.obs.ts > asked)
+                            })
+                        })
                 }
             }
         };
@@ -238,11 +250,10 @@ impl<S: Sink> Engine<S> {
             // the client, never opening or extending a transaction (a ROM's
             // REQUESTs with ciaddr there are not renewals or rebinds). A DHCP
             // server that took a search for a rebind still sent a DHCP reply.
-            if !o.from_client() && o.boot_item().is_none() && o.src_port == 67 {
+            let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
+            if self.clients[i].note_boot_server(&o) {
                 self.note_server_packet((o.server(), o.src_mac, o.kind));
             }
-            let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
-            self.clients[i].note_boot_server(&o);
             return;
         }
         let key = (o.chaddr, o.xid);

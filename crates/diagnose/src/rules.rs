@@ -2625,7 +2625,7 @@ fn pxe_boot_server_unanswered(
         .collect();
     let refused: Vec<FrameRef> = refusals.iter().map(|r| r.at).collect();
     frames.extend(&refused);
-    frames.extend(&b.replies_without_item_frames);
+    frames.extend(&b.plain.frames);
     // A search by broadcast or multicast (to UDP 67 with a boot item,
     // PXE 2.1 §2.2.5) rather than a question to one server.
     let discovery = b.port == 67 || server.is_broadcast() || server.is_multicast();
@@ -2755,7 +2755,7 @@ fn pxe_boot_server_unanswered(
         } else {
             format!("by broadcast to UDP {}", b.port)
         };
-        if let Some(by) = b.replied_without_item_by {
+        if let Some(by) = b.plain.by {
             return Some(search_taken_for_rebind(
                 f,
                 c,
@@ -2830,10 +2830,12 @@ struct SearchText {
 }
 
 /// `pxe-boot-server-unanswered` for a search that a DHCP server answered as
-/// a rebind: a plain ACK (or NAK) under the search's xid that names no
-/// boot item. The ROM takes only an ACK that names the item it asked for
-/// (iPXE drops any other), so it searches again and stops. Seen with ISC
-/// dhcpd serving a boot menu written by hand in option 43.
+/// an ordinary DHCP message: an ACK (or NAK) under the search's xid that
+/// names no boot item. The ROM takes only an ACK that names the item it
+/// asked for (iPXE drops any other), so it searches again and stops. Seen
+/// with ISC dhcpd serving a boot menu written by hand in option 43: it
+/// reads the search, a REQUEST with ciaddr and no server identifier, as a
+/// rebind.
 fn search_taken_for_rebind(
     f: Finding,
     c: &Client,
@@ -2851,38 +2853,59 @@ fn search_taken_for_rebind(
         span,
         after,
     } = t;
-    let n = b.replies_without_item;
-    let replies = frame_list(files, b.replies_without_item_frames.iter().copied());
-    let each = if n >= b.requests { "each" } else { "some" };
-    let menu_from = if c.server() == Some(by) {
-        format!("{by}, the DHCP server that gave the ROM its address and boot menu,")
+    let p = &b.plain;
+    let asked_n = b.unanswered_count;
+    let which = match (asked_n, p.searches) {
+        (1, _) => "the search".to_string(),
+        (n, m) if m >= n => "each search".to_string(),
+        (n, m) => format!("{m} of the {n} searches"),
+    };
+    let who = if c.server() == Some(by) {
+        format!("{by}, the DHCP server that gave the ROM its address,")
     } else {
         format!("{by}, a DHCP server,")
     };
+    let who = if p.others {
+        format!("{who} and another DHCP server")
+    } else {
+        who
+    };
+    let short_who = if p.others {
+        format!("{by} and another DHCP server")
+    } else {
+        by.to_string()
+    };
+    let replies = if p.count == 1 { "reply" } else { "replies" };
+    let again = if asked_n >= 2 {
+        "it searched again and stopped"
+    } else {
+        "it stopped"
+    };
     f.summary(format!(
-        "the PXE ROM looked for a boot server for {item} {how} {times}: {by} answered as if it were a rebind, with {} \
-         no boot item, and the boot stops",
-        if n == 1 { "a reply that names" } else { "replies that name" }
+        "the PXE ROM looked for a boot server for {item} {how} {times}: {short_who} answered as if it were an \
+         ordinary DHCP request, with {} no boot item, and the boot stops",
+        if p.count == 1 { "a reply that names" } else { "replies that name" }
     ))
     .explanation(format!(
-        "{after} PXE ROM sent {requests} to find a boot server for {item} {how} ({asked}{span}, xid {}: a DHCPREQUEST \
-         from its new address naming the item in option 43 sub-option 71), after picking that item of the PXE boot \
-         menu (option 43 sub-option 9), which names no server for it (no sub-option 8). No boot server answered. \
-         {menu_from} answered {each} search ({n} {}, {replies}) naming no boot item: it took the search for a client \
-         rebinding its lease (a REQUEST with ciaddr and no server identifier, RFC 2131 §4.3.2), as ISC dhcpd does; \
-         ISC logs it as \"DHCPREQUEST for <address> from <MAC>\", with no server in \
+        "{after} PXE ROM sent {requests} to find a boot server for {item} {how} ({asked}{span}, xid {}: a message \
+         from its new address naming the item in option 43 sub-option 71), as a PXE boot menu (option 43 \
+         sub-option 9) that names no server for the item (no sub-option 8) has it do. No boot server answered. {who} \
+         answered {which} with a DHCP reply that names no boot item ({} {replies}, {}): it took the search for the \
+         client's own DHCP message. ISC dhcpd reads a REQUEST with ciaddr and no server identifier as a rebind \
+         (RFC 2131 §4.3.2) and ACKs it, logging \"DHCPREQUEST for <address> from <MAC>\" with no server in \
          parentheses. A PXE ROM takes only an ACK that names the boot item it asked for (iPXE drops any other), so \
-         it searched again and stopped (iPXE: \"PXEBS … Connection timed out\"; Intel and other PXE ROMs: PXE-E78, \
-         \"Could not locate boot server\").",
+         {again} (iPXE: \"PXEBS … Connection timed out\"; Intel and other PXE ROMs: PXE-E78, \"Could not locate \
+         boot server\").",
         xid(b.unanswered[0].2),
-        if n == 1 { "reply" } else { "replies" },
+        p.count,
+        frame_list(files, p.frames.iter().copied()),
     ))
     .fix(format!(
         "A DHCP server is no boot server. Either run one that answers for {item} (WDS, a PXE server) and name its \
-         address in the menu (option 43 sub-option 8), or take the boot menu out of {by}'s replies (ISC: the \
-         `vendor-encapsulated-options` or PXE option space that carries sub-options 6 to 10; Windows: option 43) and \
-         name the boot file in them instead (ISC `filename` and `next-server`). dnsmasq can serve the menu and the \
-         file itself: `pxe-service=x86PC,\"…\",<basename>`."
+         address in the menu (option 43 sub-option 8), or take the boot menu out of the DHCP replies that carry it \
+         (ISC: the `vendor-encapsulated-options` or PXE option space that holds sub-options 6 to 10; Windows: \
+         option 43) and name the boot file in them instead (ISC `filename` and `next-server`). dnsmasq can serve \
+         the menu and the file itself: `pxe-service=x86PC,\"…\",<basename>`."
     ))
     .references(&[
         "PXE specification 2.1 §2.2.5",

@@ -332,10 +332,18 @@ fn expects_answer(o: &Obs) -> bool {
     )
 }
 
-/// Whether `reply`, coming after the boot server search `asked`, names no
-/// boot item: a PXE ROM takes only an ACK naming the item it asked for.
+/// Whether `reply`, after the boot server search `asked`, is a DHCP
+/// server's ACK or NAK for it that names no boot item, as the engine reads
+/// one (`diagnose::Client::search_for`): from UDP 67, under its xid, within
+/// 4 s. A PXE ROM takes only an ACK naming the item it asked for.
 fn item_less_answer(asked: &Obs, reply: &Obs) -> bool {
-    asked.boot_server_search() && reply.boot_item().is_none() && !reply.boot_server_port()
+    asked.boot_server_search()
+        && asked.dst_port == 67
+        && matches!(reply.kind, Some(MessageType::Ack | MessageType::Nak))
+        && reply.src_port == 67
+        && reply.xid == asked.xid
+        && reply.boot_item().is_none()
+        && (0..diagnose::client::SEARCH_REPLY_NS).contains(&(reply.ts.0 - asked.ts.0))
 }
 
 /// Marks retransmissions, requests that got no answer, and replies a ROM
@@ -359,11 +367,14 @@ fn mark(arrows: &mut [Arrow]) {
         arrows[i].retransmission = kinds.contains(&kind);
         kinds.push(kind);
         if expects_answer(&arrows[i].obs) {
-            let next = arrows[i + 1..]
+            // Answered by any reply the client keeps before its next message.
+            let replies = arrows[i + 1..]
                 .iter()
-                .find(|a| a.obs.unreachable().is_none());
-            arrows[i].unanswered = next
-                .is_none_or(|a| a.obs.from_client() || item_less_answer(&arrows[i].obs, &a.obs));
+                .filter(|a| a.obs.unreachable().is_none())
+                .take_while(|a| !a.obs.from_client());
+            arrows[i].unanswered = !replies
+                .clone()
+                .any(|a| !item_less_answer(&arrows[i].obs, &a.obs));
         }
     }
 }

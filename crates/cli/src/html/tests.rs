@@ -53,6 +53,17 @@ impl Cap {
         self.frame(t, &f);
     }
 
+    fn udp(&mut self, t: f64, src: (Ipv4Addr, u16), dst: (Ipv4Addr, u16), m: &Message<'_>) {
+        let payload = m.encode(300);
+        let mut f = UdpFrame::new(src, dst, &payload);
+        f.src_mac = if m.op == Op::BootRequest {
+            m.chaddr_field[..6].try_into().unwrap()
+        } else {
+            SERVER_MAC
+        };
+        self.frame(t, &f);
+    }
+
     /// Writes the file as `name` in `scratch` and returns its path.
     fn save(self, scratch: &Scratch, name: &str) -> String {
         let p = scratch.file(name, &self.w.into_inner());
@@ -336,4 +347,48 @@ fn icmp_errors_are_arrows_of_their_own() {
             .count(),
         1
     );
+}
+
+/// A search answered first by a DHCP server's plain ACK, then by a boot
+/// server's ACK for the item: answered (the ROM keeps the second), and only
+/// the plain ACK is marked as dropped. A plain ACK 5 s later is not one
+/// the ROM drops (the engine makes it a transaction of its own).
+#[test]
+fn a_search_is_answered_by_any_reply_the_rom_keeps() {
+    let boot = Ipv4Addr::new(192, 168, 1, 2);
+    let addr = Ipv4Addr::new(192, 168, 1, 10);
+    let search = |xid| {
+        let mut r = msg(Op::BootRequest, MessageType::Request, xid, mac(7));
+        r.ciaddr = addr;
+        r.set_option(
+            code::VENDOR_CLASS_IDENTIFIER,
+            b"PXEClient:Arch:00000".to_vec(),
+        );
+        r.set_option(code::VENDOR_SPECIFIC, vec![0x47, 4, 0, 1, 0, 0, 0xff]);
+        r
+    };
+    let plain = |xid| offer(xid, mac(7), MessageType::Ack);
+    let mut item = offer(0, mac(7), MessageType::Ack);
+    item.set_option(code::SERVER_IDENTIFIER, boot.octets().to_vec());
+    item.set_option(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec());
+    item.set_option(code::VENDOR_SPECIFIC, vec![0x47, 4, 0, 1, 0, 0, 0xff]);
+    let scratch = Scratch::new("html-search");
+    let mut c = Cap::new();
+    c.udp(10.0, (addr, 68), (Ipv4Addr::BROADCAST, 67), &search(0));
+    c.udp(10.001, (SERVER, 67), (Ipv4Addr::BROADCAST, 68), &plain(0));
+    c.udp(10.002, (boot, 67), (addr, 68), &item);
+    c.udp(20.0, (addr, 68), (Ipv4Addr::BROADCAST, 67), &search(0));
+    c.udp(25.0, (SERVER, 67), (Ipv4Addr::BROADCAST, 68), &plain(0));
+    let html = page(&[c.save(&scratch, "s.pcap")], Limits::default());
+    let a = arrows(&html);
+    let flags: Vec<(bool, bool)> = a
+        .iter()
+        .map(|t| (t.contains("unanswered"), t.contains("the ROM drops it")))
+        .collect();
+    assert_eq!(
+        flags[..3],
+        [(false, false), (false, true), (false, false)],
+        "{a:#?}"
+    );
+    assert!(!flags[4].1, "{a:#?}");
 }

@@ -2627,30 +2627,17 @@ fn boot_request(xid: u32, ipxe: bool) -> Message<'static> {
 /// `pxe-boot-search-plain-ack`): it answers each broadcast search with a
 /// plain ACK under the search's xid, as a rebind. Those ACKs are the
 /// search's, not a transaction of the client's, and answer nothing: the
-/// finding says who took the search for a rebind, with their frames. A
-/// plain ACK long after the search, or under another xid, is the DHCP
-/// exchange's as before.
+/// finding says who answered that way, with their frames. A plain ACK long
+/// after the search, or under another xid, is the DHCP exchange's as
+/// before.
 #[test]
 fn pxe_boot_search_answered_as_a_rebind() {
-    let search = |c: &mut Cap, t: f64| {
-        udp(
-            c,
-            t,
-            (ADDR, 68),
-            (Ipv4Addr::BROADCAST, 67),
-            &boot_search(0, 1),
-        );
-    };
-    let plain = |c: &mut Cap, t: f64, xid: u32, kind: MessageType| {
-        let a = reply_msg(kind, xid, SERVER, ADDR);
-        udp(c, t, (SERVER, 67), (Ipv4Addr::BROADCAST, 68), &a);
-    };
     for kind in [MessageType::Ack, MessageType::Nak] {
         let mut c = Cap::new();
         pxe_to_4011(&mut c, 0);
         for t in [16.0, 17.0] {
-            search(&mut c, t);
-            plain(&mut c, t + 0.001, 0, kind);
+            search_67(&mut c, t, 0);
+            plain_reply(&mut c, t + 0.001, 0, kind, SERVER);
         }
         c.client(40.0, &discover(0x99, 0));
         let r = c.report();
@@ -2663,26 +2650,28 @@ fn pxe_boot_search_answered_as_a_rebind() {
             (
                 b.requests,
                 b.replies,
-                b.replies_without_item,
-                b.replied_without_item_by
+                b.plain.count,
+                b.plain.searches,
+                b.plain.by
             ),
-            (2, 0, 2, Some(SERVER)),
+            (2, 0, 2, 2, Some(SERVER)),
             "{kind:?}"
         );
         let f = finding(&r, Code::PxeBootServerUnanswered);
         assert_eq!(f.severity, Severity::Error);
         assert!(
             f.summary.contains(
-                "192.168.1.1 answered as if it were a rebind, with replies that name no boot item"
+                "twice: 192.168.1.1 answered as if it were an ordinary DHCP request, with replies that name no \
+                 boot item"
             ),
             "{}",
             f.summary
         );
         assert!(
-            f.explanation
-                .contains("the DHCP server that gave the ROM its address and boot menu")
-                && f.explanation
-                    .contains("answered each search (2 replies, frames 6, 8)"),
+            f.explanation.contains(
+                "192.168.1.1, the DHCP server that gave the ROM its address, answered each search with a DHCP \
+                 reply that names no boot item (2 replies, frames 6, 8)"
+            ) && f.explanation.contains("it searched again and stopped"),
             "{}",
             f.explanation
         );
@@ -2701,15 +2690,160 @@ fn pxe_boot_search_answered_as_a_rebind() {
     for (t, xid) in [(21.0, 0), (16.001, 0x77)] {
         let mut c = Cap::new();
         pxe_to_4011(&mut c, 0);
-        search(&mut c, 16.0);
-        plain(&mut c, t, xid, MessageType::Ack);
+        search_67(&mut c, 16.0, 0);
+        plain_reply(&mut c, t, xid, MessageType::Ack, SERVER);
         c.client(40.0, &discover(0x99, 0));
         let r = c.report();
         assert_eq!(r.clients[0].transactions, 3, "{t} {xid:#x}");
-        assert_eq!(r.clients[0].boot_servers()[0].replies_without_item, 0);
+        assert_eq!(r.clients[0].boot_servers()[0].plain.count, 0);
         let f = finding(&r, Code::PxeBootServerUnanswered);
-        assert!(!f.summary.contains("rebind"), "{}", f.summary);
+        assert!(!f.summary.contains("ordinary DHCP"), "{}", f.summary);
     }
+}
+
+/// What a review of the first cut found, each a case:
+/// - a relay's two hops of one plain ACK, or the ACK in a client-side and a
+///   server-side capture, count once (for the search and for the server);
+/// - a boot server's answer ends the plain replies' story: a later silent
+///   search is not blamed on the DHCP server;
+/// - a ROM that reuses its DHCP xid for the search and starts a DHCP
+///   exchange under it keeps that exchange's ACK (no false `no-ack`);
+/// - two DHCP servers answering one search are both named, and one search
+///   answered of two is said so.
+#[test]
+fn pxe_boot_search_answered_as_a_rebind_cases() {
+    const RELAY: Ipv4Addr = Ipv4Addr::new(192, 168, 1, 254);
+    // A relay's two hops, captured on the relay.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    for t in [16.0, 17.0] {
+        search_67(&mut c, t, 0);
+        let mut s = boot_search(0, 1);
+        s.giaddr = RELAY;
+        s.hops = 1;
+        udp(&mut c, t + 0.0005, (RELAY, 67), (SERVER, 67), &s);
+        let mut a = reply_msg(MessageType::Ack, 0, SERVER, ADDR);
+        a.giaddr = RELAY;
+        udp(&mut c, t + 0.001, (SERVER, 67), (RELAY, 67), &a);
+        udp(
+            &mut c,
+            t + 0.0015,
+            (RELAY, 67),
+            (Ipv4Addr::BROADCAST, 68),
+            &a,
+        );
+    }
+    c.client(40.0, &discover(0x99, 0));
+    let r = c.report();
+    let b = &r.clients[0].boot_servers()[0];
+    assert_eq!((b.requests, b.plain.count), (2, 2));
+    assert_eq!(r.servers[0].acks, 3);
+    // Both ends of one link.
+    let mut c = Cap::files(2);
+    pxe_to_4011(&mut c, 0);
+    for t in [16.0, 17.0] {
+        for file in [0, 1] {
+            c.file = file;
+            search_67(&mut c, t + 0.0001 * f64::from(file), 0);
+            plain_reply(
+                &mut c,
+                t + 0.001 + 0.0001 * f64::from(file),
+                0,
+                MessageType::Ack,
+                SERVER,
+            );
+        }
+    }
+    c.file = 0;
+    c.client(40.0, &discover(0x99, 0));
+    let r = c.report();
+    let b = &r.clients[0].boot_servers()[0];
+    assert_eq!((b.requests, b.plain.count), (2, 2));
+
+    // Answered by a boot server in between: a later silent search is only
+    // silent.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    search_67(&mut c, 16.0, 0);
+    plain_reply(&mut c, 16.001, 0, MessageType::Ack, SERVER);
+    udp(
+        &mut c,
+        16.002,
+        (ROGUE, 67),
+        (ADDR, 68),
+        &item_ack(0, ROGUE, 1, b"boot.0"),
+    );
+    search_67(&mut c, 30.0, 5);
+    search_67(&mut c, 31.0, 5);
+    c.client(40.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert!(!f.summary.contains("ordinary DHCP"), "{}", f.summary);
+
+    // The DHCP xid reused for the search, then a DHCP exchange under it.
+    let mut c = Cap::new();
+    dora(&mut c, 0.0, 0x77);
+    search_67(&mut c, 10.0, 0x77);
+    c.client(12.0, &discover(0x77, 0));
+    c.reply(12.01, &offer(0x77));
+    c.client(12.02, &request(0x77, SERVER));
+    c.reply(12.03, &ack(0x77));
+    c.client(40.0, &discover(0x99, 0));
+    let r = c.report();
+    assert!(!has(&r, Code::NoAck), "{:?}", codes(&r));
+
+    // Two servers answer the first of two searches.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    search_67(&mut c, 16.0, 0);
+    plain_reply(&mut c, 16.001, 0, MessageType::Ack, SERVER);
+    plain_reply(&mut c, 16.002, 0, MessageType::Ack, ROGUE);
+    search_67(&mut c, 17.0, 0);
+    c.client(40.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert!(
+        f.summary
+            .contains("192.168.1.1 and another DHCP server answered")
+            && f.explanation
+                .contains("answered 1 of the 2 searches with a DHCP reply"),
+        "{}\n{}",
+        f.summary,
+        f.explanation
+    );
+    // One search, answered once.
+    let mut c = Cap::new();
+    pxe_to_4011(&mut c, 0);
+    search_67(&mut c, 16.0, 0);
+    plain_reply(&mut c, 16.001, 0, MessageType::Ack, SERVER);
+    c.client(40.0, &discover(0x99, 0));
+    let r = c.report();
+    let f = finding(&r, Code::PxeBootServerUnanswered);
+    assert!(
+        f.explanation
+            .contains("answered the search with a DHCP reply")
+            && f.explanation.contains("so it stopped"),
+        "{}",
+        f.explanation
+    );
+}
+
+/// A ROM's broadcast search for boot item 1 under `xid`, from its address.
+fn search_67(c: &mut Cap, t: f64, xid: u32) {
+    udp(
+        c,
+        t,
+        (ADDR, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &boot_search(xid, 1),
+    );
+}
+
+/// A DHCP server's reply of `kind` under `xid` that names no boot item,
+/// broadcast from `server`.
+fn plain_reply(c: &mut Cap, t: f64, xid: u32, kind: MessageType, server: Ipv4Addr) {
+    let a = reply_msg(kind, xid, server, ADDR);
+    udp(c, t, (server, 67), (Ipv4Addr::BROADCAST, 68), &a);
 }
 
 /// Option 43 with a PXE boot item of type `item`, layer 0 (sub-option 71),

@@ -241,7 +241,7 @@ pub fn boot_search_plain_ack(lab: &Lab) -> Result<Recording> {
     ensure_seen(
         !searches.is_empty()
             && searches.iter().all(|s| s.chaddr_mac() == rom_mac)
-            && !plain.is_empty()
+            && plain.len() == searches.len()
             && plain.iter().all(|a| a.src.port() == 67)
             && !seen.iter().any(|s| s.src.port() == 4011 || s.dst.port() == 4011),
         "server.pcap: expected the ROM's broadcast REQUESTs for boot item 1, each answered by dhcpd with an ACK \

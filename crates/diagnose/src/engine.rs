@@ -109,6 +109,10 @@ pub struct Engine<S: Sink> {
     spare: Vec<Vec<Seen>>,
     /// The sweep's list of transactions to close, kept between sweeps.
     due: Vec<Due>,
+    /// When a PXE ROM last searched for a boot server to UDP 67: only
+    /// shortly after one can a plain ACK answer a search (so that the
+    /// replies of a capture with none are not looked up for it).
+    last_search: Timestamp,
 }
 
 /// Packet buffers kept for reuse: at least this many, and up to as many as
@@ -138,6 +142,7 @@ impl<S: Sink> Engine<S> {
             file_spans: Vec::new(),
             spare: Vec::new(),
             due: Vec::new(),
+            last_search: Timestamp(i64::MIN),
         }
     }
 
@@ -210,46 +215,14 @@ impl<S: Sink> Engine<S> {
             self.sweep(self.clock);
         }
 
-        // A boot server's ACK from UDP 67 that names a boot item is one only
-        // if the client asked a boot server under its xid; a DHCP server's
-        // ACK or NAK that names none answers a search only right after it.
-        let boot_answer = || {
-            let answer =
-                !o.from_client() && matches!(o.kind, Some(MessageType::Ack | MessageType::Nak));
-            let client = || {
-                self.client_index
-                    .get(&o.chaddr, &self.clients)
-                    .map(|i| &self.clients[i as usize])
-            };
-            match o.boot_item() {
-                _ if !answer => false,
-                Some(_) => {
-                    o.kind == Some(MessageType::Ack)
-                        && client().is_some_and(|c| c.asked_boot_server(o.xid))
-                }
-                // Unless the client began a DHCP exchange under the same
-                // xid since (a ROM that reuses its DHCP xid).
-                None => {
-                    let asked = client().and_then(|c| {
-                        let i = c.search_for(o.xid, o.ts)?;
-                        Some(c.boot_servers()[i].last_asked)
-                    });
-                    o.src_port == 67
-                        && asked.is_some_and(|asked| {
-                            self.open.get(&(o.chaddr, o.xid)).is_none_or(|t| {
-                                !t.packets
-                                    .iter()
-                                    .any(|s| s.obs.from_client() && s.obs.ts > asked)
-                            })
-                        })
-                }
-            }
-        };
-        if o.boot_server_exchange() || boot_answer() {
+        if o.boot_server_exchange() || self.boot_answer(&o) {
             // A PXE ROM and its boot server after the DHCP exchange: kept with
             // the client, never opening or extending a transaction (a ROM's
             // REQUESTs with ciaddr there are not renewals or rebinds). A DHCP
             // server that took a search for a rebind still sent a DHCP reply.
+            if o.from_client() && o.dst_port == 67 {
+                self.last_search = self.last_search.max(o.ts);
+            }
             let i = client_of(&mut self.client_index, &mut self.clients, o.chaddr, o.ts);
             if self.clients[i].note_boot_server(&o) {
                 self.note_server_packet((o.server(), o.src_mac, o.kind));
@@ -341,6 +314,58 @@ impl<S: Sink> Engine<S> {
         if self.cfg.early {
             self.settle_early(key);
         }
+    }
+
+    /// Whether reply `o` answers a PXE ROM's boot server request rather than
+    /// a DHCP exchange: a boot server's ACK from UDP 67 that names a boot
+    /// item, if the client asked a boot server under its xid, or a DHCP
+    /// server's ACK or NAK that names none right after a search (checked
+    /// only when some ROM searched lately).
+    #[inline]
+    fn boot_answer(&self, o: &Obs) -> bool {
+        !o.from_client()
+            && matches!(o.kind, Some(MessageType::Ack | MessageType::Nak))
+            && match o.boot_item() {
+                Some(_) => o.kind == Some(MessageType::Ack) && self.asked_boot_server(o),
+                None => {
+                    o.ts.0.saturating_sub(self.last_search.0) < crate::client::SEARCH_REPLY_NS
+                        && self.answers_search(o)
+                }
+            }
+    }
+
+    #[inline(never)]
+    fn asked_boot_server(&self, o: &Obs) -> bool {
+        self.client_index
+            .get(&o.chaddr, &self.clients)
+            .is_some_and(|i| self.clients[i as usize].asked_boot_server(o.xid))
+    }
+
+    /// Whether ACK or NAK `o` is a DHCP server's, from UDP 67, under the xid
+    /// of the client's search just before ([`Client::search_for`]), unless
+    /// the client began a DHCP exchange under that xid since (a ROM that
+    /// reuses its DHCP xid).
+    #[inline(never)]
+    fn answers_search(&self, o: &Obs) -> bool {
+        if o.src_port != 67 {
+            return false;
+        }
+        let Some(c) = self
+            .client_index
+            .get(&o.chaddr, &self.clients)
+            .map(|i| &self.clients[i as usize])
+        else {
+            return false;
+        };
+        let Some(i) = c.search_for(o.xid, o.ts) else {
+            return false;
+        };
+        let asked = c.boot_servers()[i].last_asked;
+        self.open.get(&(o.chaddr, o.xid)).is_none_or(|t| {
+            !t.packets
+                .iter()
+                .any(|s| s.obs.from_client() && s.obs.ts > asked)
+        })
     }
 
     /// Reports what an open DISCOVER transaction already shows for certain.

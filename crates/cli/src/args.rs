@@ -282,6 +282,12 @@ pub struct DiagnoseArgs {
     /// a timeline, a ladder diagram per client, every packet decoded.
     #[arg(long, value_name = "FILE")]
     pub html: Option<String>,
+    /// Take each capture's times as they are. By default, captures of the
+    /// same traffic from hosts whose clocks disagree by 0.1 s or more are
+    /// put on the first capture's clock, measured on the messages they
+    /// both hold (`clock_offsets` in the JSON report says by how much).
+    #[arg(long)]
+    pub keep_clocks: bool,
 }
 
 #[derive(Debug, Args)]

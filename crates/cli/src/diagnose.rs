@@ -172,6 +172,19 @@ struct Problem<'a> {
     message: &'a str,
 }
 
+/// A capture whose clock was off (`clock_offsets` in the JSON report): its
+/// times are moved by `offset` seconds onto `reference`'s clock.
+#[derive(Serialize)]
+struct ClockJson<'a> {
+    file: &'a str,
+    reference: &'a str,
+    /// Its clock minus the reference's, in seconds.
+    offset: f64,
+    /// Messages seen once in each, and those within 50 ms of the offset.
+    matched: usize,
+    agreeing: usize,
+}
+
 /// Runs once per process: the last case's report is left for the exit to free.
 pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let cases = cases(a)?;
@@ -179,7 +192,12 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
     let mut outcome = Outcome::Healthy;
     let mut page = a.html.as_ref().map(|_| crate::html::Page::default());
     for (n, case) in cases.iter().enumerate() {
-        let feed = Feed::open(&case.captures);
+        let clocks = if a.keep_clocks {
+            crate::feed::Clocks::Keep
+        } else {
+            crate::feed::Clocks::Measure
+        };
+        let feed = Feed::open_with(&case.captures, clocks);
         let names = feed.names();
         let log_names: Vec<&str> = case.logs.iter().map(|l| inputs::shown(l)).collect();
         let start = feed.first_timestamp().map(|t| t.0);
@@ -187,12 +205,24 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             files: names.clone(),
             ..Config::default()
         };
+        let clocks: Vec<ClockJson<'_>> = feed
+            .clock_offsets
+            .iter()
+            .map(|o| ClockJson {
+                file: &names[o.file],
+                reference: &names[o.reference],
+                offset: o.offset_ns as f64 / 1e9,
+                matched: o.matched,
+                agreeing: o.agreeing,
+            })
+            .collect();
         let (report, feed, error) = if a.json {
             write!(
                 out,
-                "{{\"case\":{},\"files\":{},\"transactions\":[",
+                "{{\"case\":{},\"files\":{},\"clock_offsets\":{},\"transactions\":[",
                 serde_json::to_string(&case.name)?,
-                serde_json::to_string(&names)?
+                serde_json::to_string(&names)?,
+                serde_json::to_string(&clocks)?
             )?;
             let mut engine = Engine::new(
                 cfg,
@@ -321,13 +351,20 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                     style.paint(crate::style::Paint::Cyan, format!("== {}", case.name))
                 )?;
             }
+            for note in feed.clock_notes() {
+                writeln!(
+                    out,
+                    "{} {note}",
+                    style.paint(crate::style::Paint::Bold, "clocks:")
+                )?;
+            }
             diagnose_text::print(out, &report, &names, a.problems, style)?;
             if cases.len() > 1 {
                 writeln!(out)?;
             }
         }
         if let Some(p) = page.as_mut() {
-            p.add_case(&case.name, &names, &log_names, &report, &feed.problems);
+            p.add_case(&case.name, &names, &log_names, &report, &feed);
         }
         if !report.healthy() {
             outcome = outcome.and(Outcome::Problems);

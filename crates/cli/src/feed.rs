@@ -1,6 +1,9 @@
-//! Reading several captures as one stream of observations in time order.
+//! Reading several captures as one stream of observations in time order,
+//! each on the first capture's clock ([`diagnose::clocks`]).
 
 use capture::read::Reader;
+use capture::Timestamp;
+use diagnose::clocks::{ClockOffset, Samples};
 use diagnose::{FrameRef, Obs};
 use std::io::Read;
 
@@ -10,6 +13,9 @@ use std::io::Read;
 struct Source {
     name: String,
     reader: Reader<Box<dyn Read + Send>>,
+    /// How far its clock is ahead of the first capture's: subtracted from
+    /// its times.
+    offset_ns: i64,
     head: Option<Obs>,
     done: bool,
     /// Frames read, DHCP packets found, and packets on the DHCP ports
@@ -30,6 +36,9 @@ pub struct InputProblem {
 /// engine).
 pub struct Feed {
     sources: Vec<Source>,
+    /// The captures whose clocks were off, and by how much (their times are
+    /// moved onto the first capture's clock).
+    pub clock_offsets: Vec<ClockOffset>,
     pub problems: Vec<InputProblem>,
     /// Captures with frames of an unsupported link type, and that type.
     pub unsupported: Vec<(String, wire::LinkType)>,
@@ -41,11 +50,35 @@ pub struct Feed {
     pub cut_before_header: u64,
 }
 
+/// Frames read from the start of each capture, at most, to measure the
+/// clocks (the sample may fill before).
+const SAMPLE_FRAMES: u64 = 1 << 18;
+
+/// What to do about the captures' clocks.
+#[derive(Debug, Clone, Copy)]
+pub enum Clocks<'a> {
+    /// Measure them against the first capture's, and put every capture on
+    /// it (two or more captures, none of them standard input).
+    Measure,
+    /// Take each capture's times as they are.
+    Keep,
+    /// Apply offsets measured before (when reading the same files again).
+    Given(&'a [ClockOffset]),
+}
+
 impl Feed {
-    /// Opens every file; those that cannot be opened become problems.
+    /// Opens every file; those that cannot be opened become problems. Two
+    /// or more captures are put on the first one's clock, unless one of
+    /// them is standard input (which cannot be read twice).
     pub fn open(files: &[String]) -> Feed {
+        Feed::open_with(files, Clocks::Measure)
+    }
+
+    /// [`Feed::open`], doing as `clocks` says about the captures' clocks.
+    pub fn open_with(files: &[String], clocks: Clocks<'_>) -> Feed {
         let mut feed = Feed {
             sources: Vec::new(),
+            clock_offsets: Vec::new(),
             problems: Vec::new(),
             unsupported: Vec::new(),
             unreadable: 0,
@@ -58,6 +91,7 @@ impl Feed {
                 Ok(reader) => feed.sources.push(Source {
                     name: shown,
                     reader,
+                    offset_ns: 0,
                     head: None,
                     done: false,
                     frames: 0,
@@ -70,10 +104,53 @@ impl Feed {
                 }),
             }
         }
+        let stdin = files.iter().any(|f| f == "-");
+        feed.clock_offsets = match clocks {
+            Clocks::Measure if !stdin && feed.sources.len() >= 2 => {
+                let opened: Vec<&String> = files
+                    .iter()
+                    .filter(|f| {
+                        feed.sources
+                            .iter()
+                            .any(|s| s.name == crate::inputs::shown(f))
+                    })
+                    .collect();
+                measure_clocks(&opened)
+            }
+            Clocks::Given(o) => o.to_vec(),
+            _ => Vec::new(),
+        };
+        for o in &feed.clock_offsets {
+            if let Some(s) = feed.sources.get_mut(o.file) {
+                s.offset_ns = o.offset_ns;
+            }
+        }
         for i in 0..feed.sources.len() {
             feed.refill(i);
         }
         feed
+    }
+
+    /// What [`Feed::clock_offsets`] says, one line per capture moved.
+    pub fn clock_notes(&self) -> Vec<String> {
+        self.clock_offsets
+            .iter()
+            .map(|o| {
+                let s = o.offset_ns as f64 / 1e9;
+                format!(
+                    "{}'s clock runs {:.3} s {} {}'s (by the {} of {} messages seen in both that agree); its times \
+                     are moved {:.3} s {} to match",
+                    self.sources[o.file].name,
+                    s.abs(),
+                    if s > 0.0 { "ahead of" } else { "behind" },
+                    self.sources[o.reference].name,
+                    o.agreeing,
+                    o.matched,
+                    s.abs(),
+                    if s > 0.0 { "earlier" } else { "later" },
+                )
+            })
+            .collect()
     }
 
     /// The earliest timestamp among the first packets of the files (ask
@@ -159,15 +236,16 @@ impl Feed {
                 file: i as u16,
                 frame: p.number,
             };
+            let ts = Timestamp(p.timestamp.0.saturating_sub(src.offset_ns));
             // Most packets have nothing wrong in them: read in place. The
             // others are decoded, anomalies and all.
             if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
                 src.dhcp += 1;
-                return Some(Obs::from_plain(at, p.timestamp, &plain));
+                return Some(Obs::from_plain(at, ts, &plain));
             }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => {
-                    if let Some(o) = Obs::new(at, p.timestamp, &d, None) {
+                    if let Some(o) = Obs::new(at, ts, &d, None) {
                         src.dhcp += 1;
                         return Some(o);
                     }
@@ -196,7 +274,7 @@ impl Feed {
                 // that port" is evidence for the message it quotes.
                 Err(wire::frame::Skip::NotUdp) => {
                     if let Some(o) = wire::frame::unreachable(p.link, p.data)
-                        .and_then(|u| Obs::quoted(at, p.timestamp, &u))
+                        .and_then(|u| Obs::quoted(at, ts, &u))
                     {
                         return Some(o);
                     }
@@ -223,4 +301,35 @@ impl Iterator for Feed {
         self.refill(i);
         o
     }
+}
+
+/// How far each capture's clock is from the first's, measured on the
+/// messages at the start of each ([`Samples`]); read errors end a sample
+/// (the main pass reports them).
+fn measure_clocks(files: &[&String]) -> Vec<ClockOffset> {
+    let mut samples = Samples::new(files.len());
+    for (i, name) in files.iter().enumerate() {
+        let Ok(mut reader) = capture::open(name) else {
+            continue;
+        };
+        let mut frames = 0;
+        while let Ok(Some(p)) = reader.next_packet() {
+            frames += 1;
+            let at = FrameRef {
+                file: i as u16,
+                frame: p.number,
+            };
+            let o = match wire::plain::read(p.link, p.data, p.orig_len) {
+                Some(plain) => Some(Obs::from_plain(at, p.timestamp, &plain)),
+                None => wire::packet::decode(p.link, p.data, p.orig_len)
+                    .ok()
+                    .flatten()
+                    .and_then(|d| Obs::new(at, p.timestamp, &d, None)),
+            };
+            if o.is_some_and(|o| !samples.add(i, &o)) || frames >= SAMPLE_FRAMES {
+                break;
+            }
+        }
+    }
+    samples.offsets()
 }

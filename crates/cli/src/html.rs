@@ -32,7 +32,7 @@ use diagnose::report::ClientReport;
 use diagnose::rules::frame_name;
 use diagnose::{Code, Finding, FrameRef, Outcome, Report, Severity};
 
-use crate::feed::InputProblem;
+use crate::feed::Feed;
 use escape::{script_json, Esc};
 
 const CSS: &str = include_str!("html/report.css");
@@ -222,8 +222,10 @@ impl Page {
         files: &[String],
         logs: &[&str],
         report: &Report,
-        problems: &[InputProblem],
+        feed: &Feed,
     ) {
+        let problems = &feed.problems;
+        let clock_notes = feed.clock_notes();
         let k = self.cases.len() + 1;
         let prefix = format!("k{k}");
         let lim = self.limits;
@@ -237,7 +239,7 @@ impl Page {
             lim.per_client_max.max(lim.per_client_min),
         );
         let chaddrs: Vec<wire::HwAddr> = order.iter().map(|c| c.chaddr).collect();
-        let collected = collect::collect(files, &chaddrs, per_client);
+        let collected = collect::collect(files, &chaddrs, per_client, &feed.clock_offsets);
 
         // What to highlight in each frame, and which frames are evidence.
         let mut highlights: HashMap<FrameRef, Vec<(&'static str, &'static str)>> = HashMap::new();
@@ -332,6 +334,13 @@ impl Page {
             );
         }
         b.push_str("</p>");
+        if !clock_notes.is_empty() {
+            b.push_str("<div class=\"notice\" role=\"note\"><strong>Clocks:</strong><ul>");
+            for n in &clock_notes {
+                let _ = write!(b, "<li>{}</li>", Esc(n));
+            }
+            b.push_str("</ul></div>");
+        }
         if !problems.is_empty() || !collected.unreadable.is_empty() {
             b.push_str("<div class=\"notice\" role=\"note\"><strong>Inputs:</strong><ul>");
             for p in problems {

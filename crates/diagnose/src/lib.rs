@@ -11,6 +11,7 @@
 
 pub mod client;
 mod client_index;
+pub mod clocks;
 pub mod diff;
 pub mod engine;
 pub mod finding;

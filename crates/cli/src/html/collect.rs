@@ -145,7 +145,12 @@ struct Grouping {
 
 /// Reads `files` (display names, as the diagnosis numbered them) again and
 /// collects the packets of `wanted`, at most `per_client` frames each.
-pub fn collect(files: &[String], wanted: &[HwAddr], per_client: usize) -> Collected {
+pub fn collect(
+    files: &[String],
+    wanted: &[HwAddr],
+    per_client: usize,
+    clocks: &[diagnose::clocks::ClockOffset],
+) -> Collected {
     let wanted_set: HashSet<HwAddr> = wanted.iter().copied().collect();
     let mut out = Collected::default();
     // Standard input cannot be read twice.
@@ -172,7 +177,13 @@ pub fn collect(files: &[String], wanted: &[HwAddr], per_client: usize) -> Collec
         },
     );
     let mut groups: HashMap<HwAddr, Grouping> = HashMap::new();
-    let feed = Feed::open(&readable);
+    // The clocks as the diagnosis set them (never measured with stdin).
+    let clocks = if readable.len() == files.len() {
+        crate::feed::Clocks::Given(clocks)
+    } else {
+        crate::feed::Clocks::Keep
+    };
+    let feed = Feed::open_with(&readable, clocks);
     // The feed numbers the files it opened; the report numbers `files`.
     let index = original_indexes(files, &feed.names());
     for mut o in feed {

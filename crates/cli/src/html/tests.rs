@@ -108,7 +108,7 @@ fn page(files: &[String], limits: Limits) -> String {
     }
     let report = engine.finish().0;
     let mut p = Page::new(limits);
-    p.add_case(&files.join(" + "), &names, &[], &report, &feed.problems);
+    p.add_case(&files.join(" + "), &names, &[], &report, &feed);
     p.render()
 }
 
@@ -391,4 +391,53 @@ fn a_search_is_answered_by_any_reply_the_rom_keeps() {
         "{a:#?}"
     );
     assert!(!flags[4].1, "{a:#?}");
+}
+
+/// The lab's lost ACKs (examples/ack-lost) with the server's capture 40 s
+/// behind: the page says so, and draws the ladder it draws for the captures
+/// as recorded (the same arrows, in the same order, each with both
+/// captures' frames).
+#[test]
+fn the_ladder_of_captures_whose_clocks_disagree_is_the_recorded_one() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ack-lost/");
+    let scratch = Scratch::new("html-clocks");
+    let mut r = capture::open(&format!("{dir}server.pcap")).unwrap();
+    let mut w = PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 262_144).unwrap();
+    while let Some(p) = r.next_packet().unwrap() {
+        w.write(p.timestamp.0 - 40_000_000_000, p.data, p.orig_len)
+            .unwrap();
+    }
+    let server = scratch.file("server.pcap", &w.into_inner());
+    let recorded = page(
+        &[format!("{dir}client.pcap"), format!("{dir}server.pcap")],
+        Limits::default(),
+    );
+    let moved = page(
+        &[
+            format!("{dir}client.pcap"),
+            server.to_string_lossy().into_owned(),
+        ],
+        Limits::default(),
+    );
+    assert!(!recorded.contains("<strong>Clocks:</strong>"));
+    assert!(moved.contains("<strong>Clocks:</strong>") && moved.contains("40.000 s behind"));
+    let frames = |html: &str| -> Vec<String> {
+        arrows(html)
+            .iter()
+            .map(|a| {
+                a.split("data-frames=\"")
+                    .nth(1)
+                    .unwrap()
+                    .split('"')
+                    .next()
+                    .unwrap()
+                    .to_string()
+            })
+            .collect()
+    };
+    assert_eq!(frames(&moved), frames(&recorded));
+    assert!(
+        frames(&recorded).iter().any(|f| f.contains(' ')),
+        "copies in both captures"
+    );
 }

@@ -1,0 +1,187 @@
+//! Captures of one exchange from hosts whose clocks disagree: every example
+//! the lab recorded at two or more points (client and server, both ends of
+//! a relay), with all its captures but the first moved in time as a host
+//! with a wrong clock would have stamped them. The diagnosis must be the
+//! one of the captures as recorded, and say by how much it moved each.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use lab::Scratch;
+use serde_json::Value;
+
+fn examples() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../examples")
+}
+
+/// The examples with two or more captures, and their captures (sorted, as
+/// `diagnose` orders a directory's).
+fn multi_capture_examples() -> Vec<(String, Vec<PathBuf>)> {
+    let mut out = Vec::new();
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(examples())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    dirs.sort();
+    for d in dirs {
+        let mut caps: Vec<PathBuf> = std::fs::read_dir(&d)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .filter(|p| p.extension().is_some_and(|e| e == "pcap"))
+            .collect();
+        caps.sort();
+        if caps.len() >= 2 {
+            out.push((d.file_name().unwrap().to_string_lossy().into_owned(), caps));
+        }
+    }
+    out
+}
+
+/// Capture `from` rewritten with every timestamp moved by `shift_ns`.
+fn shifted(from: &Path, shift_ns: i64) -> Vec<u8> {
+    let mut r = capture::open(from.to_str().unwrap()).unwrap();
+    let mut w = None;
+    while let Some(p) = r.next_packet().unwrap() {
+        let w = w.get_or_insert_with(|| {
+            capture::write::PcapWriter::new(Vec::new(), p.link, 262_144).unwrap()
+        });
+        w.write(p.timestamp.0 + shift_ns, p.data, p.orig_len)
+            .unwrap();
+    }
+    w.unwrap().into_inner()
+}
+
+fn diagnose(args: &[&str]) -> Value {
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg("--json")
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(
+        o.status.code().is_some_and(|c| c < 2),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+/// What the diagnosis says: per client its outcome and transactions, and
+/// every finding's code, severity, client and whether it explains the
+/// failure.
+fn verdict(d: &Value) -> (Vec<String>, Vec<String>) {
+    let clients = d["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| format!("{} {} {}", c["chaddr"], c["outcome"], c["transactions"]))
+        .collect();
+    let mut findings: Vec<String> = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            format!(
+                "{} {} {} {}",
+                f["chaddr"], f["code"], f["severity"], f["explains_failure"]
+            )
+        })
+        .collect();
+    findings.sort();
+    (clients, findings)
+}
+
+#[test]
+fn captures_whose_clocks_disagree_give_the_diagnosis_of_agreeing_ones() {
+    let cases = multi_capture_examples();
+    assert!(cases.len() >= 8, "{cases:?}");
+    let s = 1_000_000_000i64;
+    for (name, caps) in &cases {
+        let dir = examples().join(name);
+        let want = diagnose(&[dir.to_str().unwrap()]);
+        assert_eq!(
+            want["clock_offsets"],
+            Value::Array(vec![]),
+            "{name}: as recorded"
+        );
+        let want = verdict(&want);
+        // A wrong clock by an hour (a time zone), by 40 s, 3 s and 0.25 s,
+        // ahead and behind.
+        for shift in [3600 * s, -40 * s, 3 * s, -s / 4] {
+            let scratch = Scratch::new("clocks");
+            // Named so that the directory lists them in the same order.
+            let mut files = vec![scratch.file("0.pcap", &std::fs::read(&caps[0]).unwrap())];
+            for (i, c) in caps.iter().enumerate().skip(1) {
+                files.push(scratch.file(&format!("{i}.pcap"), &shifted(c, shift)));
+            }
+            // The logs too (on the first capture's clock, as recorded).
+            for e in std::fs::read_dir(&dir).unwrap() {
+                let p = e.unwrap().path();
+                if p.extension().is_some_and(|e| e == "log") {
+                    scratch.file(
+                        p.file_name().unwrap().to_str().unwrap(),
+                        &std::fs::read(&p).unwrap(),
+                    );
+                }
+            }
+            assert_eq!(files.len(), caps.len());
+            let got = diagnose(&[scratch.path().to_str().unwrap()]);
+            let offsets = got["clock_offsets"].as_array().unwrap();
+            assert_eq!(offsets.len(), caps.len() - 1, "{name} {shift}: {offsets:?}");
+            for o in offsets {
+                let off = o["offset"].as_f64().unwrap();
+                // Within a millisecond: the path's delay is not the clock's.
+                assert!(
+                    (off - shift as f64 / 1e9).abs() < 1e-3,
+                    "{name} {shift}: {o}"
+                );
+                assert!(o["agreeing"].as_u64() >= Some(2), "{name}: {o}");
+            }
+            assert_eq!(verdict(&got), want, "{name}, moved {shift} ns");
+        }
+    }
+}
+
+/// Without the correction the diagnosis is wrong (so the test above can
+/// fail): the lost ACKs of `ack-lost`, with the server's capture 40 s
+/// behind, read as a REQUEST that got no ACK.
+#[test]
+fn keep_clocks_takes_the_times_as_they_are() {
+    let caps = &multi_capture_examples()
+        .into_iter()
+        .find(|(n, _)| n == "ack-lost")
+        .unwrap()
+        .1;
+    let scratch = Scratch::new("clocks-kept");
+    let client = scratch.file("client.pcap", &std::fs::read(&caps[0]).unwrap());
+    let server = scratch.file("server.pcap", &shifted(&caps[1], -40_000_000_000));
+    let files = [client.to_str().unwrap(), server.to_str().unwrap()];
+    let aligned = diagnose(&files);
+    let kept = diagnose(&[&["--keep-clocks"], &files[..]].concat());
+    assert_eq!(kept["clock_offsets"], Value::Array(vec![]));
+    let codes = |d: &Value| verdict(d).1.join("\n");
+    assert!(
+        codes(&aligned).contains("reply-not-seen-by-client"),
+        "{}",
+        codes(&aligned)
+    );
+    assert!(
+        !codes(&kept).contains("reply-not-seen-by-client"),
+        "{}",
+        codes(&kept)
+    );
+    assert!(codes(&kept).contains("no-ack"), "{}", codes(&kept));
+    // The text report says what it did.
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .args(files)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("server.pcap's clock runs 40.000 s behind")
+            && text.contains("its times are moved 40.000 s later to match"),
+        "{text}"
+    );
+}

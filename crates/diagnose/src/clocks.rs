@@ -1,0 +1,329 @@
+//! Clock offsets between captures of the same traffic taken on different
+//! hosts (a client's and a server's, or both ends of a relay).
+//!
+//! Two hosts' clocks rarely agree: a virtual machine without NTP, an
+//! embedded box that boots at 1970, or a capture from another time zone's
+//! machine replayed. Merged as they are, a capture whose clock runs seconds
+//! off puts the server's replies before the requests they answer and the
+//! other end's copies of a message outside the window in which they count
+//! as copies, and the exchange reads as a different failure.
+//!
+//! The offset is measured on the messages both captures hold: the same
+//! client message (chaddr, xid, type, `secs`, ciaddr) or the same reply
+//! (also yiaddr and the server) seen once in each. A client message reaches
+//! the far end a little later and a reply a little earlier, so halfway
+//! between the two kinds' median differences is the clocks' offset,
+//! whatever the path's delay. Offsets under [`MIN_OFFSET_NS`] are left
+//! alone: that much is delay, not clock.
+
+use std::collections::HashMap;
+use std::net::Ipv4Addr;
+
+use crate::obs::Obs;
+use wire::dhcp::{MessageType, Op};
+use wire::HwAddr;
+
+/// Messages sampled per capture, from its start: enough for a median,
+/// few enough that the first pass over a large capture costs little.
+pub const SAMPLE: usize = 4096;
+
+/// Offsets smaller than this are the path's delay, not the clocks'.
+pub const MIN_OFFSET_NS: i64 = 100_000_000;
+
+/// How far from the median a difference may be and still agree with it.
+const AGREE_NS: i64 = 50_000_000;
+
+/// What makes a message the same one in two captures (a relay's copy
+/// changes giaddr and hops, so they are left out).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key {
+    chaddr: HwAddr,
+    xid: u32,
+    op: Op,
+    kind: Option<MessageType>,
+    secs: u16,
+    ciaddr: Ipv4Addr,
+    yiaddr: Ipv4Addr,
+    server: Option<Ipv4Addr>,
+}
+
+impl Key {
+    fn of(o: &Obs) -> Key {
+        Key {
+            chaddr: o.chaddr,
+            xid: o.xid,
+            op: o.op,
+            kind: o.kind,
+            secs: o.secs,
+            ciaddr: o.ciaddr,
+            yiaddr: o.yiaddr,
+            server: (!o.from_client()).then(|| o.server()),
+        }
+    }
+}
+
+/// One capture's sampled messages: when each was seen, and how often (a
+/// message seen twice in one capture, a retransmission with `secs` stuck,
+/// cannot be told apart, and is not used).
+#[derive(Debug, Default)]
+struct Sample {
+    seen: HashMap<Key, (i64, u32)>,
+    taken: usize,
+}
+
+/// How far one capture's clock is from another's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClockOffset {
+    /// The capture whose clock is off, and the one it is measured against
+    /// (both indexes as [`crate::FrameRef::file`]).
+    pub file: usize,
+    pub reference: usize,
+    /// Its clock minus the reference's, in nanoseconds: subtract it from
+    /// its times to put them on the reference's clock.
+    pub offset_ns: i64,
+    /// Messages seen once in each, and how many of them agree with the
+    /// offset (within 50 ms).
+    pub matched: usize,
+    pub agreeing: usize,
+}
+
+/// Messages sampled from the start of each of several captures.
+#[derive(Debug)]
+pub struct Samples {
+    files: Vec<Sample>,
+}
+
+impl Samples {
+    pub fn new(files: usize) -> Samples {
+        Samples {
+            files: (0..files).map(|_| Sample::default()).collect(),
+        }
+    }
+
+    /// Takes message `o` of capture `file` into its sample; `false` once
+    /// that capture's sample is full (read no further).
+    pub fn add(&mut self, file: usize, o: &Obs) -> bool {
+        let Some(s) = self.files.get_mut(file) else {
+            return false;
+        };
+        if s.taken >= SAMPLE {
+            return false;
+        }
+        // An ICMP error's time is the error's, not the message's; a lease
+        // query is no client's.
+        if o.unreachable().is_some() || o.is_lease_query() {
+            return true;
+        }
+        s.taken += 1;
+        let e = s.seen.entry(Key::of(o)).or_insert((o.ts.0, 0));
+        e.1 += 1;
+        true
+    }
+
+    /// The offset of each capture's clock that is off by [`MIN_OFFSET_NS`]
+    /// or more: against the first capture, or failing messages in common
+    /// with it, against one already placed. A capture with fewer than two
+    /// messages in common with any, or whose differences do not agree
+    /// (fewer than half within 50 ms of their median), is left as it is.
+    pub fn offsets(&self) -> Vec<ClockOffset> {
+        let n = self.files.len();
+        // Offsets of the captures placed so far (the first is the clock).
+        let mut placed: Vec<Option<i64>> = vec![None; n];
+        let mut out = Vec::new();
+        if n == 0 {
+            return out;
+        }
+        placed[0] = Some(0);
+        // Each round places what it can against those placed before.
+        loop {
+            let mut progress = false;
+            for f in 1..n {
+                if placed[f].is_some() {
+                    continue;
+                }
+                let best = (0..n)
+                    .filter_map(|r| Some((r, placed[r]?)))
+                    .filter_map(|(r, base)| Some((r, base, self.measure(f, r)?)))
+                    .max_by_key(|(_, _, m)| m.1);
+                if let Some((r, base, (offset, matched, agreeing))) = best {
+                    let total = base + offset;
+                    placed[f] = Some(total);
+                    progress = true;
+                    if total.abs() >= MIN_OFFSET_NS {
+                        out.push(ClockOffset {
+                            file: f,
+                            reference: r,
+                            offset_ns: total,
+                            matched,
+                            agreeing,
+                        });
+                    }
+                }
+            }
+            if !progress {
+                break;
+            }
+        }
+        out.sort_by_key(|o| o.file);
+        out
+    }
+
+    /// Capture `f`'s clock against capture `r`'s: the offset, the messages
+    /// matched and those agreeing; `None` unless two or more match and half
+    /// of them agree. A client message arrives at the far end the path's
+    /// delay later, a reply that much earlier: with both, the offset is
+    /// halfway between the medians of each (the delay cancels); with one
+    /// kind only, the median of those.
+    fn measure(&self, f: usize, r: usize) -> Option<(i64, usize, usize)> {
+        let (a, b) = (&self.files[f].seen, &self.files[r].seen);
+        let mut requests = Vec::new();
+        let mut replies = Vec::new();
+        for (k, (t, n)) in a {
+            if let (1, Some((u, 1))) = (*n, b.get(k)) {
+                let d = t - u;
+                if k.op == Op::BootRequest {
+                    requests.push(d);
+                } else {
+                    replies.push(d);
+                }
+            }
+        }
+        let matched = requests.len() + replies.len();
+        if matched < 2 {
+            return None;
+        }
+        let offset = match (median(&mut requests), median(&mut replies)) {
+            (Some(q), Some(p)) => q + (p - q) / 2,
+            (Some(m), None) | (None, Some(m)) => m,
+            (None, None) => return None,
+        };
+        let agreeing = requests
+            .iter()
+            .chain(&replies)
+            .filter(|x| (*x - offset).abs() <= AGREE_NS)
+            .count();
+        (2 * agreeing >= matched).then_some((offset, matched, agreeing))
+    }
+}
+
+/// The lower median (a value seen), or `None` for none.
+fn median(d: &mut [i64]) -> Option<i64> {
+    if d.is_empty() {
+        return None;
+    }
+    d.sort_unstable();
+    Some(d[(d.len() - 1) / 2])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::obs::FrameRef;
+    use capture::Timestamp;
+    use wire::dhcp::{code, Message};
+
+    const S: i64 = 1_000_000_000;
+
+    fn obs(file: u16, ts: i64, op: Op, kind: MessageType, xid: u32, secs: u16) -> Obs {
+        let mut m = Message::new(op, xid, &[2, 0, 0, 0, 0, 1]);
+        m.secs = secs;
+        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
+        if op == Op::BootReply {
+            m.yiaddr = Ipv4Addr::new(10, 0, 0, 100);
+            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
+        }
+        let payload = m.encode(300);
+        let (src, dst) = match op {
+            Op::BootRequest => ((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67)),
+            _ => ((Ipv4Addr::new(10, 0, 0, 1), 67), (Ipv4Addr::BROADCAST, 68)),
+        };
+        let frame = wire::frame::UdpFrame::new(src, dst, &payload).ethernet_frame();
+        let d = wire::packet::decode(wire::LinkType::Ethernet, &frame, frame.len())
+            .unwrap()
+            .unwrap();
+        Obs::new(FrameRef { file, frame: 1 }, Timestamp(ts), &d, None).unwrap()
+    }
+
+    /// A DORA seen by the client at `t` and by the server `skew` later on
+    /// its own clock, with the path's delay `delay` each way.
+    fn dora(s: &mut Samples, t: i64, xid: u32, skew: i64, delay: i64) {
+        use MessageType::*;
+        let steps = [
+            (Op::BootRequest, Discover, 0),
+            (Op::BootReply, Offer, S / 100),
+            (Op::BootRequest, Request, S / 50),
+            (Op::BootReply, Ack, S / 50 + S / 100),
+        ];
+        for (op, kind, at) in steps {
+            let (client, server) = if op == Op::BootRequest {
+                (t + at, t + at + delay + skew)
+            } else {
+                (t + at + delay, t + at + skew)
+            };
+            s.add(0, &obs(0, client, op, kind, xid, 0));
+            s.add(1, &obs(1, server, op, kind, xid, 0));
+        }
+    }
+
+    #[test]
+    fn the_clocks_offset_is_found_whatever_the_delay() {
+        for skew in [40 * S, -3 * S, S / 5] {
+            let mut s = Samples::new(2);
+            for i in 0..5 {
+                dora(&mut s, 100 * S + i * S, 0x100 + i as u32, skew, S / 200);
+            }
+            let o = s.offsets();
+            assert_eq!(o.len(), 1, "{skew}");
+            // The delay cancels out.
+            assert_eq!(o[0].offset_ns, skew, "{o:?}");
+            assert_eq!((o[0].file, o[0].reference, o[0].matched), (1, 0, 20));
+        }
+    }
+
+    #[test]
+    fn small_offsets_and_unmatched_captures_are_left_alone() {
+        // Delay only.
+        let mut s = Samples::new(2);
+        dora(&mut s, 100 * S, 1, 0, S / 100);
+        assert_eq!(s.offsets(), []);
+        // Nothing in common: another client in each.
+        let mut s = Samples::new(2);
+        s.add(
+            0,
+            &obs(0, 5 * S, Op::BootRequest, MessageType::Discover, 1, 0),
+        );
+        s.add(
+            1,
+            &obs(1, 9 * S, Op::BootRequest, MessageType::Discover, 2, 0),
+        );
+        assert_eq!(s.offsets(), []);
+        // Retransmissions with secs stuck at 0 cannot be matched one to one.
+        let mut s = Samples::new(2);
+        for t in [0, S, 2 * S] {
+            s.add(0, &obs(0, t, Op::BootRequest, MessageType::Discover, 1, 0));
+            s.add(
+                1,
+                &obs(1, t + 30 * S, Op::BootRequest, MessageType::Discover, 1, 0),
+            );
+        }
+        assert_eq!(s.offsets(), []);
+    }
+
+    #[test]
+    fn a_third_capture_is_placed_through_the_second() {
+        let mut s = Samples::new(3);
+        // 0 and 1 share client 1; 1 and 2 share client 2.
+        dora(&mut s, 100 * S, 1, 5 * S, 0);
+        let mut t = Samples::new(2);
+        dora(&mut t, 200 * S, 2, 7 * S, 0);
+        for (k, (ts, _)) in &t.files[0].seen {
+            s.files[1].seen.insert(*k, (*ts + 5 * S, 1));
+        }
+        for (k, (ts, _)) in &t.files[1].seen {
+            s.files[2].seen.insert(*k, (*ts + 5 * S, 1));
+        }
+        let o = s.offsets();
+        assert_eq!(o.len(), 2, "{o:?}");
+        assert_eq!((o[1].file, o[1].reference, o[1].offset_ns), (2, 1, 12 * S));
+    }
+}

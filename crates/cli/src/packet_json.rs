@@ -201,7 +201,7 @@ pub fn quoted(
     data: &[u8],
 ) -> Option<(DhcpFrame<'_>, wire::frame::Unreachable<'_>)> {
     let u = wire::frame::unreachable(link, data)?;
-    let q = wire::packet::decode(wire::LinkType::Ipv4, u.quoted, u.quoted_len).ok()??;
+    let q = wire::packet::decode_quoted(&u).ok()??;
     q.message.is_some().then_some((q, u))
 }
 

@@ -430,6 +430,27 @@ fn a_small_snap_length_is_not_a_malformed_packet() {
     for f in d["findings"].as_array().unwrap() {
         assert_eq!(f["severity"], "info", "{f}");
     }
+
+    // Cut right where the options begin: option 53 is past the cut, so it
+    // is not missing either.
+    let out = scratch.join("snap282.pcap");
+    let mut r = capture::open(src.to_str().unwrap()).unwrap();
+    let mut w = capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 282).unwrap();
+    while let Some(p) = r.next_packet().unwrap() {
+        w.write(p.timestamp.0, &p.data[..p.data.len().min(282)], p.orig_len)
+            .unwrap();
+    }
+    std::fs::write(&out, w.into_inner()).unwrap();
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .args(["decode", "--json", out.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(0), "a cut is not a malformed packet");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("snap-length-cut") && !text.contains("missing-message-type"),
+        "{text}"
+    );
 }
 
 /// A reply captured on both sides (client.pcap and server.pcap) is one reply:

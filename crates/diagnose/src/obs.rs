@@ -497,7 +497,7 @@ impl Obs {
     /// quotes, at the ICMP's frame and time; `None` unless it quotes a DHCP
     /// message whose header is whole.
     pub fn quoted(at: FrameRef, ts: Timestamp, u: &wire::frame::Unreachable<'_>) -> Option<Obs> {
-        let d = wire::packet::decode(wire::LinkType::Ipv4, u.quoted, u.quoted_len).ok()??;
+        let d = wire::packet::decode_quoted(u).ok()??;
         let mut o = Obs::new(at, ts, &d, None)?;
         o.rare.get_or_insert_with(Default::default).unreachable = Some((u.reporter, u.code));
         Some(o)

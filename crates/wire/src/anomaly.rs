@@ -71,6 +71,10 @@ pub enum AnomalyKind {
     },
     /// The frame was cut by the capture's snap length: `captured` of `original`.
     SnapLengthCut { captured: usize, original: usize },
+    /// An ICMP error quotes only the start of the datagram: `quoted` of its
+    /// `original` bytes (its sender cut the quote; RFC 1812 §4.3.2.3 keeps
+    /// at most 576 bytes in all).
+    QuoteCut { quoted: usize, original: usize },
     /// IPv4 total length says more bytes than the frame holds.
     Ipv4LengthBeyondFrame {
         total_length: usize,
@@ -139,7 +143,9 @@ impl AnomalyKind {
     pub fn is_capture_artefact(&self) -> bool {
         matches!(
             self,
-            AnomalyKind::SnapLengthCut { .. } | AnomalyKind::Ipv4ChecksumInvalid { found: 0 }
+            AnomalyKind::SnapLengthCut { .. }
+                | AnomalyKind::QuoteCut { .. }
+                | AnomalyKind::Ipv4ChecksumInvalid { found: 0 }
         )
     }
 
@@ -156,6 +162,7 @@ impl AnomalyKind {
         match self {
             TruncatedHeader { .. } => "truncated-header",
             SnapLengthCut { .. } => "snap-length-cut",
+            QuoteCut { .. } => "quote-cut",
             Ipv4LengthBeyondFrame { .. } => "ipv4-length-beyond-frame",
             Ipv4LengthTooShort { .. } => "ipv4-length-too-short",
             Ipv4ChecksumInvalid { .. } => "ipv4-checksum-invalid",
@@ -186,6 +193,12 @@ impl fmt::Display for AnomalyKind {
             TruncatedHeader { layer, needed, available } => write!(
                 f,
                 "{layer} header needs {needed} bytes but only {available} were captured"
+            ),
+            QuoteCut { quoted, original } => write!(
+                f,
+                "the ICMP error quotes {quoted} of the datagram's {original} bytes (its sender cut the quote: \
+                 RFC 1812 keeps at most 576 bytes in all); the end of the message is missing and its checksum \
+                 cannot be verified"
             ),
             SnapLengthCut { captured, original } => write!(
                 f,

@@ -251,6 +251,9 @@ pub struct Unreachable<'a> {
     pub quoted: &'a [u8],
     /// The quoted datagram's length on the wire, by its IPv4 header.
     pub quoted_len: usize,
+    /// The ICMP message is whole in the capture: a quote shorter than the
+    /// datagram was cut by its sender, not by the capture.
+    pub whole: bool,
 }
 
 impl Unreachable<'_> {
@@ -316,6 +319,7 @@ pub fn unreachable(link: LinkType, data: &[u8]) -> Option<Unreachable<'_>> {
         code: icmp[1],
         quoted,
         quoted_len: usize::from(u16::from_be_bytes([quoted[2], quoted[3]])).max(quoted.len()),
+        whole,
     })
 }
 

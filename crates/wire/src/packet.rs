@@ -29,10 +29,15 @@ pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Option<Dhc
         // The capture kept only the start of the message (the frame's
         // SnapLengthCut says so): running out of bytes is not the sender's
         // doing, so it is not also a truncated option or a missing END, nor
-        // a short message unless the length sent was short too.
+        // a short message unless the length sent was short too, nor a
+        // missing option 53 unless the options ended before the cut.
         use crate::anomaly::AnomalyKind::*;
+        let ended = !anomalies[first..]
+            .iter()
+            .any(|a| matches!(a.kind, MissingEnd { .. } | TruncatedOption { .. }));
         anomalies.retain(|a| match a.kind {
             TruncatedOption { .. } | MissingEnd { .. } => false,
+            MissingMessageType => ended,
             MessageTooShort { .. } => sent < crate::dhcp::FIXED_HEADER_LEN,
             BelowBootpMinimum { .. } => sent < crate::dhcp::BOOTP_MIN_LEN,
             _ => true,
@@ -47,6 +52,25 @@ pub fn decode(link: LinkType, data: &[u8], orig_len: usize) -> Result<Option<Dhc
         message,
         anomalies,
     }))
+}
+
+/// The DHCP message an ICMP destination unreachable quotes, decoded as
+/// [`decode`] does. Where the ICMP message is whole in the capture, a quote
+/// that ends before the datagram does was cut by the ICMP's sender, not by
+/// the capture: [`crate::anomaly::AnomalyKind::QuoteCut`].
+pub fn decode_quoted<'a>(u: &frame::Unreachable<'a>) -> Result<Option<DhcpFrame<'a>>, Skip> {
+    let mut d = decode(LinkType::Ipv4, u.quoted, u.quoted_len)?;
+    if let Some(d) = d.as_mut().filter(|_| u.whole) {
+        for a in &mut d.anomalies {
+            if let crate::anomaly::AnomalyKind::SnapLengthCut { captured, original } = a.kind {
+                a.kind = crate::anomaly::AnomalyKind::QuoteCut {
+                    quoted: captured,
+                    original,
+                };
+            }
+        }
+    }
+    Ok(d)
 }
 
 impl DhcpFrame<'_> {
@@ -67,8 +91,9 @@ impl DhcpFrame<'_> {
 /// For a message the capture cut: its length as sent, from the UDP header,
 /// no more than the original frame could hold. `None` if it was not cut.
 fn sent_len(frame: &Frame<'_>, anomalies: &[Anomaly]) -> Option<usize> {
+    use crate::anomaly::AnomalyKind::{QuoteCut, SnapLengthCut};
     let original = anomalies.iter().find_map(|a| match a.kind {
-        crate::anomaly::AnomalyKind::SnapLengthCut { original, .. } => Some(original),
+        SnapLengthCut { original, .. } | QuoteCut { original, .. } => Some(original),
         _ => None,
     })?;
     let declared = usize::from(frame.udp.length).saturating_sub(8);

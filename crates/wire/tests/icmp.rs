@@ -99,3 +99,55 @@ fn other_frames_and_cut_ones_are_not_unreachables() {
         }
     }
 }
+
+/// An ICMP error may quote only the start of a long datagram (RFC 1812
+/// §4.3.2.3: 576 bytes in all). Built from frame 6, as a host that quotes
+/// less would send it: the quote ends 240 bytes into the DHCP message (at
+/// the options: option 53 is past the cut), the
+/// ICMP message is whole, its checksums hold. That cut is the sender's
+/// (`quote-cut`), and the message counts as cut (no option is missing
+/// past it); the same frame cut by a capture's snap length stays a
+/// `snap-length-cut`.
+#[test]
+fn a_quote_its_sender_cut_is_not_a_snap_length_cut() {
+    let p = example("pxe-boot-server-silent/server.pcap");
+    let mut r = capture::open(p.to_str().unwrap()).unwrap();
+    let frame = loop {
+        let p = r.next_packet().unwrap().unwrap();
+        if p.number == 6 {
+            break p.data.to_vec();
+        }
+    };
+    // Ethernet 14, IPv4 20, ICMP 8, then the quote: IPv4 20, UDP 8, DHCP.
+    let keep = 14 + 20 + 8 + 20 + 8 + 240;
+    let mut cut = frame[..keep].to_vec();
+    let total = (keep - 14) as u16;
+    cut[16..18].copy_from_slice(&total.to_be_bytes());
+    cut[24..26].copy_from_slice(&[0, 0]);
+    let sum = wire::checksum::ipv4_header(&cut[14..34]);
+    cut[24..26].copy_from_slice(&sum.to_be_bytes());
+    cut[36..38].copy_from_slice(&[0, 0]);
+    let sum = wire::checksum::ipv4_header(&cut[34..]);
+    cut[36..38].copy_from_slice(&sum.to_be_bytes());
+
+    let u = unreachable(LinkType::Ethernet, &cut).expect("a whole ICMP message");
+    assert!(u.whole);
+    assert_eq!((u.quoted.len(), u.quoted_len), (268, 411));
+    let d = wire::packet::decode_quoted(&u).unwrap().unwrap();
+    let codes: Vec<&str> = d.anomalies.iter().map(|a| a.kind.code()).collect();
+    // Not also a missing option 53: it may be past the cut.
+    assert_eq!(codes, ["quote-cut"]);
+    assert!(d.anomalies[0]
+        .kind
+        .to_string()
+        .contains("quotes 268 of the datagram's 411 bytes"));
+    assert!(d.message_cut());
+    assert_eq!(d.message_len(), 411 - 28);
+
+    // The whole error, cut by a capture at the same byte.
+    let u = unreachable(LinkType::Ethernet, &frame[..keep]).unwrap();
+    assert!(!u.whole);
+    let d = wire::packet::decode_quoted(&u).unwrap().unwrap();
+    let codes: Vec<&str> = d.anomalies.iter().map(|a| a.kind.code()).collect();
+    assert_eq!(codes, ["snap-length-cut"]);
+}

@@ -235,6 +235,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
             more: [0, 0],
         },
     );
+    engine.captures_start(&feed.first_frames());
     engine.push_all(feed.by_ref());
     for p in &feed.problems {
         eprintln!("dhcplens: {}: {}", p.file, p.message);

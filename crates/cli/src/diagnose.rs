@@ -234,6 +234,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 },
             );
             let mut feed = feed;
+            engine.captures_start(&feed.first_frames());
             engine.push_all(feed.by_ref());
             let (report, sink) = engine.finish();
             let error = sink.finish();
@@ -241,6 +242,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         } else {
             let mut engine = Engine::new(cfg, Quiet);
             let mut feed = feed;
+            engine.captures_start(&feed.first_frames());
             engine.push_all(feed.by_ref());
             (engine.finish().0, feed, None)
         };

@@ -16,6 +16,8 @@ struct Source {
     /// How far its clock is ahead of the first capture's: subtracted from
     /// its times.
     offset_ns: i64,
+    /// When its first frame (of any kind) was taken.
+    first_frame: Option<Timestamp>,
     head: Option<Obs>,
     done: bool,
     /// Frames read, DHCP packets found, and packets on the DHCP ports
@@ -92,6 +94,7 @@ impl Feed {
                     name: shown,
                     reader,
                     offset_ns: 0,
+                    first_frame: None,
                     head: None,
                     done: false,
                     frames: 0,
@@ -160,6 +163,12 @@ impl Feed {
             .iter()
             .filter_map(|s| s.head.as_ref().map(|o| o.ts))
             .min()
+    }
+
+    /// When each capture's first frame, DHCP or not, was taken (known once
+    /// the feed is open), indexed like [`FrameRef::file`].
+    pub fn first_frames(&self) -> Vec<Option<Timestamp>> {
+        self.sources.iter().map(|s| s.first_frame).collect()
     }
 
     /// The names of the files that opened, indexed like [`FrameRef::file`].
@@ -237,6 +246,7 @@ impl Feed {
                 frame: p.number,
             };
             let ts = Timestamp(p.timestamp.0.saturating_sub(src.offset_ns));
+            src.first_frame.get_or_insert(ts);
             // Most packets have nothing wrong in them: read in place. The
             // others are decoded, anomalies and all.
             if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {

@@ -805,3 +805,87 @@ fn a_pxe_rom_whose_search_isc_dhcpd_took_for_a_rebind() {
         assert_eq!(frames, tshark);
     }
 }
+
+/// A switch port in spanning-tree listening and learning (the lab's
+/// `stp-port-not-forwarding`: the kernel bridge, forward delay 9 s): with
+/// the client's and the server's captures, the DISCOVERs the bridge lost
+/// are the evidence, the frames of client.pcap that tshark finds with a
+/// `secs` below the first DISCOVER server.pcap holds. From the server's
+/// side alone, that first DISCOVER's `secs`, with the bridge's BPDUs in the
+/// capture long before it, is the evidence.
+#[test]
+fn a_switch_port_that_does_not_forward_yet() {
+    let (code, d) = diagnose("stp-port-not-forwarding");
+    assert_eq!(code, 1);
+    let c = client(&d, ":02:01");
+    assert_eq!(c["outcome"], "bound", "{c}");
+    let all = d["findings"].as_array().unwrap();
+    let f = all
+        .iter()
+        .find(|f| f["code"] == "stp-delay-suspected")
+        .unwrap_or_else(|| panic!("{all:?}"));
+    assert_eq!(
+        (&f["severity"], &f["confidence"]),
+        (&Value::from("warning"), &Value::from("medium")),
+        "{f}"
+    );
+    let text = f["explanation"].as_str().unwrap();
+    assert!(
+        text.contains("reached server.pcap, which was capturing then"),
+        "{text}"
+    );
+    let files: Vec<&str> = d["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
+    let client_file = files
+        .iter()
+        .position(|f| f.ends_with("client.pcap"))
+        .unwrap();
+    let lost: Vec<u64> = f["frames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["file"] == client_file)
+        .map(|r| r["frame"].as_u64().unwrap())
+        .collect();
+    let Some(first) = lab::tshark_fields(
+        std::path::Path::new(files[1 - client_file]),
+        &["-Y", "dhcp.option.dhcp == 1", "-e", "dhcp.secs"],
+    ) else {
+        return;
+    };
+    let secs: u64 = first.lines().next().unwrap().trim().parse().unwrap();
+    let tshark = lab::tshark_frames(
+        std::path::Path::new(files[client_file]),
+        &format!("dhcp.option.dhcp == 1 && dhcp.secs < {secs}"),
+    )
+    .unwrap();
+    // The lost ones, then the one answered (and the OFFER, in the other file
+    // or this one).
+    assert_eq!(&lost[..tshark.len()], &tshark[..], "{f}");
+
+    // The server's side alone.
+    let server = std::path::Path::new(files[1 - client_file]);
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .args(["diagnose", "--json"])
+        .arg(server)
+        .output()
+        .unwrap();
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let f = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "stp-delay-suspected")
+        .expect("the first DISCOVER's secs");
+    assert!(
+        f["summary"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("already has secs {secs}")),
+        "{f}"
+    );
+}

@@ -155,6 +155,23 @@ impl<S: Sink> Engine<S> {
         self.open.len()
     }
 
+    /// Tells when each capture's first frame of any kind was taken (indexed
+    /// like [`crate::FrameRef::file`]; `None` for a capture with none): a
+    /// capture was running from then, DHCP or not, which the rules read as
+    /// how long it could have seen a client's earlier messages. Call it
+    /// before the first [`Engine::push`].
+    pub fn captures_start(&mut self, starts: &[Option<Timestamp>]) {
+        for (f, t) in starts.iter().enumerate() {
+            let Some(t) = *t else { continue };
+            if self.file_spans.len() <= f {
+                self.file_spans.resize(f + 1, (t, t));
+            }
+            let span = &mut self.file_spans[f];
+            *span = (span.0.min(t), span.1.max(t));
+            self.start = Some(self.start.map_or(t, |s| s.min(t)));
+        }
+    }
+
     /// Feeds every observation of `obs` in turn, as [`Engine::push`] does,
     /// asking for the next one's slots in the client index and in the index
     /// of open transactions, and for the packet buffer a new transaction

@@ -2121,9 +2121,24 @@ fn address_declined(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     )
 }
 
+/// A run of unanswered DISCOVERs at least this long, at the start of a
+/// client's first exchange, before one is answered at once: the shortest
+/// spanning-tree delay (a forward delay of 4 s, listening then learning).
+const STP_MIN_NS: i64 = 8_000_000_000;
+
+/// `stp-delay-suspected` (catalogue E.30): a switch port without PortFast
+/// drops every frame for twice its forward delay (30 s by default) after
+/// the link comes up. Seen from the client's side: its first DISCOVERs go
+/// unanswered for that long, then one is answered at once (and a capture
+/// at the server's side, running then, holds none of the first). Seen from
+/// the server's side alone: the client's first DISCOVER already says, in
+/// `secs`, that it has been trying for longer than the capture shows.
 fn stp_delay(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     if ctx.client.transactions > 0 || t.state != State::Init {
         return None;
+    }
+    if let Some(f) = early_discovers_lost(t, ctx) {
+        return Some(f);
     }
     let first = t.of_kind(Discover).next().map(|s| &s.obs)?;
     let running = (first.ts.0 - ctx.capture_start.0) / 1_000_000_000;
@@ -2142,9 +2157,117 @@ fn stp_delay(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
                 ctx.frame(first.at),
                 first.secs
             ))
-            .fix("Configure the client's switch port as an edge port (PortFast, `spanning-tree portfast`) or use RSTP.")
+            .fix(STP_FIX)
             .references(&["IEEE 802.1D", "failure catalogue E.30"]),
     )
+}
+
+const STP_FIX: &str = "Make the client's switch port an edge port, which forwards as soon as the link is up \
+    (Cisco `spanning-tree portfast`, or `spanning-tree port type edge`; an edge port in RSTP or MSTP), or have the \
+    client wait for the link before it asks (iPXE and most ROMs retry for about a minute).";
+
+/// [`stp_delay`] from the client's side: DISCOVERs unanswered for
+/// [`STP_MIN_NS`] or more from the client's first, then one answered within
+/// a second. With a capture at the server's side that was running then and
+/// holds the answered DISCOVER but none of the earlier ones, the path lost
+/// them (medium confidence); from the client's side alone, the server may
+/// also have been silent on purpose (low). When the server's side holds
+/// them, the path did not lose them: no finding.
+fn early_discovers_lost(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
+    let offer_seen = t.of_kind(Offer).next()?;
+    let offer = &offer_seen.obs;
+    let discovers: Vec<&Seen> = t.of_kind(Discover).collect();
+    let idx = discovers.iter().rposition(|d| d.obs.ts <= offer.ts)?;
+    let (lost, answered_seen) = (&discovers[..idx], discovers[idx]);
+    let answered = &answered_seen.obs;
+    let first = &lost.first()?.obs;
+    let span = answered.ts.0 - first.ts.0;
+    let latency = offer.ts.0 - answered.ts.0;
+    if lost.len() < 2 || span < STP_MIN_NS || latency >= 1_000_000_000 {
+        return None;
+    }
+    let captures = ctx.files.len().min(64);
+    let holds = |s: &Seen, f: usize| s.files & (1 << f) != 0;
+    let running = |f: usize| ctx.file_spans.get(f).is_some_and(|s| s.0 <= first.ts);
+    // A capture on the far side of the loss: running when the first was
+    // sent, it holds the DISCOVER answered and the OFFER, and none of the
+    // early ones.
+    let far = (0..captures).find(|&f| {
+        running(f)
+            && holds(answered_seen, f)
+            && holds(offer_seen, f)
+            && !lost.iter().any(|d| holds(d, f))
+    });
+    // Two captures or more that hold the early ones and the OFFER saw them
+    // cross the path: they reached the server's side, unanswered.
+    let crossed = (0..captures)
+        .filter(|&f| holds(offer_seen, f) && lost.iter().all(|d| holds(d, f)))
+        .count();
+    if far.is_none() && crossed >= 2 {
+        return None;
+    }
+    let n = lost.len();
+    let lost_frames = ctx.frames(lost.iter().map(|d| d.obs.at));
+    let server = offer.server();
+    let secs = format!(
+        "secs {} to {}",
+        first.secs,
+        lost.last().map_or(first.secs, |d| d.obs.secs)
+    );
+    let head = format!(
+        "The client's first {n} DISCOVERs ({lost_frames}, over {}, {secs}) got no answer, and {server} answered the \
+         next one ({}, secs {}) {} later.",
+        secs_fmt(span),
+        ctx.frame(answered.at),
+        answered.secs,
+        ms_fmt(latency),
+    );
+    let (confidence, middle) = match far {
+        Some(f) => (
+            Confidence::Medium,
+            format!(
+                "None of the {n} reached {}, which was capturing then and holds the DISCOVER answered: the path \
+                 dropped every frame from the client for its first {} and then forwarded them.",
+                std::path::Path::new(&ctx.files[f])
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .unwrap_or(&ctx.files[f]),
+                secs_fmt(span)
+            ),
+        ),
+        None => (
+            Confidence::Low,
+            format!(
+                "For {} the DISCOVERs did not reach {server}, or it did not answer them; a capture at the server's side \
+                 tells which. A server that waits for secs (ISC dhcpd's min-secs) answers once it is high enough: the \
+                 DISCOVER answered says {}.",
+                secs_fmt(span),
+                answered.secs
+            ),
+        ),
+    };
+    Some(
+        Finding::new(Code::StpDelaySuspected, Severity::Warning, Some(t.chaddr), Some(t.xid))
+            .confidence(confidence)
+            .frames(lost.iter().map(|d| d.obs.at).chain([answered.at, offer.at]))
+            .summary(format!(
+                "the client's first {n} DISCOVERs over {} got no answer, then the next was answered in {}",
+                secs_fmt(span),
+                ms_fmt(latency)
+            ))
+            .explanation(format!(
+                "{head} {middle} That is what a switch port without PortFast does when the link comes up: spanning \
+                 tree keeps it listening, then learning, for the forward delay each (15 s each by default, 30 s in \
+                 all) before it forwards a frame. The client got its lease late; a PXE ROM that gives up sooner \
+                 never boots (PXE-E51, \"No DHCP or proxyDHCP offers were received\")."
+            ))
+            .fix(STP_FIX)
+            .references(&["IEEE 802.1D §8.4", "failure catalogue E.30"]),
+    )
+}
+
+fn ms_fmt(ns: i64) -> String {
+    format!("{:.0} ms", ns as f64 / 1e6)
 }
 
 fn chaddr_source(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {

@@ -12,6 +12,7 @@ use std::fmt;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use capture::live::{Options, PacketSocket};
@@ -375,6 +376,55 @@ impl Network {
     }
 
     /// The switch namespace and port name of `host`'s `eth<i>`.
+    /// Turns on the kernel's spanning tree (IEEE 802.1D) on `link`'s
+    /// bridge, with `forward_delay`: a port that comes up then listens for
+    /// that long, learns for as long again, and only then forwards frames.
+    pub fn enable_stp(&self, link: LinkId, forward_delay: Duration) -> Result<()> {
+        let cs = (forward_delay.as_millis() / 10).to_string();
+        let ns = self.link(link).ns();
+        ns.ip(&[
+            "link",
+            "set",
+            "br0",
+            "type",
+            "bridge",
+            "forward_delay",
+            &cs,
+            "stp_state",
+            "1",
+        ])?;
+        Ok(())
+    }
+
+    /// The spanning-tree state of `host`'s `eth<i>` port on its switch
+    /// (`listening`, `learning`, `forwarding`, `blocking`, `disabled`).
+    pub fn port_state(&self, host: HostId, i: usize) -> Result<String> {
+        let (ns, port) = self.port_of(host, i);
+        let out = ns.ip(&["-d", "link", "show", "dev", port])?;
+        out.split_once("bridge_slave state ")
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .map(str::to_string)
+            .with_context(|| format!("no bridge port state for {port}: {out}"))
+    }
+
+    /// Waits until `host`'s `eth<i>` port forwards; how long that took.
+    pub fn wait_forwarding(&self, host: HostId, i: usize, timeout: Duration) -> Result<Duration> {
+        let start = std::time::Instant::now();
+        loop {
+            let state = self.port_state(host, i)?;
+            if state == "forwarding" {
+                return Ok(start.elapsed());
+            }
+            if start.elapsed() > timeout {
+                bail!(
+                    "{}'s port is still {state} after {timeout:?}",
+                    self.host(host).name()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     fn port_of(&self, host: HostId, i: usize) -> (&Netns, &str) {
         let iface = self.host(host).iface(i);
         (self.link(iface.link).ns(), &iface.port)

@@ -17,6 +17,10 @@ pub const DHCP_FILTER: &str = "udp port 67 or udp port 68";
 /// DHCP and the ICMP errors about it (ports unreachable, …).
 pub const DHCP_AND_ICMP_FILTER: &str = "udp port 67 or udp port 68 or icmp";
 
+/// DHCP and the switches' spanning-tree BPDUs (which show that the capture
+/// was running while no DHCP packet came).
+pub const DHCP_AND_STP_FILTER: &str = "udp port 67 or udp port 68 or stp";
+
 /// A running tcpdump writing a pcap file.
 #[derive(Debug)]
 pub struct Capture {
@@ -62,6 +66,17 @@ impl Capture {
             &h.iface(i).name,
             &net.dir().join(file),
             DHCP_AND_ICMP_FILTER,
+        )
+    }
+
+    /// [`Capture::on_host`] with spanning-tree BPDUs too ([`DHCP_AND_STP_FILTER`]).
+    pub fn on_host_with_stp(net: &Network, host: HostId, i: usize, file: &str) -> Result<Capture> {
+        let h = net.host(host);
+        Capture::start(
+            h.ns(),
+            &h.iface(i).name,
+            &net.dir().join(file),
+            DHCP_AND_STP_FILTER,
         )
     }
 

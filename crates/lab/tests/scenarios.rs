@@ -105,3 +105,8 @@ fn pxe_boot_menu_no_server() {
 fn pxe_boot_search_plain_ack() {
     test("pxe-boot-search-plain-ack");
 }
+
+#[test]
+fn stp_port_not_forwarding() {
+    test("stp-port-not-forwarding");
+}

@@ -186,6 +186,13 @@ pub fn collect(
     let feed = Feed::open_with(&readable, clocks);
     // The feed numbers the files it opened; the report numbers `files`.
     let index = original_indexes(files, &feed.names());
+    let mut starts = vec![None; files.len()];
+    for (i, t) in feed.first_frames().into_iter().enumerate() {
+        if let Some(&f) = index.get(i) {
+            starts[usize::from(f)] = t;
+        }
+    }
+    engine.captures_start(&starts);
     for mut o in feed {
         let Some(&file) = index.get(usize::from(o.at.file)) else {
             continue;

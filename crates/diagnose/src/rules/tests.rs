@@ -971,6 +971,85 @@ fn stp_delay_suspected() {
     assert!(!has(&c.report(), Code::StpDelaySuspected));
 }
 
+/// Catalogue E.30 from the client's side (the lab's
+/// `stp-port-not-forwarding`): DISCOVERs unanswered for 8 s or more from
+/// the client's first, then one answered at once. Alone, a client-side
+/// capture cannot tell a lossy path from a silent server (low); a
+/// server-side capture that was running and holds none of the early ones
+/// says the path lost them (medium); one that holds them all says they
+/// reached the server, unanswered: no finding. A short run, or a slow
+/// answer, is no finding either.
+#[test]
+fn stp_delay_from_the_clients_side() {
+    // Client side in file 0 (DISCOVERs every 2 s from 1.0), server side in
+    // file 1 when `server` is set, running from `server_from`; the server
+    // hears the DISCOVERs from `heard` on.
+    let run = |last: f64, heard: f64, server: bool, server_from: f64, offer_after: f64| {
+        let mut c = Cap::files(2);
+        if server {
+            // Something the server's capture saw first (another client).
+            c.file = 1;
+            let other = request_msg(MessageType::Discover, 0x999, [2, 0, 0, 0, 0, 0x77]);
+            c.client(server_from, &other);
+        }
+        let mut t = 1.0;
+        let mut secs = 0;
+        while t <= last + 1e-9 {
+            c.file = 0;
+            c.client(t, &discover(0x5a, secs));
+            if server && t >= heard {
+                c.file = 1;
+                c.client(t + 0.0001, &discover(0x5a, secs));
+            }
+            t += 2.0;
+            secs += 2;
+        }
+        let t = last + offer_after;
+        for file in [0, 1].into_iter().filter(|f| *f == 0 || server) {
+            c.file = file;
+            c.reply(t, &offer(0x5a));
+            c.client(t + 0.01, &request(0x5a, SERVER));
+            c.reply(t + 0.02, &ack(0x5a));
+        }
+        c.file = 0;
+        let r = c.report();
+        let found = r
+            .findings()
+            .find(|f| {
+                f.code == Code::StpDelaySuspected && f.chaddr == Some(wire::HwAddr::new(&CLIENT))
+            })
+            .map(|f| (f.confidence, f.summary.clone(), f.explanation.clone()));
+        found
+    };
+    // Client side only: 9 lost over 18 s, the 10th answered in 5 ms.
+    let (conf, summary, text) = run(19.0, 19.0, false, 0.0, 0.005).expect("a finding");
+    assert_eq!(conf, crate::Confidence::Low);
+    assert!(
+        summary.contains("first 9 DISCOVERs over 18.0 s got no answer"),
+        "{summary}"
+    );
+    assert!(
+        text.contains("a capture at the server's side tells which"),
+        "{text}"
+    );
+    // Both sides, the server's running from the start and hearing from the
+    // 10th: the path lost them.
+    let (conf, _, text) = run(19.0, 19.0, true, 0.5, 0.005).expect("a finding");
+    assert_eq!(conf, crate::Confidence::Medium);
+    assert!(
+        text.contains("None of the 9 reached f1.pcap, which was capturing then"),
+        "{text}"
+    );
+    // The server's capture started after the first DISCOVER: it cannot say.
+    let (conf, _, _) = run(19.0, 19.0, true, 5.0, 0.005).expect("a finding");
+    assert_eq!(conf, crate::Confidence::Low);
+    // The server heard them all and answered late (min-secs): not the path.
+    assert_eq!(run(19.0, 0.0, true, 0.5, 0.005), None);
+    // Too short a run, or a slow answer.
+    assert_eq!(run(7.0, 7.0, false, 0.0, 0.005), None);
+    assert_eq!(run(19.0, 19.0, false, 0.0, 1.5), None);
+}
+
 #[test]
 fn chaddr_source_mismatch() {
     let mut c = Cap::new();

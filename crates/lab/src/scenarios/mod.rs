@@ -25,6 +25,7 @@ pub mod pxe;
 mod reboot;
 mod relay;
 mod rogue;
+mod stp;
 mod vlan;
 
 /// What a scenario produced.
@@ -166,6 +167,11 @@ pub const ALL: &[Scenario] = &[
         name: "pxe-boot-search-plain-ack",
         tools: &[Tcpdump, Dhcpd, Qemu],
         run: pxe::boot_search_plain_ack,
+    },
+    Scenario {
+        name: "stp-port-not-forwarding",
+        tools: &[Tcpdump, Dhcpd, Dhclient],
+        run: stp::run,
     },
 ];
 

@@ -205,6 +205,8 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             files: names.clone(),
             ..Config::default()
         };
+        let feed_clocks = feed.clock_offsets.clone();
+        let mut clock_notes = feed.clock_notes();
         let clocks: Vec<ClockJson<'_>> = feed
             .clock_offsets
             .iter()
@@ -253,8 +255,33 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         out.flush()?;
         let mut report = report;
         if !case.logs.is_empty() {
-            let (logs, read) = log_run.read(&case.logs, start);
+            let (mut logs, read) = log_run.read(&case.logs, start);
             outcome = outcome.and(read);
+            // A log whose times fall outside the captures' may be on the
+            // clock of a capture that was moved: it moves the same way.
+            for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
+                let Some(i) = logs.files.iter().position(|f| *f == m.file) else {
+                    continue;
+                };
+                for o in &feed_clocks {
+                    diagnose::logjoin::shift_times(&mut logs, i, o.offset_ns);
+                    let fits = !diagnose::logjoin::clock_mismatches(&report, &logs)
+                        .iter()
+                        .any(|x| x.file == m.file);
+                    if fits {
+                        let note = format!(
+                            "{}'s times are moved as {}'s are: it was written on that host's clock",
+                            m.file, names[o.file]
+                        );
+                        if a.json {
+                            log_run.tell(&note);
+                        }
+                        clock_notes.push(note);
+                        break;
+                    }
+                    diagnose::logjoin::shift_times(&mut logs, i, -o.offset_ns);
+                }
+            }
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
                 // Cases may be captured at other times: each is named.
                 let capture = if cases.len() > 1 {
@@ -353,7 +380,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                     style.paint(crate::style::Paint::Cyan, format!("== {}", case.name))
                 )?;
             }
-            for note in feed.clock_notes() {
+            for note in &clock_notes {
                 writeln!(
                     out,
                     "{} {note}",

@@ -60,7 +60,8 @@ const SAMPLE_FRAMES: u64 = 1 << 18;
 #[derive(Debug, Clone, Copy)]
 pub enum Clocks<'a> {
     /// Measure them against the first capture's, and put every capture on
-    /// it (two or more captures, none of them standard input).
+    /// it (two or more captures, all of them regular files: standard input,
+    /// a pipe or a process substitution cannot be read twice).
     Measure,
     /// Take each capture's times as they are.
     Keep,
@@ -107,9 +108,11 @@ impl Feed {
                 }),
             }
         }
-        let stdin = files.iter().any(|f| f == "-");
+        let rereadable = files
+            .iter()
+            .all(|f| f != "-" && std::fs::metadata(f).is_ok_and(|m| m.is_file()));
         feed.clock_offsets = match clocks {
-            Clocks::Measure if !stdin && feed.sources.len() >= 2 => {
+            Clocks::Measure if rereadable && feed.sources.len() >= 2 => {
                 let opened: Vec<&String> = files
                     .iter()
                     .filter(|f| {
@@ -141,8 +144,8 @@ impl Feed {
             .map(|o| {
                 let s = o.offset_ns as f64 / 1e9;
                 format!(
-                    "{}'s clock runs {:.3} s {} {}'s (by the {} of {} messages seen in both that agree); its times \
-                     are moved {:.3} s {} to match",
+                    "{}'s clock runs {:.3} s {} {}'s ({} of {} messages seen in both agree); its times are moved \
+                     {:.3} s {} to match",
                     self.sources[o.file].name,
                     s.abs(),
                     if s > 0.0 { "ahead of" } else { "behind" },

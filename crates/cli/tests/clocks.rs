@@ -128,7 +128,12 @@ fn captures_whose_clocks_disagree_give_the_diagnosis_of_agreeing_ones() {
             assert_eq!(files.len(), caps.len());
             let got = diagnose(&[scratch.path().to_str().unwrap()]);
             let offsets = got["clock_offsets"].as_array().unwrap();
-            assert_eq!(offsets.len(), caps.len() - 1, "{name} {shift}: {offsets:?}");
+            // A quarter of a second measured on one kind of message alone
+            // could be the path's delay: it may be left alone (and is
+            // harmless then).
+            if shift.abs() >= s {
+                assert_eq!(offsets.len(), caps.len() - 1, "{name} {shift}: {offsets:?}");
+            }
             for o in offsets {
                 let off = o["offset"].as_f64().unwrap();
                 // Within a millisecond: the path's delay is not the clock's.
@@ -184,4 +189,89 @@ fn keep_clocks_takes_the_times_as_they_are() {
             && text.contains("its times are moved 40.000 s later to match"),
         "{text}"
     );
+}
+
+/// `line` with its leading RFC 3339 stamp an hour later (the lab's logs
+/// are stamped `2026-11-22T04:35:13.331562+00:00 host program[pid]: …`).
+fn an_hour_later(line: &str) -> String {
+    let hour: u32 = line[11..13].parse().unwrap();
+    assert!(hour < 23, "{line}");
+    format!("{}{:02}{}", &line[..11], hour + 1, &line[13..])
+}
+
+/// The server's host an hour ahead (a time zone set wrong): its capture
+/// and its log both. The log moves with the capture, so its lines join
+/// the packets as they did (`min-secs-drop` quotes dhcpd's log).
+#[test]
+fn a_log_moves_with_its_hosts_capture() {
+    let dir = examples().join("min-secs");
+    let scratch = Scratch::new("clocks-log");
+    scratch.file(
+        "client.pcap",
+        &std::fs::read(dir.join("client.pcap")).unwrap(),
+    );
+    scratch.file(
+        "server.pcap",
+        &shifted(&dir.join("server.pcap"), 3_600_000_000_000),
+    );
+    let log = std::fs::read_to_string(dir.join("dhcpd.log")).unwrap();
+    let moved: String = log.lines().map(|l| an_hour_later(l) + "\n").collect();
+    scratch.file("dhcpd.log", moved.as_bytes());
+    let lines = |d: &Value| -> usize {
+        d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["log_lines"].as_array().map_or(0, Vec::len))
+            .sum()
+    };
+    let want = diagnose(&[
+        dir.join("client.pcap").to_str().unwrap(),
+        dir.join("server.pcap").to_str().unwrap(),
+        "--log",
+        dir.join("dhcpd.log").to_str().unwrap(),
+    ]);
+    let got = diagnose(&[scratch.path().to_str().unwrap()]);
+    assert!(lines(&want) > 0);
+    assert_eq!(lines(&got), lines(&want));
+    assert_eq!(verdict(&got), verdict(&want));
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .arg("diagnose")
+        .arg(scratch.path())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("dhcpd.log's times are moved as") && text.contains("server.pcap's are"),
+        "{text}"
+    );
+}
+
+/// A pipe among the captures (`<(…)`, a FIFO) cannot be read twice: the
+/// clocks are not measured, and every packet of it is read once.
+#[test]
+fn a_pipe_is_read_once() {
+    let dir = examples().join("ack-lost");
+    let scratch = Scratch::new("clocks-fifo");
+    let fifo = scratch.path().join("server.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        println!("SKIPPED mkfifo is not available");
+        return;
+    }
+    let server = std::fs::read(dir.join("server.pcap")).unwrap();
+    let writer = {
+        let fifo = fifo.clone();
+        let server = server.clone();
+        std::thread::spawn(move || std::fs::write(fifo, server).unwrap())
+    };
+    let got = diagnose(&[
+        dir.join("client.pcap").to_str().unwrap(),
+        fifo.to_str().unwrap(),
+    ]);
+    writer.join().unwrap();
+    let want = diagnose(&[dir.to_str().unwrap()]);
+    assert_eq!(got["clock_offsets"], Value::Array(vec![]));
+    assert_eq!(got["stats"]["packets"], want["stats"]["packets"]);
+    assert_eq!(verdict(&got), verdict(&want));
 }

@@ -30,6 +30,11 @@ pub const SAMPLE: usize = 4096;
 /// Offsets smaller than this are the path's delay, not the clocks'.
 pub const MIN_OFFSET_NS: i64 = 100_000_000;
 
+/// With one kind of message only (client messages, or replies), the median
+/// difference holds the path's one-way delay too: it must be this large to
+/// be the clocks'.
+pub const MIN_ONE_KIND_OFFSET_NS: i64 = 1_000_000_000;
+
 /// How far from the median a difference may be and still agree with it.
 const AGREE_NS: i64 = 50_000_000;
 
@@ -74,15 +79,16 @@ struct Sample {
 /// How far one capture's clock is from another's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClockOffset {
-    /// The capture whose clock is off, and the one it is measured against
-    /// (both indexes as [`crate::FrameRef::file`]).
+    /// The capture whose clock is off, and the first capture, whose clock
+    /// it is put on (indexes as [`crate::FrameRef::file`]).
     pub file: usize,
     pub reference: usize,
-    /// Its clock minus the reference's, in nanoseconds: subtract it from
-    /// its times to put them on the reference's clock.
+    /// Its clock minus the first capture's, in nanoseconds: subtract it
+    /// from its times to put them on that clock.
     pub offset_ns: i64,
-    /// Messages seen once in each, and how many of them agree with the
-    /// offset (within 50 ms).
+    /// Messages seen once in it and in the capture it was measured against
+    /// (the first, or one placed through it), and how many of them agree
+    /// with the offset (within 50 ms of their kind's median).
     pub matched: usize,
     pub agreeing: usize,
 }
@@ -145,14 +151,14 @@ impl Samples {
                     .filter_map(|r| Some((r, placed[r]?)))
                     .filter_map(|(r, base)| Some((r, base, self.measure(f, r)?)))
                     .max_by_key(|(_, _, m)| m.1);
-                if let Some((r, base, (offset, matched, agreeing))) = best {
-                    let total = base + offset;
+                if let Some((_, base, (offset, matched, agreeing))) = best {
+                    let total = base.saturating_add(offset);
                     placed[f] = Some(total);
                     progress = true;
                     if total.abs() >= MIN_OFFSET_NS {
                         out.push(ClockOffset {
                             file: f,
-                            reference: r,
+                            reference: 0,
                             offset_ns: total,
                             matched,
                             agreeing,
@@ -180,7 +186,7 @@ impl Samples {
         let mut replies = Vec::new();
         for (k, (t, n)) in a {
             if let (1, Some((u, 1))) = (*n, b.get(k)) {
-                let d = t - u;
+                let d = t.saturating_sub(*u);
                 if k.op == Op::BootRequest {
                     requests.push(d);
                 } else {
@@ -192,16 +198,25 @@ impl Samples {
         if matched < 2 {
             return None;
         }
-        let offset = match (median(&mut requests), median(&mut replies)) {
+        let (q, p) = (median(&mut requests), median(&mut replies));
+        let offset = match (q, p) {
             (Some(q), Some(p)) => q + (p - q) / 2,
-            (Some(m), None) | (None, Some(m)) => m,
+            (Some(m), None) | (None, Some(m)) if m.abs() >= MIN_ONE_KIND_OFFSET_NS => m,
+            // Under a second from one kind: the clocks agree as far as it
+            // can tell (the rest may be the path's delay).
+            (Some(_), None) | (None, Some(_)) => 0,
             (None, None) => return None,
         };
-        let agreeing = requests
-            .iter()
-            .chain(&replies)
-            .filter(|x| (*x - offset).abs() <= AGREE_NS)
-            .count();
+        // Each kind against its own median: they sit the path's delay on
+        // either side of the offset.
+        let near = |d: &[i64], m: Option<i64>| {
+            m.map_or(0, |m| {
+                d.iter()
+                    .filter(|x| x.saturating_sub(m).abs() <= AGREE_NS)
+                    .count()
+            })
+        };
+        let agreeing = near(&requests, q) + near(&replies, p);
         (2 * agreeing >= matched).then_some((offset, matched, agreeing))
     }
 }
@@ -280,6 +295,49 @@ mod tests {
         }
     }
 
+    /// A long path (a WAN relay, 80 ms each way) does not hide the clocks'
+    /// offset; a one-way delay alone, with client messages only, is no
+    /// offset (the clocks agree as far as it tells); an offset of seconds
+    /// from one kind alone is one.
+    #[test]
+    fn long_paths_and_one_kind_of_message() {
+        let mut s = Samples::new(2);
+        for i in 0..5 {
+            dora(
+                &mut s,
+                100 * S + i * S,
+                0x200 + i as u32,
+                40 * S,
+                80_000_000,
+            );
+        }
+        let o = s.offsets();
+        assert_eq!(
+            (o.len(), o[0].offset_ns, o[0].agreeing),
+            (1, 40 * S, 20),
+            "{o:?}"
+        );
+        for (skew, found) in [(0, false), (3 * S, true)] {
+            let mut s = Samples::new(2);
+            for i in 0..5u16 {
+                let t = 100 * S + i64::from(i) * S;
+                s.add(0, &obs(0, t, Op::BootRequest, MessageType::Discover, 7, i));
+                s.add(
+                    1,
+                    &obs(
+                        1,
+                        t + 150_000_000 + skew,
+                        Op::BootRequest,
+                        MessageType::Discover,
+                        7,
+                        i,
+                    ),
+                );
+            }
+            assert_eq!(s.offsets().len(), usize::from(found), "{skew}");
+        }
+    }
+
     #[test]
     fn small_offsets_and_unmatched_captures_are_left_alone() {
         // Delay only.
@@ -324,6 +382,6 @@ mod tests {
         }
         let o = s.offsets();
         assert_eq!(o.len(), 2, "{o:?}");
-        assert_eq!((o[1].file, o[1].reference, o[1].offset_ns), (2, 1, 12 * S));
+        assert_eq!((o[1].file, o[1].reference, o[1].offset_ns), (2, 0, 12 * S));
     }
 }

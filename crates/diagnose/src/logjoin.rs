@@ -715,6 +715,19 @@ pub struct ClockMismatch {
 
 /// The logs whose timed lines all miss the captures' time span (padded by
 /// the join window), with how far apart they are.
+/// Moves the times of log `file` (its index in `logs.files`) `by_ns`
+/// earlier: onto the clock of the first capture, for a log written on the
+/// host of a capture whose clock was off by that much.
+pub fn shift_times(logs: &mut Logs, file: usize, by_ns: i64) {
+    for (f, e) in &mut logs.events {
+        if *f == file {
+            if let Some(t) = e.time.as_mut() {
+                *t = t.saturating_sub(by_ns);
+            }
+        }
+    }
+}
+
 pub fn clock_mismatches(report: &Report, logs: &Logs) -> Vec<ClockMismatch> {
     let Some(first) = report.clients.iter().map(|c| c.first.0).min() else {
         return Vec::new();

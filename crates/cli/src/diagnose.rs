@@ -206,6 +206,11 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             ..Config::default()
         };
         let feed_clocks = feed.clock_offsets.clone();
+        let unmeasured: Vec<&str> = feed
+            .clocks_unmeasured
+            .iter()
+            .map(|&f| names[f].as_str())
+            .collect();
         let mut clock_notes = feed.clock_notes();
         let clocks: Vec<ClockJson<'_>> = feed
             .clock_offsets
@@ -221,10 +226,11 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         let (report, feed, error) = if a.json {
             write!(
                 out,
-                "{{\"case\":{},\"files\":{},\"clock_offsets\":{},\"transactions\":[",
+                "{{\"case\":{},\"files\":{},\"clock_offsets\":{},\"clocks_unmeasured\":{},\"transactions\":[",
                 serde_json::to_string(&case.name)?,
                 serde_json::to_string(&names)?,
-                serde_json::to_string(&clocks)?
+                serde_json::to_string(&clocks)?,
+                serde_json::to_string(&unmeasured)?
             )?;
             let mut engine = Engine::new(
                 cfg,

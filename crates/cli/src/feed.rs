@@ -41,6 +41,9 @@ pub struct Feed {
     /// The captures whose clocks were off, and by how much (their times are
     /// moved onto the first capture's clock).
     pub clock_offsets: Vec<ClockOffset>,
+    /// The captures whose clocks could not be measured (no message in
+    /// common with the others, among the first of each): taken as they are.
+    pub clocks_unmeasured: Vec<usize>,
     pub problems: Vec<InputProblem>,
     /// Captures with frames of an unsupported link type, and that type.
     pub unsupported: Vec<(String, wire::LinkType)>,
@@ -82,6 +85,7 @@ impl Feed {
         let mut feed = Feed {
             sources: Vec::new(),
             clock_offsets: Vec::new(),
+            clocks_unmeasured: Vec::new(),
             problems: Vec::new(),
             unsupported: Vec::new(),
             unreadable: 0,
@@ -111,7 +115,7 @@ impl Feed {
         let rereadable = files
             .iter()
             .all(|f| f != "-" && std::fs::metadata(f).is_ok_and(|m| m.is_file()));
-        feed.clock_offsets = match clocks {
+        (feed.clock_offsets, feed.clocks_unmeasured) = match clocks {
             Clocks::Measure if rereadable && feed.sources.len() >= 2 => {
                 let opened: Vec<&String> = files
                     .iter()
@@ -123,8 +127,8 @@ impl Feed {
                     .collect();
                 measure_clocks(&opened)
             }
-            Clocks::Given(o) => o.to_vec(),
-            _ => Vec::new(),
+            Clocks::Given(o) => (o.to_vec(), Vec::new()),
+            _ => (Vec::new(), Vec::new()),
         };
         for o in &feed.clock_offsets {
             if let Some(s) = feed.sources.get_mut(o.file) {
@@ -137,8 +141,18 @@ impl Feed {
         feed
     }
 
-    /// What [`Feed::clock_offsets`] says, one line per capture moved.
+    /// What [`Feed::clock_offsets`] and [`Feed::clocks_unmeasured`] say,
+    /// one line per capture.
     pub fn clock_notes(&self) -> Vec<String> {
+        let unmeasured = self.clocks_unmeasured.iter().map(|&f| {
+            format!(
+                "{} holds no message in common with {} among the first {} of each, so its clock could not be \
+                 measured: its times are taken as they are",
+                self.sources[f].name,
+                self.sources[0].name,
+                diagnose::clocks::SAMPLE
+            )
+        });
         self.clock_offsets
             .iter()
             .map(|o| {
@@ -156,6 +170,7 @@ impl Feed {
                     if s > 0.0 { "earlier" } else { "later" },
                 )
             })
+            .chain(unmeasured)
             .collect()
     }
 
@@ -319,7 +334,7 @@ impl Iterator for Feed {
 /// How far each capture's clock is from the first's, measured on the
 /// messages at the start of each ([`Samples`]); read errors end a sample
 /// (the main pass reports them).
-fn measure_clocks(files: &[&String]) -> Vec<ClockOffset> {
+fn measure_clocks(files: &[&String]) -> (Vec<ClockOffset>, Vec<usize>) {
     let mut samples = Samples::new(files.len());
     for (i, name) in files.iter().enumerate() {
         let Ok(mut reader) = capture::open(name) else {
@@ -344,5 +359,5 @@ fn measure_clocks(files: &[&String]) -> Vec<ClockOffset> {
             }
         }
     }
-    samples.offsets()
+    samples.measured()
 }

@@ -132,12 +132,18 @@ impl Samples {
     /// messages in common with any, or whose differences do not agree
     /// (fewer than half within 50 ms of their median), is left as it is.
     pub fn offsets(&self) -> Vec<ClockOffset> {
+        self.measured().0
+    }
+
+    /// [`Samples::offsets`], and the captures whose clocks could not be
+    /// measured (nothing in common that agrees): taken as they are.
+    pub fn measured(&self) -> (Vec<ClockOffset>, Vec<usize>) {
         let n = self.files.len();
         // Offsets of the captures placed so far (the first is the clock).
         let mut placed: Vec<Option<i64>> = vec![None; n];
         let mut out = Vec::new();
         if n == 0 {
-            return out;
+            return (out, Vec::new());
         }
         placed[0] = Some(0);
         // Each round places what it can against those placed before.
@@ -171,12 +177,13 @@ impl Samples {
             }
         }
         out.sort_by_key(|o| o.file);
-        out
+        let unmeasured = (1..n).filter(|&f| placed[f].is_none()).collect();
+        (out, unmeasured)
     }
 
     /// Capture `f`'s clock against capture `r`'s: the offset, the messages
-    /// matched and those agreeing; `None` unless two or more match and half
-    /// of them agree. A client message arrives at the far end the path's
+    /// matched and those agreeing; `None` unless two or more, and half of
+    /// those matched, agree. A client message arrives at the far end the path's
     /// delay later, a reply that much earlier: with both, the offset is
     /// halfway between the medians of each (the delay cancels); with one
     /// kind only, the median of those.
@@ -217,7 +224,7 @@ impl Samples {
             })
         };
         let agreeing = near(&requests, q) + near(&replies, p);
-        (2 * agreeing >= matched).then_some((offset, matched, agreeing))
+        (agreeing >= 2 && 2 * agreeing >= matched).then_some((offset, matched, agreeing))
     }
 }
 

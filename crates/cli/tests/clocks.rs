@@ -105,6 +105,11 @@ fn captures_whose_clocks_disagree_give_the_diagnosis_of_agreeing_ones() {
             Value::Array(vec![]),
             "{name}: as recorded"
         );
+        assert_eq!(
+            want["clocks_unmeasured"],
+            Value::Array(vec![]),
+            "{name}: as recorded"
+        );
         let want = verdict(&want);
         // A wrong clock by an hour (a time zone), by 40 s, 3 s and 0.25 s,
         // ahead and behind.
@@ -274,4 +279,18 @@ fn a_pipe_is_read_once() {
     assert_eq!(got["clock_offsets"], Value::Array(vec![]));
     assert_eq!(got["stats"]["packets"], want["stats"]["packets"]);
     assert_eq!(verdict(&got), verdict(&want));
+}
+
+/// Captures of two unrelated networks share no message: the second's clock
+/// cannot be measured, and the report says so rather than nothing.
+#[test]
+fn a_capture_with_nothing_in_common_is_said_to_be_unmeasured() {
+    let a = examples().join("relay/client1.pcap");
+    let b = examples().join("healthy-dhcpd/server.pcap");
+    let d = diagnose(&[a.to_str().unwrap(), b.to_str().unwrap()]);
+    assert_eq!(d["clock_offsets"], Value::Array(vec![]));
+    assert_eq!(
+        d["clocks_unmeasured"],
+        Value::from(vec![b.to_str().unwrap()])
+    );
 }

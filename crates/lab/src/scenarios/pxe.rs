@@ -16,7 +16,7 @@ use super::{ensure_seen, mac, Recording};
 use crate::clients::Ipxe;
 use crate::net::{HostId, Network};
 use crate::pcap::{of_kind, Seen};
-use crate::servers::{Dhcpd, Dnsmasq, Subnet};
+use crate::servers::{Dhcpd, Dnsmasq, Server, Subnet};
 use crate::{net, Capture, Lab};
 
 /// How long the emulated machine may take to reach the end of its boot
@@ -130,30 +130,9 @@ pub fn boot_menu_no_server(lab: &Lab) -> Result<Recording> {
         "--pxe-prompt=Booting,0".into(),
     ];
     let mut srv = dnsmasq.start(&n, server)?;
-    let mut rom = ipxe.start(&n, vm)?;
-    let stop = rom
-        .wait_log(&["PXEBS", "Connection timed out"], ROM_BOOT)
-        .with_context(|| format!("iPXE did not give up its search: {}", rom.log().tail(12)))?;
-    let address = rom.bound_line().context("iPXE printed no address")?;
-    rom.stop()?;
-    let ack = srv.wait_log_count(&["DHCPACK(eth0)", &mac(rom_mac)], 1, ROM_BOOT)?;
-    rec.note(format!("dnsmasq: {}", ack[0].trim_end()));
-    rec.note(format!("iPXE: {}", console_text(&address)));
-    rec.note(format!("iPXE: {}", console_text(&stop)));
+    let stop = search_until_it_stops(&mut rec, &n, vm, &ipxe, &mut srv, "DHCPACK(eth0)")?;
     let seen = cap.stop()?;
-    let searches: Vec<&Seen> = seen
-        .iter()
-        .filter(|s| {
-            s.is(Request)
-                && s.dst.ip().is_broadcast()
-                && s.dst.port() == 67
-                && !s.msg.ciaddr.is_unspecified()
-                && s.msg
-                    .option(wire::dhcp::code::VENDOR_SPECIFIC)
-                    .and_then(|v| wire::dhcp::value::pxe_boot_item(&v))
-                    == Some((1, 0))
-        })
-        .collect();
+    let searches = searches_for_item_1(&seen);
     let acks = of_kind(&seen, Ack);
     ensure_seen(
         !searches.is_empty()
@@ -207,36 +186,13 @@ pub fn boot_search_plain_ack(lab: &Lab) -> Result<Recording> {
         ),
     ];
     let mut srv = dhcpd.start(&n, server)?;
-    let mut rom = ipxe.start(&n, vm)?;
-    let stop = rom
-        .wait_log(&["PXEBS", "Connection timed out"], ROM_BOOT)
-        .with_context(|| format!("iPXE did not give up its search: {}", rom.log().tail(12)))?;
-    let address = rom.bound_line().context("iPXE printed no address")?;
-    rom.stop()?;
-    let ack = srv.wait_log_count(&["DHCPACK on", &mac(rom_mac)], 1, ROM_BOOT)?;
-    rec.note(format!("dhcpd: {}", ack[0].trim_end()));
-    rec.note(format!("iPXE: {}", console_text(&address)));
-    rec.note(format!("iPXE: {}", console_text(&stop)));
+    let stop = search_until_it_stops(&mut rec, &n, vm, &ipxe, &mut srv, "DHCPACK on")?;
     let seen = cap.stop()?;
-    let item = |s: &Seen| {
-        s.msg
-            .option(wire::dhcp::code::VENDOR_SPECIFIC)
-            .and_then(|v| wire::dhcp::value::pxe_boot_item(&v))
-    };
-    let searches: Vec<&Seen> = seen
-        .iter()
-        .filter(|s| {
-            s.is(Request)
-                && s.dst.ip().is_broadcast()
-                && s.dst.port() == 67
-                && !s.msg.ciaddr.is_unspecified()
-                && item(s) == Some((1, 0))
-        })
-        .collect();
+    let searches = searches_for_item_1(&seen);
     let acks = of_kind(&seen, Ack);
     let plain: Vec<&&Seen> = acks
         .iter()
-        .filter(|a| item(a).is_none() && searches.iter().any(|s| s.msg.xid == a.msg.xid))
+        .filter(|a| boot_item(a).is_none() && searches.iter().any(|s| s.msg.xid == a.msg.xid))
         .collect();
     ensure_seen(
         !searches.is_empty()
@@ -275,6 +231,53 @@ pub fn boot_search_plain_ack(lab: &Lab) -> Result<Recording> {
         console_text(&stop)
     );
     Ok(rec)
+}
+
+/// Boots iPXE on `vm`, waits until it gives up its boot server search
+/// ("PXEBS … Connection timed out") and the server logged its ACK
+/// (`ack`, then the ROM's MAC); notes the server's ACK line, the ROM's
+/// address and its last words, which it returns.
+fn search_until_it_stops(
+    rec: &mut Recording,
+    n: &Network,
+    vm: HostId,
+    ipxe: &Ipxe,
+    srv: &mut Server,
+    ack: &str,
+) -> Result<String> {
+    let rom_mac = ipxe.mac(n, vm);
+    let mut rom = ipxe.start(n, vm)?;
+    let stop = rom
+        .wait_log(&["PXEBS", "Connection timed out"], ROM_BOOT)
+        .with_context(|| format!("iPXE did not give up its search: {}", rom.log().tail(12)))?;
+    let address = rom.bound_line().context("iPXE printed no address")?;
+    rom.stop()?;
+    let line = srv.wait_log_count(&[ack, &mac(rom_mac)], 1, ROM_BOOT)?;
+    rec.note(format!("{}: {}", srv.name, line[0].trim_end()));
+    rec.note(format!("iPXE: {}", console_text(&address)));
+    rec.note(format!("iPXE: {}", console_text(&stop)));
+    Ok(stop)
+}
+
+/// The boot item a message names (option 43 sub-option 71).
+fn boot_item(s: &Seen) -> Option<(u16, u16)> {
+    s.msg
+        .option(wire::dhcp::code::VENDOR_SPECIFIC)
+        .and_then(|v| wire::dhcp::value::pxe_boot_item(&v))
+}
+
+/// The ROM's searches for boot item 1 in `seen`: REQUESTs from its address,
+/// broadcast to UDP 67, naming the item.
+fn searches_for_item_1(seen: &[Seen]) -> Vec<&Seen> {
+    seen.iter()
+        .filter(|s| {
+            s.is(Request)
+                && s.dst.ip().is_broadcast()
+                && s.dst.port() == 67
+                && !s.msg.ciaddr.is_unspecified()
+                && boot_item(s) == Some((1, 0))
+        })
+        .collect()
 }
 
 /// A console line without its stamp and terminal escapes.

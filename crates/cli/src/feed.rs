@@ -146,8 +146,8 @@ impl Feed {
     pub fn clock_notes(&self) -> Vec<String> {
         let unmeasured = self.clocks_unmeasured.iter().map(|&f| {
             format!(
-                "{} holds no message in common with {} among the first {} of each, so its clock could not be \
-                 measured: its times are taken as they are",
+                "{} holds no message in common with {} (the first {} of the smaller one, looked for in all of \
+                 the larger), so its clock could not be measured: its times are taken as they are",
                 self.sources[f].name,
                 self.sources[0].name,
                 diagnose::clocks::SAMPLE
@@ -332,32 +332,52 @@ impl Iterator for Feed {
 }
 
 /// How far each capture's clock is from the first's, measured on the
-/// messages at the start of each ([`Samples`]); read errors end a sample
-/// (the main pass reports them).
+/// messages at the start of each ([`Samples`]), and which could not be
+/// measured. A capture that shares nothing with the first at their starts
+/// (a short one taken in the middle of a long one) gets a second look: the
+/// larger of the two is read whole for the messages the other's sample
+/// holds. Read errors end a pass (the main pass reports them).
 fn measure_clocks(files: &[&String]) -> (Vec<ClockOffset>, Vec<usize>) {
     let mut samples = Samples::new(files.len());
     for (i, name) in files.iter().enumerate() {
-        let Ok(mut reader) = capture::open(name) else {
-            continue;
-        };
-        let mut frames = 0;
-        while let Ok(Some(p)) = reader.next_packet() {
-            frames += 1;
-            let at = FrameRef {
-                file: i as u16,
-                frame: p.number,
-            };
-            let o = match wire::plain::read(p.link, p.data, p.orig_len) {
-                Some(plain) => Some(Obs::from_plain(at, p.timestamp, &plain)),
-                None => wire::packet::decode(p.link, p.data, p.orig_len)
-                    .ok()
-                    .flatten()
-                    .and_then(|d| Obs::new(at, p.timestamp, &d, None)),
-            };
-            if o.is_some_and(|o| !samples.add(i, &o)) || frames >= SAMPLE_FRAMES {
-                break;
-            }
-        }
+        each_obs(name, i, Some(SAMPLE_FRAMES), |o| samples.add(i, o));
+    }
+    let (_, unmeasured) = samples.measured();
+    let size = |f: usize| std::fs::metadata(files[f]).map_or(0, |m| m.len());
+    for f in unmeasured {
+        let (big, small) = if size(f) >= size(0) { (f, 0) } else { (0, f) };
+        let mut e = samples.extend(big, small);
+        each_obs(files[big], big, None, |o| {
+            e.add(o);
+            true
+        });
     }
     samples.measured()
+}
+
+/// Calls `take` with each DHCP observation of capture `name` (index `file`)
+/// in turn, on its own clock, until it returns `false`, the capture ends or
+/// cannot be read further, or `frames` frames were read.
+fn each_obs(name: &str, file: usize, frames: Option<u64>, mut take: impl FnMut(&Obs) -> bool) {
+    let Ok(mut reader) = capture::open(name) else {
+        return;
+    };
+    let mut read = 0;
+    while let Ok(Some(p)) = reader.next_packet() {
+        read += 1;
+        let at = FrameRef {
+            file: file as u16,
+            frame: p.number,
+        };
+        let o = match wire::plain::read(p.link, p.data, p.orig_len) {
+            Some(plain) => Some(Obs::from_plain(at, p.timestamp, &plain)),
+            None => wire::packet::decode(p.link, p.data, p.orig_len)
+                .ok()
+                .flatten()
+                .and_then(|d| Obs::new(at, p.timestamp, &d, None)),
+        };
+        if o.is_some_and(|o| !take(&o)) || frames.is_some_and(|n| read >= n) {
+            break;
+        }
+    }
 }

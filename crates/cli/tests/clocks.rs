@@ -294,3 +294,61 @@ fn a_capture_with_nothing_in_common_is_said_to_be_unmeasured() {
         Value::from(vec![b.to_str().unwrap()])
     );
 }
+
+/// A short capture (the client's, say) taken in the middle of a long one
+/// (the server's, all day) shares nothing with the long one's first 4096
+/// messages: the long one is read again for the short one's messages, and
+/// the short one's clock is measured all the same.
+#[test]
+fn a_short_capture_from_the_middle_of_a_long_one_is_measured() {
+    use std::net::Ipv4Addr;
+    use wire::dhcp::{code, Message, MessageType, Op};
+    use wire::frame::UdpFrame;
+    // 6000 exchanges a second apart: DISCOVER, then OFFER 5 ms later.
+    let frame = |i: u32, op: Op| {
+        let mac = [2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let mut m = Message::new(op, 0x5000_0000 + i, &mac);
+        let kind = if op == Op::BootRequest {
+            MessageType::Discover
+        } else {
+            m.yiaddr = Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8);
+            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
+            MessageType::Offer
+        };
+        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
+        let payload = m.encode(300);
+        let (src, dst) = if op == Op::BootRequest {
+            ((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67))
+        } else {
+            ((Ipv4Addr::new(10, 0, 0, 1), 67), (Ipv4Addr::BROADCAST, 68))
+        };
+        let mut f = UdpFrame::new(src, dst, &payload);
+        f.src_mac = mac;
+        f.ethernet_frame()
+    };
+    let write = |from: u32, to: u32, shift: i64| {
+        let mut w =
+            capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
+        for i in from..to {
+            let t = 1_700_000_000_000_000_000 + i64::from(i) * 1_000_000_000 + shift;
+            for (op, dt) in [(Op::BootRequest, 0), (Op::BootReply, 5_000_000)] {
+                let b = frame(i, op);
+                w.write(t + dt, &b, b.len()).unwrap();
+            }
+        }
+        w.into_inner()
+    };
+    let scratch = Scratch::new("clocks-middle");
+    let long = scratch.file("long.pcap", &write(0, 6000, 0));
+    let short = scratch.file("short.pcap", &write(5000, 5010, 40_000_000_000));
+    let d = diagnose(&[long.to_str().unwrap(), short.to_str().unwrap()]);
+    assert_eq!(
+        d["clocks_unmeasured"],
+        Value::Array(vec![]),
+        "{}",
+        d["clock_offsets"]
+    );
+    let o = &d["clock_offsets"][0];
+    assert!((o["offset"].as_f64().unwrap() - 40.0).abs() < 1e-6, "{o}");
+    assert_eq!(o["matched"], 20, "{o}");
+}

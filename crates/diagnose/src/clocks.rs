@@ -126,6 +126,20 @@ impl Samples {
         true
     }
 
+    /// Starts the second look at capture `big`, for a capture `small` that
+    /// its sample shares nothing with (a short capture taken in the middle
+    /// of a long one): feed [`Extension::add`] every message of `big` from
+    /// its start; those past its sample whose key `small`'s sample holds
+    /// join `big`'s sample (memory stays bounded by `small`'s sample).
+    pub fn extend(&mut self, big: usize, small: usize) -> Extension<'_> {
+        Extension {
+            samples: self,
+            big,
+            small,
+            seen: 0,
+        }
+    }
+
     /// The offset of each capture's clock that is off by [`MIN_OFFSET_NS`]
     /// or more: against the first capture, or failing messages in common
     /// with it, against one already placed. A capture with fewer than two
@@ -225,6 +239,44 @@ impl Samples {
         };
         let agreeing = near(&requests, q) + near(&replies, p);
         (agreeing >= 2 && 2 * agreeing >= matched).then_some((offset, matched, agreeing))
+    }
+}
+
+/// A second look at one capture ([`Samples::extend`]).
+pub struct Extension<'a> {
+    samples: &'a mut Samples,
+    big: usize,
+    small: usize,
+    /// Messages of `big` read so far, counted as [`Samples::add`] counts.
+    seen: usize,
+}
+
+impl Extension<'_> {
+    pub fn add(&mut self, o: &Obs) {
+        if o.unreachable().is_some() || o.is_lease_query() {
+            return;
+        }
+        self.seen += 1;
+        let Some(big) = self.samples.files.get(self.big) else {
+            return;
+        };
+        // The first ones are in its sample already.
+        if self.seen <= big.taken {
+            return;
+        }
+        let key = Key::of(o);
+        let known = self
+            .samples
+            .files
+            .get(self.small)
+            .is_some_and(|s| s.seen.contains_key(&key));
+        if known {
+            let e = self.samples.files[self.big]
+                .seen
+                .entry(key)
+                .or_insert((o.ts.0, 0));
+            e.1 += 1;
+        }
     }
 }
 
@@ -343,6 +395,51 @@ mod tests {
             }
             assert_eq!(s.offsets().len(), usize::from(found), "{skew}");
         }
+    }
+
+    /// A short capture from the middle of a long one: nothing in common
+    /// with the long one's first messages, found on a second look at it.
+    #[test]
+    fn a_short_capture_in_a_long_one_is_found_on_a_second_look() {
+        let all: Vec<(i64, u32)> = (0..6000).map(|i| (i64::from(i) * S, 0x1000 + i)).collect();
+        let long = |s: &mut Samples| {
+            for &(t, xid) in &all {
+                if !s.add(
+                    0,
+                    &obs(0, t, Op::BootRequest, MessageType::Discover, xid, 0),
+                ) {
+                    break;
+                }
+            }
+        };
+        let mut s = Samples::new(2);
+        long(&mut s);
+        // The short one: 10 of the long one's last messages, 40 s ahead.
+        for &(t, xid) in &all[5990..] {
+            s.add(
+                1,
+                &obs(
+                    1,
+                    t + 40 * S + 1000,
+                    Op::BootRequest,
+                    MessageType::Discover,
+                    xid,
+                    0,
+                ),
+            );
+        }
+        let (o, unmeasured) = s.measured();
+        assert_eq!((o.len(), unmeasured), (0, vec![1]));
+        let mut e = s.extend(0, 1);
+        for &(t, xid) in &all {
+            e.add(&obs(0, t, Op::BootRequest, MessageType::Discover, xid, 0));
+        }
+        let (o, unmeasured) = s.measured();
+        assert!(unmeasured.is_empty());
+        assert_eq!(
+            (o[0].file, o[0].offset_ns, o[0].matched),
+            (1, 40 * S + 1000, 10)
+        );
     }
 
     #[test]

@@ -344,8 +344,16 @@ fn measure_clocks(files: &[&String]) -> (Vec<ClockOffset>, Vec<usize>) {
     }
     let (_, unmeasured) = samples.measured();
     let size = |f: usize| std::fs::metadata(files[f]).map_or(0, |m| m.len());
-    for f in unmeasured {
+    // Which capture to read whole for which: one look per capture read.
+    let mut looks: Vec<(usize, Vec<usize>)> = Vec::new();
+    for f in unmeasured.into_iter().filter(|&f| samples.has_any(f)) {
         let (big, small) = if size(f) >= size(0) { (f, 0) } else { (0, f) };
+        match looks.iter_mut().find(|(b, _)| *b == big) {
+            Some((_, s)) => s.push(small),
+            None => looks.push((big, vec![small])),
+        }
+    }
+    for (big, small) in looks {
         let mut e = samples.extend(big, small);
         each_obs(files[big], big, None, |o| {
             e.add(o);

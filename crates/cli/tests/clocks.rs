@@ -351,4 +351,22 @@ fn a_short_capture_from_the_middle_of_a_long_one_is_measured() {
     let o = &d["clock_offsets"][0];
     assert!((o["offset"].as_f64().unwrap() - 40.0).abs() < 1e-6, "{o}");
     assert_eq!(o["matched"], 20, "{o}");
+    // Two short ones from the same stretch (a client's and a relay's), or
+    // one given twice: the long one is looked at once for both, and each
+    // message of it counted once.
+    let same = scratch.file("same.pcap", &write(5000, 5010, 40_000_000_000));
+    let other = scratch.file("other.pcap", &write(5000, 5010, 10_000_000_000));
+    for third in [&same, &other, &short] {
+        let d = diagnose(&[
+            long.to_str().unwrap(),
+            short.to_str().unwrap(),
+            third.to_str().unwrap(),
+        ]);
+        assert_eq!(
+            d["clocks_unmeasured"],
+            Value::Array(vec![]),
+            "{third:?}: {d}"
+        );
+        assert_eq!(d["clock_offsets"].as_array().unwrap().len(), 2, "{third:?}");
+    }
 }

@@ -126,18 +126,24 @@ impl Samples {
         true
     }
 
-    /// Starts the second look at capture `big`, for a capture `small` that
-    /// its sample shares nothing with (a short capture taken in the middle
-    /// of a long one): feed [`Extension::add`] every message of `big` from
-    /// its start; those past its sample whose key `small`'s sample holds
-    /// join `big`'s sample (memory stays bounded by `small`'s sample).
-    pub fn extend(&mut self, big: usize, small: usize) -> Extension<'_> {
+    /// Starts the second look at capture `big`, for the captures `small`
+    /// that its sample shares nothing with (short captures taken in the
+    /// middle of a long one): feed [`Extension::add`] every message of `big`
+    /// from its start; those past its sample whose key one of the `small`
+    /// samples holds join `big`'s sample (memory stays bounded by theirs).
+    /// One look per capture: each message is counted once.
+    pub fn extend(&mut self, big: usize, small: Vec<usize>) -> Extension<'_> {
         Extension {
             samples: self,
             big,
             small,
             seen: 0,
         }
+    }
+
+    /// Whether capture `file`'s sample holds any message.
+    pub fn has_any(&self, file: usize) -> bool {
+        self.files.get(file).is_some_and(|s| !s.seen.is_empty())
     }
 
     /// The offset of each capture's clock that is off by [`MIN_OFFSET_NS`]
@@ -246,7 +252,7 @@ impl Samples {
 pub struct Extension<'a> {
     samples: &'a mut Samples,
     big: usize,
-    small: usize,
+    small: Vec<usize>,
     /// Messages of `big` read so far, counted as [`Samples::add`] counts.
     seen: usize,
 }
@@ -266,10 +272,10 @@ impl Extension<'_> {
         }
         let key = Key::of(o);
         let known = self
-            .samples
-            .files
-            .get(self.small)
-            .is_some_and(|s| s.seen.contains_key(&key));
+            .small
+            .iter()
+            .filter_map(|&f| self.samples.files.get(f))
+            .any(|s| s.seen.contains_key(&key));
         if known {
             let e = self.samples.files[self.big]
                 .seen
@@ -430,7 +436,7 @@ mod tests {
         }
         let (o, unmeasured) = s.measured();
         assert_eq!((o.len(), unmeasured), (0, vec![1]));
-        let mut e = s.extend(0, 1);
+        let mut e = s.extend(0, vec![1]);
         for &(t, xid) in &all {
             e.add(&obs(0, t, Op::BootRequest, MessageType::Discover, xid, 0));
         }

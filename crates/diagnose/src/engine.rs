@@ -115,6 +115,10 @@ pub struct Engine<S: Sink> {
     last_search: Timestamp,
 }
 
+/// The span of a capture nothing has been seen of yet: it covers no time
+/// (a capture with a higher index must not lend it its first packet's).
+const NO_SPAN: (Timestamp, Timestamp) = (Timestamp(i64::MAX), Timestamp(i64::MIN));
+
 /// Packet buffers kept for reuse: at least this many, and up to as many as
 /// there are open transactions when one closes (a sweep closes a second's
 /// worth at once, and the next second opens as many; as the sweep removes
@@ -164,7 +168,7 @@ impl<S: Sink> Engine<S> {
         for (f, t) in starts.iter().enumerate() {
             let Some(t) = *t else { continue };
             if self.file_spans.len() <= f {
-                self.file_spans.resize(f + 1, (t, t));
+                self.file_spans.resize(f + 1, NO_SPAN);
             }
             let span = &mut self.file_spans[f];
             *span = (span.0.min(t), span.1.max(t));
@@ -224,7 +228,7 @@ impl<S: Sink> Engine<S> {
         }
         let f = usize::from(o.at.file);
         if self.file_spans.len() <= f {
-            self.file_spans.resize(f + 1, (o.ts, o.ts));
+            self.file_spans.resize(f + 1, NO_SPAN);
         }
         let span = &mut self.file_spans[f];
         *span = (span.0.min(o.ts), span.1.max(o.ts));

@@ -1045,6 +1045,30 @@ fn stp_delay_from_the_clients_side() {
     assert_eq!(conf, crate::Confidence::Low);
     // The server heard them all and answered late (min-secs): not the path.
     assert_eq!(run(19.0, 0.0, true, 0.5, 0.005), None);
+    // The client's capture (file 0) starts late, the server's (file 1)
+    // holds them all: no capture on the far side of a loss was running,
+    // so never medium (file 0 must not take file 1's start as its own).
+    let mut c = Cap::files(2);
+    let mut secs = 0;
+    for t in (0..10).map(|i| 1.0 + 2.0 * f64::from(i)) {
+        c.file = 1;
+        c.client(t, &discover(0x5a, secs));
+        if t >= 18.0 {
+            c.file = 0;
+            c.client(t + 0.0001, &discover(0x5a, secs));
+        }
+        secs += 2;
+    }
+    for file in [1, 0] {
+        c.file = file;
+        c.reply(19.005, &offer(0x5a));
+    }
+    let r = c.report();
+    let f = r.findings().find(|f| f.code == Code::StpDelaySuspected);
+    assert!(
+        f.is_none_or(|f| f.confidence == crate::Confidence::Low),
+        "{f:?}"
+    );
     // Too short a run, or a slow answer.
     assert_eq!(run(7.0, 7.0, false, 0.0, 0.005), None);
     assert_eq!(run(19.0, 19.0, false, 0.0, 1.5), None);

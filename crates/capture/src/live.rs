@@ -102,8 +102,9 @@ pub fn interface_index(name: &str) -> io::Result<i32> {
     Ok(i as i32)
 }
 
-/// The MAC address of interface `name`.
-pub fn interface_mac(name: &str) -> io::Result<[u8; 6]> {
+/// Runs the `SIOCGIF*` ioctl `request` for interface `name` on a throwaway
+/// socket; `what` names it in the error.
+fn interface_ioctl(name: &str, request: libc::Ioctl, what: &str) -> io::Result<libc::ifreq> {
     // SAFETY: plain socket(2) call; the result is checked.
     let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0) };
     if fd < 0 {
@@ -123,10 +124,17 @@ pub fn interface_mac(name: &str) -> io::Result<[u8; 6]> {
     for (d, s) in req.ifr_name.iter_mut().zip(bytes) {
         *d = *s as libc::c_char;
     }
-    // SAFETY: SIOCGIFHWADDR reads `ifr_name` and writes `ifr_hwaddr` of `req`.
-    if unsafe { libc::ioctl(fd.as_raw_fd(), libc::SIOCGIFHWADDR, &mut req) } < 0 {
-        return Err(last_error("reading the MAC address", name));
+    // SAFETY: the SIOCGIF* requests read `ifr_name` and write one member of
+    // the `ifr_ifru` union of `req`.
+    if unsafe { libc::ioctl(fd.as_raw_fd(), request, &mut req) } < 0 {
+        return Err(last_error(what, name));
     }
+    Ok(req)
+}
+
+/// The MAC address of interface `name`.
+pub fn interface_mac(name: &str) -> io::Result<[u8; 6]> {
+    let req = interface_ioctl(name, libc::SIOCGIFHWADDR, "reading the MAC address")?;
     // SAFETY: the ioctl filled the `ifru_hwaddr` member of the union.
     let sa = unsafe { req.ifr_ifru.ifru_hwaddr };
     let mut mac = [0u8; 6];
@@ -134,6 +142,29 @@ pub fn interface_mac(name: &str) -> io::Result<[u8; 6]> {
         *d = *s as u8;
     }
     Ok(mac)
+}
+
+/// The primary IPv4 address of interface `name` and its prefix length.
+pub fn interface_ipv4(name: &str) -> io::Result<(std::net::Ipv4Addr, u8)> {
+    fn ipv4(req: &libc::ifreq) -> std::net::Ipv4Addr {
+        // SAFETY: the ioctl filled the `ifru_addr` (or `ifru_netmask`, the
+        // same layout) member with a `sockaddr_in`.
+        let sa = unsafe { req.ifr_ifru.ifru_addr };
+        // sockaddr_in: family (2 bytes), port (2), then the address.
+        let d = sa.sa_data;
+        std::net::Ipv4Addr::new(d[2] as u8, d[3] as u8, d[4] as u8, d[5] as u8)
+    }
+    let addr = ipv4(&interface_ioctl(
+        name,
+        libc::SIOCGIFADDR,
+        "reading the IPv4 address (has the interface one?)",
+    )?);
+    let mask = ipv4(&interface_ioctl(
+        name,
+        libc::SIOCGIFNETMASK,
+        "reading the netmask",
+    )?);
+    Ok((addr, u32::from(mask).leading_ones() as u8))
 }
 
 fn setsockopt<T>(fd: RawFd, level: i32, name: i32, value: &T) -> io::Result<()> {

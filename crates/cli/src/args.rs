@@ -39,6 +39,62 @@ pub enum Command {
     Watch(WatchArgs),
     /// Explain DHCP server and client logs: what each line that matters means, and the fix.
     Explain(ExplainArgs),
+    /// Serve DHCP on an interface, saying why for every drop and NAK (needs root).
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// The interface to serve on; its address is the server identifier.
+    #[arg(short = 'i', long = "iface", value_name = "IFACE")]
+    pub iface: String,
+    /// A network to lease from: NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME].
+    /// Repeat for the networks behind relays (chosen by giaddr).
+    #[arg(long, required = true, value_name = "SPEC", value_parser = parse_subnet)]
+    pub subnet: Vec<server::Subnet>,
+    /// Lease time (T1 and T2 are 1/2 and 7/8 of it).
+    #[arg(long, default_value = "1h", value_parser = parse_lease, value_name = "TIME")]
+    pub lease: u32,
+    /// Drop DISCOVERs whose secs is below this (as ISC dhcpd's min-secs does).
+    #[arg(long, default_value_t = 0, value_name = "SECS")]
+    pub min_secs: u16,
+    /// Stay silent instead of NAKing requests for addresses that cannot be
+    /// the client's (as ISC dhcpd without `authoritative`).
+    #[arg(long)]
+    pub not_authoritative: bool,
+    /// Stop after this long.
+    #[arg(long, value_parser = crate::probe_args::parse_duration)]
+    pub duration: Option<std::time::Duration>,
+    /// NDJSON: a `started` event, then one `decision` per request.
+    #[arg(long)]
+    pub json: bool,
+}
+
+fn parse_subnet(s: &str) -> Result<server::Subnet, String> {
+    server::Subnet::parse(s)
+}
+
+/// A lease time in seconds: `600`, `90s`, `10m`, `12h`, `7d`.
+fn parse_lease(s: &str) -> Result<u32, String> {
+    let (num, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let unit_secs = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86400,
+        _ => {
+            return Err(format!(
+                "{s:?}: a lease time is a number of s, m, h or d (e.g. 12h)"
+            ))
+        }
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit_secs))
+        // 0xffffffff means infinity in option 51 (RFC 2132 §9.2).
+        .filter(|n| (1..u64::from(u32::MAX)).contains(n))
+        .map(|n| n as u32)
+        .ok_or_else(|| format!("{s:?}: a lease time from 1 s to 136 years"))
 }
 
 /// How to read log timestamps.

@@ -16,6 +16,7 @@ mod packet_json;
 mod packet_text;
 mod probe_args;
 mod send;
+mod serve;
 mod style;
 mod watch;
 
@@ -97,6 +98,7 @@ fn run(command: &Command, style: style::Style, out: &mut impl Write) -> anyhow::
         Command::Bisect(a) => compare::bisect_cmd(a, style, out),
         Command::Watch(a) => watch::run(a, style, out),
         Command::Explain(a) => explain::run(a, style, out),
+        Command::Serve(a) => serve::run(a, style, out),
     }
 }
 

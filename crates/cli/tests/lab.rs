@@ -400,13 +400,19 @@ struct Watch {
 
 impl Watch {
     fn start(n: &Network, host: HostId, args: &[&str]) -> Watch {
+        Watch::spawn(n, host, "watch", args)
+    }
+
+    /// `dhcplens SUBCOMMAND ARGS…` in `host`'s namespace, once it has said
+    /// it started (`watch` and `serve` both do).
+    fn spawn(n: &Network, host: HostId, subcommand: &str, args: &[&str]) -> Watch {
         let mut c = n.host(host).ns().command(BIN);
-        c.arg("watch")
+        c.arg(subcommand)
             .args(args)
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
-        let mut child = c.spawn().expect("watch starts");
+        let mut child = c.spawn().expect("dhcplens starts");
         let out = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
         std::thread::spawn(move || {
@@ -424,7 +430,7 @@ impl Watch {
         w.wait_for(
             "the started event or banner",
             Duration::from_secs(10),
-            |l| l.contains("\"started\"") || l.starts_with("watching"),
+            |l| l.contains("\"started\"") || l.starts_with("watching") || l.starts_with("serving"),
         );
         w
     }
@@ -2021,4 +2027,207 @@ fn a_reply_to_a_giaddr_where_no_relay_listens_is_refused() {
     ) {
         assert_eq!(frames, tshark);
     }
+}
+
+/// `serve`'s JSON decisions.
+fn decisions(lines: &[String]) -> Vec<Value> {
+    lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["event"] == "decision")
+        .collect()
+}
+
+/// The actions `serve` took for `chaddr`, in order, with their reason codes.
+fn actions_for(decisions: &[Value], chaddr: &str) -> Vec<String> {
+    decisions
+        .iter()
+        .filter(|d| d["chaddr"] == chaddr)
+        .map(|d| match d["reason"]["code"].as_str() {
+            Some(c) => format!("{}:{c}", d["action"].as_str().unwrap()),
+            None => d["action"].as_str().unwrap().to_string(),
+        })
+        .collect()
+}
+
+fn mac_of(n: &Network, host: HostId) -> String {
+    let mac = n
+        .host(host)
+        .ns()
+        .run("cat", &["/sys/class/net/eth0/address"])
+        .unwrap();
+    mac.trim().to_string()
+}
+
+/// `dhcplens serve` leases to three real clients on its link, and NAKs an
+/// INIT-REBOOT for another network with the reason on the wire (option 56)
+/// and in its log.
+#[test]
+fn serve_leases_to_udhcpc_dhclient_and_dhcpcd_and_naks_with_its_reason() {
+    let Some(lab) = lab::require(
+        "serve-clients",
+        &[Tool::Udhcpc, Tool::Dhclient, Tool::Dhcpcd],
+    ) else {
+        return;
+    };
+    let mut n = lab.network();
+    let link = n.add_link("lan").unwrap();
+    let server = n
+        .add_host_on("server", link, Some(net("10.0.0.1/24")))
+        .unwrap();
+    let hosts: Vec<HostId> = ["udhcpc", "dhclient", "dhcpcd"]
+        .iter()
+        .map(|h| n.add_host_on(h, link, None).unwrap())
+        .collect();
+    let mut serve = Watch::spawn(
+        &n,
+        server,
+        "serve",
+        &[
+            "-i",
+            "eth0",
+            "--subnet",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109,router=10.0.0.1,dns=10.0.0.1",
+            "--lease",
+            "10m",
+            "--json",
+            "--duration",
+            "120s",
+        ],
+    );
+    let within = Duration::from_secs(30);
+    let mut udhcpc = Udhcpc::default().start(&n, hosts[0]).unwrap();
+    let mut dhclient = Dhclient::default().start(&n, hosts[1]).unwrap();
+    let mut dhcpcd = Dhcpcd::default().start(&n, hosts[2]).unwrap();
+    let leased = [
+        udhcpc.wait_bound(within).unwrap(),
+        dhclient.wait_bound(within).unwrap(),
+        dhcpcd.wait_bound(within).unwrap(),
+    ];
+    let range = net("10.0.0.96/28");
+    for a in leased {
+        assert!(
+            range.contains(a) && a.octets()[3] >= 100 && a.octets()[3] <= 109,
+            "{a}"
+        );
+    }
+    assert!(leased[0] != leased[1] && leased[1] != leased[2] && leased[0] != leased[2]);
+    // An INIT-REBOOT for an address of another network.
+    let o = dhcplens(
+        &n,
+        hosts[0],
+        &[
+            "probe",
+            "-i",
+            "eth0",
+            "-t",
+            "init-reboot",
+            "--chaddr",
+            "02:00:00:77:00:01",
+            "--requested",
+            "192.168.77.23",
+            "--timeout",
+            "2s",
+            "--json",
+        ],
+    );
+    let probe: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)));
+    let all = probe.to_string();
+    assert!(
+        all.contains(
+            "wrong-network: 192.168.77.23 is not on 10.0.0.0/24, the network the request came from"
+        ),
+        "the NAK's option 56: {all}"
+    );
+    serve.wait_for("the NAK", within, |l| l.contains("\"nak\""));
+    let lines = serve.stop();
+    let d = decisions(&lines);
+    for (h, a) in hosts.iter().zip(leased) {
+        let mac = mac_of(&n, *h);
+        let acts = actions_for(&d, &mac);
+        assert!(
+            acts.starts_with(&["offer".to_string()]) && acts.contains(&"ack".to_string()),
+            "{mac}: {acts:?}\n{}",
+            lines.join("\n")
+        );
+        let ack = d
+            .iter()
+            .find(|v| v["chaddr"] == mac.as_str() && v["action"] == "ack")
+            .unwrap();
+        assert_eq!(ack["address"], a.to_string());
+        assert_eq!(ack["send_error"], Value::Null);
+    }
+    assert_eq!(
+        actions_for(&d, "02:00:00:77:00:01"),
+        ["nak:wrong-network"],
+        "{}",
+        lines.join("\n")
+    );
+}
+
+/// The founding story, served by dhcplens: with `--min-secs 2` behind a
+/// relay, udhcpc's first DISCOVER (secs 0) is dropped with its reason, and
+/// its retry (secs 2) gets a lease of the relay's network.
+#[test]
+fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
+    let Some(lab) = lab::require("serve-relay", &[Tool::Dhcrelay, Tool::Udhcpc]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (server, relay, client) = relayed_lan(&mut n);
+    let _rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
+        .start(&n, relay)
+        .unwrap();
+    let serve = Watch::spawn(
+        &n,
+        server,
+        "serve",
+        &[
+            "-i",
+            "eth0",
+            "--subnet",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
+            "--subnet",
+            "10.1.0.0/24,range=10.1.0.100-10.1.0.109,router=10.1.0.1",
+            "--min-secs",
+            "2",
+            "--json",
+            "--duration",
+            "120s",
+        ],
+    );
+    let mut udhcpc = Udhcpc::default().start(&n, client).unwrap();
+    let a = udhcpc.wait_bound(Duration::from_secs(30)).unwrap();
+    assert!(net("10.1.0.0/24").contains(a), "{a}");
+    let lines = serve.stop();
+    let d = decisions(&lines);
+    let mac = mac_of(&n, client);
+    let acts = actions_for(&d, &mac);
+    assert_eq!(
+        acts.first().map(String::as_str),
+        Some("drop:min-secs"),
+        "{acts:?}"
+    );
+    assert!(
+        acts.ends_with(&["offer".to_string(), "ack".to_string()]),
+        "{acts:?}"
+    );
+    let dropped = d.iter().find(|v| v["chaddr"] == mac.as_str()).unwrap();
+    assert_eq!(dropped["via"], "10.1.0.1");
+    assert!(
+        dropped["reason"]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("secs 0 is below min-secs 2"),
+        "{dropped}"
+    );
+    let ack = d
+        .iter()
+        .find(|v| v["chaddr"] == mac.as_str() && v["action"] == "ack")
+        .unwrap();
+    assert_eq!(
+        (&ack["to"], &ack["address"]),
+        (&Value::from("relay 10.1.0.1"), &Value::from(a.to_string()))
+    );
 }

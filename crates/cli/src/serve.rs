@@ -1,0 +1,138 @@
+//! `dhcplens serve`: the server of `crates/server` on one interface, one
+//! line (or JSON event) per request, each drop and NAK with its reason.
+
+use std::io::Write;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use capture::Timestamp;
+use serde_json::json;
+use server::{Action, Config, Decision, Server};
+
+use crate::args::ServeArgs;
+use crate::style::{Paint, Style};
+use crate::Outcome;
+
+pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    let stop = Arc::new(AtomicBool::new(false));
+    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(sig, Arc::clone(&stop))
+            .context("installing the Ctrl-C handler")?;
+    }
+    let (addr, prefix) = capture::live::interface_ipv4(&a.iface)
+        .with_context(|| format!("cannot serve on {}", a.iface))?;
+    let mut cfg = Config::new(addr, a.subnet.clone());
+    cfg.lease_secs = a.lease;
+    cfg.min_secs = a.min_secs;
+    cfg.authoritative = !a.not_authoritative;
+    let mut listener = server::serve::Listener::open(&a.iface, addr)
+        .with_context(|| format!("cannot serve on {}", a.iface))?;
+    let own = cfg.subnet_of(addr).map(|s| s.cidr());
+    let networks: Vec<String> = cfg
+        .subnets
+        .iter()
+        .map(|s| format!("{} ({} addresses)", s.cidr(), s.pool_size()))
+        .collect();
+    if a.json {
+        let started = json!({
+            "event": "started",
+            "iface": a.iface,
+            "server_id": addr.to_string(),
+            "subnets": cfg.subnets.iter().map(|s| s.cidr()).collect::<Vec<_>>(),
+            "interface_subnet": own,
+        });
+        writeln!(out, "{started}")?;
+    } else {
+        writeln!(
+            out,
+            "serving DHCP on {} ({addr}/{prefix}) for {}; Ctrl-C stops",
+            a.iface,
+            networks.join(", ")
+        )?;
+        if own.is_none() {
+            writeln!(
+                out,
+                "{} no subnet contains {addr}: clients on {} itself will be dropped (no-subnet-for-interface); relayed ones are served",
+                style.paint(Paint::Yellow, "warning:"),
+                a.iface
+            )?;
+        }
+    }
+    out.flush()?;
+    let mut server = Server::new(cfg);
+    let until = a.duration.map(|d| Instant::now() + d);
+    let mut problems = 0u64;
+    let mut failed = None;
+    listener.run(&mut server, &stop, until, |d, err| {
+        if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) {
+            problems += 1;
+        }
+        let written = if a.json {
+            writeln!(out, "{}", event(d, &a.iface, err))
+        } else {
+            write_line(out, d, &a.iface, err, style)
+        };
+        if let Err(e) = written.and_then(|()| out.flush()) {
+            failed.get_or_insert(e);
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e.into());
+    }
+    Ok(if problems > 0 {
+        Outcome::Problems
+    } else {
+        Outcome::Healthy
+    })
+}
+
+fn write_line(
+    out: &mut impl Write,
+    d: &Decision,
+    iface: &str,
+    err: Option<&std::io::Error>,
+    style: Style,
+) -> std::io::Result<()> {
+    let line = d.line(iface);
+    let paint = match d.action {
+        Action::Nak => Some(Paint::Red),
+        Action::Drop if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) => Some(Paint::Yellow),
+        _ => None,
+    };
+    let ts = Timestamp::now().rfc3339();
+    match paint {
+        Some(p) => write!(out, "{ts} {}", style.paint(p, line))?,
+        None => write!(out, "{ts} {line}")?,
+    }
+    if let Some(e) = err {
+        write!(
+            out,
+            " {}",
+            style.paint(Paint::Red, format!("[not sent: {e}]"))
+        )?;
+    }
+    writeln!(out)
+}
+
+fn event(d: &Decision, iface: &str, err: Option<&std::io::Error>) -> serde_json::Value {
+    json!({
+        "event": "decision",
+        "ts": Timestamp::now().rfc3339().to_string(),
+        "received": d.received.map(|t| t.name().into_owned()),
+        "chaddr": d.chaddr.hex().as_str(),
+        "xid": wire::dhcp::HexBuf::xid(d.xid).as_str(),
+        "via": if d.giaddr.is_unspecified() { iface.to_string() } else { d.giaddr.to_string() },
+        "action": d.action.name(),
+        "address": d.address.map(|a| a.to_string()),
+        "reason": d.reason.as_ref().map(|r| json!({
+            "code": r.code(),
+            "text": r.to_string(),
+            "fix": r.fix(),
+        })),
+        "to": d.reply.as_ref().map(|(_, to)| to.describe()),
+        "send_error": err.map(|e| e.to_string()),
+        "line": d.line(iface),
+    })
+}

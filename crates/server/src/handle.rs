@@ -1,0 +1,548 @@
+//! The decision: one request in, a reply and its destination, or a reason.
+
+use std::net::Ipv4Addr;
+
+use wire::dhcp::code;
+use wire::{HwAddr, Message, MessageType, Op};
+
+use crate::config::{Config, Subnet};
+use crate::leases::{ClientKey, Leases, State};
+use crate::reason::Reason;
+
+/// Where and when a request arrived.
+#[derive(Debug, Clone, Copy)]
+pub struct Arrival<'a> {
+    pub iface: &'a str,
+    /// The interface's address: the network of clients on the link.
+    pub iface_addr: Ipv4Addr,
+    /// Sent to a broadcast address (a client without a server in mind).
+    pub broadcast: bool,
+    /// Milliseconds on the server's clock.
+    pub now_ms: u64,
+}
+
+/// What the server did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Offer,
+    Ack,
+    Nak,
+    /// Nothing sent.
+    Drop,
+    /// A RELEASE taken: the address is free again.
+    Release,
+    /// A DECLINE taken: the address is kept out of use.
+    Decline,
+    /// An INFORM answered with an ACK without a lease.
+    Inform,
+}
+
+impl Action {
+    pub fn name(self) -> &'static str {
+        match self {
+            Action::Offer => "offer",
+            Action::Ack => "ack",
+            Action::Nak => "nak",
+            Action::Drop => "drop",
+            Action::Release => "release",
+            Action::Decline => "decline",
+            Action::Inform => "inform",
+        }
+    }
+}
+
+/// Where a reply goes (RFC 2131 §4.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dest {
+    /// To the relay agent at giaddr, UDP port 67.
+    Relay(Ipv4Addr),
+    /// To a client that has an address (ciaddr), UDP port 68.
+    Unicast(Ipv4Addr),
+    /// To 255.255.255.255 and the Ethernet broadcast address.
+    Broadcast,
+    /// To yiaddr at the client's MAC (no ARP: the client has no address yet).
+    Hardware { ip: Ipv4Addr, mac: [u8; 6] },
+}
+
+/// One request and what became of it.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub received: Option<MessageType>,
+    pub chaddr: HwAddr,
+    pub xid: u32,
+    pub giaddr: Ipv4Addr,
+    pub action: Action,
+    /// The address offered, acknowledged, released or declined (or that a
+    /// NAK or drop concerns).
+    pub address: Option<Ipv4Addr>,
+    /// Why, for every drop and NAK (and a RELEASE or DECLINE not taken).
+    pub reason: Option<Reason>,
+    pub reply: Option<(Message<'static>, Dest)>,
+}
+
+impl Dest {
+    /// `broadcast`, `10.0.0.100 at 02:00:00:00:00:01`, `relay 10.1.0.1`, `unicast 10.0.0.100`.
+    pub fn describe(&self) -> String {
+        match self {
+            Dest::Relay(a) => format!("relay {a}"),
+            Dest::Unicast(a) => format!("unicast {a}"),
+            Dest::Broadcast => "broadcast".to_string(),
+            Dest::Hardware { ip, mac } => format!("{ip} at {}", HwAddr::new(mac).hex().as_str()),
+        }
+    }
+}
+
+impl Decision {
+    /// One log line (without a timestamp), in the manner of ISC dhcpd's:
+    /// `DHCPDISCOVER from 02:00:00:00:00:01 xid 0x1234abcd via eth0: OFFER 10.0.0.100 (to broadcast)`
+    /// or `…: dropped (min-secs): secs 0 is below min-secs 2 …; fix: …`.
+    pub fn line(&self, iface: &str) -> String {
+        let what = self
+            .received
+            .map_or("BOOTREQUEST".to_string(), |t| t.name().into_owned());
+        let via = if self.giaddr.is_unspecified() {
+            iface.to_string()
+        } else {
+            self.giaddr.to_string()
+        };
+        let mut l = format!(
+            "{what} from {} xid {} via {via}: ",
+            self.chaddr.hex().as_str(),
+            wire::dhcp::HexBuf::xid(self.xid).as_str()
+        );
+        let verb = match self.action {
+            Action::Drop => "dropped",
+            a => a.name(),
+        };
+        match &self.reason {
+            Some(r) => {
+                let verb = if self.action == Action::Nak {
+                    "NAK"
+                } else {
+                    verb
+                };
+                l += &format!("{verb} ({}): {r}", r.code());
+                if let Some(f) = r.fix() {
+                    l += &format!("; fix: {f}");
+                }
+            }
+            None => {
+                l += &verb.to_uppercase();
+                if let Some(a) = self.address {
+                    l += &format!(" {a}");
+                }
+            }
+        }
+        if let Some((_, to)) = &self.reply {
+            l += &format!(" (to {})", to.describe());
+        }
+        l
+    }
+}
+
+/// The server's state: its configuration and leases.
+#[derive(Debug)]
+pub struct Server {
+    cfg: Config,
+    leases: Leases,
+}
+
+type Outcome = (
+    Action,
+    Option<Ipv4Addr>,
+    Option<Reason>,
+    Option<(Message<'static>, Dest)>,
+);
+
+fn drop(address: Option<Ipv4Addr>, r: Reason) -> Outcome {
+    (Action::Drop, address, Some(r), None)
+}
+
+impl Server {
+    pub fn new(cfg: Config) -> Server {
+        Server {
+            cfg,
+            leases: Leases::default(),
+        }
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.cfg
+    }
+
+    pub fn leases(&self) -> &Leases {
+        &self.leases
+    }
+
+    /// Decides one request (a UDP payload sent to port 67).
+    pub fn handle(&mut self, bytes: &[u8], at: &Arrival<'_>) -> Decision {
+        let lenient = Message::parse_lenient(bytes);
+        // Read as real servers read: leniently. Only what leaves the
+        // request's meaning unknown is refused.
+        let fatal = lenient.anomalies.iter().find(|a| {
+            use wire::AnomalyKind::*;
+            matches!(
+                a.kind,
+                MessageTooShort { .. }
+                    | UnknownOp { .. }
+                    | HardwareLengthTooLarge { .. }
+                    | BadMagicCookie { .. }
+                    | TruncatedOption { .. }
+                    | OverloadInvalid { .. }
+                    | RepeatedMessageType { .. }
+            )
+        });
+        let req = match (lenient.message, fatal) {
+            (Some(m), None) => m,
+            (m, fatal) => {
+                let why = fatal.map_or("shorter than the 236-byte header".to_string(), |a| {
+                    a.to_string()
+                });
+                return Decision {
+                    received: m.as_ref().and_then(Message::message_type),
+                    chaddr: m.as_ref().map_or(HwAddr::new(&[]), Message::chaddr),
+                    xid: m.as_ref().map_or(0, |m| m.xid),
+                    giaddr: m.as_ref().map_or(Ipv4Addr::UNSPECIFIED, |m| m.giaddr),
+                    action: Action::Drop,
+                    address: None,
+                    reason: Some(Reason::Malformed(why)),
+                    reply: None,
+                };
+            }
+        };
+        let received = req.message_type();
+        let (action, address, reason, reply) = if req.op != Op::BootRequest {
+            drop(None, Reason::NotARequest)
+        } else {
+            match received {
+                None => drop(None, Reason::Bootp),
+                Some(MessageType::Discover) => self.discover(&req, at),
+                Some(MessageType::Request) => self.request(&req, at),
+                Some(MessageType::Decline) => self.decline(&req, at),
+                Some(MessageType::Release) => self.release(&req, at),
+                Some(MessageType::Inform) => self.inform(&req, at),
+                Some(t) => drop(None, Reason::Unsupported(t)),
+            }
+        };
+        Decision {
+            received,
+            chaddr: req.chaddr(),
+            xid: req.xid,
+            giaddr: req.giaddr,
+            action,
+            address,
+            reason,
+            reply,
+        }
+    }
+
+    /// The subnet a request is for: the relay's (giaddr), else that of a
+    /// renewing client's address (unicast to the server, perhaps routed),
+    /// else the receiving interface's.
+    fn subnet_for(&self, req: &Message<'_>, at: &Arrival<'_>) -> Result<&Subnet, Reason> {
+        if !req.giaddr.is_unspecified() {
+            return self
+                .cfg
+                .subnet_of(req.giaddr)
+                .ok_or(Reason::UnknownNetworkSegment { giaddr: req.giaddr });
+        }
+        if !req.ciaddr.is_unspecified() && !at.broadcast {
+            if let Some(s) = self.cfg.subnet_of(req.ciaddr) {
+                return Ok(s);
+            }
+        }
+        self.cfg
+            .subnet_of(at.iface_addr)
+            .ok_or_else(|| Reason::NoSubnetForInterface {
+                iface: at.iface.to_string(),
+                address: at.iface_addr,
+            })
+    }
+
+    fn discover(&mut self, req: &Message<'_>, at: &Arrival<'_>) -> Outcome {
+        if req.secs < self.cfg.min_secs {
+            return drop(
+                None,
+                Reason::MinSecs {
+                    secs: req.secs,
+                    min: self.cfg.min_secs,
+                },
+            );
+        }
+        let subnet = match self.subnet_for(req, at) {
+            Ok(s) => s.clone(),
+            Err(r) => return drop(None, r),
+        };
+        let key = client_key(req);
+        let now = at.now_ms;
+        let usable = |a: Ipv4Addr| {
+            subnet.in_pool(a)
+                && self.leases.holder_other_than(a, &key, now).is_none()
+                && !self
+                    .leases
+                    .get(a)
+                    .is_some_and(|l| l.state == State::Declined && l.holds(now))
+        };
+        let mine = self
+            .leases
+            .of(&key)
+            .filter(|l| subnet.contains(l.address) && l.state != State::Declined)
+            .map(|l| (l.address, l.state == State::Bound && l.holds(now)));
+        let address = mine
+            .map(|(a, _)| a)
+            .or_else(|| req.requested_ip().filter(|a| usable(*a)))
+            .or_else(|| self.leases.free_in(&subnet, now));
+        let Some(address) = address else {
+            return drop(
+                None,
+                Reason::PoolExhausted {
+                    subnet: subnet.cidr(),
+                    size: subnet.pool_size(),
+                },
+            );
+        };
+        // A bound client asking again keeps its lease as it is.
+        if mine != Some((address, true)) {
+            let until = now + u64::from(self.cfg.offer_secs) * 1000;
+            self.leases
+                .set(address, &key, req.chaddr(), State::Offered, until);
+        }
+        let m = self.reply(req, MessageType::Offer, address, Some(&subnet), true);
+        let to = dest(req, &m);
+        (Action::Offer, Some(address), None, Some((m, to)))
+    }
+
+    fn request(&mut self, req: &Message<'_>, at: &Arrival<'_>) -> Outcome {
+        let key = client_key(req);
+        let now = at.now_ms;
+        let ciaddr = Some(req.ciaddr).filter(|a| !a.is_unspecified());
+        if let Some(server) = req.server_id() {
+            if server != self.cfg.server_id {
+                if let Some(l) = self.leases.of(&key).filter(|l| l.state == State::Offered) {
+                    let (a, hw) = (l.address, l.chaddr);
+                    self.leases.set(a, &key, hw, State::Released, now);
+                }
+                return drop(req.requested_ip(), Reason::OtherServerChosen { server });
+            }
+        }
+        let Some(address) = req.requested_ip().or(ciaddr) else {
+            return drop(None, Reason::NoRequestedAddress);
+        };
+        let subnet = match self.subnet_for(req, at) {
+            Ok(s) => s.clone(),
+            Err(r) => return drop(Some(address), r),
+        };
+        if !subnet.contains(address) {
+            return self.nak(
+                req,
+                address,
+                Reason::WrongNetwork {
+                    address,
+                    subnet: subnet.cidr(),
+                },
+            );
+        }
+        if let Some(other) = self.leases.holder_other_than(address, &key, now) {
+            let r = Reason::AddressTaken {
+                address,
+                by: other.chaddr,
+                state: other.state.name(),
+            };
+            return self.nak(req, address, r);
+        }
+        let lease = self.leases.get(address).filter(|l| l.client == key);
+        if lease.is_some_and(|l| l.state == State::Declined && l.holds(now)) {
+            let r = Reason::AddressTaken {
+                address,
+                by: req.chaddr(),
+                state: "declined",
+            };
+            return self.nak(req, address, r);
+        }
+        let selecting = req.server_id().is_some();
+        if lease.is_none() {
+            // No record. INIT-REBOOT must get silence (RFC 2131 §4.3.2); a
+            // renewing or rebinding client keeps a free address of the pool
+            // (the lease may have been lost in a restart).
+            if !selecting && ciaddr.is_none() {
+                return drop(Some(address), Reason::NoRecord { address });
+            }
+            if !subnet.in_pool(address) {
+                if selecting {
+                    let r = Reason::OutsidePool {
+                        address,
+                        subnet: subnet.cidr(),
+                    };
+                    return self.nak(req, address, r);
+                }
+                return drop(Some(address), Reason::NoRecord { address });
+            }
+        }
+        let until = now + u64::from(self.cfg.lease_secs) * 1000;
+        self.leases
+            .set(address, &key, req.chaddr(), State::Bound, until);
+        let m = self.reply(req, MessageType::Ack, address, Some(&subnet), true);
+        let to = dest(req, &m);
+        (Action::Ack, Some(address), None, Some((m, to)))
+    }
+
+    /// A NAK for `r`, or a drop saying so if the server is not authoritative.
+    fn nak(&self, req: &Message<'_>, address: Ipv4Addr, r: Reason) -> Outcome {
+        if !self.cfg.authoritative {
+            return drop(Some(address), Reason::NotAuthoritative(Box::new(r)));
+        }
+        let mut m = self.reply(req, MessageType::Nak, Ipv4Addr::UNSPECIFIED, None, false);
+        m.ciaddr = Ipv4Addr::UNSPECIFIED;
+        let mut text = format!("{}: {r}", r.code());
+        if text.len() > 255 {
+            let mut end = 255;
+            while !text.is_char_boundary(end) {
+                end -= 1;
+            }
+            text.truncate(end);
+        }
+        m.set_option(code::MESSAGE, text.into_bytes());
+        if !req.giaddr.is_unspecified() {
+            // RFC 2131 §4.3.2: the relay must broadcast it to the client.
+            m.flags |= 0x8000;
+        }
+        let to = dest(req, &m);
+        (Action::Nak, Some(address), Some(r), Some((m, to)))
+    }
+
+    fn decline(&mut self, req: &Message<'_>, at: &Arrival<'_>) -> Outcome {
+        let key = client_key(req);
+        let Some(address) = req.requested_ip() else {
+            return drop(None, Reason::NoRequestedAddress);
+        };
+        if self.leases.get(address).is_none_or(|l| l.client != key) {
+            return drop(Some(address), Reason::NotItsLease { address });
+        }
+        let until = at.now_ms + u64::from(self.cfg.decline_secs) * 1000;
+        self.leases
+            .set(address, &key, req.chaddr(), State::Declined, until);
+        (Action::Decline, Some(address), None, None)
+    }
+
+    fn release(&mut self, req: &Message<'_>, at: &Arrival<'_>) -> Outcome {
+        let key = client_key(req);
+        let address = req.ciaddr;
+        let theirs = self
+            .leases
+            .get(address)
+            .is_some_and(|l| l.client == key && l.state == State::Bound);
+        if !theirs {
+            return drop(Some(address), Reason::NotItsLease { address });
+        }
+        self.leases
+            .set(address, &key, req.chaddr(), State::Released, at.now_ms);
+        (Action::Release, Some(address), None, None)
+    }
+
+    fn inform(&mut self, req: &Message<'_>, at: &Arrival<'_>) -> Outcome {
+        let subnet = match self.subnet_for(req, at) {
+            Ok(s) => s.clone(),
+            Err(r) => return drop(None, r),
+        };
+        let m = self.reply(
+            req,
+            MessageType::Ack,
+            Ipv4Addr::UNSPECIFIED,
+            Some(&subnet),
+            false,
+        );
+        let to = dest(req, &m);
+        (Action::Inform, Some(req.ciaddr), None, Some((m, to)))
+    }
+
+    /// A reply to `req` (RFC 2131 table 3): xid, flags, giaddr and chaddr
+    /// copied, ciaddr copied for an ACK, options 53 and 54, the lease times
+    /// when `lease`, the subnet's options when given, option 82 echoed
+    /// (RFC 3046 §2.2).
+    fn reply(
+        &self,
+        req: &Message<'_>,
+        kind: MessageType,
+        yiaddr: Ipv4Addr,
+        subnet: Option<&Subnet>,
+        lease: bool,
+    ) -> Message<'static> {
+        let mut m = Message::new(Op::BootReply, req.xid, &[]);
+        m.htype = req.htype;
+        m.hlen = req.hlen;
+        m.chaddr_field = req.chaddr_field;
+        m.flags = req.flags;
+        m.giaddr = req.giaddr;
+        m.yiaddr = yiaddr;
+        if kind == MessageType::Ack {
+            m.ciaddr = req.ciaddr;
+        }
+        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
+        m.set_option(
+            code::SERVER_IDENTIFIER,
+            self.cfg.server_id.octets().to_vec(),
+        );
+        if lease {
+            let t = self.cfg.lease_secs;
+            m.set_option(code::IP_ADDRESS_LEASE_TIME, t.to_be_bytes().to_vec());
+            m.set_option(code::RENEWAL_TIME, (t / 2).to_be_bytes().to_vec());
+            let t2 = (u64::from(t) * 7 / 8) as u32;
+            m.set_option(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
+        }
+        if let Some(s) = subnet {
+            m.set_option(code::SUBNET_MASK, s.mask().octets().to_vec());
+            if let Some(r) = s.router {
+                m.set_option(code::ROUTER, r.octets().to_vec());
+            }
+            if !s.dns.is_empty() {
+                let v: Vec<u8> = s.dns.iter().flat_map(|a| a.octets()).collect();
+                m.set_option(code::DOMAIN_NAME_SERVER, v);
+            }
+            if let Some(d) = &s.domain {
+                m.set_option(code::DOMAIN_NAME, d.as_bytes().to_vec());
+            }
+        }
+        if let Some(o82) = req.option(code::RELAY_AGENT_INFORMATION) {
+            m.set_option(code::RELAY_AGENT_INFORMATION, o82.into_owned());
+        }
+        m
+    }
+}
+
+/// Who sent `req` (RFC 2131 §4.2: option 61, else hardware type and address).
+pub fn client_key(req: &Message<'_>) -> ClientKey {
+    match req.option(code::CLIENT_IDENTIFIER) {
+        Some(id) if !id.is_empty() => ClientKey(id.into_owned()),
+        _ => {
+            let mut k = vec![req.htype];
+            k.extend_from_slice(req.chaddr().as_bytes());
+            ClientKey(k)
+        }
+    }
+}
+
+/// RFC 2131 §4.1: to the relay if there is one; a NAK to everyone; to a
+/// client's address if it has one; broadcast if it asked; else to yiaddr at
+/// its MAC.
+fn dest(req: &Message<'_>, reply: &Message<'_>) -> Dest {
+    let nak = reply.message_type() == Some(MessageType::Nak);
+    if !req.giaddr.is_unspecified() {
+        Dest::Relay(req.giaddr)
+    } else if nak {
+        Dest::Broadcast
+    } else if !req.ciaddr.is_unspecified() {
+        Dest::Unicast(req.ciaddr)
+    } else if req.broadcast() || req.htype != 1 || req.hlen != 6 {
+        Dest::Broadcast
+    } else {
+        let mut mac = [0; 6];
+        mac.copy_from_slice(&req.chaddr_field[..6]);
+        Dest::Hardware {
+            ip: reply.yiaddr,
+            mac,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,388 @@
+//! Decisions on real requests: packets the lab recorded from dhclient,
+//! udhcpc, dhcpcd and dhcrelay (`examples/`).
+
+use super::*;
+use crate::config::Subnet;
+
+/// The UDP payload of frame `n` (1-based) of `examples/CASE/FILE`.
+fn payload(case_file: &str, n: u64) -> Vec<u8> {
+    let path = format!("{}/../../examples/{case_file}", env!("CARGO_MANIFEST_DIR"));
+    let mut r = capture::read::open(&path).unwrap();
+    while let Some(p) = r.next_packet().unwrap() {
+        if p.number == n {
+            let f = wire::frame::decode(p.link, p.data, p.orig_len).unwrap();
+            return f.payload.to_vec();
+        }
+    }
+    panic!("{path} has no frame {n}");
+}
+
+const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+
+fn server() -> Server {
+    let mut lan = Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.101,router=10.0.0.1").unwrap();
+    lan.dns.push(Ipv4Addr::new(10, 0, 0, 53));
+    let relayed = Subnet::parse("10.1.0.0/24,range=10.1.0.50-10.1.0.59").unwrap();
+    Server::new(Config::new(SERVER, vec![lan, relayed]))
+}
+
+fn on_lan(now_ms: u64, broadcast: bool) -> Arrival<'static> {
+    Arrival {
+        iface: "eth0",
+        iface_addr: SERVER,
+        broadcast,
+        now_ms,
+    }
+}
+
+fn reply(d: &Decision) -> (&Message<'static>, Dest) {
+    let (m, to) = d
+        .reply
+        .as_ref()
+        .unwrap_or_else(|| panic!("no reply: {d:?}"));
+    (m, *to)
+}
+
+/// dhclient (examples/renew-rebind-release): DISCOVER, REQUEST, a unicast
+/// renewal, a broadcast rebind and a RELEASE.
+const DHCLIENT: &str = "renew-rebind-release/client.pcap";
+
+#[test]
+fn dhclient_gets_offered_acked_renewed_rebound_and_released() {
+    let mut s = server();
+    let d = s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
+    assert_eq!((d.action, d.reason.as_ref()), (Action::Offer, None));
+    let (m, to) = reply(&d);
+    assert_eq!(m.yiaddr, Ipv4Addr::new(10, 0, 0, 100));
+    assert_eq!(m.xid, 0xb38e0f3c);
+    assert_eq!(m.chaddr().hex().as_str(), "02:00:00:0c:02:01");
+    assert_eq!(m.message_type(), Some(MessageType::Offer));
+    assert_eq!(m.server_id(), Some(SERVER));
+    assert_eq!(m.lease_time(), Some(3600));
+    assert_eq!(m.renewal_time(), Some(1800));
+    assert_eq!(m.rebinding_time(), Some(3150));
+    assert_eq!(m.subnet_mask(), Some(Ipv4Addr::new(255, 255, 255, 0)));
+    assert_eq!(m.option(code::ROUTER).as_deref(), Some(&[10, 0, 0, 1][..]));
+    assert_eq!(
+        m.option(code::DOMAIN_NAME_SERVER).as_deref(),
+        Some(&[10, 0, 0, 53][..])
+    );
+    // dhclient asks without the broadcast flag: to yiaddr at its MAC.
+    assert_eq!(
+        to,
+        Dest::Hardware {
+            ip: Ipv4Addr::new(10, 0, 0, 100),
+            mac: [2, 0, 0, 0x0c, 2, 1]
+        }
+    );
+    // What goes on the wire reads back as the same message.
+    let bytes = m.encode(wire::dhcp::BOOTP_MIN_LEN);
+    assert_eq!(Message::parse(&bytes).unwrap(), *m);
+
+    let d = s.handle(&payload(DHCLIENT, 3), &on_lan(100, true));
+    assert_eq!(d.action, Action::Ack, "{:?}", d.reason);
+    let (m, _) = reply(&d);
+    assert_eq!(m.yiaddr, Ipv4Addr::new(10, 0, 0, 100));
+    assert_eq!(m.ciaddr, Ipv4Addr::UNSPECIFIED);
+    let lease = s.leases().get(Ipv4Addr::new(10, 0, 0, 100)).unwrap();
+    assert_eq!(lease.state, crate::leases::State::Bound);
+    assert_eq!(lease.expires_ms, 100 + 3_600_000);
+
+    // Renewal, unicast from ciaddr: the ACK goes back to ciaddr.
+    let d = s.handle(&payload(DHCLIENT, 5), &on_lan(4_000, false));
+    assert_eq!(d.action, Action::Ack, "{:?}", d.reason);
+    let (m, to) = reply(&d);
+    assert_eq!(
+        (m.ciaddr, to),
+        (Ipv4Addr::new(10, 0, 0, 100), Dest::Unicast(m.ciaddr))
+    );
+    assert_eq!(
+        s.leases().get(m.ciaddr).unwrap().expires_ms,
+        4_000 + 3_600_000
+    );
+    // Rebinding, broadcast.
+    let d = s.handle(&payload(DHCLIENT, 12), &on_lan(15_000, true));
+    assert_eq!(d.action, Action::Ack, "{:?}", d.reason);
+    // RELEASE frees it for the next client.
+    let d = s.handle(&payload(DHCLIENT, 14), &on_lan(16_000, false));
+    assert_eq!(
+        (d.action, d.address),
+        (Action::Release, Some(Ipv4Addr::new(10, 0, 0, 100)))
+    );
+    assert!(d.reply.is_none());
+    assert!(!s
+        .leases()
+        .get(Ipv4Addr::new(10, 0, 0, 100))
+        .unwrap()
+        .holds(16_000));
+}
+
+#[test]
+fn a_client_that_chose_another_server_is_dropped_and_its_offer_withdrawn() {
+    let mut s = server();
+    let cfg = Config::new(Ipv4Addr::new(10, 0, 0, 2), s.config().subnets.clone());
+    s = Server::new(cfg);
+    let d = s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
+    assert_eq!(d.action, Action::Offer);
+    // The REQUEST names 10.0.0.1, not this server (10.0.0.2).
+    let d = s.handle(&payload(DHCLIENT, 3), &on_lan(10, true));
+    assert_eq!(d.action, Action::Drop);
+    let r = d.reason.unwrap();
+    assert_eq!(r.code(), "other-server-chosen");
+    assert!(r.to_string().contains("chose server 10.0.0.1"), "{r}");
+    assert!(r.fix().is_none());
+    assert!(!s
+        .leases()
+        .get(Ipv4Addr::new(10, 0, 0, 100))
+        .unwrap()
+        .holds(10));
+}
+
+#[test]
+fn min_secs_drops_the_discover_of_a_rom_that_never_counts_secs() {
+    // examples/min-secs: a ROM whose secs stays 0, and dhclient whose secs
+    // reaches 2 on its second DISCOVER.
+    let mut s = server();
+    let mut cfg = s.config().clone();
+    cfg.min_secs = 2;
+    s = Server::new(cfg);
+    let d = s.handle(&payload("min-secs/client.pcap", 1), &on_lan(0, true));
+    assert_eq!(d.action, Action::Drop);
+    let r = d.reason.unwrap();
+    assert_eq!(r, Reason::MinSecs { secs: 0, min: 2 });
+    assert!(
+        r.to_string().starts_with("secs 0 is below min-secs 2"),
+        "{r}"
+    );
+    assert!(r.fix().unwrap().contains("--min-secs"));
+    let d = s.handle(&payload("min-secs/client.pcap", 2), &on_lan(50, true));
+    assert_eq!(d.reason.map(|r| r.code()), Some("min-secs"));
+    let d = s.handle(&payload("min-secs/client.pcap", 4), &on_lan(2_000, true));
+    assert_eq!(d.action, Action::Offer, "{:?}", d.reason);
+}
+
+#[test]
+fn init_reboot_on_the_wrong_network_is_naked_with_its_reason_in_option_56() {
+    // examples/init-reboot-wrong-network: udhcpc asks for 192.168.77.23.
+    let mut s = server();
+    let req = payload("init-reboot-wrong-network/client.pcap", 1);
+    let d = s.handle(&req, &on_lan(0, true));
+    assert_eq!(d.action, Action::Nak);
+    assert_eq!(d.address, Some(Ipv4Addr::new(192, 168, 77, 23)));
+    let (m, to) = reply(&d);
+    assert_eq!(to, Dest::Broadcast);
+    assert_eq!(m.yiaddr, Ipv4Addr::UNSPECIFIED);
+    assert_eq!(m.lease_time(), None);
+    let text = String::from_utf8(m.option(code::MESSAGE).unwrap().into_owned()).unwrap();
+    assert_eq!(
+        text,
+        "wrong-network: 192.168.77.23 is not on 10.0.0.0/24, the network the request came from"
+    );
+    // Not authoritative: silence, and the NAK it would have sent as reason.
+    let mut cfg = s.config().clone();
+    cfg.authoritative = false;
+    let mut s = Server::new(cfg);
+    let d = s.handle(&req, &on_lan(0, true));
+    assert_eq!((d.action, d.reply.is_none()), (Action::Drop, true));
+    let r = d.reason.unwrap();
+    assert_eq!(r.code(), "not-authoritative");
+    assert!(
+        r.to_string()
+            .starts_with("would NAK (wrong-network: 192.168.77.23 is not on"),
+        "{r}"
+    );
+}
+
+#[test]
+fn init_reboot_for_an_address_of_the_network_without_a_record_gets_silence() {
+    // The same udhcpc REQUEST, to a server for 192.168.77.0/24 that never
+    // leased it: RFC 2131 §4.3.2, silence.
+    let lan = Subnet::parse("192.168.77.0/24,range=192.168.77.10-192.168.77.30").unwrap();
+    let mut s = Server::new(Config::new(Ipv4Addr::new(192, 168, 77, 1), vec![lan]));
+    let at = Arrival {
+        iface_addr: Ipv4Addr::new(192, 168, 77, 1),
+        ..on_lan(0, true)
+    };
+    let d = s.handle(&payload("init-reboot-wrong-network/client.pcap", 1), &at);
+    assert_eq!(d.action, Action::Drop);
+    assert_eq!(
+        d.reason,
+        Some(Reason::NoRecord {
+            address: Ipv4Addr::new(192, 168, 77, 23)
+        })
+    );
+}
+
+#[test]
+fn a_second_client_asking_for_a_held_address_is_naked_and_the_pool_runs_out() {
+    let mut s = server();
+    // dhclient takes 10.0.0.100.
+    s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
+    assert_eq!(
+        s.handle(&payload(DHCLIENT, 3), &on_lan(1, true)).action,
+        Action::Ack
+    );
+    // udhcpc of examples/init-reboot-wrong-network, selecting 10.0.0.100.
+    let other = payload("init-reboot-wrong-network/client.pcap", 5);
+    let d = s.handle(&other, &on_lan(2, true));
+    assert_eq!(d.action, Action::Nak);
+    let r = d.reason.unwrap();
+    assert_eq!(r.code(), "address-taken");
+    assert_eq!(
+        r.to_string(),
+        "10.0.0.100 is bound to another client, 02:00:00:0c:02:01"
+    );
+    // Its DISCOVER gets the other address, the next client none.
+    let discover = payload("init-reboot-wrong-network/client.pcap", 3);
+    let d = s.handle(&discover, &on_lan(3, true));
+    assert_eq!(d.address, Some(Ipv4Addr::new(10, 0, 0, 101)));
+    let d = s.handle(&payload("min-secs/client.pcap", 1), &on_lan(4, true));
+    assert_eq!(d.action, Action::Drop);
+    assert_eq!(
+        d.reason.map(|r| r.to_string()),
+        Some("all 2 addresses of 10.0.0.0/24's ranges are held".into())
+    );
+    // The offer lapses after 60 s: then there is one again.
+    let d = s.handle(&payload("min-secs/client.pcap", 1), &on_lan(61_000, true));
+    assert_eq!(d.address, Some(Ipv4Addr::new(10, 0, 0, 101)));
+}
+
+#[test]
+fn a_relayed_discover_is_served_from_the_relays_network_and_sent_back_to_it() {
+    // examples/relay/server.pcap: dhcrelay's copy, giaddr 10.1.0.1, option 82.
+    let mut s = server();
+    let req = payload("relay/server.pcap", 1);
+    let d = s.handle(&req, &on_lan(0, false));
+    assert_eq!(d.action, Action::Offer, "{:?}", d.reason);
+    let (m, to) = reply(&d);
+    assert_eq!(to, Dest::Relay(Ipv4Addr::new(10, 1, 0, 1)));
+    assert_eq!(m.yiaddr, Ipv4Addr::new(10, 1, 0, 50));
+    assert_eq!(m.giaddr, Ipv4Addr::new(10, 1, 0, 1));
+    let asked = Message::parse(&req).unwrap();
+    assert_eq!(
+        m.option(code::RELAY_AGENT_INFORMATION),
+        asked.option(code::RELAY_AGENT_INFORMATION)
+    );
+    assert!(m.option(code::RELAY_AGENT_INFORMATION).is_some());
+    // A server without that network: unknown network segment.
+    let lan = s.config().subnets[0].clone();
+    let mut s = Server::new(Config::new(SERVER, vec![lan]));
+    let d = s.handle(&req, &on_lan(0, false));
+    let r = d.reason.unwrap();
+    assert_eq!(r.code(), "unknown-network-segment");
+    assert_eq!(
+        r.to_string(),
+        "relayed with giaddr 10.1.0.1, and no subnet contains it"
+    );
+    assert!(r.fix().unwrap().contains("--subnet containing 10.1.0.1"));
+}
+
+#[test]
+fn a_client_on_an_interface_of_no_subnet_is_dropped_with_the_address() {
+    let mut s = server();
+    let at = Arrival {
+        iface: "eth9",
+        iface_addr: Ipv4Addr::new(172, 16, 0, 1),
+        ..on_lan(0, true)
+    };
+    let d = s.handle(&payload(DHCLIENT, 1), &at);
+    assert_eq!(
+        d.reason.map(|r| r.to_string()),
+        Some("the request came on eth9 (172.16.0.1), and no subnet contains that address".into())
+    );
+}
+
+#[test]
+fn a_declined_address_is_kept_out_of_use_and_the_client_gets_another() {
+    // examples/decline: dhcpcd declines 10.0.0.10 and asks again.
+    let lan = Subnet::parse("10.0.0.0/24,range=10.0.0.10-10.0.0.11").unwrap();
+    let mut s = Server::new(Config::new(SERVER, vec![lan]));
+    let file = "decline/client.pcap";
+    assert_eq!(
+        s.handle(&payload(file, 1), &on_lan(0, true)).address,
+        Some(Ipv4Addr::new(10, 0, 0, 10))
+    );
+    assert_eq!(
+        s.handle(&payload(file, 3), &on_lan(1, true)).action,
+        Action::Ack
+    );
+    let d = s.handle(&payload(file, 7), &on_lan(12, true));
+    assert_eq!(
+        (d.action, d.address),
+        (Action::Decline, Some(Ipv4Addr::new(10, 0, 0, 10)))
+    );
+    let d = s.handle(&payload(file, 8), &on_lan(1_000, true));
+    assert_eq!(
+        (d.action, d.address),
+        (Action::Offer, Some(Ipv4Addr::new(10, 0, 0, 11)))
+    );
+    // A DECLINE by a client that does not hold the address changes nothing.
+    let mut s = server();
+    let d = s.handle(&payload(file, 7), &on_lan(0, true));
+    assert_eq!(d.reason.map(|r| r.code()), Some("not-its-lease"));
+}
+
+#[test]
+fn replies_bootp_and_garbage_are_dropped_with_reasons() {
+    let mut s = server();
+    // The server's own OFFER (examples/renew-rebind-release frame 2).
+    let d = s.handle(&payload(DHCLIENT, 2), &on_lan(0, true));
+    assert_eq!(d.reason.map(|r| r.code()), Some("not-a-request"));
+    // The DISCOVER without option 53: BOOTP.
+    let mut m = Message::parse(&payload(DHCLIENT, 1)).unwrap().into_owned();
+    m.remove_option(code::DHCP_MESSAGE_TYPE);
+    let d = s.handle(&m.encode(300), &on_lan(0, true));
+    assert_eq!(d.reason.map(|r| r.code()), Some("bootp-not-served"));
+    // Cut in the middle of its options.
+    let d = s.handle(&payload(DHCLIENT, 1)[..250], &on_lan(0, true));
+    assert_eq!(d.action, Action::Drop);
+    let r = d.reason.unwrap();
+    assert_eq!(r.code(), "malformed");
+    assert_eq!(d.xid, 0xb38e0f3c, "read leniently for the log");
+    for n in 0..300 {
+        // Never a panic, whatever the length.
+        let d = s.handle(&payload(DHCLIENT, 1)[..n], &on_lan(0, true));
+        assert!(d.reason.is_some() || d.reply.is_some());
+    }
+}
+
+#[test]
+fn a_broadcast_flag_is_answered_by_broadcast_and_a_relayed_nak_sets_it() {
+    let mut s = server();
+    let mut m = Message::parse(&payload(DHCLIENT, 1)).unwrap().into_owned();
+    m.flags = 0x8000;
+    let d = s.handle(&m.encode(300), &on_lan(0, true));
+    assert_eq!(reply(&d).1, Dest::Broadcast);
+    // A relayed INIT-REBOOT for an address off the relay's network.
+    let mut m = Message::parse(&payload("init-reboot-wrong-network/client.pcap", 1))
+        .unwrap()
+        .into_owned();
+    m.giaddr = Ipv4Addr::new(10, 1, 0, 1);
+    let d = s.handle(&m.encode(300), &on_lan(0, false));
+    let (nak, to) = reply(&d);
+    assert_eq!(
+        (nak.message_type(), to),
+        (Some(MessageType::Nak), Dest::Relay(m.giaddr))
+    );
+    assert!(nak.broadcast());
+}
+
+#[test]
+fn log_lines_name_the_client_the_action_and_the_reason() {
+    let mut s = server();
+    let d = s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
+    assert_eq!(
+        d.line("eth0"),
+        "DHCPDISCOVER from 02:00:00:0c:02:01 xid 0xb38e0f3c via eth0: OFFER 10.0.0.100 (to 10.0.0.100 at 02:00:00:0c:02:01)"
+    );
+    let d = s.handle(
+        &payload("init-reboot-wrong-network/client.pcap", 1),
+        &on_lan(0, true),
+    );
+    assert_eq!(
+        d.line("eth0"),
+        "DHCPREQUEST from 02:00:00:09:02:01 xid 0x2eb00700 via eth0: NAK (wrong-network): 192.168.77.23 is not on 10.0.0.0/24, the network the request came from; fix: none needed: the client starts over with DISCOVER on this network (to broadcast)"
+    );
+    let d = s.handle(&payload("relay/server.pcap", 1), &on_lan(0, false));
+    assert!(d.line("eth0").starts_with("DHCPDISCOVER from 02:00:00:0b:03:01 xid 0xc8c9ef08 via 10.1.0.1: OFFER 10.1.0.50 (to relay 10.1.0.1)"));
+}

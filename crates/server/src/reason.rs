@@ -1,0 +1,171 @@
+//! Why a request was dropped or NAKed: a stable code, the values that
+//! decided it, and what to change.
+
+use std::fmt;
+use std::net::Ipv4Addr;
+
+use wire::{HwAddr, MessageType};
+
+/// The reason for a drop or a NAK (and for ignoring a RELEASE or DECLINE).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    /// The message could not be read.
+    Malformed(String),
+    /// A BOOTREPLY (another server's, or a relay's copy) reached port 67.
+    NotARequest,
+    /// No option 53: a BOOTP client. This server leases only to DHCP clients.
+    Bootp,
+    /// A message type a client does not send to a server (OFFER, ACK, …).
+    Unsupported(MessageType),
+    /// `secs` below `min-secs` (ISC dhcpd's option).
+    MinSecs { secs: u16, min: u16 },
+    /// A client on the link (giaddr 0) but the interface's address is in
+    /// no configured subnet.
+    NoSubnetForInterface { iface: String, address: Ipv4Addr },
+    /// A relayed request whose giaddr is in no configured subnet.
+    UnknownNetworkSegment { giaddr: Ipv4Addr },
+    /// Every address of the subnet is held.
+    PoolExhausted { subnet: String, size: u64 },
+    /// A REQUEST naming another server (option 54): the client took its offer.
+    OtherServerChosen { server: Ipv4Addr },
+    /// A REQUEST with neither option 50 nor ciaddr.
+    NoRequestedAddress,
+    /// INIT-REBOOT or REBINDING for an address the server has no record of
+    /// (RFC 2131 §4.3.2: it must stay silent).
+    NoRecord { address: Ipv4Addr },
+    /// The address is not on the network the request came from.
+    WrongNetwork { address: Ipv4Addr, subnet: String },
+    /// The address is held by another client.
+    AddressTaken {
+        address: Ipv4Addr,
+        by: HwAddr,
+        state: &'static str,
+    },
+    /// The address is on the network but in none of its ranges, and not the
+    /// client's.
+    OutsidePool { address: Ipv4Addr, subnet: String },
+    /// A NAK this server would send but does not, being not authoritative.
+    NotAuthoritative(Box<Reason>),
+    /// A RELEASE or DECLINE of an address that is not the client's lease.
+    NotItsLease { address: Ipv4Addr },
+}
+
+impl Reason {
+    /// The stable, kebab-case code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Reason::Malformed(_) => "malformed",
+            Reason::NotARequest => "not-a-request",
+            Reason::Bootp => "bootp-not-served",
+            Reason::Unsupported(_) => "unsupported-message",
+            Reason::MinSecs { .. } => "min-secs",
+            Reason::NoSubnetForInterface { .. } => "no-subnet-for-interface",
+            Reason::UnknownNetworkSegment { .. } => "unknown-network-segment",
+            Reason::PoolExhausted { .. } => "pool-exhausted",
+            Reason::OtherServerChosen { .. } => "other-server-chosen",
+            Reason::NoRequestedAddress => "no-requested-address",
+            Reason::NoRecord { .. } => "no-record",
+            Reason::WrongNetwork { .. } => "wrong-network",
+            Reason::AddressTaken { .. } => "address-taken",
+            Reason::OutsidePool { .. } => "outside-pool",
+            Reason::NotAuthoritative(_) => "not-authoritative",
+            Reason::NotItsLease { .. } => "not-its-lease",
+        }
+    }
+
+    /// What to change, when something should be (a client that chose another
+    /// server needs nothing).
+    pub fn fix(&self) -> Option<String> {
+        Some(match self {
+            Reason::Malformed(_) => "fix the client (a capture of it shows the bytes)".into(),
+            Reason::NotARequest | Reason::OtherServerChosen { .. } => return None,
+            Reason::Bootp => "give the client a DHCP boot ROM, or serve it from a BOOTP server".into(),
+            Reason::Unsupported(_) => "find what sends it: no DHCP client should".into(),
+            Reason::MinSecs { min, .. } => format!(
+                "lower --min-secs below {min} (to 0), or give the client one that counts secs"
+            ),
+            Reason::NoSubnetForInterface { address, .. } => format!(
+                "add a --subnet containing {address}, or serve on another interface"
+            ),
+            Reason::UnknownNetworkSegment { giaddr } => format!(
+                "add a --subnet containing {giaddr}, or fix the relay's address (giaddr)"
+            ),
+            Reason::PoolExhausted { .. } => {
+                "widen the range, shorten the lease, or find who holds the addresses".into()
+            }
+            Reason::NoRequestedAddress => "fix the client: RFC 2131 §4.3.2 needs option 50 or ciaddr".into(),
+            Reason::NoRecord { .. } => {
+                "none needed: the client falls back to DISCOVER (a server that must answer needs the lease's record)".into()
+            }
+            Reason::WrongNetwork { .. } => {
+                "none needed: the client starts over with DISCOVER on this network".into()
+            }
+            Reason::AddressTaken { by, .. } => format!(
+                "none needed for the client (it starts over); if {by} is the same machine, give both the same client identifier"
+            ),
+            Reason::OutsidePool { .. } => "add the address to a range, or let the client start over".into(),
+            Reason::NotAuthoritative(_) => {
+                "run with authority (without --not-authoritative) if this server owns the network, so clients hear NAK at once".into()
+            }
+            Reason::NotItsLease { .. } => return None,
+        })
+    }
+}
+
+impl fmt::Display for Reason {
+    /// One sentence with the deciding values.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Reason::Malformed(e) => write!(f, "the message cannot be read: {e}"),
+            Reason::NotARequest => write!(f, "a BOOTREPLY reached port 67; servers answer only requests"),
+            Reason::Bootp => write!(f, "no option 53: a BOOTP request, and this server leases only to DHCP clients"),
+            Reason::Unsupported(t) => write!(f, "a client does not send {} to a server", t.name()),
+            Reason::MinSecs { secs, min } => write!(
+                f,
+                "secs {secs} is below min-secs {min}: the client must have been trying for {min} s first (a client that never counts secs is never answered)"
+            ),
+            Reason::NoSubnetForInterface { iface, address } => write!(
+                f,
+                "the request came on {iface} ({address}), and no subnet contains that address"
+            ),
+            Reason::UnknownNetworkSegment { giaddr } => write!(
+                f,
+                "relayed with giaddr {giaddr}, and no subnet contains it"
+            ),
+            Reason::PoolExhausted { subnet, size } => write!(
+                f,
+                "all {size} addresses of {subnet}'s ranges are held"
+            ),
+            Reason::OtherServerChosen { server } => write!(
+                f,
+                "the client chose server {server} (option 54); this server's offer is withdrawn"
+            ),
+            Reason::NoRequestedAddress => write!(f, "a REQUEST with neither option 50 nor ciaddr"),
+            Reason::NoRecord { address } => write!(
+                f,
+                "no record of a lease of {address} for this client; RFC 2131 §4.3.2 says to stay silent"
+            ),
+            Reason::WrongNetwork { address, subnet } => write!(
+                f,
+                "{address} is not on {subnet}, the network the request came from"
+            ),
+            Reason::AddressTaken { address, by, state } => write!(
+                f,
+                "{address} is {state} to another client, {by}"
+            ),
+            Reason::OutsidePool { address, subnet } => write!(
+                f,
+                "{address} is on {subnet} but in none of its ranges, and not this client's"
+            ),
+            Reason::NotAuthoritative(r) => write!(
+                f,
+                "would NAK ({}: {r}), but the server is not authoritative, so it stays silent",
+                r.code()
+            ),
+            Reason::NotItsLease { address } => write!(
+                f,
+                "{address} is not this client's lease; nothing changes"
+            ),
+        }
+    }
+}

@@ -1109,3 +1109,48 @@ fn corpus_captures_show_the_catalogue_entries_they_hold() {
         );
     }
 }
+
+#[test]
+fn serve_refuses_bad_subnets_lease_times_and_missing_interfaces_with_exit_2() {
+    for (args, says) in [
+        (
+            vec!["--subnet", "10.0.0.0/24"],
+            "no range=FIRST-LAST: the server would have nothing to lease",
+        ),
+        (
+            vec!["--subnet", "10.0.0.0/24,range=10.0.1.1-10.0.1.9"],
+            "10.0.1.1 is not in 10.0.0.0/24",
+        ),
+        (
+            vec![
+                "--subnet",
+                "10.0.0.0/24,range=10.0.0.1-10.0.0.9",
+                "--lease",
+                "0",
+            ],
+            "a lease time from 1 s to 136 years",
+        ),
+        (
+            vec![
+                "--subnet",
+                "10.0.0.0/24,range=10.0.0.1-10.0.0.9",
+                "--lease",
+                "3w",
+            ],
+            "a number of s, m, h or d",
+        ),
+        // No such interface: refused before any socket is opened.
+        (
+            vec!["--subnet", "10.0.0.0/24,range=10.0.0.1-10.0.0.9"],
+            "cannot serve on dhcplens-none0",
+        ),
+    ] {
+        let mut all = vec!["serve", "-i", "dhcplens-none0"];
+        all.extend(args.iter().copied());
+        let o = run(&all);
+        assert_eq!(o.status.code(), Some(2), "{all:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains(says), "{all:?}: {err}");
+        assert!(o.stdout.is_empty(), "{all:?}");
+    }
+}

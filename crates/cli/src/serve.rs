@@ -101,10 +101,16 @@ fn write_line(
         Action::Drop if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) => Some(Paint::Yellow),
         _ => None,
     };
-    let ts = Timestamp::now().rfc3339();
+    // Stamped and tagged as a syslog line (RFC 3339), so that `explain` and
+    // `diagnose --log` read it back.
+    let head = format!(
+        "{} dhcplens[{}]:",
+        Timestamp::now().rfc3339(),
+        std::process::id()
+    );
     match paint {
-        Some(p) => write!(out, "{ts} {}", style.paint(p, line))?,
-        None => write!(out, "{ts} {line}")?,
+        Some(p) => write!(out, "{head} {}", style.paint(p, line))?,
+        None => write!(out, "{head} {line}")?,
     }
     if let Some(e) = err {
         write!(

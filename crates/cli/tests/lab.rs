@@ -2168,7 +2168,8 @@ fn serve_leases_to_udhcpc_dhclient_and_dhcpcd_and_naks_with_its_reason() {
 
 /// The founding story, served by dhcplens: with `--min-secs 2` behind a
 /// relay, udhcpc's first DISCOVER (secs 0) is dropped with its reason, and
-/// its retry (secs 2) gets a lease of the relay's network.
+/// its retry (secs 2) gets a lease of the relay's network. `diagnose` of the
+/// client's capture with serve's log quotes the drop.
 #[test]
 fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
     let Some(lab) = lab::require("serve-relay", &[Tool::Dhcrelay, Tool::Udhcpc]) else {
@@ -2192,42 +2193,61 @@ fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
             "10.1.0.0/24,range=10.1.0.100-10.1.0.109,router=10.1.0.1",
             "--min-secs",
             "2",
-            "--json",
             "--duration",
             "120s",
         ],
     );
+    let cap = Capture::on_host(&n, client, 0, "client.pcap").unwrap();
     let mut udhcpc = Udhcpc::default().start(&n, client).unwrap();
     let a = udhcpc.wait_bound(Duration::from_secs(30)).unwrap();
     assert!(net("10.1.0.0/24").contains(a), "{a}");
+    cap.stop().unwrap();
     let lines = serve.stop();
-    let d = decisions(&lines);
+    let all = lines.join("\n");
     let mac = mac_of(&n, client);
-    let acts = actions_for(&d, &mac);
-    assert_eq!(
-        acts.first().map(String::as_str),
-        Some("drop:min-secs"),
-        "{acts:?}"
+    let mine: Vec<&String> = lines.iter().filter(|l| l.contains(&mac)).collect();
+    assert!(mine.len() >= 3, "{all}");
+    assert!(
+        mine[0].contains(" dhcplens[")
+            && mine[0].contains(&format!("DHCPDISCOVER from {mac} xid 0x"))
+            && mine[0].contains(" via 10.1.0.1: dropped (min-secs): secs 0 is below min-secs 2"),
+        "{all}"
     );
     assert!(
-        acts.ends_with(&["offer".to_string(), "ack".to_string()]),
-        "{acts:?}"
+        mine.iter()
+            .any(|l| l.contains(&format!(": OFFER {a} (to relay 10.1.0.1)"))),
+        "{all}"
     );
-    let dropped = d.iter().find(|v| v["chaddr"] == mac.as_str()).unwrap();
-    assert_eq!(dropped["via"], "10.1.0.1");
     assert!(
-        dropped["reason"]["text"]
-            .as_str()
+        mine.last()
             .unwrap()
-            .starts_with("secs 0 is below min-secs 2"),
-        "{dropped}"
+            .contains(&format!(": ACK {a} (to relay 10.1.0.1)")),
+        "{all}"
     );
-    let ack = d
-        .iter()
-        .find(|v| v["chaddr"] == mac.as_str() && v["action"] == "ack")
+    // The log read back and joined to the client's capture.
+    let log = lab.path("serve.log");
+    std::fs::write(&log, all.clone() + "\n").unwrap();
+    let o = Command::new(BIN)
+        .args(["diagnose", "--json", "--log"])
+        .arg(&log)
+        .arg(lab.path("client.pcap"))
+        .output()
         .unwrap();
-    assert_eq!(
-        (&ack["to"], &ack["address"]),
-        (&Value::from("relay 10.1.0.1"), &Value::from(a.to_string()))
-    );
+    let d: Value = serde_json::from_slice(&o.stdout)
+        .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)));
+    let f = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["code"] == "min-secs-drop")
+        .unwrap_or_else(|| panic!("no min-secs-drop: {d}"));
+    assert_eq!(f["chaddr"], mac.as_str(), "{f}");
+    assert!(f.to_string().contains("secs 0 is below min-secs 2"), "{f}");
+    let explained = Command::new(BIN)
+        .args(["explain", "--json"])
+        .arg(&log)
+        .output()
+        .unwrap();
+    let e = text(&explained.stdout);
+    assert!(e.contains("min-secs-drop") && e.contains("dhcplens"), "{e}");
 }

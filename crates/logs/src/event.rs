@@ -26,19 +26,22 @@ pub enum Program {
     Udhcpc,
     /// dhcpcd.
     Dhcpcd,
+    /// `dhcplens serve`.
+    Dhcplens,
 }
 
 impl Program {
-    pub const ALL: [Program; 6] = [
+    pub const ALL: [Program; 7] = [
         Program::Dhcpd,
         Program::Kea,
         Program::Dnsmasq,
         Program::Dhclient,
         Program::Udhcpc,
         Program::Dhcpcd,
+        Program::Dhcplens,
     ];
 
-    /// The conventional name: `dhcpd`, `kea`, `dnsmasq`, `dhclient`, `udhcpc`, `dhcpcd`.
+    /// The conventional name: `dhcpd`, `kea`, `dnsmasq`, `dhclient`, `udhcpc`, `dhcpcd`, `dhcplens`.
     pub fn name(self) -> &'static str {
         match self {
             Program::Dhcpd => "dhcpd",
@@ -47,6 +50,7 @@ impl Program {
             Program::Dhclient => "dhclient",
             Program::Udhcpc => "udhcpc",
             Program::Dhcpcd => "dhcpcd",
+            Program::Dhcplens => "dhcplens",
         }
     }
 
@@ -59,6 +63,7 @@ impl Program {
             "dhclient" | "isc-dhclient" => Program::Dhclient,
             "udhcpc" | "busybox" => Program::Udhcpc,
             "dhcpcd" => Program::Dhcpcd,
+            "dhcplens" | "dhcplens-serve" => Program::Dhcplens,
             _ => return None,
         })
     }
@@ -75,13 +80,17 @@ impl Program {
             "dhclient" | "dhclient3" => Some(Program::Dhclient),
             "udhcpc" => Some(Program::Udhcpc),
             "dhcpcd" => Some(Program::Dhcpcd),
+            "dhcplens" => Some(Program::Dhcplens),
             _ => None,
         }
     }
 
     /// Whether the program is a server (as opposed to a client).
     pub fn is_server(self) -> bool {
-        matches!(self, Program::Dhcpd | Program::Kea | Program::Dnsmasq)
+        matches!(
+            self,
+            Program::Dhcpd | Program::Kea | Program::Dnsmasq | Program::Dhcplens
+        )
     }
 }
 

@@ -1,7 +1,7 @@
 //! dhcplens's log reader: DHCP server and client logs in, one [`Event`] per line
 //! that matters out, each with its meaning, cause, severity, fix and confidence.
 //!
-//! Programs: ISC dhcpd 3.x/4.x, Kea 2.2 `kea-dhcp4`, dnsmasq (`--log-dhcp` or not),
+//! Programs: ISC dhcpd 3.x/4.x, Kea 2.2 `kea-dhcp4`, dnsmasq (`--log-dhcp` or not), `dhcplens serve`,
 //! ISC dhclient, busybox udhcpc, dhcpcd. Framings (detected per line, see
 //! [`framing`]): plain lines as each daemon writes them, Kea's own files, RFC 3164
 //! (syslog files, dnsmasq's own file, `journalctl -o short`, busybox/OpenWrt),
@@ -79,6 +79,7 @@
 
 pub mod catalogue;
 mod client;
+mod dhcplens;
 mod dnsmasq;
 pub mod event;
 pub mod framing;

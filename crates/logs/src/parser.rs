@@ -4,7 +4,7 @@ use crate::event::{Event, Program};
 use crate::framing::{frame, Framing};
 use crate::scan::Parsed;
 use crate::time::TimeContext;
-use crate::{client, dnsmasq, isc, kea};
+use crate::{client, dhcplens, dnsmasq, isc, kea};
 
 /// How to read a log.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -124,13 +124,15 @@ fn parse_as(p: Program, msg: &str) -> Option<Parsed> {
         Program::Dhclient => client::dhclient(msg),
         Program::Udhcpc => client::udhcpc(msg),
         Program::Dhcpcd => client::dhcpcd(msg),
+        Program::Dhcplens => dhcplens::parse(msg),
     }
 }
 
 /// An untagged line: the phrasings are disjoint, so the first parser that reads it
 /// names the program.
 fn guess(msg: &str) -> Option<(Program, Parsed)> {
-    const ORDER: [Program; 5] = [
+    const ORDER: [Program; 6] = [
+        Program::Dhcplens,
         Program::Kea,
         Program::Dhcpd,
         Program::Dhclient,

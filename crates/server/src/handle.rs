@@ -94,8 +94,9 @@ impl Dest {
 
 impl Decision {
     /// One log line (without a timestamp), in the manner of ISC dhcpd's:
-    /// `DHCPDISCOVER from 02:00:00:00:00:01 xid 0x1234abcd via eth0: OFFER 10.0.0.100 (to broadcast)`
-    /// or `…: dropped (min-secs): secs 0 is below min-secs 2 …; fix: …`.
+    /// `DHCPDISCOVER from 02:00:00:00:00:01 xid 0x1234abcd via eth0: OFFER 10.0.0.100 (to broadcast)`,
+    /// `…: dropped (min-secs): secs 0 is below min-secs 2 …; fix: …` or
+    /// `…: NAK 192.168.77.23 (wrong-network): …`. `logs` reads it back.
     pub fn line(&self, iface: &str) -> String {
         let what = self
             .received
@@ -116,12 +117,15 @@ impl Decision {
         };
         match &self.reason {
             Some(r) => {
-                let verb = if self.action == Action::Nak {
+                l += if self.action == Action::Nak {
                     "NAK"
                 } else {
                     verb
                 };
-                l += &format!("{verb} ({}): {r}", r.code());
+                if let Some(a) = self.address {
+                    l += &format!(" {a}");
+                }
+                l += &format!(" ({}): {r}", r.code());
                 if let Some(f) = r.fix() {
                     l += &format!("; fix: {f}");
                 }

@@ -381,7 +381,7 @@ fn log_lines_name_the_client_the_action_and_the_reason() {
     );
     assert_eq!(
         d.line("eth0"),
-        "DHCPREQUEST from 02:00:00:09:02:01 xid 0x2eb00700 via eth0: NAK (wrong-network): 192.168.77.23 is not on 10.0.0.0/24, the network the request came from; fix: none needed: the client starts over with DISCOVER on this network (to broadcast)"
+        "DHCPREQUEST from 02:00:00:09:02:01 xid 0x2eb00700 via eth0: NAK 192.168.77.23 (wrong-network): 192.168.77.23 is not on 10.0.0.0/24, the network the request came from; fix: none needed: the client starts over with DISCOVER on this network (to broadcast)"
     );
     let d = s.handle(&payload("relay/server.pcap", 1), &on_lan(0, false));
     assert!(d.line("eth0").starts_with("DHCPDISCOVER from 02:00:00:0b:03:01 xid 0xc8c9ef08 via 10.1.0.1: OFFER 10.1.0.50 (to relay 10.1.0.1)"));

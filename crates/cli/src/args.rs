@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// NDJSON: a `started` event, then one `decision` per request.
     #[arg(long)]
     pub json: bool,
+    /// Also write every request and reply as pcapng, each request with its
+    /// decision (and reason) as a packet comment.
+    #[arg(short = 'w', long = "write", value_name = "FILE")]
+    pub write: Option<String>,
 }
 
 fn parse_subnet(s: &str) -> Result<server::Subnet, String> {

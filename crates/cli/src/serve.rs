@@ -7,8 +7,10 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use capture::write::PcapngWriter;
 use capture::Timestamp;
 use serde_json::json;
+use server::serve::Exchange;
 use server::{Action, Config, Decision, Server};
 
 use crate::args::ServeArgs;
@@ -27,6 +29,8 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     cfg.lease_secs = a.lease;
     cfg.min_secs = a.min_secs;
     cfg.authoritative = !a.not_authoritative;
+    cfg.check()
+        .map_err(|e| anyhow::anyhow!("cannot serve on {}: {e}", a.iface))?;
     let mut listener = server::serve::Listener::open(&a.iface, addr)
         .with_context(|| format!("cannot serve on {}", a.iface))?;
     let own = cfg.subnet_of(addr).map(|s| s.cidr());
@@ -51,6 +55,16 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
             a.iface,
             networks.join(", ")
         )?;
+        if let Some(s) = cfg.subnet_of(addr).filter(|s| s.prefix != prefix) {
+            writeln!(
+                out,
+                "{} {} has prefix /{prefix} but --subnet says {}: clients get mask {}",
+                style.paint(Paint::Yellow, "warning:"),
+                a.iface,
+                s.cidr(),
+                s.mask()
+            )?;
+        }
         if own.is_none() {
             writeln!(
                 out,
@@ -61,25 +75,44 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         }
     }
     out.flush()?;
+    let mut pcapng = match &a.write {
+        Some(path) => {
+            let f = std::fs::File::create(path).with_context(|| format!("creating {path}"))?;
+            let w = PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens serve")
+                .with_context(|| format!("writing {path}"))?;
+            Some((path, w))
+        }
+        None => None,
+    };
     let mut server = Server::new(cfg);
     let until = a.duration.map(|d| Instant::now() + d);
     let mut problems = 0u64;
-    let mut failed = None;
-    listener.run(&mut server, &stop, until, |d, err| {
+    let mut failed: Option<anyhow::Error> = None;
+    listener.run(&mut server, &stop, until, |x| {
+        let d = x.decision;
         if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) {
             problems += 1;
         }
+        let err = x.error.as_ref();
         let written = if a.json {
             writeln!(out, "{}", event(d, &a.iface, err))
         } else {
             write_line(out, d, &a.iface, err, style)
         };
         if let Err(e) = written.and_then(|()| out.flush()) {
-            failed.get_or_insert(e);
+            failed.get_or_insert(e.into());
+        }
+        if let Some((path, w)) = &mut pcapng {
+            if let Err(e) = record(w, x, &a.iface) {
+                failed.get_or_insert(anyhow::Error::from(e).context(format!("writing {path}")));
+            }
         }
     })?;
+    if let Some((path, mut w)) = pcapng {
+        w.flush().with_context(|| format!("writing {path}"))?;
+    }
     if let Some(e) = failed {
-        return Err(e.into());
+        return Err(e);
     }
     Ok(if problems > 0 {
         Outcome::Problems
@@ -141,4 +174,44 @@ fn event(d: &Decision, iface: &str, err: Option<&std::io::Error>) -> serde_json:
         "send_error": err.map(|e| e.to_string()),
         "line": d.line(iface),
     })
+}
+
+/// Writes the request with its decision as a comment, and the reply (an
+/// Ethernet frame, or for one sent through the kernel its IPv4 packet, on an
+/// interface of its own) with where it went.
+fn record(
+    w: &mut PcapngWriter<std::io::BufWriter<std::fs::File>>,
+    x: &Exchange<'_>,
+    iface: &str,
+) -> std::io::Result<()> {
+    let d = x.decision;
+    let i = w.interface(wire::LinkType::Ethernet, iface)?;
+    let mut comment = d.line(iface);
+    if let Some(e) = &x.error {
+        comment += &format!(" [not sent: {e}]");
+    }
+    let r = x.request;
+    w.write(i, r.timestamp_ns, &r.data, r.orig_len, &[&comment])?;
+    if let Some(sent) = &x.reply {
+        let name = if sent.link == wire::LinkType::Ethernet {
+            iface.to_string()
+        } else {
+            format!("{iface} (through the kernel)")
+        };
+        let i = w.interface(sent.link, &name)?;
+        let to = d
+            .reply
+            .as_ref()
+            .map_or(String::new(), |(_, to)| to.describe());
+        let what = d.action.name().to_uppercase();
+        let comment = format!("{what} to {to}");
+        w.write(
+            i,
+            sent.timestamp_ns,
+            &sent.frame,
+            sent.frame.len(),
+            &[&comment],
+        )?;
+    }
+    Ok(())
 }

@@ -2079,6 +2079,7 @@ fn serve_leases_to_udhcpc_dhclient_and_dhcpcd_and_naks_with_its_reason() {
         .iter()
         .map(|h| n.add_host_on(h, link, None).unwrap())
         .collect();
+    let written = lab.path("serve.pcapng");
     let mut serve = Watch::spawn(
         &n,
         server,
@@ -2093,6 +2094,8 @@ fn serve_leases_to_udhcpc_dhclient_and_dhcpcd_and_naks_with_its_reason() {
             "--json",
             "--duration",
             "120s",
+            "-w",
+            written.to_str().unwrap(),
         ],
     );
     let within = Duration::from_secs(30);
@@ -2163,6 +2166,51 @@ fn serve_leases_to_udhcpc_dhclient_and_dhcpcd_and_naks_with_its_reason() {
         ["nak:wrong-network"],
         "{}",
         lines.join("\n")
+    );
+    // -w: each request with its decision as a comment, each reply after it;
+    // tshark reads them, and diagnose finds the three leases and the NAK.
+    if let Some(rows) =
+        lab::tshark_fields(&written, &["-e", "dhcp.option.dhcp", "-e", "frame.comment"])
+    {
+        let rows: Vec<&str> = rows.lines().collect();
+        let replies = d.iter().filter(|v| !v["to"].is_null()).count();
+        assert_eq!(rows.len(), d.len() + replies, "{rows:#?}");
+        let nak = rows
+            .iter()
+            .position(|r| r.contains("NAK 192.168.77.23 (wrong-network)"))
+            .unwrap_or_else(|| panic!("{rows:#?}"));
+        assert!(rows[nak].starts_with("3\t"), "the REQUEST: {}", rows[nak]);
+        assert!(
+            rows[nak + 1].starts_with("6\tNAK to broadcast"),
+            "{}",
+            rows[nak + 1]
+        );
+        assert_eq!(
+            rows.iter()
+                .filter(|r| r.starts_with("2\tOFFER to "))
+                .count(),
+            3
+        );
+    }
+    let o = Command::new(BIN)
+        .args(["diagnose", "--json"])
+        .arg(&written)
+        .output()
+        .unwrap();
+    let report: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let outcomes: Vec<&str> = report["clients"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        (
+            outcomes.iter().filter(|o| **o == "bound").count(),
+            outcomes.contains(&"nak")
+        ),
+        (3, true),
+        "{outcomes:?}"
     );
 }
 

@@ -94,7 +94,9 @@ pub(crate) fn parse(msg: &str) -> Option<Parsed> {
                 "no-subnet-for-interface" => Kind::NoSubnetForInterface,
                 "not-authoritative" => Kind::NotAuthoritative,
                 "wrong-network" => Kind::NakWrongNetwork,
-                "address-taken" | "outside-pool" => Kind::NakAddressUnavailable,
+                "address-taken" | "outside-pool" | "not-its-address" | "declined-by-client" => {
+                    Kind::NakAddressUnavailable
+                }
                 "other-server-chosen" => {
                     f.server_id = sentence
                         .strip_prefix("the client chose server ")
@@ -104,7 +106,9 @@ pub(crate) fn parse(msg: &str) -> Option<Parsed> {
                 "bootp-not-served" => Kind::BootpIgnored,
                 "malformed" => Kind::MalformedPacket,
                 // no-record, no-requested-address, not-its-lease,
-                // unsupported-message, not-a-request: the request, with why.
+                // inform-without-ciaddr, vlan-tagged, bad-checksum,
+                // not-for-this-server, unsupported-message, not-a-request:
+                // the request, with why.
                 _ => received()?,
             }
         }

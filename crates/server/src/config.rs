@@ -78,6 +78,16 @@ impl Subnet {
                 "{spec:?}: no range=FIRST-LAST: the server would have nothing to lease"
             ));
         }
+        let mut reserved = vec![("the router", s.router)];
+        if s.prefix <= 30 {
+            reserved.push(("the network's own address", Some(s.network)));
+            reserved.push(("the broadcast address", Some(s.broadcast())));
+        }
+        for (what, a) in reserved {
+            if let Some(a) = a.filter(|a| s.in_pool(*a)) {
+                return Err(format!("{spec:?}: a range holds {a}, {what}"));
+            }
+        }
         Ok(s)
     }
 
@@ -151,6 +161,18 @@ impl Config {
         }
     }
 
+    /// Refuses what would hand out the server's own address.
+    pub fn check(&self) -> Result<(), String> {
+        match self.subnets.iter().find(|s| s.in_pool(self.server_id)) {
+            Some(s) => Err(format!(
+                "a range of {} holds {}, the server's own address",
+                s.cidr(),
+                self.server_id
+            )),
+            None => Ok(()),
+        }
+    }
+
     /// The subnet containing `a`.
     pub fn subnet_of(&self, a: Ipv4Addr) -> Option<&Subnet> {
         self.subnets.iter().find(|s| s.contains(a))
@@ -185,11 +207,34 @@ mod tests {
                 "10.0.0.0/24,range=10.0.0.1-10.0.0.9,gateway=1.2.3.4",
                 "unknown key",
             ),
+            (
+                "10.0.0.0/24,range=10.0.0.0-10.0.0.9",
+                "10.0.0.0, the network's own address",
+            ),
+            (
+                "10.0.0.0/24,range=10.0.0.9-10.0.0.255",
+                "10.0.0.255, the broadcast address",
+            ),
+            (
+                "10.0.0.0/24,range=10.0.0.1-10.0.0.9,router=10.0.0.1",
+                "10.0.0.1, the router",
+            ),
         ] {
             let e = Subnet::parse(bad).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");
         }
         let all = Subnet::parse("0.0.0.0/0,range=1.0.0.0-1.0.0.1").unwrap();
         assert!(all.contains(Ipv4Addr::new(200, 1, 1, 1)));
+        // A /31 (RFC 3021) has no network or broadcast address to keep.
+        assert!(Subnet::parse("10.0.0.0/31,range=10.0.0.0-10.0.0.1").is_ok());
+        let lan = Subnet::parse("10.0.0.0/24,range=10.0.0.1-10.0.0.9").unwrap();
+        let c = Config::new(Ipv4Addr::new(10, 0, 0, 5), vec![lan.clone()]);
+        assert_eq!(
+            c.check().unwrap_err(),
+            "a range of 10.0.0.0/24 holds 10.0.0.5, the server's own address"
+        );
+        assert!(Config::new(Ipv4Addr::new(10, 0, 0, 10), vec![lan])
+            .check()
+            .is_ok());
     }
 }

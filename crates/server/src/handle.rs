@@ -198,20 +198,11 @@ impl Server {
         });
         let req = match (lenient.message, fatal) {
             (Some(m), None) => m,
-            (m, fatal) => {
+            (_, fatal) => {
                 let why = fatal.map_or("shorter than the 236-byte header".to_string(), |a| {
                     a.to_string()
                 });
-                return Decision {
-                    received: m.as_ref().and_then(Message::message_type),
-                    chaddr: m.as_ref().map_or(HwAddr::new(&[]), Message::chaddr),
-                    xid: m.as_ref().map_or(0, |m| m.xid),
-                    giaddr: m.as_ref().map_or(Ipv4Addr::UNSPECIFIED, |m| m.giaddr),
-                    action: Action::Drop,
-                    address: None,
-                    reason: Some(Reason::Malformed(why)),
-                    reply: None,
-                };
+                return self.refuse(bytes, Reason::Malformed(why));
             }
         };
         let received = req.message_type();
@@ -307,7 +298,7 @@ impl Server {
         };
         // A bound client asking again keeps its lease as it is.
         if mine != Some((address, true)) {
-            let until = now + u64::from(self.cfg.offer_secs) * 1000;
+            let until = now.saturating_add(u64::from(self.cfg.offer_secs) * 1000);
             self.leases
                 .set(address, &key, req.chaddr(), State::Offered, until);
         }
@@ -356,20 +347,25 @@ impl Server {
         }
         let lease = self.leases.get(address).filter(|l| l.client == key);
         if lease.is_some_and(|l| l.state == State::Declined && l.holds(now)) {
-            let r = Reason::AddressTaken {
-                address,
-                by: req.chaddr(),
-                state: "declined",
-            };
-            return self.nak(req, address, r);
+            return self.nak(req, address, Reason::DeclinedByClient { address });
         }
         let selecting = req.server_id().is_some();
         if lease.is_none() {
-            // No record. INIT-REBOOT must get silence (RFC 2131 §4.3.2); a
-            // renewing or rebinding client keeps a free address of the pool
-            // (the lease may have been lost in a restart).
+            // No record of this address for the client. INIT-REBOOT: a NAK
+            // if the server has another address on record for it, else
+            // silence (RFC 2131 §4.3.2); a renewing or rebinding client
+            // keeps a free address of the pool (the lease may have been
+            // lost in a restart).
             if !selecting && ciaddr.is_none() {
-                return drop(Some(address), Reason::NoRecord { address });
+                let holds = self
+                    .leases
+                    .of(&key)
+                    .filter(|l| l.holds(now) && l.state != State::Declined)
+                    .map(|l| l.address);
+                return match holds {
+                    Some(holds) => self.nak(req, address, Reason::NotItsAddress { address, holds }),
+                    None => drop(Some(address), Reason::NoRecord { address }),
+                };
             }
             if !subnet.in_pool(address) {
                 if selecting {
@@ -382,7 +378,7 @@ impl Server {
                 return drop(Some(address), Reason::NoRecord { address });
             }
         }
-        let until = now + u64::from(self.cfg.lease_secs) * 1000;
+        let until = now.saturating_add(u64::from(self.cfg.lease_secs) * 1000);
         self.leases
             .set(address, &key, req.chaddr(), State::Bound, until);
         let m = self.reply(req, MessageType::Ack, address, Some(&subnet), true);
@@ -390,9 +386,12 @@ impl Server {
         (Action::Ack, Some(address), None, Some((m, to)))
     }
 
-    /// A NAK for `r`, or a drop saying so if the server is not authoritative.
+    /// A NAK for `r`, or a drop saying so if the server is not authoritative
+    /// and the client did not choose it (a client that named this server in
+    /// option 54 gets its NAK either way, RFC 2131 §4.3.2).
     fn nak(&self, req: &Message<'_>, address: Ipv4Addr, r: Reason) -> Outcome {
-        if !self.cfg.authoritative {
+        let chosen = req.server_id() == Some(self.cfg.server_id);
+        if !self.cfg.authoritative && !chosen {
             return drop(Some(address), Reason::NotAuthoritative(Box::new(r)));
         }
         let mut m = self.reply(req, MessageType::Nak, Ipv4Addr::UNSPECIFIED, None, false);
@@ -406,6 +405,11 @@ impl Server {
             text.truncate(end);
         }
         m.set_option(code::MESSAGE, text.into_bytes());
+        // Option 82 stays last (RFC 3046 §2.2).
+        if let Some(o82) = req.option(code::RELAY_AGENT_INFORMATION) {
+            m.remove_option(code::RELAY_AGENT_INFORMATION);
+            m.set_option(code::RELAY_AGENT_INFORMATION, o82.into_owned());
+        }
         if !req.giaddr.is_unspecified() {
             // RFC 2131 §4.3.2: the relay must broadcast it to the client.
             m.flags |= 0x8000;
@@ -422,7 +426,9 @@ impl Server {
         if self.leases.get(address).is_none_or(|l| l.client != key) {
             return drop(Some(address), Reason::NotItsLease { address });
         }
-        let until = at.now_ms + u64::from(self.cfg.decline_secs) * 1000;
+        let until = at
+            .now_ms
+            .saturating_add(u64::from(self.cfg.decline_secs) * 1000);
         self.leases
             .set(address, &key, req.chaddr(), State::Declined, until);
         (Action::Decline, Some(address), None, None)
@@ -444,6 +450,9 @@ impl Server {
     }
 
     fn inform(&mut self, req: &Message<'_>, at: &Arrival<'_>) -> Outcome {
+        if req.ciaddr.is_unspecified() && req.giaddr.is_unspecified() {
+            return drop(None, Reason::InformWithoutCiaddr);
+        }
         let subnet = match self.subnet_for(req, at) {
             Ok(s) => s.clone(),
             Err(r) => return drop(None, r),
@@ -489,8 +498,9 @@ impl Server {
         if lease {
             let t = self.cfg.lease_secs;
             m.set_option(code::IP_ADDRESS_LEASE_TIME, t.to_be_bytes().to_vec());
-            m.set_option(code::RENEWAL_TIME, (t / 2).to_be_bytes().to_vec());
-            let t2 = (u64::from(t) * 7 / 8) as u32;
+            let t1 = (t / 2).max(1);
+            m.set_option(code::RENEWAL_TIME, t1.to_be_bytes().to_vec());
+            let t2 = ((u64::from(t) * 7 / 8) as u32).max(t1);
             m.set_option(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
         }
         if let Some(s) = subnet {
@@ -506,10 +516,31 @@ impl Server {
                 m.set_option(code::DOMAIN_NAME, d.as_bytes().to_vec());
             }
         }
+        // RFC 6842: the client identifier back, unaltered.
+        if let Some(id) = req.option(code::CLIENT_IDENTIFIER) {
+            m.set_option(code::CLIENT_IDENTIFIER, id.into_owned());
+        }
+        // Last, as RFC 3046 §2.2 asks.
         if let Some(o82) = req.option(code::RELAY_AGENT_INFORMATION) {
             m.set_option(code::RELAY_AGENT_INFORMATION, o82.into_owned());
         }
         m
+    }
+
+    /// A drop for a request `serve` refuses before deciding it (a VLAN tag,
+    /// a bad checksum, another host's address), read leniently for the log.
+    pub fn refuse(&self, bytes: &[u8], reason: Reason) -> Decision {
+        let m = Message::parse_lenient(bytes).message;
+        Decision {
+            received: m.as_ref().and_then(Message::message_type),
+            chaddr: m.as_ref().map_or(HwAddr::new(&[]), Message::chaddr),
+            xid: m.as_ref().map_or(0, |m| m.xid),
+            giaddr: m.as_ref().map_or(Ipv4Addr::UNSPECIFIED, |m| m.giaddr),
+            action: Action::Drop,
+            address: None,
+            reason: Some(reason),
+            reply: None,
+        }
     }
 }
 

@@ -48,6 +48,21 @@ pub enum Reason {
     NotAuthoritative(Box<Reason>),
     /// A RELEASE or DECLINE of an address that is not the client's lease.
     NotItsLease { address: Ipv4Addr },
+    /// An INIT-REBOOT for an address other than the one the server has on
+    /// record for this client.
+    NotItsAddress { address: Ipv4Addr, holds: Ipv4Addr },
+    /// The client itself declined the address not long ago.
+    DeclinedByClient { address: Ipv4Addr },
+    /// An INFORM without ciaddr: nowhere to send the answer (RFC 2131 §4.3.5).
+    InformWithoutCiaddr,
+    /// The frame came with an 802.1Q tag: its client is on another VLAN than
+    /// the one this interface serves.
+    VlanTagged { vid: u16 },
+    /// The UDP or IPv4 checksum does not verify: the kernel's own UDP stack
+    /// would drop it too.
+    BadChecksum { what: String },
+    /// Sent to another host's address (seen while forwarding it).
+    NotForThisServer { to: Ipv4Addr },
 }
 
 impl Reason {
@@ -70,6 +85,12 @@ impl Reason {
             Reason::OutsidePool { .. } => "outside-pool",
             Reason::NotAuthoritative(_) => "not-authoritative",
             Reason::NotItsLease { .. } => "not-its-lease",
+            Reason::NotItsAddress { .. } => "not-its-address",
+            Reason::DeclinedByClient { .. } => "declined-by-client",
+            Reason::InformWithoutCiaddr => "inform-without-ciaddr",
+            Reason::VlanTagged { .. } => "vlan-tagged",
+            Reason::BadChecksum { .. } => "bad-checksum",
+            Reason::NotForThisServer { .. } => "not-for-this-server",
         }
     }
 
@@ -107,7 +128,17 @@ impl Reason {
             Reason::NotAuthoritative(_) => {
                 "run with authority (without --not-authoritative) if this server owns the network, so clients hear NAK at once".into()
             }
-            Reason::NotItsLease { .. } => return None,
+            Reason::NotItsLease { .. } | Reason::NotForThisServer { .. } => return None,
+            Reason::NotItsAddress { .. } | Reason::DeclinedByClient { .. } => {
+                "none needed: the client starts over with DISCOVER".into()
+            }
+            Reason::InformWithoutCiaddr => "fix the client: an INFORM carries its address in ciaddr".into(),
+            Reason::VlanTagged { vid } => format!(
+                "serve on the VLAN's own interface (e.g. a VLAN {vid} device), or fix the switch port's VLAN"
+            ),
+            Reason::BadChecksum { .. } => {
+                "find what corrupts or leaves the checksum unfilled (transmit offload on a VM host or bridge: `ethtool -K IF tx off`)".into()
+            }
         })
     }
 }
@@ -165,6 +196,24 @@ impl fmt::Display for Reason {
             Reason::NotItsLease { address } => write!(
                 f,
                 "{address} is not this client's lease; nothing changes"
+            ),
+            Reason::NotItsAddress { address, holds } => write!(
+                f,
+                "{address} is not this client's address: the server has {holds} on record for it"
+            ),
+            Reason::DeclinedByClient { address } => write!(
+                f,
+                "this client declined {address} (DHCPDECLINE: in use by another host), so it is kept out of use for now"
+            ),
+            Reason::InformWithoutCiaddr => write!(f, "a DHCPINFORM with ciaddr 0.0.0.0"),
+            Reason::VlanTagged { vid } => write!(
+                f,
+                "the request came tagged for VLAN {vid}, which this interface does not serve untagged"
+            ),
+            Reason::BadChecksum { what } => write!(f, "{what}"),
+            Reason::NotForThisServer { to } => write!(
+                f,
+                "sent to {to}, another host: this server answers broadcasts and its own address"
             ),
         }
     }

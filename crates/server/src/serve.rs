@@ -12,7 +12,7 @@ use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use capture::live::{Direction, Options, PacketSocket};
+use capture::live::{Direction, KernelChecksum, LivePacket, Options, PacketSocket};
 use socket2::{Domain, Protocol, Socket, Type};
 use wire::frame::UdpFrame;
 use wire::LinkType;
@@ -40,7 +40,6 @@ impl Listener {
             },
         )?;
         let udp = Socket::new(Domain::IPV4, Type::DGRAM, Some(Protocol::UDP))?;
-        udp.set_reuse_address(true)?;
         udp.set_broadcast(true)?;
         udp.bind_device(Some(iface.as_bytes()))
             .map_err(|e| io::Error::new(e.kind(), format!("binding to {iface}: {e}")))?;
@@ -66,14 +65,14 @@ impl Listener {
         })
     }
 
-    /// Serves until `stop` is set or `until` passes; `on` hears every
-    /// decision, with the error if its reply could not be sent.
+    /// Serves until `stop` is set or `until` passes; `on` hears of every
+    /// request, with what became of it.
     pub fn run(
         &mut self,
         server: &mut Server,
         stop: &AtomicBool,
         until: Option<Instant>,
-        mut on: impl FnMut(&Decision, Option<&io::Error>),
+        mut on: impl FnMut(&Exchange<'_>),
     ) -> io::Result<()> {
         let mut scratch = [std::mem::MaybeUninit::<u8>::uninit(); 2048];
         while !stop.load(Ordering::Relaxed) {
@@ -85,7 +84,16 @@ impl Listener {
                 u.saturating_duration_since(now)
                     .min(Duration::from_millis(200))
             });
-            let got = self.packets.recv(Some(wait))?;
+            let got = match self.packets.recv(Some(wait)) {
+                Ok(got) => got,
+                // The interface went down (or away for a moment): keep the
+                // leases and wait for it.
+                Err(e) if matches!(e.raw_os_error(), Some(ENETDOWN | ENXIO | ENODEV)) => {
+                    std::thread::sleep(Duration::from_millis(500));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             // What the UDP socket queued is a copy of what the packet socket saw.
             while self.udp.recv(&mut scratch).is_ok() {}
             let Some(p) = got else { continue };
@@ -104,34 +112,204 @@ impl Listener {
                 broadcast: f.ip.dst == Ipv4Addr::BROADCAST || p.data.starts_with(&[0xff; 6]),
                 now_ms: self.started.elapsed().as_millis() as u64,
             };
-            let d = server.handle(f.payload, &at);
-            let err = d
-                .reply
-                .as_ref()
-                .and_then(|(m, to)| self.send(m, *to, server).err());
-            on(&d, err.as_ref());
+            let d = match refusal(&f, &p, server.config().subnet_of(self.addr), self.addr) {
+                Some(r) => server.refuse(f.payload, r),
+                None => server.handle(f.payload, &at),
+            };
+            let (reply, error) = match &d.reply {
+                Some((m, to)) => match self.send(m, *to, server) {
+                    Ok(sent) => (Some(sent), None),
+                    Err(e) => (None, Some(e)),
+                },
+                None => (None, None),
+            };
+            on(&Exchange {
+                decision: &d,
+                request: &p,
+                reply,
+                error,
+            });
         }
         Ok(())
     }
 
-    fn send(&self, m: &wire::Message<'_>, to: Dest, server: &Server) -> io::Result<()> {
+    /// Sends `m`; returns it as the frame that left (for a reply through
+    /// the UDP socket, the IPv4 packet the kernel will have built).
+    fn send(&self, m: &wire::Message<'_>, to: Dest, server: &Server) -> io::Result<Sent> {
         let payload = m.encode(wire::dhcp::BOOTP_MIN_LEN);
         let src = server.config().server_id;
         let (ip, mac) = match to {
-            Dest::Relay(ip) => return self.send_udp(&payload, ip, 67),
-            Dest::Unicast(ip) => return self.send_udp(&payload, ip, 68),
+            Dest::Relay(ip) | Dest::Unicast(ip) => {
+                let port = if matches!(to, Dest::Relay(_)) { 67 } else { 68 };
+                self.udp
+                    .send_to(&payload, &SocketAddrV4::new(ip, port).into())?;
+                let frame = UdpFrame::new((src, 67), (ip, port), &payload).ipv4_packet();
+                return Ok(Sent::now(LinkType::Ipv4, frame));
+            }
             Dest::Broadcast => (Ipv4Addr::BROADCAST, [0xff; 6]),
             Dest::Hardware { ip, mac } => (ip, mac),
         };
         let mut f = UdpFrame::new((src, 67), (ip, 68), &payload);
         f.src_mac = self.packets.mac();
         f.dst_mac = mac;
-        self.packets.send(&f.ethernet_frame())
+        let frame = f.ethernet_frame();
+        self.packets.send(&frame)?;
+        Ok(Sent::now(LinkType::Ethernet, frame))
+    }
+}
+
+// errno values (asm-generic/errno-base.h, errno.h): the interface is down or gone.
+const ENXIO: i32 = 6;
+const ENODEV: i32 = 19;
+const ENETDOWN: i32 = 100;
+
+/// Why a frame that reached port 67 is not decided at all: a VLAN tag
+/// (its client is on a VLAN this interface does not serve untagged), a
+/// checksum the kernel's UDP stack would reject (a partial one is accepted
+/// when the kernel says it is this host's own offload), or another host's
+/// address (a relay's unicast passing through a forwarding host).
+fn refusal(
+    f: &wire::Frame<'_>,
+    p: &LivePacket,
+    own: Option<&crate::config::Subnet>,
+    addr: Ipv4Addr,
+) -> Option<crate::Reason> {
+    use crate::Reason;
+    use wire::UdpChecksum;
+    if let Some(&vid) = f.link.vlans.as_slice().iter().find(|v| **v != 0) {
+        return Some(Reason::VlanTagged { vid });
+    }
+    let ip_bad = f
+        .anomalies
+        .iter()
+        .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4ChecksumInvalid { .. }));
+    if ip_bad {
+        return Some(Reason::BadChecksum {
+            what: "the IPv4 header checksum does not verify".into(),
+        });
+    }
+    match f.udp.checksum {
+        UdpChecksum::Invalid { found, expected } => {
+            return Some(Reason::BadChecksum {
+                what: format!("UDP checksum 0x{found:04x}, 0x{expected:04x} expected"),
+            })
+        }
+        UdpChecksum::Partial { found } if p.checksum != KernelChecksum::NotReady => {
+            return Some(Reason::BadChecksum {
+                what: format!(
+                    "UDP checksum 0x{found:04x} is only the pseudo-header sum (the sender's transmit offload never filled it)"
+                ),
+            })
+        }
+        _ => {}
+    }
+    let to = f.ip.dst;
+    let ours = to == Ipv4Addr::BROADCAST || to == addr || own.is_some_and(|s| to == s.broadcast());
+    (!ours).then_some(Reason::NotForThisServer { to })
+}
+
+/// One request and what became of it.
+pub struct Exchange<'a> {
+    pub decision: &'a Decision,
+    /// The request as received (an Ethernet frame).
+    pub request: &'a LivePacket,
+    pub reply: Option<Sent>,
+    /// Why the reply could not be sent.
+    pub error: Option<io::Error>,
+}
+
+/// A reply as it left.
+pub struct Sent {
+    pub timestamp_ns: i64,
+    pub link: LinkType,
+    pub frame: Vec<u8>,
+}
+
+impl Sent {
+    fn now(link: LinkType, frame: Vec<u8>) -> Sent {
+        Sent {
+            timestamp_ns: capture::Timestamp::now().0,
+            link,
+            frame,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use capture::live::KernelChecksum;
+    use wire::frame::ChecksumMode;
+
+    /// dhclient's DISCOVER (examples/renew-rebind-release, frame 1) in a
+    /// frame built with `change`, and what `refusal` says of it.
+    fn refused(change: impl Fn(&mut UdpFrame<'_>), kernel: KernelChecksum) -> Option<String> {
+        let path = format!(
+            "{}/../../examples/renew-rebind-release/client.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let mut r = capture::read::open(&path).unwrap();
+        let p = r.next_packet().unwrap().unwrap();
+        let payload = wire::frame::decode(p.link, p.data, p.orig_len)
+            .unwrap()
+            .payload
+            .to_vec();
+        let mut f = UdpFrame::new(
+            (Ipv4Addr::UNSPECIFIED, 68),
+            (Ipv4Addr::BROADCAST, 67),
+            &payload,
+        );
+        change(&mut f);
+        let data = f.ethernet_frame();
+        let live = LivePacket {
+            timestamp_ns: 0,
+            orig_len: data.len(),
+            data,
+            checksum: kernel,
+            direction: Direction::Incoming,
+        };
+        let frame = wire::frame::decode(LinkType::Ethernet, &live.data, live.orig_len).unwrap();
+        let own = crate::Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.109").unwrap();
+        refusal(&frame, &live, Some(&own), Ipv4Addr::new(10, 0, 0, 1))
+            .map(|r| format!("{}: {r}", r.code()))
     }
 
-    fn send_udp(&self, payload: &[u8], ip: Ipv4Addr, port: u16) -> io::Result<()> {
-        self.udp
-            .send_to(payload, &SocketAddrV4::new(ip, port).into())
-            .map(|_| ())
+    #[test]
+    fn tagged_corrupt_and_passing_frames_are_refused_with_reasons() {
+        let unknown = KernelChecksum::Unknown;
+        assert_eq!(refused(|_| {}, unknown), None);
+        assert_eq!(
+            refused(|f| f.vlans = vec![0], unknown),
+            None,
+            "a priority tag"
+        );
+        assert_eq!(
+            refused(|f| f.vlans = vec![20], unknown).unwrap(),
+            "vlan-tagged: the request came tagged for VLAN 20, which this interface does not serve untagged"
+        );
+        assert!(
+            refused(|f| f.checksum = ChecksumMode::Fixed(0x1234), unknown)
+                .unwrap()
+                .starts_with("bad-checksum: UDP checksum 0x1234, 0x")
+        );
+        assert!(refused(|f| f.checksum = ChecksumMode::Partial, unknown)
+            .unwrap()
+            .contains("only the pseudo-header sum"));
+        // This host's own offload (a local veth or VM): accepted.
+        assert_eq!(
+            refused(
+                |f| f.checksum = ChecksumMode::Partial,
+                KernelChecksum::NotReady
+            ),
+            None
+        );
+        assert_eq!(refused(|f| f.checksum = ChecksumMode::Zero, unknown), None);
+        for to in [[10, 0, 0, 1], [10, 0, 0, 255]] {
+            assert_eq!(refused(|f| f.dst_ip = Ipv4Addr::from(to), unknown), None);
+        }
+        assert_eq!(
+            refused(|f| f.dst_ip = Ipv4Addr::new(10, 0, 0, 9), unknown).unwrap(),
+            "not-for-this-server: sent to 10.0.0.9, another host: this server answers broadcasts and its own address"
+        );
     }
 }

@@ -386,3 +386,92 @@ fn log_lines_name_the_client_the_action_and_the_reason() {
     let d = s.handle(&payload("relay/server.pcap", 1), &on_lan(0, false));
     assert!(d.line("eth0").starts_with("DHCPDISCOVER from 02:00:00:0b:03:01 xid 0xc8c9ef08 via 10.1.0.1: OFFER 10.1.0.50 (to relay 10.1.0.1)"));
 }
+
+#[test]
+fn init_reboot_for_another_address_than_the_one_on_record_is_naked() {
+    let mut s = server();
+    s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
+    assert_eq!(
+        s.handle(&payload(DHCLIENT, 3), &on_lan(1, true)).action,
+        Action::Ack
+    );
+    // dhclient's chaddr, rebooting with a wish for 10.0.0.101.
+    let mut m = Message::parse(&payload("init-reboot-wrong-network/client.pcap", 1))
+        .unwrap()
+        .into_owned();
+    m.set_chaddr(&[2, 0, 0, 0x0c, 2, 1]);
+    m.set_option(code::REQUESTED_IP_ADDRESS, vec![10, 0, 0, 101]);
+    let d = s.handle(&m.encode(300), &on_lan(2, true));
+    assert_eq!(d.action, Action::Nak);
+    assert_eq!(
+        d.reason.map(|r| r.to_string()),
+        Some(
+            "10.0.0.101 is not this client's address: the server has 10.0.0.100 on record for it"
+                .into()
+        )
+    );
+    // Asking for the one on record is ACKed.
+    m.set_option(code::REQUESTED_IP_ADDRESS, vec![10, 0, 0, 100]);
+    assert_eq!(
+        s.handle(&m.encode(300), &on_lan(3, true)).action,
+        Action::Ack
+    );
+}
+
+#[test]
+fn replies_echo_the_client_identifier_and_keep_option_82_last() {
+    // udhcpc sends a client identifier (examples/ack-lost).
+    let mut s = server();
+    let req = payload("ack-lost/client.pcap", 1);
+    let asked = Message::parse(&req).unwrap();
+    let id = asked
+        .option(code::CLIENT_IDENTIFIER)
+        .expect("udhcpc sends option 61");
+    let d = s.handle(&req, &on_lan(0, true));
+    assert_eq!(reply(&d).0.option(code::CLIENT_IDENTIFIER), Some(id));
+    // A relayed NAK: 53, 54, 56, then 82, then END.
+    let mut m = Message::parse(&payload("relay/server.pcap", 3))
+        .unwrap()
+        .into_owned();
+    m.remove_option(code::SERVER_IDENTIFIER);
+    m.set_option(code::REQUESTED_IP_ADDRESS, vec![192, 168, 1, 1]);
+    let d = s.handle(&m.encode(300), &on_lan(0, false));
+    let (nak, _) = reply(&d);
+    let codes: Vec<u8> = nak.options.iter().map(|o| o.code).collect();
+    assert_eq!(codes, [53, 54, 56, 82, 255], "{:?}", d.reason);
+}
+
+#[test]
+fn a_server_that_is_not_authoritative_still_naks_a_client_that_chose_it() {
+    let mut cfg = server().config().clone();
+    cfg.authoritative = false;
+    let mut s = Server::new(cfg);
+    // dhclient takes 10.0.0.100; udhcpc then selects it, naming this server.
+    s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
+    s.handle(&payload(DHCLIENT, 3), &on_lan(1, true));
+    let d = s.handle(
+        &payload("init-reboot-wrong-network/client.pcap", 5),
+        &on_lan(2, true),
+    );
+    assert_eq!(d.action, Action::Nak, "{:?}", d.reason);
+    assert_eq!(d.reason.map(|r| r.code()), Some("address-taken"));
+}
+
+#[test]
+fn an_inform_without_ciaddr_is_dropped_and_times_never_overflow() {
+    let mut s = server();
+    let mut m = Message::parse(&payload(DHCLIENT, 1)).unwrap().into_owned();
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![8]);
+    let d = s.handle(&m.encode(300), &on_lan(0, true));
+    assert_eq!(d.reason.map(|r| r.code()), Some("inform-without-ciaddr"));
+    m.ciaddr = Ipv4Addr::new(10, 0, 0, 7);
+    let d = s.handle(&m.encode(300), &on_lan(0, false));
+    let (ack, to) = reply(&d);
+    assert_eq!(
+        (d.action, to, ack.lease_time()),
+        (Action::Inform, Dest::Unicast(m.ciaddr), None)
+    );
+    let late = on_lan(u64::MAX - 1, true);
+    assert_eq!(s.handle(&payload(DHCLIENT, 1), &late).action, Action::Offer);
+    assert_eq!(s.handle(&payload(DHCLIENT, 3), &late).action, Action::Ack);
+}

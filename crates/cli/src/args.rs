@@ -68,6 +68,10 @@ pub struct ServeArgs {
     /// NDJSON: a `started` event, then one `decision` per request.
     #[arg(long)]
     pub json: bool,
+    /// Keep bound and declined leases in this file, read at start and
+    /// rewritten after every change, so that they outlive a restart.
+    #[arg(long, value_name = "FILE")]
+    pub leases: Option<std::path::PathBuf>,
     /// Also write every request and reply as pcapng, each request with its
     /// decision (and reason) as a packet comment.
     #[arg(short = 'w', long = "write", value_name = "FILE")]

@@ -84,7 +84,21 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         }
         None => None,
     };
-    let mut server = Server::new(cfg);
+    let mut server = match &a.leases {
+        Some(path) => {
+            let leases = server::store::load(path, listener.now())
+                .map_err(|e| anyhow::anyhow!("cannot read the lease file {e}"))?;
+            listener.persist_to(path);
+            Server::with_leases(cfg, leases)
+        }
+        None => Server::new(cfg),
+    };
+    if let Some(path) = &a.leases {
+        let n = server.leases().iter().count();
+        if !a.json {
+            writeln!(out, "{n} leases read back from {}", path.display())?;
+        }
+    }
     let until = a.duration.map(|d| Instant::now() + d);
     let mut problems = 0u64;
     let mut failed: Option<anyhow::Error> = None;
@@ -94,6 +108,15 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
             problems += 1;
         }
         let err = x.error.as_ref();
+        if let Some(e) = &x.store_error {
+            // Serving goes on; the operator hears of it once per change.
+            let path = a
+                .leases
+                .as_ref()
+                .map_or(String::new(), |p| p.display().to_string());
+            eprintln!("dhcplens: lease file {path} not written: {e}");
+            problems += 1;
+        }
         let written = if a.json {
             writeln!(out, "{}", event(d, &a.iface, err))
         } else {

@@ -2299,3 +2299,82 @@ fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
     let e = text(&explained.stdout);
     assert!(e.contains("min-secs-drop") && e.contains("dhcplens"), "{e}");
 }
+
+/// With `--leases FILE`, udhcpc's lease outlives a restart of `serve`: the
+/// INIT-REBOOT of its address is ACKed by the new process, where a server
+/// without the file has no record of it and stays silent.
+#[test]
+fn serve_keeps_leases_across_a_restart_with_its_lease_file() {
+    let Some(lab) = lab::require("serve-restart", &[Tool::Udhcpc]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (server, client) = lan(&mut n);
+    let file = lab.path("leases");
+    let spec = "10.0.0.0/24,range=10.0.0.100-10.0.0.109";
+    let args = |leases: bool| {
+        let mut v = vec![
+            "-i",
+            "eth0",
+            "--subnet",
+            spec,
+            "--json",
+            "--duration",
+            "60s",
+        ];
+        if leases {
+            v.extend(["--leases", file.to_str().unwrap()]);
+        }
+        v
+    };
+    let first = Watch::spawn(&n, server, "serve", &args(true));
+    let mut udhcpc = Udhcpc::default().start(&n, client).unwrap();
+    let a = udhcpc.wait_bound(Duration::from_secs(30)).unwrap();
+    udhcpc.stop().unwrap();
+    first.stop();
+    let mac = mac_of(&n, client);
+    let saved = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        saved.contains(&format!("{a} bound ")) && saved.contains(&mac),
+        "{saved}"
+    );
+    let reboot = |n: &Network| {
+        let o = dhcplens(
+            n,
+            client,
+            &[
+                "probe",
+                "-i",
+                "eth0",
+                "-t",
+                "init-reboot",
+                "--requested",
+                &a.to_string(),
+                "--timeout",
+                "2s",
+                "--json",
+            ],
+        );
+        serde_json::from_slice::<Value>(&o.stdout)
+            .unwrap_or_else(|e| panic!("{e}: {}{}", text(&o.stdout), text(&o.stderr)))
+    };
+    for (leases, expect) in [(true, "ack"), (false, "drop:no-record")] {
+        let mut serve = Watch::spawn(&n, server, "serve", &args(leases));
+        let probe = reboot(&n);
+        serve.wait_for("the decision", Duration::from_secs(10), |l| {
+            l.contains("\"decision\"")
+        });
+        let lines = serve.stop();
+        assert_eq!(
+            actions_for(&decisions(&lines), &mac),
+            [expect],
+            "{}\n{probe}",
+            lines.join("\n")
+        );
+        assert_eq!(
+            probe.to_string().contains("DHCPACK"),
+            leases,
+            "with the file, an ACK; without, nothing: {probe}"
+        );
+    }
+}

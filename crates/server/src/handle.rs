@@ -170,6 +170,11 @@ impl Server {
         }
     }
 
+    /// A server that starts from `leases` (read back with [`crate::store`]).
+    pub fn with_leases(cfg: Config, leases: Leases) -> Server {
+        Server { cfg, leases }
+    }
+
     pub fn config(&self) -> &Config {
         &self.cfg
     }

@@ -10,7 +10,8 @@
 //!
 //! - [`config`]: subnets, pools and the server's policy (`min-secs`,
 //!   authoritative or not).
-//! - [`leases`]: the lease table (memory only: a restart forgets it).
+//! - [`leases`]: the lease table; [`store`]: its file, so that bound and
+//!   declined leases outlive a restart.
 //! - [`handle`]: the decision, per message type and client state.
 //! - [`serve`]: the I/O: requests from an `AF_PACKET` socket, replies as
 //!   raw frames to clients without an address and through the kernel to
@@ -23,6 +24,7 @@ pub mod handle;
 pub mod leases;
 pub mod reason;
 pub mod serve;
+pub mod store;
 
 pub use config::{Config, Subnet};
 pub use handle::{Action, Arrival, Decision, Dest, Server};

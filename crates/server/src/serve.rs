@@ -17,7 +17,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use wire::frame::UdpFrame;
 use wire::LinkType;
 
-use crate::handle::{Arrival, Decision, Dest, Server};
+use crate::handle::{Action, Arrival, Decision, Dest, Server};
 
 /// An interface to serve on.
 pub struct Listener {
@@ -26,6 +26,8 @@ pub struct Listener {
     iface: String,
     addr: Ipv4Addr,
     started: Instant,
+    /// Where leases are saved after every change.
+    store: Option<std::path::PathBuf>,
 }
 
 impl Listener {
@@ -62,7 +64,24 @@ impl Listener {
             iface: iface.to_string(),
             addr,
             started: Instant::now(),
+            store: None,
         })
+    }
+
+    /// Saves the leases to `path` after every ACK, RELEASE and DECLINE.
+    pub fn persist_to(&mut self, path: &std::path::Path) {
+        self.store = Some(path.to_path_buf());
+    }
+
+    /// The server's clocks now (lease times are on the first).
+    pub fn now(&self) -> crate::store::Now {
+        let unix_s = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        crate::store::Now {
+            ms: self.started.elapsed().as_millis() as u64,
+            unix_s,
+        }
     }
 
     /// Serves until `stop` is set or `until` passes; `on` hears of every
@@ -123,11 +142,19 @@ impl Listener {
                 },
                 None => (None, None),
             };
+            let changed = matches!(d.action, Action::Ack | Action::Release | Action::Decline);
+            let store_error = match &self.store {
+                Some(path) if changed => {
+                    crate::store::save(server.leases(), self.now(), path).err()
+                }
+                _ => None,
+            };
             on(&Exchange {
                 decision: &d,
                 request: &p,
                 reply,
                 error,
+                store_error,
             });
         }
         Ok(())
@@ -216,6 +243,8 @@ pub struct Exchange<'a> {
     pub reply: Option<Sent>,
     /// Why the reply could not be sent.
     pub error: Option<io::Error>,
+    /// Why the lease file could not be written.
+    pub store_error: Option<io::Error>,
 }
 
 /// A reply as it left.

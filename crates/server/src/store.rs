@@ -1,0 +1,216 @@
+//! The lease file: the leases that outlive a restart (bound and declined
+//! ones), one per line, rewritten whole (to a temporary file, then renamed)
+//! after every change.
+//!
+//! ```text
+//! # dhcplens serve leases: address state expires(unix s) chaddr client
+//! 10.0.0.100 bound 1796648400 02:00:00:0c:02:01 010200000c0201
+//! ```
+//!
+//! Times in the table are milliseconds on the server's monotonic clock;
+//! the file holds wall-clock seconds, converted with the two clocks' "now".
+
+use std::io::{self, BufRead, Write};
+use std::net::Ipv4Addr;
+use std::path::Path;
+
+use wire::HwAddr;
+
+use crate::leases::{ClientKey, Lease, Leases, State};
+
+const HEADER: &str = "# dhcplens serve leases: address state expires(unix s) chaddr client";
+
+/// Both clocks at one moment.
+#[derive(Debug, Clone, Copy)]
+pub struct Now {
+    pub ms: u64,
+    pub unix_s: u64,
+}
+
+/// Writes the leases worth keeping to `w`.
+pub fn write(leases: &Leases, now: Now, w: &mut impl Write) -> io::Result<()> {
+    writeln!(w, "{HEADER}")?;
+    for l in leases.iter() {
+        if !l.kept(now.ms) {
+            continue;
+        }
+        let expires = now.unix_s + (l.expires_ms - now.ms).div_ceil(1000);
+        let client: String = l.client.0.iter().map(|b| format!("{b:02x}")).collect();
+        writeln!(
+            w,
+            "{} {} {expires} {} {client}",
+            l.address,
+            l.state.name(),
+            l.chaddr.hex().as_str()
+        )?;
+    }
+    Ok(())
+}
+
+/// Replaces `path` with the leases, atomically.
+pub fn save(leases: &Leases, now: Now, path: &Path) -> io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".new");
+    let tmp = std::path::PathBuf::from(tmp);
+    let mut w = io::BufWriter::new(std::fs::File::create(&tmp)?);
+    write(leases, now, &mut w)?;
+    w.into_inner()
+        .map_err(io::IntoInnerError::into_error)?
+        .sync_all()?;
+    std::fs::rename(&tmp, path)
+}
+
+/// Reads a lease file; leases already over at `now` are left out. An error
+/// names the line.
+pub fn read(r: impl BufRead, now: Now) -> Result<Leases, String> {
+    let mut leases = Leases::default();
+    for (i, line) in r.lines().enumerate() {
+        let line = line.map_err(|e| format!("line {}: {e}", i + 1))?;
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let bad = || {
+            format!(
+                "line {}: {line:?} is not ADDRESS STATE EXPIRES CHADDR CLIENT",
+                i + 1
+            )
+        };
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [address, state, expires, chaddr, client] = f[..] else {
+            return Err(bad());
+        };
+        let address: Ipv4Addr = address.parse().map_err(|_| bad())?;
+        let state = match state {
+            "bound" => State::Bound,
+            "declined" => State::Declined,
+            _ => return Err(bad()),
+        };
+        let expires: u64 = expires.parse().map_err(|_| bad())?;
+        let chaddr = HwAddr::parse(chaddr).ok_or_else(bad)?;
+        let client = (0..client.len())
+            .step_by(2)
+            .map(|j| {
+                client
+                    .get(j..j + 2)
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .filter(|c| !c.is_empty())
+            .ok_or_else(bad)?;
+        if expires <= now.unix_s {
+            continue;
+        }
+        let expires_ms = now
+            .ms
+            .saturating_add((expires - now.unix_s).saturating_mul(1000));
+        leases.set(address, &ClientKey(client), chaddr, state, expires_ms);
+    }
+    Ok(leases)
+}
+
+/// Reads `path`; a missing file is an empty table.
+pub fn load(path: &Path, now: Now) -> Result<Leases, String> {
+    match std::fs::File::open(path) {
+        Ok(f) => read(io::BufReader::new(f), now).map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Leases::default()),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+impl Lease {
+    /// Whether the file keeps it.
+    pub fn kept(&self, now_ms: u64) -> bool {
+        matches!(self.state, State::Bound | State::Declined) && self.holds(now_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bound_and_declined_leases_survive_a_restart_on_another_clock() {
+        let mut l = Leases::default();
+        let hw = HwAddr::new(&[2, 0, 0, 0x0c, 2, 1]);
+        let key = |b: u8| ClientKey(vec![1, 2, 0, 0, 0x0c, 2, b]);
+        l.set(
+            Ipv4Addr::new(10, 0, 0, 100),
+            &key(1),
+            hw,
+            State::Bound,
+            3_600_500,
+        );
+        l.set(
+            Ipv4Addr::new(10, 0, 0, 101),
+            &key(2),
+            hw,
+            State::Declined,
+            600_000,
+        );
+        l.set(
+            Ipv4Addr::new(10, 0, 0, 102),
+            &key(3),
+            hw,
+            State::Offered,
+            60_000,
+        );
+        l.set(
+            Ipv4Addr::new(10, 0, 0, 103),
+            &key(4),
+            hw,
+            State::Released,
+            10,
+        );
+        l.set(Ipv4Addr::new(10, 0, 0, 104), &key(5), hw, State::Bound, 400);
+        let mut out = Vec::new();
+        let now = Now {
+            ms: 500,
+            unix_s: 1_796_644_800,
+        };
+        write(&l, now, &mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert_eq!(
+            text,
+            format!(
+                "{HEADER}\n10.0.0.100 bound 1796648400 02:00:00:0c:02:01 010200000c0201\n10.0.0.101 declined 1796645400 02:00:00:0c:02:01 010200000c0202\n"
+            )
+        );
+        // A minute later, on a new monotonic clock that starts at 0.
+        let later = Now {
+            ms: 0,
+            unix_s: 1_796_644_860,
+        };
+        let back = read(&out[..], later).unwrap();
+        let kept: Vec<(Ipv4Addr, State, u64)> = back
+            .iter()
+            .map(|l| (l.address, l.state, l.expires_ms))
+            .collect();
+        assert_eq!(
+            kept,
+            [
+                (Ipv4Addr::new(10, 0, 0, 100), State::Bound, 3_540_000),
+                (Ipv4Addr::new(10, 0, 0, 101), State::Declined, 540_000),
+            ]
+        );
+        assert_eq!(
+            back.of(&key(1)).map(|l| l.address),
+            Some(Ipv4Addr::new(10, 0, 0, 100))
+        );
+        // After the declined one's hold, only the bound one.
+        let much_later = Now {
+            ms: 0,
+            unix_s: 1_796_645_400,
+        };
+        assert_eq!(read(&out[..], much_later).unwrap().iter().count(), 1);
+        for bad in [
+            "10.0.0.1 bound",
+            "10.0.0.1 offered 1 02:00:00:00:00:01 01",
+            "x bound 1 02:00:00:00:00:01 01",
+            "10.0.0.1 bound 1 02:00:00:00:00:01 0g",
+        ] {
+            let e = read(bad.as_bytes(), later).unwrap_err();
+            assert!(e.starts_with("line 1: "), "{e}");
+        }
+    }
+}

@@ -187,7 +187,7 @@ struct Explained<'a> {
     cause: Option<&'static str>,
     severity: String,
     confidence: String,
-    fix: &'static str,
+    fix: &'a str,
 }
 
 #[derive(Serialize)]

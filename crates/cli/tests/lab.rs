@@ -2291,6 +2291,14 @@ fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
         .unwrap_or_else(|| panic!("no min-secs-drop: {d}"));
     assert_eq!(f["chaddr"], mac.as_str(), "{f}");
     assert!(f.to_string().contains("secs 0 is below min-secs 2"), "{f}");
+    // The server's own fix, not ISC dhcpd's `min-secs 0;`.
+    assert!(
+        f["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("lower --min-secs below 2"),
+        "{f}"
+    );
     let explained = Command::new(BIN)
         .args(["explain", "--json"])
         .arg(&log)

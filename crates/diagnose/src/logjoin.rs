@@ -66,7 +66,7 @@ fn log_only(
             e.message.trim(),
             e.meaning()
         ))
-        .fix(e.fix())
+        .fix(e.fix().to_string())
         .references(&["server log"]);
     g.log_lines.push(evidence(files, f, e));
     g
@@ -268,7 +268,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
                         _ => String::new(),
                     }
                 ))
-                .fix(e0.fix())
+                .fix(e0.fix().to_string())
                 .references(&["server log"]);
             f.log_lines = log_lines;
             f.occurrences = lines.len() as u32;
@@ -694,7 +694,7 @@ fn explain_silence(
                 e.line,
                 e.meaning()
             ))
-            .fix(e.fix())
+            .fix(e.fix().to_string())
             .references(&["server log"]);
         g.log_lines.push(evidence(files, f, e));
         c.details_mut().push(g);

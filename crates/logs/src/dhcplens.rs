@@ -207,5 +207,24 @@ mod framed {
         assert_eq!((e.program, e.pid, e.line), (Program::Dhcplens, Some(42), 7));
         assert_eq!(e.time, Some(1_796_644_800_123_456_000));
         assert_eq!(e.cause().map(|c| c.code()), Some("min-secs-drop"));
+        // Its own fix, not ISC dhcpd's `min-secs 0;`.
+        let line = format!(
+            "{line}; fix: lower --min-secs below 2 (to 0), or give the client one that counts secs"
+        );
+        let Outcome::Event(e) = Parser::default().parse_line(7, &line) else {
+            panic!("not read: {line}");
+        };
+        assert_eq!(
+            e.fix(),
+            "lower --min-secs below 2 (to 0), or give the client one that counts secs"
+        );
+        let nak = "2026-12-07T12:00:00Z dhcplens[42]: DHCPREQUEST from 02:00:00:09:02:01 xid 0x2eb00700 via eth0: NAK 192.168.77.23 (wrong-network): 192.168.77.23 is not on 10.0.0.0/24, the network the request came from; fix: none needed: the client starts over with DISCOVER on this network (to broadcast)";
+        let Outcome::Event(e) = Parser::default().parse_line(8, nak) else {
+            panic!("not read: {nak}");
+        };
+        assert_eq!(
+            e.fix(),
+            "none needed: the client starts over with DISCOVER on this network"
+        );
     }
 }

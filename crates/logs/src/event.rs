@@ -395,7 +395,21 @@ impl Event {
         self.kind.confidence()
     }
 
-    pub fn fix(&self) -> &'static str {
+    /// What to do about it: the line's own fix when it gives one (`dhcplens
+    /// serve` does, after `; fix: `), else the kind's.
+    pub fn fix(&self) -> &str {
+        if self.program == Program::Dhcplens {
+            if let Some((_, fix)) = self.message.split_once("; fix: ") {
+                // A NAK's line (only a NAK has a reply and a fix) ends with
+                // where it went.
+                let nak = self.message.contains(": NAK ");
+                let fix = match fix.rfind(" (to ") {
+                    Some(i) if nak => &fix[..i],
+                    _ => fix,
+                };
+                return fix.trim();
+            }
+        }
         self.kind.fix()
     }
 

@@ -2,6 +2,8 @@
 
 use std::net::Ipv4Addr;
 
+use wire::HwAddr;
+
 /// One network the server serves: its address ranges and the options its
 /// clients get.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -16,11 +18,14 @@ pub struct Subnet {
     pub dns: Vec<Ipv4Addr>,
     /// Option 15.
     pub domain: Option<String>,
+    /// Fixed addresses by MAC (inside or outside the ranges; never leased
+    /// to anyone else).
+    pub hosts: Vec<(HwAddr, Ipv4Addr)>,
 }
 
 impl Subnet {
-    /// Reads `NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME]`,
-    /// e.g. `10.0.0.0/24,range=10.0.0.100-10.0.0.199,router=10.0.0.1`.
+    /// Reads `NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME][,host=MAC@IP…]`,
+    /// e.g. `10.0.0.0/24,range=10.0.0.100-10.0.0.199,router=10.0.0.1,host=02:00:00:00:00:01@10.0.0.50`.
     pub fn parse(spec: &str) -> Result<Subnet, String> {
         let mut parts = spec.split(',');
         let net = parts.next().unwrap_or_default();
@@ -42,6 +47,7 @@ impl Subnet {
             router: None,
             dns: Vec::new(),
             domain: None,
+            hosts: Vec::new(),
         };
         let ip = |v: &str| -> Result<Ipv4Addr, String> {
             v.parse()
@@ -70,7 +76,26 @@ impl Subnet {
                 "router" => s.router = Some(ip(v)?),
                 "dns" => s.dns.push(ip(v)?),
                 "domain" => s.domain = Some(v.to_string()),
-                _ => return Err(format!("unknown key {k:?} (range, router, dns, domain)")),
+                "host" => {
+                    let (mac, a) = v
+                        .split_once('@')
+                        .ok_or_else(|| format!("host {v:?}: expected MAC@IP"))?;
+                    let mac = HwAddr::parse(mac)
+                        .ok_or_else(|| format!("host {v:?}: {mac:?} is not a MAC address"))?;
+                    let a = ip(a)?;
+                    if !s.contains(a) {
+                        return Err(format!("host {v:?}: {a} is not in {}", s.cidr()));
+                    }
+                    if let Some((m, _)) = s.hosts.iter().find(|(m, b)| *m == mac || *b == a) {
+                        return Err(format!("host {v:?}: {m} or {a} is already reserved"));
+                    }
+                    s.hosts.push((mac, a));
+                }
+                _ => {
+                    return Err(format!(
+                        "unknown key {k:?} (range, router, dns, domain, host)"
+                    ))
+                }
             }
         }
         if s.ranges.is_empty() {
@@ -84,8 +109,8 @@ impl Subnet {
             reserved.push(("the broadcast address", Some(s.broadcast())));
         }
         for (what, a) in reserved {
-            if let Some(a) = a.filter(|a| s.in_pool(*a)) {
-                return Err(format!("{spec:?}: a range holds {a}, {what}"));
+            if let Some(a) = a.filter(|a| s.in_ranges(*a) || s.reservation(*a).is_some()) {
+                return Err(format!("{spec:?}: a range or host holds {a}, {what}"));
             }
         }
         Ok(s)
@@ -103,9 +128,24 @@ impl Subnet {
         u32::from(a) & mask_bits(self.prefix) == u32::from(self.network)
     }
 
-    /// Whether `a` is in one of the ranges.
+    /// Whether `a` is in one of the ranges and reserved for nobody: an
+    /// address any client may lease.
     pub fn in_pool(&self, a: Ipv4Addr) -> bool {
+        self.in_ranges(a) && self.reservation(a).is_none()
+    }
+
+    fn in_ranges(&self, a: Ipv4Addr) -> bool {
         self.ranges.iter().any(|(lo, hi)| (*lo..=*hi).contains(&a))
+    }
+
+    /// The address reserved for `mac`.
+    pub fn reserved_for(&self, mac: &HwAddr) -> Option<Ipv4Addr> {
+        self.hosts.iter().find(|(m, _)| m == mac).map(|(_, a)| *a)
+    }
+
+    /// Whom `a` is reserved for.
+    pub fn reservation(&self, a: Ipv4Addr) -> Option<HwAddr> {
+        self.hosts.iter().find(|(_, b)| *b == a).map(|(m, _)| *m)
     }
 
     /// `10.0.0.0/24`.
@@ -113,12 +153,19 @@ impl Subnet {
         format!("{}/{}", self.network, self.prefix)
     }
 
-    /// The number of addresses in the ranges.
+    /// The number of addresses in the ranges, reserved ones left out.
     pub fn pool_size(&self) -> u64 {
-        self.ranges
+        let all: u64 = self
+            .ranges
             .iter()
             .map(|(a, b)| u64::from(u32::from(*b) - u32::from(*a)) + 1)
-            .sum()
+            .sum();
+        let reserved = self
+            .hosts
+            .iter()
+            .filter(|(_, a)| self.in_ranges(*a))
+            .count();
+        all - reserved as u64
     }
 }
 
@@ -163,9 +210,11 @@ impl Config {
 
     /// Refuses what would hand out the server's own address.
     pub fn check(&self) -> Result<(), String> {
-        match self.subnets.iter().find(|s| s.in_pool(self.server_id)) {
+        let holds =
+            |s: &&Subnet| s.in_ranges(self.server_id) || s.reservation(self.server_id).is_some();
+        match self.subnets.iter().find(holds) {
             Some(s) => Err(format!(
-                "a range of {} holds {}, the server's own address",
+                "a range or host of {} holds {}, the server's own address",
                 s.cidr(),
                 self.server_id
             )),
@@ -209,7 +258,7 @@ mod tests {
             ),
             (
                 "10.0.0.0/24,range=10.0.0.0-10.0.0.9",
-                "10.0.0.0, the network's own address",
+                "a range or host holds 10.0.0.0, the network's own address",
             ),
             (
                 "10.0.0.0/24,range=10.0.0.9-10.0.0.255",
@@ -223,6 +272,31 @@ mod tests {
             let e = Subnet::parse(bad).unwrap_err();
             assert!(e.contains(says), "{bad}: {e}");
         }
+        let h = Subnet::parse(
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109,host=02:00:00:00:00:01@10.0.0.50,host=02:00:00:00:00:02@10.0.0.105",
+        )
+        .unwrap();
+        let (m1, m2) = (
+            HwAddr::new(&[2, 0, 0, 0, 0, 1]),
+            HwAddr::new(&[2, 0, 0, 0, 0, 2]),
+        );
+        assert_eq!(h.reserved_for(&m1), Some(Ipv4Addr::new(10, 0, 0, 50)));
+        assert_eq!(h.reservation(Ipv4Addr::new(10, 0, 0, 105)), Some(m2));
+        assert!(!h.in_pool(Ipv4Addr::new(10, 0, 0, 105)));
+        assert_eq!(h.pool_size(), 9);
+        for (bad, says) in [
+            ("10.0.0.0/24,range=10.0.0.1-10.0.0.9,host=02:00:00:00:00:01", "expected MAC@IP"),
+            ("10.0.0.0/24,range=10.0.0.1-10.0.0.9,host=zz@10.0.0.50", "not a MAC address"),
+            ("10.0.0.0/24,range=10.0.0.1-10.0.0.9,host=02:00:00:00:00:01@10.0.1.50", "not in 10.0.0.0/24"),
+            (
+                "10.0.0.0/24,range=10.0.0.1-10.0.0.9,host=02:00:00:00:00:01@10.0.0.50,host=02:00:00:00:00:01@10.0.0.51",
+                "already reserved",
+            ),
+            ("10.0.0.0/24,range=10.0.0.2-10.0.0.9,router=10.0.0.1,host=02:00:00:00:00:01@10.0.0.1", "10.0.0.1, the router"),
+        ] {
+            let e = Subnet::parse(bad).unwrap_err();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
         let all = Subnet::parse("0.0.0.0/0,range=1.0.0.0-1.0.0.1").unwrap();
         assert!(all.contains(Ipv4Addr::new(200, 1, 1, 1)));
         // A /31 (RFC 3021) has no network or broadcast address to keep.
@@ -231,7 +305,7 @@ mod tests {
         let c = Config::new(Ipv4Addr::new(10, 0, 0, 5), vec![lan.clone()]);
         assert_eq!(
             c.check().unwrap_err(),
-            "a range of 10.0.0.0/24 holds 10.0.0.5, the server's own address"
+            "a range or host of 10.0.0.0/24 holds 10.0.0.5, the server's own address"
         );
         assert!(Config::new(Ipv4Addr::new(10, 0, 0, 10), vec![lan])
             .check()

@@ -288,8 +288,9 @@ impl Server {
             .of(&key)
             .filter(|l| subnet.contains(l.address) && l.state != State::Declined)
             .map(|l| (l.address, l.state == State::Bound && l.holds(now)));
-        let address = mine
-            .map(|(a, _)| a)
+        let address = subnet
+            .reserved_for(&req.chaddr())
+            .or(mine.map(|(a, _)| a))
             .or_else(|| req.requested_ip().filter(|a| usable(*a)))
             .or_else(|| self.leases.free_in(&subnet, now));
         let Some(address) = address else {
@@ -342,6 +343,26 @@ impl Server {
                 },
             );
         }
+        // A reservation decides alone: its host gets its address and no
+        // other, nobody else gets it.
+        if let Some(reserved) = subnet.reserved_for(&req.chaddr()) {
+            if reserved != address {
+                let r = Reason::NotItsAddress {
+                    address,
+                    holds: reserved,
+                };
+                return self.nak(req, address, r);
+            }
+            return self.ack(req, address, &subnet, &key, now);
+        }
+        if let Some(by) = subnet.reservation(address) {
+            let r = Reason::AddressTaken {
+                address,
+                by,
+                state: "reserved",
+            };
+            return self.nak(req, address, r);
+        }
         if let Some(other) = self.leases.holder_other_than(address, &key, now) {
             let r = Reason::AddressTaken {
                 address,
@@ -383,10 +404,22 @@ impl Server {
                 return drop(Some(address), Reason::NoRecord { address });
             }
         }
+        self.ack(req, address, &subnet, &key, now)
+    }
+
+    /// Binds `address` to the client and ACKs it.
+    fn ack(
+        &mut self,
+        req: &Message<'_>,
+        address: Ipv4Addr,
+        subnet: &Subnet,
+        key: &ClientKey,
+        now: u64,
+    ) -> Outcome {
         let until = now.saturating_add(u64::from(self.cfg.lease_secs) * 1000);
         self.leases
-            .set(address, &key, req.chaddr(), State::Bound, until);
-        let m = self.reply(req, MessageType::Ack, address, Some(&subnet), true);
+            .set(address, key, req.chaddr(), State::Bound, until);
+        let m = self.reply(req, MessageType::Ack, address, Some(subnet), true);
         let to = dest(req, &m);
         (Action::Ack, Some(address), None, Some((m, to)))
     }

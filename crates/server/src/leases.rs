@@ -91,6 +91,9 @@ impl Leases {
         for (lo, hi) in &subnet.ranges {
             for a in u32::from(*lo)..=u32::from(*hi) {
                 let a = Ipv4Addr::from(a);
+                if subnet.reservation(a).is_some() {
+                    continue;
+                }
                 match self.by_address.get(&a) {
                     None => return Some(a),
                     Some(l) if !l.holds(now_ms) => {

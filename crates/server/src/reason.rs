@@ -180,10 +180,10 @@ impl fmt::Display for Reason {
                 f,
                 "{address} is not on {subnet}, the network the request came from"
             ),
-            Reason::AddressTaken { address, by, state } => write!(
-                f,
-                "{address} is {state} to another client, {by}"
-            ),
+            Reason::AddressTaken { address, by, state } => {
+                let to = if *state == "reserved" { "for" } else { "to" };
+                write!(f, "{address} is {state} {to} another client, {by}")
+            }
             Reason::OutsidePool { address, subnet } => write!(
                 f,
                 "{address} is on {subnet} but in none of its ranges, and not this client's"

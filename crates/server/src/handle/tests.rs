@@ -475,3 +475,53 @@ fn an_inform_without_ciaddr_is_dropped_and_times_never_overflow() {
     assert_eq!(s.handle(&payload(DHCLIENT, 1), &late).action, Action::Offer);
     assert_eq!(s.handle(&payload(DHCLIENT, 3), &late).action, Action::Ack);
 }
+
+#[test]
+fn a_reserved_host_gets_its_address_and_nobody_else_does() {
+    // dhclient (02:00:00:0c:02:01) has 10.0.0.50 reserved, outside the range;
+    // udhcpc (02:00:00:09:02:01) has 10.0.0.100, inside it.
+    let lan = Subnet::parse(
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.101,host=02:00:00:0c:02:01@10.0.0.50,host=02:00:00:09:02:01@10.0.0.100",
+    )
+    .unwrap();
+    let mut s = Server::new(Config::new(SERVER, vec![lan]));
+    let d = s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
+    assert_eq!(
+        (d.action, d.address),
+        (Action::Offer, Some(Ipv4Addr::new(10, 0, 0, 50)))
+    );
+    // dhclient's REQUEST asks for 10.0.0.100 (what ISC dhcpd offered it):
+    // not its address.
+    let d = s.handle(&payload(DHCLIENT, 3), &on_lan(1, true));
+    assert_eq!(d.action, Action::Nak);
+    assert_eq!(
+        d.reason.map(|r| r.to_string()),
+        Some(
+            "10.0.0.100 is not this client's address: the server has 10.0.0.50 on record for it"
+                .into()
+        )
+    );
+    // The min-secs ROM gets the one address of the range left, 10.0.0.101.
+    let d = s.handle(&payload("min-secs/client.pcap", 1), &on_lan(2, true));
+    assert_eq!(d.address, Some(Ipv4Addr::new(10, 0, 0, 101)));
+    // udhcpc's INIT-REBOOT for 192.168.77.23 is off the network; its own
+    // SELECTING REQUEST for 10.0.0.100 is ACKed without a record.
+    let d = s.handle(
+        &payload("init-reboot-wrong-network/client.pcap", 5),
+        &on_lan(3, true),
+    );
+    assert_eq!(
+        (d.action, d.address),
+        (Action::Ack, Some(Ipv4Addr::new(10, 0, 0, 100)))
+    );
+    // dhcpcd (examples/decline) asking for 10.0.0.100: reserved for another.
+    let mut m = Message::parse(&payload("decline/client.pcap", 3))
+        .unwrap()
+        .into_owned();
+    m.set_option(code::REQUESTED_IP_ADDRESS, vec![10, 0, 0, 100]);
+    let d = s.handle(&m.encode(300), &on_lan(4, true));
+    assert_eq!(
+        d.reason.map(|r| r.to_string()),
+        Some("10.0.0.100 is reserved for another client, 02:00:00:09:02:01".into())
+    );
+}

@@ -2386,3 +2386,51 @@ fn serve_keeps_leases_across_a_restart_with_its_lease_file() {
         );
     }
 }
+
+/// A real PXE ROM (iPXE in QEMU) booted by `serve` with `next-server` and
+/// `file`: it takes the lease and goes for the boot file on 10.0.0.1 (where
+/// no TFTP server answers: the test waits for its time-out, about 30 s).
+#[test]
+fn serve_hands_a_real_ipxe_rom_its_boot_file() {
+    let Some(lab) = lab::require("serve-ipxe", &[Tool::Qemu]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (server, vm) = lan(&mut n);
+    let ipxe = Ipxe::default();
+    let rom_mac = wire::HwAddr::new(&ipxe.mac(&n, vm)).to_string();
+    let serve = Watch::spawn(
+        &n,
+        server,
+        "serve",
+        &[
+            "-i",
+            "eth0",
+            "--subnet",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109,router=10.0.0.1,next-server=10.0.0.1,file=undionly.kpxe",
+            "--json",
+            "--duration",
+            "150s",
+        ],
+    );
+    let mut rom = ipxe.start(&n, vm).unwrap();
+    let fetch = rom
+        .wait_log(
+            &["tftp://10.0.0.1/undionly.kpxe"],
+            lab::scenarios::pxe::ROM_BOOT,
+        )
+        .unwrap_or_else(|e| panic!("{e:#}: {}", rom.log().tail(12)));
+    let bound = rom.bound_line();
+    rom.stop().unwrap();
+    let lines = serve.stop();
+    let acts = actions_for(&decisions(&lines), &rom_mac);
+    // iPXE may DISCOVER again while it waits for PXE offers.
+    assert!(
+        acts.first().map(String::as_str) == Some("offer")
+            && acts.last().map(String::as_str) == Some("ack")
+            && acts.iter().all(|a| a == "offer" || a == "ack"),
+        "{rom_mac}: {acts:?}\n{}\n{fetch}",
+        lines.join("\n")
+    );
+    assert!(bound.is_some_and(|b| b.contains("10.0.0.10")), "{fetch}");
+}

@@ -21,10 +21,14 @@ pub struct Subnet {
     /// Fixed addresses by MAC (inside or outside the ranges; never leased
     /// to anyone else).
     pub hosts: Vec<(HwAddr, Ipv4Addr)>,
+    /// Where a boot ROM fetches its file (siaddr, as ISC dhcpd's `next-server`).
+    pub next_server: Option<Ipv4Addr>,
+    /// The boot file (the `file` field, as ISC dhcpd's `filename`).
+    pub boot_file: Option<String>,
 }
 
 impl Subnet {
-    /// Reads `NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME][,host=MAC@IP…]`,
+    /// Reads `NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME][,host=MAC@IP…][,next-server=IP][,file=NAME]`,
     /// e.g. `10.0.0.0/24,range=10.0.0.100-10.0.0.199,router=10.0.0.1,host=02:00:00:00:00:01@10.0.0.50`.
     pub fn parse(spec: &str) -> Result<Subnet, String> {
         let mut parts = spec.split(',');
@@ -48,6 +52,8 @@ impl Subnet {
             dns: Vec::new(),
             domain: None,
             hosts: Vec::new(),
+            next_server: None,
+            boot_file: None,
         };
         let ip = |v: &str| -> Result<Ipv4Addr, String> {
             v.parse()
@@ -76,6 +82,15 @@ impl Subnet {
                 "router" => s.router = Some(ip(v)?),
                 "dns" => s.dns.push(ip(v)?),
                 "domain" => s.domain = Some(v.to_string()),
+                "next-server" => s.next_server = Some(ip(v)?),
+                "file" => {
+                    if v.is_empty() || v.len() > 127 {
+                        return Err(format!(
+                            "file {v:?}: 1 to 127 bytes (the file field holds 128)"
+                        ));
+                    }
+                    s.boot_file = Some(v.to_string());
+                }
                 "host" => {
                     let (mac, a) = v
                         .split_once('@')
@@ -93,7 +108,7 @@ impl Subnet {
                 }
                 _ => {
                     return Err(format!(
-                        "unknown key {k:?} (range, router, dns, domain, host)"
+                        "unknown key {k:?} (range, router, dns, domain, host, next-server, file)"
                     ))
                 }
             }

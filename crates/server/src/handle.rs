@@ -542,6 +542,12 @@ impl Server {
             m.set_option(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
         }
         if let Some(s) = subnet {
+            if let Some(a) = s.next_server {
+                m.siaddr = a;
+            }
+            if let Some(f) = &s.boot_file {
+                m.file = f.as_bytes().to_vec().into();
+            }
             m.set_option(code::SUBNET_MASK, s.mask().octets().to_vec());
             if let Some(r) = s.router {
                 m.set_option(code::ROUTER, r.octets().to_vec());

@@ -525,3 +525,27 @@ fn a_reserved_host_gets_its_address_and_nobody_else_does() {
         Some("10.0.0.100 is reserved for another client, 02:00:00:09:02:01".into())
     );
 }
+
+#[test]
+fn boot_options_go_in_siaddr_and_file_of_offers_and_acks() {
+    let lan = Subnet::parse(
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.101,next-server=10.0.0.1,file=undionly.kpxe",
+    )
+    .unwrap();
+    let mut s = Server::new(Config::new(SERVER, vec![lan]));
+    for n in [1, 3] {
+        let d = s.handle(&payload(DHCLIENT, n), &on_lan(n, true));
+        let (m, _) = reply(&d);
+        assert_eq!(m.siaddr, SERVER);
+        assert_eq!(m.boot_file().as_deref(), Some("undionly.kpxe"));
+        let bytes = m.encode(300);
+        let back = Message::parse(&bytes).unwrap();
+        assert_eq!(back.boot_file().as_deref(), Some("undionly.kpxe"));
+    }
+    let e = Subnet::parse(&format!(
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.101,file={}",
+        "x".repeat(128)
+    ))
+    .unwrap_err();
+    assert!(e.contains("1 to 127 bytes"), "{e}");
+}

@@ -68,6 +68,11 @@ pub struct ServeArgs {
     /// NDJSON: a `started` event, then one `decision` per request.
     #[arg(long)]
     pub json: bool,
+    /// Ping every address before offering it to a client it is new to
+    /// (RFC 2131 §4.3.1); one that answers within 500 ms is kept out of use
+    /// and another is offered.
+    #[arg(long)]
+    pub ping_check: bool,
     /// Keep bound and declined leases in this file, read at start and
     /// rewritten after every change, so that they outlive a restart.
     #[arg(long, value_name = "FILE")]

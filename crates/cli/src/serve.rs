@@ -84,6 +84,11 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         }
         None => None,
     };
+    if a.ping_check {
+        listener
+            .ping_check(std::time::Duration::from_millis(500))
+            .with_context(|| format!("cannot serve on {}", a.iface))?;
+    }
     let mut server = match &a.leases {
         Some(path) => {
             let leases = server::store::load(path, listener.now())
@@ -104,8 +109,10 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     let mut failed: Option<anyhow::Error> = None;
     listener.run(&mut server, &stop, until, |x| {
         let d = x.decision;
-        if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) {
-            problems += 1;
+        for d in x.earlier.iter().chain([d]) {
+            if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) {
+                problems += 1;
+            }
         }
         let err = x.error.as_ref();
         if let Some(e) = &x.store_error {
@@ -117,11 +124,23 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
             eprintln!("dhcplens: lease file {path} not written: {e}");
             problems += 1;
         }
-        let written = if a.json {
-            writeln!(out, "{}", event(d, &a.iface, err))
-        } else {
-            write_line(out, d, &a.iface, err, style)
-        };
+        let mut written = Ok(());
+        for e in x.earlier {
+            if written.is_ok() {
+                written = if a.json {
+                    writeln!(out, "{}", event(e, &a.iface, None))
+                } else {
+                    write_line(out, e, &a.iface, None, style)
+                };
+            }
+        }
+        let written = written.and_then(|()| {
+            if a.json {
+                writeln!(out, "{}", event(d, &a.iface, err))
+            } else {
+                write_line(out, d, &a.iface, err, style)
+            }
+        });
         if let Err(e) = written.and_then(|()| out.flush()) {
             failed.get_or_insert(e.into());
         }
@@ -209,12 +228,15 @@ fn record(
 ) -> std::io::Result<()> {
     let d = x.decision;
     let i = w.interface(wire::LinkType::Ethernet, iface)?;
-    let mut comment = d.line(iface);
+    let mut comments: Vec<String> = x.earlier.iter().map(|e| e.line(iface)).collect();
+    let mut last = d.line(iface);
     if let Some(e) = &x.error {
-        comment += &format!(" [not sent: {e}]");
+        last += &format!(" [not sent: {e}]");
     }
+    comments.push(last);
+    let comments: Vec<&str> = comments.iter().map(String::as_str).collect();
     let r = x.request;
-    w.write(i, r.timestamp_ns, &r.data, r.orig_len, &[&comment])?;
+    w.write(i, r.timestamp_ns, &r.data, r.orig_len, &comments)?;
     if let Some(sent) = &x.reply {
         let name = if sent.link == wire::LinkType::Ethernet {
             iface.to_string()

@@ -2434,3 +2434,55 @@ fn serve_hands_a_real_ipxe_rom_its_boot_file() {
     );
     assert!(bound.is_some_and(|b| b.contains("10.0.0.10")), "{fetch}");
 }
+
+/// Catalogue D.25 served: a host squats on 10.0.0.100, the first address
+/// of the range. With `--ping-check`, serve pings it before offering it,
+/// hears the answer, keeps it out of use (`ping-answered`) and offers udhcpc
+/// the next one.
+#[test]
+fn serve_ping_check_skips_an_address_another_host_uses() {
+    let Some(lab) = lab::require("serve-ping", &[Tool::Udhcpc]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let link = n.add_link("lan").unwrap();
+    let server = n
+        .add_host_on("server", link, Some(net("10.0.0.1/24")))
+        .unwrap();
+    n.add_host_on("squatter", link, Some(net("10.0.0.100/24")))
+        .unwrap();
+    let client = n.add_host_on("client", link, None).unwrap();
+    let serve = Watch::spawn(
+        &n,
+        server,
+        "serve",
+        &[
+            "-i",
+            "eth0",
+            "--subnet",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
+            "--ping-check",
+            "--json",
+            "--duration",
+            "60s",
+        ],
+    );
+    let mut udhcpc = Udhcpc::default().start(&n, client).unwrap();
+    let a = udhcpc.wait_bound(Duration::from_secs(30)).unwrap();
+    assert_eq!(a, "10.0.0.101".parse::<std::net::Ipv4Addr>().unwrap());
+    let lines = serve.stop();
+    let mac = mac_of(&n, client);
+    let acts = actions_for(&decisions(&lines), &mac);
+    assert_eq!(
+        acts.first().map(String::as_str),
+        Some("drop:ping-answered"),
+        "{acts:?}\n{}",
+        lines.join("\n")
+    );
+    assert_eq!(acts.last().map(String::as_str), Some("ack"), "{acts:?}");
+    let first = decisions(&lines)
+        .into_iter()
+        .find(|d| d["chaddr"] == mac.as_str())
+        .unwrap();
+    assert_eq!(first["address"], "10.0.0.100");
+}

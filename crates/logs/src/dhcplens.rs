@@ -104,6 +104,11 @@ pub(crate) fn parse(msg: &str) -> Option<Parsed> {
                     Kind::ForeignServerId
                 }
                 "bootp-not-served" => Kind::BootpIgnored,
+                "ping-answered" => {
+                    f.offered = addr;
+                    f.requested = None;
+                    Kind::PingConflict
+                }
                 "malformed" => Kind::MalformedPacket,
                 // no-record, no-requested-address, not-its-lease,
                 // inform-without-ciaddr, vlan-tagged, bad-checksum,
@@ -166,6 +171,7 @@ mod tests {
             .starts_with("no-record: no record of a lease"));
         for (line, kind) in [
             ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped (pool-exhausted): all 2 addresses of 10.0.0.0/24's ranges are held", Kind::PoolExhausted),
+            ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped 10.0.0.100 (ping-answered): 10.0.0.100 answered the ping before the offer: another host uses it; kept out of use for 600 s, another address is offered", Kind::PingConflict),
             ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via 10.9.0.1: dropped (unknown-network-segment): relayed with giaddr 10.9.0.1, and no subnet contains it", Kind::UnknownNetworkSegment),
             ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth9: dropped (no-subnet-for-interface): the request came on eth9 (172.16.0.1), and no subnet contains that address", Kind::NoSubnetForInterface),
             ("DHCPREQUEST from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped 192.168.77.23 (not-authoritative): would NAK (wrong-network: …), but the server is not authoritative, so it stays silent", Kind::NotAuthoritative),

@@ -78,6 +78,9 @@ pub struct Decision {
     /// Why, for every drop and NAK (and a RELEASE or DECLINE not taken).
     pub reason: Option<Reason>,
     pub reply: Option<(Message<'static>, Dest)>,
+    /// An OFFER of an address new to this client (neither its lease nor its
+    /// reservation): what a ping check probes before it goes out.
+    pub fresh: bool,
 }
 
 impl Dest {
@@ -149,6 +152,8 @@ impl Decision {
 pub struct Server {
     cfg: Config,
     leases: Leases,
+    /// Set by `discover` for [`Decision::fresh`].
+    fresh: bool,
 }
 
 type Outcome = (
@@ -167,12 +172,17 @@ impl Server {
         Server {
             cfg,
             leases: Leases::default(),
+            fresh: false,
         }
     }
 
     /// A server that starts from `leases` (read back with [`crate::store`]).
     pub fn with_leases(cfg: Config, leases: Leases) -> Server {
-        Server { cfg, leases }
+        Server {
+            cfg,
+            leases,
+            fresh: false,
+        }
     }
 
     pub fn config(&self) -> &Config {
@@ -210,6 +220,7 @@ impl Server {
                 return self.refuse(bytes, Reason::Malformed(why));
             }
         };
+        self.fresh = false;
         let received = req.message_type();
         let (action, address, reason, reply) = if req.op != Op::BootRequest {
             drop(None, Reason::NotARequest)
@@ -233,6 +244,7 @@ impl Server {
             address,
             reason,
             reply,
+            fresh: std::mem::take(&mut self.fresh),
         }
     }
 
@@ -302,6 +314,8 @@ impl Server {
                 },
             );
         };
+        let reserved = subnet.reserved_for(&req.chaddr()) == Some(address);
+        self.fresh = !reserved && mine.map(|(a, _)| a) != Some(address);
         // A bound client asking again keeps its lease as it is.
         if mine != Some((address, true)) {
             let until = now.saturating_add(u64::from(self.cfg.offer_secs) * 1000);
@@ -584,7 +598,31 @@ impl Server {
             address: None,
             reason: Some(reason),
             reply: None,
+            fresh: false,
         }
+    }
+
+    /// What a ping check found for `d`'s OFFER: its address answered, so it
+    /// is kept out of use (as a declined one is) and the offer withdrawn;
+    /// the decision to log. Deciding the request again offers another.
+    pub fn ping_answered(&mut self, d: &Decision, now_ms: u64) -> Decision {
+        let mut out = Decision {
+            action: Action::Drop,
+            reply: None,
+            fresh: false,
+            ..d.clone()
+        };
+        if let Some(address) = d.address {
+            let until = now_ms.saturating_add(u64::from(self.cfg.decline_secs) * 1000);
+            let nobody = ClientKey(Vec::new());
+            self.leases
+                .set(address, &nobody, HwAddr::new(&[]), State::Declined, until);
+            out.reason = Some(Reason::PingAnswered {
+                address,
+                hold_secs: self.cfg.decline_secs,
+            });
+        }
+        out
     }
 }
 

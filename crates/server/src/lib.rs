@@ -13,6 +13,7 @@
 //! - [`leases`]: the lease table; [`store`]: its file, so that bound and
 //!   declined leases outlive a restart.
 //! - [`handle`]: the decision, per message type and client state.
+//! - [`ping`]: the ping check before an offer (RFC 2131 §4.3.1).
 //! - [`serve`]: the I/O: requests from an `AF_PACKET` socket, replies as
 //!   raw frames to clients without an address and through the kernel to
 //!   relays and clients with one (RFC 2131 §4.1).
@@ -22,6 +23,7 @@
 pub mod config;
 pub mod handle;
 pub mod leases;
+pub mod ping;
 pub mod reason;
 pub mod serve;
 pub mod store;

@@ -63,6 +63,9 @@ pub enum Reason {
     BadChecksum { what: String },
     /// Sent to another host's address (seen while forwarding it).
     NotForThisServer { to: Ipv4Addr },
+    /// The ping check before an OFFER got an answer: another host uses the
+    /// address (RFC 2131 §4.3.1).
+    PingAnswered { address: Ipv4Addr, hold_secs: u32 },
 }
 
 impl Reason {
@@ -91,6 +94,7 @@ impl Reason {
             Reason::VlanTagged { .. } => "vlan-tagged",
             Reason::BadChecksum { .. } => "bad-checksum",
             Reason::NotForThisServer { .. } => "not-for-this-server",
+            Reason::PingAnswered { .. } => "ping-answered",
         }
     }
 
@@ -135,6 +139,9 @@ impl Reason {
             Reason::InformWithoutCiaddr => "fix the client: an INFORM carries its address in ciaddr".into(),
             Reason::VlanTagged { vid } => format!(
                 "serve on the VLAN's own interface (e.g. a VLAN {vid} device), or fix the switch port's VLAN"
+            ),
+            Reason::PingAnswered { address, .. } => format!(
+                "find the host using {address} (it is inside a range) and give it an address outside the ranges, or a reservation"
             ),
             Reason::BadChecksum { .. } => {
                 "find what corrupts or leaves the checksum unfilled (transmit offload on a VM host or bridge: `ethtool -K IF tx off`)".into()
@@ -211,6 +218,10 @@ impl fmt::Display for Reason {
                 "the request came tagged for VLAN {vid}, which this interface does not serve untagged"
             ),
             Reason::BadChecksum { what } => write!(f, "{what}"),
+            Reason::PingAnswered { address, hold_secs } => write!(
+                f,
+                "{address} answered the ping before the offer: another host uses it; kept out of use for {hold_secs} s, another address is offered"
+            ),
             Reason::NotForThisServer { to } => write!(
                 f,
                 "sent to {to}, another host: this server answers broadcasts and its own address"

@@ -28,6 +28,8 @@ pub struct Listener {
     started: Instant,
     /// Where leases are saved after every change.
     store: Option<std::path::PathBuf>,
+    /// The ping check, and how long it waits for an answer.
+    ping: Option<(crate::ping::Pinger, Duration)>,
 }
 
 impl Listener {
@@ -65,7 +67,16 @@ impl Listener {
             addr,
             started: Instant::now(),
             store: None,
+            ping: None,
         })
+    }
+
+    /// Pings every address before offering it to a client it is new to,
+    /// waiting `wait` for an answer; an address that answers is kept out
+    /// of use and another is offered (at most three tries per request).
+    pub fn ping_check(&mut self, wait: Duration) -> io::Result<()> {
+        self.ping = Some((crate::ping::Pinger::open(&self.iface)?, wait));
+        Ok(())
     }
 
     /// Saves the leases to `path` after every ACK, RELEASE and DECLINE.
@@ -131,10 +142,22 @@ impl Listener {
                 broadcast: f.ip.dst == Ipv4Addr::BROADCAST || p.data.starts_with(&[0xff; 6]),
                 now_ms: self.started.elapsed().as_millis() as u64,
             };
-            let d = match refusal(&f, &p, server.config().subnet_of(self.addr), self.addr) {
+            let mut earlier = Vec::new();
+            let mut d = match refusal(&f, &p, server.config().subnet_of(self.addr), self.addr) {
                 Some(r) => server.refuse(f.payload, r),
                 None => server.handle(f.payload, &at),
             };
+            if let Some((pinger, wait)) = &mut self.ping {
+                while d.fresh && d.action == Action::Offer && earlier.len() < 3 {
+                    let Some(a) = d.address else { break };
+                    if !pinger.answered(a, *wait)? {
+                        break;
+                    }
+                    let now_ms = self.started.elapsed().as_millis() as u64;
+                    earlier.push(server.ping_answered(&d, now_ms));
+                    d = server.handle(f.payload, &Arrival { now_ms, ..at });
+                }
+            }
             let (reply, error) = match &d.reply {
                 Some((m, to)) => match self.send(m, *to, server) {
                     Ok(sent) => (Some(sent), None),
@@ -150,6 +173,7 @@ impl Listener {
                 _ => None,
             };
             on(&Exchange {
+                earlier: &earlier,
                 decision: &d,
                 request: &p,
                 reply,
@@ -237,6 +261,9 @@ fn refusal(
 
 /// One request and what became of it.
 pub struct Exchange<'a> {
+    /// Decisions taken back before the final one: offers whose address
+    /// answered the ping check.
+    pub earlier: &'a [Decision],
     pub decision: &'a Decision,
     /// The request as received (an Ethernet frame).
     pub request: &'a LivePacket,

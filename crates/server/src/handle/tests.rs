@@ -549,3 +549,43 @@ fn boot_options_go_in_siaddr_and_file_of_offers_and_acks() {
     .unwrap_err();
     assert!(e.contains("1 to 127 bytes"), "{e}");
 }
+
+#[test]
+fn an_address_that_answers_the_ping_check_is_kept_out_and_another_offered() {
+    let mut s = server();
+    let req = payload(DHCLIENT, 1);
+    let d = s.handle(&req, &on_lan(0, true));
+    assert!(d.fresh, "a new client's offer is probed");
+    assert_eq!(d.address, Some(Ipv4Addr::new(10, 0, 0, 100)));
+    let conflict = s.ping_answered(&d, 5);
+    assert_eq!(
+        (conflict.action, conflict.reply.is_none()),
+        (Action::Drop, true)
+    );
+    assert_eq!(
+        conflict.line("eth0"),
+        "DHCPDISCOVER from 02:00:00:0c:02:01 xid 0xb38e0f3c via eth0: dropped 10.0.0.100 (ping-answered): 10.0.0.100 answered the ping before the offer: another host uses it; kept out of use for 600 s, another address is offered; fix: find the host using 10.0.0.100 (it is inside a range) and give it an address outside the ranges, or a reservation"
+    );
+    let d = s.handle(&req, &on_lan(6, true));
+    assert_eq!(
+        (d.action, d.address, d.fresh),
+        (Action::Offer, Some(Ipv4Addr::new(10, 0, 0, 101)), true)
+    );
+    // Asked again, the same client's offer is its own: not probed again.
+    let d = s.handle(&req, &on_lan(7, true));
+    assert_eq!(
+        (d.address, d.fresh),
+        (Some(Ipv4Addr::new(10, 0, 0, 101)), false)
+    );
+    // 10.0.0.100 comes back after the hold (600 s).
+    assert!(s
+        .leases()
+        .get(Ipv4Addr::new(10, 0, 0, 100))
+        .unwrap()
+        .holds(600_004));
+    assert!(!s
+        .leases()
+        .get(Ipv4Addr::new(10, 0, 0, 100))
+        .unwrap()
+        .holds(600_005));
+}

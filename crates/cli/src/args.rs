@@ -48,7 +48,7 @@ pub struct ServeArgs {
     /// The interface to serve on; its address is the server identifier.
     #[arg(short = 'i', long = "iface", value_name = "IFACE")]
     pub iface: String,
-    /// A network to lease from: NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME][,host=MAC@IP…][,next-server=IP][,file=NAME].
+    /// A network to lease from: NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME][,host=MAC@IP…][,next-server=IP][,file=NAME][,ipxe-file=NAME].
     /// Repeat for the networks behind relays (chosen by giaddr).
     #[arg(long, required = true, value_name = "SPEC", value_parser = parse_subnet)]
     pub subnet: Vec<server::Subnet>,

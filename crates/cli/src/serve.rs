@@ -91,19 +91,28 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     }
     let mut server = match &a.leases {
         Some(path) => {
-            let leases = server::store::load(path, listener.now())
+            let limits = server::store::Limits {
+                bound_secs: cfg.lease_secs,
+                declined_secs: cfg.decline_secs,
+            };
+            let leases = server::store::load(path, listener.now(), limits)
                 .map_err(|e| anyhow::anyhow!("cannot read the lease file {e}"))?;
             listener.persist_to(path);
-            Server::with_leases(cfg, leases)
+            let (server, dropped) = Server::with_leases(cfg, leases);
+            if !a.json {
+                let n = server.leases().iter().count();
+                writeln!(out, "{n} leases read back from {}", path.display())?;
+            }
+            if dropped > 0 {
+                eprintln!(
+                    "dhcplens: {dropped} lease(s) of {} dropped: their addresses are now reserved for other hosts",
+                    path.display()
+                );
+            }
+            server
         }
         None => Server::new(cfg),
     };
-    if let Some(path) = &a.leases {
-        let n = server.leases().iter().count();
-        if !a.json {
-            writeln!(out, "{n} leases read back from {}", path.display())?;
-        }
-    }
     let until = a.duration.map(|d| Instant::now() + d);
     let mut problems = 0u64;
     let mut failed: Option<anyhow::Error> = None;

@@ -2387,9 +2387,11 @@ fn serve_keeps_leases_across_a_restart_with_its_lease_file() {
     }
 }
 
-/// A real PXE ROM (iPXE in QEMU) booted by `serve` with `next-server` and
-/// `file`: it takes the lease and goes for the boot file on 10.0.0.1 (where
-/// no TFTP server answers: the test waits for its time-out, about 30 s).
+/// A real PXE ROM (iPXE in QEMU) booted by `serve` with `next-server`,
+/// `file` and `ipxe-file`: the ROM is iPXE (option 77), so it is handed
+/// `boot.ipxe`, not `undionly.kpxe` (which would load iPXE again: the
+/// chainload loop), and goes for it on 10.0.0.1 (where no TFTP server
+/// answers: the test waits for its time-out, about 30 s).
 #[test]
 fn serve_hands_a_real_ipxe_rom_its_boot_file() {
     let Some(lab) = lab::require("serve-ipxe", &[Tool::Qemu]) else {
@@ -2407,7 +2409,7 @@ fn serve_hands_a_real_ipxe_rom_its_boot_file() {
             "-i",
             "eth0",
             "--subnet",
-            "10.0.0.0/24,range=10.0.0.100-10.0.0.109,router=10.0.0.1,next-server=10.0.0.1,file=undionly.kpxe",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109,router=10.0.0.1,next-server=10.0.0.1,file=undionly.kpxe,ipxe-file=boot.ipxe",
             "--json",
             "--duration",
             "150s",
@@ -2416,7 +2418,7 @@ fn serve_hands_a_real_ipxe_rom_its_boot_file() {
     let mut rom = ipxe.start(&n, vm).unwrap();
     let fetch = rom
         .wait_log(
-            &["tftp://10.0.0.1/undionly.kpxe"],
+            &["tftp://10.0.0.1/boot.ipxe"],
             lab::scenarios::pxe::ROM_BOOT,
         )
         .unwrap_or_else(|e| panic!("{e:#}: {}", rom.log().tail(12)));

@@ -25,10 +25,14 @@ pub struct Subnet {
     pub next_server: Option<Ipv4Addr>,
     /// The boot file (the `file` field, as ISC dhcpd's `filename`).
     pub boot_file: Option<String>,
+    /// The boot file for iPXE itself (option 77 `iPXE` or option 175 in
+    /// the request), so that an iPXE loaded by the ROM does not load
+    /// itself again (catalogue E.32, the chainload loop).
+    pub ipxe_file: Option<String>,
 }
 
 impl Subnet {
-    /// Reads `NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME][,host=MAC@IP…][,next-server=IP][,file=NAME]`,
+    /// Reads `NET/PREFIX,range=FIRST-LAST[,range=…][,router=IP][,dns=IP…][,domain=NAME][,host=MAC@IP…][,next-server=IP][,file=NAME][,ipxe-file=NAME]`,
     /// e.g. `10.0.0.0/24,range=10.0.0.100-10.0.0.199,router=10.0.0.1,host=02:00:00:00:00:01@10.0.0.50`.
     pub fn parse(spec: &str) -> Result<Subnet, String> {
         let mut parts = spec.split(',');
@@ -54,6 +58,7 @@ impl Subnet {
             hosts: Vec::new(),
             next_server: None,
             boot_file: None,
+            ipxe_file: None,
         };
         let ip = |v: &str| -> Result<Ipv4Addr, String> {
             v.parse()
@@ -83,13 +88,12 @@ impl Subnet {
                 "dns" => s.dns.push(ip(v)?),
                 "domain" => s.domain = Some(v.to_string()),
                 "next-server" => s.next_server = Some(ip(v)?),
-                "file" => {
+                "file" | "ipxe-file" => {
                     if v.is_empty() || v.len() > 127 {
-                        return Err(format!(
-                            "file {v:?}: 1 to 127 bytes (the file field holds 128)"
-                        ));
+                        return Err(format!("{k} {v:?}: 1 to 127 bytes (the file field holds 128)"));
                     }
-                    s.boot_file = Some(v.to_string());
+                    let f = if k == "file" { &mut s.boot_file } else { &mut s.ipxe_file };
+                    *f = Some(v.to_string());
                 }
                 "host" => {
                     let (mac, a) = v
@@ -108,7 +112,7 @@ impl Subnet {
                 }
                 _ => {
                     return Err(format!(
-                        "unknown key {k:?} (range, router, dns, domain, host, next-server, file)"
+                        "unknown key {k:?} (range, router, dns, domain, host, next-server, file, ipxe-file)"
                     ))
                 }
             }

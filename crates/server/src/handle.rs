@@ -176,13 +176,31 @@ impl Server {
         }
     }
 
-    /// A server that starts from `leases` (read back with [`crate::store`]).
-    pub fn with_leases(cfg: Config, leases: Leases) -> Server {
-        Server {
+    /// A server that starts from `leases` (read back with [`crate::store`]);
+    /// leases of addresses now reserved for another host are dropped (the
+    /// reservation wins, as it would for a new client): how many.
+    pub fn with_leases(cfg: Config, mut leases: Leases) -> (Server, usize) {
+        let before = leases.iter().count();
+        leases.retain(|l| {
+            cfg.subnet_of(l.address)
+                .and_then(|s| s.reservation(l.address))
+                .is_none_or(|owner| owner == l.chaddr)
+        });
+        let dropped = before - leases.iter().count();
+        let server = Server {
             cfg,
             leases,
             fresh: false,
-        }
+        };
+        (server, dropped)
+    }
+
+    /// Whether `a` is held as declined (by its client, or found in use by
+    /// the ping check).
+    fn declined_held(&self, a: Ipv4Addr, now: u64) -> bool {
+        self.leases
+            .get(a)
+            .is_some_and(|l| l.state == State::Declined && l.holds(now))
     }
 
     pub fn config(&self) -> &Config {
@@ -295,13 +313,19 @@ impl Server {
                     .get(a)
                     .is_some_and(|l| l.state == State::Declined && l.holds(now))
         };
+        let reserved = subnet.reserved_for(&req.chaddr());
+        if let Some(r) = reserved.filter(|r| self.declined_held(*r, now)) {
+            return drop(Some(r), Reason::DeclinedByClient { address: r });
+        }
+        // Its lease, if the address may still be its (the ranges or the
+        // reservations may have changed since).
         let mine = self
             .leases
             .of(&key)
-            .filter(|l| subnet.contains(l.address) && l.state != State::Declined)
+            .filter(|l| l.state != State::Declined)
+            .filter(|l| subnet.in_pool(l.address) || reserved == Some(l.address))
             .map(|l| (l.address, l.state == State::Bound && l.holds(now)));
-        let address = subnet
-            .reserved_for(&req.chaddr())
+        let address = reserved
             .or(mine.map(|(a, _)| a))
             .or_else(|| req.requested_ip().filter(|a| usable(*a)))
             .or_else(|| self.leases.free_in(&subnet, now));
@@ -314,8 +338,7 @@ impl Server {
                 },
             );
         };
-        let reserved = subnet.reserved_for(&req.chaddr()) == Some(address);
-        self.fresh = !reserved && mine.map(|(a, _)| a) != Some(address);
+        self.fresh = reserved != Some(address) && mine.map(|(a, _)| a) != Some(address);
         // A bound client asking again keeps its lease as it is.
         if mine != Some((address, true)) {
             let until = now.saturating_add(u64::from(self.cfg.offer_secs) * 1000);
@@ -367,6 +390,9 @@ impl Server {
                 };
                 return self.nak(req, address, r);
             }
+            if self.declined_held(address, now) {
+                return self.nak(req, address, Reason::DeclinedByClient { address });
+            }
             return self.ack(req, address, &subnet, &key, now);
         }
         if let Some(by) = subnet.reservation(address) {
@@ -390,6 +416,14 @@ impl Server {
             return self.nak(req, address, Reason::DeclinedByClient { address });
         }
         let selecting = req.server_id().is_some();
+        if lease.is_some() && !subnet.in_pool(address) {
+            // Its lease, of an address the ranges no longer hold.
+            let r = Reason::OutsidePool {
+                address,
+                subnet: subnet.cidr(),
+            };
+            return self.nak(req, address, r);
+        }
         if lease.is_none() {
             // No record of this address for the client. INIT-REBOOT: a NAK
             // if the server has another address on record for it, else
@@ -559,7 +593,15 @@ impl Server {
             if let Some(a) = s.next_server {
                 m.siaddr = a;
             }
-            if let Some(f) = &s.boot_file {
+            let ipxe = req.has_option(code::ETHERBOOT)
+                || req
+                    .option(code::USER_CLASS)
+                    .is_some_and(|v| v.windows(4).any(|w| w == b"iPXE"));
+            let file = match &s.ipxe_file {
+                Some(f) if ipxe => Some(f),
+                _ => s.boot_file.as_ref(),
+            };
+            if let Some(f) = file {
                 m.file = f.as_bytes().to_vec().into();
             }
             m.set_option(code::SUBNET_MASK, s.mask().octets().to_vec());

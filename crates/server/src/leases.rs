@@ -53,7 +53,7 @@ impl Lease {
     }
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct Leases {
     by_address: BTreeMap<Ipv4Addr, Lease>,
     by_client: HashMap<ClientKey, Ipv4Addr>,
@@ -145,6 +145,14 @@ impl Leases {
                 expires_ms,
             },
         );
+    }
+
+    /// Keeps only the leases for which `keep` says so.
+    pub fn retain(&mut self, mut keep: impl FnMut(&Lease) -> bool) {
+        self.by_address.retain(|_, l| keep(l));
+        let by_address = &self.by_address;
+        self.by_client
+            .retain(|c, a| by_address.get(a).is_some_and(|l| &l.client == c));
     }
 
     /// Every lease, by address.

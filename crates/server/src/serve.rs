@@ -79,7 +79,8 @@ impl Listener {
         Ok(())
     }
 
-    /// Saves the leases to `path` after every ACK, RELEASE and DECLINE.
+    /// Saves the leases to `path` after every ACK, RELEASE and DECLINE (and
+    /// address found in use), before the reply goes out.
     pub fn persist_to(&mut self, path: &std::path::Path) {
         self.store = Some(path.to_path_buf());
     }
@@ -158,19 +159,22 @@ impl Listener {
                     d = server.handle(f.payload, &Arrival { now_ms, ..at });
                 }
             }
+            // The lease is on disk before the client hears of it (as ISC
+            // dhcpd commits before it ACKs).
+            let changed = !earlier.is_empty()
+                || matches!(d.action, Action::Ack | Action::Release | Action::Decline);
+            let store_error = match &self.store {
+                Some(path) if changed => {
+                    crate::store::save(server.leases(), self.now(), path).err()
+                }
+                _ => None,
+            };
             let (reply, error) = match &d.reply {
                 Some((m, to)) => match self.send(m, *to, server) {
                     Ok(sent) => (Some(sent), None),
                     Err(e) => (None, Some(e)),
                 },
                 None => (None, None),
-            };
-            let changed = matches!(d.action, Action::Ack | Action::Release | Action::Decline);
-            let store_error = match &self.store {
-                Some(path) if changed => {
-                    crate::store::save(server.leases(), self.now(), path).err()
-                }
-                _ => None,
             };
             on(&Exchange {
                 earlier: &earlier,

@@ -35,13 +35,20 @@ pub fn write(leases: &Leases, now: Now, w: &mut impl Write) -> io::Result<()> {
             continue;
         }
         let expires = now.unix_s + (l.expires_ms - now.ms).div_ceil(1000);
-        let client: String = l.client.0.iter().map(|b| format!("{b:02x}")).collect();
+        // An address the ping check found in use has no client: `-`.
+        let mut client: String = l.client.0.iter().map(|b| format!("{b:02x}")).collect();
+        if client.is_empty() {
+            client.push('-');
+        }
+        let chaddr = match l.chaddr.hex().as_str() {
+            "" => "-".to_string(),
+            h => h.to_string(),
+        };
         writeln!(
             w,
-            "{} {} {expires} {} {client}",
+            "{} {} {expires} {chaddr} {client}",
             l.address,
-            l.state.name(),
-            l.chaddr.hex().as_str()
+            l.state.name()
         )?;
     }
     Ok(())
@@ -57,13 +64,33 @@ pub fn save(leases: &Leases, now: Now, path: &Path) -> io::Result<()> {
     w.into_inner()
         .map_err(io::IntoInnerError::into_error)?
         .sync_all()?;
-    std::fs::rename(&tmp, path)
+    std::fs::rename(&tmp, path)?;
+    // The rename itself, on disk (best effort: not every file system lets
+    // a directory be opened and synced).
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Ok(d) = std::fs::File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+    Ok(())
+}
+
+/// The longest a lease read back may still run: a wall clock that is now
+/// behind the file's (a box without a real-time clock, before NTP) must not
+/// stretch leases to decades.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub bound_secs: u32,
+    pub declined_secs: u32,
 }
 
 /// Reads a lease file; leases already over at `now` are left out. An error
 /// names the line.
-pub fn read(r: impl BufRead, now: Now) -> Result<Leases, String> {
-    let mut leases = Leases::default();
+pub fn read(r: impl BufRead, now: Now, limits: Limits) -> Result<Leases, String> {
+    // Declined addresses go in first: a client may hold a declined address
+    // and a bound one, and the bound one is the one it is found by.
+    let mut lines: Vec<(Ipv4Addr, ClientKey, HwAddr, State, u64)> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for (i, line) in r.lines().enumerate() {
         let line = line.map_err(|e| format!("line {}: {e}", i + 1))?;
         let line = line.trim();
@@ -87,32 +114,49 @@ pub fn read(r: impl BufRead, now: Now) -> Result<Leases, String> {
             _ => return Err(bad()),
         };
         let expires: u64 = expires.parse().map_err(|_| bad())?;
-        let chaddr = HwAddr::parse(chaddr).ok_or_else(bad)?;
-        let client = (0..client.len())
-            .step_by(2)
-            .map(|j| {
-                client
-                    .get(j..j + 2)
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-            })
-            .collect::<Option<Vec<u8>>>()
-            .filter(|c| !c.is_empty())
-            .ok_or_else(bad)?;
+        let chaddr = match chaddr {
+            "-" => HwAddr::new(&[]),
+            c => HwAddr::parse(c).ok_or_else(bad)?,
+        };
+        let client: Vec<u8> = match client {
+            "-" => Vec::new(),
+            c if c.len() % 2 == 0 && c.bytes().all(|b| b.is_ascii_hexdigit()) => (0..c.len())
+                .step_by(2)
+                .map(|j| u8::from_str_radix(&c[j..j + 2], 16).unwrap_or_default())
+                .collect(),
+            _ => return Err(bad()),
+        };
+        if (client.is_empty() || chaddr.as_bytes().is_empty()) && state != State::Declined {
+            return Err(bad());
+        }
+        if !seen.insert(address) {
+            return Err(format!("line {}: {address} is listed twice", i + 1));
+        }
         if expires <= now.unix_s {
             continue;
         }
-        let expires_ms = now
-            .ms
-            .saturating_add((expires - now.unix_s).saturating_mul(1000));
-        leases.set(address, &ClientKey(client), chaddr, state, expires_ms);
+        let most = match state {
+            State::Declined => limits.declined_secs,
+            _ => limits.bound_secs,
+        };
+        let left = (expires - now.unix_s).min(u64::from(most));
+        let expires_ms = now.ms.saturating_add(left.saturating_mul(1000));
+        lines.push((address, ClientKey(client), chaddr, state, expires_ms));
+    }
+    let mut leases = Leases::default();
+    lines.sort_by_key(|l| l.3 != State::Declined);
+    for (address, client, chaddr, state, expires_ms) in lines {
+        leases.set(address, &client, chaddr, state, expires_ms);
     }
     Ok(leases)
 }
 
 /// Reads `path`; a missing file is an empty table.
-pub fn load(path: &Path, now: Now) -> Result<Leases, String> {
+pub fn load(path: &Path, now: Now, limits: Limits) -> Result<Leases, String> {
     match std::fs::File::open(path) {
-        Ok(f) => read(io::BufReader::new(f), now).map_err(|e| format!("{}: {e}", path.display())),
+        Ok(f) => {
+            read(io::BufReader::new(f), now, limits).map_err(|e| format!("{}: {e}", path.display()))
+        }
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Leases::default()),
         Err(e) => Err(format!("{}: {e}", path.display())),
     }
@@ -128,6 +172,68 @@ impl Lease {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const LIMITS: Limits = Limits {
+        bound_secs: 3600,
+        declined_secs: 600,
+    };
+
+    #[test]
+    fn a_client_with_a_declined_and_a_bound_address_keeps_both_whatever_the_order() {
+        let now = Now {
+            ms: 0,
+            unix_s: 1_000,
+        };
+        for text in [
+            "10.0.0.101 bound 2000 02:00:00:00:00:01 01020000000001\n10.0.0.105 declined 1500 02:00:00:00:00:01 01020000000001\n",
+            "10.0.0.105 declined 1500 02:00:00:00:00:01 01020000000001\n10.0.0.101 bound 2000 02:00:00:00:00:01 01020000000001\n",
+        ] {
+            let l = read(text.as_bytes(), now, LIMITS).unwrap();
+            let kept: Vec<(Ipv4Addr, State)> = l.iter().map(|l| (l.address, l.state)).collect();
+            assert_eq!(
+                kept,
+                [
+                    (Ipv4Addr::new(10, 0, 0, 101), State::Bound),
+                    (Ipv4Addr::new(10, 0, 0, 105), State::Declined)
+                ],
+                "{text}"
+            );
+            let key = ClientKey(vec![1, 2, 0, 0, 0, 0, 1]);
+            assert_eq!(l.of(&key).map(|l| l.address), Some(Ipv4Addr::new(10, 0, 0, 101)));
+        }
+    }
+
+    #[test]
+    fn a_wall_clock_behind_the_file_does_not_stretch_leases() {
+        // Written in 2026, read by a box that believes it is 1970.
+        let text = "10.0.0.101 bound 1796648400 02:00:00:00:00:01 01020000000001\n10.0.0.102 declined 1796648400 - -\n";
+        let l = read(text.as_bytes(), Now { ms: 7, unix_s: 60 }, LIMITS).unwrap();
+        let left: Vec<u64> = l.iter().map(|l| l.expires_ms).collect();
+        assert_eq!(left, [7 + 3_600_000, 7 + 600_000]);
+        // The ownerless one (found in use by the ping check) is written back as read.
+        let mut out = Vec::new();
+        write(&l, Now { ms: 7, unix_s: 60 }, &mut out).unwrap();
+        assert!(String::from_utf8(out)
+            .unwrap()
+            .ends_with("10.0.0.102 declined 660 - -\n"));
+    }
+
+    #[test]
+    fn duplicates_and_odd_hex_are_refused() {
+        let now = Now { ms: 0, unix_s: 1 };
+        for (text, says) in [
+            (
+                "10.0.0.1 bound 9 02:00:00:00:00:01 01\n10.0.0.1 bound 9 02:00:00:00:00:02 02\n",
+                "line 2: 10.0.0.1 is listed twice",
+            ),
+            ("10.0.0.1 bound 9 02:00:00:00:00:01 +f\n", "line 1: "),
+            ("10.0.0.1 bound 9 02:00:00:00:00:01 012\n", "line 1: "),
+            ("10.0.0.1 bound 9 - -\n", "line 1: "),
+        ] {
+            let e = read(text.as_bytes(), now, LIMITS).unwrap_err();
+            assert!(e.starts_with(says), "{text}: {e}");
+        }
+    }
 
     #[test]
     fn bound_and_declined_leases_survive_a_restart_on_another_clock() {
@@ -181,7 +287,7 @@ mod tests {
             ms: 0,
             unix_s: 1_796_644_860,
         };
-        let back = read(&out[..], later).unwrap();
+        let back = read(&out[..], later, LIMITS).unwrap();
         let kept: Vec<(Ipv4Addr, State, u64)> = back
             .iter()
             .map(|l| (l.address, l.state, l.expires_ms))
@@ -202,14 +308,17 @@ mod tests {
             ms: 0,
             unix_s: 1_796_645_400,
         };
-        assert_eq!(read(&out[..], much_later).unwrap().iter().count(), 1);
+        assert_eq!(
+            read(&out[..], much_later, LIMITS).unwrap().iter().count(),
+            1
+        );
         for bad in [
             "10.0.0.1 bound",
             "10.0.0.1 offered 1 02:00:00:00:00:01 01",
             "x bound 1 02:00:00:00:00:01 01",
             "10.0.0.1 bound 1 02:00:00:00:00:01 0g",
         ] {
-            let e = read(bad.as_bytes(), later).unwrap_err();
+            let e = read(bad.as_bytes(), later, LIMITS).unwrap_err();
             assert!(e.starts_with("line 1: "), "{e}");
         }
     }

@@ -589,3 +589,111 @@ fn an_address_that_answers_the_ping_check_is_kept_out_and_another_offered() {
         .unwrap()
         .holds(600_005));
 }
+
+#[test]
+fn ipxe_gets_its_own_boot_file_and_a_plain_rom_the_other() {
+    let lan = Subnet::parse(
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.101,next-server=10.0.0.1,file=undionly.kpxe,ipxe-file=boot.ipxe",
+    )
+    .unwrap();
+    let mut s = Server::new(Config::new(SERVER, vec![lan]));
+    // iPXE in QEMU (examples/pxe-boot-server-silent): options 77 "iPXE" and 175.
+    let ipxe = payload("pxe-boot-server-silent/client.pcap", 1);
+    let d = s.handle(&ipxe, &on_lan(0, true));
+    assert_eq!(reply(&d).0.boot_file().as_deref(), Some("boot.ipxe"));
+    // The same DISCOVER as a plain PXE ROM sends it.
+    let mut plain = Message::parse(&ipxe).unwrap().into_owned();
+    plain.remove_option(code::USER_CLASS);
+    plain.remove_option(code::ETHERBOOT);
+    let d = s.handle(&plain.encode(300), &on_lan(1, true));
+    assert_eq!(reply(&d).0.boot_file().as_deref(), Some("undionly.kpxe"));
+    // No boot options in a NAK.
+    let d = s.handle(
+        &payload("init-reboot-wrong-network/client.pcap", 1),
+        &on_lan(2, true),
+    );
+    let (nak, _) = reply(&d);
+    assert_eq!(
+        (nak.siaddr, nak.file.is_empty()),
+        (Ipv4Addr::UNSPECIFIED, true)
+    );
+}
+
+#[test]
+fn leases_read_back_yield_to_reservations_and_shrunk_ranges() {
+    use crate::leases::{ClientKey, Leases, State};
+    let dhclient = HwAddr::new(&[2, 0, 0, 0x0c, 2, 1]);
+    let key = ClientKey(vec![1, 2, 0, 0, 0x0c, 2, 1]);
+    let other = HwAddr::new(&[2, 0, 0, 0, 0, 9]);
+    let mut leases = Leases::default();
+    // dhclient had 10.0.0.150, since left out of the range; someone else
+    // had 10.0.0.101, since reserved for dhclient.
+    leases.set(
+        Ipv4Addr::new(10, 0, 0, 150),
+        &key,
+        dhclient,
+        State::Bound,
+        3_600_000,
+    );
+    leases.set(
+        Ipv4Addr::new(10, 0, 0, 101),
+        &ClientKey(vec![1, 2, 0, 0, 0, 0, 9]),
+        other,
+        State::Bound,
+        3_600_000,
+    );
+    let lan = Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.101").unwrap();
+    let (mut s, dropped) =
+        Server::with_leases(Config::new(SERVER, vec![lan.clone()]), leases.clone());
+    assert_eq!(dropped, 0);
+    // Renewing its old address is NAKed: the range no longer holds it...
+    let mut renew = Message::parse(&payload(DHCLIENT, 5)).unwrap().into_owned();
+    renew.ciaddr = Ipv4Addr::new(10, 0, 0, 150);
+    let d = s.handle(&renew.encode(300), &on_lan(0, false));
+    assert_eq!(d.reason.map(|r| r.code()), Some("outside-pool"));
+    // ...and it is not offered again (that made an OFFER/NAK loop).
+    let d = s.handle(&payload(DHCLIENT, 1), &on_lan(1, true));
+    assert_eq!(d.address, Some(Ipv4Addr::new(10, 0, 0, 100)));
+    // With 10.0.0.101 reserved for dhclient, the other host's lease goes.
+    let mut reserved = lan;
+    reserved
+        .hosts
+        .push((dhclient, Ipv4Addr::new(10, 0, 0, 101)));
+    let (mut s, dropped) = Server::with_leases(Config::new(SERVER, vec![reserved]), leases);
+    assert_eq!(dropped, 1);
+    let d = s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
+    assert_eq!(d.address, Some(Ipv4Addr::new(10, 0, 0, 101)));
+}
+
+#[test]
+fn a_reserved_host_that_declined_its_address_is_not_offered_it_meanwhile() {
+    // dhcpcd (examples/decline) has 10.0.0.10 reserved and declines it.
+    let lan =
+        Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.101,host=02:00:00:0d:03:01@10.0.0.10")
+            .unwrap();
+    let mut s = Server::new(Config::new(SERVER, vec![lan]));
+    let file = "decline/client.pcap";
+    assert_eq!(
+        s.handle(&payload(file, 1), &on_lan(0, true)).address,
+        Some(Ipv4Addr::new(10, 0, 0, 10))
+    );
+    assert_eq!(
+        s.handle(&payload(file, 3), &on_lan(1, true)).action,
+        Action::Ack
+    );
+    assert_eq!(
+        s.handle(&payload(file, 7), &on_lan(2, true)).action,
+        Action::Decline
+    );
+    let d = s.handle(&payload(file, 8), &on_lan(1_000, true));
+    assert_eq!(d.action, Action::Drop);
+    assert_eq!(d.reason.map(|r| r.code()), Some("declined-by-client"));
+    let d = s.handle(&payload(file, 3), &on_lan(1_001, true));
+    assert_eq!(
+        (d.action, d.reason.map(|r| r.code())),
+        (Action::Nak, Some("declined-by-client"))
+    );
+    // After the hold, it is offered again.
+    let d = s.handle(&payload(file, 8), &on_lan(700_000, true));
+    assert_eq!(d.address, Some(Ipv4Addr::new(10, 0, 0, 10)));
+}

@@ -697,3 +697,75 @@ fn a_reserved_host_that_declined_its_address_is_not_offered_it_meanwhile() {
     let d = s.handle(&payload(file, 8), &on_lan(700_000, true));
     assert_eq!(d.address, Some(Ipv4Addr::new(10, 0, 0, 10)));
 }
+
+/// Whatever arrives, `handle` decides without panicking, and every decision
+/// says why or answers: a drop always has a reason, an OFFER, ACK, NAK or
+/// INFORM answer always a reply, and a NAK both.
+mod any_input {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn check(d: &Decision) {
+        match d.action {
+            Action::Drop => assert!(d.reason.is_some() && d.reply.is_none(), "{d:?}"),
+            Action::Nak => assert!(d.reason.is_some() && d.reply.is_some(), "{d:?}"),
+            Action::Offer | Action::Ack | Action::Inform => {
+                assert!(d.reason.is_none() && d.reply.is_some(), "{d:?}")
+            }
+            Action::Release | Action::Decline => assert!(d.reply.is_none(), "{d:?}"),
+        }
+        if let Some((m, _)) = &d.reply {
+            let bytes = m.encode(300);
+            assert!(Message::parse(&bytes).is_ok(), "{m:?}");
+        }
+    }
+
+    /// Real requests of every kind the examples hold.
+    fn real() -> Vec<Vec<u8>> {
+        vec![
+            payload(DHCLIENT, 1),
+            payload(DHCLIENT, 3),
+            payload(DHCLIENT, 5),
+            payload(DHCLIENT, 14),
+            payload("relay/server.pcap", 1),
+            payload("decline/client.pcap", 7),
+            payload("init-reboot-wrong-network/client.pcap", 1),
+            payload("pxe-boot-server-silent/client.pcap", 1),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        #[test]
+        fn random_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut s = server();
+            check(&s.handle(&bytes, &on_lan(0, true)));
+        }
+
+        #[test]
+        fn real_requests_with_bytes_changed(
+            which in 0usize..8,
+            edits in proptest::collection::vec((0usize..600, any::<u8>()), 1..8),
+            cut in 0usize..600,
+            now in any::<u64>(),
+        ) {
+            let mut s = server();
+            let mut bytes = real()[which].clone();
+            for (at, b) in edits {
+                if let Some(x) = bytes.get_mut(at) {
+                    *x = b;
+                }
+            }
+            bytes.truncate(cut.max(236));
+            // Twice: the second sees the lease table the first left.
+            for t in [now, now.saturating_add(1)] {
+                check(&s.handle(&bytes, &on_lan(t, at_broadcast(t))));
+            }
+        }
+    }
+
+    fn at_broadcast(t: u64) -> bool {
+        t % 2 == 0
+    }
+}

@@ -18,7 +18,9 @@
 //!   raw frames to clients without an address and through the kernel to
 //!   relays and clients with one (RFC 2131 §4.1).
 //!
-//! Only `serve` does I/O; everything else is tested with real packets.
+//! I/O is in `serve`, `ping` and `store`'s `save`/`load`; the decision and
+//! the lease table are pure, and tested with real packets from the lab's
+//! captures (`examples/`) and with property tests.
 
 pub mod config;
 pub mod handle;

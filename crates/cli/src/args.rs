@@ -68,6 +68,12 @@ pub struct ServeArgs {
     /// NDJSON: a `started` event, then one `decision` per request.
     #[arg(long)]
     pub json: bool,
+    /// Never answer this client (repeat for more).
+    #[arg(long, value_name = "MAC", value_parser = parse_mac)]
+    pub ignore: Vec<wire::HwAddr>,
+    /// Serve only clients with a reservation (host=MAC@IP in a --subnet).
+    #[arg(long)]
+    pub known_only: bool,
     /// Ping every address before offering it to a client it is new to
     /// (RFC 2131 §4.3.1); one that answers within 500 ms is kept out of use
     /// and another is offered.

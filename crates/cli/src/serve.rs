@@ -29,6 +29,8 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     cfg.lease_secs = a.lease;
     cfg.min_secs = a.min_secs;
     cfg.authoritative = !a.not_authoritative;
+    cfg.ignore = a.ignore.clone();
+    cfg.known_only = a.known_only;
     cfg.check()
         .map_err(|e| anyhow::anyhow!("cannot serve on {}: {e}", a.iface))?;
     let mut listener = server::serve::Listener::open(&a.iface, addr)

@@ -104,6 +104,7 @@ pub(crate) fn parse(msg: &str) -> Option<Parsed> {
                     Kind::ForeignServerId
                 }
                 "bootp-not-served" => Kind::BootpIgnored,
+                "client-ignored" | "unknown-client" => Kind::ClientIgnored,
                 "ping-answered" => {
                     f.offered = addr;
                     f.requested = None;
@@ -177,6 +178,8 @@ mod tests {
             ("DHCPREQUEST from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped 192.168.77.23 (not-authoritative): would NAK (wrong-network: …), but the server is not authoritative, so it stays silent", Kind::NotAuthoritative),
             ("DHCPREQUEST from 02:00:00:00:00:01 xid 0x00000001 via eth0: NAK 10.0.0.100 (address-taken): 10.0.0.100 is bound to another client, 02:00:00:0c:02:01", Kind::NakAddressUnavailable),
             ("BOOTREQUEST from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped (bootp-not-served): no option 53", Kind::BootpIgnored),
+            ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped (client-ignored): 02:00:00:00:00:01 is on the ignore list: the server never answers it", Kind::ClientIgnored),
+            ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped (unknown-client): 02:00:00:00:00:01 has no reservation, and the server serves known clients only", Kind::ClientIgnored),
             ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped (malformed): the message cannot be read: …", Kind::MalformedPacket),
             ("DHCPRELEASE from 02:00:00:00:00:01 xid 0x00000001 via eth0: RELEASE 10.0.0.100", Kind::ReleaseReceived),
             ("DHCPDECLINE from 02:00:00:00:00:01 xid 0x00000001 via eth0: DECLINE 10.0.0.10", Kind::AddressDeclined),

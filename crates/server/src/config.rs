@@ -211,6 +211,12 @@ pub struct Config {
     /// §4.3.2); when not, such requests are dropped, as ISC dhcpd does
     /// without `authoritative`.
     pub authoritative: bool,
+    /// Clients never served (ISC dhcpd's `ignore booting`, dnsmasq's
+    /// `dhcp-host=MAC,ignore`).
+    pub ignore: Vec<HwAddr>,
+    /// Serve only clients with a reservation (`host=`), as ISC dhcpd's
+    /// `deny unknown-clients`.
+    pub known_only: bool,
 }
 
 impl Config {
@@ -224,6 +230,8 @@ impl Config {
             decline_secs: 600,
             min_secs: 0,
             authoritative: true,
+            ignore: Vec::new(),
+            known_only: false,
         }
     }
 

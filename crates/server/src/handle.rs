@@ -195,6 +195,21 @@ impl Server {
         (server, dropped)
     }
 
+    /// Why the client is not served at all, if it is not.
+    fn refused(&self, req: &Message<'_>) -> Option<Reason> {
+        let chaddr = req.chaddr();
+        if self.cfg.ignore.contains(&chaddr) {
+            return Some(Reason::ClientIgnored { chaddr });
+        }
+        let known = || {
+            self.cfg
+                .subnets
+                .iter()
+                .any(|s| s.reserved_for(&chaddr).is_some())
+        };
+        (self.cfg.known_only && !known()).then_some(Reason::UnknownClient { chaddr })
+    }
+
     /// Whether `a` is held as declined (by its client, or found in use by
     /// the ping check).
     fn declined_held(&self, a: Ipv4Addr, now: u64) -> bool {
@@ -240,8 +255,12 @@ impl Server {
         };
         self.fresh = false;
         let received = req.message_type();
+        use MessageType::{Discover, Inform, Request};
+        let asks = matches!(received, Some(Discover | Request | Inform));
         let (action, address, reason, reply) = if req.op != Op::BootRequest {
             drop(None, Reason::NotARequest)
+        } else if let Some(r) = self.refused(&req).filter(|_| asks) {
+            drop(None, r)
         } else {
             match received {
                 None => drop(None, Reason::Bootp),
@@ -616,8 +635,12 @@ impl Server {
                 m.set_option(code::DOMAIN_NAME, d.as_bytes().to_vec());
             }
         }
-        // RFC 6842: the client identifier back, unaltered.
-        if let Some(id) = req.option(code::CLIENT_IDENTIFIER) {
+        // RFC 6842: the client identifier back, unaltered (when it is one:
+        // RFC 2132 §9.14 asks for two bytes at least).
+        if let Some(id) = req
+            .option(code::CLIENT_IDENTIFIER)
+            .filter(|id| id.len() >= 2)
+        {
             m.set_option(code::CLIENT_IDENTIFIER, id.into_owned());
         }
         // Last, as RFC 3046 §2.2 asks.

@@ -63,6 +63,11 @@ pub enum Reason {
     BadChecksum { what: String },
     /// Sent to another host's address (seen while forwarding it).
     NotForThisServer { to: Ipv4Addr },
+    /// The client is on the ignore list.
+    ClientIgnored { chaddr: HwAddr },
+    /// The server serves only clients with a reservation, and this one has
+    /// none.
+    UnknownClient { chaddr: HwAddr },
     /// The ping check before an OFFER got an answer: another host uses the
     /// address (RFC 2131 §4.3.1).
     PingAnswered { address: Ipv4Addr, hold_secs: u32 },
@@ -95,6 +100,8 @@ impl Reason {
             Reason::BadChecksum { .. } => "bad-checksum",
             Reason::NotForThisServer { .. } => "not-for-this-server",
             Reason::PingAnswered { .. } => "ping-answered",
+            Reason::ClientIgnored { .. } => "client-ignored",
+            Reason::UnknownClient { .. } => "unknown-client",
         }
     }
 
@@ -139,6 +146,12 @@ impl Reason {
             Reason::InformWithoutCiaddr => "fix the client: an INFORM carries its address in ciaddr".into(),
             Reason::VlanTagged { vid } => format!(
                 "serve on the VLAN's own interface (e.g. a VLAN {vid} device), or fix the switch port's VLAN"
+            ),
+            Reason::ClientIgnored { chaddr } => {
+                format!("if {chaddr} should be served, take it off --ignore")
+            }
+            Reason::UnknownClient { chaddr } => format!(
+                "add host={chaddr}@ADDRESS to its --subnet, or serve without --known-only"
             ),
             Reason::PingAnswered { address, .. } => format!(
                 "find the host using {address} (it is inside a range) and give it an address outside the ranges, or a reservation"
@@ -218,6 +231,13 @@ impl fmt::Display for Reason {
                 "the request came tagged for VLAN {vid}, which this interface does not serve untagged"
             ),
             Reason::BadChecksum { what } => write!(f, "{what}"),
+            Reason::ClientIgnored { chaddr } => {
+                write!(f, "{chaddr} is on the ignore list: the server never answers it")
+            }
+            Reason::UnknownClient { chaddr } => write!(
+                f,
+                "{chaddr} has no reservation, and the server serves known clients only"
+            ),
             Reason::PingAnswered { address, hold_secs } => write!(
                 f,
                 "{address} answered the ping before the offer: another host uses it; kept out of use for {hold_secs} s, another address is offered"

@@ -78,8 +78,8 @@ pub struct Decision {
     /// Why, for every drop and NAK (and a RELEASE or DECLINE not taken).
     pub reason: Option<Reason>,
     pub reply: Option<(Message<'static>, Dest)>,
-    /// An OFFER of an address new to this client (neither its lease nor its
-    /// reservation): what a ping check probes before it goes out.
+    /// An OFFER of an address that is neither the client's reservation nor
+    /// a lease it still holds: what a ping check probes before it goes out.
     pub fresh: bool,
 }
 
@@ -195,8 +195,9 @@ impl Server {
         (server, dropped)
     }
 
-    /// Why the client is not served at all, if it is not.
-    fn refused(&self, req: &Message<'_>) -> Option<Reason> {
+    /// Why the client is not served at all by policy (`--ignore`,
+    /// `--known-only`), if it is not.
+    fn denied_by_policy(&self, req: &Message<'_>) -> Option<Reason> {
         let chaddr = req.chaddr();
         if self.cfg.ignore.contains(&chaddr) {
             return Some(Reason::ClientIgnored { chaddr });
@@ -259,7 +260,7 @@ impl Server {
         let asks = matches!(received, Some(Discover | Request | Inform));
         let (action, address, reason, reply) = if req.op != Op::BootRequest {
             drop(None, Reason::NotARequest)
-        } else if let Some(r) = self.refused(&req).filter(|_| asks) {
+        } else if let Some(r) = self.denied_by_policy(&req).filter(|_| asks) {
             drop(None, r)
         } else {
             match received {
@@ -343,9 +344,15 @@ impl Server {
             .of(&key)
             .filter(|l| l.state != State::Declined)
             .filter(|l| subnet.in_pool(l.address) || reserved == Some(l.address))
-            .map(|l| (l.address, l.state == State::Bound && l.holds(now)));
+            .map(|l| {
+                (
+                    l.address,
+                    l.state == State::Bound && l.holds(now),
+                    l.holds(now),
+                )
+            });
         let address = reserved
-            .or(mine.map(|(a, _)| a))
+            .or(mine.map(|(a, _, _)| a))
             .or_else(|| req.requested_ip().filter(|a| usable(*a)))
             .or_else(|| self.leases.free_in(&subnet, now));
         let Some(address) = address else {
@@ -357,9 +364,12 @@ impl Server {
                 },
             );
         };
-        self.fresh = reserved != Some(address) && mine.map(|(a, _)| a) != Some(address);
+        // Probed unless it is the client's reservation or a lease it still
+        // holds (an expired or released one may have been taken since).
+        self.fresh =
+            reserved != Some(address) && !mine.is_some_and(|(a, _, live)| a == address && live);
         // A bound client asking again keeps its lease as it is.
-        if mine != Some((address, true)) {
+        if !mine.is_some_and(|(a, bound, _)| a == address && bound) {
             let until = now.saturating_add(u64::from(self.cfg.offer_secs) * 1000);
             self.leases
                 .set(address, &key, req.chaddr(), State::Offered, until);
@@ -421,6 +431,18 @@ impl Server {
                 state: "reserved",
             };
             return self.nak(req, address, r);
+        }
+        // An address held only because it answered the ping check, asked
+        // for by a client that says it uses it (renewing, rebinding, or
+        // INIT-REBOOT): that client was the host that answered. It is
+        // given back (as ISC dhcpd reclaims an abandoned address).
+        let claims = req.server_id().is_none();
+        let ping_held = self
+            .leases
+            .get(address)
+            .is_some_and(|l| l.client.0.is_empty() && l.state == State::Declined);
+        if ping_held && claims {
+            return self.ack(req, address, &subnet, &key, now);
         }
         if let Some(other) = self.leases.holder_other_than(address, &key, now) {
             let r = Reason::AddressTaken {

@@ -30,7 +30,13 @@ impl Pinger {
         })?;
         Ok(Pinger {
             socket,
-            id: (std::process::id() & 0xffff) as u16,
+            // The pid mixed with the clock: pids repeat across namespaces.
+            id: {
+                let t = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.subsec_nanos());
+                ((std::process::id() ^ t ^ (t >> 16)) & 0xffff) as u16
+            },
             seq: 0,
         })
     }
@@ -38,6 +44,11 @@ impl Pinger {
     /// Whether `a` answers an echo request within `wait`.
     pub fn answered(&mut self, a: Ipv4Addr, wait: Duration) -> io::Result<bool> {
         self.seq = self.seq.wrapping_add(1);
+        // Replies that came late for earlier probes go first.
+        self.socket.set_nonblocking(true)?;
+        let mut stale = [0u8; 1500];
+        while (&self.socket).read(&mut stale).is_ok_and(|n| n > 0) {}
+        self.socket.set_nonblocking(false)?;
         let request = echo_request(self.id, self.seq);
         self.socket
             .send_to(&request, &SocketAddrV4::new(a, 0).into())?;
@@ -48,7 +59,9 @@ impl Pinger {
             if left.is_zero() {
                 return Ok(false);
             }
-            self.socket.set_read_timeout(Some(left))?;
+            // Under a microsecond would read as no timeout at all.
+            self.socket
+                .set_read_timeout(Some(left.max(Duration::from_millis(1))))?;
             let n = match (&self.socket).read(&mut buf) {
                 Ok(n) => n,
                 Err(e)

@@ -139,7 +139,11 @@ impl Reason {
             Reason::NotAuthoritative(_) => {
                 "run with authority (without --not-authoritative) if this server owns the network, so clients hear NAK at once".into()
             }
-            Reason::NotItsLease { .. } | Reason::NotForThisServer { .. } => return None,
+            // On purpose, or nothing wrong.
+            Reason::NotItsLease { .. }
+            | Reason::NotForThisServer { .. }
+            | Reason::ClientIgnored { .. }
+            | Reason::UnknownClient { .. } => return None,
             Reason::NotItsAddress { .. } | Reason::DeclinedByClient { .. } => {
                 "none needed: the client starts over with DISCOVER".into()
             }
@@ -147,14 +151,9 @@ impl Reason {
             Reason::VlanTagged { vid } => format!(
                 "serve on the VLAN's own interface (e.g. a VLAN {vid} device), or fix the switch port's VLAN"
             ),
-            Reason::ClientIgnored { chaddr } => {
-                format!("if {chaddr} should be served, take it off --ignore")
-            }
-            Reason::UnknownClient { chaddr } => format!(
-                "add host={chaddr}@ADDRESS to its --subnet, or serve without --known-only"
-            ),
+
             Reason::PingAnswered { address, .. } => format!(
-                "find the host using {address} (it is inside a range) and give it an address outside the ranges, or a reservation"
+                "find the host using {address} (it is inside a range) and give it an address outside the ranges, or a reservation; if it is a client of this server from before a restart, run with --leases (its renewal takes the address back meanwhile)"
             ),
             Reason::BadChecksum { .. } => {
                 "find what corrupts or leaves the checksum unfilled (transmit offload on a VM host or bridge: `ethtool -K IF tx off`)".into()
@@ -199,6 +198,10 @@ impl fmt::Display for Reason {
             Reason::WrongNetwork { address, subnet } => write!(
                 f,
                 "{address} is not on {subnet}, the network the request came from"
+            ),
+            Reason::AddressTaken { address, by, .. } if by.as_bytes().is_empty() => write!(
+                f,
+                "{address} answered the ping check: another host uses it"
             ),
             Reason::AddressTaken { address, by, state } => {
                 let to = if *state == "reserved" { "for" } else { "to" };

@@ -30,7 +30,12 @@ pub struct Listener {
     store: Option<std::path::PathBuf>,
     /// The ping check, and how long it waits for an answer.
     ping: Option<(crate::ping::Pinger, Duration)>,
+    /// The ping check has failed once (said once).
+    ping_failed: bool,
 }
+
+/// At most this many addresses are probed for one request.
+const MAX_PROBES: usize = 4;
 
 impl Listener {
     /// Opens `iface` (whose address is `addr`): needs `CAP_NET_RAW` and
@@ -68,12 +73,16 @@ impl Listener {
             started: Instant::now(),
             store: None,
             ping: None,
+            ping_failed: false,
         })
     }
 
     /// Pings every address before offering it to a client it is new to,
     /// waiting `wait` for an answer; an address that answers is kept out
-    /// of use and another is offered (at most three tries per request).
+    /// of use and another is offered. At most four addresses are probed
+    /// for one request; if all answer, it gets no offer. The wait holds up
+    /// the loop (every other request waits too): a check for small networks,
+    /// as ISC dhcpd's and dnsmasq's are in effect.
     pub fn ping_check(&mut self, wait: Duration) -> io::Result<()> {
         self.ping = Some((crate::ping::Pinger::open(&self.iface)?, wait));
         Ok(())
@@ -149,13 +158,28 @@ impl Listener {
                 None => server.handle(f.payload, &at),
             };
             if let Some((pinger, wait)) = &mut self.ping {
-                while d.fresh && d.action == Action::Offer && earlier.len() < 3 {
+                while d.fresh && d.action == Action::Offer {
                     let Some(a) = d.address else { break };
-                    if !pinger.answered(a, *wait)? {
+                    // A ping that cannot be sent is no answer: the offer goes
+                    // out unprobed, and the operator hears of it once.
+                    let answered = pinger.answered(a, *wait).unwrap_or_else(|e| {
+                        if !self.ping_failed {
+                            self.ping_failed = true;
+                            eprintln!("dhcplens: the ping check failed ({e}); offering without it");
+                        }
+                        false
+                    });
+                    if !answered {
                         break;
                     }
                     let now_ms = self.started.elapsed().as_millis() as u64;
-                    earlier.push(server.ping_answered(&d, now_ms));
+                    let conflict = server.ping_answered(&d, now_ms);
+                    if earlier.len() + 1 == MAX_PROBES {
+                        // Every address probed was in use: no offer.
+                        d = conflict;
+                        break;
+                    }
+                    earlier.push(conflict);
                     d = server.handle(f.payload, &Arrival { now_ms, ..at });
                 }
             }

@@ -564,7 +564,7 @@ fn an_address_that_answers_the_ping_check_is_kept_out_and_another_offered() {
     );
     assert_eq!(
         conflict.line("eth0"),
-        "DHCPDISCOVER from 02:00:00:0c:02:01 xid 0xb38e0f3c via eth0: dropped 10.0.0.100 (ping-answered): 10.0.0.100 answered the ping before the offer: another host uses it; kept out of use for 600 s, another address is offered; fix: find the host using 10.0.0.100 (it is inside a range) and give it an address outside the ranges, or a reservation"
+        "DHCPDISCOVER from 02:00:00:0c:02:01 xid 0xb38e0f3c via eth0: dropped 10.0.0.100 (ping-answered): 10.0.0.100 answered the ping before the offer: another host uses it; kept out of use for 600 s, another address is offered; fix: find the host using 10.0.0.100 (it is inside a range) and give it an address outside the ranges, or a reservation; if it is a client of this server from before a restart, run with --leases (its renewal takes the address back meanwhile)"
     );
     let d = s.handle(&req, &on_lan(6, true));
     assert_eq!(
@@ -576,6 +576,33 @@ fn an_address_that_answers_the_ping_check_is_kept_out_and_another_offered() {
     assert_eq!(
         (d.address, d.fresh),
         (Some(Ipv4Addr::new(10, 0, 0, 101)), false)
+    );
+    // The host that answered was a client of this server's from before a
+    // restart: its renewal takes 10.0.0.100 back.
+    let mut t = Server::new(s.config().clone());
+    let d = t.handle(&req, &on_lan(0, true));
+    let _ = t.ping_answered(&d, 1);
+    let d = t.handle(&payload(DHCLIENT, 5), &on_lan(2, false));
+    assert_eq!(
+        (d.action, d.address),
+        (Action::Ack, Some(Ipv4Addr::new(10, 0, 0, 100))),
+        "{:?}",
+        d.reason
+    );
+    // Another client selecting it meanwhile is told it is in use.
+    let mut t = Server::new(s.config().clone());
+    let d = t.handle(
+        &payload("init-reboot-wrong-network/client.pcap", 3),
+        &on_lan(0, true),
+    );
+    let _ = t.ping_answered(&d, 1);
+    let d = t.handle(
+        &payload("init-reboot-wrong-network/client.pcap", 5),
+        &on_lan(2, true),
+    );
+    assert_eq!(
+        d.reason.map(|r| r.to_string()),
+        Some("10.0.0.100 answered the ping check: another host uses it".into())
     );
     // 10.0.0.100 comes back after the hold (600 s).
     assert!(s
@@ -706,7 +733,7 @@ fn ignored_and_unknown_clients_are_dropped_with_their_reason() {
     let d = s.handle(&payload(DHCLIENT, 1), &on_lan(0, true));
     assert_eq!(
         d.line("eth0"),
-        "DHCPDISCOVER from 02:00:00:0c:02:01 xid 0xb38e0f3c via eth0: dropped (client-ignored): 02:00:00:0c:02:01 is on the ignore list: the server never answers it; fix: if 02:00:00:0c:02:01 should be served, take it off --ignore"
+        "DHCPDISCOVER from 02:00:00:0c:02:01 xid 0xb38e0f3c via eth0: dropped (client-ignored): 02:00:00:0c:02:01 is on the ignore list: the server never answers it"
     );
     assert_eq!(
         s.handle(&payload(DHCLIENT, 3), &on_lan(1, true)).action,

@@ -117,13 +117,16 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     };
     let until = a.duration.map(|d| Instant::now() + d);
     let mut problems = 0u64;
+    let mut tally = Tally::default();
     let mut failed: Option<anyhow::Error> = None;
     listener.run(&mut server, &stop, until, |x| {
         let d = x.decision;
+        tally.requests += 1;
         for d in x.earlier.iter().chain([d]) {
             if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) {
                 problems += 1;
             }
+            tally.count(d);
         }
         let err = x.error.as_ref();
         if let Some(e) = &x.store_error {
@@ -163,6 +166,11 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     })?;
     if let Some((path, mut w)) = pcapng {
         w.flush().with_context(|| format!("writing {path}"))?;
+    }
+    if a.json {
+        writeln!(out, "{}", tally.json())?;
+    } else {
+        writeln!(out, "{}", tally.text())?;
     }
     if let Some(e) = failed {
         return Err(e);
@@ -270,4 +278,59 @@ fn record(
         )?;
     }
     Ok(())
+}
+
+/// What the server did, counted for the summary at the end.
+#[derive(Default)]
+struct Tally {
+    requests: u64,
+    /// By action (`offer`, `ack`, `nak`, `drop`, …), in first-seen order.
+    actions: Vec<(&'static str, u64)>,
+    /// Drops and NAKs by reason code.
+    reasons: std::collections::BTreeMap<&'static str, u64>,
+}
+
+impl Tally {
+    /// One decision (a request decided again after a ping check has several).
+    fn count(&mut self, d: &Decision) {
+        let name = d.action.name();
+        match self.actions.iter_mut().find(|(a, _)| *a == name) {
+            Some((_, n)) => *n += 1,
+            None => self.actions.push((name, 1)),
+        }
+        if let Some(r) = &d.reason {
+            *self.reasons.entry(r.code()).or_default() += 1;
+        }
+    }
+
+    /// `served 12 requests: offer 4, ack 4, nak 1, drop 3; reasons: min-secs 2, wrong-network 1`
+    fn text(&self) -> String {
+        let mut t = format!("served {} requests", self.requests);
+        let actions: Vec<String> = self
+            .actions
+            .iter()
+            .map(|(a, n)| format!("{a} {n}"))
+            .collect();
+        if !actions.is_empty() {
+            t += &format!(": {}", actions.join(", "));
+        }
+        let reasons: Vec<String> = self
+            .reasons
+            .iter()
+            .map(|(r, n)| format!("{r} {n}"))
+            .collect();
+        if !reasons.is_empty() {
+            t += &format!("; reasons: {}", reasons.join(", "));
+        }
+        t
+    }
+
+    fn json(&self) -> serde_json::Value {
+        json!({
+            "event": "summary",
+            "requests": self.requests,
+            "actions": self.actions.iter().map(|(a, n)| (a.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+            "reasons": self.reasons,
+        })
+    }
 }

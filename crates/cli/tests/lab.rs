@@ -2167,6 +2167,16 @@ fn serve_leases_to_udhcpc_dhclient_and_dhcpcd_and_naks_with_its_reason() {
         "{}",
         lines.join("\n")
     );
+    // The summary at the end counts what the decisions say.
+    let summary: Value = lines
+        .iter()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|v| v["event"] == "summary")
+        .unwrap_or_else(|| panic!("no summary: {}", lines.join("\n")));
+    assert_eq!(summary["requests"], d.len(), "{summary}");
+    assert_eq!(summary["reasons"]["wrong-network"], 1, "{summary}");
+    let acks = d.iter().filter(|v| v["action"] == "ack").count();
+    assert_eq!(summary["actions"]["ack"], acks, "{summary}");
     // -w: each request with its decision as a comment, each reply after it;
     // tshark reads them, and diagnose finds the three leases and the NAK.
     if let Some(rows) =
@@ -2270,6 +2280,16 @@ fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
         mine.last()
             .unwrap()
             .contains(&format!(": ACK {a} (to relay 10.1.0.1)")),
+        "{all}"
+    );
+    let summary = lines.last().unwrap();
+    let drops = mine
+        .iter()
+        .filter(|l| l.contains("dropped (min-secs)"))
+        .count();
+    assert!(
+        summary.starts_with("served ")
+            && summary.ends_with(&format!("; reasons: min-secs {drops}")),
         "{all}"
     );
     // The log read back and joined to the client's capture.

@@ -197,11 +197,7 @@ fn write_line(
     };
     // Stamped and tagged as a syslog line (RFC 3339), so that `explain` and
     // `diagnose --log` read it back.
-    let head = format!(
-        "{} dhcplens[{}]:",
-        Timestamp::now().rfc3339(),
-        std::process::id()
-    );
+    let head = server::serve::log_head(Timestamp::now().rfc3339());
     match paint {
         Some(p) => write!(out, "{head} {}", style.paint(p, line))?,
         None => write!(out, "{head} {line}")?,

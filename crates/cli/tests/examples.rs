@@ -111,6 +111,45 @@ fn founding_bug_min_secs() {
     assert_eq!(client(&d, ":03:01")["outcome"], "bound");
 }
 
+/// The same bug served by `dhcplens serve`: its log gives every drop with
+/// the deciding values, and its own fix reaches the finding.
+#[test]
+fn founding_bug_min_secs_served_by_dhcplens() {
+    let (code, d) = diagnose("serve-min-secs");
+    assert_eq!(code, 1);
+    let rom = client(&d, ":02:01");
+    assert_eq!(rom["outcome"], "no-offer");
+    let f = findings(&d, rom["chaddr"].as_str().unwrap());
+    assert!(has(&f, "secs-not-incrementing", "error"), "{f:?}");
+    let drop = d["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|x| x["code"] == "min-secs-drop" && x["chaddr"] == rom["chaddr"])
+        .unwrap_or_else(|| panic!("no min-secs-drop for the ROM: {f:?}"));
+    assert_eq!(
+        (&drop["confidence"], &drop["explains_failure"], &drop["occurrences"]),
+        (&Value::from("high"), &Value::from(true), &Value::from(4)),
+        "{drop}"
+    );
+    assert_eq!(drop["xid"], "0x5e1e0000", "{drop}");
+    assert!(
+        drop["fix"]
+            .as_str()
+            .unwrap()
+            .starts_with("lower --min-secs below 2"),
+        "{drop}"
+    );
+    assert!(
+        drop["explanation"]
+            .as_str()
+            .unwrap()
+            .contains("secs 0 is below min-secs 2"),
+        "{drop}"
+    );
+    assert_eq!(client(&d, ":03:01")["outcome"], "bound");
+}
+
 #[test]
 fn founding_bug_partial_checksum() {
     let (code, d) = diagnose("partial-checksum");

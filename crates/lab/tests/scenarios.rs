@@ -110,3 +110,8 @@ fn pxe_boot_search_plain_ack() {
 fn stp_port_not_forwarding() {
     test("stp-port-not-forwarding");
 }
+
+#[test]
+fn serve_min_secs() {
+    test("serve-min-secs");
+}

@@ -237,6 +237,14 @@ impl Listener {
     }
 }
 
+/// The start of a log line as `dhcplens serve` writes it, before
+/// [`Decision::line`]: `2026-12-07T12:15:10.871006Z dhcplens[31118]:` (an
+/// RFC 3339 stamp and a syslog tag, so that `logs` reads it back as the
+/// program `dhcplens`).
+pub fn log_head(stamp: impl std::fmt::Display) -> String {
+    format!("{stamp} dhcplens[{}]:", std::process::id())
+}
+
 // errno values (asm-generic/errno-base.h, errno.h): the interface is down or gone.
 const ENXIO: i32 = 6;
 const ENODEV: i32 = 19;

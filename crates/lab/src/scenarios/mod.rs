@@ -25,6 +25,7 @@ pub mod pxe;
 mod reboot;
 mod relay;
 mod rogue;
+mod served;
 mod stp;
 mod vlan;
 
@@ -172,6 +173,11 @@ pub const ALL: &[Scenario] = &[
         name: "stp-port-not-forwarding",
         tools: &[Tcpdump, Dhcpd, Dhclient],
         run: stp::run,
+    },
+    Scenario {
+        name: "serve-min-secs",
+        tools: &[Tcpdump, Dhclient],
+        run: served::min_secs,
     },
 ];
 

@@ -128,7 +128,11 @@ fn founding_bug_min_secs_served_by_dhcplens() {
         .find(|x| x["code"] == "min-secs-drop" && x["chaddr"] == rom["chaddr"])
         .unwrap_or_else(|| panic!("no min-secs-drop for the ROM: {f:?}"));
     assert_eq!(
-        (&drop["confidence"], &drop["explains_failure"], &drop["occurrences"]),
+        (
+            &drop["confidence"],
+            &drop["explains_failure"],
+            &drop["occurrences"]
+        ),
         (&Value::from("high"), &Value::from(true), &Value::from(4)),
         "{drop}"
     );

@@ -123,7 +123,7 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         let d = x.decision;
         tally.requests += 1;
         for d in x.earlier.iter().chain([d]) {
-            if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) {
+            if d.is_problem() {
                 problems += 1;
             }
             tally.count(d);
@@ -138,17 +138,9 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
             eprintln!("dhcplens: lease file {path} not written: {e}");
             problems += 1;
         }
-        let mut written = Ok(());
-        for e in x.earlier {
-            if written.is_ok() {
-                written = if a.json {
-                    writeln!(out, "{}", event(e, &a.iface, None))
-                } else {
-                    write_line(out, e, &a.iface, None, style)
-                };
-            }
-        }
-        let written = written.and_then(|()| {
+        // Taken-back offers first (no reply went out for them), then the decision.
+        let mut all = x.earlier.iter().map(|e| (e, None)).chain([(d, err)]);
+        let written = all.try_for_each(|(d, err)| {
             if a.json {
                 writeln!(out, "{}", event(d, &a.iface, err))
             } else {
@@ -192,7 +184,7 @@ fn write_line(
     let line = d.line(iface);
     let paint = match d.action {
         Action::Nak => Some(Paint::Red),
-        Action::Drop if d.reason.as_ref().is_some_and(|r| r.fix().is_some()) => Some(Paint::Yellow),
+        Action::Drop if d.is_problem() => Some(Paint::Yellow),
         _ => None,
     };
     // Stamped and tagged as a syslog line (RFC 3339), so that `explain` and
@@ -219,7 +211,7 @@ fn event(d: &Decision, iface: &str, err: Option<&std::io::Error>) -> serde_json:
         "received": d.received.map(|t| t.name().into_owned()),
         "chaddr": d.chaddr.hex().as_str(),
         "xid": wire::dhcp::HexBuf::xid(d.xid).as_str(),
-        "via": if d.giaddr.is_unspecified() { iface.to_string() } else { d.giaddr.to_string() },
+        "via": d.via(iface),
         "action": d.action.name(),
         "address": d.address.map(|a| a.to_string()),
         "reason": d.reason.as_ref().map(|r| json!({

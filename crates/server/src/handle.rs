@@ -96,6 +96,20 @@ impl Dest {
 }
 
 impl Decision {
+    /// Where the request came from: the relay (giaddr), else the interface.
+    pub fn via(&self, iface: &str) -> String {
+        if self.giaddr.is_unspecified() {
+            iface.to_string()
+        } else {
+            self.giaddr.to_string()
+        }
+    }
+
+    /// A drop or NAK for a reason that has a fix: a problem to act on.
+    pub fn is_problem(&self) -> bool {
+        self.reason.as_ref().is_some_and(|r| r.fix().is_some())
+    }
+
     /// One log line (without a timestamp), in the manner of ISC dhcpd's:
     /// `DHCPDISCOVER from 02:00:00:00:00:01 xid 0x1234abcd via eth0: OFFER 10.0.0.100 (to broadcast)`,
     /// `…: dropped (min-secs): secs 0 is below min-secs 2 …; fix: …` or
@@ -104,11 +118,7 @@ impl Decision {
         let what = self
             .received
             .map_or("BOOTREQUEST".to_string(), |t| t.name().into_owned());
-        let via = if self.giaddr.is_unspecified() {
-            iface.to_string()
-        } else {
-            self.giaddr.to_string()
-        };
+        let via = self.via(iface);
         let mut l = format!(
             "{what} from {} xid {} via {via}: ",
             self.chaddr.hex().as_str(),

@@ -10,7 +10,7 @@ use wire::MessageType::{Discover, Offer};
 
 use super::{ensure_seen, mac, Recording, BOUND};
 use crate::clients::Dhclient;
-use crate::pcap::of_kind;
+use crate::pcap::{of_kind, Seen};
 use crate::scripted::{self, Config, Outcome};
 use crate::servers::{Dhcpd, Subnet};
 use crate::{net, Capture, Lab};
@@ -32,13 +32,7 @@ pub fn run(lab: &Lab) -> Result<Recording> {
     let mut srv = dhcpd.start(&n, server)?;
 
     let mut pc_client = Dhclient::default().start(&n, pc)?;
-    // Four DISCOVERs, 1, 2, 3 and 4 s apart, secs always 0; one transaction.
-    let cfg = Config {
-        schedule: [1, 2, 3, 4].map(Duration::from_secs).to_vec(),
-        max_transactions: 1,
-        ..Config::etherboot(rom_mac, 0x5ec0_0000)
-    };
-    let report = scripted::run_on(&n, rom, 0, "rom", &cfg)?;
+    let report = scripted::run_on(&n, rom, 0, "rom", &rom_config(rom_mac, 0x5ec0_0000))?;
     let pc_addr = pc_client
         .wait_bound(BOUND)
         .context("the control client got no lease")?;
@@ -88,22 +82,7 @@ pub fn run(lab: &Lab) -> Result<Recording> {
         seen.iter().any(|s| s.is(Offer) && s.chaddr_mac() == pc_mac)
     })?;
     for (vantage, seen) in [("client", &client_seen), ("server", &server_seen)] {
-        let discovers: Vec<_> = of_kind(seen, Discover)
-            .into_iter()
-            .filter(|s| s.chaddr_mac() == rom_mac)
-            .collect();
-        ensure_seen(
-            discovers.len() == 4 && discovers.iter().all(|d| d.msg.secs == 0),
-            &format!("{vantage}: expected 4 DISCOVERs from the ROM, secs 0"),
-            seen,
-        )?;
-        ensure_seen(
-            !seen
-                .iter()
-                .any(|s| s.is(Offer) && s.chaddr_mac() == rom_mac),
-            &format!("{vantage}: an OFFER to the ROM"),
-            seen,
-        )?;
+        let discovers = rom_unanswered(vantage, seen, rom_mac)?;
         let span = discovers[3].time.secs_f64() - discovers[0].time.secs_f64();
         rec.note(format!(
             "{vantage}.pcap: 4 DISCOVERs from the ROM over {span:.1} s, secs 0 in each, no OFFER"
@@ -137,4 +116,40 @@ pub fn run(lab: &Lab) -> Result<Recording> {
         .file("rom.log")
         .file("dhclient.log");
     Ok(rec)
+}
+
+/// The ROM: four DISCOVERs, 1, 2, 3 and 4 s apart, secs always 0; one
+/// transaction.
+pub(super) fn rom_config(rom_mac: [u8; 6], xid: u32) -> Config {
+    Config {
+        schedule: [1, 2, 3, 4].map(Duration::from_secs).to_vec(),
+        max_transactions: 1,
+        ..Config::etherboot(rom_mac, xid)
+    }
+}
+
+/// What a capture from `vantage` must show of the ROM: its four DISCOVERs,
+/// secs 0 in each, and no OFFER to it. Returns the DISCOVERs.
+pub(super) fn rom_unanswered<'s>(
+    vantage: &str,
+    seen: &'s [Seen],
+    rom_mac: [u8; 6],
+) -> Result<Vec<&'s Seen>> {
+    let discovers: Vec<_> = of_kind(seen, Discover)
+        .into_iter()
+        .filter(|s| s.chaddr_mac() == rom_mac)
+        .collect();
+    ensure_seen(
+        discovers.len() == 4 && discovers.iter().all(|d| d.msg.secs == 0),
+        &format!("{vantage}: expected 4 DISCOVERs from the ROM, secs 0"),
+        seen,
+    )?;
+    ensure_seen(
+        !seen
+            .iter()
+            .any(|s| s.is(Offer) && s.chaddr_mac() == rom_mac),
+        &format!("{vantage}: an OFFER to the ROM"),
+        seen,
+    )?;
+    Ok(discovers)
 }

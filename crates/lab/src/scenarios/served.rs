@@ -7,15 +7,14 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
 
 use anyhow::{ensure, Context, Result};
 use wire::MessageType::{Discover, Offer};
 
-use super::{ensure_seen, Recording, BOUND};
+use super::min_secs::{rom_config, rom_unanswered};
+use super::{Recording, BOUND};
 use crate::clients::Dhclient;
-use crate::pcap::of_kind;
-use crate::scripted::{self, Config, Outcome};
+use crate::scripted::{self, Outcome};
 use crate::{net, Capture, Lab};
 
 pub fn min_secs(lab: &Lab) -> Result<Recording> {
@@ -56,13 +55,7 @@ pub fn min_secs(lab: &Lab) -> Result<Recording> {
             Ok(lines)
         });
         let mut pc_client = Dhclient::default().start(&n, pc)?;
-        // Four DISCOVERs, 1, 2, 3 and 4 s apart, secs always 0; one transaction.
-        let rom_cfg = Config {
-            schedule: [1, 2, 3, 4].map(Duration::from_secs).to_vec(),
-            max_transactions: 1,
-            ..Config::etherboot(rom_mac, 0x5e1e_0000)
-        };
-        let report = scripted::run_on(&n, rom, 0, "rom", &rom_cfg);
+        let report = scripted::run_on(&n, rom, 0, "rom", &rom_config(rom_mac, 0x5e1e_0000));
         let pc_addr = pc_client.wait_bound(BOUND);
         pc_client.stop()?;
         stop.store(true, Ordering::Relaxed);
@@ -115,22 +108,7 @@ pub fn min_secs(lab: &Lab) -> Result<Recording> {
         seen.iter().any(|s| s.is(Offer) && s.chaddr_mac() == pc_mac)
     })?;
     for (vantage, seen) in [("client", &client_seen), ("server", &server_seen)] {
-        let discovers: Vec<_> = of_kind(seen, Discover)
-            .into_iter()
-            .filter(|s| s.chaddr_mac() == rom_mac)
-            .collect();
-        ensure_seen(
-            discovers.len() == 4 && discovers.iter().all(|d| d.msg.secs == 0),
-            &format!("{vantage}: expected 4 DISCOVERs from the ROM, secs 0"),
-            seen,
-        )?;
-        ensure_seen(
-            !seen
-                .iter()
-                .any(|s| s.is(Offer) && s.chaddr_mac() == rom_mac),
-            &format!("{vantage}: an OFFER to the ROM"),
-            seen,
-        )?;
+        rom_unanswered(vantage, seen, rom_mac)?;
     }
     rec.description = format!(
         "dhcplens serve with --min-secs 2 drops an Etherboot-like ROM's 4 DISCOVERs whose secs stays 0, \

@@ -112,7 +112,7 @@ pub(crate) fn parse(msg: &str) -> Option<Parsed> {
                 }
                 "malformed" => Kind::MalformedPacket,
                 // no-record, no-requested-address, not-its-lease,
-                // inform-without-ciaddr, vlan-tagged, bad-checksum,
+                // inform-without-ciaddr, inform-wrong-network, vlan-tagged, bad-checksum,
                 // not-for-this-server, unsupported-message, not-a-request:
                 // the request, with why.
                 _ => received()?,

@@ -86,7 +86,13 @@ impl Subnet {
                 }
                 "router" => s.router = Some(ip(v)?),
                 "dns" => s.dns.push(ip(v)?),
-                "domain" => s.domain = Some(v.to_string()),
+                "domain" => {
+                    // RFC 2132 §3.17: option 15 holds 1 to 255 bytes.
+                    if v.is_empty() || v.len() > 255 {
+                        return Err(format!("domain {v:?}: 1 to 255 bytes (option 15)"));
+                    }
+                    s.domain = Some(v.to_string());
+                }
                 "next-server" => s.next_server = Some(ip(v)?),
                 "file" | "ipxe-file" => {
                     if v.is_empty() || v.len() > 127 {
@@ -279,6 +285,10 @@ mod tests {
             ("10.0.0.0/33", "prefix length"),
             ("10.0.0.0/24,range=10.0.1.1-10.0.1.9", "not in 10.0.0.0/24"),
             ("10.0.0.0/24,range=10.0.0.9-10.0.0.1", "comes after"),
+            (
+                "10.0.0.0/24,range=10.0.0.1-10.0.0.9,domain=",
+                "1 to 255 bytes",
+            ),
             (
                 "10.0.0.0/24,range=10.0.0.1-10.0.0.9,gateway=1.2.3.4",
                 "unknown key",

@@ -586,23 +586,41 @@ impl Server {
         (Action::Release, Some(address), None, None)
     }
 
+    /// RFC 2131 §4.3.5: the options of the network the client's address
+    /// (ciaddr) is on, without lease times. Relayed, the ACK goes back
+    /// through the relay with the broadcast bit set: a relay delivers a
+    /// reply without it to yiaddr (RFC 1542 §5.4), which an INFORM's ACK
+    /// leaves 0.
     fn inform(&mut self, req: &Message<'_>, at: &Arrival<'_>) -> Outcome {
-        if req.ciaddr.is_unspecified() && req.giaddr.is_unspecified() {
+        let address = req.ciaddr;
+        if address.is_unspecified() {
             return drop(None, Reason::InformWithoutCiaddr);
         }
         let subnet = match self.subnet_for(req, at) {
             Ok(s) => s.clone(),
-            Err(r) => return drop(None, r),
+            Err(r) => return drop(Some(address), r),
         };
-        let m = self.reply(
+        if !subnet.contains(address) {
+            return drop(
+                Some(address),
+                Reason::InformWrongNetwork {
+                    address,
+                    subnet: subnet.cidr(),
+                },
+            );
+        }
+        let mut m = self.reply(
             req,
             MessageType::Ack,
             Ipv4Addr::UNSPECIFIED,
             Some(&subnet),
             false,
         );
+        if !req.giaddr.is_unspecified() {
+            m.flags |= 0x8000;
+        }
         let to = dest(req, &m);
-        (Action::Inform, Some(req.ciaddr), None, Some((m, to)))
+        (Action::Inform, Some(address), None, Some((m, to)))
     }
 
     /// A reply to `req` (RFC 2131 table 3): xid, flags, giaddr and chaddr

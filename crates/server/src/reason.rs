@@ -55,6 +55,10 @@ pub enum Reason {
     DeclinedByClient { address: Ipv4Addr },
     /// An INFORM without ciaddr: nowhere to send the answer (RFC 2131 §4.3.5).
     InformWithoutCiaddr,
+    /// An INFORM from an address that is not on the network it came from
+    /// (the relay's, or this interface's): that network's options would not
+    /// fit it.
+    InformWrongNetwork { address: Ipv4Addr, subnet: String },
     /// The frame came with an 802.1Q tag: its client is on another VLAN than
     /// the one this interface serves.
     VlanTagged { vid: u16 },
@@ -96,6 +100,7 @@ impl Reason {
             Reason::NotItsAddress { .. } => "not-its-address",
             Reason::DeclinedByClient { .. } => "declined-by-client",
             Reason::InformWithoutCiaddr => "inform-without-ciaddr",
+            Reason::InformWrongNetwork { .. } => "inform-wrong-network",
             Reason::VlanTagged { .. } => "vlan-tagged",
             Reason::BadChecksum { .. } => "bad-checksum",
             Reason::NotForThisServer { .. } => "not-for-this-server",
@@ -148,6 +153,9 @@ impl Reason {
                 "none needed: the client starts over with DISCOVER".into()
             }
             Reason::InformWithoutCiaddr => "fix the client: an INFORM carries its address in ciaddr".into(),
+            Reason::InformWrongNetwork { address, .. } => format!(
+                "add a --subnet containing {address} if that network is served through this link, or fix the client's static address (behind a relay, check its giaddr)"
+            ),
             Reason::VlanTagged { vid } => format!(
                 "serve on the VLAN's own interface (e.g. a VLAN {vid} device), or fix the switch port's VLAN"
             ),
@@ -229,6 +237,10 @@ impl fmt::Display for Reason {
                 "this client declined {address} (DHCPDECLINE: in use by another host), so it is kept out of use for now"
             ),
             Reason::InformWithoutCiaddr => write!(f, "a DHCPINFORM with ciaddr 0.0.0.0"),
+            Reason::InformWrongNetwork { address, subnet } => write!(
+                f,
+                "a DHCPINFORM from {address}, which is not on {subnet}, the network it came from: its options would not fit"
+            ),
             Reason::VlanTagged { vid } => write!(
                 f,
                 "the request came tagged for VLAN {vid}, which this interface does not serve untagged"

@@ -126,7 +126,9 @@ pub fn read(r: impl BufRead, now: Now, limits: Limits) -> Result<Leases, String>
                 .collect(),
             _ => return Err(bad()),
         };
-        if (client.is_empty() || chaddr.as_bytes().is_empty()) && state != State::Declined {
+        // A lease is a client's; its chaddr may be empty (hlen 0, as
+        // InfiniBand clients send: RFC 4390 names them by option 61).
+        if client.is_empty() && state != State::Declined {
             return Err(bad());
         }
         if !seen.insert(address) {
@@ -216,6 +218,32 @@ mod tests {
         assert!(String::from_utf8(out)
             .unwrap()
             .ends_with("10.0.0.102 declined 660 - -\n"));
+    }
+
+    #[test]
+    fn a_lease_of_a_client_without_a_hardware_address_reads_back() {
+        // hlen 0 (IP over InfiniBand, RFC 4390): the client is named by its
+        // identifier alone, and its chaddr is written as `-`.
+        let mut l = Leases::default();
+        let key = ClientKey(vec![0xff, 1, 2, 3, 4, 5, 6, 7]);
+        let address = Ipv4Addr::new(10, 0, 0, 100);
+        l.set(address, &key, HwAddr::new(&[]), State::Bound, 3_600_000);
+        let now = Now {
+            ms: 0,
+            unix_s: 1_000,
+        };
+        let mut out = Vec::new();
+        write(&l, now, &mut out).unwrap();
+        let text = String::from_utf8(out.clone()).unwrap();
+        assert!(
+            text.ends_with("10.0.0.100 bound 4600 - ff01020304050607\n"),
+            "{text}"
+        );
+        let back = read(&out[..], now, LIMITS).unwrap();
+        assert_eq!(
+            back.of(&key).map(|l| (l.address, l.state)),
+            Some((address, State::Bound))
+        );
     }
 
     #[test]

@@ -367,6 +367,42 @@ fn a_broadcast_flag_is_answered_by_broadcast_and_a_relayed_nak_sets_it() {
     assert!(nak.broadcast());
 }
 
+/// A relay delivers a reply without the broadcast bit to yiaddr (RFC 1542
+/// §5.4, as dhcrelay does), which an INFORM's ACK leaves 0.0.0.0: relayed,
+/// it is sent back with the bit set, and only for an address on the
+/// relay's network.
+#[test]
+fn a_relayed_inform_is_acked_through_the_relay_with_the_broadcast_bit() {
+    let mut s = server();
+    let mut m = Message::parse(&payload("relay/server.pcap", 1))
+        .unwrap()
+        .into_owned();
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![8]);
+    m.flags = 0;
+    m.ciaddr = Ipv4Addr::new(10, 1, 0, 7);
+    let d = s.handle(&m.encode(300), &on_lan(0, false));
+    let (ack, to) = reply(&d);
+    assert_eq!(
+        (d.action, ack.message_type(), to, ack.yiaddr),
+        (
+            Action::Inform,
+            Some(MessageType::Ack),
+            Dest::Relay(m.giaddr),
+            Ipv4Addr::UNSPECIFIED
+        )
+    );
+    assert!(ack.broadcast());
+    assert_eq!(ack.lease_time(), None);
+    // ciaddr 0 has no address for the relay to deliver to, either.
+    m.ciaddr = Ipv4Addr::UNSPECIFIED;
+    let d = s.handle(&m.encode(300), &on_lan(0, false));
+    assert_eq!(d.reason.map(|r| r.code()), Some("inform-without-ciaddr"));
+    // From an address off the relay's network.
+    m.ciaddr = Ipv4Addr::new(10, 0, 0, 7);
+    let d = s.handle(&m.encode(300), &on_lan(0, false));
+    assert_eq!(d.reason.map(|r| r.code()), Some("inform-wrong-network"));
+}
+
 #[test]
 fn log_lines_name_the_client_the_action_and_the_reason() {
     let mut s = server();
@@ -471,6 +507,24 @@ fn an_inform_without_ciaddr_is_dropped_and_times_never_overflow() {
         (d.action, to, ack.lease_time()),
         (Action::Inform, Dest::Unicast(m.ciaddr), None)
     );
+    // Broadcast from an address on another network than this link's.
+    m.ciaddr = Ipv4Addr::new(192, 168, 5, 5);
+    let d = s.handle(&m.encode(300), &on_lan(0, true));
+    assert_eq!(
+        (
+            d.action,
+            d.reason.as_ref().map(|r| r.code()),
+            d.reply.is_some()
+        ),
+        (Action::Drop, Some("inform-wrong-network"), false)
+    );
+    assert_eq!(
+        d.reason.unwrap().to_string(),
+        "a DHCPINFORM from 192.168.5.5, which is not on 10.0.0.0/24, the network it came from: its options would not fit"
+    );
+    // Unicast from an address on no configured network: the same.
+    let d = s.handle(&m.encode(300), &on_lan(0, false));
+    assert_eq!(d.reason.map(|r| r.code()), Some("inform-wrong-network"));
     let late = on_lan(u64::MAX - 1, true);
     assert_eq!(s.handle(&payload(DHCLIENT, 1), &late).action, Action::Offer);
     assert_eq!(s.handle(&payload(DHCLIENT, 3), &late).action, Action::Ack);

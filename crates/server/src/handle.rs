@@ -268,7 +268,7 @@ impl Server {
         let received = req.message_type();
         use MessageType::{Discover, Inform, Request};
         let asks = matches!(received, Some(Discover | Request | Inform));
-        let (action, address, reason, reply) = if req.op != Op::BootRequest {
+        let (action, address, reason, mut reply) = if req.op != Op::BootRequest {
             drop(None, Reason::NotARequest)
         } else if let Some(r) = self.denied_by_policy(&req).filter(|_| asks) {
             drop(None, r)
@@ -283,6 +283,9 @@ impl Server {
                 Some(t) => drop(None, Reason::Unsupported(t)),
             }
         };
+        if let Some((m, _)) = &mut reply {
+            fit(m, &req);
+        }
         Decision {
             received,
             chaddr: req.chaddr(),
@@ -750,6 +753,24 @@ pub fn client_key(req: &Message<'_>) -> ClientKey {
             k.extend_from_slice(req.chaddr().as_bytes());
             ClientKey(k)
         }
+    }
+}
+
+/// Keeps a reply within what the client can take (RFC 2131 §2: 576-byte
+/// datagrams unless option 57 says more; RFC 2132 §9.10): past it, the
+/// options a client can do without go first (domain name, then DNS
+/// servers). What is left is sent whole: the options that remain are the
+/// ones a client needs (53, 54, lease times, mask, router) and the ones the
+/// server must echo (61, 82).
+fn fit(m: &mut Message<'_>, req: &Message<'_>) {
+    /// IPv4 and UDP headers.
+    const HEADERS: usize = 20 + 8;
+    let most = usize::from(req.max_message_size().unwrap_or(0).max(576)) - HEADERS;
+    for optional in [code::DOMAIN_NAME, code::DOMAIN_NAME_SERVER] {
+        if m.encode(wire::dhcp::BOOTP_MIN_LEN).len() <= most {
+            return;
+        }
+        m.remove_option(optional);
     }
 }
 

@@ -896,3 +896,39 @@ mod any_input {
         t % 2 == 0
     }
 }
+
+/// Without option 57 a client need take no more than a 576-byte datagram
+/// (RFC 2131 §2): a reply that would be larger leaves out the domain name
+/// first, then the DNS servers; with option 57 saying more, nothing is left
+/// out.
+#[test]
+fn a_reply_fits_the_size_the_client_can_take() {
+    let mut lan = Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.101,router=10.0.0.1").unwrap();
+    lan.dns.push(Ipv4Addr::new(10, 0, 0, 53));
+    lan.domain = Some("a-rather-long-search-domain.lab.example.org".to_string());
+    let mut m = Message::parse(&payload(DHCLIENT, 1)).unwrap().into_owned();
+    m.remove_option(code::MAX_DHCP_MESSAGE_SIZE);
+    // An identifier of 250 bytes, which the server must echo (RFC 6842).
+    m.set_option(code::CLIENT_IDENTIFIER, vec![0; 250]);
+    let offer = |m: &Message<'_>| {
+        let mut s = Server::new(Config::new(SERVER, vec![lan.clone()]));
+        let d = s.handle(&m.encode(300), &on_lan(0, true));
+        reply(&d).0.clone()
+    };
+    let small = offer(&m);
+    let len = small.encode(wire::dhcp::BOOTP_MIN_LEN).len();
+    assert!(len <= 576 - 28, "{len} bytes");
+    assert_eq!(small.option(code::DOMAIN_NAME), None);
+    assert!(small.option(code::DOMAIN_NAME_SERVER).is_some());
+    assert_eq!(
+        small.option(code::CLIENT_IDENTIFIER).map(|o| o.len()),
+        Some(250)
+    );
+    m.set_option(code::MAX_DHCP_MESSAGE_SIZE, 1500u16.to_be_bytes().to_vec());
+    let big = offer(&m);
+    assert!(big.encode(wire::dhcp::BOOTP_MIN_LEN).len() > 576 - 28);
+    assert_eq!(
+        big.option(code::DOMAIN_NAME).as_deref(),
+        Some(&b"a-rather-long-search-domain.lab.example.org"[..])
+    );
+}

@@ -2328,6 +2328,95 @@ fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
     assert!(e.contains("min-secs-drop") && e.contains("dhcplens"), "{e}");
 }
 
+/// dhcpcd with a static address asks `serve` for its options through
+/// dhcrelay with DHCPINFORM: the ACK goes back through the relay with the
+/// broadcast bit set (a relay delivers a reply without it to yiaddr, 0 in
+/// an INFORM's ACK), and dhcpcd takes it.
+#[test]
+fn serve_answers_dhcpcd_inform_through_dhcrelay() {
+    let Some(lab) = lab::require("serve-inform", &[Tool::Dhcrelay, Tool::Dhcpcd]) else {
+        return;
+    };
+    let mut n = lab.network();
+    let (server, relay, client) = relayed_lan(&mut n);
+    // The host's static address, configured before dhcpcd asks.
+    n.host(client)
+        .ns()
+        .run("ip", &["addr", "add", "10.1.0.50/24", "dev", "eth0"])
+        .unwrap();
+    let _rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
+        .start(&n, relay)
+        .unwrap();
+    let serve = Watch::spawn(
+        &n,
+        server,
+        "serve",
+        &[
+            "-i",
+            "eth0",
+            "--subnet",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
+            "--subnet",
+            "10.1.0.0/24,range=10.1.0.100-10.1.0.109,router=10.1.0.1,dns=10.1.0.53",
+            "--duration",
+            "60s",
+        ],
+    );
+    let cap = Capture::on_host(&n, client, 0, "client.pcap").unwrap();
+    let mut dhcpcd = Dhcpcd {
+        inform: Some("10.1.0.50/24".into()),
+        ..Dhcpcd::default()
+    }
+    .start(&n, client)
+    .unwrap();
+    let hook = (0..300)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            let text = std::fs::read_to_string(dhcpcd.hooks().path()).unwrap_or_default();
+            text.lines()
+                .find(|l| l.starts_with("reason=INFORM "))
+                .map(str::to_string)
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "dhcpcd took no INFORM reply: {}",
+                std::fs::read_to_string(dhcpcd.log().path()).unwrap_or_default()
+            )
+        });
+    assert!(hook.contains("server=10.0.0.1"), "{hook}");
+    dhcpcd.stop().unwrap();
+    cap.stop().unwrap();
+    let lines = serve.stop();
+    let all = lines.join("\n");
+    let mac = mac_of(&n, client);
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.contains(&format!("DHCPINFORM from {mac} xid 0x"))
+                && l.contains(" via 10.1.0.1: INFORM 10.1.0.50 (to relay 10.1.0.1)")),
+        "{all}"
+    );
+    // The ACK as the client saw it: broadcast bit set, so dhcrelay
+    // broadcasts it (without the bit, it forwards it to yiaddr: "Forwarded
+    // BOOTREPLY for … to 0.0.0.0", an IP destination a client's UDP socket
+    // never sees); no lease time.
+    let o = Command::new(BIN)
+        .args(["decode", "--json"])
+        .arg(lab.path("client.pcap"))
+        .output()
+        .unwrap();
+    let acks: Vec<Value> = text(&o.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|p| p.to_string().contains("\"DHCPACK\""))
+        .collect();
+    assert!(!acks.is_empty(), "{}", text(&o.stdout));
+    assert_eq!(acks[0]["dst"]["ip"], "255.255.255.255", "{}", acks[0]);
+    let ack = acks[0].to_string();
+    assert!(ack.contains("\"broadcast\":true"), "{ack}");
+    assert!(!ack.contains("lease-time"), "{ack}");
+}
+
 /// With `--leases FILE`, udhcpc's lease outlives a restart of `serve`: the
 /// INIT-REBOOT of its address is ACKed by the new process, where a server
 /// without the file has no record of it and stays silent.

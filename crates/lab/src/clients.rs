@@ -390,6 +390,10 @@ pub struct Dhcpcd {
     pub timeout: u32,
     /// Extra `dhcpcd.conf` lines.
     pub conf: Vec<String>,
+    /// `-s ADDRESS/PREFIX`: a host with this static address asks for its
+    /// options only, with DHCPINFORM (RFC 2131 §3.4); the hook's reason is
+    /// then `INFORM`.
+    pub inform: Option<String>,
 }
 
 impl Default for Dhcpcd {
@@ -401,6 +405,7 @@ impl Default for Dhcpcd {
             oneshot: false,
             timeout: 30,
             conf: Vec::new(),
+            inform: None,
         }
     }
 }
@@ -445,6 +450,10 @@ impl Dhcpcd {
         );
         if self.oneshot {
             line += " -1";
+        }
+        if let Some(a) = &self.inform {
+            line += " -s ";
+            line += a;
         }
         line += " ";
         line += &h.iface(self.iface).name;

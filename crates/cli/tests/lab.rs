@@ -62,6 +62,33 @@ fn relayed_lan(n: &mut Network) -> (HostId, HostId, HostId) {
     (server, relay, client)
 }
 
+/// `relayed_lan` with dhcrelay forwarding to `dhcplens serve` on the
+/// server, which serves the core network and the relay's (10.1.0.0/24, the
+/// extra `lan1` options appended to its spec) with the `extra` arguments.
+/// Returns the server, the client, the relay and serve's output.
+fn serve_behind_dhcrelay(
+    n: &mut Network,
+    lan1: &str,
+    extra: &[&str],
+) -> (HostId, HostId, lab::relay::Relay, Watch) {
+    let (server, relay, client) = relayed_lan(n);
+    let rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
+        .start(n, relay)
+        .unwrap();
+    let spec = format!("10.1.0.0/24,range=10.1.0.100-10.1.0.109,router=10.1.0.1{lan1}");
+    let mut args = vec![
+        "-i",
+        "eth0",
+        "--subnet",
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
+        "--subnet",
+        &spec,
+    ];
+    args.extend_from_slice(extra);
+    let serve = Watch::spawn(n, server, "serve", &args);
+    (server, client, rly, serve)
+}
+
 /// `lan` with ISC dhcpd serving it, optionally with `min-secs`.
 fn dhcpd_lan(
     lab: &lab::Lab,
@@ -2234,27 +2261,8 @@ fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
         return;
     };
     let mut n = lab.network();
-    let (server, relay, client) = relayed_lan(&mut n);
-    let _rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
-        .start(&n, relay)
-        .unwrap();
-    let serve = Watch::spawn(
-        &n,
-        server,
-        "serve",
-        &[
-            "-i",
-            "eth0",
-            "--subnet",
-            "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
-            "--subnet",
-            "10.1.0.0/24,range=10.1.0.100-10.1.0.109,router=10.1.0.1",
-            "--min-secs",
-            "2",
-            "--duration",
-            "120s",
-        ],
-    );
+    let (_, client, _rly, serve) =
+        serve_behind_dhcrelay(&mut n, "", &["--min-secs", "2", "--duration", "120s"]);
     let cap = Capture::on_host(&n, client, 0, "client.pcap").unwrap();
     let mut udhcpc = Udhcpc::default().start(&n, client).unwrap();
     let a = udhcpc.wait_bound(Duration::from_secs(30)).unwrap();
@@ -2338,30 +2346,13 @@ fn serve_answers_dhcpcd_inform_through_dhcrelay() {
         return;
     };
     let mut n = lab.network();
-    let (server, relay, client) = relayed_lan(&mut n);
+    let (_, client, _rly, serve) =
+        serve_behind_dhcrelay(&mut n, ",dns=10.1.0.53", &["--duration", "60s"]);
     // The host's static address, configured before dhcpcd asks.
     n.host(client)
         .ns()
         .run("ip", &["addr", "add", "10.1.0.50/24", "dev", "eth0"])
         .unwrap();
-    let _rly = lab::relay::Dhcrelay::new(vec![1], vec![0], vec!["10.0.0.1".parse().unwrap()])
-        .start(&n, relay)
-        .unwrap();
-    let serve = Watch::spawn(
-        &n,
-        server,
-        "serve",
-        &[
-            "-i",
-            "eth0",
-            "--subnet",
-            "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
-            "--subnet",
-            "10.1.0.0/24,range=10.1.0.100-10.1.0.109,router=10.1.0.1,dns=10.1.0.53",
-            "--duration",
-            "60s",
-        ],
-    );
     let cap = Capture::on_host(&n, client, 0, "client.pcap").unwrap();
     let mut dhcpcd = Dhcpcd {
         inform: Some("10.1.0.50/24".into()),

@@ -238,7 +238,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     engine.captures_start(&feed.first_frames());
     engine.push_all(feed.by_ref());
     for p in &feed.problems {
-        eprintln!("dhcplens: {}: {}", p.file, p.message);
+        crate::warn(format_args!("{}: {}", p.file, p.message));
     }
     // A capture without DHCP is no answer about either client.
     let without_dhcp = feed.warn_without_dhcp();

@@ -81,7 +81,7 @@ fn main() -> ExitCode {
         Ok(Outcome::Error) => ExitCode::from(2),
         Err(e) if is_broken_pipe(&e) => ExitCode::from(0),
         Err(e) => {
-            eprintln!("dhcplens: error: {e:#}");
+            warn(format_args!("error: {e:#}"));
             ExitCode::from(2)
         }
     }
@@ -116,6 +116,8 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 }
 
 /// Prints a warning about an input to stderr, prefixed like every message.
+/// A stderr that is closed (`2>&1 | head -1`) is not an error: where
+/// `eprintln!` would panic, the message is lost.
 pub fn warn(what: impl std::fmt::Display) {
-    eprintln!("dhcplens: {what}");
+    let _ = writeln!(io::stderr().lock(), "dhcplens: {what}");
 }

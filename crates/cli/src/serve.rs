@@ -106,10 +106,10 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
                 writeln!(out, "{n} leases read back from {}", path.display())?;
             }
             if dropped > 0 {
-                eprintln!(
-                    "dhcplens: {dropped} lease(s) of {} dropped: their addresses are now reserved for other hosts",
+                crate::warn(format_args!(
+                    "{dropped} lease(s) of {} dropped: their addresses are now reserved for other hosts",
                     path.display()
-                );
+                ));
             }
             server
         }
@@ -135,7 +135,7 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
                 .leases
                 .as_ref()
                 .map_or(String::new(), |p| p.display().to_string());
-            eprintln!("dhcplens: lease file {path} not written: {e}");
+            crate::warn(format_args!("lease file {path} not written: {e}"));
             problems += 1;
         }
         // Taken-back offers first (no reply went out for them), then the decision.

@@ -1154,3 +1154,20 @@ fn serve_refuses_bad_subnets_lease_times_and_missing_interfaces_with_exit_2() {
         assert!(o.stdout.is_empty(), "{all:?}");
     }
 }
+
+/// `2>&1 | head -1` closes stderr while warnings are still to come: they
+/// are lost, without a panic, and the exit code is the command's own.
+#[test]
+fn a_closed_stderr_is_no_panic() {
+    let scratch = Scratch::new("closed-stderr");
+    let garbage = tmp(&scratch, "garbage.pcap", &[0x5a; 1024]);
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let o = bin()
+        .args(["decode", &garbage, &garbage])
+        .stdout(Stdio::null())
+        .stderr(writer)
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(2), "{o:?}");
+}

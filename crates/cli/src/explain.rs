@@ -32,10 +32,23 @@ pub fn time_context(t: &LogTime, path: &str, capture_start: Option<i64>) -> Time
     }
 }
 
+/// Standard input, unless it is a terminal: a log is piped in, and waiting
+/// for one to be typed would look like a hang.
+fn stdin_log() -> anyhow::Result<std::io::Stdin> {
+    let stdin = std::io::stdin();
+    if std::io::IsTerminal::is_terminal(&stdin) {
+        anyhow::bail!(
+            "{STDIN_NAME}: cannot open: standard input is a terminal, not a log: pipe one in \
+             (e.g. `journalctl -u isc-dhcp-server | dhcplens explain -`) or name a file"
+        );
+    }
+    Ok(stdin)
+}
+
 /// Opens a log file (or stdin for `-`).
 pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::io::BufRead>>> {
     let reader: Box<dyn std::io::BufRead> = if path == "-" {
-        Box::new(BufReader::new(std::io::stdin()))
+        Box::new(BufReader::new(stdin_log()?))
     } else {
         Box::new(BufReader::new(
             std::fs::File::open(Path::new(path)).with_context(|| format!("{path}: cannot open"))?,
@@ -79,7 +92,8 @@ impl<'a> LogRun<'a> {
         }
         let bytes = self.stdin.get_or_insert_with(|| {
             let mut buf = Vec::new();
-            match std::io::stdin().lock().read_to_end(&mut buf) {
+            let stdin = stdin_log().map_err(|e| e.to_string())?;
+            match stdin.lock().read_to_end(&mut buf) {
                 Ok(_) => Ok(buf.into()),
                 Err(e) => Err(format!("{STDIN_NAME}: cannot read: {e}")),
             }

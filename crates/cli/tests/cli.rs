@@ -614,12 +614,20 @@ fn decode_of_a_live_pipe_shows_each_packet_as_it_comes() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
 
-/// `dhcplens decode -` typed at a prompt: refused at once, not waited on
-/// (`script` gives the command a terminal as its standard input).
+/// `dhcplens decode -` (or a log from `-`) typed at a prompt: refused at
+/// once, not waited on (`script` gives the command a terminal as its
+/// standard input).
 #[test]
 fn a_terminal_on_stdin_is_refused_not_read() {
-    for command in ["decode", "diagnose"] {
-        let line = format!("'{}' {command} -", env!("CARGO_BIN_EXE_dhcplens"));
+    let client = from_crate("../../examples/ack-lost/client.pcap");
+    let log_for = format!("diagnose --log - '{client}'");
+    for (command, what) in [
+        ("decode -", "capture"),
+        ("diagnose -", "capture"),
+        ("explain -", "log"),
+        (log_for.as_str(), "log"),
+    ] {
+        let line = format!("'{}' {command}", env!("CARGO_BIN_EXE_dhcplens"));
         let o = match Command::new("script")
             .args(["-qec", &line, "/dev/null"])
             .stdin(Stdio::null())
@@ -631,7 +639,7 @@ fn a_terminal_on_stdin_is_refused_not_read() {
         };
         let out = text(&o.stdout);
         assert!(
-            out.contains("standard input is a terminal, not a capture"),
+            out.contains(&format!("standard input is a terminal, not a {what}")),
             "{command}: {out}"
         );
         assert_eq!(o.status.code(), Some(2), "{command}: {out}");

@@ -150,15 +150,20 @@ pub fn details(p: &DhcpFrame<'_>) -> String {
         m.giaddr,
         m.chaddr()
     );
-    let show = |v: Option<std::borrow::Cow<'_, str>>| match v {
-        Some(v) => format!("\"{}\"", value::escape(v.as_bytes())),
-        None => "(holds options)".into(),
+    // The field's own bytes up to its first NUL (not the lossy text of
+    // `server_name`, which would show a stray byte as U+FFFD).
+    let show = |field: &[u8], region: Region| {
+        if m.overloads(region) {
+            return "(holds options)".to_string();
+        }
+        let end = field.iter().position(|&c| c == 0).unwrap_or(field.len());
+        format!("\"{}\"", value::escape(&field[..end]))
     };
     let _ = writeln!(
         s,
         "        sname {}  file {}",
-        show(m.server_name()),
-        show(m.boot_file())
+        show(&m.sname, Region::Sname),
+        show(&m.file, Region::File)
     );
     let ctx = m.decode_context();
     let mut seen = [false; 256];

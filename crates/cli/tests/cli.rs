@@ -1179,3 +1179,24 @@ fn a_closed_stderr_is_no_panic() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2), "{o:?}");
 }
+
+/// `decode -v` shows `sname` and `file` as their bytes are: a byte that is
+/// not UTF-8 as `\xNN` (not as U+FFFD's three), and a quote escaped so that
+/// the quoted text ends where it seems to.
+#[test]
+fn sname_and_file_are_shown_byte_for_byte() {
+    let scratch = Scratch::new("sname-bytes");
+    let mut cap = std::fs::read(corpus(DORA)).unwrap();
+    // The first frame's DHCP message starts after the pcap header (24), the
+    // record's (16), Ethernet (14), IPv4 (20) and UDP (8).
+    let dhcp = 24 + 16 + 14 + 20 + 8;
+    assert_eq!(&cap[dhcp + 236..dhcp + 240], [99, 130, 83, 99]);
+    cap[dhcp + 44..dhcp + 49].copy_from_slice(&[0x34, 1, 3, 0xff, 0]);
+    cap[dhcp + 108..dhcp + 119].copy_from_slice(b"say \"hi\"\\\n\0");
+    let p = tmp(&scratch, "sname.pcap", &cap);
+    let out = text(&run(&["decode", "-v", &p]).stdout);
+    assert!(
+        out.contains(r#"sname "4\x01\x03\xff"  file "say \x22hi\x22\x5c\x0a""#),
+        "{out}"
+    );
+}

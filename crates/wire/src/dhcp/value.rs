@@ -549,9 +549,10 @@ fn dns_name(d: &[u8], start: usize) -> Result<(String, usize), String> {
     }
 }
 
-/// Printable ASCII as is; anything else as `\xNN`.
+/// Printable ASCII as is; anything else as `\xNN`, and so are `\` and `"`
+/// (the text is shown between quotes, which must end it).
 pub fn escape(b: &[u8]) -> String {
-    let plain = |c: u8| (0x20..0x7f).contains(&c) && c != b'\\';
+    let plain = |c: u8| (0x20..0x7f).contains(&c) && c != b'\\' && c != b'"';
     // Most values (boot files, vendor classes, messages) are plain: one copy.
     if b.iter().all(|&c| plain(c)) {
         // Printable ASCII is UTF-8 as it is (and `from_utf8` checks ASCII a
@@ -1075,7 +1076,7 @@ mod tests {
         fn reference(b: &[u8]) -> String {
             b.iter()
                 .map(|&c| match c {
-                    0x20..=0x7e if c != b'\\' => char::from(c).to_string(),
+                    0x20..=0x7e if c != b'\\' && c != b'"' => char::from(c).to_string(),
                     _ => format!("\\x{c:02x}"),
                 })
                 .collect()
@@ -1086,6 +1087,7 @@ mod tests {
             super::escape("a\\b\0\x7f\u{e9}".as_bytes()),
             "a\\x5cb\\x00\\x7f\\xc3\\xa9"
         );
+        assert_eq!(super::escape(b"say \"hi\""), "say \\x22hi\\x22");
         for c in 0..=255u8 {
             for v in [
                 vec![c],

@@ -327,6 +327,13 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 outcome = Outcome::Problems;
             }
         }
+        if let Some((file, frame, back_ns)) = &feed.stepped_back {
+            warn(format_args!(
+                "{file}: frame {frame} was taken {:.3} s before a frame ahead of it (the capturing host's clock \
+                 stepped back?); times are taken as they are, so latencies and retry intervals around it are off",
+                *back_ns as f64 / 1e9
+            ));
+        }
         if feed.cut_before_header > 0 {
             warn(format_args!(
                 "{}: {} packet(s) on the DHCP ports were cut by the capture's snap length before the end of \

@@ -16,8 +16,10 @@ struct Source {
     /// How far its clock is ahead of the first capture's: subtracted from
     /// its times.
     offset_ns: i64,
-    /// When its first frame (of any kind) was taken.
+    /// When its first frame (of any kind) was taken, and the latest time
+    /// among its frames so far.
     first_frame: Option<Timestamp>,
+    latest: Timestamp,
     head: Option<Obs>,
     done: bool,
     /// Frames read, DHCP packets found, and packets on the DHCP ports
@@ -53,7 +55,15 @@ pub struct Feed {
     pub unreadable: u64,
     pub first_unreadable: Option<(String, u64, String)>,
     pub cut_before_header: u64,
+    /// The first frame whose time is over a second before one earlier in
+    /// its capture (a clock stepped back while capturing): (file, frame,
+    /// how far back in ns).
+    pub stepped_back: Option<(String, u64, i64)>,
 }
+
+/// Frames out of order by less than this are the usual jitter of a capture
+/// taken on several CPUs.
+const STEP_BACK_NS: i64 = 1_000_000_000;
 
 /// Frames read from the start of each capture, at most, to measure the
 /// clocks (the sample may fill before).
@@ -91,6 +101,7 @@ impl Feed {
             unreadable: 0,
             first_unreadable: None,
             cut_before_header: 0,
+            stepped_back: None,
         };
         for name in files {
             let shown = crate::inputs::shown(name).to_string();
@@ -100,6 +111,7 @@ impl Feed {
                     reader,
                     offset_ns: 0,
                     first_frame: None,
+                    latest: Timestamp(i64::MIN),
                     head: None,
                     done: false,
                     frames: 0,
@@ -265,6 +277,10 @@ impl Feed {
             };
             let ts = Timestamp(p.timestamp.0.saturating_sub(src.offset_ns));
             src.first_frame.get_or_insert(ts);
+            if ts.0 < src.latest.0.saturating_sub(STEP_BACK_NS) && self.stepped_back.is_none() {
+                self.stepped_back = Some((src.name.clone(), p.number, src.latest.0 - ts.0));
+            }
+            src.latest = src.latest.max(ts);
             // Most packets have nothing wrong in them: read in place. The
             // others are decoded, anomalies and all.
             if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
@@ -279,7 +295,12 @@ impl Feed {
                     }
                     src.not_dhcp += 1;
                     if d.message_cut() && d.anomalies.iter().all(|a| a.kind.is_capture_artefact()) {
-                        self.cut_before_header += 1;
+                        // The last record of a capture that ends inside it
+                        // is said with the read error, not blamed on the
+                        // snap length.
+                        if !p.cut_short {
+                            self.cut_before_header += 1;
+                        }
                         continue;
                     }
                     self.unreadable += 1;

@@ -163,6 +163,24 @@ fn a_cut_capture_reports_what_it_read_and_where_it_was_cut() {
         text(&o.stdout).contains("summary:"),
         "the diagnosis of what was read is printed"
     );
+    // Cut inside the last packet's DHCP header: the error says so, and the
+    // snap length is not blamed.
+    let mut last = 24;
+    let mut at = 24;
+    while at + 16 <= bytes.len() {
+        last = at;
+        at += 16 + u32::from_le_bytes(bytes[at + 8..at + 12].try_into().unwrap()) as usize;
+    }
+    let f = tmp(
+        &scratch,
+        "cut-header.pcap",
+        &bytes[..last + 16 + 14 + 20 + 8 + 100],
+    );
+    let o = run(&["diagnose", &f]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("cut short at byte"), "{err}");
+    assert!(!err.contains("snap length"), "{err}");
 }
 
 #[test]
@@ -1198,5 +1216,37 @@ fn sname_and_file_are_shown_byte_for_byte() {
     assert!(
         out.contains(r#"sname "4\x01\x03\xff"  file "say \x22hi\x22\x5c\x0a""#),
         "{out}"
+    );
+}
+
+/// A capture whose clock stepped back: `diagnose` says where, and the
+/// capture's first time is its earliest, not its first frame's.
+#[test]
+fn a_clock_stepping_back_is_said_and_first_is_the_earliest() {
+    let scratch = Scratch::new("clock-back");
+    let mut cap = std::fs::read(corpus(DORA)).unwrap();
+    // Frame 3's seconds, 100 s before frame 1's.
+    let mut at = 24;
+    for _ in 0..2 {
+        at += 16 + u32::from_le_bytes(cap[at + 8..at + 12].try_into().unwrap()) as usize;
+    }
+    let first = u32::from_le_bytes(cap[24..28].try_into().unwrap());
+    cap[at..at + 4].copy_from_slice(&(first - 100).to_le_bytes());
+    let p = tmp(&scratch, "back.pcap", &cap);
+    let o = run(&["diagnose", "--json", &p]);
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("back.pcap: frame 3 was taken 99.") && err.contains("stepped back"),
+        "{err}"
+    );
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let earliest = capture::Timestamp(i64::from(first - 100) * 1_000_000_000);
+    assert!(
+        d["stats"]["first"]
+            .as_str()
+            .unwrap()
+            .starts_with(&earliest.rfc3339().to_string()[..19]),
+        "{}",
+        d["stats"]
     );
 }

@@ -221,7 +221,9 @@ impl<S: Sink> Engine<S> {
             return;
         }
         self.start.get_or_insert(o.ts);
-        self.stats.first.get_or_insert(o.ts);
+        // The earliest and latest times, whatever the order (a clock that
+        // stepped back during the capture).
+        self.stats.first = Some(self.stats.first.map_or(o.ts, |f| f.min(o.ts)));
         self.stats.last = Some(self.stats.last.map_or(o.ts, |l| l.max(o.ts)));
         if o.ts > self.clock {
             self.clock = o.ts;

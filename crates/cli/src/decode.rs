@@ -92,7 +92,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
             };
             c.frames += 1;
             let mut icmp = None;
-            let d = match wire::packet::decode(p.link, p.data, p.orig_len) {
+            let mut d = match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => d,
                 Ok(None) => continue,
                 // An ICMP error about a DHCP message: shown as that message,
@@ -115,6 +115,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 Err(_) => continue,
             };
             c.dhcp += 1;
+            d.check_values();
             if !matches(a, &d) {
                 continue;
             }

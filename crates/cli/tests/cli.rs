@@ -1250,3 +1250,27 @@ fn a_clock_stepping_back_is_said_and_first_is_the_earliest() {
         d["stats"]
     );
 }
+
+/// A value of the right length that does not parse as its type (a
+/// classless route with a /33) is an anomaly, and `decode` exits 1.
+#[test]
+fn a_structured_option_that_does_not_parse_is_an_anomaly() {
+    let scratch = Scratch::new("bad-121");
+    let mut cap = std::fs::read(corpus(DORA)).unwrap();
+    let options = 24 + 16 + 14 + 20 + 8 + 240;
+    // 53 1 1, then option 121 in place of the client identifier.
+    assert_eq!(&cap[options..options + 3], [53, 1, 1]);
+    let route = [121, 5, 33, 10, 0, 0, 1, 255, 0, 0, 0];
+    cap[options + 3..options + 3 + route.len()].copy_from_slice(&route);
+    let p = tmp(&scratch, "bad-121.pcap", &cap);
+    let o = run(&["decode", &p]);
+    let out = text(&o.stdout);
+    assert!(out.contains("option 121: prefix length 33"), "{out}");
+    assert_eq!(o.status.code(), Some(1), "{out}");
+    let o = run(&["decode", "--json", &p]);
+    assert!(
+        text(&o.stdout).contains("\"option-value-invalid\""),
+        "{}",
+        text(&o.stdout)
+    );
+}

@@ -74,6 +74,53 @@ pub fn decode_quoted<'a>(u: &frame::Unreachable<'a>) -> Result<Option<DhcpFrame<
 }
 
 impl DhcpFrame<'_> {
+    /// Adds an [`crate::anomaly::AnomalyKind::OptionValueInvalid`] for each
+    /// option whose value has the right length for its type but does not
+    /// parse as that type (a classless route with a prefix over 32, a domain
+    /// search list pointing at itself, a relay agent sub-option running
+    /// past its option, …), at the option's first TLV. [`decode`] checks
+    /// only lengths, so that its contract with the fast path
+    /// ([`crate::plain`]) holds without decoding every value; `dhcplens
+    /// decode`, which shows every value anyway, asks for this too. Options
+    /// cut by the capture are not judged.
+    pub fn check_values(&mut self) {
+        use crate::anomaly::AnomalyKind::OptionValueInvalid;
+        use crate::dhcp::value::{self, Value};
+        let Some(m) = &self.message else { return };
+        if self.message_cut() {
+            return;
+        }
+        let ctx = m.decode_context();
+        let mut seen = [false; 256];
+        let mut found = Vec::new();
+        for o in m.options.iter().filter(|o| !o.is_marker()) {
+            if std::mem::replace(&mut seen[usize::from(o.code)], true) {
+                continue;
+            }
+            let offset = o.offset + self.frame.payload_offset;
+            let reported = self
+                .anomalies
+                .iter()
+                .any(|a| matches!(a.kind, OptionValueInvalid { code, .. } if code == o.code));
+            let Some(data) = m.option(o.code).filter(|_| !reported) else {
+                continue;
+            };
+            if let Value::Invalid { reason, .. } = value::decode(o.code, data, &ctx) {
+                found.push(Anomaly::new(
+                    offset,
+                    OptionValueInvalid {
+                        code: o.code,
+                        reason,
+                    },
+                ));
+            }
+        }
+        if !found.is_empty() {
+            self.anomalies.extend(found);
+            self.anomalies.sort_by_key(|a| a.offset);
+        }
+    }
+
     /// Whether the capture kept only the start of the message (snap length,
     /// or a cut file): options past the cut are unknown.
     pub fn message_cut(&self) -> bool {

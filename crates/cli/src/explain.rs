@@ -204,6 +204,17 @@ struct Explained<'a> {
     fix: &'a str,
 }
 
+/// One log's document (`--json`), written straight from the events: a
+/// `serde_json::Value` of it would take several times the events' memory.
+#[derive(Serialize)]
+struct LogJson<'a> {
+    log: &'a str,
+    lines: u64,
+    events: u64,
+    unknown_lines: u64,
+    clients: Vec<ClientJson<'a>>,
+}
+
 #[derive(Serialize)]
 struct ClientJson<'a> {
     client: String,
@@ -343,7 +354,13 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 .collect();
             serde_json::to_writer(
                 &mut *out,
-                &serde_json::json!({"log": name, "lines": stats.lines, "events": stats.events, "unknown_lines": stats.unknown, "clients": clients}),
+                &LogJson {
+                    log: name,
+                    lines: stats.lines,
+                    events: stats.events,
+                    unknown_lines: stats.unknown,
+                    clients,
+                },
             )?;
             writeln!(out)?;
             continue;

@@ -260,9 +260,11 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         // The warnings below come after the transactions written so far.
         out.flush()?;
         let mut report = report;
+        let mut log_problems = Vec::new();
         if !case.logs.is_empty() {
-            let (mut logs, read) = log_run.read(&case.logs, start);
+            let (mut logs, read, problems) = log_run.read(&case.logs, start);
             outcome = outcome.and(read);
+            log_problems = problems;
             // A log whose times fall outside the captures' may be on the
             // clock of a capture that was moved: it moves the same way.
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
@@ -350,6 +352,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             let problems: Vec<Problem<'_>> = feed
                 .problems
                 .iter()
+                .chain(&log_problems)
                 .map(|p| Problem {
                     file: &p.file,
                     message: &p.message,

@@ -11,6 +11,7 @@ use logs::{ClientKey, Event, LogReader, Options, TimeContext};
 use serde::Serialize;
 
 use crate::args::{ExplainArgs, LogTime};
+use crate::feed::InputProblem;
 use crate::inputs::{shown, STDIN_NAME};
 use crate::style::{Paint, Style};
 use crate::{warn, Outcome};
@@ -117,16 +118,20 @@ impl<'a> LogRun<'a> {
     /// skipped (an error), and so is one of the `--log` files (not found in
     /// a case's directory, where other programs' logs may sit as context) in
     /// which no line is recognised (no answer).
+    ///
+    /// Also returns the logs that could not be read, each with why (for a
+    /// JSON report's `input_problems`).
     pub fn read(
         &mut self,
         paths: &[String],
         capture_start: Option<i64>,
-    ) -> (diagnose::logjoin::Logs, Outcome) {
+    ) -> (diagnose::logjoin::Logs, Outcome, Vec<InputProblem>) {
         let mut logs = diagnose::logjoin::Logs {
             files: Vec::new(),
             events: Vec::new(),
         };
         let mut outcome = Outcome::Healthy;
+        let mut problems = Vec::new();
         for p in paths {
             let name = shown(p);
             let opts = Options {
@@ -136,7 +141,9 @@ impl<'a> LogRun<'a> {
             let mut r = match self.open(p, opts) {
                 Ok(r) => r,
                 Err(e) => {
-                    self.tell(format_args!("{e:#}"));
+                    let message = format!("{e:#}");
+                    self.tell(&message);
+                    problems.push(InputProblem::of(name, &message));
                     outcome = Outcome::Error;
                     continue;
                 }
@@ -148,7 +155,9 @@ impl<'a> LogRun<'a> {
                 match e {
                     Ok(e) => logs.events.push((idx, e)),
                     Err(e) => {
-                        self.tell(e);
+                        let message = e.to_string();
+                        self.tell(&message);
+                        problems.push(InputProblem::of(name, &message));
                         outcome = Outcome::Error;
                         failed = true;
                         break;
@@ -160,7 +169,22 @@ impl<'a> LogRun<'a> {
                 outcome = outcome.and(Outcome::Problems);
             }
         }
-        (logs, outcome)
+        (logs, outcome, problems)
+    }
+}
+
+impl InputProblem {
+    /// A log's problem: `message` names the log first, as every warning
+    /// does; the report's entry gives the name apart.
+    fn of(name: &str, message: &str) -> InputProblem {
+        let message = message
+            .strip_prefix(name)
+            .and_then(|m| m.strip_prefix(": "))
+            .unwrap_or(message);
+        InputProblem {
+            file: name.to_string(),
+            message: message.to_string(),
+        }
     }
 }
 
@@ -209,6 +233,10 @@ struct Explained<'a> {
 #[derive(Serialize)]
 struct LogJson<'a> {
     log: &'a str,
+    /// Why the log could not be read, or where reading it stopped (what
+    /// came before is in the document).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<String>,
     lines: u64,
     events: u64,
     unknown_lines: u64,
@@ -272,21 +300,36 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         let mut r = match open(path, opts) {
             Ok(r) => r,
             Err(e) => {
-                warn(format_args!("{e:#}"));
+                let message = format!("{e:#}");
+                warn(&message);
                 outcome = Outcome::Error;
+                if a.json {
+                    // Every log named has its document, this one its error.
+                    let doc = LogJson {
+                        log: name,
+                        error: Some(InputProblem::of(name, &message).message),
+                        lines: 0,
+                        events: 0,
+                        unknown_lines: 0,
+                        clients: Vec::new(),
+                    };
+                    serde_json::to_writer(&mut *out, &doc)?;
+                    writeln!(out)?;
+                }
                 continue;
             }
         };
         let mut events = Vec::new();
         // Reading stops at an error: what came before is still explained.
-        let mut stopped = false;
+        let mut stopped = None;
         for e in &mut r {
             match e {
                 Ok(e) => events.push(e),
                 Err(e) => {
-                    warn(format_args!("{e}"));
+                    let message = e.to_string();
+                    warn(&message);
                     outcome = Outcome::Error;
-                    stopped = true;
+                    stopped = Some(InputProblem::of(name, &message).message);
                     break;
                 }
             }
@@ -326,7 +369,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         if problems > 0 {
             outcome = outcome.and(Outcome::Problems);
         }
-        if stats.events == 0 && !stopped {
+        if stats.events == 0 && stopped.is_none() {
             warn(unrecognised(path, &stats, &a.time));
             outcome = outcome.and(Outcome::Problems);
         }
@@ -356,6 +399,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 &mut *out,
                 &LogJson {
                     log: name,
+                    error: stopped,
                     lines: stats.lines,
                     events: stats.events,
                     unknown_lines: stats.unknown,
@@ -467,7 +511,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             out,
             "{} {}",
             style.paint(Paint::Bold, "causes:"),
-            if t.is_empty() && stopped {
+            if t.is_empty() && stopped.is_some() {
                 "none before the error above".into()
             } else if t.is_empty() {
                 "none: the log shows no failure".into()

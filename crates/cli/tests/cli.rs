@@ -1274,3 +1274,63 @@ fn a_structured_option_that_does_not_parse_is_an_anomaly() {
         text(&o.stdout)
     );
 }
+
+/// Logs that cannot be read are in the JSON too: `explain --json` writes
+/// each its document with its `error`, and `diagnose --json` lists them in
+/// `input_problems`, as it lists captures.
+#[test]
+fn unreadable_logs_are_in_the_json_reports() {
+    let scratch = Scratch::new("bad-logs");
+    let binary = tmp(&scratch, "binary.log", b"\x00\x01\x02 not text\n");
+    let missing = scratch
+        .path()
+        .join("missing.log")
+        .to_string_lossy()
+        .into_owned();
+    let good = from_crate("../../examples/min-secs/dhcpd.log");
+    let o = run(&["explain", "--json", &good, &binary, &missing]);
+    assert_eq!(o.status.code(), Some(2));
+    let docs: Vec<serde_json::Value> = text(&o.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(docs.len(), 3, "{docs:?}");
+    assert!(docs[0].get("error").is_none(), "{}", docs[0]);
+    assert_eq!(docs[1]["log"], binary.as_str());
+    assert!(
+        docs[1]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("not a log: it holds binary data"),
+        "{}",
+        docs[1]
+    );
+    assert_eq!(docs[2]["log"], missing.as_str());
+    assert!(
+        docs[2]["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("cannot open"),
+        "{}",
+        docs[2]
+    );
+
+    let pcap = from_crate("../../examples/min-secs/server.pcap");
+    let o = run(&[
+        "diagnose", "--json", "--log", &binary, "--log", &missing, &pcap,
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let files: Vec<&str> = d["input_problems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["file"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        [binary.as_str(), missing.as_str()],
+        "{}",
+        d["input_problems"]
+    );
+}

@@ -278,7 +278,11 @@ impl Feed {
             let ts = Timestamp(p.timestamp.0.saturating_sub(src.offset_ns));
             src.first_frame.get_or_insert(ts);
             if ts.0 < src.latest.0.saturating_sub(STEP_BACK_NS) && self.stepped_back.is_none() {
-                self.stepped_back = Some((src.name.clone(), p.number, src.latest.0 - ts.0));
+                self.stepped_back = Some((
+                    src.name.clone(),
+                    p.number,
+                    src.latest.0.saturating_sub(ts.0),
+                ));
             }
             src.latest = src.latest.max(ts);
             // Most packets have nothing wrong in them: read in place. The

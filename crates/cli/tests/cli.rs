@@ -1273,6 +1273,13 @@ fn a_structured_option_that_does_not_parse_is_an_anomaly() {
         "{}",
         text(&o.stdout)
     );
+    // A repeated option 53 is its own anomaly, not also one 2-byte value.
+    let mut twice = std::fs::read(corpus(DORA)).unwrap();
+    twice[options + 3..options + 6].copy_from_slice(&[53, 1, 3]);
+    let p = tmp(&scratch, "53-twice.pcap", &twice);
+    let out = text(&run(&["decode", &p]).stdout);
+    assert!(out.contains("appears 2 times"), "{out}");
+    assert!(!out.contains("option 53: value is"), "{out}");
 }
 
 /// Logs that cannot be read are in the JSON too: `explain --json` writes

@@ -153,8 +153,8 @@ impl Reason {
                 "none needed: the client starts over with DISCOVER".into()
             }
             Reason::InformWithoutCiaddr => "fix the client: an INFORM carries its address in ciaddr".into(),
-            Reason::InformWrongNetwork { address, .. } => format!(
-                "add a --subnet containing {address} if that network is served through this link, or fix the client's static address (behind a relay, check its giaddr)"
+            Reason::InformWrongNetwork { subnet, .. } => format!(
+                "fix the client's static address: it is not on {subnet}, the network its INFORM came from (behind a relay, check the relay's giaddr)"
             ),
             Reason::VlanTagged { vid } => format!(
                 "serve on the VLAN's own interface (e.g. a VLAN {vid} device), or fix the switch port's VLAN"

@@ -7,7 +7,7 @@
 //! (renewals, relayed requests) with ICMP port unreachable; what it
 //! receives is discarded, since the packet socket saw it already.
 
-use std::io;
+use std::io::{self, Write as _};
 use std::net::{Ipv4Addr, SocketAddrV4};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
@@ -165,7 +165,11 @@ impl Listener {
                     let answered = pinger.answered(a, *wait).unwrap_or_else(|e| {
                         if !self.ping_failed {
                             self.ping_failed = true;
-                            eprintln!("dhcplens: the ping check failed ({e}); offering without it");
+                            // (A closed stderr must not take the server down.)
+                            let _ = writeln!(
+                                std::io::stderr().lock(),
+                                "dhcplens: the ping check failed ({e}); offering without it"
+                            );
                         }
                         false
                     });

@@ -1,7 +1,7 @@
 //! A captured frame read all the way to its DHCP message.
 
 use crate::anomaly::Anomaly;
-use crate::dhcp::Message;
+use crate::dhcp::{code, Message};
 use crate::frame::{self, Frame, LinkType, Skip};
 
 /// A DHCP packet as captured: its framing, its message (if the fixed header
@@ -93,7 +93,14 @@ impl DhcpFrame<'_> {
         let ctx = m.decode_context();
         let mut seen = [false; 256];
         let mut found = Vec::new();
-        for o in m.options.iter().filter(|o| !o.is_marker()) {
+        // Option 53 (repeated, its own anomaly: not one long value) and
+        // option 52 (checked while parsing) are judged already.
+        let judged = |c: u8| c == code::DHCP_MESSAGE_TYPE || c == code::OPTION_OVERLOAD;
+        for o in m
+            .options
+            .iter()
+            .filter(|o| !o.is_marker() && !judged(o.code))
+        {
             if std::mem::replace(&mut seen[usize::from(o.code)], true) {
                 continue;
             }

@@ -159,6 +159,16 @@ struct PacketFields {
 
 /// Reads an Enhanced (6), obsolete (2) or Simple (3) Packet Block body.
 fn packet_block(kind: u32, b: &[u8], swap: bool) -> Result<PacketFields, String> {
+    packet_block_of(kind, b, swap, false)
+}
+
+/// [`packet_block`] for a block the file ends inside: its header must be
+/// whole, its packet data may be cut (`data` is what there is).
+fn cut_packet_block(kind: u32, b: &[u8], swap: bool) -> Option<PacketFields> {
+    packet_block_of(kind, b, swap, true).ok()
+}
+
+fn packet_block_of(kind: u32, b: &[u8], swap: bool, cut: bool) -> Result<PacketFields, String> {
     let (interface, units, caplen, orig_len, at) = match kind {
         6 | 2 => {
             if b.len() < 20 {
@@ -189,6 +199,11 @@ fn packet_block(kind: u32, b: &[u8], swap: bool) -> Result<PacketFields, String>
             let orig = u32_at(&b[0..4], swap) as usize;
             (0, None, orig.min(b.len() - 4), orig, 4)
         }
+    };
+    let caplen = if cut {
+        caplen.min(b.len() - at)
+    } else {
+        caplen
     };
     if at + caplen > b.len() {
         return Err(format!(
@@ -763,6 +778,43 @@ impl<R: Read> Reader<R> {
             let kind = u32_at(&b[0..4], swap);
             let len = u32_at(&b[4..8], swap) as usize;
             self.check_block_len(len)?;
+            if matches!(kind, 2 | 3 | 6) {
+                let have = self.fill(len)?;
+                if have < len {
+                    // The file ends inside a packet block: lend what there
+                    // is of its packet, then report the cut (as for a cut
+                    // pcap record).
+                    let State::Pcapng { interfaces, .. } = &self.state else {
+                        unreachable!("pcapng state")
+                    };
+                    let body = self.start + 8..self.start + have;
+                    let cut = cut_packet_block(kind, &self.buf[body.clone()], swap).and_then(|p| {
+                        let iface = interfaces.get(p.interface as usize).copied()?;
+                        Some((p, iface))
+                    });
+                    if let Some((p, iface)) = cut {
+                        let timestamp = Timestamp::clamped(
+                            p.units.map_or(0, |t| iface.resolution.to_nanos(t))
+                                + i128::from(iface.offset_secs) * 1_000_000_000,
+                        );
+                        let offset = self.offset;
+                        self.pending = Some(self.cut("a pcapng block", len, have));
+                        self.count += 1;
+                        let data = body.start + p.data.start..body.start + p.data.end;
+                        self.consume(have);
+                        return Ok(Some(Packet {
+                            number: self.count,
+                            timestamp,
+                            link: iface.link,
+                            interface: p.interface,
+                            data: &self.buf[data],
+                            orig_len: p.orig_len.max(p.data.len()),
+                            offset,
+                            cut_short: true,
+                        }));
+                    }
+                }
+            }
             self.block(len)?;
             let offset = self.offset;
             let body = self.start + 8..self.start + len - 4;

@@ -193,8 +193,9 @@ fn pcapng_round_trip_with_two_interfaces() {
     }
 }
 
-/// Truncating a file anywhere yields a prefix of its packets and, unless the
-/// cut falls on a record boundary, a cut-short error; never a panic or a loop.
+/// Truncating a file anywhere yields a prefix of its packets (the one the
+/// cut falls in lent as far as it goes, pcap or pcapng) and, unless the cut
+/// falls on a record boundary, a cut-short error; never a panic or a loop.
 #[test]
 fn every_truncation_yields_a_prefix_then_an_error() {
     for full in [pcap_file(), pcapng_file()] {
@@ -211,7 +212,15 @@ fn every_truncation_yields_a_prefix_then_an_error() {
             assert!(seen.len() <= all.len(), "cut at {n}");
             for (s, a) in seen.iter().zip(&all) {
                 if s.cut {
-                    assert!(s.len < a.len, "cut at {n}");
+                    // What there was of it: a pcap record's or a pcapng
+                    // packet block's data up to the cut (all of it when
+                    // only the block's trailer is missing).
+                    assert!(s.len <= a.len, "cut at {n}");
+                    assert_eq!(
+                        (s.number, s.ts, &s.data[..]),
+                        (a.number, a.ts, &a.data[..s.len]),
+                        "cut at {n}"
+                    );
                 } else {
                     assert_eq!(s, a, "cut at {n}");
                 }
@@ -244,6 +253,28 @@ fn cut_record_is_lent_and_the_error_names_the_offset() {
             .unwrap(),
         n.to_string()
     );
+}
+
+/// A pcapng file that ends inside its last packet block: the packet is
+/// lent as far as it goes (whole when only the block's trailer is
+/// missing), then the cut is reported, as for a pcap record.
+#[test]
+fn cut_packet_block_is_lent_too() {
+    let full = pcapng_file();
+    let (all, _) = read_bytes(&full);
+    for missing in [1, 4, 10] {
+        let n = full.len() - missing;
+        let (seen, err) = read_bytes(&full[..n]);
+        assert_eq!(seen.len(), all.len(), "{missing} bytes missing");
+        let last = seen.last().unwrap();
+        assert!(last.cut, "{missing} bytes missing");
+        let e = err.unwrap();
+        assert!(e.is_cut_short(), "{e}");
+        assert!(e.to_string().contains("a pcapng block"), "{e}");
+    }
+    // Only the trailer missing: the packet's data is all there.
+    let (seen, _) = read_bytes(&full[..full.len() - 4]);
+    assert_eq!(seen.last().unwrap().data, all.last().unwrap().data);
 }
 
 #[test]

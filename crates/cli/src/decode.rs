@@ -51,7 +51,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
         let mut reader = match capture::open(name) {
             Ok(r) => r,
             Err(e) => {
-                warn(format_args!("{shown}: {e}"));
+                warn(format_args!("{shown}: {e}{}", inputs::open_hint(name)));
                 outcome = Outcome::Error;
                 continue;
             }

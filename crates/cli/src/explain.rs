@@ -52,7 +52,9 @@ pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::
         Box::new(BufReader::new(stdin_log()?))
     } else {
         Box::new(BufReader::new(
-            std::fs::File::open(Path::new(path)).with_context(|| format!("{path}: cannot open"))?,
+            std::fs::File::open(Path::new(path)).with_context(|| {
+                format!("{path}: cannot open{}", crate::inputs::open_hint(path))
+            })?,
         ))
     };
     LogReader::new(shown(path), reader, opts).map_err(|e| anyhow::anyhow!("{e}"))

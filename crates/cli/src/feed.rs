@@ -120,7 +120,7 @@ impl Feed {
                 }),
                 Err(e) => feed.problems.push(InputProblem {
                     file: shown,
-                    message: e.to_string(),
+                    message: format!("{e}{}", crate::inputs::open_hint(name)),
                 }),
             }
         }

@@ -15,6 +15,18 @@ pub fn shown(path: &str) -> &str {
     }
 }
 
+/// What to add to the message of an input that could not be opened: a
+/// directory's file whose name is not UTF-8 is listed under a name with
+/// U+FFFD in it, which no file has. (Inputs are passed on as text.)
+pub fn open_hint(path: &str) -> &'static str {
+    if path.contains('\u{FFFD}') && !Path::new(path).exists() {
+        " (its name is not UTF-8, which dhcplens cannot pass on: rename the file, or give it on standard input, \
+         e.g. `dhcplens diagnose - < FILE`)"
+    } else {
+        ""
+    }
+}
+
 /// Standard input can be read once: an error if `-` comes more than once
 /// among `inputs`.
 pub fn stdin_once<'a>(inputs: impl IntoIterator<Item = &'a str>) -> anyhow::Result<()> {

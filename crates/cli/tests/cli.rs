@@ -1341,3 +1341,20 @@ fn unreadable_logs_are_in_the_json_reports() {
         d["input_problems"]
     );
 }
+
+/// A capture in a directory whose name is not UTF-8 cannot be passed on by
+/// name: the message says so and how to read it, not just "no such file".
+#[test]
+fn a_file_name_that_is_not_utf8_is_explained() {
+    use std::os::unix::ffi::OsStrExt;
+    let scratch = Scratch::new("latin1");
+    let dir = scratch.path().join("captures");
+    std::fs::create_dir(&dir).unwrap();
+    let name = std::ffi::OsStr::from_bytes(b"lat\xe9.pcap");
+    std::fs::copy(corpus(DORA), dir.join(name)).unwrap();
+    let o = run(&["decode", dir.to_str().unwrap()]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("its name is not UTF-8"), "{err}");
+    assert!(err.contains("standard input"), "{err}");
+}

@@ -158,16 +158,8 @@ struct PacketFields {
 }
 
 /// Reads an Enhanced (6), obsolete (2) or Simple (3) Packet Block body.
-fn packet_block(kind: u32, b: &[u8], swap: bool) -> Result<PacketFields, String> {
-    packet_block_of(kind, b, swap, false)
-}
-
-/// [`packet_block`] for a block the file ends inside: its header must be
-/// whole, its packet data may be cut (`data` is what there is).
-fn cut_packet_block(kind: u32, b: &[u8], swap: bool) -> Option<PacketFields> {
-    packet_block_of(kind, b, swap, true).ok()
-}
-
+/// With `cut`, the file ends inside the block: its header must be whole, its
+/// packet data may be short (`data` is what there is).
 fn packet_block_of(kind: u32, b: &[u8], swap: bool, cut: bool) -> Result<PacketFields, String> {
     let (interface, units, caplen, orig_len, at) = match kind {
         6 | 2 => {
@@ -784,39 +776,14 @@ impl<R: Read> Reader<R> {
                     // The file ends inside a packet block: lend what there
                     // is of its packet, then report the cut (as for a cut
                     // pcap record).
-                    let State::Pcapng { interfaces, .. } = &self.state else {
-                        unreachable!("pcapng state")
-                    };
                     let body = self.start + 8..self.start + have;
-                    let cut = cut_packet_block(kind, &self.buf[body.clone()], swap).and_then(|p| {
-                        let iface = interfaces.get(p.interface as usize).copied()?;
-                        Some((p, iface))
-                    });
-                    if let Some((p, iface)) = cut {
-                        let timestamp = Timestamp::clamped(
-                            p.units.map_or(0, |t| iface.resolution.to_nanos(t))
-                                + i128::from(iface.offset_secs) * 1_000_000_000,
-                        );
-                        let offset = self.offset;
+                    if let Ok((p, iface)) = self.packet_of_block(kind, body.clone(), swap, true) {
                         self.pending = Some(self.cut("a pcapng block", len, have));
-                        self.count += 1;
-                        let data = body.start + p.data.start..body.start + p.data.end;
-                        self.consume(have);
-                        return Ok(Some(Packet {
-                            number: self.count,
-                            timestamp,
-                            link: iface.link,
-                            interface: p.interface,
-                            data: &self.buf[data],
-                            orig_len: p.orig_len.max(p.data.len()),
-                            offset,
-                            cut_short: true,
-                        }));
+                        return Ok(Some(self.lend(p, iface, body.start, have, true)));
                     }
                 }
             }
             self.block(len)?;
-            let offset = self.offset;
             let body = self.start + 8..self.start + len - 4;
             match kind {
                 // Interface Description Block.
@@ -829,41 +796,66 @@ impl<R: Read> Reader<R> {
                 }
                 // Enhanced (6), obsolete (2) and Simple (3) Packet Blocks.
                 2 | 3 | 6 => {
-                    let State::Pcapng { interfaces, .. } = &self.state else {
-                        unreachable!("pcapng state")
-                    };
-                    let parsed = packet_block(kind, &self.buf[body.clone()], swap).and_then(|p| {
-                        let iface = interfaces
-                            .get(p.interface as usize)
-                            .copied()
-                            .ok_or_else(|| undescribed_interface(p.interface, interfaces.len()))?;
-                        Ok((p, iface))
-                    });
-                    let (p, iface) = match parsed {
+                    let (p, iface) = match self.packet_of_block(kind, body.clone(), swap, false) {
                         Ok(x) => x,
                         Err(why) => return Err(self.fail(why)),
                     };
-                    let timestamp = Timestamp::clamped(
-                        p.units.map_or(0, |t| iface.resolution.to_nanos(t))
-                            + i128::from(iface.offset_secs) * 1_000_000_000,
-                    );
-                    self.count += 1;
-                    let data = body.start + p.data.start..body.start + p.data.end;
-                    self.consume(len);
-                    return Ok(Some(Packet {
-                        number: self.count,
-                        timestamp,
-                        link: iface.link,
-                        interface: p.interface,
-                        data: &self.buf[data],
-                        orig_len: p.orig_len.max(p.data.len()),
-                        offset,
-                        cut_short: false,
-                    }));
+                    return Ok(Some(self.lend(p, iface, body.start, len, false)));
                 }
                 // Name resolution, statistics, decryption secrets, custom: not packets.
                 _ => self.consume(len),
             }
+        }
+    }
+
+    /// The packet fields of the packet block whose body is `body` in the
+    /// buffer, and its interface (`cut`: the file ends inside the block, so
+    /// its data may be short; see [`packet_block_of`]).
+    fn packet_of_block(
+        &self,
+        kind: u32,
+        body: std::ops::Range<usize>,
+        swap: bool,
+        cut: bool,
+    ) -> Result<(PacketFields, Interface), String> {
+        let State::Pcapng { interfaces, .. } = &self.state else {
+            unreachable!("pcapng state")
+        };
+        let p = packet_block_of(kind, &self.buf[body], swap, cut)?;
+        let iface = interfaces
+            .get(p.interface as usize)
+            .copied()
+            .ok_or_else(|| undescribed_interface(p.interface, interfaces.len()))?;
+        Ok((p, iface))
+    }
+
+    /// Lends packet `p` of the block whose body starts at `body_start`, and
+    /// consumes `consumed` bytes (the block, or what there was of it).
+    fn lend(
+        &mut self,
+        p: PacketFields,
+        iface: Interface,
+        body_start: usize,
+        consumed: usize,
+        cut_short: bool,
+    ) -> Packet<'_> {
+        let timestamp = Timestamp::clamped(
+            p.units.map_or(0, |t| iface.resolution.to_nanos(t))
+                + i128::from(iface.offset_secs) * 1_000_000_000,
+        );
+        let offset = self.offset;
+        self.count += 1;
+        let data = body_start + p.data.start..body_start + p.data.end;
+        self.consume(consumed);
+        Packet {
+            number: self.count,
+            timestamp,
+            link: iface.link,
+            interface: p.interface,
+            data: &self.buf[data],
+            orig_len: p.orig_len.max(p.data.len()),
+            offset,
+            cut_short,
         }
     }
 

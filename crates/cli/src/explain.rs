@@ -1,7 +1,7 @@
 //! `dhcplens explain`: what each log line that matters means, grouped per
 //! client; and reading logs for `diagnose --log`.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
 use std::path::Path;
 use std::rc::Rc;
@@ -9,6 +9,7 @@ use std::rc::Rc;
 use anyhow::Context as _;
 use logs::{ClientKey, Event, LogReader, Options, TimeContext};
 use serde::Serialize;
+use wire::HwAddr;
 
 use crate::args::{ExplainArgs, LogTime};
 use crate::feed::InputProblem;
@@ -268,7 +269,7 @@ struct RunJson {
 }
 
 /// What a run of ACKs to one client's same REQUEST means.
-fn repeated_acks_json(r: &logs::RepeatedAcks, events: &[Event]) -> RunJson {
+fn repeated_acks_json(r: &logs::RepeatedAcks) -> RunJson {
     RunJson {
         cause: "ack-ignored",
         severity: r.severity(),
@@ -284,10 +285,152 @@ fn repeated_acks_json(r: &logs::RepeatedAcks, events: &[Event]) -> RunJson {
             "Capture at the client and at the server (`dhcplens diagnose server.pcap client.pcap`): {}",
             logs::runs::REPEATED_ACKS_FIX
         ),
-        lines: r.acks.iter().map(|&i| events[i].line).collect(),
+        lines: r.acks.iter().map(|a| a.line).collect(),
         span_secs: r.span_secs,
-        message: events[r.acks[0]].message.trim().to_string(),
+        message: r.acks[0].message.trim().to_string(),
     }
+}
+
+/// What `explain` keeps of one client's lines: those it prints, and how
+/// many the others are (a server's log of a busy network has millions of
+/// normal steps, which only `--all` shows).
+#[derive(Default)]
+struct Group {
+    /// The lines shown (those with a cause; every line with `--all`), in
+    /// order.
+    shown: Vec<Event>,
+    causes: usize,
+    /// Lines without a cause (normal DHCP steps).
+    normal: usize,
+}
+
+impl Group {
+    /// Takes line `e`, shown (`--all`, or a line with a cause) or counted.
+    fn add(&mut self, e: Event, shown: bool) {
+        if e.cause().is_some() {
+            self.causes += 1;
+        } else {
+            self.normal += 1;
+        }
+        if shown {
+            self.shown.push(e);
+        }
+    }
+}
+
+/// One log read for `explain`: its lines grouped per client as they come,
+/// with the runs of ACKs, keeping what is printed and no more.
+struct Gathered {
+    all: bool,
+    /// The chaddr of each xid, from lines that name both.
+    xid_owner: HashMap<u32, HwAddr>,
+    /// Lines that name an xid but no chaddr, shown: their client is known
+    /// only at the end (a line further on may name both)…
+    xid_only: Vec<Event>,
+    /// …and how many of them are not shown (normal steps), by xid and the
+    /// client key each falls back to.
+    xid_only_normal: HashMap<(u32, String), usize>,
+    groups: BTreeMap<String, Group>,
+    runs: logs::AckRuns,
+    /// Lines with a cause, per cause.
+    tally: BTreeMap<&'static str, usize>,
+    /// Lines with a cause of warning severity or worse.
+    problems: usize,
+}
+
+impl Gathered {
+    fn new(all: bool) -> Gathered {
+        Gathered {
+            all,
+            xid_owner: HashMap::new(),
+            xid_only: Vec::new(),
+            xid_only_normal: HashMap::new(),
+            groups: BTreeMap::new(),
+            runs: logs::AckRuns::default(),
+            tally: BTreeMap::new(),
+            problems: 0,
+        }
+    }
+
+    fn push(&mut self, e: Event) {
+        self.runs.push(&e);
+        if let Some(c) = e.cause() {
+            *self.tally.entry(c.code()).or_default() += 1;
+            if e.severity() >= logs::Severity::Warning {
+                self.problems += 1;
+            }
+        }
+        let shown = self.all || e.cause().is_some();
+        match (e.fields.chaddr, e.fields.xid) {
+            (Some(h), x) => {
+                if let Some(x) = x {
+                    self.xid_owner.insert(x, h);
+                }
+                let key = key_text(&Some(ClientKey::HwAddr(h)));
+                self.groups.entry(key).or_default().add(e, shown);
+            }
+            (None, Some(_)) if shown => self.xid_only.push(e),
+            (None, Some(x)) => {
+                // Not shown: a normal step (a line with a cause is shown).
+                let fallback = key_text(&e.client_key());
+                *self.xid_only_normal.entry((x, fallback)).or_default() += 1;
+            }
+            (None, None) => {
+                let key = key_text(&e.client_key());
+                self.groups.entry(key).or_default().add(e, shown);
+            }
+        }
+    }
+
+    /// The groups, with every line in its client's, and the runs of ACKs
+    /// by client.
+    fn finish(mut self) -> Grouped {
+        let owner = |x: u32, fallback: String| match self.xid_owner.get(&x) {
+            Some(h) => key_text(&Some(ClientKey::HwAddr(*h))),
+            None => fallback,
+        };
+        let mut late = HashSet::new();
+        for e in std::mem::take(&mut self.xid_only) {
+            let x = e.fields.xid.unwrap_or_default();
+            let key = owner(x, key_text(&e.client_key()));
+            late.insert(key.clone());
+            self.groups.entry(key).or_default().add(e, true);
+        }
+        for ((x, fallback), normal) in std::mem::take(&mut self.xid_only_normal) {
+            self.groups.entry(owner(x, fallback)).or_default().normal += normal;
+        }
+        for key in late {
+            if let Some(g) = self.groups.get_mut(&key) {
+                g.shown.sort_by_key(|e| e.line);
+            }
+        }
+        let mut runs: BTreeMap<String, Vec<RunJson>> = BTreeMap::new();
+        for r in self.runs.finish() {
+            let key = key_text(&Some(ClientKey::HwAddr(r.chaddr)));
+            *self.tally.entry("ack-ignored").or_default() += 1;
+            self.problems += 1;
+            runs.entry(key.clone())
+                .or_default()
+                .push(repeated_acks_json(&r));
+            self.groups.entry(key).or_default();
+        }
+        Grouped {
+            groups: self.groups,
+            runs,
+            tally: self.tally,
+            problems: self.problems,
+        }
+    }
+}
+
+/// One log's lines per client, as `explain` prints them.
+struct Grouped {
+    groups: BTreeMap<String, Group>,
+    runs: BTreeMap<String, Vec<RunJson>>,
+    /// Lines with a cause and runs of lines, per cause.
+    tally: BTreeMap<&'static str, usize>,
+    /// Lines with a cause of warning severity or worse, and runs of lines.
+    problems: usize,
 }
 
 pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
@@ -321,12 +464,12 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 continue;
             }
         };
-        let mut events = Vec::new();
+        let mut gathered = Gathered::new(a.all);
         // Reading stops at an error: what came before is still explained.
         let mut stopped = None;
         for e in &mut r {
             match e {
-                Ok(e) => events.push(e),
+                Ok(e) => gathered.push(e),
                 Err(e) => {
                     let message = e.to_string();
                     warn(&message);
@@ -337,37 +480,12 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             }
         }
         let stats = *r.stats();
-        // Group by client, xid-only lines joined to the chaddr the same log names for that xid.
-        let mut xid_owner = std::collections::HashMap::new();
-        for e in &events {
-            if let (Some(x), Some(h)) = (e.fields.xid, e.fields.chaddr) {
-                xid_owner.insert(x, h);
-            }
-        }
-        let mut groups: BTreeMap<String, Vec<&Event>> = BTreeMap::new();
-        for e in &events {
-            let key = e
-                .fields
-                .chaddr
-                .or_else(|| e.fields.xid.and_then(|x| xid_owner.get(&x).copied()))
-                .map(ClientKey::HwAddr)
-                .or_else(|| e.client_key());
-            groups.entry(key_text(&key)).or_default().push(e);
-        }
-        // Runs of lines, by the client they are about.
-        let mut runs: BTreeMap<String, Vec<RunJson>> = BTreeMap::new();
-        for r in logs::repeated_acks(&events) {
-            let key = key_text(&Some(ClientKey::HwAddr(r.chaddr)));
-            runs.entry(key.clone())
-                .or_default()
-                .push(repeated_acks_json(&r, &events));
-            groups.entry(key).or_default();
-        }
-        let problems = events
-            .iter()
-            .filter(|e| e.cause().is_some() && e.severity() >= logs::Severity::Warning)
-            .count()
-            + runs.values().map(Vec::len).sum::<usize>();
+        let Grouped {
+            groups,
+            mut runs,
+            tally,
+            problems,
+        } = gathered.finish();
         if problems > 0 {
             outcome = outcome.and(Outcome::Problems);
         }
@@ -379,12 +497,12 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         if a.json {
             let clients: Vec<ClientJson<'_>> = groups
                 .iter()
-                .map(|(k, evs)| ClientJson {
+                .map(|(k, g)| ClientJson {
                     runs: runs.remove(k).unwrap_or_default(),
                     client: k.clone(),
-                    events: evs
+                    events: g
+                        .shown
                         .iter()
-                        .filter(|e| a.all || e.cause().is_some())
                         .map(|e| Explained {
                             event: e,
                             meaning: e.meaning(),
@@ -422,11 +540,9 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 )
             )
         )?;
-        for (key, evs) in &groups {
-            let causes: Vec<&&Event> = evs.iter().filter(|e| e.cause().is_some()).collect();
-            let normal = evs.len() - causes.len();
+        for (key, g) in &groups {
             let client_runs = runs.get(key).map_or(&[][..], Vec::as_slice);
-            if causes.is_empty() && client_runs.is_empty() && !a.all {
+            if g.causes == 0 && client_runs.is_empty() && !a.all {
                 continue;
             }
             writeln!(out, "{}", style.paint(Paint::Bold, key))?;
@@ -451,7 +567,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             }
             // One entry per kind, with its count and line numbers.
             let mut kinds: Vec<(logs::Kind, Vec<&Event>)> = Vec::new();
-            for e in evs.iter().filter(|e| a.all || e.cause().is_some()) {
+            for e in &g.shown {
                 match kinds.iter_mut().find(|(k, _)| *k == e.kind) {
                     Some((_, v)) => v.push(e),
                     None => kinds.push((e.kind, vec![e])),
@@ -485,28 +601,20 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                     writeln!(out, "          fix: {}", first.fix())?;
                 }
             }
-            if normal > 0 && !a.all {
+            if g.normal > 0 && !a.all {
                 writeln!(
                     out,
                     "  {}",
                     style.paint(
                         Paint::Dim,
                         format!(
-                            "and {normal} normal DHCP step{} (--all shows them)",
-                            if normal == 1 { "" } else { "s" }
+                            "and {} normal DHCP step{} (--all shows them)",
+                            g.normal,
+                            if g.normal == 1 { "" } else { "s" }
                         )
                     )
                 )?;
             }
-        }
-        let mut tally: BTreeMap<&'static str, usize> = BTreeMap::new();
-        for e in &events {
-            if let Some(c) = e.cause() {
-                *tally.entry(c.code()).or_default() += 1;
-            }
-        }
-        for r in runs.values().flatten() {
-            *tally.entry(r.cause).or_default() += 1;
         }
         let t: Vec<String> = tally.iter().map(|(c, n)| format!("{c} ({n})")).collect();
         writeln!(
@@ -523,4 +631,59 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         )?;
     }
     Ok(outcome)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(log: &str) -> Vec<Event> {
+        let r = LogReader::new(
+            "t",
+            Cursor::new(log.as_bytes().to_vec()),
+            Options::default(),
+        )
+        .unwrap();
+        r.map(|e| e.unwrap()).collect()
+    }
+
+    /// A busy server's log is mostly normal steps: `explain` counts them
+    /// per client and keeps only the lines it prints, so its memory follows
+    /// the clients, not the lines. A line naming only an xid joins the
+    /// client a later line names with it (dnsmasq's "available DHCP range"
+    /// comes before its DISCOVER).
+    #[test]
+    fn explain_keeps_what_it_prints_not_every_line() {
+        let mut log = String::new();
+        for i in 0..2000 {
+            let mac = format!("02:00:00:00:00:{:02x}", i % 10);
+            log += &format!("Dec  6 20:47:38 dnsmasq-dhcp[1]: {i} available DHCP range: 10.9.0.100 -- 10.9.0.150\n");
+            log += &format!("Dec  6 20:47:38 dnsmasq-dhcp[1]: {i} DHCPDISCOVER(v1) {mac}\n");
+        }
+        log += "Dec  6 20:47:39 dnsmasq-dhcp[1]: 7 DHCPNAK(v1) 10.9.0.101 02:00:00:00:00:07 wrong server-ID\n";
+        let mut g = Gathered::new(false);
+        for e in events(&log) {
+            g.push(e);
+        }
+        assert!(g.xid_only.is_empty(), "a normal step is counted, not kept");
+        let grouped = g.finish();
+        assert_eq!(grouped.groups.len(), 10);
+        let kept: usize = grouped.groups.values().map(|g| g.shown.len()).sum();
+        assert_eq!(kept, 1, "only the NAK's line is kept");
+        let seven = &grouped.groups["02:00:00:00:00:07"];
+        assert_eq!((seven.causes, seven.normal), (1, 400));
+        assert_eq!(grouped.problems, 1);
+
+        // With --all every line is shown, and the xid-only lines are in
+        // their client's, in order.
+        let mut g = Gathered::new(true);
+        for e in events(&log) {
+            g.push(e);
+        }
+        let grouped = g.finish();
+        let seven = &grouped.groups["02:00:00:00:00:07"];
+        assert_eq!(seven.shown.len(), 401);
+        assert!(seven.shown.windows(2).all(|w| w[0].line < w[1].line));
+        assert_eq!(seven.shown[0].kind, logs::Kind::RangeSelected);
+    }
 }

@@ -73,17 +73,21 @@ fn log_only(
 }
 
 fn evidence(files: &[String], f: usize, e: &logs::Event) -> LogEvidence {
-    let name = files.get(f).cloned().unwrap_or_default();
-    let short = std::path::Path::new(&name)
-        .file_name()
-        .and_then(|n| n.to_str())
-        .unwrap_or(&name)
-        .to_string();
     LogEvidence {
-        file: short,
+        file: short_name(files, f),
         line: e.line,
         text: e.message.trim_end().to_string(),
     }
+}
+
+/// Log `f`'s file name, without its directory.
+fn short_name(files: &[String], f: usize) -> String {
+    let name = files.get(f).map_or("", String::as_str);
+    std::path::Path::new(name)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(name)
+        .to_string()
 }
 
 /// Adds what the logs say to the report.
@@ -121,21 +125,13 @@ pub fn attach(report: &mut Report, logs: &Logs) {
 
     // Runs of ACKs to one client's same REQUEST (what only several lines
     // say together), per client.
-    let mut runs: HashMap<HwAddr, Vec<AckRun<'_>>> = HashMap::new();
+    let mut runs: HashMap<HwAddr, Vec<AckRun>> = HashMap::new();
     for f in 0..logs.files.len() {
-        let evs: Vec<&logs::Event> = logs
-            .events
-            .iter()
-            .filter(|(g, _)| *g == f)
-            .map(|(_, e)| e)
-            .collect();
-        for r in logs::repeated_acks(evs.iter().copied()) {
-            let acks = r.acks.iter().map(|&i| evs[i]).collect();
-            runs.entry(r.chaddr).or_default().push(AckRun {
-                log: f,
-                run: r,
-                acks,
-            });
+        let evs = logs.events.iter().filter(|(g, _)| *g == f).map(|(_, e)| e);
+        for run in logs::repeated_acks(evs) {
+            runs.entry(run.chaddr)
+                .or_default()
+                .push(AckRun { log: f, run });
         }
     }
 
@@ -299,7 +295,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
         }
         // The server ACKing the client's REQUEST again and again.
         for r in runs.remove(&client.chaddr).unwrap_or_default() {
-            if r.acks[0].time.is_some_and(|t| !(lo..=hi).contains(&t)) {
+            if r.run.acks[0].time.is_some_and(|t| !(lo..=hi).contains(&t)) {
                 continue;
             }
             let (log_lines, quoted) = r.evidence(&logs.files);
@@ -417,7 +413,7 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     }
     // Runs of ACKs for clients the captures do not hold.
     let mut rest: Vec<_> = runs.into_iter().collect();
-    rest.sort_by_key(|(_, r)| r.first().map(|r| (r.log, r.acks[0].line)));
+    rest.sort_by_key(|(_, r)| r.first().map(|r| (r.log, r.run.acks[0].line)));
     for r in rest.into_iter().flat_map(|(_, r)| r) {
         let (log_lines, quoted) = r.evidence(&logs.files);
         let mut g = r.finding(&quoted, r.run.severity() == logs::Severity::Error);
@@ -510,21 +506,24 @@ pub fn attach(report: &mut Report, logs: &Logs) {
 
 /// A run of ACKs to one client's same REQUEST ([`logs::repeated_acks`]) in
 /// log `log`, with its ACK lines.
-struct AckRun<'e> {
+struct AckRun {
     log: usize,
     run: logs::RepeatedAcks,
-    acks: Vec<&'e logs::Event>,
 }
 
-impl AckRun<'_> {
+impl AckRun {
     /// Its lines as evidence, and as a quote: `«first ACK line»
     /// (file:line, and N more lines, over S s)`.
     fn evidence(&self, files: &[String]) -> (Vec<LogEvidence>, String) {
-        let acks = &self.acks;
+        let acks = &self.run.acks;
         let lines: Vec<LogEvidence> = acks
             .iter()
             .take(MAX_EVIDENCE_FRAMES)
-            .map(|e| evidence(files, self.log, e))
+            .map(|a| LogEvidence {
+                file: short_name(files, self.log),
+                line: a.line,
+                text: a.message.trim_end().to_string(),
+            })
             .collect();
         let quoted = format!(
             "«{}» ({}:{}, and {} more line{}{})",
@@ -543,8 +542,8 @@ impl AckRun<'_> {
     /// Its finding: an error when `serious` (three ACKs or more, or a
     /// client that failed).
     fn finding(&self, quoted: &str, serious: bool) -> Finding {
-        let n = self.acks.len();
-        let program = self.acks[0].program.name();
+        let n = self.run.acks.len();
+        let program = self.run.acks[0].program.name();
         Finding::new(
             Code::AckIgnored,
             if serious {
@@ -553,7 +552,7 @@ impl AckRun<'_> {
                 Severity::Warning
             },
             Some(self.run.chaddr),
-            self.acks[0].fields.xid,
+            self.run.acks[0].xid,
         )
         .confidence(Confidence::Medium)
         .summary(format!(

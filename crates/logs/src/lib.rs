@@ -96,5 +96,5 @@ pub use event::{ClientKey, Event, Fields, Kind, Program, Via};
 pub use framing::Framing;
 pub use parser::{Options, Outcome, Parser};
 pub use reader::{open, Error, LogReader, NotALog, Stats};
-pub use runs::{repeated_acks, RepeatedAcks};
+pub use runs::{repeated_acks, Ack, AckRuns, RepeatedAcks};
 pub use time::{TimeBasis, TimeContext};

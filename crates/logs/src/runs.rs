@@ -8,22 +8,36 @@
 //! dnsmasq 2.90 all log one ACK per retransmitted REQUEST (the lab's
 //! `ack-lost` runs).
 
-use std::collections::{HashMap, HashSet};
-
+use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
 use wire::HwAddr;
 
 use crate::catalogue::Severity;
-use crate::event::{Event, Kind};
+use crate::event::{Event, Kind, Program, Via};
 
 /// One client's REQUEST ACKed again and again: the lines of the ACKs.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RepeatedAcks {
     pub chaddr: HwAddr,
-    /// Indexes, in the order the events were given, of the ACK lines (two
-    /// or more).
-    pub acks: Vec<usize>,
+    /// The ACK lines (two or more), in order.
+    pub acks: Vec<Ack>,
     /// Seconds from the first ACK to the last, when the lines have times.
     pub span_secs: Option<f64>,
+}
+
+/// One ACK line of a run: what a report quotes of it, and what tells
+/// whether the next ACK continues the run. (Every client's last ACK is
+/// kept until the end of the log: it is small.)
+#[derive(Debug, Clone, PartialEq)]
+pub struct Ack {
+    pub line: u64,
+    pub time: Option<i64>,
+    pub program: Program,
+    pub xid: Option<u32>,
+    /// The program's own text ([`Event::message`]).
+    pub message: Box<str>,
+    /// The way it came ([`crate::Fields::via`]), as its index among the
+    /// ways the log names.
+    via: u32,
 }
 
 /// What to make of captures at both ends, for a run of ACKs (`explain` and
@@ -70,7 +84,7 @@ const MIN_GAP_WHOLE_SECONDS_NS: i64 = 1_000_000_000;
 #[derive(Default)]
 struct Client {
     /// The ACK lines of the run so far.
-    run: Vec<usize>,
+    run: Vec<Ack>,
     /// A REQUEST came since the last ACK, and whether it named the server.
     request: Option<bool>,
     /// The log has REQUEST lines for this client (Kea logs them only at
@@ -78,6 +92,9 @@ struct Client {
     logs_requests: bool,
     /// An INFORM came: the next ACK answers it, and counts for nothing.
     inform: bool,
+    /// A `lease-granted` line not yet known to be an ACK: it is one unless
+    /// the client's next line is the `ack-sent` of the same xid.
+    granted: Option<Ack>,
 }
 
 /// The runs of ACKs to one client's same REQUEST in `events` (one log, in
@@ -94,74 +111,134 @@ struct Client {
 /// - both came the same way (`via`: the interface or relay).
 ///
 /// The ACK lines are `ack-sent`, or `lease-granted` for a client and xid
-/// that has no `ack-sent` line (Kea's `DHCP4_PACKET_SEND` is debug-level).
+/// with no `ack-sent` line (Kea's `DHCP4_PACKET_SEND` is debug-level): one
+/// that came before it, or the client's next line.
 pub fn repeated_acks<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<RepeatedAcks> {
-    let events: Vec<&Event> = events.into_iter().collect();
-    let sent: HashSet<(HwAddr, Option<u32>)> = events
-        .iter()
-        .filter(|e| e.kind == Kind::AckSent)
-        .filter_map(|e| Some((e.fields.chaddr?, e.fields.xid)))
-        .collect();
-    let mut clients: HashMap<HwAddr, Client> = HashMap::new();
-    let mut done = Vec::new();
-    for (i, e) in events.iter().enumerate() {
-        let Some(mac) = e.fields.chaddr else { continue };
-        let c = clients.entry(mac).or_default();
-        let ack = match e.kind {
-            Kind::AckSent => true,
-            Kind::LeaseGranted => !sent.contains(&(mac, e.fields.xid)),
-            Kind::RequestReceived => {
+    let mut runs = AckRuns::default();
+    for e in events {
+        runs.push(e);
+    }
+    runs.finish()
+}
+
+/// [`repeated_acks`] line by line, for a log read as a stream: it keeps
+/// each client's current run (usually its last ACK) and the runs found,
+/// not the lines.
+#[derive(Default)]
+pub struct AckRuns {
+    /// The clients and xids with an `ack-sent` line so far.
+    sent: HashSet<(HwAddr, Option<u32>)>,
+    clients: HashMap<HwAddr, Client>,
+    done: Vec<(HwAddr, Vec<Ack>)>,
+    /// The ways (`via`) the log names, each with its number in [`Ack`].
+    ways: HashMap<Option<Via>, u32>,
+}
+
+impl AckRuns {
+    fn ack(&mut self, e: &Event) -> Ack {
+        let n = self.ways.len() as u32;
+        let via = match self.ways.get(&e.fields.via) {
+            Some(&i) => i,
+            None => *self.ways.entry(e.fields.via.clone()).or_insert(n),
+        };
+        Ack {
+            line: e.line,
+            time: e.time,
+            program: e.program,
+            xid: e.fields.xid,
+            message: e.message.as_str().into(),
+            via,
+        }
+    }
+
+    /// Takes the log's next line.
+    pub fn push(&mut self, e: &Event) {
+        let Some(mac) = e.fields.chaddr else { return };
+        let is_step = matches!(
+            e.kind,
+            Kind::AckSent
+                | Kind::LeaseGranted
+                | Kind::RequestReceived
+                | Kind::DiscoverReceived
+                | Kind::InitRebootRequest
+                | Kind::InformReceived
+                | Kind::DeclineReceived
+                | Kind::ReleaseReceived
+        );
+        if !is_step {
+            return;
+        }
+        if e.kind == Kind::AckSent {
+            self.sent.insert((mac, e.fields.xid));
+        }
+        let a = matches!(e.kind, Kind::AckSent | Kind::LeaseGranted).then(|| self.ack(e));
+        let c = self.clients.entry(mac).or_default();
+        if let Some(g) = c.granted.take() {
+            if !self.sent.contains(&(mac, g.xid)) {
+                ack(c, mac, g, &mut self.done);
+            }
+        }
+        match (e.kind, a) {
+            (Kind::AckSent, Some(a)) => ack(c, mac, a, &mut self.done),
+            (Kind::LeaseGranted, Some(a)) => {
+                if !self.sent.contains(&(mac, e.fields.xid)) {
+                    c.granted = Some(a);
+                }
+            }
+            (Kind::RequestReceived, _) => {
                 c.request = Some(e.fields.server_id.is_some());
                 c.logs_requests = true;
-                false
             }
-            Kind::DiscoverReceived
-            | Kind::InitRebootRequest
-            | Kind::InformReceived
-            | Kind::DeclineReceived
-            | Kind::ReleaseReceived => {
-                end_run(c, mac, &mut done);
+            _ => {
+                end_run(c, mac, &mut self.done);
                 c.request = None;
                 c.inform = e.kind == Kind::InformReceived;
-                false
             }
-            _ => false,
-        };
-        if !ack {
-            continue;
         }
-        if std::mem::take(&mut c.inform) {
-            continue;
-        }
-        let continues = c.run.last().is_some_and(|&j| continues(events[j], e, c));
-        if !continues {
-            end_run(c, mac, &mut done);
-        }
-        c.run.push(i);
-        c.request = None;
     }
-    for (mac, mut c) in clients {
-        end_run(&mut c, mac, &mut done);
-    }
-    done.sort_by_key(|(_, run)| run[0]);
-    done.into_iter()
-        .map(|(chaddr, acks)| {
-            let span_secs = match (events[acks[0]].time, events[acks[acks.len() - 1]].time) {
-                (Some(a), Some(b)) => Some((b - a) as f64 / 1e9),
-                _ => None,
-            };
-            RepeatedAcks {
-                chaddr,
-                acks,
-                span_secs,
+
+    /// The runs, in the order of their first ACK.
+    pub fn finish(mut self) -> Vec<RepeatedAcks> {
+        for (mac, mut c) in self.clients {
+            if let Some(g) = c.granted.take() {
+                ack(&mut c, mac, g, &mut self.done);
             }
-        })
-        .collect()
+            end_run(&mut c, mac, &mut self.done);
+        }
+        self.done.sort_by_key(|(_, run)| run[0].line);
+        self.done
+            .into_iter()
+            .map(|(chaddr, acks)| {
+                let span_secs = match (acks[0].time, acks[acks.len() - 1].time) {
+                    (Some(a), Some(b)) => Some((b - a) as f64 / 1e9),
+                    _ => None,
+                };
+                RepeatedAcks {
+                    chaddr,
+                    acks,
+                    span_secs,
+                }
+            })
+            .collect()
+    }
+}
+
+/// ACK `a` to client `c`: it continues the client's run or starts one.
+fn ack(c: &mut Client, mac: HwAddr, a: Ack, done: &mut Vec<(HwAddr, Vec<Ack>)>) {
+    if std::mem::take(&mut c.inform) {
+        return;
+    }
+    let continues = c.run.last().is_some_and(|before| continues(before, &a, c));
+    if !continues {
+        end_run(c, mac, done);
+    }
+    c.run.push(a);
+    c.request = None;
 }
 
 /// Whether ACK `e` answers the same REQUEST again as ACK `before`, with
 /// what client `c` sent between them.
-fn continues(before: &Event, e: &Event, c: &Client) -> bool {
+fn continues(before: &Ack, e: &Ack, c: &Client) -> bool {
     let (Some(a), Some(b)) = (before.time, e.time) else {
         return false;
     };
@@ -171,7 +248,7 @@ fn continues(before: &Event, e: &Event, c: &Client) -> bool {
     } else {
         MIN_GAP_NS
     };
-    let same = match (before.fields.xid, e.fields.xid) {
+    let same = match (before.xid, e.xid) {
         (Some(x), Some(y)) => x == y,
         (None, None) => c.request == Some(true),
         _ => false,
@@ -179,11 +256,11 @@ fn continues(before: &Event, e: &Event, c: &Client) -> bool {
     (min..=WINDOW_NS).contains(&(b - a))
         && same
         && (!c.logs_requests || c.request.is_some())
-        && before.fields.via == e.fields.via
+        && before.via == e.via
 }
 
 /// Ends client `c`'s run, keeping it when it has two ACKs or more.
-fn end_run(c: &mut Client, mac: HwAddr, done: &mut Vec<(HwAddr, Vec<usize>)>) {
+fn end_run(c: &mut Client, mac: HwAddr, done: &mut Vec<(HwAddr, Vec<Ack>)>) {
     let run = std::mem::take(&mut c.run);
     if run.len() >= 2 {
         done.push((mac, run));

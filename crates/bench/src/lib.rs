@@ -8,6 +8,7 @@
 //! - [`rng`]: deterministic randomness (same seed, same bytes).
 
 pub mod gen;
+pub mod log;
 pub mod profiles;
 pub mod rng;
 pub mod run;

@@ -28,6 +28,8 @@ struct Cli {
 enum Command {
     /// Write a capture of many overlapping DHCP clients (healthy, plus a mix of failures).
     Gen(GenArgs),
+    /// Write a large ISC dhcpd log (for `explain` and `diagnose --log`).
+    GenLog(GenLogArgs),
     /// Time dhcplens diagnose/decode, tshark and tcpdump on one capture.
     Run(RunArgs),
     /// Time the stages of `diagnose` in process (read, decode, observe, analyse, report):
@@ -94,6 +96,19 @@ struct GenArgs {
 }
 
 #[derive(Debug, Args)]
+struct GenLogArgs {
+    /// Distinct clients: each gets a lease, then they renew in turn.
+    #[arg(long)]
+    clients: u64,
+    /// Lines to write.
+    #[arg(long)]
+    lines: u64,
+    /// Output log file.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    output: PathBuf,
+}
+
+#[derive(Debug, Args)]
 struct RunArgs {
     /// The capture to analyse (read into the page cache first).
     file: PathBuf,
@@ -127,6 +142,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let r = match cli.command {
         Command::Gen(a) => gen_cmd(a),
+        Command::GenLog(a) => gen_log_cmd(a),
         Command::Run(a) => run_cmd(a),
         Command::Stages(a) => {
             let mut log = std::io::stderr().lock();
@@ -169,6 +185,22 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
     }
+}
+
+fn gen_log_cmd(a: GenLogArgs) -> anyhow::Result<()> {
+    let file =
+        File::create(&a.output).with_context(|| format!("cannot create {}", a.output.display()))?;
+    let mut out = BufWriter::new(file);
+    let s = bench::log::write_dhcpd_log(&mut out, a.clients, a.lines)?;
+    out.flush()?;
+    eprintln!(
+        "{}: {} lines, {} bytes, {} clients",
+        a.output.display(),
+        s.lines,
+        s.bytes,
+        a.clients
+    );
+    Ok(())
 }
 
 fn gen_cmd(a: GenArgs) -> anyhow::Result<()> {

@@ -262,7 +262,9 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         let mut report = report;
         let mut log_problems = Vec::new();
         if !case.logs.is_empty() {
-            let (mut logs, read, problems) = log_run.read(&case.logs, start);
+            let offsets: Vec<i64> = feed_clocks.iter().map(|o| o.offset_ns).collect();
+            let mut logs = diagnose::logjoin::Logs::new(&report, &offsets);
+            let (read, problems) = log_run.read(&case.logs, start, &mut logs);
             outcome = outcome.and(read);
             log_problems = problems;
             // A log whose times fall outside the captures' may be on the
@@ -307,7 +309,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                     clock_advice(a.time.log_clock_offset, m.apart_s)
                 ));
             }
-            diagnose::logjoin::attach(&mut report, &logs);
+            diagnose::logjoin::attach(&mut report, &mut logs);
         }
         for p in &feed.problems {
             warn(format_args!("{}: {}", p.file, p.message));

@@ -117,7 +117,7 @@ impl<'a> LogRun<'a> {
         }
     }
 
-    /// Reads a case's logs; a file that cannot be read is reported and
+    /// Reads a case's logs into `logs`; a file that cannot be read is reported and
     /// skipped (an error), and so is one of the `--log` files (not found in
     /// a case's directory, where other programs' logs may sit as context) in
     /// which no line is recognised (no answer).
@@ -128,11 +128,8 @@ impl<'a> LogRun<'a> {
         &mut self,
         paths: &[String],
         capture_start: Option<i64>,
-    ) -> (diagnose::logjoin::Logs, Outcome, Vec<InputProblem>) {
-        let mut logs = diagnose::logjoin::Logs {
-            files: Vec::new(),
-            events: Vec::new(),
-        };
+        logs: &mut diagnose::logjoin::Logs,
+    ) -> (Outcome, Vec<InputProblem>) {
         let mut outcome = Outcome::Healthy;
         let mut problems = Vec::new();
         for p in paths {
@@ -151,12 +148,11 @@ impl<'a> LogRun<'a> {
                     continue;
                 }
             };
-            let idx = logs.files.len();
-            logs.files.push(name.to_string());
+            let idx = logs.add_file(name.to_string());
             let mut failed = false;
             for e in &mut r {
                 match e {
-                    Ok(e) => logs.events.push((idx, e)),
+                    Ok(e) => logs.push(idx, e),
                     Err(e) => {
                         let message = e.to_string();
                         self.tell(&message);
@@ -172,7 +168,8 @@ impl<'a> LogRun<'a> {
                 outcome = outcome.and(Outcome::Problems);
             }
         }
-        (logs, outcome, problems)
+        logs.end_file();
+        (outcome, problems)
     }
 }
 
@@ -297,23 +294,20 @@ fn repeated_acks_json(r: &logs::RepeatedAcks) -> RunJson {
 #[derive(Default)]
 struct Group {
     /// The lines shown (those with a cause; every line with `--all`), in
-    /// order.
-    shown: Vec<Event>,
+    /// order, as indexes in [`Gathered::shown`].
+    shown: Vec<usize>,
     causes: usize,
     /// Lines without a cause (normal DHCP steps).
     normal: usize,
 }
 
 impl Group {
-    /// Takes line `e`, shown (`--all`, or a line with a cause) or counted.
-    fn add(&mut self, e: Event, shown: bool) {
+    /// Counts line `e`.
+    fn count(&mut self, e: &Event) {
         if e.cause().is_some() {
             self.causes += 1;
         } else {
             self.normal += 1;
-        }
-        if shown {
-            self.shown.push(e);
         }
     }
 }
@@ -324,11 +318,14 @@ struct Gathered {
     all: bool,
     /// The chaddr of each xid, from lines that name both.
     xid_owner: HashMap<u32, HwAddr>,
-    /// Lines that name an xid but no chaddr, shown: their client is known
-    /// only at the end (a line further on may name both)…
-    xid_only: Vec<Event>,
-    /// …and how many of them are not shown (normal steps), by xid and the
-    /// client key each falls back to.
+    /// The lines shown (those with a cause; every line with `--all`).
+    shown: Vec<Event>,
+    /// Those whose client is known only at the end (indexes in `shown`):
+    /// the lines that name an xid but no chaddr (a line further on may name
+    /// both); with `--all`, every line…
+    unplaced: Vec<usize>,
+    /// …and how many lines naming an xid but no chaddr are not shown
+    /// (normal steps), by xid and the client key each falls back to.
     xid_only_normal: HashMap<(u32, String), usize>,
     groups: BTreeMap<String, Group>,
     runs: logs::AckRuns,
@@ -343,7 +340,8 @@ impl Gathered {
         Gathered {
             all,
             xid_owner: HashMap::new(),
-            xid_only: Vec::new(),
+            shown: Vec::new(),
+            unplaced: Vec::new(),
             xid_only_normal: HashMap::new(),
             groups: BTreeMap::new(),
             runs: logs::AckRuns::default(),
@@ -353,59 +351,81 @@ impl Gathered {
     }
 
     fn push(&mut self, e: Event) {
-        self.runs.push(&e);
         if let Some(c) = e.cause() {
             *self.tally.entry(c.code()).or_default() += 1;
             if e.severity() >= logs::Severity::Warning {
                 self.problems += 1;
             }
         }
-        let shown = self.all || e.cause().is_some();
-        match (e.fields.chaddr, e.fields.xid) {
-            (Some(h), x) => {
-                if let Some(x) = x {
-                    self.xid_owner.insert(x, h);
-                }
-                let key = key_text(&Some(ClientKey::HwAddr(h)));
-                self.groups.entry(key).or_default().add(e, shown);
+        if let (Some(x), Some(h)) = (e.fields.xid, e.fields.chaddr) {
+            self.xid_owner.insert(x, h);
+        }
+        if self.all {
+            // Every line is kept, and grouped at the end.
+            self.unplaced.push(self.shown.len());
+            self.shown.push(e);
+            return;
+        }
+        self.runs.push(&e);
+        let shown = e.cause().is_some();
+        let key = match (e.fields.chaddr, e.fields.xid) {
+            (Some(h), _) => key_text(&Some(ClientKey::HwAddr(h))),
+            (None, Some(_)) if shown => {
+                self.unplaced.push(self.shown.len());
+                self.shown.push(e);
+                return;
             }
-            (None, Some(_)) if shown => self.xid_only.push(e),
             (None, Some(x)) => {
                 // Not shown: a normal step (a line with a cause is shown).
                 let fallback = key_text(&e.client_key());
                 *self.xid_only_normal.entry((x, fallback)).or_default() += 1;
+                return;
             }
-            (None, None) => {
-                let key = key_text(&e.client_key());
-                self.groups.entry(key).or_default().add(e, shown);
-            }
+            (None, None) => key_text(&e.client_key()),
+        };
+        let g = self.groups.entry(key).or_default();
+        g.count(&e);
+        if shown {
+            g.shown.push(self.shown.len());
+            self.shown.push(e);
         }
     }
 
-    /// The groups, with every line in its client's, and the runs of ACKs
-    /// by client.
     fn finish(mut self) -> Grouped {
         let owner = |x: u32, fallback: String| match self.xid_owner.get(&x) {
             Some(h) => key_text(&Some(ClientKey::HwAddr(*h))),
             None => fallback,
         };
         let mut late = HashSet::new();
-        for e in std::mem::take(&mut self.xid_only) {
-            let x = e.fields.xid.unwrap_or_default();
-            let key = owner(x, key_text(&e.client_key()));
-            late.insert(key.clone());
-            self.groups.entry(key).or_default().add(e, true);
+        for i in std::mem::take(&mut self.unplaced) {
+            let e = &self.shown[i];
+            let key = match (e.fields.chaddr, e.fields.xid) {
+                (Some(h), _) => key_text(&Some(ClientKey::HwAddr(h))),
+                (None, Some(x)) => owner(x, key_text(&e.client_key())),
+                (None, None) => key_text(&e.client_key()),
+            };
+            if !self.all {
+                late.insert(key.clone());
+            }
+            let g = self.groups.entry(key).or_default();
+            g.count(e);
+            g.shown.push(i);
         }
         for ((x, fallback), normal) in std::mem::take(&mut self.xid_only_normal) {
             self.groups.entry(owner(x, fallback)).or_default().normal += normal;
         }
         for key in late {
             if let Some(g) = self.groups.get_mut(&key) {
-                g.shown.sort_by_key(|e| e.line);
+                g.shown.sort_by_key(|&i| self.shown[i].line);
             }
         }
         let mut runs: BTreeMap<String, Vec<RunJson>> = BTreeMap::new();
-        for r in self.runs.finish() {
+        let found = if self.all {
+            logs::repeated_acks(&self.shown)
+        } else {
+            std::mem::take(&mut self.runs).finish()
+        };
+        for r in found {
             let key = key_text(&Some(ClientKey::HwAddr(r.chaddr)));
             *self.tally.entry("ack-ignored").or_default() += 1;
             self.problems += 1;
@@ -415,6 +435,7 @@ impl Gathered {
             self.groups.entry(key).or_default();
         }
         Grouped {
+            shown: self.shown,
             groups: self.groups,
             runs,
             tally: self.tally,
@@ -425,6 +446,8 @@ impl Gathered {
 
 /// One log's lines per client, as `explain` prints them.
 struct Grouped {
+    /// The lines shown, which the groups index.
+    shown: Vec<Event>,
     groups: BTreeMap<String, Group>,
     runs: BTreeMap<String, Vec<RunJson>>,
     /// Lines with a cause and runs of lines, per cause.
@@ -481,6 +504,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         }
         let stats = *r.stats();
         let Grouped {
+            shown,
             groups,
             mut runs,
             tally,
@@ -503,6 +527,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                     events: g
                         .shown
                         .iter()
+                        .map(|&i| &shown[i])
                         .map(|e| Explained {
                             event: e,
                             meaning: e.meaning(),
@@ -567,7 +592,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             }
             // One entry per kind, with its count and line numbers.
             let mut kinds: Vec<(logs::Kind, Vec<&Event>)> = Vec::new();
-            for e in &g.shown {
+            for e in g.shown.iter().map(|&i| &shown[i]) {
                 match kinds.iter_mut().find(|(k, _)| *k == e.kind) {
                     Some((_, v)) => v.push(e),
                     None => kinds.push((e.kind, vec![e])),
@@ -665,11 +690,10 @@ mod tests {
         for e in events(&log) {
             g.push(e);
         }
-        assert!(g.xid_only.is_empty(), "a normal step is counted, not kept");
+        assert!(g.unplaced.is_empty(), "a normal step is counted, not kept");
         let grouped = g.finish();
         assert_eq!(grouped.groups.len(), 10);
-        let kept: usize = grouped.groups.values().map(|g| g.shown.len()).sum();
-        assert_eq!(kept, 1, "only the NAK's line is kept");
+        assert_eq!(grouped.shown.len(), 1, "only the NAK's line is kept");
         let seven = &grouped.groups["02:00:00:00:00:07"];
         assert_eq!((seven.causes, seven.normal), (1, 400));
         assert_eq!(grouped.problems, 1);
@@ -682,8 +706,9 @@ mod tests {
         }
         let grouped = g.finish();
         let seven = &grouped.groups["02:00:00:00:00:07"];
-        assert_eq!(seven.shown.len(), 401);
-        assert!(seven.shown.windows(2).all(|w| w[0].line < w[1].line));
-        assert_eq!(seven.shown[0].kind, logs::Kind::RangeSelected);
+        let lines: Vec<&Event> = seven.shown.iter().map(|&i| &grouped.shown[i]).collect();
+        assert_eq!(lines.len(), 401);
+        assert!(lines.windows(2).all(|w| w[0].line < w[1].line));
+        assert_eq!(lines[0].kind, logs::Kind::RangeSelected);
     }
 }

@@ -9,17 +9,238 @@
 //! (`server-never-saw-request`); log causes for clients absent from the
 //! capture are reported as well.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use wire::{HwAddr, MessageType};
 
 use crate::finding::{Code, Confidence, Finding, LogEvidence, Severity, MAX_EVIDENCE_FRAMES};
 use crate::report::Report;
 
-/// Events read from the log files, each with the index of its file.
+/// What the logs say that the join to one report can use, gathered line by
+/// line: the lines with a cause, the server's lines about clients whose
+/// DISCOVERs went unanswered, the runs of ACKs, and a few facts per file and
+/// per client. A busy server's log is mostly normal steps of healthy
+/// clients, which no rule reads: they are counted, not kept, so memory
+/// follows the clients (and the lines that matter), not the lines.
 pub struct Logs {
     pub files: Vec<String>,
-    pub events: Vec<(usize, logs::Event)>,
+    /// The lines kept, each with the index of its file, in order.
+    events: Vec<(usize, logs::Event)>,
+    /// xid → chaddr, from the lines that name both (the last one wins).
+    by_xid: HashMap<u32, HwAddr>,
+    /// The first line of each client the report does not hold, and of each
+    /// xid named without a chaddr (the order of log-only findings).
+    first_line: HashMap<HwAddr, (usize, u64)>,
+    first_line_xid: HashMap<u32, (usize, u64)>,
+    /// Per file: the span of its DISCOVER lines (which server logs record
+    /// DISCOVERs at all, and over which time)…
+    discovers: Vec<Option<(i64, i64)>>,
+    /// …its runs of ACKs, found as it is read…
+    runs: Vec<(usize, logs::RepeatedAcks)>,
+    reading: Option<(usize, logs::AckRuns)>,
+    /// …and its times against the captures'.
+    clocks: Vec<Clock>,
+    plan: Plan,
+}
+
+/// What the report tells before the logs are read.
+struct Plan {
+    /// The clients of the report.
+    clients: HashSet<HwAddr>,
+    /// Those whose DISCOVERs went unanswered: whether the server logged
+    /// anything of theirs is evidence (`server-never-saw-request`)…
+    no_offer: HashSet<HwAddr>,
+    /// …and their time spans, padded by the join window, merged and in
+    /// order (where a server line naming only an xid may be theirs).
+    no_offer_spans: Vec<(i64, i64)>,
+    /// The captures' time span padded by the window, if any client.
+    span: Option<(i64, i64)>,
+    /// The moves a log's times may get (none, or a capture clock's offset).
+    shifts: Vec<i64>,
+}
+
+/// One log's times against the captures' span.
+#[derive(Clone, Default)]
+struct Clock {
+    timed: usize,
+    /// Earliest and latest time, moved by `shift`.
+    range: Option<(i64, i64)>,
+    /// For each of [`Plan::shifts`], whether a time moved by it falls
+    /// within the captures' span.
+    fits: Vec<bool>,
+    /// How far its times are moved ([`shift_times`]).
+    shift: i64,
+}
+
+impl Logs {
+    /// Ready to gather logs for `report`, whose captures' clocks were
+    /// found off by `offsets_ns` (a log written on such a host may be moved
+    /// as its capture was).
+    pub fn new(report: &Report, offsets_ns: &[i64]) -> Logs {
+        let clients = report.clients.iter().map(|c| c.chaddr).collect();
+        let failed: Vec<&crate::client::Client> = report
+            .clients
+            .iter()
+            .filter(|c| c.details().iter().any(|d| d.code == Code::NoOffer))
+            .collect();
+        let mut no_offer_spans: Vec<(i64, i64)> = failed
+            .iter()
+            .map(|c| padded((c.first.0, c.last.0)))
+            .collect();
+        no_offer_spans.sort_unstable();
+        let mut merged: Vec<(i64, i64)> = Vec::new();
+        for (a, b) in no_offer_spans {
+            match merged.last_mut() {
+                Some(last) if a <= last.1 => last.1 = last.1.max(b),
+                _ => merged.push((a, b)),
+            }
+        }
+        let mut shifts = vec![0];
+        shifts.extend(offsets_ns.iter().filter(|&&o| o != 0));
+        Logs {
+            files: Vec::new(),
+            events: Vec::new(),
+            by_xid: HashMap::new(),
+            first_line: HashMap::new(),
+            first_line_xid: HashMap::new(),
+            discovers: Vec::new(),
+            runs: Vec::new(),
+            reading: None,
+            clocks: Vec::new(),
+            plan: Plan {
+                clients,
+                no_offer: failed.iter().map(|c| c.chaddr).collect(),
+                no_offer_spans: merged,
+                span: captures_span(report).map(padded),
+                shifts,
+            },
+        }
+    }
+
+    /// Starts log `name`; its lines are given to [`Logs::push`] with the
+    /// index returned.
+    pub fn add_file(&mut self, name: String) -> usize {
+        self.end_file();
+        self.files.push(name);
+        self.discovers.push(None);
+        self.clocks.push(Clock {
+            fits: vec![false; self.plan.shifts.len()],
+            ..Clock::default()
+        });
+        let f = self.files.len() - 1;
+        self.reading = Some((f, logs::AckRuns::default()));
+        f
+    }
+
+    /// Ends the file being read (its runs of ACKs are then known); adding
+    /// a file, or the join, ends it too.
+    pub fn end_file(&mut self) {
+        if let Some((f, runs)) = self.reading.take() {
+            self.runs.extend(runs.finish().into_iter().map(|r| (f, r)));
+        }
+    }
+
+    /// Takes the next line of log `file` (the last one added).
+    pub fn push(&mut self, file: usize, e: logs::Event) {
+        if let Some((f, runs)) = self.reading.as_mut() {
+            if *f == file {
+                runs.push(&e);
+            }
+        }
+        if let Some(t) = e.time {
+            let clock = &mut self.clocks[file];
+            clock.timed += 1;
+            clock.range = Some(clock.range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+            if let Some((lo, hi)) = self.plan.span {
+                for (fits, s) in clock.fits.iter_mut().zip(&self.plan.shifts) {
+                    *fits |= (lo..=hi).contains(&t.saturating_sub(*s));
+                }
+            }
+            if e.kind == logs::Kind::DiscoverReceived {
+                let span = &mut self.discovers[file];
+                *span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+            }
+        }
+        let at = (file, e.line);
+        match (e.fields.chaddr, e.fields.xid) {
+            (Some(h), xid) => {
+                if let Some(x) = xid {
+                    self.by_xid.insert(x, h);
+                }
+                if !self.plan.clients.contains(&h) {
+                    self.first_line.entry(h).or_insert(at);
+                }
+            }
+            (None, Some(x)) => {
+                self.first_line_xid.entry(x).or_insert(at);
+            }
+            (None, None) => {}
+        }
+        if self.keeps(&e) {
+            self.events.push((file, e));
+        }
+    }
+
+    /// Whether the join can use line `e` (beyond the facts [`Logs::push`]
+    /// gathers): a line with a cause, or a server's line that may be about
+    /// a client whose DISCOVERs went unanswered.
+    fn keeps(&self, e: &logs::Event) -> bool {
+        if e.cause().is_some() {
+            return true;
+        }
+        if !e.program.is_server() {
+            return false;
+        }
+        match (e.fields.chaddr, e.fields.xid) {
+            (Some(h), _) => self.plan.no_offer.contains(&h),
+            // Its client is known only at the end: kept when its time
+            // (moved in any way the log may be) is near such a client's.
+            (None, Some(_)) => e.time.is_none_or(|t| {
+                self.plan.shifts.iter().any(|s| {
+                    let t = t.saturating_sub(*s);
+                    let i = self.plan.no_offer_spans.partition_point(|(_, b)| *b < t);
+                    self.plan
+                        .no_offer_spans
+                        .get(i)
+                        .is_some_and(|(a, _)| *a <= t)
+                })
+            }),
+            (None, None) => false,
+        }
+    }
+
+    /// The first line of each client the report does not hold, by file
+    /// and line.
+    fn first_lines(&self) -> HashMap<HwAddr, (usize, u64)> {
+        let mut first = self.first_line.clone();
+        for (x, at) in &self.first_line_xid {
+            if let Some(h) = self.by_xid.get(x) {
+                if !self.plan.clients.contains(h) {
+                    let f = first.entry(*h).or_insert(*at);
+                    *f = (*f).min(*at);
+                }
+            }
+        }
+        first
+    }
+}
+
+/// The captures' time span: their clients' first and last packet (`None`
+/// without a client).
+fn captures_span(report: &Report) -> Option<(i64, i64)> {
+    let first = report.clients.iter().map(|c| c.first.0).min()?;
+    let last = report
+        .clients
+        .iter()
+        .map(|c| c.last.0)
+        .max()
+        .unwrap_or(first);
+    Some((first, last))
+}
+
+/// Span `(a, b)` padded by the join window on each side.
+fn padded((a, b): (i64, i64)) -> (i64, i64) {
+    (a.saturating_sub(WINDOW_NS), b.saturating_add(WINDOW_NS))
 }
 
 /// How far outside a client's first and last packet its log lines may be.
@@ -90,15 +311,11 @@ fn short_name(files: &[String], f: usize) -> String {
         .to_string()
 }
 
-/// Adds what the logs say to the report.
-pub fn attach(report: &mut Report, logs: &Logs) {
-    // xid → chaddr, from events that name both.
-    let mut by_xid: HashMap<u32, HwAddr> = HashMap::new();
-    for (_, e) in &logs.events {
-        if let (Some(x), Some(h)) = (e.fields.xid, e.fields.chaddr) {
-            by_xid.insert(x, h);
-        }
-    }
+/// Adds what the logs say to the report (the one the logs were gathered
+/// for).
+pub fn attach(report: &mut Report, logs: &mut Logs) {
+    logs.end_file();
+    let by_xid = &logs.by_xid;
     let chaddr_of = |e: &logs::Event| {
         e.fields
             .chaddr
@@ -113,26 +330,21 @@ pub fn attach(report: &mut Report, logs: &Logs) {
         }
     }
     // Which server logs record DISCOVERs at all, and over which time.
-    let mut discover_logs: HashMap<usize, (i64, i64)> = HashMap::new();
-    for (f, e) in &logs.events {
-        if e.kind == logs::Kind::DiscoverReceived {
-            if let Some(t) = e.time {
-                let span = discover_logs.entry(*f).or_insert((t, t));
-                *span = (span.0.min(t), span.1.max(t));
-            }
-        }
-    }
+    let discover_logs: HashMap<usize, (i64, i64)> = logs
+        .discovers
+        .iter()
+        .enumerate()
+        .filter_map(|(f, span)| span.map(|s| (f, s)))
+        .collect();
 
     // Runs of ACKs to one client's same REQUEST (what only several lines
     // say together), per client.
     let mut runs: HashMap<HwAddr, Vec<AckRun>> = HashMap::new();
-    for f in 0..logs.files.len() {
-        let evs = logs.events.iter().filter(|(g, _)| *g == f).map(|(_, e)| e);
-        for run in logs::repeated_acks(evs) {
-            runs.entry(run.chaddr)
-                .or_default()
-                .push(AckRun { log: f, run });
-        }
+    for (f, run) in &logs.runs {
+        runs.entry(run.chaddr).or_default().push(AckRun {
+            log: *f,
+            run: run.clone(),
+        });
     }
 
     let mut global = Vec::new();
@@ -395,8 +607,14 @@ pub fn attach(report: &mut Report, logs: &Logs) {
     // Log causes for clients the captures do not hold.
     // In the order the logs first name them (a hash map's order would change
     // from run to run).
+    let first_lines = logs.first_lines();
     let mut rest: Vec<_> = by_client.into_iter().collect();
-    rest.sort_by_key(|(_, evs)| evs.first().map(|(f, e)| (*f, e.line)));
+    rest.sort_by_key(|(h, evs)| {
+        first_lines
+            .get(h)
+            .copied()
+            .or_else(|| evs.first().map(|(f, e)| (*f, e.line)))
+    });
     for (h, evs) in rest {
         for (f, e) in evs {
             let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
@@ -712,56 +930,61 @@ pub struct ClockMismatch {
     pub apart_s: i64,
 }
 
-/// The logs whose timed lines all miss the captures' time span (padded by
-/// the join window), with how far apart they are.
 /// Moves the times of log `file` (its index in `logs.files`) `by_ns`
 /// earlier: onto the clock of the first capture, for a log written on the
 /// host of a capture whose clock was off by that much.
 pub fn shift_times(logs: &mut Logs, file: usize, by_ns: i64) {
-    for (f, e) in &mut logs.events {
-        if *f == file {
-            if let Some(t) = e.time.as_mut() {
-                *t = t.saturating_sub(by_ns);
-            }
+    let earlier = |t: &mut i64| *t = t.saturating_sub(by_ns);
+    let kept = logs.events.iter_mut().filter(|(f, _)| *f == file);
+    let acks = logs
+        .runs
+        .iter_mut()
+        .filter(|(f, _)| *f == file)
+        .flat_map(|(_, r)| r.acks.iter_mut());
+    for t in kept
+        .filter_map(|(_, e)| e.time.as_mut())
+        .chain(acks.filter_map(|a| a.time.as_mut()))
+    {
+        earlier(t);
+    }
+    if let Some((a, b)) = logs.discovers.get_mut(file).and_then(Option::as_mut) {
+        earlier(a);
+        earlier(b);
+    }
+    if let Some(c) = logs.clocks.get_mut(file) {
+        c.shift = c.shift.saturating_add(by_ns);
+        if let Some((a, b)) = c.range.as_mut() {
+            earlier(a);
+            earlier(b);
         }
     }
 }
 
+/// The logs whose timed lines all miss the captures' time span (padded by
+/// the join window), with how far apart they are.
 pub fn clock_mismatches(report: &Report, logs: &Logs) -> Vec<ClockMismatch> {
-    let Some(first) = report.clients.iter().map(|c| c.first.0).min() else {
+    let Some((first, last)) = captures_span(report) else {
         return Vec::new();
     };
-    let last = report
-        .clients
-        .iter()
-        .map(|c| c.last.0)
-        .max()
-        .unwrap_or(first);
-    let (lo, hi) = (
-        first.saturating_sub(WINDOW_NS),
-        last.saturating_add(WINDOW_NS),
-    );
+    let (lo, hi) = padded((first, last));
     let mut out = Vec::new();
-    for (i, file) in logs.files.iter().enumerate() {
-        let times: Vec<i64> = logs
-            .events
-            .iter()
-            .filter(|(f, _)| *f == i)
-            .filter_map(|(_, e)| e.time)
-            .collect();
-        if times.is_empty() || times.iter().any(|t| (lo..=hi).contains(t)) {
+    for (file, c) in logs.files.iter().zip(&logs.clocks) {
+        let Some((a, b)) = c.range else { continue };
+        // Whether a time falls within the captures': known for each move
+        // the log may get; for any other, from its earliest and latest.
+        let fits = match logs.plan.shifts.iter().position(|s| *s == c.shift) {
+            Some(i) => c.fits[i],
+            None => a <= hi && b >= lo,
+        };
+        if fits {
             continue;
         }
-        let (a, b) = (
-            times.iter().min().unwrap_or(&0),
-            times.iter().max().unwrap_or(&0),
-        );
-        let mid_log = (i128::from(*a) + i128::from(*b)) / 2;
+        let mid_log = (i128::from(a) + i128::from(b)) / 2;
         let mid_cap = (i128::from(first) + i128::from(last)) / 2;
         let apart = (mid_log - mid_cap) / 1_000_000_000;
         out.push(ClockMismatch {
             file: file.clone(),
-            timed_lines: times.len(),
+            timed_lines: c.timed,
             apart_s: i64::try_from(apart).unwrap_or(if apart > 0 { i64::MAX } else { i64::MIN }),
         });
     }
@@ -776,4 +999,84 @@ fn shorten(s: &str, n: usize) -> String {
     let mut t: String = s.chars().take(n - 1).collect();
     t.push('…');
     t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Config, Engine, FrameRef, NoSink, Obs};
+
+    /// The report of `examples/min-secs`' server capture: a PXE ROM whose
+    /// DISCOVERs dhcpd ignored (min-secs), and a client that got its lease.
+    fn min_secs_report() -> Report {
+        let pcap = include_bytes!("../../../examples/min-secs/server.pcap");
+        let mut reader = capture::read::Reader::new(&pcap[..]).unwrap();
+        let mut engine = Engine::new(Config::default(), NoSink);
+        while let Ok(Some(p)) = reader.next_packet() {
+            let at = FrameRef {
+                file: 0,
+                frame: p.number,
+            };
+            if let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) {
+                if let Some(o) = Obs::new(at, p.timestamp, &d, None) {
+                    engine.push(o);
+                }
+            }
+        }
+        engine.finish().0
+    }
+
+    /// The join with `log`'s lines: the report's findings as JSON, and how
+    /// many lines were kept.
+    fn join(log: &str) -> (String, usize) {
+        let mut report = min_secs_report();
+        let mut logs = Logs::new(&report, &[]);
+        let f = logs.add_file("dhcpd.log".into());
+        let reader = logs::LogReader::new(
+            "dhcpd.log",
+            std::io::Cursor::new(log.as_bytes().to_vec()),
+            logs::Options::default(),
+        )
+        .unwrap();
+        for e in reader {
+            logs.push(f, e.unwrap());
+        }
+        let kept = logs.events.len();
+        attach(&mut report, &mut logs);
+        let mut json = Vec::new();
+        for f in report.findings() {
+            f.write_json(&mut json).unwrap();
+        }
+        (String::from_utf8(json).unwrap(), kept)
+    }
+
+    /// A busy server's log is mostly other clients' normal steps: the join
+    /// counts them and keeps only the lines a rule can use, so its memory
+    /// follows those lines, not the log's length, and its findings are
+    /// the same.
+    #[test]
+    fn the_join_keeps_the_lines_it_can_use_not_every_line() {
+        let log = include_str!("../../../examples/min-secs/dhcpd.log");
+        let (alone, kept) = join(log);
+        assert!(alone.contains("min-secs-drop"), "{alone}");
+        // The five min-secs lines of the ROM (its only lines).
+        assert_eq!(kept, 5);
+
+        let mut busy = log.to_string();
+        for i in 0..2500u32 {
+            let [_, _, a, b] = i.to_be_bytes();
+            let mac = format!("02:00:00:99:{a:02x}:{b:02x}");
+            let p = "2026-11-22T04:35:20.000000+00:00 server dhcpd[21721]:";
+            busy += &format!("{p} DHCPDISCOVER from {mac} via eth0\n");
+            busy += &format!("{p} DHCPOFFER on 10.0.0.{} to {mac} via eth0\n", i % 250);
+            busy += &format!(
+                "{p} DHCPREQUEST for 10.0.0.{} (10.0.0.1) from {mac} via eth0\n",
+                i % 250
+            );
+            busy += &format!("{p} DHCPACK on 10.0.0.{} to {mac} via eth0\n", i % 250);
+        }
+        let (with_others, kept) = join(&busy);
+        assert_eq!(kept, 5, "10,000 normal lines more, none kept");
+        assert_eq!(with_others, alone);
+    }
 }

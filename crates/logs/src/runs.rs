@@ -8,7 +8,7 @@
 //! dnsmasq 2.90 all log one ACK per retransmitted REQUEST (the lab's
 //! `ack-lost` runs).
 
-use rustc_hash::{FxHashMap as HashMap, FxHashSet as HashSet};
+use std::collections::{HashMap, HashSet};
 use wire::HwAddr;
 
 use crate::catalogue::Severity;
@@ -34,7 +34,7 @@ pub struct Ack {
     pub program: Program,
     pub xid: Option<u32>,
     /// The program's own text ([`Event::message`]).
-    pub message: Box<str>,
+    pub message: String,
     /// The way it came ([`crate::Fields::via`]), as its index among the
     /// ways the log names.
     via: u32,
@@ -132,7 +132,13 @@ pub struct AckRuns {
     done: Vec<(HwAddr, Vec<Ack>)>,
     /// The ways (`via`) the log names, each with its number in [`Ack`].
     ways: HashMap<Option<Via>, u32>,
+    /// ACKs of runs that ended alone, to be written over (a healthy
+    /// client's every ACK starts a run and ends its last).
+    spare: Vec<Ack>,
 }
+
+/// At most this many [`AckRuns::spare`] ACKs.
+const SPARE: usize = 64;
 
 impl AckRuns {
     fn ack(&mut self, e: &Event) -> Ack {
@@ -141,13 +147,27 @@ impl AckRuns {
             Some(&i) => i,
             None => *self.ways.entry(e.fields.via.clone()).or_insert(n),
         };
-        Ack {
-            line: e.line,
-            time: e.time,
-            program: e.program,
-            xid: e.fields.xid,
-            message: e.message.as_str().into(),
-            via,
+        match self.spare.pop() {
+            Some(mut a) => {
+                a.message.clear();
+                a.message.push_str(&e.message);
+                Ack {
+                    line: e.line,
+                    time: e.time,
+                    program: e.program,
+                    xid: e.fields.xid,
+                    message: a.message,
+                    via,
+                }
+            }
+            None => Ack {
+                line: e.line,
+                time: e.time,
+                program: e.program,
+                xid: e.fields.xid,
+                message: e.message.clone(),
+                via,
+            },
         }
     }
 
@@ -173,13 +193,17 @@ impl AckRuns {
         }
         let a = matches!(e.kind, Kind::AckSent | Kind::LeaseGranted).then(|| self.ack(e));
         let c = self.clients.entry(mac).or_default();
+        let mut ended = Ended {
+            done: &mut self.done,
+            spare: &mut self.spare,
+        };
         if let Some(g) = c.granted.take() {
             if !self.sent.contains(&(mac, g.xid)) {
-                ack(c, mac, g, &mut self.done);
+                ack(c, mac, g, &mut ended);
             }
         }
         match (e.kind, a) {
-            (Kind::AckSent, Some(a)) => ack(c, mac, a, &mut self.done),
+            (Kind::AckSent, Some(a)) => ack(c, mac, a, &mut ended),
             (Kind::LeaseGranted, Some(a)) => {
                 if !self.sent.contains(&(mac, e.fields.xid)) {
                     c.granted = Some(a);
@@ -190,7 +214,7 @@ impl AckRuns {
                 c.logs_requests = true;
             }
             _ => {
-                end_run(c, mac, &mut self.done);
+                end_run(c, mac, &mut ended);
                 c.request = None;
                 c.inform = e.kind == Kind::InformReceived;
             }
@@ -199,11 +223,15 @@ impl AckRuns {
 
     /// The runs, in the order of their first ACK.
     pub fn finish(mut self) -> Vec<RepeatedAcks> {
+        let mut ended = Ended {
+            done: &mut self.done,
+            spare: &mut self.spare,
+        };
         for (mac, mut c) in self.clients {
             if let Some(g) = c.granted.take() {
-                ack(&mut c, mac, g, &mut self.done);
+                ack(&mut c, mac, g, &mut ended);
             }
-            end_run(&mut c, mac, &mut self.done);
+            end_run(&mut c, mac, &mut ended);
         }
         self.done.sort_by_key(|(_, run)| run[0].line);
         self.done
@@ -224,13 +252,13 @@ impl AckRuns {
 }
 
 /// ACK `a` to client `c`: it continues the client's run or starts one.
-fn ack(c: &mut Client, mac: HwAddr, a: Ack, done: &mut Vec<(HwAddr, Vec<Ack>)>) {
+fn ack(c: &mut Client, mac: HwAddr, a: Ack, ended: &mut Ended) {
     if std::mem::take(&mut c.inform) {
         return;
     }
     let continues = c.run.last().is_some_and(|before| continues(before, &a, c));
     if !continues {
-        end_run(c, mac, done);
+        end_run(c, mac, ended);
     }
     c.run.push(a);
     c.request = None;
@@ -260,11 +288,20 @@ fn continues(before: &Ack, e: &Ack, c: &Client) -> bool {
 }
 
 /// Ends client `c`'s run, keeping it when it has two ACKs or more.
-fn end_run(c: &mut Client, mac: HwAddr, done: &mut Vec<(HwAddr, Vec<Ack>)>) {
-    let run = std::mem::take(&mut c.run);
-    if run.len() >= 2 {
-        done.push((mac, run));
+fn end_run(c: &mut Client, mac: HwAddr, ended: &mut Ended) {
+    if c.run.len() >= 2 {
+        ended.done.push((mac, std::mem::take(&mut c.run)));
+    } else if let Some(a) = c.run.pop() {
+        if ended.spare.len() < SPARE {
+            ended.spare.push(a);
+        }
     }
+}
+
+/// Where ended runs go: kept (two ACKs or more), or their ACK spared.
+struct Ended<'a> {
+    done: &'a mut Vec<(HwAddr, Vec<Ack>)>,
+    spare: &'a mut Vec<Ack>,
 }
 
 #[cfg(test)]

@@ -71,22 +71,19 @@ fuzz_target!(|input: &[u8]| {
         return;
     };
     let mut reader = reader;
-    let mut events = Vec::new();
+    let mut report = report().clone();
+    let mut logs = Logs::new(&report, &[]);
+    let f = logs.add_file("fuzz.log".into());
     for e in &mut reader {
         match e {
-            Ok(e) => events.push((0, e)),
+            Ok(e) => logs.push(f, e),
             Err(_) => break,
         }
     }
     let s = reader.stats();
     assert!(s.lines <= text.len() as u64 + 1);
     assert!(s.events + s.blank + s.other_program + s.unknown <= s.lines);
-    let logs = Logs {
-        files: vec!["fuzz.log".into()],
-        events,
-    };
-    let mut report = report().clone();
-    logjoin::attach(&mut report, &logs);
+    logjoin::attach(&mut report, &mut logs);
     let _ = logjoin::clock_mismatches(&report, &logs);
     for f in report.findings() {
         let mut direct = Vec::new();

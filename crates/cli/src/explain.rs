@@ -325,8 +325,8 @@ struct Gathered {
     /// both); with `--all`, every line…
     unplaced: Vec<usize>,
     /// …and how many lines naming an xid but no chaddr are not shown
-    /// (normal steps), by xid and the client key each falls back to.
-    xid_only_normal: HashMap<(u32, String), usize>,
+    /// (normal steps), by xid and client id (their key without a chaddr).
+    xid_only_normal: HashMap<(u32, Option<Vec<u8>>), usize>,
     groups: BTreeMap<String, Group>,
     runs: logs::AckRuns,
     /// Lines with a cause, per cause.
@@ -377,8 +377,8 @@ impl Gathered {
             }
             (None, Some(x)) => {
                 // Not shown: a normal step (a line with a cause is shown).
-                let fallback = key_text(&e.client_key());
-                *self.xid_only_normal.entry((x, fallback)).or_default() += 1;
+                let id = e.fields.client_id.clone();
+                *self.xid_only_normal.entry((x, id)).or_default() += 1;
                 return;
             }
             (None, None) => key_text(&e.client_key()),
@@ -411,7 +411,10 @@ impl Gathered {
             g.count(e);
             g.shown.push(i);
         }
-        for ((x, fallback), normal) in std::mem::take(&mut self.xid_only_normal) {
+        for ((x, id), normal) in std::mem::take(&mut self.xid_only_normal) {
+            // The line's own key (`Event::client_key` of a line naming an
+            // xid and no chaddr).
+            let fallback = key_text(&Some(id.map_or(ClientKey::Xid(x), ClientKey::ClientId)));
             self.groups.entry(owner(x, fallback)).or_default().normal += normal;
         }
         for key in late {

@@ -18,10 +18,10 @@ use crate::report::Report;
 
 /// What the logs say that the join to one report can use, gathered line by
 /// line: the lines with a cause, the server's lines about clients whose
-/// DISCOVERs went unanswered, the runs of ACKs, and a few facts per file and
-/// per client. A busy server's log is mostly normal steps of healthy
-/// clients, which no rule reads: they are counted, not kept, so memory
-/// follows the clients (and the lines that matter), not the lines.
+/// DISCOVERs went unanswered, the runs of ACKs, and a few facts per file,
+/// per client and per xid. A busy server's log is mostly normal steps of
+/// healthy clients, which no rule reads: they are not kept, so memory
+/// follows the clients, the xids and the lines that matter, not the lines.
 pub struct Logs {
     pub files: Vec<String>,
     /// The lines kept, each with the index of its file, in order.
@@ -140,8 +140,12 @@ impl Logs {
         }
     }
 
-    /// Takes the next line of log `file` (the last one added).
+    /// Takes the next line of log `file` (the last one added; a line of
+    /// any other file is ignored).
     pub fn push(&mut self, file: usize, e: logs::Event) {
+        if file >= self.files.len() {
+            return;
+        }
         if let Some((f, runs)) = self.reading.as_mut() {
             if *f == file {
                 runs.push(&e);
@@ -177,6 +181,9 @@ impl Logs {
             (None, None) => {}
         }
         if self.keeps(&e) {
+            // The join quotes the program's text, never the line as read.
+            let mut e = e;
+            e.raw = String::new();
             self.events.push((file, e));
         }
     }
@@ -329,8 +336,9 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
             None => unattributed.push((*f, e)),
         }
     }
-    // Which server logs record DISCOVERs at all, and over which time.
-    let discover_logs: HashMap<usize, (i64, i64)> = logs
+    // Which server logs record DISCOVERs at all, and over which time, in
+    // the order the logs were given.
+    let discover_logs: Vec<(usize, (i64, i64))> = logs
         .discovers
         .iter()
         .enumerate()
@@ -608,6 +616,8 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
     // In the order the logs first name them (a hash map's order would change
     // from run to run).
     let first_lines = logs.first_lines();
+    // One finding per client and code (a set: such clients may be many).
+    let mut said: HashSet<(HwAddr, Code)> = HashSet::new();
     let mut rest: Vec<_> = by_client.into_iter().collect();
     rest.sort_by_key(|(h, evs)| {
         first_lines
@@ -620,10 +630,7 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
             let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
                 continue;
             };
-            if global
-                .iter()
-                .any(|g: &Finding| g.chaddr == Some(h) && g.code == code)
-            {
+            if !said.insert((h, code)) {
                 continue;
             }
             global.push(log_only(code, Some(h), &logs.files, f, e));
@@ -643,22 +650,45 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
     // Lines that name no client: a client's own log (dhclient's "DHCPNAK
     // from S") belongs to the capture client with that finding at that
     // time; a server-wide line (no subnet for an interface) stands alone.
+    // Only clients with findings can take such a line (a capture's clients
+    // may be many, and so may these lines)…
+    let with_findings: Vec<usize> = (report.clients.iter().enumerate())
+        .filter(|(_, c)| !c.details().is_empty())
+        .map(|(i, _)| i)
+        .collect();
+    // …and only a finding of no client can take it when none does.
+    let mut wide: Vec<usize> = Vec::new();
     for (f, e) in unattributed {
         let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
             continue;
         };
-        let mut owners: Vec<&mut Finding> = report
-            .clients
-            .iter_mut()
-            .filter(|c| {
-                e.time.is_none_or(|t| {
-                    (c.first.0.saturating_sub(WINDOW_NS)..=c.last.0.saturating_add(WINDOW_NS))
-                        .contains(&t)
-                })
+        let in_window = |c: &crate::client::Client| {
+            e.time.is_none_or(|t| {
+                (c.first.0.saturating_sub(WINDOW_NS)..=c.last.0.saturating_add(WINDOW_NS))
+                    .contains(&t)
             })
-            .flat_map(|c| c.details_mut().iter_mut())
-            .filter(|d| confirms(code, d.code))
-            .collect();
+        };
+        let mut owners: Vec<&mut Finding> = Vec::new();
+        let mut rest = &mut report.clients[..];
+        let mut at = 0;
+        for &i in &with_findings {
+            let Some((c, tail)) = std::mem::take(&mut rest)
+                .split_at_mut(i - at)
+                .1
+                .split_first_mut()
+            else {
+                break;
+            };
+            rest = tail;
+            at = i + 1;
+            if in_window(c) {
+                owners.extend(
+                    c.details_mut()
+                        .iter_mut()
+                        .filter(|d| confirms(code, d.code)),
+                );
+            }
+        }
         if !owners.is_empty() {
             if let [only] = owners.as_mut_slice() {
                 if only.log_lines.is_empty() {
@@ -683,22 +713,23 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
         // the line cannot name the client.
         if e.program.is_server()
             && SILENCING.contains(&code)
-            && explain_silence(report, &logs.files, f, e, code)
+            && explain_silence(report, &with_findings, &logs.files, f, e, code)
         {
             continue;
         }
 
-        if let Some(g) = global.iter_mut().find(|g| {
-            g.chaddr.is_none()
-                && g.code == code
-                && g.summary.starts_with(e.meaning().trim_end_matches('.'))
-        }) {
+        let same = wide.iter().copied().find(|&i| {
+            let g = &global[i];
+            g.code == code && g.summary.starts_with(e.meaning().trim_end_matches('.'))
+        });
+        if let Some(g) = same.map(|i| &mut global[i]) {
             g.occurrences += 1;
             if g.log_lines.len() < MAX_EVIDENCE_FRAMES {
                 g.log_lines.push(evidence(&logs.files, f, e));
             }
             continue;
         }
+        wide.push(global.len());
         global.push(log_only(code, None, &logs.files, f, e));
     }
     report.global.extend(global);
@@ -848,13 +879,15 @@ const SILENCING: [Code; 5] = [
 /// Returns whether any took it.
 fn explain_silence(
     report: &mut Report,
+    with_findings: &[usize],
     files: &[String],
     f: usize,
     e: &logs::Event,
     code: Code,
 ) -> bool {
     let mut taken = false;
-    for c in &mut report.clients {
+    for &i in with_findings {
+        let c = &mut report.clients[i];
         let in_window = e.time.is_none_or(|t| {
             (c.first.0.saturating_sub(WINDOW_NS)..=c.last.0.saturating_add(WINDOW_NS)).contains(&t)
         });
@@ -961,7 +994,11 @@ pub fn shift_times(logs: &mut Logs, file: usize, by_ns: i64) {
 }
 
 /// The logs whose timed lines all miss the captures' time span (padded by
-/// the join window), with how far apart they are.
+/// the join window), with how far apart they are. Whether a line falls
+/// within is known for each move given to [`Logs::new`] (none, or a
+/// capture's clock offset); after any other [`shift_times`], a log counts
+/// as falling within when its earliest and latest times straddle any of
+/// the span.
 pub fn clock_mismatches(report: &Report, logs: &Logs) -> Vec<ClockMismatch> {
     let Some((first, last)) = captures_span(report) else {
         return Vec::new();
@@ -1026,20 +1063,22 @@ mod tests {
         engine.finish().0
     }
 
-    /// The join with `log`'s lines: the report's findings as JSON, and how
-    /// many lines were kept.
-    fn join(log: &str) -> (String, usize) {
+    /// The join with the lines of `files` (name, text): the report's
+    /// findings as JSON, and how many lines were kept.
+    fn join_all(files: &[(&str, &str)]) -> (String, usize) {
         let mut report = min_secs_report();
         let mut logs = Logs::new(&report, &[]);
-        let f = logs.add_file("dhcpd.log".into());
-        let reader = logs::LogReader::new(
-            "dhcpd.log",
-            std::io::Cursor::new(log.as_bytes().to_vec()),
-            logs::Options::default(),
-        )
-        .unwrap();
-        for e in reader {
-            logs.push(f, e.unwrap());
+        for (name, log) in files {
+            let f = logs.add_file(name.to_string());
+            let reader = logs::LogReader::new(
+                *name,
+                std::io::Cursor::new(log.as_bytes().to_vec()),
+                logs::Options::default(),
+            )
+            .unwrap();
+            for e in reader {
+                logs.push(f, e.unwrap());
+            }
         }
         let kept = logs.events.len();
         attach(&mut report, &mut logs);
@@ -1048,6 +1087,30 @@ mod tests {
             f.write_json(&mut json).unwrap();
         }
         (String::from_utf8(json).unwrap(), kept)
+    }
+
+    fn join(log: &str) -> (String, usize) {
+        join_all(&[("dhcpd.log", log)])
+    }
+
+    /// Two server logs that record other clients' DISCOVERs but none of the
+    /// ROM's: `server-never-saw-request` names the first one given, every
+    /// time (it named either, from a hash map's order).
+    #[test]
+    fn server_never_saw_request_names_the_first_log() {
+        let other = |mac: &str| {
+            let p = "2026-11-22T04:35:15.000000+00:00 server dhcpd[1]:";
+            format!("{p} DHCPDISCOVER from {mac} via eth0\n{p} DHCPOFFER on 10.0.0.9 to {mac} via eth0\n")
+        };
+        let (a, b) = (other("02:00:00:77:00:01"), other("02:00:00:77:00:02"));
+        for _ in 0..8 {
+            let (json, _) = join_all(&[("a.log", &a), ("b.log", &b)]);
+            assert!(
+                json.contains("server-never-saw-request")
+                    && json.contains("a.log records DISCOVERs"),
+                "{json}"
+            );
+        }
     }
 
     /// A busy server's log is mostly other clients' normal steps: the join

@@ -27,7 +27,8 @@
 //!   packet (the reply being built), none if that line had none.
 //!   [`Parser::parse_line`], one line alone, leaves it without.
 //! - What only several lines say together is in [`runs`]: a server ACKing
-//!   one client's REQUEST again and again ([`repeated_acks`]).
+//!   one client's REQUEST again and again ([`repeated_acks`] over a slice,
+//!   [`AckRuns`] line by line, keeping per client only its current run).
 //! - [`Kind`] is a fixed list; [`catalogue::TABLE`] gives each kind its meaning,
 //!   [`Cause`] (the diagnose engine's finding codes: `min-secs-drop`,
 //!   `pool-exhausted`, ...), [`Severity`], fix and [`Confidence`].

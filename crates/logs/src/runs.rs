@@ -8,7 +8,7 @@
 //! dnsmasq 2.90 all log one ACK per retransmitted REQUEST (the lab's
 //! `ack-lost` runs).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use wire::HwAddr;
 
 use crate::catalogue::Severity;
@@ -93,8 +93,10 @@ struct Client {
     /// An INFORM came: the next ACK answers it, and counts for nothing.
     inform: bool,
     /// A `lease-granted` line not yet known to be an ACK: it is one unless
-    /// the client's next line is the `ack-sent` of the same xid.
+    /// the client's next step line is the `ack-sent` of the same xid.
     granted: Option<Ack>,
+    /// The xid of the client's last `ack-sent` line, if any.
+    sent: Option<Option<u32>>,
 }
 
 /// The runs of ACKs to one client's same REQUEST in `events` (one log, in
@@ -110,9 +112,11 @@ struct Client {
 ///   DECLINE or a RELEASE ends the run);
 /// - both came the same way (`via`: the interface or relay).
 ///
-/// The ACK lines are `ack-sent`, or `lease-granted` for a client and xid
-/// with no `ack-sent` line (Kea's `DHCP4_PACKET_SEND` is debug-level): one
-/// that came before it, or the client's next line.
+/// The ACK lines are `ack-sent`, or `lease-granted` when it has no
+/// `ack-sent` line of its own (Kea's `DHCP4_PACKET_SEND` is debug-level):
+/// when neither the client's last `ack-sent` before it nor its next step
+/// line after it (a line of the kinds above) is the `ack-sent` of the same
+/// xid.
 pub fn repeated_acks<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<RepeatedAcks> {
     let mut runs = AckRuns::default();
     for e in events {
@@ -121,13 +125,11 @@ pub fn repeated_acks<'e>(events: impl IntoIterator<Item = &'e Event>) -> Vec<Rep
     runs.finish()
 }
 
-/// [`repeated_acks`] line by line, for a log read as a stream: it keeps
-/// each client's current run (usually its last ACK) and the runs found,
-/// not the lines.
+/// [`repeated_acks`] line by line, for a log read as a stream: it keeps,
+/// per client, its current run (usually its last ACK) and what it sent
+/// since, and the runs found; not the lines, and nothing per transaction.
 #[derive(Default)]
 pub struct AckRuns {
-    /// The clients and xids with an `ack-sent` line so far.
-    sent: HashSet<(HwAddr, Option<u32>)>,
     clients: HashMap<HwAddr, Client>,
     done: Vec<(HwAddr, Vec<Ack>)>,
     /// The ways (`via`) the log names, each with its number in [`Ack`].
@@ -188,24 +190,24 @@ impl AckRuns {
         if !is_step {
             return;
         }
-        if e.kind == Kind::AckSent {
-            self.sent.insert((mac, e.fields.xid));
-        }
         let a = matches!(e.kind, Kind::AckSent | Kind::LeaseGranted).then(|| self.ack(e));
         let c = self.clients.entry(mac).or_default();
+        if e.kind == Kind::AckSent {
+            c.sent = Some(e.fields.xid);
+        }
         let mut ended = Ended {
             done: &mut self.done,
             spare: &mut self.spare,
         };
         if let Some(g) = c.granted.take() {
-            if !self.sent.contains(&(mac, g.xid)) {
+            if c.sent != Some(g.xid) {
                 ack(c, mac, g, &mut ended);
             }
         }
         match (e.kind, a) {
             (Kind::AckSent, Some(a)) => ack(c, mac, a, &mut ended),
             (Kind::LeaseGranted, Some(a)) => {
-                if !self.sent.contains(&(mac, e.fields.xid)) {
+                if c.sent != Some(e.fields.xid) {
                     c.granted = Some(a);
                 }
             }

@@ -296,10 +296,17 @@ struct Group {
     /// The lines shown (those with a cause; every line with `--all`), in
     /// order, as indexes in [`Gathered::shown`].
     shown: Vec<usize>,
+    /// For the text, which quotes the first line of each kind and the
+    /// numbers of the first [`SHOWN_LINES`]: how many more lines of each
+    /// kind there are, not kept.
+    more: Vec<(logs::Kind, usize)>,
     causes: usize,
     /// Lines without a cause (normal DHCP steps).
     normal: usize,
 }
+
+/// How many line numbers the text gives per kind.
+const SHOWN_LINES: usize = 8;
 
 impl Group {
     /// Counts line `e`.
@@ -316,6 +323,9 @@ impl Group {
 /// with the runs of ACKs, keeping what is printed and no more.
 struct Gathered {
     all: bool,
+    /// Only the text is written (no `--json`): of each kind, a client's
+    /// first [`SHOWN_LINES`] lines are all it shows.
+    text: bool,
     /// The chaddr of each xid, from lines that name both.
     xid_owner: HashMap<u32, HwAddr>,
     /// The lines shown (those with a cause; every line with `--all`).
@@ -336,9 +346,10 @@ struct Gathered {
 }
 
 impl Gathered {
-    fn new(all: bool) -> Gathered {
+    fn new(all: bool, text: bool) -> Gathered {
         Gathered {
             all,
+            text,
             xid_owner: HashMap::new(),
             shown: Vec::new(),
             unplaced: Vec::new(),
@@ -385,10 +396,21 @@ impl Gathered {
         };
         let g = self.groups.entry(key).or_default();
         g.count(&e);
-        if shown {
-            g.shown.push(self.shown.len());
-            self.shown.push(e);
+        if !shown {
+            return;
         }
+        if self.text {
+            let of_kind = g.shown.iter().filter(|&&i| self.shown[i].kind == e.kind);
+            if of_kind.count() >= SHOWN_LINES {
+                match g.more.iter_mut().find(|(k, _)| *k == e.kind) {
+                    Some((_, n)) => *n += 1,
+                    None => g.more.push((e.kind, 1)),
+                }
+                return;
+            }
+        }
+        g.shown.push(self.shown.len());
+        self.shown.push(e);
     }
 
     fn finish(mut self) -> Grouped {
@@ -490,7 +512,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 continue;
             }
         };
-        let mut gathered = Gathered::new(a.all);
+        let mut gathered = Gathered::new(a.all, !a.json);
         // Reading stops at an error: what came before is still explained.
         let mut stopped = None;
         for e in &mut r {
@@ -603,7 +625,13 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             }
             for (kind, v) in kinds {
                 let first = v[0];
-                let lines: Vec<String> = v.iter().take(8).map(|e| e.line.to_string()).collect();
+                let more = g.more.iter().find(|(k, _)| *k == kind).map_or(0, |m| m.1);
+                let count = v.len() + more;
+                let lines: Vec<String> = v
+                    .iter()
+                    .take(SHOWN_LINES)
+                    .map(|e| e.line.to_string())
+                    .collect();
                 let sev = match first.severity() {
                     logs::Severity::Error => style.paint(Paint::Red, "error  "),
                     logs::Severity::Warning => style.paint(Paint::Yellow, "warning"),
@@ -613,15 +641,15 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                     out,
                     "  {sev} {}{}  ({}, line{} {}{})",
                     style.paint(Paint::Bold, first.cause().map_or(kind.name(), |c| c.code())),
-                    if v.len() > 1 {
-                        format!(" ×{}", v.len())
+                    if count > 1 {
+                        format!(" ×{count}")
                     } else {
                         String::new()
                     },
                     first.confidence(),
-                    if v.len() > 1 { "s" } else { "" },
+                    if count > 1 { "s" } else { "" },
                     lines.join(", "),
-                    if v.len() > 8 { ", …" } else { "" }
+                    if count > SHOWN_LINES { ", …" } else { "" }
                 )?;
                 writeln!(out, "          {}", first.message.trim())?;
                 writeln!(out, "          means: {}", first.meaning())?;
@@ -689,7 +717,7 @@ mod tests {
             log += &format!("Dec  6 20:47:38 dnsmasq-dhcp[1]: {i} DHCPDISCOVER(v1) {mac}\n");
         }
         log += "Dec  6 20:47:39 dnsmasq-dhcp[1]: 7 DHCPNAK(v1) 10.9.0.101 02:00:00:00:00:07 wrong server-ID\n";
-        let mut g = Gathered::new(false);
+        let mut g = Gathered::new(false, false);
         for e in events(&log) {
             g.push(e);
         }
@@ -701,9 +729,27 @@ mod tests {
         assert_eq!((seven.causes, seven.normal), (1, 400));
         assert_eq!(grouped.problems, 1);
 
+        // The text quotes the first line of each kind and numbers the
+        // first eight: of 20 NAKs to one client it keeps eight, and counts
+        // the rest.
+        let naks: String = (0..20)
+            .map(|i| format!("Dec  6 20:47:40 dnsmasq-dhcp[1]: {i} DHCPNAK(v1) 10.9.0.101 02:00:00:00:00:07 wrong server-ID\n"))
+            .collect();
+        let mut g = Gathered::new(false, true);
+        for e in events(&naks) {
+            g.push(e);
+        }
+        let grouped = g.finish();
+        assert_eq!(grouped.shown.len(), SHOWN_LINES);
+        let seven = &grouped.groups["02:00:00:00:00:07"];
+        assert_eq!(
+            (seven.causes, seven.more.as_slice()),
+            (20, &[(logs::Kind::ForeignServerId, 12)][..])
+        );
+
         // With --all every line is shown, and the xid-only lines are in
         // their client's, in order.
-        let mut g = Gathered::new(true);
+        let mut g = Gathered::new(true, false);
         for e in events(&log) {
             g.push(e);
         }

@@ -380,7 +380,6 @@ impl Gathered {
         self.runs.push(&e);
         let shown = e.cause().is_some();
         let key = match (e.fields.chaddr, e.fields.xid) {
-            (Some(h), _) => key_text(&Some(ClientKey::HwAddr(h))),
             (None, Some(_)) if shown => {
                 self.unplaced.push(self.shown.len());
                 self.shown.push(e);
@@ -392,7 +391,8 @@ impl Gathered {
                 *self.xid_only_normal.entry((x, id)).or_default() += 1;
                 return;
             }
-            (None, None) => key_text(&e.client_key()),
+            // A chaddr, or nothing to wait for.
+            _ => key_text(&e.client_key()),
         };
         let g = self.groups.entry(key).or_default();
         g.count(&e);
@@ -414,35 +414,30 @@ impl Gathered {
     }
 
     fn finish(mut self) -> Grouped {
-        let owner = |x: u32, fallback: String| match self.xid_owner.get(&x) {
-            Some(h) => key_text(&Some(ClientKey::HwAddr(*h))),
-            None => fallback,
+        // A line's client: its chaddr, else the chaddr a line naming its
+        // xid named, else its own key (`Event::client_key`).
+        let owner = |x: Option<u32>| x.and_then(|x| self.xid_owner.get(&x).copied());
+        let key = |h: Option<HwAddr>, x: Option<u32>, id: Option<&Vec<u8>>| {
+            let k = h.or_else(|| owner(x)).map(ClientKey::HwAddr);
+            let k = k.or_else(|| id.map(|id| ClientKey::ClientId(id.clone())));
+            key_text(&k.or_else(|| x.map(ClientKey::Xid)))
         };
-        let mut late = HashSet::new();
         for i in std::mem::take(&mut self.unplaced) {
-            let e = &self.shown[i];
-            let key = match (e.fields.chaddr, e.fields.xid) {
-                (Some(h), _) => key_text(&Some(ClientKey::HwAddr(h))),
-                (None, Some(x)) => owner(x, key_text(&e.client_key())),
-                (None, None) => key_text(&e.client_key()),
-            };
-            if !self.all {
-                late.insert(key.clone());
-            }
-            let g = self.groups.entry(key).or_default();
-            g.count(e);
+            let f = &self.shown[i].fields;
+            let g = (self.groups)
+                .entry(key(f.chaddr, f.xid, f.client_id.as_ref()))
+                .or_default();
+            g.count(&self.shown[i]);
             g.shown.push(i);
         }
         for ((x, id), normal) in std::mem::take(&mut self.xid_only_normal) {
-            // The line's own key (`Event::client_key` of a line naming an
-            // xid and no chaddr).
-            let fallback = key_text(&Some(id.map_or(ClientKey::Xid(x), ClientKey::ClientId)));
-            self.groups.entry(owner(x, fallback)).or_default().normal += normal;
+            let g = self.groups.entry(key(None, Some(x), id.as_ref()));
+            g.or_default().normal += normal;
         }
-        for key in late {
-            if let Some(g) = self.groups.get_mut(&key) {
-                g.shown.sort_by_key(|&i| self.shown[i].line);
-            }
+        // Lines placed here may come before those placed as they came.
+        let shown = &self.shown;
+        for g in self.groups.values_mut() {
+            g.shown.sort_by_key(|&i| shown[i].line);
         }
         let mut runs: BTreeMap<String, Vec<RunJson>> = BTreeMap::new();
         let found = if self.all {

@@ -60,7 +60,7 @@ struct Plan {
 }
 
 /// One log's times against the captures' span.
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct Clock {
     timed: usize,
     /// Earliest and latest time, moved by `shift`.
@@ -154,15 +154,14 @@ impl Logs {
         if let Some(t) = e.time {
             let clock = &mut self.clocks[file];
             clock.timed += 1;
-            clock.range = Some(clock.range.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+            widen(&mut clock.range, t);
             if let Some((lo, hi)) = self.plan.span {
                 for (fits, s) in clock.fits.iter_mut().zip(&self.plan.shifts) {
                     *fits |= (lo..=hi).contains(&t.saturating_sub(*s));
                 }
             }
             if e.kind == logs::Kind::DiscoverReceived {
-                let span = &mut self.discovers[file];
-                *span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
+                widen(&mut self.discovers[file], t);
             }
         }
         let at = (file, e.line);
@@ -243,6 +242,11 @@ fn captures_span(report: &Report) -> Option<(i64, i64)> {
         .max()
         .unwrap_or(first);
     Some((first, last))
+}
+
+/// Widens `span` (earliest, latest) to take in `t`.
+fn widen(span: &mut Option<(i64, i64)>, t: i64) {
+    *span = Some(span.map_or((t, t), |(a, b)| (a.min(t), b.max(t))));
 }
 
 /// Span `(a, b)` padded by the join window on each side.
@@ -357,10 +361,7 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
 
     let mut global = Vec::new();
     for client in &mut report.clients {
-        let (lo, hi) = (
-            client.first.0.saturating_sub(WINDOW_NS),
-            client.last.0.saturating_add(WINDOW_NS),
-        );
+        let (lo, hi) = padded((client.first.0, client.last.0));
         let evs: Vec<(usize, &logs::Event)> = by_client
             .remove(&client.chaddr)
             .unwrap_or_default()
@@ -663,34 +664,23 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
             continue;
         };
         let in_window = |c: &crate::client::Client| {
-            e.time.is_none_or(|t| {
-                (c.first.0.saturating_sub(WINDOW_NS)..=c.last.0.saturating_add(WINDOW_NS))
-                    .contains(&t)
-            })
+            let (lo, hi) = padded((c.first.0, c.last.0));
+            e.time.is_none_or(|t| (lo..=hi).contains(&t))
         };
-        let mut owners: Vec<&mut Finding> = Vec::new();
-        let mut rest = &mut report.clients[..];
-        let mut at = 0;
-        for &i in &with_findings {
-            let Some((c, tail)) = std::mem::take(&mut rest)
-                .split_at_mut(i - at)
-                .1
-                .split_first_mut()
-            else {
-                break;
-            };
-            rest = tail;
-            at = i + 1;
-            if in_window(c) {
-                owners.extend(
-                    c.details_mut()
-                        .iter_mut()
-                        .filter(|d| confirms(code, d.code)),
-                );
-            }
-        }
+        // The findings it confirms, as (client, finding) indexes.
+        let owners: Vec<(usize, usize)> = with_findings
+            .iter()
+            .filter(|&&i| in_window(&report.clients[i]))
+            .flat_map(|&i| {
+                let details = report.clients[i].details().iter().enumerate();
+                details
+                    .filter(|(_, d)| confirms(code, d.code))
+                    .map(move |(j, _)| (i, j))
+            })
+            .collect();
         if !owners.is_empty() {
-            if let [only] = owners.as_mut_slice() {
+            if let [(i, j)] = owners[..] {
+                let only = &mut report.clients[i].details_mut()[j];
                 if only.log_lines.is_empty() {
                     only.explanation.push_str(&format!(
                         " The {} log confirms it: «{}».",
@@ -707,7 +697,6 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
             }
             continue;
         }
-        drop(owners);
         // A server-wide line (ISC's "No subnet declaration for eth0") at the
         // time a client's DISCOVERs went unanswered: the likely reason, though
         // the line cannot name the client.
@@ -888,9 +877,8 @@ fn explain_silence(
     let mut taken = false;
     for &i in with_findings {
         let c = &mut report.clients[i];
-        let in_window = e.time.is_none_or(|t| {
-            (c.first.0.saturating_sub(WINDOW_NS)..=c.last.0.saturating_add(WINDOW_NS)).contains(&t)
-        });
+        let (lo, hi) = padded((c.first.0, c.last.0));
+        let in_window = e.time.is_none_or(|t| (lo..=hi).contains(&t));
         let Some((frames, xid)) = c
             .details()
             .iter()

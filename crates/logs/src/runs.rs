@@ -149,27 +149,17 @@ impl AckRuns {
             Some(&i) => i,
             None => *self.ways.entry(e.fields.via.clone()).or_insert(n),
         };
-        match self.spare.pop() {
-            Some(mut a) => {
-                a.message.clear();
-                a.message.push_str(&e.message);
-                Ack {
-                    line: e.line,
-                    time: e.time,
-                    program: e.program,
-                    xid: e.fields.xid,
-                    message: a.message,
-                    via,
-                }
-            }
-            None => Ack {
-                line: e.line,
-                time: e.time,
-                program: e.program,
-                xid: e.fields.xid,
-                message: e.message.clone(),
-                via,
-            },
+        // A spare ACK's text keeps its allocation.
+        let mut message = self.spare.pop().map(|a| a.message).unwrap_or_default();
+        message.clear();
+        message.push_str(&e.message);
+        Ack {
+            line: e.line,
+            time: e.time,
+            program: e.program,
+            xid: e.fields.xid,
+            message,
+            via,
         }
     }
 

@@ -51,6 +51,10 @@ pub struct Packet<'a> {
     pub offset: u64,
     /// The file ends inside this packet's record: `data` is what there was.
     pub cut_short: bool,
+    /// The time the file gives is outside ±[`Timestamp::LIMIT`] (a pcapng
+    /// interface's resolution or offset is wrong): `timestamp` is that
+    /// limit, not the packet's time.
+    pub time_clamped: bool,
 }
 
 impl Packet<'_> {
@@ -716,6 +720,7 @@ impl<R: Read> Reader<R> {
                 orig_len: orig_len.max(caplen),
                 offset,
                 cut_short: true,
+                time_clamped: false,
             }));
         }
         let at = self.start + 16;
@@ -729,6 +734,7 @@ impl<R: Read> Reader<R> {
             orig_len: orig_len.max(caplen),
             offset,
             cut_short: false,
+            time_clamped: false,
         }))
     }
 
@@ -839,10 +845,9 @@ impl<R: Read> Reader<R> {
         consumed: usize,
         cut_short: bool,
     ) -> Packet<'_> {
-        let timestamp = Timestamp::clamped(
-            p.units.map_or(0, |t| iface.resolution.to_nanos(t))
-                + i128::from(iface.offset_secs) * 1_000_000_000,
-        );
+        let ns = p.units.map_or(0, |t| iface.resolution.to_nanos(t))
+            + i128::from(iface.offset_secs) * 1_000_000_000;
+        let timestamp = Timestamp::clamped(ns);
         let offset = self.offset;
         self.count += 1;
         let data = body_start + p.data.start..body_start + p.data.end;
@@ -856,6 +861,7 @@ impl<R: Read> Reader<R> {
             orig_len: p.orig_len.max(p.data.len()),
             offset,
             cut_short,
+            time_clamped: i128::from(timestamp.0) != ns,
         }
     }
 

@@ -20,6 +20,7 @@ struct Seen {
     len: usize,
     orig: usize,
     cut: bool,
+    clamped: bool,
     interface: u32,
     offset: u64,
     data: Vec<u8>,
@@ -48,6 +49,7 @@ fn read_from<R: Read>(
                 len: p.data.len(),
                 orig: p.orig_len,
                 cut: p.cut_short,
+                clamped: p.time_clamped,
                 interface: p.interface,
                 offset: p.offset,
                 data: p.data.to_vec(),
@@ -605,18 +607,7 @@ fn big_endian_and_odd_resolutions() {
         }
     );
 
-    fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
-        let len = (12 + body.len()) as u32;
-        out.extend_from_slice(&kind.to_be_bytes());
-        out.extend_from_slice(&len.to_be_bytes());
-        out.extend_from_slice(body);
-        out.extend_from_slice(&len.to_be_bytes());
-    }
-    let mut g = Vec::new();
-    let mut shb = 0x1a2b_3c4du32.to_be_bytes().to_vec();
-    shb.extend_from_slice(&[0, 1, 0, 0]);
-    shb.extend_from_slice(&(-1i64).to_be_bytes());
-    block(&mut g, 0x0a0d_0d0a, &shb);
+    let mut g = big_endian_pcapng();
     // Interface 0: 2^-10 s units, offset 100 s.
     let mut idb = vec![0, 1, 0, 0, 0, 0, 0, 0];
     idb.extend_from_slice(&[0, 9, 0, 1, 0x80 | 10, 0, 0, 0]);
@@ -685,6 +676,64 @@ fn big_endian_and_odd_resolutions() {
             nanos: true,
             big_endian: true
         }
+    );
+}
+
+/// Appends a big-endian pcapng block.
+fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
+    let len = (12 + body.len()) as u32;
+    out.extend_from_slice(&kind.to_be_bytes());
+    out.extend_from_slice(&len.to_be_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(&len.to_be_bytes());
+}
+
+/// A big-endian pcapng section header, of unknown length.
+fn big_endian_pcapng() -> Vec<u8> {
+    let mut g = Vec::new();
+    let mut shb = 0x1a2b_3c4du32.to_be_bytes().to_vec();
+    shb.extend_from_slice(&[0, 1, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_be_bytes());
+    block(&mut g, 0x0a0d_0d0a, &shb);
+    g
+}
+
+/// A pcapng time past what a capture may carry (a wrong resolution or
+/// offset) is clamped to the limit, and the packet says so: readers can
+/// tell the user rather than show the year 2116 as the packet's time.
+#[test]
+fn a_time_past_the_limit_is_clamped_and_said() {
+    let mut g = big_endian_pcapng();
+    // Interface 0: nanoseconds (if_tsresol 9); interface 1: seconds
+    // (if_tsresol 0) and an offset (if_tsoffset) of -2^62 s.
+    let mut idb = vec![0, 1, 0, 0, 0, 0, 0, 0];
+    idb.extend_from_slice(&[0, 9, 0, 1, 9, 0, 0, 0, 0, 0, 0, 0]);
+    block(&mut g, 1, &idb);
+    let mut idb = vec![0, 1, 0, 0, 0, 0, 0, 0];
+    idb.extend_from_slice(&[0, 9, 0, 1, 0, 0, 0, 0]);
+    idb.extend_from_slice(&[0, 14, 0, 8]);
+    idb.extend_from_slice(&(-(1i64 << 62)).to_be_bytes());
+    idb.extend_from_slice(&[0, 0, 0, 0]);
+    block(&mut g, 1, &idb);
+    for (iface, units) in [(0u32, 1_700_000_000_000_000_000u64), (0, u64::MAX), (1, 5)] {
+        let mut epb = iface.to_be_bytes().to_vec();
+        epb.extend_from_slice(&((units >> 32) as u32).to_be_bytes());
+        epb.extend_from_slice(&(units as u32).to_be_bytes());
+        epb.extend_from_slice(&4u32.to_be_bytes());
+        epb.extend_from_slice(&4u32.to_be_bytes());
+        epb.extend_from_slice(&[1, 2, 3, 4]);
+        block(&mut g, 6, &epb);
+    }
+    let (seen, e) = read_bytes(&g);
+    assert!(e.is_none(), "{e:?}");
+    let times: Vec<(i64, bool)> = seen.iter().map(|s| (s.ts, s.clamped)).collect();
+    assert_eq!(
+        times,
+        [
+            (1_700_000_000_000_000_000, false),
+            (Timestamp::LIMIT, true),
+            (-Timestamp::LIMIT, true),
+        ]
     );
 }
 

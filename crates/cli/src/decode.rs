@@ -21,6 +21,9 @@ struct Counts {
     truncated: u64,
     /// Packets shown with an anomaly of their own (not the capture's).
     malformed: u64,
+    /// Frames whose time was clamped, and the first: (frame, byte offset).
+    times_clamped: u64,
+    first_time_clamped: Option<(u64, u64)>,
 }
 
 fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
@@ -91,6 +94,10 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 }
             };
             c.frames += 1;
+            if p.time_clamped {
+                c.times_clamped += 1;
+                c.first_time_clamped.get_or_insert((p.number, p.offset));
+            }
             let mut icmp = None;
             let mut d = match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => d,
@@ -165,6 +172,17 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 "{shown}: {} frame(s) end inside their link or IP header and could not be read",
                 c.truncated
             ));
+        }
+        if let Some((frame, offset)) = c.first_time_clamped {
+            warn(format_args!(
+                "{shown}: {} frame(s) carry a time outside the years 1823 to 2116 (first: frame {frame}, at byte \
+                 offset {offset}); is the capture's interface time resolution or offset wrong? They are shown \
+                 at the nearest of those limits",
+                c.times_clamped
+            ));
+            if outcome == Outcome::Healthy {
+                outcome = Outcome::Problems;
+            }
         }
         // Problems found: malformed packets (not merely cut by the capture:
         // frames ending inside a header are snap-length cuts too).

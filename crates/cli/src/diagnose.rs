@@ -338,6 +338,17 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 *back_ns as f64 / 1e9
             ));
         }
+        if let Some((file, frame, offset)) = &feed.first_time_clamped {
+            warn(format_args!(
+                "{file}: {} frame(s) carry a time outside the years 1823 to 2116 (first: frame {frame}, at byte \
+                 offset {offset}); is the capture's interface time resolution or offset wrong? They are taken \
+                 at the nearest of those limits, so times around them are off",
+                feed.times_clamped
+            ));
+            if outcome == Outcome::Healthy {
+                outcome = Outcome::Problems;
+            }
+        }
         if feed.cut_before_header > 0 {
             warn(format_args!(
                 "{}: {} packet(s) on the DHCP ports were cut by the capture's snap length before the end of \

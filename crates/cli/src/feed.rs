@@ -59,6 +59,11 @@ pub struct Feed {
     /// its capture (a clock stepped back while capturing): (file, frame,
     /// how far back in ns).
     pub stepped_back: Option<(String, u64, i64)>,
+    /// Frames whose time was outside what a capture may carry (a pcapng
+    /// interface's resolution or offset is wrong), and the first of them:
+    /// (file, frame, byte offset). Their times are clamped.
+    pub times_clamped: u64,
+    pub first_time_clamped: Option<(String, u64, u64)>,
 }
 
 /// Frames out of order by less than this are the usual jitter of a capture
@@ -102,6 +107,8 @@ impl Feed {
             first_unreadable: None,
             cut_before_header: 0,
             stepped_back: None,
+            times_clamped: 0,
+            first_time_clamped: None,
         };
         for name in files {
             let shown = crate::inputs::shown(name).to_string();
@@ -271,6 +278,11 @@ impl Feed {
                 }
             };
             src.frames += 1;
+            if p.time_clamped {
+                self.times_clamped += 1;
+                self.first_time_clamped
+                    .get_or_insert_with(|| (src.name.clone(), p.number, p.offset));
+            }
             let at = FrameRef {
                 file: i as u16,
                 frame: p.number,

@@ -1251,6 +1251,62 @@ fn a_clock_stepping_back_is_said_and_first_is_the_earliest() {
     );
 }
 
+/// A pcapng frame whose time is past what a capture may carry (here the
+/// 64-bit maximum of nanoseconds): `decode` and `diagnose` say which frame,
+/// where, that its time was clamped, and exit 1.
+#[test]
+fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
+    let scratch = Scratch::new("time-clamped");
+    let mut reader = capture::open(&corpus(DORA)).unwrap();
+    let block = |out: &mut Vec<u8>, kind: u32, body: &[u8]| {
+        let len = (12 + body.len()) as u32;
+        out.extend_from_slice(&kind.to_le_bytes());
+        out.extend_from_slice(&len.to_le_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(&len.to_le_bytes());
+    };
+    let mut f = Vec::new();
+    let mut shb = 0x1a2b_3c4du32.to_le_bytes().to_vec();
+    shb.extend_from_slice(&[1, 0, 0, 0]);
+    shb.extend_from_slice(&(-1i64).to_le_bytes());
+    block(&mut f, 0x0a0d_0d0a, &shb);
+    // Ethernet, if_tsresol 9 (nanoseconds).
+    block(
+        &mut f,
+        1,
+        &[1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0],
+    );
+    let mut third_at = 0;
+    while let Some(p) = reader.next_packet().unwrap() {
+        let ns = if p.number == 3 {
+            third_at = f.len();
+            u64::MAX
+        } else {
+            p.timestamp.0 as u64
+        };
+        let mut epb = 0u32.to_le_bytes().to_vec();
+        epb.extend_from_slice(&((ns >> 32) as u32).to_le_bytes());
+        epb.extend_from_slice(&(ns as u32).to_le_bytes());
+        epb.extend_from_slice(&(p.data.len() as u32).to_le_bytes());
+        epb.extend_from_slice(&(p.orig_len as u32).to_le_bytes());
+        epb.extend_from_slice(p.data);
+        epb.resize(epb.len().next_multiple_of(4), 0);
+        block(&mut f, 6, &epb);
+    }
+    let p = tmp(&scratch, "far.pcapng", &f);
+    let said = format!(
+        "far.pcapng: 1 frame(s) carry a time outside the years 1823 to 2116 (first: frame 3, at byte offset {third_at})"
+    );
+    for args in [["decode", &p], ["diagnose", &p]] {
+        let o = run(&args);
+        let err = text(&o.stderr);
+        assert!(err.contains(&said), "{args:?}: {err}");
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+    }
+    let out = text(&run(&["decode", &p]).stdout);
+    assert!(out.contains("REQUEST"), "{out}");
+}
+
 /// A value of the right length that does not parse as its type (a
 /// classless route with a /33) is an anomaly, and `decode` exits 1.
 #[test]

@@ -43,6 +43,7 @@ struct Seen {
     orig_len: usize,
     offset: u64,
     cut_short: bool,
+    time_clamped: bool,
 }
 
 /// Everything a reader yields: the packets, then the error (as offset and a
@@ -85,6 +86,7 @@ fn read_all<R: Read>(input: R, len: usize) -> (Vec<Seen>, Option<(u64, String)>)
                     orig_len: p.orig_len,
                     offset: p.offset,
                     cut_short: p.cut_short,
+                    time_clamped: p.time_clamped,
                 });
             }
             Ok(None) => break,

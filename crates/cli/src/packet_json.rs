@@ -22,6 +22,10 @@ pub struct OptionJson<'a> {
     pub offset: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<&'static str>,
+    /// The value's bytes in hex, when it is text that is not UTF-8 (a JSON
+    /// string cannot carry those bytes: `value` has U+FFFD for them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hex: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -91,8 +95,31 @@ pub struct MessageJson<'a> {
     /// `null` when option 52 gives the field to options.
     pub sname: Option<String>,
     pub file: Option<String>,
+    /// The bytes of `sname` and `file` up to the first NUL, in hex, when they
+    /// are not UTF-8 (`sname` and `file` have U+FFFD for them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sname_hex: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file_hex: Option<String>,
     pub message_type: Option<String>,
     pub options: Vec<OptionJson<'a>>,
+}
+
+/// `b` in hex (two digits a byte), if it is not UTF-8.
+fn hex_unless_utf8(b: &[u8]) -> Option<String> {
+    use std::fmt::Write;
+    std::str::from_utf8(b).is_err().then(|| {
+        b.iter()
+            .fold(String::with_capacity(b.len() * 2), |mut s, c| {
+                let _ = write!(s, "{c:02x}");
+                s
+            })
+    })
+}
+
+/// `b` up to its first NUL.
+fn up_to_nul(b: &[u8]) -> &[u8] {
+    &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]
 }
 
 pub fn op_name(op: wire::Op) -> String {
@@ -114,12 +141,18 @@ impl<'a> MessageJson<'a> {
                 continue;
             }
             let data = m.option(o.code).expect("present");
+            let value = value::decode(o.code, data, &ctx);
+            let hex = match &value {
+                value::Value::Text(t) => hex_unless_utf8(t),
+                _ => None,
+            };
             options.push(OptionJson {
                 code: o.code,
                 name: dhcp::name(o.code),
-                value: value::decode(o.code, data, &ctx),
+                value,
                 offset: base + o.offset,
                 region: (o.region != Region::Options).then(|| o.region.name()),
+                hex,
             });
         }
         MessageJson {
@@ -138,6 +171,12 @@ impl<'a> MessageJson<'a> {
             chaddr: m.chaddr().to_string(),
             sname: m.server_name().map(|s| s.into_owned()),
             file: m.boot_file().map(|s| s.into_owned()),
+            sname_hex: (!m.overloads(Region::Sname))
+                .then(|| hex_unless_utf8(up_to_nul(&m.sname)))
+                .flatten(),
+            file_hex: (!m.overloads(Region::File))
+                .then(|| hex_unless_utf8(up_to_nul(&m.file)))
+                .flatten(),
             message_type: m.message_type().map(|t| t.name().into_owned()),
             options,
         }

@@ -1217,6 +1217,33 @@ fn sname_and_file_are_shown_byte_for_byte() {
         out.contains(r#"sname "4\x01\x03\xff"  file "say \x22hi\x22\x5c\x0a""#),
         "{out}"
     );
+    // JSON strings cannot carry the stray byte: its hex comes beside them,
+    // only where the text is not UTF-8.
+    let o = run(&["decode", "--json", &p]);
+    let first: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(first["sname"], "4\u{1}\u{3}\u{fffd}");
+    assert_eq!(first["sname_hex"], "340103ff");
+    assert_eq!(first["file"], "say \"hi\"\\\n");
+    assert!(first.get("file_hex").is_none(), "{first}");
+    // So for a text option: option 50 (at frame offset 294) made option 12.
+    let mut cap = std::fs::read(corpus(DORA)).unwrap();
+    let at = 24 + 16 + 294;
+    assert_eq!(&cap[at..at + 2], [50, 4]);
+    cap[at..at + 6].copy_from_slice(&[12, 4, b'a', b'b', 0xff, b'c']);
+    let p = tmp(&scratch, "host-name.pcap", &cap);
+    let o = run(&["decode", "--json", &p]);
+    let first: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    let options = first["options"].as_array().unwrap();
+    let host = options.iter().find(|o| o["code"] == 12).unwrap();
+    assert_eq!(
+        (&host["value"], &host["hex"]),
+        (&"ab\u{fffd}c".into(), &"6162ff63".into())
+    );
+    assert!(options
+        .iter()
+        .all(|o| o["code"] == 12 || o.get("hex").is_none()));
 }
 
 /// A capture whose clock stepped back: `diagnose` says where, and the

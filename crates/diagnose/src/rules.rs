@@ -2176,14 +2176,22 @@ const STP_FIX: &str = "Make the client's switch port an edge port, which forward
 fn early_discovers_lost(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
     let offer_seen = t.of_kind(Offer).next()?;
     let offer = &offer_seen.obs;
-    let discovers: Vec<&Seen> = t.of_kind(Discover).collect();
-    let idx = discovers.iter().rposition(|d| d.obs.ts <= offer.ts)?;
+    // The DISCOVER answered is the last sent before the OFFER; two or more
+    // before it are needed (counted first: most exchanges have one).
+    let idx = (t.of_kind(Discover).enumerate())
+        .filter(|(_, d)| d.obs.ts <= offer.ts)
+        .last()?
+        .0;
+    if idx < 2 {
+        return None;
+    }
+    let discovers: Vec<&Seen> = t.of_kind(Discover).take(idx + 1).collect();
     let (lost, answered_seen) = (&discovers[..idx], discovers[idx]);
     let answered = &answered_seen.obs;
-    let first = &lost.first()?.obs;
+    let first = &lost[0].obs;
     let span = answered.ts.0 - first.ts.0;
     let latency = offer.ts.0 - answered.ts.0;
-    if lost.len() < 2 || span < STP_MIN_NS || latency >= 1_000_000_000 {
+    if span < STP_MIN_NS || latency >= 1_000_000_000 {
         return None;
     }
     let captures = ctx.files.len().min(64);

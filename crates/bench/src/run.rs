@@ -574,7 +574,7 @@ fn resident_bytes(path: &Path) -> Option<u64> {
 /// Counts the frames of a capture with dhcplens's own reader.
 pub fn count_frames(path: &Path) -> anyhow::Result<(u64, String)> {
     let name = path.to_string_lossy();
-    let mut r = capture::open(&name).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
+    let mut r = capture::open(path).map_err(|e| anyhow::anyhow!("{name}: {e}"))?;
     let format = match r.format() {
         capture::Format::Pcap { nanos: true, .. } => "pcap (ns)",
         capture::Format::Pcap { .. } => "pcap (µs)",

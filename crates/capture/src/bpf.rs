@@ -227,7 +227,7 @@ mod tests {
                 env!("CARGO_MANIFEST_DIR"),
                 "/../../examples/pxe-boot-server-silent/"
             );
-            let mut r = crate::read::open(&format!("{path}{name}")).unwrap();
+            let mut r = crate::read::open(format!("{path}{name}")).unwrap();
             let (mut icmp, mut boot) = (0, 0);
             while let Some(pkt) = r.next_packet().unwrap() {
                 let f = pkt.data;

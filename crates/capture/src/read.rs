@@ -285,8 +285,11 @@ fn stdin_is_a_file() -> bool {
 ///
 /// Standard input that is a terminal is refused at once rather than waited
 /// on: a capture is binary, nobody types one.
-pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
-    let input: Box<dyn Read + Send> = if path == "-" {
+///
+/// `path` need not be UTF-8: a file name is bytes.
+pub fn open(path: impl AsRef<Path>) -> Result<Reader<Box<dyn Read + Send>>, Error> {
+    let path = path.as_ref();
+    let input: Box<dyn Read + Send> = if path.as_os_str() == "-" {
         if io::IsTerminal::is_terminal(&io::stdin()) {
             return Err(Error {
                 offset: 0,
@@ -307,7 +310,7 @@ pub fn open(path: &str) -> Result<Reader<Box<dyn Read + Send>>, Error> {
             offset: 0,
             kind: ErrorKind::Open(e),
         };
-        let f = File::open(Path::new(path)).map_err(open)?;
+        let f = File::open(path).map_err(open)?;
         let meta = f.metadata().map_err(open)?;
         // Linux opens a directory for reading; its first read fails.
         if meta.is_dir() {

@@ -1284,7 +1284,7 @@ fn a_clock_stepping_back_is_said_and_first_is_the_earliest() {
 #[test]
 fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
     let scratch = Scratch::new("time-clamped");
-    let mut reader = capture::open(&corpus(DORA)).unwrap();
+    let mut reader = capture::open(corpus(DORA)).unwrap();
     let block = |out: &mut Vec<u8>, kind: u32, body: &[u8]| {
         let len = (12 + body.len()) as u32;
         out.extend_from_slice(&kind.to_le_bytes());

@@ -93,7 +93,7 @@ impl fmt::Display for Seen {
 /// writing it), ends the frames without an error.
 fn each_frame(path: &Path, mut f: impl FnMut(capture::Packet<'_>)) -> Result<()> {
     let name = path.to_string_lossy();
-    let mut reader = match capture::open(&name) {
+    let mut reader = match capture::open(path) {
         Ok(r) => r,
         Err(e) if matches!(e.kind, capture::read::ErrorKind::Empty) || e.is_cut_short() => {
             return Ok(())

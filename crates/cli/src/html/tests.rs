@@ -401,7 +401,7 @@ fn a_search_is_answered_by_any_reply_the_rom_keeps() {
 fn the_ladder_of_captures_whose_clocks_disagree_is_the_recorded_one() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples/ack-lost/");
     let scratch = Scratch::new("html-clocks");
-    let mut r = capture::open(&format!("{dir}server.pcap")).unwrap();
+    let mut r = capture::open(format!("{dir}server.pcap")).unwrap();
     let mut w = PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 262_144).unwrap();
     while let Some(p) = r.next_packet().unwrap() {
         w.write(p.timestamp.0 - 40_000_000_000, p.data, p.orig_len)

@@ -204,7 +204,7 @@ type Arp = (u16, Ipv4Addr, Ipv4Addr, [u8; 6]);
 
 /// The ARP frames in a pcap file.
 fn arps(path: &Path) -> Result<Vec<Arp>> {
-    let mut r = capture::open(&path.to_string_lossy())?;
+    let mut r = capture::open(path)?;
     let mut out = Vec::new();
     while let Ok(Some(p)) = r.next_packet() {
         let d = p.data;

@@ -1,4 +1,10 @@
 //! Command-line arguments: validation only; commands build the real objects.
+//!
+//! Files are `PathBuf`s, so that a name that is not UTF-8 reaches the
+//! file system as it is; only arguments parsed as text (`CAPTURE:FRAME`)
+//! are `String`s.
+
+use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
@@ -82,11 +88,11 @@ pub struct ServeArgs {
     /// Keep bound and declined leases in this file, read at start and
     /// rewritten after every change, so that they outlive a restart.
     #[arg(long, value_name = "FILE")]
-    pub leases: Option<std::path::PathBuf>,
+    pub leases: Option<PathBuf>,
     /// Also write every request and reply as pcapng, each request with its
     /// decision (and reason) as a packet comment.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
-    pub write: Option<String>,
+    pub write: Option<PathBuf>,
 }
 
 fn parse_subnet(s: &str) -> Result<server::Subnet, String> {
@@ -185,7 +191,7 @@ fn parse_program(s: &str) -> Result<logs::Program, String> {
 pub struct ExplainArgs {
     /// Log files (plain, syslog, journalctl -o short-iso or -o json), or `-` for stdin.
     #[arg(required = true, value_name = "LOG")]
-    pub logs: Vec<String>,
+    pub logs: Vec<PathBuf>,
     /// Also show the normal DHCP steps, not only the lines that explain a problem.
     #[arg(long)]
     pub all: bool,
@@ -212,7 +218,7 @@ pub struct WatchArgs {
     pub count: Option<u64>,
     /// Also record what was seen as pcapng, with findings as packet comments.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
-    pub write: Option<String>,
+    pub write: Option<PathBuf>,
     /// NDJSON events: transaction, finding, summary.
     #[arg(long)]
     pub json: bool,
@@ -246,7 +252,7 @@ pub struct ProbeArgs {
 #[derive(Debug, Args)]
 pub struct ReplayArgs {
     /// The capture holding the request.
-    pub capture: String,
+    pub capture: PathBuf,
     /// The frame to resend (1-based, as Wireshark numbers them).
     #[arg(long)]
     pub frame: u64,
@@ -264,13 +270,16 @@ pub struct ReplayArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// A request as CAPTURE:FRAME (`-:N`: frame N of stdin); or, with --mac twice,
-    /// a capture (file or directory) holding the clients.
+    /// a capture (file or directory) holding the clients. Read as text: the
+    /// capture's name must be UTF-8.
     #[arg(value_name = "CAPTURE:FRAME", allow_hyphen_values = true)]
     first: String,
     /// The request to compare it with, as CAPTURE:FRAME; or, with --mac, another capture.
+    /// Read as text: the capture's name must be UTF-8.
     #[arg(value_name = "CAPTURE:FRAME", allow_hyphen_values = true)]
     second: Option<String>,
-    /// With --mac, more captures (all merged in time order).
+    /// With --mac, more captures (all merged in time order). Read as text,
+    /// like the first two: their names must be UTF-8.
     #[arg(value_name = "CAPTURE")]
     more: Vec<String>,
     /// Compare two clients' whole exchanges (give it twice).
@@ -311,9 +320,11 @@ pub struct BisectArgs {
     #[arg(long, value_name = "NAME=LOW..HIGH")]
     pub field: Option<String>,
     /// The request to vary (CAPTURE:FRAME); default: a plain DISCOVER from the interface's MAC.
+    /// Read as text: the capture's name must be UTF-8.
     #[arg(long, value_name = "CAPTURE:FRAME", requires = "field")]
     pub base: Option<String>,
-    /// A request the server answers (CAPTURE:FRAME).
+    /// A request the server answers (CAPTURE:FRAME). Read as text: the
+    /// capture's name must be UTF-8.
     #[arg(
         long,
         value_name = "CAPTURE:FRAME",
@@ -321,7 +332,8 @@ pub struct BisectArgs {
         conflicts_with = "field"
     )]
     pub working: Option<String>,
-    /// A request it does not answer (CAPTURE:FRAME).
+    /// A request it does not answer (CAPTURE:FRAME). Read as text: the
+    /// capture's name must be UTF-8.
     #[arg(long, value_name = "CAPTURE:FRAME", requires = "working")]
     pub failing: Option<String>,
     /// Pause between tries.
@@ -340,7 +352,7 @@ pub struct DiagnoseArgs {
     /// Capture files (merged in time order), `-` for stdin, or directories:
     /// each directory is a case of its own (its captures merged).
     #[arg(required = true, value_name = "CAPTURE")]
-    pub inputs: Vec<String>,
+    pub inputs: Vec<PathBuf>,
     /// One JSON document per case (see the README for its fields).
     #[arg(long)]
     pub json: bool,
@@ -350,13 +362,13 @@ pub struct DiagnoseArgs {
     /// Server or client logs to join to the captures (logs inside a case's
     /// directory are joined to it without this).
     #[arg(long = "log", value_name = "LOG")]
-    pub logs: Vec<String>,
+    pub logs: Vec<PathBuf>,
     #[command(flatten)]
     pub time: LogTime,
     /// Also write the diagnosis as one self-contained HTML page: verdicts,
     /// a timeline, a ladder diagram per client, every packet decoded.
     #[arg(long, value_name = "FILE")]
-    pub html: Option<String>,
+    pub html: Option<PathBuf>,
     /// Take each capture's times as they are. By default, captures of the
     /// same traffic from hosts whose clocks disagree by 0.1 s or more are
     /// put on the first capture's clock, measured on the messages they
@@ -369,7 +381,7 @@ pub struct DiagnoseArgs {
 pub struct DecodeArgs {
     /// Capture files (pcap or pcapng), directories of them, or `-` for stdin.
     #[arg(required = true, value_name = "CAPTURE")]
-    pub inputs: Vec<String>,
+    pub inputs: Vec<PathBuf>,
     /// Print every field and decoded option.
     #[arg(short, long)]
     pub verbose: bool,

@@ -2,6 +2,7 @@
 //! failing request, and which difference makes the server answer.
 
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::{bail, Context as _};
@@ -147,6 +148,7 @@ fn step_text(s: &diagnose::client::Step) -> String {
 /// The first request of each kind both clients sent, compared field by field.
 fn compare_requests(
     files: &[String],
+    paths: &[PathBuf],
     sides: &[Vec<Exchange>; 2],
 ) -> anyhow::Result<Vec<RequestDiff>> {
     let firsts = |ex: &[Exchange]| {
@@ -167,7 +169,7 @@ fn compare_requests(
         })
         .collect();
     let wanted: Vec<FrameRef> = pairs.iter().flat_map(|(_, l, r)| [*l, *r]).collect();
-    let messages = load_frames_of(files, &wanted)?;
+    let messages = load_frames_of(paths, &wanted)?;
     let get = |r: FrameRef| {
         messages
             .get(&r)
@@ -187,7 +189,7 @@ fn compare_requests(
 
 /// The messages of `wanted` frames, reading each file once more.
 fn load_frames_of(
-    files: &[String],
+    files: &[PathBuf],
     wanted: &[FrameRef],
 ) -> anyhow::Result<std::collections::HashMap<FrameRef, Message<'static>>> {
     let mut out = std::collections::HashMap::new();
@@ -217,8 +219,8 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if macs[0] == macs[1] {
         bail!("give two different clients (--mac {} twice)", macs[0]);
     }
-    let items = a.items()?;
-    if items.iter().any(|i| i == "-") {
+    let items: Vec<PathBuf> = a.items()?.into_iter().map(PathBuf::from).collect();
+    if items.iter().any(|i| crate::inputs::is_stdin(i)) {
         bail!("diff --mac reads its captures twice (the exchanges, then the requests to compare), so stdin cannot be one: save it to a file first");
     }
     let files = crate::inputs::captures(&items)?;
@@ -256,7 +258,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         .enumerate()
         .map(|(side, mac)| {
             let Some(c) = report.clients.iter().find(|c| c.chaddr == *mac) else {
-                let given: Vec<&str> = files.iter().map(|f| shown(f)).collect();
+                let given: Vec<_> = files.iter().map(|f| shown(f)).collect();
                 warn(format_args!(
                     "no packets from {mac} in {}",
                     given.join(", ")
@@ -286,7 +288,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         return Ok(Outcome::Problems.and(read_error));
     }
     let mut sides: Vec<ClientSide> = found.into_iter().flatten().collect();
-    let requests = compare_requests(&names, &exchanges)?;
+    let requests = compare_requests(&names, &feed.paths(), &exchanges)?;
     let [le, re] = exchanges;
     sides[0].exchanges = le;
     sides[1].exchanges = re;
@@ -412,11 +414,11 @@ fn print_clients(
 }
 
 /// A `CAPTURE:FRAME` argument whose capture is `file`, as messages show it.
-fn shown_ref(item: &str, file: &str) -> String {
+fn shown_ref(item: &str, file: &Path) -> String {
     format!(
         "{}{}",
         shown(file),
-        item.get(file.len()..).unwrap_or_default()
+        item.get(file.as_os_str().len()..).unwrap_or_default()
     )
 }
 
@@ -430,7 +432,7 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     }
     let (lf, ln) = frame_ref(&items[0])?;
     let (rf, rn) = frame_ref(&items[1])?;
-    crate::inputs::stdin_once([lf.as_str(), rf.as_str()])?;
+    crate::inputs::stdin_once([&lf, &rf])?;
     let l = load_frame(&lf, ln)?;
     let r = load_frame(&rf, rn)?;
     let d = diff::requests(&l, &r);

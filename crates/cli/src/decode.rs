@@ -46,15 +46,15 @@ fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
 }
 
 pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    inputs::stdin_once(a.inputs.iter().map(String::as_str))?;
+    inputs::stdin_once(&a.inputs)?;
     let files = inputs::captures(&a.inputs)?;
     let mut outcome = Outcome::Healthy;
-    for name in &files {
-        let shown = inputs::shown(name);
-        let mut reader = match capture::open(name) {
+    for path in &files {
+        let shown = inputs::shown(path);
+        let mut reader = match capture::open(path) {
             Ok(r) => r,
             Err(e) => {
-                warn(format_args!("{shown}: {e}{}", inputs::open_hint(name)));
+                warn(format_args!("{shown}: {e}"));
                 outcome = Outcome::Error;
                 continue;
             }
@@ -132,7 +132,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 c.malformed += 1;
             }
             if a.json {
-                let mut j = PacketJson::new(shown, p.number, p.timestamp, &d);
+                let mut j = PacketJson::new(&shown, p.number, p.timestamp, &d);
                 j.icmp = icmp.as_ref().map(crate::packet_json::IcmpJson::of);
                 serde_json::to_writer(&mut *out, &j)?;
                 out.write_all(b"\n")?;

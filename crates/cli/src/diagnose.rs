@@ -2,7 +2,7 @@
 //! likely cause, its evidence and the fix.
 
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
 
 use diagnose::{Config, Engine, Finding, Sink, Summary};
 use serde::Serialize;
@@ -15,25 +15,26 @@ use crate::{diagnose_text, inputs, warn, Outcome};
 /// A set of captures (and logs) diagnosed together.
 pub struct Case {
     pub name: String,
-    pub captures: Vec<String>,
-    pub logs: Vec<String>,
+    pub captures: Vec<PathBuf>,
+    pub logs: Vec<PathBuf>,
 }
 
 /// Directories are cases of their own (with the logs inside them); files
 /// given together form one case. `--log` files join every case.
 pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
-    if a.inputs.iter().any(|i| i == "-") && a.logs.iter().any(|l| l == "-") {
+    let stdin = |paths: &[PathBuf]| paths.iter().any(|p| inputs::is_stdin(p));
+    if stdin(&a.inputs) && stdin(&a.logs) {
         anyhow::bail!(
             "standard input cannot be both a capture and a --log: save one of them to a file"
         );
     }
-    inputs::stdin_once(a.inputs.iter().chain(&a.logs).map(String::as_str))?;
+    inputs::stdin_once(a.inputs.iter().chain(&a.logs))?;
     let mut out = Vec::new();
     let mut loose = Vec::new();
     for i in &a.inputs {
-        if i != "-" && Path::new(i).is_dir() {
+        if inputs::is_dir(i) {
             out.push(Case {
-                name: i.trim_end_matches('/').to_string(),
+                name: inputs::shown(i).trim_end_matches('/').to_string(),
                 captures: inputs::captures(std::slice::from_ref(i))?,
                 logs: with_named(inputs::logs_in_dirs(std::slice::from_ref(i)), &a.logs),
             });
@@ -42,7 +43,7 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
         }
     }
     if !loose.is_empty() {
-        let shown: Vec<&str> = loose.iter().map(|i| inputs::shown(i)).collect();
+        let shown: Vec<_> = loose.iter().map(|i| inputs::shown(i)).collect();
         let case = Case {
             name: shown.join(" + "),
             captures: loose,
@@ -56,7 +57,7 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
 /// A case's `logs` with the `--log` files, each once: one that is already
 /// there (the same file, e.g. found in the case's directory) takes its
 /// place, under the name it was given.
-fn with_named(mut logs: Vec<String>, named: &[String]) -> Vec<String> {
+fn with_named(mut logs: Vec<PathBuf>, named: &[PathBuf]) -> Vec<PathBuf> {
     for l in named {
         match logs.iter().position(|d| inputs::same_file(d, l)) {
             Some(i) => l.clone_into(&mut logs[i]),
@@ -199,7 +200,11 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         };
         let feed = Feed::open_with(&case.captures, clocks);
         let names = feed.names();
-        let log_names: Vec<&str> = case.logs.iter().map(|l| inputs::shown(l)).collect();
+        let log_names: Vec<String> = case
+            .logs
+            .iter()
+            .map(|l| inputs::shown(l).into_owned())
+            .collect();
         let start = feed.first_timestamp().map(|t| t.0);
         let cfg = Config {
             files: names.clone(),

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Cursor, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 
 use anyhow::Context as _;
@@ -13,14 +13,14 @@ use wire::HwAddr;
 
 use crate::args::{ExplainArgs, LogTime};
 use crate::feed::InputProblem;
-use crate::inputs::{shown, STDIN_NAME};
+use crate::inputs::{is_stdin, shown, STDIN_NAME};
 use crate::style::{Paint, Style};
 use crate::{warn, Outcome};
 
 /// The time context for a log: the user's offsets, and a reference time
 /// (for year-less stamps): the capture's start, else the file's mtime, else now.
-pub fn time_context(t: &LogTime, path: &str, capture_start: Option<i64>) -> TimeContext {
-    let mtime = (path != "-")
+pub fn time_context(t: &LogTime, path: &Path, capture_start: Option<i64>) -> TimeContext {
+    let mtime = (!is_stdin(path))
         .then(|| std::fs::metadata(path).ok()?.modified().ok())
         .flatten()
         .and_then(|m| m.duration_since(std::time::UNIX_EPOCH).ok())
@@ -48,14 +48,12 @@ fn stdin_log() -> anyhow::Result<std::io::Stdin> {
 }
 
 /// Opens a log file (or stdin for `-`).
-pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::io::BufRead>>> {
-    let reader: Box<dyn std::io::BufRead> = if path == "-" {
+pub fn open(path: &Path, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::io::BufRead>>> {
+    let reader: Box<dyn std::io::BufRead> = if is_stdin(path) {
         Box::new(BufReader::new(stdin_log()?))
     } else {
         Box::new(BufReader::new(
-            std::fs::File::open(Path::new(path)).with_context(|| {
-                format!("{path}: cannot open{}", crate::inputs::open_hint(path))
-            })?,
+            std::fs::File::open(path).with_context(|| format!("{}: cannot open", shown(path)))?,
         ))
     };
     LogReader::new(shown(path), reader, opts).map_err(|e| anyhow::anyhow!("{e}"))
@@ -66,7 +64,7 @@ pub fn open(path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn std::
 /// standard input is read once.
 pub struct LogRun<'a> {
     /// The `--log` files.
-    named: &'a [String],
+    named: &'a [PathBuf],
     time: &'a LogTime,
     /// Warnings already said (each names its log).
     told: HashSet<String>,
@@ -78,7 +76,7 @@ pub struct LogRun<'a> {
 
 impl<'a> LogRun<'a> {
     /// For `cases` cases.
-    pub fn new(named: &'a [String], time: &'a LogTime, cases: usize) -> LogRun<'a> {
+    pub fn new(named: &'a [PathBuf], time: &'a LogTime, cases: usize) -> LogRun<'a> {
         LogRun {
             named,
             time,
@@ -90,8 +88,8 @@ impl<'a> LogRun<'a> {
 
     /// Opens log `path`; stdin, when shared, is read whole once and each
     /// case reads that copy.
-    fn open(&mut self, path: &str, opts: Options) -> anyhow::Result<LogReader<Box<dyn BufRead>>> {
-        if path != "-" || !self.shared {
+    fn open(&mut self, path: &Path, opts: Options) -> anyhow::Result<LogReader<Box<dyn BufRead>>> {
+        if !is_stdin(path) || !self.shared {
             return open(path, opts);
         }
         let bytes = self.stdin.get_or_insert_with(|| {
@@ -126,7 +124,7 @@ impl<'a> LogRun<'a> {
     /// JSON report's `input_problems`).
     pub fn read(
         &mut self,
-        paths: &[String],
+        paths: &[PathBuf],
         capture_start: Option<i64>,
         logs: &mut diagnose::logjoin::Logs,
     ) -> (Outcome, Vec<InputProblem>) {
@@ -143,7 +141,7 @@ impl<'a> LogRun<'a> {
                 Err(e) => {
                     let message = format!("{e:#}");
                     self.tell(&message);
-                    problems.push(InputProblem::of(name, &message));
+                    problems.push(InputProblem::of(&name, &message));
                     outcome = Outcome::Error;
                     continue;
                 }
@@ -156,7 +154,7 @@ impl<'a> LogRun<'a> {
                     Err(e) => {
                         let message = e.to_string();
                         self.tell(&message);
-                        problems.push(InputProblem::of(name, &message));
+                        problems.push(InputProblem::of(&name, &message));
                         outcome = Outcome::Error;
                         failed = true;
                         break;
@@ -189,7 +187,7 @@ impl InputProblem {
 }
 
 /// The warning that no line of log `path` was recognised.
-fn unrecognised(path: &str, stats: &logs::Stats, t: &LogTime) -> String {
+fn unrecognised(path: &Path, stats: &logs::Stats, t: &LogTime) -> String {
     let path = shown(path);
     let lines = match stats.lines {
         0 => "it is empty, so no line is".to_string(),
@@ -477,7 +475,7 @@ struct Grouped {
 }
 
 pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    crate::inputs::stdin_once(a.logs.iter().map(String::as_str))?;
+    crate::inputs::stdin_once(&a.logs)?;
     let mut outcome = Outcome::Healthy;
     for path in &a.logs {
         let name = shown(path);
@@ -494,8 +492,8 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 if a.json {
                     // Every log named has its document, this one its error.
                     let doc = LogJson {
-                        log: name,
-                        error: Some(InputProblem::of(name, &message).message),
+                        log: &name,
+                        error: Some(InputProblem::of(&name, &message).message),
                         lines: 0,
                         events: 0,
                         unknown_lines: 0,
@@ -517,7 +515,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                     let message = e.to_string();
                     warn(&message);
                     outcome = Outcome::Error;
-                    stopped = Some(InputProblem::of(name, &message).message);
+                    stopped = Some(InputProblem::of(&name, &message).message);
                     break;
                 }
             }
@@ -563,7 +561,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             serde_json::to_writer(
                 &mut *out,
                 &LogJson {
-                    log: name,
+                    log: &name,
                     error: stopped,
                     lines: stats.lines,
                     events: stats.events,

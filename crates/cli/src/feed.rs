@@ -6,12 +6,16 @@ use capture::Timestamp;
 use diagnose::clocks::{ClockOffset, Samples};
 use diagnose::{FrameRef, Obs};
 use std::io::Read;
+use std::path::{Path, PathBuf};
 
 /// One capture being read, with its next observation waiting (while
 /// several are merged; a lone capture's go straight to the caller once
 /// iteration starts).
 struct Source {
+    /// How messages name it ([`crate::inputs::shown`]), and the path it
+    /// was opened by.
     name: String,
+    path: PathBuf,
     reader: Reader<Box<dyn Read + Send>>,
     /// How far its clock is ahead of the first capture's: subtracted from
     /// its times.
@@ -91,12 +95,12 @@ impl Feed {
     /// Opens every file; those that cannot be opened become problems. Two
     /// or more captures are put on the first one's clock, unless one of
     /// them is standard input (which cannot be read twice).
-    pub fn open(files: &[String]) -> Feed {
+    pub fn open(files: &[impl AsRef<Path>]) -> Feed {
         Feed::open_with(files, Clocks::Measure)
     }
 
     /// [`Feed::open`], doing as `clocks` says about the captures' clocks.
-    pub fn open_with(files: &[String], clocks: Clocks<'_>) -> Feed {
+    pub fn open_with(files: &[impl AsRef<Path>], clocks: Clocks<'_>) -> Feed {
         let mut feed = Feed {
             sources: Vec::new(),
             clock_offsets: Vec::new(),
@@ -110,11 +114,12 @@ impl Feed {
             times_clamped: 0,
             first_time_clamped: None,
         };
-        for name in files {
-            let shown = crate::inputs::shown(name).to_string();
-            match capture::open(name) {
+        for path in files.iter().map(AsRef::as_ref) {
+            let shown = crate::inputs::shown(path).into_owned();
+            match capture::open(path) {
                 Ok(reader) => feed.sources.push(Source {
                     name: shown,
+                    path: path.to_path_buf(),
                     reader,
                     offset_ns: 0,
                     first_frame: None,
@@ -127,24 +132,16 @@ impl Feed {
                 }),
                 Err(e) => feed.problems.push(InputProblem {
                     file: shown,
-                    message: format!("{e}{}", crate::inputs::open_hint(name)),
+                    message: e.to_string(),
                 }),
             }
         }
-        let rereadable = files
-            .iter()
-            .all(|f| f != "-" && std::fs::metadata(f).is_ok_and(|m| m.is_file()));
+        let rereadable = files.iter().map(AsRef::as_ref).all(|f| {
+            !crate::inputs::is_stdin(f) && std::fs::metadata(f).is_ok_and(|m| m.is_file())
+        });
         (feed.clock_offsets, feed.clocks_unmeasured) = match clocks {
             Clocks::Measure if rereadable && feed.sources.len() >= 2 => {
-                let opened: Vec<&String> = files
-                    .iter()
-                    .filter(|f| {
-                        feed.sources
-                            .iter()
-                            .any(|s| s.name == crate::inputs::shown(f))
-                    })
-                    .collect();
-                measure_clocks(&opened)
+                measure_clocks(&feed.paths())
             }
             Clocks::Given(o) => (o.to_vec(), Vec::new()),
             _ => (Vec::new(), Vec::new()),
@@ -211,6 +208,12 @@ impl Feed {
     /// The names of the files that opened, indexed like [`FrameRef::file`].
     pub fn names(&self) -> Vec<String> {
         self.sources.iter().map(|s| s.name.clone()).collect()
+    }
+
+    /// The paths of the files that opened, indexed like [`Feed::names`]:
+    /// to read them again.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        self.sources.iter().map(|s| s.path.clone()).collect()
     }
 
     /// DHCP packets read from all the captures.
@@ -374,13 +377,13 @@ impl Iterator for Feed {
 /// (a short one taken in the middle of a long one) gets a second look: the
 /// larger of the two is read whole for the messages the other's sample
 /// holds. Read errors end a pass (the main pass reports them).
-fn measure_clocks(files: &[&String]) -> (Vec<ClockOffset>, Vec<usize>) {
+fn measure_clocks(files: &[PathBuf]) -> (Vec<ClockOffset>, Vec<usize>) {
     let mut samples = Samples::new(files.len());
     for (i, name) in files.iter().enumerate() {
         each_obs(name, i, Some(SAMPLE_FRAMES), |o| samples.add(i, o));
     }
     let (_, unmeasured) = samples.measured();
-    let size = |f: usize| std::fs::metadata(files[f]).map_or(0, |m| m.len());
+    let size = |f: usize| std::fs::metadata(&files[f]).map_or(0, |m| m.len());
     // Which capture to read whole for which: one look per capture read.
     let mut looks: Vec<(usize, Vec<usize>)> = Vec::new();
     for f in unmeasured.into_iter().filter(|&f| samples.has_any(f)) {
@@ -392,7 +395,7 @@ fn measure_clocks(files: &[&String]) -> (Vec<ClockOffset>, Vec<usize>) {
     }
     for (big, small) in looks {
         let mut e = samples.extend(big, small);
-        each_obs(files[big], big, None, |o| {
+        each_obs(&files[big], big, None, |o| {
             e.add(o);
             true
         });
@@ -403,7 +406,7 @@ fn measure_clocks(files: &[&String]) -> (Vec<ClockOffset>, Vec<usize>) {
 /// Calls `take` with each DHCP observation of capture `name` (index `file`)
 /// in turn, on its own clock, until it returns `false`, the capture ends or
 /// cannot be read further, or `frames` frames were read.
-fn each_obs(name: &str, file: usize, frames: Option<u64>, mut take: impl FnMut(&Obs) -> bool) {
+fn each_obs(name: &Path, file: usize, frames: Option<u64>, mut take: impl FnMut(&Obs) -> bool) {
     let Ok(mut reader) = capture::open(name) else {
         return;
     };

@@ -26,6 +26,7 @@ mod timeline;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::hash::{BuildHasher, Hasher};
+use std::path::Path;
 
 use capture::Timestamp;
 use diagnose::report::ClientReport;
@@ -215,12 +216,13 @@ impl Page {
     }
 
     /// Adds a case: its report, and the packets of its clients read again
-    /// from `files` (the names the report's frames refer to).
+    /// from the captures `feed` opened (`files` are their names, which the
+    /// report's frames refer to).
     pub fn add_case(
         &mut self,
         name: &str,
         files: &[String],
-        logs: &[&str],
+        logs: &[String],
         report: &Report,
         feed: &Feed,
     ) {
@@ -239,7 +241,13 @@ impl Page {
             lim.per_client_max.max(lim.per_client_min),
         );
         let chaddrs: Vec<wire::HwAddr> = order.iter().map(|c| c.chaddr).collect();
-        let collected = collect::collect(files, &chaddrs, per_client, &feed.clock_offsets);
+        let collected = collect::collect(
+            files,
+            &feed.paths(),
+            &chaddrs,
+            per_client,
+            &feed.clock_offsets,
+        );
 
         // What to highlight in each frame, and which frames are evidence.
         let mut highlights: HashMap<FrameRef, Vec<(&'static str, &'static str)>> = HashMap::new();
@@ -641,10 +649,11 @@ impl Page {
     }
 
     /// Writes the page to `path`.
-    pub fn write(&self, path: &str) -> anyhow::Result<u64> {
+    pub fn write(&self, path: &Path) -> anyhow::Result<u64> {
         let page = self.render();
-        std::fs::write(path, &page)
-            .map_err(|e| anyhow::anyhow!("{path}: cannot write the HTML report: {e}"))?;
+        std::fs::write(path, &page).map_err(|e| {
+            anyhow::anyhow!("{}: cannot write the HTML report: {e}", path.display())
+        })?;
         Ok(page.len() as u64)
     }
 }

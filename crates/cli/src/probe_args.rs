@@ -92,7 +92,7 @@ pub struct Transport {
     pub interval: Duration,
     /// Write everything sent and received to this pcapng file.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
-    pub write: Option<String>,
+    pub write: Option<std::path::PathBuf>,
 }
 
 /// Changes to the request's fields and options.

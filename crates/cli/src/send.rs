@@ -3,6 +3,7 @@
 
 use std::io::Write;
 use std::net::Ipv4Addr;
+use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
 use diagnose::{Config, Engine, FrameRef, NoSink, Obs, Severity};
@@ -88,11 +89,11 @@ pub fn open(t: &TransportArgs) -> anyhow::Result<Opened> {
 
 /// Writes a run's packets as pcapng, with comments.
 pub fn write_pcapng(
-    path: &str,
+    path: &Path,
     iface: &str,
     log: &[probe::transport::Packet],
 ) -> anyhow::Result<()> {
-    let f = std::fs::File::create(path).with_context(|| format!("creating {path}"))?;
+    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
     let mut w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens")?;
     let start = log.first().map(|p| p.at);
     for p in log {
@@ -413,7 +414,7 @@ fn session_replies(s: &Session<'_>, xid: u32) -> Vec<Reply> {
 }
 
 /// Loads a request from `FILE` frame `n`.
-pub fn load_frame(file: &str, n: u64) -> anyhow::Result<Message<'static>> {
+pub fn load_frame(file: &Path, n: u64) -> anyhow::Result<Message<'static>> {
     let mut m = load_frames(file, &[n])?;
     m.remove(&n)
         .with_context(|| format!("{}: there is no frame {n}", shown(file)))
@@ -422,7 +423,7 @@ pub fn load_frame(file: &str, n: u64) -> anyhow::Result<Message<'static>> {
 /// Loads the requests in frames `numbers` of `FILE`, reading it once; each
 /// must be a complete DHCP message.
 pub fn load_frames(
-    file: &str,
+    file: &Path,
     numbers: &[u64],
 ) -> anyhow::Result<std::collections::HashMap<u64, Message<'static>>> {
     let mut out = std::collections::HashMap::new();
@@ -454,14 +455,14 @@ pub fn load_frames(
 }
 
 /// Parses `FILE:N` (a frame of a capture).
-pub fn frame_ref(s: &str) -> anyhow::Result<(String, u64)> {
+pub fn frame_ref(s: &str) -> anyhow::Result<(PathBuf, u64)> {
     let (f, n) = s
         .rsplit_once([':', '#'])
         .with_context(|| format!("{s:?}: expected CAPTURE:FRAME, e.g. boot.pcap:12"))?;
     let n: u64 = n
         .parse()
         .with_context(|| format!("{s:?}: {n:?} is not a frame number"))?;
-    Ok((f.to_string(), n))
+    Ok((PathBuf::from(f), n))
 }
 
 pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {

@@ -78,8 +78,9 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     }
     out.flush()?;
     let mut pcapng = match &a.write {
-        Some(path) => {
-            let f = std::fs::File::create(path).with_context(|| format!("creating {path}"))?;
+        Some(file) => {
+            let path = file.display().to_string();
+            let f = std::fs::File::create(file).with_context(|| format!("creating {path}"))?;
             let w = PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens serve")
                 .with_context(|| format!("writing {path}"))?;
             Some((path, w))

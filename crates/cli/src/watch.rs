@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::io::Write;
+use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -368,18 +369,20 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
 
 /// The `-w` pcapng: frames with the findings about them as comments.
 struct Annotated {
+    /// The file's name, as messages show it.
     path: String,
     w: capture::write::PcapngWriter<std::io::BufWriter<std::fs::File>>,
     ifaces: Vec<String>,
 }
 
 impl Annotated {
-    fn create(path: &str, ifaces: &[String]) -> anyhow::Result<Annotated> {
-        let f = std::fs::File::create(path).with_context(|| format!("creating {path}"))?;
+    fn create(file: &Path, ifaces: &[String]) -> anyhow::Result<Annotated> {
+        let path = file.display().to_string();
+        let f = std::fs::File::create(file).with_context(|| format!("creating {path}"))?;
         let w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens watch")
             .with_context(|| format!("writing {path}"))?;
         Ok(Annotated {
-            path: path.to_string(),
+            path,
             w,
             ifaces: ifaces.to_vec(),
         })

@@ -1425,19 +1425,69 @@ fn unreadable_logs_are_in_the_json_reports() {
     );
 }
 
-/// A capture in a directory whose name is not UTF-8 cannot be passed on by
-/// name: the message says so and how to read it, not just "no such file".
+/// A file name is bytes: a capture and a log whose names are not UTF-8 are
+/// read, given by name or found in a directory, and named with U+FFFD.
 #[test]
-fn a_file_name_that_is_not_utf8_is_explained() {
+fn files_whose_names_are_not_utf8_are_read() {
+    use std::ffi::OsStr;
     use std::os::unix::ffi::OsStrExt;
     let scratch = Scratch::new("latin1");
-    let dir = scratch.path().join("captures");
+    let dir = scratch.path().join("case");
     std::fs::create_dir(&dir).unwrap();
-    let name = std::ffi::OsStr::from_bytes(b"lat\xe9.pcap");
-    std::fs::copy(corpus(DORA), dir.join(name)).unwrap();
-    let o = run(&["decode", dir.to_str().unwrap()]);
-    let err = text(&o.stderr);
-    assert_eq!(o.status.code(), Some(2), "{err}");
-    assert!(err.contains("its name is not UTF-8"), "{err}");
-    assert!(err.contains("standard input"), "{err}");
+    let capture = dir.join(OsStr::from_bytes(b"caf\xe9.pcap"));
+    let log = dir.join(OsStr::from_bytes(b"caf\xe9.log"));
+    std::fs::copy(example("min-secs/client.pcap"), &capture).unwrap();
+    std::fs::copy(example("min-secs/dhcpd.log"), &log).unwrap();
+    let shown = |p: &std::path::Path| p.to_string_lossy().into_owned();
+    let (capture_name, log_name) = (shown(&capture), shown(&log));
+    assert!(capture_name.ends_with("caf\u{FFFD}.pcap"), "{capture_name}");
+    let run_os = |args: &[&OsStr]| bin().args(args).output().unwrap();
+
+    let o = run_os(&["decode".as_ref(), capture.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).lines().count(), 7);
+    let o = run_os(&["decode".as_ref(), "--json".as_ref(), dir.as_os_str()]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    let first: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(first["capture"], capture_name.as_str(), "{first}");
+
+    // Given by name, with --log; and as a directory holding both.
+    let html = scratch.path().join(OsStr::from_bytes(b"caf\xe9.html"));
+    let by_name = run_os(&[
+        "diagnose".as_ref(),
+        "--json".as_ref(),
+        capture.as_os_str(),
+        "--log".as_ref(),
+        log.as_os_str(),
+        "--html".as_ref(),
+        html.as_os_str(),
+    ]);
+    let in_dir = run_os(&["diagnose".as_ref(), "--json".as_ref(), dir.as_os_str()]);
+    for o in [by_name, in_dir] {
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(d["files"], serde_json::json!([capture_name]), "{d}");
+        assert_eq!(d["logs"], serde_json::json!([log_name]), "{d}");
+        let f = d["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["code"] == "min-secs-drop")
+            .unwrap_or_else(|| panic!("{d}"));
+        assert_eq!(f["log_lines"][0]["file"], "caf\u{FFFD}.log", "{f}");
+    }
+    // The page's packets were read again from the capture.
+    let page = std::fs::read_to_string(&html).unwrap();
+    let packets = &page[page.find("id=\"packets\">").unwrap()..];
+    assert!(packets.contains("DHCPDISCOVER"), "{packets:.200}");
+
+    let o = run_os(&["explain".as_ref(), log.as_os_str()]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.starts_with(&format!("== {log_name}: 21 lines")),
+        "{out}"
+    );
+    assert!(out.contains("min-secs-drop"), "{out}");
 }

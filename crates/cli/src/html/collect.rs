@@ -9,6 +9,7 @@
 //! the packets kept, which the caller caps.
 
 use std::collections::{HashMap, HashSet};
+use std::path::PathBuf;
 
 use capture::Timestamp;
 use diagnose::transaction::Transaction;
@@ -143,10 +144,12 @@ struct Grouping {
     omitted: u64,
 }
 
-/// Reads `files` (display names, as the diagnosis numbered them) again and
-/// collects the packets of `wanted`, at most `per_client` frames each.
+/// Reads `paths` again and collects the packets of `wanted`, at most
+/// `per_client` frames each; `files` are their names, as the diagnosis
+/// numbered them.
 pub fn collect(
     files: &[String],
+    paths: &[PathBuf],
     wanted: &[HwAddr],
     per_client: usize,
     clocks: &[diagnose::clocks::ClockOffset],
@@ -154,17 +157,14 @@ pub fn collect(
     let wanted_set: HashSet<HwAddr> = wanted.iter().copied().collect();
     let mut out = Collected::default();
     // Standard input cannot be read twice.
-    let readable: Vec<String> = files
-        .iter()
-        .filter(|f| {
-            let stdin = *f == crate::inputs::STDIN_NAME;
-            if stdin {
-                out.unreadable.push((*f).clone());
-            }
-            !stdin
-        })
-        .cloned()
-        .collect();
+    let mut readable: Vec<&PathBuf> = Vec::new();
+    for (name, path) in files.iter().zip(paths) {
+        if crate::inputs::is_stdin(path) {
+            out.unreadable.push(name.clone());
+        } else {
+            readable.push(path);
+        }
+    }
 
     let mut engine = Engine::new(
         Config {
@@ -185,7 +185,7 @@ pub fn collect(
     };
     let feed = Feed::open_with(&readable, clocks);
     // The feed numbers the files it opened; the report numbers `files`.
-    let index = original_indexes(files, &feed.names());
+    let index = original_indexes(paths, &feed.paths());
     let mut starts = vec![None; files.len()];
     for (i, t) in feed.first_frames().into_iter().enumerate() {
         if let Some(&f) = index.get(i) {
@@ -274,12 +274,12 @@ pub fn collect(
             },
         );
     }
-    out.frames = decode_frames(files, &keep);
+    out.frames = decode_frames(files, paths, &keep);
     out
 }
 
 /// For each file the feed opened (in order), its index in `files`.
-fn original_indexes(files: &[String], opened: &[String]) -> Vec<u16> {
+fn original_indexes(files: &[PathBuf], opened: &[PathBuf]) -> Vec<u16> {
     let mut out = Vec::with_capacity(opened.len());
     let mut next = 0;
     for name in opened {
@@ -397,10 +397,15 @@ fn mark(arrows: &mut [Arrow]) {
     }
 }
 
-/// Serialises the frames in `keep`, reading each file once.
-fn decode_frames(names: &[String], keep: &HashSet<FrameRef>) -> HashMap<FrameRef, FrameInfo> {
+/// Serialises the frames in `keep`, reading each file of `paths` once;
+/// `names` are how the packets name them.
+fn decode_frames(
+    names: &[String],
+    paths: &[PathBuf],
+    keep: &HashSet<FrameRef>,
+) -> HashMap<FrameRef, FrameInfo> {
     let mut out = HashMap::with_capacity(keep.len());
-    for (i, path) in names.iter().enumerate() {
+    for (i, path) in paths.iter().enumerate() {
         let wanted: HashSet<u64> = keep
             .iter()
             .filter(|r| usize::from(r.file) == i)
@@ -409,7 +414,7 @@ fn decode_frames(names: &[String], keep: &HashSet<FrameRef>) -> HashMap<FrameRef
         if wanted.is_empty() {
             continue;
         }
-        if path == crate::inputs::STDIN_NAME {
+        if crate::inputs::is_stdin(path) {
             continue;
         }
         let Ok(mut reader) = capture::open(path) else {

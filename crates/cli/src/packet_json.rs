@@ -22,8 +22,9 @@ pub struct OptionJson<'a> {
     pub offset: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub region: Option<&'static str>,
-    /// The value's bytes in hex, when it is text that is not UTF-8 (a JSON
-    /// string cannot carry those bytes: `value` has U+FFFD for them).
+    /// The option's bytes in hex, when its value holds text that is not
+    /// UTF-8, at the top or in a sub-option or user class (a JSON string
+    /// cannot carry those bytes: `value` has U+FFFD for them).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hex: Option<String>,
 }
@@ -105,16 +106,31 @@ pub struct MessageJson<'a> {
     pub options: Vec<OptionJson<'a>>,
 }
 
-/// `b` in hex (two digits a byte), if it is not UTF-8.
-fn hex_unless_utf8(b: &[u8]) -> Option<String> {
+/// `b` in hex, two digits a byte.
+fn hex_of(b: &[u8]) -> String {
     use std::fmt::Write;
-    std::str::from_utf8(b).is_err().then(|| {
-        b.iter()
-            .fold(String::with_capacity(b.len() * 2), |mut s, c| {
-                let _ = write!(s, "{c:02x}");
-                s
-            })
-    })
+    b.iter()
+        .fold(String::with_capacity(b.len() * 2), |mut s, c| {
+            let _ = write!(s, "{c:02x}");
+            s
+        })
+}
+
+/// `b` in hex, if it is not UTF-8.
+fn hex_unless_utf8(b: &[u8]) -> Option<String> {
+    std::str::from_utf8(b).is_err().then(|| hex_of(b))
+}
+
+/// Whether `v` holds text that is not UTF-8: its own, a sub-option's or a
+/// user class's (the values JSON shows as strings read from bytes).
+fn has_text_not_utf8(v: &value::Value<'_>) -> bool {
+    let bad = |b: &[u8]| std::str::from_utf8(b).is_err();
+    match v {
+        value::Value::Text(t) => bad(t),
+        value::Value::UserClasses(c) => c.iter().any(|c| bad(c)),
+        value::Value::SubOptions(subs) => subs.iter().any(|s| has_text_not_utf8(&s.value)),
+        _ => false,
+    }
 }
 
 /// `b` up to its first NUL.
@@ -142,10 +158,9 @@ impl<'a> MessageJson<'a> {
             }
             let data = m.option(o.code).expect("present");
             let value = value::decode(o.code, data, &ctx);
-            let hex = match &value {
-                value::Value::Text(t) => hex_unless_utf8(t),
-                _ => None,
-            };
+            let hex = has_text_not_utf8(&value)
+                .then(|| m.option(o.code).map(|d| hex_of(&d)))
+                .flatten();
             options.push(OptionJson {
                 code: o.code,
                 name: dhcp::name(o.code),

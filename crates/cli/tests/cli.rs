@@ -1244,6 +1244,16 @@ fn sname_and_file_are_shown_byte_for_byte() {
     assert!(options
         .iter()
         .all(|o| o["code"] == 12 || o.get("hex").is_none()));
+    // And for text inside a structure: option 82's subscriber-id (6).
+    cap[at..at + 6].copy_from_slice(&[82, 4, 6, 2, 0xff, b'c']);
+    let p = tmp(&scratch, "subscriber-id.pcap", &cap);
+    let o = run(&["decode", "--json", &p]);
+    let first: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    let options = first["options"].as_array().unwrap();
+    let agent = options.iter().find(|o| o["code"] == 82).unwrap();
+    assert_eq!(agent["value"][0]["value"], "\u{fffd}c");
+    assert_eq!(agent["hex"], "0602ff63");
 }
 
 /// A capture whose clock stepped back: `diagnose` says where, and the

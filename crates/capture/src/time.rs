@@ -65,9 +65,14 @@ fn digits(out: &mut [u8], mut v: u64) {
 
 impl Timestamp {
     /// The latest (and, negated, the earliest) time a capture may carry:
-    /// 2^62 ns from 1970, the years 1823 to 2116. Any two timestamps then
-    /// differ by less than `i64::MAX`, so durations never overflow.
-    pub const LIMIT: i64 = 1 << 62;
+    /// 2^62 - 1 ns from 1970, [`Timestamp::FIRST_DAY`] to
+    /// [`Timestamp::LAST_DAY`]. Any two timestamps then differ by less than
+    /// `i64::MAX`, so durations never overflow.
+    pub const LIMIT: i64 = (1 << 62) - 1;
+
+    /// The days of `-LIMIT` and `LIMIT`, for messages.
+    pub const FIRST_DAY: &'static str = "1823-11-12";
+    pub const LAST_DAY: &'static str = "2116-02-20";
 
     /// `ns` since 1970, clamped to ±[`Timestamp::LIMIT`] (a pcapng may
     /// declare any resolution and offset).
@@ -289,6 +294,15 @@ mod tests {
         for t in [Timestamp(i64::MAX), Timestamp(i64::MIN)] {
             assert_eq!(t.rfc3339().to_string(), t.to_string());
         }
+    }
+
+    #[test]
+    fn the_limits_days_are_the_limits() {
+        let day = |ns: i64| Timestamp(ns).rfc3339().to_string()[..10].to_string();
+        assert_eq!(day(-Timestamp::LIMIT), Timestamp::FIRST_DAY);
+        assert_eq!(day(Timestamp::LIMIT), Timestamp::LAST_DAY);
+        // Two times at the two limits are apart by less than i64::MAX.
+        assert!(Timestamp::LIMIT.checked_sub(-Timestamp::LIMIT).is_some());
     }
 
     #[test]

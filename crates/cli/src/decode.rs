@@ -21,9 +21,8 @@ struct Counts {
     truncated: u64,
     /// Packets shown with an anomaly of their own (not the capture's).
     malformed: u64,
-    /// Frames whose time was clamped, and the first: (frame, byte offset).
-    times_clamped: u64,
-    first_time_clamped: Option<(u64, u64)>,
+    /// DHCP packets whose time was clamped.
+    clamped: crate::feed::Clamped,
 }
 
 fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
@@ -94,10 +93,6 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 }
             };
             c.frames += 1;
-            if p.time_clamped {
-                c.times_clamped += 1;
-                c.first_time_clamped.get_or_insert((p.number, p.offset));
-            }
             let mut icmp = None;
             let mut d = match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => d,
@@ -122,6 +117,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 Err(_) => continue,
             };
             c.dhcp += 1;
+            c.clamped.note(&p);
             d.check_values();
             if !matches(a, &d) {
                 continue;
@@ -173,13 +169,8 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                 c.truncated
             ));
         }
-        if let Some((frame, offset)) = c.first_time_clamped {
-            warn(format_args!(
-                "{shown}: {} frame(s) carry a time outside the years 1823 to 2116 (first: frame {frame}, at byte \
-                 offset {offset}); is the capture's interface time resolution or offset wrong? They are shown \
-                 at the nearest of those limits",
-                c.times_clamped
-            ));
+        if let Some(message) = c.clamped.message("shown") {
+            warn(format_args!("{shown}: {message}"));
             if outcome == Outcome::Healthy {
                 outcome = Outcome::Problems;
             }

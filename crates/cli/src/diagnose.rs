@@ -8,7 +8,7 @@ use diagnose::{Config, Engine, Finding, Sink, Summary};
 use serde::Serialize;
 
 use crate::args::{DiagnoseArgs, MAX_CLOCK_OFFSET_S};
-use crate::feed::Feed;
+use crate::feed::{Feed, InputProblem};
 use crate::style::Style;
 use crate::{diagnose_text, inputs, warn, Outcome};
 
@@ -167,12 +167,6 @@ impl Sink for Quiet {
     fn finding(&mut self, _f: &Finding) {}
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
-    file: &'a str,
-    message: &'a str,
-}
-
 /// A capture whose clock was off (`clock_offsets` in the JSON report): its
 /// times are moved by `offset` seconds onto `reference`'s clock.
 #[derive(Serialize)]
@@ -320,46 +314,64 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             warn(format_args!("{}: {}", p.file, p.message));
             outcome = Outcome::Error;
         }
-        for (f, l) in &feed.unsupported {
-            warn(format_args!(
-                "{f}: frames with {l} framing were skipped: dhcplens reads Ethernet, Linux cooked (v1, v2), raw IP and BSD loopback captures"
-            ));
+        // What was wrong with the inputs, said on stderr and in the JSON:
+        // frames of a link type dhcplens does not read (an error, as a file
+        // that cannot be read is), and what the rest of the report stands on.
+        let unsupported: Vec<InputProblem> = feed
+            .unsupported
+            .iter()
+            .map(|(f, l)| InputProblem {
+                file: f.clone(),
+                message: format!(
+                    "frames with {l} framing were skipped: dhcplens reads Ethernet, Linux cooked (v1, v2), raw IP \
+                     and BSD loopback captures"
+                ),
+            })
+            .collect();
+        if !unsupported.is_empty() {
             outcome = Outcome::Error;
         }
+        let mut warnings: Vec<InputProblem> = Vec::new();
         if let Some((file, frame, why)) = &feed.first_unreadable {
-            warn(format_args!(
-                "{file}: {} packet(s) on the DHCP ports hold no readable DHCP message (first: frame {frame}: {why}); \
-                 `dhcplens decode` shows them",
-                feed.unreadable
-            ));
+            warnings.push(InputProblem {
+                file: file.clone(),
+                message: format!(
+                    "{} packet(s) on the DHCP ports hold no readable DHCP message (first: frame {frame}: {why}); \
+                     `dhcplens decode` shows them",
+                    feed.unreadable
+                ),
+            });
             if outcome == Outcome::Healthy {
                 outcome = Outcome::Problems;
             }
         }
         if let Some((file, frame, back_ns)) = &feed.stepped_back {
-            warn(format_args!(
-                "{file}: frame {frame} was taken {:.3} s before a frame ahead of it (the capturing host's clock \
-                 stepped back?); times are taken as they are, so latencies and retry intervals around it are off",
-                *back_ns as f64 / 1e9
-            ));
+            warnings.push(InputProblem {
+                file: file.clone(),
+                message: format!(
+                    "frame {frame} was taken {:.3} s before a frame ahead of it (the capturing host's clock \
+                     stepped back?); times are taken as they are, so latencies and retry intervals around it are off",
+                    *back_ns as f64 / 1e9
+                ),
+            });
         }
-        if let Some((file, frame, offset)) = &feed.first_time_clamped {
-            warn(format_args!(
-                "{file}: {} frame(s) carry a time outside the years 1823 to 2116 (first: frame {frame}, at byte \
-                 offset {offset}); is the capture's interface time resolution or offset wrong? They are taken \
-                 at the nearest of those limits, so times around them are off",
-                feed.times_clamped
-            ));
-            if outcome == Outcome::Healthy {
-                outcome = Outcome::Problems;
-            }
+        let clamped = feed.clamped_warnings();
+        if !clamped.is_empty() && outcome == Outcome::Healthy {
+            outcome = Outcome::Problems;
         }
+        warnings.extend(clamped);
         if feed.cut_before_header > 0 {
-            warn(format_args!(
-                "{}: {} packet(s) on the DHCP ports were cut by the capture's snap length before the end of \
-                 their DHCP header and are left out; capture with a larger snap length (tcpdump -s 0)",
-                case.name, feed.cut_before_header
-            ));
+            warnings.push(InputProblem {
+                file: case.name.clone(),
+                message: format!(
+                    "{} packet(s) on the DHCP ports were cut by the capture's snap length before the end of \
+                     their DHCP header and are left out; capture with a larger snap length (tcpdump -s 0)",
+                    feed.cut_before_header
+                ),
+            });
+        }
+        for p in unsupported.iter().chain(&warnings) {
+            warn(format_args!("{}: {}", p.file, p.message));
         }
         // A capture with nothing to diagnose is no answer, not a healthy
         // network (and in a client + server pair, maybe the wrong filter).
@@ -367,14 +379,9 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             outcome = outcome.and(Outcome::Problems);
         }
         if a.json {
-            let problems: Vec<Problem<'_>> = feed
-                .problems
-                .iter()
+            let problems: Vec<&InputProblem> = (feed.problems.iter())
+                .chain(&unsupported)
                 .chain(&log_problems)
-                .map(|p| Problem {
-                    file: &p.file,
-                    message: &p.message,
-                })
                 .collect();
             // Streamed field by field: the clients of a big capture would
             // make a string of tens of megabytes.
@@ -403,6 +410,8 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             serde_json::to_writer(&mut *out, &report.stats)?;
             out.write_all(b",\"input_problems\":")?;
             serde_json::to_writer(&mut *out, &problems)?;
+            out.write_all(b",\"input_warnings\":")?;
+            serde_json::to_writer(&mut *out, &warnings)?;
             // Not healthy either when no DHCP packet was read at all.
             let healthy = report.healthy() && feed.dhcp() > 0;
             writeln!(out, ",\"healthy\":{healthy}}}")?;

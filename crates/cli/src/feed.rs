@@ -31,9 +31,47 @@ struct Source {
     frames: u64,
     dhcp: u64,
     not_dhcp: u64,
+    clamped: Clamped,
 }
 
-/// What went wrong with an input, for the user.
+/// The DHCP packets of a capture whose times were out of range (see
+/// [`capture::Packet::time_clamped`]): how many, and the first one's frame
+/// number and byte offset.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Clamped {
+    pub packets: u64,
+    pub first: Option<(u64, u64)>,
+}
+
+impl Clamped {
+    /// Notes packet `p` if its time was clamped.
+    #[inline]
+    pub fn note(&mut self, p: &capture::Packet<'_>) {
+        if p.time_clamped {
+            self.packets += 1;
+            self.first.get_or_insert((p.number, p.offset));
+        }
+    }
+
+    /// What to tell the user about the capture (`None` if nothing was
+    /// clamped; the file's name goes before); `taken` says what was done
+    /// with those times.
+    pub fn message(&self, taken: &str) -> Option<String> {
+        let (frame, offset) = self.first?;
+        Some(format!(
+            "{} DHCP packet(s) carry a time outside {} to {} (first: frame {frame}, at byte offset \
+             {offset}); is the capture's interface time resolution (if_tsresol) or offset (if_tsoffset) wrong? \
+             They are {taken} at the nearest of those limits",
+            self.packets,
+            Timestamp::FIRST_DAY,
+            Timestamp::LAST_DAY,
+        ))
+    }
+}
+
+/// What went wrong with an input, for the user (`{"file", "message"}` in
+/// JSON reports).
+#[derive(serde::Serialize)]
 pub struct InputProblem {
     pub file: String,
     pub message: String,
@@ -63,11 +101,6 @@ pub struct Feed {
     /// its capture (a clock stepped back while capturing): (file, frame,
     /// how far back in ns).
     pub stepped_back: Option<(String, u64, i64)>,
-    /// Frames whose time was outside what a capture may carry (a pcapng
-    /// interface's resolution or offset is wrong), and the first of them:
-    /// (file, frame, byte offset). Their times are clamped.
-    pub times_clamped: u64,
-    pub first_time_clamped: Option<(String, u64, u64)>,
 }
 
 /// Frames out of order by less than this are the usual jitter of a capture
@@ -111,8 +144,6 @@ impl Feed {
             first_unreadable: None,
             cut_before_header: 0,
             stepped_back: None,
-            times_clamped: 0,
-            first_time_clamped: None,
         };
         for path in files.iter().map(AsRef::as_ref) {
             let shown = crate::inputs::shown(path).into_owned();
@@ -129,6 +160,7 @@ impl Feed {
                     frames: 0,
                     dhcp: 0,
                     not_dhcp: 0,
+                    clamped: Clamped::default(),
                 }),
                 Err(e) => feed.problems.push(InputProblem {
                     file: shown,
@@ -216,6 +248,21 @@ impl Feed {
         self.sources.iter().map(|s| s.path.clone()).collect()
     }
 
+    /// What to tell the user about each capture whose DHCP packets had
+    /// times out of range.
+    pub fn clamped_warnings(&self) -> Vec<InputProblem> {
+        self.sources
+            .iter()
+            .filter_map(|s| {
+                let message = s.clamped.message("taken")?;
+                Some(InputProblem {
+                    file: s.name.clone(),
+                    message: format!("{message}, so times around them are off"),
+                })
+            })
+            .collect()
+    }
+
     /// DHCP packets read from all the captures.
     pub fn dhcp(&self) -> u64 {
         self.sources.iter().map(|s| s.dhcp).sum()
@@ -281,16 +328,15 @@ impl Feed {
                 }
             };
             src.frames += 1;
-            if p.time_clamped {
-                self.times_clamped += 1;
-                self.first_time_clamped
-                    .get_or_insert_with(|| (src.name.clone(), p.number, p.offset));
-            }
             let at = FrameRef {
                 file: i as u16,
                 frame: p.number,
             };
-            let ts = Timestamp(p.timestamp.0.saturating_sub(src.offset_ns));
+            // Kept within the limits, so that durations cannot overflow.
+            let ts = Timestamp(
+                (p.timestamp.0.saturating_sub(src.offset_ns))
+                    .clamp(-Timestamp::LIMIT, Timestamp::LIMIT),
+            );
             src.first_frame.get_or_insert(ts);
             if ts.0 < src.latest.0.saturating_sub(STEP_BACK_NS) && self.stepped_back.is_none() {
                 self.stepped_back = Some((
@@ -304,12 +350,14 @@ impl Feed {
             // others are decoded, anomalies and all.
             if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
                 src.dhcp += 1;
+                src.clamped.note(&p);
                 return Some(Obs::from_plain(at, ts, &plain));
             }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => {
                     if let Some(o) = Obs::new(at, ts, &d, None) {
                         src.dhcp += 1;
+                        src.clamped.note(&p);
                         return Some(o);
                     }
                     src.not_dhcp += 1;
@@ -344,6 +392,7 @@ impl Feed {
                     if let Some(o) = wire::frame::unreachable(p.link, p.data)
                         .and_then(|u| Obs::quoted(at, ts, &u))
                     {
+                        src.clamped.note(&p);
                         return Some(o);
                     }
                 }

@@ -1288,12 +1288,10 @@ fn a_clock_stepping_back_is_said_and_first_is_the_earliest() {
     );
 }
 
-/// A pcapng frame whose time is past what a capture may carry (here the
-/// 64-bit maximum of nanoseconds): `decode` and `diagnose` say which frame,
-/// where, that its time was clamped, and exit 1.
-#[test]
-fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
-    let scratch = Scratch::new("time-clamped");
+/// The DORA capture as a little-endian pcapng with nanosecond times, each
+/// frame's time given by `ns` (frame number, time in the pcap), and an
+/// `if_tsoffset` of `offset_s`; with the byte offset of each frame's block.
+fn dora_pcapng(ns: impl Fn(u64, i64) -> u64, offset_s: i64) -> (Vec<u8>, Vec<usize>) {
     let mut reader = capture::open(corpus(DORA)).unwrap();
     let block = |out: &mut Vec<u8>, kind: u32, body: &[u8]| {
         let len = (12 + body.len()) as u32;
@@ -1307,20 +1305,15 @@ fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
     shb.extend_from_slice(&[1, 0, 0, 0]);
     shb.extend_from_slice(&(-1i64).to_le_bytes());
     block(&mut f, 0x0a0d_0d0a, &shb);
-    // Ethernet, if_tsresol 9 (nanoseconds).
-    block(
-        &mut f,
-        1,
-        &[1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 0, 0, 0, 0],
-    );
-    let mut third_at = 0;
+    // Ethernet; if_tsresol 9 (nanoseconds), if_tsoffset, end of options.
+    let mut idb = vec![1, 0, 0, 0, 0, 0, 0, 0, 9, 0, 1, 0, 9, 0, 0, 0, 14, 0, 8, 0];
+    idb.extend_from_slice(&offset_s.to_le_bytes());
+    idb.extend_from_slice(&[0, 0, 0, 0]);
+    block(&mut f, 1, &idb);
+    let mut at = Vec::new();
     while let Some(p) = reader.next_packet().unwrap() {
-        let ns = if p.number == 3 {
-            third_at = f.len();
-            u64::MAX
-        } else {
-            p.timestamp.0 as u64
-        };
+        at.push(f.len());
+        let ns = ns(p.number, p.timestamp.0);
         let mut epb = 0u32.to_le_bytes().to_vec();
         epb.extend_from_slice(&((ns >> 32) as u32).to_le_bytes());
         epb.extend_from_slice(&(ns as u32).to_le_bytes());
@@ -1330,18 +1323,66 @@ fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
         epb.resize(epb.len().next_multiple_of(4), 0);
         block(&mut f, 6, &epb);
     }
-    let p = tmp(&scratch, "far.pcapng", &f);
+    (f, at)
+}
+
+/// A pcapng frame whose time is past what a capture may carry (here the
+/// 64-bit maximum of nanoseconds): `decode` and `diagnose` say which
+/// capture, how many of its DHCP packets, which frame first and where,
+/// that the times were clamped, and exit 1; the JSON report lists it in
+/// `input_warnings`. Two captures clamped at the two limits are analysed
+/// (their times are apart by less than `i64::MAX`), each named with its own.
+#[test]
+fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
+    let scratch = Scratch::new("time-clamped");
+    // The DISCOVER and OFFER (frames 1 and 2) far in the future.
+    let (far, at) = dora_pcapng(|n, t| if n <= 2 { u64::MAX } else { t as u64 }, 0);
+    let far = tmp(&scratch, "far.pcapng", &far);
     let said = format!(
-        "far.pcapng: 1 frame(s) carry a time outside the years 1823 to 2116 (first: frame 3, at byte offset {third_at})"
+        "far.pcapng: 2 DHCP packet(s) carry a time outside 1823-11-12 to 2116-02-20 (first: frame 1, at byte offset {})",
+        at[0]
     );
-    for args in [["decode", &p], ["diagnose", &p]] {
+    for args in [["decode", &far], ["diagnose", &far]] {
         let o = run(&args);
         let err = text(&o.stderr);
         assert!(err.contains(&said), "{args:?}: {err}");
         assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
     }
-    let out = text(&run(&["decode", &p]).stdout);
+    let out = text(&run(&["decode", &far]).stdout);
     assert!(out.contains("REQUEST"), "{out}");
+    let o = run(&["diagnose", "--json", &far]);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    // (Frame 3, back in 2009, is also said to be taken before frame 2.)
+    let w = d["input_warnings"].as_array().unwrap();
+    let clamped: Vec<String> = (w.iter())
+        .filter(|w| w["message"].as_str().unwrap().contains("carry a time"))
+        .map(|w| {
+            format!(
+                "{}: {}",
+                w["file"].as_str().unwrap(),
+                w["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(clamped.len(), 1, "{w:?}");
+    assert!(clamped[0].starts_with(&format!("{far}: 2 DHCP")), "{w:?}");
+    assert!(clamped[0].contains(&said), "{w:?}");
+    assert_eq!(d["input_problems"], serde_json::json!([]));
+
+    // Every frame 2^40 s before 1970 (if_tsoffset): at the earliest limit.
+    let (early, _) = dora_pcapng(|_, t| t as u64, -(1 << 40));
+    let early = tmp(&scratch, "early.pcapng", &early);
+    for keep in [false, true] {
+        let mut args = vec!["diagnose", &far, &early];
+        if keep {
+            args.push("--keep-clocks");
+        }
+        let o = run(&args);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains("far.pcapng: 2 DHCP packet(s)"), "{err}");
+        assert!(err.contains("early.pcapng: 4 DHCP packet(s)"), "{err}");
+    }
 }
 
 /// A value of the right length that does not parse as its type (a

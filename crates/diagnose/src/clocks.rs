@@ -239,7 +239,7 @@ impl Samples {
         let near = |d: &[i64], m: Option<i64>| {
             m.map_or(0, |m| {
                 d.iter()
-                    .filter(|x| x.saturating_sub(m).abs() <= AGREE_NS)
+                    .filter(|x| x.saturating_sub(m).unsigned_abs() <= AGREE_NS.unsigned_abs())
                     .count()
             })
         };

@@ -1032,6 +1032,20 @@ fn stp_delay_from_the_clients_side() {
         text.contains("a capture at the server's side tells which"),
         "{text}"
     );
+    // One DISCOVER lost, however long before the answered one, is no run
+    // of them; two are.
+    let lost = |times: &[f64]| {
+        let mut c = Cap::new();
+        for &t in times {
+            c.client(t, &discover(0x5a, 0));
+        }
+        c.reply(19.005, &offer(0x5a));
+        c.client(19.01, &request(0x5a, SERVER));
+        c.reply(19.02, &ack(0x5a));
+        has(&c.report(), Code::StpDelaySuspected)
+    };
+    assert!(!lost(&[1.0, 19.0]));
+    assert!(lost(&[1.0, 10.0, 19.0]));
     // Both sides, the server's running from the start and hearing from the
     // 10th: the path lost them.
     let (conf, _, text) = run(19.0, 19.0, true, 0.5, 0.005).expect("a finding");

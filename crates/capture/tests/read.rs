@@ -620,13 +620,7 @@ fn big_endian_and_odd_resolutions() {
     idb.extend_from_slice(&[0, 9, 0, 1, 3, 0, 0, 0, 0, 0, 0, 0]);
     block(&mut g, 1, &idb);
     for (iface, units) in [(0u32, 2048u64), (1, 1500)] {
-        let mut epb = iface.to_be_bytes().to_vec();
-        epb.extend_from_slice(&((units >> 32) as u32).to_be_bytes());
-        epb.extend_from_slice(&(units as u32).to_be_bytes());
-        epb.extend_from_slice(&4u32.to_be_bytes());
-        epb.extend_from_slice(&4u32.to_be_bytes());
-        epb.extend_from_slice(&[1, 2, 3, 4]);
-        block(&mut g, 6, &epb);
+        block(&mut g, 6, &epb_body(iface, units));
     }
     // A Simple Packet Block: interface 0, no timestamp.
     let mut spb = 3u32.to_be_bytes().to_vec();
@@ -688,6 +682,18 @@ fn block(out: &mut Vec<u8>, kind: u32, body: &[u8]) {
     out.extend_from_slice(&len.to_be_bytes());
 }
 
+/// The body of a big-endian Enhanced Packet Block: interface `iface`,
+/// time `units`, 4 bytes of data.
+fn epb_body(iface: u32, units: u64) -> Vec<u8> {
+    let mut epb = iface.to_be_bytes().to_vec();
+    epb.extend_from_slice(&((units >> 32) as u32).to_be_bytes());
+    epb.extend_from_slice(&(units as u32).to_be_bytes());
+    epb.extend_from_slice(&4u32.to_be_bytes());
+    epb.extend_from_slice(&4u32.to_be_bytes());
+    epb.extend_from_slice(&[1, 2, 3, 4]);
+    epb
+}
+
 /// A big-endian pcapng section header, of unknown length.
 fn big_endian_pcapng() -> Vec<u8> {
     let mut g = Vec::new();
@@ -716,13 +722,7 @@ fn a_time_past_the_limit_is_clamped_and_said() {
     idb.extend_from_slice(&[0, 0, 0, 0]);
     block(&mut g, 1, &idb);
     for (iface, units) in [(0u32, 1_700_000_000_000_000_000u64), (0, u64::MAX), (1, 5)] {
-        let mut epb = iface.to_be_bytes().to_vec();
-        epb.extend_from_slice(&((units >> 32) as u32).to_be_bytes());
-        epb.extend_from_slice(&(units as u32).to_be_bytes());
-        epb.extend_from_slice(&4u32.to_be_bytes());
-        epb.extend_from_slice(&4u32.to_be_bytes());
-        epb.extend_from_slice(&[1, 2, 3, 4]);
-        block(&mut g, 6, &epb);
+        block(&mut g, 6, &epb_body(iface, units));
     }
     let (seen, e) = read_bytes(&g);
     assert!(e.is_none(), "{e:?}");

@@ -239,7 +239,10 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     );
     engine.captures_start(&feed.first_frames());
     engine.push_all(feed.by_ref());
-    for p in &feed.problems {
+    let unsupported = feed.unsupported_problems();
+    // (Whether the exchanges compared are in doubt shows in them.)
+    let (warnings, _) = feed.warnings(&names.join(" + "));
+    for p in feed.problems.iter().chain(&unsupported).chain(&warnings) {
         crate::warn(format_args!("{}: {}", p.file, p.message));
     }
     // A capture without DHCP is no answer about either client.
@@ -248,7 +251,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     let TwoClients {
         exchanges, more, ..
     } = sink;
-    let read_error = if feed.problems.is_empty() {
+    let read_error = if feed.problems.is_empty() && unsupported.is_empty() {
         Outcome::Healthy
     } else {
         Outcome::Error

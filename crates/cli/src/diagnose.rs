@@ -317,58 +317,13 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         // What was wrong with the inputs, said on stderr and in the JSON:
         // frames of a link type dhcplens does not read (an error, as a file
         // that cannot be read is), and what the rest of the report stands on.
-        let unsupported: Vec<InputProblem> = feed
-            .unsupported
-            .iter()
-            .map(|(f, l)| InputProblem {
-                file: f.clone(),
-                message: format!(
-                    "frames with {l} framing were skipped: dhcplens reads Ethernet, Linux cooked (v1, v2), raw IP \
-                     and BSD loopback captures"
-                ),
-            })
-            .collect();
+        let unsupported = feed.unsupported_problems();
         if !unsupported.is_empty() {
             outcome = Outcome::Error;
         }
-        let mut warnings: Vec<InputProblem> = Vec::new();
-        if let Some((file, frame, why)) = &feed.first_unreadable {
-            warnings.push(InputProblem {
-                file: file.clone(),
-                message: format!(
-                    "{} packet(s) on the DHCP ports hold no readable DHCP message (first: frame {frame}: {why}); \
-                     `dhcplens decode` shows them",
-                    feed.unreadable
-                ),
-            });
-            if outcome == Outcome::Healthy {
-                outcome = Outcome::Problems;
-            }
-        }
-        if let Some((file, frame, back_ns)) = &feed.stepped_back {
-            warnings.push(InputProblem {
-                file: file.clone(),
-                message: format!(
-                    "frame {frame} was taken {:.3} s before a frame ahead of it (the capturing host's clock \
-                     stepped back?); times are taken as they are, so latencies and retry intervals around it are off",
-                    *back_ns as f64 / 1e9
-                ),
-            });
-        }
-        let clamped = feed.clamped_warnings();
-        if !clamped.is_empty() && outcome == Outcome::Healthy {
+        let (warnings, doubtful) = feed.warnings(&case.name);
+        if doubtful && outcome == Outcome::Healthy {
             outcome = Outcome::Problems;
-        }
-        warnings.extend(clamped);
-        if feed.cut_before_header > 0 {
-            warnings.push(InputProblem {
-                file: case.name.clone(),
-                message: format!(
-                    "{} packet(s) on the DHCP ports were cut by the capture's snap length before the end of \
-                     their DHCP header and are left out; capture with a larger snap length (tcpdump -s 0)",
-                    feed.cut_before_header
-                ),
-            });
         }
         for p in unsupported.iter().chain(&warnings) {
             warn(format_args!("{}: {}", p.file, p.message));

@@ -248,19 +248,70 @@ impl Feed {
         self.sources.iter().map(|s| s.path.clone()).collect()
     }
 
-    /// What to tell the user about each capture whose DHCP packets had
-    /// times out of range.
-    pub fn clamped_warnings(&self) -> Vec<InputProblem> {
-        self.sources
-            .iter()
-            .filter_map(|s| {
-                let message = s.clamped.message("taken")?;
-                Some(InputProblem {
-                    file: s.name.clone(),
-                    message: format!("{message}, so times around them are off"),
-                })
+    /// The captures with frames of a link type dhcplens does not read, as
+    /// problems (they are errors, as a file that cannot be read is).
+    pub fn unsupported_problems(&self) -> Vec<InputProblem> {
+        (self.unsupported.iter())
+            .map(|(f, l)| InputProblem {
+                file: f.clone(),
+                message: format!(
+                    "frames with {l} framing were skipped: dhcplens reads Ethernet, Linux cooked (v1, v2), raw IP \
+                     and BSD loopback captures"
+                ),
             })
             .collect()
+    }
+
+    /// What a report from the captures read so far stands on, for the user
+    /// (`case` names them together): packets on the DHCP ports that hold no
+    /// readable message, a clock that stepped back, times out of range,
+    /// packets the snap length cut before their DHCP header. And whether
+    /// the report is in doubt for it (problems found: packets were not read,
+    /// or their times are wrong).
+    pub fn warnings(&self, case: &str) -> (Vec<InputProblem>, bool) {
+        let mut out = Vec::new();
+        let mut doubtful = false;
+        if let Some((file, frame, why)) = &self.first_unreadable {
+            out.push(InputProblem {
+                file: file.clone(),
+                message: format!(
+                    "{} packet(s) on the DHCP ports hold no readable DHCP message (first: frame {frame}: {why}); \
+                     `dhcplens decode` shows them",
+                    self.unreadable
+                ),
+            });
+            doubtful = true;
+        }
+        if let Some((file, frame, back_ns)) = &self.stepped_back {
+            out.push(InputProblem {
+                file: file.clone(),
+                message: format!(
+                    "frame {frame} was taken {:.3} s before a frame ahead of it (the capturing host's clock \
+                     stepped back?); times are taken as they are, so latencies and retry intervals around it are off",
+                    *back_ns as f64 / 1e9
+                ),
+            });
+        }
+        for s in &self.sources {
+            if let Some(message) = s.clamped.message("taken") {
+                out.push(InputProblem {
+                    file: s.name.clone(),
+                    message: format!("{message}, so times around them are off"),
+                });
+                doubtful = true;
+            }
+        }
+        if self.cut_before_header > 0 {
+            out.push(InputProblem {
+                file: case.to_string(),
+                message: format!(
+                    "{} packet(s) on the DHCP ports were cut by the capture's snap length before the end of \
+                     their DHCP header and are left out; capture with a larger snap length (tcpdump -s 0)",
+                    self.cut_before_header
+                ),
+            });
+        }
+        (out, doubtful)
     }
 
     /// DHCP packets read from all the captures.

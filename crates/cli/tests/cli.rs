@@ -1330,8 +1330,9 @@ fn dora_pcapng(ns: impl Fn(u64, i64) -> u64, offset_s: i64) -> (Vec<u8>, Vec<usi
 /// 64-bit maximum of nanoseconds): `decode` and `diagnose` say which
 /// capture, how many of its DHCP packets, which frame first and where,
 /// that the times were clamped, and exit 1; the JSON report lists it in
-/// `input_warnings`. Two captures clamped at the two limits are analysed
-/// (their times are apart by less than `i64::MAX`), each named with its own.
+/// `input_warnings` (`diff --mac` says it too). Two captures clamped at the
+/// two limits are analysed (their times are apart by less than `i64::MAX`),
+/// each named with its own.
 #[test]
 fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
     let scratch = Scratch::new("time-clamped");
@@ -1368,6 +1369,16 @@ fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
     assert!(clamped[0].starts_with(&format!("{far}: 2 DHCP")), "{w:?}");
     assert!(clamped[0].contains(&said), "{w:?}");
     assert_eq!(d["input_problems"], serde_json::json!([]));
+    // `diff --mac` reads the captures as `diagnose` does, and says so too.
+    let o = run(&[
+        "diff",
+        &far,
+        "--mac",
+        "00:0b:82:01:fc:42",
+        "--mac",
+        "02:00:00:00:00:01",
+    ]);
+    assert!(text(&o.stderr).contains(&said), "{}", text(&o.stderr));
 
     // Every frame 2^40 s before 1970 (if_tsoffset): at the earliest limit.
     let (early, _) = dora_pcapng(|_, t| t as u64, -(1 << 40));

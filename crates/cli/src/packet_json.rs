@@ -106,19 +106,9 @@ pub struct MessageJson<'a> {
     pub options: Vec<OptionJson<'a>>,
 }
 
-/// `b` in hex, two digits a byte.
-fn hex_of(b: &[u8]) -> String {
-    use std::fmt::Write;
-    b.iter()
-        .fold(String::with_capacity(b.len() * 2), |mut s, c| {
-            let _ = write!(s, "{c:02x}");
-            s
-        })
-}
-
 /// `b` in hex, if it is not UTF-8.
 fn hex_unless_utf8(b: &[u8]) -> Option<String> {
-    std::str::from_utf8(b).is_err().then(|| hex_of(b))
+    std::str::from_utf8(b).is_err().then(|| value::hex(b))
 }
 
 /// Whether `v` holds text that is not UTF-8: its own, a sub-option's or a
@@ -131,11 +121,6 @@ fn has_text_not_utf8(v: &value::Value<'_>) -> bool {
         value::Value::SubOptions(subs) => subs.iter().any(|s| has_text_not_utf8(&s.value)),
         _ => false,
     }
-}
-
-/// `b` up to its first NUL.
-fn up_to_nul(b: &[u8]) -> &[u8] {
-    &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]
 }
 
 pub fn op_name(op: wire::Op) -> String {
@@ -159,7 +144,7 @@ impl<'a> MessageJson<'a> {
             let data = m.option(o.code).expect("present");
             let value = value::decode(o.code, data, &ctx);
             let hex = has_text_not_utf8(&value)
-                .then(|| m.option(o.code).map(|d| hex_of(&d)))
+                .then(|| m.option(o.code).map(|d| value::hex(&d)))
                 .flatten();
             options.push(OptionJson {
                 code: o.code,
@@ -187,10 +172,10 @@ impl<'a> MessageJson<'a> {
             sname: m.server_name().map(|s| s.into_owned()),
             file: m.boot_file().map(|s| s.into_owned()),
             sname_hex: (!m.overloads(Region::Sname))
-                .then(|| hex_unless_utf8(up_to_nul(&m.sname)))
+                .then(|| hex_unless_utf8(dhcp::until_nul(&m.sname)))
                 .flatten(),
             file_hex: (!m.overloads(Region::File))
-                .then(|| hex_unless_utf8(up_to_nul(&m.file)))
+                .then(|| hex_unless_utf8(dhcp::until_nul(&m.file)))
                 .flatten(),
             message_type: m.message_type().map(|t| t.name().into_owned()),
             options,

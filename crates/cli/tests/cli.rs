@@ -1212,6 +1212,11 @@ fn sname_and_file_are_shown_byte_for_byte() {
     cap[dhcp + 44..dhcp + 49].copy_from_slice(&[0x34, 1, 3, 0xff, 0]);
     cap[dhcp + 108..dhcp + 119].copy_from_slice(b"say \"hi\"\\\n\0");
     let p = tmp(&scratch, "sname.pcap", &cap);
+    // `decode --json`'s first packet.
+    let first_packet = |p: &str| -> serde_json::Value {
+        let o = run(&["decode", "--json", p]);
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap()
+    };
     let out = text(&run(&["decode", "-v", &p]).stdout);
     assert!(
         out.contains(r#"sname "4\x01\x03\xff"  file "say \x22hi\x22\x5c\x0a""#),
@@ -1219,9 +1224,7 @@ fn sname_and_file_are_shown_byte_for_byte() {
     );
     // JSON strings cannot carry the stray byte: its hex comes beside them,
     // only where the text is not UTF-8.
-    let o = run(&["decode", "--json", &p]);
-    let first: serde_json::Value =
-        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    let first = first_packet(&p);
     assert_eq!(first["sname"], "4\u{1}\u{3}\u{fffd}");
     assert_eq!(first["sname_hex"], "340103ff");
     assert_eq!(first["file"], "say \"hi\"\\\n");
@@ -1232,9 +1235,7 @@ fn sname_and_file_are_shown_byte_for_byte() {
     assert_eq!(&cap[at..at + 2], [50, 4]);
     cap[at..at + 6].copy_from_slice(&[12, 4, b'a', b'b', 0xff, b'c']);
     let p = tmp(&scratch, "host-name.pcap", &cap);
-    let o = run(&["decode", "--json", &p]);
-    let first: serde_json::Value =
-        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    let first = first_packet(&p);
     let options = first["options"].as_array().unwrap();
     let host = options.iter().find(|o| o["code"] == 12).unwrap();
     assert_eq!(
@@ -1247,9 +1248,7 @@ fn sname_and_file_are_shown_byte_for_byte() {
     // And for text inside a structure: option 82's subscriber-id (6).
     cap[at..at + 6].copy_from_slice(&[82, 4, 6, 2, 0xff, b'c']);
     let p = tmp(&scratch, "subscriber-id.pcap", &cap);
-    let o = run(&["decode", "--json", &p]);
-    let first: serde_json::Value =
-        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    let first = first_packet(&p);
     let options = first["options"].as_array().unwrap();
     let agent = options.iter().find(|o| o["code"] == 82).unwrap();
     assert_eq!(agent["value"][0]["value"], "\u{fffd}c");

@@ -983,10 +983,14 @@ fn holds_exactly(field: &[u8], region: Region, options: &[RawOption<'_>]) -> boo
         .eq(options.iter().filter(|o| o.region == region))
 }
 
+/// The bytes of a NUL-terminated field (`sname`, `file`) before the first NUL.
+pub fn until_nul(b: &[u8]) -> &[u8] {
+    &b[..b.iter().position(|&c| c == 0).unwrap_or(b.len())]
+}
+
 /// Text up to the first NUL, invalid UTF-8 replaced.
 fn c_string(b: &[u8]) -> Cow<'_, str> {
-    let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-    String::from_utf8_lossy(&b[..end])
+    String::from_utf8_lossy(until_nul(b))
 }
 
 #[cfg(test)]

@@ -572,7 +572,8 @@ pub fn escape(b: &[u8]) -> String {
     s
 }
 
-fn hex(b: &[u8]) -> String {
+/// `b` in hex, two digits a byte: how JSON shows opaque bytes.
+pub fn hex(b: &[u8]) -> String {
     let mut s = String::with_capacity(b.len() * 2);
     for c in b {
         s.push_str(&format!("{c:02x}"));

@@ -1,9 +1,11 @@
 //! Command-line arguments: validation only; commands build the real objects.
 //!
 //! Files are `PathBuf`s, so that a name that is not UTF-8 reaches the
-//! file system as it is; only arguments parsed as text (`CAPTURE:FRAME`)
-//! are `String`s.
+//! file system as it is; so are `CAPTURE:FRAME` arguments (`OsString`s, split
+//! at their last `:` by `send::frame_ref`).
 
+use std::ffi::OsString;
+use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
@@ -270,18 +272,15 @@ pub struct ReplayArgs {
 #[derive(Debug, Args)]
 pub struct DiffArgs {
     /// A request as CAPTURE:FRAME (`-:N`: frame N of stdin); or, with --mac twice,
-    /// a capture (file or directory) holding the clients. Read as text: the
-    /// capture's name must be UTF-8.
+    /// a capture (file or directory) holding the clients.
     #[arg(value_name = "CAPTURE:FRAME", allow_hyphen_values = true)]
-    first: String,
+    first: OsString,
     /// The request to compare it with, as CAPTURE:FRAME; or, with --mac, another capture.
-    /// Read as text: the capture's name must be UTF-8.
     #[arg(value_name = "CAPTURE:FRAME", allow_hyphen_values = true)]
-    second: Option<String>,
-    /// With --mac, more captures (all merged in time order). Read as text,
-    /// like the first two: their names must be UTF-8.
+    second: Option<OsString>,
+    /// With --mac, more captures (all merged in time order).
     #[arg(value_name = "CAPTURE")]
-    more: Vec<String>,
+    more: Vec<OsString>,
     /// Compare two clients' whole exchanges (give it twice).
     #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
     pub macs: Vec<wire::HwAddr>,
@@ -298,17 +297,20 @@ impl DiffArgs {
     /// Of the values that start with `-`, only `-` and `-:N` (stdin) are
     /// inputs: any other (`--jsno`) is a mistyped flag, refused as clap
     /// refuses it elsewhere.
-    pub fn items(&self) -> anyhow::Result<Vec<String>> {
-        let items: Vec<String> = std::iter::once(&self.first)
+    pub fn items(&self) -> anyhow::Result<Vec<OsString>> {
+        let items: Vec<OsString> = std::iter::once(&self.first)
             .chain(&self.second)
             .chain(&self.more)
             .cloned()
             .collect();
-        if let Some(flag) = items
-            .iter()
-            .find(|i| i.starts_with('-') && *i != "-" && !i.starts_with("-:"))
-        {
-            anyhow::bail!("unexpected argument '{flag}' (see dhcplens diff --help)");
+        if let Some(flag) = items.iter().find(|i| {
+            let b = i.as_bytes();
+            b.starts_with(b"-") && b != b"-" && !b.starts_with(b"-:")
+        }) {
+            anyhow::bail!(
+                "unexpected argument '{}' (see dhcplens diff --help)",
+                flag.to_string_lossy()
+            );
         }
         Ok(items)
     }
@@ -320,22 +322,19 @@ pub struct BisectArgs {
     #[arg(long, value_name = "NAME=LOW..HIGH")]
     pub field: Option<String>,
     /// The request to vary (CAPTURE:FRAME); default: a plain DISCOVER from the interface's MAC.
-    /// Read as text: the capture's name must be UTF-8.
     #[arg(long, value_name = "CAPTURE:FRAME", requires = "field")]
-    pub base: Option<String>,
-    /// A request the server answers (CAPTURE:FRAME). Read as text: the
-    /// capture's name must be UTF-8.
+    pub base: Option<OsString>,
+    /// A request the server answers (CAPTURE:FRAME).
     #[arg(
         long,
         value_name = "CAPTURE:FRAME",
         requires = "failing",
         conflicts_with = "field"
     )]
-    pub working: Option<String>,
-    /// A request it does not answer (CAPTURE:FRAME). Read as text: the
-    /// capture's name must be UTF-8.
+    pub working: Option<OsString>,
+    /// A request it does not answer (CAPTURE:FRAME).
     #[arg(long, value_name = "CAPTURE:FRAME", requires = "working")]
-    pub failing: Option<String>,
+    pub failing: Option<OsString>,
     /// Pause between tries.
     #[arg(long, default_value = "1s", value_parser = crate::probe_args::parse_duration)]
     pub pause: std::time::Duration,

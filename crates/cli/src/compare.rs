@@ -1,7 +1,9 @@
 //! `dhcplens diff` and `dhcplens bisect`: what differs between a working and a
 //! failing request, and which difference makes the server answer.
 
+use std::ffi::OsStr;
 use std::io::Write;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -18,7 +20,7 @@ use wire::dhcp::MessageType;
 use wire::Message;
 
 use crate::args::{BisectArgs, DiffArgs};
-use crate::feed::Feed;
+use crate::feed::{Feed, InputProblem};
 use crate::inputs::shown;
 use crate::send::{frame_ref, load_frame, load_frames, open, write_pcapng};
 use crate::style::{Paint, Style};
@@ -245,6 +247,9 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     for p in feed.problems.iter().chain(&unsupported).chain(&warnings) {
         crate::warn(format_args!("{}: {}", p.file, p.message));
     }
+    // As `diagnose --json` has them: what could not be read, and what the
+    // comparison stands on.
+    let problems: Vec<&InputProblem> = feed.problems.iter().chain(&unsupported).collect();
     // A capture without DHCP is no answer about either client.
     let without_dhcp = feed.warn_without_dhcp();
     let (report, sink) = engine.finish();
@@ -284,7 +289,8 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         if a.json {
             serde_json::to_writer(
                 &mut *out,
-                &serde_json::json!({"left": found[0], "right": found[1], "requests": []}),
+                &serde_json::json!({"left": found[0], "right": found[1], "requests": [],
+                    "input_problems": problems, "input_warnings": warnings}),
             )?;
             writeln!(out)?;
         }
@@ -303,7 +309,8 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if a.json {
         serde_json::to_writer(
             &mut *out,
-            &serde_json::json!({"left": sides[0], "right": sides[1], "requests": requests}),
+            &serde_json::json!({"left": sides[0], "right": sides[1], "requests": requests,
+                "input_problems": problems, "input_warnings": warnings}),
         )?;
         writeln!(out)?;
     } else {
@@ -417,11 +424,12 @@ fn print_clients(
 }
 
 /// A `CAPTURE:FRAME` argument whose capture is `file`, as messages show it.
-fn shown_ref(item: &str, file: &Path) -> String {
+fn shown_ref(item: &OsStr, file: &Path) -> String {
+    let frame = item.as_bytes().get(file.as_os_str().len()..);
     format!(
         "{}{}",
         shown(file),
-        item.get(file.as_os_str().len()..).unwrap_or_default()
+        String::from_utf8_lossy(frame.unwrap_or_default())
     )
 }
 

@@ -1,8 +1,10 @@
 //! `dhcplens probe` and `dhcplens replay`: send a request, show every reply,
 //! and flag replies that break the rules the diagnosis engine knows.
 
+use std::ffi::OsStr;
 use std::io::Write;
 use std::net::Ipv4Addr;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context as _};
@@ -454,15 +456,20 @@ pub fn load_frames(
     Ok(out)
 }
 
-/// Parses `FILE:N` (a frame of a capture).
-pub fn frame_ref(s: &str) -> anyhow::Result<(PathBuf, u64)> {
-    let (f, n) = s
-        .rsplit_once([':', '#'])
-        .with_context(|| format!("{s:?}: expected CAPTURE:FRAME, e.g. boot.pcap:12"))?;
+/// Parses `FILE:N` (a frame of a capture), split at the last `:` (or `#`):
+/// the capture's name is taken byte for byte, UTF-8 or not.
+pub fn frame_ref(s: &OsStr) -> anyhow::Result<(PathBuf, u64)> {
+    let b = s.as_bytes();
+    let shown = s.to_string_lossy();
+    let at = b
+        .iter()
+        .rposition(|&c| c == b':' || c == b'#')
+        .with_context(|| format!("{shown:?}: expected CAPTURE:FRAME, e.g. boot.pcap:12"))?;
+    let n = String::from_utf8_lossy(&b[at + 1..]);
     let n: u64 = n
         .parse()
-        .with_context(|| format!("{s:?}: {n:?} is not a frame number"))?;
-    Ok((PathBuf::from(f), n))
+        .with_context(|| format!("{shown:?}: {n:?} is not a frame number"))?;
+    Ok((PathBuf::from(OsStr::from_bytes(&b[..at])), n))
 }
 
 pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {

@@ -1378,6 +1378,29 @@ fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
         "02:00:00:00:00:01",
     ]);
     assert!(text(&o.stderr).contains(&said), "{}", text(&o.stderr));
+    // …and its JSON, as `diagnose --json`'s does (here with one client
+    // missing: the document with that side null).
+    let o = run(&[
+        "diff",
+        "--json",
+        &far,
+        "--mac",
+        "00:0b:82:01:fc:42",
+        "--mac",
+        "02:00:00:00:00:01",
+    ]);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(d["right"], serde_json::Value::Null, "{d}");
+    assert_eq!(d["input_problems"], serde_json::json!([]), "{d}");
+    let w = d["input_warnings"].as_array().unwrap();
+    assert!(
+        w.iter().any(|w| w["file"] == far.as_str()
+            && w["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("2 DHCP packet(s) carry a time")),
+        "{d}"
+    );
 
     // Every frame 2^40 s before 1970 (if_tsoffset): at the earliest limit.
     let (early, _) = dora_pcapng(|_, t| t as u64, -(1 << 40));
@@ -1542,6 +1565,44 @@ fn files_whose_names_are_not_utf8_are_read() {
     let page = std::fs::read_to_string(&html).unwrap();
     let packets = &page[page.find("id=\"packets\">").unwrap()..];
     assert!(packets.contains("DHCPDISCOVER"), "{packets:.200}");
+
+    // A request of it as CAPTURE:FRAME (split at the last `:`), named in
+    // the comparison as the messages name the capture.
+    let frame = |n: &str| {
+        let mut r = capture.as_os_str().to_owned();
+        r.push(n);
+        r
+    };
+    let o = run_os(&["diff".as_ref(), &frame(":1"), &frame(":4")]);
+    let out = text(&o.stdout);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(out.contains(&format!("{capture_name}:4")), "{out}");
+    assert!(out.contains("secs"), "{out}");
+    // And two of its clients, whose requests are read again from it.
+    let o = run_os(&[
+        "diff".as_ref(),
+        "--json".as_ref(),
+        capture.as_os_str(),
+        "--mac".as_ref(),
+        "02:00:00:04:02:01".as_ref(),
+        "--mac".as_ref(),
+        "02:00:00:04:03:01".as_ref(),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fields: Vec<&str> = (d["requests"][0]["differences"].as_array())
+        .unwrap_or_else(|| panic!("{d}"))
+        .iter()
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.iter().any(|f| f.starts_with("option 60")), "{d}");
+    let o = run_os(&["diff".as_ref(), &frame(":1"), &frame(":99")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains(&capture_name),
+        "{}",
+        text(&o.stderr)
+    );
 
     let o = run_os(&["explain".as_ref(), log.as_os_str()]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));

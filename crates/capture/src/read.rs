@@ -383,6 +383,12 @@ const MAGICS: [[u8; 4]; 5] = [
     [0x0a, 0x0d, 0x0d, 0x0a],
 ];
 
+/// Whether `head`, a file's first four bytes, is a pcap or pcapng magic
+/// (e.g. to refuse writing a report over a capture).
+pub fn is_capture_magic(head: [u8; 4]) -> bool {
+    MAGICS.contains(&head)
+}
+
 /// How many leading bytes [`sniff`] looks at.
 const SNIFF_LEN: usize = 256;
 

@@ -180,9 +180,90 @@ struct ClockJson<'a> {
     agreeing: usize,
 }
 
+/// Refuses an `--html` path that would overwrite an input (a capture or log
+/// of a case, also one found in a case's directory) or any capture: the
+/// usual slip is `--html` taking the next argument, a capture, as its file.
+fn check_html_path(path: &std::path::Path, cases: &[Case]) -> anyhow::Result<()> {
+    let shown = inputs::shown(path);
+    let inputs = cases.iter().flat_map(|c| c.captures.iter().chain(&c.logs));
+    if let Some(i) = inputs.into_iter().find(|i| inputs::same_file(path, i)) {
+        anyhow::bail!(
+            "--html {shown}: that is an input ({}), which the page would overwrite: give the page a file of its own, e.g. --html report.html",
+            inputs::shown(i)
+        );
+    }
+    let mut head = [0u8; 4];
+    let is_capture = std::fs::File::open(path)
+        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+        .is_ok()
+        && capture::read::is_capture_magic(head);
+    if is_capture {
+        anyhow::bail!(
+            "--html {shown}: that file is a capture, which the page would overwrite: give the page a file of its own, e.g. --html report.html"
+        );
+    }
+    Ok(())
+}
+
 /// Runs once per process: the last case's report is left for the exit to free.
+///
+/// With `--html`, the page is written whatever becomes of standard output:
+/// once it is closed (`| head`), the rest of the text is dropped, the cases
+/// are still diagnosed, and the outcome is theirs.
 pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let cases = cases(a)?;
+    match &a.html {
+        Some(path) => {
+            check_html_path(path, &cases)?;
+            run_cases(a, &cases, style, &mut UntilClosed { out, closed: false })
+        }
+        None => run_cases(a, &cases, style, out),
+    }
+}
+
+/// A writer that drops what comes after its reader went away (a broken
+/// pipe), instead of failing.
+struct UntilClosed<'w, W: Write> {
+    out: &'w mut W,
+    closed: bool,
+}
+
+impl<W: Write> UntilClosed<'_, W> {
+    fn tolerate(&mut self, r: std::io::Result<()>) -> std::io::Result<()> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            r => r,
+        }
+    }
+}
+
+impl<W: Write> Write for UntilClosed<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if !self.closed {
+            let r = self.out.write_all(buf);
+            self.tolerate(r)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.out.flush();
+        self.tolerate(r)
+    }
+}
+
+fn run_cases(
+    a: &DiagnoseArgs,
+    cases: &[Case],
+    style: Style,
+    out: &mut impl Write,
+) -> anyhow::Result<Outcome> {
     let mut log_run = crate::explain::LogRun::new(&a.logs, &a.time, cases.len());
     let mut outcome = Outcome::Healthy;
     let mut page = a.html.as_ref().map(|_| crate::html::Page::default());
@@ -260,12 +341,14 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
         out.flush()?;
         let mut report = report;
         let mut log_problems = Vec::new();
+        let mut log_warnings = Vec::new();
         if !case.logs.is_empty() {
             let offsets: Vec<i64> = feed_clocks.iter().map(|o| o.offset_ns).collect();
             let mut logs = diagnose::logjoin::Logs::new(&report, &offsets);
-            let (read, problems) = log_run.read(&case.logs, start, &mut logs);
+            let (read, problems, warnings) = log_run.read(&case.logs, start, &mut logs);
             outcome = outcome.and(read);
             log_problems = problems;
+            log_warnings = warnings;
             // A log whose times fall outside the captures' may be on the
             // clock of a capture that was moved: it moves the same way.
             for m in diagnose::logjoin::clock_mismatches(&report, &logs) {
@@ -298,15 +381,19 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
                 } else {
                     "the capture's time".to_string()
                 };
-                log_run.tell(format_args!(
-                    "{}: none of its {} timed lines falls within {capture} (they are {} s {} it): \
+                let message = format!(
+                    "none of its {} timed lines falls within {capture} (they are {} s {} it): \
                      is the log's clock or time zone off? {}",
-                    m.file,
                     m.timed_lines,
                     m.apart_s.unsigned_abs(),
                     if m.apart_s > 0 { "after" } else { "before" },
                     clock_advice(a.time.log_clock_offset, m.apart_s)
-                ));
+                );
+                log_run.tell(format_args!("{}: {message}", m.file));
+                log_warnings.push(InputProblem {
+                    file: m.file.clone(),
+                    message,
+                });
             }
             diagnose::logjoin::attach(&mut report, &mut logs);
         }
@@ -366,6 +453,7 @@ pub fn run(a: &DiagnoseArgs, style: Style, out: &mut impl Write) -> anyhow::Resu
             out.write_all(b",\"input_problems\":")?;
             serde_json::to_writer(&mut *out, &problems)?;
             out.write_all(b",\"input_warnings\":")?;
+            let warnings: Vec<&InputProblem> = warnings.iter().chain(&log_warnings).collect();
             serde_json::to_writer(&mut *out, &warnings)?;
             // Not healthy either when no DHCP packet was read at all.
             let healthy = report.healthy() && feed.dhcp() > 0;

@@ -121,15 +121,17 @@ impl<'a> LogRun<'a> {
     /// which no line is recognised (no answer).
     ///
     /// Also returns the logs that could not be read, each with why (for a
-    /// JSON report's `input_problems`).
+    /// JSON report's `input_problems`), and those in which no line was
+    /// recognised (its `input_warnings`): for this case, said or not.
     pub fn read(
         &mut self,
         paths: &[PathBuf],
         capture_start: Option<i64>,
         logs: &mut diagnose::logjoin::Logs,
-    ) -> (Outcome, Vec<InputProblem>) {
+    ) -> (Outcome, Vec<InputProblem>, Vec<InputProblem>) {
         let mut outcome = Outcome::Healthy;
         let mut problems = Vec::new();
+        let mut warnings = Vec::new();
         for p in paths {
             let name = shown(p);
             let opts = Options {
@@ -162,12 +164,14 @@ impl<'a> LogRun<'a> {
                 }
             }
             if !failed && r.stats().events == 0 && self.named.contains(p) {
-                self.tell(unrecognised(p, r.stats(), self.time));
+                let message = unrecognised(p, r.stats(), self.time);
+                self.tell(&message);
+                warnings.push(InputProblem::of(&name, &message));
                 outcome = outcome.and(Outcome::Problems);
             }
         }
         logs.end_file();
-        (outcome, problems)
+        (outcome, problems, warnings)
     }
 }
 

@@ -66,13 +66,13 @@ fn main() -> ExitCode {
                 .into_inner()
                 .map_err(io::IntoInnerError::into_error)
                 .and_then(behind::WriteBehind::finish);
-            result.and_then(|o| written.map(|_| o).map_err(Into::into))
+            finished(result, written)
         }
         None => {
             let mut out = io::BufWriter::with_capacity(64 * 1024, io::stdout().lock());
             let result = run(&cli.command, style, &mut out);
             let flushed = out.flush();
-            result.and_then(|o| flushed.map(|_| o).map_err(Into::into))
+            finished(result, flushed)
         }
     };
     match result {
@@ -99,6 +99,16 @@ fn run(command: &Command, style: style::Style, out: &mut impl Write) -> anyhow::
         Command::Watch(a) => watch::run(a, style, out),
         Command::Explain(a) => explain::run(a, style, out),
         Command::Serve(a) => serve::run(a, style, out),
+    }
+}
+
+/// A run's outcome once its output is flushed: a command that ran to its
+/// end keeps its outcome when only the last of its output found the reader
+/// gone (`| head`); one that stopped because of it has none (exit 0).
+fn finished<T>(result: anyhow::Result<Outcome>, flushed: io::Result<T>) -> anyhow::Result<Outcome> {
+    match (result, flushed) {
+        (Ok(o), Err(e)) if e.kind() == io::ErrorKind::BrokenPipe => Ok(o),
+        (result, flushed) => result.and_then(|o| flushed.map(|_| o).map_err(Into::into)),
     }
 }
 

@@ -1198,6 +1198,55 @@ fn a_closed_stderr_is_no_panic() {
     assert_eq!(o.status.code(), Some(2), "{o:?}");
 }
 
+/// `--html` writes its page whatever becomes of standard output, and never
+/// over an input or another capture (the usual slip: `--html` took the
+/// capture that followed it as its file).
+#[test]
+fn the_html_page_is_written_and_never_over_a_capture() {
+    let scratch = Scratch::new("html-guard");
+    let case = scratch.path().join("case");
+    std::fs::create_dir(&case).unwrap();
+    let capture = case.join("client.pcap");
+    std::fs::copy(example("min-secs/client.pcap"), &capture).unwrap();
+    let original = std::fs::read(&capture).unwrap();
+    let capture = capture.to_string_lossy().into_owned();
+    let case = case.to_string_lossy().into_owned();
+    let other = tmp(&scratch, "other.pcap", &original);
+    for (html, inputs) in [
+        (&capture, vec![&case]),
+        (&capture, vec![&capture]),
+        (&other, vec![&case]),
+    ] {
+        let mut args = vec!["diagnose", "--html", html];
+        args.extend(inputs.iter().map(|i| i.as_str()));
+        let o = run(&args);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains("which the page would overwrite"), "{err}");
+        assert!(o.stdout.is_empty(), "{args:?}");
+        assert_eq!(std::fs::read(html).unwrap(), original, "{args:?}");
+    }
+
+    // Standard output closed at once: the page is still written, and the
+    // exit code is still the diagnosis's (the capture's client failed),
+    // whether the text met the closed pipe as it went (a hundred cases,
+    // more than the output's buffer) or only at the end (one).
+    for cases in [1, 100] {
+        let page = scratch.path().join(format!("report-{cases}.html"));
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let o = bin()
+            .args(["diagnose", "--html", &page.to_string_lossy()])
+            .args(std::iter::repeat_n(&case, cases))
+            .stdout(writer)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+        let html = std::fs::read_to_string(&page).unwrap();
+        assert!(html.contains("no-offer"), "{html:.300}");
+    }
+}
+
 /// `decode -v` shows `sname` and `file` as their bytes are: a byte that is
 /// not UTF-8 as `\xNN` (not as U+FFFD's three), and a quote escaped so that
 /// the quoted text ends where it seems to.

@@ -244,6 +244,17 @@ fn a_log_with_nothing_recognised_is_named() {
         "{err}"
     );
     assert!(String::from_utf8_lossy(&o.stdout).contains("bound"));
+    // The JSON report says it too: why a healthy case exits 1.
+    let (code, d, _) = diagnose(&[&cap.to_string_lossy(), "--log", &log.to_string_lossy()]);
+    assert_eq!(code, 1);
+    let w = &d["input_warnings"];
+    assert_eq!(w.as_array().map(Vec::len), Some(1), "{w}");
+    assert_eq!(w[0]["file"], log.to_string_lossy().as_ref(), "{w}");
+    let message = w[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("none of its 2 lines is from a DHCP server"),
+        "{w}"
+    );
 }
 
 /// A log from another time (clock or zone off) joins nothing: say so, and
@@ -272,6 +283,15 @@ fn a_log_from_another_time_is_named() {
         "{err}"
     );
     assert!(!String::from_utf8_lossy(&o.stdout).contains("min-secs-drop"));
+    let (_, d, _) = diagnose(&[&rom.to_string_lossy(), "--log", &log.to_string_lossy()]);
+    let w = &d["input_warnings"];
+    assert_eq!(w[0]["file"], log.to_string_lossy().as_ref(), "{w}");
+    let message = w[0]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("none of its 1 timed lines falls within"),
+        "{w}"
+    );
+    assert!(err.contains(message), "{err}");
     // With an offset given, the advice is still the whole offset, and says
     // that it replaces the one given.
     let advice = |err: &str| -> String {

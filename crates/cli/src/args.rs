@@ -265,6 +265,7 @@ pub struct ReplayArgs {
     pub transport: crate::probe_args::Transport,
     #[command(flatten)]
     pub overrides: crate::probe_args::Overrides,
+    /// One JSON document: what was sent, the replies with latency, findings.
     #[arg(long)]
     pub json: bool,
 }
@@ -284,6 +285,8 @@ pub struct DiffArgs {
     /// Compare two clients' whole exchanges (give it twice).
     #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
     pub macs: Vec<wire::HwAddr>,
+    /// One JSON document: the differences; with --mac, also both clients'
+    /// exchanges and the captures they refer to (`files`).
     #[arg(long)]
     pub json: bool,
 }
@@ -342,6 +345,8 @@ pub struct BisectArgs {
     pub transport: crate::probe_args::Transport,
     #[command(flatten)]
     pub overrides: crate::probe_args::Overrides,
+    /// One JSON document: the conclusion, whether it found what makes the
+    /// difference, and every try with its answer.
     #[arg(long)]
     pub json: bool,
 }

@@ -22,7 +22,7 @@ use wire::Message;
 use crate::args::{BisectArgs, DiffArgs};
 use crate::feed::{Feed, InputProblem};
 use crate::inputs::shown;
-use crate::send::{frame_ref, load_frame, load_frames, open, write_pcapng};
+use crate::send::{frame_ref, load_frame, load_frames, open, write_pcapng, Loaded};
 use crate::style::{Paint, Style};
 use crate::{warn, Outcome};
 
@@ -148,11 +148,12 @@ fn step_text(s: &diagnose::client::Step) -> String {
 }
 
 /// The first request of each kind both clients sent, compared field by field.
+/// Also whether a request compared was cut by its capture (said on stderr).
 fn compare_requests(
     files: &[String],
     paths: &[PathBuf],
     sides: &[Vec<Exchange>; 2],
-) -> anyhow::Result<Vec<RequestDiff>> {
+) -> anyhow::Result<(Vec<RequestDiff>, bool)> {
     let firsts = |ex: &[Exchange]| {
         let mut v: Vec<(String, FrameRef)> = Vec::new();
         for s in ex.iter().flat_map(|e| &e.steps).filter(|s| s.from_client) {
@@ -173,27 +174,36 @@ fn compare_requests(
     let wanted: Vec<FrameRef> = pairs.iter().flat_map(|(_, l, r)| [*l, *r]).collect();
     let messages = load_frames_of(paths, &wanted)?;
     let get = |r: FrameRef| {
-        messages
+        let m = messages
             .get(&r)
-            .with_context(|| format!("{}: not a DHCP message", frame_name(files, r)))
+            .with_context(|| format!("{}: not a DHCP message", frame_name(files, r)))?;
+        warn_cut(&frame_name(files, r), m.cut);
+        anyhow::Ok(m)
     };
     let mut out = Vec::new();
+    let mut cut = false;
     for (kind, lf, rf) in pairs {
+        let (l, r) = (get(lf)?, get(rf)?);
+        cut |= l.cut.is_some() || r.cut.is_some();
         out.push(RequestDiff {
             kind: kind.clone(),
             left_frame: frame_name(files, lf),
             right_frame: frame_name(files, rf),
-            differences: diff::requests(get(lf)?, get(rf)?),
+            differences: diff::requests_cut(
+                &l.message,
+                &r.message,
+                [l.cut.is_some(), r.cut.is_some()],
+            ),
         });
     }
-    Ok(out)
+    Ok((out, cut))
 }
 
 /// The messages of `wanted` frames, reading each file once more.
 fn load_frames_of(
     files: &[PathBuf],
     wanted: &[FrameRef],
-) -> anyhow::Result<std::collections::HashMap<FrameRef, Message<'static>>> {
+) -> anyhow::Result<std::collections::HashMap<FrameRef, Loaded>> {
     let mut out = std::collections::HashMap::new();
     for (i, file) in files.iter().enumerate() {
         let numbers: Vec<u64> = wanted
@@ -289,7 +299,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         if a.json {
             serde_json::to_writer(
                 &mut *out,
-                &serde_json::json!({"left": found[0], "right": found[1], "requests": [],
+                &serde_json::json!({"files": names, "left": found[0], "right": found[1], "requests": [],
                     "input_problems": problems, "input_warnings": warnings}),
             )?;
             writeln!(out)?;
@@ -297,7 +307,7 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         return Ok(Outcome::Problems.and(read_error));
     }
     let mut sides: Vec<ClientSide> = found.into_iter().flatten().collect();
-    let requests = compare_requests(&names, &feed.paths(), &exchanges)?;
+    let (requests, cut) = compare_requests(&names, &feed.paths(), &exchanges)?;
     let [le, re] = exchanges;
     sides[0].exchanges = le;
     sides[1].exchanges = re;
@@ -309,14 +319,14 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if a.json {
         serde_json::to_writer(
             &mut *out,
-            &serde_json::json!({"left": sides[0], "right": sides[1], "requests": requests,
+            &serde_json::json!({"files": names, "left": sides[0], "right": sides[1], "requests": requests,
                 "input_problems": problems, "input_warnings": warnings}),
         )?;
         writeln!(out)?;
     } else {
         print_clients(out, &sides, &requests, style)?;
     }
-    Ok(if differ || without_dhcp {
+    Ok(if differ || without_dhcp || cut {
         Outcome::Problems.and(read_error)
     } else {
         read_error
@@ -423,6 +433,17 @@ fn print_clients(
     Ok(())
 }
 
+/// Says that frame `name` was cut by its capture, if it was: its options
+/// past the cut are not compared.
+fn warn_cut(name: &str, cut: Option<(usize, usize)>) {
+    if let Some((kept, len)) = cut {
+        warn(format_args!(
+            "{name}: the capture kept {kept} of the frame's {len} bytes (snap length, or a file cut short): \
+             options past the cut are unknown, so an option missing from it is not counted as a difference"
+        ));
+    }
+}
+
 /// A `CAPTURE:FRAME` argument whose capture is `file`, as messages show it.
 fn shown_ref(item: &OsStr, file: &Path) -> String {
     let frame = item.as_bytes().get(file.as_os_str().len()..);
@@ -444,9 +465,23 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     let (lf, ln) = frame_ref(&items[0])?;
     let (rf, rn) = frame_ref(&items[1])?;
     crate::inputs::stdin_once([&lf, &rf])?;
-    let l = load_frame(&lf, ln)?;
-    let r = load_frame(&rf, rn)?;
-    let d = diff::requests(&l, &r);
+    let (l, r) = (load_frame(&lf, ln)?, load_frame(&rf, rn)?);
+    if l.message.op != r.message.op {
+        let (request, reply) = if l.message.op == wire::Op::BootRequest {
+            (&items[0], &items[1])
+        } else {
+            (&items[1], &items[0])
+        };
+        bail!(
+            "{} is a reply and {} a request: diff compares two requests (or two replies)",
+            reply.to_string_lossy(),
+            request.to_string_lossy()
+        );
+    }
+    for (item, file, side) in [(&items[0], &lf, &l), (&items[1], &rf, &r)] {
+        warn_cut(&shown_ref(item, file), side.cut);
+    }
+    let d = diff::requests_cut(&l.message, &r.message, [l.cut.is_some(), r.cut.is_some()]);
     if a.json {
         serde_json::to_writer(&mut *out, &d)?;
         writeln!(out)?;
@@ -454,7 +489,8 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         let (left, right) = (shown_ref(&items[0], &lf), shown_ref(&items[1], &rf));
         print_differences(out, &d, &left, &right, style)?;
     }
-    Ok(if d.is_empty() {
+    // Differences, or a comparison that could not see all of both.
+    Ok(if d.is_empty() && l.cut.is_none() && r.cut.is_none() {
         Outcome::Healthy
     } else {
         Outcome::Problems
@@ -538,7 +574,7 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
             let base = match &a.base {
                 Some(b) => {
                     let (file, n) = frame_ref(b)?;
-                    let mut m = load_frame(&file, n)?;
+                    let mut m = load_frame(&file, n)?.whole(&file, n)?;
                     a.overrides.apply_message(&mut m);
                     m
                 }
@@ -562,8 +598,8 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
         (None, Some(w), Some(f)) => {
             let (wf, wn) = frame_ref(w)?;
             let (ff, fnum) = frame_ref(f)?;
-            let working = load_frame(&wf, wn)?;
-            let failing = load_frame(&ff, fnum)?;
+            let working = load_frame(&wf, wn)?.whole(&wf, wn)?;
+            let failing = load_frame(&ff, fnum)?.whole(&ff, fnum)?;
             let r = bisect::between(&working, &failing, &mut oracle).map_err(anyhow::Error::msg)?;
             (r.conclusion(), !r.flips.is_empty(), r.tries)
         }

@@ -415,19 +415,41 @@ fn session_replies(s: &Session<'_>, xid: u32) -> Vec<Reply> {
         .collect()
 }
 
+/// A DHCP message read from a capture's frame.
+pub struct Loaded {
+    pub message: Message<'static>,
+    /// When the capture kept only part of the frame (its snap length, or a
+    /// file cut short): the bytes kept, and the frame's length. The message
+    /// then lacks the options past the cut.
+    pub cut: Option<(usize, usize)>,
+}
+
+impl Loaded {
+    /// The message, which must be whole (to be sent again, or varied).
+    pub fn whole(self, file: &Path, n: u64) -> anyhow::Result<Message<'static>> {
+        match self.cut {
+            None => Ok(self.message),
+            Some((kept, len)) => bail!(
+                "{}: frame {n} was cut by the capture (it kept {kept} of the frame's {len} bytes): its options past the cut are unknown; take a frame captured whole (tcpdump -s 0)",
+                shown(file)
+            ),
+        }
+    }
+}
+
 /// Loads a request from `FILE` frame `n`.
-pub fn load_frame(file: &Path, n: u64) -> anyhow::Result<Message<'static>> {
+pub fn load_frame(file: &Path, n: u64) -> anyhow::Result<Loaded> {
     let mut m = load_frames(file, &[n])?;
     m.remove(&n)
         .with_context(|| format!("{}: there is no frame {n}", shown(file)))
 }
 
 /// Loads the requests in frames `numbers` of `FILE`, reading it once; each
-/// must be a complete DHCP message.
+/// must hold at least a DHCP header.
 pub fn load_frames(
     file: &Path,
     numbers: &[u64],
-) -> anyhow::Result<std::collections::HashMap<u64, Message<'static>>> {
+) -> anyhow::Result<std::collections::HashMap<u64, Loaded>> {
     let mut out = std::collections::HashMap::new();
     let Some(&last) = numbers.iter().max() else {
         return Ok(out);
@@ -447,7 +469,9 @@ pub fn load_frames(
             let m = d
                 .message
                 .with_context(|| format!("{name}: frame {n} has an incomplete DHCP header"))?;
-            out.insert(n, m.into_owned());
+            let cut = (p.data.len() < p.orig_len).then_some((p.data.len(), p.orig_len));
+            let message = m.into_owned();
+            out.insert(n, Loaded { message, cut });
         }
         if n >= last {
             break;
@@ -473,7 +497,7 @@ pub fn frame_ref(s: &OsStr) -> anyhow::Result<(PathBuf, u64)> {
 }
 
 pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    let mut m = load_frame(&a.capture, a.frame)?;
+    let mut m = load_frame(&a.capture, a.frame)?.whole(&a.capture, a.frame)?;
     if m.op != wire::Op::BootRequest {
         bail!(
             "{}: frame {} is a reply; replay resends requests",

@@ -280,6 +280,97 @@ fn diff_names_a_capture_without_dhcp() {
     }
 }
 
+/// A little-endian pcap with every frame cut to at most `snap` bytes, as
+/// `tcpdump -s` (or `editcap -s`) keeps them.
+fn snapped(pcap: &[u8], snap: usize) -> Vec<u8> {
+    let mut out = pcap[..24].to_vec();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let len = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        let kept = len.min(snap);
+        out.extend_from_slice(&pcap[at..at + 8]);
+        out.extend_from_slice(&(kept as u32).to_le_bytes());
+        out.extend_from_slice(&pcap[at + 12..at + 16]);
+        out.extend_from_slice(&pcap[at + 16..at + 16 + kept]);
+        at += 16 + len;
+    }
+    out
+}
+
+/// A frame the capture cut holds only the options before the cut: the
+/// options past it are not "absent" differences; `diff` says so and, having
+/// not seen all of both, exits 1. Sending or varying such a request is
+/// refused. A reply is not compared with a request.
+#[test]
+fn diff_knows_what_a_cut_frame_cannot_show() {
+    let scratch = Scratch::new("diff-cut");
+    let whole = example("min-secs/client.pcap");
+    let cut = tmp(
+        &scratch,
+        "cut.pcap",
+        &snapped(&std::fs::read(&whole).unwrap(), 300),
+    );
+    // Frame 1 has options 53, 57, 60 and 55: only 53 and 57 are before byte 300.
+    let o = run(&["diff", "--json", &format!("{cut}:1"), &format!("{whole}:1")]);
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "{cut}:1: the capture kept 300 of the frame's 342 bytes"
+        )),
+        "{err}"
+    );
+    assert_eq!(text(&o.stdout).trim(), "[]");
+    // What the cut frame shows still counts: its option 57 against frame 2,
+    // which has none (frame 2's option 60 past the cut is not compared).
+    let o = run(&["diff", "--json", &format!("{cut}:1"), &format!("{whole}:2")]);
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let fields: Vec<&str> = (d.as_array().unwrap().iter())
+        .map(|x| x["field"].as_str().unwrap())
+        .collect();
+    assert!(fields.contains(&"option 57 (max-dhcp-message-size)"), "{d}");
+    assert!(!fields.iter().any(|f| f.starts_with("option 60")), "{d}");
+    // Whole on both sides, option 60 differs.
+    let o = run(&[
+        "diff",
+        "--json",
+        &format!("{whole}:1"),
+        &format!("{whole}:2"),
+    ]);
+    assert!(text(&o.stdout).contains("option 60"), "{}", text(&o.stdout));
+    // `diff --mac` reads the requests it compares the same way.
+    let macs = ["--mac", "02:00:00:04:02:01", "--mac", "02:00:00:04:03:01"];
+    let o = run(&[&["diff", "--json", &cut][..], &macs].concat());
+    assert!(
+        text(&o.stderr).contains("the capture kept 300"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        !text(&o.stdout).contains("option 60"),
+        "{}",
+        text(&o.stdout)
+    );
+    // A cut request is never sent again nor varied (refused before any socket).
+    let o = run(&["replay", &cut, "--frame", "1", "--server", "127.0.0.1"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("frame 1 was cut by the capture"),
+        "{}",
+        text(&o.stderr)
+    );
+
+    let rogue = example("rogue-server/client.pcap");
+    let o = run(&["diff", &format!("{rogue}:2"), &format!("{rogue}:1")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains(&format!("{rogue}:2 is a reply and {rogue}:1 a request")),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(o.stdout.is_empty());
+}
+
 /// `-:N` (frame N of stdin) is a request on either side of `diff` without
 /// `--`, and the flags after it are still flags.
 #[test]
@@ -1645,6 +1736,9 @@ fn files_whose_names_are_not_utf8_are_read() {
         .map(|x| x["field"].as_str().unwrap())
         .collect();
     assert!(fields.iter().any(|f| f.starts_with("option 60")), "{d}");
+    // The steps' frames refer to `files` by index, as in `diagnose --json`.
+    assert_eq!(d["files"], serde_json::json!([capture_name]), "{d}");
+    assert_eq!(d["left"]["exchanges"][0]["steps"][0]["frame"]["file"], 0);
     let o = run_os(&["diff".as_ref(), &frame(":1"), &frame(":99")]);
     assert_eq!(o.status.code(), Some(2));
     assert!(

@@ -122,9 +122,12 @@ fn field_name(t: Target) -> String {
     }
 }
 
+/// How a side without an option shows it.
+const ABSENT: &str = "absent";
+
 fn option_text(m: &Message<'_>, c: u8) -> String {
     match m.option(c) {
-        None => "absent".into(),
+        None => ABSENT.into(),
         Some(d) => {
             let len = d.len();
             format!("{} ({len} bytes)", value::decode(c, d, &m.decode_context()))
@@ -250,6 +253,20 @@ pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
     add(Target::OptionOrder, order(&common_l), order(&common_r));
     out.sort_by_key(|d| std::cmp::Reverse(d.weight));
     out
+}
+
+/// [`requests`] of two messages of which either may have been cut by its
+/// capture (its snap length, or a file cut short; `cut` says which): an
+/// option missing from a cut side may lie past the cut, so it is no known
+/// difference and is left out. (A cut message holds the options wholly
+/// before the cut, and none after.)
+pub fn requests_cut(left: &Message<'_>, right: &Message<'_>, cut: [bool; 2]) -> Vec<Difference> {
+    let mut d = requests(left, right);
+    d.retain(|d| {
+        !matches!(d.target, Target::Option(_))
+            || !((cut[0] && d.left == ABSENT) || (cut[1] && d.right == ABSENT))
+    });
+    d
 }
 
 impl Difference {

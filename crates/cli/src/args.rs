@@ -283,7 +283,7 @@ pub struct DiffArgs {
     #[arg(value_name = "CAPTURE")]
     more: Vec<OsString>,
     /// Compare two clients' whole exchanges (give it twice).
-    #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac)]
+    #[arg(long = "mac", value_name = "MAC", value_parser = parse_mac48)]
     pub macs: Vec<wire::HwAddr>,
     /// One JSON document: the differences; with --mac, also both clients'
     /// exchanges and the captures they refer to (`files`).
@@ -393,16 +393,30 @@ pub struct DecodeArgs {
     #[arg(long)]
     pub json: bool,
     /// Only packets whose chaddr or Ethernet source/destination is this MAC.
-    #[arg(long, value_name = "MAC", value_parser = parse_mac)]
+    #[arg(long, value_name = "MAC", value_parser = parse_mac48)]
     pub mac: Option<wire::HwAddr>,
     /// Only packets with this transaction id (hex, with or without 0x).
     #[arg(long, value_name = "XID", value_parser = parse_xid)]
     pub xid: Option<u32>,
 }
 
+/// A hardware address of 1 to 16 octets (`chaddr` may hold any).
 pub fn parse_mac(s: &str) -> Result<wire::HwAddr, String> {
     wire::HwAddr::parse(s)
         .ok_or_else(|| format!("{s:?} is not a MAC address (expected e.g. 00:0b:82:01:fc:42)"))
+}
+
+/// An Ethernet MAC: six octets (a filter given five by a slip would match
+/// nothing, silently).
+pub fn parse_mac48(s: &str) -> Result<wire::HwAddr, String> {
+    let mac = parse_mac(s)?;
+    if mac.as_bytes().len() != 6 {
+        return Err(format!(
+            "{s:?} has {} octets: an Ethernet MAC has six (e.g. 00:0b:82:01:fc:42)",
+            mac.as_bytes().len()
+        ));
+    }
+    Ok(mac)
 }
 
 pub fn parse_xid(s: &str) -> Result<u32, String> {
@@ -492,5 +506,11 @@ mod tests {
             "00:0b:82:01:fc:42"
         );
         assert!(parse_mac("00:0b:8").is_err());
+        assert_eq!(parse_mac("02:00:00:04:02").unwrap().as_bytes().len(), 5);
+        assert!(parse_mac48("02:00:00:04:02")
+            .unwrap_err()
+            .contains("has 5 octets"));
+        assert!(parse_mac48("02:00:00:04:02:01:07").is_err());
+        assert!(parse_mac48("02:00:00:04:02:01").is_ok());
     }
 }

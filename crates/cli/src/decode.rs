@@ -48,6 +48,8 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
     inputs::stdin_once(&a.inputs)?;
     let files = inputs::captures(&a.inputs)?;
     let mut outcome = Outcome::Healthy;
+    // DHCP packets read, and shown (those the filters let through).
+    let (mut dhcp, mut matching) = (0u64, 0u64);
     for path in &files {
         let shown = inputs::shown(path);
         let mut reader = match capture::open(path) {
@@ -180,6 +182,8 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
         if c.malformed > 0 && outcome == Outcome::Healthy {
             outcome = Outcome::Problems;
         }
+        dhcp += c.dhcp;
+        matching += c.shown;
         // (After a read error, that error is the news.)
         if c.dhcp == 0 && c.unsupported.is_none() && !failed {
             warn(format_args!(
@@ -189,6 +193,22 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
             // No answer.
             outcome = outcome.and(Outcome::Problems);
         }
+    }
+    // Filters that let nothing through: no answer, said (not an empty
+    // screen that looks like a client that never spoke).
+    if dhcp > 0 && matching == 0 {
+        let mut filters = Vec::new();
+        if let Some(mac) = a.mac {
+            filters.push(format!("--mac {mac}"));
+        }
+        if let Some(xid) = a.xid {
+            filters.push(format!("--xid 0x{xid:08x}"));
+        }
+        warn(format_args!(
+            "no DHCP packet matches {} (among {dhcp} read)",
+            filters.join(" ")
+        ));
+        outcome = outcome.and(Outcome::Problems);
     }
     Ok(outcome)
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use probe::request::{Edit, Spec};
 
-use crate::args::{parse_mac, parse_xid};
+use crate::args::{parse_mac, parse_mac48, parse_xid};
 
 /// The pause between two packets sent: at least 10 ms.
 fn parse_interval(s: &str) -> Result<Duration, String> {
@@ -78,7 +78,7 @@ pub struct Transport {
     #[arg(long, conflicts_with = "relay")]
     pub udp: bool,
     /// Source MAC of raw frames (default: the request's chaddr).
-    #[arg(long, value_name = "MAC", value_parser = parse_mac)]
+    #[arg(long, value_name = "MAC", value_parser = parse_mac48)]
     pub src_mac: Option<wire::HwAddr>,
     /// How long to collect replies after each request.
     #[arg(long, default_value = "5s", value_parser = parse_duration)]

@@ -123,6 +123,32 @@ fn filters_by_xid_and_mac() {
     let o = run(&["decode", "--xid", "zz", &corpus(DORA)]);
     assert_eq!(o.status.code(), Some(2));
     assert!(text(&o.stderr).contains("not a transaction id"));
+    // A MAC with an octet left out is a slip, not a filter for nothing.
+    let o = run(&["decode", "--mac", "00:08:74:ad:f1", &corpus(DORA)]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        text(&o.stderr).contains("has 5 octets"),
+        "{}",
+        text(&o.stderr)
+    );
+    // Filters that let nothing through are no answer, said.
+    let o = run(&[
+        "decode",
+        "--mac",
+        "02:00:00:00:00:09",
+        "--xid",
+        "3d1e",
+        &corpus(DORA),
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(o.stdout.is_empty());
+    assert!(
+        text(&o.stderr).contains(
+            "no DHCP packet matches --mac 02:00:00:00:00:09 --xid 0x00003d1e (among 4 read)"
+        ),
+        "{}",
+        text(&o.stderr)
+    );
 }
 
 #[test]

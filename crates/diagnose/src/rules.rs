@@ -1900,6 +1900,16 @@ fn lease_problem(o: &Obs) -> Option<String> {
         (Some(a), _) if finite && a >= lease => Some(format!(
             "T1 ({a} s) is not before the lease end ({lease} s)"
         )),
+        // One of the two given: the other is the RFC's default (§4.4.5),
+        // which it must still come before or after.
+        (None, Some(b)) if finite && u64::from(b) <= u64::from(lease) / 2 => Some(format!(
+            "T2 ({b} s) is not after T1, absent and so half the lease ({} s)",
+            lease / 2
+        )),
+        (Some(a), None) if finite && u64::from(a) * 8 >= u64::from(lease) * 7 => Some(format!(
+            "T1 ({a} s) is not before T2, absent and so 7/8 of the lease ({} s)",
+            u64::from(lease) * 7 / 8
+        )),
         _ => None,
     }
 }

@@ -651,6 +651,36 @@ fn lease_times_inconsistent() {
     a.set_option(code::REBINDING_TIME, 3150u32.to_be_bytes().to_vec());
     c.reply(0.03, &a);
     assert!(!has(&c.report(), Code::LeaseTimesInconsistent));
+    // One of T1 and T2 given: the other is its default (lease 3600: T1
+    // 1800, T2 3150), and the order must still hold.
+    let only = |option: u8, secs: u32| {
+        let mut c = Cap::new();
+        c.client(0.0, &discover(0xa2, 0));
+        c.reply(0.01, &offer(0xa2));
+        c.client(0.02, &request(0xa2, SERVER));
+        let mut a = ack(0xa2);
+        a.set_option(option, secs.to_be_bytes().to_vec());
+        c.reply(0.03, &a);
+        let r = c.report();
+        let summary = (r.findings())
+            .find(|f| f.code == Code::LeaseTimesInconsistent)
+            .map(|f| f.summary.clone());
+        summary
+    };
+    let t2 = only(code::REBINDING_TIME, 1000).unwrap();
+    assert!(
+        t2.contains("T2 (1000 s) is not after T1, absent and so half the lease (1800 s)"),
+        "{t2}"
+    );
+    assert!(only(code::REBINDING_TIME, 1800).is_some());
+    assert_eq!(only(code::REBINDING_TIME, 1801), None);
+    let t1 = only(code::RENEWAL_TIME, 3300).unwrap();
+    assert!(
+        t1.contains("T1 (3300 s) is not before T2, absent and so 7/8 of the lease (3150 s)"),
+        "{t1}"
+    );
+    assert!(only(code::RENEWAL_TIME, 3150).is_some());
+    assert_eq!(only(code::RENEWAL_TIME, 3149), None);
 }
 
 #[test]

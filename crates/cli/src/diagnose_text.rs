@@ -265,13 +265,15 @@ pub fn print(
             ladder(out, c, files, style)?;
         }
     }
-    // Findings about several clients at once, then what only the logs tell
-    // (clients with no packet in the captures, server-wide lines).
+    // Findings the captures show about several clients at once (a shared
+    // client identifier, ICMP errors that name no client), then what only
+    // the logs tell (clients with no packet in the captures, server-wide
+    // lines).
     let (shared, from_logs): (Vec<&Finding>, Vec<&Finding>) = r
         .global
         .iter()
         .filter(|f| !(problems_only && f.severity == Severity::Info))
-        .partition(|f| f.code == diagnose::Code::ClientIdShared);
+        .partition(|f| f.log_lines.is_empty());
     for (title, group) in [
         ("across clients:", shared),
         ("from the logs alone:", from_logs),

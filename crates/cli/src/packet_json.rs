@@ -233,15 +233,16 @@ pub fn dhcp_or_quoted(
     }
 }
 
-/// The DHCP message an ICMP destination unreachable in `data` quotes, and
-/// that error; `None` for any other frame.
+/// The DHCP message an ICMP destination unreachable in `data` quotes (its
+/// message absent when the quote stops inside its header, or before it),
+/// and that error; `None` for any other frame.
 pub fn quoted(
     link: wire::LinkType,
     data: &[u8],
 ) -> Option<(DhcpFrame<'_>, wire::frame::Unreachable<'_>)> {
     let u = wire::frame::unreachable(link, data)?;
     let q = wire::packet::decode_quoted(&u).ok()??;
-    q.message.is_some().then_some((q, u))
+    Some((q, u))
 }
 
 impl IcmpJson {

@@ -1964,6 +1964,59 @@ fn a_relay_whose_server_is_down_gets_port_unreachable() {
     ) {
         assert_eq!(frames, tshark);
     }
+
+    // The same errors as a router that quotes less would send them: up to
+    // the end of chaddr (28 + 34 bytes), the client is still named; with
+    // the headers only (28, RFC 792's minimum), a server-wide warning.
+    let diagnose = |p: &std::path::Path| -> Value {
+        let o = Command::new(BIN)
+            .args(["diagnose", "--json"])
+            .arg(p)
+            .output()
+            .unwrap();
+        assert_eq!(o.status.code(), Some(1));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    for keep in [62, 28] {
+        let short = lab.path(&format!("server-down-quote-{keep}.pcap"));
+        let cut = lab::pcap::cut_icmp_quotes(&path, &short, keep).unwrap();
+        assert_eq!(cut, frames.len());
+        let d = diagnose(&short);
+        let f = finding_of(&d, "server-unreachable");
+        let summary = f["summary"].as_str().unwrap();
+        assert!(
+            summary.contains(
+                "10.0.0.1 answered 3 DHCP messages to 10.0.0.1:67 with ICMP port unreachable"
+            ),
+            "{summary}"
+        );
+        let named = keep == 62;
+        assert_eq!(f["chaddr"].is_string(), named, "{f}");
+        assert_eq!(f["explains_failure"], Value::from(named), "{f}");
+        let got: Vec<u64> = (f["frames"].as_array().unwrap().iter())
+            .map(|f| f["frame"].as_u64().unwrap())
+            .collect();
+        assert_eq!(got, frames[..got.len()], "{f}");
+        // `decode` shows each error with what its quote holds.
+        let o = Command::new(BIN)
+            .arg("decode")
+            .arg(&short)
+            .output()
+            .unwrap();
+        let out = String::from_utf8_lossy(&o.stdout);
+        let icmp = out
+            .lines()
+            .filter(|l| l.contains("ICMP port unreachable from 10.0.0.1"))
+            .count();
+        assert_eq!(icmp, frames.len(), "{out}");
+        assert!(
+            out.contains(&format!("the ICMP error quotes {keep} of the datagram's")),
+            "{out}"
+        );
+        if let Some(tshark) = lab::tshark_frames(&short, "icmp.type == 3 && icmp.code == 3") {
+            assert_eq!(frames, tshark);
+        }
+    }
 }
 
 /// A relayed request whose giaddr names a host where no relay listens

@@ -109,6 +109,8 @@ pub struct Engine<S: Sink> {
     spare: Vec<Vec<Seen>>,
     /// The sweep's list of transactions to close, kept between sweeps.
     due: Vec<Due>,
+    /// ICMP errors whose quotes name no client, by who refused what.
+    unnamed_refusals: Vec<rules::UnnamedRefusals>,
     /// When a PXE ROM last searched for a boot server to UDP 67: only
     /// shortly after one can a plain ACK answer a search (so that the
     /// replies of a capture with none are not looked up for it).
@@ -147,6 +149,7 @@ impl<S: Sink> Engine<S> {
             spare: Vec::new(),
             due: Vec::new(),
             last_search: Timestamp(i64::MIN),
+            unnamed_refusals: Vec::new(),
         }
     }
 
@@ -205,6 +208,10 @@ impl<S: Sink> Engine<S> {
     /// Feeds one observation (in time order; small disorder is tolerated).
     pub fn push(&mut self, o: Obs) {
         if let Some((reporter, code)) = o.unreachable() {
+            if o.names_no_client() {
+                rules::UnnamedRefusals::note(&mut self.unnamed_refusals, &o, reporter, code);
+                return;
+            }
             // A message that an ICMP error quotes (the client's, or a
             // server's reply to it): evidence kept with the client, neither
             // a DHCP packet seen nor one of its exchange.
@@ -682,6 +689,9 @@ impl<S: Sink> Engine<S> {
         }
         let mut global = std::mem::take(&mut self.global);
         global.extend(rules::shared_client_ids(&self.shared_ids, &clients));
+        let is_server = |a: Ipv4Addr| self.servers.contains_key(&a);
+        global
+            .extend((self.unnamed_refusals.iter()).map(|r| r.finding(&self.cfg.files, is_server)));
         for f in &global {
             self.sink.finding(f);
         }

@@ -167,6 +167,12 @@ pub struct Rare {
     /// This message was not seen itself but quoted by an ICMP destination
     /// unreachable (the frame is the ICMP's): who sent that, and its code.
     pub unreachable: Option<(Ipv4Addr, u8)>,
+    /// …and the quote stops before `chaddr`: it names no client (its
+    /// sender kept only the headers, as RFC 792 asks).
+    pub names_no_client: bool,
+    /// …or even before `op`, between two ports 67: a relay's forwarded
+    /// request or a server's reply to a relay, which `op` only tells.
+    pub op_unknown: bool,
 }
 
 /// What a PXE server's option 43 says about its boot menu (PXE 2.1 §2.2.5):
@@ -203,6 +209,8 @@ impl BootMenu {
 impl Rare {
     fn is_empty(&self) -> bool {
         self.unreachable.is_none()
+            && !self.names_no_client
+            && !self.op_unknown
             && self.message.is_none()
             && self.relay_info.is_none()
             && self.vendor_class.is_none()
@@ -275,6 +283,8 @@ impl Obs {
         let kind = m.message_type();
         let rare = Rare {
             unreachable: None,
+            names_no_client: false,
+            op_unknown: false,
             message: text(code::MESSAGE),
             relay_info: idx
                 .get(m, code::RELAY_AGENT_INFORMATION)
@@ -494,13 +504,103 @@ impl Obs {
     }
 
     /// The observation of the datagram an ICMP destination unreachable
-    /// quotes, at the ICMP's frame and time; `None` unless it quotes a DHCP
-    /// message whose header is whole.
+    /// quotes, at the ICMP's frame and time: the DHCP message, or as much of
+    /// its header as the quote holds ([`Obs::header_start`]); `None` unless
+    /// it quotes UDP to or from a DHCP port.
     pub fn quoted(at: FrameRef, ts: Timestamp, u: &wire::frame::Unreachable<'_>) -> Option<Obs> {
         let d = wire::packet::decode_quoted(u).ok()??;
-        let mut o = Obs::new(at, ts, &d, None)?;
+        let mut o = Obs::new(at, ts, &d, None).unwrap_or_else(|| Obs::header_start(at, ts, &d));
         o.rare.get_or_insert_with(Default::default).unreachable = Some((u.reporter, u.code));
         Some(o)
+    }
+
+    /// What the start of a DHCP message (cut inside its header, or absent)
+    /// and its framing say: the fixed fields the bytes hold, zero past them;
+    /// no option. Its direction is its `op`, or, without one, its
+    /// destination port's (67: a request). Marked as naming no client when
+    /// `chaddr` is not whole (ICMP errors that quote only the headers).
+    pub fn header_start(at: FrameRef, ts: Timestamp, d: &DhcpFrame<'_>) -> Obs {
+        let f = &d.frame;
+        let b = f.payload;
+        let mut h = [0u8; 28];
+        let n = b.len().min(h.len());
+        h[..n].copy_from_slice(&b[..n]);
+        let u16_at = |i: usize| u16::from_be_bytes([h[i], h[i + 1]]);
+        let u32_at = |i: usize| u32::from_be_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]);
+        // Without `op`, to UDP 68 is a reply, to 67 from 68 a request; from
+        // 67 to 67 is either (taken as a request, and said to be unknown).
+        let op = match b.first() {
+            Some(&op) => Op::from(op),
+            None if f.udp.dst_port == 67 => Op::BootRequest,
+            None => Op::BootReply,
+        };
+        let op_unknown = b.is_empty() && f.udp.src_port == 67 && f.udp.dst_port == 67;
+        let hlen = usize::from(h[2]);
+        let chaddr = (hlen > 0 && hlen <= 16)
+            .then(|| b.get(28..28 + hlen))
+            .flatten()
+            .map(HwAddr::new);
+        let rare = Rare {
+            names_no_client: chaddr.is_none(),
+            op_unknown,
+            ..Rare::default()
+        };
+        Obs {
+            at,
+            ts,
+            op,
+            kind: None,
+            xid: u32_at(4),
+            secs: u16_at(8),
+            flags: u16_at(10),
+            hops: h[3],
+            ciaddr: Ipv4Addr::from(u32_at(12)),
+            yiaddr: Ipv4Addr::from(u32_at(16)),
+            siaddr: Ipv4Addr::from(u32_at(20)),
+            giaddr: Ipv4Addr::from(u32_at(24)),
+            chaddr: chaddr.unwrap_or_else(|| HwAddr::new(&[])),
+            src_ip: f.ip.src,
+            dst_ip: f.ip.dst,
+            src_port: f.udp.src_port,
+            dst_port: f.udp.dst_port,
+            src_mac: f.link.src_mac,
+            dst_mac: f.link.dst_mac,
+            vlan: f.link.vlans.last().copied(),
+            udp_checksum: f.udp.checksum,
+            kernel_checksum: None,
+            outgoing: None,
+            virtual_link: None,
+            ip_checksum_offloaded: false,
+            length: d.message_len(),
+            cut: true,
+            client_id: None,
+            requested_ip: None,
+            server_id: None,
+            lease: None,
+            t1: None,
+            t2: None,
+            subnet_mask: None,
+            router: None,
+            classless_routes: None,
+            max_size: None,
+            asks_mask: false,
+            asks_router: false,
+            ipxe: false,
+            tftp_server: false,
+            type_not_first: false,
+            rare: Some(Box::new(rare)),
+        }
+    }
+
+    /// A message quoted by an ICMP error whose quote stops before `chaddr`.
+    pub fn names_no_client(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.names_no_client)
+    }
+
+    /// A message quoted by an ICMP error whose quote stops before `op`,
+    /// between two ports 67 (a request or a reply: [`Rare::op_unknown`]).
+    pub fn op_unknown(&self) -> bool {
+        self.rare.as_ref().is_some_and(|r| r.op_unknown)
     }
 
     /// Option 60, kept only for PXE clients (`PXEClient…`).

@@ -3100,32 +3100,10 @@ pub fn refused(c: &Client, files: &[String]) -> Vec<Finding> {
         .collect()
 }
 
-/// `server-unreachable`: the client's DHCP messages to a server (a relay's
-/// forwarded requests, unicast renewals) came back as ICMP destination
-/// unreachable: nothing listens on UDP 67 there, a firewall rejects them,
-/// or a router cannot reach the server. The ICMP error names the cause the
-/// silence alone cannot.
-pub fn server_unreachable(
-    c: &Client,
-    outcome: Option<Outcome>,
-    files: &[String],
-) -> Option<Finding> {
-    let same = refusal_group(c, |r| !r.reply && r.port == 67)?;
-    let first = same[0];
-    let mut others: Vec<String> = Vec::new();
-    for r in c
-        .refusals()
-        .iter()
-        .filter(|r| !r.reply && r.port == 67 && refusal_key(r) != refusal_key(first))
-    {
-        let s = format!("{} for {}", r.reporter, r.to);
-        if !others.contains(&s) {
-            others.push(s);
-        }
-    }
-    let (by, to, code) = (first.reporter, first.to, first.code);
-    let icmp = icmp_words(code);
-    let (why, fix) = match code {
+/// Why `by` refused a message to UDP 67 at `to` with ICMP `code`, and the
+/// fix (`server-unreachable`).
+fn server_refusal(by: Ipv4Addr, to: Ipv4Addr, code: u8) -> (String, String) {
+    match code {
         3 if by == to => (
             format!(
                 "nothing listens on UDP 67 at {to}: no DHCP server runs there, or it listens on other addresses or \
@@ -3157,7 +3135,35 @@ pub fn server_unreachable(
             format!("{by} could not deliver it to {to} (ICMP code {code})"),
             format!("Check the path from {by} to {to}."),
         ),
-    };
+    }
+}
+
+/// `server-unreachable`: the client's DHCP messages to a server (a relay's
+/// forwarded requests, unicast renewals) came back as ICMP destination
+/// unreachable: nothing listens on UDP 67 there, a firewall rejects them,
+/// or a router cannot reach the server. The ICMP error names the cause the
+/// silence alone cannot.
+pub fn server_unreachable(
+    c: &Client,
+    outcome: Option<Outcome>,
+    files: &[String],
+) -> Option<Finding> {
+    let same = refusal_group(c, |r| !r.reply && r.port == 67)?;
+    let first = same[0];
+    let mut others: Vec<String> = Vec::new();
+    for r in c
+        .refusals()
+        .iter()
+        .filter(|r| !r.reply && r.port == 67 && refusal_key(r) != refusal_key(first))
+    {
+        let s = format!("{} for {}", r.reporter, r.to);
+        if !others.contains(&s) {
+            others.push(s);
+        }
+    }
+    let (by, to, code) = (first.reporter, first.to, first.code);
+    let icmp = icmp_words(code);
+    let (why, fix) = server_refusal(by, to, code);
     // The cause of a failure only when nothing answered the refused
     // exchanges, the client failed, and the capture holds its exchanges.
     let answered = same.iter().all(|r| r.answered);
@@ -3215,21 +3221,11 @@ pub fn server_unreachable(
     )
 }
 
-/// `reply-unreachable`: a server's replies for this client came back as
-/// ICMP destination unreachable: sent to a relay's giaddr where no relay
-/// listens, or unicast to an address where no DHCP client waits (another
-/// host holds it).
-pub fn reply_unreachable(
-    c: &Client,
-    outcome: Option<Outcome>,
-    files: &[String],
-) -> Option<Finding> {
-    let same = refusal_group(c, |r| r.reply)?;
-    let first = same[0];
-    let (by, to, port, code) = (first.reporter, first.to, first.port, first.code);
+/// Why `by` refused a server's reply to UDP `port` at `to` with ICMP
+/// `code`, and the fix (`reply-unreachable`).
+fn reply_refusal(by: Ipv4Addr, to: Ipv4Addr, port: u16, code: u8) -> (String, String) {
     let relay = port == 67;
-    let icmp = icmp_words(code);
-    let (why, fix) = match code {
+    match code {
         3 if by == to && relay => (
             format!(
                 "nothing listens on UDP 67 at {to}, the relay address (giaddr) of the request: the relay stopped, or it \
@@ -3266,7 +3262,134 @@ pub fn reply_unreachable(
             format!("{by} could not deliver it to {to} (ICMP code {code})"),
             format!("Check the path from the server to {to}."),
         ),
-    };
+    }
+}
+
+/// ICMP destination unreachables of one kind (who, about what, which code)
+/// whose quotes stop before `chaddr`: the sender kept only the headers (RFC
+/// 792 asks for 8 bytes past the IP header; some routers still keep no
+/// more). They name no client, so they make one server-wide finding
+/// (`server-unreachable` or `reply-unreachable`, without a client).
+#[derive(Debug, Clone)]
+pub struct UnnamedRefusals {
+    pub reporter: Ipv4Addr,
+    pub code: u8,
+    /// The quoted datagram is a server's (from UDP 67 to a relay or client);
+    /// `None` when the quote stops before `op` and both ports are 67: then
+    /// a reply if its sender is a server that replied in the capture
+    /// ([`UnnamedRefusals::finding`]).
+    pub reply: Option<bool>,
+    /// The quoted datagram's sender (the host the capture was taken on).
+    pub from: Ipv4Addr,
+    pub to: Ipv4Addr,
+    pub port: u16,
+    pub count: u64,
+    /// The first eight ICMP errors' frames.
+    pub frames: Vec<FrameRef>,
+}
+
+/// Kinds of refusals kept (each with its count): more are dropped.
+const UNNAMED_REFUSAL_KINDS: usize = 16;
+
+impl UnnamedRefusals {
+    /// Counts the ICMP error quoting `o` (a quote that names no client)
+    /// from `reporter` with `code` among `all`.
+    pub fn note(all: &mut Vec<UnnamedRefusals>, o: &Obs, reporter: Ipv4Addr, code: u8) {
+        let reply = (!o.op_unknown()).then(|| !o.from_client());
+        let key = (reporter, code, reply, o.src_ip, o.dst_ip, o.dst_port);
+        let at = match all
+            .iter()
+            .position(|r| (r.reporter, r.code, r.reply, r.from, r.to, r.port) == key)
+        {
+            Some(i) => i,
+            None if all.len() < UNNAMED_REFUSAL_KINDS => {
+                all.push(UnnamedRefusals {
+                    reporter,
+                    code,
+                    reply,
+                    from: o.src_ip,
+                    to: o.dst_ip,
+                    port: o.dst_port,
+                    count: 0,
+                    frames: Vec::new(),
+                });
+                all.len() - 1
+            }
+            None => return,
+        };
+        let r = &mut all[at];
+        r.count += 1;
+        if r.frames.len() < 8 {
+            r.frames.push(o.at);
+        }
+    }
+
+    /// The server-wide finding: a warning (which clients it cost is not
+    /// known), with the ICMP errors as its evidence. `is_server` says
+    /// whether an address sent DHCP replies in the capture.
+    pub fn finding(&self, files: &[String], is_server: impl Fn(Ipv4Addr) -> bool) -> Finding {
+        let (by, to, port, n) = (self.reporter, self.to, self.port, self.count);
+        let icmp = icmp_words(self.code);
+        let reply = self.reply.unwrap_or_else(|| is_server(self.from));
+        let (code, what, (why, fix)) = if reply {
+            (
+                Code::ReplyUnreachable,
+                "a server's reply",
+                reply_refusal(by, to, port, self.code),
+            )
+        } else {
+            (
+                Code::ServerUnreachable,
+                "a DHCP message",
+                server_refusal(by, to, self.code),
+            )
+        };
+        let what = if n == 1 {
+            what.to_string()
+        } else if reply {
+            format!("{n} server replies")
+        } else {
+            format!("{n} DHCP messages")
+        };
+        Finding::new(code, Severity::Warning, None, None)
+            .frames(self.frames.iter().copied())
+            .summary(format!(
+                "{by} answered {what} to {to}:{port} with ICMP {icmp} (quoting only the headers: no client named)"
+            ))
+            .explanation(format!(
+                "ICMP destination unreachable ({icmp}) from {by} ({}) quoted {what} to {to}:{port}: {why}. Its quotes \
+                 stop before the client's hardware address (RFC 792 asks for only 8 bytes past the IP header), so \
+                 which clients it cost cannot be told from them; clients whose messages went that way got no answer \
+                 by it.{}",
+                frame_list(files, self.frames.iter().copied()),
+                match self.reply {
+                    Some(_) => "",
+                    None if reply => " (The quotes stop before `op` too: they are taken for replies because their \
+                                      sender, {from}, answered clients in this capture.)",
+                    None => " (The quotes stop before `op` too: they are taken for a relay's requests because their \
+                              sender sent no DHCP reply in this capture.)",
+                }
+                .replace("{from}", &self.from.to_string()),
+            ))
+            .fix(fix)
+            .references(&["RFC 792", "RFC 1812 §4.3.2.3"])
+    }
+}
+
+/// `reply-unreachable`: a server's replies for this client came back as
+/// ICMP destination unreachable: sent to a relay's giaddr where no relay
+/// listens, or unicast to an address where no DHCP client waits (another
+/// host holds it).
+pub fn reply_unreachable(
+    c: &Client,
+    outcome: Option<Outcome>,
+    files: &[String],
+) -> Option<Finding> {
+    let same = refusal_group(c, |r| r.reply)?;
+    let first = same[0];
+    let (by, to, port, code) = (first.reporter, first.to, first.port, first.code);
+    let icmp = icmp_words(code);
+    let (why, fix) = reply_refusal(by, to, port, code);
     let failed = outcome.is_some_and(Outcome::is_failure);
     let severity = if failed {
         Severity::Error

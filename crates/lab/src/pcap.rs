@@ -160,3 +160,47 @@ pub fn unreachables(path: &Path) -> Result<Vec<(u64, std::net::Ipv4Addr, u8, u16
     })?;
     Ok(out)
 }
+
+/// Writes the capture at `from` to `to` (classic pcap) with every ICMP
+/// destination unreachable that quotes a UDP datagram cut to quote only its
+/// first `keep` bytes, as a router that keeps less than Linux does would
+/// have sent it (RFC 792 asks for the IP header and 8 bytes more: `keep`
+/// 28); lengths and checksums are made right again. Returns how many were
+/// cut. (Ethernet frames with a 20-byte IPv4 header only.)
+pub fn cut_icmp_quotes(from: &Path, to: &Path, keep: usize) -> Result<usize> {
+    let file = std::fs::File::create(to).with_context(|| format!("creating {}", to.display()))?;
+    let mut w = capture::write::PcapWriter::new(
+        std::io::BufWriter::new(file),
+        wire::LinkType::Ethernet,
+        65535,
+    )?;
+    let mut cut = 0;
+    let mut failed = None;
+    each_frame(from, |p| {
+        let mut data = p.data.to_vec();
+        let icmp_at = 14 + 20;
+        if wire::frame::unreachable(p.link, p.data).is_some()
+            && p.data[14] == 0x45
+            && data.len() > icmp_at + 8 + keep
+        {
+            data.truncate(icmp_at + 8 + keep);
+            let total = (data.len() - 14) as u16;
+            data[16..18].copy_from_slice(&total.to_be_bytes());
+            data[24..26].copy_from_slice(&[0, 0]);
+            let sum = wire::checksum::ipv4_header(&data[14..34]);
+            data[24..26].copy_from_slice(&sum.to_be_bytes());
+            data[icmp_at + 2..icmp_at + 4].copy_from_slice(&[0, 0]);
+            let sum = wire::checksum::ipv4_header(&data[icmp_at..]);
+            data[icmp_at + 2..icmp_at + 4].copy_from_slice(&sum.to_be_bytes());
+            cut += 1;
+        }
+        if failed.is_none() {
+            failed = w.write(p.timestamp.0, &data, data.len()).err();
+        }
+    })?;
+    if let Some(e) = failed {
+        return Err(e).with_context(|| format!("writing {}", to.display()));
+    }
+    w.flush()?;
+    Ok(cut)
+}

@@ -3207,7 +3207,20 @@ impl Cap {
     /// An ICMP destination unreachable with `code` from `reporter`,
     /// quoting the datagram of `f`.
     fn icmp(&mut self, t: f64, reporter: Ipv4Addr, code: u8, f: &UdpFrame<'_>) {
-        let quoted = f.ethernet_frame()[14..].to_vec();
+        self.icmp_quoting(t, reporter, code, f, usize::MAX);
+    }
+
+    /// The same, quoting only the first `keep` bytes of the datagram.
+    fn icmp_quoting(
+        &mut self,
+        t: f64,
+        reporter: Ipv4Addr,
+        code: u8,
+        f: &UdpFrame<'_>,
+        keep: usize,
+    ) {
+        let datagram = &f.ethernet_frame()[14..];
+        let quoted = datagram[..keep.min(datagram.len())].to_vec();
         let mut b = vec![0x02, 0, 0, 0, 0, 0x77, 0x02, 0, 0, 0, 0, 0xfe, 0x08, 0x00];
         let total = (20 + 8 + quoted.len()) as u16;
         b.extend([
@@ -3240,6 +3253,101 @@ impl Cap {
         let o = Obs::quoted(at, Timestamp((t * 1e9) as i64), &u).expect("quotes DHCP");
         self.tape.push(o.clone());
         self.engine.push(o);
+    }
+}
+
+/// ICMP errors that quote only part of the datagram (routers keep as little
+/// as its headers, RFC 792): a quote that reaches `chaddr` names the client
+/// as a whole one does; a shorter one names none, and makes one server-wide
+/// finding per reporter, destination and code, never a client's.
+#[test]
+fn short_icmp_quotes_count_as_far_as_they_reach() {
+    let relay = Ipv4Addr::new(10, 0, 0, 254);
+    let dead = Ipv4Addr::new(10, 0, 0, 9);
+    // IPv4 20 + UDP 8, then the DHCP header: chaddr ends at 28 + 6.
+    for (keep, names) in [
+        (28 + 34, true),
+        (28 + 33, false),
+        (28, false),
+        (28 + 100, true),
+    ] {
+        let mut c = Cap::new();
+        for (i, t) in [0.0, 1.0, 3.0].into_iter().enumerate() {
+            let (_, payload) = relayed_discover(0x72, i as u16);
+            let f = UdpFrame::new((relay, 67), (dead, 67), &payload);
+            c.frame(t, &f);
+            c.icmp_quoting(t + 0.0001, dead, 3, &f, keep);
+        }
+        let r = c.report();
+        let f = finding(&r, Code::ServerUnreachable);
+        assert_eq!(f.chaddr.is_some(), names, "{keep}: {}", f.summary);
+        if names {
+            assert_eq!(
+                (f.severity, f.explains_failure),
+                (Severity::Error, true),
+                "{keep}"
+            );
+            assert!(
+                f.summary
+                    .contains("answered 3 DHCP messages to 10.0.0.9:67"),
+                "{}",
+                f.summary
+            );
+        } else {
+            assert_eq!(
+                (f.severity, f.explains_failure),
+                (Severity::Warning, false),
+                "{keep}"
+            );
+            assert_eq!(f.xid, None);
+            assert_eq!(f.frames.len(), 3, "{:?}", f.frames);
+            assert!(
+                f.summary.contains("answered 3 DHCP messages to 10.0.0.9:67 with ICMP port unreachable (quoting only the headers"),
+                "{}",
+                f.summary
+            );
+            assert_eq!(r.global.len(), 1, "{:?}", codes(&r));
+        }
+        // The ICMP errors are not DHCP packets seen.
+        assert_eq!(r.stats.packets, 3, "{keep}");
+    }
+    // A server's reply to a relay quoted without its chaddr: with its `op`,
+    // reply-unreachable, server-wide.
+    let mut offer_to_relay = reply_msg(MessageType::Offer, 0x73, SERVER, ADDR);
+    offer_to_relay.giaddr = relay;
+    let payload = offer_to_relay.encode(300);
+    let f = UdpFrame::new((SERVER, 67), (relay, 67), &payload);
+    let mut c = Cap::new();
+    c.icmp_quoting(0.0, relay, 3, &f, 28 + 1);
+    let r = c.report();
+    let f1 = finding(&r, Code::ReplyUnreachable);
+    assert_eq!((f1.chaddr, f1.severity), (None, Severity::Warning));
+    assert!(
+        f1.summary
+            .contains("answered a server's reply to 10.0.0.254:67"),
+        "{}",
+        f1.summary
+    );
+    // Without its `op`, from 67 to 67: a reply when its sender answered
+    // clients in the capture, else taken for a relay's request.
+    for server_replied in [true, false] {
+        let mut c = Cap::new();
+        if server_replied {
+            dora(&mut c, 0.0, 0x74);
+        }
+        c.icmp_quoting(1.0, relay, 3, &f, 28);
+        let r = c.report();
+        let (code, taken) = if server_replied {
+            (
+                Code::ReplyUnreachable,
+                "taken for replies because their sender, 192.168.1.1, answered",
+            )
+        } else {
+            (Code::ServerUnreachable, "taken for a relay's requests")
+        };
+        let f = finding(&r, code);
+        assert!(f.explanation.contains(taken), "{}", f.explanation);
+        assert_eq!(f.chaddr, None);
     }
 }
 

@@ -69,8 +69,17 @@ fn observations(data: &[u8]) -> Vec<Obs> {
         };
         if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
             obs.push(Obs::from_plain(at, p.timestamp, &plain));
-        } else if let Ok(Some(d)) = wire::packet::decode(p.link, p.data, p.orig_len) {
-            obs.extend(Obs::new(at, p.timestamp, &d, None));
+        } else {
+            match wire::packet::decode(p.link, p.data, p.orig_len) {
+                Ok(Some(d)) => obs.extend(Obs::new(at, p.timestamp, &d, None)),
+                // An ICMP error quoting (the start of) a DHCP message, as
+                // the CLI's feed reads it.
+                Err(wire::frame::Skip::NotUdp) => obs.extend(
+                    wire::frame::unreachable(p.link, p.data)
+                        .and_then(|u| Obs::quoted(at, p.timestamp, &u)),
+                ),
+                _ => {}
+            }
         }
     }
     obs
@@ -111,7 +120,9 @@ fn run(obs: &[Obs], early: bool) -> (Vec<u8>, u64) {
     );
     engine.push_all(obs.iter().cloned());
     let (report, sink) = engine.finish();
-    assert_eq!(report.stats.packets, obs.len() as u64);
+    // Messages quoted by ICMP errors are evidence, not packets seen.
+    let quoted = obs.iter().filter(|o| o.unreachable().is_some()).count();
+    assert_eq!(report.stats.packets, (obs.len() - quoted) as u64);
     assert_eq!(report.stats.transactions, sink.transactions);
     (report_json(&report), sink.transactions)
 }

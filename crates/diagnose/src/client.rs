@@ -25,7 +25,7 @@ pub struct Lease {
 /// and notes share one boxed text, and the xid is kept as a number.
 #[derive(Debug, Clone)]
 pub struct Step {
-    /// Seconds since the transaction's first packet.
+    /// Seconds since the ladder's first packet.
     pub t: f64,
     pub frame: FrameRef,
     /// Other frames holding the same message (another capture, another hop).
@@ -384,13 +384,20 @@ fn stage(o: &crate::Obs) -> u8 {
 /// previous packet is a retransmission (clients back off to about a minute).
 const ASK_AGAIN_WINDOW_NS: i64 = 64_000_000_000;
 
+/// A ladder grows by the transaction before only up to this many steps.
+const MAX_LADDER: usize = 64;
+
 /// What only some clients need: kept out of line.
 #[derive(Debug, Clone, Default)]
 struct Rare {
     findings: Vec<Finding>,
-    /// The ladder of the most telling transaction (failures first).
+    /// The ladder of the most telling transaction (failures first), with
+    /// the one before it when its findings cite that one's frames (an xid
+    /// changed between OFFER and REQUEST).
     ladder: Vec<Step>,
     ladder_rank: u8,
+    /// The ladder's first packet's time (its steps' `t` count from it).
+    ladder_first: Timestamp,
     /// The DISCOVER cycle in progress when it spans transactions: DISCOVERs
     /// unanswered or OFFERs ignored, so the client nearly always has a
     /// finding or a ladder here already. Boxed: it lives only until a lease.
@@ -1054,8 +1061,10 @@ impl Client {
         (self.last_acked.set() && self.last_acked.success()).then_some(self.last_acked.xid)
     }
 
-    /// Records a finished transaction.
-    pub fn record(&mut self, t: &Transaction, s: &Verdict, has_findings: bool) {
+    /// Records a finished transaction, and what the rules found in it.
+    pub fn record(&mut self, t: &Transaction, s: &Verdict, found: &[Finding]) {
+        let telling = || found.iter().filter(|f| f.severity != crate::Severity::Info);
+        let has_findings = telling().next().is_some();
         if let Some(r) = self.rare.as_mut().filter(|r| !r.refusals.is_empty()) {
             let replied = t.replies().next().is_some();
             for f in r.refusals.iter_mut().filter(|f| f.xid == t.xid) {
@@ -1129,8 +1138,32 @@ impl Client {
             Outcome::Incomplete => 1,
             _ => 0,
         };
-        if rank > 0 && rank >= self.rare.as_ref().map_or(0, |r| r.ladder_rank) {
-            let r = self.rare();
+        let kept = self.rare.as_ref().map_or(0, |r| r.ladder_rank);
+        let replaces = rank > 0 && rank >= kept;
+        if !replaces && kept == 0 {
+            return;
+        }
+        let r = self.rare();
+        // A finding that cites both this transaction and the ladder kept
+        // (`xid-changed`: the OFFER, and the REQUEST that answers it under
+        // another xid) makes the two one ladder, this one after.
+        let in_old = |fr: &FrameRef| r.ladder.iter().any(|s| s.frame == *fr);
+        let in_new = |fr: &FrameRef| t.packets.iter().any(|p| p.obs.at == *fr);
+        let spans = (r.findings.iter().chain(telling()))
+            .filter(|f| f.severity != crate::Severity::Info)
+            .any(|f| f.frames.iter().any(in_old) && f.frames.iter().any(in_new));
+        let joins =
+            spans && r.ladder_first <= t.first && r.ladder.len() + t.packets.len() <= MAX_LADDER;
+        if joins {
+            let after = (t.first.0 - r.ladder_first.0) as f64 / 1e9;
+            let mut steps = ladder(t);
+            for s in &mut steps {
+                s.t += after;
+            }
+            r.ladder.append(&mut steps);
+            r.ladder_rank = r.ladder_rank.max(rank);
+        } else if replaces {
+            r.ladder_first = t.first;
             r.ladder_rank = rank;
             r.ladder = ladder(t);
         }

@@ -620,11 +620,7 @@ impl<S: Sink> Engine<S> {
             any_server: !self.servers.is_empty(),
         };
         let mut found = rules::transaction(&t, outcome, &ctx);
-        client.record(
-            &t,
-            &verdict,
-            found.iter().any(|f| f.severity != crate::Severity::Info),
-        );
+        client.record(&t, &verdict, &found);
         // The DISCOVER cycle (for secs) spans transactions until a lease.
         if let Some(cycle) = client.update_cycle(&t, outcome) {
             found.extend(rules::secs_cycle(t.chaddr, &cycle));

@@ -736,6 +736,15 @@ fn xid_changed_between_offer_and_request() {
     assert!(finding(&r, Code::XidChanged).summary.contains("0x000000d1"));
     assert!(!has(&r, Code::OfferIgnored), "{:?}", codes(&r));
     assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
+    // The ladder shows what the finding cites: the OFFER's exchange too,
+    // its times counted from the DISCOVER.
+    let ladder: Vec<(u64, u32, u64)> = (r.clients[0].ladder().iter())
+        .map(|s| (s.frame.frame, s.xid, (s.t * 1000.0).round() as u64))
+        .collect();
+    assert_eq!(
+        ladder,
+        [(1, 0xd0, 0), (2, 0xd0, 10), (3, 0xd1, 20), (4, 0xd1, 30)]
+    );
 }
 
 #[test]

@@ -26,14 +26,17 @@ struct Counts {
 }
 
 fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
-    if let Some(xid) = a.xid {
-        if p.message.as_ref().is_none_or(|m| m.xid != xid) {
-            return false;
-        }
+    // A message cut inside its header still has the ids its bytes reach.
+    let (xid, chaddr) = match &p.message {
+        Some(m) => (Some(m.xid), Some(m.chaddr())),
+        None => wire::dhcp::header_ids(p.frame.payload),
+    };
+    if a.xid.is_some_and(|x| xid != Some(x)) {
+        return false;
     }
     if let Some(mac) = a.mac {
         let b = mac.as_bytes();
-        let chaddr = p.message.as_ref().is_some_and(|m| m.chaddr() == mac);
+        let chaddr = chaddr == Some(mac);
         let eth = [p.frame.link.src_mac, p.frame.link.dst_mac]
             .iter()
             .any(|m| m.is_some_and(|m| m.as_slice() == b));

@@ -62,11 +62,24 @@ pub struct PacketJson<'a> {
     pub length: usize,
     #[serde(flatten)]
     pub message: Option<MessageJson<'a>>,
+    /// Without a whole header (cut by the snap length, or by an ICMP
+    /// error's quote): the xid and `chaddr` its bytes still hold.
+    #[serde(flatten)]
+    pub header_start: Option<HeaderStartJson>,
     pub anomalies: Vec<AnomalyJson>,
     /// Set when the frame is an ICMP destination unreachable and the rest
     /// describes the DHCP message it quotes.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub icmp: Option<IcmpJson>,
+}
+
+/// The ids of a message cut inside its header, as far as its bytes reach.
+#[derive(Serialize)]
+pub struct HeaderStartJson {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub chaddr: Option<String>,
 }
 
 /// An ICMP destination unreachable quoting the packet.
@@ -213,6 +226,13 @@ impl<'a> PacketJson<'a> {
                 .message
                 .as_ref()
                 .map(|m| MessageJson::new(m, f.payload_offset)),
+            header_start: p.message.is_none().then(|| {
+                let (xid, chaddr) = wire::dhcp::header_ids(f.payload);
+                HeaderStartJson {
+                    xid: xid.map(|x| format!("0x{x:08x}")),
+                    chaddr: chaddr.map(|c| c.to_string()),
+                }
+            }),
             anomalies: p.anomalies.iter().map(AnomalyJson::from).collect(),
             icmp: None,
         }

@@ -43,7 +43,17 @@ pub fn line(number: u64, ts: capture::Timestamp, p: &DhcpFrame<'_>, style: Style
             );
             key_fields(&mut s, m);
         }
-        None => s.push_str("  (incomplete DHCP header)"),
+        None => {
+            // What the bytes there are still tell.
+            let _ = write!(s, "  (incomplete DHCP header: {} bytes)", f.payload.len());
+            let (xid, chaddr) = wire::dhcp::header_ids(f.payload);
+            if let Some(xid) = xid {
+                let _ = write!(s, "  xid 0x{xid:08x}");
+            }
+            if let Some(chaddr) = chaddr {
+                let _ = write!(s, "  chaddr {chaddr}");
+            }
+        }
     }
     let csum = f.udp.checksum;
     let text = format!("csum {}", csum.name());

@@ -242,7 +242,7 @@ fn malformed_packets_are_reported_not_fatal() {
         let out = text(&o.stdout);
         // A fragment whose capture kept less than the DHCP header: said
         // once, as the capture's cut, not again as a too-short message.
-        assert!(out.contains("(incomplete DHCP header)"), "{f}: {out}");
+        assert!(out.contains("(incomplete DHCP header: "), "{f}: {out}");
         assert!(out.contains("IPv4 fragment"), "{f}: {out}");
         assert!(
             !out.contains("a BOOTP/DHCP message needs at least 236"),
@@ -335,6 +335,37 @@ fn diff_knows_what_a_cut_frame_cannot_show() {
         &scratch,
         "cut.pcap",
         &snapped(&std::fs::read(&whole).unwrap(), 300),
+    );
+    // Cut inside the fixed header, a frame still shows its ids, and is
+    // found by them.
+    let header = tmp(
+        &scratch,
+        "header.pcap",
+        &snapped(&std::fs::read(&whole).unwrap(), 100),
+    );
+    let o = run(&[
+        "decode",
+        "--json",
+        "--xid",
+        "5ec00000",
+        "--mac",
+        "02:00:00:04:02:01",
+        &header,
+    ]);
+    let first: serde_json::Value =
+        serde_json::from_str(text(&o.stdout).lines().next().unwrap()).unwrap();
+    assert_eq!(
+        (&first["frame"], &first["xid"], &first["chaddr"]),
+        (&1.into(), &"0x5ec00000".into(), &"02:00:00:04:02:01".into()),
+        "{first}"
+    );
+    assert!(first.get("op").is_none(), "{first}");
+    let out = text(&run(&["decode", &header]).stdout);
+    assert!(
+        out.contains(
+            "(incomplete DHCP header: 58 bytes)  xid 0x5ec00000  chaddr 02:00:00:04:02:01"
+        ),
+        "{out}"
     );
     // Frame 1 has options 53, 57, 60 and 55: only 53 and 57 are before byte 300.
     let o = run(&["diff", "--json", &format!("{cut}:1"), &format!("{whole}:1")]);

@@ -535,11 +535,7 @@ impl Obs {
             None => Op::BootReply,
         };
         let op_unknown = b.is_empty() && f.udp.src_port == 67 && f.udp.dst_port == 67;
-        let hlen = usize::from(h[2]);
-        let chaddr = (hlen > 0 && hlen <= 16)
-            .then(|| b.get(28..28 + hlen))
-            .flatten()
-            .map(HwAddr::new);
+        let (_, chaddr) = wire::dhcp::header_ids(b);
         let rare = Rare {
             names_no_client: chaddr.is_none(),
             op_unknown,

@@ -762,3 +762,22 @@ fn dotted_text_is_std_display() {
         }
     }
 }
+
+#[test]
+fn a_header_cut_short_keeps_the_ids_it_reaches() {
+    // The corpus DORA's DISCOVER (xid 0x3d1d, chaddr 00:0b:82:01:fc:42).
+    let m = discover();
+    let ids = |n: usize| header_ids(&m[..n]);
+    assert_eq!(ids(7), (None, None));
+    assert_eq!(ids(8), (Some(0x3d1d), None));
+    assert_eq!(ids(33), (Some(0x3d1d), None));
+    let mac = HwAddr::parse("00:0b:82:01:fc:42");
+    assert_eq!(ids(34), (Some(0x3d1d), mac));
+    assert_eq!(header_ids(&m), (Some(0x3d1d), mac));
+    // An hlen no chaddr holds (0, or past its 16 bytes) names none.
+    for hlen in [0, 17, 255] {
+        let mut b = m.clone();
+        b[2] = hlen;
+        assert_eq!(header_ids(&b), (Some(0x3d1d), None), "{hlen}");
+    }
+}

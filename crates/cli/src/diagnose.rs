@@ -463,14 +463,18 @@ fn run_cases(
                 writeln!(
                     out,
                     "{}",
-                    style.paint(crate::style::Paint::Cyan, format!("== {}", case.name))
+                    style.paint(
+                        crate::style::Paint::Cyan,
+                        format!("== {}", crate::style::printable(&case.name))
+                    )
                 )?;
             }
             for note in &clock_notes {
                 writeln!(
                     out,
-                    "{} {note}",
-                    style.paint(crate::style::Paint::Bold, "clocks:")
+                    "{} {}",
+                    style.paint(crate::style::Paint::Bold, "clocks:"),
+                    crate::style::printable(note)
                 )?;
             }
             diagnose_text::print(out, &report, &names, a.problems, style)?;

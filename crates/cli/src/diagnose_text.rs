@@ -7,7 +7,7 @@ use diagnose::report::ClientReport;
 use diagnose::rules::{frame_list, frame_name};
 use diagnose::{Finding, Report, Severity};
 
-use crate::style::{Paint, Style};
+use crate::style::{printable, Paint, Style};
 use wire::dhcp::Dotted;
 
 fn severity(style: Style, s: Severity) -> String {
@@ -156,14 +156,15 @@ fn finding(out: &mut impl Write, f: &Finding, files: &[String], style: Style) ->
     } else {
         String::new()
     };
+    // Findings quote packets and log lines: shown without their controls.
     writeln!(
         out,
         "  {} {}{times}  {}{why}",
         severity(style, f.severity),
         style.paint(Paint::Bold, f.code),
-        f.summary
+        printable(&f.summary)
     )?;
-    wrap(out, "           ", &f.explanation)?;
+    wrap(out, "           ", &printable(&f.explanation))?;
     if !f.frames.is_empty() {
         writeln!(
             out,
@@ -172,9 +173,15 @@ fn finding(out: &mut impl Write, f: &Finding, files: &[String], style: Style) ->
         )?;
     }
     for l in &f.log_lines {
-        writeln!(out, "           log {}:{}: {}", l.file, l.line, l.text)?;
+        writeln!(
+            out,
+            "           log {}:{}: {}",
+            printable(&l.file),
+            l.line,
+            printable(&l.text)
+        )?;
     }
-    wrap(out, "           fix: ", &f.fix)?;
+    wrap(out, "           fix: ", &printable(&f.fix))?;
     Ok(())
 }
 

@@ -14,7 +14,7 @@ use wire::HwAddr;
 use crate::args::{ExplainArgs, LogTime};
 use crate::feed::InputProblem;
 use crate::inputs::{is_stdin, shown, STDIN_NAME};
-use crate::style::{Paint, Style};
+use crate::style::{printable, Paint, Style};
 use crate::{warn, Outcome};
 
 /// The time context for a log: the user's offsets, and a reference time
@@ -582,8 +582,11 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             style.paint(
                 Paint::Cyan,
                 format!(
-                    "== {name}: {} lines, {} about DHCP, {} not understood (skipped)",
-                    stats.lines, stats.events, stats.unknown
+                    "== {}: {} lines, {} about DHCP, {} not understood (skipped)",
+                    printable(&name),
+                    stats.lines,
+                    stats.events,
+                    stats.unknown
                 )
             )
         )?;
@@ -592,7 +595,7 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             if g.causes == 0 && client_runs.is_empty() && !a.all {
                 continue;
             }
-            writeln!(out, "{}", style.paint(Paint::Bold, key))?;
+            writeln!(out, "{}", style.paint(Paint::Bold, printable(key)))?;
             for r in client_runs {
                 let sev = if r.severity == logs::Severity::Error {
                     style.paint(Paint::Red, "error  ")
@@ -608,9 +611,9 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                     lines.join(", "),
                     if r.lines.len() > 8 { ", …" } else { "" }
                 )?;
-                writeln!(out, "          {}", r.message)?;
-                writeln!(out, "          means: {}", r.meaning)?;
-                writeln!(out, "          fix: {}", r.fix)?;
+                writeln!(out, "          {}", printable(&r.message))?;
+                writeln!(out, "          means: {}", printable(&r.meaning))?;
+                writeln!(out, "          fix: {}", printable(&r.fix))?;
             }
             // One entry per kind, with its count and line numbers.
             let mut kinds: Vec<(logs::Kind, Vec<&Event>)> = Vec::new();
@@ -648,10 +651,11 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                     lines.join(", "),
                     if count > SHOWN_LINES { ", …" } else { "" }
                 )?;
-                writeln!(out, "          {}", first.message.trim())?;
-                writeln!(out, "          means: {}", first.meaning())?;
+                // Lines are shown as read, but for their controls.
+                writeln!(out, "          {}", printable(first.message.trim()))?;
+                writeln!(out, "          means: {}", printable(&first.meaning()))?;
                 if !first.fix().is_empty() {
-                    writeln!(out, "          fix: {}", first.fix())?;
+                    writeln!(out, "          fix: {}", printable(&first.fix()))?;
                 }
             }
             if g.normal > 0 && !a.all {

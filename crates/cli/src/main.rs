@@ -128,6 +128,9 @@ fn is_broken_pipe(e: &anyhow::Error) -> bool {
 /// Prints a warning about an input to stderr, prefixed like every message.
 /// A stderr that is closed (`2>&1 | head -1`) is not an error: where
 /// `eprintln!` would panic, the message is lost.
+/// Its controls are written out ([`style::printable`]): warnings quote
+/// file names and log lines.
 pub fn warn(what: impl std::fmt::Display) {
-    let _ = writeln!(io::stderr().lock(), "dhcplens: {what}");
+    let what = what.to_string();
+    let _ = writeln!(io::stderr().lock(), "dhcplens: {}", style::printable(&what));
 }

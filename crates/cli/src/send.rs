@@ -286,7 +286,7 @@ fn report(
             "  {} {}  {}",
             style.paint(Paint::Yellow, f.severity.name()),
             style.paint(Paint::Bold, f.code),
-            f.summary
+            crate::style::printable(&f.summary)
         )?;
     }
     Ok(())

@@ -103,6 +103,27 @@ impl Style {
     }
 }
 
+/// `text` as a terminal may safely show it: control characters other than
+/// tab and newline (ESC, BEL, backspace, C1 controls), which a log line or
+/// a packet's text may carry to retitle, clear or recolour a terminal, are
+/// written as `\x1b`, `\u{9b}`. Text printed as it came from an input goes
+/// through this before it is painted; JSON escapes them itself.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    let unsafe_char = |c: char| c.is_control() && c != '\n' && c != '\t';
+    if !text.chars().any(unsafe_char) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            c if !unsafe_char(c) => out.push(c),
+            c if u32::from(c) < 0x80 => out.push_str(&format!("\\x{:02x}", u32::from(c))),
+            c => out.push_str(&format!("\\u{{{:x}}}", u32::from(c))),
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,5 +180,15 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn controls_are_written_out() {
+        assert_eq!(printable("plain text\tand tab"), "plain text\tand tab");
+        assert_eq!(
+            printable("x\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}31m"),
+            "x\\x1b]0;pwned\\x07\\x1b[2J\\u{9b}31m"
+        );
+        assert_eq!(printable("caf\u{e9} \u{7f}"), "caf\u{e9} \\x7f");
     }
 }

@@ -17,7 +17,7 @@ use serde::Serialize;
 use wire::HwAddr;
 
 use crate::args::WatchArgs;
-use crate::style::{Paint, Style};
+use crate::style::{printable, Paint, Style};
 use crate::{diagnose_text, Outcome};
 
 /// Whether `iface` is a virtual interface (no `device` in sysfs), if known.
@@ -158,10 +158,10 @@ impl<W: Write> Sink for Live<W> {
                 now.time_of_day(),
                 self.style.paint(Paint::Bold, f.code),
                 f.chaddr.map_or(String::new(), |c| c.to_string()),
-                f.summary,
-                f.explanation,
+                printable(&f.summary),
+                printable(&f.explanation),
                 diagnose::rules::frame_list(&self.files, f.frames.iter().copied()),
-                f.fix
+                printable(&f.fix)
             )
         };
         self.emit(r);

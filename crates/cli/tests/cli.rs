@@ -1395,6 +1395,55 @@ fn the_html_page_is_written_and_never_over_a_capture() {
     }
 }
 
+/// A log line (or a file name) carrying terminal controls reaches the
+/// terminal with them written out: no retitling, clearing or recolouring by
+/// whoever wrote a host name. Colour, when on, is still dhcplens's own.
+#[test]
+fn controls_from_inputs_never_reach_the_terminal() {
+    let scratch = Scratch::new("controls");
+    let hostile = "(x\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}1m)";
+    let line = format!(
+        "Nov 22 04:12:14 vm dhcpd[1]: DHCPDISCOVER from 02:00:00:00:aa:01 {hostile} via eth0: network 10.0.0.0/24: no free leases\n"
+    );
+    let log = tmp(&scratch, "esc\u{1b}[31m.log", line.as_bytes());
+    let min_secs = std::fs::read_to_string(example("min-secs/dhcpd.log")).unwrap();
+    let joined = min_secs.replace(
+        "from 02:00:00:04:02:01 via",
+        &format!("from 02:00:00:04:02:01 {hostile} via"),
+    );
+    assert_ne!(joined, min_secs);
+    let joined = tmp(&scratch, "joined.log", joined.as_bytes());
+    let capture = example("min-secs/client.pcap");
+    for color in ["never", "always"] {
+        for args in [
+            vec!["explain", &log],
+            vec!["explain", "--all", &log],
+            vec!["diagnose", &capture, "--log", &joined],
+            vec!["diagnose", &capture, "--log", &log],
+        ] {
+            let o = run(&[&["--color", color][..], &args].concat());
+            for (stream, bytes) in [("stdout", &o.stdout), ("stderr", &o.stderr)] {
+                let t = text(bytes);
+                // What remains of ESC is dhcplens's own SGR colour.
+                let foreign = t.match_indices('\u{1b}').any(|(i, _)| {
+                    !t[i..].starts_with("\u{1b}[")
+                        || t[i..].starts_with("\u{1b}[2J")
+                        || t[i..].starts_with("\u{1b}[31m.")
+                });
+                assert!(
+                    !foreign && !t.contains('\u{7}') && !t.contains('\u{9b}'),
+                    "{color} {args:?} {stream}: {t:?}"
+                );
+            }
+            let out = text(&o.stdout);
+            assert!(
+                out.contains("\\x1b]0;pwned\\x07\\x1b[2J\\u{9b}1m"),
+                "{color} {args:?}: {out}"
+            );
+        }
+    }
+}
+
 /// `decode -v` shows `sname` and `file` as their bytes are: a byte that is
 /// not UTF-8 as `\xNN` (not as U+FFFD's three), and a quote escaped so that
 /// the quoted text ends where it seems to.

@@ -653,9 +653,9 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 )?;
                 // Lines are shown as read, but for their controls.
                 writeln!(out, "          {}", printable(first.message.trim()))?;
-                writeln!(out, "          means: {}", printable(&first.meaning()))?;
+                writeln!(out, "          means: {}", printable(first.meaning()))?;
                 if !first.fix().is_empty() {
-                    writeln!(out, "          fix: {}", printable(&first.fix()))?;
+                    writeln!(out, "          fix: {}", printable(first.fix()))?;
                 }
             }
             if g.normal > 0 && !a.all {

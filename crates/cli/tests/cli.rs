@@ -1403,7 +1403,7 @@ fn controls_from_inputs_never_reach_the_terminal() {
     let scratch = Scratch::new("controls");
     let hostile = "(x\u{1b}]0;pwned\u{7}\u{1b}[2J\u{9b}1m)";
     let line = format!(
-        "Nov 22 04:12:14 vm dhcpd[1]: DHCPDISCOVER from 02:00:00:00:aa:01 {hostile} via eth0: network 10.0.0.0/24: no free leases\n"
+        "Nov 22 04:35:14 vm dhcpd[1]: DHCPDISCOVER from 02:00:00:00:aa:01 {hostile} via eth0: network 10.0.0.0/24: no free leases\n"
     );
     let log = tmp(&scratch, "esc\u{1b}[31m.log", line.as_bytes());
     let min_secs = std::fs::read_to_string(example("min-secs/dhcpd.log")).unwrap();

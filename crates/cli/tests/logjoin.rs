@@ -257,6 +257,36 @@ fn a_log_with_nothing_recognised_is_named() {
     );
 }
 
+/// What the log says about clients the captures do not hold counts only
+/// from the captures' time: a week-old "no free leases" for another client
+/// does not fail a healthy case, the same line in the capture's time does.
+#[test]
+fn log_only_findings_are_of_the_captures_time() {
+    let scratch = Scratch::new("logjoin");
+    let cap = examples_dir().join("healthy-dhcpd/server.pcap");
+    let healthy = std::fs::read_to_string(examples_dir().join("healthy-dhcpd/dhcpd.log")).unwrap();
+    let first = healthy.lines().next().unwrap();
+    // The example log's own stamp format, a week earlier and then at its start.
+    let stamp = &first[..first.find(' ').unwrap()];
+    let line = |at: &str| {
+        format!("{at} server dhcpd[1]: DHCPDISCOVER from 02:00:00:99:99:01 via eth0: network 10.0.0.0/24: no free leases\n")
+    };
+    let week = stamp.replacen("-22T", "-15T", 1);
+    assert_ne!(week, stamp, "{first}");
+    for (at, counts) in [(week.as_str(), false), (stamp, true)] {
+        let log = temp_log(&scratch, "pool", &(line(at) + &healthy));
+        let (code, d, _) = diagnose(&[&cap.to_string_lossy(), "--log", &log.to_string_lossy()]);
+        let pool = (d["findings"].as_array().unwrap().iter())
+            .any(|f| f["code"] == "pool-exhausted" && f["chaddr"] == "02:00:00:99:99:01");
+        assert_eq!(
+            (pool, code),
+            (counts, if counts { 1 } else { 0 }),
+            "{at}: {}",
+            d["findings"]
+        );
+    }
+}
+
 /// A log from another time (clock or zone off) joins nothing: say so, and
 /// how far apart they are, instead of silently dropping its lines.
 #[test]

@@ -613,6 +613,15 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
         client.settle();
     }
 
+    // What the logs say about clients the captures do not hold counts only
+    // from the captures' time (padded by the join window; a line without a
+    // time counts): a line from last week about another client is not this
+    // case's finding. (Server-wide lines count whenever they were written:
+    // a server says "no subnet declaration" as it starts, and it stands.)
+    let span = captures_span(report).map(padded);
+    let in_time =
+        |t: Option<i64>| span.is_none_or(|(lo, hi)| t.is_none_or(|t| (lo..=hi).contains(&t)));
+
     // Log causes for clients the captures do not hold.
     // In the order the logs first name them (a hash map's order would change
     // from run to run).
@@ -627,7 +636,7 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
             .or_else(|| evs.first().map(|(f, e)| (*f, e.line)))
     });
     for (h, evs) in rest {
-        for (f, e) in evs {
+        for (f, e) in evs.into_iter().filter(|(_, e)| in_time(e.time)) {
             let Some(code) = e.cause().and_then(|c| Code::parse(c.code())) else {
                 continue;
             };
@@ -641,6 +650,9 @@ pub fn attach(report: &mut Report, logs: &mut Logs) {
     let mut rest: Vec<_> = runs.into_iter().collect();
     rest.sort_by_key(|(_, r)| r.first().map(|r| (r.log, r.run.acks[0].line)));
     for r in rest.into_iter().flat_map(|(_, r)| r) {
+        if !r.run.acks.iter().any(|a| in_time(a.time)) {
+            continue;
+        }
         let (log_lines, quoted) = r.evidence(&logs.files);
         let mut g = r.finding(&quoted, r.run.severity() == logs::Severity::Error);
         g.summary

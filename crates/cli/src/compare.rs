@@ -466,12 +466,14 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     let (rf, rn) = frame_ref(&items[1])?;
     crate::inputs::stdin_once([&lf, &rf])?;
     let (l, r) = (load_frame(&lf, ln)?, load_frame(&rf, rn)?);
-    if l.message.op != r.message.op {
-        let (request, reply) = if l.message.op == wire::Op::BootRequest {
-            (&items[0], &items[1])
-        } else {
-            (&items[1], &items[0])
-        };
+    // A request and a reply are not compared; an op that is neither is a
+    // difference to show (it makes the packet invalid).
+    use wire::Op::{BootReply, BootRequest};
+    if let Some((request, reply)) = match (l.message.op, r.message.op) {
+        (BootRequest, BootReply) => Some((&items[0], &items[1])),
+        (BootReply, BootRequest) => Some((&items[1], &items[0])),
+        _ => None,
+    } {
         bail!(
             "{} is a reply and {} a request: diff compares two requests (or two replies)",
             reply.to_string_lossy(),

@@ -50,7 +50,7 @@ pub fn line(number: u64, ts: capture::Timestamp, p: &DhcpFrame<'_>, style: Style
             if let Some(xid) = xid {
                 let _ = write!(s, "  xid 0x{xid:08x}");
             }
-            if let Some(chaddr) = chaddr {
+            if let Some(chaddr) = chaddr.filter(|c| !c.as_bytes().is_empty()) {
                 let _ = write!(s, "  chaddr {chaddr}");
             }
         }

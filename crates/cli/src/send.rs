@@ -466,10 +466,16 @@ pub fn load_frames(
                 .ok()
                 .flatten()
                 .with_context(|| format!("{name}: frame {n} is not a DHCP packet"))?;
+            let message_cut = d.message_cut();
             let m = d
                 .message
                 .with_context(|| format!("{name}: frame {n} has an incomplete DHCP header"))?;
-            let cut = (p.data.len() < p.orig_len).then_some((p.data.len(), p.orig_len));
+            // Cut before its END (or with option 52 giving `file` or `sname`
+            // to options): what was cut off could hold options. A cut in the
+            // padding after END loses nothing.
+            let ended = m.options.iter().any(|o| o.code == wire::dhcp::code::END)
+                && m.option(wire::dhcp::code::OPTION_OVERLOAD).is_none();
+            let cut = (message_cut && !ended).then_some((p.data.len(), p.orig_len));
             let message = m.into_owned();
             out.insert(n, Loaded { message, cut });
         }

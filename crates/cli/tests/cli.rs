@@ -323,6 +323,18 @@ fn snapped(pcap: &[u8], snap: usize) -> Vec<u8> {
     out
 }
 
+/// Where each frame's bytes start in a little-endian pcap.
+fn frame_offsets(pcap: &[u8]) -> Vec<usize> {
+    let mut out = Vec::new();
+    let mut at = 24;
+    while at + 16 <= pcap.len() {
+        let kept = u32::from_le_bytes(pcap[at + 8..at + 12].try_into().unwrap()) as usize;
+        out.push(at + 16);
+        at += 16 + kept;
+    }
+    out
+}
+
 /// A frame the capture cut holds only the options before the cut: the
 /// options past it are not "absent" differences; `diff` says so and, having
 /// not seen all of both, exits 1. Sending or varying such a request is
@@ -415,6 +427,50 @@ fn diff_knows_what_a_cut_frame_cannot_show() {
         text(&o.stderr).contains("frame 1 was cut by the capture"),
         "{}",
         text(&o.stderr)
+    );
+
+    // Cut inside the magic cookie: the cookie is unknown, not different.
+    let dora = corpus(DORA);
+    let in_cookie = tmp(
+        &scratch,
+        "cookie.pcap",
+        &snapped(&std::fs::read(&dora).unwrap(), 279),
+    );
+    let o = run(&[
+        "diff",
+        "--json",
+        &format!("{dora}:1"),
+        &format!("{in_cookie}:1"),
+    ]);
+    assert_eq!(text(&o.stdout).trim(), "[]", "{}", text(&o.stdout));
+    // Cut after END (DORA's DISCOVER ends at frame byte 306): only padding
+    // is lost, so the frame is whole.
+    let padding = tmp(
+        &scratch,
+        "padding.pcap",
+        &snapped(&std::fs::read(&dora).unwrap(), 310),
+    );
+    let o = run(&["diff", &format!("{dora}:1"), &format!("{padding}:1")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(o.stderr.is_empty(), "{}", text(&o.stderr));
+
+    // An op that is neither request nor reply is a difference, not a reply.
+    let mut bad_op = std::fs::read(&whole).unwrap();
+    let frame3 = frame_offsets(&bad_op)[2];
+    assert_eq!(bad_op[frame3 + 42], 1);
+    bad_op[frame3 + 42] = 0;
+    let bad_op = tmp(&scratch, "op0.pcap", &bad_op);
+    let o = run(&[
+        "diff",
+        "--json",
+        &format!("{bad_op}:1"),
+        &format!("{bad_op}:3"),
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("\"field\":\"op\""),
+        "{}",
+        text(&o.stdout)
     );
 
     let rogue = example("rogue-server/client.pcap");

@@ -1155,17 +1155,12 @@ impl Client {
         let joins =
             spans && r.ladder_first <= t.first && r.ladder.len() + t.packets.len() <= MAX_LADDER;
         if joins {
-            let after = (t.first.0 - r.ladder_first.0) as f64 / 1e9;
-            let mut steps = ladder(t);
-            for s in &mut steps {
-                s.t += after;
-            }
-            r.ladder.append(&mut steps);
+            r.ladder.append(&mut ladder(t, r.ladder_first));
             r.ladder_rank = r.ladder_rank.max(rank);
         } else if replaces {
             r.ladder_first = t.first;
             r.ladder_rank = rank;
-            r.ladder = ladder(t);
+            r.ladder = ladder(t, t.first);
         }
     }
 
@@ -1315,8 +1310,9 @@ impl serde::Serialize for Client {
     }
 }
 
-/// The ladder of a transaction: one step per packet seen.
-pub fn ladder(t: &Transaction) -> Vec<Step> {
+/// The ladder of a transaction: one step per packet seen, its time counted
+/// from `origin` (the transaction's first packet, or an earlier ladder's).
+pub fn ladder(t: &Transaction, origin: Timestamp) -> Vec<Step> {
     let mut seen_kinds: Vec<Option<MessageType>> = Vec::new();
     t.packets
         .iter()
@@ -1366,7 +1362,7 @@ pub fn ladder(t: &Transaction) -> Vec<Step> {
                 "a label or note holds the separator: {text:?}"
             );
             Step {
-                t: (o.ts.0 - t.first.0) as f64 / 1e9,
+                t: (o.ts.0 - origin.0) as f64 / 1e9,
                 frame: o.at,
                 copies: s.copies.as_slice().into(),
                 from_client: o.from_client(),

@@ -261,10 +261,16 @@ pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
 /// difference and is left out. (A cut message holds the options wholly
 /// before the cut, and none after.)
 pub fn requests_cut(left: &Message<'_>, right: &Message<'_>, cut: [bool; 2]) -> Vec<Difference> {
+    // What a cut side lacks: an option, or the magic cookie itself.
+    let missing = |side: &str, m: &Message<'_>, target: Target| match target {
+        Target::Option(_) => side == ABSENT,
+        Target::Cookie => m.cookie.is_none(),
+        _ => false,
+    };
     let mut d = requests(left, right);
     d.retain(|d| {
-        !matches!(d.target, Target::Option(_))
-            || !((cut[0] && d.left == ABSENT) || (cut[1] && d.right == ABSENT))
+        !((cut[0] && missing(&d.left, left, d.target))
+            || (cut[1] && missing(&d.right, right, d.target)))
     });
     d
 }

@@ -109,8 +109,10 @@ pub struct Engine<S: Sink> {
     spare: Vec<Vec<Seen>>,
     /// The sweep's list of transactions to close, kept between sweeps.
     due: Vec<Due>,
-    /// ICMP errors whose quotes name no client, by who refused what.
+    /// ICMP errors whose quotes name no client, by who refused what, and
+    /// how many were of kinds past those kept.
     unnamed_refusals: Vec<rules::UnnamedRefusals>,
+    unnamed_dropped: u64,
     /// When a PXE ROM last searched for a boot server to UDP 67: only
     /// shortly after one can a plain ACK answer a search (so that the
     /// replies of a capture with none are not looked up for it).
@@ -150,6 +152,7 @@ impl<S: Sink> Engine<S> {
             due: Vec::new(),
             last_search: Timestamp(i64::MIN),
             unnamed_refusals: Vec::new(),
+            unnamed_dropped: 0,
         }
     }
 
@@ -209,7 +212,9 @@ impl<S: Sink> Engine<S> {
     pub fn push(&mut self, o: Obs) {
         if let Some((reporter, code)) = o.unreachable() {
             if o.names_no_client() {
-                rules::UnnamedRefusals::note(&mut self.unnamed_refusals, &o, reporter, code);
+                if !rules::UnnamedRefusals::note(&mut self.unnamed_refusals, &o, reporter, code) {
+                    self.unnamed_dropped += 1;
+                }
                 return;
             }
             // A message that an ICMP error quotes (the client's, or a
@@ -686,8 +691,12 @@ impl<S: Sink> Engine<S> {
         let mut global = std::mem::take(&mut self.global);
         global.extend(rules::shared_client_ids(&self.shared_ids, &clients));
         let is_server = |a: Ipv4Addr| self.servers.contains_key(&a);
-        global
-            .extend((self.unnamed_refusals.iter()).map(|r| r.finding(&self.cfg.files, is_server)));
+        global.extend(rules::unnamed_refusals(
+            &self.unnamed_refusals,
+            self.unnamed_dropped,
+            &self.cfg.files,
+            is_server,
+        ));
         for f in &global {
             self.sink.finding(f);
         }

@@ -3277,7 +3277,7 @@ pub struct UnnamedRefusals {
     /// The quoted datagram is a server's (from UDP 67 to a relay or client);
     /// `None` when the quote stops before `op` and both ports are 67: then
     /// a reply if its sender is a server that replied in the capture
-    /// ([`UnnamedRefusals::finding`]).
+    /// ([`unnamed_refusals`]).
     pub reply: Option<bool>,
     /// The quoted datagram's sender (the host the capture was taken on).
     pub from: Ipv4Addr,
@@ -3288,13 +3288,15 @@ pub struct UnnamedRefusals {
     pub frames: Vec<FrameRef>,
 }
 
-/// Kinds of refusals kept (each with its count): more are dropped.
+/// Kinds of refusals kept (each with its count): the ICMP errors of more
+/// are only counted.
 const UNNAMED_REFUSAL_KINDS: usize = 16;
 
 impl UnnamedRefusals {
     /// Counts the ICMP error quoting `o` (a quote that names no client)
-    /// from `reporter` with `code` among `all`.
-    pub fn note(all: &mut Vec<UnnamedRefusals>, o: &Obs, reporter: Ipv4Addr, code: u8) {
+    /// from `reporter` with `code` among `all`; `false` if it is of a kind
+    /// past the first [`UNNAMED_REFUSAL_KINDS`] (then only counted apart).
+    pub fn note(all: &mut Vec<UnnamedRefusals>, o: &Obs, reporter: Ipv4Addr, code: u8) -> bool {
         let reply = (!o.op_unknown()).then(|| !o.from_client());
         let key = (reporter, code, reply, o.src_ip, o.dst_ip, o.dst_port);
         let at = match all
@@ -3315,65 +3317,124 @@ impl UnnamedRefusals {
                 });
                 all.len() - 1
             }
-            None => return,
+            None => return false,
         };
         let r = &mut all[at];
         r.count += 1;
         if r.frames.len() < 8 {
             r.frames.push(o.at);
         }
+        true
     }
+}
 
-    /// The server-wide finding: a warning (which clients it cost is not
-    /// known), with the ICMP errors as its evidence. `is_server` says
-    /// whether an address sent DHCP replies in the capture.
-    pub fn finding(&self, files: &[String], is_server: impl Fn(Ipv4Addr) -> bool) -> Finding {
-        let (by, to, port, n) = (self.reporter, self.to, self.port, self.count);
-        let icmp = icmp_words(self.code);
-        let reply = self.reply.unwrap_or_else(|| is_server(self.from));
-        let (code, what, (why, fix)) = if reply {
-            (
-                Code::ReplyUnreachable,
-                "a server's reply",
-                reply_refusal(by, to, port, self.code),
-            )
-        } else {
-            (
-                Code::ServerUnreachable,
-                "a DHCP message",
-                server_refusal(by, to, self.code),
-            )
-        };
-        let what = if n == 1 {
-            what.to_string()
-        } else if reply {
-            format!("{n} server replies")
-        } else {
-            format!("{n} DHCP messages")
-        };
-        Finding::new(code, Severity::Warning, None, None)
-            .frames(self.frames.iter().copied())
-            .summary(format!(
-                "{by} answered {what} to {to}:{port} with ICMP {icmp} (quoting only the headers: no client named)"
-            ))
-            .explanation(format!(
-                "ICMP destination unreachable ({icmp}) from {by} ({}) quoted {what} to {to}:{port}: {why}. Its quotes \
-                 stop before the client's hardware address (RFC 792 asks for only 8 bytes past the IP header), so \
-                 which clients it cost cannot be told from them; clients whose messages went that way got no answer \
-                 by it.{}",
-                frame_list(files, self.frames.iter().copied()),
-                match self.reply {
-                    Some(_) => "",
-                    None if reply => " (The quotes stop before `op` too: they are taken for replies because their \
-                                      sender, {from}, answered clients in this capture.)",
-                    None => " (The quotes stop before `op` too: they are taken for a relay's requests because their \
-                              sender sent no DHCP reply in this capture.)",
-                }
-                .replace("{from}", &self.from.to_string()),
-            ))
-            .fix(fix)
-            .references(&["RFC 792", "RFC 1812 §4.3.2.3"])
+/// The server-wide findings of ICMP errors whose quotes name no client: one
+/// warning per reporter, code, direction and destination (which clients it
+/// cost is not known), with the errors as evidence. A quote that stops
+/// before `op` between two ports 67 is taken for a reply when its sender
+/// answered clients in the capture (`is_server`), else for a relay's
+/// request, and then counts with the others of that direction. `dropped`
+/// errors of further kinds are said in the last finding.
+pub fn unnamed_refusals(
+    all: &[UnnamedRefusals],
+    dropped: u64,
+    files: &[String],
+    is_server: impl Fn(Ipv4Addr) -> bool,
+) -> Vec<Finding> {
+    /// The errors of one (reporter, code, reply, to, port), and those of
+    /// them whose direction was guessed, with their sender.
+    struct Group {
+        key: (Ipv4Addr, u8, bool, Ipv4Addr, u16),
+        count: u64,
+        frames: Vec<FrameRef>,
+        guessed: Option<(u64, Ipv4Addr)>,
     }
+    let mut groups: Vec<Group> = Vec::new();
+    for r in all {
+        let reply = r.reply.unwrap_or_else(|| is_server(r.from));
+        let key = (r.reporter, r.code, reply, r.to, r.port);
+        let i = match groups.iter().position(|g| g.key == key) {
+            Some(i) => i,
+            None => {
+                groups.push(Group {
+                    key,
+                    count: 0,
+                    frames: Vec::new(),
+                    guessed: None,
+                });
+                groups.len() - 1
+            }
+        };
+        let g = &mut groups[i];
+        g.count += r.count;
+        g.frames.extend(&r.frames);
+        if r.reply.is_none() {
+            let (n, _) = g.guessed.get_or_insert((0, r.from));
+            *n += r.count;
+        }
+    }
+    let mut out: Vec<Finding> = groups
+        .into_iter()
+        .map(|g| {
+            let ((by, icmp_code, reply, to, port), n, mut frames, guessed) =
+                (g.key, g.count, g.frames, g.guessed);
+            frames.sort_unstable();
+            frames.truncate(8);
+            let icmp = icmp_words(icmp_code);
+            let (code, one, many, (why, fix)) = if reply {
+                (
+                    Code::ReplyUnreachable,
+                    "a server's reply",
+                    "server replies",
+                    reply_refusal(by, to, port, icmp_code),
+                )
+            } else {
+                (
+                    Code::ServerUnreachable,
+                    "a DHCP message",
+                    "DHCP messages",
+                    server_refusal(by, to, icmp_code),
+                )
+            };
+            let what = if n == 1 {
+                one.to_string()
+            } else {
+                format!("{n} {many}")
+            };
+            let guess = match guessed {
+                None => String::new(),
+                Some((k, from)) if reply => format!(
+                    " ({k} of them quote even less, not `op`: taken for replies because their sender, {from}, \
+                     answered clients in this capture.)"
+                ),
+                Some((k, _)) => format!(
+                    " ({k} of them quote even less, not `op`: taken for a relay's requests because their sender \
+                     sent no DHCP reply in this capture.)"
+                ),
+            };
+            Finding::new(code, Severity::Warning, None, None)
+                .frames(frames.iter().copied())
+                .summary(format!(
+                    "{by} answered {what} to {to}:{port} with ICMP {icmp} (quoting only the headers: no client named)"
+                ))
+                .explanation(format!(
+                    "ICMP destination unreachable ({icmp}) from {by} ({}) quoted {what} to {to}:{port}: {why}. Its \
+                     quotes stop before the client's hardware address (RFC 792 asks for only 8 bytes past the IP \
+                     header), so which clients it cost cannot be told from them; clients whose messages went that \
+                     way got no answer by it.{guess}",
+                    frame_list(files, frames.iter().copied()),
+                ))
+                .fix(fix)
+                .references(&["RFC 792", "RFC 1812 §4.3.2.3"])
+        })
+        .collect();
+    if let Some(last) = out.last_mut().filter(|_| dropped > 0) {
+        last.explanation.push_str(&format!(
+            " {dropped} more such ICMP error(s), from other reporters or to other destinations, are not listed (the \
+             first {UNNAMED_REFUSAL_KINDS} kinds are)."
+        ));
+    }
+    out
 }
 
 /// `reply-unreachable`: a server's replies for this client came back as

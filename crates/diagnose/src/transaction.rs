@@ -488,7 +488,7 @@ impl Summary<'_> {
 
     /// Its ladder: one step per packet seen (copies folded).
     pub fn ladder(&self) -> Vec<crate::client::Step> {
-        crate::client::ladder(self.t)
+        crate::client::ladder(self.t, self.t.first)
     }
 }
 

@@ -3358,6 +3358,38 @@ fn short_icmp_quotes_count_as_far_as_they_reach() {
         assert!(f.explanation.contains(taken), "{}", f.explanation);
         assert_eq!(f.chaddr, None);
     }
+    // A request quoted with and without its `op`: one finding, once the
+    // direction is settled.
+    let mut c = Cap::new();
+    let (_, payload) = relayed_discover(0x75, 0);
+    let f = UdpFrame::new((relay, 67), (dead, 67), &payload);
+    c.icmp_quoting(0.0, dead, 3, &f, 28);
+    c.icmp_quoting(1.0, dead, 3, &f, 28 + 8);
+    let r = c.report();
+    assert_eq!(r.global.len(), 1, "{:?}", r.global);
+    assert!(
+        r.global[0].summary.contains("answered 2 DHCP messages"),
+        "{}",
+        r.global[0].summary
+    );
+    assert!(
+        r.global[0]
+            .explanation
+            .contains("(1 of them quote even less"),
+        "{}",
+        r.global[0].explanation
+    );
+    // Past sixteen kinds, the rest are counted, and said.
+    let mut c = Cap::new();
+    for i in 0..20u8 {
+        let server = Ipv4Addr::new(10, 0, 1, i);
+        let f = UdpFrame::new((relay, 67), (server, 67), &payload);
+        c.icmp_quoting(f64::from(i), server, 3, &f, 28 + 8);
+    }
+    let r = c.report();
+    assert_eq!(r.global.len(), 16);
+    let last = &r.global[15].explanation;
+    assert!(last.contains("4 more such ICMP error(s)"), "{last}");
 }
 
 /// Live (`watch`), `server-unreachable` is told as the ICMP error about the

@@ -985,18 +985,16 @@ fn holds_exactly(field: &[u8], region: Region, options: &[RawOption<'_>]) -> boo
 
 /// What the start of a message cut inside its fixed header (by a snap
 /// length, or an ICMP error's quote) still tells: its xid, once the bytes
-/// reach past it, and its `chaddr`, once they hold `hlen` (1 to 16) bytes of
-/// it.
+/// reach past it, and its `chaddr`, once they hold the `hlen` bytes of it
+/// (at most 16, as [`Message::chaddr`] reads it: none for an hlen of 0).
 pub fn header_ids(start: &[u8]) -> (Option<u32>, Option<HwAddr>) {
     let xid = start
         .get(4..8)
         .map(|b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]));
-    let hlen = start.get(2).map_or(0, |&h| usize::from(h));
-    let chaddr = (1..=16)
-        .contains(&hlen)
-        .then(|| start.get(28..28 + hlen))
-        .flatten()
-        .map(HwAddr::new);
+    let chaddr = start.get(2).and_then(|&hlen| {
+        let hlen = usize::from(hlen.min(16));
+        start.get(28..28 + hlen).map(HwAddr::new)
+    });
     (xid, chaddr)
 }
 

@@ -774,10 +774,20 @@ fn a_header_cut_short_keeps_the_ids_it_reaches() {
     let mac = HwAddr::parse("00:0b:82:01:fc:42");
     assert_eq!(ids(34), (Some(0x3d1d), mac));
     assert_eq!(header_ids(&m), (Some(0x3d1d), mac));
-    // An hlen no chaddr holds (0, or past its 16 bytes) names none.
-    for hlen in [0, 17, 255] {
+    // As the whole message reads it: an hlen past 16 takes all 16 bytes,
+    // once they are there; an hlen of 0, none (IPoIB).
+    for (hlen, cut, bytes) in [(17, 44, 16), (255, 44, 16), (17, 43, 99), (0, 28, 0)] {
         let mut b = m.clone();
         b[2] = hlen;
-        assert_eq!(header_ids(&b), (Some(0x3d1d), None), "{hlen}");
+        let whole = Message::parse_lenient_into(&b, &mut Vec::new())
+            .unwrap()
+            .chaddr();
+        let got = header_ids(&b[..cut]).1;
+        if bytes == 99 {
+            assert_eq!(got, None, "{hlen}");
+        } else {
+            assert_eq!(got, Some(whole), "{hlen}");
+            assert_eq!(whole.as_bytes().len(), bytes);
+        }
     }
 }

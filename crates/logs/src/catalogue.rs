@@ -179,12 +179,15 @@ const fn e(
 }
 
 /// Every kind, in [`Kind`] order.
-pub static TABLE: [Entry; 51] = [
+pub static TABLE: [Entry; 54] = [
     e(K::DiscoverReceived, "discover-received", "The server received a DHCPDISCOVER.", None, Info, Certain, ""),
     e(K::RequestReceived, "request-received", "The server received a DHCPREQUEST.", None, Info, Certain, ""),
     e(K::InitRebootRequest, "init-reboot-request", "A client in INIT-REBOOT asked to keep an address it had before (REQUEST with option 50, no server id).", None, Info, Certain, ""),
     e(K::DeclineReceived, "decline-received", "The server received a DHCPDECLINE.", None, Info, Certain, ""),
     e(K::ReleaseReceived, "release-received", "The client released its lease.", None, Info, Certain, ""),
+    e(K::ReleaseIgnored, "release-ignored",
+        "The server refused a DHCPRELEASE: it has no lease of that address, or the lease is another client's. The lease, if any, stays.",
+        None, Info, Certain, ""),
     e(K::InformReceived, "inform-received", "The server received a DHCPINFORM.", None, Info, Certain, ""),
     e(K::LeaseOffered, "lease-offered", "The server chose an address to offer.", None, Info, Certain, ""),
     e(K::OfferSent, "offer-sent", "The server sent a DHCPOFFER.", None, Info, Certain, ""),
@@ -267,6 +270,13 @@ pub static TABLE: [Entry; 51] = [
         "The client declined the address (it found it in use, usually by ARP); the server takes it out of service.",
         Some(C::AddressDeclined), Warning, Certain,
         "Find the host using that address without a lease (static configuration, another server) and remove it or exclude the address from the pool."),
+    e(K::DeclineIgnored, "decline-ignored",
+        "The client declined an address (it found it in use), but the server did not take it out of service: it has no lease of that address for this client (none, or another client's), or it is set to deny declines.",
+        Some(C::AddressDeclined), Warning, Likely,
+        "Find the host using that address without a lease and remove it or exclude the address from the pool; the server may offer it again. If the client declines an address this server never gave it, look for a second server on the network."),
+    e(K::AddressAbandoned, "address-abandoned",
+        "The server took the declined address out of service (abandoned): it gives it out again only when no other address is left.",
+        None, Info, Certain, ""),
     e(K::PingConflict, "ping-conflict",
         "The address answered the server's ping before the offer, so the server abandoned it and looked for another.",
         Some(C::PingCheckConflict), Warning, Certain,

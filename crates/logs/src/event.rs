@@ -153,6 +153,8 @@ pub enum Kind {
     InitRebootRequest,
     DeclineReceived,
     ReleaseReceived,
+    /// A RELEASE the server refused (no such lease, or another client's).
+    ReleaseIgnored,
     InformReceived,
     LeaseOffered,
     OfferSent,
@@ -179,6 +181,12 @@ pub enum Kind {
     NakInitReboot,
     NakSent,
     AddressDeclined,
+    /// A DECLINE the server did not honour: it has no lease of that address
+    /// (for this client), or declines are denied.
+    DeclineIgnored,
+    /// The server took a declined address out of service (ISC's
+    /// "Abandoning IP address X: declined."), before the DECLINE's own line.
+    AddressAbandoned,
     PingConflict,
     ClientIdChanged,
     OptionNoSpace,

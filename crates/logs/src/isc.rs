@@ -196,7 +196,13 @@ fn decline(rest: &str) -> Option<Parsed> {
     let rest = rest.strip_prefix("from ")?;
     let status = client_via(rest, &mut f)?;
     f.detail = text(status);
-    Some(Parsed::new(Kind::AddressDeclined, f))
+    // dhcpd's status: `abandoned` (taken out of service), `not found` (no
+    // lease of that address) or `ignored` (`deny declines`).
+    let kind = match status.trim() {
+        "not found" | "ignored" => Kind::DeclineIgnored,
+        _ => Kind::AddressDeclined,
+    };
+    Some(Parsed::new(kind, f))
 }
 
 /// `DHCPRELEASE of IP from ID ... via VIA (found|not found)`.
@@ -308,8 +314,9 @@ fn abandoning(rest: &str) -> Option<Parsed> {
         f.offered = Some(addr);
         Kind::PingConflict
     } else if reason.starts_with("declined") {
+        // The DECLINE's own line, just after, names the client.
         f.leased = Some(addr);
-        Kind::AddressDeclined
+        Kind::AddressAbandoned
     } else {
         return None;
     };
@@ -411,6 +418,25 @@ mod tests {
 
     fn p(s: &str) -> Parsed {
         parse(s).unwrap_or_else(|| panic!("not parsed: {s}"))
+    }
+
+    #[test]
+    fn a_decline_is_honoured_only_when_abandoned() {
+        // dhcpd's statuses (server/dhcp.c, dhcpdecline).
+        for (status, kind) in [
+            ("abandoned", Kind::AddressDeclined),
+            ("not found", Kind::DeclineIgnored),
+            ("ignored", Kind::DeclineIgnored),
+        ] {
+            let x = p(&format!(
+                "DHCPDECLINE of 10.77.0.50 from 02:00:00:00:0a:02 via s0: {status}"
+            ));
+            assert_eq!(x.kind, kind, "{status}");
+            assert_eq!(x.fields.leased, Some(Ipv4Addr::new(10, 77, 0, 50)));
+        }
+        // Its consequence, logged first, is no second decline.
+        let x = p("Abandoning IP address 10.77.0.50: declined.");
+        assert_eq!((x.kind, x.kind.cause()), (Kind::AddressAbandoned, None));
     }
 
     #[test]

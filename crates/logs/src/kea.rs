@@ -163,15 +163,25 @@ fn classify(id: &str, t: &str, f: &mut Fields) -> Option<Kind> {
             f.leased = ip_after(body, "address ").or_else(|| ip_after(body, "lease "));
             f.message_type = Some(MessageType::Release);
             f.detail = text(body);
-            Kind::ReleaseReceived
+            if id == "DHCP4_RELEASE" {
+                Kind::ReleaseReceived
+            } else {
+                Kind::ReleaseIgnored
+            }
         }
+        // Honoured (the lease is declined for a probation period), or not:
+        // no lease of that address, or another client's (Kea ignores it).
         "DHCP4_DECLINE_LEASE"
         | "DHCP4_DECLINE_LEASE_NOT_FOUND"
         | "DHCP4_DECLINE_LEASE_MISMATCH" => {
             f.leased = ip_after(body, "for addr");
             f.message_type = Some(MessageType::Decline);
             f.detail = text(body);
-            Kind::AddressDeclined
+            if id == "DHCP4_DECLINE_LEASE" {
+                Kind::AddressDeclined
+            } else {
+                Kind::DeclineIgnored
+            }
         }
         // ---- why a client gets nothing
         "DHCP4_PACKET_DROP_0001" | "HA_BUFFER4_RECEIVE_UNPACK_FAILED" => {
@@ -328,6 +338,28 @@ mod tests {
         assert_eq!(x.fields.client_id, Some(vec![1, 2, 0, 0, 0, 0x0a, 0x09]));
         assert_eq!(x.fields.xid, Some(0x0a09_0001));
         assert_eq!(x.fields.leased, Some(Ipv4Addr::new(10, 77, 0, 51)));
+    }
+
+    #[test]
+    fn declines_and_releases_the_server_refused_are_told_apart() {
+        let client = "[hwtype=1 02:00:00:0d:03:01], cid=[no info], tid=0xf531dc86";
+        for (line, kind) in [
+            (format!("DHCP4_DECLINE_LEASE Received DHCPDECLINE for addr 10.0.0.10 from client {client}. The lease will be unavailable for 86400 seconds."), Kind::AddressDeclined),
+            (format!("DHCP4_DECLINE_LEASE_NOT_FOUND Received DHCPDECLINE for addr 10.0.0.10 from client {client}, but no such lease found."), Kind::DeclineIgnored),
+            (format!("DHCP4_DECLINE_LEASE_MISMATCH Received DHCPDECLINE for addr 10.0.0.10 from client {client}, but the data doesn't match: received hwaddr: hwtype=1 02:00:00:0d:03:01, lease hwaddr: hwtype=1 02:00:00:0d:09:09, received client-id: no info, lease client-id: no info"), Kind::DeclineIgnored),
+            (format!("DHCP4_RELEASE {client}: address 10.0.0.10 was released properly."), Kind::ReleaseReceived),
+            (format!("DHCP4_RELEASE_FAIL_WRONG_CLIENT {client}: client is trying to release the lease 10.0.0.10 which belongs to a different client"), Kind::ReleaseIgnored),
+            (format!("DHCP4_RELEASE_FAIL_NO_LEASE {client}: client is trying to release non-existing lease 10.0.0.10"), Kind::ReleaseIgnored),
+        ] {
+            let x = parse(&line).unwrap_or_else(|| panic!("{line}"));
+            assert_eq!(x.kind, kind, "{line}");
+            assert_eq!(x.fields.chaddr.unwrap().to_string(), "02:00:00:0d:03:01");
+        }
+        // What each means: only an honoured DECLINE takes the address out.
+        assert!(Kind::DeclineIgnored
+            .meaning()
+            .contains("did not take it out of service"));
+        assert!(Kind::ReleaseIgnored.cause().is_none());
     }
 
     #[test]

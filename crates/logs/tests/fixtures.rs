@@ -163,7 +163,8 @@ fn dhcpd_authoritative_scenarios() {
             AckSent,
             RequestReceived,
             AckSent,
-            AddressDeclined,
+            // "Abandoning IP address …: declined.", then the DECLINE's line
+            AddressAbandoned,
             AddressDeclined,
         ]
     );

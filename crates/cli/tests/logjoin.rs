@@ -583,7 +583,15 @@ fn a_client_log_confirms_the_partial_checksum() {
     let case = examples_dir().join("partial-checksum");
     let pcaps = [case.join("client.pcap"), case.join("server.pcap")];
     let pcaps: Vec<&str> = pcaps.iter().map(|p| p.to_str().unwrap()).collect();
-    let real = fixture("dhclient-4.4-bad-checksums.log");
+    // The real log (dhclient's stdout) of a client whose MAC was another:
+    // its MAC made the example client's, as if it were that client's log.
+    let real = std::fs::read_to_string(fixture("dhclient-4.4-bad-checksums.log")).unwrap();
+    assert!(real.contains("Listening on LPF/c0/9e:3b:f6:ca:ee:05"));
+    let real = temp_log(
+        &scratch,
+        "real",
+        &real.replace("9e:3b:f6:ca:ee:05", "02:00:00:05:02:01"),
+    );
     // The same lines as syslog has them, stamped within the example's run.
     let timed = temp_log(
         &scratch,
@@ -591,7 +599,7 @@ fn a_client_log_confirms_the_partial_checksum() {
         "2026-11-22T04:35:16.100000+00:00 client dhclient[4242]: 5 bad udp checksums in 5 packets\n\
          2026-11-22T04:35:22.100000+00:00 client dhclient[4242]: No DHCPOFFERS received.\n",
     );
-    for log in [real.as_str(), timed.to_str().unwrap()] {
+    for log in [real.to_str().unwrap(), timed.to_str().unwrap()] {
         let mut args = pcaps.clone();
         args.extend(["--log", log]);
         let (code, d, text) = diagnose(&args);
@@ -610,7 +618,8 @@ fn a_client_log_confirms_the_partial_checksum() {
             .as_str()
             .unwrap()
             .contains("bad udp checksums"));
-        assert!(text.contains("The dhclient log confirms it"), "{text}");
+        // (Named by its MAC, or taken for want of one: either way, confirmed.)
+        assert!(text.contains("log confirms it"), "{text}");
         let global: Vec<&Value> = d["findings"]
             .as_array()
             .unwrap()
@@ -619,6 +628,22 @@ fn a_client_log_confirms_the_partial_checksum() {
             .collect();
         assert!(global.is_empty(), "{global:?}");
     }
+    // As it was written, the log names another MAC (`Listening on LPF/c0/…`):
+    // it confirms nothing of this client.
+    let mut args = pcaps.clone();
+    let other = fixture("dhclient-4.4-bad-checksums.log");
+    args.extend(["--log", &other]);
+    let (_, d, text) = diagnose(&args);
+    assert!(!text.contains("log confirms it"), "{text}");
+    assert_eq!(
+        of(&d, "02:00:00:05:02:01")[0]["log_lines"],
+        Value::Null,
+        "{text}"
+    );
+    assert!(
+        (d["findings"].as_array().unwrap().iter()).any(|f| f["chaddr"] == "9e:3b:f6:ca:ee:05"),
+        "{text}"
+    );
 }
 
 /// Catalogue A.6: a server that logs DISCOVERs (the real journal of ISC dhcpd

@@ -179,7 +179,7 @@ const fn e(
 }
 
 /// Every kind, in [`Kind`] order.
-pub static TABLE: [Entry; 54] = [
+pub static TABLE: [Entry; 55] = [
     e(K::DiscoverReceived, "discover-received", "The server received a DHCPDISCOVER.", None, Info, Certain, ""),
     e(K::RequestReceived, "request-received", "The server received a DHCPREQUEST.", None, Info, Certain, ""),
     e(K::InitRebootRequest, "init-reboot-request", "A client in INIT-REBOOT asked to keep an address it had before (REQUEST with option 50, no server id).", None, Info, Certain, ""),
@@ -308,6 +308,9 @@ pub static TABLE: [Entry; 54] = [
         "The server lost contact with its failover or HA peer.",
         None, Warning, Certain,
         "Check the peer is running and reachable on its failover/HA port, and that the clocks agree."),
+    e(K::ClientListening, "client-listening",
+        "The client opened an interface to send and receive DHCP on (its MAC address: the client its next lines are about).",
+        None, Info, Certain, ""),
     e(K::ClientDiscoverSent, "client-discover-sent", "The client broadcast a DHCPDISCOVER.", None, Info, Certain, ""),
     e(K::ClientOfferReceived, "client-offer-received", "The client received an OFFER.", None, Info, Certain, ""),
     e(K::ClientRequestSent, "client-request-sent", "The client sent a DHCPREQUEST.", None, Info, Certain, ""),

@@ -2,7 +2,7 @@
 //! udhcpc (1.35 and the older capitalised phrasings) and dhcpcd 9. Checked against
 //! dhclient 4.4.3, udhcpc 1.35.0 and dhcpcd 9.4.1 logs recorded in the lab.
 
-use wire::MessageType;
+use wire::{HwAddr, MessageType};
 
 use crate::event::{Fields, Kind, Via};
 use crate::scan::{hex_u32, ip, text, word, Parsed};
@@ -81,6 +81,18 @@ pub(crate) fn dhclient(msg: &str) -> Option<Parsed> {
                     .filter(|a| !a.is_broadcast());
                 Kind::ClientReleaseSent
             }
+        }
+        // `Listening on LPF/eth0/02:00:00:04:03:01` (its `Sending on` twin
+        // says the same again, and `Socket/fallback` names no interface).
+        "Listening" => {
+            let (kind, path) = rest.strip_prefix("on ")?.trim_start().split_once('/')?;
+            let (iface, hw) = path.split_once('/')?;
+            if !matches!(kind, "LPF" | "BPF" | "NIT" | "DLPI") || iface.is_empty() {
+                return None;
+            }
+            f.chaddr = Some(HwAddr::parse(hw)?);
+            f.via = Some(Via::Interface(iface.to_string()));
+            Kind::ClientListening
         }
         // `DHCPNAK from 10.77.0.1`
         "DHCPNAK" => {

@@ -196,6 +196,9 @@ pub enum Kind {
     FailoverStateChange,
     PeerUnreachable,
     // Clients.
+    /// dhclient opened an interface (`Listening on LPF/eth0/MAC`): the MAC
+    /// its later lines of that process are about.
+    ClientListening,
     ClientDiscoverSent,
     ClientOfferReceived,
     ClientRequestSent,

@@ -8,8 +8,9 @@ use std::path::Path;
 
 use serde::Serialize;
 
-use crate::event::{Event, Kind, Program};
+use crate::event::{Event, Kind, Program, Via};
 use crate::parser::{Options, Outcome, Parser};
+use wire::HwAddr;
 
 /// How many bytes are looked at to decide whether the input is a log.
 pub const SNIFF_LEN: usize = 4096;
@@ -104,6 +105,8 @@ pub struct LogReader<R> {
     /// Per udhcpc process (pid): whether the last message it sent was a
     /// REQUEST ("broadcasting select"). A few entries: one per interface.
     udhcpc_requested: Vec<(Option<u32>, bool)>,
+    /// The interfaces each dhclient process opened: (pid, interface, MAC).
+    dhclient_macs: Vec<(Option<u32>, String, HwAddr)>,
 }
 
 /// Opens a file and reads it as a log (see [`LogReader::new`]).
@@ -141,6 +144,7 @@ impl<R: BufRead> LogReader<R> {
             done: false,
             dnsmasq_packet: None,
             udhcpc_requested: Vec::new(),
+            dhclient_macs: Vec::new(),
         })
     }
 
@@ -153,6 +157,10 @@ impl<R: BufRead> LogReader<R> {
     /// udhcpc logs "no lease, failing" whether its DISCOVERs got no OFFER or
     /// its REQUESTs got no ACK: the message it sent last tells which.
     fn attribute(&mut self, e: &mut Event) {
+        if e.program == Program::Dhclient {
+            self.dhclient_client(e);
+            return;
+        }
         if e.program == Program::Udhcpc {
             let requested = e.kind == Kind::ClientRequestSent;
             match e.kind {
@@ -185,6 +193,41 @@ impl<R: BufRead> LogReader<R> {
             // packet before it no longer counts.
             self.dnsmasq_packet = e.fields.xid.map(|x| (e.pid, x));
         }
+    }
+
+    /// dhclient names its MAC only as it opens an interface (`Listening on
+    /// LPF/eth0/MAC`); its later lines of that process name the interface,
+    /// or nothing ("No DHCPOFFERS received."). They are about that MAC: the
+    /// interface's, or the process's only one.
+    fn dhclient_client(&mut self, e: &mut Event) {
+        let iface = match &e.fields.via {
+            Some(Via::Interface(i)) => Some(i.as_str()),
+            _ => None,
+        };
+        if e.kind == Kind::ClientListening {
+            let (Some(iface), Some(mac)) = (iface, e.fields.chaddr) else {
+                return;
+            };
+            let slots = &mut self.dhclient_macs;
+            match slots.iter().position(|(p, i, _)| *p == e.pid && i == iface) {
+                Some(n) => slots[n].2 = mac,
+                None if slots.len() < 64 => slots.push((e.pid, iface.to_string(), mac)),
+                None => {}
+            }
+            return;
+        }
+        if e.fields.chaddr.is_some() {
+            return;
+        }
+        let mut of_pid = self.dhclient_macs.iter().filter(|(p, _, _)| *p == e.pid);
+        let mac = match iface {
+            Some(iface) => of_pid.find(|(_, i, _)| i == iface).map(|s| s.2),
+            None => match (of_pid.next(), of_pid.next()) {
+                (Some(only), None) => Some(only.2),
+                _ => None,
+            },
+        };
+        e.fields.chaddr = mac;
     }
 
     pub fn stats(&self) -> &Stats {

@@ -535,27 +535,37 @@ fn dhclient_dora_nak_and_bad_checksums() {
     assert_eq!(
         kinds(&ev),
         [
+            ClientListening,
             ClientDiscoverSent,
             ClientOfferReceived,
             ClientRequestSent,
             ClientAckReceived,
             ClientBound,
+            ClientListening,
             ClientReleaseSent
         ]
     );
     assert!(ev.iter().all(|e| e.program == Program::Dhclient));
-    assert_eq!(ev[4].fields.leased, ip("10.77.0.50"));
-    assert_eq!(ev[5].fields.server_id, ip("10.77.0.1"));
+    assert_eq!(ev[5].fields.leased, ip("10.77.0.50"));
+    assert_eq!(ev[7].fields.server_id, ip("10.77.0.1"));
+    // Every line is about the MAC its process listens with.
+    assert!(
+        ev.iter()
+            .all(|e| e.fields.chaddr == mac("9e:3b:f6:ca:ee:05")),
+        "{ev:?}"
+    );
 
     let (ev, _) = read("dhclient-4.4-nak.log");
-    assert_eq!(ev[0].fields.requested, ip("192.168.5.5"));
-    assert_eq!(ev[1].kind, ClientNakReceived);
-    assert_eq!(ev[1].cause(), Some(Cause::Nak));
+    assert_eq!(ev[0].kind, ClientListening);
+    assert_eq!(ev[1].fields.requested, ip("192.168.5.5"));
+    assert_eq!(ev[2].kind, ClientNakReceived);
+    assert_eq!(ev[2].cause(), Some(Cause::Nak));
 
     let (ev, _) = read("dhclient-4.4-bad-checksums.log");
     assert_eq!(
         kinds(&ev),
         [
+            ClientListening,
             ClientDiscoverSent,
             ClientBadUdpChecksums,
             ClientDiscoverSent,
@@ -564,8 +574,8 @@ fn dhclient_dora_nak_and_bad_checksums() {
             ClientGaveUp
         ]
     );
-    assert_eq!(ev[1].cause(), Some(Cause::UdpChecksumInvalid));
-    assert_eq!(ev[4].cause(), Some(Cause::NoOffer));
+    assert_eq!(ev[2].cause(), Some(Cause::UdpChecksumInvalid));
+    assert_eq!(ev[5].cause(), Some(Cause::NoOffer));
 }
 
 #[test]

@@ -31,6 +31,8 @@ pub fn time_context(t: &LogTime, path: &Path, capture_start: Option<i64>) -> Tim
             .or(Some(capture::Timestamp::now().0)),
         utc_offset_secs: t.log_utc_offset,
         clock_offset_ns: (t.log_clock_offset * 1e9) as i64,
+        // Without a capture, the file's date (or now): the log's end.
+        reference_is_end: capture_start.is_none(),
     }
 }
 

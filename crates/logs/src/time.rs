@@ -48,6 +48,12 @@ pub struct TimeContext {
     /// How far the log's clock is ahead of the capture's clock, in ns. Subtracted
     /// from every time.
     pub clock_offset_ns: i64,
+    /// The reference is when the log was last written (its file's date, or
+    /// now), not a time among its lines: no line is later, so a year-less
+    /// stamp takes the latest year that keeps it no more than a day after
+    /// it (a December line in a file written in February is from the year
+    /// before, not the nearer December after).
+    pub reference_is_end: bool,
 }
 
 /// A stamp as a framing found it, before [`TimeContext`] is applied.
@@ -99,9 +105,14 @@ impl TimeContext {
                 let ref_local = reference.saturating_add(i64::from(self.utc_offset_secs) * NS);
                 let ref_year = civil_from_days(ref_local.div_euclid(NS * 86_400)).0;
                 let reach = year_reach(month, day);
-                let best = (ref_year.saturating_sub(reach)..=ref_year.saturating_add(reach))
-                    .filter_map(|y| self.local_to_utc(y, month, day, secs_of_day, nanos))
-                    .min_by_key(|t| t.abs_diff(reference));
+                let candidates = (ref_year.saturating_sub(reach)..=ref_year.saturating_add(reach))
+                    .filter_map(|y| self.local_to_utc(y, month, day, secs_of_day, nanos));
+                let not_after = reference.saturating_add(NS * 86_400);
+                let best = match self.reference_is_end {
+                    true => candidates.clone().filter(|&t| t <= not_after).max(),
+                    false => None,
+                }
+                .or_else(|| candidates.min_by_key(|t| t.abs_diff(reference)));
                 match best {
                     Some(t) => (t, TimeBasis::AssumedYearAndZone),
                     None => return (None, TimeBasis::Unresolved),
@@ -281,6 +292,33 @@ mod tests {
             TimeContext::default().resolve(local(1, 1)),
             (None, TimeBasis::Unresolved)
         );
+        // A file written on 2026-12-20 (its end): February is this year's,
+        // not the nearer one after; so is a line on the day after (zones).
+        let written = |reference_is_end| TimeContext {
+            reference: Some(at(2026, 12, 20, 11, 0, 0)),
+            reference_is_end,
+            ..Default::default()
+        };
+        assert_eq!(
+            written(false).resolve(local(2, 1)).0,
+            Some(at(2027, 2, 1, 10, 0, 0))
+        );
+        assert_eq!(
+            written(true).resolve(local(2, 1)).0,
+            Some(at(2026, 2, 1, 10, 0, 0))
+        );
+        assert_eq!(
+            written(true).resolve(local(12, 20)).0,
+            Some(at(2026, 12, 20, 10, 0, 0))
+        );
+        assert_eq!(
+            written(true).resolve(local(12, 21)).0,
+            Some(at(2026, 12, 21, 10, 0, 0))
+        );
+        assert_eq!(
+            written(true).resolve(local(12, 22)).0,
+            Some(at(2025, 12, 22, 10, 0, 0))
+        );
     }
 
     #[test]
@@ -289,6 +327,7 @@ mod tests {
             reference: None,
             utc_offset_secs: 3600,
             clock_offset_ns: 2 * NS,
+            reference_is_end: false,
         };
         let stamp = Stamp::Local {
             year: Some(2026),
@@ -339,6 +378,7 @@ mod tests {
             reference: Some(i64::MAX),
             utc_offset_secs: 3600,
             clock_offset_ns: 0,
+            reference_is_end: false,
         };
         assert_eq!(
             late.resolve(local(1, 1)),
@@ -353,6 +393,7 @@ mod tests {
             reference: Some(i64::MIN),
             utc_offset_secs: -3600,
             clock_offset_ns: 0,
+            reference_is_end: false,
         };
         assert_eq!(
             early.resolve(local(12, 31)).0,

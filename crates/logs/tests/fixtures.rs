@@ -698,6 +698,7 @@ fn clock_offset_and_zone_shift_times() {
                 reference: None,
                 utc_offset_secs: 3600,
                 clock_offset_ns: 5 * S,
+                reference_is_end: false,
             },
             program: None,
         },

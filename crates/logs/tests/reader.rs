@@ -219,7 +219,7 @@ proptest! {
     #[test]
     fn spliced_real_lines_never_panic(line in arb_line(), reference in any::<Option<i64>>(), offset in any::<i64>(), zone in -50_400i32..50_400) {
         let p = Parser::new(Options {
-            time: logs::TimeContext { reference, utc_offset_secs: zone, clock_offset_ns: offset },
+            time: logs::TimeContext { reference, utc_offset_secs: zone, clock_offset_ns: offset, reference_is_end: false },
             program: None,
         });
         if let Outcome::Event(e) = p.parse_line(1, &line) {

@@ -23,25 +23,30 @@ pub(crate) fn dhclient(msg: &str) -> Option<Parsed> {
             }
             Kind::ClientDiscoverSent
         }
-        // `DHCPOFFER of 10.77.0.50 from 10.77.0.1`
+        // `DHCPOFFER of 10.77.0.50 from 10.77.0.1` (4.1 to 4.3: `DHCPOFFER
+        // from 10.77.0.1`, without the address)
         "DHCPOFFER" => {
             let (addr, from) = of_from(rest)?;
-            f.offered = Some(addr);
+            f.offered = addr;
             f.server_id = from;
             f.message_type = Some(MessageType::Offer);
             Kind::ClientOfferReceived
         }
-        // `DHCPACK of 10.77.0.50 from 10.77.0.1`
+        // `DHCPACK of 10.77.0.50 from 10.77.0.1` (older: `DHCPACK from S`)
         "DHCPACK" => {
             let (addr, from) = of_from(rest)?;
-            f.leased = Some(addr);
+            f.leased = addr;
             f.server_id = from;
             f.message_type = Some(MessageType::Ack);
             Kind::ClientAckReceived
         }
-        // `DHCPREQUEST for 10.77.0.50 on c0 to 255.255.255.255 port 67` (3.x: `DHCPREQUEST on c0 to ...`)
+        // `DHCPREQUEST for 10.77.0.50 on c0 to 255.255.255.255 port 67` (4.1
+        // to 4.3: `DHCPREQUEST of 10.77.0.50 on …`; 3.x: `DHCPREQUEST on c0 to ...`)
         "DHCPREQUEST" => {
-            let rest = match rest.strip_prefix("for ") {
+            let rest = match rest
+                .strip_prefix("for ")
+                .or_else(|| rest.strip_prefix("of "))
+            {
                 Some(r) => {
                     let (addr, r) = word(r);
                     f.requested = ip(addr);
@@ -130,16 +135,26 @@ pub(crate) fn dhclient(msg: &str) -> Option<Parsed> {
         }
         _ => return None,
     };
+    f.xid = trailing_xid(msg);
     Some(Parsed::new(kind, f))
 }
 
-/// `of ADDR from SERVER`.
-fn of_from(s: &str) -> Option<(std::net::Ipv4Addr, Option<std::net::Ipv4Addr>)> {
+/// `of ADDR from SERVER`, or `from SERVER` alone (dhclient before 4.4).
+fn of_from(s: &str) -> Option<(Option<std::net::Ipv4Addr>, Option<std::net::Ipv4Addr>)> {
+    if let Some(r) = s.strip_prefix("from ") {
+        return Some((None, Some(ip(word(r).0)?)));
+    }
     let r = s.strip_prefix("of ")?;
     let (addr, r) = word(r);
     let addr = ip(addr)?;
     let from = r.strip_prefix("from ").and_then(|x| ip(word(x).0));
-    Some((addr, from))
+    Some((Some(addr), from))
+}
+
+/// The `(xid=0x6ad2d7)` that dhclient 4.1 to 4.3 end their lines with.
+fn trailing_xid(msg: &str) -> Option<u32> {
+    let (_, x) = msg.rsplit_once("(xid=")?;
+    hex_u32(x.strip_suffix(')')?)
 }
 
 /// `on IF to ...` -> the interface.
@@ -341,6 +356,39 @@ mod tests {
         ] {
             assert_eq!(dhclient(l), None, "{l}");
         }
+    }
+
+    #[test]
+    fn dhclient_before_4_4() {
+        // RHEL 7, Ubuntu 18.04 and older: `of` for REQUEST, no address in
+        // OFFER and ACK, the xid at the end.
+        let x = dhclient(
+            "DHCPREQUEST of 192.168.1.64 on eth0 to 255.255.255.255 port 67 (xid=0x6ad2d7)",
+        )
+        .unwrap();
+        assert_eq!(x.kind, Kind::ClientRequestSent);
+        assert_eq!(x.fields.requested, Some("192.168.1.64".parse().unwrap()));
+        assert_eq!(x.fields.xid, Some(0x6ad2d7));
+        let x = dhclient("DHCPOFFER from 10.5.2.11").unwrap();
+        assert_eq!(
+            (x.kind, x.fields.offered),
+            (Kind::ClientOfferReceived, None)
+        );
+        assert_eq!(x.fields.server_id, Some("10.5.2.11".parse().unwrap()));
+        let x = dhclient("DHCPACK from 10.5.2.11 (xid=0x6ad2d7)").unwrap();
+        assert_eq!(x.kind, Kind::ClientAckReceived);
+        assert_eq!(
+            (x.fields.server_id, x.fields.xid),
+            (Some("10.5.2.11".parse().unwrap()), Some(0x6ad2d7))
+        );
+        let x =
+            dhclient("DHCPDISCOVER on eth0 to 255.255.255.255 port 67 interval 3 (xid=0x1c3d5e)")
+                .unwrap();
+        assert_eq!(
+            (x.kind, x.fields.xid),
+            (Kind::ClientDiscoverSent, Some(0x1c3d5e))
+        );
+        assert_eq!(dhclient("DHCPOFFER from"), None);
     }
 
     #[test]

@@ -69,6 +69,20 @@ impl Parser {
         let mut tag_program = inner
             .and_then(|n| n.tag.as_deref())
             .and_then(Program::from_tag);
+        // OpenWrt's netifd runs udhcpc and logs its lines as its own:
+        // `netifd: wan (1222): udhcpc: sending discover`.
+        if framed.tag.as_deref() == Some("netifd") && tag_program.is_none() {
+            if let Some((iface_pid, rest)) = message.split_once(": ") {
+                if let Some(r) = rest.strip_prefix("udhcpc: ") {
+                    tag_program = Some(Program::Udhcpc);
+                    pid = iface_pid
+                        .rsplit_once(" (")
+                        .and_then(|(_, p)| p.strip_suffix(')')?.parse().ok())
+                        .or(pid);
+                    message = r;
+                }
+            }
+        }
         match framed.tag.as_deref().filter(|_| tag_program.is_none()) {
             Some(tag) => match Program::from_tag(tag) {
                 Some(p) => tag_program = Some(p),

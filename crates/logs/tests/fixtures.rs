@@ -590,6 +590,32 @@ fn udhcpc_and_dhcpcd() {
     );
     assert_eq!(ev.last().unwrap().kind, Kind::ClientNoOffer);
 
+    // OpenWrt: netifd runs udhcpc and logs its lines as its own.
+    let parser = logs::Parser::new(recorded());
+    let lines = [
+        "Thu Nov 12 13:20:22 2020 daemon.notice netifd: wan (1222): udhcpc: sending discover",
+        "Thu Nov 12 13:20:31 2020 daemon.notice netifd: wan (1222): udhcpc: no lease, failing",
+    ];
+    for (line, kind) in lines
+        .iter()
+        .zip([Kind::ClientDiscoverSent, Kind::ClientNoOffer])
+    {
+        let logs::Outcome::Event(e) = parser.parse_line(1, line) else {
+            panic!("{line}")
+        };
+        assert_eq!(
+            (e.program, e.kind, e.pid),
+            (Program::Udhcpc, kind, Some(1222)),
+            "{line}"
+        );
+    }
+    // netifd's own lines stay another program's.
+    let line = "Thu Nov 12 13:20:31 2020 daemon.notice netifd: Interface 'wan' is now down";
+    assert!(matches!(
+        parser.parse_line(1, line),
+        logs::Outcome::OtherProgram
+    ));
+
     let (ev, _) = read("dhcpcd-9.4.log");
     assert!(ev.iter().all(|e| e.program == Program::Dhcpcd));
     let sent: Vec<u32> = ev.iter().filter_map(|e| e.fields.xid).collect();

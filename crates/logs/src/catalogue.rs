@@ -203,7 +203,7 @@ pub static TABLE: [Entry; 55] = [
         Some(C::PoolExhausted), Error, Certain,
         "Enlarge the pool or shorten lease times, remove stale leases, or check that the client's class is allowed in a pool with free addresses."),
     e(K::NoPoolForClient, "no-pool-for-client",
-        "No pool is open to this client (its classes, or a static-only range with no host entry for it).",
+        "No pool is open to this client (its classes, or a static-only range with no host entry for it; for a BOOTP client, no range with dynamic-bootp, or none left in it).",
         Some(C::PoolExhausted), Error, Likely,
         "Add a pool (or dhcp-host entry) the client is allowed in, or fix the class rules that exclude it."),
     e(K::AllocationFailed, "allocation-failed",

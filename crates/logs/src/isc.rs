@@ -144,7 +144,10 @@ fn discover_reason(reason: &str, f: &mut Fields) -> Option<Kind> {
         _ if r.starts_with("not responding") => Kind::ServerNotResponding,
         // Lease limits of the client's classes: no address it may have.
         _ if r.starts_with("no available billing") => Kind::NoPoolForClient,
-        _ if r.contains("no dynamic leases") => Kind::PoolExhausted,
+        // bootp.c's `BOOTP from dynamic client and no dynamic leases`: no
+        // range gives addresses to BOOTP clients (`dynamic-bootp`), or none
+        // is left in those that do; not a DHCP pool running out.
+        _ if r.contains("no dynamic leases") => Kind::NoPoolForClient,
         _ => Kind::DiscoverReceived,
     })
 }
@@ -269,6 +272,17 @@ fn reply(ty: &str, rest: &str) -> Option<Parsed> {
         f.chaddr = mac(hw.trim_matches(|c| c == '(' || c == ')'));
         let via = r.strip_prefix("via ")?;
         f.via = Some(Via::parse(via.trim()));
+        return Some(Parsed::new(Kind::AckSent, f));
+    }
+    // bootp.c: `BOOTREPLY for IP to HOST (MAC) via VIA`.
+    if let Some(r) = rest.strip_prefix("for ").filter(|_| ty == "BOOTREPLY") {
+        let (addr, r) = word(r);
+        f.leased = ip(addr);
+        let r = r.strip_prefix("to ")?;
+        let open = r.find(" (")?;
+        let close = open + r[open..].find(") via ")?;
+        f.chaddr = mac(&r[open + 2..close]);
+        f.via = Some(Via::parse(r[close + 6..].trim()));
         return Some(Parsed::new(Kind::AckSent, f));
     }
     let rest = rest.strip_prefix("on ")?;
@@ -418,6 +432,18 @@ mod tests {
 
     fn p(s: &str) -> Parsed {
         parse(s).unwrap_or_else(|| panic!("not parsed: {s}"))
+    }
+
+    #[test]
+    fn bootp_lines() {
+        let x = p("BOOTREPLY for 10.0.0.5 to printer (00:11:22:33:44:55) via eth0");
+        assert_eq!(x.kind, Kind::AckSent);
+        assert_eq!(x.fields.leased, Some(Ipv4Addr::new(10, 0, 0, 5)));
+        assert_eq!(x.fields.chaddr, mac("00:11:22:33:44:55"));
+        assert_eq!(x.fields.via, Some(Via::Interface("eth0".into())));
+        let x = p("BOOTREQUEST from 00:11:22:33:44:55 via eth0: BOOTP from dynamic client and no dynamic leases");
+        assert_eq!(x.kind, Kind::NoPoolForClient);
+        assert_eq!(x.kind.confidence(), crate::Confidence::Likely);
     }
 
     #[test]

@@ -24,8 +24,17 @@ use crate::report::Report;
 /// follows the clients, the xids and the lines that matter, not the lines.
 pub struct Logs {
     pub files: Vec<String>,
-    /// The lines kept, each with the index of its file, in order.
+    /// The lines kept, each with the index of its file, in order (once
+    /// [`Logs::settle`] has put the pending ones in).
     events: Vec<(usize, logs::Event)>,
+    /// A server's lines that name only an xid no line has tied to a chaddr
+    /// yet (dnsmasq's "available DHCP range" comes before its DISCOVER
+    /// line): kept only if the line that ties them names a client whose
+    /// DISCOVERs went unanswered, so that a long log of healthy exchanges
+    /// costs no memory for them.
+    pending: HashMap<u32, Vec<(usize, logs::Event)>>,
+    /// Pending lines joined `events` after later ones: sort before use.
+    unsorted: bool,
     /// xid → chaddr, from the lines that name both (the last one wins).
     by_xid: HashMap<u32, HwAddr>,
     /// The first line of each client the report does not hold, and of each
@@ -100,6 +109,8 @@ impl Logs {
         Logs {
             files: Vec::new(),
             events: Vec::new(),
+            pending: HashMap::new(),
+            unsorted: false,
             by_xid: HashMap::new(),
             first_line: HashMap::new(),
             first_line_xid: HashMap::new(),
@@ -169,6 +180,13 @@ impl Logs {
             (Some(h), xid) => {
                 if let Some(x) = xid {
                     self.by_xid.insert(x, h);
+                    // The lines that named only this xid are this client's.
+                    if let Some(lines) = self.pending.remove(&x) {
+                        if self.plan.no_offer.contains(&h) {
+                            self.events.extend(lines);
+                            self.unsorted = true;
+                        }
+                    }
                 }
                 if !self.plan.clients.contains(&h) {
                     self.first_line.entry(h).or_insert(at);
@@ -183,7 +201,26 @@ impl Logs {
             // The join quotes the program's text, never the line as read.
             let mut e = e;
             e.raw = String::new();
-            self.events.push((file, e));
+            match (e.fields.chaddr, e.fields.xid) {
+                (None, Some(x)) if e.cause().is_none() => match self.by_xid.get(&x) {
+                    Some(h) if !self.plan.no_offer.contains(h) => {}
+                    Some(_) => self.events.push((file, e)),
+                    None => self.pending.entry(x).or_default().push((file, e)),
+                },
+                _ => self.events.push((file, e)),
+            }
+        }
+    }
+
+    /// Puts the lines still pending (no line tied their xid to a client)
+    /// with the others, in file and line order.
+    fn settle(&mut self) {
+        self.unsorted |= !self.pending.is_empty();
+        for (_, lines) in self.pending.drain() {
+            self.events.extend(lines);
+        }
+        if std::mem::take(&mut self.unsorted) {
+            self.events.sort_by_key(|(f, e)| (*f, e.line));
         }
     }
 
@@ -326,6 +363,7 @@ fn short_name(files: &[String], f: usize) -> String {
 /// for).
 pub fn attach(report: &mut Report, logs: &mut Logs) {
     logs.end_file();
+    logs.settle();
     let by_xid = &logs.by_xid;
     let chaddr_of = |e: &logs::Event| {
         e.fields
@@ -1080,7 +1118,7 @@ mod tests {
                 logs.push(f, e.unwrap());
             }
         }
-        let kept = logs.events.len();
+        let kept = logs.events.len() + logs.pending.values().map(Vec::len).sum::<usize>();
         attach(&mut report, &mut logs);
         let mut json = Vec::new();
         for f in report.findings() {
@@ -1141,5 +1179,20 @@ mod tests {
         let (with_others, kept) = join(&busy);
         assert_eq!(kept, 5, "10,000 normal lines more, none kept");
         assert_eq!(with_others, alone);
+
+        // dnsmasq with --log-dhcp and no stamps: each exchange's first line
+        // names only its xid, the next ties it to a healthy client.
+        let mut dnsmasq = log.to_string();
+        for i in 0..2500u32 {
+            let [_, _, a, b] = i.to_be_bytes();
+            let (mac, xid) = (format!("02:00:00:98:{a:02x}:{b:02x}"), 5_000_000 + i);
+            let p = format!("dnsmasq-dhcp[7]: {xid}");
+            dnsmasq += &format!("{p} available DHCP range: 10.0.0.10 -- 10.0.0.250\n");
+            dnsmasq += &format!("{p} DHCPDISCOVER(eth0) {mac} \n");
+            dnsmasq += &format!("{p} DHCPOFFER(eth0) 10.0.0.{} {mac} \n", i % 250);
+        }
+        let (with_dnsmasq, kept) = join(&dnsmasq);
+        assert_eq!(kept, 5, "7,500 lines more, none kept");
+        assert_eq!(with_dnsmasq, alone);
     }
 }

@@ -27,7 +27,7 @@ fn source_phrasings() {
         ("Packet from unknown subnet: 10.9.9.1", Program::Dhcpd, Kind::UnknownNetworkSegment),
         ("DHCPDISCOVER from <no identifier> via 10.9.9.1: unknown network segment", Program::Dhcpd, Kind::UnknownNetworkSegment),
         ("type 9 from 00:16:3e:00:00:01 via 10.9.9.1: unknown network segment", Program::Dhcpd, Kind::UnknownNetworkSegment),
-        ("BOOTREQUEST from 00:16:3e:00:00:01 via eth0: BOOTP from dynamic client and no dynamic leases", Program::Dhcpd, Kind::PoolExhausted),
+        ("BOOTREQUEST from 00:16:3e:00:00:01 via eth0: BOOTP from dynamic client and no dynamic leases", Program::Dhcpd, Kind::NoPoolForClient),
         ("DHCP4o6 DHCPDISCOVER from 00:16:3e:00:00:01 via 2001:db8::1: network 10.0.0.0/24: no free leases", Program::Dhcpd, Kind::PoolExhausted),
         // Kea 2.2.
         ("DHCP4_PACKET_DROP_0002 [hwtype=1 00:16:3e:00:00:01], cid=[no info], tid=0x1, from interface eth1: no suitable subnet configured for a direct client", Program::Kea, Kind::NoSubnetForInterface),

@@ -192,10 +192,13 @@ fn check_html_path(path: &std::path::Path, cases: &[Case]) -> anyhow::Result<()>
             inputs::shown(i)
         );
     }
+    // Only a regular file is looked into: reading a FIFO, a terminal or
+    // `/dev/stdout` (a page sent on) would wait for input that never comes.
     let mut head = [0u8; 4];
-    let is_capture = std::fs::File::open(path)
-        .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-        .is_ok()
+    let is_capture = std::fs::metadata(path).is_ok_and(|m| m.is_file())
+        && std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok()
         && capture::read::is_capture_magic(head);
     if is_capture {
         anyhow::bail!(

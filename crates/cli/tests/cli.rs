@@ -1449,6 +1449,36 @@ fn the_html_page_is_written_and_never_over_a_capture() {
         let html = std::fs::read_to_string(&page).unwrap();
         assert!(html.contains("no-offer"), "{html:.300}");
     }
+
+    // A page sent into a FIFO (or /dev/stdout) is not read first to see
+    // whether it is a capture: that would wait for a writer forever.
+    let fifo = scratch.path().join("page.fifo");
+    let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::read_to_string(fifo).unwrap())
+    };
+    let mut child = bin()
+        .args(["diagnose", "--html", &fifo.to_string_lossy(), &case])
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if std::time::Instant::now() > deadline {
+            child.kill().unwrap();
+            // Let the reader go.
+            let _ = std::fs::OpenOptions::new().write(true).open(&fifo);
+            panic!("diagnose --html FIFO hung");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(1));
+    assert!(reader.join().unwrap().contains("no-offer"));
 }
 
 /// A log line (or a file name) carrying terminal controls reaches the

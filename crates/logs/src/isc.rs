@@ -85,7 +85,12 @@ fn client_via<'a>(s: &'a str, f: &mut Fields) -> Option<&'a str> {
         None => (rest.trim_end_matches(':'), ""),
     };
     let (via, tail) = word(via);
-    f.via = Some(Via::parse(via));
+    // Infoblox's dhcpd names the interface, then the relay the reply goes
+    // to: `via eth1 relay 172.26.63.252 lease-duration 30`.
+    f.via = match tail.strip_prefix("relay ").and_then(|r| ip(word(r).0)) {
+        Some(relay) => Some(Via::Relay(relay)),
+        None => Some(Via::parse(via)),
+    };
     // DHCPRELEASE's `(found)` follows the via with a space, not a colon.
     Some(if reason.is_empty() { tail } else { reason })
 }
@@ -432,6 +437,21 @@ mod tests {
 
     fn p(s: &str) -> Parsed {
         parse(s).unwrap_or_else(|| panic!("not parsed: {s}"))
+    }
+
+    /// Infoblox's ACKs name the interface and then the relay; two relays
+    /// forwarding one broadcast REQUEST get two ACKs, which are no run of
+    /// ACKs the client ignored.
+    #[test]
+    fn infoblox_names_the_relay_after_the_interface() {
+        let x = p("DHCPACK on 172.25.2.0 to cc:3a:61:bf:e0:e5 (android) via eth1 relay 172.26.63.252 lease-duration 30");
+        assert_eq!(x.kind, Kind::AckSent);
+        assert_eq!(
+            x.fields.via,
+            Some(Via::Relay(Ipv4Addr::new(172, 26, 63, 252)))
+        );
+        let x = p("DHCPACK on 10.0.0.5 to 00:11:22:33:44:55 via eth0");
+        assert_eq!(x.fields.via, Some(Via::Interface("eth0".into())));
     }
 
     #[test]

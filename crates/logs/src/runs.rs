@@ -321,6 +321,29 @@ mod tests {
         format!("2026-12-06T10:00:{t}+00:00 server dhcpd[1]: {msg}\n")
     }
 
+    /// Infoblox: one broadcast REQUEST forwarded by two relays is ACKed
+    /// through each; its ACK lines name the relay after the interface.
+    #[test]
+    fn infoblox_acks_through_two_relays_are_no_run() {
+        let mut log = String::new();
+        for (t, relay) in [("00.10", 252), ("01.10", 253)] {
+            log += &isc(
+                t,
+                &format!("DHCPREQUEST for 10.0.0.5 (10.0.0.1) from {M} via 172.26.63.{relay}"),
+            );
+            log += &isc(
+                t,
+                &format!(
+                    "DHCPACK on 10.0.0.5 to {M} via eth1 relay 172.26.63.{relay} lease-duration 30"
+                ),
+            );
+        }
+        assert_eq!(runs(&log), Vec::<usize>::new());
+        // Through the same relay twice, it is one.
+        let log = log.replace("172.26.63.253", "172.26.63.252");
+        assert_eq!(runs(&log), [2]);
+    }
+
     #[test]
     fn selecting_requests_acked_again_are_a_run() {
         let mut log = String::new();

@@ -614,8 +614,8 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                     if r.lines.len() > 8 { ", …" } else { "" }
                 )?;
                 writeln!(out, "          {}", printable(&r.message))?;
-                writeln!(out, "          means: {}", printable(&r.meaning))?;
-                writeln!(out, "          fix: {}", printable(&r.fix))?;
+                writeln!(out, "          means: {}", r.meaning)?;
+                writeln!(out, "          fix: {}", r.fix)?;
             }
             // One entry per kind, with its count and line numbers.
             let mut kinds: Vec<(logs::Kind, Vec<&Event>)> = Vec::new();
@@ -653,9 +653,10 @@ pub fn run(a: &ExplainArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                     lines.join(", "),
                     if count > SHOWN_LINES { ", …" } else { "" }
                 )?;
-                // Lines are shown as read, but for their controls.
+                // Lines are shown as read, but for their controls (the
+                // meaning is the catalogue's; a fix may be the line's own).
                 writeln!(out, "          {}", printable(first.message.trim()))?;
-                writeln!(out, "          means: {}", printable(first.meaning()))?;
+                writeln!(out, "          means: {}", first.meaning())?;
                 if !first.fix().is_empty() {
                     writeln!(out, "          fix: {}", printable(first.fix()))?;
                 }

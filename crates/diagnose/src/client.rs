@@ -1063,8 +1063,8 @@ impl Client {
 
     /// Records a finished transaction, and what the rules found in it.
     pub fn record(&mut self, t: &Transaction, s: &Verdict, found: &[Finding]) {
-        let telling = || found.iter().filter(|f| f.severity != crate::Severity::Info);
-        let has_findings = telling().next().is_some();
+        let telling = |f: &&Finding| f.severity != crate::Severity::Info;
+        let has_findings = found.iter().any(|f| telling(&f));
         if let Some(r) = self.rare.as_mut().filter(|r| !r.refusals.is_empty()) {
             let replied = t.replies().next().is_some();
             for f in r.refusals.iter_mut().filter(|f| f.xid == t.xid) {
@@ -1149,8 +1149,8 @@ impl Client {
         // another xid) makes the two one ladder, this one after.
         let in_old = |fr: &FrameRef| r.ladder.iter().any(|s| s.frame == *fr);
         let in_new = |fr: &FrameRef| t.packets.iter().any(|p| p.obs.at == *fr);
-        let spans = (r.findings.iter().chain(telling()))
-            .filter(|f| f.severity != crate::Severity::Info)
+        let spans = (r.findings.iter().chain(found))
+            .filter(telling)
             .any(|f| f.frames.iter().any(in_old) && f.frames.iter().any(in_new));
         let joins =
             spans && r.ladder_first <= t.first && r.ladder.len() + t.packets.len() <= MAX_LADDER;

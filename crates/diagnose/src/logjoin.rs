@@ -33,8 +33,6 @@ pub struct Logs {
     /// DISCOVERs went unanswered, so that a long log of healthy exchanges
     /// costs no memory for them.
     pending: HashMap<u32, Vec<(usize, logs::Event)>>,
-    /// Pending lines joined `events` after later ones: sort before use.
-    unsorted: bool,
     /// xid → chaddr, from the lines that name both (the last one wins).
     by_xid: HashMap<u32, HwAddr>,
     /// The first line of each client the report does not hold, and of each
@@ -110,7 +108,6 @@ impl Logs {
             files: Vec::new(),
             events: Vec::new(),
             pending: HashMap::new(),
-            unsorted: false,
             by_xid: HashMap::new(),
             first_line: HashMap::new(),
             first_line_xid: HashMap::new(),
@@ -184,7 +181,6 @@ impl Logs {
                     if let Some(lines) = self.pending.remove(&x) {
                         if self.plan.no_offer.contains(&h) {
                             self.events.extend(lines);
-                            self.unsorted = true;
                         }
                     }
                 }
@@ -213,15 +209,14 @@ impl Logs {
     }
 
     /// Puts the lines still pending (no line tied their xid to a client)
-    /// with the others, in file and line order.
+    /// with the others, and all in file and line order again (pending lines
+    /// joined them after later ones; a sort of lines already in order costs
+    /// one pass).
     fn settle(&mut self) {
-        self.unsorted |= !self.pending.is_empty();
         for (_, lines) in self.pending.drain() {
             self.events.extend(lines);
         }
-        if std::mem::take(&mut self.unsorted) {
-            self.events.sort_by_key(|(f, e)| (*f, e.line));
-        }
+        self.events.sort_by_key(|(f, e)| (*f, e.line));
     }
 
     /// Whether the join can use line `e` (beyond the facts [`Logs::push`]

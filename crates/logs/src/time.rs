@@ -108,11 +108,10 @@ impl TimeContext {
                 let candidates = (ref_year.saturating_sub(reach)..=ref_year.saturating_add(reach))
                     .filter_map(|y| self.local_to_utc(y, month, day, secs_of_day, nanos));
                 let not_after = reference.saturating_add(NS * 86_400);
-                let best = match self.reference_is_end {
-                    true => candidates.clone().filter(|&t| t <= not_after).max(),
-                    false => None,
-                }
-                .or_else(|| candidates.min_by_key(|t| t.abs_diff(reference)));
+                let best = (self.reference_is_end)
+                    .then(|| candidates.clone().filter(|&t| t <= not_after).max())
+                    .flatten()
+                    .or_else(|| candidates.min_by_key(|t| t.abs_diff(reference)));
                 match best {
                     Some(t) => (t, TimeBasis::AssumedYearAndZone),
                     None => return (None, TimeBasis::Unresolved),

@@ -194,18 +194,41 @@ fn check_html_path(path: &std::path::Path, cases: &[Case]) -> anyhow::Result<()>
     }
     // Only a regular file is looked into: reading a FIFO, a terminal or
     // `/dev/stdout` (a page sent on) would wait for input that never comes.
-    let mut head = [0u8; 4];
-    let is_capture = std::fs::metadata(path).is_ok_and(|m| m.is_file())
+    let mut head = [0u8; 6];
+    let read = std::fs::metadata(path).is_ok_and(|m| m.is_file())
         && std::fs::File::open(path)
             .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
-            .is_ok()
-        && capture::read::is_capture_magic(head);
-    if is_capture {
+            .is_ok();
+    let what = if !read {
+        None
+    } else if capture::read::is_capture_magic([head[0], head[1], head[2], head[3]]) {
+        Some("a capture")
+    } else {
+        compressed(&head)
+    };
+    if let Some(what) = what {
         anyhow::bail!(
-            "--html {shown}: that file is a capture, which the page would overwrite: give the page a file of its own, e.g. --html report.html"
+            "--html {shown}: that file is {what}, which the page would overwrite: give the page a file of its own, e.g. --html report.html"
         );
     }
     Ok(())
+}
+
+/// What kind of compressed file (or archive) starts with `head`: a saved
+/// capture is often kept so (`client.pcap.gz`), and a page is never one.
+fn compressed(head: &[u8; 6]) -> Option<&'static str> {
+    const KINDS: [(&[u8], &str); 6] = [
+        (&[0x1f, 0x8b], "a gzip-compressed file"),
+        (&[0x28, 0xb5, 0x2f, 0xfd], "a zstd-compressed file"),
+        (b"\xfd7zXZ\x00", "an xz-compressed file"),
+        (b"BZh", "a bzip2-compressed file"),
+        (&[0x04, 0x22, 0x4d, 0x18], "an lz4-compressed file"),
+        (b"PK\x03\x04", "a zip archive"),
+    ];
+    KINDS
+        .iter()
+        .find(|(magic, _)| head.starts_with(magic))
+        .map(|&(_, what)| what)
 }
 
 /// Runs once per process: the last case's report is left for the exit to free.

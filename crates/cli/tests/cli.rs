@@ -1416,19 +1416,30 @@ fn the_html_page_is_written_and_never_over_a_capture() {
     let capture = capture.to_string_lossy().into_owned();
     let case = case.to_string_lossy().into_owned();
     let other = tmp(&scratch, "other.pcap", &original);
-    for (html, inputs) in [
-        (&capture, vec![&case]),
-        (&capture, vec![&capture]),
-        (&other, vec![&case]),
+    // A capture kept compressed, as `gzip` writes it (gzip is essential on
+    // Debian).
+    let gzipped = Command::new("gzip")
+        .args(["-c", &capture])
+        .output()
+        .unwrap();
+    assert!(gzipped.status.success());
+    let gzipped_path = tmp(&scratch, "other.pcap.gz", &gzipped.stdout);
+    for (html, inputs, what) in [
+        (&capture, vec![&case], "an input"),
+        (&capture, vec![&capture], "an input"),
+        (&other, vec![&case], "a capture"),
+        (&gzipped_path, vec![&case], "a gzip-compressed file"),
     ] {
         let mut args = vec!["diagnose", "--html", html];
         args.extend(inputs.iter().map(|i| i.as_str()));
+        let before = std::fs::read(html).unwrap();
         let o = run(&args);
         let err = text(&o.stderr);
         assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(what), "{err}");
         assert!(err.contains("which the page would overwrite"), "{err}");
         assert!(o.stdout.is_empty(), "{args:?}");
-        assert_eq!(std::fs::read(html).unwrap(), original, "{args:?}");
+        assert_eq!(std::fs::read(html).unwrap(), before, "{args:?}");
     }
 
     // Standard output closed at once: the page is still written, and the

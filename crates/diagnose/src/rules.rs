@@ -1769,24 +1769,31 @@ fn pxe_boot_file_wrong_arch(t: &Transaction, ctx: &Context<'_>) -> Option<Findin
 }
 
 fn malformed(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> {
+    // A BOOTP exchange that a server answered (RFC 951, RFC 1542): no
+    // option 53, or a vendor area without RFC 1048's cookie (all zeros in
+    // RFC 951's own packets), is what BOOTP is, not a fault.
+    let answered_bootp = t.state == State::Bootp && outcome.is_success();
+    let counts = |a: &&(usize, &'static str, String)| {
+        !(answered_bootp && matches!(a.1, "missing-message-type" | "bad-magic-cookie"))
+    };
     let bad = t
         .packets
         .iter()
         .map(|s| &s.obs)
-        .find(|o| !o.anomalies().is_empty())?;
+        .find(|o| o.anomalies().iter().any(|a| counts(&a)))?;
+    let anomalies: Vec<_> = bad.anomalies().iter().filter(counts).collect();
     let failed = (bad.from_client() && matches!(outcome, Outcome::NoOffer | Outcome::NoAck))
         || (!bad.from_client() && matches!(outcome, Outcome::OfferIgnored | Outcome::NoAck))
         || (bad.kind == Some(Ack) && outcome == Outcome::AckIgnored);
     let f = cause_or_risk(Code::MalformedPacket, t, failed, Confidence::Medium);
-    let list: Vec<String> = bad
-        .anomalies()
+    let list: Vec<String> = anomalies
         .iter()
         .take(4)
         .map(|(off, _, text)| format!("at byte {off}: {text}"))
         .collect();
     Some(
         f.frames([bad.at])
-            .summary(format!("{} from {} is malformed: {}", bad.short_name(), if bad.from_client() { "the client".to_string() } else { bad.server().to_string() }, bad.anomalies()[0].2))
+            .summary(format!("{} from {} is malformed: {}", bad.short_name(), if bad.from_client() { "the client".to_string() } else { bad.server().to_string() }, anomalies[0].2))
             .explanation(format!(
                 "{} ({}): {}.{}",
                 bad.short_name(),

@@ -1168,6 +1168,37 @@ fn malformed_packet() {
     assert!(m.summary.contains("option 12"), "{}", m.summary);
 }
 
+/// Plain BOOTP (RFC 951) that a server answered is healthy: no option 53,
+/// with RFC 1048's cookie or with RFC 951's all-zero vendor area. Not
+/// answered, the missing option 53 is still said.
+#[test]
+fn answered_bootp_is_not_malformed() {
+    let bootp = |zero_vendor_area: bool, answered: bool| {
+        let mut c = Cap::new();
+        let boot = Message::new(Op::BootRequest, 0x151, &CLIENT);
+        let mut payload = boot.encode(300);
+        if zero_vendor_area {
+            payload[236..].fill(0);
+        }
+        let mut f = client_frame(&boot, &payload);
+        f.src_mac = CLIENT;
+        c.frame(0.0, &f);
+        if answered {
+            let mut r = Message::new(Op::BootReply, 0x151, &CLIENT);
+            r.yiaddr = ADDR;
+            c.reply(0.01, &r);
+        }
+        c.report()
+    };
+    for zero in [false, true] {
+        let r = bootp(zero, true);
+        assert_eq!(codes(&r), [], "zero vendor area: {zero}");
+    }
+    let r = bootp(false, false);
+    let m = finding(&r, Code::MalformedPacket);
+    assert!(m.summary.contains("option 53"), "{}", m.summary);
+}
+
 #[test]
 fn renew_malformed() {
     let mut c = Cap::new();

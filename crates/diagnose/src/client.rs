@@ -1116,6 +1116,21 @@ impl Client {
                 }
             }
             Outcome::Released | Outcome::Nak => self.lease = None,
+            // A DECLINE gives back the address it names (option 50),
+            // whatever its xid: that lease is gone.
+            Outcome::Declined => {
+                let declined = t
+                    .client_packets()
+                    .filter(|p| p.obs.kind == Some(MessageType::Decline))
+                    .find_map(|p| p.obs.requested_ip);
+                if self
+                    .lease
+                    .as_ref()
+                    .is_some_and(|l| declined.is_none_or(|d| d == l.address))
+                {
+                    self.lease = None;
+                }
+            }
             _ => {}
         }
         // Boot files, for the iPXE loop rule.

@@ -1852,6 +1852,18 @@ fn declined_only_when_the_decline_comes_last() {
     c.client(0.5, &request(0x211, SERVER));
     c.reply(0.51, &ack(0x211));
     assert_eq!(c.report().clients[0].outcome(), Some(Outcome::Bound));
+    // A DECLINE with an xid of its own (as dhclient sends one) gives the
+    // lease back too; one of another address leaves it.
+    for (declined, kept) in [(ADDR, false), (Ipv4Addr::new(192, 168, 1, 99), true)] {
+        let mut c = Cap::new();
+        dora(&mut c, 0.0, 0x212);
+        let mut d = decline(0x213);
+        d.set_option(code::REQUESTED_IP_ADDRESS, declined.octets().to_vec());
+        c.client(0.1, &d);
+        let r = c.report();
+        assert_eq!(r.clients[0].outcome(), Some(Outcome::Declined));
+        assert_eq!(r.clients[0].lease.is_some(), kept, "{declined}");
+    }
 }
 
 /// Seconds from the first reply of a kind in `answers` back to the last

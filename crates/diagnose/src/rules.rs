@@ -105,14 +105,18 @@ fn to_client(t: &Transaction) -> impl Iterator<Item = &Seen> {
 }
 
 /// The client's first REQUEST after `reply` that takes it up: naming its
-/// server (option 54) or asking for the address it offered. The reply
+/// server (option 54), or, naming none, asking for the address it offered. The reply
 /// reached the client and was taken, so whatever is odd about it did not
 /// make the client start over.
 fn answered_by<'t>(t: &'t Transaction, reply: &Obs) -> Option<&'t Obs> {
+    // A REQUEST that names a server (option 54) takes up only that server's
+    // reply, whatever address it asks for.
     t.of_kind(Request).map(|s| &s.obs).find(|o| {
         o.ts > reply.ts
-            && (o.server_id == Some(reply.server())
-                || !reply.yiaddr.is_unspecified() && o.requested_ip == Some(reply.yiaddr))
+            && match o.server_id {
+                Some(id) => id == reply.server(),
+                None => !reply.yiaddr.is_unspecified() && o.requested_ip == Some(reply.yiaddr),
+            }
     })
 }
 
@@ -1070,8 +1074,35 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
 
             Finding::new(code, Severity::Error, Some(t.chaddr), Some(t.xid)).cause(conf)
         } else if outcome.is_success() {
-            e.push_str(" Harmless here: the client accepted them (the exchange succeeded).");
-            Finding::new(code, Severity::Info, Some(t.chaddr), Some(t.xid))
+            // An OFFER of these that the client did not take up, while it
+            // took another server's: dropped for its checksum, or only not
+            // chosen.
+            let passed_over = bad
+                .iter()
+                .any(|s| s.obs.kind == Some(Offer) && answered_by(t, &s.obs).is_none());
+            let chosen = t
+                .of_kind(Request)
+                .map(|s| &s.obs)
+                .find(|o| o.server_id.is_some());
+            match chosen.filter(|_| passed_over) {
+                Some(r) => {
+                    let _ = write!(
+                        e,
+                        " The client took another server's OFFER instead (its REQUEST, {}, names {}): whether it \
+                         dropped these for their checksum or only did not choose them cannot be told. The exchange \
+                         succeeded without them, but clients of this network depend on the other server.",
+                        ctx.frame(r.at),
+                        r.server_id.map_or(String::new(), |a| a.to_string())
+                    );
+                    Finding::new(code, Severity::Warning, Some(t.chaddr), Some(t.xid))
+                }
+                None => {
+                    e.push_str(
+                        " Harmless here: the client accepted them (the exchange succeeded).",
+                    );
+                    Finding::new(code, Severity::Info, Some(t.chaddr), Some(t.xid))
+                }
+            }
         } else {
             match followed {
                 Some(r) => {
@@ -1101,6 +1132,7 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
             "Find what corrupts or zeroes the checksum on the path (NIC offload on the sender, a middlebox rewriting \
              the packet without fixing the checksum)."
         };
+        let harmless = f.severity == Severity::Info;
         out.push(
             f.frames(bad.iter().map(|s| s.obs.at))
                 .summary(format!(
@@ -1113,7 +1145,7 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                     },
                     if restarted {
                         ", dropped by the client"
-                    } else if followed.is_some() || outcome.is_success() {
+                    } else if harmless {
                         " (harmless here)"
                     } else {
                         ""
@@ -2413,12 +2445,18 @@ fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Opt
             .explanation(format!(
                 "After T1 the client renewed its lease of {} by unicast to {} ({}), and nobody answered{}. Unicast DHCP \
                  takes a different path from broadcasts (routing, firewalls, a server that listens only for broadcasts, a \
-                 relay in between), so the lease survives only because rebinding at T2 works; lose that too and the client \
-                 drops its address when the lease ends.",
+                 relay in between), so {}",
                 first.ciaddr,
                 first.dst_ip,
                 ctx.frames(unanswered.iter().map(|o| o.at)),
-                rescued.map_or(String::new(), |b| format!("; its broadcast REQUEST after T2 ({}) was", ctx.frame(b.at)))
+                rescued.map_or(String::new(), |b| format!("; its broadcast REQUEST after T2 ({}) was", ctx.frame(b.at))),
+                if rescued.is_some() {
+                    "the lease survives only because rebinding at T2 works; lose that too and the client drops its \
+                     address when the lease ends."
+                } else {
+                    "the lease now rests on rebinding: unless a broadcast REQUEST after T2 is answered (this capture \
+                     shows none), the client drops its address when the lease ends."
+                }
             ) + &renewals_refused(t, ctx))
             .fix(format!(
                 "Let unicast UDP from the clients to {}:67 through (firewall, routing, switch ACLs), and check that the \

@@ -315,6 +315,52 @@ fn partial_checksums_harmless_when_the_client_requests() {
     assert!(p.explanation.contains("Harmless here"));
     assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
     assert!(r.healthy(), "info findings keep the capture healthy");
+
+    // The partial OFFER passed over for another server's: not "accepted".
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x36, 0));
+    c.server(
+        0.01,
+        SERVER,
+        &offer(0x36),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Partial,
+    );
+    let rogue = |kind| {
+        let mut m = reply_msg(kind, 0x36, ROGUE, ADDR);
+        m.set_option(code::SERVER_IDENTIFIER, ROGUE.octets().to_vec());
+        m
+    };
+    c.server(
+        0.02,
+        ROGUE,
+        &rogue(MessageType::Offer),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Full,
+    );
+    c.client(0.03, &request(0x36, ROGUE));
+    c.server(
+        0.04,
+        ROGUE,
+        &rogue(MessageType::Ack),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Full,
+    );
+    let r = c.report();
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
+    let p = finding(&r, Code::UdpChecksumPartial);
+    assert_eq!(p.severity, Severity::Warning);
+    assert!(!p.summary.contains("harmless"), "{}", p.summary);
+    assert!(
+        !p.explanation.contains("accepted them"),
+        "{}",
+        p.explanation
+    );
+    assert!(
+        p.explanation.contains("took another server's OFFER"),
+        "{}",
+        p.explanation
+    );
 }
 
 #[test]
@@ -1775,7 +1821,22 @@ fn renew_unanswered_then_rebind() {
     let f = finding(&r, Code::RenewUnanswered);
     assert_eq!(f.severity, Severity::Warning);
     assert!(f.summary.contains("3 unicast renewals"), "{}", f.summary);
+    assert!(f
+        .explanation
+        .contains("survives only because rebinding at T2 works"));
     assert_eq!(r.clients[0].outcome(), Some(Outcome::Renewed));
+    // No rebind in the capture: the finding does not say one worked.
+    let mut c = Cap::new();
+    for i in 0..3 {
+        renew(&mut c, f64::from(i), false);
+    }
+    let r = c.report();
+    let e = &finding(&r, Code::RenewUnanswered).explanation;
+    assert!(!e.contains("rebinding at T2 works"), "{e}");
+    assert!(
+        e.contains("unless a broadcast REQUEST after T2 is answered"),
+        "{e}"
+    );
     // One answered renewal: nothing to say.
     let mut c = Cap::new();
     renew(&mut c, 0.0, false);

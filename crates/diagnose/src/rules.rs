@@ -2602,7 +2602,6 @@ fn multiple_servers(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
         return None;
     }
     let servers = t.servers(Offer);
-    let discover = t.of_kind(Discover).next().map(|s| s.obs.ts);
     let chosen = t.of_kind(Request).find_map(|s| s.obs.server_id);
     let mut rows = Vec::new();
     for s in &servers {
@@ -2610,6 +2609,13 @@ fn multiple_servers(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
             .of_kind(Offer)
             .map(|x| &x.obs)
             .find(|o| o.server() == *s)?;
+        // From the DISCOVER it answers: the last one sent before it (as
+        // the transaction's offer latency is measured).
+        let discover = t
+            .of_kind(Discover)
+            .map(|s| s.obs.ts)
+            .filter(|d| *d <= o.ts)
+            .max();
         let latency = discover.map_or(String::new(), |d| {
             format!(" after {:.0} ms", (o.ts.0 - d.0) as f64 / 1e6)
         });
@@ -2699,14 +2705,24 @@ pub fn secs_cycle(chaddr: HwAddr, c: &Cycle) -> Option<Finding> {
         f
     };
     let xids: Vec<String> = c.xids().iter().map(|x| xid(*x).to_string()).collect();
+    // The smallest `min-secs` that drops these DISCOVERs (ISC's is one
+    // byte, so none drops secs of 255 or more).
+    let min_secs = v.saturating_add(1).max(2);
+    let isc = if min_secs <= 255 {
+        format!(
+            "ISC dhcpd with `min-secs` logs \"configured min-secs value ({min_secs}) is greater than secs field ({v}).  \
+             message dropped.\" (3.x: \"{v} secs < {min_secs}\")"
+        )
+    } else {
+        "ISC dhcpd's `min-secs` (at most 255) would not drop these".to_string()
+    };
     Some(
         f.frames(c.frames().iter().copied())
             .summary(format!("secs stayed {v} over {} DISCOVERs in {}", c.discovers, secs_fmt(dur)))
             .explanation(format!(
                 "RFC 2131 asks a client to put the seconds since it began acquiring a lease in secs; this client sent \
-                 secs={v} in all {} DISCOVERs over {} (xid {}). Servers that wait for secs to grow ignore it: ISC dhcpd with \
-                 `min-secs` logs \"configured min-secs value (2) is greater than secs field ({v}).  message dropped.\" \
-                 (3.x: \"{v} secs < 2\"), and ISC failover load balancing and Kea HA failure detection misjudge it. \
+                 secs={v} in all {} DISCOVERs over {} (xid {}). Servers that wait for secs to grow ignore it: {isc}, and \
+                 ISC failover load balancing and Kea HA failure detection misjudge it. \
                  Etherboot 5.4 (the Xen HVM PXE ROM) is a known offender.{}",
                 c.discovers,
                 secs_fmt(dur),

@@ -231,6 +231,26 @@ fn no_offer_with_frozen_secs() {
     );
     assert!(!has(&r, Code::UdpChecksumPartial));
     assert!(!r.healthy());
+    assert!(
+        secs.explanation
+            .contains("min-secs value (2) is greater than secs field (0)"),
+        "{}",
+        secs.explanation
+    );
+
+    // Stuck at 5: only a min-secs above 5 drops it, and the quoted line
+    // says so.
+    let mut c = Cap::new();
+    for i in 0..4 {
+        c.client(f64::from(i) * 2.0, &discover(0x23, 5));
+    }
+    let r = c.report();
+    let e = &finding(&r, Code::SecsNotIncrementing).explanation;
+    assert!(
+        e.contains("min-secs value (6) is greater than secs field (5)")
+            && e.contains("\"5 secs < 6\""),
+        "{e}"
+    );
 }
 
 #[test]
@@ -436,6 +456,25 @@ fn multiple_servers_and_which_one_won() {
     let mut c = Cap::new();
     dora(&mut c, 0.0, 0x56);
     assert!(!has(&c.report(), Code::MultipleServers));
+
+    // After retransmissions, each OFFER's delay is from the DISCOVER it
+    // answers (the last before it), not from the first.
+    let mut c = Cap::new();
+    for i in 0..3 {
+        c.client(f64::from(i) * 4.0, &discover(0x57, 0));
+    }
+    c.server(
+        8.01,
+        ROGUE,
+        &reply_msg(MessageType::Offer, 0x57, ROGUE, Ipv4Addr::new(10, 9, 9, 9)),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Full,
+    );
+    c.reply(8.05, &offer(0x57));
+    let r = c.report();
+    let e = &finding(&r, Code::MultipleServers).explanation;
+    assert!(e.contains("offered 10.9.9.9 after 10 ms"), "{e}");
+    assert!(e.contains("after 50 ms"), "{e}");
 }
 
 #[test]

@@ -888,7 +888,22 @@ fn nak(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Option<Finding> 
         });
     let chosen = req.and_then(|r| r.server_id);
     let acked = t.has(Ack);
-    let (class, why) = if chosen.is_some_and(|c| c != n.server()) {
+    // A REQUEST that names no server (INIT-REBOOT, REBINDING) that one
+    // server ACKed and another NAKed.
+    let acked_by = t
+        .of_kind(Ack)
+        .map(|s| s.obs.server())
+        .find(|a| *a != n.server());
+    let (class, why) = if let Some(other) = acked_by.filter(|_| chosen.is_none()) {
+        (
+            "other-server",
+            format!(
+                "The REQUEST named no server; {other} ACKed it and {} NAKed it: two servers answer for this network \
+                 and disagree about the address, and the client keeps whichever answer it reads first.",
+                n.server(),
+            ),
+        )
+    } else if chosen.is_some_and(|c| c != n.server()) {
         (
             "other-server",
             format!(

@@ -518,6 +518,34 @@ fn spurious_nak_from_another_server_is_a_warning_when_acked() {
     assert_eq!(f.severity, Severity::Warning);
     assert!(f.summary.contains("other-server"));
     assert_eq!(r.clients[0].outcome(), Some(Outcome::Bound));
+
+    // An INIT-REBOOT REQUEST names no server: one server ACKs it, another
+    // NAKs it. The servers disagree; the client did not move networks.
+    let mut c = Cap::new();
+    let mut m = request_msg(MessageType::Request, 0x68, CLIENT);
+    m.set_option(code::REQUESTED_IP_ADDRESS, ADDR.octets().to_vec());
+    c.client(0.0, &m);
+    c.reply(0.01, &ack(0x68));
+    c.server(
+        0.02,
+        ROGUE,
+        &reply_msg(MessageType::Nak, 0x68, ROGUE, Ipv4Addr::UNSPECIFIED),
+        Ipv4Addr::BROADCAST,
+        ChecksumMode::Full,
+    );
+    let r = c.report();
+    let f = finding(&r, Code::Nak);
+    assert!(f.summary.contains("other-server"), "{}", f.summary);
+    assert!(
+        f.explanation.contains("192.168.1.1 ACKed it"),
+        "{}",
+        f.explanation
+    );
+    assert!(
+        !f.explanation.contains("moved networks"),
+        "{}",
+        f.explanation
+    );
 }
 
 #[test]

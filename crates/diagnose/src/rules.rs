@@ -1944,15 +1944,28 @@ fn lease_problem(o: &Obs) -> Option<String> {
         return Some("lease time is 0".into());
     }
     let finite = lease != u32::MAX;
+    // 0xffffffff is infinity for T1 and T2 too (RFC 2132 §9.2): never
+    // renew, never rebind.
+    let time = |v: u32| {
+        if v == u32::MAX {
+            "infinite".to_string()
+        } else {
+            format!("{v} s")
+        }
+    };
     match (o.t1, o.t2) {
         (Some(0), _) => Some("T1 is 0".into()),
         (_, Some(0)) => Some("T2 is 0".into()),
-        (Some(a), Some(b)) if a >= b => Some(format!("T1 ({a} s) is not before T2 ({b} s)")),
+        (Some(a), Some(b)) if a >= b && !(a == u32::MAX && b == u32::MAX) => {
+            Some(format!("T1 ({}) is not before T2 ({})", time(a), time(b)))
+        }
         (_, Some(b)) if finite && b >= lease => Some(format!(
-            "T2 ({b} s) is not before the lease end ({lease} s)"
+            "T2 ({}) is not before the lease end ({lease} s)",
+            time(b)
         )),
         (Some(a), _) if finite && a >= lease => Some(format!(
-            "T1 ({a} s) is not before the lease end ({lease} s)"
+            "T1 ({}) is not before the lease end ({lease} s)",
+            time(a)
         )),
         // One of the two given: the other is the RFC's default (§4.4.5),
         // which it must still come before or after.

@@ -794,6 +794,29 @@ fn lease_times_inconsistent() {
     );
     assert!(only(code::RENEWAL_TIME, 3150).is_some());
     assert_eq!(only(code::RENEWAL_TIME, 3149), None);
+    // An infinite lease with infinite T1 and T2 (never renew) is
+    // consistent; an infinite T1 after a finite T2 is not, and says
+    // "infinite".
+    let infinite = |t1: u32, t2: u32| {
+        let mut c = Cap::new();
+        c.client(0.0, &discover(0xa3, 0));
+        c.reply(0.01, &offer(0xa3));
+        c.client(0.02, &request(0xa3, SERVER));
+        let mut a = ack(0xa3);
+        a.set_option(code::IP_ADDRESS_LEASE_TIME, u32::MAX.to_be_bytes().to_vec());
+        a.set_option(code::RENEWAL_TIME, t1.to_be_bytes().to_vec());
+        a.set_option(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
+        c.reply(0.03, &a);
+        let r = c.report();
+        let summary = (r.findings())
+            .find(|f| f.code == Code::LeaseTimesInconsistent)
+            .map(|f| f.summary.clone());
+        summary
+    };
+    assert_eq!(infinite(u32::MAX, u32::MAX), None);
+    assert_eq!(infinite(1000, u32::MAX), None);
+    let s = infinite(u32::MAX, 1000).unwrap();
+    assert!(s.contains("T1 (infinite) is not before T2 (1000 s)"), "{s}");
 }
 
 #[test]

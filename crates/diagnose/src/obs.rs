@@ -109,6 +109,9 @@ pub struct Obs {
     /// The IPv4 header checksum is 0: the capture was taken on the sending
     /// host before offload filled it in.
     pub ip_checksum_offloaded: bool,
+    /// The IPv4 header's identification: with the length, what tells one
+    /// frame captured twice from a message sent twice.
+    pub ip_id: u16,
     /// DHCP payload length (UDP payload), as sent.
     pub length: usize,
     /// The capture kept only the start of the message: options past the cut
@@ -337,6 +340,7 @@ impl Obs {
                 .anomalies
                 .iter()
                 .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4ChecksumInvalid { found: 0 })),
+            ip_id: f.ip.identification,
             length,
             cut: length > f.payload.len(),
             client_id: idx.get(m, code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
@@ -401,6 +405,7 @@ impl Obs {
             outgoing: None,
             virtual_link: None,
             ip_checksum_offloaded: false,
+            ip_id: p.ip_id,
             length: p.message.len(),
             cut: false,
             client_id: None,
@@ -567,6 +572,7 @@ impl Obs {
             outgoing: None,
             virtual_link: None,
             ip_checksum_offloaded: false,
+            ip_id: f.ip.identification,
             length: d.message_len(),
             cut: true,
             client_id: None,

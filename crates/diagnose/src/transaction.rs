@@ -198,6 +198,10 @@ pub const MAX_PACKETS: usize = 64;
 /// Two sightings of one message closer than this may be copies.
 const COPY_WINDOW_NS: i64 = 2_000_000_000;
 
+/// How close in time the same message, from the same sender and hop, must
+/// be seen twice in one capture to be one frame captured twice.
+const DUPLICATE_WINDOW_NS: i64 = 10_000_000;
+
 impl Transaction {
     pub fn new(o: Obs) -> Transaction {
         Transaction::with_buffer(o, Vec::with_capacity(4))
@@ -441,7 +445,14 @@ fn is_copy(a: &Obs, b: &Obs, a_files: u64) -> bool {
         || (a.src_port, a.dst_port) != (b.src_port, b.dst_port)
         || a.src_ip != b.src_ip
         || a.dst_ip != b.dst_ip;
-    other_file || other_hop
+    // The same frame twice in one capture, within a few milliseconds:
+    // captured on two interfaces at once (`-i any` with a bridge and its
+    // port, a SPAN of both directions). A message sent twice that fast
+    // (some clients do) has an IP identification of its own.
+    let same_frame_again = (b.ts.0 - a.ts.0).abs() <= DUPLICATE_WINDOW_NS
+        && (a.ip_id, a.length, a.udp_checksum, a.src_mac)
+            == (b.ip_id, b.length, b.udp_checksum, b.src_mac);
+    other_file || other_hop || same_frame_again
 }
 
 /// A finished transaction, as reported: a view of the transaction that

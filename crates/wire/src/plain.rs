@@ -33,6 +33,8 @@ pub struct Plain<'a> {
     pub vlan: Option<u16>,
     pub src_ip: Ipv4Addr,
     pub dst_ip: Ipv4Addr,
+    /// The IPv4 header's identification.
+    pub ip_id: u16,
     pub src_port: u16,
     pub dst_port: u16,
     pub udp_checksum: UdpChecksum,
@@ -90,6 +92,7 @@ pub fn read(link: LinkType, data: &[u8], orig_len: usize) -> Option<Plain<'_>> {
         vlan,
         src_ip,
         dst_ip,
+        ip_id: u16::from_be_bytes([h[4], h[5]]),
         src_port,
         dst_port,
         udp_checksum: UdpChecksum::classify(src_ip, dst_ip, segment),

@@ -1785,6 +1785,52 @@ fn copies_across_files_are_not_retransmissions() {
     assert_eq!(r.clients[0].transactions, 1);
 }
 
+/// The same frame twice in one capture, microseconds apart (`tcpdump -i
+/// any` on a bridge and its port), is one message, not a retransmission.
+#[test]
+fn a_frame_captured_twice_is_not_a_retransmission() {
+    // Another client is served later, so the capture outlasts the first.
+    let later = |c: &mut Cap| {
+        let other = [2, 0, 0, 0, 0, 0x77];
+        c.client(30.0, &request_msg(MessageType::Discover, 0x1a9, other));
+        let mut o = offer(0x1a9);
+        o.set_chaddr(&other);
+        c.reply(30.01, &o);
+    };
+    let mut c = Cap::new();
+    for i in 0..2 {
+        let t = f64::from(i) * 3.0;
+        c.client(t, &discover(0x1a1, 0));
+        c.client(t + 0.00002, &discover(0x1a1, 0));
+    }
+    later(&mut c);
+    let r = c.report();
+    let no = finding(&r, Code::NoOffer);
+    assert!(no.summary.contains("2 DISCOVERs"), "{}", no.summary);
+    assert!(!has(&r, Code::SecsNotIncrementing), "{:?}", codes(&r));
+    // Retransmitted, they count: three DISCOVERs with frozen secs.
+    let mut c = Cap::new();
+    for i in 0..3 {
+        c.client(f64::from(i) * 3.0, &discover(0x1a3, 0));
+    }
+    later(&mut c);
+    assert!(has(&c.report(), Code::SecsNotIncrementing));
+    // Sent twice as fast as a copy, but with IP identifications of their
+    // own: two messages (the corpus' dhcpfo.pcapng has such INFORMs).
+    let mut c = Cap::new();
+    let d = discover(0x1a5, 0);
+    let payload = d.encode(300);
+    for (i, t) in [0.0, 0.0002, 3.0].into_iter().enumerate() {
+        let mut f = client_frame(&d, &payload);
+        f.identification = i as u16;
+        c.frame(t, &f);
+    }
+    later(&mut c);
+    let r = c.report();
+    let no = finding(&r, Code::NoOffer);
+    assert!(no.summary.contains("3 DISCOVERs"), "{}", no.summary);
+}
+
 /// Records what reaches the sink, and when (packets pushed so far).
 #[derive(Default)]
 struct Recorder {

@@ -1259,9 +1259,13 @@ impl Client {
         if recovered {
             // A boot server's silence comes after the lease: the lease did
             // not recover the boot.
+            // (A finding of a failed exchange is not the final lease's, even
+            // under its xid: a client retrying a renewal keeps its xid.)
             for f in r.findings.iter_mut().filter(|f| {
                 f.severity == crate::Severity::Error
-                    && (f.xid.is_none() || f.xid != last_success)
+                    && (f.xid.is_none()
+                        || f.xid != last_success
+                        || matches!(f.code, crate::Code::NoOffer | crate::Code::NoAck))
                     && f.code != crate::Code::PxeBootServerUnanswered
             }) {
                 f.severity = crate::Severity::Warning;

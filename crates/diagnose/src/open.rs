@@ -13,8 +13,9 @@
 //!
 //! Contract:
 //! - A transaction is over at `now` when `now` is past its deadline: its
-//!   last packet plus the idle time, or, once it reached its end, that end
-//!   plus the grace period, whichever comes first.
+//!   last packet plus the idle time (longer for a renewal that no server
+//!   answered yet), or, once it reached its end, that end plus the grace
+//!   period, whichever comes first.
 //! - Deadlines stay right because an open transaction changes only through
 //!   [`Open::update`], which takes its deadline again ([`Open::at`] and
 //!   [`Open::get`] lend it read-only); its key never changes.
@@ -176,9 +177,21 @@ impl Open {
     }
 }
 
-/// When `t` is over: `idle_ns` after its last packet, or `grace_ns` after
-/// its end if it reached one sooner.
+/// How many idle periods a renewal with no answer yet waits for its next
+/// retry: RFC 2131 §4.4.5 spaces them by half the time left to T2, at
+/// least 60 s (the first is 675 s for a one-hour lease), and dhclient backs
+/// off to 2 minutes and more.
+const RENEWAL_IDLE_FACTOR: i64 = 15;
+
+/// When `t` is over: `idle_ns` after its last packet (15 times that for an
+/// unanswered renewal), or `grace_ns` after its end if it reached one
+/// sooner.
 fn deadline(t: &Transaction, idle_ns: i64, grace_ns: i64) -> i64 {
+    let idle_ns = if t.renewal_unanswered() {
+        idle_ns.saturating_mul(RENEWAL_IDLE_FACTOR)
+    } else {
+        idle_ns
+    };
     let idle = t.last.0.saturating_add(idle_ns);
     match t.done_at {
         Some(d) => idle.min(d.0.saturating_add(grace_ns)),

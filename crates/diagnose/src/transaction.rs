@@ -291,6 +291,12 @@ impl Transaction {
         true
     }
 
+    /// A RENEWING or REBINDING exchange that no server answered yet: its
+    /// client retries a minute or more apart (RFC 2131 §4.4.5).
+    pub fn renewal_unanswered(&self) -> bool {
+        matches!(self.state, State::Renewing | State::Rebinding) && self.replies().next().is_none()
+    }
+
     pub fn client_packets(&self) -> impl Iterator<Item = &Seen> {
         self.packets.iter().filter(|s| s.obs.from_client())
     }

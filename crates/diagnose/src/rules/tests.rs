@@ -1980,6 +1980,56 @@ fn renew_unanswered_then_rebind() {
     assert!(!has(&c.report(), Code::RenewUnanswered));
 }
 
+/// A renewal retried as RFC 2131 §4.4.5 spaces it (half the time left to
+/// T2, at least 60 s; here a one-hour lease from T1), then rebound: one
+/// exchange, and a warning, not an error per retry. Retries 20 minutes
+/// apart are two exchanges; the first one's no-ack is still only a warning,
+/// as the client renewed in the end, though under the same xid.
+#[test]
+fn renewal_retries_a_minute_or_more_apart_are_one_exchange() {
+    let renew = |c: &mut Cap, t: f64, broadcast: bool| {
+        let mut m = request_msg(MessageType::Request, 0x1e1, CLIENT);
+        m.ciaddr = ADDR;
+        let payload = m.encode(300);
+        let dst = if broadcast {
+            Ipv4Addr::BROADCAST
+        } else {
+            SERVER
+        };
+        let mut f = UdpFrame::new((ADDR, 68), (dst, 67), &payload);
+        f.src_mac = CLIENT;
+        if !broadcast {
+            f.dst_mac = SERVER_MAC;
+        }
+        c.frame(t, &f);
+    };
+    let mut c = Cap::new();
+    for t in [0.0, 675.0, 1012.5, 1181.0, 1265.0, 1325.0] {
+        renew(&mut c, t, false);
+    }
+    renew(&mut c, 1350.0, true);
+    c.server(1350.01, SERVER, &ack(0x1e1), ADDR, ChecksumMode::Full);
+    let r = c.report();
+    assert_eq!(r.clients[0].transactions, 1);
+    assert_eq!(codes(&r), [(Code::RenewUnanswered, Severity::Warning)]);
+    assert!(finding(&r, Code::RenewUnanswered)
+        .summary
+        .contains("6 unicast renewals"));
+
+    let mut c = Cap::new();
+    for t in [0.0, 60.0, 1260.0, 1320.0] {
+        renew(&mut c, t, false);
+    }
+    renew(&mut c, 1350.0, true);
+    c.server(1350.01, SERVER, &ack(0x1e1), ADDR, ChecksumMode::Full);
+    let r = c.report();
+    assert_eq!(r.clients[0].transactions, 2);
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::Renewed));
+    let no_ack = finding(&r, Code::NoAck);
+    assert_eq!(no_ack.severity, Severity::Warning);
+    assert!(no_ack.recovered);
+}
+
 /// The outcomes the examples do not reach: INFORM answered, plain BOOTP
 /// answered, an exchange the capture ends in the middle of, and a REQUEST
 /// (SELECTING) the server never answered.

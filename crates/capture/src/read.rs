@@ -401,6 +401,17 @@ fn sniff(head: &[u8]) -> Option<&'static str> {
     if head.starts_with(b"\x28\xb5\x2f\xfd") {
         return Some("it is zstd-compressed: decompress it first (`unzstd`)");
     }
+    if head.starts_with(&[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) {
+        return Some("it is xz-compressed: decompress it first (`unxz`)");
+    }
+    // "BZh" and the block size, '1' to '9' (100 to 900 kB).
+    if let [b'B', b'Z', b'h', b'1'..=b'9', ..] = head {
+        return Some("it is bzip2-compressed: decompress it first (`bunzip2`)");
+    }
+    // The LZ4 frame format's magic, 0x184D2204 little-endian.
+    if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
+        return Some("it is lz4-compressed: decompress it first (`unlz4`)");
+    }
     if head.starts_with(b"PK\x03\x04") {
         return Some("it is a zip archive: extract the capture first");
     }

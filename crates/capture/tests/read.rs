@@ -510,6 +510,20 @@ fn garbage_and_impossible_lengths_are_errors_with_offsets() {
     assert!(e.to_string().contains("dhcplens explain"), "{e}");
     let (_, e) = read_bytes(&[0x1f, 0x8b, 8, 0]);
     assert!(e.unwrap().to_string().contains("gzip"));
+    // The other compressors a capture is kept with, by their magic
+    // (`xz`, `bzip2 -9`, `lz4` on a capture write these first bytes).
+    for (head, name) in [
+        (&[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00, 0x00, 0x04][..], "xz"),
+        (b"BZh91AY&SY", "bzip2"),
+        (&[0x04, 0x22, 0x4d, 0x18, 0x64, 0x40, 0xa7], "lz4"),
+    ] {
+        let (_, e) = read_bytes(head);
+        let e = e.unwrap().to_string();
+        assert!(e.contains(&format!("{name}-compressed")), "{e}");
+    }
+    // "BZh" without a block size digit is no bzip2 stream.
+    let (_, e) = read_bytes(b"BZhx\x01\x02");
+    assert!(!e.unwrap().to_string().contains("bzip2"));
 
     // pcap record claiming 4 GB.
     let mut f = pcap_file()[..24].to_vec();

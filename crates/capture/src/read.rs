@@ -23,6 +23,12 @@ pub const MAX_BLOCK: usize = 16 * 1024 * 1024;
 
 const CHUNK: usize = 256 * 1024;
 
+/// How far a Simple Packet Block that starts a section looks for the time
+/// of a packet after it: at most this many blocks, starting within this
+/// many bytes (so that memory stays bounded by the largest block).
+const AHEAD_BLOCKS: usize = 64;
+const AHEAD_BYTES: usize = 1 << 20;
+
 /// Which kind of file it is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
@@ -55,6 +61,11 @@ pub struct Packet<'a> {
     /// interface's resolution or offset is wrong): `timestamp` is that
     /// limit, not the packet's time.
     pub time_clamped: bool,
+    /// The block carries no time (a pcapng Simple Packet Block):
+    /// `timestamp` is borrowed from the packet read before it in its
+    /// section, or, when none came before, from the first after it that has
+    /// a time (the interface's `if_tsoffset` when there is none either).
+    pub untimed: bool,
 }
 
 impl Packet<'_> {
@@ -134,6 +145,8 @@ struct Interface {
     /// Timestamp units per second as 10^n (`Decimal(n)`) or 2^n (`Binary(n)`).
     resolution: Resolution,
     offset_secs: i64,
+    /// The most bytes kept of each packet; 0: no limit.
+    snaplen: usize,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -224,6 +237,9 @@ enum State {
     Pcapng {
         swap: bool,
         interfaces: Vec<Interface>,
+        /// The time of the last packet read in this section that had one
+        /// (ns): what a Simple Packet Block, which has none, is given.
+        last_time: Option<i128>,
     },
     Done,
 }
@@ -481,6 +497,7 @@ impl<R: Read> Reader<R> {
                 r.state = State::Pcapng {
                     swap: false,
                     interfaces: Vec::new(),
+                    last_time: None,
                 };
             }
             _ if have < 4 && MAGICS.iter().any(|m| m.starts_with(magic)) => {
@@ -741,6 +758,7 @@ impl<R: Read> Reader<R> {
                 offset,
                 cut_short: true,
                 time_clamped: false,
+                untimed: false,
             }));
         }
         let at = self.start + 16;
@@ -755,6 +773,7 @@ impl<R: Read> Reader<R> {
             offset,
             cut_short: false,
             time_clamped: false,
+            untimed: false,
         }))
     }
 
@@ -785,6 +804,7 @@ impl<R: Read> Reader<R> {
                 self.state = State::Pcapng {
                     swap,
                     interfaces: Vec::new(),
+                    last_time: None,
                 };
                 self.block(len)?;
                 self.consume(len);
@@ -826,7 +846,15 @@ impl<R: Read> Reader<R> {
                         Ok(x) => x,
                         Err(why) => return Err(self.fail(why)),
                     };
-                    return Ok(Some(self.lend(p, iface, body.start, len, false)));
+                    if p.units.is_none() && self.last_time().is_none() {
+                        // The first packet of its section has no time:
+                        // look for the next one's. (Reading ahead may
+                        // move the buffer: the block is still at `start`.)
+                        let ahead = self.time_ahead(len, swap);
+                        self.set_last_time(ahead);
+                    }
+                    let body_start = self.start + 8;
+                    return Ok(Some(self.lend(p, iface, body_start, len, false)));
                 }
                 // Name resolution, statistics, decryption secrets, custom: not packets.
                 _ => self.consume(len),
@@ -847,11 +875,19 @@ impl<R: Read> Reader<R> {
         let State::Pcapng { interfaces, .. } = &self.state else {
             unreachable!("pcapng state")
         };
-        let p = packet_block_of(kind, &self.buf[body], swap, cut)?;
+        let mut p = packet_block_of(kind, &self.buf[body], swap, cut)?;
         let iface = interfaces
             .get(p.interface as usize)
             .copied()
             .ok_or_else(|| undescribed_interface(p.interface, interfaces.len()))?;
+        // A Simple Packet Block has no captured length of its own: its
+        // packet is what the interface's snap length kept of it, and the
+        // rest of its body is padding (draft-ietf-opsawg-pcapng §4.4: its
+        // captured length is the least of the original length and the snap
+        // length).
+        if kind == 3 && iface.snaplen > 0 && p.data.len() > iface.snaplen {
+            p.data.end = p.data.start + iface.snaplen;
+        }
         Ok((p, iface))
     }
 
@@ -865,8 +901,16 @@ impl<R: Read> Reader<R> {
         consumed: usize,
         cut_short: bool,
     ) -> Packet<'_> {
-        let ns = p.units.map_or(0, |t| iface.resolution.to_nanos(t))
-            + i128::from(iface.offset_secs) * 1_000_000_000;
+        let offset_ns = i128::from(iface.offset_secs) * 1_000_000_000;
+        let ns = match p.units {
+            Some(t) => {
+                let ns = iface.resolution.to_nanos(t) + offset_ns;
+                self.set_last_time(Some(ns));
+                ns
+            }
+            // A Simple Packet Block: no time of its own (see `untimed`).
+            None => self.last_time().unwrap_or(offset_ns),
+        };
         let timestamp = Timestamp::clamped(ns);
         let offset = self.offset;
         self.count += 1;
@@ -882,7 +926,75 @@ impl<R: Read> Reader<R> {
             offset,
             cut_short,
             time_clamped: i128::from(timestamp.0) != ns,
+            untimed: p.units.is_none(),
         }
+    }
+
+    /// The time of the last packet read in the section (see
+    /// `State::Pcapng`).
+    fn last_time(&self) -> Option<i128> {
+        match self.state {
+            State::Pcapng { last_time, .. } => last_time,
+            _ => None,
+        }
+    }
+
+    fn set_last_time(&mut self, ns: Option<i128>) {
+        if let State::Pcapng { last_time, .. } = &mut self.state {
+            *last_time = ns;
+        }
+    }
+
+    /// The time of the first packet after the block of `skip` bytes at the
+    /// start of the buffer that has one, in the same section, among the
+    /// next [`AHEAD_BLOCKS`] blocks and within [`AHEAD_BYTES`]: for a
+    /// Simple Packet Block that comes before any such packet. The blocks
+    /// stay in the buffer, unconsumed. A read error is kept for after the
+    /// packet being lent.
+    fn time_ahead(&mut self, skip: usize, swap: bool) -> Option<i128> {
+        let mut at = skip;
+        for _ in 0..AHEAD_BLOCKS {
+            if at > AHEAD_BYTES {
+                return None;
+            }
+            // A block's header, and an (obsolete) Packet Block's time.
+            let have = match self.fill(at + 20) {
+                Ok(have) => have,
+                Err(e) => {
+                    self.pending = Some(e);
+                    return None;
+                }
+            };
+            if have < at + 20 {
+                return None;
+            }
+            let b = &self.buf[self.start + at..self.start + at + 20];
+            let kind = u32_at(&b[0..4], swap);
+            let len = u32_at(&b[4..8], swap) as usize;
+            if kind == 0x0a0d_0d0a || len < 12 || len % 4 != 0 {
+                // Another section, or a block the main loop will refuse.
+                return None;
+            }
+            if kind == 6 || kind == 2 {
+                let interface = if kind == 6 {
+                    u32_at(&b[8..12], swap)
+                } else {
+                    u32::from(u16_at(&b[8..10], swap))
+                };
+                let units = (u64::from(u32_at(&b[12..16], swap)) << 32)
+                    | u64::from(u32_at(&b[16..20], swap));
+                let State::Pcapng { interfaces, .. } = &self.state else {
+                    return None;
+                };
+                let iface = interfaces.get(interface as usize)?;
+                return Some(
+                    iface.resolution.to_nanos(units)
+                        + i128::from(iface.offset_secs) * 1_000_000_000,
+                );
+            }
+            at += len;
+        }
+        None
     }
 
     fn fail(&mut self, why: String) -> Error {
@@ -934,6 +1046,7 @@ impl<R: Read> Reader<R> {
             link,
             resolution: Resolution::Decimal(6),
             offset_secs: 0,
+            snaplen: u32_at(&b[4..8], swap) as usize,
         };
         let mut at = 8;
         // Options: code, length, value padded to 4; bounded by the block.

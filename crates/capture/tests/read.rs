@@ -21,6 +21,7 @@ struct Seen {
     orig: usize,
     cut: bool,
     clamped: bool,
+    untimed: bool,
     interface: u32,
     offset: u64,
     data: Vec<u8>,
@@ -50,6 +51,7 @@ fn read_from<R: Read>(
                 orig: p.orig_len,
                 cut: p.cut_short,
                 clamped: p.time_clamped,
+                untimed: p.untimed,
                 interface: p.interface,
                 offset: p.offset,
                 data: p.data.to_vec(),
@@ -749,6 +751,50 @@ fn a_time_past_the_limit_is_clamped_and_said() {
             (-Timestamp::LIMIT, true),
         ]
     );
+}
+
+/// A Simple Packet Block has no time: it is given the time of the packet
+/// before it in its section, or of the first after it when it comes first,
+/// and says the time is not its own, rather than 1970-01-01. Its captured
+/// length is bounded by the interface's snap length, not by its padded
+/// body.
+#[test]
+fn a_simple_packet_block_borrows_a_time_and_keeps_the_snap_length() {
+    let spb = |orig: u32, data: &[u8]| {
+        let mut b = orig.to_be_bytes().to_vec();
+        b.extend_from_slice(data);
+        b.resize(4 + data.len().div_ceil(4) * 4, 0);
+        b
+    };
+    let mut g = big_endian_pcapng();
+    // Interface 0: Ethernet, snap length 5, microseconds.
+    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 5]);
+    // 10 bytes on the wire, 5 kept, 3 of padding.
+    block(&mut g, 3, &spb(10, &[1, 2, 3, 4, 5]));
+    let t = 1_700_000_000_000_000u64;
+    block(&mut g, 6, &epb_body(0, t));
+    block(&mut g, 3, &spb(3, &[6, 7, 8]));
+    // A second section whose only packet has no time.
+    g.extend_from_slice(&big_endian_pcapng());
+    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
+    block(&mut g, 3, &spb(3, &[9, 9, 9]));
+    let (seen, e) = read_bytes(&g);
+    assert!(e.is_none(), "{e:?}");
+    let got: Vec<_> = seen
+        .iter()
+        .map(|s| (s.ts, s.untimed, s.len, s.orig))
+        .collect();
+    let ns = t as i64 * 1000;
+    assert_eq!(
+        got,
+        [
+            (ns, true, 5, 10),
+            (ns, false, 4, 4),
+            (ns, true, 3, 3),
+            (0, true, 3, 3)
+        ]
+    );
+    assert_eq!(seen[0].data, [1, 2, 3, 4, 5]);
 }
 
 /// Every corpus file: our packet count and captured lengths equal tshark's.

@@ -23,6 +23,8 @@ struct Counts {
     malformed: u64,
     /// DHCP packets whose time was clamped.
     clamped: crate::feed::Clamped,
+    /// DHCP packets with no time of their own.
+    untimed: crate::feed::Untimed,
 }
 
 fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
@@ -123,6 +125,7 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
             };
             c.dhcp += 1;
             c.clamped.note(&p);
+            c.untimed.note(&p);
             d.check_values();
             if !matches(a, &d) {
                 continue;
@@ -179,6 +182,9 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
             if outcome == Outcome::Healthy {
                 outcome = Outcome::Problems;
             }
+        }
+        if let Some(message) = c.untimed.message() {
+            warn(format_args!("{shown}: {message}"));
         }
         // Problems found: malformed packets (not merely cut by the capture:
         // frames ending inside a header are snap-length cuts too).

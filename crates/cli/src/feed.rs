@@ -32,6 +32,7 @@ struct Source {
     dhcp: u64,
     not_dhcp: u64,
     clamped: Clamped,
+    untimed: Untimed,
 }
 
 /// The DHCP packets of a capture whose times were out of range (see
@@ -65,6 +66,38 @@ impl Clamped {
             self.packets,
             Timestamp::FIRST_DAY,
             Timestamp::LAST_DAY,
+        ))
+    }
+}
+
+/// The DHCP packets of a capture that carry no time of their own (pcapng
+/// Simple Packet Blocks, see [`capture::Packet::untimed`]): how many, and
+/// the first one's frame number.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Untimed {
+    pub packets: u64,
+    pub first: Option<u64>,
+}
+
+impl Untimed {
+    /// Notes packet `p` if it has no time of its own.
+    #[inline]
+    pub fn note(&mut self, p: &capture::Packet<'_>) {
+        if p.untimed {
+            self.packets += 1;
+            self.first.get_or_insert(p.number);
+        }
+    }
+
+    /// What to tell the user about the capture (`None` if every packet had
+    /// a time; the file's name goes before).
+    pub fn message(&self) -> Option<String> {
+        let frame = self.first?;
+        Some(format!(
+            "{} DHCP packet(s) in Simple Packet Blocks carry no time (first: frame {frame}): each is given the \
+             time of the packet before it (or, before any, after it), so latencies and retry intervals around \
+             them are off",
+            self.packets
         ))
     }
 }
@@ -161,6 +194,7 @@ impl Feed {
                     dhcp: 0,
                     not_dhcp: 0,
                     clamped: Clamped::default(),
+                    untimed: Untimed::default(),
                 }),
                 Err(e) => feed.problems.push(InputProblem {
                     file: shown,
@@ -300,6 +334,14 @@ impl Feed {
                 });
                 doubtful = true;
             }
+            // A borrowed time is near the packet's own: said, not doubted
+            // (as a clock that stepped back is).
+            if let Some(message) = s.untimed.message() {
+                out.push(InputProblem {
+                    file: s.name.clone(),
+                    message,
+                });
+            }
         }
         if self.cut_before_header > 0 {
             out.push(InputProblem {
@@ -402,6 +444,7 @@ impl Feed {
             if let Some(plain) = wire::plain::read(p.link, p.data, p.orig_len) {
                 src.dhcp += 1;
                 src.clamped.note(&p);
+                src.untimed.note(&p);
                 return Some(Obs::from_plain(at, ts, &plain));
             }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
@@ -409,6 +452,7 @@ impl Feed {
                     if let Some(o) = Obs::new(at, ts, &d, None) {
                         src.dhcp += 1;
                         src.clamped.note(&p);
+                        src.untimed.note(&p);
                         return Some(o);
                     }
                     src.not_dhcp += 1;
@@ -444,6 +488,7 @@ impl Feed {
                         .and_then(|u| Obs::quoted(at, ts, &u))
                     {
                         src.clamped.note(&p);
+                        src.untimed.note(&p);
                         return Some(o);
                     }
                 }

@@ -1761,6 +1761,57 @@ fn a_time_out_of_range_is_said_with_its_frame_and_offset() {
     }
 }
 
+/// A pcapng Simple Packet Block has no time: its packet is given the time
+/// of the one before it and that is said once per capture, not taken as
+/// 1970 (a clock that stepped back 30 years, a reply before its request).
+#[test]
+fn a_packet_without_a_time_borrows_the_one_before_and_is_said() {
+    let scratch = Scratch::new("spb-time");
+    let (mut f, at) = dora_pcapng(|_, t| t as u64, 0);
+    // The OFFER (frame 2) as a Simple Packet Block: original length, data.
+    let mut reader = capture::open(corpus(DORA)).unwrap();
+    let _ = reader.next_packet().unwrap();
+    let offer = reader.next_packet().unwrap().unwrap();
+    let mut spb = (offer.orig_len as u32).to_le_bytes().to_vec();
+    spb.extend_from_slice(offer.data);
+    spb.resize(spb.len().next_multiple_of(4), 0);
+    let len = (12 + spb.len()) as u32;
+    let mut block = 3u32.to_le_bytes().to_vec();
+    block.extend_from_slice(&len.to_le_bytes());
+    block.extend_from_slice(&spb);
+    block.extend_from_slice(&len.to_le_bytes());
+    f.splice(at[1]..at[2], block);
+    let p = tmp(&scratch, "spb.pcapng", &f);
+    let said =
+        "spb.pcapng: 1 DHCP packet(s) in Simple Packet Blocks carry no time (first: frame 2)";
+    let o = run(&["diagnose", "--json", &p]);
+    let err = text(&o.stderr);
+    assert!(err.contains(said), "{err}");
+    assert!(!err.contains("stepped back"), "{err}");
+    // As the capture with the OFFER's own time: said, not a problem.
+    let whole = tmp(&scratch, "epb.pcapng", &dora_pcapng(|_, t| t as u64, 0).0);
+    let code = run(&["diagnose", &whole]).status.code();
+    assert_eq!(o.status.code(), code, "{err}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(
+        d["stats"]["first"].as_str().unwrap().starts_with("2004-"),
+        "{}",
+        d["stats"]
+    );
+    let w = d["input_warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0]["file"], p.as_str(), "{w:?}");
+    let message = w[0]["message"].as_str().unwrap();
+    assert!(message.starts_with(&said["spb.pcapng: ".len()..]), "{w:?}");
+    let o = run(&["decode", &p]);
+    assert!(text(&o.stderr).contains(said), "{}", text(&o.stderr));
+    assert!(
+        !text(&o.stdout).contains("00:00:00."),
+        "{}",
+        text(&o.stdout)
+    );
+}
+
 /// A value of the right length that does not parse as its type (a
 /// classless route with a /33) is an anomaly, and `decode` exits 1.
 #[test]

@@ -465,7 +465,7 @@ pub fn load_frames(
             let d = wire::packet::decode(p.link, p.data, p.orig_len)
                 .ok()
                 .flatten()
-                .with_context(|| format!("{name}: frame {n} is not a DHCP packet"))?;
+                .with_context(|| not_dhcp(&name, n, p.link, p.data))?;
             let message_cut = d.message_cut();
             let m = d
                 .message
@@ -484,6 +484,25 @@ pub fn load_frames(
         }
     }
     Ok(out)
+}
+
+/// Why frame `n` of capture `name` cannot be taken as a DHCP message. An
+/// ICMP error quoting one (which `decode` shows as that message) is said as
+/// such: its quote is what the ICMP's sender received, not a packet sent,
+/// and may be cut.
+fn not_dhcp(name: &str, n: u64, link: wire::LinkType, data: &[u8]) -> String {
+    match crate::packet_json::quoted(link, data) {
+        Some((q, u)) => format!(
+            "{name}: frame {n} is an ICMP error ({} from {}) quoting a DHCP message{}, not a DHCP packet sent; \
+             give the frame of the message itself",
+            u.name(),
+            u.reporter,
+            q.message
+                .map(|m| format!(" (xid 0x{:08x})", m.xid))
+                .unwrap_or_default()
+        ),
+        None => format!("{name}: frame {n} is not a DHCP packet"),
+    }
 }
 
 /// Parses `FILE:N` (a frame of a capture), split at the last `:` (or `#`):

@@ -484,6 +484,25 @@ fn diff_knows_what_a_cut_frame_cannot_show() {
     assert!(o.stdout.is_empty());
 }
 
+/// An ICMP error quoting a DHCP message (`decode` shows it as the quoted
+/// message) is no message sent: `diff` says what the frame is, and which
+/// message it quotes, rather than "not a DHCP packet".
+#[test]
+fn diff_says_a_frame_is_an_icmp_error_quoting_a_message() {
+    // Frame 6: ISC dhcpd's host answers iPXE's DHCPREQUEST to 4011 (frame 5).
+    let cap = example("pxe-boot-server-silent/server.pcap");
+    let o = run(&["diff", &format!("{cap}:6"), &format!("{cap}:5")]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(
+            "server.pcap: frame 6 is an ICMP error (port unreachable from 10.0.0.1) quoting a DHCP \
+             message (xid 0xe18da769), not a DHCP packet sent"
+        ),
+        "{err}"
+    );
+}
+
 /// `-:N` (frame N of stdin) is a request on either side of `diff` without
 /// `--`, and the flags after it are still flags.
 #[test]

@@ -25,6 +25,8 @@ struct Counts {
     clamped: crate::feed::Clamped,
     /// DHCP packets with no time of their own.
     untimed: crate::feed::Untimed,
+    /// Later fragments of DHCP messages' datagrams.
+    fragments: crate::feed::Fragments,
 }
 
 fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
@@ -121,11 +123,16 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
                     c.truncated += 1;
                     continue;
                 }
+                Err(Skip::Fragment) => {
+                    c.fragments.note_later(p.link, p.data);
+                    continue;
+                }
                 Err(_) => continue,
             };
             c.dhcp += 1;
             c.clamped.note(&p);
             c.untimed.note(&p);
+            c.fragments.note_first(&d);
             d.check_values();
             if !matches(a, &d) {
                 continue;
@@ -184,6 +191,9 @@ pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result
             }
         }
         if let Some(message) = c.untimed.message() {
+            warn(format_args!("{shown}: {message}"));
+        }
+        if let Some(message) = c.fragments.message() {
             warn(format_args!("{shown}: {message}"));
         }
         // Problems found: malformed packets (not merely cut by the capture:

@@ -33,6 +33,7 @@ struct Source {
     not_dhcp: u64,
     clamped: Clamped,
     untimed: Untimed,
+    fragments: Fragments,
 }
 
 /// The DHCP packets of a capture whose times were out of range (see
@@ -99,6 +100,52 @@ impl Untimed {
              them are off",
             self.packets
         ))
+    }
+}
+
+/// IPv4 fragments after the first of DHCP messages' datagrams, which
+/// dhcplens does not reassemble: each message is read up to the end of its
+/// first fragment, as if the capture had cut it there.
+#[derive(Debug, Default)]
+pub struct Fragments {
+    /// The datagrams whose first fragment held a DHCP message, the latest
+    /// [`Fragments::KEPT`] (a datagram's fragments come together).
+    firsts: std::collections::VecDeque<wire::frame::FragmentKey>,
+    /// Later fragments of those datagrams.
+    pub continued: u64,
+}
+
+impl Fragments {
+    const KEPT: usize = 64;
+
+    /// Notes DHCP packet `d` if it is a first fragment.
+    pub fn note_first(&mut self, d: &wire::DhcpFrame<'_>) {
+        if let Some(k) = d.first_fragment_of() {
+            if self.firsts.len() == Self::KEPT {
+                self.firsts.pop_front();
+            }
+            self.firsts.push_back(k);
+        }
+    }
+
+    /// Notes a frame that [`wire::packet::decode`] skipped as a later
+    /// fragment, if it continues a DHCP message.
+    pub fn note_later(&mut self, link: wire::LinkType, data: &[u8]) {
+        if wire::frame::continued_datagram(link, data).is_some_and(|k| self.firsts.contains(&k)) {
+            self.continued += 1;
+        }
+    }
+
+    /// What to tell the user about the capture (`None` if no fragment
+    /// was left; the file's name goes before).
+    pub fn message(&self) -> Option<String> {
+        (self.continued > 0).then(|| {
+            format!(
+                "{} IPv4 fragment(s) that continue DHCP messages were not reassembled: each such message is \
+                 read up to the end of its first fragment, its size taken from its UDP length",
+                self.continued
+            )
+        })
     }
 }
 
@@ -195,6 +242,7 @@ impl Feed {
                     not_dhcp: 0,
                     clamped: Clamped::default(),
                     untimed: Untimed::default(),
+                    fragments: Fragments::default(),
                 }),
                 Err(e) => feed.problems.push(InputProblem {
                     file: shown,
@@ -342,6 +390,12 @@ impl Feed {
                     message,
                 });
             }
+            if let Some(message) = s.fragments.message() {
+                out.push(InputProblem {
+                    file: s.name.clone(),
+                    message,
+                });
+            }
         }
         if self.cut_before_header > 0 {
             out.push(InputProblem {
@@ -449,6 +503,7 @@ impl Feed {
             }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => {
+                    src.fragments.note_first(&d);
                     if let Some(o) = Obs::new(at, ts, &d, None) {
                         src.dhcp += 1;
                         src.clamped.note(&p);
@@ -481,6 +536,7 @@ impl Feed {
                 {
                     self.unsupported.push((src.name.clone(), l));
                 }
+                Err(wire::frame::Skip::Fragment) => src.fragments.note_later(p.link, p.data),
                 // An ICMP error about a DHCP message: "nothing listens on
                 // that port" is evidence for the message it quotes.
                 Err(wire::frame::Skip::NotUdp) => {

@@ -281,6 +281,105 @@ fn pcap_header() -> Vec<u8> {
     header
 }
 
+/// A DISCOVER, and an OFFER too large for one 1500-byte packet (eight
+/// 200-byte options) sent in two IPv4 fragments, as a pcap.
+fn fragmented_offer() -> Vec<u8> {
+    use std::net::Ipv4Addr;
+    use wire::dhcp::{code, Message};
+    let mac = [2, 0, 0, 0, 0, 1];
+    let mut discover = Message::new(wire::Op::BootRequest, 0x99, &mac);
+    discover.set_option(code::DHCP_MESSAGE_TYPE, vec![1]);
+    let discover = discover.encode(300);
+    let mut d = wire::frame::UdpFrame::new(
+        (Ipv4Addr::UNSPECIFIED, 68),
+        (Ipv4Addr::BROADCAST, 67),
+        &discover,
+    );
+    d.src_mac = mac;
+    let mut offer = Message::new(wire::Op::BootReply, 0x99, &mac);
+    offer.yiaddr = Ipv4Addr::new(10, 0, 0, 50);
+    offer.set_option(code::DHCP_MESSAGE_TYPE, vec![2]);
+    offer.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
+    for c in 224..232 {
+        offer.set_option(c, vec![b'A'; 200]);
+    }
+    let offer = offer.encode(300);
+    let mut o = wire::frame::UdpFrame::new(
+        (Ipv4Addr::new(10, 0, 0, 1), 67),
+        (Ipv4Addr::new(10, 0, 0, 50), 68),
+        &offer,
+    );
+    o.identification = 0x4242;
+    let whole = o.ipv4_packet();
+    // RFC 791: 1480 bytes (a multiple of 8) with MF set, then the rest.
+    let fragment = |data: &[u8], offset: usize, more: bool| {
+        let mut f = mac.to_vec();
+        f.extend_from_slice(&[2, 0, 0, 0, 0, 0x99, 8, 0]);
+        let mut ip = whole[..20].to_vec();
+        ip.extend_from_slice(data);
+        let total = ip.len() as u16;
+        ip[2..4].copy_from_slice(&total.to_be_bytes());
+        let flags = if more { 0x2000 } else { 0 } | (offset / 8) as u16;
+        ip[6..8].copy_from_slice(&flags.to_be_bytes());
+        ip[10..12].copy_from_slice(&[0, 0]);
+        let c = wire::checksum::ipv4_header(&ip[..20]);
+        ip[10..12].copy_from_slice(&c.to_be_bytes());
+        f.extend_from_slice(&ip);
+        f
+    };
+    let mut w =
+        capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
+    let t = 1_700_000_000_000_000_000;
+    for (i, f) in [
+        d.ethernet_frame(),
+        fragment(&whole[20..1500], 0, true),
+        fragment(&whole[1500..], 1480, false),
+    ]
+    .iter()
+    .enumerate()
+    {
+        w.write(t + i as i64 * 1000, f, f.len()).unwrap();
+    }
+    w.into_inner()
+}
+
+/// The first fragment of a DHCP message is read as the start of the
+/// message (as if the capture had cut it there), with its size from the
+/// UDP length: no malformed packet for the sender's encoder to fix, and a
+/// reply too large by its true size, not the fragment's. The fragment after
+/// it, which has no UDP header, is counted and said.
+#[test]
+fn a_fragmented_message_is_read_as_cut_and_its_fragments_are_said() {
+    let scratch = Scratch::new("fragments");
+    let p = tmp(&scratch, "frag.pcap", &fragmented_offer());
+    let o = run(&["diagnose", "--json", &p]);
+    let err = text(&o.stderr);
+    let said = "frag.pcap: 1 IPv4 fragment(s) that continue DHCP messages were not reassembled";
+    assert!(err.contains(said), "{err}");
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let findings = d["findings"].as_array().unwrap();
+    let codes: Vec<&str> = findings
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["reply-too-large"], "{d}");
+    assert!(
+        // 240 bytes of header and cookie, options 53 and 54, eight of 202, END.
+        findings[0]["summary"]
+            .as_str()
+            .unwrap()
+            .contains("is 1866 bytes"),
+        "{}",
+        findings[0]
+    );
+    let w = d["input_warnings"].as_array().unwrap();
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0]["file"], p.as_str());
+    let o = run(&["decode", &p]);
+    assert!(text(&o.stderr).contains(said), "{}", text(&o.stderr));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+}
+
 /// Two clients that behave alike (their diff is healthy, 0) and a capture
 /// without DHCP among the inputs: that capture is named, and is no answer (1).
 #[test]

@@ -151,9 +151,15 @@ impl AnomalyKind {
 
     /// Whether it makes the packet malformed: neither the capture's doing nor
     /// a message merely under the 300-byte BOOTP minimum (legal, if unwise,
-    /// and judged on its own by diagnosis).
+    /// and judged on its own by diagnosis), nor a datagram the IP layer
+    /// fragmented (RFC 791 allows it; the sender's encoder is not at fault,
+    /// and a reply's size is judged on its own by diagnosis).
     pub fn is_malformation(&self) -> bool {
-        !self.is_capture_artefact() && !matches!(self, AnomalyKind::BelowBootpMinimum { .. })
+        !self.is_capture_artefact()
+            && !matches!(
+                self,
+                AnomalyKind::BelowBootpMinimum { .. } | AnomalyKind::Ipv4Fragment { .. }
+            )
     }
 
     /// Stable kebab-case name, used in JSON output.

@@ -280,6 +280,27 @@ pub fn unreachable_name(code: u8) -> &'static str {
 /// ICMP's protocol number.
 const PROTOCOL_ICMP: u8 = 1;
 
+/// Which datagram an IPv4 fragment belongs to (RFC 791: source,
+/// destination and identification, for a protocol).
+pub type FragmentKey = (Ipv4Addr, Ipv4Addr, u16);
+
+/// For a later fragment of a UDP datagram (a fragment offset above 0, which
+/// [`decode`] skips as [`Skip::Fragment`]), the datagram it continues;
+/// `None` for anything else.
+pub fn continued_datagram(link: LinkType, data: &[u8]) -> Option<FragmentKey> {
+    let (at, _) = link_layer(link, data).ok()?;
+    let h = data.get(at..at + 20)?;
+    let offset = u16::from_be_bytes([h[6], h[7]]) & 0x1fff;
+    if h[0] >> 4 != 4 || h[9] != checksum::PROTOCOL_UDP || offset == 0 {
+        return None;
+    }
+    Some((
+        Ipv4Addr::new(h[12], h[13], h[14], h[15]),
+        Ipv4Addr::new(h[16], h[17], h[18], h[19]),
+        u16::from_be_bytes([h[4], h[5]]),
+    ))
+}
+
 /// Reads `data`, a frame of link type `link`, as an ICMP destination
 /// unreachable that quotes a UDP datagram; `None` for anything else.
 pub fn unreachable(link: LinkType, data: &[u8]) -> Option<Unreachable<'_>> {
@@ -516,7 +537,9 @@ fn decode_ipv4(data: &[u8], at: usize, orig_len: usize, link: Link) -> Result<Fr
     let ip_payload = ip_end - u;
     let whole_ip = !cut && total_len >= header_len && at + total_len <= data.len();
     let udp_end = if udp_length < 8 || udp_length > ip_payload {
-        if whole_ip || udp_length < 8 {
+        // A first fragment holds the start of the datagram the UDP length
+        // measures (RFC 791): the rest is in the fragments after it.
+        if whole_ip && !more || udp_length < 8 {
             anomalies.push(Anomaly::new(
                 u + 4,
                 AnomalyKind::UdpLengthMismatch {
@@ -906,5 +929,62 @@ mod tests {
         assert_eq!(d.udp.checksum, UdpChecksum::Unchecked);
         ip[7] = 1; // offset 8
         assert_eq!(decode(LinkType::Raw, &ip, ip.len()), Err(Skip::Fragment));
+    }
+
+    /// The first fragment of a DHCP reply too large for one 1500-byte
+    /// packet (an OFFER with eight 200-byte options, as a server with a
+    /// long vendor list sends): read like a message the capture cut, its
+    /// size from the UDP length. Not a UDP length that disagrees with the
+    /// IP payload, an option running past the message or a malformation.
+    /// The later fragment is known to continue it.
+    #[test]
+    fn a_first_fragment_is_read_as_the_start_of_its_message() {
+        let mut m = crate::dhcp::Message::new(crate::Op::BootReply, 0x99, &[2, 0, 0, 0, 0, 1]);
+        m.set_option(crate::dhcp::code::DHCP_MESSAGE_TYPE, vec![2]);
+        for c in 224..232 {
+            m.set_option(c, vec![b'A'; 200]);
+        }
+        let message = m.encode(300);
+        let mut f = UdpFrame::new(
+            (Ipv4Addr::new(10, 0, 0, 1), 67),
+            (Ipv4Addr::new(10, 0, 0, 50), 68),
+            &message,
+        );
+        f.identification = 0x4242;
+        let whole = f.ipv4_packet();
+        // RFC 791: the first fragment carries 1480 bytes of the datagram
+        // (a multiple of 8), MF set; the second the rest, at offset 1480.
+        let fragment = |data: &[u8], offset: usize, more: bool| {
+            let mut ip = whole[..20].to_vec();
+            ip.extend_from_slice(data);
+            let total = ip.len() as u16;
+            ip[2..4].copy_from_slice(&total.to_be_bytes());
+            let flags = if more { 0x2000 } else { 0 } | (offset / 8) as u16;
+            ip[6..8].copy_from_slice(&flags.to_be_bytes());
+            ip[10..12].copy_from_slice(&[0, 0]);
+            let c = checksum::ipv4_header(&ip[..20]);
+            ip[10..12].copy_from_slice(&c.to_be_bytes());
+            ip
+        };
+        let first = fragment(&whole[20..1500], 0, true);
+        let d = crate::packet::decode(LinkType::Raw, &first, first.len())
+            .unwrap()
+            .unwrap();
+        let codes: Vec<_> = d.anomalies.iter().map(|a| a.kind.code()).collect();
+        assert_eq!(codes, ["ipv4-fragment"]);
+        assert!(!d.anomalies[0].kind.is_malformation());
+        assert!(d.message_cut());
+        assert_eq!(d.message_len(), message.len());
+        assert_eq!(d.first_fragment_of(), Some((f.src_ip, f.dst_ip, 0x4242)));
+        let second = fragment(&whole[1500..], 1480, false);
+        assert_eq!(
+            decode(LinkType::Raw, &second, second.len()),
+            Err(Skip::Fragment)
+        );
+        assert_eq!(
+            continued_datagram(LinkType::Raw, &second),
+            d.first_fragment_of()
+        );
+        assert_eq!(continued_datagram(LinkType::Raw, &first), None);
     }
 }

@@ -135,22 +135,43 @@ impl DhcpFrame<'_> {
     }
 
     /// The message's length as sent: when the capture cut it, the UDP
-    /// payload length (bounded by the frame's original length); the bytes
-    /// captured otherwise.
+    /// payload length (bounded by the frame's original length, unless the
+    /// frame is a first fragment); the bytes captured otherwise.
     pub fn message_len(&self) -> usize {
         sent_len(&self.frame, &self.anomalies).unwrap_or(self.frame.payload.len())
     }
+
+    /// For the first IPv4 fragment of a datagram (more fragments follow,
+    /// offset 0), which datagram it starts; `None` for a whole one.
+    pub fn first_fragment_of(&self) -> Option<crate::frame::FragmentKey> {
+        let f = &self.frame;
+        self.anomalies
+            .iter()
+            .any(|a| matches!(a.kind, crate::anomaly::AnomalyKind::Ipv4Fragment { .. }))
+            .then_some((f.ip.src, f.ip.dst, f.ip.identification))
+    }
 }
 
-/// For a message the capture cut: its length as sent, from the UDP header,
-/// no more than the original frame could hold. `None` if it was not cut.
+/// For a message the capture cut, or whose datagram was fragmented (a
+/// first fragment holds only its start): its length as sent, from the UDP
+/// header, no more than the original frame could hold unless the rest is
+/// in other fragments. `None` if it was not cut.
 fn sent_len(frame: &Frame<'_>, anomalies: &[Anomaly]) -> Option<usize> {
-    use crate::anomaly::AnomalyKind::{QuoteCut, SnapLengthCut};
-    let original = anomalies.iter().find_map(|a| match a.kind {
-        SnapLengthCut { original, .. } | QuoteCut { original, .. } => Some(original),
-        _ => None,
-    })?;
+    use crate::anomaly::AnomalyKind::{Ipv4Fragment, QuoteCut, SnapLengthCut};
+    let mut bound = None;
+    for a in anomalies {
+        match a.kind {
+            SnapLengthCut { original, .. } | QuoteCut { original, .. } => {
+                let held = original.saturating_sub(frame.payload_offset);
+                bound = Some(bound.map_or(held, |b: usize| b.max(held)));
+            }
+            // Only a first fragment is decoded (later ones have no UDP
+            // header), and its datagram goes on past it.
+            Ipv4Fragment { .. } => bound = Some(usize::MAX),
+            _ => {}
+        }
+    }
     let declared = usize::from(frame.udp.length).saturating_sub(8);
-    let sent = declared.min(original.saturating_sub(frame.payload_offset));
+    let sent = declared.min(bound?);
     (sent > frame.payload.len()).then_some(sent)
 }

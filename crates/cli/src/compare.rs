@@ -253,7 +253,8 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     engine.push_all(feed.by_ref());
     let unsupported = feed.unsupported_problems();
     // (Whether the exchanges compared are in doubt shows in them.)
-    let (warnings, _) = feed.warnings(&names.join(" + "));
+    let (mut warnings, _) = feed.warnings(&names.join(" + "));
+    warnings.extend(crate::inputs::skipped_in_dirs(&items));
     for p in feed.problems.iter().chain(&unsupported).chain(&warnings) {
         crate::warn(format_args!("{}: {}", p.file, p.message));
     }

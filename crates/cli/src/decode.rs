@@ -54,6 +54,9 @@ fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
 pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     inputs::stdin_once(&a.inputs)?;
     let files = inputs::captures(&a.inputs)?;
+    for s in inputs::skipped_in_dirs(&a.inputs) {
+        warn(format_args!("{}: {}", s.file, s.message));
+    }
     let mut outcome = Outcome::Healthy;
     // DHCP packets read, and shown (those the filters let through).
     let (mut dhcp, mut matching) = (0u64, 0u64);

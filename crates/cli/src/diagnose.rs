@@ -17,6 +17,9 @@ pub struct Case {
     pub name: String,
     pub captures: Vec<PathBuf>,
     pub logs: Vec<PathBuf>,
+    /// Files in its directory that look like captures but are not read
+    /// (compressed, or misnamed), and why.
+    pub skipped: Vec<InputProblem>,
 }
 
 /// Directories are cases of their own (with the logs inside them); files
@@ -37,6 +40,7 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
                 name: inputs::shown(i).trim_end_matches('/').to_string(),
                 captures: inputs::captures(std::slice::from_ref(i))?,
                 logs: with_named(inputs::logs_in_dirs(std::slice::from_ref(i)), &a.logs),
+                skipped: inputs::skipped_in_dirs(std::slice::from_ref(i)),
             });
         } else {
             loose.push(i.clone());
@@ -48,6 +52,7 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
             name: shown.join(" + "),
             captures: loose,
             logs: with_named(Vec::new(), &a.logs),
+            skipped: Vec::new(),
         };
         out.insert(0, case);
     }
@@ -434,7 +439,10 @@ fn run_cases(
         if !unsupported.is_empty() {
             outcome = Outcome::Error;
         }
-        let (warnings, doubtful) = feed.warnings(&case.name);
+        let (mut warnings, doubtful) = feed.warnings(&case.name);
+        // Said, as what the report stands on; not a problem found (a
+        // directory is read for the captures it is named as holding).
+        warnings.extend(case.skipped.iter().cloned());
         if doubtful && outcome == Outcome::Healthy {
             outcome = Outcome::Problems;
         }

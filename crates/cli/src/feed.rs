@@ -151,7 +151,7 @@ impl Fragments {
 
 /// What went wrong with an input, for the user (`{"file", "message"}` in
 /// JSON reports).
-#[derive(serde::Serialize)]
+#[derive(serde::Serialize, Clone)]
 pub struct InputProblem {
     pub file: String,
     pub message: String,

@@ -48,19 +48,113 @@ const CAPTURE_EXTENSIONS: [&str; 4] = ["pcap", "pcapng", "cap", "dmp"];
 /// File extensions read as logs when a directory is given.
 const LOG_EXTENSIONS: [&str; 2] = ["log", "journal"];
 
+/// Extensions that tcpdump's rotated files carry a number after
+/// (`tcpdump -C`/`-W -w dump.pcap` writes dump.pcap, dump.pcap1, …).
+const ROTATED_EXTENSIONS: [&str; 3] = ["pcap", "pcapng", "cap"];
+/// Extensions of compressed files (a capture kept as `dump.pcap.gz`).
+const COMPRESSED_EXTENSIONS: [&str; 6] = ["gz", "zst", "xz", "bz2", "lz4", "zip"];
+
 fn has_ext(p: &Path, exts: &[&str]) -> bool {
     p.extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| exts.iter().any(|x| x.eq_ignore_ascii_case(e)))
 }
 
-fn dir_entries(dir: &Path, exts: &[&str]) -> std::io::Result<Vec<PathBuf>> {
+/// Whether `p` is named as a capture: a capture extension, or one of
+/// tcpdump's rotated files (`.pcap1`, `.pcapng12`, `.cap3`).
+fn is_capture_name(p: &Path) -> bool {
+    if has_ext(p, &CAPTURE_EXTENSIONS) {
+        return true;
+    }
+    let Some(e) = p.extension().and_then(|e| e.to_str()) else {
+        return false;
+    };
+    let base = e.trim_end_matches(|c: char| c.is_ascii_digit());
+    base.len() < e.len()
+        && ROTATED_EXTENSIONS
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(base))
+}
+
+/// Orders file names as people count: `dump.pcap2` before `dump.pcap10`
+/// (runs of digits compare by value), the rest byte by byte.
+fn natural_order(a: &Path, b: &Path) -> std::cmp::Ordering {
+    use std::os::unix::ffi::OsStrExt;
+    let (mut a, mut b) = (a.as_os_str().as_bytes(), b.as_os_str().as_bytes());
+    let digits = |s: &[u8]| s.iter().take_while(|c| c.is_ascii_digit()).count();
+    while let (Some(&x), Some(&y)) = (a.first(), b.first()) {
+        let (n, m) = (digits(a), digits(b));
+        let ord = if n > 0 && m > 0 {
+            // By value: leading zeros aside, the longer run is larger.
+            let (p, q) = (&a[..n], &b[..m]);
+            let trim = |s: &[u8]| s.iter().position(|&c| c != b'0').map_or(0, |i| s.len() - i);
+            (trim(p).cmp(&trim(q)))
+                .then_with(|| p[p.len() - trim(p)..].cmp(&q[q.len() - trim(q)..]))
+                .then_with(|| n.cmp(&m))
+        } else {
+            x.cmp(&y)
+        };
+        if ord.is_ne() {
+            return ord;
+        }
+        let step = if n > 0 && m > 0 { (n, m) } else { (1, 1) };
+        (a, b) = (&a[step.0..], &b[step.1..]);
+    }
+    a.len().cmp(&b.len())
+}
+
+fn dir_entries(dir: &Path, wanted: impl Fn(&Path) -> bool) -> std::io::Result<Vec<PathBuf>> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)?
         .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.is_file() && has_ext(p, exts))
+        .filter(|p| p.is_file() && wanted(p))
         .collect();
-    v.sort();
+    v.sort_by(|a, b| natural_order(a, b));
     Ok(v)
+}
+
+/// The files of the directories among `inputs` that are left out but look
+/// like captures, and why: a compressed capture (`dump.pcap.gz`), or a
+/// capture by its first bytes whose name is not a capture's. Said as
+/// warnings: a directory is read for what it is named as holding.
+pub fn skipped_in_dirs(inputs: &[PathBuf]) -> Vec<crate::feed::InputProblem> {
+    let skipped = |p: &PathBuf| {
+        if is_capture_name(p) || has_ext(p, &LOG_EXTENSIONS) {
+            return None;
+        }
+        let compressed =
+            has_ext(p, &COMPRESSED_EXTENSIONS) && is_capture_name(Path::new(p.file_stem()?));
+        let mut head = [0; 4];
+        let magic = std::fs::File::open(p)
+            .and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head))
+            .is_ok()
+            && capture::read::is_capture_magic(head);
+        let message = if magic {
+            "skipped: it is a capture, but its name does not end in .pcap, .pcapng, .cap or .dmp; \
+             rename it, or name it on the command line"
+                .to_string()
+        } else if compressed {
+            match capture::open(p) {
+                Err(capture::Error {
+                    kind: capture::read::ErrorKind::NotACapture { hint: Some(h), .. },
+                    ..
+                }) => format!("skipped: {h}"),
+                Err(e) => format!("skipped: {e}"),
+                Ok(_) => return None,
+            }
+        } else {
+            return None;
+        };
+        Some(crate::feed::InputProblem {
+            file: shown(p).into_owned(),
+            message,
+        })
+    };
+    inputs
+        .iter()
+        .filter(|i| is_dir(i))
+        .flat_map(|i| dir_entries(i, |_| true).unwrap_or_default())
+        .filter_map(|p| skipped(&p))
+        .collect()
 }
 
 /// Whether input `path` is a directory to look into (`-` never is).
@@ -68,17 +162,22 @@ pub fn is_dir(path: &Path) -> bool {
     !is_stdin(path) && path.is_dir()
 }
 
-/// Capture paths for `inputs`: files as given, directories expanded (sorted).
+/// Capture paths for `inputs`: files as given, directories expanded (in
+/// natural order: `dump.pcap`, `dump.pcap1`, …, `dump.pcap10`).
 pub fn captures(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for i in inputs {
         if is_dir(i) {
             let name = shown(i);
-            let found = dir_entries(i, &CAPTURE_EXTENSIONS)
+            let found = dir_entries(i, is_capture_name)
                 .map_err(|e| anyhow::anyhow!("{name}: cannot list the directory: {e}"))?;
             if found.is_empty() {
+                let skipped: String = skipped_in_dirs(std::slice::from_ref(i))
+                    .iter()
+                    .map(|s| format!("; {}: {}", s.file, s.message))
+                    .collect();
                 anyhow::bail!(
-                    "{name}: the directory holds no capture files (*.pcap, *.pcapng, *.cap)"
+                    "{name}: the directory holds no capture files (*.pcap, *.pcapng, *.cap){skipped}"
                 );
             }
             out.extend(found);
@@ -94,6 +193,6 @@ pub fn logs_in_dirs(inputs: &[PathBuf]) -> Vec<PathBuf> {
     inputs
         .iter()
         .filter(|i| is_dir(i))
-        .flat_map(|i| dir_entries(i, &LOG_EXTENSIONS).unwrap_or_default())
+        .flat_map(|i| dir_entries(i, |p| has_ext(p, &LOG_EXTENSIONS)).unwrap_or_default())
         .collect()
 }

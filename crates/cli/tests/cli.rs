@@ -380,6 +380,62 @@ fn a_fragmented_message_is_read_as_cut_and_its_fragments_are_said() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
 }
 
+/// A directory holding tcpdump's rotated files (`tcpdump -C 1 -w
+/// dump.pcap` writes dump.pcap, dump.pcap1, …) reads them all, in the order
+/// they were written; files left out that look like captures (compressed,
+/// or a capture by its first bytes under another name) are named on stderr
+/// and in `input_warnings`, without changing the exit code.
+#[test]
+fn a_directory_reads_rotated_captures_and_names_the_ones_it_skips() {
+    let scratch = Scratch::new("rotated");
+    let dir = scratch.path().join("case");
+    std::fs::create_dir(&dir).unwrap();
+    let dora = std::fs::read(corpus(DORA)).unwrap();
+    for name in ["dump.pcap", "dump.pcap1", "dump.pcap2", "dump.pcap10"] {
+        std::fs::write(dir.join(name), &dora).unwrap();
+    }
+    let healthy = run(&["diagnose", &dir.to_string_lossy()]).status.code();
+    // gzip's header (RFC 1952), and the capture under a name of its own.
+    std::fs::write(
+        dir.join("old.pcap.gz"),
+        [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3],
+    )
+    .unwrap();
+    std::fs::write(dir.join("capture.bin"), &dora).unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a capture\n").unwrap();
+    let d = dir.to_string_lossy();
+    let o = run(&["diagnose", "--json", &d]);
+    let err = text(&o.stderr);
+    let gz = format!("{d}/old.pcap.gz: skipped: it is gzip-compressed: decompress it first");
+    let bin =
+        format!("{d}/capture.bin: skipped: it is a capture, but its name does not end in .pcap");
+    assert!(err.contains(&gz) && err.contains(&bin), "{err}");
+    assert!(!err.contains("notes.txt"), "{err}");
+    assert_eq!(o.status.code(), healthy, "{err}");
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let files: Vec<String> = (j["files"].as_array().unwrap().iter())
+        .map(|f| f.as_str().unwrap().rsplit('/').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        files,
+        ["dump.pcap", "dump.pcap1", "dump.pcap2", "dump.pcap10"]
+    );
+    let w: Vec<String> = (j["input_warnings"].as_array().unwrap().iter())
+        .map(|w| {
+            format!(
+                "{}: {}",
+                w["file"].as_str().unwrap(),
+                w["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(w.iter().any(|w| w.starts_with(&gz)), "{w:?}");
+    assert!(w.iter().any(|w| w.starts_with(&bin)), "{w:?}");
+    let o = run(&["decode", &d]);
+    assert!(text(&o.stderr).contains(&gz), "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains(&format!("== {d}/dump.pcap10")));
+}
+
 /// Two clients that behave alike (their diff is healthy, 0) and a capture
 /// without DHCP among the inputs: that capture is named, and is no answer (1).
 #[test]

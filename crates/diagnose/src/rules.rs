@@ -569,10 +569,11 @@ fn offer_ignored(t: &Transaction, causes: &[Finding], ctx: &Context<'_>) -> Find
     );
     match cause_sentence(causes) {
         Some(s) => e.push_str(&s),
-        None => e.push_str(
+        None if ctx.files.len() < 2 => e.push_str(
             " The packets do not show why. If this capture was taken at the server, the OFFER may never reach \
              the client: capture on the client's side too and give both files.",
         ),
+        None => e.push_str(&offers_across_captures(t, ctx)),
     }
     Finding::new(Code::OfferIgnored, Severity::Error, Some(t.chaddr), Some(t.xid))
         .frames(offers.iter().map(|o| o.at).chain(again.iter().map(|o| o.at)))
@@ -585,6 +586,50 @@ fn offer_ignored(t: &Transaction, causes: &[Finding], ctx: &Context<'_>) -> Find
         .explanation(e)
         .fix("Fix the cause named above; otherwise check that the OFFER reaches the client unaltered (capture at the client).")
         .references(&["RFC 2131 §4.4.1"])
+}
+
+/// For `offer-ignored` with several captures and no cause found: which
+/// captures hold the client's DISCOVERs but none of the OFFERs, though
+/// running when they were sent. A broadcast OFFER missing there is
+/// `reply-not-seen-by-client` (a cause); a unicast one reaches only the
+/// client's port, so its absence is telling only if that capture was taken
+/// on the client's side, which the packets cannot say.
+fn offers_across_captures(t: &Transaction, ctx: &Context<'_>) -> String {
+    let offers: Vec<&Seen> = t.of_kind(Offer).collect();
+    let held = offers.iter().fold(0u64, |acc, s| acc | s.files);
+    let lacking = offers.iter().fold(0u64, |acc, s| {
+        acc | (asked_before(t.of_kind(Discover), s.obs.ts) & running_at(ctx.file_spans, s.obs.ts))
+    }) & !held;
+    if lacking == 0 {
+        return " The packets do not show why: every capture that holds the client's DISCOVERs holds the OFFERs \
+                too. If one was taken on the client's host, the client received them and dropped them: read its log."
+            .to_string();
+    }
+    let names = file_names(ctx.files, lacking)
+        .iter()
+        .map(|n| {
+            std::path::Path::new(n)
+                .file_name()
+                .and_then(|f| f.to_str())
+                .unwrap_or(n)
+                .to_string()
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let unicast = offers.iter().find(|s| !s.obs.broadcast_dst());
+    match unicast {
+        Some(u) => format!(
+            " The OFFERs went unicast (to {}) and {names} holds the client's DISCOVERs but none of them. If {names} \
+             was taken on the client's side, they never reached the client: look for a switch, VLAN or firewall \
+             between the server and the client (failure catalogue B.10). If it was taken at another host on the \
+             segment, a switch does not send it frames unicast to the client, and the packets do not show why.",
+            u.obs.dst_ip
+        ),
+        None => format!(
+            " {names} holds the client's DISCOVERs but none of the OFFERs, though it was capturing: if it was taken \
+             on the client's side, they never reached the client."
+        ),
+    }
 }
 
 fn no_ack(t: &Transaction, causes: &[Finding], ctx: &Context<'_>) -> Finding {

@@ -1785,6 +1785,31 @@ fn copies_across_files_are_not_retransmissions() {
     assert_eq!(r.clients[0].transactions, 1);
 }
 
+/// Unicast OFFERs in the server's capture only, and the client's capture
+/// given too: `offer-ignored` names the capture that lacks them and what
+/// that means either way, not "capture on the client's side too".
+#[test]
+fn unicast_offers_missing_from_the_other_capture_are_said() {
+    let mut c = Cap::files(2);
+    for i in 0..3 {
+        let t = f64::from(i) * 4.0;
+        c.file = 0;
+        c.client(t, &discover(0x1b0, 0));
+        c.file = 1;
+        c.client(t + 0.0001, &discover(0x1b0, 0));
+        c.server(t + 0.01, SERVER, &offer(0x1b0), ADDR, ChecksumMode::Full);
+    }
+    c.file = 0;
+    c.client(12.0, &discover(0x1b0, 0));
+    let r = c.report();
+    let e = &finding(&r, Code::OfferIgnored).explanation;
+    assert!(
+        e.contains("went unicast (to 192.168.1.10) and f0.pcap holds the client's DISCOVERs but none of them"),
+        "{e}"
+    );
+    assert!(!e.contains("give both files"), "{e}");
+}
+
 /// The same frame twice in one capture, microseconds apart (`tcpdump -i
 /// any` on a bridge and its port), is one message, not a retransmission.
 #[test]

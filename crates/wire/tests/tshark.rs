@@ -765,6 +765,7 @@ fn our_fields(v: &Value<'_>) -> Fields {
         Value::Text(t) => one("v", tshark_text(t)),
         Value::MessageType(t) => one("v", u8::from(*t)),
         Value::Codes(c) => many("v", c),
+        Value::Algorithms(a) => many("v", a),
         Value::Overload(x) => one("v", x),
         Value::ClientIdHw { htype, addr } => {
             let mut f = one("type", htype);

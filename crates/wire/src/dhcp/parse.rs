@@ -148,6 +148,9 @@ fn encode(kind: Kind, s: &str) -> Result<Vec<u8>, String> {
         }
         Kind::MessageType => vec![message_type(s)?],
         Kind::Codes => list(s).map(code).collect::<Result<Vec<_>, _>>()?,
+        Kind::Algorithms => list(s)
+            .map(|x| int::<u8>(x, "a number from 0 to 255"))
+            .collect::<Result<Vec<_>, _>>()?,
         Kind::Overload => match int::<u8>(s, "1, 2 or 3")? {
             v @ 1..=3 => vec![v],
             v => return Err(format!("{v} is not 1 (file), 2 (sname) or 3 (both)")),

@@ -35,6 +35,8 @@ pub enum Kind {
     MessageType,
     /// A list of option codes (parameter request list).
     Codes,
+    /// Option 145 (RFC 6704): authentication algorithms, one byte each.
+    Algorithms,
     Overload,
     /// Option 61 (RFC 2132 §9.14, RFC 4361).
     ClientId,
@@ -99,9 +101,8 @@ impl Kind {
             Auth => (11, false, 1),
             ClientId => (2, false, 1),
             Fqdn => (3, false, 1),
-            Text | Codes | UserClass | Domains | ClasslessRoutes | SipServers | RelayAgent => {
-                (1, false, 1)
-            }
+            Text | Codes | Algorithms | UserClass | Domains | ClasslessRoutes | SipServers
+            | RelayAgent => (1, false, 1),
             ViVendorClass | ViVendorSpecific => (5, false, 1),
             VendorSpecific | Encapsulated | Bytes => (0, false, 1),
         };
@@ -304,7 +305,7 @@ options! {
     142 IPV4_ADDRESS_ANDSF "ipv4-address-andsf" Ips;
     143 SZTP_REDIRECT "sztp-redirect" Bytes;
     144 GEOLOC "geoloc" Bytes;
-    145 FORCERENEW_NONCE_CAPABLE "forcerenew-nonce-capable" Codes;
+    145 FORCERENEW_NONCE_CAPABLE "forcerenew-nonce-capable" Algorithms;
     146 RDNSS_SELECTION "rdnss-selection" Bytes;
     150 TFTP_SERVER_ADDRESS "tftp-server-address" Ips;
     151 STATUS_CODE "status-code" Bytes;

@@ -514,6 +514,22 @@ mod values {
         );
     }
 
+    /// RFC 3046 has no PAD or END sub-option: codes 0 and 255 carry a
+    /// length and a value like the others.
+    #[test]
+    fn relay_agent_sub_options_0_and_255_are_sub_options() {
+        let d = [1, 1, b'x', 0, 2, b'a', b'b', 255, 2, b'c', b'd'];
+        assert_eq!(val(82, &d), "1(circuit-id)=\"x\"; 0=\"ab\"; 255=\"cd\"");
+    }
+
+    /// Option 145 lists authentication algorithms (RFC 6704 §3.3), not
+    /// option codes.
+    #[test]
+    fn forcerenew_nonce_algorithms() {
+        assert_eq!(val(145, &[1]), "1 HMAC-MD5");
+        assert_eq!(val(145, &[1, 7]), "1 HMAC-MD5, 7");
+    }
+
     #[test]
     fn pxe_sub_options_only_for_pxe_clients() {
         let mut m = Message::new(Op::BootReply, 1, &[1; 6]);

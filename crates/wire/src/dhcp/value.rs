@@ -64,6 +64,9 @@ pub enum Value<'a> {
     MessageType(MessageType),
     /// Option codes, e.g. the parameter request list.
     Codes(Vec<u8>),
+    /// Option 145's authentication algorithms (RFC 6704 §3.3; 1 is
+    /// HMAC-MD5).
+    Algorithms(Vec<u8>),
     /// Option 52: 1 = file, 2 = sname, 3 = both.
     Overload(u8),
     /// Option 61 with a hardware type: the type and address.
@@ -182,6 +185,7 @@ fn decode_kind<'a>(kind: Kind, d: &'a [u8], ctx: &Context) -> Value<'a> {
         Kind::Text => Value::Text(d.into()),
         Kind::MessageType => Value::MessageType(MessageType::from(d[0])),
         Kind::Codes => Value::Codes(d.to_vec()),
+        Kind::Algorithms => Value::Algorithms(d.to_vec()),
         Kind::Overload => match d[0] {
             v @ 1..=3 => Value::Overload(v),
             v => invalid(format!("overload is {v}, expected 1, 2 or 3"), d),
@@ -224,10 +228,12 @@ fn decode_kind<'a>(kind: Kind, d: &'a [u8], ctx: &Context) -> Value<'a> {
                 name,
             }
         }
-        Kind::RelayAgent => sub_options(d, relay_sub_option),
-        Kind::VendorSpecific if ctx.pxe => sub_options(d, pxe_sub_option),
+        // RFC 3046 §2.0 defines no PAD or END among option 82's sub-options.
+        Kind::RelayAgent => sub_options(d, false, relay_sub_option),
+        // RFC 2132 §8.4: option 43's encapsulated options keep PAD and END.
+        Kind::VendorSpecific if ctx.pxe => sub_options(d, true, pxe_sub_option),
         Kind::VendorSpecific => Value::Bytes(d.into()),
-        Kind::Encapsulated => sub_options(d, |_, v| (None, Value::Bytes(v.into()))),
+        Kind::Encapsulated => sub_options(d, true, |_, v| (None, Value::Bytes(v.into()))),
         Kind::ClasslessRoutes => classless_routes(d),
         Kind::Domains => match dns_names(d, false) {
             Ok(names) => Value::Domains(names),
@@ -275,19 +281,22 @@ fn invalid(reason: String, data: &[u8]) -> Value<'_> {
 }
 
 /// Reads a code/length/value list; `Invalid` if it does not parse exactly.
+/// With `pad_and_end`, codes 0 and 255 are one-byte PAD and END, as among
+/// DHCP options; without, they are sub-options like any other.
 fn sub_options<'a>(
     d: &'a [u8],
+    pad_and_end: bool,
     known: impl Fn(u8, &'a [u8]) -> (Option<&'static str>, Value<'a>),
 ) -> Value<'a> {
     let mut out = Vec::new();
     let mut at = 0;
     while at < d.len() {
         let code = d[at];
-        if code == 0 {
+        if code == 0 && pad_and_end {
             at += 1;
             continue;
         }
-        if code == 255 {
+        if code == 255 && pad_and_end {
             out.push(SubOption {
                 code,
                 name: Some("end"),
@@ -428,7 +437,9 @@ fn enterprises(kind: Kind, d: &[u8]) -> Value<'_> {
         let value = if kind == Kind::ViVendorClass {
             user_classes(data)
         } else {
-            sub_options(data, |_, v| (None, Value::Bytes(v.into())))
+            // RFC 3925 §4 (and RFC 4243's relay sub-option 9): vendor
+            // data as the vendor defines it, with no PAD or END.
+            sub_options(data, false, |_, v| (None, Value::Bytes(v.into())))
         };
         out.push(EnterpriseData { enterprise, value });
         at = end;
@@ -664,6 +675,7 @@ impl Value<'_> {
             Value::Text(t) => Value::Text(own(t)),
             Value::MessageType(t) => Value::MessageType(t),
             Value::Codes(c) => Value::Codes(c),
+            Value::Algorithms(a) => Value::Algorithms(a),
             Value::Overload(v) => Value::Overload(v),
             Value::ClientIdHw { htype, addr } => Value::ClientIdHw {
                 htype,
@@ -760,6 +772,17 @@ impl fmt::Display for Value<'_> {
             Value::MessageType(t) => write!(f, "{t}"),
             Value::Codes(c) => {
                 let s: Vec<String> = c.iter().map(|c| format!("{c} {}", table::name(*c))).collect();
+                list(f, &s)
+            }
+            Value::Algorithms(a) => {
+                // The IANA registry of forcerenew nonce algorithms.
+                let s: Vec<String> = a
+                    .iter()
+                    .map(|a| match a {
+                        1 => "1 HMAC-MD5".to_string(),
+                        a => a.to_string(),
+                    })
+                    .collect();
                 list(f, &s)
             }
             Value::Overload(v) => f.write_str(match v {
@@ -928,7 +951,7 @@ impl Serialize for Value<'_> {
             Value::U16s(v) | Value::Architectures(v) => s.collect_seq(v),
             Value::Text(t) => s.serialize_str(&String::from_utf8_lossy(t)),
             Value::MessageType(t) => s.serialize_str(&t.name()),
-            Value::Codes(c) => s.collect_seq(c),
+            Value::Codes(c) | Value::Algorithms(c) => s.collect_seq(c),
             Value::Overload(v) => s.serialize_u8(*v),
             Value::ClientIdHw { htype, addr } => {
                 let mut m = s.serialize_map(Some(2))?;

@@ -124,14 +124,18 @@ fn hex_unless_utf8(b: &[u8]) -> Option<String> {
     std::str::from_utf8(b).is_err().then(|| value::hex(b))
 }
 
-/// Whether `v` holds text that is not UTF-8: its own, a sub-option's or a
-/// user class's (the values JSON shows as strings read from bytes).
+/// Whether `v` holds text that is not UTF-8: its own, a name's, a
+/// sub-option's, an enterprise's or a user class's (the values JSON shows
+/// as strings read from bytes).
 fn has_text_not_utf8(v: &value::Value<'_>) -> bool {
     let bad = |b: &[u8]| std::str::from_utf8(b).is_err();
     match v {
         value::Value::Text(t) => bad(t),
         value::Value::UserClasses(c) => c.iter().any(|c| bad(c)),
         value::Value::SubOptions(subs) => subs.iter().any(|s| has_text_not_utf8(&s.value)),
+        value::Value::Enterprises(e) => e.iter().any(|x| has_text_not_utf8(&x.value)),
+        value::Value::Fqdn { name, .. } => bad(name),
+        value::Value::Domains(names) => names.iter().any(|n| bad(n)),
         _ => false,
     }
 }

@@ -1770,6 +1770,47 @@ fn sname_and_file_are_shown_byte_for_byte() {
     let agent = options.iter().find(|o| o["code"] == 82).unwrap();
     assert_eq!(agent["value"][0]["value"], "\u{fffd}c");
     assert_eq!(agent["hex"], "0602ff63");
+
+    // Names (options 119 and 81) are their bytes in JSON, not the text
+    // display's `\xNN` escapes; a vendor class (124) that is not UTF-8 has
+    // its hex. From option 61 on (byte 243 of the message, 29 bytes to its
+    // end): 119 "é", 81 "é" (ASCII form), 124 for enterprise 4491 with a
+    // class of one byte 0xff, END.
+    let mut cap = std::fs::read(corpus(DORA)).unwrap();
+    let at = dhcp + 243;
+    assert_eq!(&cap[at..at + 2], [61, 7]);
+    let options = [
+        &[119, 4, 2, 0xc3, 0xa9, 0][..],
+        &[81, 5, 0, 0, 0, 0xc3, 0xa9],
+        &[124, 7, 0, 0, 0x11, 0x8b, 2, 1, 0xff],
+        &[255, 0, 0, 0, 0, 0, 0],
+    ]
+    .concat();
+    assert_eq!(options.len(), 29);
+    cap[at..at + 29].copy_from_slice(&options);
+    let p = tmp(&scratch, "names.pcap", &cap);
+    let first = first_packet(&p);
+    let option = |code: u8| {
+        first["options"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["code"] == code)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(option(119)["value"], serde_json::json!(["é"]));
+    assert!(option(119).get("hex").is_none());
+    assert_eq!(option(81)["value"]["name"], "é");
+    assert_eq!(option(124)["value"][0]["value"][0], "\u{fffd}");
+    assert_eq!(option(124)["hex"], "0000118b0201ff");
+    let out = text(&run(&["decode", "-v", &p]).stdout);
+    // The text display writes the bytes out.
+    assert!(out.contains(r#"domain-search (4): \xc3\xa9"#), "{out}");
+    assert!(
+        out.contains(r#"client-fqdn (5): "\xc3\xa9" flags"#),
+        "{out}"
+    );
 }
 
 /// A capture whose clock stepped back: `diagnose` says where, and the

@@ -806,7 +806,7 @@ fn our_fields(v: &Value<'_>) -> Fields {
             let mut f = one("flags", flags);
             f.extend(one("rcode1", rcode1));
             f.extend(one("rcode2", rcode2));
-            f.extend(one("name", name));
+            f.extend(one("name", tshark_text(name)));
             f
         }
         Value::SubOptions(subs) => {
@@ -820,7 +820,7 @@ fn our_fields(v: &Value<'_>) -> Fields {
             f
         }
         Value::Routes(r) => many("routes", r.iter().map(route_hex)),
-        Value::Domains(d) => many("names", d),
+        Value::Domains(d) => many("names", d.iter().map(|n| tshark_text(n))),
         Value::Enterprises(e) => {
             let mut f = many("enterprises", e.iter().map(|x| x.enterprise));
             for x in e {

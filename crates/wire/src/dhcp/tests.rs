@@ -522,6 +522,18 @@ mod values {
         assert_eq!(val(82, &d), "1(circuit-id)=\"x\"; 0=\"ab\"; 255=\"cd\"");
     }
 
+    /// Option 81 in wire format (E flag) holds one name (RFC 4702
+    /// §2.3.1), which may be partial (no terminating zero); a second is
+    /// invalid, not dropped.
+    #[test]
+    fn fqdn_in_wire_format_holds_one_name() {
+        let one = [5, 0, 0, 4, b'h', b'o', b's', b't', 0];
+        assert_eq!(val(81, &one), "\"host\" flags 0x05 (SE) rcode 0/0");
+        assert_eq!(val(81, &one[..8]), "\"host\" flags 0x05 (SE) rcode 0/0");
+        let two = [&one[..], &[3, b'a', b'b', b'c', 0]].concat();
+        assert!(val(81, &two).starts_with("invalid"), "{}", val(81, &two));
+    }
+
     /// Option 145 lists authentication algorithms (RFC 6704 §3.3), not
     /// option codes.
     #[test]

@@ -89,11 +89,14 @@ pub enum Value<'a> {
         flags: u8,
         rcode1: u8,
         rcode2: u8,
-        name: String,
+        /// The name's bytes (labels joined with dots in wire format), as
+        /// sent: escaped when shown, as text is.
+        name: Vec<u8>,
     },
     SubOptions(Vec<SubOption<'a>>),
     Routes(Vec<Route>),
-    Domains(Vec<String>),
+    /// Names, each as its bytes (labels joined with dots).
+    Domains(Vec<Vec<u8>>),
     Enterprises(Vec<EnterpriseData<'a>>),
     /// Option 97: type (0 = GUID) and identifier.
     Uuid {
@@ -211,7 +214,7 @@ fn decode_kind<'a>(kind: Kind, d: &'a [u8], ctx: &Context) -> Value<'a> {
         Kind::Fqdn => {
             let (flags, name) = (d[0], &d[3..]);
             let name = if flags & 0x04 != 0 {
-                match dns_names(name, true) {
+                match dns_names(name) {
                     Ok(mut names) if names.len() <= 1 => names.pop().unwrap_or_default(),
                     Ok(_) => {
                         return invalid("more than one name in canonical wire format".into(), d)
@@ -219,7 +222,7 @@ fn decode_kind<'a>(kind: Kind, d: &'a [u8], ctx: &Context) -> Value<'a> {
                     Err(e) => return invalid(e, d),
                 }
             } else {
-                escape(name)
+                name.to_vec()
             };
             Value::Fqdn {
                 flags,
@@ -235,12 +238,12 @@ fn decode_kind<'a>(kind: Kind, d: &'a [u8], ctx: &Context) -> Value<'a> {
         Kind::VendorSpecific => Value::Bytes(d.into()),
         Kind::Encapsulated => sub_options(d, true, |_, v| (None, Value::Bytes(v.into()))),
         Kind::ClasslessRoutes => classless_routes(d),
-        Kind::Domains => match dns_names(d, false) {
+        Kind::Domains => match dns_names(d) {
             Ok(names) => Value::Domains(names),
             Err(e) => invalid(e, d),
         },
         Kind::SipServers => match d[0] {
-            0 => match dns_names(&d[1..], false) {
+            0 => match dns_names(&d[1..]) {
                 Ok(names) => Value::Domains(names),
                 Err(e) => invalid(e, d),
             },
@@ -489,26 +492,24 @@ fn classless_routes(d: &[u8]) -> Value<'_> {
     Value::Routes(out)
 }
 
-/// RFC 1035 names, one after another. Compression pointers (RFC 3397 §2) are
-/// offsets into `d` and must point backwards, so they cannot loop.
-pub fn dns_names(d: &[u8], single: bool) -> Result<Vec<String>, String> {
+/// RFC 1035 names, one after another, each as its labels' bytes joined
+/// with dots. Compression pointers (RFC 3397 §2) are offsets into `d` and
+/// must point backwards, so they cannot loop. The last name may lack its
+/// terminating zero (option 81's partial names, RFC 4702 §2.3.1).
+pub fn dns_names(d: &[u8]) -> Result<Vec<Vec<u8>>, String> {
     let mut names = Vec::new();
     let mut at = 0;
     while at < d.len() {
         let (name, next) = dns_name(d, at)?;
         names.push(name);
         at = next;
-        if single && at < d.len() {
-            // A partial name (no terminating zero) is allowed for option 81.
-            break;
-        }
     }
     Ok(names)
 }
 
 /// One name at `start`; returns it and the offset after it in the sequence.
-fn dns_name(d: &[u8], start: usize) -> Result<(String, usize), String> {
-    let mut name = String::new();
+fn dns_name(d: &[u8], start: usize) -> Result<(Vec<u8>, usize), String> {
+    let mut name = Vec::new();
     let mut at = start;
     let mut resume = None;
     let mut limit = start; // pointers must go strictly before this
@@ -548,11 +549,11 @@ fn dns_name(d: &[u8], start: usize) -> Result<(String, usize), String> {
                     ));
                 };
                 if !name.is_empty() {
-                    name.push('.');
+                    name.push(b'.');
                 }
-                name.push_str(&escape(label));
+                name.extend_from_slice(label);
                 if name.len() > 1024 {
-                    return Err("name longer than 1024 characters".into());
+                    return Err("name longer than 1024 bytes".into());
                 }
                 at += 1 + l;
             }
@@ -800,7 +801,7 @@ impl fmt::Display for Value<'_> {
                 }
             }
             Value::Fqdn { flags, rcode1, rcode2, name } => {
-                write!(f, "\"{name}\" flags 0x{flags:02x} (")?;
+                write!(f, "\"{}\" flags 0x{flags:02x} (", escape(name))?;
                 let names = [(0x01, "S"), (0x02, "O"), (0x04, "E"), (0x08, "N")];
                 let set: Vec<&str> = names.iter().filter(|(b, _)| flags & b != 0).map(|(_, n)| *n).collect();
                 write!(f, "{}) rcode {rcode1}/{rcode2}", set.join(""))
@@ -824,7 +825,10 @@ impl fmt::Display for Value<'_> {
                     .collect();
                 list(f, &s)
             }
-            Value::Domains(d) => list(f, d),
+            Value::Domains(d) => {
+                let s: Vec<String> = d.iter().map(|n| escape(n)).collect();
+                list(f, &s)
+            }
             Value::Enterprises(e) => {
                 for (i, x) in e.iter().enumerate() {
                     if i > 0 {
@@ -982,7 +986,7 @@ impl Serialize for Value<'_> {
                 m.serialize_entry("flags", flags)?;
                 m.serialize_entry("rcode1", rcode1)?;
                 m.serialize_entry("rcode2", rcode2)?;
-                m.serialize_entry("name", name)?;
+                m.serialize_entry("name", &String::from_utf8_lossy(name))?;
                 m.end()
             }
             Value::SubOptions(subs) => {
@@ -998,7 +1002,7 @@ impl Serialize for Value<'_> {
                     r.router.to_string(),
                 ]
             })),
-            Value::Domains(d) => s.collect_seq(d),
+            Value::Domains(d) => s.collect_seq(d.iter().map(|n| String::from_utf8_lossy(n))),
             Value::Enterprises(e) => {
                 let mut seq = s.serialize_seq(Some(e.len()))?;
                 for x in e {

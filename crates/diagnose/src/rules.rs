@@ -105,17 +105,20 @@ fn to_client(t: &Transaction) -> impl Iterator<Item = &Seen> {
 }
 
 /// The client's first REQUEST after `reply` that takes it up: naming its
-/// server (option 54), or, naming none, asking for the address it offered. The reply
+/// server (option 54), or asking for the address it offered while naming
+/// no other server that offered (a server id no OFFER came from is the
+/// client's mistake, not a choice: it still asks for this address). The reply
 /// reached the client and was taken, so whatever is odd about it did not
 /// make the client start over.
 fn answered_by<'t>(t: &'t Transaction, reply: &Obs) -> Option<&'t Obs> {
-    // A REQUEST that names a server (option 54) takes up only that server's
-    // reply, whatever address it asks for.
     t.of_kind(Request).map(|s| &s.obs).find(|o| {
         o.ts > reply.ts
             && match o.server_id {
-                Some(id) => id == reply.server(),
-                None => !reply.yiaddr.is_unspecified() && o.requested_ip == Some(reply.yiaddr),
+                Some(id) if id == reply.server() => true,
+                // Another server's OFFER, of the same address perhaps, was
+                // the one taken.
+                Some(id) if t.of_kind(Offer).any(|r| r.obs.server() == id) => false,
+                _ => !reply.yiaddr.is_unspecified() && o.requested_ip == Some(reply.yiaddr),
             }
     })
 }
@@ -1137,14 +1140,18 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
             // An OFFER of these that the client did not take up, while it
             // took another server's: dropped for its checksum, or only not
             // chosen.
-            let passed_over = bad
-                .iter()
-                .any(|s| s.obs.kind == Some(Offer) && answered_by(t, &s.obs).is_none());
             let chosen = t
                 .of_kind(Request)
                 .map(|s| &s.obs)
                 .find(|o| o.server_id.is_some());
-            match chosen.filter(|_| passed_over) {
+            let passed_over = |r: &Obs| {
+                bad.iter().any(|s| {
+                    s.obs.kind == Some(Offer)
+                        && Some(s.obs.server()) != r.server_id
+                        && answered_by(t, &s.obs).is_none()
+                })
+            };
+            match chosen.filter(|r| passed_over(r)) {
                 Some(r) => {
                     let _ = write!(
                         e,

@@ -381,6 +381,42 @@ fn partial_checksums_harmless_when_the_client_requests() {
         "{}",
         p.explanation
     );
+
+    // One server, every reply partial; a second OFFER (to a retransmitted
+    // DISCOVER) comes after the REQUEST: no other server was taken.
+    let mut c = Cap::new();
+    let partial = |c: &mut Cap, t: f64, m: &Message<'_>| {
+        c.server(t, SERVER, m, Ipv4Addr::BROADCAST, ChecksumMode::Partial)
+    };
+    c.client(0.0, &discover(0x37, 0));
+    c.client(2.0, &discover(0x37, 2));
+    partial(&mut c, 2.5, &offer(0x37));
+    c.client(2.51, &request(0x37, SERVER));
+    partial(&mut c, 2.52, &offer(0x37));
+    partial(&mut c, 2.53, &ack(0x37));
+    let r = c.report();
+    let p = finding(&r, Code::UdpChecksumPartial);
+    assert_eq!(p.severity, Severity::Info, "{}", p.explanation);
+
+    // A REQUEST for the offered address that names a server no OFFER came
+    // from (catalogue B.18): the OFFER reached the client all the same.
+    let mut c = Cap::new();
+    c.client(0.0, &discover(0x38, 0));
+    partial(&mut c, 0.01, &offer(0x38));
+    for i in 0..3 {
+        c.client(
+            0.02 + f64::from(i) * 3.0,
+            &request(0x38, Ipv4Addr::new(10, 0, 0, 99)),
+        );
+    }
+    let r = c.report();
+    let p = finding(&r, Code::UdpChecksumPartial);
+    assert_eq!(p.severity, Severity::Info, "{}", p.explanation);
+    assert!(
+        p.explanation.contains("accepted them and sent a REQUEST"),
+        "{}",
+        p.explanation
+    );
 }
 
 #[test]

@@ -603,9 +603,18 @@ fn offers_across_captures(t: &Transaction, ctx: &Context<'_>) -> String {
     let lacking = offers.iter().fold(0u64, |acc, s| {
         acc | (asked_before(t.of_kind(Discover), s.obs.ts) & running_at(ctx.file_spans, s.obs.ts))
     }) & !held;
-    if lacking == 0 {
+    let with_discovers = t.of_kind(Discover).fold(0u64, |acc, s| acc | s.files);
+    if lacking == 0 && with_discovers & !held == 0 {
         return " The packets do not show why: every capture that holds the client's DISCOVERs holds the OFFERs \
                 too. If one was taken on the client's host, the client received them and dropped them: read its log."
+            .to_string();
+    }
+    if lacking == 0 {
+        // The captures that lack the OFFERs were not running when they
+        // were sent (one capture cut in parts, `tcpdump -C`): nothing to
+        // compare.
+        return " The packets do not show why. If these captures were taken at the server, the OFFER may never \
+                reach the client: capture on the client's side too, at the same time."
             .to_string();
     }
     let names = file_names(ctx.files, lacking)
@@ -2493,19 +2502,27 @@ fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Opt
         .map(|s| s.obs.ts)
         .filter(|ts| *ts > first.ts)
         .min();
+    // The REQUEST the answer answers: the last one before it.
+    let answered = answered_at.and_then(|a| {
+        t.of_kind(Request)
+            .map(|s| &s.obs)
+            .filter(|o| o.ts <= a)
+            .last()
+    });
     let unanswered: Vec<&&Obs> = unicast
         .iter()
         .filter(|o| answered_at.is_none_or(|a| o.ts < a))
+        .filter(|o| answered.is_none_or(|r| r.at != o.at))
         .collect();
-    let broadcast = t
-        .of_kind(Request)
-        .map(|s| &s.obs)
-        .find(|o| !o.ciaddr.is_unspecified() && o.broadcast_dst());
     if unanswered.len() < 2 {
         return None;
     }
     let dur = unanswered.last().map_or(0, |l| l.ts.0 - first.ts.0);
-    let rescued = broadcast.filter(|_| outcome == Outcome::Renewed);
+    let renewed = outcome == Outcome::Renewed;
+    // Rescued by a broadcast REQUEST (REBINDING), or at last by one more
+    // unicast renewal.
+    let rescued = answered.filter(|r| renewed && r.broadcast_dst());
+    let got_through = answered.filter(|r| renewed && !r.broadcast_dst());
     let severity = if outcome.is_failure() {
         Severity::Error
     } else {
@@ -2513,14 +2530,20 @@ fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Opt
     };
     Some(
         Finding::new(Code::RenewUnanswered, severity, Some(t.chaddr), Some(t.xid))
-            .frames(unanswered.iter().map(|o| o.at).chain(rescued.map(|b| b.at)))
+            .frames(unanswered.iter().map(|o| o.at).chain(answered.filter(|_| renewed).map(|b| b.at)))
             .summary(format!(
                 "{} unicast renewal{} to {} got no answer over {}{}",
                 unanswered.len(),
                 if unanswered.len() == 1 { "" } else { "s" },
                 first.dst_ip,
                 secs_fmt(dur),
-                if rescued.is_some() { "; the broadcast rebind was answered" } else { "" }
+                if rescued.is_some() {
+                    "; the broadcast rebind was answered"
+                } else if got_through.is_some() {
+                    "; a later one was answered"
+                } else {
+                    ""
+                }
             ))
             .explanation(format!(
                 "After T1 the client renewed its lease of {} by unicast to {} ({}), and nobody answered{}. Unicast DHCP \
@@ -2529,10 +2552,17 @@ fn renew_unanswered(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Opt
                 first.ciaddr,
                 first.dst_ip,
                 ctx.frames(unanswered.iter().map(|o| o.at)),
-                rescued.map_or(String::new(), |b| format!("; its broadcast REQUEST after T2 ({}) was", ctx.frame(b.at))),
+                match (rescued, got_through) {
+                    (Some(b), _) => format!("; its broadcast REQUEST after T2 ({}) was", ctx.frame(b.at)),
+                    (_, Some(r)) => format!("; a later one ({}) was", ctx.frame(r.at)),
+                    _ => String::new(),
+                },
                 if rescued.is_some() {
                     "the lease survives only because rebinding at T2 works; lose that too and the client drops its \
                      address when the lease ends."
+                } else if got_through.is_some() {
+                    "renewals were lost before one got through: a lossy path, or a server that answers unicast only \
+                     some of the time. Leases renew late, and fall back on rebinding when every retry is lost."
                 } else {
                     "the lease now rests on rebinding: unless a broadcast REQUEST after T2 is answered (this capture \
                      shows none), the client drops its address when the lease ends."

@@ -1846,6 +1846,31 @@ fn unicast_offers_missing_from_the_other_capture_are_said() {
     assert!(!e.contains("give both files"), "{e}");
 }
 
+/// One server-side capture cut in two (`tcpdump -C`): the part without
+/// the OFFERs ended before they were sent, and proves nothing.
+#[test]
+fn offers_missing_from_a_capture_that_had_ended_prove_nothing() {
+    let mut c = Cap::files(2);
+    c.file = 0;
+    c.client(0.0, &discover(0x1b1, 0));
+    c.client(4.0, &discover(0x1b1, 0));
+    c.file = 1;
+    c.server(8.0, SERVER, &offer(0x1b1), ADDR, ChecksumMode::Full);
+    c.client(12.0, &discover(0x1b1, 0));
+    c.server(12.01, SERVER, &offer(0x1b1), ADDR, ChecksumMode::Full);
+    c.client(16.0, &discover(0x1b1, 0));
+    let r = c.report();
+    let e = &finding(&r, Code::OfferIgnored).explanation;
+    assert!(
+        !e.contains("every capture that holds the client's DISCOVERs"),
+        "{e}"
+    );
+    assert!(
+        e.contains("capture on the client's side too, at the same time"),
+        "{e}"
+    );
+}
+
 /// The same frame twice in one capture, microseconds apart (`tcpdump -i
 /// any` on a bridge and its port), is one message, not a retransmission.
 #[test]
@@ -2033,6 +2058,26 @@ fn renew_unanswered_then_rebind() {
     assert!(
         e.contains("unless a broadcast REQUEST after T2 is answered"),
         "{e}"
+    );
+    // Three renewals lost, the fourth (unicast too) answered: that one is
+    // not among the unanswered, and no rebind is claimed.
+    let mut c = Cap::new();
+    for i in 0..4 {
+        renew(&mut c, f64::from(i) * 60.0, false);
+    }
+    c.server(180.005, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
+    let r = c.report();
+    let f = finding(&r, Code::RenewUnanswered);
+    assert!(
+        f.summary.contains("3 unicast renewals") && f.summary.contains("a later one was answered"),
+        "{}",
+        f.summary
+    );
+    assert!(
+        !f.explanation.contains("rebinding at T2 works")
+            && !f.explanation.contains("rests on rebinding"),
+        "{}",
+        f.explanation
     );
     // One answered renewal: nothing to say.
     let mut c = Cap::new();

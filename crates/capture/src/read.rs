@@ -405,31 +405,37 @@ pub fn is_capture_magic(head: [u8; 4]) -> bool {
     MAGICS.contains(&head)
 }
 
+/// The compression format (or archive) a file starting with `head` is in,
+/// by its magic: "gzip", "zstd", "xz", "bzip2", "lz4" or "zip" (a capture
+/// is often kept so; dhcplens reads none of them).
+pub fn compression(head: &[u8]) -> Option<&'static str> {
+    match head {
+        [0x1f, 0x8b, ..] => Some("gzip"),
+        [0x28, 0xb5, 0x2f, 0xfd, ..] => Some("zstd"),
+        [0xfd, b'7', b'z', b'X', b'Z', 0x00, ..] => Some("xz"),
+        // "BZh" and the block size, '1' to '9' (100 to 900 kB).
+        [b'B', b'Z', b'h', b'1'..=b'9', ..] => Some("bzip2"),
+        // The LZ4 frame format's magic, 0x184D2204 little-endian.
+        [0x04, 0x22, 0x4d, 0x18, ..] => Some("lz4"),
+        [b'P', b'K', 0x03, 0x04, ..] => Some("zip"),
+        _ => None,
+    }
+}
+
 /// How many leading bytes [`sniff`] looks at.
 const SNIFF_LEN: usize = 256;
 
 /// What a file that is not a capture probably is, from its first
 /// [`SNIFF_LEN`] bytes.
 fn sniff(head: &[u8]) -> Option<&'static str> {
-    if head.starts_with(&[0x1f, 0x8b]) {
-        return Some("it is gzip-compressed: decompress it first (`gunzip`)");
-    }
-    if head.starts_with(b"\x28\xb5\x2f\xfd") {
-        return Some("it is zstd-compressed: decompress it first (`unzstd`)");
-    }
-    if head.starts_with(&[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00]) {
-        return Some("it is xz-compressed: decompress it first (`unxz`)");
-    }
-    // "BZh" and the block size, '1' to '9' (100 to 900 kB).
-    if let [b'B', b'Z', b'h', b'1'..=b'9', ..] = head {
-        return Some("it is bzip2-compressed: decompress it first (`bunzip2`)");
-    }
-    // The LZ4 frame format's magic, 0x184D2204 little-endian.
-    if head.starts_with(&[0x04, 0x22, 0x4d, 0x18]) {
-        return Some("it is lz4-compressed: decompress it first (`unlz4`)");
-    }
-    if head.starts_with(b"PK\x03\x04") {
-        return Some("it is a zip archive: extract the capture first");
+    match compression(head) {
+        Some("gzip") => return Some("it is gzip-compressed: decompress it first (`gunzip`)"),
+        Some("zstd") => return Some("it is zstd-compressed: decompress it first (`unzstd`)"),
+        Some("xz") => return Some("it is xz-compressed: decompress it first (`unxz`)"),
+        Some("bzip2") => return Some("it is bzip2-compressed: decompress it first (`bunzip2`)"),
+        Some("lz4") => return Some("it is lz4-compressed: decompress it first (`unlz4`)"),
+        Some(_) => return Some("it is a zip archive: extract the capture first"),
+        None => {}
     }
     if head.first() == Some(&b'{') || head.first() == Some(&b'[') {
         return Some(
@@ -850,8 +856,13 @@ impl<R: Read> Reader<R> {
                         // The first packet of its section has no time:
                         // look for the next one's. (Reading ahead may
                         // move the buffer: the block is still at `start`.)
+                        // Found or not, the answer stands for the blocks
+                        // without a time that follow: they do not look
+                        // ahead again, each waiting on a pipe for 64
+                        // blocks more.
                         let ahead = self.time_ahead(len, swap);
-                        self.set_last_time(ahead);
+                        let offset = i128::from(iface.offset_secs) * 1_000_000_000;
+                        self.set_last_time(Some(ahead.unwrap_or(offset)));
                     }
                     let body_start = self.start + 8;
                     return Ok(Some(self.lend(p, iface, body_start, len, false)));

@@ -797,6 +797,41 @@ fn a_simple_packet_block_borrows_a_time_and_keeps_the_snap_length() {
     assert_eq!(seen[0].data, [1, 2, 3, 4, 5]);
 }
 
+/// A section of Simple Packet Blocks only, from a pipe: the first looks
+/// ahead for a time (64 blocks) and finds none; the next do not look ahead
+/// again, so each is lent without waiting for 64 blocks more.
+#[test]
+fn simple_packet_blocks_look_ahead_once() {
+    use std::sync::mpsc;
+    use std::time::Duration;
+    let mut g = big_endian_pcapng();
+    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
+    for i in 0..65u8 {
+        block(&mut g, 3, &[0, 0, 0, 4, i, i, i, i]);
+    }
+    let (feed, fed) = mpsc::channel();
+    let (lent, numbers) = mpsc::channel();
+    let reading = std::thread::spawn(move || {
+        let mut r = Reader::ahead(Fed(fed, Vec::new())).expect("a pcapng header");
+        while let Ok(Some(p)) = r.next_packet() {
+            if lent.send((p.number, p.untimed)).is_err() {
+                break;
+            }
+        }
+    });
+    feed.send(g).unwrap();
+    let wait = Duration::from_secs(20);
+    assert_eq!(numbers.recv_timeout(wait), Ok((1, true)));
+    assert_eq!(
+        numbers.recv_timeout(wait),
+        Ok((2, true)),
+        "the second waited for more input"
+    );
+    drop(feed);
+    drop(numbers);
+    reading.join().unwrap();
+}
+
 /// Every corpus file: our packet count and captured lengths equal tshark's.
 #[test]
 fn corpus_matches_tshark_frame_lengths() {

@@ -209,7 +209,16 @@ fn check_html_path(path: &std::path::Path, cases: &[Case]) -> anyhow::Result<()>
     } else if capture::read::is_capture_magic([head[0], head[1], head[2], head[3]]) {
         Some("a capture")
     } else {
-        compressed(&head)
+        match capture::read::compression(&head) {
+            Some("zip") => Some("a zip archive"),
+            Some("gzip") => Some("a gzip-compressed file"),
+            Some("zstd") => Some("a zstd-compressed file"),
+            Some("xz") => Some("an xz-compressed file"),
+            Some("bzip2") => Some("a bzip2-compressed file"),
+            Some("lz4") => Some("an lz4-compressed file"),
+            Some(_) => Some("a compressed file"),
+            None => None,
+        }
     };
     if let Some(what) = what {
         anyhow::bail!(
@@ -217,23 +226,6 @@ fn check_html_path(path: &std::path::Path, cases: &[Case]) -> anyhow::Result<()>
         );
     }
     Ok(())
-}
-
-/// What kind of compressed file (or archive) starts with `head`: a saved
-/// capture is often kept so (`client.pcap.gz`), and a page is never one.
-fn compressed(head: &[u8; 6]) -> Option<&'static str> {
-    const KINDS: [(&[u8], &str); 6] = [
-        (&[0x1f, 0x8b], "a gzip-compressed file"),
-        (&[0x28, 0xb5, 0x2f, 0xfd], "a zstd-compressed file"),
-        (b"\xfd7zXZ\x00", "an xz-compressed file"),
-        (b"BZh", "a bzip2-compressed file"),
-        (&[0x04, 0x22, 0x4d, 0x18], "an lz4-compressed file"),
-        (b"PK\x03\x04", "a zip archive"),
-    ];
-    KINDS
-        .iter()
-        .find(|(magic, _)| head.starts_with(magic))
-        .map(|&(_, what)| what)
 }
 
 /// Runs once per process: the last case's report is left for the exit to free.

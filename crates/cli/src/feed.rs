@@ -275,7 +275,18 @@ impl Feed {
     /// What [`Feed::clock_offsets`] and [`Feed::clocks_unmeasured`] say,
     /// one line per capture.
     pub fn clock_notes(&self) -> Vec<String> {
-        let unmeasured = self.clocks_unmeasured.iter().map(|&f| {
+        // A later part of a capture that tcpdump rotated (`dump.pcap1`)
+        // shares its clock with the other parts, and holds none of their
+        // messages: nothing to measure, nor to say.
+        let part_of_another = |f: usize| {
+            let base = crate::inputs::rotated_from(&self.sources[f].name);
+            base.is_some_and(|b| {
+                self.sources.iter().enumerate().any(|(i, s)| {
+                    i != f && (s.name == b || crate::inputs::rotated_from(&s.name) == Some(b))
+                })
+            })
+        };
+        let unmeasured = self.clocks_unmeasured.iter().filter(|&&f| !part_of_another(f)).map(|&f| {
             format!(
                 "{} holds no message in common with {} (the first {} of the smaller one, looked for in all of \
                  the larger), so its clock could not be measured: its times are taken as they are",

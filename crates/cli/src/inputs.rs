@@ -76,6 +76,19 @@ fn is_capture_name(p: &Path) -> bool {
             .any(|x| x.eq_ignore_ascii_case(base))
 }
 
+/// The capture that `name` is a later part of, as tcpdump names its
+/// rotated files (`dump.pcap3` is a part of `dump.pcap`); `None` for a
+/// name that is not such a part.
+pub fn rotated_from(name: &str) -> Option<&str> {
+    let base = name.trim_end_matches(|c: char| c.is_ascii_digit());
+    let ext = Path::new(base).extension()?.to_str()?;
+    (base.len() < name.len()
+        && ROTATED_EXTENSIONS
+            .iter()
+            .any(|x| x.eq_ignore_ascii_case(ext)))
+    .then_some(base)
+}
+
 /// Orders file names as people count: `dump.pcap2` before `dump.pcap10`
 /// (runs of digits compare by value), the rest byte by byte.
 fn natural_order(a: &Path, b: &Path) -> std::cmp::Ordering {

@@ -434,6 +434,37 @@ fn a_directory_reads_rotated_captures_and_names_the_ones_it_skips() {
     let o = run(&["decode", &d]);
     assert!(text(&o.stderr).contains(&gz), "{}", text(&o.stderr));
     assert!(text(&o.stdout).contains(&format!("== {d}/dump.pcap10")));
+
+    // One capture cut in two parts holds no message twice: its parts share
+    // a clock, and no clock note is said about them. Two captures so cut
+    // under names of their own still get one.
+    let records = |from: usize, to: usize| {
+        let (mut at, mut out, mut n) = (24, dora[..24].to_vec(), 0);
+        while at + 16 <= dora.len() {
+            let caplen = u32::from_le_bytes(dora[at + 8..at + 12].try_into().unwrap()) as usize;
+            if (from..to).contains(&n) {
+                out.extend_from_slice(&dora[at..at + 16 + caplen]);
+            }
+            at += 16 + caplen;
+            n += 1;
+        }
+        out
+    };
+    for (first, second, noted) in [
+        ("dump.pcap", "dump.pcap1", false),
+        ("a.pcap", "b.pcap", true),
+    ] {
+        let dir = scratch.path().join(format!("parts-{}", first.len()));
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(dir.join(first), records(0, 2)).unwrap();
+        std::fs::write(dir.join(second), records(2, 4)).unwrap();
+        let out = text(&run(&["diagnose", &dir.to_string_lossy()]).stdout);
+        assert_eq!(
+            out.contains("could not be measured"),
+            noted,
+            "{first}: {out}"
+        );
+    }
 }
 
 /// Two clients that behave alike (their diff is healthy, 0) and a capture

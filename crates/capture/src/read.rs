@@ -240,6 +240,10 @@ enum State {
         /// The time of the last packet read in this section that had one
         /// (ns): what a Simple Packet Block, which has none, is given.
         last_time: Option<i128>,
+        /// When `last_time` is only the interface's offset, because a
+        /// look-ahead found no timed packet: the file offset it looked up
+        /// to. A block without a time past it looks ahead again.
+        borrowed_until: Option<u64>,
     },
     Done,
 }
@@ -504,6 +508,7 @@ impl<R: Read> Reader<R> {
                     swap: false,
                     interfaces: Vec::new(),
                     last_time: None,
+                    borrowed_until: None,
                 };
             }
             _ if have < 4 && MAGICS.iter().any(|m| m.starts_with(magic)) => {
@@ -811,6 +816,7 @@ impl<R: Read> Reader<R> {
                     swap,
                     interfaces: Vec::new(),
                     last_time: None,
+                    borrowed_until: None,
                 };
                 self.block(len)?;
                 self.consume(len);
@@ -852,17 +858,26 @@ impl<R: Read> Reader<R> {
                         Ok(x) => x,
                         Err(why) => return Err(self.fail(why)),
                     };
-                    if p.units.is_none() && self.last_time().is_none() {
-                        // The first packet of its section has no time:
+                    let (last, borrowed_until) = self.borrowed();
+                    let look = last.is_none() || borrowed_until.is_some_and(|u| self.offset >= u);
+                    if p.units.is_none() && look {
+                        // No packet of its section before it had a time:
                         // look for the next one's. (Reading ahead may
                         // move the buffer: the block is still at `start`.)
-                        // Found or not, the answer stands for the blocks
-                        // without a time that follow: they do not look
-                        // ahead again, each waiting on a pipe for 64
-                        // blocks more.
-                        let ahead = self.time_ahead(len, swap);
-                        let offset = i128::from(iface.offset_secs) * 1_000_000_000;
-                        self.set_last_time(Some(ahead.unwrap_or(offset)));
+                        // Not found, the interface's offset stands for
+                        // the blocks looked over, which do not look again
+                        // (each would wait on a pipe for 64 blocks more).
+                        match self.time_ahead(len, swap) {
+                            Ok(ns) => self.set_last_time(Some(ns)),
+                            Err(scanned) => {
+                                let offset = i128::from(iface.offset_secs) * 1_000_000_000;
+                                let until = self.offset + scanned as u64;
+                                self.set_last_time(Some(offset));
+                                if let State::Pcapng { borrowed_until, .. } = &mut self.state {
+                                    *borrowed_until = Some(until);
+                                }
+                            }
+                        }
                     }
                     let body_start = self.start + 8;
                     return Ok(Some(self.lend(p, iface, body_start, len, false)));
@@ -950,9 +965,28 @@ impl<R: Read> Reader<R> {
         }
     }
 
+    /// A time of its own (or one found ahead): no longer borrowed.
     fn set_last_time(&mut self, ns: Option<i128>) {
-        if let State::Pcapng { last_time, .. } = &mut self.state {
+        if let State::Pcapng {
+            last_time,
+            borrowed_until,
+            ..
+        } = &mut self.state
+        {
             *last_time = ns;
+            *borrowed_until = None;
+        }
+    }
+
+    /// `last_time`, and how far a look-ahead that found no time went.
+    fn borrowed(&self) -> (Option<i128>, Option<u64>) {
+        match self.state {
+            State::Pcapng {
+                last_time,
+                borrowed_until,
+                ..
+            } => (last_time, borrowed_until),
+            _ => (None, None),
         }
     }
 
@@ -961,30 +995,31 @@ impl<R: Read> Reader<R> {
     /// next [`AHEAD_BLOCKS`] blocks and within [`AHEAD_BYTES`]: for a
     /// Simple Packet Block that comes before any such packet. The blocks
     /// stay in the buffer, unconsumed. A read error is kept for after the
-    /// packet being lent.
-    fn time_ahead(&mut self, skip: usize, swap: bool) -> Option<i128> {
+    /// packet being lent. Not found: how many bytes from the block's start
+    /// were looked over.
+    fn time_ahead(&mut self, skip: usize, swap: bool) -> Result<i128, usize> {
         let mut at = skip;
         for _ in 0..AHEAD_BLOCKS {
             if at > AHEAD_BYTES {
-                return None;
+                return Err(at);
             }
             // A block's header, and an (obsolete) Packet Block's time.
             let have = match self.fill(at + 20) {
                 Ok(have) => have,
                 Err(e) => {
                     self.pending = Some(e);
-                    return None;
+                    return Err(at);
                 }
             };
             if have < at + 20 {
-                return None;
+                return Err(at);
             }
             let b = &self.buf[self.start + at..self.start + at + 20];
             let kind = u32_at(&b[0..4], swap);
             let len = u32_at(&b[4..8], swap) as usize;
             if kind == 0x0a0d_0d0a || len < 12 || len % 4 != 0 {
                 // Another section, or a block the main loop will refuse.
-                return None;
+                return Err(at);
             }
             if kind == 6 || kind == 2 {
                 let interface = if kind == 6 {
@@ -995,17 +1030,17 @@ impl<R: Read> Reader<R> {
                 let units = (u64::from(u32_at(&b[12..16], swap)) << 32)
                     | u64::from(u32_at(&b[16..20], swap));
                 let State::Pcapng { interfaces, .. } = &self.state else {
-                    return None;
+                    return Err(at);
                 };
-                let iface = interfaces.get(interface as usize)?;
-                return Some(
-                    iface.resolution.to_nanos(units)
-                        + i128::from(iface.offset_secs) * 1_000_000_000,
-                );
+                let Some(iface) = interfaces.get(interface as usize) else {
+                    return Err(at);
+                };
+                return Ok(iface.resolution.to_nanos(units)
+                    + i128::from(iface.offset_secs) * 1_000_000_000);
             }
             at += len;
         }
-        None
+        Err(at)
     }
 
     fn fail(&mut self, why: String) -> Error {

@@ -832,6 +832,27 @@ fn simple_packet_blocks_look_ahead_once() {
     reading.join().unwrap();
 }
 
+/// Simple Packet Blocks past what one look-ahead covers (64 blocks) look
+/// again once they reach its end, and find the time of a packet further on.
+#[test]
+fn simple_packet_blocks_look_ahead_again_past_the_first_look() {
+    let mut g = big_endian_pcapng();
+    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
+    for i in 0..70u8 {
+        block(&mut g, 3, &[0, 0, 0, 4, i, i, i, i]);
+    }
+    let t = 1_700_000_000_000_000u64;
+    block(&mut g, 6, &epb_body(0, t));
+    let (seen, e) = read_bytes(&g);
+    assert!(e.is_none(), "{e:?}");
+    let ns = t as i64 * 1000;
+    let times: Vec<i64> = seen.iter().map(|s| s.ts).collect();
+    // The first and the 64 it looked over: the interface's offset (none).
+    assert_eq!(times[..65], [0; 65]);
+    // The 66th looks again, and finds the Enhanced Packet Block's time.
+    assert_eq!(times[65..], [ns; 6]);
+}
+
 /// Every corpus file: our packet count and captured lengths equal tshark's.
 #[test]
 fn corpus_matches_tshark_frame_lengths() {

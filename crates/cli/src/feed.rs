@@ -96,8 +96,8 @@ impl Untimed {
         let frame = self.first?;
         Some(format!(
             "{} DHCP packet(s) in Simple Packet Blocks carry no time (first: frame {frame}): each is given the \
-             time of the packet before it (or, before any, after it; with no packet of its section timed, the \
-             interface's if_tsoffset, 1970 without one), so latencies and retry intervals around them are off, \
+             time of the packet before it (or, before any, after it; with no timed packet within 64 blocks after \
+             it, the interface's if_tsoffset, 1970 without one), so latencies and retry intervals around them are off, \
              and messages repeated without a time between them may be taken for one frame captured twice",
             self.packets
         ))

@@ -169,6 +169,10 @@ pub struct Feed {
     /// The captures whose clocks could not be measured (no message in
     /// common with the others, among the first of each): taken as they are.
     pub clocks_unmeasured: Vec<usize>,
+    /// Later parts of a capture tcpdump rotated (`dump.pcap1`), which hold
+    /// no message in common with it, put on its clock: (part, the capture).
+    /// A part of a capture that was moved is in `clock_offsets` too.
+    pub clock_parts: Vec<(usize, usize)>,
     pub problems: Vec<InputProblem>,
     /// Captures with frames of an unsupported link type, and that type.
     pub unsupported: Vec<(String, wire::LinkType)>,
@@ -219,6 +223,7 @@ impl Feed {
             sources: Vec::new(),
             clock_offsets: Vec::new(),
             clocks_unmeasured: Vec::new(),
+            clock_parts: Vec::new(),
             problems: Vec::new(),
             unsupported: Vec::new(),
             unreadable: 0,
@@ -261,6 +266,7 @@ impl Feed {
             Clocks::Given(o) => (o.to_vec(), Vec::new()),
             _ => (Vec::new(), Vec::new()),
         };
+        feed.place_rotated_parts();
         for o in &feed.clock_offsets {
             if let Some(s) = feed.sources.get_mut(o.file) {
                 s.offset_ns = o.offset_ns;
@@ -272,21 +278,40 @@ impl Feed {
         feed
     }
 
+    /// Puts each unmeasured later part of a capture tcpdump rotated
+    /// (`dump.pcap1`, no message in common with `dump.pcap`: it follows it)
+    /// on the clock of a part that was placed, the capture itself or
+    /// another of its parts: the same host's clock, moved as it was.
+    fn place_rotated_parts(&mut self) {
+        let base = |i: usize| {
+            let name = &self.sources[i].name;
+            crate::inputs::rotated_from(name).unwrap_or(name)
+        };
+        let mut parts = Vec::new();
+        for &f in &self.clocks_unmeasured {
+            if crate::inputs::rotated_from(&self.sources[f].name).is_none() {
+                continue;
+            }
+            let placed = (0..self.sources.len())
+                .find(|&i| i != f && base(i) == base(f) && !self.clocks_unmeasured.contains(&i));
+            if let Some(b) = placed {
+                parts.push((f, b));
+            }
+        }
+        for &(f, b) in &parts {
+            self.clocks_unmeasured.retain(|&u| u != f);
+            if let Some(o) = self.clock_offsets.iter().find(|o| o.file == b).copied() {
+                self.clock_offsets.push(ClockOffset { file: f, ..o });
+            }
+        }
+        self.clock_offsets.sort_by_key(|o| o.file);
+        self.clock_parts = parts;
+    }
+
     /// What [`Feed::clock_offsets`] and [`Feed::clocks_unmeasured`] say,
     /// one line per capture.
     pub fn clock_notes(&self) -> Vec<String> {
-        // A later part of a capture that tcpdump rotated (`dump.pcap1`)
-        // shares its clock with the other parts, and holds none of their
-        // messages: nothing to measure, nor to say.
-        let part_of_another = |f: usize| {
-            let base = crate::inputs::rotated_from(&self.sources[f].name);
-            base.is_some_and(|b| {
-                self.sources.iter().enumerate().any(|(i, s)| {
-                    i != f && (s.name == b || crate::inputs::rotated_from(&s.name) == Some(b))
-                })
-            })
-        };
-        let unmeasured = self.clocks_unmeasured.iter().filter(|&&f| !part_of_another(f)).map(|&f| {
+        let unmeasured = self.clocks_unmeasured.iter().map(|&f| {
             format!(
                 "{} holds no message in common with {} (the first {} of the smaller one, looked for in all of \
                  the larger), so its clock could not be measured: its times are taken as they are",
@@ -299,6 +324,16 @@ impl Feed {
             .iter()
             .map(|o| {
                 let s = o.offset_ns as f64 / 1e9;
+                if let Some(&(_, b)) = self.clock_parts.iter().find(|p| p.0 == o.file) {
+                    return format!(
+                        "{}'s times are moved {:.3} s {} as {}'s are: a later part of the same capture \
+                         (tcpdump's rotated files)",
+                        self.sources[o.file].name,
+                        s.abs(),
+                        if s > 0.0 { "earlier" } else { "later" },
+                        self.sources[b].name,
+                    );
+                }
                 format!(
                     "{}'s clock runs {:.3} s {} {}'s ({} of {} messages seen in both agree); its times are moved \
                      {:.3} s {} to match",

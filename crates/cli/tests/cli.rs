@@ -465,6 +465,43 @@ fn a_directory_reads_rotated_captures_and_names_the_ones_it_skips() {
             "{first}: {out}"
         );
     }
+
+    // A server capture on a clock 5 s ahead, rotated in two, beside a
+    // client capture of the first two messages only: the second part has
+    // nothing in common with the client's, and is moved as the first is.
+    let ahead = |mut b: Vec<u8>| {
+        let mut at = 24;
+        while at + 16 <= b.len() {
+            let secs = u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) + 5;
+            b[at..at + 4].copy_from_slice(&secs.to_le_bytes());
+            at += 16 + u32::from_le_bytes(b[at + 8..at + 12].try_into().unwrap()) as usize;
+        }
+        b
+    };
+    let dir = scratch.path().join("moved");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::write(dir.join("client.pcap"), records(0, 2)).unwrap();
+    std::fs::write(dir.join("server.pcap"), ahead(records(0, 2))).unwrap();
+    std::fs::write(dir.join("server.pcap1"), ahead(records(2, 4))).unwrap();
+    let o = run(&["diagnose", "--json", &dir.to_string_lossy()]);
+    let j: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let moved: Vec<(String, f64)> = (j["clock_offsets"].as_array().unwrap().iter())
+        .map(|o| {
+            let file = o["file"].as_str().unwrap().rsplit('/').next().unwrap();
+            (file.to_string(), o["offset"].as_f64().unwrap())
+        })
+        .collect();
+    assert_eq!(
+        moved,
+        [("server.pcap".into(), 5.0), ("server.pcap1".into(), 5.0)],
+        "{j}"
+    );
+    assert_eq!(j["clocks_unmeasured"], serde_json::json!([]));
+    let out = text(&run(&["diagnose", &dir.to_string_lossy()]).stdout);
+    assert!(
+        out.contains("server.pcap1's times are moved 5.000 s earlier as"),
+        "{out}"
+    );
 }
 
 /// Two clients that behave alike (their diff is healthy, 0) and a capture

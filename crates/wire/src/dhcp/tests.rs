@@ -532,6 +532,9 @@ mod values {
         assert_eq!(val(81, &one[..8]), "\"host\" flags 0x05 (SE) rcode 0/0");
         let two = [&one[..], &[3, b'a', b'b', b'c', 0]].concat();
         assert!(val(81, &two).starts_with("invalid"), "{}", val(81, &two));
+        // Zero bytes after it are padding, not names.
+        let padded = [&one[..], &[0, 0]].concat();
+        assert_eq!(val(81, &padded), "\"host\" flags 0x05 (SE) rcode 0/0");
     }
 
     /// Option 145 lists authentication algorithms (RFC 6704 §3.3), not
@@ -549,6 +552,13 @@ mod values {
         m.set_option(43, vec![6, 1, 8, 255]);
         assert_eq!(m.value(43).unwrap().to_string(), "0x060108ff");
         m.set_option(60, b"PXEClient".to_vec());
+        assert_eq!(
+            m.value(43).unwrap().to_string(),
+            "6(pxe-discovery-control)=8; 255(end)="
+        );
+        // END ends them (RFC 2132 §8.4): what follows is not read, as the
+        // diagnosis's boot item lookup does not read it.
+        m.set_option(43, vec![6, 1, 8, 255, 71, 4, 0x80, 0, 0, 0, 0xee]);
         assert_eq!(
             m.value(43).unwrap().to_string(),
             "6(pxe-discovery-control)=8; 255(end)="

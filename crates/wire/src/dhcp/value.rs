@@ -215,7 +215,11 @@ fn decode_kind<'a>(kind: Kind, d: &'a [u8], ctx: &Context) -> Value<'a> {
             let (flags, name) = (d[0], &d[3..]);
             let name = if flags & 0x04 != 0 {
                 match dns_names(name) {
-                    Ok(mut names) if names.len() <= 1 => names.pop().unwrap_or_default(),
+                    // Zero bytes after the name (empty root names) pad it.
+                    Ok(mut names) if names.iter().skip(1).all(Vec::is_empty) => {
+                        names.truncate(1);
+                        names.pop().unwrap_or_default()
+                    }
                     Ok(_) => {
                         return invalid("more than one name in canonical wire format".into(), d)
                     }
@@ -300,13 +304,14 @@ fn sub_options<'a>(
             continue;
         }
         if code == 255 && pad_and_end {
+            // END ends the encapsulated options (RFC 2132 §8.4), whatever
+            // follows it.
             out.push(SubOption {
                 code,
                 name: Some("end"),
                 value: Value::Empty,
             });
-            at += 1;
-            continue;
+            break;
         }
         let Some(&len) = d.get(at + 1) else {
             return invalid(format!("sub-option {code} at byte {at} has no length"), d);

@@ -262,6 +262,9 @@ pub struct Reader<R> {
     count: u64,
     /// The last error, returned once before `Ok(None)`.
     pending: Option<Error>,
+    /// An input error met while looking ahead (for a Simple Packet Block's
+    /// time), returned when the blocks already read are used up.
+    deferred: Option<Error>,
 }
 
 /// Where a reader's bytes come from.
@@ -487,6 +490,7 @@ impl<R: Read> Reader<R> {
             format: Format::Pcapng,
             count: 0,
             pending: None,
+            deferred: None,
         };
         let have = r.fill(24)?;
         if have == 0 {
@@ -544,7 +548,8 @@ impl<R: Read> Reader<R> {
     /// directly, and once there is nothing more to wait for (the end, an
     /// error).
     pub fn caught_up(&mut self) -> bool {
-        if self.eof || self.pending.is_some() || self.holds_next_block() {
+        if self.eof || self.pending.is_some() || self.deferred.is_some() || self.holds_next_block()
+        {
             return false;
         }
         match &mut self.input {
@@ -586,6 +591,10 @@ impl<R: Read> Reader<R> {
     fn fill(&mut self, n: usize) -> Result<usize, Error> {
         if self.end - self.start >= n || self.eof {
             return Ok(self.end - self.start);
+        }
+        if let Some(e) = self.deferred.take() {
+            self.state = State::Done;
+            return Err(e);
         }
         if let Input::Ahead(_) = self.input {
             return self.fill_from_pieces(n);
@@ -994,20 +1003,25 @@ impl<R: Read> Reader<R> {
     /// start of the buffer that has one, in the same section, among the
     /// next [`AHEAD_BLOCKS`] blocks and within [`AHEAD_BYTES`]: for a
     /// Simple Packet Block that comes before any such packet. The blocks
-    /// stay in the buffer, unconsumed. A read error is kept for after the
-    /// packet being lent. Not found: how many bytes from the block's start
-    /// were looked over.
+    /// stay in the buffer, unconsumed. A read error is kept (`deferred`)
+    /// until the blocks already read are used up. Not found: how many bytes
+    /// from the block's start were looked over.
     fn time_ahead(&mut self, skip: usize, swap: bool) -> Result<i128, usize> {
         let mut at = skip;
         for _ in 0..AHEAD_BLOCKS {
             if at > AHEAD_BYTES {
                 return Err(at);
             }
-            // A block's header, and an (obsolete) Packet Block's time.
-            let have = match self.fill(at + 20) {
+            // A block's header, and an (obsolete) Packet Block's time. A
+            // read error here does not end the reading yet: the blocks
+            // already read come first (see `deferred`).
+            let state = std::mem::replace(&mut self.state, State::Done);
+            let filled = self.fill(at + 20);
+            self.state = state;
+            let have = match filled {
                 Ok(have) => have,
                 Err(e) => {
-                    self.pending = Some(e);
+                    self.deferred = Some(e);
                     return Err(at);
                 }
             };

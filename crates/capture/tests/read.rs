@@ -853,6 +853,33 @@ fn simple_packet_blocks_look_ahead_again_past_the_first_look() {
     assert_eq!(times[65..], [ns; 6]);
 }
 
+/// An input that fails after 70 Simple Packet Blocks: the look-aheads
+/// for a time meet the failure first, yet every packet before it is lent,
+/// then the error, at the input's end, however the input is read.
+#[test]
+fn an_input_error_met_looking_ahead_comes_after_the_packets_before_it() {
+    let mut g = big_endian_pcapng();
+    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
+    for i in 0..70u8 {
+        block(&mut g, 3, &[0, 0, 0, 4, i, i, i, i]);
+    }
+    let input = |max| Chunked {
+        fail: true,
+        ..Chunked::new(&g, max)
+    };
+    let (direct, de) = read_all(input(usize::MAX));
+    assert_eq!(direct.len(), 70);
+    let de = de.expect("an error");
+    assert!(matches!(de.kind, ErrorKind::Io(_)), "{de}");
+    assert_eq!(de.offset, g.len() as u64);
+    for max in [1, 7, 100, usize::MAX] {
+        let (ahead, ae) = read_from(Reader::ahead(input(max)));
+        assert_eq!(ahead, direct, "at most {max} bytes a read");
+        let ae = ae.expect("an error");
+        assert_eq!((ae.offset, ae.to_string()), (de.offset, de.to_string()));
+    }
+}
+
 /// Every corpus file: our packet count and captured lengths equal tshark's.
 #[test]
 fn corpus_matches_tshark_frame_lengths() {

@@ -183,6 +183,10 @@ struct ClockJson<'a> {
     /// Messages seen once in each, and those within 50 ms of the offset.
     matched: usize,
     agreeing: usize,
+    /// For a part of a capture tcpdump rotated, which holds no message in
+    /// common with the others: the part whose offset it takes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    part_of: Option<&'a str>,
 }
 
 /// Refuses an `--html` path that would overwrite an input (a capture or log
@@ -324,6 +328,9 @@ fn run_cases(
                 offset: o.offset_ns as f64 / 1e9,
                 matched: o.matched,
                 agreeing: o.agreeing,
+                part_of: (feed.clock_parts.iter())
+                    .find(|p| p.0 == o.file)
+                    .map(|p| names[p.1].as_str()),
             })
             .collect();
         let (report, feed, error) = if a.json {

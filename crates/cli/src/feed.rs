@@ -169,9 +169,10 @@ pub struct Feed {
     /// The captures whose clocks could not be measured (no message in
     /// common with the others, among the first of each): taken as they are.
     pub clocks_unmeasured: Vec<usize>,
-    /// Later parts of a capture tcpdump rotated (`dump.pcap1`), which hold
-    /// no message in common with it, put on its clock: (part, the capture).
-    /// A part of a capture that was moved is in `clock_offsets` too.
+    /// Parts of a capture tcpdump rotated (`dump.pcap1`), which hold no
+    /// message in common with the other captures, put on the clock of
+    /// another part: (part, that part). A part of a capture that was moved
+    /// is in `clock_offsets` too, with nothing matched.
     pub clock_parts: Vec<(usize, usize)>,
     pub problems: Vec<InputProblem>,
     /// Captures with frames of an unsupported link type, and that type.
@@ -278,22 +279,36 @@ impl Feed {
         feed
     }
 
-    /// Puts each unmeasured later part of a capture tcpdump rotated
-    /// (`dump.pcap1`, no message in common with `dump.pcap`: it follows it)
-    /// on the clock of a part that was placed, the capture itself or
-    /// another of its parts: the same host's clock, moved as it was.
+    /// Puts each unmeasured part of a capture tcpdump rotated (`dump.pcap`,
+    /// `dump.pcap1`, …, in one directory), which holds no message in common
+    /// with the other captures, on the clock of a part that was placed: the
+    /// same host's clock, moved as it was (with no message of its own
+    /// counted as matched).
     fn place_rotated_parts(&mut self) {
-        let base = |i: usize| {
-            let name = &self.sources[i].name;
-            crate::inputs::rotated_from(name).unwrap_or(name)
+        // The capture a file is a part of: its directory, and its name
+        // without the part's number.
+        let capture_of = |i: usize| {
+            let path = &self.sources[i].path;
+            let name = path.file_name()?.to_str()?;
+            let base = crate::inputs::rotated_from(name).unwrap_or(name);
+            let dir = match path.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => std::path::Path::new("."),
+            };
+            Some((std::fs::canonicalize(dir).ok()?.join(base), base != name))
+        };
+        let captures: Vec<_> = (0..self.sources.len()).map(capture_of).collect();
+        // Parts of one capture: the same capture, and one of them numbered.
+        let parts_of_one = |a: usize, b: usize| match (&captures[a], &captures[b]) {
+            (Some((x, numbered_a)), Some((y, numbered_b))) => {
+                a != b && x == y && (*numbered_a || *numbered_b)
+            }
+            _ => false,
         };
         let mut parts = Vec::new();
         for &f in &self.clocks_unmeasured {
-            if crate::inputs::rotated_from(&self.sources[f].name).is_none() {
-                continue;
-            }
             let placed = (0..self.sources.len())
-                .find(|&i| i != f && base(i) == base(f) && !self.clocks_unmeasured.contains(&i));
+                .find(|&i| parts_of_one(f, i) && !self.clocks_unmeasured.contains(&i));
             if let Some(b) = placed {
                 parts.push((f, b));
             }
@@ -301,7 +316,12 @@ impl Feed {
         for &(f, b) in &parts {
             self.clocks_unmeasured.retain(|&u| u != f);
             if let Some(o) = self.clock_offsets.iter().find(|o| o.file == b).copied() {
-                self.clock_offsets.push(ClockOffset { file: f, ..o });
+                self.clock_offsets.push(ClockOffset {
+                    file: f,
+                    matched: 0,
+                    agreeing: 0,
+                    ..o
+                });
             }
         }
         self.clock_offsets.sort_by_key(|o| o.file);
@@ -326,7 +346,7 @@ impl Feed {
                 let s = o.offset_ns as f64 / 1e9;
                 if let Some(&(_, b)) = self.clock_parts.iter().find(|p| p.0 == o.file) {
                     return format!(
-                        "{}'s times are moved {:.3} s {} as {}'s are: a later part of the same capture \
+                        "{}'s times are moved {:.3} s {} as {}'s are: a part of the same capture \
                          (tcpdump's rotated files)",
                         self.sources[o.file].name,
                         s.abs(),

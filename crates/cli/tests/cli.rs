@@ -497,9 +497,29 @@ fn a_directory_reads_rotated_captures_and_names_the_ones_it_skips() {
         "{j}"
     );
     assert_eq!(j["clocks_unmeasured"], serde_json::json!([]));
+    let part = &j["clock_offsets"][1];
+    assert_eq!(
+        (&part["matched"], &part["agreeing"]),
+        (&0.into(), &0.into())
+    );
+    assert!(
+        part["part_of"].as_str().unwrap().ends_with("/server.pcap"),
+        "{part}"
+    );
     let out = text(&run(&["diagnose", &dir.to_string_lossy()]).stdout);
     assert!(
         out.contains("server.pcap1's times are moved 5.000 s earlier as"),
+        "{out}"
+    );
+    // The other way round: the client's capture holds the second part's
+    // messages; the first part is moved as the second is.
+    std::fs::write(dir.join("client.pcap"), records(2, 4)).unwrap();
+    std::fs::write(dir.join("server.pcap"), ahead(records(0, 2))).unwrap();
+    std::fs::write(dir.join("server.pcap1"), ahead(records(2, 4))).unwrap();
+    let out = text(&run(&["diagnose", &dir.to_string_lossy()]).stdout);
+    assert!(
+        out.contains("server.pcap's times are moved 5.000 s earlier as")
+            && !out.contains("could not be measured"),
         "{out}"
     );
 }

@@ -112,6 +112,9 @@ pub struct Fragments {
     /// The datagrams whose first fragment held a DHCP message, the latest
     /// [`Fragments::KEPT`] (a datagram's fragments come together).
     firsts: std::collections::VecDeque<wire::frame::FragmentKey>,
+    /// Later fragments whose first fragment has not come (yet): a sender
+    /// may send the last first. The latest [`Fragments::KEPT`].
+    before_first: std::collections::VecDeque<wire::frame::FragmentKey>,
     /// Later fragments of those datagrams.
     pub continued: u64,
 }
@@ -126,14 +129,25 @@ impl Fragments {
                 self.firsts.pop_front();
             }
             self.firsts.push_back(k);
+            let before = self.before_first.len();
+            self.before_first.retain(|b| *b != k);
+            self.continued += (before - self.before_first.len()) as u64;
         }
     }
 
     /// Notes a frame that [`wire::packet::decode`] skipped as a later
     /// fragment, if it continues a DHCP message.
     pub fn note_later(&mut self, link: wire::LinkType, data: &[u8]) {
-        if wire::frame::continued_datagram(link, data).is_some_and(|k| self.firsts.contains(&k)) {
+        let Some(k) = wire::frame::continued_datagram(link, data) else {
+            return;
+        };
+        if self.firsts.contains(&k) {
             self.continued += 1;
+        } else {
+            if self.before_first.len() == Self::KEPT {
+                self.before_first.pop_front();
+            }
+            self.before_first.push_back(k);
         }
     }
 

@@ -283,7 +283,7 @@ fn pcap_header() -> Vec<u8> {
 
 /// A DISCOVER, and an OFFER too large for one 1500-byte packet (eight
 /// 200-byte options) sent in two IPv4 fragments, as a pcap.
-fn fragmented_offer() -> Vec<u8> {
+fn fragmented_offer(last_first: bool) -> Vec<u8> {
     use std::net::Ipv4Addr;
     use wire::dhcp::{code, Message};
     let mac = [2, 0, 0, 0, 0, 1];
@@ -330,13 +330,20 @@ fn fragmented_offer() -> Vec<u8> {
     let mut w =
         capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
     let t = 1_700_000_000_000_000_000;
-    for (i, f) in [
-        d.ethernet_frame(),
+    let mut fragments = [
         fragment(&whole[20..1500], 0, true),
         fragment(&whole[1500..], 1480, false),
-    ]
-    .iter()
-    .enumerate()
+    ];
+    if last_first {
+        // As some stacks send them (older Linux sent the last first).
+        fragments.reverse();
+    }
+    for (i, f) in [d.ethernet_frame()]
+        .into_iter()
+        .chain(fragments)
+        .collect::<Vec<_>>()
+        .iter()
+        .enumerate()
     {
         w.write(t + i as i64 * 1000, f, f.len()).unwrap();
     }
@@ -351,7 +358,14 @@ fn fragmented_offer() -> Vec<u8> {
 #[test]
 fn a_fragmented_message_is_read_as_cut_and_its_fragments_are_said() {
     let scratch = Scratch::new("fragments");
-    let p = tmp(&scratch, "frag.pcap", &fragmented_offer());
+    // The last fragment before the first is counted too.
+    let reversed = tmp(&scratch, "reversed.pcap", &fragmented_offer(true));
+    let err = text(&run(&["diagnose", &reversed]).stderr);
+    assert!(
+        err.contains("reversed.pcap: 1 IPv4 fragment(s) that continue DHCP messages"),
+        "{err}"
+    );
+    let p = tmp(&scratch, "frag.pcap", &fragmented_offer(false));
     let o = run(&["diagnose", "--json", &p]);
     let err = text(&o.stderr);
     let said = "frag.pcap: 1 IPv4 fragment(s) that continue DHCP messages were not reassembled";

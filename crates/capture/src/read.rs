@@ -867,9 +867,7 @@ impl<R: Read> Reader<R> {
                         Ok(x) => x,
                         Err(why) => return Err(self.fail(why)),
                     };
-                    let (last, borrowed_until) = self.borrowed();
-                    let look = last.is_none() || borrowed_until.is_some_and(|u| self.offset >= u);
-                    if p.units.is_none() && look {
+                    if p.units.is_none() && self.looks_ahead() {
                         // No packet of its section before it had a time:
                         // look for the next one's. (Reading ahead may
                         // move the buffer: the block is still at `start`.)
@@ -877,14 +875,10 @@ impl<R: Read> Reader<R> {
                         // the blocks looked over, which do not look again
                         // (each would wait on a pipe for 64 blocks more).
                         match self.time_ahead(len, swap) {
-                            Ok(ns) => self.set_last_time(Some(ns)),
+                            Ok(ns) => self.set_last_time(ns, None),
                             Err(scanned) => {
                                 let offset = i128::from(iface.offset_secs) * 1_000_000_000;
-                                let until = self.offset + scanned as u64;
-                                self.set_last_time(Some(offset));
-                                if let State::Pcapng { borrowed_until, .. } = &mut self.state {
-                                    *borrowed_until = Some(until);
-                                }
+                                self.set_last_time(offset, Some(self.offset + scanned as u64));
                             }
                         }
                     }
@@ -940,7 +934,7 @@ impl<R: Read> Reader<R> {
         let ns = match p.units {
             Some(t) => {
                 let ns = iface.resolution.to_nanos(t) + offset_ns;
-                self.set_last_time(Some(ns));
+                self.set_last_time(ns, None);
                 ns
             }
             // A Simple Packet Block: no time of its own (see `untimed`).
@@ -974,28 +968,32 @@ impl<R: Read> Reader<R> {
         }
     }
 
-    /// A time of its own (or one found ahead): no longer borrowed.
-    fn set_last_time(&mut self, ns: Option<i128>) {
+    /// Sets the time a Simple Packet Block is given: a packet's own (or
+    /// one found ahead), or, with `borrowed_until`, the interface's offset
+    /// for the blocks a look-ahead went over without finding one.
+    fn set_last_time(&mut self, ns: i128, until: Option<u64>) {
         if let State::Pcapng {
             last_time,
             borrowed_until,
             ..
         } = &mut self.state
         {
-            *last_time = ns;
-            *borrowed_until = None;
+            *last_time = Some(ns);
+            *borrowed_until = until;
         }
     }
 
-    /// `last_time`, and how far a look-ahead that found no time went.
-    fn borrowed(&self) -> (Option<i128>, Option<u64>) {
+    /// Whether a Simple Packet Block here looks ahead for a time: no packet
+    /// of its section had one yet, or it is past what the last look-ahead
+    /// went over.
+    fn looks_ahead(&self) -> bool {
         match self.state {
             State::Pcapng {
                 last_time,
                 borrowed_until,
                 ..
-            } => (last_time, borrowed_until),
-            _ => (None, None),
+            } => last_time.is_none() || borrowed_until.is_some_and(|u| self.offset >= u),
+            _ => false,
         }
     }
 

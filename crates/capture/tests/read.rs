@@ -797,6 +797,17 @@ fn a_simple_packet_block_borrows_a_time_and_keeps_the_snap_length() {
     assert_eq!(seen[0].data, [1, 2, 3, 4, 5]);
 }
 
+/// A big-endian section with an Ethernet interface (no snap length, no
+/// `if_tsoffset`) and `n` Simple Packet Blocks of 4 bytes each.
+fn untimed_section(n: u8) -> Vec<u8> {
+    let mut g = big_endian_pcapng();
+    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
+    for i in 0..n {
+        block(&mut g, 3, &[0, 0, 0, 4, i, i, i, i]);
+    }
+    g
+}
+
 /// A section of Simple Packet Blocks only, from a pipe: the first looks
 /// ahead for a time (64 blocks) and finds none; the next do not look ahead
 /// again, so each is lent without waiting for 64 blocks more.
@@ -804,11 +815,7 @@ fn a_simple_packet_block_borrows_a_time_and_keeps_the_snap_length() {
 fn simple_packet_blocks_look_ahead_once() {
     use std::sync::mpsc;
     use std::time::Duration;
-    let mut g = big_endian_pcapng();
-    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
-    for i in 0..65u8 {
-        block(&mut g, 3, &[0, 0, 0, 4, i, i, i, i]);
-    }
+    let g = untimed_section(65);
     let (feed, fed) = mpsc::channel();
     let (lent, numbers) = mpsc::channel();
     let reading = std::thread::spawn(move || {
@@ -836,11 +843,7 @@ fn simple_packet_blocks_look_ahead_once() {
 /// again once they reach its end, and find the time of a packet further on.
 #[test]
 fn simple_packet_blocks_look_ahead_again_past_the_first_look() {
-    let mut g = big_endian_pcapng();
-    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
-    for i in 0..70u8 {
-        block(&mut g, 3, &[0, 0, 0, 4, i, i, i, i]);
-    }
+    let mut g = untimed_section(70);
     let t = 1_700_000_000_000_000u64;
     block(&mut g, 6, &epb_body(0, t));
     let (seen, e) = read_bytes(&g);
@@ -858,11 +861,7 @@ fn simple_packet_blocks_look_ahead_again_past_the_first_look() {
 /// then the error, at the input's end, however the input is read.
 #[test]
 fn an_input_error_met_looking_ahead_comes_after_the_packets_before_it() {
-    let mut g = big_endian_pcapng();
-    block(&mut g, 1, &[0, 1, 0, 0, 0, 0, 0, 0]);
-    for i in 0..70u8 {
-        block(&mut g, 3, &[0, 0, 0, 4, i, i, i, i]);
-    }
+    let g = untimed_section(70);
     let input = |max| Chunked {
         fail: true,
         ..Chunked::new(&g, max)

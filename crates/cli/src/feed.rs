@@ -299,6 +299,9 @@ impl Feed {
     /// same host's clock, moved as it was (with no message of its own
     /// counted as matched).
     fn place_rotated_parts(&mut self) {
+        if self.clocks_unmeasured.is_empty() {
+            return;
+        }
         // The capture a file is a part of: its directory, and its name
         // without the part's number.
         let capture_of = |i: usize| {

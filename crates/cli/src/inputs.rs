@@ -63,17 +63,11 @@ fn has_ext(p: &Path, exts: &[&str]) -> bool {
 /// Whether `p` is named as a capture: a capture extension, or one of
 /// tcpdump's rotated files (`.pcap1`, `.pcapng12`, `.cap3`).
 fn is_capture_name(p: &Path) -> bool {
-    if has_ext(p, &CAPTURE_EXTENSIONS) {
-        return true;
-    }
-    let Some(e) = p.extension().and_then(|e| e.to_str()) else {
-        return false;
-    };
-    let base = e.trim_end_matches(|c: char| c.is_ascii_digit());
-    base.len() < e.len()
-        && ROTATED_EXTENSIONS
-            .iter()
-            .any(|x| x.eq_ignore_ascii_case(base))
+    has_ext(p, &CAPTURE_EXTENSIONS)
+        || p.file_name()
+            .and_then(|n| n.to_str())
+            .and_then(rotated_from)
+            .is_some()
 }
 
 /// The capture that `name` is a later part of, as tcpdump names its

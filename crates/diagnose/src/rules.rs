@@ -50,16 +50,20 @@ pub fn frame_name(files: &[String], r: FrameRef) -> String {
     name
 }
 
+/// A capture's name without its directory.
+fn short_name(path: &str) -> &str {
+    std::path::Path::new(path)
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or(path)
+}
+
 /// `frame 12` for one file, `client.pcap:12` (the file's name without its
 /// directory) for several.
 fn push_frame_name(out: &mut String, files: &[String], r: FrameRef) {
     if files.len() > 1 {
         let name = files.get(usize::from(r.file)).map_or("?", String::as_str);
-        let short = std::path::Path::new(name)
-            .file_name()
-            .and_then(|n| n.to_str())
-            .unwrap_or(name);
-        out.push_str(short);
+        out.push_str(short_name(name));
         out.push(':');
     } else {
         out.push_str("frame ");
@@ -619,13 +623,7 @@ fn offers_across_captures(t: &Transaction, ctx: &Context<'_>) -> String {
     }
     let names = file_names(ctx.files, lacking)
         .iter()
-        .map(|n| {
-            std::path::Path::new(n)
-                .file_name()
-                .and_then(|f| f.to_str())
-                .unwrap_or(n)
-                .to_string()
-        })
+        .map(|n| short_name(n))
         .collect::<Vec<_>>()
         .join(", ");
     let unicast = offers.iter().find(|s| !s.obs.broadcast_dst());
@@ -1129,12 +1127,7 @@ fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Findin
                     .iter()
                     .enumerate()
                     .filter(|(i, _)| *i < 64 && seen & (1 << i) != 0)
-                    .map(|(_, n)| {
-                        std::path::Path::new(n)
-                            .file_name()
-                            .and_then(|f| f.to_str())
-                            .unwrap_or(n)
-                    })
+                    .map(|(_, n)| short_name(n))
                     .collect();
                 let _ = write!(
                     e,
@@ -2374,10 +2367,7 @@ fn early_discovers_lost(t: &Transaction, ctx: &Context<'_>) -> Option<Finding> {
             format!(
                 "None of the {n} reached {}, which was capturing then and holds the DISCOVER answered: the path \
                  dropped every frame from the client for its first {} and then forwarded them.",
-                std::path::Path::new(&ctx.files[f])
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .unwrap_or(&ctx.files[f]),
+                short_name(&ctx.files[f]),
                 secs_fmt(span)
             ),
         ),

@@ -639,6 +639,31 @@ impl<'p> UdpFrame<'p> {
         out
     }
 
+    /// The IPv4 packet cut into fragments (RFC 791) of at most `data`
+    /// bytes of the datagram each (rounded down to a multiple of 8), all but
+    /// the last with More Fragments set, in order.
+    pub fn ipv4_fragments(&self, data: usize) -> Vec<Vec<u8>> {
+        let whole = self.ipv4_packet();
+        let step = (data / 8).max(1) * 8;
+        let body = &whole[20..];
+        (0..body.len())
+            .step_by(step)
+            .map(|offset| {
+                let end = (offset + step).min(body.len());
+                let mut ip = whole[..20].to_vec();
+                ip.extend_from_slice(&body[offset..end]);
+                let total = ip.len() as u16;
+                ip[2..4].copy_from_slice(&total.to_be_bytes());
+                let more = if end < body.len() { 0x2000 } else { 0 };
+                ip[6..8].copy_from_slice(&(more | (offset / 8) as u16).to_be_bytes());
+                ip[10..12].copy_from_slice(&[0, 0]);
+                let c = checksum::ipv4_header(&ip[..20]);
+                ip[10..12].copy_from_slice(&c.to_be_bytes());
+                ip
+            })
+            .collect()
+    }
+
     /// The Ethernet frame (with VLAN tags), no FCS.
     pub fn ethernet_frame(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(14 + 4 * self.vlans.len() + 28 + self.payload.len());
@@ -951,22 +976,9 @@ mod tests {
             &message,
         );
         f.identification = 0x4242;
-        let whole = f.ipv4_packet();
         // RFC 791: the first fragment carries 1480 bytes of the datagram
         // (a multiple of 8), MF set; the second the rest, at offset 1480.
-        let fragment = |data: &[u8], offset: usize, more: bool| {
-            let mut ip = whole[..20].to_vec();
-            ip.extend_from_slice(data);
-            let total = ip.len() as u16;
-            ip[2..4].copy_from_slice(&total.to_be_bytes());
-            let flags = if more { 0x2000 } else { 0 } | (offset / 8) as u16;
-            ip[6..8].copy_from_slice(&flags.to_be_bytes());
-            ip[10..12].copy_from_slice(&[0, 0]);
-            let c = checksum::ipv4_header(&ip[..20]);
-            ip[10..12].copy_from_slice(&c.to_be_bytes());
-            ip
-        };
-        let first = fragment(&whole[20..1500], 0, true);
+        let [first, second] = <[Vec<u8>; 2]>::try_from(f.ipv4_fragments(1480)).unwrap();
         let d = crate::packet::decode(LinkType::Raw, &first, first.len())
             .unwrap()
             .unwrap();
@@ -976,7 +988,6 @@ mod tests {
         assert!(d.message_cut());
         assert_eq!(d.message_len(), message.len());
         assert_eq!(d.first_fragment_of(), Some((f.src_ip, f.dst_ip, 0x4242)));
-        let second = fragment(&whole[1500..], 1480, false);
         assert_eq!(
             decode(LinkType::Raw, &second, second.len()),
             Err(Skip::Fragment)

@@ -84,6 +84,25 @@ impl Cap {
         self.frame(t, &f);
     }
 
+    /// A renewing REQUEST (ciaddr set) from the client's address: unicast
+    /// to the server (RENEWING), or broadcast (REBINDING).
+    fn renew(&mut self, t: f64, xid: u32, broadcast: bool) {
+        let mut m = request_msg(MessageType::Request, xid, CLIENT);
+        m.ciaddr = ADDR;
+        let payload = m.encode(300);
+        let dst = if broadcast {
+            Ipv4Addr::BROADCAST
+        } else {
+            SERVER
+        };
+        let mut f = UdpFrame::new((ADDR, 68), (dst, 67), &payload);
+        f.src_mac = CLIENT;
+        if !broadcast {
+            f.dst_mac = SERVER_MAC;
+        }
+        self.frame(t, &f);
+    }
+
     fn reply(&mut self, t: f64, m: &Message<'_>) {
         self.server(t, SERVER, m, Ipv4Addr::BROADCAST, ChecksumMode::Full);
     }
@@ -2017,27 +2036,11 @@ fn a_client_that_recovers_has_warnings_not_errors() {
 
 #[test]
 fn renew_unanswered_then_rebind() {
-    let renew = |c: &mut Cap, t: f64, broadcast: bool| {
-        let mut m = request_msg(MessageType::Request, 0x1e0, CLIENT);
-        m.ciaddr = ADDR;
-        let payload = m.encode(300);
-        let dst = if broadcast {
-            Ipv4Addr::BROADCAST
-        } else {
-            SERVER
-        };
-        let mut f = UdpFrame::new((ADDR, 68), (dst, 67), &payload);
-        f.src_mac = CLIENT;
-        if !broadcast {
-            f.dst_mac = SERVER_MAC;
-        }
-        c.frame(t, &f);
-    };
     let mut c = Cap::new();
     for i in 0..3 {
-        renew(&mut c, f64::from(i), false);
+        c.renew(f64::from(i), 0x1e0, false);
     }
-    renew(&mut c, 5.0, true);
+    c.renew(5.0, 0x1e0, true);
     c.server(5.01, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
     let r = c.report();
     let f = finding(&r, Code::RenewUnanswered);
@@ -2050,7 +2053,7 @@ fn renew_unanswered_then_rebind() {
     // No rebind in the capture: the finding does not say one worked.
     let mut c = Cap::new();
     for i in 0..3 {
-        renew(&mut c, f64::from(i), false);
+        c.renew(f64::from(i), 0x1e0, false);
     }
     let r = c.report();
     let e = &finding(&r, Code::RenewUnanswered).explanation;
@@ -2063,7 +2066,7 @@ fn renew_unanswered_then_rebind() {
     // not among the unanswered, and no rebind is claimed.
     let mut c = Cap::new();
     for i in 0..4 {
-        renew(&mut c, f64::from(i) * 60.0, false);
+        c.renew(f64::from(i) * 60.0, 0x1e0, false);
     }
     c.server(180.005, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
     let r = c.report();
@@ -2081,7 +2084,7 @@ fn renew_unanswered_then_rebind() {
     );
     // One answered renewal: nothing to say.
     let mut c = Cap::new();
-    renew(&mut c, 0.0, false);
+    c.renew(0.0, 0x1e0, false);
     c.server(0.01, SERVER, &ack(0x1e0), ADDR, ChecksumMode::Full);
     assert!(!has(&c.report(), Code::RenewUnanswered));
 }
@@ -2093,27 +2096,11 @@ fn renew_unanswered_then_rebind() {
 /// as the client renewed in the end, though under the same xid.
 #[test]
 fn renewal_retries_a_minute_or_more_apart_are_one_exchange() {
-    let renew = |c: &mut Cap, t: f64, broadcast: bool| {
-        let mut m = request_msg(MessageType::Request, 0x1e1, CLIENT);
-        m.ciaddr = ADDR;
-        let payload = m.encode(300);
-        let dst = if broadcast {
-            Ipv4Addr::BROADCAST
-        } else {
-            SERVER
-        };
-        let mut f = UdpFrame::new((ADDR, 68), (dst, 67), &payload);
-        f.src_mac = CLIENT;
-        if !broadcast {
-            f.dst_mac = SERVER_MAC;
-        }
-        c.frame(t, &f);
-    };
     let mut c = Cap::new();
     for t in [0.0, 675.0, 1012.5, 1181.0, 1265.0, 1325.0] {
-        renew(&mut c, t, false);
+        c.renew(t, 0x1e1, false);
     }
-    renew(&mut c, 1350.0, true);
+    c.renew(1350.0, 0x1e1, true);
     c.server(1350.01, SERVER, &ack(0x1e1), ADDR, ChecksumMode::Full);
     let r = c.report();
     assert_eq!(r.clients[0].transactions, 1);
@@ -2124,9 +2111,9 @@ fn renewal_retries_a_minute_or_more_apart_are_one_exchange() {
 
     let mut c = Cap::new();
     for t in [0.0, 60.0, 1260.0, 1320.0] {
-        renew(&mut c, t, false);
+        c.renew(t, 0x1e1, false);
     }
-    renew(&mut c, 1350.0, true);
+    c.renew(1350.0, 0x1e1, true);
     c.server(1350.01, SERVER, &ack(0x1e1), ADDR, ChecksumMode::Full);
     let r = c.report();
     assert_eq!(r.clients[0].transactions, 2);

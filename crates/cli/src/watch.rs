@@ -55,13 +55,15 @@ fn write_event(out: &mut impl Write, event: &str, body: &impl Serialize) -> std:
     out.write_all(b"}\n")
 }
 
-/// Prints results as they settle; each (client, finding code) once.
+/// Prints results as they settle; each (client, finding code) once, and
+/// each finding that names no client once per first frame (each kind of
+/// ICMP error that names no client is its own finding).
 struct Live<W: Write> {
     out: W,
     json: bool,
     style: Style,
     files: Vec<String>,
-    seen: HashSet<(Option<HwAddr>, Code)>,
+    seen: HashSet<(Option<HwAddr>, Code, Option<FrameRef>)>,
     exchanges: u64,
     /// Findings per frame, for packet comments: one per finding code, the
     /// latest wording (a finding settled early is restated as it grows).
@@ -140,7 +142,8 @@ impl<W: Write> Sink for Live<W> {
                 None => v.push((f.code, text.clone())),
             }
         }
-        if !self.seen.insert((f.chaddr, f.code)) {
+        let first = f.chaddr.is_none().then(|| f.frames.first().copied());
+        if !self.seen.insert((f.chaddr, f.code, first.flatten())) {
             return;
         }
         let now = Timestamp::now();
@@ -406,5 +409,71 @@ impl Annotated {
         self.w
             .flush()
             .with_context(|| format!("writing {}", self.path))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn live(out: &mut Vec<u8>) -> Live<&mut Vec<u8>> {
+        Live {
+            out,
+            json: false,
+            style: Style::new(crate::style::ColorChoice::Never),
+            files: vec!["eth0".into()],
+            seen: HashSet::new(),
+            exchanges: 0,
+            notes: HashMap::new(),
+            keep_notes: false,
+            written_up_to: vec![0],
+            error: None,
+        }
+    }
+
+    fn unnamed(first: u64, summary: &str) -> Finding {
+        Finding::new(
+            Code::ServerUnreachable,
+            diagnose::Severity::Warning,
+            None,
+            None,
+        )
+        .frames([FrameRef {
+            file: 0,
+            frame: first,
+        }])
+        .summary(summary.to_string())
+    }
+
+    /// Two kinds of ICMP error that name no client (two reporters) are both
+    /// printed; the first kind restated at the end, with its count, is not.
+    /// A client's finding is printed once per code, however it grows.
+    #[test]
+    fn findings_naming_no_client_are_told_once_per_kind() {
+        let mut out = Vec::new();
+        let mut l = live(&mut out);
+        l.finding(&unnamed(2, "10.0.0.9 answered a DHCP message"));
+        l.finding(&unnamed(7, "10.0.0.1 answered a DHCP message"));
+        l.finding(&unnamed(2, "10.0.0.9 answered 3 DHCP messages"));
+        let chaddr = HwAddr::new(&[2, 0, 0, 0, 0, 1]);
+        for n in [1, 3] {
+            let f = Finding::new(
+                Code::NoOffer,
+                diagnose::Severity::Error,
+                Some(chaddr),
+                Some(1),
+            )
+            .frames([FrameRef { file: 0, frame: n }])
+            .summary(format!("{n} DISCOVERs"));
+            l.finding(&f);
+        }
+        let text = String::from_utf8(out).unwrap();
+        assert!(text.contains("10.0.0.9 answered a DHCP message"), "{text}");
+        assert!(text.contains("10.0.0.1 answered a DHCP message"), "{text}");
+        assert!(!text.contains("answered 3 DHCP messages"), "{text}");
+        assert!(
+            text.contains("1 DISCOVERs") && !text.contains("3 DISCOVERs"),
+            "{text}"
+        );
     }
 }

@@ -56,7 +56,8 @@ pub struct Config {
     /// unanswered DISCOVER, `offer-ignored` when a DISCOVER follows an OFFER.
     /// They may reach the sink again when the transaction closes. A client's
     /// ICMP findings (`server-unreachable`, `reply-unreachable`) reach it as
-    /// each of its transactions closes, and again at the end.
+    /// each of its transactions closes, and again at the end; ICMP errors
+    /// that name no client, as the first of each kind arrives.
     pub early: bool,
 }
 
@@ -212,8 +213,22 @@ impl<S: Sink> Engine<S> {
     pub fn push(&mut self, o: Obs) {
         if let Some((reporter, code)) = o.unreachable() {
             if o.names_no_client() {
+                let kinds = self.unnamed_refusals.len();
                 if !rules::UnnamedRefusals::note(&mut self.unnamed_refusals, &o, reporter, code) {
                     self.unnamed_dropped += 1;
+                } else if self.cfg.early && self.unnamed_refusals.len() > kinds {
+                    // A kind not seen before: told now, as it arrives; the
+                    // count of each kind comes at the end.
+                    let is_server = |a: Ipv4Addr| self.servers.contains_key(&a);
+                    let told = rules::unnamed_refusals(
+                        &self.unnamed_refusals[kinds..],
+                        0,
+                        &self.cfg.files,
+                        is_server,
+                    );
+                    for f in &told {
+                        self.sink.finding(f);
+                    }
                 }
                 return;
             }

@@ -3648,6 +3648,69 @@ impl Cap {
     }
 }
 
+/// Live (`watch`), an ICMP error whose quote names no client is told as
+/// the first of its kind arrives (a router refusing a relay's messages to
+/// a dead server address), not only when the capture stops; a second kind
+/// (another reporter) is told as it arrives too, and repeats of a kind are
+/// only counted, in the findings at the end.
+#[test]
+fn live_mode_tells_unnamed_refusals_as_they_arrive() {
+    let relay = Ipv4Addr::new(10, 0, 0, 254);
+    let dead = Ipv4Addr::new(10, 0, 0, 9);
+    let router = Ipv4Addr::new(10, 0, 0, 1);
+    let mut c = Cap::new();
+    for (i, t) in [0.0, 1.0, 3.0].into_iter().enumerate() {
+        let (_, payload) = relayed_discover(0x74, i as u16);
+        let f = UdpFrame::new((relay, 67), (dead, 67), &payload);
+        c.frame(t, &f);
+        c.icmp_quoting(t + 0.0001, dead, 3, &f, 28);
+        if i == 2 {
+            c.icmp_quoting(t + 0.0002, router, 1, &f, 28);
+        }
+    }
+    let cfg = Config {
+        files: vec!["eth0".into()],
+        early: true,
+        ..Config::default()
+    };
+    let mut e = Engine::new(cfg, Recorder::default());
+    for o in c.tape.clone() {
+        e.sink().pushed += 1;
+        e.push(o);
+    }
+    let told: Vec<(Code, usize)> = e.sink().findings.clone();
+    // The first error is the tape's second observation, the router's its
+    // seventh (`no-offer` is told with the third DISCOVER, the fifth).
+    assert_eq!(
+        told,
+        [
+            (Code::ServerUnreachable, 2),
+            (Code::NoOffer, 5),
+            (Code::ServerUnreachable, 7)
+        ],
+        "{told:?}"
+    );
+    let (report, _) = e.finish();
+    let summaries: Vec<&str> = report.global.iter().map(|f| f.summary.as_str()).collect();
+    assert_eq!(summaries.len(), 2, "{summaries:?}");
+    assert!(
+        summaries[0].contains("answered 3 DHCP messages to 10.0.0.9:67 with ICMP port unreachable"),
+        "{summaries:?}"
+    );
+    // Not live: nothing before the end.
+    let mut quiet = Engine::new(
+        Config {
+            files: vec!["eth0".into()],
+            ..Config::default()
+        },
+        Recorder::default(),
+    );
+    for o in c.tape.clone() {
+        quiet.push(o);
+    }
+    assert!(quiet.sink().findings.is_empty());
+}
+
 /// ICMP errors that quote only part of the datagram (routers keep as little
 /// as its headers, RFC 792): a quote that reaches `chaddr` names the client
 /// as a whole one does; a shorter one names none, and makes one server-wide

@@ -1383,7 +1383,7 @@ pub fn ladder(t: &Transaction, origin: Timestamp) -> Vec<Step> {
             Step {
                 t: (o.ts.0 - origin.0) as f64 / 1e9,
                 frame: o.at,
-                copies: s.copies.as_slice().into(),
+                copies: s.copies.iter().map(|c| c.at).collect(),
                 from_client: o.from_client(),
                 server: if o.from_client() {
                     o.server_id.or((!o.broadcast_dst()).then_some(o.dst_ip))

@@ -26,7 +26,7 @@ use wire::{HwAddr, UdpChecksum};
 use crate::client::{Client, Cycle};
 use crate::finding::{Code, Confidence, Finding, Severity};
 use crate::obs::{FrameRef, KernelChecksum, Obs, Short};
-use crate::transaction::{Outcome, Seen, State, Transaction};
+use crate::transaction::{file_bit, Outcome, Seen, Sighting, State, Transaction};
 
 mod clients;
 mod lease;
@@ -309,7 +309,8 @@ impl Triggers {
                 bits |= bit;
             }
         };
-        for o in t.packets.iter().map(|s| &s.obs) {
+        for s in &t.packets {
+            let o = &s.obs;
             if o.from_client() {
                 set(Self::ASKS_BROADCAST, asks_broadcast(o));
                 set(Self::OPTION82, o.relay_info().is_some());
@@ -322,7 +323,7 @@ impl Triggers {
                     Self::ODD_SIZE,
                     o.length < 300 || to_client && o.length > SMALLEST_PAYLOAD_LIMIT,
                 );
-                set(Self::BAD_CHECKSUM, to_client && bad_checksum(o));
+                set(Self::BAD_CHECKSUM, to_client && bad_checksum(s));
                 set(Self::TYPE_NOT_FIRST, to_client && o.type_not_first);
                 set(Self::LEASE_PROBLEM, lease_offer_problem(o));
                 set(Self::CLASSLESS, classless_hides_router(o));
@@ -351,11 +352,14 @@ impl Triggers {
 /// the IP and UDP headers (RFC 2131 §2; option 57 can only raise it).
 const SMALLEST_PAYLOAD_LIMIT: usize = 576 - 28;
 
-fn bad_checksum(o: &Obs) -> bool {
-    matches!(
-        o.udp_checksum,
-        UdpChecksum::Partial { .. } | UdpChecksum::Invalid { .. }
-    )
+/// Whether any capture holds `s` with a partial or invalid UDP checksum.
+fn bad_checksum(s: &Seen) -> bool {
+    s.sightings().any(|c| {
+        matches!(
+            c.udp_checksum,
+            UdpChecksum::Partial { .. } | UdpChecksum::Invalid { .. }
+        )
+    })
 }
 
 fn asks_broadcast(o: &Obs) -> bool {

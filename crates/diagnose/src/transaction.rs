@@ -140,14 +140,32 @@ impl Outcome {
 #[derive(Debug, Clone)]
 pub struct Seen {
     pub obs: Obs,
-    pub copies: Vec<FrameRef>,
+    /// The packet seen again at other vantage points or hops (the first 8).
+    pub copies: Vec<Sighting>,
     /// Bit `i` set if capture file `i` (< 64) holds this packet.
     pub files: u64,
 }
 
+/// A copy of a packet: where it was seen, and what its UDP checksum was
+/// there (a checksum can be filled or broken on the way).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sighting {
+    pub at: FrameRef,
+    pub udp_checksum: wire::UdpChecksum,
+}
+
 impl Seen {
     pub fn frames(&self) -> impl Iterator<Item = FrameRef> + '_ {
-        std::iter::once(self.obs.at).chain(self.copies.iter().copied())
+        self.sightings().map(|s| s.at)
+    }
+
+    /// The packet where it was first seen, then its copies.
+    pub fn sightings(&self) -> impl Iterator<Item = Sighting> + '_ {
+        let first = Sighting {
+            at: self.obs.at,
+            udp_checksum: self.obs.udp_checksum,
+        };
+        std::iter::once(first).chain(self.copies.iter().copied())
     }
 }
 
@@ -274,7 +292,10 @@ impl Transaction {
         {
             s.files |= file_bit(o.at.file);
             if s.copies.len() < 8 {
-                s.copies.push(o.at);
+                s.copies.push(Sighting {
+                    at: o.at,
+                    udp_checksum: o.udp_checksum,
+                });
             }
             return false;
         }
@@ -427,7 +448,7 @@ impl Transaction {
 /// more; a REQUEST that crossed the ACK on the wire comes within a round trip).
 pub const ASKED_AGAIN_NS: i64 = 500_000_000;
 
-fn file_bit(file: u16) -> u64 {
+pub(crate) fn file_bit(file: u16) -> u64 {
     1u64 << (file.min(63))
 }
 

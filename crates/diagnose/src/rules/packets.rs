@@ -47,41 +47,57 @@ pub(super) fn host_name_invalid(
 pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     // Most transactions have none: ask before collecting anything.
-    if !to_client(t).any(|s| bad_checksum(&s.obs)) {
+    if !to_client(t).any(bad_checksum) {
         return out;
     }
     let replies: Vec<&Seen> = to_client(t).collect();
     // The client ignored every OFFER. (In a no-ack it REQUESTed one, and
     // no ACK or NAK exists to have been dropped.)
     let restarted = outcome == Outcome::OfferIgnored;
+    let direct = ctx.client.direct_files;
     for partial in [true, false] {
-        let bad: Vec<&Seen> = replies
+        let bad: Vec<(&Seen, Sighting)> = replies
             .iter()
-            .copied()
-            .filter(|s| match s.obs.udp_checksum {
-                UdpChecksum::Partial { .. } => partial,
-                UdpChecksum::Invalid { .. } => !partial,
-                _ => false,
-            })
+            .filter_map(|s| Some((*s, bad_sighting(s, partial, direct)?)))
             .collect();
-        let Some(first) = bad.first() else { continue };
+        let Some((first, first_bad)) = bad.first().copied() else {
+            continue;
+        };
         let code = if partial {
             Code::UdpChecksumPartial
         } else {
             Code::UdpChecksumInvalid
         };
-        let kinds = counted(bad.iter().map(|s| s.obs.short_name()));
+        let kinds = counted(bad.iter().map(|(s, _)| s.obs.short_name()));
         let at_client =
-            bad.iter().any(|s| s.files & ctx.client.direct_files != 0) && ctx.files.len() > 1;
-        let kernel = bad.iter().find_map(|s| s.obs.kernel_checksum);
+            bad.iter().any(|(_, c)| file_bit(c.at.file) & direct != 0) && ctx.files.len() > 1;
+        let kernel = bad.iter().find_map(|(s, _)| s.obs.kernel_checksum);
         let mut e = format!(
             "{} ({}) from {} {} UDP checksum {}.",
             kinds,
-            ctx.frames(bad.iter().map(|s| s.obs.at)),
+            ctx.frames(bad.iter().map(|(_, c)| c.at)),
             first.obs.server(),
             if bad.len() == 1 { "has" } else { "have" },
-            first.obs.udp_checksum,
+            first_bad.udp_checksum,
         );
+        // Copies that verify: the checksum changed between captures.
+        let fine = bad.iter().fold(0u64, |acc, (s, _)| {
+            s.sightings()
+                .filter(|c| c.udp_checksum.accepted_by_strict_receiver())
+                .fold(acc, |acc, c| acc | file_bit(c.at.file))
+        });
+        if fine != 0 {
+            let broken = bad
+                .iter()
+                .fold(0u64, |acc, (_, c)| acc | file_bit(c.at.file));
+            let _ = write!(
+                e,
+                " The same replies verify in {}: their checksum changed between that capture and {} (a \
+                 middlebox rewriting them without fixing the checksum, or corruption on the way).",
+                short_names(ctx.files, fine),
+                short_names(ctx.files, broken & !fine),
+            );
+        }
         if partial {
             e.push_str(
                 " That value is the pseudo-header sum the sender's kernel leaves for the NIC to finish \
@@ -113,7 +129,7 @@ pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) ->
         // Taken up only if every one of them was.
         let followed = bad
             .iter()
-            .map(|s| answered_by(t, &s.obs))
+            .map(|(s, _)| answered_by(t, &s.obs))
             .collect::<Option<Vec<_>>>()
             .and_then(|r| r.first().copied());
         // A client that REQUESTed after them got them: they cannot be why it
@@ -122,9 +138,9 @@ pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) ->
         // Or the client took the OFFER but asked again after every ACK, and
         // the ACKs alone are bad.
         let acks_dropped =
-            explains_untaken_acks(t, outcome, |o| bad.iter().any(|b| b.obs.at == o.at));
+            explains_untaken_acks(t, outcome, |o| bad.iter().any(|(b, _)| b.obs.at == o.at));
         let restarted = restarted || acks_dropped;
-        if bad.iter().any(|s| s.obs.ip_checksum_offloaded) {
+        if bad.iter().any(|(s, _)| s.obs.ip_checksum_offloaded) {
             e.push_str(
                 " Their IPv4 header checksum is 0 too: this capture was taken on the sending host, before the NIC \
                  filled both in.",
@@ -148,7 +164,7 @@ pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) ->
                 " a receiver that verifies checksums drops them."
             });
             if at_client {
-                let seen = bad.iter().fold(0u64, |acc, s| acc | s.files);
+                let seen = bad.iter().fold(0u64, |acc, (s, _)| acc | s.files);
                 let names: Vec<&str> = ctx
                     .files
                     .iter()
@@ -174,7 +190,7 @@ pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) ->
                 .map(|s| &s.obs)
                 .find(|o| o.server_id.is_some());
             let passed_over = |r: &Obs| {
-                bad.iter().any(|s| {
+                bad.iter().any(|(s, _)| {
                     s.obs.kind == Some(Offer)
                         && Some(s.obs.server()) != r.server_id
                         && answered_by(t, &s.obs).is_none()
@@ -230,7 +246,7 @@ pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) ->
         };
         let harmless = f.severity == Severity::Info;
         out.push(
-            f.frames(bad.iter().map(|s| s.obs.at))
+            f.frames(bad.iter().map(|(_, c)| c.at))
                 .summary(format!(
                     "{} {} UDP checksum{}",
                     kinds,
@@ -257,6 +273,47 @@ pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) ->
         );
     }
     out
+}
+
+/// Where a reply to the client shows a bad checksum of the kind asked for
+/// (`partial`, or invalid), as the client would have received it:
+/// - partial (the sum a sender's kernel leaves for its NIC): only when no
+///   capture holds the reply verified, since a copy that verifies anywhere
+///   shows that the NIC filled it in on its way out;
+/// - invalid: a copy in a capture that also holds the client's own
+///   messages (`direct`, its side) if one is invalid there; else, when no
+///   such capture holds the reply, any invalid copy.
+fn bad_sighting(s: &Seen, partial: bool, direct: u64) -> Option<Sighting> {
+    if partial {
+        let filled = s
+            .sightings()
+            .any(|c| c.udp_checksum.accepted_by_strict_receiver());
+        return s
+            .sightings()
+            .find(|c| matches!(c.udp_checksum, UdpChecksum::Partial { .. }))
+            .filter(|_| !filled);
+    }
+    let invalid = |c: &Sighting| matches!(c.udp_checksum, UdpChecksum::Invalid { .. });
+    let on_client_side = |c: &Sighting| file_bit(c.at.file) & direct != 0;
+    s.sightings()
+        .find(|c| invalid(c) && on_client_side(c))
+        .or_else(|| {
+            let client_side_holds_it = s.sightings().any(|c| on_client_side(&c));
+            s.sightings()
+                .find(invalid)
+                .filter(|_| !client_side_holds_it)
+        })
+}
+
+/// The short names of the captures of `bits`, comma-separated.
+fn short_names(files: &[String], bits: u64) -> String {
+    files
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| *i < 64 && bits & (1 << i) != 0)
+        .map(|(_, n)| short_name(n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 pub(super) fn broadcast_flag_ignored(

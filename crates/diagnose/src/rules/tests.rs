@@ -463,6 +463,74 @@ fn invalid_checksums() {
     assert!(!has(&c.report(), Code::UdpChecksumInvalid));
 }
 
+/// The same replies in two captures of one segment, the client's (file 0)
+/// and the server host's (file 1), with checksums that differ: what the
+/// client received decides. Partial on the server's host but valid at the
+/// client is the NIC filling it in (no finding, let alone a cause); valid
+/// at the server but invalid at the client changed on the way (the cause,
+/// quoting the client's copy). Found by a bug hunt: the verdict came from
+/// whichever copy was seen first.
+#[test]
+fn checksums_seen_in_two_captures_are_judged_where_the_client_is() {
+    let run = |server_side: ChecksumMode, client_side: ChecksumMode| {
+        let mut c = Cap::files(2);
+        for i in 0..3u16 {
+            let t = f64::from(i) * 3.0;
+            for file in [0, 1] {
+                c.file = file;
+                c.client(t + f64::from(file) * 0.0001, &discover(0x3a, i * 3));
+            }
+            c.file = 1;
+            c.server(
+                t + 0.01,
+                SERVER,
+                &offer(0x3a),
+                Ipv4Addr::BROADCAST,
+                server_side,
+            );
+            c.file = 0;
+            c.server(
+                t + 0.0101,
+                SERVER,
+                &offer(0x3a),
+                Ipv4Addr::BROADCAST,
+                client_side,
+            );
+        }
+        c.report()
+    };
+    let r = run(ChecksumMode::Partial, ChecksumMode::Full);
+    assert!(!has(&r, Code::UdpChecksumPartial), "{:?}", codes(&r));
+    assert_eq!(r.clients[0].outcome(), Some(Outcome::OfferIgnored));
+
+    let r = run(ChecksumMode::Full, ChecksumMode::Fixed(0x1234));
+    let f = finding(&r, Code::UdpChecksumInvalid);
+    assert!(f.explains_failure, "{f:?}");
+    assert_eq!(f.severity, Severity::Error);
+    assert!(
+        f.frames.iter().all(|fr| fr.file == 0),
+        "the client's copies: {:?}",
+        f.frames
+    );
+    assert!(f.explanation.contains("0x1234"), "{}", f.explanation);
+    assert!(
+        f.explanation.contains("The same replies verify in f1.pcap"),
+        "{}",
+        f.explanation
+    );
+
+    // Partial in both: unfilled where the client is too.
+    let r = run(ChecksumMode::Partial, ChecksumMode::Partial);
+    let f = finding(&r, Code::UdpChecksumPartial);
+    assert!(f.explains_failure, "{f:?}");
+    assert!(
+        f.explanation
+            .contains("unfilled in every capture that holds these replies (f0.pcap, f1.pcap)"),
+        "{}",
+        f.explanation
+    );
+}
+
 #[test]
 fn no_ack() {
     let mut c = Cap::new();

@@ -163,23 +163,21 @@ pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) ->
             } else {
                 " a receiver that verifies checksums drops them."
             });
-            if at_client {
+            if at_client && fine == 0 {
                 let seen = bad.iter().fold(0u64, |acc, (s, _)| acc | s.files);
-                let names: Vec<&str> = ctx
-                    .files
-                    .iter()
-                    .enumerate()
-                    .filter(|(i, _)| *i < 64 && seen & (1 << i) != 0)
-                    .map(|(_, n)| short_name(n))
-                    .collect();
                 let _ = write!(
                     e,
-                    " The checksum is unfilled in every capture that holds these replies ({}), including where the \
+                    " The checksum is {} in every capture that holds these replies ({}), including where the \
                      client's own packets are seen: it is still wrong when it reaches the client.",
-                    names.join(", ")
+                    if partial { "unfilled" } else { "wrong" },
+                    short_names(ctx.files, seen)
+                );
+            } else if at_client {
+                e.push_str(
+                    " The invalid copies are in the capture that holds the client's own packets: it is wrong when \
+                     it reaches the client.",
                 );
             }
-
             Finding::new(code, Severity::Error, Some(t.chaddr), Some(t.xid)).cause(conf)
         } else if outcome.is_success() {
             // An OFFER of these that the client did not take up, while it

@@ -514,7 +514,11 @@ fn checksums_seen_in_two_captures_are_judged_where_the_client_is() {
     );
     assert!(f.explanation.contains("0x1234"), "{}", f.explanation);
     assert!(
-        f.explanation.contains("The same replies verify in f1.pcap"),
+        f.explanation.contains("The same replies verify in f1.pcap")
+            && f.explanation.contains(
+                "The invalid copies are in the capture that holds the client's own packets"
+            )
+            && !f.explanation.contains("in every capture"),
         "{}",
         f.explanation
     );

@@ -180,9 +180,13 @@ struct ClockJson<'a> {
     reference: &'a str,
     /// Its clock minus the reference's, in seconds.
     offset: f64,
-    /// Messages seen once in each, and those within 50 ms of the offset.
+    /// Messages seen in each, and those within 50 ms of the offset.
     matched: usize,
     agreeing: usize,
+    /// The capture it was measured against, when not the reference (one
+    /// placed against the reference before it).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    placed_through: Option<&'a str>,
     /// For a part of a capture tcpdump rotated, which holds no message in
     /// common with the others: the part whose offset it takes.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -328,6 +332,8 @@ fn run_cases(
                 offset: o.offset_ns as f64 / 1e9,
                 matched: o.matched,
                 agreeing: o.agreeing,
+                placed_through: (o.measured_against != o.reference)
+                    .then(|| names[o.measured_against].as_str()),
                 part_of: (feed.clock_parts.iter())
                     .find(|p| p.0 == o.file)
                     .map(|p| names[p.1].as_str()),

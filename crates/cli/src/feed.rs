@@ -349,12 +349,21 @@ impl Feed {
     /// one line per capture.
     pub fn clock_notes(&self) -> Vec<String> {
         let unmeasured = self.clocks_unmeasured.iter().map(|&f| {
+            let group: Vec<&str> = (self.clock_offsets.iter())
+                .filter(|o| o.reference == f)
+                .map(|o| self.sources[o.file].name.as_str())
+                .collect();
             format!(
                 "{} holds no message in common with {} (the first {} of the smaller one, looked for in all of \
-                 the larger), so its clock could not be measured: its times are taken as they are",
+                 the larger), so its clock could not be measured: its times are taken as they are{}",
                 self.sources[f].name,
                 self.sources[0].name,
-                diagnose::clocks::SAMPLE
+                diagnose::clocks::SAMPLE,
+                if group.is_empty() {
+                    String::new()
+                } else {
+                    format!(", and those of the captures placed against it ({})", group.join(", "))
+                }
             )
         });
         self.clock_offsets
@@ -371,15 +380,20 @@ impl Feed {
                         self.sources[b].name,
                     );
                 }
+                let evidence = if o.measured_against == o.reference {
+                    format!("{} of {} messages seen in both agree", o.agreeing, o.matched)
+                } else {
+                    format!(
+                        "placed through {}: {} of {} messages seen in both agree",
+                        self.sources[o.measured_against].name, o.agreeing, o.matched
+                    )
+                };
                 format!(
-                    "{}'s clock runs {:.3} s {} {}'s ({} of {} messages seen in both agree); its times are moved \
-                     {:.3} s {} to match",
+                    "{}'s clock runs {:.3} s {} {}'s ({evidence}); its times are moved {:.3} s {} to match",
                     self.sources[o.file].name,
                     s.abs(),
                     if s > 0.0 { "ahead of" } else { "behind" },
                     self.sources[o.reference].name,
-                    o.agreeing,
-                    o.matched,
                     s.abs(),
                     if s > 0.0 { "earlier" } else { "later" },
                 )

@@ -15,6 +15,12 @@
 //! between the two kinds' median differences is the clocks' offset,
 //! whatever the path's delay. Offsets under [`MIN_OFFSET_NS`] are left
 //! alone: that much is delay, not clock.
+//!
+//! A message seen more than once in a capture is matched hop by hop: a
+//! capture at a relay (`tcpdump -i any`) holds each message on both legs,
+//! and the copy on the client's leg is the one a client's capture holds.
+//! Several sightings at one hop (retransmissions with `secs` stuck, as PXE
+//! ROMs send them) are matched in order when both captures hold as many.
 
 use std::collections::HashMap;
 use std::net::Ipv4Addr;
@@ -39,7 +45,7 @@ pub const MIN_ONE_KIND_OFFSET_NS: i64 = 1_000_000_000;
 const AGREE_NS: i64 = 50_000_000;
 
 /// What makes a message the same one in two captures (a relay's copy
-/// changes giaddr and hops, so they are left out).
+/// changes giaddr and hops, so they are left out: they are its [`Hop`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
     chaddr: HwAddr,
@@ -67,13 +73,83 @@ impl Key {
     }
 }
 
-/// One capture's sampled messages: when each was seen, and how often (a
-/// message seen twice in one capture, a retransmission with `secs` stuck,
-/// cannot be told apart, and is not used).
+/// Where on its way a message was seen: a relay's copy has a giaddr and
+/// counts a hop; its reply goes to the relay (port 67), then on to the
+/// client (port 68).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Hop {
+    giaddr: Ipv4Addr,
+    hops: u8,
+    dst_port: u16,
+}
+
+impl Hop {
+    fn of(o: &Obs) -> Hop {
+        Hop {
+            giaddr: o.giaddr,
+            hops: o.hops,
+            dst_port: o.dst_port,
+        }
+    }
+}
+
+/// Sightings of one message kept per capture; a message seen more often
+/// (a storm of retransmissions) is not used.
+const MAX_SIGHTINGS: usize = 16;
+
+/// Each sighting of one message in one capture, in the order seen: when,
+/// and at which hop. `None` once there were more than [`MAX_SIGHTINGS`].
+type Sightings = Option<Vec<(Hop, i64)>>;
+
+/// One capture's sampled messages.
 #[derive(Debug, Default)]
 struct Sample {
-    seen: HashMap<Key, (i64, u32)>,
+    seen: HashMap<Key, Sightings>,
     taken: usize,
+}
+
+impl Sample {
+    fn note(&mut self, o: &Obs) {
+        let e = self
+            .seen
+            .entry(Key::of(o))
+            .or_insert_with(|| Some(Vec::new()));
+        if let Some(v) = e {
+            if v.len() < MAX_SIGHTINGS {
+                v.push((Hop::of(o), o.ts.0));
+            } else {
+                *e = None;
+            }
+        }
+    }
+}
+
+/// The pairs of times at which two captures saw the same message (`a`'s,
+/// `b`'s): its one sighting in each, whatever their hops; else, hop by
+/// hop, the sightings at a hop both hold as many times, in order.
+fn pairs(a: &[(Hop, i64)], b: &[(Hop, i64)]) -> Vec<(i64, i64)> {
+    if let ([(_, t)], [(_, u)]) = (a, b) {
+        return vec![(*t, *u)];
+    }
+    let mut out = Vec::new();
+    let mut hops: Vec<Hop> = a.iter().map(|(h, _)| *h).collect();
+    hops.dedup();
+    for (i, h) in hops.iter().enumerate() {
+        if hops[..i].contains(h) {
+            continue;
+        }
+        let at = |s: &[(Hop, i64)]| {
+            s.iter()
+                .filter(|(g, _)| g == h)
+                .map(|(_, t)| *t)
+                .collect::<Vec<_>>()
+        };
+        let (x, y) = (at(a), at(b));
+        if x.len() == y.len() {
+            out.extend(x.into_iter().zip(y));
+        }
+    }
+    out
 }
 
 /// How far one capture's clock is from another's.
@@ -83,12 +159,14 @@ pub struct ClockOffset {
     /// it is put on (indexes as [`crate::FrameRef::file`]).
     pub file: usize,
     pub reference: usize,
-    /// Its clock minus the first capture's, in nanoseconds: subtract it
-    /// from its times to put them on that clock.
+    /// Its clock minus the reference's, in nanoseconds: subtract it from
+    /// its times to put them on that clock.
     pub offset_ns: i64,
-    /// Messages seen once in it and in the capture it was measured against
-    /// (the first, or one placed through it), and how many of them agree
-    /// with the offset (within 50 ms of their kind's median).
+    /// The capture it was measured against: the reference, or one placed
+    /// against the reference before it.
+    pub measured_against: usize,
+    /// Messages matched between it and `measured_against`, and how many of
+    /// them agree with the offset (within 50 ms of their kind's median).
     pub matched: usize,
     pub agreeing: usize,
 }
@@ -121,8 +199,7 @@ impl Samples {
             return true;
         }
         s.taken += 1;
-        let e = s.seen.entry(Key::of(o)).or_insert((o.ts.0, 0));
-        e.1 += 1;
+        s.note(o);
         true
     }
 
@@ -151,23 +228,27 @@ impl Samples {
     /// with it, against one already placed. A capture with fewer than two
     /// messages in common with any, or whose differences do not agree
     /// (fewer than half within 50 ms of their median), is left as it is.
+    /// Captures that share nothing with the first's group are placed
+    /// against each other: the first of them is their reference.
     pub fn offsets(&self) -> Vec<ClockOffset> {
         self.measured().0
     }
 
     /// [`Samples::offsets`], and the captures whose clocks could not be
-    /// measured (nothing in common that agrees): taken as they are.
+    /// measured against the first (nothing in common that agrees): taken
+    /// as they are, with those placed against them.
     pub fn measured(&self) -> (Vec<ClockOffset>, Vec<usize>) {
         let n = self.files.len();
-        // Offsets of the captures placed so far (the first is the clock).
-        let mut placed: Vec<Option<i64>> = vec![None; n];
+        // Offsets of the captures placed so far, and their references.
+        let mut placed: Vec<Option<(i64, usize)>> = vec![None; n];
         let mut out = Vec::new();
+        let mut unmeasured = Vec::new();
         if n == 0 {
-            return (out, Vec::new());
+            return (out, unmeasured);
         }
-        placed[0] = Some(0);
-        // Each round places what it can against those placed before.
+        placed[0] = Some((0, 0));
         loop {
+            // Each round places what it can against those placed before.
             let mut progress = false;
             for f in 1..n {
                 if placed[f].is_some() {
@@ -177,27 +258,36 @@ impl Samples {
                     .filter_map(|r| Some((r, placed[r]?)))
                     .filter_map(|(r, base)| Some((r, base, self.measure(f, r)?)))
                     .max_by_key(|(_, _, m)| m.1);
-                if let Some((_, base, (offset, matched, agreeing))) = best {
+                if let Some((r, (base, reference), (offset, matched, agreeing))) = best {
                     let total = base.saturating_add(offset);
-                    placed[f] = Some(total);
+                    placed[f] = Some((total, reference));
                     progress = true;
                     if total.abs() >= MIN_OFFSET_NS {
                         out.push(ClockOffset {
                             file: f,
-                            reference: 0,
+                            reference,
                             offset_ns: total,
+                            measured_against: r,
                             matched,
                             agreeing,
                         });
                     }
                 }
             }
-            if !progress {
-                break;
+            if progress {
+                continue;
+            }
+            // The rest share nothing with those placed: the first of them
+            // becomes the clock of those that share messages with it.
+            match (1..n).find(|&f| placed[f].is_none()) {
+                Some(f) => {
+                    placed[f] = Some((0, f));
+                    unmeasured.push(f);
+                }
+                None => break,
             }
         }
         out.sort_by_key(|o| o.file);
-        let unmeasured = (1..n).filter(|&f| placed[f].is_none()).collect();
         (out, unmeasured)
     }
 
@@ -211,9 +301,12 @@ impl Samples {
         let (a, b) = (&self.files[f].seen, &self.files[r].seen);
         let mut requests = Vec::new();
         let mut replies = Vec::new();
-        for (k, (t, n)) in a {
-            if let (1, Some((u, 1))) = (*n, b.get(k)) {
-                let d = t.saturating_sub(*u);
+        for (k, x) in a {
+            let (Some(x), Some(Some(y))) = (x, b.get(k)) else {
+                continue;
+            };
+            for (t, u) in pairs(x, y) {
+                let d = t.saturating_sub(u);
                 if k.op == Op::BootRequest {
                     requests.push(d);
                 } else {
@@ -277,11 +370,7 @@ impl Extension<'_> {
             .filter_map(|&f| self.samples.files.get(f))
             .any(|s| s.seen.contains_key(&key));
         if known {
-            let e = self.samples.files[self.big]
-                .seen
-                .entry(key)
-                .or_insert((o.ts.0, 0));
-            e.1 += 1;
+            self.samples.files[self.big].note(o);
         }
     }
 }
@@ -465,16 +554,99 @@ mod tests {
             &obs(1, 9 * S, Op::BootRequest, MessageType::Discover, 2, 0),
         );
         assert_eq!(s.offsets(), []);
-        // Retransmissions with secs stuck at 0 cannot be matched one to one.
-        let mut s = Samples::new(2);
-        for t in [0, S, 2 * S] {
-            s.add(0, &obs(0, t, Op::BootRequest, MessageType::Discover, 1, 0));
-            s.add(
-                1,
-                &obs(1, t + 30 * S, Op::BootRequest, MessageType::Discover, 1, 0),
-            );
+    }
+
+    /// Retransmissions with `secs` stuck at 0 (PXE ROMs) are one message to
+    /// the key: both captures hold each of them, so they match in order.
+    /// When one capture holds fewer, which is which cannot be told.
+    #[test]
+    fn retransmissions_with_secs_stuck_match_in_order() {
+        for (in_second, found) in [(3, true), (2, false)] {
+            let mut s = Samples::new(2);
+            for (i, t) in [0, 4 * S, 12 * S].into_iter().enumerate() {
+                s.add(0, &obs(0, t, Op::BootRequest, MessageType::Discover, 1, 0));
+                if i < in_second {
+                    let o = obs(1, t + 30 * S, Op::BootRequest, MessageType::Discover, 1, 0);
+                    s.add(1, &o);
+                }
+            }
+            let o = s.offsets();
+            assert_eq!(o.len(), usize::from(found), "{in_second}: {o:?}");
+            if found {
+                assert_eq!(
+                    (o[0].offset_ns, o[0].matched, o[0].agreeing),
+                    (30 * S, 3, 3)
+                );
+            }
         }
-        assert_eq!(s.offsets(), []);
+    }
+
+    /// A capture at a relay (`tcpdump -i any`) holds each message twice,
+    /// on the client's leg and relayed (giaddr set, one hop): matched hop by
+    /// hop, against the client's capture and the server's.
+    #[test]
+    fn a_capture_at_a_relay_holds_both_legs() {
+        let relayed = |mut o: Obs| {
+            o.giaddr = Ipv4Addr::new(10, 1, 0, 1);
+            o.hops = 1;
+            o
+        };
+        let mut s = Samples::new(3);
+        for i in 0..4u32 {
+            let t = 100 * S + i64::from(i) * S;
+            let discover = |file, ts| {
+                obs(
+                    file,
+                    ts,
+                    Op::BootRequest,
+                    MessageType::Discover,
+                    0x10 + i,
+                    0,
+                )
+            };
+            s.add(0, &discover(0, t));
+            // The relay's clock runs 5 s ahead; the server's agrees with the client's.
+            s.add(1, &discover(1, t + 5 * S + 1000));
+            s.add(1, &relayed(discover(1, t + 5 * S + 2000)));
+            s.add(2, &relayed(discover(2, t + 3000)));
+        }
+        let (o, unmeasured) = s.measured();
+        assert!(unmeasured.is_empty(), "{unmeasured:?}");
+        assert_eq!(o.len(), 1, "{o:?}");
+        assert_eq!(
+            (o[0].file, o[0].offset_ns / 1_000_000, o[0].matched),
+            (1, 5000, 4)
+        );
+    }
+
+    /// A first capture that shares nothing with the others (another
+    /// network's): the others are still placed against each other, on the
+    /// clock of the first of them, which alone could not be measured.
+    #[test]
+    fn captures_sharing_nothing_with_the_first_are_placed_among_themselves() {
+        let mut s = Samples::new(3);
+        s.add(
+            0,
+            &obs(0, 5 * S, Op::BootRequest, MessageType::Discover, 0x99, 0),
+        );
+        let mut t = Samples::new(2);
+        for i in 0..5 {
+            dora(&mut t, 100 * S + i * S, 0x300 + i as u32, 30 * S, S / 200);
+        }
+        s.files.truncate(1);
+        s.files.extend(t.files);
+        let (o, unmeasured) = s.measured();
+        assert_eq!(unmeasured, [1]);
+        assert_eq!(o.len(), 1, "{o:?}");
+        assert_eq!(
+            (
+                o[0].file,
+                o[0].reference,
+                o[0].measured_against,
+                o[0].offset_ns
+            ),
+            (2, 1, 1, 30 * S)
+        );
     }
 
     #[test]
@@ -484,14 +656,26 @@ mod tests {
         dora(&mut s, 100 * S, 1, 5 * S, 0);
         let mut t = Samples::new(2);
         dora(&mut t, 200 * S, 2, 7 * S, 0);
-        for (k, (ts, _)) in &t.files[0].seen {
-            s.files[1].seen.insert(*k, (*ts + 5 * S, 1));
+        let moved = |v: &Sightings| {
+            v.as_ref()
+                .map(|v| v.iter().map(|(h, t)| (*h, t + 5 * S)).collect())
+        };
+        for (k, v) in &t.files[0].seen {
+            s.files[1].seen.insert(*k, moved(v));
         }
-        for (k, (ts, _)) in &t.files[1].seen {
-            s.files[2].seen.insert(*k, (*ts + 5 * S, 1));
+        for (k, v) in &t.files[1].seen {
+            s.files[2].seen.insert(*k, moved(v));
         }
         let o = s.offsets();
         assert_eq!(o.len(), 2, "{o:?}");
-        assert_eq!((o[1].file, o[1].reference, o[1].offset_ns), (2, 0, 12 * S));
+        assert_eq!(
+            (
+                o[1].file,
+                o[1].reference,
+                o[1].measured_against,
+                o[1].offset_ns
+            ),
+            (2, 0, 1, 12 * S)
+        );
     }
 }

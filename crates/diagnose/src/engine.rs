@@ -296,8 +296,12 @@ impl<S: Sink> Engine<S> {
             .and_then(|t| t.client)
             .map(|i| i as usize);
         // A reply is counted for its server unless it is a copy (the same
-        // reply in a second capture or on another hop).
-        let reply = (!from_client).then(|| (o.server(), o.src_mac, o.kind));
+        // reply in a second capture or on another hop). Its source MAC is the
+        // server's unless a relay passed it on (from the relay's address).
+        let server_mac = o
+            .src_mac
+            .filter(|_| o.giaddr.is_unspecified() || o.src_ip == o.server());
+        let reply = (!from_client).then(|| (o.server(), server_mac, o.kind));
         // When the client was last heard of, before this packet.
         let mut before = None;
         if from_client {
@@ -313,8 +317,15 @@ impl<S: Sink> Engine<S> {
                 }
                 new
             });
-            if let (Some(true), Some(r)) = (new, reply) {
-                self.note_server_packet(r);
+            match (new, reply) {
+                (Some(true), Some(r)) => self.note_server_packet(r),
+                // A copy, perhaps from the server's side of a relay.
+                (Some(false), Some((server, Some(mac), _))) => {
+                    if let Some(s) = self.servers.get_mut(&server) {
+                        s.mac.get_or_insert(mac);
+                    }
+                }
+                _ => {}
             }
         } else {
             if let Some(r) = reply {

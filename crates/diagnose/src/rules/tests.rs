@@ -535,6 +535,38 @@ fn checksums_seen_in_two_captures_are_judged_where_the_client_is() {
     );
 }
 
+/// The `servers` line's MAC is the server's own: a reply a relay passed
+/// on to the client comes from the relay's MAC (and address), which is no
+/// server's; the server's side of the relay, in a second capture, gives
+/// the server's. Found by a bug hunt: the relay's MAC was shown.
+#[test]
+fn a_servers_mac_is_never_its_relays() {
+    let relay = Ipv4Addr::new(10, 1, 0, 1);
+    let relay_mac = [0x02, 0, 0, 0, 0x0b, 0x02];
+    let mut m = offer(0x3b);
+    m.giaddr = relay;
+    let payload = m.encode(300);
+    for with_server_side in [false, true] {
+        let mut c = Cap::files(2);
+        c.client(0.0, &discover(0x3b, 0));
+        if with_server_side {
+            c.file = 1;
+            let mut f = UdpFrame::new((SERVER, 67), (relay, 67), &payload);
+            f.src_mac = SERVER_MAC;
+            c.frame(0.005, &f);
+            c.file = 0;
+        }
+        let mut f = UdpFrame::new((relay, 67), (Ipv4Addr::BROADCAST, 68), &payload);
+        f.src_mac = relay_mac;
+        f.dst_mac = [0xff; 6];
+        c.frame(0.006, &f);
+        let r = c.report();
+        let want = with_server_side.then(|| wire::frame::mac_to_string(&SERVER_MAC));
+        assert_eq!(r.servers[0].mac, want, "{with_server_side}");
+        assert_eq!(r.servers[0].offers, 1);
+    }
+}
+
 #[test]
 fn no_ack() {
     let mut c = Cap::new();

@@ -685,7 +685,7 @@ pub(super) fn reply_not_seen_by_client(
         f.frames(reply.frames())
             .summary(format!("{} from {} is missing from {}", o.short_name(), o.server(), name(missing).join(", ")))
             .explanation(format!(
-                "{} ({}) is in {} but not in {}, which holds the client's request it answers and was capturing at the time:                  the reply was lost between the two points. If that capture is the client's side, something between them                  (a switch or vSwitch without MAC learning or promiscuous mode, a Wi-Fi bridge, DHCP snooping on an untrusted                  port, a firewall) drops the replies.",
+                "{} ({}) is in {} but not in {}, which holds the client's request it answers and was capturing at the time: the reply was lost between the two points. If that capture is the client's side, something between them (a switch or vSwitch without MAC learning or promiscuous mode, a Wi-Fi bridge, DHCP snooping on an untrusted port, a firewall) drops the replies.",
                 o.short_name(),
                 ctx.frame(o.at),
                 name(reply.files).join(", "),

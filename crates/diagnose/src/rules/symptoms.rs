@@ -23,11 +23,16 @@ pub(super) fn no_offer(t: &Transaction, ctx: &Context<'_>) -> Finding {
         "DISCOVER"
     };
     let mut e = format!(
-        "The client sent {n} {kind}{} (xid {}, {}) over {}; no OFFER came back in this capture. secs went {}.",
+        "The client sent {n} {kind}{} (xid {}, {}) over {}; no OFFER came back in {}. secs went {}.",
         if n == 1 { "" } else { "s" },
         xid(t.xid),
         ctx.frames(requests.iter().map(|o| o.at)),
         secs_fmt(last.0 - first.0),
+        match ctx.files.len() {
+            0 | 1 => "this capture".to_string(),
+            2 => "either capture".to_string(),
+            n => format!("any of the {n} captures"),
+        },
         secs.join(", ")
     );
     if let Some(r) = requests.iter().find(|o| !o.giaddr.is_unspecified()) {

@@ -567,6 +567,30 @@ fn a_servers_mac_is_never_its_relays() {
     }
 }
 
+/// `no-offer` says where no OFFER came back: in this capture, or in any
+/// of the captures given (it said "this capture" of three).
+#[test]
+fn no_offer_names_the_captures_it_looked_in() {
+    for (files, words) in [
+        (1, "in this capture"),
+        (2, "in either capture"),
+        (3, "in any of the 3 captures"),
+    ] {
+        let mut c = Cap::files(files);
+        for i in 0..3u16 {
+            c.client(f64::from(i) * 4.0, &discover(0x3c, i * 4));
+        }
+        let r = c.report();
+        let f = finding(&r, Code::NoOffer);
+        assert!(
+            f.explanation
+                .contains(&format!("no OFFER came back {words}")),
+            "{}",
+            f.explanation
+        );
+    }
+}
+
 #[test]
 fn no_ack() {
     let mut c = Cap::new();
@@ -1565,6 +1589,11 @@ fn reply_seen_at_the_server_but_not_at_the_client() {
     let f = finding(&r, Code::ReplyNotSeenByClient);
     assert_eq!(f.severity, Severity::Error);
     assert!(f.explanation.contains("f0.pcap"));
+    assert!(
+        !f.explanation.contains("  "),
+        "runs of spaces: {}",
+        f.explanation
+    );
     // The copies are not retransmissions.
     let t = r.clients[0].outcomes().iter().collect::<Vec<_>>();
     assert_eq!(t[0], Outcome::OfferIgnored);

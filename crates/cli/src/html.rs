@@ -511,7 +511,7 @@ impl Page {
             b.push_str(
                 "<h3>Timeline</h3><figure class=\"timeline-fig\"><div class=\"timeline-scroll\">",
             );
-            b.push_str(&timeline::render(&rows, first, last, not_drawn));
+            b.push_str(&timeline::render(&prefix, &rows, first, last, not_drawn));
             b.push_str("</div><figcaption><span class=\"key ok\">success</span> <span class=\"key fail\">failure</span> \
                         <span class=\"key open\">incomplete</span> one mark per transaction, from its first to its last packet");
             if not_drawn > 0 {

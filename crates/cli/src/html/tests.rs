@@ -93,22 +93,29 @@ fn offer(xid: u32, chaddr: [u8; 6], kind: MessageType) -> Message<'static> {
 
 /// Diagnoses `files` as one case and renders the page.
 fn page(files: &[String], limits: Limits) -> String {
-    let feed = Feed::open(files);
-    let names = feed.names();
-    let mut engine = Engine::new(
-        Config {
-            files: names.clone(),
-            ..Config::default()
-        },
-        NoSink,
-    );
-    let mut feed = feed;
-    for o in feed.by_ref() {
-        engine.push(o);
-    }
-    let report = engine.finish().0;
+    page_of_cases(&[files], limits)
+}
+
+/// Diagnoses each of `cases` (its files) and renders them on one page.
+fn page_of_cases(cases: &[&[String]], limits: Limits) -> String {
     let mut p = Page::new(limits);
-    p.add_case(&files.join(" + "), &names, &[], &report, &feed);
+    for files in cases {
+        let feed = Feed::open(files);
+        let names = feed.names();
+        let mut engine = Engine::new(
+            Config {
+                files: names.clone(),
+                ..Config::default()
+            },
+            NoSink,
+        );
+        let mut feed = feed;
+        for o in feed.by_ref() {
+            engine.push(o);
+        }
+        let report = engine.finish().0;
+        p.add_case(&files.join(" + "), &names, &[], &report, &feed);
+    }
     p.render()
 }
 
@@ -259,7 +266,8 @@ fn big_captures_are_capped_and_say_so() {
 
 /// Every `id` on the page is unique, so `aria-labelledby` and the links from
 /// findings to arrows reach the element they mean (several clients, several
-/// ladders in one case).
+/// ladders in one case), also with two cases on the page (each has a
+/// timeline; their ids were the same).
 #[test]
 fn ids_are_unique() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/min-secs");
@@ -267,7 +275,12 @@ fn ids_are_unique() {
         .iter()
         .map(|f| dir.join(f).to_string_lossy().into_owned())
         .collect();
-    let html = page(&files, Limits::default());
+    let other = [std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/ack-lost/client.pcap")
+        .to_string_lossy()
+        .into_owned()];
+    let html = page_of_cases(&[&files, &other], Limits::default());
+    assert_eq!(html.matches("<svg class=\"timeline\"").count(), 2);
     let mut ids: Vec<&str> = html
         .match_indices(" id=\"")
         .map(|(i, m)| {

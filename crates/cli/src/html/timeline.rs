@@ -72,7 +72,7 @@ fn tick_label(t: Timestamp, step: i64) -> String {
 }
 
 /// Draws the timeline; `hidden` clients are left out (said in the caption).
-pub fn render(rows: &[Row], first: Timestamp, last: Timestamp, hidden: usize) -> String {
+pub fn render(id: &str, rows: &[Row], first: Timestamp, last: Timestamp, hidden: usize) -> String {
     let span = (last.0 - first.0).max(1_000_000);
     let x = |t: Timestamp| LABEL_W + (t.0 - first.0) as f64 / span as f64 * PLOT_W;
     let width = LABEL_W + PLOT_W + 20.0;
@@ -82,9 +82,9 @@ pub fn render(rows: &[Row], first: Timestamp, last: Timestamp, hidden: usize) ->
     let _ = write!(
         s,
         "<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width} {height}\" \
-         preserveAspectRatio=\"xMinYMin meet\" role=\"group\" aria-labelledby=\"tl-title tl-desc\">\
-         <title id=\"tl-title\">Timeline: {} client{} over {:.3} s</title>\
-         <desc id=\"tl-desc\">One row per client (failures first), one mark per transaction from its first to its last packet; \
+         preserveAspectRatio=\"xMinYMin meet\" role=\"group\" aria-labelledby=\"{id}-tl-title {id}-tl-desc\">\
+         <title id=\"{id}-tl-title\">Timeline: {} client{} over {:.3} s</title>\
+         <desc id=\"{id}-tl-desc\">One row per client (failures first), one mark per transaction from its first to its last packet; \
          {fails} client{} failed{}. The verdict table above lists the same clients.</desc>",
         rows.len(),
         if rows.len() == 1 { "" } else { "s" },
@@ -175,7 +175,7 @@ mod tests {
                 title: "xid 0x1 no-offer".into(),
             }],
         }];
-        let s = render(&rows, first, last, 0);
+        let s = render("case-1", &rows, first, last, 0);
         // 40 s in steps of 5 s: 10:00:00 … 10:00:40.
         assert_eq!(s.matches("class=\"tick-label\"").count(), 9);
         assert!(s.contains(">10:00:00<") && s.contains(">10:00:40<"));
@@ -185,6 +185,7 @@ mod tests {
         );
         // Two years: a few dated ticks, not hundreds.
         let s = render(
+            "case-1",
             &rows,
             first,
             Timestamp(first.0 + 730 * 86_400_000_000_000),

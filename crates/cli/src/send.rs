@@ -556,3 +556,111 @@ pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     }
     Ok(answered(&replies))
 }
+
+#[cfg(test)]
+mod hunt_tests {
+    //! Bug-hunt tests (no network: a scripted transport).
+    use super::*;
+    use probe::transport::Packet;
+    use std::collections::VecDeque;
+    use std::time::{Duration, Instant};
+    use wire::dhcp::{code, MessageType, Op};
+    use wire::frame::UdpFrame;
+
+    const CLIENT: [u8; 6] = [2, 0, 0, 0, 0, 1];
+    const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+    const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
+
+    struct Fake {
+        batches: VecDeque<Vec<MessageType>>,
+        pending: VecDeque<Vec<u8>>,
+    }
+
+    fn packet(frame: Vec<u8>, sent: bool) -> Packet {
+        Packet {
+            at: Instant::now(),
+            ts: capture::Timestamp::now(),
+            link: wire::LinkType::Ethernet,
+            orig_len: frame.len(),
+            frame,
+            sent,
+            kernel: None,
+        }
+    }
+
+    fn reply(xid: u32, t: MessageType) -> Vec<u8> {
+        let mut m = Message::new(Op::BootReply, xid, &CLIENT);
+        m.yiaddr = ADDR;
+        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(t)]);
+        m.set_option(code::SERVER_IDENTIFIER, A.octets().to_vec());
+        m.set_option(code::IP_ADDRESS_LEASE_TIME, 3600u32.to_be_bytes().to_vec());
+        let payload = m.encode(300);
+        let mut f = UdpFrame::new((A, 67), (Ipv4Addr::BROADCAST, 68), &payload);
+        f.src_mac = [2, 0, 0, 0, 0, 0xaa];
+        f.ethernet_frame()
+    }
+
+    impl Transport for Fake {
+        fn send(&mut self, m: &Message<'_>, _dest: Dest) -> std::io::Result<Packet> {
+            if let Some(b) = self.batches.pop_front() {
+                for t in b {
+                    self.pending.push_back(reply(m.xid, t));
+                }
+            }
+            let payload = m.encode(300);
+            let mut f =
+                UdpFrame::new((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67), &payload);
+            f.src_mac = CLIENT;
+            Ok(packet(f.ethernet_frame(), true))
+        }
+        fn recv(&mut self, _until: Instant) -> std::io::Result<Option<Packet>> {
+            Ok(self.pending.pop_front().map(|f| packet(f, false)))
+        }
+        fn describe(&self) -> String {
+            "fake".into()
+        }
+        fn interface(&self) -> Option<String> {
+            None
+        }
+    }
+
+    /// `probe --dora` reports each reply's latency: the ACK's must be
+    /// measured from the REQUEST it answers, not from the DISCOVER.
+    #[test]
+    fn dora_ack_latency_is_from_the_request() {
+        let mut t = Fake {
+            batches: vec![vec![MessageType::Offer], vec![MessageType::Ack]].into(),
+            pending: VecDeque::new(),
+        };
+        let limits = Limits {
+            max_sends: 10,
+            min_interval: Duration::from_millis(300),
+        };
+        let mut s = Session::new(&mut t, limits);
+        let mut d = Message::new(Op::BootRequest, 0x42, &CLIENT);
+        d.set_option(
+            code::DHCP_MESSAGE_TYPE,
+            vec![u8::from(MessageType::Discover)],
+        );
+        let r = dora(
+            &mut s,
+            &d,
+            Dest::Broadcast,
+            Duration::from_secs(1),
+            Duration::from_millis(10),
+            false,
+        )
+        .unwrap();
+        assert!(matches!(r, DoraResult::Bound(_)), "{r:?}");
+        let replies = session_replies(&s, 0x42);
+        let ack = replies
+            .iter()
+            .find(|r| r.kind() == Some(MessageType::Ack))
+            .unwrap();
+        assert!(
+            ack.latency < Duration::from_millis(100),
+            "the ACK came at once after the REQUEST, but its latency is reported as {:?}",
+            ack.latency
+        );
+    }
+}

@@ -1,0 +1,292 @@
+//! Bug-hunt tests: reply matching, DORA and bisect against fakes (no network).
+
+use std::collections::VecDeque;
+use std::io;
+use std::net::Ipv4Addr;
+use std::time::{Duration, Instant};
+
+use probe::bisect::{self, Answer, Field};
+use probe::session::{dora, DoraResult, Limits, Session};
+use probe::transport::{Dest, Packet, Transport};
+use wire::dhcp::{code, MessageType, Op};
+use wire::frame::UdpFrame;
+use wire::{LinkType, Message};
+
+const CLIENT: [u8; 6] = [2, 0, 0, 0, 0, 1];
+
+/// A transport that answers each send with a scripted batch of frames.
+struct Fake {
+    script: VecDeque<Box<dyn FnMut(&Message<'_>) -> Vec<Vec<u8>>>>,
+    pending: VecDeque<Vec<u8>>,
+    sent: Vec<Message<'static>>,
+}
+
+impl Fake {
+    fn new(script: Vec<Box<dyn FnMut(&Message<'_>) -> Vec<Vec<u8>>>>) -> Fake {
+        Fake {
+            script: script.into(),
+            pending: VecDeque::new(),
+            sent: Vec::new(),
+        }
+    }
+}
+
+fn packet(frame: Vec<u8>, sent: bool) -> Packet {
+    Packet {
+        at: Instant::now(),
+        ts: capture::Timestamp::now(),
+        link: LinkType::Ethernet,
+        orig_len: frame.len(),
+        frame,
+        sent,
+        kernel: None,
+    }
+}
+
+impl Transport for Fake {
+    fn send(&mut self, m: &Message<'_>, _dest: Dest) -> io::Result<Packet> {
+        self.sent.push(m.clone().into_owned());
+        if let Some(mut f) = self.script.pop_front() {
+            self.pending.extend(f(m));
+        }
+        let payload = m.encode(300);
+        let mut f = UdpFrame::new((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67), &payload);
+        f.src_mac = CLIENT;
+        Ok(packet(f.ethernet_frame(), true))
+    }
+    fn recv(&mut self, _until: Instant) -> io::Result<Option<Packet>> {
+        Ok(self.pending.pop_front().map(|f| packet(f, false)))
+    }
+    fn describe(&self) -> String {
+        "fake".into()
+    }
+    fn interface(&self) -> Option<String> {
+        None
+    }
+}
+
+/// A reply frame from `server` (option 54 = `server`).
+fn reply(xid: u32, chaddr: &[u8], t: MessageType, server: Ipv4Addr, yiaddr: Ipv4Addr) -> Vec<u8> {
+    let mut m = Message::new(Op::BootReply, xid, chaddr);
+    m.yiaddr = yiaddr;
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(t)]);
+    m.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
+    if t == MessageType::Ack || t == MessageType::Offer {
+        m.set_option(code::IP_ADDRESS_LEASE_TIME, 3600u32.to_be_bytes().to_vec());
+    }
+    let payload = m.encode(300);
+    let mut f = UdpFrame::new((server, 67), (Ipv4Addr::BROADCAST, 68), &payload);
+    f.src_mac = [2, 0, 0, 0, 0, server.octets()[3]];
+    f.ethernet_frame()
+}
+
+fn discover(xid: u32) -> Message<'static> {
+    let mut m = Message::new(Op::BootRequest, xid, &CLIENT);
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(MessageType::Discover)]);
+    m
+}
+
+fn limits() -> Limits {
+    Limits {
+        max_sends: 10,
+        min_interval: Duration::from_millis(10),
+    }
+}
+
+const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
+const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
+
+/// Two servers on the link: A offers, the client selects A. B (a rogue or
+/// misconfigured server) NAKs the broadcast REQUEST first, then A's ACK
+/// arrives. The code filters the NAK out (`from_chosen`), but stopped
+/// collecting at it: A's ACK is never read, and the result is NoAck.
+#[test]
+fn dora_keeps_listening_for_the_chosen_server_after_another_servers_nak() {
+    let mut t = Fake::new(vec![
+        Box::new(|m: &Message<'_>| vec![reply(m.xid, &CLIENT, MessageType::Offer, A, ADDR)]),
+        Box::new(|m: &Message<'_>| {
+            vec![
+                reply(m.xid, &CLIENT, MessageType::Nak, B, Ipv4Addr::UNSPECIFIED),
+                reply(m.xid, &CLIENT, MessageType::Ack, A, ADDR),
+            ]
+        }),
+    ]);
+    let mut s = Session::new(&mut t, limits());
+    let r = dora(
+        &mut s,
+        &discover(0x1234),
+        Dest::Broadcast,
+        Duration::from_secs(1),
+        Duration::from_millis(20),
+        false,
+    )
+    .unwrap();
+    assert!(
+        matches!(r, DoraResult::Bound(ref l) if l.address == ADDR && l.server == A),
+        "the chosen server A ACKed, but dora says {r:?}"
+    );
+}
+
+/// The same with an ACK from the non-chosen server B first (a server that
+/// ACKs a REQUEST naming another server): A's ACK is never read.
+#[test]
+fn dora_keeps_listening_for_the_chosen_server_after_another_servers_ack() {
+    let mut t = Fake::new(vec![
+        Box::new(|m: &Message<'_>| vec![reply(m.xid, &CLIENT, MessageType::Offer, A, ADDR)]),
+        Box::new(|m: &Message<'_>| {
+            vec![
+                reply(m.xid, &CLIENT, MessageType::Ack, B, Ipv4Addr::new(10, 0, 0, 200)),
+                reply(m.xid, &CLIENT, MessageType::Ack, A, ADDR),
+            ]
+        }),
+    ]);
+    let mut s = Session::new(&mut t, limits());
+    let r = dora(
+        &mut s,
+        &discover(0x1234),
+        Dest::Broadcast,
+        Duration::from_secs(1),
+        Duration::from_millis(20),
+        false,
+    )
+    .unwrap();
+    assert!(
+        matches!(r, DoraResult::Bound(ref l) if l.address == ADDR && l.server == A),
+        "the chosen server A ACKed, but dora says {r:?}"
+    );
+}
+
+/// A reply with our xid but addressed to another client (chaddr) is not a
+/// reply to us (RFC 2131 §4.4.1 / what dhclient checks: xid and chaddr).
+#[test]
+fn a_reply_to_another_chaddr_is_not_ours() {
+    let other = [2, 0, 0, 0, 0, 0x99];
+    let mut t = Fake::new(vec![Box::new(move |m: &Message<'_>| {
+        vec![reply(m.xid, &other, MessageType::Offer, A, ADDR)]
+    })]);
+    let mut s = Session::new(&mut t, limits());
+    let replies = s
+        .ask(&discover(0x77), Dest::Broadcast, Duration::from_millis(50))
+        .unwrap();
+    assert_eq!(
+        replies.len(),
+        0,
+        "an OFFER for chaddr 02:00:00:00:00:99 was taken as a reply to 02:00:00:00:00:01"
+    );
+}
+
+fn secs_discover(secs: u16) -> Message<'static> {
+    let mut m = discover(1);
+    m.secs = secs;
+    m
+}
+
+/// A min-secs 2 server whose one answer (at secs=15, the first midpoint) is
+/// lost: one lost reply moves the boundary to 15/16 and the conclusion says
+/// "consistent with ISC dhcpd `min-secs 16`" with no second look.
+#[test]
+fn one_lost_reply_does_not_make_a_wrong_threshold() {
+    let mut lost = false;
+    let mut oracle = |m: &Message<'static>| {
+        if m.secs == 15 && !lost {
+            lost = true;
+            return Ok(Answer::Silent);
+        }
+        Ok(if m.secs >= 2 { Answer::Answered } else { Answer::Silent })
+    };
+    let r = bisect::range(&secs_discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
+    let ((a, _), (b, _)) = r.boundary.unwrap();
+    assert_eq!(
+        (a, b),
+        (1, 2),
+        "conclusion: {} (tries: {:?})",
+        r.conclusion(),
+        r.tries.iter().map(|t| format!("{} {}", t.what, t.answer)).collect::<Vec<_>>()
+    );
+}
+
+/// A server that NAKs below secs 5 and is silent from 5: the conclusion
+/// names both answers yet says secs "does not change the server's answer".
+#[test]
+fn nak_versus_silent_is_a_change() {
+    let mut oracle = |m: &Message<'static>| {
+        Ok(if m.secs < 5 { Answer::Nak } else { Answer::Silent })
+    };
+    let r = bisect::range(&secs_discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
+    let c = r.conclusion();
+    assert!(!c.contains("does not change the server's answer"), "{c}");
+}
+
+/// Nine differences; the server answers only when two of them are copied,
+/// one of which ranks ninth. `between` tries pairs only among the first
+/// eight, yet the conclusion says no pair of differences works.
+#[test]
+fn between_does_not_claim_no_pair_works_when_it_tried_only_some() {
+    let mut working = discover(1);
+    let mut failing = discover(1);
+    working.secs = 10;
+    working.hops = 1;
+    working.flags = 0x8000;
+    for (c, v) in [
+        (code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec()),
+        (code::USER_CLASS, b"iPXE".to_vec()),
+        (code::CLIENT_SYSTEM_ARCHITECTURE, vec![0, 7]),
+        (code::HOST_NAME, b"a".to_vec()),
+        (code::DOMAIN_NAME, b"x".to_vec()),
+        (12 + 100, b"z".to_vec()),
+    ] {
+        working.set_option(c, v);
+    }
+    let diffs = diagnose::diff::requests(&working, &failing);
+    assert!(diffs.len() >= 9, "{} differences", diffs.len());
+    let last = diffs.last().unwrap().clone();
+    let first = diffs.first().unwrap().clone();
+    // The server needs the first-ranked and the last-ranked differences.
+    let (w2, f2) = (working.clone(), failing.clone());
+    let mut both = f2.clone();
+    first.apply(&mut both, &w2);
+    last.apply(&mut both, &w2);
+    let key = move |m: &Message<'static>| {
+        let mut a = m.clone();
+        first.apply(&mut a, &w2);
+        let mut b = m.clone();
+        last.apply(&mut b, &w2);
+        // m already has both values of `first` and `last` from the working one
+        a == *m && b == *m
+    };
+    let mut oracle = |m: &Message<'static>| Ok(if key(m) { Answer::Answered } else { Answer::Silent });
+    assert_eq!(oracle(&both).unwrap(), Answer::Answered);
+    failing.xid = 2;
+    let r = bisect::between(&working, &failing, &mut oracle).unwrap();
+    let c = r.conclusion();
+    assert!(
+        !r.flips.is_empty() || !c.starts_with("no single difference or pair"),
+        "{c} — {} tries, differences: {:?}",
+        r.tries.len(),
+        r.differences.iter().map(|d| d.field.clone()).collect::<Vec<_>>()
+    );
+}
+
+/// Acting as a relay (`--relay`, giaddr set) with option 82 and another
+/// option given: RFC 3046 §2.1 says a relay agent "SHALL add it as the last
+/// option (but before 'End Option' 255, if present)". Edits are appended in
+/// order, so `-o 82=… -o 60=…` puts 60 after 82.
+#[test]
+fn relay_agent_information_stays_the_last_option() {
+    use probe::request::{Edit, Kind, Spec};
+    let mut s = Spec::new(Kind::Discover, wire::HwAddr::new(&CLIENT), 1);
+    s.giaddr = Ipv4Addr::new(10, 1, 0, 1);
+    s.hops = 1;
+    s.edits = vec![
+        Edit::Set(code::RELAY_AGENT_INFORMATION, vec![1, 4, b'e', b't', b'h', b'0']),
+        Edit::Set(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec()),
+    ];
+    let m = s.build().unwrap();
+    let codes: Vec<u8> = m.options.iter().map(|o| o.code).collect();
+    assert_eq!(
+        codes[codes.len() - 2],
+        code::RELAY_AGENT_INFORMATION,
+        "options in order: {codes:?}"
+    );
+}

@@ -663,4 +663,25 @@ mod hunt_tests {
             ack.latency
         );
     }
+
+    /// `bisect --working/--failing` accepts the request overrides (`--chaddr`,
+    /// `--secs`, `-o`, …) but `bisect_cmd` never applies them in that mode
+    /// (only `--field` with or without `--base` reads `a.overrides`): they are
+    /// silently ignored. Either clap or the command should refuse them.
+    #[test]
+    fn bisect_working_failing_does_not_silently_take_overrides() {
+        use clap::Parser;
+        let r = crate::args::Cli::try_parse_from([
+            "dhcplens", "bisect", "-i", "eth0", "--working", "a.pcap:1", "--failing", "b.pcap:2",
+            "--chaddr", "02:00:00:00:00:09", "--secs", "5", "-o", "60=PXEClient",
+        ]);
+        assert!(
+            r.is_err(),
+            "accepted, and the overrides are then ignored: {:?}",
+            r.map(|c| match c.command {
+                crate::args::Command::Bisect(b) => format!("{:?}", b.overrides),
+                _ => String::new(),
+            })
+        );
+    }
 }

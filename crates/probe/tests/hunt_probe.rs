@@ -290,3 +290,31 @@ fn relay_agent_information_stays_the_last_option() {
         "options in order: {codes:?}"
     );
 }
+
+/// `dhcplens probe --dora -t request …` (or renew, rebind, init-reboot) is
+/// accepted (send.rs checks no kind) and hands a REQUEST to `dora` as its
+/// "DISCOVER": the server's ACK is ignored while waiting for an OFFER, and
+/// the run reports "no OFFER" (exit 1) although the server answered.
+#[test]
+fn dora_given_a_request_does_not_report_no_offer_for_an_ack() {
+    use probe::request::{Kind, Spec};
+    let mut t = Fake::new(vec![Box::new(|m: &Message<'_>| {
+        vec![reply(m.xid, &CLIENT, MessageType::Ack, A, ADDR)]
+    })]);
+    let mut spec = Spec::new(Kind::Renew, wire::HwAddr::new(&CLIENT), 9);
+    spec.ciaddr = ADDR;
+    let renew = spec.build().unwrap();
+    let mut s = Session::new(&mut t, limits());
+    let r = dora(
+        &mut s,
+        &renew,
+        Dest::Broadcast,
+        Duration::from_millis(50),
+        Duration::from_millis(10),
+        false,
+    );
+    assert!(
+        !matches!(r, Ok(DoraResult::NoOffer)),
+        "the server ACKed the RENEW, dora says {r:?}"
+    );
+}

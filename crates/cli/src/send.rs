@@ -330,7 +330,7 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             std::time::Duration::from_millis(500),
             a.release,
         )?;
-        let replies = session_replies(&session, m.xid);
+        let replies = session_replies(&session, &m);
         let (outcome, lease, text) = match &r {
             DoraResult::Bound(l) => (
                 Outcome::Healthy,
@@ -393,8 +393,9 @@ fn answered(replies: &[Reply]) -> Outcome {
     }
 }
 
-/// Re-reads the replies of a finished DORA from the session log.
-fn session_replies(s: &Session<'_>, xid: u32) -> Vec<Reply> {
+/// Re-reads the replies of a finished DORA from the session log: those to
+/// `request` (its xid and chaddr).
+fn session_replies(s: &Session<'_>, request: &Message<'_>) -> Vec<Reply> {
     let start = s.log.iter().find(|p| p.sent).map(|p| p.at);
     s.log
         .iter()
@@ -403,7 +404,7 @@ fn session_replies(s: &Session<'_>, xid: u32) -> Vec<Reply> {
         .filter_map(|(i, p)| {
             let d = decoded(p)?;
             let m = d.message.as_ref()?;
-            (m.xid == xid).then(|| Reply {
+            probe::session::answers(request, m).then(|| Reply {
                 packet: i,
                 message: m.clone().into_owned(),
                 latency: start.map_or_else(Default::default, |s| p.at.saturating_duration_since(s)),
@@ -608,8 +609,11 @@ mod hunt_tests {
                 }
             }
             let payload = m.encode(300);
-            let mut f =
-                UdpFrame::new((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67), &payload);
+            let mut f = UdpFrame::new(
+                (Ipv4Addr::UNSPECIFIED, 68),
+                (Ipv4Addr::BROADCAST, 67),
+                &payload,
+            );
             f.src_mac = CLIENT;
             Ok(packet(f.ethernet_frame(), true))
         }
@@ -652,7 +656,7 @@ mod hunt_tests {
         )
         .unwrap();
         assert!(matches!(r, DoraResult::Bound(_)), "{r:?}");
-        let replies = session_replies(&s, 0x42);
+        let replies = session_replies(&s, &d);
         let ack = replies
             .iter()
             .find(|r| r.kind() == Some(MessageType::Ack))
@@ -672,8 +676,20 @@ mod hunt_tests {
     fn bisect_working_failing_does_not_silently_take_overrides() {
         use clap::Parser;
         let r = crate::args::Cli::try_parse_from([
-            "dhcplens", "bisect", "-i", "eth0", "--working", "a.pcap:1", "--failing", "b.pcap:2",
-            "--chaddr", "02:00:00:00:00:09", "--secs", "5", "-o", "60=PXEClient",
+            "dhcplens",
+            "bisect",
+            "-i",
+            "eth0",
+            "--working",
+            "a.pcap:1",
+            "--failing",
+            "b.pcap:2",
+            "--chaddr",
+            "02:00:00:00:00:09",
+            "--secs",
+            "5",
+            "-o",
+            "60=PXEClient",
         ]);
         assert!(
             r.is_err(),

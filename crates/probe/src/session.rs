@@ -114,10 +114,11 @@ impl<'t> Session<'t> {
         Ok(at)
     }
 
-    /// Collects replies with `xid` until `until`, or until `enough` says so.
+    /// Collects the replies to `request` (see [`answers`]) until `until`, or
+    /// until `enough` says so.
     pub fn collect(
         &mut self,
-        xid: u32,
+        request: &Message<'_>,
         sent_at: Instant,
         until: Instant,
         mut enough: impl FnMut(&[Reply]) -> bool,
@@ -130,7 +131,7 @@ impl<'t> Session<'t> {
             let Some(m) = d.message.as_ref() else {
                 continue;
             };
-            if m.op != Op::BootReply || m.xid != xid {
+            if !answers(request, m) {
                 continue;
             }
             let reply = Reply {
@@ -158,7 +159,7 @@ impl<'t> Session<'t> {
         timeout: Duration,
     ) -> io::Result<Vec<Reply>> {
         let at = self.send(m, dest)?;
-        self.collect(m.xid, at, at + timeout, |_| false)
+        self.collect(m, at, at + timeout, |_| false)
     }
 
     /// Sends `m` and collects replies until the first one of a kind in
@@ -174,16 +175,26 @@ impl<'t> Session<'t> {
     ) -> io::Result<Vec<Reply>> {
         let at = self.send(m, dest)?;
         let deadline = at + timeout;
-        let mut replies = self.collect(m.xid, at, deadline, |r| {
+        let mut replies = self.collect(m, at, deadline, |r| {
             r.iter()
                 .any(|r| r.kind().is_some_and(|k| final_kinds.contains(&k)))
         })?;
         if !replies.is_empty() && !linger.is_zero() {
             let more_until = (Instant::now() + linger).min(deadline);
-            replies.extend(self.collect(m.xid, at, more_until, |_| false)?);
+            replies.extend(self.collect(m, at, more_until, |_| false)?);
         }
         Ok(replies)
     }
+}
+
+/// Whether `reply` is a reply to `request`: a BOOTREPLY with its xid and
+/// its client hardware address (as ISC dhclient checks: a server answering
+/// another client with a colliding xid is not answering us).
+pub fn answers(request: &Message<'_>, reply: &Message<'_>) -> bool {
+    let n = usize::from(request.hlen.min(16));
+    reply.op == Op::BootReply
+        && reply.xid == request.xid
+        && reply.chaddr_field[..n] == request.chaddr_field[..n]
 }
 
 /// What a full exchange came to.

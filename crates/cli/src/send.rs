@@ -359,6 +359,7 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
                 (Outcome::Problems, None, format!("no ACK from {server}"))
             }
         };
+        let text = text + &other_servers_answers(&r, &replies);
         report(
             out,
             a.json,
@@ -379,6 +380,32 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         write_pcapng(w, &iface, &session.log)?;
     }
     Ok(answered(&replies))
+}
+
+/// The ACKs and NAKs of servers other than the one a DORA chose, as a
+/// note for its result ("; also NAK from …"): a rogue or misconfigured
+/// server on the link is worth telling even when the chosen one answered.
+fn other_servers_answers(r: &DoraResult, replies: &[Reply]) -> String {
+    use wire::dhcp::MessageType::{Ack, Nak};
+    let chosen = match r {
+        DoraResult::Bound(l) => l.server,
+        DoraResult::Nak { server, .. } | DoraResult::NoAck { server } => *server,
+        DoraResult::NoOffer => return String::new(),
+    };
+    let mut seen: Vec<(&str, Ipv4Addr)> = Vec::new();
+    for r in replies.iter().filter(|r| r.server() != chosen) {
+        let kind = match r.kind() {
+            Some(Ack) => "ACK",
+            Some(Nak) => "NAK",
+            _ => continue,
+        };
+        if !seen.contains(&(kind, r.server())) {
+            seen.push((kind, r.server()));
+        }
+    }
+    seen.iter()
+        .map(|(kind, server)| format!("; also {kind} from {server} (not the server chosen)"))
+        .collect()
 }
 
 /// Healthy when a server answered with something other than NAKs.
@@ -559,8 +586,8 @@ pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Res
 }
 
 #[cfg(test)]
-mod hunt_tests {
-    //! Bug-hunt tests (no network: a scripted transport).
+mod tests {
+    //! Against a scripted transport and made-up replies: nothing is sent.
     use super::*;
     use probe::transport::Packet;
     use std::collections::VecDeque;
@@ -699,5 +726,42 @@ mod hunt_tests {
                 _ => String::new(),
             })
         );
+    }
+
+    /// Guards the evidence a DORA keeps: another server's NAK (or ACK) to
+    /// the REQUEST is named in the result even when the chosen one ACKed.
+    #[test]
+    fn dora_names_other_servers_answers_to_the_request() {
+        let b = Ipv4Addr::new(10, 0, 0, 2);
+        let answer = |t: MessageType, server: Ipv4Addr| {
+            let mut m = Message::new(Op::BootReply, 1, &CLIENT);
+            m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(t)]);
+            m.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
+            Reply {
+                packet: 0,
+                message: m,
+                latency: Duration::ZERO,
+                checksum: wire::UdpChecksum::Valid,
+                from: server,
+                src_mac: None,
+            }
+        };
+        let replies = [
+            answer(MessageType::Offer, A),
+            answer(MessageType::Offer, b),
+            answer(MessageType::Nak, b),
+            answer(MessageType::Ack, A),
+        ];
+        let bound = DoraResult::Bound(probe::session::Lease {
+            address: ADDR,
+            server: A,
+            server_mac: None,
+            lease_time: None,
+        });
+        assert_eq!(
+            other_servers_answers(&bound, &replies),
+            "; also NAK from 10.0.0.2 (not the server chosen)"
+        );
+        assert_eq!(other_servers_answers(&DoraResult::NoOffer, &replies), "");
     }
 }

@@ -220,8 +220,9 @@ pub enum DoraResult {
     },
 }
 
-/// DISCOVER → OFFER → REQUEST → ACK, taking the first OFFER; optionally a
-/// RELEASE after. `discover` is the DISCOVER to send (its xid is kept); it
+/// DISCOVER → OFFER → REQUEST → ACK, taking the first OFFER and waiting for
+/// that server's ACK or NAK (other servers' answers to the REQUEST stay in
+/// the session's log); optionally a RELEASE after. `discover` is the DISCOVER to send (its xid is kept); it
 /// and the REQUEST go to `dest` (a broadcast, or the server a relay or a
 /// `--server` names).
 pub fn dora(
@@ -247,13 +248,16 @@ pub fn dora(
         offer.message.yiaddr.octets().to_vec(),
     );
     request.set_option(code::SERVER_IDENTIFIER, server.octets().to_vec());
-    let answers = s.ask_until(
-        &request,
-        dest,
-        timeout,
-        &[MessageType::Ack, MessageType::Nak],
-        Duration::ZERO,
-    )?;
+    // Other servers may answer the broadcast REQUEST too (a NAK from one
+    // that does not know the address, an ACK from one that ignores option
+    // 54): they are kept in the log, but only the chosen server's answer
+    // ends the wait.
+    let at = s.send(&request, dest)?;
+    let answers = s.collect(&request, at, at + timeout, |r| {
+        r.last().is_some_and(|r| {
+            r.server() == server && matches!(r.kind(), Some(MessageType::Ack | MessageType::Nak))
+        })
+    })?;
     let from_chosen = |r: &&crate::session::Reply| r.server() == server;
     if let Some(nak) = answers
         .iter()

@@ -5,7 +5,7 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use probe::session::{Limits, Session};
+use probe::session::{dora, DoraResult, Limits, Session};
 use probe::transport::{Dest, Packet, Transport};
 use wire::dhcp::{code, MessageType, Op};
 use wire::frame::UdpFrame;
@@ -100,6 +100,7 @@ fn limits() -> Limits {
 }
 
 const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
 
 /// Guards reply matching: a reply with our xid but addressed to another
@@ -119,5 +120,72 @@ fn a_reply_to_another_chaddr_is_not_a_reply_to_us() {
         replies.len(),
         0,
         "an OFFER for chaddr 02:00:00:00:00:99 was taken as a reply to 02:00:00:00:00:01"
+    );
+}
+
+/// Guards DORA's wait for the chosen server: two servers on the link, A
+/// offers and the client selects A; B (a rogue or misconfigured server)
+/// NAKs the broadcast REQUEST first, then A's ACK arrives. DORA used to stop
+/// listening at the first ACK or NAK from any server, then filter by the
+/// chosen one: A's ACK was never read, and the result was "no ACK".
+#[test]
+fn dora_keeps_listening_for_the_chosen_server_after_another_servers_nak() {
+    let mut t = Fake::new(vec![
+        Box::new(|m: &Message<'_>| vec![reply(m.xid, &CLIENT, MessageType::Offer, A, ADDR)]),
+        Box::new(|m: &Message<'_>| {
+            vec![
+                reply(m.xid, &CLIENT, MessageType::Nak, B, Ipv4Addr::UNSPECIFIED),
+                reply(m.xid, &CLIENT, MessageType::Ack, A, ADDR),
+            ]
+        }),
+    ]);
+    let mut s = Session::new(&mut t, limits());
+    let r = dora(
+        &mut s,
+        &discover(0x1234),
+        Dest::Broadcast,
+        Duration::from_secs(1),
+        Duration::from_millis(20),
+        false,
+    )
+    .unwrap();
+    assert!(
+        matches!(r, DoraResult::Bound(ref l) if l.address == ADDR && l.server == A),
+        "the chosen server A ACKed, but dora says {r:?}"
+    );
+}
+
+/// Guards the same with an ACK from the non-chosen server B first (a server
+/// that ACKs a REQUEST naming another server): A's ACK must still be read.
+#[test]
+fn dora_keeps_listening_for_the_chosen_server_after_another_servers_ack() {
+    let mut t = Fake::new(vec![
+        Box::new(|m: &Message<'_>| vec![reply(m.xid, &CLIENT, MessageType::Offer, A, ADDR)]),
+        Box::new(|m: &Message<'_>| {
+            vec![
+                reply(
+                    m.xid,
+                    &CLIENT,
+                    MessageType::Ack,
+                    B,
+                    Ipv4Addr::new(10, 0, 0, 200),
+                ),
+                reply(m.xid, &CLIENT, MessageType::Ack, A, ADDR),
+            ]
+        }),
+    ]);
+    let mut s = Session::new(&mut t, limits());
+    let r = dora(
+        &mut s,
+        &discover(0x1234),
+        Dest::Broadcast,
+        Duration::from_secs(1),
+        Duration::from_millis(20),
+        false,
+    )
+    .unwrap();
+    assert!(
+        matches!(r, DoraResult::Bound(ref l) if l.address == ADDR && l.server == A),
+        "the chosen server A ACKed, but dora says {r:?}"
     );
 }

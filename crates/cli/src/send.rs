@@ -421,26 +421,34 @@ fn answered(replies: &[Reply]) -> Outcome {
 }
 
 /// Re-reads the replies of a finished DORA from the session log: those to
-/// `request` (its xid and chaddr).
+/// `request` (its xid and chaddr), each with its latency from the request
+/// it answers (the last one sent before it: the OFFER's from the
+/// DISCOVER, the ACK's from the REQUEST).
 fn session_replies(s: &Session<'_>, request: &Message<'_>) -> Vec<Reply> {
-    let start = s.log.iter().find(|p| p.sent).map(|p| p.at);
-    s.log
-        .iter()
-        .enumerate()
-        .filter(|(_, p)| !p.sent)
-        .filter_map(|(i, p)| {
-            let d = decoded(p)?;
-            let m = d.message.as_ref()?;
-            probe::session::answers(request, m).then(|| Reply {
+    let mut asked = None;
+    let mut replies = Vec::new();
+    for (i, p) in s.log.iter().enumerate() {
+        if p.sent {
+            asked = Some(p.at);
+            continue;
+        }
+        let Some(d) = decoded(p) else { continue };
+        let Some(m) = d.message.as_ref() else {
+            continue;
+        };
+        if probe::session::answers(request, m) {
+            replies.push(Reply {
                 packet: i,
                 message: m.clone().into_owned(),
-                latency: start.map_or_else(Default::default, |s| p.at.saturating_duration_since(s)),
+                latency: asked
+                    .map_or_else(Default::default, |at| p.at.saturating_duration_since(at)),
                 checksum: d.frame.udp.checksum,
                 from: d.frame.ip.src,
                 src_mac: d.frame.link.src_mac,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    replies
 }
 
 /// A DHCP message read from a capture's frame.
@@ -655,8 +663,8 @@ mod tests {
         }
     }
 
-    /// `probe --dora` reports each reply's latency: the ACK's must be
-    /// measured from the REQUEST it answers, not from the DISCOVER.
+    /// Guards `probe --dora`'s latencies: the ACK's is measured from the
+    /// REQUEST it answers; it was measured from the DISCOVER.
     #[test]
     fn dora_ack_latency_is_from_the_request() {
         let mut t = Fake {

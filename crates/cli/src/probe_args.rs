@@ -167,7 +167,8 @@ impl Overrides {
             .extend(self.no_options.iter().map(|c| Edit::Remove(*c)));
     }
 
-    /// Applies the overrides to a captured message (for replay).
+    /// Applies the overrides to a captured message (for replay), keeping
+    /// option 82 the last option.
     pub fn apply_message(&self, m: &mut wire::Message<'static>) {
         if let Some(c) = self.chaddr {
             m.set_chaddr(c.as_bytes());
@@ -202,6 +203,7 @@ impl Overrides {
         for c in &self.no_options {
             m.remove_option(*c);
         }
+        probe::request::relay_agent_information_last(m);
     }
 }
 
@@ -225,5 +227,26 @@ mod tests {
             Ok((54, vec![10, 0, 0, 1]))
         );
         assert!(parse_option("60").is_err());
+    }
+
+    /// Guards RFC 3046 §2.1 in `replay`: a captured relayed request (option
+    /// 82 last) with `-o 60=…` added keeps option 82 the last option; the
+    /// new option used to be put after it.
+    #[test]
+    fn replay_keeps_relay_agent_information_last() {
+        use wire::dhcp::{code, MessageType, Op};
+        let mut m = wire::Message::new(Op::BootRequest, 1, &[2, 0, 0, 0, 0, 1]);
+        m.set_option(
+            code::DHCP_MESSAGE_TYPE,
+            vec![u8::from(MessageType::Discover)],
+        );
+        m.set_option(code::RELAY_AGENT_INFORMATION, vec![1, 1, b'x']);
+        let o = Overrides {
+            options: vec![(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec())],
+            ..Overrides::default()
+        };
+        o.apply_message(&mut m);
+        let codes: Vec<u8> = m.options.iter().map(|o| o.code).collect();
+        assert_eq!(codes, [53, 60, 82, 255]);
     }
 }

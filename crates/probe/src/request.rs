@@ -3,7 +3,7 @@
 
 use std::net::Ipv4Addr;
 
-use wire::dhcp::{code, Message, MessageType, Op};
+use wire::dhcp::{code, Message, MessageType, Op, RawOption, Region};
 use wire::HwAddr;
 
 /// What to send.
@@ -204,8 +204,35 @@ impl Spec {
                 }
             }
         }
+        relay_agent_information_last(&mut m);
         Ok(m)
     }
+}
+
+/// Moves option 82 (all its TLVs, in order) to the end of the options field,
+/// before END: RFC 3046 §2.1 has a relay agent add it "as the last option
+/// (but before 'End Option' 255, if present)", and servers may look for it
+/// there. Options added after it (`-o 82=… -o 60=…`, a replayed request
+/// with an option added) would otherwise follow it.
+pub fn relay_agent_information_last(m: &mut Message<'_>) {
+    let is_82 =
+        |o: &RawOption<'_>| o.code == code::RELAY_AGENT_INFORMATION && o.region == Region::Options;
+    if !m.options.iter().any(is_82) {
+        return;
+    }
+    let (moved, mut rest): (Vec<_>, Vec<_>) =
+        std::mem::take(&mut m.options).into_iter().partition(is_82);
+    let at = rest
+        .iter()
+        .position(|o| o.code == code::END && o.region == Region::Options)
+        .or_else(|| {
+            rest.iter()
+                .rposition(|o| o.region == Region::Options)
+                .map(|i| i + 1)
+        })
+        .unwrap_or(0);
+    rest.splice(at..at, moved);
+    m.options = rest;
 }
 
 /// A transaction id that differs from run to run (no cryptographic quality
@@ -273,5 +300,38 @@ mod tests {
         let b = Spec::new(Kind::Bootp, mac(), 1).build().unwrap();
         assert_eq!(b.message_type(), None);
         assert_ne!(fresh_xid(), fresh_xid());
+    }
+
+    /// Guards RFC 3046 §2.1 (a relay agent adds option 82 "as the last
+    /// option (but before 'End Option' 255, if present)"): acting as a relay
+    /// with `-o 82=… -o 60=…`, option 60 used to follow option 82, as edits
+    /// are applied in order.
+    #[test]
+    fn relay_agent_information_stays_the_last_option() {
+        let mut s = Spec::new(Kind::Discover, mac(), 1);
+        s.giaddr = Ipv4Addr::new(10, 1, 0, 1);
+        s.hops = 1;
+        s.edits = vec![
+            Edit::Set(
+                code::RELAY_AGENT_INFORMATION,
+                vec![1, 4, b'e', b't', b'h', b'0'],
+            ),
+            Edit::Set(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec()),
+        ];
+        let m = s.build().unwrap();
+        let codes: Vec<u8> = m.options.iter().map(|o| o.code).collect();
+        assert_eq!(codes, [53, 61, 55, 60, 82, 255]);
+        // Without END (a message built by hand), it goes at the very end.
+        let mut m = Message::new(Op::BootRequest, 1, mac().as_bytes());
+        m.set_option(code::RELAY_AGENT_INFORMATION, vec![1, 1, b'x']);
+        m.set_option(code::VENDOR_CLASS_IDENTIFIER, b"x".to_vec());
+        m.remove_option(code::END);
+        relay_agent_information_last(&mut m);
+        let codes: Vec<u8> = m.options.iter().map(|o| o.code).collect();
+        assert_eq!(
+            codes.last(),
+            Some(&code::RELAY_AGENT_INFORMATION),
+            "{codes:?}"
+        );
     }
 }

@@ -216,32 +216,6 @@ fn between_does_not_claim_no_pair_works_when_it_tried_only_some() {
     );
 }
 
-/// Acting as a relay (`--relay`, giaddr set) with option 82 and another
-/// option given: RFC 3046 §2.1 says a relay agent "SHALL add it as the last
-/// option (but before 'End Option' 255, if present)". Edits are appended in
-/// order, so `-o 82=… -o 60=…` puts 60 after 82.
-#[test]
-fn relay_agent_information_stays_the_last_option() {
-    use probe::request::{Edit, Kind, Spec};
-    let mut s = Spec::new(Kind::Discover, wire::HwAddr::new(&CLIENT), 1);
-    s.giaddr = Ipv4Addr::new(10, 1, 0, 1);
-    s.hops = 1;
-    s.edits = vec![
-        Edit::Set(
-            code::RELAY_AGENT_INFORMATION,
-            vec![1, 4, b'e', b't', b'h', b'0'],
-        ),
-        Edit::Set(code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec()),
-    ];
-    let m = s.build().unwrap();
-    let codes: Vec<u8> = m.options.iter().map(|o| o.code).collect();
-    assert_eq!(
-        codes[codes.len() - 2],
-        code::RELAY_AGENT_INFORMATION,
-        "options in order: {codes:?}"
-    );
-}
-
 /// `dhcplens probe --dora -t request …` (or renew, rebind, init-reboot) is
 /// accepted (send.rs checks no kind) and hands a REQUEST to `dora` as its
 /// "DISCOVER": the server's ACK is ignored while waiting for an OFFER, and

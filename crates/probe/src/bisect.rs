@@ -100,14 +100,19 @@ pub struct Try {
     pub answer: Answer,
 }
 
-/// Where answering starts over a field's range.
+/// Where the server's answer changes over a field's range.
 #[derive(Debug, Clone)]
 pub struct RangeResult {
     pub field: Field,
     pub low: (u32, Answer),
     pub high: (u32, Answer),
-    /// The two neighbouring values between which the answer flips.
+    /// The two neighbouring values between which the answer changes, once
+    /// both were asked again and answered the same.
     pub boundary: Option<((u32, Answer), (u32, Answer))>,
+    /// The boundary's values whose second asking got another answer than
+    /// the first: (value, first answer, second answer). No threshold is
+    /// stated then (`boundary` is `None`).
+    pub inconsistent: Vec<(u32, Answer, Answer)>,
     pub tries: Vec<Try>,
 }
 
@@ -115,9 +120,21 @@ impl RangeResult {
     /// The conclusion as a sentence, with what it is consistent with.
     pub fn conclusion(&self) -> String {
         let f = self.field.name();
+        if !self.inconsistent.is_empty() {
+            let what: Vec<String> = self
+                .inconsistent
+                .iter()
+                .map(|(v, first, then)| format!("{f}={v} got {first}, then {then}"))
+                .collect();
+            return format!(
+                "the server answered inconsistently ({}): no threshold can be stated; replies may be lost, \
+                 or its answer depends on more than {f} (load, failover, rate limits): try again with a longer --timeout or --pause",
+                what.join("; ")
+            );
+        }
         match self.boundary {
             None => format!(
-                "no flip between {f}={} ({}) and {f}={} ({}): {f} does not change the server's answer in this range",
+                "no change between {f}={} ({}) and {f}={} ({}): {f} does not change the server's answer in this range",
                 self.low.0, self.low.1, self.high.0, self.high.1
             ),
             Some(((a, aa), (b, ba))) => {
@@ -140,7 +157,11 @@ fn answered(a: Answer) -> bool {
     a == Answer::Answered
 }
 
-/// Bisects `field` over `lo..=hi` on `base`, assuming one flip.
+/// Bisects `field` over `lo..=hi` on `base`, assuming one change of answer
+/// (answered, NAK or silent). A value that gets no answer is asked once
+/// more (one lost reply must not move the boundary), and the boundary's two
+/// values are asked again before it is stated: if either answers otherwise,
+/// the result says the server answered inconsistently.
 pub fn range(
     base: &Message<'static>,
     field: Field,
@@ -156,48 +177,62 @@ pub fn range(
         ));
     }
     let mut tries = Vec::new();
-    let mut probe = |v: u32, tries: &mut Vec<Try>| -> Result<Answer, String> {
+    let mut probe = |v: u32, why: &str, tries: &mut Vec<Try>| -> Result<Answer, String> {
         let mut m = base.clone();
         field.set(&mut m, v);
-        let a = oracle.ask(&m)?;
+        let mut a = oracle.ask(&m)?;
         tries.push(Try {
-            what: format!("{}={v}", field.name()),
+            what: format!("{}={v}{why}", field.name()),
             answer: a,
         });
+        if a == Answer::Silent {
+            a = oracle.ask(&m)?;
+            tries.push(Try {
+                what: format!("{}={v}{why} again, as it was silent", field.name()),
+                answer: a,
+            });
+        }
         Ok(a)
     };
-    let a_lo = probe(lo, &mut tries)?;
+    let a_lo = probe(lo, "", &mut tries)?;
     let a_hi = if hi == lo {
         a_lo
     } else {
-        probe(hi, &mut tries)?
+        probe(hi, "", &mut tries)?
     };
-    if answered(a_lo) == answered(a_hi) {
-        return Ok(RangeResult {
-            field,
-            low: (lo, a_lo),
-            high: (hi, a_hi),
-            boundary: None,
-            tries,
-        });
+    let mut result = RangeResult {
+        field,
+        low: (lo, a_lo),
+        high: (hi, a_hi),
+        boundary: None,
+        inconsistent: Vec::new(),
+        tries: Vec::new(),
+    };
+    if a_lo == a_hi {
+        result.tries = tries;
+        return Ok(result);
     }
     let (mut l, mut la, mut h, mut ha) = (lo, a_lo, hi, a_hi);
     while h - l > 1 {
         let mid = l + (h - l) / 2;
-        let a = probe(mid, &mut tries)?;
-        if answered(a) == answered(la) {
+        let a = probe(mid, "", &mut tries)?;
+        if a == la {
             (l, la) = (mid, a);
         } else {
             (h, ha) = (mid, a);
         }
     }
-    Ok(RangeResult {
-        field,
-        low: (lo, a_lo),
-        high: (hi, a_hi),
-        boundary: Some(((l, la), (h, ha))),
-        tries,
-    })
+    for (v, first) in [(l, la), (h, ha)] {
+        let again = probe(v, " (confirming)", &mut tries)?;
+        if again != first {
+            result.inconsistent.push((v, first, again));
+        }
+    }
+    if result.inconsistent.is_empty() {
+        result.boundary = Some(((l, la), (h, ha)));
+    }
+    result.tries = tries;
+    Ok(result)
 }
 
 /// What made the failing request work.
@@ -337,11 +372,15 @@ mod tests {
             let r = range(&discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
             let ((a, _), (b, _)) = r.boundary.unwrap();
             assert_eq!((a, b), (u32::from(t) - 1, u32::from(t)));
-            assert!(
-                r.tries.len() <= 2 + 5,
-                "binary search: {} tries",
-                r.tries.len()
-            );
+            let mut values: Vec<&str> = r
+                .tries
+                .iter()
+                .filter(|t| !t.what.contains("confirming"))
+                .map(|t| t.what.split(' ').next().unwrap())
+                .collect();
+            values.sort_unstable();
+            values.dedup();
+            assert!(values.len() <= 2 + 5, "binary search: {values:?}");
             assert!(
                 r.conclusion().contains(&format!("`min-secs {t}`")),
                 "{}",
@@ -395,5 +434,101 @@ mod tests {
         let mut oracle = |_: &Message<'static>| Ok(Answer::Silent);
         let r = between(&working, &failing, &mut oracle).unwrap();
         assert!(r.conclusion().starts_with("could not reproduce"));
+    }
+
+    /// Guards against one lost reply stating a wrong threshold: a min-secs 2
+    /// server whose answer at secs=15 (the first midpoint) is lost once.
+    /// Each value used to be asked once, so the boundary moved to 15/16 and
+    /// the conclusion said "consistent with ISC dhcpd `min-secs 16`".
+    #[test]
+    fn one_lost_reply_does_not_make_a_wrong_threshold() {
+        let mut lost = false;
+        let mut oracle = |m: &Message<'static>| {
+            if m.secs == 15 && !lost {
+                lost = true;
+                return Ok(Answer::Silent);
+            }
+            Ok(if m.secs >= 2 {
+                Answer::Answered
+            } else {
+                Answer::Silent
+            })
+        };
+        let r = range(&discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
+        let ((a, _), (b, _)) = r.boundary.unwrap();
+        assert_eq!((a, b), (1, 2), "{}", r.conclusion());
+        assert!(
+            r.conclusion().contains("`min-secs 2`"),
+            "{}",
+            r.conclusion()
+        );
+        // Both sides of the boundary were asked again.
+        let confirmed: Vec<&str> = r
+            .tries
+            .iter()
+            .filter(|t| t.what.contains("(confirming)"))
+            .map(|t| t.what.as_str())
+            .collect();
+        assert_eq!(
+            confirmed,
+            [
+                "secs=1 (confirming)",
+                "secs=1 (confirming) again, as it was silent",
+                "secs=2 (confirming)"
+            ]
+        );
+    }
+
+    /// Guards the boundary's confirmation: when the two sides, asked again,
+    /// answer otherwise than they did (here secs=15 is lost twice, then
+    /// answered), the conclusion says the server answered inconsistently
+    /// and states no threshold.
+    #[test]
+    fn a_boundary_that_does_not_hold_is_not_stated() {
+        let mut asked_15 = 0;
+        let mut oracle = |m: &Message<'static>| {
+            if m.secs == 15 {
+                asked_15 += 1;
+                if asked_15 <= 2 {
+                    return Ok(Answer::Silent);
+                }
+            }
+            Ok(if m.secs >= 2 {
+                Answer::Answered
+            } else {
+                Answer::Silent
+            })
+        };
+        let r = range(&discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
+        assert!(r.boundary.is_none(), "{:?}", r.boundary);
+        assert_eq!(r.inconsistent, [(15, Answer::Silent, Answer::Answered)]);
+        let c = r.conclusion();
+        assert!(c.contains("answered inconsistently"), "{c}");
+        assert!(c.contains("secs=15 got silent, then answered"), "{c}");
+        assert!(!c.contains("min-secs"), "{c}");
+    }
+
+    /// Guards NAK versus silent as a change of answer: a server that NAKs
+    /// below secs 5 and is silent from 5. The conclusion used to name both
+    /// answers yet say secs "does not change the server's answer" (only
+    /// answered versus not was a change).
+    #[test]
+    fn nak_versus_silent_is_a_change() {
+        let mut oracle = |m: &Message<'static>| {
+            Ok(if m.secs < 5 {
+                Answer::Nak
+            } else {
+                Answer::Silent
+            })
+        };
+        let r = range(&discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
+        let c = r.conclusion();
+        assert!(!c.contains("does not change the server's answer"), "{c}");
+        assert_eq!(
+            r.boundary,
+            Some(((4, Answer::Nak), (5, Answer::Silent))),
+            "{c}"
+        );
+        assert_eq!(c, "server silent when secs ≥ 5, NAK when secs ≤ 4");
     }
 }

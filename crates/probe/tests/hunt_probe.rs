@@ -5,7 +5,7 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use probe::bisect::{self, Answer, Field};
+use probe::bisect::{self, Answer};
 use probe::session::{dora, DoraResult, Limits, Session};
 use probe::transport::{Dest, Packet, Transport};
 use wire::dhcp::{code, MessageType, Op};
@@ -101,61 +101,7 @@ fn limits() -> Limits {
 }
 
 const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
-const B: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 2);
 const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
-
-fn secs_discover(secs: u16) -> Message<'static> {
-    let mut m = discover(1);
-    m.secs = secs;
-    m
-}
-
-/// A min-secs 2 server whose one answer (at secs=15, the first midpoint) is
-/// lost: one lost reply moves the boundary to 15/16 and the conclusion says
-/// "consistent with ISC dhcpd `min-secs 16`" with no second look.
-#[test]
-fn one_lost_reply_does_not_make_a_wrong_threshold() {
-    let mut lost = false;
-    let mut oracle = |m: &Message<'static>| {
-        if m.secs == 15 && !lost {
-            lost = true;
-            return Ok(Answer::Silent);
-        }
-        Ok(if m.secs >= 2 {
-            Answer::Answered
-        } else {
-            Answer::Silent
-        })
-    };
-    let r = bisect::range(&secs_discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
-    let ((a, _), (b, _)) = r.boundary.unwrap();
-    assert_eq!(
-        (a, b),
-        (1, 2),
-        "conclusion: {} (tries: {:?})",
-        r.conclusion(),
-        r.tries
-            .iter()
-            .map(|t| format!("{} {}", t.what, t.answer))
-            .collect::<Vec<_>>()
-    );
-}
-
-/// A server that NAKs below secs 5 and is silent from 5: the conclusion
-/// names both answers yet says secs "does not change the server's answer".
-#[test]
-fn nak_versus_silent_is_a_change() {
-    let mut oracle = |m: &Message<'static>| {
-        Ok(if m.secs < 5 {
-            Answer::Nak
-        } else {
-            Answer::Silent
-        })
-    };
-    let r = bisect::range(&secs_discover(0), Field::Secs, 0, 30, &mut oracle).unwrap();
-    let c = r.conclusion();
-    assert!(!c.contains("does not change the server's answer"), "{c}");
-}
 
 /// Nine differences; the server answers only when two of them are copied,
 /// one of which ranks ninth. `between` tries pairs only among the first

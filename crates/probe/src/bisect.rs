@@ -259,13 +259,32 @@ impl DiffResult {
             return "the two requests do not differ (apart from xid), yet the server treats them differently: it depends on state or timing".into();
         }
         match self.flips.first() {
-            None => format!(
-                "no single difference or pair of differences makes the failing request work ({} differences)",
-                self.differences.len()
-            ),
+            None => {
+                let n = self.differences.len();
+                if n <= PAIRED {
+                    format!(
+                        "no single difference or pair of differences makes the failing request work \
+                         ({n} differences: each alone and every pair tried; sets of three or more were not)"
+                    )
+                } else {
+                    format!(
+                        "no single difference makes the failing request work ({n} tried alone), nor any pair \
+                         of the {PAIRED} ranked most likely ({} pairs tried); pairs with the {} ranked lower \
+                         and sets of three or more were not tried",
+                        PAIRED * (PAIRED - 1) / 2,
+                        n - PAIRED
+                    )
+                }
+            }
             Some(set) => {
-                let what: Vec<String> = set.iter().map(|d| format!("{} {} → {}", d.field, d.right, d.left)).collect();
-                let mut s = format!("the server answers once {} (as in the working request)", what.join(" and "));
+                let what: Vec<String> = set
+                    .iter()
+                    .map(|d| format!("{} {} → {}", d.field, d.right, d.left))
+                    .collect();
+                let mut s = format!(
+                    "the server answers once {} (as in the working request)",
+                    what.join(" and ")
+                );
                 if set.len() == 1 {
                     s.push_str(&format!("; servers care because {}", set[0].why));
                 }
@@ -275,8 +294,11 @@ impl DiffResult {
     }
 }
 
+/// How many of the differences, the most likely first, are tried in pairs.
+pub const PAIRED: usize = 8;
+
 /// Tries each difference between `working` and `failing` alone (then pairs
-/// of the eight most likely, if no single one works).
+/// of the [`PAIRED`] most likely, if no single one works).
 pub fn between(
     working: &Message<'static>,
     failing: &Message<'static>,
@@ -326,7 +348,7 @@ pub fn between(
         }
     }
     if result.flips.is_empty() {
-        let top: Vec<&Difference> = differences.iter().take(8).collect();
+        let top: Vec<&Difference> = differences.iter().take(PAIRED).collect();
         'pairs: for i in 0..top.len() {
             for j in i + 1..top.len() {
                 if try_set(&[top[i], top[j]], &mut result.tries)? {
@@ -530,5 +552,62 @@ mod tests {
             "{c}"
         );
         assert_eq!(c, "server silent when secs ≥ 5, NAK when secs ≤ 4");
+    }
+
+    /// Guards the wording of `between`'s conclusion: nine differences, the
+    /// server answers only when two of them are copied, one of which ranks
+    /// ninth. Pairs are tried only among the first eight, yet the conclusion
+    /// used to say that no pair of differences works.
+    #[test]
+    fn between_says_which_pairs_it_tried() {
+        let mut working = discover(0);
+        let mut failing = discover(0);
+        working.secs = 10;
+        working.hops = 1;
+        working.flags = 0x8000;
+        for (c, v) in [
+            (code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec()),
+            (code::USER_CLASS, b"iPXE".to_vec()),
+            (code::CLIENT_SYSTEM_ARCHITECTURE, vec![0, 7]),
+            (code::HOST_NAME, b"a".to_vec()),
+            (code::DOMAIN_NAME, b"x".to_vec()),
+            (12 + 100, b"z".to_vec()),
+        ] {
+            working.set_option(c, v);
+        }
+        let diffs = diagnose::diff::requests(&working, &failing);
+        assert!(diffs.len() >= 9, "{} differences", diffs.len());
+        let last = diffs.last().unwrap().clone();
+        let first = diffs.first().unwrap().clone();
+        // The server needs the first-ranked and the last-ranked differences.
+        let (w2, f2) = (working.clone(), failing.clone());
+        let mut both = f2.clone();
+        first.apply(&mut both, &w2);
+        last.apply(&mut both, &w2);
+        let key = move |m: &Message<'static>| {
+            let mut a = m.clone();
+            first.apply(&mut a, &w2);
+            let mut b = m.clone();
+            last.apply(&mut b, &w2);
+            // m already has both values of `first` and `last` from the working one
+            a == *m && b == *m
+        };
+        let mut oracle = |m: &Message<'static>| {
+            Ok(if key(m) {
+                Answer::Answered
+            } else {
+                Answer::Silent
+            })
+        };
+        assert_eq!(oracle(&both).unwrap(), Answer::Answered);
+        failing.xid = 2;
+        let r = between(&working, &failing, &mut oracle).unwrap();
+        let c = r.conclusion();
+        assert!(r.flips.is_empty(), "{:?}", r.flips);
+        assert_eq!(
+            c,
+            "no single difference makes the failing request work (9 tried alone), nor any pair of the 8 \
+             ranked most likely (28 pairs tried); pairs with the 1 ranked lower and sets of three or more were not tried"
+        );
     }
 }

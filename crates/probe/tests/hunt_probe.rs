@@ -5,7 +5,6 @@ use std::io;
 use std::net::Ipv4Addr;
 use std::time::{Duration, Instant};
 
-use probe::bisect::{self, Answer};
 use probe::session::{dora, DoraResult, Limits, Session};
 use probe::transport::{Dest, Packet, Transport};
 use wire::dhcp::{code, MessageType, Op};
@@ -102,65 +101,6 @@ fn limits() -> Limits {
 
 const A: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
 const ADDR: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 100);
-
-/// Nine differences; the server answers only when two of them are copied,
-/// one of which ranks ninth. `between` tries pairs only among the first
-/// eight, yet the conclusion says no pair of differences works.
-#[test]
-fn between_does_not_claim_no_pair_works_when_it_tried_only_some() {
-    let mut working = discover(1);
-    let mut failing = discover(1);
-    working.secs = 10;
-    working.hops = 1;
-    working.flags = 0x8000;
-    for (c, v) in [
-        (code::VENDOR_CLASS_IDENTIFIER, b"PXEClient".to_vec()),
-        (code::USER_CLASS, b"iPXE".to_vec()),
-        (code::CLIENT_SYSTEM_ARCHITECTURE, vec![0, 7]),
-        (code::HOST_NAME, b"a".to_vec()),
-        (code::DOMAIN_NAME, b"x".to_vec()),
-        (12 + 100, b"z".to_vec()),
-    ] {
-        working.set_option(c, v);
-    }
-    let diffs = diagnose::diff::requests(&working, &failing);
-    assert!(diffs.len() >= 9, "{} differences", diffs.len());
-    let last = diffs.last().unwrap().clone();
-    let first = diffs.first().unwrap().clone();
-    // The server needs the first-ranked and the last-ranked differences.
-    let (w2, f2) = (working.clone(), failing.clone());
-    let mut both = f2.clone();
-    first.apply(&mut both, &w2);
-    last.apply(&mut both, &w2);
-    let key = move |m: &Message<'static>| {
-        let mut a = m.clone();
-        first.apply(&mut a, &w2);
-        let mut b = m.clone();
-        last.apply(&mut b, &w2);
-        // m already has both values of `first` and `last` from the working one
-        a == *m && b == *m
-    };
-    let mut oracle = |m: &Message<'static>| {
-        Ok(if key(m) {
-            Answer::Answered
-        } else {
-            Answer::Silent
-        })
-    };
-    assert_eq!(oracle(&both).unwrap(), Answer::Answered);
-    failing.xid = 2;
-    let r = bisect::between(&working, &failing, &mut oracle).unwrap();
-    let c = r.conclusion();
-    assert!(
-        !r.flips.is_empty() || !c.starts_with("no single difference or pair"),
-        "{c} — {} tries, differences: {:?}",
-        r.tries.len(),
-        r.differences
-            .iter()
-            .map(|d| d.field.clone())
-            .collect::<Vec<_>>()
-    );
-}
 
 /// `dhcplens probe --dora -t request …` (or renew, rebind, init-reboot) is
 /// accepted (send.rs checks no kind) and hands a REQUEST to `dora` as its

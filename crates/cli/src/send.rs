@@ -294,6 +294,12 @@ fn report(
 
 pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let kind = Kind::parse(&a.kind).map_err(anyhow::Error::msg)?;
+    if a.dora && kind != Kind::Discover {
+        bail!(
+            "--dora starts with a DISCOVER and sends its own REQUEST: drop `-t {}` (or send that request alone, without --dora)",
+            a.kind
+        );
+    }
     let mut opened = open(&a.transport)?;
     let chaddr = a
         .overrides
@@ -771,5 +777,43 @@ mod tests {
             "; also NAK from 10.0.0.2 (not the server chosen)"
         );
         assert_eq!(other_servers_answers(&DoraResult::NoOffer, &replies), "");
+    }
+
+    /// Runs `dhcplens ARGS` as `main` would, up to the command's result.
+    fn run(args: &[&str]) -> anyhow::Result<Outcome> {
+        use clap::Parser;
+        let cli = crate::args::Cli::try_parse_from([&["dhcplens"][..], args].concat())?;
+        let style = Style::new(crate::style::ColorChoice::Never);
+        let mut out = Vec::new();
+        match &cli.command {
+            crate::args::Command::Probe(a) => probe(a, style, &mut out),
+            crate::args::Command::Replay(a) => replay(a, style, &mut out),
+            crate::args::Command::Bisect(a) => crate::compare::bisect_cmd(a, style, &mut out),
+            _ => unreachable!("a command that sends"),
+        }
+    }
+
+    /// Guards `probe --dora -t TYPE`: a DORA starts with a DISCOVER, so any
+    /// other type is a usage error (exit 2), refused before any socket (no
+    /// --iface nor --server here: reaching the transport would say that).
+    /// It used to be accepted and to report "no OFFER" to a REQUEST.
+    #[test]
+    fn dora_refuses_a_type_other_than_discover() {
+        for t in [
+            "request",
+            "renew",
+            "rebind",
+            "init-reboot",
+            "inform",
+            "bootp",
+        ] {
+            let e = run(&["probe", "--dora", "-t", t, "--ciaddr", "10.0.0.5"]).unwrap_err();
+            assert!(
+                e.to_string().starts_with("--dora starts with a DISCOVER"),
+                "{t}: {e}"
+            );
+        }
+        let e = run(&["probe", "--dora", "-t", "discover"]).unwrap_err();
+        assert!(e.to_string().contains("--iface"), "{e}");
     }
 }

@@ -222,8 +222,9 @@ pub enum DoraResult {
 
 /// DISCOVER → OFFER → REQUEST → ACK, taking the first OFFER and waiting for
 /// that server's ACK or NAK (other servers' answers to the REQUEST stay in
-/// the session's log); optionally a RELEASE after. `discover` is the DISCOVER to send (its xid is kept); it
-/// and the REQUEST go to `dest` (a broadcast, or the server a relay or a
+/// the session's log); optionally a RELEASE after. `discover` is the
+/// DISCOVER to send (its xid is kept; any other message is refused, unsent);
+/// it and the REQUEST go to `dest` (a broadcast, or the server a relay or a
 /// `--server` names).
 pub fn dora(
     s: &mut Session<'_>,
@@ -233,6 +234,12 @@ pub fn dora(
     offer_wait: Duration,
     release: bool,
 ) -> io::Result<DoraResult> {
+    if discover.message_type() != Some(MessageType::Discover) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a DORA starts with a DISCOVER",
+        ));
+    }
     let offers = s.ask_until(discover, dest, timeout, &[MessageType::Offer], offer_wait)?;
     let Some(offer) = offers.iter().find(|r| r.kind() == Some(MessageType::Offer)) else {
         return Ok(DoraResult::NoOffer);

@@ -189,3 +189,32 @@ fn dora_keeps_listening_for_the_chosen_server_after_another_servers_ack() {
         "the chosen server A ACKed, but dora says {r:?}"
     );
 }
+
+/// Guards `dora`'s first message: given a REQUEST (`probe --dora -t renew`,
+/// request, rebind, init-reboot) it used to send it as its "DISCOVER",
+/// ignore the server's ACK while waiting for an OFFER, and report "no
+/// OFFER". It refuses it now, before sending anything.
+#[test]
+fn dora_refuses_to_start_with_anything_but_a_discover() {
+    use probe::request::{Kind, Spec};
+    let mut t = Fake::new(vec![Box::new(|m: &Message<'_>| {
+        vec![reply(m.xid, &CLIENT, MessageType::Ack, A, ADDR)]
+    })]);
+    let mut spec = Spec::new(Kind::Renew, wire::HwAddr::new(&CLIENT), 9);
+    spec.ciaddr = ADDR;
+    let renew = spec.build().unwrap();
+    let mut s = Session::new(&mut t, limits());
+    let r = dora(
+        &mut s,
+        &renew,
+        Dest::Broadcast,
+        Duration::from_millis(50),
+        Duration::from_millis(10),
+        false,
+    );
+    let e = r.expect_err("the RENEW was taken for a DISCOVER");
+    assert_eq!(e.kind(), io::ErrorKind::InvalidInput, "{e}");
+    assert_eq!(s.sends(), 0);
+    drop(s);
+    assert!(t.sent.is_empty());
+}

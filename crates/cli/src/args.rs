@@ -327,12 +327,18 @@ pub struct BisectArgs {
     /// The request to vary (CAPTURE:FRAME); default: a plain DISCOVER from the interface's MAC.
     #[arg(long, value_name = "CAPTURE:FRAME", requires = "field")]
     pub base: Option<OsString>,
-    /// A request the server answers (CAPTURE:FRAME).
+    /// A request the server answers (CAPTURE:FRAME). The two requests are
+    /// sent as captured (the request overrides, --chaddr, --secs, -o, …,
+    /// are refused with them: they would hide or add differences).
     #[arg(
         long,
         value_name = "CAPTURE:FRAME",
         requires = "failing",
-        conflicts_with = "field"
+        conflicts_with = "field",
+        conflicts_with_all = [
+            "chaddr", "xid", "secs", "flags", "hops", "ciaddr", "giaddr",
+            "requested", "server_id", "options", "no_options"
+        ]
     )]
     pub working: Option<OsString>,
     /// A request it does not answer (CAPTURE:FRAME).

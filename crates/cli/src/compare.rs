@@ -22,7 +22,7 @@ use wire::Message;
 use crate::args::{BisectArgs, DiffArgs};
 use crate::feed::{Feed, InputProblem};
 use crate::inputs::shown;
-use crate::send::{frame_ref, load_frame, load_frames, open, write_pcapng, Loaded};
+use crate::send::{frame_ref, load_frame, load_frames, write_pcapng, Loaded};
 use crate::style::{Paint, Style};
 use crate::{warn, Outcome};
 
@@ -548,15 +548,103 @@ impl Oracle for NetOracle<'_, '_> {
     }
 }
 
+/// What `bisect` was asked to do, checked before anything is opened.
+enum BisectJob {
+    Range {
+        base: Message<'static>,
+        field: Field,
+        lo: u32,
+        hi: u32,
+    },
+    Between {
+        working: Message<'static>,
+        failing: Message<'static>,
+    },
+}
+
+/// Loads a request to vary from `CAPTURE:FRAME`: whole, and not a reply.
+fn bisect_request(item: &OsStr) -> anyhow::Result<(Message<'static>, String)> {
+    let (file, n) = frame_ref(item)?;
+    let m = load_frame(&file, n)?.whole(&file, n)?;
+    crate::send::refuse_reply(&m, &file, n, "bisect varies requests")?;
+    Ok((m, shown_ref(item, &file)))
+}
+
 pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
-    let mut opened = open(&a.transport)?;
+    // Every argument is checked (and every capture read) before the way out
+    // is opened.
+    let mut captured = Vec::new();
+    let mut job = match (&a.field, &a.working, &a.failing) {
+        (Some(f), None, None) => {
+            let (name, range) = f.split_once('=').context("--field takes NAME=LOW..HIGH, e.g. secs=0..30")?;
+            let (lo, hi) = range.split_once("..").context("--field takes NAME=LOW..HIGH, e.g. secs=0..30")?;
+            let field = Field::parse(name).map_err(anyhow::Error::msg)?;
+            let (lo, hi): (u32, u32) = (lo.parse().context("LOW is not a number")?, hi.parse().context("HIGH is not a number")?);
+            if lo > hi || hi > field.max() {
+                bail!("--field {f}: the range is empty or beyond {}'s maximum {}", field.name(), field.max());
+            }
+            let base = match &a.base {
+                Some(b) => {
+                    let (mut m, name) = bisect_request(b)?;
+                    a.overrides.apply_message(&mut m);
+                    captured.push(name);
+                    m
+                }
+                None => {
+                    let mut spec = Spec::new(Kind::Discover, wire::HwAddr::new(&[0; 6]), 0);
+                    a.overrides.apply_spec(&mut spec);
+                    spec.build().map_err(anyhow::Error::msg)?
+                }
+            };
+            BisectJob::Range { base, field, lo, hi }
+        }
+        (None, Some(w), Some(f)) => {
+            let (working, wname) = bisect_request(w)?;
+            let (failing, fname) = bisect_request(f)?;
+            captured.extend([wname, fname]);
+            BisectJob::Between { working, failing }
+        }
+        _ => bail!("give either --field NAME=LOW..HIGH (with an optional --base CAPTURE:FRAME) or --working CAPTURE:FRAME --failing CAPTURE:FRAME"),
+    };
+    let way = crate::send::WayOut::new(&a.transport)?;
+    let flags_given = a.overrides.flags.is_some();
+    match &mut job {
+        // Varying the flags themselves: they are the user's.
+        BisectJob::Range {
+            field: Field::Flags,
+            ..
+        } => {}
+        BisectJob::Range { base, .. } if a.base.is_none() => {
+            // The plain DISCOVER: from the interface's MAC unless --chaddr.
+            if a.overrides.chaddr.is_none() {
+                let mac = way
+                    .iface_mac()
+                    .context("give --chaddr (no interface to take a MAC from)")?;
+                let mut spec = Spec::new(Kind::Discover, wire::HwAddr::new(&mac), 0);
+                a.overrides.apply_spec(&mut spec);
+                *base = spec.build().map_err(anyhow::Error::msg)?;
+            }
+            way.broadcast_replies(base, flags_given);
+        }
+        BisectJob::Range { base, .. } => {
+            if way.broadcast_replies(base, flags_given) {
+                crate::send::broadcast_note(&captured[0]);
+            }
+        }
+        BisectJob::Between { working, failing } => {
+            for (m, name) in [working, failing].into_iter().zip(&captured) {
+                if way.broadcast_replies(m, false) {
+                    crate::send::broadcast_note(name);
+                }
+            }
+        }
+    }
+    let mut opened = way.open()?;
     let limits = Limits {
         max_sends: a.transport.max_packets,
         min_interval: a.transport.interval,
     };
     let giaddr = opened.giaddr;
-    let iface_mac = opened.iface_mac;
-    let udp = opened.udp;
     let dest = opened.dest;
     let mut session = Session::new(opened.transport.as_mut(), limits);
     let mut oracle = NetOracle {
@@ -568,45 +656,21 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
         giaddr,
         out: Vec::new(),
     };
-    let (conclusion, found, tries) = match (&a.field, &a.working, &a.failing) {
-        (Some(f), None, None) => {
-            let (name, range) = f.split_once('=').context("--field takes NAME=LOW..HIGH, e.g. secs=0..30")?;
-            let (lo, hi) = range.split_once("..").context("--field takes NAME=LOW..HIGH, e.g. secs=0..30")?;
-            let field = Field::parse(name).map_err(anyhow::Error::msg)?;
-            let (lo, hi): (u32, u32) = (lo.parse().context("LOW is not a number")?, hi.parse().context("HIGH is not a number")?);
-            let base = match &a.base {
-                Some(b) => {
-                    let (file, n) = frame_ref(b)?;
-                    let mut m = load_frame(&file, n)?.whole(&file, n)?;
-                    a.overrides.apply_message(&mut m);
-                    m
-                }
-                None => {
-                    let chaddr = a
-                        .overrides
-                        .chaddr
-                        .or_else(|| iface_mac.map(|m| wire::HwAddr::new(&m)))
-                        .context("give --chaddr (no interface to take a MAC from)")?;
-                    let mut spec = Spec::new(Kind::Discover, chaddr, 0);
-                    if udp && giaddr.is_none() && a.overrides.flags.is_none() {
-                        spec.flags = wire::dhcp::FLAG_BROADCAST;
-                    }
-                    a.overrides.apply_spec(&mut spec);
-                    spec.build().map_err(anyhow::Error::msg)?
-                }
-            };
-            let r = bisect::range(&base, field, lo, hi, &mut oracle).map_err(anyhow::Error::msg)?;
+    let (conclusion, found, tries) = match &job {
+        BisectJob::Range {
+            base,
+            field,
+            lo,
+            hi,
+        } => {
+            let r =
+                bisect::range(base, *field, *lo, *hi, &mut oracle).map_err(anyhow::Error::msg)?;
             (r.conclusion(), r.boundary.is_some(), r.tries)
         }
-        (None, Some(w), Some(f)) => {
-            let (wf, wn) = frame_ref(w)?;
-            let (ff, fnum) = frame_ref(f)?;
-            let working = load_frame(&wf, wn)?.whole(&wf, wn)?;
-            let failing = load_frame(&ff, fnum)?.whole(&ff, fnum)?;
-            let r = bisect::between(&working, &failing, &mut oracle).map_err(anyhow::Error::msg)?;
+        BisectJob::Between { working, failing } => {
+            let r = bisect::between(working, failing, &mut oracle).map_err(anyhow::Error::msg)?;
             (r.conclusion(), !r.flips.is_empty(), r.tries)
         }
-        _ => bail!("give either --field NAME=LOW..HIGH (with an optional --base CAPTURE:FRAME) or --working CAPTURE:FRAME --failing CAPTURE:FRAME"),
     };
     let sent = oracle.out.clone();
     if a.json {

@@ -74,7 +74,10 @@ pub struct Transport {
     /// Send as a relay agent: from port 67 with giaddr set, unicast to --server.
     #[arg(long, requires = "server")]
     pub relay: bool,
-    /// Use a UDP socket on port 68 instead of raw frames (with --iface: bound to it).
+    /// Use a UDP socket on port 68 instead of raw frames (with --iface: bound
+    /// to it; --server alone uses one too). Requests sent through it carry the
+    /// BROADCAST flag, as a reply unicast to yiaddr never reaches the socket
+    /// (not a RELEASE or DECLINE, and not with --flags).
     #[arg(long, conflicts_with = "relay")]
     pub udp: bool,
     /// Source MAC of raw frames (default: the request's chaddr).

@@ -22,70 +22,120 @@ use crate::probe_args::Transport as TransportArgs;
 use crate::style::{Paint, Style};
 use crate::{packet_text, Outcome};
 
-/// An opened way out, with where requests go and the interface's MAC.
+/// An opened way out, with where requests go.
 pub struct Opened {
     pub transport: Box<dyn Transport>,
     pub dest: Dest,
     /// giaddr to put in requests (relay mode).
     pub giaddr: Option<Ipv4Addr>,
-    pub iface_mac: Option<[u8; 6]>,
+}
+
+/// The way out the arguments ask for, decided without opening anything:
+/// every usage error is found before a socket is opened or an interface put
+/// in promiscuous mode. Nothing is sent without an explicit interface or
+/// server.
+pub struct WayOut<'t> {
+    t: &'t TransportArgs,
+    /// Through a UDP socket (not raw frames).
     pub udp: bool,
 }
 
-/// Opens the transport the arguments ask for. Nothing is sent without an
-/// explicit interface or server.
-pub fn open(t: &TransportArgs) -> anyhow::Result<Opened> {
-    let iface_mac = t
-        .iface
-        .as_deref()
-        .and_then(|i| capture::live::interface_mac(i).ok());
-    if t.relay {
-        let server = t.server.expect("clap: --relay requires --server");
-        // The relay's address: the one the kernel would use towards the server.
-        let probe = std::net::UdpSocket::bind("0.0.0.0:0")?;
-        probe
-            .connect((server, 67))
-            .with_context(|| format!("no route to {server}"))?;
-        let local = match probe.local_addr()? {
-            std::net::SocketAddr::V4(a) => *a.ip(),
-            _ => bail!("no IPv4 address towards {server}"),
-        };
-        let transport = Udp::open(local, 67, t.iface.as_deref())?;
-        return Ok(Opened {
-            transport: Box::new(transport),
-            dest: Dest::Unicast(server, None),
-            giaddr: Some(local),
-            iface_mac,
-            udp: true,
-        });
+impl<'t> WayOut<'t> {
+    pub fn new(t: &'t TransportArgs) -> anyhow::Result<WayOut<'t>> {
+        if !t.relay && t.iface.is_none() && t.server.is_none() {
+            bail!("nothing is sent without an explicit --iface or --server");
+        }
+        Ok(WayOut {
+            t,
+            udp: t.relay || t.udp || t.iface.is_none(),
+        })
     }
-    match (&t.iface, t.server) {
-        (Some(iface), server) if !t.udp => {
-            let transport = Raw::open(
+
+    /// The interface's MAC, when there is an interface and it has one.
+    pub fn iface_mac(&self) -> Option<[u8; 6]> {
+        self.t
+            .iface
+            .as_deref()
+            .and_then(|i| capture::live::interface_mac(i).ok())
+    }
+
+    /// Sets the BROADCAST flag in `m` when the way out needs it: a UDP
+    /// socket on port 68 hears the reply to a client without an address
+    /// only if it is broadcast (a server would unicast it to yiaddr, which
+    /// the host does not have). Not with `--flags` (the user's choice), not
+    /// as a relay (replies come to it unicast), and not in a RELEASE or
+    /// DECLINE (RFC 2131 table 5: flags 0; nothing answers them). Says
+    /// whether it changed `m`.
+    pub fn broadcast_replies(&self, m: &mut Message<'_>, flags_given: bool) -> bool {
+        use wire::dhcp::MessageType::{Decline, Release};
+        if !self.udp
+            || self.t.relay
+            || flags_given
+            || m.broadcast()
+            || matches!(m.message_type(), Some(Release | Decline))
+        {
+            return false;
+        }
+        m.flags |= wire::dhcp::FLAG_BROADCAST;
+        true
+    }
+
+    /// Opens it.
+    pub fn open(self) -> anyhow::Result<Opened> {
+        let t = self.t;
+        if t.relay {
+            let server = t.server.expect("clap: --relay requires --server");
+            // The relay's address: the one the kernel would use towards the server.
+            let probe = std::net::UdpSocket::bind("0.0.0.0:0")?;
+            probe
+                .connect((server, 67))
+                .with_context(|| format!("no route to {server}"))?;
+            let local = match probe.local_addr()? {
+                std::net::SocketAddr::V4(a) => *a.ip(),
+                _ => bail!("no IPv4 address towards {server}"),
+            };
+            let transport = Udp::open(local, 67, t.iface.as_deref())?;
+            return Ok(Opened {
+                transport: Box::new(transport),
+                dest: Dest::Unicast(server, None),
+                giaddr: Some(local),
+            });
+        }
+        let dest = t.server.map_or(Dest::Broadcast, |s| Dest::Unicast(s, None));
+        let transport: Box<dyn Transport> = match &t.iface {
+            Some(iface) if !self.udp => Box::new(Raw::open(
                 iface,
                 t.src_mac.map(|m| m.as_bytes().try_into().unwrap_or([0; 6])),
-            )?;
-            let dest = server.map_or(Dest::Broadcast, |s| Dest::Unicast(s, None));
-            Ok(Opened {
-                transport: Box::new(transport),
-                dest,
-                giaddr: None,
-                iface_mac,
-                udp: false,
-            })
+            )?),
+            iface => Box::new(Udp::open(Ipv4Addr::UNSPECIFIED, 68, iface.as_deref())?),
+        };
+        Ok(Opened {
+            transport,
+            dest,
+            giaddr: None,
+        })
+    }
+}
+
+/// The note for a captured request whose BROADCAST flag was set for a UDP
+/// socket (see [`WayOut::broadcast_replies`]).
+pub fn broadcast_note(what: &str) {
+    crate::warn(format_args!(
+        "{what}: the BROADCAST flag is set, as over a UDP socket a reply unicast to yiaddr never reaches it \
+         (--flags 0 keeps it clear)"
+    ));
+}
+
+/// Puts the relay's address in `m` (relay mode), unless `--giaddr` or
+/// `--hops` say otherwise.
+pub fn as_relay(m: &mut Message<'_>, giaddr: Option<Ipv4Addr>, o: &crate::probe_args::Overrides) {
+    if let Some(g) = giaddr {
+        if o.giaddr.is_none() {
+            m.giaddr = g;
         }
-        (iface, server) if iface.is_some() || server.is_some() => {
-            let transport = Udp::open(Ipv4Addr::UNSPECIFIED, 68, iface.as_deref())?;
-            let dest = server.map_or(Dest::Broadcast, |s| Dest::Unicast(s, None));
-            Ok(Opened {
-                transport: Box::new(transport),
-                dest,
-                giaddr: None,
-                iface_mac,
-                udp: true,
-            })
+        if o.hops.is_none() {
+            m.hops = m.hops.max(1);
         }
-        _ => bail!("nothing is sent without an explicit --iface or --server"),
     }
 }
 
@@ -300,23 +350,22 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             a.kind
         );
     }
-    let mut opened = open(&a.transport)?;
-    let chaddr = a
-        .overrides
-        .chaddr
-        .or_else(|| opened.iface_mac.map(|m| wire::HwAddr::new(&m)))
-        .context("give --chaddr (no interface to take a MAC from)")?;
-    let mut spec = Spec::new(kind, chaddr, fresh_xid());
-    if opened.udp && a.overrides.flags.is_none() && opened.giaddr.is_none() {
-        // A UDP socket only hears broadcast replies before the client has an address.
-        spec.flags = wire::dhcp::FLAG_BROADCAST;
-    }
-    if let Some(g) = opened.giaddr {
-        spec.giaddr = g;
-        spec.hops = 1;
-    }
+    // What the request needs is checked before the way out (its chaddr
+    // plays no part in that).
+    let mut spec = Spec::new(kind, wire::HwAddr::new(&[0; 6]), fresh_xid());
     a.overrides.apply_spec(&mut spec);
-    let m = spec.build().map_err(anyhow::Error::msg)?;
+    spec.build().map_err(anyhow::Error::msg)?;
+    let way = WayOut::new(&a.transport)?;
+    if a.overrides.chaddr.is_none() {
+        spec.chaddr = way
+            .iface_mac()
+            .map(|m| wire::HwAddr::new(&m))
+            .context("give --chaddr (no interface to take a MAC from)")?;
+    }
+    let mut m = spec.build().map_err(anyhow::Error::msg)?;
+    way.broadcast_replies(&mut m, a.overrides.flags.is_some());
+    let mut opened = way.open()?;
+    as_relay(&mut m, opened.giaddr, &a.overrides);
     let dest = opened.dest;
     if kind.unicast() && dest == Dest::Broadcast {
         crate::warn("a real client sends this unicast to its server; without --server it goes out as a broadcast");
@@ -547,6 +596,15 @@ fn not_dhcp(name: &str, n: u64, link: wire::LinkType, data: &[u8]) -> String {
     }
 }
 
+/// Refuses a BOOTREPLY where a request is to be sent: `why` says what the
+/// command does with requests.
+pub fn refuse_reply(m: &Message<'_>, file: &Path, n: u64, why: &str) -> anyhow::Result<()> {
+    if m.op != wire::Op::BootRequest {
+        bail!("{}: frame {n} is a reply; {why}", shown(file));
+    }
+    Ok(())
+}
+
 /// Parses `FILE:N` (a frame of a capture), split at the last `:` (or `#`):
 /// the capture's name is taken byte for byte, UTF-8 or not.
 pub fn frame_ref(s: &OsStr) -> anyhow::Result<(PathBuf, u64)> {
@@ -565,22 +623,17 @@ pub fn frame_ref(s: &OsStr) -> anyhow::Result<(PathBuf, u64)> {
 
 pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let mut m = load_frame(&a.capture, a.frame)?.whole(&a.capture, a.frame)?;
-    if m.op != wire::Op::BootRequest {
-        bail!(
-            "{}: frame {} is a reply; replay resends requests",
-            shown(&a.capture),
-            a.frame
-        );
-    }
+    refuse_reply(&m, &a.capture, a.frame, "replay resends requests")?;
+    let way = WayOut::new(&a.transport)?;
     if !a.same_xid {
         m.xid = fresh_xid();
     }
-    let mut opened = open(&a.transport)?;
-    if let Some(g) = opened.giaddr {
-        m.giaddr = g;
-        m.hops = m.hops.max(1);
-    }
     a.overrides.apply_message(&mut m);
+    if way.broadcast_replies(&mut m, a.overrides.flags.is_some()) {
+        broadcast_note(&format!("{} frame {}", shown(&a.capture), a.frame));
+    }
+    let mut opened = way.open()?;
+    as_relay(&mut m, opened.giaddr, &a.overrides);
     let dest = opened.dest;
     let limits = Limits {
         max_sends: a.transport.max_packets,
@@ -709,39 +762,6 @@ mod tests {
         );
     }
 
-    /// `bisect --working/--failing` accepts the request overrides (`--chaddr`,
-    /// `--secs`, `-o`, …) but `bisect_cmd` never applies them in that mode
-    /// (only `--field` with or without `--base` reads `a.overrides`): they are
-    /// silently ignored. Either clap or the command should refuse them.
-    #[test]
-    fn bisect_working_failing_does_not_silently_take_overrides() {
-        use clap::Parser;
-        let r = crate::args::Cli::try_parse_from([
-            "dhcplens",
-            "bisect",
-            "-i",
-            "eth0",
-            "--working",
-            "a.pcap:1",
-            "--failing",
-            "b.pcap:2",
-            "--chaddr",
-            "02:00:00:00:00:09",
-            "--secs",
-            "5",
-            "-o",
-            "60=PXEClient",
-        ]);
-        assert!(
-            r.is_err(),
-            "accepted, and the overrides are then ignored: {:?}",
-            r.map(|c| match c.command {
-                crate::args::Command::Bisect(b) => format!("{:?}", b.overrides),
-                _ => String::new(),
-            })
-        );
-    }
-
     /// Guards the evidence a DORA keeps: another server's NAK (or ACK) to
     /// the REQUEST is named in the result even when the chosen one ACKed.
     #[test]
@@ -815,5 +835,169 @@ mod tests {
         }
         let e = run(&["probe", "--dora", "-t", "discover"]).unwrap_err();
         assert!(e.to_string().contains("--iface"), "{e}");
+    }
+
+    /// A capture of the examples: DISCOVER, OFFER, REQUEST, ACK (frames 1-4).
+    fn healthy() -> String {
+        format!(
+            "{}/../../examples/healthy-dhcpd/server.pcap",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    }
+
+    /// Guards `bisect --working/--failing` against request overrides
+    /// (`--chaddr`, `--secs`, `-o`, …): they were accepted and silently
+    /// ignored; they are refused now, as a usage error (exit 2).
+    #[test]
+    fn bisect_working_failing_refuses_request_overrides() {
+        use clap::Parser;
+        let base = [
+            "dhcplens",
+            "bisect",
+            "-i",
+            "eth0",
+            "--working",
+            "a.pcap:1",
+            "--failing",
+            "b.pcap:2",
+        ];
+        for extra in [
+            &["--chaddr", "02:00:00:00:00:09"][..],
+            &["--secs", "5"],
+            &["-o", "60=PXEClient"],
+            &["--no-option", "61"],
+            &["--flags", "0"],
+            &["--requested", "10.0.0.5"],
+        ] {
+            let e = crate::args::Cli::try_parse_from([&base[..], extra].concat())
+                .expect_err(&format!("{extra:?} accepted, and then ignored"));
+            assert_eq!(
+                e.kind(),
+                clap::error::ErrorKind::ArgumentConflict,
+                "{extra:?}: {e}"
+            );
+            assert_eq!(e.exit_code(), 2);
+        }
+        // --field takes them (they change the request it varies).
+        assert!(crate::args::Cli::try_parse_from([
+            "dhcplens",
+            "bisect",
+            "-i",
+            "eth0",
+            "--field",
+            "secs=0..3",
+            "--chaddr",
+            "02:00:00:00:00:09"
+        ])
+        .is_ok());
+    }
+
+    /// Guards the order of checks: a usage error (a request missing what
+    /// its type needs, a bad `--field`) is told before the way out is
+    /// looked at, let alone opened (no --iface nor --server is given, so
+    /// reaching the transport would say "nothing is sent without …"). The
+    /// transport used to be opened first.
+    #[test]
+    fn usage_errors_come_before_the_way_out() {
+        for (args, says) in [
+            (&["probe", "-t", "request"][..], "needs --requested"),
+            (
+                &["probe", "-t", "release", "--ciaddr", "10.0.0.5"],
+                "needs --server-id",
+            ),
+            (&["probe", "-t", "renew"], "needs --ciaddr"),
+            (&["bisect", "--field", "secs"], "NAME=LOW..HIGH"),
+            (&["bisect", "--field", "secs=x..3"], "LOW is not a number"),
+            (&["bisect", "--field", "yiaddr=0..3"], "cannot be bisected"),
+            (&["bisect", "--field", "hops=0..300"], "maximum 255"),
+            (&["bisect", "--field", "secs=5..3"], "empty"),
+        ] {
+            let e = run(args).unwrap_err().to_string();
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+    }
+
+    /// Guards `bisect` against a BOOTREPLY given as the request to vary
+    /// (`--base`) or to compare (`--working`, `--failing`): refused as
+    /// `replay` refuses it, before the way out. It used to be sent.
+    #[test]
+    fn bisect_refuses_a_reply_as_a_request() {
+        let (discover, offer) = (format!("{}:1", healthy()), format!("{}:2", healthy()));
+        for args in [
+            &["bisect", "--field", "secs=0..3", "--base", &offer][..],
+            &["bisect", "--working", &offer, "--failing", &discover],
+            &["bisect", "--working", &discover, "--failing", &offer],
+        ] {
+            let e = run(args).unwrap_err().to_string();
+            assert!(
+                e.ends_with("frame 2 is a reply; bisect varies requests"),
+                "{args:?}: {e}"
+            );
+        }
+        let e = run(&["replay", &healthy(), "--frame", "2"])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.ends_with("frame 2 is a reply; replay resends requests"),
+            "{e}"
+        );
+    }
+
+    /// Guards the BROADCAST flag over a UDP socket (probe, replay, bisect):
+    /// set where the reply to a client without an address must be broadcast
+    /// for the socket to hear it; `replay` and `bisect` sent captured flags
+    /// as they were, so the server unicast to yiaddr and nothing was heard.
+    /// Not set in a RELEASE or DECLINE (RFC 2131 table 5: flags 0), which
+    /// probe used to set it in; nor with --flags, as a relay, or in raw
+    /// frames. Only arguments are parsed: nothing is opened.
+    #[test]
+    fn the_broadcast_flag_is_set_where_a_udp_socket_needs_it() {
+        use clap::Parser;
+        let transport = |args: &[&str]| {
+            let cli = crate::args::Cli::try_parse_from(
+                [&["dhcplens", "replay", "x.pcap", "--frame", "1"][..], args].concat(),
+            )
+            .unwrap();
+            match cli.command {
+                crate::args::Command::Replay(a) => a.transport,
+                _ => unreachable!(),
+            }
+        };
+        let message = |t: MessageType| {
+            let mut m = Message::new(Op::BootRequest, 1, &CLIENT);
+            m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(t)]);
+            m
+        };
+        let udp = transport(&["--server", "10.0.0.1"]);
+        let way = WayOut::new(&udp).unwrap();
+        for t in [
+            MessageType::Discover,
+            MessageType::Request,
+            MessageType::Inform,
+        ] {
+            let mut m = message(t);
+            assert!(way.broadcast_replies(&mut m, false), "{t:?}");
+            assert!(m.broadcast(), "{t:?}");
+        }
+        for t in [MessageType::Release, MessageType::Decline] {
+            let mut m = message(t);
+            assert!(!way.broadcast_replies(&mut m, false), "{t:?}");
+            assert_eq!(m.flags, 0, "{t:?}");
+        }
+        let mut m = message(MessageType::Discover);
+        assert!(!way.broadcast_replies(&mut m, true), "--flags given");
+        assert_eq!(m.flags, 0);
+        for args in [&["--relay", "--server", "10.0.0.1"][..], &["-i", "eth0"]] {
+            let t = transport(args);
+            let mut m = message(MessageType::Discover);
+            assert!(
+                !WayOut::new(&t).unwrap().broadcast_replies(&mut m, false),
+                "{args:?}"
+            );
+            assert_eq!(m.flags, 0, "{args:?}");
+        }
+        let udp = transport(&["-i", "eth0", "--udp"]);
+        let mut m = message(MessageType::Discover);
+        assert!(WayOut::new(&udp).unwrap().broadcast_replies(&mut m, false));
     }
 }

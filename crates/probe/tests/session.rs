@@ -13,15 +13,18 @@ use wire::{LinkType, Message};
 
 const CLIENT: [u8; 6] = [2, 0, 0, 0, 0, 1];
 
+/// What the fake network answers to one message sent: frames to receive.
+type Answers = Box<dyn FnMut(&Message<'_>) -> Vec<Vec<u8>>>;
+
 /// A transport that answers each send with a scripted batch of frames.
 struct Fake {
-    script: VecDeque<Box<dyn FnMut(&Message<'_>) -> Vec<Vec<u8>>>>,
+    script: VecDeque<Answers>,
     pending: VecDeque<Vec<u8>>,
     sent: Vec<Message<'static>>,
 }
 
 impl Fake {
-    fn new(script: Vec<Box<dyn FnMut(&Message<'_>) -> Vec<Vec<u8>>>>) -> Fake {
+    fn new(script: Vec<Answers>) -> Fake {
         Fake {
             script: script.into(),
             pending: VecDeque::new(),

@@ -101,12 +101,26 @@ impl<'t> WayOut<'t> {
                 giaddr: Some(local),
             });
         }
-        let dest = t.server.map_or(Dest::Broadcast, |s| Dest::Unicast(s, None));
+        let mut dest = t.server.map_or(Dest::Broadcast, |s| Dest::Unicast(s, None));
         let transport: Box<dyn Transport> = match &t.iface {
-            Some(iface) if !self.udp => Box::new(Raw::open(
-                iface,
-                t.src_mac.map(|m| m.as_bytes().try_into().unwrap_or([0; 6])),
-            )?),
+            Some(iface) if !self.udp => {
+                if let Some(server) = t.server {
+                    // A raw frame to a server needs the next hop's MAC: to the
+                    // broadcast MAC, a router in between drops it.
+                    match probe::neighbour::next_hop_mac(iface, server) {
+                        Ok(mac) => dest = Dest::Unicast(server, Some(mac)),
+                        Err(e) => crate::warn(format_args!(
+                            "{e} towards {server} on {iface}: the unicast goes to the broadcast MAC, which only a \
+                             server on the link receives (a router does not forward it; ping {server} first to fill \
+                             the ARP cache)"
+                        )),
+                    }
+                }
+                Box::new(Raw::open(
+                    iface,
+                    t.src_mac.map(|m| m.as_bytes().try_into().unwrap_or([0; 6])),
+                )?)
+            }
             iface => Box::new(Udp::open(Ipv4Addr::UNSPECIFIED, 68, iface.as_deref())?),
         };
         Ok(Opened {

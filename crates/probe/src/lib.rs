@@ -12,6 +12,7 @@
 //!   tested without a network.
 
 pub mod bisect;
+pub mod neighbour;
 mod pktinfo;
 pub mod request;
 pub mod session;

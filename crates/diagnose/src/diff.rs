@@ -125,9 +125,12 @@ fn field_name(t: Target) -> String {
 /// How a side without an option shows it.
 const ABSENT: &str = "absent";
 
-fn option_text(m: &Message<'_>, c: u8) -> String {
+/// Option `c` of `m` as shown: decoded (with `m`'s own context, e.g. its
+/// option 60 for option 43), or in hex when `hex`.
+fn option_text(m: &Message<'_>, c: u8, hex: bool) -> String {
     match m.option(c) {
         None => ABSENT.into(),
+        Some(d) if hex => format!("0x{} ({} bytes)", value::hex(&d), d.len()),
         Some(d) => {
             let len = d.len();
             format!("{} ({len} bytes)", value::decode(c, d, &m.decode_context()))
@@ -239,12 +242,19 @@ pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
     let (lc, rc) = (codes(left), codes(right));
     let mut all = lc.clone();
     all.extend(rc.iter().filter(|c| !lc.contains(c)));
-    for c in &all {
-        add(
-            Target::Option(*c),
-            option_text(left, *c),
-            option_text(right, *c),
-        );
+    for &c in &all {
+        // The bytes are compared: the decoded texts can differ for the same
+        // bytes (option 43 is read in the context of each side's option 60)
+        // and be the same for other bytes.
+        let (lv, rv) = (left.option(c), right.option(c));
+        if lv != rv {
+            let (mut l, mut r) = (option_text(left, c, false), option_text(right, c, false));
+            if l == r {
+                (l, r) = (option_text(left, c, true), option_text(right, c, true));
+            }
+            // (Other bytes give other hex.)
+            add(Target::Option(c), l, r);
+        }
     }
     let (lf, rf) = (field_codes(left), field_codes(right));
     let common_l: Vec<u8> = lf.iter().copied().filter(|c| rf.contains(c)).collect();
@@ -638,6 +648,41 @@ mod tests {
         let bytes = m.encode(dhcp::BOOTP_MIN_LEN);
         let sent = Message::parse_lenient(&bytes).message.unwrap();
         assert!(requests(&sent, &m).is_empty(), "{:?}", requests(&sent, &m));
+    }
+
+    /// Option 43 is read in the context of its side's option 60 (PXE
+    /// suboptions for a PXEClient): the same bytes decode differently on
+    /// each side, and used to be reported as a difference.
+    #[test]
+    fn option_43_with_the_same_bytes_is_no_difference() {
+        let o43 = vec![6, 1, 8, 255];
+        let mut a = discover(0);
+        a.set_option(
+            code::VENDOR_CLASS_IDENTIFIER,
+            b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+        );
+        a.set_option(code::VENDOR_SPECIFIC, o43.clone());
+        let mut b = discover(0);
+        b.set_option(code::VENDOR_CLASS_IDENTIFIER, b"MSFT 5.0".to_vec());
+        b.set_option(code::VENDOR_SPECIFIC, o43);
+        let d = requests(&a, &b);
+        let targets: Vec<Target> = d.iter().map(|d| d.target).collect();
+        assert_eq!(
+            targets,
+            [Target::Option(code::VENDOR_CLASS_IDENTIFIER)],
+            "{d:?}"
+        );
+        // Other bytes are a difference, shown decoded.
+        b.set_option(code::VENDOR_SPECIFIC, vec![6, 1, 3, 255]);
+        b.set_option(
+            code::VENDOR_CLASS_IDENTIFIER,
+            b"PXEClient:Arch:00000:UNDI:002001".to_vec(),
+        );
+        let d = requests(&a, &b);
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].target, Target::Option(code::VENDOR_SPECIFIC));
+        assert!(d[0].left.contains("=8"), "{d:?}");
+        assert!(d[0].right.contains("=3"), "{d:?}");
     }
 
     #[test]

@@ -49,6 +49,7 @@ pub struct Difference {
     pub why: &'static str,
 }
 
+/// How likely a server is to answer a request differently because of `t`.
 fn weight(t: Target) -> (u8, &'static str) {
     match t {
         Target::Option(code::DHCP_MESSAGE_TYPE) => (100, "servers act on the message type first"),
@@ -114,6 +115,60 @@ fn weight(t: Target) -> (u8, &'static str) {
     }
 }
 
+/// How likely a client (or the relay on its way) is to treat a reply
+/// differently because of `t`.
+fn reply_weight(t: Target) -> (u8, &'static str) {
+    match t {
+        Target::Option(code::DHCP_MESSAGE_TYPE) => (100, "clients act on the message type first"),
+        Target::Op | Target::Cookie => (95, "a wrong op or magic cookie makes the packet invalid"),
+        Target::Chaddr => (80, "a client takes only replies to its own MAC"),
+        Target::Yiaddr => (
+            70,
+            "the address offered or acknowledged; clients may probe it and DECLINE it",
+        ),
+        Target::Option(code::SERVER_IDENTIFIER) => (
+            70,
+            "clients REQUEST from the server named here; a reply without it is invalid",
+        ),
+        Target::Giaddr => (
+            65,
+            "a relay forwards only replies for its own giaddr to the client",
+        ),
+        Target::Option(code::RELAY_AGENT_INFORMATION) => (
+            60,
+            "relays strip option 82 from replies and may drop those that carry another",
+        ),
+        Target::Option(code::CLIENT_IDENTIFIER) => (
+            60,
+            "clients may drop a reply whose client identifier is not theirs (RFC 6842)",
+        ),
+        Target::Flags => (55, "the broadcast flag decides how the reply is delivered"),
+        Target::Option(code::IP_ADDRESS_LEASE_TIME) => (
+            50,
+            "clients need a lease time; without one some refuse the reply",
+        ),
+        Target::Option(
+            code::SUBNET_MASK | code::ROUTER | code::DOMAIN_NAME_SERVER | code::DOMAIN_NAME,
+        ) => (50, "the client configures its network from this option"),
+        Target::Htype | Target::Hlen => (
+            50,
+            "the hardware type and length shape the client's identity",
+        ),
+        Target::Siaddr | Target::Sname | Target::File => (
+            45,
+            "network-booting clients fetch their boot file from the next server and file named here",
+        ),
+        Target::Option(code::VENDOR_SPECIFIC | code::TFTP_SERVER_NAME | code::BOOTFILE_NAME) => {
+            (45, "network-booting clients take their boot parameters from this option")
+        }
+        Target::Ciaddr => (30, "the client's ciaddr echoed; clients rarely check it"),
+        Target::Option(_) => (25, "clients may use or ignore any option of a reply"),
+        Target::Hops => (20, "relays limit hops"),
+        Target::Secs => (10, "servers send secs 0; clients ignore it in replies"),
+        Target::OptionOrder => (10, "option order should not matter, but some parsers care"),
+    }
+}
+
 fn field_name(t: Target) -> String {
     match t {
         Target::Option(c) => format!("option {c} ({})", dhcp::name(c)),
@@ -155,13 +210,28 @@ fn field_text(m: &Message<'_>, region: Region) -> String {
     })
 }
 
-/// The differences between two requests, most likely to matter first. The
-/// xid is not compared (it always differs).
+/// Whether `left` and `right` are both replies: their differences are then
+/// ranked by how clients (and relays) take them, not servers.
+fn both_replies(left: &Message<'_>, right: &Message<'_>) -> bool {
+    left.op == dhcp::Op::BootReply && right.op == dhcp::Op::BootReply
+}
+
+/// The weight of `t` between `left` and `right`.
+fn weight_between(t: Target, left: &Message<'_>, right: &Message<'_>) -> (u8, &'static str) {
+    if both_replies(left, right) {
+        reply_weight(t)
+    } else {
+        weight(t)
+    }
+}
+
+/// The differences between two requests (or two replies), most likely to
+/// matter first. The xid is not compared (it always differs).
 pub fn requests(left: &Message<'_>, right: &Message<'_>) -> Vec<Difference> {
     let mut out = Vec::new();
     let mut add = |target: Target, l: String, r: String| {
         if l != r {
-            let (weight, why) = weight(target);
+            let (weight, why) = weight_between(target, left, right);
             out.push(Difference {
                 target,
                 field: field_name(target),
@@ -683,6 +753,29 @@ mod tests {
         assert_eq!(d[0].target, Target::Option(code::VENDOR_SPECIFIC));
         assert!(d[0].left.contains("=8"), "{d:?}");
         assert!(d[0].right.contains("=3"), "{d:?}");
+    }
+
+    /// Two replies are ranked by how clients take them: yiaddr is the
+    /// address offered, not a field "servers ignore in requests".
+    #[test]
+    fn replies_are_ranked_as_clients_take_them() {
+        let offer = |yiaddr: [u8; 4]| {
+            let mut m = Message::new(Op::BootReply, 1, &[2, 0, 0, 0, 0, 1]);
+            m.yiaddr = yiaddr.into();
+            m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(MessageType::Offer)]);
+            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
+            m
+        };
+        let d = requests(&offer([10, 0, 0, 101]), &offer([10, 0, 0, 102]));
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].target, Target::Yiaddr);
+        assert!(!d[0].why.contains("request"), "{d:?}");
+        assert!(d[0].why.contains("offered"), "{d:?}");
+        // Requests keep theirs.
+        let (mut a, mut b) = (discover(0), discover(0));
+        a.yiaddr = [10, 0, 0, 1].into();
+        b.yiaddr = [10, 0, 0, 2].into();
+        assert!(requests(&a, &b)[0].why.contains("in requests"));
     }
 
     #[test]

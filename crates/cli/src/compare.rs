@@ -189,14 +189,18 @@ fn compare_requests(
             kind: kind.clone(),
             left_frame: frame_name(files, lf),
             right_frame: frame_name(files, rf),
-            differences: diff::requests_cut(
-                &l.message,
-                &r.message,
-                [l.cut.is_some(), r.cut.is_some()],
-            ),
+            differences: diff::captured(&l.message, &r.message, [wire(l), wire(r)]),
         });
     }
     Ok((out, cut))
+}
+
+/// What the capture shows of a loaded message beyond its parts.
+fn wire(l: &Loaded) -> diff::Wire {
+    diff::Wire {
+        len: l.len,
+        cut: l.cut.is_some(),
+    }
 }
 
 /// The messages of `wanted` frames, reading each file once more.
@@ -484,7 +488,7 @@ pub fn diff_cmd(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     for (item, file, side) in [(&items[0], &lf, &l), (&items[1], &rf, &r)] {
         warn_cut(&shown_ref(item, file), side.cut);
     }
-    let d = diff::requests_cut(&l.message, &r.message, [l.cut.is_some(), r.cut.is_some()]);
+    let d = diff::captured(&l.message, &r.message, [wire(&l), wire(&r)]);
     if a.json {
         serde_json::to_writer(&mut *out, &d)?;
         writeln!(out)?;

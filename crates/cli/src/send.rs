@@ -527,6 +527,8 @@ pub struct Loaded {
     /// file cut short): the bytes kept, and the frame's length. The message
     /// then lacks the options past the cut.
     pub cut: Option<(usize, usize)>,
+    /// The message's length as sent (a cut one's from its UDP header).
+    pub len: usize,
 }
 
 impl Loaded {
@@ -572,6 +574,7 @@ pub fn load_frames(
                 .flatten()
                 .with_context(|| not_dhcp(&name, n, p.link, p.data))?;
             let message_cut = d.message_cut();
+            let len = d.message_len();
             let m = d
                 .message
                 .with_context(|| format!("{name}: frame {n} has an incomplete DHCP header"))?;
@@ -582,7 +585,7 @@ pub fn load_frames(
                 && m.option(wire::dhcp::code::OPTION_OVERLOAD).is_none();
             let cut = (message_cut && !ended).then_some((p.data.len(), p.orig_len));
             let message = m.into_owned();
-            out.insert(n, Loaded { message, cut });
+            out.insert(n, Loaded { message, cut, len });
         }
         if n >= last {
             break;

@@ -2308,3 +2308,68 @@ fn files_whose_names_are_not_utf8_are_read() {
     );
     assert!(out.contains("min-secs-drop"), "{out}");
 }
+
+/// A pcap of Ethernet frames, each a DHCP message in UDP from `src` to `dst`
+/// sent by `mac`, a millisecond apart.
+fn dhcp_pcap(frames: &[(std::net::Ipv4Addr, std::net::Ipv4Addr, [u8; 6], Vec<u8>)]) -> Vec<u8> {
+    let mut w =
+        capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
+    let t = 1_700_000_000_000_000_000;
+    for (i, (src, dst, mac, message)) in frames.iter().enumerate() {
+        let (sport, dport) = if message[0] == 1 { (68, 67) } else { (67, 68) };
+        let mut u = wire::frame::UdpFrame::new((*src, sport), (*dst, dport), message);
+        u.src_mac = *mac;
+        let f = u.ethernet_frame();
+        w.write(t + i as i64 * 1_000_000, &f, f.len()).unwrap();
+    }
+    w.into_inner()
+}
+
+/// A 247-byte DISCOVER without END against the same one padded to 300 and
+/// ended: the same parts, but some relays and clients discard the first
+/// (RFC 1542 §2.1). `diff` used to find no differences.
+#[test]
+fn diff_counts_a_short_message_and_a_missing_end() {
+    use std::net::Ipv4Addr;
+    use wire::dhcp::{code, Message};
+    let scratch = Scratch::new("diff-short");
+    let mac = [2, 0, 0, 0, 0, 0x0a];
+    let mut m = Message::new(wire::Op::BootRequest, 0x11, &mac);
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![1]);
+    m.set_option(code::PARAMETER_REQUEST_LIST, vec![1, 3]);
+    let whole = m.encode(300);
+    m.options.retain(|o| o.code != code::END);
+    let short = m.encode(0);
+    assert_eq!(short.len(), 247);
+    let (any, all) = (Ipv4Addr::UNSPECIFIED, Ipv4Addr::BROADCAST);
+    let pcap = tmp(
+        &scratch,
+        "short.pcap",
+        &dhcp_pcap(&[(any, all, mac, short), (any, all, mac, whole)]),
+    );
+    let o = run(&["diff", "--json", &format!("{pcap}:1"), &format!("{pcap}:2")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o.stderr));
+    let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let found: Vec<(&str, &str, &str)> = (d.as_array().unwrap().iter())
+        .map(|x| {
+            (
+                x["field"].as_str().unwrap(),
+                x["left"].as_str().unwrap(),
+                x["right"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("END option", "missing", "present"),
+            ("message length", "247 bytes", "300 bytes"),
+        ],
+        "{d}"
+    );
+    let out = text(&run(&["diff", &format!("{pcap}:1"), &format!("{pcap}:2")]).stdout);
+    assert!(out.contains("300-byte BOOTP minimum"), "{out}");
+    // The same frame twice: nothing.
+    let o = run(&["diff", &format!("{pcap}:1"), &format!("{pcap}:1")]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+}

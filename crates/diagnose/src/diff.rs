@@ -32,6 +32,12 @@ pub enum Target {
     Option(u8),
     /// The options are the same but in another order.
     OptionOrder,
+    /// The options field's END: present on one side only. (Compared for
+    /// messages as captured, [`captured`]; [`requests`] leaves it out.)
+    End,
+    /// The message's length on the wire. (Compared for messages as
+    /// captured, [`captured`]; [`requests`] leaves it out.)
+    Length,
 }
 
 /// One difference between a left and a right request.
@@ -112,6 +118,7 @@ fn weight(t: Target) -> (u8, &'static str) {
         Target::Sname | Target::File => (20, "sname and file are rarely looked at in requests"),
         Target::Yiaddr | Target::Siaddr => (10, "servers ignore these in requests"),
         Target::OptionOrder => (10, "option order should not matter, but some parsers care"),
+        Target::End | Target::Length => wire_weight(t),
     }
 }
 
@@ -166,6 +173,37 @@ fn reply_weight(t: Target) -> (u8, &'static str) {
         Target::Hops => (20, "relays limit hops"),
         Target::Secs => (10, "servers send secs 0; clients ignore it in replies"),
         Target::OptionOrder => (10, "option order should not matter, but some parsers care"),
+        Target::End | Target::Length => wire_weight(t),
+    }
+}
+
+/// The weight of a message's END and length, whoever sent it.
+fn wire_weight(t: Target) -> (u8, &'static str) {
+    match t {
+        Target::End => (
+            60,
+            "the options must end with END (RFC 2131 §4.1); some parsers drop a message without it",
+        ),
+        _ => (5, "this length follows the options and padding; receivers accept any from 300 to 576 bytes"),
+    }
+}
+
+/// A length difference that crosses the 300-byte BOOTP minimum or the
+/// 576 bytes every receiver must take.
+fn length_weight(l: usize, r: usize) -> (u8, &'static str) {
+    let crosses = |limit_below: fn(usize) -> bool| limit_below(l) != limit_below(r);
+    if crosses(|n| n < dhcp::BOOTP_MIN_LEN) {
+        (
+            60,
+            "some relays, servers and clients discard messages under the 300-byte BOOTP minimum (RFC 1542 §2.1)",
+        )
+    } else if crosses(|n| n > 576) {
+        (
+            40,
+            "receivers need only take 576 bytes (RFC 2131 §2); longer messages can be dropped or fragmented",
+        )
+    } else {
+        wire_weight(Target::Length)
     }
 }
 
@@ -173,6 +211,8 @@ fn field_name(t: Target) -> String {
     match t {
         Target::Option(c) => format!("option {c} ({})", dhcp::name(c)),
         Target::OptionOrder => "option order".into(),
+        Target::End => "END option".into(),
+        Target::Length => "message length".into(),
         other => format!("{other:?}").to_lowercase(),
     }
 }
@@ -355,6 +395,59 @@ pub fn requests_cut(left: &Message<'_>, right: &Message<'_>, cut: [bool; 2]) -> 
     d
 }
 
+/// What a capture shows of a message beyond its parts, for [`captured`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wire {
+    /// Its length as sent, in bytes (of a cut message too, from its UDP
+    /// header).
+    pub len: usize,
+    /// Whether the capture cut it (see [`requests_cut`]).
+    pub cut: bool,
+}
+
+/// Whether the options field of `m` ends with END.
+fn ends(m: &Message<'_>) -> bool {
+    m.options
+        .iter()
+        .any(|o| o.code == code::END && o.region == Region::Options)
+}
+
+/// [`requests_cut`] of two messages as captured, and what only the wire
+/// shows: their lengths (a message under the 300-byte BOOTP minimum is
+/// discarded by some relays, servers and clients, RFC 1542 §2.1, while
+/// [`requests`] compares it as it would be sent, padded) and whether their
+/// options end with END (unknown on a cut side, or with no magic cookie).
+pub fn captured(left: &Message<'_>, right: &Message<'_>, wire: [Wire; 2]) -> Vec<Difference> {
+    let mut d = requests_cut(left, right, [wire[0].cut, wire[1].cut]);
+    let both = |f: &dyn Fn(&Message<'_>, Wire) -> bool| f(left, wire[0]) && f(right, wire[1]);
+    if both(&|m, w| !w.cut && m.cookie == Some(dhcp::MAGIC_COOKIE)) && ends(left) != ends(right) {
+        let (weight, why) = wire_weight(Target::End);
+        let shown = |m: &Message<'_>| if ends(m) { "present" } else { "missing" };
+        d.push(Difference {
+            target: Target::End,
+            field: field_name(Target::End),
+            left: shown(left).into(),
+            right: shown(right).into(),
+            weight,
+            why,
+        });
+    }
+    let (l, r) = (wire[0].len, wire[1].len);
+    if l != r {
+        let (weight, why) = length_weight(l, r);
+        d.push(Difference {
+            target: Target::Length,
+            field: field_name(Target::Length),
+            left: format!("{l} bytes"),
+            right: format!("{r} bytes"),
+            weight,
+            why,
+        });
+    }
+    d.sort_by_key(|d| std::cmp::Reverse(d.weight));
+    d
+}
+
 impl Difference {
     /// Makes `m` like `from` in this one respect, then makes `m` what it
     /// is on the wire (encoded and read back): a message that overloads
@@ -392,6 +485,22 @@ impl Difference {
             Target::Sname => m.sname = Cow::Owned(from.sname.to_vec()),
             Target::File => m.file = Cow::Owned(from.file.to_vec()),
             Target::Cookie => m.cookie = from.cookie,
+            // After the options field's last TLV; or none.
+            Target::End => {
+                m.options
+                    .retain(|o| !(o.code == code::END && o.region == Region::Options));
+                if ends(from) {
+                    let at = m
+                        .options
+                        .iter()
+                        .rposition(|o| o.region == Region::Options)
+                        .map_or(0, |i| i + 1);
+                    m.options.insert(at, RawOption::new(code::END, Vec::new()));
+                }
+            }
+            // Every message is sent as encoded, padded to the BOOTP minimum:
+            // its length follows from its parts.
+            Target::Length => {}
             Target::Option(c) => match from.option(c) {
                 // In the options field already: the value changes in place.
                 Some(v) if has_in_options_field(m, c) => m.set_option(c, v.into_owned()),
@@ -753,6 +862,56 @@ mod tests {
         assert_eq!(d[0].target, Target::Option(code::VENDOR_SPECIFIC));
         assert!(d[0].left.contains("=8"), "{d:?}");
         assert!(d[0].right.contains("=3"), "{d:?}");
+    }
+
+    /// A message of 247 bytes without END against a well-formed one of 300:
+    /// the same parts, but the first may be discarded (RFC 1542 §2.1).
+    #[test]
+    fn a_short_message_without_end_differs_from_a_whole_one() {
+        let whole = discover(0);
+        let mut short = discover(0);
+        short.options.retain(|o| o.code != code::END);
+        assert!(requests(&short, &whole).is_empty());
+        let wire = |len| Wire { len, cut: false };
+        let d = captured(&short, &whole, [wire(247), wire(300)]);
+        let found: Vec<(Target, &str, &str)> = d
+            .iter()
+            .map(|d| (d.target, d.left.as_str(), d.right.as_str()))
+            .collect();
+        assert_eq!(
+            found,
+            [
+                (Target::End, "missing", "present"),
+                (Target::Length, "247 bytes", "300 bytes"),
+            ]
+        );
+        assert!(d[1].why.contains("300-byte BOOTP minimum"), "{d:?}");
+        assert!(d[1].weight >= 50, "{d:?}");
+        // Lengths on the same side of the minimum matter little; a cut side's
+        // END is unknown.
+        let d = captured(
+            &short,
+            &whole,
+            [
+                Wire {
+                    len: 342,
+                    cut: true,
+                },
+                wire(300),
+            ],
+        );
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert_eq!(d[0].target, Target::Length);
+        assert!(d[0].weight < 10, "{d:?}");
+        // Applying END makes the parts equal.
+        let end = Difference {
+            target: Target::End,
+            ..captured(&short, &whole, [wire(300), wire(300)])[0].clone()
+        };
+        let mut fixed = short.clone();
+        end.apply(&mut fixed, &whole);
+        assert!(ends(&fixed));
+        assert!(captured(&fixed, &whole, [wire(300), wire(300)]).is_empty());
     }
 
     /// Two replies are ranked by how clients take them: yiaddr is the

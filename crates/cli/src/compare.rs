@@ -90,15 +90,6 @@ struct Exchange {
     steps: Vec<diagnose::client::Step>,
 }
 
-/// The first request of one kind on each side, compared.
-#[derive(Serialize)]
-struct RequestDiff {
-    kind: String,
-    left_frame: String,
-    right_frame: String,
-    differences: Vec<Difference>,
-}
-
 /// Collects the transactions of two clients as the engine closes them.
 struct TwoClients {
     macs: [wire::HwAddr; 2],
@@ -147,6 +138,83 @@ fn step_text(s: &diagnose::client::Step) -> String {
     format!("{:+.3}s {arrow} {}{notes}", s.t, s.label())
 }
 
+/// The first request of one kind on each side, compared: one copy of each
+/// (see [`pick_copies`]), and which hop each copy was seen at.
+#[derive(Serialize)]
+struct RequestDiff {
+    kind: String,
+    left_frame: String,
+    right_frame: String,
+    left_hop: Hop,
+    right_hop: Hop,
+    differences: Vec<Difference>,
+}
+
+/// Where on its way a copy of a request was seen: as its client sent it
+/// (no giaddr), or relayed (giaddr, hops).
+#[derive(Serialize, Clone, Copy, PartialEq, Eq)]
+struct Hop {
+    hops: u8,
+    relayed_via: Option<std::net::Ipv4Addr>,
+}
+
+impl Hop {
+    fn of(m: &Message<'_>) -> Hop {
+        Hop {
+            hops: m.hops,
+            relayed_via: (!m.giaddr.is_unspecified()).then_some(m.giaddr),
+        }
+    }
+
+    /// Relays passed: a relay that set giaddr but left hops at 0 counts.
+    fn level(self) -> u8 {
+        if self.relayed_via.is_some() {
+            self.hops.max(1)
+        } else {
+            self.hops
+        }
+    }
+
+    fn text(self) -> String {
+        match self.relayed_via {
+            Some(g) => format!("relayed via {g}, hops {}", self.hops),
+            None if self.hops == 0 => "as the client sent it".into(),
+            None => format!("hops {}", self.hops),
+        }
+    }
+}
+
+/// A copy of a request: its frame, and its message.
+type Seen<'a> = (FrameRef, &'a Loaded);
+
+/// Of the copies of each side's request (the same message seen in several
+/// captures, or at several hops), the pair to compare: copies at another hop
+/// differ in giaddr, hops and option 82 by the relays' doing. Preferred: a
+/// pair from one capture (seen at one place, as a server there received
+/// them), at the same hop, neither cut, closest to the server (most relays
+/// passed); then the earliest.
+fn pick_copies<'a>(left: &[Seen<'a>], right: &[Seen<'a>]) -> Option<(Seen<'a>, Seen<'a>)> {
+    let mut best = None;
+    let mut best_key = None;
+    for &(lf, l) in left {
+        for &(rf, r) in right {
+            let (lh, rh) = (Hop::of(&l.message).level(), Hop::of(&r.message).level());
+            let key = (
+                lf.file == rf.file,
+                lh == rh,
+                l.cut.is_none() && r.cut.is_none(),
+                lh.min(rh),
+                std::cmp::Reverse((lf.file, lf.frame, rf.file, rf.frame)),
+            );
+            if best_key.as_ref().is_none_or(|b| key > *b) {
+                best_key = Some(key);
+                best = Some(((lf, l), (rf, r)));
+            }
+        }
+    }
+    best
+}
+
 /// The first request of each kind both clients sent, compared field by field.
 /// Also whether a request compared was cut by its capture (said on stderr).
 fn compare_requests(
@@ -154,41 +222,66 @@ fn compare_requests(
     paths: &[PathBuf],
     sides: &[Vec<Exchange>; 2],
 ) -> anyhow::Result<(Vec<RequestDiff>, bool)> {
+    // Each kind's first request: its frame, then its copies.
     let firsts = |ex: &[Exchange]| {
-        let mut v: Vec<(String, FrameRef)> = Vec::new();
+        let mut v: Vec<(String, Vec<FrameRef>)> = Vec::new();
         for s in ex.iter().flat_map(|e| &e.steps).filter(|s| s.from_client) {
             if !v.iter().any(|(k, _)| k == step_kind(s)) {
-                v.push((step_kind(s).to_string(), s.frame));
+                let frames = std::iter::once(s.frame).chain(s.copies.iter().copied());
+                v.push((step_kind(s).to_string(), frames.collect()));
             }
         }
         v
     };
     let (left, right) = (firsts(&sides[0]), firsts(&sides[1]));
-    let pairs: Vec<(&String, FrameRef, FrameRef)> = left
+    let pairs: Vec<(&String, &[FrameRef], &[FrameRef])> = left
         .iter()
         .filter_map(|(kind, lf)| {
             let (_, rf) = right.iter().find(|(k, _)| k == kind)?;
-            Some((kind, *lf, *rf))
+            Some((kind, &lf[..], &rf[..]))
         })
         .collect();
-    let wanted: Vec<FrameRef> = pairs.iter().flat_map(|(_, l, r)| [*l, *r]).collect();
-    let messages = load_frames_of(paths, &wanted)?;
-    let get = |r: FrameRef| {
-        let m = messages
-            .get(&r)
-            .with_context(|| format!("{}: not a DHCP message", frame_name(files, r)))?;
-        warn_cut(&frame_name(files, r), m.cut);
-        anyhow::Ok(m)
+    let wanted: Vec<FrameRef> = pairs.iter().flat_map(|(_, l, r)| [l[0], r[0]]).collect();
+    let mut messages = load_frames_of(paths, &wanted)?;
+    for f in &wanted {
+        if !messages.contains_key(f) {
+            bail!("{}: not a DHCP message", frame_name(files, *f));
+        }
+    }
+    // The copies, where they can be read (a copy that cannot is not
+    // compared; the frame the ladder shows still is).
+    let copies: Vec<FrameRef> = pairs
+        .iter()
+        .flat_map(|(_, l, r)| l[1..].iter().chain(&r[1..]).copied())
+        .filter(|f| !messages.contains_key(f))
+        .collect();
+    for (i, path) in paths.iter().enumerate() {
+        if let Ok(read) = load_frames_of_file(path, i, &copies) {
+            messages.extend(read);
+        }
+    }
+    let loaded = |frames: &[FrameRef]| -> Vec<Seen<'_>> {
+        frames
+            .iter()
+            .filter_map(|f| Some((*f, messages.get(f)?)))
+            .collect()
     };
     let mut out = Vec::new();
     let mut cut = false;
-    for (kind, lf, rf) in pairs {
-        let (l, r) = (get(lf)?, get(rf)?);
+    for (kind, lfs, rfs) in pairs {
+        let Some(((lf, l), (rf, r))) = pick_copies(&loaded(lfs), &loaded(rfs)) else {
+            continue;
+        };
+        for (f, m) in [(lf, l), (rf, r)] {
+            warn_cut(&frame_name(files, f), m.cut);
+        }
         cut |= l.cut.is_some() || r.cut.is_some();
         out.push(RequestDiff {
             kind: kind.clone(),
             left_frame: frame_name(files, lf),
             right_frame: frame_name(files, rf),
+            left_hop: Hop::of(&l.message),
+            right_hop: Hop::of(&r.message),
             differences: diff::captured(&l.message, &r.message, [wire(l), wire(r)]),
         });
     }
@@ -210,22 +303,30 @@ fn load_frames_of(
 ) -> anyhow::Result<std::collections::HashMap<FrameRef, Loaded>> {
     let mut out = std::collections::HashMap::new();
     for (i, file) in files.iter().enumerate() {
-        let numbers: Vec<u64> = wanted
-            .iter()
-            .filter(|r| usize::from(r.file) == i)
-            .map(|r| r.frame)
-            .collect();
-        for (frame, m) in load_frames(file, &numbers)? {
-            out.insert(
-                FrameRef {
-                    file: i as u16,
-                    frame,
-                },
-                m,
-            );
-        }
+        out.extend(load_frames_of_file(file, i, wanted)?);
     }
     Ok(out)
+}
+
+/// The messages of those of `wanted` frames in `file`, file `i` of the inputs.
+fn load_frames_of_file(
+    file: &Path,
+    i: usize,
+    wanted: &[FrameRef],
+) -> anyhow::Result<Vec<(FrameRef, Loaded)>> {
+    let numbers: Vec<u64> = wanted
+        .iter()
+        .filter(|r| usize::from(r.file) == i)
+        .map(|r| r.frame)
+        .collect();
+    let file_ref = |frame| FrameRef {
+        file: i as u16,
+        frame,
+    };
+    Ok(load_frames(file, &numbers)?
+        .into_iter()
+        .map(|(frame, m)| (file_ref(frame), m))
+        .collect())
 }
 
 /// `diff CAPTURES… --mac A --mac B`: two clients' whole exchanges side by
@@ -426,9 +527,23 @@ fn print_clients(
         writeln!(out)?;
         writeln!(
             out,
-            "first {}s ({} and {}):",
-            r.kind, r.left_frame, r.right_frame
+            "first {}s ({}, {}; {}, {}):",
+            r.kind,
+            r.left_frame,
+            r.left_hop.text(),
+            r.right_frame,
+            r.right_hop.text()
         )?;
+        if r.left_hop.level() != r.right_hop.level() {
+            writeln!(
+                out,
+                "{}",
+                style.paint(
+                    Paint::Dim,
+                    "  (no capture holds both at the same hop: giaddr, hops and option 82 may differ by the relays' doing)"
+                )
+            )?;
+        }
         print_differences(out, &r.differences, "left", "right", style)?;
     }
     if requests.is_empty() {

@@ -2316,7 +2316,12 @@ fn dhcp_pcap(frames: &[(std::net::Ipv4Addr, std::net::Ipv4Addr, [u8; 6], Vec<u8>
         capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
     let t = 1_700_000_000_000_000_000;
     for (i, (src, dst, mac, message)) in frames.iter().enumerate() {
-        let (sport, dport) = if message[0] == 1 { (68, 67) } else { (67, 68) };
+        // A client's request from 68, a relayed one from the relay's 67.
+        let (sport, dport) = match message[0] {
+            1 if src.is_unspecified() => (68, 67),
+            1 => (67, 67),
+            _ => (67, 68),
+        };
         let mut u = wire::frame::UdpFrame::new((*src, sport), (*dst, dport), message);
         u.src_mac = *mac;
         let f = u.ethernet_frame();
@@ -2372,4 +2377,122 @@ fn diff_counts_a_short_message_and_a_missing_end() {
     // The same frame twice: nothing.
     let o = run(&["diff", &format!("{pcap}:1"), &format!("{pcap}:1")]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o.stdout));
+}
+
+/// Two clients behind two relays: the client's capture of the first, and
+/// the server's of both, relayed. `diff --mac` compares the copies the
+/// server received (one capture, one hop), and says which; it used to take
+/// the first client's own copy and report the relay's giaddr, hops and
+/// option 82 as differences.
+#[test]
+fn diff_of_two_clients_compares_copies_at_the_same_hop() {
+    use std::net::Ipv4Addr;
+    use wire::dhcp::{code, Message};
+    let scratch = Scratch::new("diff-hops");
+    let (a, b) = ([2, 0, 0, 0x0b, 3, 1], [2, 0, 0, 0x0b, 4, 1]);
+    let discover = |mac: [u8; 6], xid| {
+        let mut m = Message::new(wire::Op::BootRequest, xid, &mac);
+        m.set_option(code::DHCP_MESSAGE_TYPE, vec![1]);
+        m
+    };
+    let relayed = |mut m: Message<'static>, giaddr: Ipv4Addr, port: &[u8]| {
+        m.giaddr = giaddr;
+        m.hops = 1;
+        let mut o82 = vec![1, port.len() as u8];
+        o82.extend_from_slice(port);
+        let end = m.options.len() - 1;
+        m.options.insert(
+            end,
+            wire::dhcp::RawOption::new(code::RELAY_AGENT_INFORMATION, o82),
+        );
+        m.encode(300)
+    };
+    let (relay1, relay2) = (Ipv4Addr::new(10, 1, 0, 1), Ipv4Addr::new(10, 2, 0, 1));
+    let (server, any, all) = (
+        Ipv4Addr::new(10, 0, 0, 1),
+        Ipv4Addr::UNSPECIFIED,
+        Ipv4Addr::BROADCAST,
+    );
+    let client1 = tmp(
+        &scratch,
+        "client1.pcap",
+        &dhcp_pcap(&[(any, all, a, discover(a, 0x11).encode(300))]),
+    );
+    let server_pcap = tmp(
+        &scratch,
+        "server.pcap",
+        &dhcp_pcap(&[
+            (
+                relay1,
+                server,
+                [2, 0, 0, 0, 1, 1],
+                relayed(discover(a, 0x11), relay1, b"eth1"),
+            ),
+            (
+                relay2,
+                server,
+                [2, 0, 0, 0, 2, 1],
+                relayed(discover(b, 0x22), relay2, b"eth2"),
+            ),
+        ]),
+    );
+    let macs = ["--mac", "02:00:00:0b:03:01", "--mac", "02:00:00:0b:04:01"];
+    let o = run(&[&["diff", "--json", &client1, &server_pcap][..], &macs].concat());
+    let d: serde_json::Value =
+        serde_json::from_slice(&o.stdout).unwrap_or_else(|e| panic!("{e}: {}", text(&o.stderr)));
+    let r = &d["requests"][0];
+    assert_eq!(r["kind"], "DISCOVER", "{d}");
+    assert_eq!(
+        (&r["left_frame"], &r["right_frame"]),
+        (&"server.pcap:1".into(), &"server.pcap:2".into()),
+        "{d}"
+    );
+    assert_eq!(
+        r["left_hop"],
+        serde_json::json!({"hops": 1, "relayed_via": "10.1.0.1"}),
+        "{d}"
+    );
+    let found: Vec<(&str, &str, &str)> = (r["differences"].as_array().unwrap().iter())
+        .map(|x| {
+            (
+                x["field"].as_str().unwrap(),
+                x["left"].as_str().unwrap(),
+                x["right"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(found[0], ("giaddr", "10.1.0.1", "10.2.0.1"), "{d}");
+    assert!(found.iter().all(|f| f.0 != "hops"), "{d}");
+    // In text, which copy each side is.
+    let out = text(&run(&[&["diff", &client1, &server_pcap][..], &macs].concat()).stdout);
+    assert!(
+        out.contains(
+            "first DISCOVERs (server.pcap:1, relayed via 10.1.0.1, hops 1; \
+             server.pcap:2, relayed via 10.2.0.1, hops 1):"
+        ),
+        "{out}"
+    );
+    // With no capture holding both at one hop, the sides are compared as
+    // they were seen, and that is said.
+    let server_b = tmp(
+        &scratch,
+        "server-b.pcap",
+        &dhcp_pcap(&[(
+            relay2,
+            server,
+            [2, 0, 0, 0, 2, 1],
+            relayed(discover(b, 0x22), relay2, b"eth2"),
+        )]),
+    );
+    let out = text(&run(&[&["diff", &client1, &server_b][..], &macs].concat()).stdout);
+    assert!(
+        out.contains(
+            "client1.pcap:1, as the client sent it; server-b.pcap:1, relayed via 10.2.0.1, hops 1"
+        ),
+        "{out}"
+    );
+    assert!(
+        out.contains("no capture holds both at the same hop"),
+        "{out}"
+    );
 }

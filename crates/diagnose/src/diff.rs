@@ -190,20 +190,23 @@ fn wire_weight(t: Target) -> (u8, &'static str) {
 
 /// A length difference that crosses the 300-byte BOOTP minimum or the
 /// 576 bytes every receiver must take.
-fn length_weight(l: usize, r: usize) -> (u8, &'static str) {
+/// The rank of two lengths on the wire, when only one of them is under the
+/// BOOTP minimum or over what every receiver takes; `None` otherwise (the
+/// options' own differences, or padding, account for it).
+fn length_weight(l: usize, r: usize) -> Option<(u8, &'static str)> {
     let crosses = |limit_below: fn(usize) -> bool| limit_below(l) != limit_below(r);
     if crosses(|n| n < dhcp::BOOTP_MIN_LEN) {
-        (
+        Some((
             60,
             "some relays, servers and clients discard messages under the 300-byte BOOTP minimum (RFC 1542 §2.1)",
-        )
+        ))
     } else if crosses(|n| n > 576) {
-        (
+        Some((
             40,
             "receivers need only take 576 bytes (RFC 2131 §2); longer messages can be dropped or fragmented",
-        )
+        ))
     } else {
-        wire_weight(Target::Length)
+        None
     }
 }
 
@@ -433,8 +436,7 @@ pub fn captured(left: &Message<'_>, right: &Message<'_>, wire: [Wire; 2]) -> Vec
         });
     }
     let (l, r) = (wire[0].len, wire[1].len);
-    if l != r {
-        let (weight, why) = length_weight(l, r);
+    if let Some((weight, why)) = length_weight(l, r) {
         d.push(Difference {
             target: Target::Length,
             field: field_name(Target::Length),
@@ -887,8 +889,9 @@ mod tests {
         );
         assert!(d[1].why.contains("300-byte BOOTP minimum"), "{d:?}");
         assert!(d[1].weight >= 50, "{d:?}");
-        // Lengths on the same side of the minimum matter little; a cut side's
-        // END is unknown.
+        // Lengths on the same side of the minimum are no difference of their
+        // own (options or padding account for them); a cut side's END is
+        // unknown.
         let d = captured(
             &short,
             &whole,
@@ -900,9 +903,10 @@ mod tests {
                 wire(300),
             ],
         );
+        assert!(d.is_empty(), "{d:?}");
+        let d = captured(&whole, &whole, [wire(300), wire(620)]);
         assert_eq!(d.len(), 1, "{d:?}");
-        assert_eq!(d[0].target, Target::Length);
-        assert!(d[0].weight < 10, "{d:?}");
+        assert!(d[0].why.contains("576 bytes"), "{d:?}");
         // Applying END makes the parts equal.
         let end = Difference {
             target: Target::End,

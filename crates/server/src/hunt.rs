@@ -1,0 +1,216 @@
+//! Bug-hunt tests: each fails on the current build and names the defect.
+
+use std::net::Ipv4Addr;
+
+use wire::dhcp::code;
+use wire::{HwAddr, Message, MessageType, Op};
+
+use crate::config::{Config, Subnet};
+use crate::handle::{Action, Arrival, Decision, Dest, Server};
+
+const SERVER: Ipv4Addr = Ipv4Addr::new(10, 0, 0, 1);
+const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 0xa];
+const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 0xb];
+
+fn lan() -> Subnet {
+    Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.109,router=10.0.0.254").unwrap()
+}
+
+fn server() -> Server {
+    Server::new(Config::new(SERVER, vec![lan()]))
+}
+
+fn at(now_ms: u64, broadcast: bool) -> Arrival<'static> {
+    Arrival {
+        iface: "eth0",
+        iface_addr: SERVER,
+        broadcast,
+        now_ms,
+    }
+}
+
+/// A client message of type `t` from `mac`, changed by `f`.
+fn msg(t: MessageType, mac: &[u8], f: impl FnOnce(&mut Message<'static>)) -> Vec<u8> {
+    let mut m = Message::new(Op::BootRequest, 0x1234_5678, mac);
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(t)]);
+    f(&mut m);
+    m.encode(300)
+}
+
+fn ip(a: u8) -> Ipv4Addr {
+    Ipv4Addr::new(10, 0, 0, a)
+}
+
+fn show(d: &Decision) -> String {
+    d.line("eth0")
+}
+
+/// Two `--subnet`s that overlap (or repeat) are taken silently, and the
+/// first listed answers for both: a relay at 10.0.1.1, which the /24 was
+/// written for, is served from the /16's range with the /16's mask. ISC
+/// dhcpd and Kea refuse duplicate subnets; a longest-prefix match would at
+/// least pick the /24.
+#[test]
+fn overlapping_subnets_are_refused_or_the_narrower_one_serves_its_relay() {
+    let wide = Subnet::parse("10.0.0.0/16,range=10.0.5.100-10.0.5.109").unwrap();
+    let narrow =
+        Subnet::parse("10.0.1.0/24,range=10.0.1.100-10.0.1.109,router=10.0.1.1").unwrap();
+    let cfg = Config::new(Ipv4Addr::new(192, 168, 0, 1), vec![wide, narrow]);
+    let refused = cfg.check().is_err();
+    let mut s = Server::new(cfg);
+    let d = s.handle(
+        &msg(MessageType::Discover, &MAC_A, |m| {
+            m.giaddr = Ipv4Addr::new(10, 0, 1, 1);
+            m.hops = 1;
+        }),
+        &at(0, false),
+    );
+    let (offer, to) = d.reply.as_ref().expect("an offer");
+    assert!(
+        refused || offer.subnet_mask() == Some(Ipv4Addr::new(255, 255, 255, 0)),
+        "config accepted; relay 10.0.1.1 ({to:?}) offered {} mask {:?}",
+        offer.yiaddr,
+        offer.subnet_mask()
+    );
+}
+
+/// The same network given twice: the second's range and reservations are
+/// never used, and nothing says so.
+#[test]
+fn a_subnet_given_twice_is_refused() {
+    let a = Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.109").unwrap();
+    let b = Subnet::parse(
+        "10.0.0.0/24,range=10.0.0.200-10.0.0.209,host=02:00:00:00:00:0a@10.0.0.50",
+    )
+    .unwrap();
+    let cfg = Config::new(SERVER, vec![a, b]);
+    assert!(
+        cfg.check().is_err(),
+        "10.0.0.0/24 twice accepted; the reservation of the second is dead: {:?}",
+        cfg.subnet_of(ip(50)).map(|s| s.hosts.clone())
+    );
+}
+
+/// `host=` takes a 5-octet "MAC" (a byte left out by a slip): the reservation
+/// can never match an Ethernet chaddr, and with --known-only the host is
+/// refused as unknown. The CLI has `parse_mac48` for exactly this slip.
+#[test]
+fn a_host_reservation_needs_a_six_octet_mac() {
+    let r = Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.109,host=02:00:00:00:0a@10.0.0.50");
+    assert!(r.is_err(), "accepted: {:?}", r.map(|s| s.hosts));
+}
+
+/// Overlapping ranges are counted twice: the start banner and the
+/// pool-exhausted reason say 20 addresses where there are 10.
+#[test]
+fn overlapping_ranges_are_counted_once() {
+    let s = Subnet::parse(
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.109,range=10.0.0.105-10.0.0.109,range=10.0.0.100-10.0.0.104",
+    )
+    .unwrap();
+    let mut srv = Server::new(Config::new(SERVER, vec![s.clone()]));
+    let mut last = None;
+    for i in 0..11u8 {
+        let d = srv.handle(&msg(MessageType::Discover, &[2, 0, 0, 0, 1, i], |_| {}), &at(0, true));
+        last = d.reason.map(|r| r.to_string());
+    }
+    assert_eq!(
+        (s.pool_size(), last.as_deref()),
+        (10, Some("all 10 addresses of 10.0.0.0/24's ranges are held"))
+    );
+}
+
+/// RFC 2131 §4.4.5 wants T1 < T2 < lease; the project's own diagnose flags
+/// T2 == T1 as lease-times-inconsistent. `--lease 2` sends T1 = T2 = 1,
+/// `--lease 1` T1 = T2 = lease = 1.
+#[test]
+fn short_leases_keep_t1_before_t2_before_the_lease() {
+    for secs in [1u32, 2] {
+        let mut cfg = Config::new(SERVER, vec![lan()]);
+        cfg.lease_secs = secs;
+        let mut s = Server::new(cfg);
+        let d = s.handle(&msg(MessageType::Discover, &MAC_A, |_| {}), &at(0, true));
+        let m = &d.reply.as_ref().unwrap().0;
+        let (t1, t2, lease) = (m.renewal_time(), m.rebinding_time(), m.lease_time());
+        assert!(
+            t1 < t2 && t2 < lease,
+            "--lease {secs}: T1 {t1:?}, T2 {t2:?}, lease {lease:?}"
+        );
+    }
+}
+
+/// A DECLINE without option 50 is logged as "a REQUEST with neither option
+/// 50 nor ciaddr" with a fix citing §4.3.2 and ciaddr; a DECLINE must carry
+/// option 50 and have ciaddr 0 (RFC 2131 §4.4.4, table 5).
+#[test]
+fn a_decline_without_option_50_is_not_called_a_request() {
+    let mut s = server();
+    let d = s.handle(&msg(MessageType::Decline, &MAC_A, |_| {}), &at(0, true));
+    let line = show(&d);
+    assert!(
+        !line.contains("a REQUEST") && !line.contains("or ciaddr"),
+        "{line}"
+    );
+}
+
+/// The holder of an address whose chaddr is empty (hlen 0: an IPoIB client
+/// named by option 61, RFC 4390, which the lease file supports) is taken for
+/// the ping check: the NAK's option 56 says "answered the ping check".
+#[test]
+fn an_address_held_by_a_client_without_chaddr_is_not_said_to_answer_a_ping() {
+    let mut s = server();
+    let ib = |t: MessageType| {
+        msg(t, &[], |m| {
+            m.htype = 32;
+            m.set_option(
+                code::CLIENT_IDENTIFIER,
+                vec![0xff, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1],
+            );
+            if t == MessageType::Request {
+                m.set_option(code::SERVER_IDENTIFIER, SERVER.octets().to_vec());
+                m.set_option(code::REQUESTED_IP_ADDRESS, ip(100).octets().to_vec());
+            }
+        })
+    };
+    assert_eq!(s.handle(&ib(MessageType::Discover), &at(0, true)).action, Action::Offer);
+    assert_eq!(s.handle(&ib(MessageType::Request), &at(1, true)).action, Action::Ack);
+    let d = s.handle(
+        &msg(MessageType::Request, &MAC_B, |m| {
+            m.set_option(code::REQUESTED_IP_ADDRESS, ip(100).octets().to_vec());
+        }),
+        &at(2, true),
+    );
+    assert_eq!(d.action, Action::Nak);
+    let text = d.reason.unwrap().to_string();
+    assert!(!text.contains("ping"), "{text}");
+}
+
+/// Option 53 present but two bytes long: dropped as "no option 53: a BOOTP
+/// request", with the fix "give the client a DHCP boot ROM".
+#[test]
+fn a_malformed_option_53_is_not_called_bootp() {
+    let mut s = server();
+    let d = s.handle(
+        &msg(MessageType::Discover, &MAC_A, |m| {
+            m.set_option(code::DHCP_MESSAGE_TYPE, vec![1, 0]);
+        }),
+        &at(0, true),
+    );
+    assert_ne!(d.reason.map(|r| r.code()), Some("bootp-not-served"));
+}
+
+/// The parser refuses a range holding the router, but takes a router
+/// outside the network (clients cannot reach it: dhclient's `ip route add
+/// default via` fails), and a DNS server or next-server inside a range
+/// (the server will lease that host's address to a client).
+#[test]
+fn a_router_off_the_network_or_a_server_inside_a_range_is_refused() {
+    for spec in [
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.109,router=10.0.1.1",
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.109,dns=10.0.0.100",
+        "10.0.0.0/24,range=10.0.0.100-10.0.0.109,next-server=10.0.0.100",
+    ] {
+        assert!(Subnet::parse(spec).is_err(), "accepted: {spec}");
+    }
+    let _ = (HwAddr::new(&[]), Dest::Broadcast);
+}

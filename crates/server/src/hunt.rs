@@ -214,3 +214,23 @@ fn a_router_off_the_network_or_a_server_inside_a_range_is_refused() {
     }
     let _ = (HwAddr::new(&[]), Dest::Broadcast);
 }
+
+/// A relayed DISCOVER tells the server the relay's own address on that
+/// network (giaddr), and the server offers exactly that address to the
+/// client when the range holds it (a range written over the router's
+/// address, which `router=` would have refused): a guaranteed conflict.
+#[test]
+fn the_relays_own_address_is_never_offered() {
+    let relayed = Subnet::parse("10.1.0.0/24,range=10.1.0.1-10.1.0.50").unwrap();
+    let mut s = Server::new(Config::new(SERVER, vec![lan(), relayed]));
+    let giaddr = Ipv4Addr::new(10, 1, 0, 1);
+    let d = s.handle(
+        &msg(MessageType::Discover, &MAC_A, |m| {
+            m.giaddr = giaddr;
+            m.hops = 1;
+        }),
+        &at(0, false),
+    );
+    assert_eq!(d.action, Action::Offer, "{:?}", d.reason);
+    assert_ne!(d.address, Some(giaddr), "offered the relay's own address");
+}

@@ -370,6 +370,52 @@ mod tests {
             .map(|r| format!("{}: {r}", r.code()))
     }
 
+    /// The first IPv4 fragment of a request larger than the MTU (a relay's
+    /// long option 82, a client's long option list) decodes with the
+    /// datagram's start only; `refusal` lets it through (its UDP checksum
+    /// cannot be checked), and `handle` decides on the cut message: the
+    /// kernel's UDP stack would reassemble it, or drop it whole. Neither
+    /// the refusal nor the decision says "fragment".
+    #[test]
+    fn hunt_a_first_fragment_is_not_decided_as_a_whole_request() {
+        let mut m = wire::Message::new(wire::Op::BootRequest, 0x1234_5678, &[2, 0, 0, 0, 0, 0xa]);
+        m.set_option(wire::dhcp::code::DHCP_MESSAGE_TYPE, vec![1]);
+        // 1,700 bytes of options a client may send (RFC 3396 long option).
+        m.set_option(wire::dhcp::code::USER_CLASS, vec![b'x'; 1700]);
+        m.set_option(wire::dhcp::code::CLIENT_IDENTIFIER, vec![1, 2, 0, 0, 0, 0, 0xa]);
+        let payload = m.encode(300);
+        let f = UdpFrame::new(
+            (Ipv4Addr::UNSPECIFIED, 68),
+            (Ipv4Addr::BROADCAST, 67),
+            &payload,
+        );
+        let first = f.ipv4_fragments(1480).remove(0);
+        let mut data = vec![0xff; 6];
+        data.extend_from_slice(&[2, 0, 0, 0, 0, 0xa, 0x08, 0x00]);
+        data.extend_from_slice(&first);
+        let live = LivePacket {
+            timestamp_ns: 0,
+            orig_len: data.len(),
+            data,
+            checksum: KernelChecksum::Unknown,
+            direction: Direction::Incoming,
+        };
+        let frame = wire::frame::decode(LinkType::Ethernet, &live.data, live.orig_len).unwrap();
+        let own = crate::Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.109").unwrap();
+        let refused = refusal(&frame, &live, Some(&own), Ipv4Addr::new(10, 0, 0, 1));
+        let cfg = crate::Config::new(Ipv4Addr::new(10, 0, 0, 1), vec![own]);
+        let mut s = crate::Server::new(cfg);
+        let at = crate::Arrival {
+            iface: "eth0",
+            iface_addr: Ipv4Addr::new(10, 0, 0, 1),
+            broadcast: true,
+            now_ms: 0,
+        };
+        let d = s.handle(frame.payload, &at);
+        let said = format!("{refused:?} / {}", d.line("eth0"));
+        assert!(said.contains("fragment"), "{said}");
+    }
+
     #[test]
     fn tagged_corrupt_and_passing_frames_are_refused_with_reasons() {
         let unknown = KernelChecksum::Unknown;

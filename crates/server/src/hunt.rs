@@ -234,3 +234,67 @@ fn the_relays_own_address_is_never_offered() {
     assert_eq!(d.action, Action::Offer, "{:?}", d.reason);
     assert_ne!(d.address, Some(giaddr), "offered the relay's own address");
 }
+
+/// A bound client renewing (unicast, ciaddr = its address) with an option 50
+/// of 0.0.0.0 is NAKed for "0.0.0.0 is not on 10.0.0.0/24": 0.0.0.0 is
+/// taken as the address asked for, ciaddr ignored, and the client loses a
+/// good lease. RFC 2131 §4.3.2: a RENEWING client is named by ciaddr; 0.0.0.0
+/// is no address to request.
+#[test]
+fn a_renewal_with_option_50_of_zero_is_decided_by_ciaddr() {
+    let mut s = server();
+    s.handle(&msg(MessageType::Discover, &MAC_A, |_| {}), &at(0, true));
+    let d = s.handle(
+        &msg(MessageType::Request, &MAC_A, |m| {
+            m.set_option(code::SERVER_IDENTIFIER, SERVER.octets().to_vec());
+            m.set_option(code::REQUESTED_IP_ADDRESS, ip(100).octets().to_vec());
+        }),
+        &at(1, true),
+    );
+    assert_eq!(d.action, Action::Ack);
+    let d = s.handle(
+        &msg(MessageType::Request, &MAC_A, |m| {
+            m.ciaddr = ip(100);
+            m.set_option(code::REQUESTED_IP_ADDRESS, vec![0, 0, 0, 0]);
+        }),
+        &at(2, false),
+    );
+    assert_eq!(d.action, Action::Ack, "{}", show(&d));
+}
+
+/// A bound client that starts over (DISCOVER) is offered its bound address;
+/// when it then takes another server's offer, the log says "this server's
+/// offer is withdrawn", but the address stays bound to it for the rest of
+/// the lease (RFC 2131 §3.1.3: the REQUEST tells the other servers their
+/// offer was declined; a client in INIT has given up its lease, §4.4.1).
+#[test]
+fn an_offer_withdrawn_from_a_client_that_chose_another_server_frees_the_address() {
+    let mut s = server();
+    s.handle(&msg(MessageType::Discover, &MAC_A, |_| {}), &at(0, true));
+    s.handle(
+        &msg(MessageType::Request, &MAC_A, |m| {
+            m.set_option(code::SERVER_IDENTIFIER, SERVER.octets().to_vec());
+            m.set_option(code::REQUESTED_IP_ADDRESS, ip(100).octets().to_vec());
+        }),
+        &at(1, true),
+    );
+    let d = s.handle(&msg(MessageType::Discover, &MAC_A, |_| {}), &at(10_000, true));
+    assert_eq!(d.address, Some(ip(100)));
+    let d = s.handle(
+        &msg(MessageType::Request, &MAC_A, |m| {
+            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 2]);
+            m.set_option(code::REQUESTED_IP_ADDRESS, vec![10, 0, 0, 200]);
+        }),
+        &at(10_001, true),
+    );
+    assert_eq!(d.reason.as_ref().map(|r| r.code()), Some("other-server-chosen"));
+    let l = s.leases().get(ip(100)).unwrap();
+    assert!(
+        !l.holds(10_002),
+        "{} -- yet {} stays {} until {} ms",
+        show(&d),
+        l.address,
+        l.state.name(),
+        l.expires_ms
+    );
+}

@@ -237,3 +237,22 @@ mod framed {
         );
     }
 }
+
+#[cfg(test)]
+mod hunt {
+    use super::*;
+
+    /// Lines `dhcplens serve` writes (server crate, `Decision::line`) for a
+    /// request too short to read and for a client with hlen 0: `logs`
+    /// reads neither, so the server's malformed drop and its IPoIB
+    /// decisions vanish from `dhcplens logs`.
+    #[test]
+    fn the_servers_lines_without_a_hardware_address_are_read() {
+        for line in [
+            "BOOTREQUEST from  xid 0x00000000 via eth0: dropped (malformed): the message cannot be read: at byte 0: only 6 bytes: a BOOTP/DHCP message needs at least 236 for its fixed header; fix: fix the client (a capture of it shows the bytes)",
+            "DHCPDISCOVER from  xid 0x12345678 via eth0: OFFER 10.0.0.100 (to broadcast)",
+        ] {
+            assert!(parse(line).is_some(), "not read: {line}");
+        }
+    }
+}

@@ -298,3 +298,30 @@ fn an_offer_withdrawn_from_a_client_that_chose_another_server_frees_the_address(
         l.expires_ms
     );
 }
+
+/// `Decision::line` is read back by `dhcplens logs` (crates/logs/src/
+/// dhcplens.rs), which needs a hardware address after "from". A request
+/// too short to read, and any client with hlen 0 (IPoIB behind a relay),
+/// is logged as "… from  xid …": an empty token, so `logs` drops the
+/// server's own drop line (see logs' hunt test for the same line).
+#[test]
+fn every_log_line_names_a_hardware_address_logs_can_read() {
+    let mut s = server();
+    let short = s.handle(&[1, 1, 6, 0, 0x12, 0x34], &at(0, true));
+    let ib = s.handle(
+        &msg(MessageType::Discover, &[], |m| {
+            m.htype = 32;
+            m.set_option(code::CLIENT_IDENTIFIER, vec![0xff, 0, 0, 0, 1, 0, 2]);
+        }),
+        &at(0, true),
+    );
+    for d in [short, ib] {
+        let line = show(&d);
+        println!("{line}");
+        let head = line.split(": ").next().unwrap();
+        assert!(
+            head.split(' ').all(|w| !w.is_empty()),
+            "an empty field in {line:?}"
+        );
+    }
+}

@@ -325,3 +325,21 @@ fn every_log_line_names_a_hardware_address_logs_can_read() {
         );
     }
 }
+
+/// `--known-only` with no `host=` in any subnet: the config is accepted, and
+/// every client is dropped as "unknown-client", a reason with no fix, so
+/// `Decision::is_problem` is false and serve's problem count stays 0 while
+/// nobody gets an address.
+#[test]
+fn known_only_without_a_single_reservation_is_refused_or_a_problem() {
+    let mut cfg = Config::new(SERVER, vec![lan()]);
+    cfg.known_only = true;
+    let accepted = cfg.check().is_ok();
+    let mut s = Server::new(cfg);
+    let d = s.handle(&msg(MessageType::Discover, &MAC_A, |_| {}), &at(0, true));
+    assert!(
+        !accepted || d.is_problem(),
+        "accepted, and its drop is no problem: {}",
+        show(&d)
+    );
+}

@@ -60,7 +60,8 @@ pub struct ServeArgs {
     /// Repeat for the networks behind relays (chosen by giaddr).
     #[arg(long, required = true, value_name = "SPEC", value_parser = parse_subnet)]
     pub subnet: Vec<server::Subnet>,
-    /// Lease time (T1 and T2 are 1/2 and 7/8 of it).
+    /// Lease time (T1 and T2 are 1/2 and 7/8 of it; left out for 1 or 2 s,
+    /// too short for T1 < T2 < lease).
     #[arg(long, default_value = "1h", value_parser = parse_lease, value_name = "TIME")]
     pub lease: u32,
     /// Drop DISCOVERs whose secs is below this (as ISC dhcpd's min-secs does).
@@ -76,10 +77,11 @@ pub struct ServeArgs {
     /// NDJSON: a `started` event, then one `decision` per request.
     #[arg(long)]
     pub json: bool,
-    /// Never answer this client (repeat for more).
-    #[arg(long, value_name = "MAC", value_parser = parse_mac)]
+    /// Never answer this client (repeat for more): an Ethernet MAC, six octets.
+    #[arg(long, value_name = "MAC", value_parser = parse_mac48)]
     pub ignore: Vec<wire::HwAddr>,
-    /// Serve only clients with a reservation (host=MAC@IP in a --subnet).
+    /// Serve only clients with a reservation (host=MAC@IP in a --subnet;
+    /// refused without one).
     #[arg(long)]
     pub known_only: bool,
     /// Ping every address before offering it to a client it is new to

@@ -17,20 +17,31 @@ use crate::args::ServeArgs;
 use crate::style::{Paint, Style};
 use crate::Outcome;
 
+/// The configuration `a` asks for (the server's address left unspecified,
+/// for the interface to give), refused if it is wrong whatever the
+/// interface ([`Config::check_subnets`]).
+fn config(a: &ServeArgs) -> Result<Config, String> {
+    let mut cfg = Config::new(std::net::Ipv4Addr::UNSPECIFIED, a.subnet.clone());
+    cfg.lease_secs = a.lease;
+    cfg.min_secs = a.min_secs;
+    cfg.authoritative = !a.not_authoritative;
+    cfg.ignore = a.ignore.clone();
+    cfg.known_only = a.known_only;
+    cfg.check_subnets()?;
+    Ok(cfg)
+}
+
 pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let stop = Arc::new(AtomicBool::new(false));
     for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing the Ctrl-C handler")?;
     }
+    // What is wrong whatever the interface is refused before it is looked at.
+    let mut cfg = config(a).map_err(|e| anyhow::anyhow!("cannot serve on {}: {e}", a.iface))?;
     let (addr, prefix) = capture::live::interface_ipv4(&a.iface)
         .with_context(|| format!("cannot serve on {}", a.iface))?;
-    let mut cfg = Config::new(addr, a.subnet.clone());
-    cfg.lease_secs = a.lease;
-    cfg.min_secs = a.min_secs;
-    cfg.authoritative = !a.not_authoritative;
-    cfg.ignore = a.ignore.clone();
-    cfg.known_only = a.known_only;
+    cfg.server_id = addr;
     cfg.check()
         .map_err(|e| anyhow::anyhow!("cannot serve on {}: {e}", a.iface))?;
     let mut listener = server::serve::Listener::open(&a.iface, addr)
@@ -321,5 +332,82 @@ impl Tally {
             "actions": self.actions.iter().map(|(a, n)| (a.to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
             "reasons": self.reasons,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::args::{Cli, Command};
+    use clap::Parser as _;
+
+    /// `dhcplens serve ARGS…` as parsed (nothing is opened or sent).
+    fn serve_args(args: &[&str]) -> Result<ServeArgs, String> {
+        let mut all = vec!["dhcplens", "serve", "-i", "eth0"];
+        all.extend_from_slice(args);
+        match Cli::try_parse_from(all).map_err(|e| e.to_string())?.command {
+            Command::Serve(a) => Ok(a),
+            _ => unreachable!(),
+        }
+    }
+
+    /// Two `--subnet`s for the same or overlapping networks, and
+    /// `--known-only` with no `host=` anywhere, are refused before the
+    /// interface is looked at (`run` turns the error into exit 2): the
+    /// first listed subnet used to answer for both, and `--known-only`
+    /// used to serve nobody without a word. Fails on the previous build.
+    #[test]
+    fn overlapping_subnets_and_known_only_without_hosts_are_refused() {
+        for (args, says) in [
+            (
+                vec![
+                    "--subnet",
+                    "10.0.0.0/16,range=10.0.5.100-10.0.5.109",
+                    "--subnet",
+                    "10.0.1.0/24,range=10.0.1.100-10.0.1.109",
+                ],
+                "--subnet 10.0.0.0/16 overlaps --subnet 10.0.1.0/24",
+            ),
+            (
+                vec![
+                    "--subnet",
+                    "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
+                    "--subnet",
+                    "10.0.0.0/24,range=10.0.0.200-10.0.0.209",
+                ],
+                "--subnet 10.0.0.0/24 is given twice",
+            ),
+            (
+                vec![
+                    "--subnet",
+                    "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
+                    "--known-only",
+                ],
+                "no --subnet has a host=MAC@IP",
+            ),
+        ] {
+            let e = config(&serve_args(&args).unwrap()).unwrap_err();
+            assert!(e.contains(says), "{args:?}: {e}");
+        }
+        let ok = serve_args(&[
+            "--subnet",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109,host=02:00:00:00:00:01@10.0.0.50",
+            "--subnet",
+            "10.0.1.0/24,range=10.0.1.100-10.0.1.109",
+            "--known-only",
+        ])
+        .unwrap();
+        assert!(config(&ok).is_ok());
+    }
+
+    /// `--ignore` takes an Ethernet MAC, six octets, as `host=` does: five
+    /// (a byte left out) would match nobody. Fails on the previous build.
+    #[test]
+    fn ignore_takes_a_six_octet_mac() {
+        let subnet = ["--subnet", "10.0.0.0/24,range=10.0.0.100-10.0.0.109"];
+        let e = serve_args(&[subnet[0], subnet[1], "--ignore", "02:00:00:00:0a"]).unwrap_err();
+        assert!(e.contains("has 5 octets"), "{e}");
+        let a = serve_args(&[subnet[0], subnet[1], "--ignore", "02:00:00:00:00:0a"]).unwrap();
+        assert_eq!(a.ignore.len(), 1);
     }
 }

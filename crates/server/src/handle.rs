@@ -221,6 +221,24 @@ impl Server {
         (self.cfg.known_only && !known()).then_some(Reason::UnknownClient { chaddr })
     }
 
+    /// Addresses of the request's network that hosts already use, which no
+    /// client may lease even when a range holds them: the relay's own
+    /// (giaddr), the server's, and the receiving interface's for a client
+    /// on the link. Each with what it is.
+    fn not_leasable(&self, req: &Message<'_>, at: &Arrival<'_>) -> Vec<(Ipv4Addr, &'static str)> {
+        let mut v = vec![(self.cfg.server_id, "the server's own address")];
+        if req.giaddr.is_unspecified() {
+            v.push((
+                at.iface_addr,
+                "the address of the interface the request came on",
+            ));
+        } else {
+            v.push((req.giaddr, "the relay's own address (giaddr)"));
+        }
+        v.retain(|(a, _)| !a.is_unspecified());
+        v
+    }
+
     /// Whether `a` is held as declined (by its client, or found in use by
     /// the ping check).
     fn declined_held(&self, a: Ipv4Addr, now: u64) -> bool {
@@ -274,6 +292,14 @@ impl Server {
             drop(None, r)
         } else {
             match received {
+                // Option 53 present but not one byte: not BOOTP, unreadable.
+                None if req.has_option(code::DHCP_MESSAGE_TYPE) => {
+                    let n = req.option(code::DHCP_MESSAGE_TYPE).map_or(0, |v| v.len());
+                    let why = format!(
+                        "option 53 (DHCP message type) is {n} bytes; it must be 1 (RFC 2132 §9.6)"
+                    );
+                    drop(None, Reason::Malformed(why))
+                }
                 None => drop(None, Reason::Bootp),
                 Some(MessageType::Discover) => self.discover(&req, at),
                 Some(MessageType::Request) => self.request(&req, at),
@@ -338,8 +364,13 @@ impl Server {
         };
         let key = client_key(req);
         let now = at.now_ms;
+        // Addresses hosts on the network already use, which a range may
+        // hold all the same: never offered.
+        let taken = self.not_leasable(req, at);
+        let taken: Vec<Ipv4Addr> = taken.iter().map(|(a, _)| *a).collect();
         let usable = |a: Ipv4Addr| {
             subnet.in_pool(a)
+                && !taken.contains(&a)
                 && self.leases.holder_other_than(a, &key, now).is_none()
                 && !self
                     .leases
@@ -356,6 +387,7 @@ impl Server {
             .leases
             .of(&key)
             .filter(|l| l.state != State::Declined)
+            .filter(|l| !taken.contains(&l.address))
             .filter(|l| subnet.in_pool(l.address) || reserved == Some(l.address))
             .map(|l| {
                 (
@@ -367,7 +399,7 @@ impl Server {
         let address = reserved
             .or(mine.map(|(a, _, _)| a))
             .or_else(|| req.requested_ip().filter(|a| usable(*a)))
-            .or_else(|| self.leases.free_in(&subnet, now));
+            .or_else(|| self.leases.free_in(&subnet, now, &taken));
         let Some(address) = address else {
             return drop(
                 None,
@@ -398,14 +430,24 @@ impl Server {
         let ciaddr = Some(req.ciaddr).filter(|a| !a.is_unspecified());
         if let Some(server) = req.server_id() {
             if server != self.cfg.server_id {
-                if let Some(l) = self.leases.of(&key).filter(|l| l.state == State::Offered) {
-                    let (a, hw) = (l.address, l.chaddr);
+                // A client SELECTING another server's offer is in INIT: it
+                // has given up any lease it had here too (RFC 2131 §3.1,
+                // §4.4.1), not only this server's offer.
+                let given_up = self
+                    .leases
+                    .of(&key)
+                    .filter(|l| matches!(l.state, State::Offered | State::Bound) && l.holds(now))
+                    .map(|l| (l.address, l.chaddr, l.state));
+                if let Some((a, hw, _)) = given_up {
                     self.leases.set(a, &key, hw, State::Released, now);
                 }
-                return drop(req.requested_ip(), Reason::OtherServerChosen { server });
+                let freed = given_up
+                    .filter(|(.., st)| *st == State::Bound)
+                    .map(|(a, ..)| a);
+                return drop(requested(req), Reason::OtherServerChosen { server, freed });
             }
         }
-        let Some(address) = req.requested_ip().or(ciaddr) else {
+        let Some(address) = requested(req).or(ciaddr) else {
             return drop(None, Reason::NoRequestedAddress);
         };
         let subnet = match self.subnet_for(req, at) {
@@ -421,6 +463,13 @@ impl Server {
                     subnet: subnet.cidr(),
                 },
             );
+        }
+        if let Some((_, what)) = self
+            .not_leasable(req, at)
+            .into_iter()
+            .find(|(a, _)| *a == address)
+        {
+            return self.nak(req, address, Reason::NotLeasable { address, what });
         }
         // A reservation decides alone: its host gets its address and no
         // other, nobody else gets it.
@@ -458,10 +507,15 @@ impl Server {
             return self.ack(req, address, &subnet, &key, now);
         }
         if let Some(other) = self.leases.holder_other_than(address, &key, now) {
-            let r = Reason::AddressTaken {
-                address,
-                by: other.chaddr,
-                state: other.state.name(),
+            // Held by nobody (an empty client key): the ping check's.
+            let r = if other.client.0.is_empty() {
+                Reason::PingHeld { address }
+            } else {
+                Reason::AddressTaken {
+                    address,
+                    by: other.chaddr,
+                    state: other.state.name(),
+                }
             };
             return self.nak(req, address, r);
         }
@@ -560,8 +614,8 @@ impl Server {
 
     fn decline(&mut self, req: &Message<'_>, at: &Arrival<'_>) -> Outcome {
         let key = client_key(req);
-        let Some(address) = req.requested_ip() else {
-            return drop(None, Reason::NoRequestedAddress);
+        let Some(address) = requested(req) else {
+            return drop(None, Reason::DeclineWithoutAddress);
         };
         if self.leases.get(address).is_none_or(|l| l.client != key) {
             return drop(Some(address), Reason::NotItsLease { address });
@@ -656,10 +710,13 @@ impl Server {
         if lease {
             let t = self.cfg.lease_secs;
             m.set_option(code::IP_ADDRESS_LEASE_TIME, t.to_be_bytes().to_vec());
-            let t1 = (t / 2).max(1);
-            m.set_option(code::RENEWAL_TIME, t1.to_be_bytes().to_vec());
-            let t2 = ((u64::from(t) * 7 / 8) as u32).max(t1);
-            m.set_option(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
+            // RFC 2131 §4.4.5: T1 < T2 < lease. A lease too short for that
+            // in whole seconds (1 or 2 s) goes without them: the client
+            // takes 0.5 and 0.875 of the lease itself.
+            if let Some((t1, t2)) = renewal_times(t) {
+                m.set_option(code::RENEWAL_TIME, t1.to_be_bytes().to_vec());
+                m.set_option(code::REBINDING_TIME, t2.to_be_bytes().to_vec());
+            }
         }
         if let Some(s) = subnet {
             if let Some(a) = s.next_server {
@@ -742,6 +799,21 @@ impl Server {
         }
         out
     }
+}
+
+/// T1 and T2 for a lease of `lease` seconds: a half and seven eighths of it
+/// (RFC 2131 §4.4.5), kept in order (T1 < T2 < lease, T1 at least 1 s);
+/// `None` for a lease too short for that.
+pub fn renewal_times(lease: u32) -> Option<(u32, u32)> {
+    let t1 = lease / 2;
+    let t2 = ((u64::from(lease) * 7 / 8) as u32).max(t1 + 1);
+    (t1 >= 1 && t2 < lease).then_some((t1, t2))
+}
+
+/// The address option 50 asks for; 0.0.0.0 asks for none (a renewing
+/// client is then named by ciaddr).
+fn requested(req: &Message<'_>) -> Option<Ipv4Addr> {
+    req.requested_ip().filter(|a| !a.is_unspecified())
 }
 
 /// Who sent `req` (RFC 2131 §4.2: option 61, else hardware type and address).

@@ -85,13 +85,14 @@ impl Leases {
 
     /// The first address of `subnet`'s ranges that nobody holds at `now_ms`,
     /// preferring those never leased (a released or expired address may
-    /// still be in use by a client that did not say goodbye).
-    pub fn free_in(&self, subnet: &Subnet, now_ms: u64) -> Option<Ipv4Addr> {
+    /// still be in use by a client that did not say goodbye); never one of
+    /// `avoid` (addresses hosts use: the relay's, the server's).
+    pub fn free_in(&self, subnet: &Subnet, now_ms: u64, avoid: &[Ipv4Addr]) -> Option<Ipv4Addr> {
         let mut reusable = None;
         for (lo, hi) in &subnet.ranges {
             for a in u32::from(*lo)..=u32::from(*hi) {
                 let a = Ipv4Addr::from(a);
-                if subnet.reservation(a).is_some() {
+                if subnet.reservation(a).is_some() || avoid.contains(&a) {
                     continue;
                 }
                 match self.by_address.get(&a) {
@@ -174,7 +175,7 @@ mod tests {
         let s = Subnet::parse("10.0.0.0/24,range=10.0.0.10-10.0.0.12").unwrap();
         let mut l = Leases::default();
         let hw = HwAddr::new(&[2, 0, 0, 0, 0, 1]);
-        assert_eq!(l.free_in(&s, 0), Some(Ipv4Addr::new(10, 0, 0, 10)));
+        assert_eq!(l.free_in(&s, 0, &[]), Some(Ipv4Addr::new(10, 0, 0, 10)));
         l.set(Ipv4Addr::new(10, 0, 0, 10), &key(1), hw, State::Bound, 1000);
         l.set(
             Ipv4Addr::new(10, 0, 0, 11),
@@ -183,7 +184,7 @@ mod tests {
             State::Released,
             1000,
         );
-        assert_eq!(l.free_in(&s, 0), Some(Ipv4Addr::new(10, 0, 0, 12)));
+        assert_eq!(l.free_in(&s, 0, &[]), Some(Ipv4Addr::new(10, 0, 0, 12)));
         l.set(
             Ipv4Addr::new(10, 0, 0, 12),
             &key(3),
@@ -192,12 +193,12 @@ mod tests {
             500,
         );
         // Only the released one is left; at 600 the offer has lapsed too.
-        assert_eq!(l.free_in(&s, 0), Some(Ipv4Addr::new(10, 0, 0, 11)));
-        assert_eq!(l.free_in(&s, 600), Some(Ipv4Addr::new(10, 0, 0, 11)));
+        assert_eq!(l.free_in(&s, 0, &[]), Some(Ipv4Addr::new(10, 0, 0, 11)));
+        assert_eq!(l.free_in(&s, 600, &[]), Some(Ipv4Addr::new(10, 0, 0, 11)));
         l.set(Ipv4Addr::new(10, 0, 0, 11), &key(4), hw, State::Bound, 2000);
-        assert_eq!(l.free_in(&s, 600), Some(Ipv4Addr::new(10, 0, 0, 12)));
+        assert_eq!(l.free_in(&s, 600, &[]), Some(Ipv4Addr::new(10, 0, 0, 12)));
         l.set(Ipv4Addr::new(10, 0, 0, 12), &key(5), hw, State::Bound, 2000);
-        assert_eq!(l.free_in(&s, 600), None);
+        assert_eq!(l.free_in(&s, 600, &[]), None);
         // Key 2 lost its address to key 4.
         assert!(l.of(&key(2)).is_none());
         assert_eq!(

@@ -26,10 +26,27 @@ pub enum Reason {
     UnknownNetworkSegment { giaddr: Ipv4Addr },
     /// Every address of the subnet is held.
     PoolExhausted { subnet: String, size: u64 },
-    /// A REQUEST naming another server (option 54): the client took its offer.
-    OtherServerChosen { server: Ipv4Addr },
+    /// A REQUEST naming another server (option 54): the client took its
+    /// offer. A client in INIT gave up its lease here too: `freed` is the
+    /// bound address that was freed, if it had one.
+    OtherServerChosen {
+        server: Ipv4Addr,
+        freed: Option<Ipv4Addr>,
+    },
     /// A REQUEST with neither option 50 nor ciaddr.
     NoRequestedAddress,
+    /// A DECLINE without option 50: which address is declined is unknown
+    /// (RFC 2131 §4.4.4, table 5: it must carry it).
+    DeclineWithoutAddress,
+    /// The address is one a host on the network uses (the relay's, the
+    /// server's), which a range may hold all the same.
+    NotLeasable {
+        address: Ipv4Addr,
+        what: &'static str,
+    },
+    /// The address answered the ping check before an offer, and is kept
+    /// out of use for now.
+    PingHeld { address: Ipv4Addr },
     /// INIT-REBOOT or REBINDING for an address the server has no record of
     /// (RFC 2131 §4.3.2: it must stay silent).
     NoRecord { address: Ipv4Addr },
@@ -91,6 +108,9 @@ impl Reason {
             Reason::PoolExhausted { .. } => "pool-exhausted",
             Reason::OtherServerChosen { .. } => "other-server-chosen",
             Reason::NoRequestedAddress => "no-requested-address",
+            Reason::DeclineWithoutAddress => "decline-without-address",
+            Reason::NotLeasable { .. } => "not-leasable",
+            Reason::PingHeld { .. } => "address-taken",
             Reason::NoRecord { .. } => "no-record",
             Reason::WrongNetwork { .. } => "wrong-network",
             Reason::AddressTaken { .. } => "address-taken",
@@ -131,15 +151,30 @@ impl Reason {
                 "widen the range, shorten the lease, or find who holds the addresses".into()
             }
             Reason::NoRequestedAddress => "fix the client: RFC 2131 §4.3.2 needs option 50 or ciaddr".into(),
+            Reason::DeclineWithoutAddress => {
+                "fix the client: a DHCPDECLINE names the declined address in option 50 (RFC 2131 §4.4.4, table 5)".into()
+            }
+            Reason::NotLeasable { address, .. } => format!(
+                "take {address} out of the range (the client starts over with DISCOVER and gets another address)"
+            ),
+            Reason::PingHeld { address } => format!(
+                "none needed for the client (it starts over); find the host using {address} (it is inside a range)"
+            ),
             Reason::NoRecord { .. } => {
                 "none needed: the client falls back to DISCOVER (a server that must answer needs the lease's record)".into()
             }
             Reason::WrongNetwork { .. } => {
                 "none needed: the client starts over with DISCOVER on this network".into()
             }
-            Reason::AddressTaken { by, .. } => format!(
-                "none needed for the client (it starts over); if {by} is the same machine, give both the same client identifier"
-            ),
+            Reason::AddressTaken { by, .. } => {
+                let who = match by.as_bytes() {
+                    [] => "the other client".to_string(),
+                    _ => by.to_string(),
+                };
+                format!(
+                    "none needed for the client (it starts over); if {who} is the same machine, give both the same client identifier"
+                )
+            }
             Reason::OutsidePool { .. } => "add the address to a range, or let the client start over".into(),
             Reason::NotAuthoritative(_) => {
                 "run with authority (without --not-authoritative) if this server owns the network, so clients hear NAK at once".into()
@@ -194,11 +229,31 @@ impl fmt::Display for Reason {
                 f,
                 "all {size} addresses of {subnet}'s ranges are held"
             ),
-            Reason::OtherServerChosen { server } => write!(
-                f,
-                "the client chose server {server} (option 54); this server's offer is withdrawn"
-            ),
+            Reason::OtherServerChosen { server, freed } => {
+                write!(
+                    f,
+                    "the client chose server {server} (option 54); this server's offer is withdrawn"
+                )?;
+                match freed {
+                    Some(a) => write!(
+                        f,
+                        ", and its lease of {a} freed (a client that starts over with DISCOVER has given it up, RFC 2131 §4.4.1)"
+                    ),
+                    None => Ok(()),
+                }
+            }
             Reason::NoRequestedAddress => write!(f, "a REQUEST with neither option 50 nor ciaddr"),
+            Reason::DeclineWithoutAddress => {
+                write!(f, "a DHCPDECLINE without option 50: which address is declined is unknown")
+            }
+            Reason::NotLeasable { address, what } => write!(
+                f,
+                "{address} is {what}: a range holds it, but it is never leased"
+            ),
+            Reason::PingHeld { address } => write!(
+                f,
+                "{address} answered the ping check: another host uses it"
+            ),
             Reason::NoRecord { address } => write!(
                 f,
                 "no record of a lease of {address} for this client; RFC 2131 §4.3.2 says to stay silent"
@@ -207,13 +262,14 @@ impl fmt::Display for Reason {
                 f,
                 "{address} is not on {subnet}, the network the request came from"
             ),
-            Reason::AddressTaken { address, by, .. } if by.as_bytes().is_empty() => write!(
-                f,
-                "{address} answered the ping check: another host uses it"
-            ),
             Reason::AddressTaken { address, by, state } => {
                 let to = if *state == "reserved" { "for" } else { "to" };
-                write!(f, "{address} is {state} {to} another client, {by}")
+                if by.as_bytes().is_empty() {
+                    // hlen 0 (an IPoIB client, RFC 4390): named by option 61.
+                    write!(f, "{address} is {state} {to} another client (one without a hardware address)")
+                } else {
+                    write!(f, "{address} is {state} {to} another client, {by}")
+                }
             }
             Reason::OutsidePool { address, subnet } => write!(
                 f,

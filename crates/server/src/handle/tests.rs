@@ -932,3 +932,282 @@ fn a_reply_fits_the_size_the_client_can_take() {
         Some(&b"a-rather-long-search-domain.lab.example.org"[..])
     );
 }
+
+/// Regressions from the server bug hunt: requests built by hand.
+mod built {
+    use super::*;
+
+    const MAC_A: [u8; 6] = [2, 0, 0, 0, 0, 0xa];
+    const MAC_B: [u8; 6] = [2, 0, 0, 0, 0, 0xb];
+
+    fn lan() -> Subnet {
+        Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.109,router=10.0.0.254").unwrap()
+    }
+
+    fn server() -> Server {
+        Server::new(Config::new(SERVER, vec![lan()]))
+    }
+
+    /// A client message of type `t` from `mac`, changed by `f`.
+    fn msg(t: MessageType, mac: &[u8], f: impl FnOnce(&mut Message<'static>)) -> Vec<u8> {
+        let mut m = Message::new(Op::BootRequest, 0x1234_5678, mac);
+        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(t)]);
+        f(&mut m);
+        m.encode(300)
+    }
+
+    fn ip(a: u8) -> Ipv4Addr {
+        Ipv4Addr::new(10, 0, 0, a)
+    }
+
+    /// DISCOVER and REQUEST: `mac` is bound to 10.0.0.100.
+    fn bind(s: &mut Server, mac: &[u8]) {
+        s.handle(&msg(MessageType::Discover, mac, |_| {}), &on_lan(0, true));
+        let d = s.handle(
+            &msg(MessageType::Request, mac, |m| {
+                m.set_option(code::SERVER_IDENTIFIER, SERVER.octets().to_vec());
+                m.set_option(code::REQUESTED_IP_ADDRESS, ip(100).octets().to_vec());
+            }),
+            &on_lan(1, true),
+        );
+        assert_eq!(d.action, Action::Ack, "{}", d.line("eth0"));
+    }
+
+    /// A relayed DISCOVER whose range holds the relay's own address
+    /// (giaddr) was offered exactly that address: a guaranteed conflict.
+    /// The relay's address, the server's and the interface's are never
+    /// offered, and a REQUEST for one is NAKed. Fails on the previous build.
+    #[test]
+    fn the_relays_own_address_is_never_offered() {
+        let relayed = Subnet::parse("10.1.0.0/24,range=10.1.0.1-10.1.0.50").unwrap();
+        let mut s = Server::new(Config::new(SERVER, vec![lan(), relayed]));
+        let giaddr = Ipv4Addr::new(10, 1, 0, 1);
+        let relay = |m: &mut Message<'static>| {
+            m.giaddr = giaddr;
+            m.hops = 1;
+        };
+        let d = s.handle(
+            &msg(MessageType::Discover, &MAC_A, relay),
+            &on_lan(0, false),
+        );
+        assert_eq!(d.action, Action::Offer, "{:?}", d.reason);
+        assert_eq!(d.address, Some(Ipv4Addr::new(10, 1, 0, 2)));
+        // Asked for by name (option 50), it is not given either.
+        let d = s.handle(
+            &msg(MessageType::Discover, &MAC_B, |m| {
+                relay(m);
+                m.set_option(code::REQUESTED_IP_ADDRESS, giaddr.octets().to_vec());
+            }),
+            &on_lan(1, false),
+        );
+        assert_ne!(d.address, Some(giaddr));
+        let d = s.handle(
+            &msg(MessageType::Request, &MAC_B, |m| {
+                relay(m);
+                m.set_option(code::REQUESTED_IP_ADDRESS, giaddr.octets().to_vec());
+            }),
+            &on_lan(2, false),
+        );
+        assert_eq!(d.action, Action::Nak);
+        assert_eq!(
+            d.reason.unwrap().to_string(),
+            "10.1.0.1 is the relay's own address (giaddr): a range holds it, but it is never leased"
+        );
+    }
+
+    /// A bound client renewing (unicast, ciaddr = its address) with an
+    /// option 50 of 0.0.0.0 was NAKed for "0.0.0.0 is not on 10.0.0.0/24".
+    /// 0.0.0.0 requests nothing: ciaddr decides (RFC 2131 §4.3.2). Fails on
+    /// the previous build.
+    #[test]
+    fn a_renewal_with_option_50_of_zero_is_decided_by_ciaddr() {
+        let mut s = server();
+        bind(&mut s, &MAC_A);
+        let d = s.handle(
+            &msg(MessageType::Request, &MAC_A, |m| {
+                m.ciaddr = ip(100);
+                m.set_option(code::REQUESTED_IP_ADDRESS, vec![0, 0, 0, 0]);
+            }),
+            &on_lan(2, false),
+        );
+        assert_eq!(
+            (d.action, d.address),
+            (Action::Ack, Some(ip(100))),
+            "{}",
+            d.line("eth0")
+        );
+    }
+
+    /// A bound client that starts over (DISCOVER) and then takes another
+    /// server's offer has given up its lease (RFC 2131 §3.1, §4.4.1): the
+    /// address was left bound for the rest of the lease. It is freed, and
+    /// the reason says so. Fails on the previous build.
+    #[test]
+    fn a_bound_client_that_chose_another_server_frees_its_address() {
+        let mut s = server();
+        bind(&mut s, &MAC_A);
+        let d = s.handle(
+            &msg(MessageType::Discover, &MAC_A, |_| {}),
+            &on_lan(10_000, true),
+        );
+        assert_eq!(d.address, Some(ip(100)));
+        let d = s.handle(
+            &msg(MessageType::Request, &MAC_A, |m| {
+                m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 2]);
+                m.set_option(code::REQUESTED_IP_ADDRESS, vec![10, 0, 0, 200]);
+            }),
+            &on_lan(10_001, true),
+        );
+        let r = d.reason.unwrap();
+        assert_eq!(r.code(), "other-server-chosen");
+        assert_eq!(
+            r.to_string(),
+            "the client chose server 10.0.0.2 (option 54); this server's offer is withdrawn, and its lease of 10.0.0.100 freed (a client that starts over with DISCOVER has given it up, RFC 2131 §4.4.1)"
+        );
+        assert!(!s.leases().get(ip(100)).unwrap().holds(10_002));
+    }
+
+    /// RFC 2131 §4.4.5 wants T1 < T2 < lease; `--lease 2` sent T1 = T2 = 1
+    /// and `--lease 1` T1 = T2 = lease = 1. A lease too short for ordered
+    /// times in whole seconds goes without T1 and T2 (the client takes 0.5
+    /// and 0.875 of it); longer ones keep them in order. Fails on the
+    /// previous build.
+    #[test]
+    fn short_leases_keep_t1_before_t2_before_the_lease_or_omit_them() {
+        for secs in [1u32, 2, 3, 4, 5, 8, 3600, u32::MAX] {
+            let mut cfg = Config::new(SERVER, vec![lan()]);
+            cfg.lease_secs = secs;
+            let mut s = Server::new(cfg);
+            let d = s.handle(
+                &msg(MessageType::Discover, &MAC_A, |_| {}),
+                &on_lan(0, true),
+            );
+            let m = &d.reply.as_ref().unwrap().0;
+            let (t1, t2, lease) = (m.renewal_time(), m.rebinding_time(), m.lease_time());
+            assert_eq!(lease, Some(secs));
+            match (t1, t2) {
+                (None, None) => assert!(secs < 3, "--lease {secs}: no T1, T2"),
+                (Some(t1), Some(t2)) => assert!(
+                    0 < t1 && t1 < t2 && t2 < secs,
+                    "--lease {secs}: T1 {t1}, T2 {t2}"
+                ),
+                _ => panic!("--lease {secs}: T1 {t1:?}, T2 {t2:?}"),
+            }
+        }
+        assert_eq!(renewal_times(3), Some((1, 2)));
+        assert_eq!(renewal_times(3600), Some((1800, 3150)));
+    }
+
+    /// A DECLINE without option 50 was logged as "a REQUEST with neither
+    /// option 50 nor ciaddr" with a fix citing §4.3.2; a DECLINE must carry
+    /// option 50 (RFC 2131 §4.4.4, table 5). Fails on the previous build.
+    #[test]
+    fn a_decline_without_option_50_has_its_own_reason() {
+        let mut s = server();
+        let d = s.handle(&msg(MessageType::Decline, &MAC_A, |_| {}), &on_lan(0, true));
+        assert_eq!(
+            d.line("eth0"),
+            "DHCPDECLINE from 02:00:00:00:00:0a xid 0x12345678 via eth0: dropped (decline-without-address): a DHCPDECLINE without option 50: which address is declined is unknown; fix: fix the client: a DHCPDECLINE names the declined address in option 50 (RFC 2131 §4.4.4, table 5)"
+        );
+    }
+
+    /// The holder of an address whose chaddr is empty (hlen 0: an IPoIB
+    /// client named by option 61, RFC 4390) was taken for the ping check:
+    /// the NAK said "answered the ping check". Fails on the previous build.
+    #[test]
+    fn an_address_held_by_a_client_without_chaddr_is_not_said_to_answer_a_ping() {
+        let mut s = server();
+        let ib = |t: MessageType| {
+            msg(t, &[], |m| {
+                m.htype = 32;
+                m.set_option(
+                    code::CLIENT_IDENTIFIER,
+                    vec![0xff, 0, 0, 0, 1, 0, 2, 0, 0, 0, 0, 0, 1],
+                );
+                if t == MessageType::Request {
+                    m.set_option(code::SERVER_IDENTIFIER, SERVER.octets().to_vec());
+                    m.set_option(code::REQUESTED_IP_ADDRESS, ip(100).octets().to_vec());
+                }
+            })
+        };
+        assert_eq!(
+            s.handle(&ib(MessageType::Discover), &on_lan(0, true))
+                .action,
+            Action::Offer
+        );
+        assert_eq!(
+            s.handle(&ib(MessageType::Request), &on_lan(1, true)).action,
+            Action::Ack
+        );
+        let d = s.handle(
+            &msg(MessageType::Request, &MAC_B, |m| {
+                m.set_option(code::REQUESTED_IP_ADDRESS, ip(100).octets().to_vec());
+            }),
+            &on_lan(2, true),
+        );
+        assert_eq!(d.action, Action::Nak);
+        let r = d.reason.unwrap();
+        assert_eq!(
+            (r.code(), r.to_string()),
+            (
+                "address-taken",
+                "10.0.0.100 is bound to another client (one without a hardware address)"
+                    .to_string()
+            )
+        );
+        assert!(r
+            .fix()
+            .unwrap()
+            .contains("if the other client is the same machine"));
+    }
+
+    /// Option 53 present but two bytes long was dropped as "no option 53: a
+    /// BOOTP request" (`bootp-not-served`); it is a malformed message (RFC
+    /// 2132 §9.6: one byte). Fails on the previous build.
+    #[test]
+    fn an_option_53_of_the_wrong_length_is_malformed_not_bootp() {
+        let mut s = server();
+        let d = s.handle(
+            &msg(MessageType::Discover, &MAC_A, |m| {
+                m.set_option(code::DHCP_MESSAGE_TYPE, vec![1, 0]);
+            }),
+            &on_lan(0, true),
+        );
+        let r = d.reason.unwrap();
+        assert_eq!(
+            (r.code(), r.to_string()),
+            (
+                "malformed",
+                "the message cannot be read: option 53 (DHCP message type) is 2 bytes; it must be 1 (RFC 2132 §9.6)".to_string()
+            )
+        );
+    }
+
+    /// Overlapping ranges were counted twice: the pool-exhausted reason (and
+    /// serve's start banner, from `pool_size`) said 20 addresses where
+    /// there are 10. Distinct addresses are counted. Fails on the previous
+    /// build.
+    #[test]
+    fn overlapping_ranges_are_counted_once_when_the_pool_runs_out() {
+        let s = Subnet::parse(
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109,range=10.0.0.105-10.0.0.109,range=10.0.0.100-10.0.0.104",
+        )
+        .unwrap();
+        let mut srv = Server::new(Config::new(SERVER, vec![s.clone()]));
+        let mut last = None;
+        for i in 0..11u8 {
+            let d = srv.handle(
+                &msg(MessageType::Discover, &[2, 0, 0, 0, 1, i], |_| {}),
+                &on_lan(0, true),
+            );
+            last = d.reason.map(|r| r.to_string());
+        }
+        assert_eq!(
+            (s.pool_size(), last.as_deref()),
+            (
+                10,
+                Some("all 10 addresses of 10.0.0.0/24's ranges are held")
+            )
+        );
+    }
+}

@@ -119,9 +119,15 @@ impl Decision {
             .received
             .map_or("BOOTREQUEST".to_string(), |t| t.name().into_owned());
         let via = self.via(iface);
+        // A client without a hardware address (hlen 0, or a message too
+        // short to read) is `-`: every field of the line has a word.
+        let hex = self.chaddr.hex();
+        let chaddr = match hex.as_str() {
+            "" => NO_CHADDR,
+            h => h,
+        };
         let mut l = format!(
-            "{what} from {} xid {} via {via}: ",
-            self.chaddr.hex().as_str(),
+            "{what} from {chaddr} xid {} via {via}: ",
             wire::dhcp::HexBuf::xid(self.xid).as_str()
         );
         let verb = match self.action {
@@ -156,6 +162,10 @@ impl Decision {
         l
     }
 }
+
+/// What [`Decision::line`] writes for an empty chaddr (`logs` reads it back
+/// as no hardware address).
+pub const NO_CHADDR: &str = "-";
 
 /// The server's state: its configuration and leases.
 #[derive(Debug)]

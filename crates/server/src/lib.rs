@@ -33,6 +33,3 @@ pub mod store;
 pub use config::{Config, Subnet};
 pub use handle::{Action, Arrival, Decision, Dest, Server};
 pub use reason::Reason;
-
-#[cfg(test)]
-mod hunt;

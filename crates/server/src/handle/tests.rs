@@ -1067,6 +1067,43 @@ mod built {
         assert!(!s.leases().get(ip(100)).unwrap().holds(10_002));
     }
 
+    /// `Decision::line` is read back by `dhcplens logs`, which needs a word
+    /// after "from": a request too short to read, and a client with hlen 0
+    /// (IPoIB behind a relay), were logged as "… from  xid …". They are
+    /// `-` now; a line with a hardware address is unchanged. Fails on the
+    /// previous build.
+    #[test]
+    fn a_log_line_without_a_hardware_address_says_dash() {
+        let mut s = server();
+        let short = s.handle(&[1, 1, 6, 0, 0x12, 0x34], &on_lan(0, true));
+        assert!(
+            short
+                .line("eth0")
+                .starts_with("BOOTREQUEST from - xid 0x00000000 via eth0: dropped (malformed): "),
+            "{}",
+            short.line("eth0")
+        );
+        let ib = s.handle(
+            &msg(MessageType::Discover, &[], |m| {
+                m.htype = 32;
+                m.set_option(code::CLIENT_IDENTIFIER, vec![0xff, 0, 0, 0, 1, 0, 2]);
+            }),
+            &on_lan(0, true),
+        );
+        assert_eq!(
+            ib.line("eth0"),
+            "DHCPDISCOVER from - xid 0x12345678 via eth0: OFFER 10.0.0.100 (to broadcast)"
+        );
+        let d = s.handle(
+            &msg(MessageType::Discover, &MAC_A, |_| {}),
+            &on_lan(0, true),
+        );
+        assert_eq!(
+            d.line("eth0"),
+            "DHCPDISCOVER from 02:00:00:00:00:0a xid 0x12345678 via eth0: OFFER 10.0.0.101 (to 10.0.0.101 at 02:00:00:00:00:0a)"
+        );
+    }
+
     /// RFC 2131 §4.4.5 wants T1 < T2 < lease; `--lease 2` sent T1 = T2 = 1
     /// and `--lease 1` T1 = T2 = lease = 1. A lease too short for ordered
     /// times in whole seconds goes without T1 and T2 (the client takes 0.5

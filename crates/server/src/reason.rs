@@ -47,6 +47,9 @@ pub enum Reason {
     /// The address answered the ping check before an offer, and is kept
     /// out of use for now.
     PingHeld { address: Ipv4Addr },
+    /// An IPv4 fragment of a request larger than the MTU: the server reads
+    /// single packets and does not reassemble.
+    Fragmented { first: bool },
     /// INIT-REBOOT or REBINDING for an address the server has no record of
     /// (RFC 2131 §4.3.2: it must stay silent).
     NoRecord { address: Ipv4Addr },
@@ -111,6 +114,7 @@ impl Reason {
             Reason::DeclineWithoutAddress => "decline-without-address",
             Reason::NotLeasable { .. } => "not-leasable",
             Reason::PingHeld { .. } => "address-taken",
+            Reason::Fragmented { .. } => "fragmented",
             Reason::NoRecord { .. } => "no-record",
             Reason::WrongNetwork { .. } => "wrong-network",
             Reason::AddressTaken { .. } => "address-taken",
@@ -160,6 +164,9 @@ impl Reason {
             Reason::PingHeld { address } => format!(
                 "none needed for the client (it starts over); find the host using {address} (it is inside a range)"
             ),
+            Reason::Fragmented { .. } => {
+                "make the request fit the MTU (fewer or shorter options: a relay's option 82, a client's long ones), or raise the MTU on the way: this server does not reassemble fragments".into()
+            }
             Reason::NoRecord { .. } => {
                 "none needed: the client falls back to DISCOVER (a server that must answer needs the lease's record)".into()
             }
@@ -253,6 +260,14 @@ impl fmt::Display for Reason {
             Reason::PingHeld { address } => write!(
                 f,
                 "{address} answered the ping check: another host uses it"
+            ),
+            Reason::Fragmented { first: true } => write!(
+                f,
+                "the first IPv4 fragment of a request larger than the MTU: only its start is here, and this server does not reassemble"
+            ),
+            Reason::Fragmented { first: false } => write!(
+                f,
+                "a later IPv4 fragment of a request larger than the MTU, whose first fragment was dropped: this server does not reassemble"
             ),
             Reason::NoRecord { address } => write!(
                 f,

@@ -32,7 +32,14 @@ pub struct Listener {
     ping: Option<(crate::ping::Pinger, Duration)>,
     /// The ping check has failed once (said once).
     ping_failed: bool,
+    /// The datagrams whose first fragment was dropped as `fragmented`
+    /// (the last few), with that decision: their later fragments are
+    /// told as that too.
+    fragmented: Vec<(wire::frame::FragmentKey, Decision)>,
 }
+
+/// How many fragmented requests are remembered for their later fragments.
+const FRAGMENTED_KEPT: usize = 16;
 
 /// At most this many addresses are probed for one request.
 const MAX_PROBES: usize = 4;
@@ -74,6 +81,7 @@ impl Listener {
             store: None,
             ping: None,
             ping_failed: false,
+            fragmented: Vec::new(),
         })
     }
 
@@ -140,8 +148,27 @@ impl Listener {
             if p.direction == Direction::Outgoing {
                 continue;
             }
-            let Ok(f) = wire::frame::decode(LinkType::Ethernet, &p.data, p.orig_len) else {
-                continue;
+            let f = match wire::frame::decode(LinkType::Ethernet, &p.data, p.orig_len) {
+                Ok(f) => f,
+                Err(wire::frame::Skip::Fragment) => {
+                    // A later fragment of a request whose first was dropped:
+                    // told as that request (its bytes hold no header).
+                    let key = wire::frame::continued_datagram(LinkType::Ethernet, &p.data);
+                    if let Some((_, first)) = self.fragmented.iter().find(|(k, _)| Some(*k) == key)
+                    {
+                        let d = later_fragment(first);
+                        on(&Exchange {
+                            earlier: &[],
+                            decision: &d,
+                            request: &p,
+                            reply: None,
+                            error: None,
+                            store_error: None,
+                        });
+                    }
+                    continue;
+                }
+                Err(_) => continue,
             };
             if f.udp.dst_port != 67 {
                 continue;
@@ -157,6 +184,12 @@ impl Listener {
                 Some(r) => server.refuse(f.payload, r),
                 None => server.handle(f.payload, &at),
             };
+            if let Some(key) = first_fragment_of(&f) {
+                if self.fragmented.len() == FRAGMENTED_KEPT {
+                    self.fragmented.remove(0);
+                }
+                self.fragmented.push((key, d.clone()));
+            }
             if let Some((pinger, wait)) = &mut self.ping {
                 while d.fresh && d.action == Action::Offer {
                     let Some(a) = d.address else { break };
@@ -254,11 +287,35 @@ const ENXIO: i32 = 6;
 const ENODEV: i32 = 19;
 const ENETDOWN: i32 = 100;
 
+/// For the first IPv4 fragment of a datagram (More Fragments set, offset
+/// 0), the datagram it starts.
+fn first_fragment_of(f: &wire::Frame<'_>) -> Option<wire::frame::FragmentKey> {
+    f.anomalies
+        .iter()
+        .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4Fragment { .. }))
+        .then_some((f.ip.src, f.ip.dst, f.ip.identification))
+}
+
+/// The decision told for a later fragment of the request `first` was
+/// decided for (dropped as the first fragment of a request too large).
+fn later_fragment(first: &Decision) -> Decision {
+    Decision {
+        action: Action::Drop,
+        address: None,
+        reason: Some(crate::Reason::Fragmented { first: false }),
+        reply: None,
+        fresh: false,
+        ..first.clone()
+    }
+}
+
 /// Why a frame that reached port 67 is not decided at all: a VLAN tag
-/// (its client is on a VLAN this interface does not serve untagged), a
-/// checksum the kernel's UDP stack would reject (a partial one is accepted
-/// when the kernel says it is this host's own offload), or another host's
-/// address (a relay's unicast passing through a forwarding host).
+/// (its client is on a VLAN this interface does not serve untagged), an
+/// IPv4 fragment (the first of a request larger than the MTU: only its
+/// start is here, and nothing reassembles it), a checksum the kernel's UDP
+/// stack would reject (a partial one is accepted when the kernel says it
+/// is this host's own offload), or another host's address (a relay's
+/// unicast passing through a forwarding host).
 fn refusal(
     f: &wire::Frame<'_>,
     p: &LivePacket,
@@ -269,6 +326,9 @@ fn refusal(
     use wire::UdpChecksum;
     if let Some(&vid) = f.link.vlans.as_slice().iter().find(|v| **v != 0) {
         return Some(Reason::VlanTagged { vid });
+    }
+    if first_fragment_of(f).is_some() {
+        return Some(Reason::Fragmented { first: true });
     }
     let ip_bad = f
         .anomalies
@@ -372,27 +432,30 @@ mod tests {
 
     /// The first IPv4 fragment of a request larger than the MTU (a relay's
     /// long option 82, a client's long option list) decodes with the
-    /// datagram's start only; `refusal` lets it through (its UDP checksum
-    /// cannot be checked), and `handle` decides on the cut message: the
-    /// kernel's UDP stack would reassemble it, or drop it whole. Neither
-    /// the refusal nor the decision says "fragment".
+    /// datagram's start only; it was let through (its UDP checksum cannot
+    /// be checked) and decided as the whole request. It is refused as
+    /// `fragmented`, and its later fragment is told as that too (it was
+    /// skipped without a word). Fails on the previous build.
     #[test]
-    fn hunt_a_first_fragment_is_not_decided_as_a_whole_request() {
+    fn a_fragmented_request_is_dropped_as_fragmented_not_decided() {
         let mut m = wire::Message::new(wire::Op::BootRequest, 0x1234_5678, &[2, 0, 0, 0, 0, 0xa]);
         m.set_option(wire::dhcp::code::DHCP_MESSAGE_TYPE, vec![1]);
         // 1,700 bytes of options a client may send (RFC 3396 long option).
         m.set_option(wire::dhcp::code::USER_CLASS, vec![b'x'; 1700]);
-        m.set_option(wire::dhcp::code::CLIENT_IDENTIFIER, vec![1, 2, 0, 0, 0, 0, 0xa]);
         let payload = m.encode(300);
         let f = UdpFrame::new(
             (Ipv4Addr::UNSPECIFIED, 68),
             (Ipv4Addr::BROADCAST, 67),
             &payload,
         );
-        let first = f.ipv4_fragments(1480).remove(0);
-        let mut data = vec![0xff; 6];
-        data.extend_from_slice(&[2, 0, 0, 0, 0, 0xa, 0x08, 0x00]);
-        data.extend_from_slice(&first);
+        let ethernet = |ip: &[u8]| {
+            let mut data = vec![0xff; 6];
+            data.extend_from_slice(&[2, 0, 0, 0, 0, 0xa, 0x08, 0x00]);
+            data.extend_from_slice(ip);
+            data
+        };
+        let [first, second] = <[Vec<u8>; 2]>::try_from(f.ipv4_fragments(1480)).unwrap();
+        let data = ethernet(&first);
         let live = LivePacket {
             timestamp_ns: 0,
             orig_len: data.len(),
@@ -402,18 +465,30 @@ mod tests {
         };
         let frame = wire::frame::decode(LinkType::Ethernet, &live.data, live.orig_len).unwrap();
         let own = crate::Subnet::parse("10.0.0.0/24,range=10.0.0.100-10.0.0.109").unwrap();
-        let refused = refusal(&frame, &live, Some(&own), Ipv4Addr::new(10, 0, 0, 1));
-        let cfg = crate::Config::new(Ipv4Addr::new(10, 0, 0, 1), vec![own]);
-        let mut s = crate::Server::new(cfg);
-        let at = crate::Arrival {
-            iface: "eth0",
-            iface_addr: Ipv4Addr::new(10, 0, 0, 1),
-            broadcast: true,
-            now_ms: 0,
-        };
-        let d = s.handle(frame.payload, &at);
-        let said = format!("{refused:?} / {}", d.line("eth0"));
-        assert!(said.contains("fragment"), "{said}");
+        let r = refusal(&frame, &live, Some(&own), Ipv4Addr::new(10, 0, 0, 1)).unwrap();
+        assert_eq!(r.code(), "fragmented");
+        assert!(r.fix().unwrap().contains("does not reassemble"), "{r:?}");
+        let s = crate::Server::new(crate::Config::new(Ipv4Addr::new(10, 0, 0, 1), vec![own]));
+        let d = s.refuse(frame.payload, r);
+        assert_eq!(
+            d.line("eth0"),
+            "DHCPDISCOVER from 02:00:00:00:00:0a xid 0x12345678 via eth0: dropped (fragmented): the first IPv4 fragment of a request larger than the MTU: only its start is here, and this server does not reassemble; fix: make the request fit the MTU (fewer or shorter options: a relay's option 82, a client's long ones), or raise the MTU on the way: this server does not reassemble fragments"
+        );
+        // The later fragment: known to continue the first, told as it.
+        let key = first_fragment_of(&frame);
+        assert!(key.is_some());
+        assert_eq!(
+            wire::frame::continued_datagram(LinkType::Ethernet, &ethernet(&second)),
+            key
+        );
+        let later = later_fragment(&d);
+        assert_eq!(
+            (later.action, later.is_problem(), later.chaddr, later.xid),
+            (Action::Drop, true, d.chaddr, d.xid)
+        );
+        assert!(later
+            .line("eth0")
+            .contains("dropped (fragmented): a later IPv4 fragment of a request larger than the MTU, whose first fragment was dropped"));
     }
 
     #[test]

@@ -100,9 +100,8 @@ pub(crate) fn parse(msg: &str) -> Option<Parsed> {
                 "no-subnet-for-interface" => Kind::NoSubnetForInterface,
                 "not-authoritative" => Kind::NotAuthoritative,
                 "wrong-network" => Kind::NakWrongNetwork,
-                "address-taken" | "outside-pool" | "not-its-address" | "declined-by-client" => {
-                    Kind::NakAddressUnavailable
-                }
+                "address-taken" | "outside-pool" | "not-its-address" | "declined-by-client"
+                | "not-leasable" => Kind::NakAddressUnavailable,
                 "other-server-chosen" => {
                     f.server_id = sentence
                         .strip_prefix("the client chose server ")
@@ -117,7 +116,8 @@ pub(crate) fn parse(msg: &str) -> Option<Parsed> {
                     Kind::PingConflict
                 }
                 "malformed" => Kind::MalformedPacket,
-                // no-record, no-requested-address, not-its-lease,
+                // no-record, no-requested-address, not-its-lease, fragmented,
+                // decline-without-address,
                 // inform-without-ciaddr, inform-wrong-network, vlan-tagged, bad-checksum,
                 // not-for-this-server, unsupported-message, not-a-request:
                 // the request, with why.
@@ -183,6 +183,7 @@ mod tests {
             ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth9: dropped (no-subnet-for-interface): the request came on eth9 (172.16.0.1), and no subnet contains that address", Kind::NoSubnetForInterface),
             ("DHCPREQUEST from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped 192.168.77.23 (not-authoritative): would NAK (wrong-network: …), but the server is not authoritative, so it stays silent", Kind::NotAuthoritative),
             ("DHCPREQUEST from 02:00:00:00:00:01 xid 0x00000001 via eth0: NAK 10.0.0.100 (address-taken): 10.0.0.100 is bound to another client, 02:00:00:0c:02:01", Kind::NakAddressUnavailable),
+            ("DHCPREQUEST from 02:00:00:00:00:01 xid 0x00000001 via 10.1.0.1: NAK 10.1.0.1 (not-leasable): 10.1.0.1 is the relay's own address (giaddr): a range holds it, but it is never leased", Kind::NakAddressUnavailable),
             ("BOOTREQUEST from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped (bootp-not-served): no option 53", Kind::BootpIgnored),
             ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped (client-ignored): 02:00:00:00:00:01 is on the ignore list: the server never answers it", Kind::ClientIgnored),
             ("DHCPDISCOVER from 02:00:00:00:00:01 xid 0x00000001 via eth0: dropped (unknown-client): 02:00:00:00:00:01 has no reservation, and the server serves known clients only", Kind::ClientIgnored),

@@ -741,6 +741,54 @@ mod tests {
 
     /// Guards `probe --dora`'s latencies: the ACK's is measured from the
     /// REQUEST it answers; it was measured from the DISCOVER.
+    /// Review: a second server's OFFER that arrives after the REQUEST was
+    /// sent (a slow backup server) answers the DISCOVER: its latency is
+    /// from the DISCOVER (at least the 300 ms between the two sends), not
+    /// from the REQUEST.
+    #[test]
+    fn review_a_late_offer_latency_is_from_the_discover() {
+        let mut t = Fake {
+            batches: vec![
+                vec![MessageType::Offer],
+                vec![MessageType::Offer, MessageType::Ack],
+            ]
+            .into(),
+            pending: VecDeque::new(),
+        };
+        let limits = Limits {
+            max_sends: 10,
+            min_interval: Duration::from_millis(300),
+        };
+        let mut s = Session::new(&mut t, limits);
+        let mut d = Message::new(Op::BootRequest, 0x43, &CLIENT);
+        d.set_option(
+            code::DHCP_MESSAGE_TYPE,
+            vec![u8::from(MessageType::Discover)],
+        );
+        let r = dora(
+            &mut s,
+            &d,
+            Dest::Broadcast,
+            Duration::from_secs(1),
+            Duration::from_millis(10),
+            false,
+        )
+        .unwrap();
+        assert!(matches!(r, DoraResult::Bound(_)), "{r:?}");
+        let replies = session_replies(&s, &d);
+        let offers: Vec<Duration> = replies
+            .iter()
+            .filter(|r| r.kind() == Some(MessageType::Offer))
+            .map(|r| r.latency)
+            .collect();
+        assert_eq!(offers.len(), 2);
+        assert!(
+            offers[1] >= Duration::from_millis(300),
+            "the late OFFER answers the DISCOVER sent 300 ms or more before, but its latency is {:?}",
+            offers[1]
+        );
+    }
+
     #[test]
     fn dora_ack_latency_is_from_the_request() {
         let mut t = Fake {

@@ -370,3 +370,163 @@ fn a_short_capture_from_the_middle_of_a_long_one_is_measured() {
         assert_eq!(d["clock_offsets"].as_array().unwrap().len(), 2, "{third:?}");
     }
 }
+
+/// Review: a long capture (the server's, all day), then a client's short
+/// one that shares nothing with it (its requests never reached the server)
+/// and a relay's short one that shares the client's messages and, in the
+/// long one's middle, other clients' with the server. The relay's capture
+/// is placed against the client's (the new root) in the first pass, so it
+/// gets no second look against the long one: both end up "unmeasured".
+/// Before the new-root change both were unmeasured after the first pass,
+/// both were looked for in the long one, and both were placed.
+#[test]
+fn review_a_capture_placed_against_a_new_root_still_gets_a_second_look() {
+    use std::net::Ipv4Addr;
+    use wire::dhcp::{code, Message, MessageType, Op};
+    use wire::frame::UdpFrame;
+    let frame = |i: u32, op: Op| {
+        let mac = [2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let mut m = Message::new(op, 0x5000_0000 + i, &mac);
+        let kind = if op == Op::BootRequest {
+            MessageType::Discover
+        } else {
+            m.yiaddr = Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8);
+            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
+            MessageType::Offer
+        };
+        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
+        let payload = m.encode(300);
+        let (src, dst) = if op == Op::BootRequest {
+            ((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67))
+        } else {
+            ((Ipv4Addr::new(10, 0, 0, 1), 67), (Ipv4Addr::BROADCAST, 68))
+        };
+        let mut f = UdpFrame::new(src, dst, &payload);
+        f.src_mac = mac;
+        f.ethernet_frame()
+    };
+    let write = |ranges: &[(u32, u32)], shift: i64| {
+        let mut w =
+            capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
+        for &(from, to) in ranges {
+            for i in from..to {
+                let t = 1_700_000_000_000_000_000 + i64::from(i) * 1_000_000_000 + shift;
+                for (op, dt) in [(Op::BootRequest, 0), (Op::BootReply, 5_000_000)] {
+                    let b = frame(i, op);
+                    w.write(t + dt, &b, b.len()).unwrap();
+                }
+            }
+        }
+        w.into_inner()
+    };
+    let scratch = Scratch::new("clocks-review-root");
+    let long = scratch.file("long.pcap", &write(&[(0, 6000)], 0));
+    // The client's: exchanges the long one does not hold, 40 s ahead.
+    let client = scratch.file("client.pcap", &write(&[(7000, 7010)], 40_000_000_000));
+    // The relay's: the client's, and others the long one holds, 10 s ahead.
+    let relay = scratch.file(
+        "relay.pcap",
+        &write(&[(5000, 5010), (7000, 7010)], 10_000_000_000),
+    );
+    let d = diagnose(&[
+        long.to_str().unwrap(),
+        client.to_str().unwrap(),
+        relay.to_str().unwrap(),
+    ]);
+    if std::env::var_os("REVIEW_KEEP").is_some() {
+        for f in [&long, &client, &relay] {
+            std::fs::copy(f, format!("/tmp/review-clk-{}", f.file_name().unwrap().to_str().unwrap())).unwrap();
+        }
+    }
+    assert_eq!(
+        d["clocks_unmeasured"],
+        Value::Array(vec![]),
+        "{}",
+        d["clock_offsets"]
+    );
+    assert_eq!(d["clock_offsets"].as_array().unwrap().len(), 2, "{d}");
+}
+
+/// Review: tcpdump's rotated parts of the server's capture (5 s ahead of
+/// the client's), the second part sharing nothing with the client's
+/// capture, and a later client capture (20 s ahead) sharing messages with
+/// that second part only. The late capture is placed against the second
+/// part (15 s ahead of it); the second part is then moved 5 s as its first
+/// part was, but the late capture, placed against it, is not: its times
+/// end up 5 s off the part it was measured against.
+#[test]
+fn review_a_capture_placed_against_a_rotated_part_moves_with_it() {
+    use std::net::Ipv4Addr;
+    use wire::dhcp::{code, Message, MessageType, Op};
+    use wire::frame::UdpFrame;
+    let frame = |i: u32, op: Op| {
+        let mac = [2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+        let mut m = Message::new(op, 0x5000_0000 + i, &mac);
+        let kind = if op == Op::BootRequest {
+            MessageType::Discover
+        } else {
+            m.yiaddr = Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8);
+            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
+            MessageType::Offer
+        };
+        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
+        let payload = m.encode(300);
+        let (src, dst) = if op == Op::BootRequest {
+            ((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67))
+        } else {
+            ((Ipv4Addr::new(10, 0, 0, 1), 67), (Ipv4Addr::BROADCAST, 68))
+        };
+        let mut f = UdpFrame::new(src, dst, &payload);
+        f.src_mac = mac;
+        f.ethernet_frame()
+    };
+    let write = |from: u32, to: u32, shift: i64| {
+        let mut w =
+            capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
+        for i in from..to {
+            let t = 1_700_000_000_000_000_000 + i64::from(i) * 1_000_000_000 + shift;
+            for (op, dt) in [(Op::BootRequest, 0), (Op::BootReply, 5_000_000)] {
+                let b = frame(i, op);
+                w.write(t + dt, &b, b.len()).unwrap();
+            }
+        }
+        w.into_inner()
+    };
+    let scratch = Scratch::new("clocks-review-parts");
+    let client = scratch.file("a-client.pcap", &write(0, 10, 0));
+    let part0 = scratch.file("b-server.pcap", &write(0, 10, 5_000_000_000));
+    let part1 = scratch.file("b-server.pcap1", &write(100, 110, 5_000_000_000));
+    let late = scratch.file("c-late.pcap", &write(100, 110, 20_000_000_000));
+    let d = diagnose(&[
+        client.to_str().unwrap(),
+        part0.to_str().unwrap(),
+        part1.to_str().unwrap(),
+        late.to_str().unwrap(),
+    ]);
+    eprintln!("{}", d["clock_offsets"]);
+    let offsets = d["clock_offsets"].as_array().unwrap();
+    let of = |name: &str| {
+        offsets
+            .iter()
+            .find(|o| o["file"].as_str().unwrap().ends_with(name))
+            .unwrap_or_else(|| panic!("{name}: {offsets:?}"))
+    };
+    assert!((of("b-server.pcap1")["offset"].as_f64().unwrap() - 5.0).abs() < 1e-6);
+    // The late capture's times must end up on the same clock as the part
+    // it was measured against: 20 s from the client's, or 15 s from a part
+    // that is itself left where it is.
+    let late_o = of("c-late.pcap");
+    let total = late_o["offset"].as_f64().unwrap()
+        + if late_o["reference"].as_str().unwrap().ends_with("b-server.pcap1") {
+            5.0
+        } else {
+            0.0
+        };
+    // Moved by its own offset only: 15 s, not 20 s.
+    assert!(
+        (late_o["offset"].as_f64().unwrap() - 20.0).abs() < 1e-6,
+        "late moved {} s (reference {}), should be 20 s on the client's clock; total on that clock {total}",
+        late_o["offset"],
+        late_o["reference"]
+    );
+}

@@ -678,4 +678,25 @@ mod tests {
             (2, 0, 1, 12 * S)
         );
     }
+
+    /// Review: a server host capturing with `tcpdump -i any` on a bridge
+    /// (virbr0 and its vnet port) holds every frame twice, at the same hop,
+    /// microseconds apart; the client's capture holds each once. One frame
+    /// captured twice is one sighting: the clocks are measured.
+    #[test]
+    fn review_a_frame_captured_twice_at_one_hop_is_one_sighting() {
+        let mut s = Samples::new(2);
+        for i in 0..5u32 {
+            let t = 100 * S + i64::from(i) * S;
+            s.add(0, &obs(0, t, Op::BootRequest, MessageType::Discover, 0x40 + i, 0));
+            s.add(0, &obs(0, t + S / 100, Op::BootReply, MessageType::Offer, 0x40 + i, 0));
+            for dup in [0, 20_000] {
+                s.add(1, &obs(1, t + 30 * S + dup, Op::BootRequest, MessageType::Discover, 0x40 + i, 0));
+                s.add(1, &obs(1, t + 30 * S + S / 100 + dup, Op::BootReply, MessageType::Offer, 0x40 + i, 0));
+            }
+        }
+        let (o, unmeasured) = s.measured();
+        assert!(unmeasured.is_empty(), "{unmeasured:?}");
+        assert_eq!(o.len(), 1, "{o:?}");
+    }
 }

@@ -217,17 +217,17 @@ impl<S: Sink> Engine<S> {
                 if !rules::UnnamedRefusals::note(&mut self.unnamed_refusals, &o, reporter, code) {
                     self.unnamed_dropped += 1;
                 } else if self.cfg.early && self.unnamed_refusals.len() > kinds {
-                    // A kind not seen before: told now, as it arrives; the
-                    // count of each kind comes at the end.
+                    // A kind not seen before: told now, as it arrives, unless
+                    // it joins the finding of one told before (the findings
+                    // group kinds from several senders); the count of each
+                    // comes at the end.
                     let is_server = |a: Ipv4Addr| self.servers.contains_key(&a);
-                    let told = rules::unnamed_refusals(
-                        &self.unnamed_refusals[kinds..],
-                        0,
-                        &self.cfg.files,
-                        is_server,
-                    );
-                    for f in &told {
-                        self.sink.finding(f);
+                    let (before, new) = self.unnamed_refusals.split_at(kinds);
+                    let key = new[0].finding_key(is_server);
+                    if !before.iter().any(|r| r.finding_key(is_server) == key) {
+                        for f in &rules::unnamed_refusals(new, 0, &self.cfg.files, is_server) {
+                            self.sink.finding(f);
+                        }
                     }
                 }
                 return;
@@ -297,10 +297,13 @@ impl<S: Sink> Engine<S> {
             .map(|i| i as usize);
         // A reply is counted for its server unless it is a copy (the same
         // reply in a second capture or on another hop). Its source MAC is the
-        // server's unless a relay passed it on (from the relay's address).
+        // server's unless a relay passed it on (from the relay's address) or
+        // a router forwarded it (a time to live below the usual initial
+        // values: 64 on Linux, 128 on Windows, 255 on network gear).
+        let sent_on_this_link = matches!(o.ttl, 32 | 64 | 128 | 255);
         let server_mac = o
             .src_mac
-            .filter(|_| o.giaddr.is_unspecified() || o.src_ip == o.server());
+            .filter(|_| sent_on_this_link && (o.giaddr.is_unspecified() || o.src_ip == o.server()));
         let reply = (!from_client).then(|| (o.server(), server_mac, o.kind));
         // When the client was last heard of, before this packet.
         let mut before = None;

@@ -112,6 +112,9 @@ pub struct Obs {
     /// The IPv4 header's identification: with the length, what tells one
     /// frame captured twice from a message sent twice.
     pub ip_id: u16,
+    /// The IPv4 header's time to live: an initial value (64, 128, 255) says
+    /// the frame comes from its sender's own link, not through a router.
+    pub ttl: u8,
     /// DHCP payload length (UDP payload), as sent.
     pub length: usize,
     /// The capture kept only the start of the message: options past the cut
@@ -341,6 +344,7 @@ impl Obs {
                 .iter()
                 .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4ChecksumInvalid { found: 0 })),
             ip_id: f.ip.identification,
+            ttl: f.ip.ttl,
             length,
             cut: length > f.payload.len(),
             client_id: idx.get(m, code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
@@ -406,6 +410,7 @@ impl Obs {
             virtual_link: None,
             ip_checksum_offloaded: false,
             ip_id: p.ip_id,
+            ttl: p.ttl,
             length: p.message.len(),
             cut: false,
             client_id: None,
@@ -573,6 +578,7 @@ impl Obs {
             virtual_link: None,
             ip_checksum_offloaded: false,
             ip_id: f.ip.identification,
+            ttl: f.ip.ttl,
             length: d.message_len(),
             cut: true,
             client_id: None,

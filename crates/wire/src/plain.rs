@@ -35,6 +35,8 @@ pub struct Plain<'a> {
     pub dst_ip: Ipv4Addr,
     /// The IPv4 header's identification.
     pub ip_id: u16,
+    /// The IPv4 header's time to live.
+    pub ttl: u8,
     pub src_port: u16,
     pub dst_port: u16,
     pub udp_checksum: UdpChecksum,
@@ -93,6 +95,7 @@ pub fn read(link: LinkType, data: &[u8], orig_len: usize) -> Option<Plain<'_>> {
         src_ip,
         dst_ip,
         ip_id: u16::from_be_bytes([h[4], h[5]]),
+        ttl: h[8],
         src_port,
         dst_port,
         udp_checksum: UdpChecksum::classify(src_ip, dst_ip, segment),

@@ -274,33 +274,39 @@ pub(super) fn checksums(t: &Transaction, outcome: Outcome, ctx: &Context<'_>) ->
 }
 
 /// Where a reply to the client shows a bad checksum of the kind asked for
-/// (`partial`, or invalid), as the client would have received it:
+/// (`partial`, or invalid), as the client would have received it; a copy
+/// in a capture that also holds the client's own messages (`direct`, its
+/// side) is preferred as the evidence:
 /// - partial (the sum a sender's kernel leaves for its NIC): only when no
 ///   capture holds the reply verified, since a copy that verifies anywhere
-///   shows that the NIC filled it in on its way out;
-/// - invalid: a copy in a capture that also holds the client's own
-///   messages (`direct`, its side) if one is invalid there; else, when no
-///   such capture holds the reply, any invalid copy.
+///   shows that the NIC filled it in on its way out, and when no copy on
+///   the client's side is invalid (then the invalid finding says what the
+///   client got; the partial copy is the sender's, before its NIC);
+/// - invalid: a copy on the client's side if one is invalid there; else,
+///   when no capture on the client's side holds the reply, any invalid copy.
 fn bad_sighting(s: &Seen, partial: bool, direct: u64) -> Option<Sighting> {
+    let on_client_side = |c: &Sighting| file_bit(c.at.file) & direct != 0;
+    let invalid = |c: &Sighting| matches!(c.udp_checksum, UdpChecksum::Invalid { .. });
+    let invalid_at_client = || s.sightings().find(|c| invalid(c) && on_client_side(c));
     if partial {
+        let is_partial = |c: &Sighting| matches!(c.udp_checksum, UdpChecksum::Partial { .. });
         let filled = s
             .sightings()
             .any(|c| c.udp_checksum.accepted_by_strict_receiver());
+        if filled || invalid_at_client().is_some() {
+            return None;
+        }
         return s
             .sightings()
-            .find(|c| matches!(c.udp_checksum, UdpChecksum::Partial { .. }))
-            .filter(|_| !filled);
+            .find(|c| is_partial(c) && on_client_side(c))
+            .or_else(|| s.sightings().find(is_partial));
     }
-    let invalid = |c: &Sighting| matches!(c.udp_checksum, UdpChecksum::Invalid { .. });
-    let on_client_side = |c: &Sighting| file_bit(c.at.file) & direct != 0;
-    s.sightings()
-        .find(|c| invalid(c) && on_client_side(c))
-        .or_else(|| {
-            let client_side_holds_it = s.sightings().any(|c| on_client_side(&c));
-            s.sightings()
-                .find(invalid)
-                .filter(|_| !client_side_holds_it)
-        })
+    invalid_at_client().or_else(|| {
+        let client_side_holds_it = s.sightings().any(|c| on_client_side(&c));
+        s.sightings()
+            .find(invalid)
+            .filter(|_| !client_side_holds_it)
+    })
 }
 
 /// The short names of the captures of `bits`, comma-separated.

@@ -274,6 +274,18 @@ impl UnnamedRefusals {
         }
         true
     }
+
+    /// What [`unnamed_refusals`] makes one finding of: the reporter, the
+    /// ICMP code, whether the quoted datagram is a reply (guessed from its
+    /// sender with `is_server` when the quote stops before `op`), and its
+    /// destination.
+    pub fn finding_key(
+        &self,
+        is_server: impl Fn(Ipv4Addr) -> bool,
+    ) -> (Ipv4Addr, u8, bool, Ipv4Addr, u16) {
+        let reply = self.reply.unwrap_or_else(|| is_server(self.from));
+        (self.reporter, self.code, reply, self.to, self.port)
+    }
 }
 
 /// The server-wide findings of ICMP errors whose quotes name no client: one
@@ -299,8 +311,7 @@ pub fn unnamed_refusals(
     }
     let mut groups: Vec<Group> = Vec::new();
     for r in all {
-        let reply = r.reply.unwrap_or_else(|| is_server(r.from));
-        let key = (r.reporter, r.code, reply, r.to, r.port);
+        let key = r.finding_key(&is_server);
         let i = match groups.iter().position(|g| g.key == key) {
             Some(i) => i,
             None => {

@@ -523,6 +523,12 @@ fn checksums_seen_in_two_captures_are_judged_where_the_client_is() {
         f.explanation
     );
 
+    // Partial on the server's host, invalid at the client: what the client
+    // got is the invalid one, one cause (a review found two).
+    let r = run(ChecksumMode::Partial, ChecksumMode::Fixed(0x1234));
+    assert!(!has(&r, Code::UdpChecksumPartial), "{:?}", codes(&r));
+    assert!(finding(&r, Code::UdpChecksumInvalid).explains_failure);
+
     // Partial in both: unfilled where the client is too.
     let r = run(ChecksumMode::Partial, ChecksumMode::Partial);
     let f = finding(&r, Code::UdpChecksumPartial);
@@ -4304,4 +4310,133 @@ fn reply_unreachable() {
     );
     assert!(!has(&r, Code::ServerUnreachable), "{:?}", codes(&r));
     assert_eq!(r.clients[0].transactions, 2);
+}
+
+/// Found in review: partial in both captures, the server's capture (file 1) not
+/// holding the client's own packets (a relayed client, or a capture
+/// filtered to the server's replies). The client's copy is unfilled too,
+/// so this is certain where the client is: before the Sighting change,
+/// `at_client` looked at every capture holding the reply (High, "unfilled
+/// in every capture"); now it looks only at the first Partial sighting,
+/// which is the server's.
+#[test]
+fn partial_in_both_captures_counts_the_clients_copy() {
+    let mut c = Cap::files(2);
+    for i in 0..3u16 {
+        let t = f64::from(i) * 3.0;
+        c.file = 0;
+        c.client(t, &discover(0x3d, i * 3));
+        c.file = 1;
+        c.server(
+            t + 0.01,
+            SERVER,
+            &offer(0x3d),
+            Ipv4Addr::BROADCAST,
+            ChecksumMode::Partial,
+        );
+        c.file = 0;
+        c.server(
+            t + 0.0101,
+            SERVER,
+            &offer(0x3d),
+            Ipv4Addr::BROADCAST,
+            ChecksumMode::Partial,
+        );
+    }
+    let r = c.report();
+    let f = finding(&r, Code::UdpChecksumPartial);
+    assert!(f.explains_failure, "{f:?}");
+    assert_eq!(f.confidence, crate::Confidence::High, "{}", f.explanation);
+    assert!(
+        f.explanation.contains("unfilled in every capture"),
+        "{}",
+        f.explanation
+    );
+}
+
+/// Found in review: a client renews by unicast with a server on another subnet
+/// (RFC 2131 §4.4.5: RENEWING goes straight to the server, through the
+/// client's router). The ACK comes from the server's address, giaddr 0,
+/// but from the router's MAC: the servers line gives the router's MAC as
+/// the server's.
+#[test]
+fn routed_renewals_ack_gives_no_server_mac() {
+    let server = Ipv4Addr::new(10, 9, 0, 5);
+    let router_mac = [0x02, 0, 0, 0, 0x0c, 0x01];
+    let client_ip = ADDR;
+    let mut c = Cap::new();
+    let mut req = request_msg(MessageType::Request, 0x3e, CLIENT);
+    req.ciaddr = client_ip;
+    let payload = req.encode(300);
+    let mut f = UdpFrame::new((client_ip, 68), (server, 67), &payload);
+    f.src_mac = CLIENT;
+    f.dst_mac = router_mac;
+    c.frame(0.0, &f);
+    let mut a = reply_msg(MessageType::Ack, 0x3e, server, client_ip);
+    a.ciaddr = client_ip;
+    let payload = a.encode(300);
+    let mut f = UdpFrame::new((server, 67), (client_ip, 68), &payload);
+    f.src_mac = router_mac;
+    f.dst_mac = CLIENT;
+    // Sent with 64, one router on the way.
+    f.ttl = 63;
+    c.frame(0.02, &f);
+    let r = c.report();
+    let s = r
+        .servers
+        .iter()
+        .find(|s| s.address == server)
+        .expect("server listed");
+    assert_ne!(
+        s.mac,
+        Some(wire::frame::mac_to_string(&router_mac)),
+        "the router's MAC is given as the server's"
+    );
+}
+
+/// Found in review: live, one router refusing a relay's DISCOVERs to a dead server
+/// address, the relay sourcing them from two addresses (ISC dhcrelay sends
+/// from the giaddr of each client network). At the end that is one finding
+/// (reporter, code, direction, destination); live, each source was a new
+/// "kind" and told on its own: the same warning twice as it arrives.
+#[test]
+fn unnamed_refusals_told_live_once_per_finding() {
+    let dead = Ipv4Addr::new(10, 9, 9, 9);
+    let router = Ipv4Addr::new(10, 0, 0, 1);
+    let mut c = Cap::new();
+    for (i, src) in [Ipv4Addr::new(10, 1, 0, 1), Ipv4Addr::new(10, 2, 0, 1)]
+        .into_iter()
+        .enumerate()
+    {
+        let (_, payload) = relayed_discover(0x80 + i as u32, 0);
+        let f = UdpFrame::new((src, 67), (dead, 67), &payload);
+        c.frame(i as f64, &f);
+        c.icmp_quoting(i as f64 + 0.0001, router, 1, &f, 28);
+    }
+    let cfg = Config {
+        files: vec!["eth0".into()],
+        early: true,
+        ..Config::default()
+    };
+    let mut e = Engine::new(cfg, Recorder::default());
+    for o in c.tape.clone() {
+        e.sink().pushed += 1;
+        e.push(o);
+    }
+    let told: Vec<(Code, usize)> = e
+        .sink()
+        .findings
+        .iter()
+        .copied()
+        .filter(|(c, _)| *c == Code::ServerUnreachable)
+        .collect();
+    let (report, _) = e.finish();
+    let at_end: Vec<&str> = report
+        .global
+        .iter()
+        .filter(|f| f.code == Code::ServerUnreachable)
+        .map(|f| f.summary.as_str())
+        .collect();
+    assert_eq!(at_end.len(), 1, "{at_end:?}");
+    assert_eq!(told.len(), 1, "told live: {told:?}; at the end: {at_end:?}");
 }

@@ -331,16 +331,55 @@ impl Feed {
             }
         }
         for &(f, b) in &parts {
-            self.clocks_unmeasured.retain(|&u| u != f);
-            if let Some(o) = self.clock_offsets.iter().find(|o| o.file == b).copied() {
-                self.clock_offsets.push(ClockOffset {
-                    file: f,
+            if !self.clocks_unmeasured.contains(&f) {
+                // Placed already, with another part's group.
+                continue;
+            }
+            // Where `b` is on the first capture's clock, and where `f` is on
+            // its own group's (the captures placed against the same root).
+            let at = |i: usize, offsets: &[ClockOffset]| {
+                offsets
+                    .iter()
+                    .find(|o| o.file == i)
+                    .map(|o| (o.offset_ns, o.reference))
+            };
+            let base = at(b, &self.clock_offsets).map_or(0, |(o, _)| o);
+            let (rel, root) = at(f, &self.clock_offsets).unwrap_or((0, f));
+            let shift = base - rel;
+            let group: Vec<usize> = std::iter::once(root)
+                .chain(
+                    self.clock_offsets
+                        .iter()
+                        .filter(|o| o.reference == root)
+                        .map(|o| o.file),
+                )
+                .collect();
+            for &g in &group {
+                self.clocks_unmeasured.retain(|&u| u != g);
+                let (rel_g, _) = at(g, &self.clock_offsets).unwrap_or((0, root));
+                let placed = ClockOffset {
+                    file: g,
+                    reference: 0,
+                    offset_ns: rel_g + shift,
+                    measured_against: if g == f { b } else { f },
                     matched: 0,
                     agreeing: 0,
-                    ..o
-                });
+                };
+                match self.clock_offsets.iter_mut().find(|o| o.file == g) {
+                    // Its own measurement against its group stays.
+                    Some(o) if g != f => {
+                        o.offset_ns = placed.offset_ns;
+                        o.reference = 0;
+                    }
+                    Some(o) => *o = placed,
+                    None => self.clock_offsets.push(placed),
+                }
             }
         }
+        // On the first capture's clock, an offset under the path's delay is
+        // none.
+        self.clock_offsets
+            .retain(|o| o.reference != 0 || o.offset_ns.abs() >= diagnose::clocks::MIN_OFFSET_NS);
         self.clock_offsets.sort_by_key(|o| o.file);
         self.clock_parts = parts;
     }
@@ -349,21 +388,19 @@ impl Feed {
     /// one line per capture.
     pub fn clock_notes(&self) -> Vec<String> {
         let unmeasured = self.clocks_unmeasured.iter().map(|&f| {
-            let group: Vec<&str> = (self.clock_offsets.iter())
-                .filter(|o| o.reference == f)
-                .map(|o| self.sources[o.file].name.as_str())
-                .collect();
+            let root = (self.clock_offsets.iter())
+                .find(|o| o.file == f)
+                .map(|o| o.reference);
+            let then = match root {
+                Some(r) => format!("it is put on {}'s clock instead", self.sources[r].name),
+                None => "its times are taken as they are".to_string(),
+            };
             format!(
                 "{} holds no message in common with {} (the first {} of the smaller one, looked for in all of \
-                 the larger), so its clock could not be measured: its times are taken as they are{}",
+                 the larger), so its clock could not be measured against it: {then}",
                 self.sources[f].name,
                 self.sources[0].name,
                 diagnose::clocks::SAMPLE,
-                if group.is_empty() {
-                    String::new()
-                } else {
-                    format!(", and those of the captures placed against it ({})", group.join(", "))
-                }
             )
         });
         self.clock_offsets
@@ -388,6 +425,13 @@ impl Feed {
                         self.sources[o.measured_against].name, o.agreeing, o.matched
                     )
                 };
+                if o.offset_ns.abs() < diagnose::clocks::MIN_OFFSET_NS {
+                    return format!(
+                        "{}'s clock agrees with {}'s ({evidence}); its times are taken as they are",
+                        self.sources[o.file].name,
+                        self.sources[o.reference].name,
+                    );
+                }
                 format!(
                     "{}'s clock runs {:.3} s {} {}'s ({evidence}); its times are moved {:.3} s {} to match",
                     self.sources[o.file].name,

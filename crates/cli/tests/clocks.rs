@@ -371,7 +371,7 @@ fn a_short_capture_from_the_middle_of_a_long_one_is_measured() {
     }
 }
 
-/// Review: a long capture (the server's, all day), then a client's short
+/// Found in review: a long capture (the server's, all day), then a client's short
 /// one that shares nothing with it (its requests never reached the server)
 /// and a relay's short one that shares the client's messages and, in the
 /// long one's middle, other clients' with the server. The relay's capture
@@ -380,7 +380,7 @@ fn a_short_capture_from_the_middle_of_a_long_one_is_measured() {
 /// Before the new-root change both were unmeasured after the first pass,
 /// both were looked for in the long one, and both were placed.
 #[test]
-fn review_a_capture_placed_against_a_new_root_still_gets_a_second_look() {
+fn capture_placed_against_a_new_root_still_gets_a_second_look() {
     use std::net::Ipv4Addr;
     use wire::dhcp::{code, Message, MessageType, Op};
     use wire::frame::UdpFrame;
@@ -435,7 +435,14 @@ fn review_a_capture_placed_against_a_new_root_still_gets_a_second_look() {
     ]);
     if std::env::var_os("REVIEW_KEEP").is_some() {
         for f in [&long, &client, &relay] {
-            std::fs::copy(f, format!("/tmp/review-clk-{}", f.file_name().unwrap().to_str().unwrap())).unwrap();
+            std::fs::copy(
+                f,
+                format!(
+                    "/tmp/review-clk-{}",
+                    f.file_name().unwrap().to_str().unwrap()
+                ),
+            )
+            .unwrap();
         }
     }
     assert_eq!(
@@ -447,7 +454,7 @@ fn review_a_capture_placed_against_a_new_root_still_gets_a_second_look() {
     assert_eq!(d["clock_offsets"].as_array().unwrap().len(), 2, "{d}");
 }
 
-/// Review: tcpdump's rotated parts of the server's capture (5 s ahead of
+/// Found in review: tcpdump's rotated parts of the server's capture (5 s ahead of
 /// the client's), the second part sharing nothing with the client's
 /// capture, and a later client capture (20 s ahead) sharing messages with
 /// that second part only. The late capture is placed against the second
@@ -455,7 +462,7 @@ fn review_a_capture_placed_against_a_new_root_still_gets_a_second_look() {
 /// part was, but the late capture, placed against it, is not: its times
 /// end up 5 s off the part it was measured against.
 #[test]
-fn review_a_capture_placed_against_a_rotated_part_moves_with_it() {
+fn capture_placed_against_a_rotated_part_moves_with_it() {
     use std::net::Ipv4Addr;
     use wire::dhcp::{code, Message, MessageType, Op};
     use wire::frame::UdpFrame;
@@ -517,7 +524,11 @@ fn review_a_capture_placed_against_a_rotated_part_moves_with_it() {
     // that is itself left where it is.
     let late_o = of("c-late.pcap");
     let total = late_o["offset"].as_f64().unwrap()
-        + if late_o["reference"].as_str().unwrap().ends_with("b-server.pcap1") {
+        + if late_o["reference"]
+            .as_str()
+            .unwrap()
+            .ends_with("b-server.pcap1")
+        {
             5.0
         } else {
             0.0

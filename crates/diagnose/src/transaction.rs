@@ -218,7 +218,7 @@ const COPY_WINDOW_NS: i64 = 2_000_000_000;
 
 /// How close in time the same message, from the same sender and hop, must
 /// be seen twice in one capture to be one frame captured twice.
-const DUPLICATE_WINDOW_NS: i64 = 10_000_000;
+pub(crate) const DUPLICATE_WINDOW_NS: i64 = 10_000_000;
 
 impl Transaction {
     pub fn new(o: Obs) -> Transaction {

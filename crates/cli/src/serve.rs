@@ -133,12 +133,15 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     let mut failed: Option<anyhow::Error> = None;
     listener.run(&mut server, &stop, until, |x| {
         let d = x.decision;
-        tally.requests += 1;
-        for d in x.earlier.iter().chain([d]) {
-            if d.is_problem() {
-                problems += 1;
+        // A later fragment of a request counted already is only logged.
+        if !x.continues {
+            tally.requests += 1;
+            for d in x.earlier.iter().chain([d]) {
+                if d.is_problem() {
+                    problems += 1;
+                }
+                tally.count(d);
             }
-            tally.count(d);
         }
         let err = x.error.as_ref();
         if let Some(e) = &x.store_error {

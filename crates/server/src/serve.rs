@@ -164,6 +164,7 @@ impl Listener {
                             reply: None,
                             error: None,
                             store_error: None,
+                            continues: true,
                         });
                     }
                     continue;
@@ -244,6 +245,7 @@ impl Listener {
                 reply,
                 error,
                 store_error,
+                continues: false,
             });
         }
         Ok(())
@@ -372,6 +374,9 @@ pub struct Exchange<'a> {
     pub error: Option<io::Error>,
     /// Why the lease file could not be written.
     pub store_error: Option<io::Error>,
+    /// A later fragment of a request already decided (`fragmented`): to
+    /// log, not to count again.
+    pub continues: bool,
 }
 
 /// A reply as it left.

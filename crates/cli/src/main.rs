@@ -19,6 +19,8 @@ mod send;
 mod serve;
 mod style;
 mod watch;
+#[cfg(test)]
+mod hunt_write_tests;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -354,6 +354,27 @@ mod tests {
         }
     }
 
+    /// Bug hunt: `-w FILE --leases FILE` (the same file). `run` creates the
+    /// pcapng with `File::create` (serve.rs:94), truncating the lease file,
+    /// before it reads the leases (serve.rs:112): the emptied file reads as
+    /// no leases, every lease is forgotten, and the first lease written
+    /// renames a new file over the path, unlinking the pcapng being written.
+    /// It must be refused before anything is opened, as `diagnose --html`
+    /// refuses a page that would overwrite an input.
+    #[test]
+    fn a_write_file_that_is_the_lease_file_is_refused() {
+        let a = serve_args(&[
+            "--subnet",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
+            "--leases",
+            "/tmp/hunt-write/leases",
+            "-w",
+            "/tmp/hunt-write/leases",
+        ])
+        .unwrap();
+        assert!(config(&a).is_err(), "-w and --leases name the same file");
+    }
+
     /// Two `--subnet`s for the same or overlapping networks, and
     /// `--known-only` with no `host=` anywhere, are refused before the
     /// interface is looked at (`run` turns the error into exit 2): the

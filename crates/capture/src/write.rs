@@ -30,11 +30,13 @@ impl<W: Write> PcapWriter<W> {
     }
 
     /// Writes one frame; `orig_len` is its length on the wire. Frames longer
-    /// than the snap length are cut to it.
+    /// than the snap length are cut to it. A record's seconds are 32
+    /// unsigned bits: a time before 1970 is written as 1970-01-01T00:00:00Z
+    /// and one from 2106-02-07T06:28:16Z on as the last nanosecond before it
+    /// (clamped, as the pcapng writer clamps, never wrapped to the other end).
     pub fn write(&mut self, timestamp_ns: i64, data: &[u8], orig_len: usize) -> io::Result<()> {
         let caplen = data.len().min(self.snaplen as usize);
-        let secs = timestamp_ns.div_euclid(1_000_000_000) as u32;
-        let nanos = timestamp_ns.rem_euclid(1_000_000_000) as u32;
+        let (secs, nanos) = pcap_time(timestamp_ns);
         let mut h = [0u8; 16];
         h[0..4].copy_from_slice(&secs.to_ne_bytes());
         h[4..8].copy_from_slice(&nanos.to_ne_bytes());
@@ -53,6 +55,48 @@ impl<W: Write> PcapWriter<W> {
     }
 }
 
+/// `timestamp_ns` as a classic pcap record's (seconds, nanoseconds),
+/// clamped to what 32 unsigned bits of seconds hold.
+fn pcap_time(timestamp_ns: i64) -> (u32, u32) {
+    let secs = timestamp_ns.div_euclid(1_000_000_000);
+    let nanos = timestamp_ns.rem_euclid(1_000_000_000) as u32;
+    match u32::try_from(secs) {
+        Ok(s) => (s, nanos),
+        Err(_) if secs < 0 => (0, 0),
+        Err(_) => (u32::MAX, 999_999_999),
+    }
+}
+
+/// Which way a packet went, as pcapng's `epb_flags` says it (bits 0-1:
+/// 01 inbound, 10 outbound; draft-ietf-opsawg-pcapng §4.3.1), which
+/// Wireshark shows as `frame.packet_flags_direction`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Received by the host that wrote the file.
+    Inbound,
+    /// Sent by it.
+    Outbound,
+}
+
+impl Direction {
+    /// The `epb_flags` value (bits 0-1).
+    pub fn epb_flags(self) -> u32 {
+        match self {
+            Direction::Inbound => 1,
+            Direction::Outbound => 2,
+        }
+    }
+
+    /// The direction `epb_flags` says, if any.
+    pub fn from_epb_flags(flags: u32) -> Option<Direction> {
+        match flags & 3 {
+            1 => Some(Direction::Inbound),
+            2 => Some(Direction::Outbound),
+            _ => None,
+        }
+    }
+}
+
 /// Writes a pcapng file: one section, interfaces added as needed, Enhanced
 /// Packet Blocks with optional comments (`opt_comment`).
 pub struct PcapngWriter<W: Write> {
@@ -65,6 +109,7 @@ const IDB: u32 = 0x0000_0001;
 const EPB: u32 = 0x0000_0006;
 const OPT_END: u16 = 0;
 const OPT_COMMENT: u16 = 1;
+const EPB_FLAGS: u16 = 2;
 const IF_NAME: u16 = 2;
 const IF_TSRESOL: u16 = 9;
 const SHB_USERAPPL: u16 = 4;
@@ -122,13 +167,27 @@ impl<W: Write> PcapngWriter<W> {
     }
 
     /// Writes one frame on interface `interface` (from [`Self::interface`]),
-    /// with each of `comments` as an `opt_comment`.
+    /// with each of `comments` as an `opt_comment` and no direction.
     pub fn write(
         &mut self,
         interface: u32,
         timestamp_ns: i64,
         data: &[u8],
         orig_len: usize,
+        comments: &[&str],
+    ) -> io::Result<()> {
+        self.write_packet(interface, timestamp_ns, data, orig_len, None, comments)
+    }
+
+    /// Writes one frame as [`Self::write`] does, with which way it went
+    /// (`direction`) as its `epb_flags` when known.
+    pub fn write_packet(
+        &mut self,
+        interface: u32,
+        timestamp_ns: i64,
+        data: &[u8],
+        orig_len: usize,
+        direction: Option<Direction>,
         comments: &[&str],
     ) -> io::Result<()> {
         let ts = timestamp_ns.max(0) as u64;
@@ -140,10 +199,13 @@ impl<W: Write> PcapngWriter<W> {
         body.extend_from_slice(&(orig_len.max(data.len()) as u32).to_ne_bytes());
         body.extend_from_slice(data);
         body.resize(body.len() + pad4(data.len()), 0);
-        if !comments.is_empty() {
-            for c in comments {
-                option(&mut body, OPT_COMMENT, cut_utf8(c, 65_000).as_bytes());
-            }
+        for c in comments {
+            option(&mut body, OPT_COMMENT, cut_utf8(c, 65_000).as_bytes());
+        }
+        if let Some(d) = direction {
+            option(&mut body, EPB_FLAGS, &d.epb_flags().to_ne_bytes());
+        }
+        if !comments.is_empty() || direction.is_some() {
             option(&mut body, OPT_END, &[]);
         }
         write_block(&mut self.out, EPB, &body)

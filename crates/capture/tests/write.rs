@@ -1,0 +1,109 @@
+//! Files the writers make must read back (in tshark and in our reader) as
+//! what was written.
+
+use capture::write::{Direction, PcapWriter, PcapngWriter};
+use capture::Reader;
+use wire::LinkType;
+
+fn times(file: Vec<u8>) -> Vec<i64> {
+    let mut r = Reader::new(std::io::Cursor::new(file)).unwrap();
+    let mut out = Vec::new();
+    while let Some(p) = r.next_packet().unwrap() {
+        out.push(p.timestamp.0);
+    }
+    out
+}
+
+/// Guards classic pcap times: a record's seconds are 32 unsigned bits, so a
+/// time before 1970 or from 2106 on cannot be written. `PcapWriter::write`
+/// cast the seconds with `as u32`, so 1969-12-31T23:59:58.5Z was written as
+/// 2106-02-07T06:28:14.5Z and 2106-02-07T06:28:16Z + 5 ns as 1970 + 5 ns,
+/// silently. They are clamped now, as the pcapng writer clamps: never
+/// wrapped to the other end of the range.
+#[test]
+fn pcap_times_outside_32_bit_seconds_are_clamped_not_wrapped() {
+    let before_1970 = -1_500_000_000i64;
+    let after_2106 = (1i64 << 32) * 1_000_000_000 + 5;
+    let mut w = PcapWriter::new(Vec::new(), LinkType::Ethernet, 65535).unwrap();
+    w.write(before_1970, &[0; 60], 60).unwrap();
+    w.write(after_2106, &[0; 60], 60).unwrap();
+    w.write(i64::MAX, &[0; 60], 60).unwrap();
+    w.write(1_700_000_000_123_456_789, &[0; 60], 60).unwrap();
+    let last = (1i64 << 32) * 1_000_000_000 - 1;
+    assert_eq!(
+        times(w.into_inner()),
+        vec![0, last, last, 1_700_000_000_123_456_789]
+    );
+    // For comparison, the pcapng writer keeps 2106+ exactly.
+    let mut w = PcapngWriter::new(Vec::new(), "t").unwrap();
+    let i = w.interface(LinkType::Ethernet, "eth0").unwrap();
+    w.write(i, after_2106, &[0; 60], 60, &[]).unwrap();
+    assert_eq!(times(w.into_inner()), vec![after_2106]);
+}
+
+/// The epb_flags (option 2) of every Enhanced Packet Block of a pcapng
+/// written in this host's byte order (`None`: the block has none), with
+/// the block's comments.
+fn epb_flags(file: &[u8]) -> Vec<(Option<u32>, Vec<String>)> {
+    let u32_at = |b: &[u8], i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap());
+    let u16_at = |b: &[u8], i: usize| u16::from_ne_bytes(b[i..i + 2].try_into().unwrap());
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 12 <= file.len() {
+        let kind = u32_at(file, at);
+        let len = u32_at(file, at + 4) as usize;
+        if kind == 6 {
+            let caplen = u32_at(file, at + 20) as usize;
+            let mut o = at + 28 + caplen.div_ceil(4) * 4;
+            let end = at + len - 4;
+            let (mut flags, mut comments) = (None, Vec::new());
+            while o + 4 <= end {
+                let (code, l) = (u16_at(file, o), usize::from(u16_at(file, o + 2)));
+                if code == 0 {
+                    break;
+                }
+                if code == 2 && l == 4 {
+                    flags = Some(u32_at(file, o + 4));
+                }
+                if code == 1 {
+                    comments.push(String::from_utf8(file[o + 4..o + 4 + l].to_vec()).unwrap());
+                }
+                o += 4 + l.div_ceil(4) * 4;
+            }
+            out.push((flags, comments));
+        }
+        at += len;
+    }
+    out
+}
+
+/// Guards the direction of written packets: pcapng says which way a packet
+/// went in `epb_flags` bits 0-1 (draft-ietf-opsawg-pcapng §4.3.1: 01
+/// inbound, 10 outbound), which Wireshark shows as
+/// `frame.packet_flags_direction`. The writer had no way to write it; it
+/// is written with or without comments, and not at all when unknown.
+#[test]
+fn pcapng_packets_say_which_way_they_went() {
+    let mut w = PcapngWriter::new(Vec::new(), "t").unwrap();
+    let i = w.interface(LinkType::Ethernet, "eth0").unwrap();
+    w.write_packet(i, 1, &[0; 60], 60, Some(Direction::Outbound), &[])
+        .unwrap();
+    w.write_packet(i, 2, &[0; 61], 61, Some(Direction::Inbound), &["a reply"])
+        .unwrap();
+    w.write(i, 3, &[0; 62], 62, &["unknown"]).unwrap();
+    w.write(i, 4, &[0; 63], 63, &[]).unwrap();
+    let file = w.into_inner();
+    assert_eq!(
+        epb_flags(&file),
+        vec![
+            (Some(2), vec![]),
+            (Some(1), vec!["a reply".to_string()]),
+            (None, vec!["unknown".to_string()]),
+            (None, vec![]),
+        ]
+    );
+    assert_eq!(times(file), vec![1, 2, 3, 4], "the file reads back whole");
+    assert_eq!(Direction::from_epb_flags(0x0101), Some(Direction::Inbound));
+    assert_eq!(Direction::from_epb_flags(2), Some(Direction::Outbound));
+    assert_eq!(Direction::from_epb_flags(0), None);
+}

@@ -18,9 +18,9 @@ mod probe_args;
 mod send;
 mod serve;
 mod style;
-mod watch;
 #[cfg(test)]
-mod hunt_write_tests;
+mod testutil;
+mod watch;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
-use capture::write::PcapngWriter;
+use capture::write::{Direction, PcapngWriter};
 use capture::Timestamp;
 use serde_json::json;
 use server::serve::Exchange;
@@ -28,6 +28,15 @@ fn config(a: &ServeArgs) -> Result<Config, String> {
     cfg.ignore = a.ignore.clone();
     cfg.known_only = a.known_only;
     cfg.check_subnets()?;
+    if let (Some(w), Some(l)) = (&a.write, &a.leases) {
+        if crate::inputs::same_file(w, l) {
+            return Err(format!(
+                "-w {} is the lease file (--leases {}): the capture would overwrite the leases, and the leases the capture; give the capture a file of its own",
+                w.display(),
+                l.display()
+            ));
+        }
+    }
     Ok(cfg)
 }
 
@@ -240,9 +249,11 @@ fn event(d: &Decision, iface: &str, err: Option<&std::io::Error>) -> serde_json:
     })
 }
 
-/// Writes the request with its decision as a comment, and the reply (an
-/// Ethernet frame, or for one sent through the kernel its IPv4 packet, on an
-/// interface of its own) with where it went.
+/// Writes the request (inbound) with its decision as a comment, and the
+/// reply (outbound: an Ethernet frame, or for one sent through the kernel
+/// its IPv4 packet, on an interface of its own) with where it went; then
+/// flushes, so that a server killed or cut off leaves a capture of all it
+/// decided.
 fn record(
     w: &mut PcapngWriter<std::io::BufWriter<std::fs::File>>,
     x: &Exchange<'_>,
@@ -258,7 +269,14 @@ fn record(
     comments.push(last);
     let comments: Vec<&str> = comments.iter().map(String::as_str).collect();
     let r = x.request;
-    w.write(i, r.timestamp_ns, &r.data, r.orig_len, &comments)?;
+    w.write_packet(
+        i,
+        r.timestamp_ns,
+        &r.data,
+        r.orig_len,
+        Some(Direction::Inbound),
+        &comments,
+    )?;
     if let Some(sent) = &x.reply {
         let name = if sent.link == wire::LinkType::Ethernet {
             iface.to_string()
@@ -272,15 +290,16 @@ fn record(
             .map_or(String::new(), |(_, to)| to.describe());
         let what = d.action.name().to_uppercase();
         let comment = format!("{what} to {to}");
-        w.write(
+        w.write_packet(
             i,
             sent.timestamp_ns,
             &sent.frame,
             sent.frame.len(),
+            Some(Direction::Outbound),
             &[&comment],
         )?;
     }
-    Ok(())
+    w.flush()
 }
 
 /// What the server did, counted for the summary at the end.
@@ -354,25 +373,110 @@ mod tests {
         }
     }
 
-    /// Bug hunt: `-w FILE --leases FILE` (the same file). `run` creates the
-    /// pcapng with `File::create` (serve.rs:94), truncating the lease file,
-    /// before it reads the leases (serve.rs:112): the emptied file reads as
-    /// no leases, every lease is forgotten, and the first lease written
-    /// renames a new file over the path, unlinking the pcapng being written.
-    /// It must be refused before anything is opened, as `diagnose --html`
-    /// refuses a page that would overwrite an input.
+    /// Guards `serve -w FILE --leases FILE` (the same file, by the same
+    /// name or another): `run` created the pcapng with `File::create`,
+    /// truncating the lease file, before it read the leases, so every lease
+    /// was forgotten, and the first lease saved renamed a new file over the
+    /// capture being written. It is refused (exit 2) before anything is
+    /// opened, as `diagnose --html` refuses a page that would overwrite an
+    /// input.
     #[test]
     fn a_write_file_that_is_the_lease_file_is_refused() {
-        let a = serve_args(&[
-            "--subnet",
-            "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
-            "--leases",
-            "/tmp/hunt-write/leases",
-            "-w",
-            "/tmp/hunt-write/leases",
-        ])
+        let dir = crate::testutil::temp_dir("serve-leases");
+        let leases = dir.join("leases");
+        std::fs::write(&leases, "kept").unwrap();
+        let other = format!(
+            "{}/../{}/leases",
+            dir.display(),
+            dir.file_name().unwrap().to_string_lossy()
+        );
+        let subnet = ["--subnet", "10.0.0.0/24,range=10.0.0.100-10.0.0.109"];
+        for w in [leases.to_str().unwrap(), &other] {
+            let a = serve_args(
+                &[
+                    &subnet[..],
+                    &["--leases", leases.to_str().unwrap(), "-w", w],
+                ]
+                .concat(),
+            )
+            .unwrap();
+            let e = config(&a).expect_err("-w and --leases name the same file");
+            assert!(e.contains("is the lease file"), "{e}");
+        }
+        assert_eq!(std::fs::read_to_string(&leases).unwrap(), "kept");
+        let a = serve_args(
+            &[
+                &subnet[..],
+                &[
+                    "--leases",
+                    leases.to_str().unwrap(),
+                    "-w",
+                    dir.join("serve.pcapng").to_str().unwrap(),
+                ],
+            ]
+            .concat(),
+        )
         .unwrap();
-        assert!(config(&a).is_err(), "-w and --leases name the same file");
+        assert!(config(&a).is_ok());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Guards what `serve -w` leaves when the server is killed: each
+    /// exchange is on disk once recorded (it sat in a `BufWriter` flushed
+    /// only at a normal exit, so SIGKILL left a header at most), the
+    /// request marked inbound and the reply outbound (`epb_flags`; nothing
+    /// told them apart but the comments).
+    #[test]
+    fn each_exchange_is_on_disk_with_its_direction_once_recorded() {
+        use server::handle::Dest as To;
+        let dir = crate::testutil::temp_dir("serve-record");
+        let path = dir.join("serve.pcapng");
+        let f = std::fs::File::create(&path).unwrap();
+        let mut w = PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens serve").unwrap();
+        let chaddr = [2, 0, 0, 0, 0, 1];
+        let mut reply = wire::Message::new(wire::Op::BootReply, 7, &chaddr);
+        reply.yiaddr = std::net::Ipv4Addr::new(10, 0, 0, 100);
+        let decision = Decision {
+            received: Some(wire::dhcp::MessageType::Discover),
+            chaddr: wire::HwAddr::new(&chaddr),
+            xid: 7,
+            giaddr: std::net::Ipv4Addr::UNSPECIFIED,
+            action: Action::Offer,
+            address: Some(reply.yiaddr),
+            reason: None,
+            reply: Some((reply, To::Broadcast)),
+            fresh: true,
+        };
+        let request = capture::live::LivePacket {
+            timestamp_ns: 1_700_000_000_000_000_000,
+            data: vec![0; 342],
+            orig_len: 342,
+            checksum: capture::live::KernelChecksum::Valid,
+            direction: capture::live::Direction::Incoming,
+        };
+        let x = Exchange {
+            earlier: &[],
+            decision: &decision,
+            request: &request,
+            reply: Some(server::serve::Sent {
+                timestamp_ns: 1_700_000_000_001_000_000,
+                link: wire::LinkType::Ethernet,
+                frame: vec![0; 342],
+            }),
+            error: None,
+            store_error: None,
+        };
+        record(&mut w, &x, "eth0").unwrap();
+        // Still open, as when the server is killed now.
+        let file = std::fs::read(&path).unwrap();
+        let packets = crate::testutil::epb_options(&file);
+        assert_eq!(packets.len(), 2, "both packets are on disk");
+        assert_eq!(packets[0].0, Some(1), "the request is inbound");
+        assert!(packets[0].1[0].contains("OFFER"), "{:?}", packets[0].1);
+        assert_eq!(packets[1].0, Some(2), "the reply is outbound");
+        assert_eq!(packets[1].1, ["OFFER to broadcast"]);
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Two `--subnet`s for the same or overlapping networks, and

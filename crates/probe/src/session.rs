@@ -60,8 +60,14 @@ pub struct Session<'t> {
     limits: Limits,
     sends: u32,
     last_send: Option<Instant>,
-    /// Every packet of the run that concerns our transactions, in order.
+    /// Every packet of the run, in order: each one sent, and each one
+    /// received, also those that answer none of our requests (ICMP errors,
+    /// replies to other xids or clients, other clients' requests, replies
+    /// come late). [`Session::is_ours`] tells which ones concern our
+    /// transactions: only those are decided on.
     pub log: Vec<Packet>,
+    /// For each packet of `log`: sent, or a reply to one of our requests.
+    ours: Vec<bool>,
 }
 
 impl<'t> Session<'t> {
@@ -76,7 +82,19 @@ impl<'t> Session<'t> {
             sends: 0,
             last_send: None,
             log: Vec::new(),
+            ours: Vec::new(),
         }
+    }
+
+    /// Whether packet `i` of [`Session::log`] concerns our transactions: one
+    /// we sent, or a reply to one of them (taken as one when it came).
+    pub fn is_ours(&self, i: usize) -> bool {
+        self.ours.get(i).copied().unwrap_or(false)
+    }
+
+    fn push(&mut self, p: Packet, ours: bool) {
+        self.log.push(p);
+        self.ours.push(ours);
     }
 
     /// The interface the transport sends on, when it has one.
@@ -110,12 +128,13 @@ impl<'t> Session<'t> {
         self.sends += 1;
         let at = p.at;
         self.last_send = Some(at);
-        self.log.push(p);
+        self.push(p, true);
         Ok(at)
     }
 
     /// Collects the replies to `request` (see [`answers`]) until `until`, or
-    /// until `enough` says so.
+    /// until `enough` says so. Every packet received meanwhile is kept in
+    /// the log, the ones that are no reply to `request` too (not as ours).
     pub fn collect(
         &mut self,
         request: &Message<'_>,
@@ -125,24 +144,26 @@ impl<'t> Session<'t> {
     ) -> io::Result<Vec<Reply>> {
         let mut replies = Vec::new();
         while let Some(p) = self.transport.recv(until)? {
-            let Ok(Some(d)) = wire::packet::decode(p.link, &p.frame, p.orig_len) else {
+            let reply = match wire::packet::decode(p.link, &p.frame, p.orig_len) {
+                Ok(Some(d)) => d
+                    .message
+                    .as_ref()
+                    .filter(|m| answers(request, m))
+                    .map(|m| Reply {
+                        packet: self.log.len(),
+                        message: m.clone().into_owned(),
+                        latency: p.at.saturating_duration_since(sent_at),
+                        checksum: d.frame.udp.checksum,
+                        from: d.frame.ip.src,
+                        src_mac: d.frame.link.src_mac,
+                    }),
+                _ => None,
+            };
+            let Some(reply) = reply else {
+                self.push(p, false);
                 continue;
             };
-            let Some(m) = d.message.as_ref() else {
-                continue;
-            };
-            if !answers(request, m) {
-                continue;
-            }
-            let reply = Reply {
-                packet: self.log.len(),
-                message: m.clone().into_owned(),
-                latency: p.at.saturating_duration_since(sent_at),
-                checksum: d.frame.udp.checksum,
-                from: d.frame.ip.src,
-                src_mac: d.frame.link.src_mac,
-            };
-            self.log.push(p);
+            self.push(p, true);
             replies.push(reply);
             if enough(&replies) {
                 break;

@@ -221,3 +221,34 @@ fn dora_refuses_to_start_with_anything_but_a_discover() {
     drop(s);
     assert!(t.sent.is_empty());
 }
+
+/// Guards what a run keeps for `-w` ("everything sent and received"): a
+/// reply to another client, one to another xid and a frame that is no DHCP
+/// at all are kept in the log, in the order they came, though only the
+/// reply to us is decided on (returned, and marked ours). They used to be
+/// dropped unseen, so the capture lacked what was on the link.
+#[test]
+fn every_packet_received_is_logged_but_only_answers_are_ours() {
+    let other = [2, 0, 0, 0, 0, 0x99];
+    let mut t = Fake::new(vec![Box::new(move |m: &Message<'_>| {
+        vec![
+            reply(m.xid, &other, MessageType::Offer, A, ADDR),
+            reply(m.xid ^ 1, &CLIENT, MessageType::Offer, A, ADDR),
+            vec![0xff; 60],
+            reply(m.xid, &CLIENT, MessageType::Offer, B, ADDR),
+        ]
+    })]);
+    let mut s = Session::new(&mut t, limits());
+    let replies = s
+        .ask(&discover(0x77), Dest::Broadcast, Duration::from_millis(50))
+        .unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0].server(), B);
+    assert_eq!(replies[0].packet, 4, "the reply's index in the log");
+    assert_eq!(s.log.len(), 5, "the request and the four frames received");
+    assert!(s.log[0].sent && s.log[1..].iter().all(|p| !p.sent));
+    assert_eq!(s.log[3].frame, vec![0xff; 60]);
+    let ours: Vec<bool> = (0..5).map(|i| s.is_ours(i)).collect();
+    assert_eq!(ours, [true, false, false, false, true]);
+    assert!(!s.is_ours(5));
+}

@@ -22,7 +22,7 @@ use wire::Message;
 use crate::args::{BisectArgs, DiffArgs};
 use crate::feed::{Feed, InputProblem};
 use crate::inputs::shown;
-use crate::send::{frame_ref, load_frame, load_frames, write_pcapng, Loaded};
+use crate::send::{finish_run, frame_ref, load_frame, load_frames, Loaded, RunFile};
 use crate::style::{Paint, Style};
 use crate::{warn, Outcome};
 
@@ -725,6 +725,16 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
         }
         _ => bail!("give either --field NAME=LOW..HIGH (with an optional --base CAPTURE:FRAME) or --working CAPTURE:FRAME --failing CAPTURE:FRAME"),
     };
+    // The captures requests were read from, which -w must not overwrite.
+    let inputs = [&a.base, &a.working, &a.failing]
+        .into_iter()
+        .flatten()
+        .map(|r| frame_ref(r).map(|(file, _)| file))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+    if let Some(w) = &a.transport.write {
+        RunFile::refuse_input(w, &inputs)?;
+    }
     let way = crate::send::WayOut::new(&a.transport)?;
     let flags_given = a.overrides.flags.is_some();
     match &mut job {
@@ -758,6 +768,12 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
             }
         }
     }
+    let file = a
+        .transport
+        .write
+        .as_deref()
+        .map(|w| RunFile::create(w, &inputs))
+        .transpose()?;
     let mut opened = way.open()?;
     let limits = Limits {
         max_sends: a.transport.max_packets,
@@ -766,8 +782,23 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
     let giaddr = opened.giaddr;
     let dest = opened.dest;
     let mut session = Session::new(opened.transport.as_mut(), limits);
+    let result = bisect_run(a, style, out, &job, &mut session, dest, giaddr);
+    let iface = a.transport.iface.as_deref().unwrap_or("udp");
+    finish_run(result, file, iface, &session)
+}
+
+/// `bisect`'s run once the way out is open: the tries, the report.
+fn bisect_run(
+    a: &BisectArgs,
+    style: Style,
+    out: &mut impl Write,
+    job: &BisectJob,
+    session: &mut Session<'_>,
+    dest: Dest,
+    giaddr: Option<std::net::Ipv4Addr>,
+) -> anyhow::Result<Outcome> {
     let mut oracle = NetOracle {
-        session: &mut session,
+        session,
         dest,
         timeout: a.transport.timeout,
         pause: a.pause,
@@ -775,7 +806,7 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
         giaddr,
         out: Vec::new(),
     };
-    let (conclusion, found, tries) = match &job {
+    let (conclusion, found, tries) = match job {
         BisectJob::Range {
             base,
             field,
@@ -791,7 +822,8 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
             (r.conclusion(), !r.flips.is_empty(), r.tries)
         }
     };
-    let sent = oracle.out.clone();
+    let sent = std::mem::take(&mut oracle.out);
+    let session = oracle.session;
     if a.json {
         let tries: Vec<serde_json::Value> = tries
             .iter()
@@ -821,13 +853,6 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
             )?;
         }
         writeln!(out, "{}", style.paint(Paint::Bold, &conclusion))?;
-    }
-    if let Some(w) = &a.transport.write {
-        write_pcapng(
-            w,
-            a.transport.iface.as_deref().unwrap_or("udp"),
-            &session.log,
-        )?;
     }
     Ok(if found {
         Outcome::Healthy

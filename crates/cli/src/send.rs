@@ -153,18 +153,89 @@ pub fn as_relay(m: &mut Message<'_>, giaddr: Option<Ipv4Addr>, o: &crate::probe_
     }
 }
 
-/// Writes a run's packets as pcapng, with comments.
-pub fn write_pcapng(
-    path: &Path,
+/// The `-w` file of `probe`, `replay` or `bisect`: created (its section
+/// header written and flushed) before anything is sent, so that a file that
+/// cannot be written is told before the network is touched; the run's
+/// packets are written when it ends, however it ends ([`finish_run`]).
+pub struct RunFile {
+    path: PathBuf,
+    w: capture::write::PcapngWriter<std::io::BufWriter<std::fs::File>>,
+}
+
+impl RunFile {
+    /// Refuses a `-w` `path` that is one of `inputs` (the captures requests
+    /// are read from), which it would overwrite: told with the usage
+    /// errors, before anything is created or opened.
+    pub fn refuse_input(path: &Path, inputs: &[&Path]) -> anyhow::Result<()> {
+        if let Some(i) = inputs.iter().find(|i| crate::inputs::same_file(path, i)) {
+            bail!(
+                "-w {}: that is an input ({}), which the capture would overwrite: give the capture a file of its own",
+                shown(path),
+                shown(i)
+            );
+        }
+        Ok(())
+    }
+
+    /// Creates `path` (see [`RunFile::refuse_input`] for `inputs`).
+    pub fn create(path: &Path, inputs: &[&Path]) -> anyhow::Result<RunFile> {
+        RunFile::refuse_input(path, inputs)?;
+        let f =
+            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+        let w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens")
+            .and_then(|mut w| w.flush().map(|()| w))
+            .with_context(|| format!("writing {}", path.display()))?;
+        Ok(RunFile {
+            path: path.to_path_buf(),
+            w,
+        })
+    }
+
+    /// Writes `session`'s packets ([`write_packets`]) and flushes.
+    fn finish(mut self, iface: &str, session: &Session<'_>) -> anyhow::Result<()> {
+        write_packets(&mut self.w, iface, &session.log, |i| session.is_ours(i))
+            .and_then(|()| self.w.flush())
+            .with_context(|| format!("writing {}", self.path.display()))
+    }
+}
+
+/// A run's `result`, once `file` (if any) holds what the run sent and
+/// received, also when the run failed (a send refused past --max-packets,
+/// a send error, the report's reader gone): then the run's error is the one
+/// returned, and a failure to write the file is only warned of.
+pub fn finish_run(
+    result: anyhow::Result<Outcome>,
+    file: Option<RunFile>,
+    iface: &str,
+    session: &Session<'_>,
+) -> anyhow::Result<Outcome> {
+    let Some(file) = file else { return result };
+    let written = file.finish(iface, session);
+    match (result, written) {
+        (Ok(o), Ok(())) => Ok(o),
+        (Err(e), Ok(())) | (Ok(_), Err(e)) => Err(e),
+        (Err(e), Err(w)) => {
+            crate::warn(format_args!("{w:#}"));
+            Err(e)
+        }
+    }
+}
+
+/// Writes a run's packets as pcapng on interface `iface`, each with its
+/// direction (sent: outbound, received: inbound) and a comment; those
+/// `ours` says are not ours (no reply to a request of the run) are said to
+/// be not decided on.
+pub fn write_packets<W: Write>(
+    w: &mut capture::write::PcapngWriter<W>,
     iface: &str,
     log: &[probe::transport::Packet],
-) -> anyhow::Result<()> {
-    let f = std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-    let mut w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens")?;
+    ours: impl Fn(usize) -> bool,
+) -> std::io::Result<()> {
+    use capture::write::Direction;
     let start = log.first().map(|p| p.at);
-    for p in log {
+    for (n, p) in log.iter().enumerate() {
         let i = w.interface(p.link, iface)?;
-        let comment = match (p.sent, start) {
+        let mut comment = match (p.sent, start) {
             (true, _) => "sent by dhcplens".to_string(),
             (false, Some(s)) => format!(
                 "received {:.1} ms into the run",
@@ -172,9 +243,23 @@ pub fn write_pcapng(
             ),
             (false, None) => "received".into(),
         };
-        w.write(i, p.ts.0, &p.frame, p.orig_len, &[&comment])?;
+        if !p.sent && !ours(n) {
+            comment += "; no reply to a request of dhcplens's (not decided on)";
+        }
+        let direction = if p.sent {
+            Direction::Outbound
+        } else {
+            Direction::Inbound
+        };
+        w.write_packet(
+            i,
+            p.ts.0,
+            &p.frame,
+            p.orig_len,
+            Some(direction),
+            &[&comment],
+        )?;
     }
-    w.flush()?;
     Ok(())
 }
 
@@ -184,10 +269,14 @@ fn via_udp_socket(p: &probe::transport::Packet) -> bool {
     !p.sent && p.link == wire::LinkType::Ipv4
 }
 
-/// The run's packets, diagnosed by the engine: findings about the replies,
-/// naming
-/// `way_out` (the interface, or the UDP socket) as where the frames were seen.
-pub fn findings(log: &[probe::transport::Packet], way_out: &str) -> Vec<diagnose::Finding> {
+/// The run's packets that `ours` keeps (by their index in `log`),
+/// diagnosed by the engine: findings about the replies, naming `way_out`
+/// (the interface, or the UDP socket) as where the frames were seen.
+pub fn findings(
+    log: &[probe::transport::Packet],
+    ours: impl Fn(usize) -> bool,
+    way_out: &str,
+) -> Vec<diagnose::Finding> {
     let mut engine = Engine::new(
         Config {
             files: vec![way_out.into()],
@@ -195,7 +284,7 @@ pub fn findings(log: &[probe::transport::Packet], way_out: &str) -> Vec<diagnose
         },
         NoSink,
     );
-    for (i, p) in log.iter().enumerate() {
+    for (i, p) in log.iter().enumerate().filter(|(i, _)| ours(*i)) {
         let Ok(Some(d)) = wire::packet::decode(p.link, &p.frame, p.orig_len) else {
             continue;
         };
@@ -261,11 +350,13 @@ fn report(
     let way_out = session
         .interface()
         .unwrap_or_else(|| "the UDP socket".to_string());
-    let found = findings(&session.log, &way_out);
+    let found = findings(&session.log, |i| session.is_ours(i), &way_out);
+    // Frames numbered as in the -w file, which holds the others too.
     let frames: Vec<(usize, DhcpFrame<'_>)> = session
         .log
         .iter()
         .enumerate()
+        .filter(|(i, _)| session.is_ours(*i))
         .filter_map(|(i, p)| decoded(p).map(|d| (i, d)))
         .collect();
     if json {
@@ -378,6 +469,12 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
     }
     let mut m = spec.build().map_err(anyhow::Error::msg)?;
     way.broadcast_replies(&mut m, a.overrides.flags.is_some());
+    let file = a
+        .transport
+        .write
+        .as_deref()
+        .map(|w| RunFile::create(w, &[]))
+        .transpose()?;
     let mut opened = way.open()?;
     as_relay(&mut m, opened.giaddr, &a.overrides);
     let dest = opened.dest;
@@ -390,16 +487,30 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
     };
     let mut session = Session::new(opened.transport.as_mut(), limits);
     let iface = a.transport.iface.clone().unwrap_or_else(|| "udp".into());
+    let result = probe_run(a, style, out, &mut session, &m, dest);
+    finish_run(result, file, &iface, &session)
+}
+
+/// `probe`'s run once the way out is open: the request (or a DORA) sent,
+/// the report printed.
+fn probe_run(
+    a: &ProbeArgs,
+    style: Style,
+    out: &mut impl Write,
+    session: &mut Session<'_>,
+    m: &Message<'static>,
+    dest: Dest,
+) -> anyhow::Result<Outcome> {
     if a.dora {
         let r = dora(
-            &mut session,
-            &m,
+            session,
+            m,
             dest,
             a.transport.timeout,
             std::time::Duration::from_millis(500),
             a.release,
         )?;
-        let replies = session_replies(&session, &m);
+        let replies = session_replies(session, m);
         let (outcome, lease, text) = match &r {
             DoraResult::Bound(l) => (
                 Outcome::Healthy,
@@ -433,21 +544,15 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
             out,
             a.json,
             style,
-            &session,
+            session,
             &replies,
             lease.as_ref(),
             Some(text),
         )?;
-        if let Some(w) = &a.transport.write {
-            write_pcapng(w, &iface, &session.log)?;
-        }
         return Ok(outcome);
     }
-    let replies = session.ask(&m, dest, a.transport.timeout)?;
-    report(out, a.json, style, &session, &replies, None, None)?;
-    if let Some(w) = &a.transport.write {
-        write_pcapng(w, &iface, &session.log)?;
-    }
+    let replies = session.ask(m, dest, a.transport.timeout)?;
+    report(out, a.json, style, session, &replies, None, None)?;
     Ok(answered(&replies))
 }
 
@@ -501,7 +606,7 @@ fn session_replies(s: &Session<'_>, request: &Message<'_>) -> Vec<Reply> {
     let mut asked = None;
     let mut discovered = None;
     let mut replies = Vec::new();
-    for (i, p) in s.log.iter().enumerate() {
+    for (i, p) in s.log.iter().enumerate().filter(|(i, _)| s.is_ours(*i)) {
         if p.sent {
             asked = Some(p.at);
             let kind = decoded(p).and_then(|d| d.message.as_ref()?.message_type());
@@ -654,6 +759,9 @@ pub fn frame_ref(s: &OsStr) -> anyhow::Result<(PathBuf, u64)> {
 pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let mut m = load_frame(&a.capture, a.frame)?.whole(&a.capture, a.frame)?;
     refuse_reply(&m, &a.capture, a.frame, "replay resends requests")?;
+    if let Some(w) = &a.transport.write {
+        RunFile::refuse_input(w, &[&a.capture])?;
+    }
     let way = WayOut::new(&a.transport)?;
     if !a.same_xid {
         m.xid = fresh_xid();
@@ -662,6 +770,12 @@ pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     if way.broadcast_replies(&mut m, a.overrides.flags.is_some()) {
         broadcast_note(&format!("{} frame {}", shown(&a.capture), a.frame));
     }
+    let file = a
+        .transport
+        .write
+        .as_deref()
+        .map(|w| RunFile::create(w, &[&a.capture]))
+        .transpose()?;
     let mut opened = way.open()?;
     as_relay(&mut m, opened.giaddr, &a.overrides);
     let dest = opened.dest;
@@ -670,16 +784,15 @@ pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         min_interval: a.transport.interval,
     };
     let mut session = Session::new(opened.transport.as_mut(), limits);
-    let replies = session.ask(&m, dest, a.transport.timeout)?;
-    report(out, a.json, style, &session, &replies, None, None)?;
-    if let Some(w) = &a.transport.write {
-        write_pcapng(
-            w,
-            a.transport.iface.as_deref().unwrap_or("udp"),
-            &session.log,
-        )?;
-    }
-    Ok(answered(&replies))
+    let result = session
+        .ask(&m, dest, a.transport.timeout)
+        .map_err(anyhow::Error::from)
+        .and_then(|replies| {
+            report(out, a.json, style, &session, &replies, None, None)?;
+            Ok(answered(&replies))
+        });
+    let iface = a.transport.iface.as_deref().unwrap_or("udp");
+    finish_run(result, file, iface, &session)
 }
 
 #[cfg(test)]
@@ -750,6 +863,136 @@ mod tests {
         fn interface(&self) -> Option<String> {
             None
         }
+    }
+
+    /// A session over `t` sending at most `max_sends`, 10 ms apart.
+    fn session(t: &mut Fake, max_sends: u32) -> Session<'_> {
+        let limits = Limits {
+            max_sends,
+            min_interval: Duration::from_millis(10),
+        };
+        Session::new(t, limits)
+    }
+
+    fn discover(xid: u32) -> Message<'static> {
+        let mut d = Message::new(Op::BootRequest, xid, &CLIENT);
+        d.set_option(
+            code::DHCP_MESSAGE_TYPE,
+            vec![u8::from(MessageType::Discover)],
+        );
+        d
+    }
+
+    /// Guards the direction of `probe`/`replay`/`bisect -w` packets: pcapng
+    /// says which way a packet went in `epb_flags` bits 0-1
+    /// (draft-ietf-opsawg-pcapng §4.3.1: 01 inbound, 10 outbound), which
+    /// Wireshark shows as `frame.packet_flags_direction`. None was written,
+    /// so dhcplens's own requests and the server's replies were told apart
+    /// only by the free-text comment.
+    #[test]
+    fn probe_write_marks_which_way_each_packet_went() {
+        let dir = crate::testutil::temp_dir("probe-direction");
+        let path = dir.join("probe.pcapng");
+        let mut t = Fake {
+            batches: vec![vec![MessageType::Offer]].into(),
+            pending: VecDeque::new(),
+        };
+        let file = RunFile::create(&path, &[]).unwrap();
+        let mut s = session(&mut t, 10);
+        let replies = s
+            .ask(&discover(0x42), Dest::Broadcast, Duration::from_millis(50))
+            .unwrap();
+        assert_eq!(replies.len(), 1);
+        finish_run(Ok(Outcome::Healthy), Some(file), "eth0", &s).unwrap();
+        let packets = crate::testutil::epb_options(&std::fs::read(&path).unwrap());
+        assert_eq!(packets.len(), 2);
+        assert_eq!(
+            packets[0].0,
+            Some(2),
+            "the request dhcplens sent is outbound"
+        );
+        assert_eq!(packets[0].1, ["sent by dhcplens"]);
+        assert_eq!(packets[1].0, Some(1), "the reply it received is inbound");
+        assert!(
+            packets[1].1[0].starts_with("received "),
+            "{:?}",
+            packets[1].1
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Guards `-w` when a run ends in an error: the file was written only
+    /// after a run that went well, so the `--max-packets` refusal (or a send
+    /// error, or the report's reader gone) left no file at all. It is
+    /// created before anything is sent and holds what was sent and received
+    /// however the run ends; the run's error is still the one returned.
+    /// Frames that answer none of the requests are in it too, said to be
+    /// not decided on (`-w` writes "everything sent and received").
+    #[test]
+    fn the_write_file_holds_the_run_when_it_ends_in_an_error() {
+        let dir = crate::testutil::temp_dir("probe-error");
+        let path = dir.join("probe.pcapng");
+        let file = RunFile::create(&path, &[]).unwrap();
+        let header = std::fs::read(&path).unwrap();
+        assert!(!header.is_empty(), "the section header is written at once");
+        let mut t = Fake {
+            batches: vec![vec![MessageType::Offer]].into(),
+            pending: vec![reply(0x9999, MessageType::Offer)].into(),
+        };
+        let mut s = session(&mut t, 1);
+        let d = discover(0x42);
+        let result = s
+            .ask(&d, Dest::Broadcast, Duration::from_millis(50))
+            .and_then(|_| s.ask(&d, Dest::Broadcast, Duration::from_millis(50)))
+            .map(|_| Outcome::Healthy)
+            .map_err(anyhow::Error::from);
+        let e = finish_run(result, Some(file), "eth0", &s).unwrap_err();
+        assert!(e.to_string().contains("--max-packets"), "{e}");
+        let packets = crate::testutil::epb_options(&std::fs::read(&path).unwrap());
+        let comments: Vec<&str> = packets.iter().map(|(_, c)| c[0].as_str()).collect();
+        assert_eq!(comments.len(), 3, "{comments:?}");
+        assert_eq!(comments[0], "sent by dhcplens");
+        assert!(
+            comments[1].ends_with("no reply to a request of dhcplens's (not decided on)"),
+            "the OFFER to xid 0x9999: {comments:?}"
+        );
+        assert!(!comments[2].contains("not decided on"), "{comments:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Guards `replay -w` and `bisect -w` naming an input capture: the file
+    /// was created over it (after the run). It is refused as a usage error
+    /// (exit 2), before anything is created or the way out looked at (no
+    /// --iface nor --server is given: reaching it would say "nothing is
+    /// sent without …"), and the capture is left as it was.
+    #[test]
+    fn a_write_file_that_is_an_input_capture_is_refused() {
+        let dir = crate::testutil::temp_dir("replay-input");
+        let capture = dir.join("server.pcap");
+        std::fs::copy(healthy(), &capture).unwrap();
+        let before = std::fs::read(&capture).unwrap();
+        let c = capture.to_str().unwrap();
+        let other = format!("{}/./server.pcap", dir.display());
+        let base = format!("{c}:1");
+        for args in [
+            &["replay", c, "--frame", "1", "-w", c][..],
+            &["replay", c, "--frame", "1", "-w", &other],
+            &["bisect", "--field", "secs=0..3", "--base", &base, "-w", c],
+            &[
+                "bisect",
+                "--working",
+                &base,
+                "--failing",
+                &base,
+                "-w",
+                &other,
+            ],
+        ] {
+            let e = run(args).unwrap_err().to_string();
+            assert!(e.contains("that is an input"), "{args:?}: {e}");
+        }
+        assert_eq!(std::fs::read(&capture).unwrap(), before);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     /// Guards `probe --dora`'s latencies: the ACK's is measured from the

@@ -175,18 +175,67 @@ impl<W: Write> Sink for Live<W> {
 /// Packet comments by frame.
 type Notes = HashMap<FrameRef, Vec<(Code, String)>>;
 
-/// Frames kept for `-w`, bounded: the oldest are written out as they leave,
-/// with the findings known by then.
+/// Frames kept for `-w` a while before they are written, so that findings
+/// settled after a frame came reach it as a packet comment. Bounded, so
+/// that a watch killed (SIGKILL, OOM) loses little: a frame leaves once it
+/// has been held [`HOLD`], or as the ring outgrows [`RING_BYTES`], with the
+/// findings known by then; the file is flushed whenever frames leave.
+#[derive(Default)]
 struct Ring {
-    frames: VecDeque<(FrameRef, LivePacket)>,
+    /// Each frame with when it came.
+    frames: VecDeque<(FrameRef, Instant, LivePacket)>,
     bytes: usize,
 }
 
 const RING_BYTES: usize = 64 * 1024 * 1024;
+/// How long a frame is held for findings about it (findings settled later
+/// are printed, but not written as its comments).
+const HOLD: Duration = Duration::from_secs(10);
+
+impl Ring {
+    fn push(&mut self, at: FrameRef, came: Instant, p: LivePacket) {
+        self.bytes += p.data.len();
+        self.frames.push_back((at, came, p));
+    }
+
+    /// Writes out the frames due to leave by `now` (all of them with
+    /// `all`), oldest first, with their notes, and flushes if any left.
+    fn drain<W: Write>(
+        &mut self,
+        w: &mut Annotated,
+        live: &mut Live<W>,
+        now: Instant,
+        all: bool,
+    ) -> anyhow::Result<()> {
+        let mut wrote = false;
+        while let Some((_, came, _)) = self.frames.front() {
+            let due =
+                all || self.bytes > RING_BYTES || now.saturating_duration_since(*came) >= HOLD;
+            if !due {
+                break;
+            }
+            let (at, _, p) = self.frames.pop_front().expect("a front frame");
+            self.bytes -= p.data.len();
+            w.write(at, &p, &mut live.notes)?;
+            live.written_up_to[usize::from(at.file)] = at.frame;
+            wrote = true;
+        }
+        if wrote {
+            w.flush()?;
+        }
+        Ok(())
+    }
+}
 
 pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let stop = Arc::new(AtomicBool::new(false));
-    for sig in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    // A hang-up (the terminal or SSH session gone) stops it as Ctrl-C
+    // does: the summary is printed (where it can be) and -w written out.
+    for sig in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing the Ctrl-C handler")?;
     }
@@ -202,6 +251,12 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         .with_context(|| format!("cannot watch {iface}"))?;
         sockets.push(s);
     }
+    // The file is made (its header and interfaces written out) before the
+    // first frame is read: what a watch stopped any way leaves is a capture.
+    let mut pcapng = match &a.write {
+        Some(path) => Some(Annotated::create(path, &a.interfaces)?),
+        None => None,
+    };
     let virtual_links: Vec<Option<bool>> = a.interfaces.iter().map(|i| is_virtual(i)).collect();
     let (tx, rx) = mpsc::sync_channel::<(u16, LivePacket)>(4096);
     let mut threads = Vec::new();
@@ -256,77 +311,70 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         error: None,
     };
     let mut engine = Engine::new(cfg, live);
-    let mut ring = Ring {
-        frames: VecDeque::new(),
-        bytes: 0,
-    };
-    let mut pcapng = match &a.write {
-        Some(path) => Some(Annotated::create(path, &a.interfaces)?),
-        None => None,
-    };
+    let mut ring = Ring::default();
     let mut numbers = vec![0u64; a.interfaces.len()];
     let started = Instant::now();
-    loop {
-        if stop.load(Ordering::Relaxed)
-            || a.duration.is_some_and(|d| started.elapsed() >= d)
-            || a.count.is_some_and(|c| engine.sink().exchanges >= c)
-        {
-            break;
-        }
-        match rx.recv_timeout(Duration::from_millis(200)) {
-            Ok((i, p)) => {
-                numbers[usize::from(i)] += 1;
-                let at = FrameRef {
-                    file: i,
-                    frame: numbers[usize::from(i)],
-                };
-                let ts = Timestamp(p.timestamp_ns);
-                match wire::packet::decode(wire::LinkType::Ethernet, &p.data, p.orig_len) {
-                    Ok(Some(d)) => {
-                        let kernel = Some(match p.checksum {
-                            capture::live::KernelChecksum::NotReady => KernelChecksum::NotReady,
-                            capture::live::KernelChecksum::Valid => KernelChecksum::Valid,
-                            capture::live::KernelChecksum::Unknown => KernelChecksum::Unknown,
-                        });
-                        if let Some(mut o) = Obs::new(at, ts, &d, kernel) {
-                            o.outgoing = Some(p.direction == Direction::Outgoing);
-                            o.virtual_link = virtual_links[usize::from(i)];
-                            engine.push(o);
-                        }
-                    }
-                    // An ICMP error quoting a DHCP message, as in a capture
-                    // file: evidence that a server or relay is not there.
-                    Err(wire::frame::Skip::NotUdp) => {
-                        if let Some(o) = wire::frame::unreachable(wire::LinkType::Ethernet, &p.data)
-                            .and_then(|u| Obs::quoted(at, ts, &u))
-                        {
-                            engine.push(o);
-                        }
-                    }
-                    _ => {}
-                }
-                if let Some(w) = &mut pcapng {
-                    ring.bytes += p.data.len();
-                    ring.frames.push_back((at, p));
-                    while ring.bytes > RING_BYTES {
-                        let Some((at, p)) = ring.frames.pop_front() else {
-                            break;
-                        };
-                        ring.bytes -= p.data.len();
-                        let live = engine.sink();
-                        w.write(at, &p, &mut live.notes)?;
-                        live.written_up_to[usize::from(at.file)] = at.frame;
-                    }
-                }
+    // However the loop ends (an error too: the report's reader gone, the
+    // file not written), the capture threads are stopped and what the ring
+    // holds is written out.
+    let looped = (|| -> anyhow::Result<()> {
+        loop {
+            if stop.load(Ordering::Relaxed)
+                || a.duration.is_some_and(|d| started.elapsed() >= d)
+                || a.count.is_some_and(|c| engine.sink().exchanges >= c)
+            {
+                return Ok(());
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => engine.sweep(Timestamp::now()),
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            match rx.recv_timeout(Duration::from_millis(200)) {
+                Ok((i, p)) => {
+                    numbers[usize::from(i)] += 1;
+                    let at = FrameRef {
+                        file: i,
+                        frame: numbers[usize::from(i)],
+                    };
+                    let ts = Timestamp(p.timestamp_ns);
+                    match wire::packet::decode(wire::LinkType::Ethernet, &p.data, p.orig_len) {
+                        Ok(Some(d)) => {
+                            let kernel = Some(match p.checksum {
+                                capture::live::KernelChecksum::NotReady => KernelChecksum::NotReady,
+                                capture::live::KernelChecksum::Valid => KernelChecksum::Valid,
+                                capture::live::KernelChecksum::Unknown => KernelChecksum::Unknown,
+                            });
+                            if let Some(mut o) = Obs::new(at, ts, &d, kernel) {
+                                o.outgoing = Some(p.direction == Direction::Outgoing);
+                                o.virtual_link = virtual_links[usize::from(i)];
+                                engine.push(o);
+                            }
+                        }
+                        // An ICMP error quoting a DHCP message, as in a capture
+                        // file: evidence that a server or relay is not there.
+                        Err(wire::frame::Skip::NotUdp) => {
+                            if let Some(o) =
+                                wire::frame::unreachable(wire::LinkType::Ethernet, &p.data)
+                                    .and_then(|u| Obs::quoted(at, ts, &u))
+                            {
+                                engine.push(o);
+                            }
+                        }
+                        _ => {}
+                    }
+                    if pcapng.is_some() {
+                        ring.push(at, Instant::now(), p);
+                    }
+                }
+                Err(mpsc::RecvTimeoutError::Timeout) => engine.sweep(Timestamp::now()),
+                Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
+            }
+            if let Some(w) = &mut pcapng {
+                ring.drain(w, engine.sink(), Instant::now(), false)?;
+            }
+            if let Some(e) = engine.sink().error.take() {
+                return Err(e.into());
+            }
         }
-        if let Some(e) = engine.sink().error.take() {
-            return Err(e.into());
-        }
-    }
+    })();
     stop.store(true, Ordering::Relaxed);
+    drop(rx);
     for t in threads {
         match t.join() {
             Ok(Err(e)) => crate::warn(format_args!("capture stopped: {e}")),
@@ -336,11 +384,14 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     }
     let (report, mut live) = engine.finish();
     if let Some(mut w) = pcapng {
-        for (at, p) in ring.frames {
-            w.write(at, &p, &mut live.notes)?;
+        let written = ring.drain(&mut w, &mut live, Instant::now(), true);
+        match (&looped, written) {
+            (_, Ok(())) => {}
+            (Ok(()), Err(e)) => return Err(e),
+            (Err(_), Err(e)) => crate::warn(format_args!("{e:#}")),
         }
-        w.finish()?;
     }
+    looped?;
     let out = live.out;
     if a.json {
         #[derive(Serialize)]
@@ -379,19 +430,28 @@ struct Annotated {
 }
 
 impl Annotated {
+    /// Creates `file` with the section header and an interface for each of
+    /// `ifaces`, flushed.
     fn create(file: &Path, ifaces: &[String]) -> anyhow::Result<Annotated> {
         let path = file.display().to_string();
         let f = std::fs::File::create(file).with_context(|| format!("creating {path}"))?;
-        let w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens watch")
+        let mut w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens watch")
             .with_context(|| format!("writing {path}"))?;
-        Ok(Annotated {
+        for iface in ifaces {
+            w.interface(wire::LinkType::Ethernet, iface)
+                .with_context(|| format!("writing {path}"))?;
+        }
+        let mut a = Annotated {
             path,
             w,
             ifaces: ifaces.to_vec(),
-        })
+        };
+        a.flush()?;
+        Ok(a)
     }
 
-    /// Writes one frame with its comments, which are then forgotten.
+    /// Writes one frame with its direction and comments, which are then
+    /// forgotten.
     fn write(&mut self, at: FrameRef, p: &LivePacket, notes: &mut Notes) -> anyhow::Result<()> {
         let i = self
             .w
@@ -399,13 +459,26 @@ impl Annotated {
             .with_context(|| format!("writing {}", self.path))?;
         let comments = notes.remove(&at).unwrap_or_default();
         let comments: Vec<&str> = comments.iter().map(|(_, t)| t.as_str()).collect();
+        // As libpcap says it: what the host sent is outbound, anything else
+        // it saw (to it, or to another host in promiscuous mode) inbound.
+        let direction = match p.direction {
+            Direction::Outgoing => capture::write::Direction::Outbound,
+            Direction::Incoming | Direction::OtherHost => capture::write::Direction::Inbound,
+        };
         self.w
-            .write(i, p.timestamp_ns, &p.data, p.orig_len, &comments)
+            .write_packet(
+                i,
+                p.timestamp_ns,
+                &p.data,
+                p.orig_len,
+                Some(direction),
+                &comments,
+            )
             .with_context(|| format!("writing {}", self.path))?;
         Ok(())
     }
 
-    fn finish(mut self) -> anyhow::Result<()> {
+    fn flush(&mut self) -> anyhow::Result<()> {
         self.w
             .flush()
             .with_context(|| format!("writing {}", self.path))
@@ -429,6 +502,108 @@ mod tests {
             written_up_to: vec![0],
             error: None,
         }
+    }
+
+    fn frame(n: u64, direction: Direction) -> (FrameRef, LivePacket) {
+        let at = FrameRef { file: 0, frame: n };
+        let p = LivePacket {
+            timestamp_ns: 1_700_000_000_000_000_000 + n as i64,
+            data: vec![n as u8; 342],
+            orig_len: 342,
+            checksum: capture::live::KernelChecksum::Valid,
+            direction,
+        };
+        (at, p)
+    }
+
+    /// Guards what `watch -w` leaves however it stops (SIGKILL, OOM, an
+    /// error return): the file held nothing, not even its header, until the
+    /// 64 MB ring overflowed or the run ended normally. The section header
+    /// and an interface per watched interface are on disk at once.
+    #[test]
+    fn the_write_file_has_its_header_and_interfaces_at_once() {
+        let dir = crate::testutil::temp_dir("watch-header");
+        let path = dir.join("watch.pcapng");
+        let w = Annotated::create(&path, &["eth0".into(), "eth1".into()]).unwrap();
+        // Still open, as when watch is killed now.
+        let file = std::fs::read(&path).unwrap();
+        let mut r = capture::Reader::new(std::io::Cursor::new(&file)).unwrap();
+        assert!(r.next_packet().unwrap().is_none());
+        let out = std::process::Command::new("tshark")
+            .args([
+                "-r",
+                path.to_str().unwrap(),
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ])
+            .output();
+        if let Ok(out) = out {
+            assert!(out.status.success(), "tshark reads it: {out:?}");
+        }
+        let blocks = {
+            let mut kinds = Vec::new();
+            let mut at = 0;
+            while at + 8 <= file.len() {
+                kinds.push(u32::from_ne_bytes(file[at..at + 4].try_into().unwrap()));
+                at += u32::from_ne_bytes(file[at + 4..at + 8].try_into().unwrap()) as usize;
+            }
+            kinds
+        };
+        assert_eq!(
+            blocks,
+            [0x0a0d_0d0a, 1, 1],
+            "a section header, two interfaces"
+        );
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Guards how much a killed `watch -w` loses: frames sat in the ring
+    /// (up to 64 MB) until it overflowed or the run ended normally. A frame
+    /// now leaves once held [`HOLD`], with the findings known by then as
+    /// comments, and is on disk at once (flushed); a finding about it
+    /// settled later is not kept for it. Each frame says which way it went
+    /// (`epb_flags`: what the host sent outbound, the rest inbound).
+    #[test]
+    fn frames_held_too_long_are_on_disk_with_their_direction() {
+        let dir = crate::testutil::temp_dir("watch-ring");
+        let path = dir.join("watch.pcapng");
+        let mut w = Annotated::create(&path, &["eth0".into()]).unwrap();
+        let mut out = Vec::new();
+        let mut l = live(&mut out);
+        l.keep_notes = true;
+        let mut ring = Ring::default();
+        let came = Instant::now();
+        let (a1, p1) = frame(1, Direction::Incoming);
+        let (a2, p2) = frame(2, Direction::Outgoing);
+        ring.push(a1, came, p1);
+        ring.push(a2, came + HOLD, p2);
+        l.finding(&unnamed(1, "about frame 1"));
+        let on_disk = || crate::testutil::epb_options(&std::fs::read(&path).unwrap());
+        ring.drain(&mut w, &mut l, came + HOLD / 2, false).unwrap();
+        assert!(on_disk().is_empty(), "no frame has been held {HOLD:?} yet");
+        ring.drain(&mut w, &mut l, came + HOLD, false).unwrap();
+        let packets = on_disk();
+        assert_eq!(packets.len(), 1, "frame 1, held {HOLD:?}, is on disk");
+        assert_eq!(packets[0].0, Some(1), "frame 1 came in");
+        assert_eq!(packets[0].1.len(), 1);
+        assert!(packets[0].1[0].contains("about frame 1"), "{packets:?}");
+        // Settled too late for frame 1, in time for frame 2.
+        l.finding(&unnamed(1, "later about frame 1").frames([a1, a2]));
+        ring.drain(&mut w, &mut l, came + HOLD, true).unwrap();
+        let packets = on_disk();
+        assert_eq!(packets.len(), 2);
+        assert_eq!(packets[0].1.len(), 1, "{packets:?}");
+        assert_eq!(packets[1].0, Some(2), "frame 2 went out");
+        assert!(
+            packets[1].1[0].contains("later about frame 1"),
+            "{packets:?}"
+        );
+        assert!(l.notes.is_empty(), "no note is kept for a frame written");
+        drop(w);
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     fn unnamed(first: u64, summary: &str) -> Finding {

@@ -465,6 +465,7 @@ mod tests {
             }),
             error: None,
             store_error: None,
+            continues: false,
         };
         record(&mut w, &x, "eth0").unwrap();
         // Still open, as when the server is killed now.

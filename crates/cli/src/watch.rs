@@ -189,8 +189,9 @@ struct Ring {
 
 const RING_BYTES: usize = 64 * 1024 * 1024;
 /// How long a frame is held for findings about it (findings settled later
-/// are printed, but not written as its comments).
-const HOLD: Duration = Duration::from_secs(10);
+/// are printed, but not written as its comments): an exchange closes after
+/// 60 s without a packet, and its findings are settled then.
+const HOLD: Duration = Duration::from_secs(75);
 
 impl Ring {
     fn push(&mut self, at: FrameRef, came: Instant, p: LivePacket) {

@@ -1,5 +1,13 @@
 //! Processes the lab runs inside its namespaces, their output captured into
 //! the run directory, stopped (with their whole process group) on drop.
+//!
+//! A process's exit is seen without reaping it (`waitid` with `WNOWAIT`).
+//! When it leaves no other process in its group it is reaped at once (so a
+//! restarted daemon finds no live pid in its old pid file); otherwise the
+//! leader stays a zombie until the [`Process`] is dropped, so its pid, which
+//! is also its process group's id, cannot be reused by an unrelated process
+//! while the lab still signals that group. The group of a reaped leader is
+//! never signalled.
 
 use std::fs::{File, OpenOptions};
 use std::io::{BufRead, BufReader, Read, Write};
@@ -44,12 +52,23 @@ pub struct Process {
     child: Child,
     log: Log,
     pump: Option<JoinHandle<()>>,
+    /// Its exit status once it has exited.
     status: Option<ExitStatus>,
+    /// Whether the leader was reaped: from then on its pid may name another
+    /// process (group), which is never signalled.
+    reaped: bool,
 }
 
 impl Process {
     /// Starts `cmd` (typically from [`crate::Netns::command`]) in its own
     /// process group, its output going to `output`.
+    ///
+    /// The child gets SIGKILL if the *thread* calling this exits
+    /// (`PR_SET_PDEATHSIG`), so a test process killed before its `Drop`s ran
+    /// leaves no daemon running in an orphaned namespace. Spawn a process
+    /// from the thread that keeps it (not from a short-lived helper thread),
+    /// or it dies with that thread. See `sys::die_with_parent` for what the
+    /// setting does not cover.
     pub fn spawn(name: &str, mut cmd: Command, output: Output) -> Result<Process> {
         let path = output.path().clone();
         // Waits look only at this process's lines, not at a predecessor's
@@ -65,6 +84,7 @@ impl Process {
             .stdout(Stdio::from(writer.try_clone()?))
             .stderr(Stdio::from(writer))
             .process_group(0);
+        sys::die_with_parent(&mut cmd);
         let child = cmd
             .spawn()
             .with_context(|| format!("starting {name}: {cmd:?}"))?;
@@ -82,6 +102,7 @@ impl Process {
             log,
             pump: Some(pump),
             status: None,
+            reaped: false,
         })
     }
 
@@ -98,14 +119,26 @@ impl Process {
         &self.log
     }
 
-    /// Its exit status, if it has exited.
+    /// Its exit status, if it has exited. The process is not reaped (see
+    /// the module's documentation).
     pub fn try_status(&mut self) -> Option<ExitStatus> {
         if self.status.is_none() {
-            if let Ok(Some(s)) = self.child.try_wait() {
-                self.status = Some(s);
+            if let Ok(Some(s)) = sys::exit_status_nowait(self.pid(), false) {
+                self.exited(s);
             }
         }
         self.status
+    }
+
+    /// Notes the leader's exit, and reaps it when nothing else is left in
+    /// its group (an empty group cannot be joined again, so nothing is left
+    /// to signal either).
+    fn exited(&mut self, s: ExitStatus) {
+        self.status = Some(s);
+        if !self.reaped && sys::group_members(self.pid()).is_empty() {
+            let _ = self.child.wait();
+            self.reaped = true;
+        }
     }
 
     /// `Ok` while it runs; an error naming its exit status once it has exited.
@@ -164,9 +197,12 @@ impl Process {
         if let Some(s) = self.wait_exit(timeout) {
             return Ok(s);
         }
+        // Not exited, so not reaped: the group id is still its own.
         sys::kill(-self.pid(), sys::SIGKILL)?;
-        let s = self.child.wait().context("waiting for a killed process")?;
-        self.status = Some(s);
+        let s = sys::exit_status_nowait(self.pid(), true)
+            .context("waiting for a killed process")?
+            .context("a killed process did not exit")?;
+        self.exited(s);
         self.join_pump();
         Ok(s)
     }
@@ -191,13 +227,18 @@ impl Drop for Process {
     fn drop(&mut self) {
         if self.try_status().is_none() {
             let _ = sys::kill(-self.pid(), sys::SIGTERM);
-            if self.wait_exit(Duration::from_secs(2)).is_none() {
-                let _ = sys::kill(-self.pid(), sys::SIGKILL);
-                let _ = self.child.wait();
-            }
+            let _ = self.wait_exit(Duration::from_secs(2));
         }
-        // Every process of its group, even after the leader exited.
-        let _ = sys::kill(-self.pid(), sys::SIGKILL);
+        if !self.reaped {
+            // Every process of its group, even after the leader exited: the
+            // leader is alive or a zombie, so the group id is still the one
+            // it made, never a reused pid's.
+            let _ = sys::kill(-self.pid(), sys::SIGKILL);
+            // Only now is the leader reaped (waited for if it ignored
+            // SIGTERM); nothing signals its pid after this.
+            let _ = self.child.wait();
+            self.reaped = true;
+        }
         self.join_pump();
     }
 }
@@ -289,6 +330,41 @@ mod tests {
             "{lines:?}"
         );
         assert!(lines[1].ends_with(": two"), "{lines:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_leader_is_reaped_at_once_alone_and_kept_while_its_group_lives() {
+        let dir = std::env::temp_dir().join(format!("lab-proc-group-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        // Alone: reaped as soon as its exit is seen.
+        let c = Command::new("true");
+        let mut p = Process::spawn("true", c, Output::Raw(dir.join("true.log"))).unwrap();
+        assert!(p.wait_exit(Duration::from_secs(10)).unwrap().success());
+        assert!(p.reaped);
+        drop(p);
+        // With a child left in its group: a zombie until dropped, then the
+        // group is killed before the leader is reaped.
+        let mut c = Command::new("sh");
+        c.args(["-c", "sleep 60 & echo $!"]);
+        let mut p = Process::spawn("sh", c, Output::Raw(dir.join("sh.log"))).unwrap();
+        assert!(p.wait_exit(Duration::from_secs(10)).unwrap().success());
+        let line = p
+            .log()
+            .wait_count_while(&[""], 1, Duration::from_secs(10), || Ok(()));
+        let sleeper: i32 = line.unwrap()[0].trim().parse().unwrap();
+        assert!(!p.reaped);
+        assert!(sys::pid_alive(p.pid()), "the leader stays a zombie");
+        assert!(sys::pid_alive(sleeper));
+        drop(p);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while sys::start_time(sleeper).is_some_and(|_| {
+            std::fs::read_to_string(format!("/proc/{sleeper}/cmdline"))
+                .is_ok_and(|c| c.starts_with("sleep"))
+        }) {
+            assert!(Instant::now() < deadline, "the group was not killed");
+            std::thread::sleep(Duration::from_millis(10));
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

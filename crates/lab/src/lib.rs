@@ -7,7 +7,8 @@
 //!   returns a [`Lab`] (a run directory and a unique name prefix), or prints
 //!   `SKIPPED <test>: <reason>` and returns `None` when not root or a program
 //!   is missing; under `CI=true` it panics instead, so CI cannot skip.
-//! - Everything lives in namespaces the lab creates (`dlab-<pid>-<seq>-…`), with
+//! - Everything lives in namespaces the lab creates (`dlab-<pid>.<start>-<seq>-…`,
+//!   `<start>` the owning process's start time, so a reused pid is told apart), with
 //!   veth pairs and bridges created directly inside them: the machine's own
 //!   interfaces are never touched and DHCP never leaves the lab. Processes and
 //!   namespaces are removed on drop (also on panic); namespaces left by a
@@ -296,7 +297,7 @@ impl Lab {
         Ok(Lab {
             scenario: scenario.to_string(),
             dir,
-            prefix: format!("{}{pid}-{seq}", netns::PREFIX),
+            prefix: format!("{}-{seq}", netns::own_prefix()),
             mac_id: mac_id(scenario),
         })
     }
@@ -315,7 +316,7 @@ impl Lab {
         self.dir.join(file)
     }
 
-    /// `dlab-<pid>-<seq>`: what this lab's namespace names start with.
+    /// `dlab-<pid>.<start>-<seq>`: what this lab's namespace names start with.
     pub fn ns_prefix(&self) -> String {
         self.prefix.clone()
     }

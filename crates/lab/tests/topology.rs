@@ -75,8 +75,11 @@ fn stale_namespaces_of_dead_runs_are_swept_and_others_left_alone() {
     let dead = c.id();
     c.wait().unwrap();
     let stale = format!("dlab-{dead}-0-leftover");
+    // Our own pid, reused: another start time than ours.
+    let me = std::process::id();
+    let reused = format!("dlab-{me}.1-0-reused");
     let foreign = format!("dlabx-{dead}-0-notours");
-    for n in [&stale, &foreign] {
+    for n in [&stale, &reused, &foreign] {
         assert!(Command::new("ip")
             .args(["netns", "add", n])
             .status()
@@ -85,9 +88,24 @@ fn stale_namespaces_of_dead_runs_are_swept_and_others_left_alone() {
     }
     let removed = lab::netns::sweep_stale();
     let foreign_survived = ns_exists(&foreign);
-    let _ = Command::new("ip").args(["netns", "del", &foreign]).status();
+    let left: Vec<&String> = [&stale, &reused]
+        .into_iter()
+        .filter(|n| ns_exists(n))
+        .collect();
+    // Nothing of this test outlives it, whatever the outcome.
+    for n in [&stale, &reused, &foreign] {
+        let _ = Command::new("ip")
+            .args(["netns", "del", n])
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
     assert!(removed.contains(&stale), "{removed:?}");
-    assert!(!ns_exists(&stale));
+    assert!(removed.contains(&reused), "{removed:?}");
+    assert!(left.is_empty(), "{left:?} survived the sweep");
+    assert!(
+        !removed.iter().any(|n| n.starts_with(&_lab.ns_prefix())),
+        "{removed:?}"
+    );
     assert!(
         foreign_survived,
         "a namespace without our prefix was removed"

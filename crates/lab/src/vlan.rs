@@ -73,22 +73,29 @@ impl Trunk {
             open("trunk-b")?,
             open("tag-b")?,
         );
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut threads = Vec::new();
+        // The trunk (whose drop stops and joins the taggers) exists before
+        // the first tagger: if a later spawn fails, those already started
+        // are stopped too.
+        let mut trunk = Trunk {
+            vid,
+            stop: Arc::new(AtomicBool::new(false)),
+            threads: Vec::new(),
+        };
         for (from, to, push) in [
             (tag_a.clone(), trunk_a.clone(), true),
             (trunk_a, tag_a, false),
             (tag_b.clone(), trunk_b.clone(), true),
             (trunk_b, tag_b, false),
         ] {
-            let stop = stop.clone();
-            threads.push(
+            let stop = trunk.stop.clone();
+            trunk.threads.push(
                 std::thread::Builder::new()
                     .name(format!("tagger-{}", from.interface()))
-                    .spawn(move || forward(&from, &to, vid, push, &stop))?,
+                    .spawn(move || forward(&from, &to, vid, push, &stop))
+                    .context("starting a tagger thread")?,
             );
         }
-        Ok(Trunk { vid, stop, threads })
+        Ok(trunk)
     }
 }
 

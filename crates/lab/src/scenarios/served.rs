@@ -7,6 +7,7 @@
 
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use anyhow::{ensure, Context, Result};
 use wire::MessageType::{Discover, Offer};
@@ -16,6 +17,22 @@ use super::{Recording, BOUND};
 use crate::clients::Dhclient;
 use crate::scripted::{self, Outcome};
 use crate::{net, Capture, Lab};
+
+/// The longest the server thread serves, whatever happens to the test: a
+/// backstop for a stop that never comes (the scenario needs well under a
+/// minute).
+const SERVE_AT_MOST: Duration = Duration::from_secs(120);
+
+/// Sets the stop flag when dropped: on every way out of the scope (an early
+/// `?` return or a panic included), so `thread::scope` never waits for a
+/// server thread that nobody stops.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
+}
 
 pub fn min_secs(lab: &Lab) -> Result<Recording> {
     let mut n = lab.network();
@@ -43,10 +60,14 @@ pub fn min_secs(lab: &Lab) -> Result<Recording> {
     let log_path = lab.path("dhcplens.log");
     let mut log = std::fs::File::create(&log_path)?;
 
+    let until = Instant::now() + SERVE_AT_MOST;
     let (report, pc_addr, lines) = std::thread::scope(|s| -> Result<_> {
+        // Before the spawn: dropped (stopping the server) before the scope
+        // joins its thread, however this closure ends.
+        let stopper = StopOnDrop(&stop);
         let serving = s.spawn(|| -> Result<Vec<String>> {
             let mut lines = Vec::new();
-            listener.run(&mut srv, &stop, None, |x| {
+            listener.run(&mut srv, &stop, Some(until), |x| {
                 for d in x.earlier.iter().chain([x.decision]) {
                     let head = server::serve::log_head(capture::Timestamp::now().rfc3339());
                     lines.push(format!("{head} {}", d.line("eth0")));
@@ -58,7 +79,7 @@ pub fn min_secs(lab: &Lab) -> Result<Recording> {
         let report = scripted::run_on(&n, rom, 0, "rom", &rom_config(rom_mac, 0x5e1e_0000));
         let pc_addr = pc_client.wait_bound(BOUND);
         pc_client.stop()?;
-        stop.store(true, Ordering::Relaxed);
+        drop(stopper);
         let lines = serving
             .join()
             .map_err(|_| anyhow::anyhow!("the server thread panicked"))??;

@@ -3,8 +3,8 @@
 //! namespaces and tears them down; without root or the packages they print
 //! `SKIPPED …` (under CI=true they fail).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -17,11 +17,63 @@ use serde_json::Value;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dhcplens");
 
-/// Runs `dhcplens ARGS` in a host's namespace.
+/// The longest one `dhcplens` run of these tests may take (the longest,
+/// a bisect, needs well under a minute) before it is killed and the test
+/// fails.
+const RUN_AT_MOST: Duration = Duration::from_secs(240);
+
+/// Runs `dhcplens ARGS` in a host's namespace, for at most [`RUN_AT_MOST`].
 fn dhcplens(n: &Network, host: HostId, args: &[&str]) -> Output {
     let mut c = n.host(host).ns().command(BIN);
     c.args(args).env("NO_COLOR", "1");
-    c.output().expect("dhcplens runs")
+    output_within(c, RUN_AT_MOST, &format!("dhcplens {}", args.join(" ")))
+}
+
+/// `Command::output` with a deadline: on expiry the child is killed and the
+/// test fails naming `what`. The child dies with the test thread too.
+fn output_within(mut c: Command, within: Duration, what: &str) -> Output {
+    c.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    lab::process::die_with_parent(&mut c);
+    let mut child = c
+        .spawn()
+        .unwrap_or_else(|e| panic!("{what} cannot start: {e}"));
+    let drain = |r: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut b = Vec::new();
+            if let Some(mut r) = r {
+                let _ = r.read_to_end(&mut b);
+            }
+            b
+        })
+    };
+    let out = drain(child.stdout.take().map(|r| Box::new(r) as _));
+    let err = drain(child.stderr.take().map(|r| Box::new(r) as _));
+    let status = wait_within(&mut child, within, what);
+    Output {
+        status,
+        stdout: out.join().expect("stdout reader"),
+        stderr: err.join().expect("stderr reader"),
+    }
+}
+
+/// Waits up to `within` for `child` to exit; on expiry kills it and fails
+/// the test naming `what`.
+fn wait_within(child: &mut Child, within: Duration, what: &str) -> ExitStatus {
+    let deadline = Instant::now() + within;
+    loop {
+        match child.try_wait() {
+            Ok(Some(s)) => return s,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(20)),
+            Ok(None) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{what} was still running after {within:?}: killed");
+            }
+            Err(e) => panic!("waiting for {what}: {e}"),
+        }
+    }
 }
 
 fn text(b: &[u8]) -> String {
@@ -453,6 +505,7 @@ impl Watch {
             .env("NO_COLOR", "1")
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit());
+        lab::process::die_with_parent(&mut c);
         let mut child = c.spawn().expect("dhcplens starts");
         let out = child.stdout.take().unwrap();
         let (tx, lines) = mpsc::channel();
@@ -504,11 +557,38 @@ impl Watch {
         let _ = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status();
-        let _ = self.child.wait();
+        wait_within(
+            &mut self.child,
+            Duration::from_secs(20),
+            "dhcplens after SIGINT",
+        );
+        self.rest()
+    }
+
+    /// Waits (up to `within`) for it to exit by itself; its status.
+    fn wait_exit(&mut self, within: Duration) -> ExitStatus {
+        wait_within(&mut self.child, within, "dhcplens")
+    }
+
+    /// Every line it printed, once it has exited.
+    fn rest(&mut self) -> Vec<String> {
         while let Ok((t, l)) = self.lines.recv_timeout(Duration::from_secs(2)) {
             self.seen.push((t, l));
         }
-        self.seen.into_iter().map(|(_, l)| l).collect()
+        std::mem::take(&mut self.seen)
+            .into_iter()
+            .map(|(_, l)| l)
+            .collect()
+    }
+}
+
+/// A test that fails half-way leaves no `dhcplens` running.
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+        }
+        let _ = self.child.wait();
     }
 }
 
@@ -667,20 +747,15 @@ fn watch_prints_one_bound_line_and_exits_0_with_count() {
     let mut n = lab.network();
     let (server, client) = lan(&mut n);
     let _srv = Dhcpd::new(vec![subnet()]).start(&n, server).unwrap();
-    let mut c = n.host(server).ns().command(BIN);
-    c.args(["watch", "eth0", "--count", "1", "--duration", "60s"])
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::piped());
-    let mut watch = c.spawn().unwrap();
-    let mut out = BufReader::new(watch.stdout.take().unwrap());
-    let mut banner = String::new();
-    out.read_line(&mut banner).unwrap();
-    assert!(banner.starts_with("watching eth0"), "{banner}");
+    // Waits (at most 10 s) for the banner.
+    let mut watch = Watch::start(&n, server, &["eth0", "--count", "1", "--duration", "60s"]);
     let mut dh = Dhclient::default().start(&n, client).unwrap();
     dh.wait_bound(Duration::from_secs(20)).unwrap();
-    let status = watch.wait().unwrap();
-    let mut rest = String::new();
-    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    // --duration 60s bounds it; 90 s leaves room.
+    let status = watch.wait_exit(Duration::from_secs(90));
+    let lines = watch.rest();
+    assert!(lines[0].starts_with("watching eth0"), "{lines:?}");
+    let rest = lines[1..].join("\n");
     assert_eq!(status.code(), Some(0), "{rest}");
     let bound: Vec<&str> = rest.lines().filter(|l| l.contains(" bound ")).collect();
     assert_eq!(bound.len(), 1, "{rest}");

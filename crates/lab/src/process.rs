@@ -243,6 +243,14 @@ impl Drop for Process {
     }
 }
 
+/// Makes the child `cmd` starts get SIGKILL when the calling *thread*
+/// exits (`PR_SET_PDEATHSIG`), as [`Process::spawn`] does, for tests that run
+/// a command of their own in a namespace. Spawn it from the thread that
+/// waits for it.
+pub fn die_with_parent(cmd: &mut Command) {
+    sys::die_with_parent(cmd);
+}
+
 /// Copies the child's output into the log file, line by line, flushing each
 /// so waits see it at once.
 fn pump(reader: impl Read, mut file: File, output: &Output, pid: u32) {

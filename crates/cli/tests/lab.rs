@@ -1256,7 +1256,7 @@ fn finding_of<'a>(d: &'a Value, code: &str) -> &'a Value {
 /// server then failed it.
 #[test]
 fn the_server_not_chosen_logging_a_foreign_id_is_no_problem() {
-    let Some(lab) = lab::require("foreign-server-id-expected", &[Tool::Kea]) else {
+    let Some(lab) = lab::require("foreign-server-id-expected", &[Tool::Kea, Tool::Dnsmasq]) else {
         return;
     };
     let foreign = "DHCP4_PACKET_DROP_0003";
@@ -2399,7 +2399,10 @@ fn serve_leases_to_udhcpc_dhclient_and_dhcpcd_and_naks_with_its_reason() {
 /// client's capture with serve's log quotes the drop.
 #[test]
 fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
-    let Some(lab) = lab::require("serve-relay", &[Tool::Dhcrelay, Tool::Udhcpc]) else {
+    let Some(lab) = lab::require(
+        "serve-relay",
+        &[Tool::Dhcrelay, Tool::Udhcpc, Tool::Tcpdump],
+    ) else {
         return;
     };
     let mut n = lab.network();
@@ -2484,7 +2487,10 @@ fn serve_behind_dhcrelay_says_why_it_dropped_the_first_discover() {
 /// an INFORM's ACK), and dhcpcd takes it.
 #[test]
 fn serve_answers_dhcpcd_inform_through_dhcrelay() {
-    let Some(lab) = lab::require("serve-inform", &[Tool::Dhcrelay, Tool::Dhcpcd]) else {
+    let Some(lab) = lab::require(
+        "serve-inform",
+        &[Tool::Dhcrelay, Tool::Dhcpcd, Tool::Tcpdump],
+    ) else {
         return;
     };
     let mut n = lab.network();

@@ -244,6 +244,14 @@ pub fn tshark_frames(file: &Path, filter: &str) -> Option<Vec<u64>> {
     )
 }
 
+/// Skips the calling test visibly: prints `SKIPPED <test>: <reason>` to the
+/// stderr descriptor (seen even when the harness captures output); under
+/// `CI=true` it panics instead, as [`require`] does. The caller returns.
+pub fn skip(test: &str, reason: &str) {
+    let line = skip_message(test, reason, in_ci());
+    let _ = writeln!(std::io::stderr(), "{line}");
+}
+
 /// The line a skipped test prints; panics instead when `ci` forbids skipping.
 fn skip_message(test: &str, reason: &str, ci: bool) -> String {
     if ci {

@@ -264,13 +264,15 @@ impl DiffResult {
                 if n <= PAIRED {
                     format!(
                         "no single difference or pair of differences makes the failing request work \
-                         ({n} differences: each alone and every pair tried; sets of three or more were not)"
+                         ({n} differences: each alone and every pair tried once; sets of three or more were \
+                         not; a reply lost on the way would hide a flip: run it again to be sure)"
                     )
                 } else {
                     format!(
                         "no single difference makes the failing request work ({n} tried alone), nor any pair \
                          of the {PAIRED} ranked most likely ({} pairs tried); pairs with the {} ranked lower \
-                         and sets of three or more were not tried",
+                         and sets of three or more were not tried; each was tried once (a reply lost on the \
+                         way would hide a flip: run it again to be sure)",
                         PAIRED * (PAIRED - 1) / 2,
                         n - PAIRED
                     )
@@ -306,11 +308,19 @@ pub fn between(
 ) -> Result<DiffResult, String> {
     let differences = diff::requests(working, failing);
     let mut tries = Vec::new();
-    let w = oracle.ask(working)?;
+    let mut w = oracle.ask(working)?;
     tries.push(Try {
         what: "the working request as is".into(),
         answer: w,
     });
+    if w == Answer::Silent {
+        // One lost reply must not make the run "could not reproduce".
+        w = oracle.ask(working)?;
+        tries.push(Try {
+            what: "the working request as is, again, as it was silent".into(),
+            answer: w,
+        });
+    }
     let f = oracle.ask(failing)?;
     tries.push(Try {
         what: "the failing request as is".into(),
@@ -607,7 +617,35 @@ mod tests {
         assert_eq!(
             c,
             "no single difference makes the failing request work (9 tried alone), nor any pair of the 8 \
-             ranked most likely (28 pairs tried); pairs with the 1 ranked lower and sets of three or more were not tried"
+             ranked most likely (28 pairs tried); pairs with the 1 ranked lower and sets of three or more were not \
+             tried; each was tried once (a reply lost on the way would hide a flip: run it again to be sure)"
         );
+    }
+
+    /// Guards against one lost reply to the working request making the run
+    /// "could not reproduce": a silent working request is asked again.
+    #[test]
+    fn a_lost_reply_to_the_working_request_is_asked_again() {
+        let working = discover(10);
+        let failing = discover(0);
+        let mut first = true;
+        let mut oracle = |m: &Message<'static>| {
+            if m.secs == 10 && std::mem::replace(&mut first, false) {
+                return Ok(Answer::Silent);
+            }
+            Ok(if m.secs >= 2 {
+                Answer::Answered
+            } else {
+                Answer::Silent
+            })
+        };
+        let r = between(&working, &failing, &mut oracle).unwrap();
+        assert_eq!(r.working, Answer::Answered);
+        assert!(
+            !r.conclusion().starts_with("could not reproduce"),
+            "{}",
+            r.conclusion()
+        );
+        assert_eq!(r.flips.len(), 1, "{:?}", r.flips);
     }
 }

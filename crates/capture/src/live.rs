@@ -413,3 +413,30 @@ impl AsRawFd for PacketSocket {
         self.fd.as_raw_fd()
     }
 }
+
+/// Whether signal `sig` is ignored in this process (as `nohup` leaves
+/// SIGHUP): a live capture that stops on a hang-up leaves it so.
+pub fn signal_ignored(sig: i32) -> bool {
+    // SAFETY: a query only (a null new action changes nothing); `old` is a
+    // valid, zeroed sigaction for the kernel to fill.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, std::ptr::null(), &mut old) == 0 && old.sa_sigaction == libc::SIG_IGN
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// `watch` leaves SIGHUP alone when it is ignored (`nohup`): the query
+    /// tells an ignored signal from one with its default action.
+    #[test]
+    fn an_ignored_signal_is_told_from_a_default_one() {
+        let sig = libc::SIGUSR2;
+        assert!(!super::signal_ignored(sig));
+        // SAFETY: SIGUSR2 is no test's; its disposition is put back.
+        let before = unsafe { libc::signal(sig, libc::SIG_IGN) };
+        let seen = super::signal_ignored(sig);
+        unsafe { libc::signal(sig, before) };
+        assert!(seen);
+    }
+}

@@ -35,10 +35,20 @@ pub fn stdin_once(inputs: impl IntoIterator<Item = impl AsRef<Path>>) -> anyhow:
 /// Whether `a` and `b` name the same file: the same argument, or the same
 /// canonical path (`-`, stdin, is no path).
 pub fn same_file(a: &Path, b: &Path) -> bool {
+    // A file that does not exist yet (a lease file a first run will
+    // create) is its directory's canonical path and its name.
     let canonical = |p: &Path| {
-        (!is_stdin(p))
-            .then(|| std::fs::canonicalize(p).ok())
-            .flatten()
+        if is_stdin(p) {
+            return None;
+        }
+        std::fs::canonicalize(p).ok().or_else(|| {
+            let name = p.file_name()?;
+            let dir = match p.parent() {
+                Some(d) if !d.as_os_str().is_empty() => d,
+                _ => Path::new("."),
+            };
+            Some(std::fs::canonicalize(dir).ok()?.join(name))
+        })
     };
     a.as_os_str() == b.as_os_str() || canonical(a).is_some_and(|c| Some(c) == canonical(b))
 }

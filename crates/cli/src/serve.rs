@@ -101,8 +101,11 @@ pub fn run(a: &ServeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         Some(file) => {
             let path = file.display().to_string();
             let f = std::fs::File::create(file).with_context(|| format!("creating {path}"))?;
-            let w = PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens serve")
+            let mut w = PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens serve")
                 .with_context(|| format!("writing {path}"))?;
+            // On disk at once: a server killed before its first exchange
+            // leaves a file Wireshark opens.
+            w.flush().with_context(|| format!("writing {path}"))?;
             Some((path, w))
         }
         None => None,
@@ -419,6 +422,33 @@ mod tests {
         .unwrap();
         assert!(config(&a).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// A lease file that does not exist yet (a first run) named another way
+    /// (`dir/./leases`) is still the same file as `-w`: refused (the
+    /// capture, created first, was read as an empty lease file, and the
+    /// first lease save renamed over it). Found in review.
+    #[test]
+    fn a_write_file_that_is_the_future_lease_file_is_refused() {
+        let dir = crate::testutil::temp_dir("serve-leases-new");
+        let leases = dir.join("leases");
+        let other = format!("{}/./leases", dir.display());
+        let subnet = ["--subnet", "10.0.0.0/24,range=10.0.0.100-10.0.0.109"];
+        let a = serve_args(
+            &[
+                &subnet[..],
+                &["--leases", leases.to_str().unwrap(), "-w", &other],
+            ]
+            .concat(),
+        )
+        .unwrap();
+        let r = config(&a);
+        let _ = std::fs::remove_dir_all(&dir);
+        assert!(
+            r.is_err(),
+            "-w {other} and --leases {} are one file",
+            leases.display()
+        );
     }
 
     /// Guards what `serve -w` leaves when the server is killed: each

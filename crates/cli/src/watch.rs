@@ -190,8 +190,10 @@ struct Ring {
 const RING_BYTES: usize = 64 * 1024 * 1024;
 /// How long a frame is held for findings about it (findings settled later
 /// are printed, but not written as its comments): an exchange closes after
-/// 60 s without a packet, and its findings are settled then.
-const HOLD: Duration = Duration::from_secs(75);
+/// 60 s without a packet, and its findings are settled then; a client that
+/// gets no answer retries for about a minute (dhclient's timeout is 60 s),
+/// so its first frames wait for the close 60 s after its last.
+const HOLD: Duration = Duration::from_secs(130);
 
 impl Ring {
     fn push(&mut self, at: FrameRef, came: Instant, p: LivePacket) {
@@ -231,12 +233,13 @@ impl Ring {
 pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let stop = Arc::new(AtomicBool::new(false));
     // A hang-up (the terminal or SSH session gone) stops it as Ctrl-C
-    // does: the summary is printed (where it can be) and -w written out.
-    for sig in [
-        signal_hook::consts::SIGINT,
-        signal_hook::consts::SIGTERM,
-        signal_hook::consts::SIGHUP,
-    ] {
+    // does: the summary is printed (where it can be) and -w written out;
+    // unless hang-ups are ignored (`nohup`), which is left as it is.
+    let mut signals = vec![signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM];
+    if !capture::live::signal_ignored(signal_hook::consts::SIGHUP) {
+        signals.push(signal_hook::consts::SIGHUP);
+    }
+    for sig in signals {
         signal_hook::flag::register(sig, Arc::clone(&stop))
             .context("installing the Ctrl-C handler")?;
     }

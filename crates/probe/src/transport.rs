@@ -57,6 +57,9 @@ pub struct Raw {
     socket: PacketSocket,
     /// Source MAC; `None` = the request's chaddr.
     pub src_mac: Option<[u8; 6]>,
+    /// The last frames sent, which the packet socket hands back as
+    /// outgoing: not received a second time.
+    sent: std::collections::VecDeque<Vec<u8>>,
 }
 
 impl Raw {
@@ -70,6 +73,7 @@ impl Raw {
         Ok(Raw {
             socket: PacketSocket::open(iface, options)?,
             src_mac,
+            sent: std::collections::VecDeque::new(),
         })
     }
 }
@@ -104,6 +108,10 @@ impl Transport for Raw {
         // Stamp before sending: a fast reply's kernel timestamp must not come first.
         let (at, ts) = (Instant::now(), Timestamp::now());
         self.socket.send(&frame)?;
+        if self.sent.len() == 8 {
+            self.sent.pop_front();
+        }
+        self.sent.push_back(frame.clone());
         Ok(Packet {
             at,
             ts,
@@ -116,19 +124,31 @@ impl Transport for Raw {
     }
 
     fn recv(&mut self, until: Instant) -> io::Result<Option<Packet>> {
-        let left = until.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            return Ok(None);
+        loop {
+            let left = until.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return Ok(None);
+            }
+            let Some(p) = self.socket.recv(Some(left))? else {
+                return Ok(None);
+            };
+            // A frame of ours coming back: logged already, as sent.
+            if p.direction == capture::live::Direction::Outgoing {
+                if let Some(i) = self.sent.iter().position(|f| *f == p.data) {
+                    self.sent.remove(i);
+                    continue;
+                }
+            }
+            return Ok(Some(Packet {
+                at: Instant::now(),
+                ts: capture::Timestamp(p.timestamp_ns),
+                link: LinkType::Ethernet,
+                orig_len: p.orig_len,
+                frame: p.data,
+                sent: false,
+                kernel: Some(kernel(p.checksum)),
+            }));
         }
-        Ok(self.socket.recv(Some(left))?.map(|p| Packet {
-            at: Instant::now(),
-            ts: capture::Timestamp(p.timestamp_ns),
-            link: LinkType::Ethernet,
-            orig_len: p.orig_len,
-            frame: p.data,
-            sent: false,
-            kernel: Some(kernel(p.checksum)),
-        }))
     }
 
     fn interface(&self) -> Option<String> {

@@ -74,7 +74,7 @@ pub struct ServeArgs {
     /// Stop after this long.
     #[arg(long, value_parser = crate::probe_args::parse_duration)]
     pub duration: Option<std::time::Duration>,
-    /// NDJSON: a `started` event, then one `decision` per request.
+    /// NDJSON: a `started` event, one `decision` per request, and a `summary` at the end.
     #[arg(long)]
     pub json: bool,
     /// Never answer this client (repeat for more): an Ethernet MAC, six octets.
@@ -129,7 +129,8 @@ fn parse_lease(s: &str) -> Result<u32, String> {
 /// How to read log timestamps.
 #[derive(Debug, Clone, Args)]
 pub struct LogTime {
-    /// How far the log's clock is ahead of the capture's, in seconds (may be negative).
+    /// How far the log's clock runs ahead, in seconds (may be negative): its times are moved
+    /// back by it (with diagnose, onto the captures' clock).
     #[arg(
         long,
         default_value = "0",
@@ -141,7 +142,8 @@ pub struct LogTime {
     /// Time zone of log stamps that carry none, as +HH:MM or -HH:MM (default UTC).
     #[arg(long, default_value = "+00:00", value_parser = parse_utc_offset, allow_hyphen_values = true, value_name = "OFFSET")]
     pub log_utc_offset: i32,
-    /// Whose log it is, for plain lines that do not say (dhcpd, kea, dnsmasq, dhclient, udhcpc, dhcpcd).
+    /// Whose log it is, for plain lines that do not say (dhcpd, kea, dnsmasq, dhclient, udhcpc,
+    /// dhcpcd, dhcplens: serve's own log).
     #[arg(long, value_parser = parse_program)]
     pub program: Option<logs::Program>,
 }
@@ -187,8 +189,9 @@ fn parse_utc_offset(s: &str) -> Result<i32, String> {
 }
 
 fn parse_program(s: &str) -> Result<logs::Program, String> {
-    logs::Program::from_name(s)
-        .ok_or_else(|| format!("{s:?} is not one of dhcpd, kea, dnsmasq, dhclient, udhcpc, dhcpcd"))
+    logs::Program::from_name(s).ok_or_else(|| {
+        format!("{s:?} is not one of dhcpd, kea, dnsmasq, dhclient, udhcpc, dhcpcd, dhcplens")
+    })
 }
 
 #[derive(Debug, Args)]
@@ -223,7 +226,7 @@ pub struct WatchArgs {
     /// Also record what was seen as pcapng, with findings as packet comments.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
-    /// NDJSON events: transaction, finding, summary.
+    /// NDJSON events: started, then transaction, finding, summary.
     #[arg(long)]
     pub json: bool,
 }

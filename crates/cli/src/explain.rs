@@ -201,7 +201,7 @@ fn unrecognised(path: &Path, stats: &logs::Stats, t: &LogTime) -> String {
         n => format!("none of its {n} lines is"),
     };
     format!(
-        "{path}: {lines} from a DHCP server or client this reads (ISC dhcpd, Kea, dnsmasq, dhclient, udhcpc, dhcpcd); is it the right log?{}",
+        "{path}: {lines} from a DHCP server or client this reads (ISC dhcpd, Kea, dnsmasq, dhclient, udhcpc, dhcpcd, dhcplens serve); is it the right log?{}",
         if t.program.is_none() { " For bare lines without a program name, give --program." } else { "" }
     )
 }

@@ -194,7 +194,7 @@ pub fn captures(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
                     .map(|s| format!("; {}: {}", s.file, s.message))
                     .collect();
                 anyhow::bail!(
-                    "{name}: the directory holds no capture files (*.pcap, *.pcapng, *.cap){skipped}"
+                    "{name}: the directory holds no capture files (*.pcap, *.pcapng, *.cap, *.dmp, or tcpdump's rotated dump.pcap1, …){skipped}"
                 );
             }
             out.extend(found);

@@ -77,7 +77,7 @@ pub struct Transport {
     /// Use a UDP socket on port 68 instead of raw frames (with --iface: bound
     /// to it; --server alone uses one too). Requests sent through it carry the
     /// BROADCAST flag, as a reply unicast to yiaddr never reaches the socket
-    /// (not a RELEASE or DECLINE, and not with --flags).
+    /// (not a RELEASE or DECLINE, not with --flags, nor as a relay: --server --relay).
     #[arg(long, conflicts_with = "relay")]
     pub udp: bool,
     /// Source MAC of raw frames (default: the request's chaddr).

@@ -53,11 +53,17 @@ fn matches(a: &DecodeArgs, p: &DhcpFrame<'_>) -> bool {
 
 pub fn run(a: &DecodeArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     inputs::stdin_once(&a.inputs)?;
-    let files = inputs::captures(&a.inputs)?;
+    // A directory with no capture in it is an error of its own: the other
+    // inputs are still decoded.
+    let (files, problems) = inputs::captures_or_problems(&a.inputs);
     for s in inputs::skipped_in_dirs(&a.inputs) {
         warn(format_args!("{}: {}", s.file, s.message));
     }
     let mut outcome = Outcome::Healthy;
+    for p in &problems {
+        warn(format_args!("{}: {}", p.file, p.message));
+        outcome = Outcome::Error;
+    }
     // DHCP packets read, and shown (those the filters let through).
     let (mut dhcp, mut matching) = (0u64, 0u64);
     for path in &files {

@@ -20,6 +20,10 @@ pub struct Case {
     /// Files in its directory that look like captures but are not read
     /// (compressed, or misnamed), and why.
     pub skipped: Vec<InputProblem>,
+    /// Why its directory gave no capture to read (it holds none, or cannot
+    /// be listed): an input problem of the case, whose other inputs are
+    /// still read.
+    pub problems: Vec<InputProblem>,
 }
 
 /// Directories are cases of their own (with the logs inside them); files
@@ -36,11 +40,13 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
     let mut loose = Vec::new();
     for i in &a.inputs {
         if inputs::is_dir(i) {
+            let (captures, problems) = inputs::captures_or_problems(std::slice::from_ref(i));
             out.push(Case {
                 name: inputs::shown(i).trim_end_matches('/').to_string(),
-                captures: inputs::captures(std::slice::from_ref(i))?,
+                captures,
                 logs: with_named(inputs::logs_in_dirs(std::slice::from_ref(i)), &a.logs),
                 skipped: inputs::skipped_in_dirs(std::slice::from_ref(i)),
+                problems,
             });
         } else {
             loose.push(i.clone());
@@ -53,6 +59,7 @@ pub fn cases(a: &DiagnoseArgs) -> anyhow::Result<Vec<Case>> {
             captures: loose,
             logs: with_named(Vec::new(), &a.logs),
             skipped: Vec::new(),
+            problems: Vec::new(),
         };
         out.insert(0, case);
     }
@@ -433,7 +440,7 @@ fn run_cases(
             }
             diagnose::logjoin::attach(&mut report, &mut logs);
         }
-        for p in &feed.problems {
+        for p in case.problems.iter().chain(&feed.problems) {
             warn(format_args!("{}: {}", p.file, p.message));
             outcome = Outcome::Error;
         }
@@ -460,7 +467,8 @@ fn run_cases(
             outcome = outcome.and(Outcome::Problems);
         }
         if a.json {
-            let problems: Vec<&InputProblem> = (feed.problems.iter())
+            let problems: Vec<&InputProblem> = (case.problems.iter())
+                .chain(&feed.problems)
                 .chain(&unsupported)
                 .chain(&log_problems)
                 .collect();

@@ -180,29 +180,49 @@ pub fn is_dir(path: &Path) -> bool {
 }
 
 /// Capture paths for `inputs`: files as given, directories expanded (in
-/// natural order: `dump.pcap`, `dump.pcap1`, …, `dump.pcap10`).
+/// natural order: `dump.pcap`, `dump.pcap1`, …, `dump.pcap10`); a directory
+/// that cannot be listed or holds no capture is an error naming it.
 pub fn captures(inputs: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    let (out, problems) = captures_or_problems(inputs);
+    if let Some(p) = problems.first() {
+        anyhow::bail!("{}: {}", p.file, p.message);
+    }
+    Ok(out)
+}
+
+/// [`captures`], a directory that cannot be listed or holds no capture
+/// being a problem of its own (named as [`shown`] names it, and why) rather
+/// than an end: the other inputs are still read.
+pub fn captures_or_problems(inputs: &[PathBuf]) -> (Vec<PathBuf>, Vec<crate::feed::InputProblem>) {
     let mut out = Vec::new();
+    let mut problems = Vec::new();
     for i in inputs {
         if is_dir(i) {
-            let name = shown(i);
-            let found = dir_entries(i, is_capture_name)
-                .map_err(|e| anyhow::anyhow!("{name}: cannot list the directory: {e}"))?;
-            if found.is_empty() {
-                let skipped: String = skipped_in_dirs(std::slice::from_ref(i))
-                    .iter()
-                    .map(|s| format!("; {}: {}", s.file, s.message))
-                    .collect();
-                anyhow::bail!(
-                    "{name}: the directory holds no capture files (*.pcap, *.pcapng, *.cap, *.dmp, or tcpdump's rotated dump.pcap1, …){skipped}"
-                );
+            let name = shown(i).into_owned();
+            match dir_entries(i, is_capture_name) {
+                Err(e) => problems.push(crate::feed::InputProblem {
+                    file: name,
+                    message: format!("cannot list the directory: {e}"),
+                }),
+                Ok(found) if found.is_empty() => {
+                    let skipped: String = skipped_in_dirs(std::slice::from_ref(i))
+                        .iter()
+                        .map(|s| format!("; {}: {}", s.file, s.message))
+                        .collect();
+                    problems.push(crate::feed::InputProblem {
+                        file: name,
+                        message: format!(
+                            "the directory holds no capture files (*.pcap, *.pcapng, *.cap, *.dmp, or tcpdump's rotated dump.pcap1, …){skipped}"
+                        ),
+                    })
+                }
+                Ok(found) => out.extend(found),
             }
-            out.extend(found);
         } else {
             out.push(i.clone());
         }
     }
-    Ok(out)
+    (out, problems)
 }
 
 /// Log files inside the directories among `inputs`.

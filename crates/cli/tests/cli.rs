@@ -2496,3 +2496,60 @@ fn diff_of_two_clients_compares_copies_at_the_same_hop() {
         "{out}"
     );
 }
+
+/// A directory given as a case that holds no capture to read (empty, only
+/// logs, only a compressed capture) is an input problem of its own, named
+/// on stderr and in the JSON: the other cases are still diagnosed (and
+/// decoded), and the run ends with exit 2.
+#[test]
+fn a_directory_without_captures_is_a_problem_not_the_end_of_the_run() {
+    let scratch = Scratch::new("cli");
+    let dirs = ["empty", "only-logs", "only-gz"].map(|d| {
+        let dir = scratch.path().join(d);
+        std::fs::create_dir(&dir).unwrap();
+        dir
+    });
+    std::fs::copy(example("min-secs/dhcpd.log"), dirs[1].join("dhcpd.log")).unwrap();
+    std::fs::write(
+        dirs[2].join("dump.pcap.gz"),
+        [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3],
+    )
+    .unwrap();
+    let good = example("min-secs");
+    for dir in &dirs {
+        let d = dir.to_string_lossy().into_owned();
+        let problem = format!("dhcplens: {d}: the directory holds no capture files");
+        let o = run(&["diagnose", &good, &d]);
+        let (out, err) = (text(&o.stdout), text(&o.stderr));
+        assert_eq!(o.status.code(), Some(2), "{d}: {err}");
+        assert!(err.contains(&problem), "{d}: {err}");
+        assert!(out.contains("secs-not-incrementing"), "{d}: {out}");
+        assert!(out.contains(&format!("== {d}")), "{d}: {out}");
+
+        let o = run(&["diagnose", "--json", &good, &d]);
+        assert_eq!(o.status.code(), Some(2), "{d}: {}", text(&o.stderr));
+        let docs: Vec<serde_json::Value> = serde_json::Deserializer::from_slice(&o.stdout)
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(docs.len(), 2, "{d}: {}", text(&o.stdout));
+        assert_eq!(docs[0]["input_problems"], serde_json::json!([]));
+        assert!(docs[0]["transactions"].as_array().unwrap().len() > 0);
+        let p = &docs[1]["input_problems"][0];
+        assert_eq!(p["file"], d.as_str(), "{}", docs[1]);
+        assert!(
+            p["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("the directory holds no capture files"),
+            "{p}"
+        );
+        assert_eq!(docs[1]["healthy"], false);
+
+        let o = run(&["decode", &d, &example("min-secs/client.pcap")]);
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{d}: {err}");
+        assert!(err.contains(&problem), "{d}: {err}");
+        assert!(text(&o.stdout).contains("DHCPDISCOVER"), "{d}");
+    }
+}

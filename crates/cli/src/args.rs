@@ -388,6 +388,9 @@ pub struct DiagnoseArgs {
     /// same traffic from hosts whose clocks disagree by 0.1 s or more are
     /// put on the first capture's clock, measured on the messages they
     /// both hold (`clock_offsets` in the JSON report says by how much).
+    /// Measuring reads the captures twice: with standard input, a pipe or
+    /// `<(…)` among them, nothing is measured and a warning says so (this
+    /// flag silences it).
     #[arg(long)]
     pub keep_clocks: bool,
 }

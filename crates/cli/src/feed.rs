@@ -183,6 +183,10 @@ pub struct Feed {
     /// The captures whose clocks could not be measured (no message in
     /// common with the others, among the first of each): taken as they are.
     pub clocks_unmeasured: Vec<usize>,
+    /// The captures (among several) that cannot be read twice (standard
+    /// input, a pipe, `<(…)`), so that no clock was measured: said as a
+    /// warning, and in `clocks_unmeasured` too.
+    pub clocks_read_once: Vec<usize>,
     /// Parts of a capture tcpdump rotated (`dump.pcap1`), which hold no
     /// message in common with the other captures, put on the clock of
     /// another part: (part, that part). A part of a capture that was moved
@@ -238,6 +242,7 @@ impl Feed {
             sources: Vec::new(),
             clock_offsets: Vec::new(),
             clocks_unmeasured: Vec::new(),
+            clocks_read_once: Vec::new(),
             clock_parts: Vec::new(),
             problems: Vec::new(),
             unsupported: Vec::new(),
@@ -271,17 +276,29 @@ impl Feed {
                 }),
             }
         }
-        let rereadable = files.iter().map(AsRef::as_ref).all(|f| {
-            !crate::inputs::is_stdin(f) && std::fs::metadata(f).is_ok_and(|m| m.is_file())
-        });
+        let read_once: Vec<usize> = (feed.sources.iter().enumerate())
+            .filter(|(_, s)| {
+                crate::inputs::is_stdin(&s.path)
+                    || !std::fs::metadata(&s.path).is_ok_and(|m| m.is_file())
+            })
+            .map(|(i, _)| i)
+            .collect();
         (feed.clock_offsets, feed.clocks_unmeasured) = match clocks {
-            Clocks::Measure if rereadable && feed.sources.len() >= 2 => {
+            Clocks::Measure if feed.sources.len() >= 2 && read_once.is_empty() => {
                 measure_clocks(&feed.paths())
+            }
+            // Not measured, and said: a capture that cannot be read twice
+            // would be used up by the measuring.
+            Clocks::Measure if feed.sources.len() >= 2 => {
+                feed.clocks_read_once = read_once.clone();
+                (Vec::new(), read_once)
             }
             Clocks::Given(o) => (o.to_vec(), Vec::new()),
             _ => (Vec::new(), Vec::new()),
         };
-        feed.place_rotated_parts();
+        if feed.clocks_read_once.is_empty() {
+            feed.place_rotated_parts();
+        }
         for o in &feed.clock_offsets {
             if let Some(s) = feed.sources.get_mut(o.file) {
                 s.offset_ns = o.offset_ns;
@@ -386,8 +403,11 @@ impl Feed {
 
     /// What [`Feed::clock_offsets`] and [`Feed::clocks_unmeasured`] say,
     /// one line per capture.
+    /// (A capture that cannot be read twice is said by [`Feed::warnings`].)
     pub fn clock_notes(&self) -> Vec<String> {
-        let unmeasured = self.clocks_unmeasured.iter().map(|&f| {
+        let unmeasured = (self.clocks_unmeasured.iter())
+            .filter(|f| !self.clocks_read_once.contains(f))
+            .map(|&f| {
             let root = (self.clock_offsets.iter())
                 .find(|o| o.file == f)
                 .map(|o| o.reference);
@@ -538,6 +558,16 @@ impl Feed {
                     message,
                 });
             }
+        }
+        for &i in &self.clocks_read_once {
+            let name = &self.sources[i].name;
+            out.push(InputProblem {
+                file: name.clone(),
+                message: format!(
+                    "clocks not measured: {name} cannot be read twice; give it as a file, or use \
+                     --keep-clocks to silence this"
+                ),
+            });
         }
         if self.cut_before_header > 0 {
             out.push(InputProblem {

@@ -541,3 +541,64 @@ fn capture_placed_against_a_rotated_part_moves_with_it() {
         late_o["reference"]
     );
 }
+
+/// Standard input among several captures cannot be read twice, so no clock
+/// is measured: said on stderr and in `input_warnings`, and the capture is
+/// in `clocks_unmeasured`, not a silently wrong diagnosis. `--keep-clocks`
+/// silences it, and a lone capture from stdin has nothing to measure.
+#[test]
+fn stdin_among_captures_says_its_clock_was_not_measured() {
+    let caps = &multi_capture_examples()
+        .into_iter()
+        .find(|(n, _)| n == "ack-lost")
+        .unwrap()
+        .1;
+    let scratch = Scratch::new("clocks-stdin");
+    let client = std::fs::read(&caps[0]).unwrap();
+    let server = scratch.file("server.pcap", &shifted(&caps[1], -40_000_000_000));
+    let server = server.to_str().unwrap();
+    let warning = "<stdin>: clocks not measured: <stdin> cannot be read twice; give it as a file, \
+                   or use --keep-clocks to silence this";
+    let run = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+            .arg("diagnose")
+            .args(args)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        use std::io::Write;
+        let _ = child.stdin.take().unwrap().write_all(&client);
+        let o = child.wait_with_output().unwrap();
+        (
+            o.status.code(),
+            String::from_utf8_lossy(&o.stdout).into_owned(),
+            String::from_utf8_lossy(&o.stderr).into_owned(),
+        )
+    };
+    let (_, out, err) = run(&["--json", "-", server]);
+    assert!(err.contains(&format!("dhcplens: {warning}")), "{err}");
+    let d: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(d["clock_offsets"], Value::Array(vec![]));
+    assert_eq!(d["clocks_unmeasured"], serde_json::json!(["<stdin>"]));
+    let said = d["input_warnings"].as_array().unwrap().iter().any(|w| {
+        w["file"] == "<stdin>" && format!("<stdin>: {}", w["message"].as_str().unwrap()) == warning
+    });
+    assert!(said, "{}", d["input_warnings"]);
+    // The text report says it once, on stderr (no clock note about it).
+    let (_, out, err) = run(&["-", server]);
+    assert!(err.contains(&format!("dhcplens: {warning}")), "{err}");
+    assert!(!out.contains("could not be measured"), "{out}");
+    // Silenced by --keep-clocks; nothing to say of a lone capture.
+    for args in [
+        &["--json", "--keep-clocks", "-", server][..],
+        &["--json", "-"],
+    ] {
+        let (_, out, err) = run(args);
+        assert!(!err.contains("clocks not measured"), "{args:?}: {err}");
+        let d: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(d["clocks_unmeasured"], Value::Array(vec![]), "{args:?}");
+        assert_eq!(d["input_warnings"], Value::Array(vec![]), "{args:?}");
+    }
+}

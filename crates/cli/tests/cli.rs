@@ -2534,7 +2534,7 @@ fn a_directory_without_captures_is_a_problem_not_the_end_of_the_run() {
             .collect();
         assert_eq!(docs.len(), 2, "{d}: {}", text(&o.stdout));
         assert_eq!(docs[0]["input_problems"], serde_json::json!([]));
-        assert!(docs[0]["transactions"].as_array().unwrap().len() > 0);
+        assert!(!docs[0]["transactions"].as_array().unwrap().is_empty());
         let p = &docs[1]["input_problems"][0];
         assert_eq!(p["file"], d.as_str(), "{}", docs[1]);
         assert!(

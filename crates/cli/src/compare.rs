@@ -360,14 +360,15 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
     // (Whether the exchanges compared are in doubt shows in them.)
     let (mut warnings, _) = feed.warnings(&names.join(" + "));
     warnings.extend(crate::inputs::skipped_in_dirs(&items));
+    // A capture without DHCP is no answer about either client.
+    let (no_dhcp, without_dhcp) = feed.without_dhcp_warnings();
+    warnings.extend(no_dhcp);
     for p in feed.problems.iter().chain(&unsupported).chain(&warnings) {
         crate::warn(format_args!("{}: {}", p.file, p.message));
     }
     // As `diagnose --json` has them: what could not be read, and what the
     // comparison stands on.
     let problems: Vec<&InputProblem> = feed.problems.iter().chain(&unsupported).collect();
-    // A capture without DHCP is no answer about either client.
-    let without_dhcp = feed.warn_without_dhcp();
     let (report, sink) = engine.finish();
     let TwoClients {
         exchanges, more, ..

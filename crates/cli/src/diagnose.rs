@@ -408,8 +408,18 @@ fn run_cases(
                             "{}'s times are moved as {}'s are: it was written on that host's clock",
                             m.file, names[o.file]
                         );
+                        // The JSON report has no clock notes: said on
+                        // stderr and in `input_warnings`, as a warning.
                         if a.json {
-                            log_run.tell(&note);
+                            let message = format!(
+                                "its times are moved as {}'s are: it was written on that host's clock",
+                                names[o.file]
+                            );
+                            log_run.tell(format_args!("{}: {message}", m.file));
+                            log_warnings.push(InputProblem {
+                                file: m.file.clone(),
+                                message,
+                            });
                         }
                         clock_notes.push(note);
                         break;
@@ -455,16 +465,18 @@ fn run_cases(
         // Said, as what the report stands on; not a problem found (a
         // directory is read for the captures it is named as holding).
         warnings.extend(case.skipped.iter().cloned());
+        // A capture with nothing to diagnose is no answer, not a healthy
+        // network (and in a client + server pair, maybe the wrong filter).
+        let (no_dhcp, without_dhcp) = feed.without_dhcp_warnings();
+        warnings.extend(no_dhcp);
+        if without_dhcp {
+            outcome = outcome.and(Outcome::Problems);
+        }
         if doubtful && outcome == Outcome::Healthy {
             outcome = Outcome::Problems;
         }
         for p in unsupported.iter().chain(&warnings) {
             warn(format_args!("{}: {}", p.file, p.message));
-        }
-        // A capture with nothing to diagnose is no answer, not a healthy
-        // network (and in a client + server pair, maybe the wrong filter).
-        if feed.warn_without_dhcp() {
-            outcome = outcome.and(Outcome::Problems);
         }
         if a.json {
             let problems: Vec<&InputProblem> = (case.problems.iter())

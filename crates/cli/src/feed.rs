@@ -600,19 +600,22 @@ impl Feed {
         })
     }
 
-    /// Names each capture that held no DHCP packet (unless that is said
-    /// elsewhere); whether there was one: such a capture is no answer.
-    pub fn warn_without_dhcp(&self) -> bool {
+    /// A warning naming each capture that held no DHCP packet (unless that
+    /// is said elsewhere), to say on stderr and in `input_warnings`; and
+    /// whether there was such a capture: it is no answer.
+    pub fn without_dhcp_warnings(&self) -> (Vec<InputProblem>, bool) {
+        let mut out = Vec::new();
         let mut any = false;
         for (file, frames, unsaid) in self.without_dhcp() {
             if unsaid {
-                crate::warn(format_args!(
-                    "{file}: no DHCP packets among {frames} frame(s)"
-                ));
+                out.push(InputProblem {
+                    file: file.to_string(),
+                    message: format!("no DHCP packets among {frames} frame(s)"),
+                });
             }
             any = true;
         }
-        any
+        (out, any)
     }
 
     /// Reads source `i` up to its next DHCP observation, into its head.

@@ -2553,3 +2553,29 @@ fn a_directory_without_captures_is_a_problem_not_the_end_of_the_run() {
         assert!(text(&o.stdout).contains("DHCPDISCOVER"), "{d}");
     }
 }
+
+/// `input_warnings` says what stderr does: a capture with no packets at
+/// all, or none of DHCP, is named in both (and the exit code is 1).
+#[test]
+fn a_capture_without_dhcp_is_in_input_warnings_as_on_stderr() {
+    let scratch = Scratch::new("cli");
+    let header = tmp(&scratch, "hdr.pcap", &pcap_header());
+    let dora = corpus(DORA);
+    for args in [vec![header.as_str()], vec![dora.as_str(), header.as_str()]] {
+        let o = run(&[&["diagnose", "--json"][..], &args].concat());
+        let err = text(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        let w: Vec<String> = (d["input_warnings"].as_array().unwrap().iter())
+            .map(warning_line)
+            .collect();
+        assert_eq!(
+            w,
+            [format!("{header}: no DHCP packets among 0 frame(s)")],
+            "{args:?}"
+        );
+        let said: Vec<&str> = err.lines().collect();
+        assert_eq!(said, [format!("dhcplens: {}", w[0])], "{args:?}");
+        assert_eq!(d["healthy"], false);
+    }
+}

@@ -602,3 +602,43 @@ fn stdin_among_captures_says_its_clock_was_not_measured() {
         assert_eq!(d["input_warnings"], Value::Array(vec![]), "{args:?}");
     }
 }
+
+/// In the JSON report, a log moved with its host's capture is said on
+/// stderr and in `input_warnings` alike (the report has no clock notes).
+#[test]
+fn a_log_moved_with_its_capture_is_in_input_warnings() {
+    let dir = examples().join("min-secs");
+    let scratch = Scratch::new("clocks-log-json");
+    scratch.file(
+        "client.pcap",
+        &std::fs::read(dir.join("client.pcap")).unwrap(),
+    );
+    scratch.file(
+        "server.pcap",
+        &shifted(&dir.join("server.pcap"), 3_600_000_000_000),
+    );
+    let log = std::fs::read_to_string(dir.join("dhcpd.log")).unwrap();
+    let moved: String = log.lines().map(|l| an_hour_later(l) + "\n").collect();
+    scratch.file("dhcpd.log", moved.as_bytes());
+    let o = Command::new(env!("CARGO_BIN_EXE_dhcplens"))
+        .args(["diagnose", "--json"])
+        .arg(scratch.path())
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&o.stderr);
+    let d: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let warnings: Vec<String> = (d["input_warnings"].as_array().unwrap().iter())
+        .map(|w| {
+            format!(
+                "dhcplens: {}: {}",
+                w["file"].as_str().unwrap(),
+                w["message"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.contains("times are moved as")),
+        "{warnings:?}"
+    );
+    assert_eq!(err.lines().collect::<Vec<_>>(), warnings, "{err}");
+}

@@ -306,6 +306,8 @@ fn run_cases(
     let mut outcome = Outcome::Healthy;
     let mut page = a.html.as_ref().map(|_| crate::html::Page::default());
     for (n, case) in cases.iter().enumerate() {
+        // What this case adds to the exit code.
+        let mut case_outcome = Outcome::Healthy;
         let clocks = if a.keep_clocks {
             crate::feed::Clocks::Keep
         } else {
@@ -389,7 +391,7 @@ fn run_cases(
             let offsets: Vec<i64> = feed_clocks.iter().map(|o| o.offset_ns).collect();
             let mut logs = diagnose::logjoin::Logs::new(&report, &offsets);
             let (read, problems, warnings) = log_run.read(&case.logs, start, &mut logs);
-            outcome = outcome.and(read);
+            case_outcome = case_outcome.and(read);
             log_problems = problems;
             log_warnings = warnings;
             // A log whose times fall outside the captures' may be on the
@@ -452,14 +454,14 @@ fn run_cases(
         }
         for p in case.problems.iter().chain(&feed.problems) {
             warn(format_args!("{}: {}", p.file, p.message));
-            outcome = Outcome::Error;
+            case_outcome = Outcome::Error;
         }
         // What was wrong with the inputs, said on stderr and in the JSON:
         // frames of a link type dhcplens does not read (an error, as a file
         // that cannot be read is), and what the rest of the report stands on.
         let unsupported = feed.unsupported_problems();
         if !unsupported.is_empty() {
-            outcome = Outcome::Error;
+            case_outcome = Outcome::Error;
         }
         let (mut warnings, doubtful) = feed.warnings(&case.name);
         // Said, as what the report stands on; not a problem found (a
@@ -470,10 +472,10 @@ fn run_cases(
         let (no_dhcp, without_dhcp) = feed.without_dhcp_warnings();
         warnings.extend(no_dhcp);
         if without_dhcp {
-            outcome = outcome.and(Outcome::Problems);
+            case_outcome = case_outcome.and(Outcome::Problems);
         }
-        if doubtful && outcome == Outcome::Healthy {
-            outcome = Outcome::Problems;
+        if doubtful {
+            case_outcome = case_outcome.and(Outcome::Problems);
         }
         for p in unsupported.iter().chain(&warnings) {
             warn(format_args!("{}: {}", p.file, p.message));
@@ -514,8 +516,10 @@ fn run_cases(
             out.write_all(b",\"input_warnings\":")?;
             let warnings: Vec<&InputProblem> = warnings.iter().chain(&log_warnings).collect();
             serde_json::to_writer(&mut *out, &warnings)?;
-            // Not healthy either when no DHCP packet was read at all.
-            let healthy = report.healthy() && feed.dhcp() > 0;
+            // Not healthy either when no DHCP packet was read at all, nor
+            // when the case's inputs make the exit code other than 0 (an
+            // input problem, an unusable log, a capture with no DHCP).
+            let healthy = report.healthy() && feed.dhcp() > 0 && case_outcome == Outcome::Healthy;
             writeln!(out, ",\"healthy\":{healthy}}}")?;
         } else {
             if cases.len() > 1 || n > 0 {
@@ -545,8 +549,9 @@ fn run_cases(
             p.add_case(&case.name, &names, &log_names, &report, &feed);
         }
         if !report.healthy() {
-            outcome = outcome.and(Outcome::Problems);
+            case_outcome = case_outcome.and(Outcome::Problems);
         }
+        outcome = outcome.and(case_outcome);
         if n + 1 == cases.len() {
             // The process ends with this case: freeing every client's
             // record one by one (cold memory for a big capture) would only

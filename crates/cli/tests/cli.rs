@@ -2579,3 +2579,34 @@ fn a_capture_without_dhcp_is_in_input_warnings_as_on_stderr() {
         assert_eq!(d["healthy"], false);
     }
 }
+
+/// JSON `healthy` is false whenever the exit code is not 0: a capture that
+/// stopped being read (exit 2, `input_problems`) or a `--log` in which no
+/// line is recognised (exit 1, `input_warnings`), though every DHCP
+/// exchange read was healthy.
+#[test]
+fn healthy_is_false_whenever_the_exit_code_is_not_0() {
+    let scratch = Scratch::new("cli");
+    let good = example("healthy-dhcpd/server.pcap");
+    let dora = std::fs::read(&good).unwrap();
+    // The whole capture, then a record header that claims more bytes than
+    // there are: every exchange is read, and then a read error.
+    let mut corrupt = dora.clone();
+    corrupt.extend_from_slice(&[0; 8]);
+    corrupt.extend_from_slice(&100_000u32.to_le_bytes());
+    corrupt.extend_from_slice(&100_000u32.to_le_bytes());
+    corrupt.extend_from_slice(&[0xab; 40]);
+    let corrupt = tmp(&scratch, "corrupt.pcap", &corrupt);
+    let junk = tmp(&scratch, "junk.log", b"nothing a DHCP program wrote\n");
+    for (args, code, healthy) in [
+        (vec![good.as_str()], 0, true),
+        (vec![corrupt.as_str()], 2, false),
+        (vec![good.as_str(), "--log", junk.as_str()], 1, false),
+    ] {
+        let o = run(&[&["diagnose", "--json"][..], &args].concat());
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {}", text(&o.stderr));
+        let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(d["healthy"], healthy, "{args:?}: {d}");
+        assert_eq!(d["stats"]["packets"], 12, "{args:?}");
+    }
+}

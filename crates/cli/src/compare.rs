@@ -400,9 +400,16 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
             })
         })
         .collect();
+    let mut found = found;
     if found.iter().any(Option::is_none) {
         // Nothing to compare: no answer. A script still gets its document,
-        // with the missing side null.
+        // with the missing side null, and the found side's exchanges are
+        // shown as they would be beside the other's.
+        for (side, e) in found.iter_mut().zip(exchanges) {
+            if let Some(side) = side {
+                side.exchanges = e;
+            }
+        }
         if a.json {
             serde_json::to_writer(
                 &mut *out,
@@ -410,6 +417,14 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
                     "input_problems": problems, "input_warnings": warnings}),
             )?;
             writeln!(out)?;
+        } else {
+            print_clients(
+                out,
+                [found[0].as_ref(), found[1].as_ref()],
+                &macs,
+                &[],
+                style,
+            )?;
         }
         return Ok(Outcome::Problems.and(read_error));
     }
@@ -431,7 +446,13 @@ fn diff_clients(a: &DiffArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         )?;
         writeln!(out)?;
     } else {
-        print_clients(out, &sides, &requests, style)?;
+        print_clients(
+            out,
+            [Some(&sides[0]), Some(&sides[1])],
+            &macs,
+            &requests,
+            style,
+        )?;
     }
     Ok(if differ || without_dhcp || cut {
         Outcome::Problems.and(read_error)
@@ -452,14 +473,25 @@ fn steps_of(e: Option<&Exchange>) -> &[diagnose::client::Step] {
     e.map_or(&[], |e| &e.steps)
 }
 
+/// The two clients side by side; a client `None` is one the captures do
+/// not hold (`macs` names it): its column is empty, and nothing is compared.
 fn print_clients(
     out: &mut impl Write,
-    sides: &[ClientSide],
+    sides: [Option<&ClientSide>; 2],
+    macs: &[wire::HwAddr; 2],
     requests: &[RequestDiff],
     style: Style,
 ) -> std::io::Result<()> {
     const W: usize = 52;
-    for (name, c) in ["left ", "right"].iter().zip(sides) {
+    for ((name, c), mac) in ["left ", "right"].iter().zip(sides).zip(macs) {
+        let Some(c) = c else {
+            writeln!(
+                out,
+                "{name} {}  not in the captures",
+                style.paint(Paint::Bold, mac.to_string())
+            )?;
+            continue;
+        };
         writeln!(
             out,
             "{name} {}  {}  {}  findings: {}",
@@ -473,9 +505,12 @@ fn print_clients(
             }
         )?;
     }
-    let n = sides[0].exchanges.len().max(sides[1].exchanges.len());
+    // With one client only, its steps are shown, not marked as differing.
+    let comparing = sides.iter().all(Option::is_some);
+    let exchanges = sides.map(|c| c.map_or(&[][..], |c| &c.exchanges[..]));
+    let n = exchanges[0].len().max(exchanges[1].len());
     for i in 0..n {
-        let (l, r) = (sides[0].exchanges.get(i), sides[1].exchanges.get(i));
+        let (l, r) = (exchanges[0].get(i), exchanges[1].get(i));
         let head = |e: Option<&Exchange>| {
             e.map_or("-".to_string(), |e| {
                 format!("xid {} {}: {}", e.xid, e.state, e.outcome)
@@ -501,6 +536,7 @@ fn print_clients(
                 }
                 _ => false,
             };
+            let same = same || !comparing;
             let mark = if same { " " } else { "≠" };
             let text = |s: Option<&diagnose::client::Step>| s.map_or(String::new(), step_text);
             let line = format!(
@@ -516,6 +552,7 @@ fn print_clients(
         }
     }
     for (name, c) in ["left", "right"].iter().zip(sides) {
+        let Some(c) = c else { continue };
         if c.more_exchanges > 0 {
             writeln!(
                 out,
@@ -547,7 +584,7 @@ fn print_clients(
         }
         print_differences(out, &r.differences, "left", "right", style)?;
     }
-    if requests.is_empty() {
+    if requests.is_empty() && sides.iter().all(Option::is_some) {
         writeln!(out)?;
         writeln!(out, "no request of the same kind on both sides to compare")?;
     }

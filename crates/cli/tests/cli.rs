@@ -800,27 +800,48 @@ fn diff_takes_a_frame_of_stdin_without_dashes() {
     assert!(text(&o.stdout).contains("first DISCOVERs"));
 }
 
-/// A client the captures never heard from is no answer (1), said by name.
+/// A client the captures never heard from is no answer (1), said by name;
+/// the client that was found is still shown, its exchanges and all (in
+/// the JSON and the text), on whichever side it was given.
 #[test]
 fn diff_of_a_client_without_packets_is_no_answer() {
     let pcap = example("min-secs/client.pcap");
     let absent = "02:00:00:09:09:09";
-    for json in [&[][..], &["--json"]] {
-        let args = ["diff", &pcap, "--mac", "02:00:00:04:02:01", "--mac", absent];
-        let o = run(&[&args[..], json].concat());
-        let err = text(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(
-            err.contains(&format!("dhcplens: no packets from {absent} in {pcap}")),
-            "{err}"
-        );
-        assert!(!err.contains("02:00:00:04:02:01"), "{err}");
-        if !json.is_empty() {
-            // The document is still there for scripts, the missing side null.
-            let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-            assert_eq!(d["left"]["chaddr"], "02:00:00:04:02:01", "{d}");
-            assert!(d["right"].is_null(), "{d}");
-            assert_eq!(d["requests"], serde_json::json!([]), "{d}");
+    let present = "02:00:00:04:02:01";
+    for (found, missing, macs) in [
+        ("left", "right", [present, absent]),
+        ("right", "left", [absent, present]),
+    ] {
+        for json in [&[][..], &["--json"]] {
+            let args = ["diff", &pcap, "--mac", macs[0], "--mac", macs[1]];
+            let o = run(&[&args[..], json].concat());
+            let err = text(&o.stderr);
+            assert_eq!(o.status.code(), Some(1), "{err}");
+            assert!(
+                err.contains(&format!("dhcplens: no packets from {absent} in {pcap}")),
+                "{err}"
+            );
+            assert!(!err.contains(present), "{err}");
+            if !json.is_empty() {
+                // The document is still there for scripts, the missing side null.
+                let d: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+                assert_eq!(d[found]["chaddr"], present, "{d}");
+                assert!(d[missing].is_null(), "{d}");
+                assert_eq!(d["requests"], serde_json::json!([]), "{d}");
+                let exchanges = d[found]["exchanges"].as_array().unwrap();
+                assert_eq!(exchanges.len(), 1, "{d}");
+                assert_eq!(exchanges[0]["xid"], "0x5ec00000", "{d}");
+                assert_eq!(exchanges[0]["steps"].as_array().unwrap().len(), 4, "{d}");
+            } else {
+                let out = text(&o.stdout);
+                assert!(
+                    out.contains(&format!("{missing:<5} {absent}  not in the captures")),
+                    "{out}"
+                );
+                assert!(out.contains("xid 0x5ec00000 init: no-offer"), "{out}");
+                assert_eq!(out.matches("DISCOVER (").count(), 4, "{out}");
+                assert!(!out.contains('≠'), "{out}");
+            }
         }
     }
 }

@@ -1,8 +1,9 @@
 //! The kernel filter for DHCP traffic, as classic BPF.
 //!
 //! Accepts IPv4 packets that are not a later fragment, untagged or behind one
-//! 802.1Q/802.1ad tag still in the frame (the kernel usually strips tags into
-//! metadata, which the filter does not see), when they are
+//! or two VLAN tags still in the frame (802.1Q, 802.1ad or the old QinQ
+//! 0x9100; the kernel strips the outermost 802.1Q/802.1ad tag into
+//! metadata on receive, which the filter does not see), when they are
 //! - UDP from or to port 67 or 68 (DHCP), or 4011 (a PXE boot server), or
 //! - ICMP destination unreachable, whose quote may be a refused DHCP message
 //!   (the analysis reads the quote and keeps only those).
@@ -127,23 +128,49 @@ fn ipv4_checks(ip: u32, icmp: &'static str, steps: &mut Vec<Step>) {
     ]);
 }
 
+/// VLAN tag types the filter looks through: 802.1Q, 802.1ad and the
+/// pre-standard QinQ 0x9100 (`wire::ethertype::QINQ_OLD`, which the decoder
+/// follows and the kernel never strips into metadata).
+const TAG_TYPES: [u32; 3] = [0x8100, 0x88a8, 0x9100];
+
 /// The DHCP filter for Ethernet frames.
 pub fn dhcp_filter() -> Vec<Insn> {
     use Step::*;
-    let mut s = vec![
-        Op(LD_H_ABS, 12),
-        Jump(JEQ_K, 0x0800, To::Label("ip"), To::Next),
-        Jump(JEQ_K, 0x8100, To::Label("vlan"), To::Next),
-        Jump(JEQ_K, 0x88a8, To::Label("vlan"), To::Label("drop")),
-        Label("ip"),
-    ];
-    ipv4_checks(14, "icmp", &mut s);
+    let mut s = Vec::new();
+    // The frame's own type at 12, after one tag at 16, after two at 20 (the
+    // kernel takes the outermost 802.1Q/802.1ad tag into metadata on
+    // receive, so two in the frame is a three-tag frame, or one this host
+    // sends QinQ without S-tag offload).
+    for (type_at, ip, next) in [(12, "ip", "one tag"), (16, "ip behind a tag", "two tags")] {
+        s.push(Op(LD_H_ABS, type_at));
+        s.push(Jump(JEQ_K, 0x0800, To::Label(ip), To::Next));
+        for (i, t) in TAG_TYPES.into_iter().enumerate() {
+            let otherwise = if i == TAG_TYPES.len() - 1 {
+                To::Label("drop")
+            } else {
+                To::Next
+            };
+            s.push(Jump(JEQ_K, t, To::Label(next), otherwise));
+        }
+        s.push(Label(next));
+    }
     s.extend([
-        Label("vlan"),
-        Op(LD_H_ABS, 16),
-        Jump(JEQ_K, 0x0800, To::Next, To::Label("drop")),
+        Op(LD_H_ABS, 20),
+        Jump(
+            JEQ_K,
+            0x0800,
+            To::Label("ip behind two tags"),
+            To::Label("drop"),
+        ),
     ]);
-    ipv4_checks(18, "icmp behind a tag", &mut s);
+    for (at, ip, icmp) in [
+        (14, "ip", "icmp"),
+        (18, "ip behind a tag", "icmp behind a tag"),
+        (22, "ip behind two tags", "icmp behind two tags"),
+    ] {
+        s.push(Label(ip));
+        ipv4_checks(at, icmp, &mut s);
+    }
     s.extend([
         Label("accept"),
         Op(RET_K, ACCEPT_BYTES),
@@ -290,7 +317,7 @@ mod tests {
         assert_eq!(run(&p, &icmp_fragment), 0);
     }
 
-    // ---- hunt-live: the filter against the decoder, frame by frame ----
+    // ---- The filter against the decoder, frame by frame ----
 
     /// What dhcplens's decoder makes of an Ethernet frame: a DHCP message
     /// (ports 67/68), an ICMP unreachable quoting one, or a later fragment
@@ -328,11 +355,8 @@ mod tests {
     /// taken into metadata (`skb_vlan_untag` in `__netif_receive_skb_core`,
     /// or the NIC), before `packet_rcv` runs the filter.
     fn rx_view(data: &[u8]) -> Vec<u8> {
-        let tagged = data.len() >= 18
-            && matches!(
-                u16::from_be_bytes([data[12], data[13]]),
-                0x8100 | 0x88a8
-            );
+        let tagged =
+            data.len() >= 18 && matches!(u16::from_be_bytes([data[12], data[13]]), 0x8100 | 0x88a8);
         if tagged {
             let mut v = data[..12].to_vec();
             v.extend_from_slice(&data[16..]);
@@ -349,7 +373,9 @@ mod tests {
             std::path::PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../examples")),
         ];
         while let Some(d) = dirs.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else { continue };
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
             for e in rd.flatten() {
                 let p = e.path();
                 if p.is_dir() {
@@ -370,12 +396,14 @@ mod tests {
     /// reads as DHCP (or an ICMP error quoting DHCP) must pass the filter,
     /// as the kernel would present it on receive and as it is in the file.
     #[test]
-    fn hunt_corpus_frames_the_decoder_reads_as_dhcp_pass_the_filter() {
+    fn corpus_frames_the_decoder_reads_as_dhcp_pass_the_filter() {
         let p = dhcp_filter();
         let mut missed = Vec::new();
         let mut counts = std::collections::BTreeMap::new();
         for path in corpus_files() {
-            let Ok(mut r) = crate::read::open(&path) else { continue };
+            let Ok(mut r) = crate::read::open(&path) else {
+                continue;
+            };
             while let Ok(Some(pkt)) = r.next_packet() {
                 if pkt.link != wire::LinkType::Ethernet {
                     continue;
@@ -412,31 +440,65 @@ mod tests {
     /// Two 802.1Q/802.1ad tags still in the frame: a QinQ frame this host
     /// sends on a NIC without S-tag insertion offload (`validate_xmit_vlan`
     /// pushes the tag into the data before `dev_queue_xmit_nit`), or a
-    /// three-tag frame received. The decoder reads it as DHCP; the filter
-    /// looks for IPv4 right after the first tag and drops it.
+    /// three-tag frame received (the kernel strips the outermost). The
+    /// decoder reads it as DHCP; the filter looked for IPv4 right after the
+    /// first tag only and dropped it. Other ports and a third tag still in
+    /// the frame are dropped; an ICMP error behind two tags passes.
     #[test]
-    fn hunt_two_tags_in_the_frame_pass() {
+    fn two_tags_in_the_frame_pass() {
         let p = dhcp_filter();
-        for tpids in [[0x8100u16, 0x8100], [0x88a8, 0x8100]] {
+        for tpids in [
+            [0x8100u16, 0x8100],
+            [0x88a8, 0x8100],
+            [0x9100, 0x8100],
+            [0x8100, 0x9100],
+        ] {
             let f = with_tpids(request(vec![100, 200]), &tpids);
             assert_eq!(verdict(&f), Verdict::Dhcp);
             assert_eq!(run(&p, &f), ACCEPT_BYTES, "tags {tpids:04x?} in the frame");
+            let other = with_tpids(frame((53, 5353), vec![100, 200]), &tpids);
+            assert_eq!(run(&p, &other), 0, "DNS behind tags {tpids:04x?}");
         }
+        assert_eq!(
+            run(&p, &request(vec![1, 2, 3])),
+            0,
+            "three tags in the frame"
+        );
+        let mut icmp = request(vec![100, 200]);
+        let quote = icmp[22..].to_vec();
+        icmp.truncate(22);
+        icmp.extend([
+            0x45, 0, 0, 0, 0, 0, 0, 0, 64, 1, 0, 0, 10, 0, 0, 1, 10, 0, 0, 2,
+        ]);
+        icmp.extend([3, 3, 0, 0, 0, 0, 0, 0]);
+        icmp.extend(quote);
+        assert_eq!(
+            run(&p, &icmp),
+            ACCEPT_BYTES,
+            "port unreachable behind two tags"
+        );
+        icmp[42] = 8;
+        assert_eq!(run(&p, &icmp), 0, "an echo request behind two tags");
     }
 
     /// The pre-standard QinQ TPID 0x9100, which the decoder follows
     /// (`ethertype::QINQ_OLD`) and the kernel never strips
     /// (`skb_vlan_untag` runs for 0x8100 and 0x88a8 only), so it is in the
-    /// frame the filter sees.
+    /// frame the filter sees: it was dropped.
     #[test]
-    fn hunt_a_0x9100_tag_passes() {
+    fn a_0x9100_tag_passes() {
         let p = dhcp_filter();
+        assert_eq!(TAG_TYPES[2], u32::from(wire::frame::ethertype::QINQ_OLD));
         let f = with_tpids(request(vec![100]), &[0x9100]);
         assert_eq!(verdict(&f), Verdict::Dhcp);
         assert_eq!(run(&p, &f), ACCEPT_BYTES);
         let f = with_tpids(request(vec![100, 200]), &[0x88a8, 0x9100]);
         assert_eq!(verdict(&f), Verdict::Dhcp);
-        assert_eq!(run(&p, &rx_view(&f)), ACCEPT_BYTES, "outer stripped, 0x9100 left");
+        assert_eq!(
+            run(&p, &rx_view(&f)),
+            ACCEPT_BYTES,
+            "outer stripped, 0x9100 left"
+        );
     }
 
     /// `serve` reads the later fragments of a request whose first fragment
@@ -467,9 +529,10 @@ mod tests {
         assert_eq!(run(&p, &later), ACCEPT_BYTES, "the later fragment");
     }
 
-    /// Frames the filter must get right either way (these pass today).
+    /// Frames the filter must get right: IPv4 options (untagged and
+    /// tagged), IPv6 and cut frames, as the decoder reads them.
     #[test]
-    fn hunt_crafted_frames_agree_with_the_decoder() {
+    fn crafted_frames_agree_with_the_decoder() {
         let p = dhcp_filter();
         // IPv4 options (IHL 6 and 15), untagged and tagged.
         for vlans in [vec![], vec![7]] {

@@ -448,7 +448,12 @@ mod tests {
         let mut fds = [0i32; 2];
         // SAFETY: socketpair fills two descriptors we then own.
         let r = unsafe {
-            libc::socketpair(libc::AF_UNIX, libc::SOCK_DGRAM | libc::SOCK_CLOEXEC, 0, fds.as_mut_ptr())
+            libc::socketpair(
+                libc::AF_UNIX,
+                libc::SOCK_DGRAM | libc::SOCK_CLOEXEC,
+                0,
+                fds.as_mut_ptr(),
+            )
         };
         assert_eq!(r, 0);
         // SAFETY: fresh descriptors.
@@ -483,7 +488,10 @@ mod tests {
     fn hunt_a_received_frame_holds_only_its_bytes() {
         let (s, other) = pair();
         write(&other, &[0xab; 342]);
-        let p = s.recv(Some(std::time::Duration::from_secs(1))).unwrap().unwrap();
+        let p = s
+            .recv(Some(std::time::Duration::from_secs(1)))
+            .unwrap()
+            .unwrap();
         assert_eq!((p.data.len(), p.orig_len), (342, 342));
         assert!(
             p.data.capacity() <= 2 * p.data.len(),
@@ -498,9 +506,15 @@ mod tests {
         let (s, other) = pair();
         let big = vec![0x5a; 70_000];
         write(&other, &big);
-        let p = s.recv(Some(std::time::Duration::from_secs(1))).unwrap().unwrap();
+        let p = s
+            .recv(Some(std::time::Duration::from_secs(1)))
+            .unwrap()
+            .unwrap();
         assert_eq!((p.data.len(), p.orig_len), (65_536, 70_000));
         // A timeout with nothing there.
-        assert!(s.recv(Some(std::time::Duration::from_millis(10))).unwrap().is_none());
+        assert!(s
+            .recv(Some(std::time::Duration::from_millis(10)))
+            .unwrap()
+            .is_none());
     }
 }

@@ -33,8 +33,11 @@ pub struct Listener {
     /// The ping check has failed once (said once).
     ping_failed: bool,
     /// The datagrams whose first fragment was dropped as `fragmented`
-    /// (the last few), with that decision: their later fragments are
-    /// told as that too.
+    /// (the last few), with that decision: a later fragment that reaches
+    /// the socket is told as that too. Live, none does: the kernel filter
+    /// drops every later fragment (it cannot tell a later fragment's
+    /// ports, and passing all would flood the socket on a busy link), so
+    /// only the first fragment is seen.
     fragmented: Vec<(wire::frame::FragmentKey, Decision)>,
 }
 
@@ -152,7 +155,9 @@ impl Listener {
                 Ok(f) => f,
                 Err(wire::frame::Skip::Fragment) => {
                     // A later fragment of a request whose first was dropped:
-                    // told as that request (its bytes hold no header).
+                    // told as that request (its bytes hold no header). The
+                    // kernel filter drops later fragments, so live this is
+                    // not reached; kept for a socket that passes them.
                     let key = wire::frame::continued_datagram(LinkType::Ethernet, &p.data);
                     if let Some((_, first)) = self.fragmented.iter().find(|(k, _)| Some(*k) == key)
                     {
@@ -439,8 +444,9 @@ mod tests {
     /// long option 82, a client's long option list) decodes with the
     /// datagram's start only; it was let through (its UDP checksum cannot
     /// be checked) and decided as the whole request. It is refused as
-    /// `fragmented`, and its later fragment is told as that too (it was
-    /// skipped without a word). Fails on the previous build.
+    /// `fragmented`. A later fragment, were it to reach the socket, would be
+    /// told as that too; live the kernel filter drops it (see
+    /// `capture::bpf`'s `later_fragments_are_dropped_on_purpose`).
     #[test]
     fn a_fragmented_request_is_dropped_as_fragmented_not_decided() {
         let mut m = wire::Message::new(wire::Op::BootRequest, 0x1234_5678, &[2, 0, 0, 0, 0, 0xa]);

@@ -547,7 +547,7 @@ mod tests {
                 let mut f = base[..at].to_vec();
                 f.push(0x40 | ihl as u8);
                 f.extend_from_slice(&base[at + 1..at + 20]);
-                f.extend(std::iter::repeat(1u8).take(4 * (ihl - 5))); // NOPs
+                f.extend(std::iter::repeat_n(1u8, 4 * (ihl - 5))); // NOPs
                 f.extend_from_slice(&base[at + 20..]);
                 let tot = (f.len() - at) as u16;
                 f[at + 2..at + 4].copy_from_slice(&tot.to_be_bytes());

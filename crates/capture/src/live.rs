@@ -14,6 +14,7 @@ use std::ffi::CString;
 use std::io;
 use std::mem::{size_of, zeroed};
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::sync::{Mutex, PoisonError, TryLockError};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::bpf;
@@ -63,6 +64,27 @@ pub struct Options {
     pub unfiltered: bool,
 }
 
+/// What the kernel counted on a socket since it was opened
+/// (`PACKET_STATISTICS`, which resets its counts on every read: they are
+/// added up here).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KernelStats {
+    /// Frames the filter passed, those dropped included (the kernel adds
+    /// `tp_drops` to `tp_packets` before reporting them).
+    pub frames: u64,
+    /// Frames the filter passed that the kernel dropped: the socket's
+    /// receive buffer was full (the reader too slow).
+    pub dropped: u64,
+}
+
+impl KernelStats {
+    /// Adds one `PACKET_STATISTICS` read (`tp_packets`, `tp_drops`).
+    pub fn add(&mut self, tp_packets: u32, tp_drops: u32) {
+        self.frames += u64::from(tp_packets);
+        self.dropped += u64::from(tp_drops);
+    }
+}
+
 /// An `AF_PACKET` socket bound to one interface.
 #[derive(Debug)]
 pub struct PacketSocket {
@@ -70,18 +92,77 @@ pub struct PacketSocket {
     ifindex: i32,
     name: String,
     mac: [u8; 6],
+    /// The receive buffer, reused: each frame is copied out of it.
+    buf: Mutex<Vec<u8>>,
+    /// `PACKET_STATISTICS` added up since the socket was opened.
+    stats: Mutex<KernelStats>,
+}
+
+/// How much of a frame is received (more is cut, its length kept).
+const RECV_BYTES: usize = 65536;
+
+/// The receive buffer asked for ([`PacketSocket::open`]): room for a burst
+/// (a few thousand DHCP frames) while the reader is busy.
+pub const RECEIVE_BUFFER: usize = 4 * 1024 * 1024;
+
+/// Whether `e`, from [`PacketSocket::recv`], says the interface is down:
+/// the kernel reports `ENETDOWN` once when the interface goes down (also
+/// when it is deleted, which takes it down first) and right after binding
+/// to a down interface; the socket then waits, and receives again once
+/// the interface is up (unless it was deleted: see
+/// [`PacketSocket::interface_deleted`]). `ENXIO` and `ENODEV` come from
+/// sending to or binding to an interface that is gone, and count too.
+pub fn is_link_down(e: &io::Error) -> bool {
+    e.kind() == io::ErrorKind::NetworkDown
+        || matches!(
+            e.raw_os_error(),
+            Some(libc::ENETDOWN | libc::ENXIO | libc::ENODEV)
+        )
+}
+
+/// Asks for a receive buffer of `bytes` on `fd`: `SO_RCVBUFFORCE` (past
+/// `net.core.rmem_max`, with `CAP_NET_ADMIN`), else `SO_RCVBUF` (capped at
+/// `rmem_max`). Returns the size the kernel set (it doubles what it is
+/// given, for its bookkeeping).
+fn raise_receive_buffer(fd: RawFd, bytes: usize) -> io::Result<usize> {
+    let want = i32::try_from(bytes).unwrap_or(i32::MAX);
+    if setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUFFORCE, &want).is_err() {
+        setsockopt(fd, libc::SOL_SOCKET, libc::SO_RCVBUF, &want)?;
+    }
+    let mut got = 0i32;
+    let mut len = size_of::<i32>() as libc::socklen_t;
+    // SAFETY: `got` is a live i32 of the length passed.
+    let r = unsafe {
+        libc::getsockopt(
+            fd,
+            libc::SOL_SOCKET,
+            libc::SO_RCVBUF,
+            (&mut got as *mut i32).cast(),
+            &mut len,
+        )
+    };
+    if r < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(got.max(0) as usize)
 }
 
 const ETH_P_ALL: u16 = 0x0003;
 
 fn last_error(what: &str, iface: &str) -> io::Error {
-    let e = io::Error::last_os_error();
+    os_error(io::Error::last_os_error(), what, iface)
+}
+
+/// `e` with what was done and on which interface said, and a hint; its
+/// kind kept (so that [`is_link_down`] knows it).
+fn os_error(e: io::Error, what: &str, iface: &str) -> io::Error {
     let hint = match e.raw_os_error() {
         Some(libc::EPERM) | Some(libc::EACCES) => {
             "; capturing needs CAP_NET_RAW: run as root, or grant it with \
              `sudo setcap cap_net_raw+ep $(command -v dhcplens)`"
         }
         Some(libc::ENODEV) => "; no such interface (see `ip link`)",
+        Some(libc::ENETDOWN) => "; the interface is down (see `ip link`)",
         _ => "",
     };
     io::Error::new(e.kind(), format!("{what} on {iface}: {e}{hint}"))
@@ -222,6 +303,10 @@ impl PacketSocket {
             })?;
         }
         setsockopt(raw, libc::SOL_PACKET, libc::PACKET_AUXDATA, &1i32)?;
+        // A bigger buffer than the default (~200 KiB) rides out a burst; what
+        // it cannot hold the kernel drops and counts (`statistics`). Not
+        // getting it is no reason to fail.
+        let _ = raise_receive_buffer(raw, RECEIVE_BUFFER);
         setsockopt(raw, libc::SOL_SOCKET, libc::SO_TIMESTAMPNS, &1i32)?;
         // SAFETY: sockaddr_ll is plain old data.
         let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
@@ -248,12 +333,52 @@ impl PacketSocket {
                 io::Error::new(e.kind(), format!("promiscuous mode on {iface}: {e}"))
             })?;
         }
-        Ok(PacketSocket {
+        Ok(PacketSocket::from_parts(fd, ifindex, iface, mac))
+    }
+
+    fn from_parts(fd: OwnedFd, ifindex: i32, name: &str, mac: [u8; 6]) -> PacketSocket {
+        PacketSocket {
             fd,
             ifindex,
-            name: iface.to_string(),
+            name: name.to_string(),
             mac,
-        })
+            buf: Mutex::new(Vec::new()),
+            stats: Mutex::new(KernelStats::default()),
+        }
+    }
+
+    /// Whether the interface the socket is bound to is gone: deleted, or
+    /// replaced by a new one of the same name (another index). A socket
+    /// bound to a deleted interface never receives again, even from one
+    /// made again under its name; it must be opened anew.
+    pub fn interface_deleted(&self) -> bool {
+        interface_index(&self.name).map_or(true, |i| i != self.ifindex)
+    }
+
+    /// What the kernel counted on the socket since it was opened: frames
+    /// the filter passed and those of them it dropped (the receive buffer
+    /// full). Each call reads and resets `PACKET_STATISTICS`, and adds it
+    /// to the totals returned.
+    pub fn statistics(&self) -> io::Result<KernelStats> {
+        // SAFETY: tpacket_stats is plain old data.
+        let mut st: libc::tpacket_stats = unsafe { zeroed() };
+        let mut len = size_of::<libc::tpacket_stats>() as libc::socklen_t;
+        // SAFETY: `st` is a live tpacket_stats of the length passed.
+        let r = unsafe {
+            libc::getsockopt(
+                self.fd.as_raw_fd(),
+                libc::SOL_PACKET,
+                libc::PACKET_STATISTICS,
+                (&mut st as *mut libc::tpacket_stats).cast(),
+                &mut len,
+            )
+        };
+        if r < 0 {
+            return Err(last_error("reading the kernel's counts", &self.name));
+        }
+        let mut total = self.stats.lock().unwrap_or_else(PoisonError::into_inner);
+        total.add(st.tp_packets, st.tp_drops);
+        Ok(*total)
     }
 
     /// The interface's name.
@@ -316,15 +441,22 @@ impl PacketSocket {
     }
 
     fn recv_ready(&self) -> io::Result<LivePacket> {
-        let mut buf = vec![0u8; 65536 + 4];
-        // Room for a VLAN tag to be put back after the MAC addresses.
-        let data_at = 4;
+        // The socket's buffer, reused; a fresh one if another thread is
+        // receiving on the socket at the same time.
+        let mut spare = Vec::new();
+        let mut guard = match self.buf.try_lock() {
+            Ok(g) => Some(g),
+            Err(TryLockError::Poisoned(p)) => Some(p.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        let buf: &mut Vec<u8> = guard.as_deref_mut().unwrap_or(&mut spare);
+        buf.resize(RECV_BYTES, 0);
         // SAFETY: plain old data.
         let mut sll: libc::sockaddr_ll = unsafe { zeroed() };
         let mut control = [0u64; 32];
         let mut iov = libc::iovec {
-            iov_base: buf[data_at..].as_mut_ptr().cast(),
-            iov_len: buf.len() - data_at,
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
         };
         // SAFETY: plain old data.
         let mut msg: libc::msghdr = unsafe { zeroed() };
@@ -340,7 +472,7 @@ impl PacketSocket {
             return Err(last_error("receiving", &self.name));
         }
         let wire_len = n as usize;
-        let captured = wire_len.min(buf.len() - data_at);
+        let captured = wire_len.min(buf.len());
         let mut checksum = KernelChecksum::Unknown;
         let mut vlan: Option<(u16, u16)> = None;
         let mut timestamp_ns = None;
@@ -373,20 +505,10 @@ impl PacketSocket {
                 c = libc::CMSG_NXTHDR(&msg, c);
             }
         }
-        let mut start = data_at;
-        let mut end = data_at + captured;
-        if let Some((tpid, tci)) = vlan {
-            if captured >= 12 {
-                // Move the MAC addresses 4 bytes left and insert the tag.
-                buf.copy_within(data_at..data_at + 12, 0);
-                buf[12..14].copy_from_slice(&tpid.to_be_bytes());
-                buf[14..16].copy_from_slice(&tci.to_be_bytes());
-                start = 0;
-                end = data_at + captured;
-            }
-        }
-        buf.truncate(end);
-        buf.drain(..start);
+        // Exactly the frame's bytes are copied out (the buffer stays for the
+        // next frame), with a tag the kernel had stripped put back after the
+        // MAC addresses.
+        let data = frame_bytes(&buf[..captured], vlan);
         let direction = match sll.sll_pkttype {
             libc::PACKET_OUTGOING => Direction::Outgoing,
             libc::PACKET_OTHERHOST => Direction::OtherHost,
@@ -400,11 +522,27 @@ impl PacketSocket {
         });
         Ok(LivePacket {
             timestamp_ns,
-            data: buf,
+            data,
             orig_len,
             checksum,
             direction,
         })
+    }
+}
+
+/// A copy of exactly the `received` bytes, with the VLAN tag the kernel
+/// had stripped (`(tpid, tci)`) put back after the MAC addresses.
+fn frame_bytes(received: &[u8], vlan: Option<(u16, u16)>) -> Vec<u8> {
+    match vlan {
+        Some((tpid, tci)) if received.len() >= 12 => {
+            let mut d = Vec::with_capacity(received.len() + 4);
+            d.extend_from_slice(&received[..12]);
+            d.extend_from_slice(&tpid.to_be_bytes());
+            d.extend_from_slice(&tci.to_be_bytes());
+            d.extend_from_slice(&received[12..]);
+            d
+        }
+        _ => received.to_vec(),
     }
 }
 
@@ -463,12 +601,7 @@ mod tests {
                 std::os::fd::OwnedFd::from_raw_fd(fds[1]),
             )
         };
-        let s = super::PacketSocket {
-            fd: a,
-            ifindex: 0,
-            name: "test0".into(),
-            mac: [0; 6],
-        };
+        let s = super::PacketSocket::from_parts(a, 0, "test0", [0; 6]);
         (s, b)
     }
 
@@ -479,30 +612,56 @@ mod tests {
         assert_eq!(n, data.len() as isize);
     }
 
-    /// Each received frame keeps the whole 64 KiB receive buffer it was read
-    /// into (`truncate` and `drain` do not shrink a Vec): a 342-byte DHCP
-    /// frame holds 65,540 bytes. `watch -w` holds frames for 130 s in a
-    /// ring whose 64 MiB budget counts `data.len()`, and its channel holds
-    /// up to 4,096 of them: the memory used is ~190 times what is counted.
+    /// Guards the memory `watch` holds: each received frame kept the whole
+    /// 64 KiB receive buffer it was read into (`truncate` and `drain` do
+    /// not shrink a Vec), so a 342-byte DHCP frame held 65,540 bytes while
+    /// `watch -w`'s ring (whose 64 MiB budget counts `data.len()`) and its
+    /// channel (4,096 frames) held it: ~190 times what was counted. Now
+    /// exactly the frame's bytes are copied out, and the buffer is reused
+    /// for the next frame (which is not mixed with the one before).
     #[test]
-    fn hunt_a_received_frame_holds_only_its_bytes() {
+    fn a_received_frame_holds_only_its_bytes() {
         let (s, other) = pair();
         write(&other, &[0xab; 342]);
-        let p = s
-            .recv(Some(std::time::Duration::from_secs(1)))
-            .unwrap()
-            .unwrap();
+        write(&other, &[0xcd; 60]);
+        let wait = Some(std::time::Duration::from_secs(1));
+        let p = s.recv(wait).unwrap().unwrap();
         assert_eq!((p.data.len(), p.orig_len), (342, 342));
         assert!(
             p.data.capacity() <= 2 * p.data.len(),
             "a 342-byte frame holds a {}-byte allocation",
             p.data.capacity()
         );
+        let q = s.recv(wait).unwrap().unwrap();
+        assert_eq!((q.data.len(), q.orig_len), (60, 60));
+        assert!(q.data.capacity() <= 120, "{}", q.data.capacity());
+        assert!(q.data.iter().all(|b| *b == 0xcd));
+        assert!(p.data.iter().all(|b| *b == 0xab));
     }
 
-    /// A datagram larger than the receive buffer: cut, its wire length kept.
+    /// The tag the kernel stripped is put back after the MAC addresses, in
+    /// an allocation of the frame's size; a frame cut before them is kept
+    /// as it is.
     #[test]
-    fn hunt_a_frame_larger_than_the_buffer_is_cut_with_its_length() {
+    fn a_stripped_tag_is_put_back_in_a_copy_of_the_frame() {
+        let received: Vec<u8> = (0u8..40).collect();
+        let d = super::frame_bytes(&received, Some((0x88a8, 0x0064)));
+        assert_eq!(d.len(), 44);
+        assert!(d.capacity() <= 2 * d.len());
+        assert_eq!(&d[..12], &received[..12]);
+        assert_eq!(&d[12..16], &[0x88, 0xa8, 0x00, 0x64]);
+        assert_eq!(&d[16..], &received[12..]);
+        assert_eq!(
+            super::frame_bytes(&received[..10], Some((0x8100, 1))),
+            &received[..10]
+        );
+        assert_eq!(super::frame_bytes(&received, None), received);
+    }
+
+    /// A datagram larger than the receive buffer: cut at 64 KiB, its wire
+    /// length kept; a wait with nothing there is a timeout (`None`).
+    #[test]
+    fn a_frame_larger_than_the_buffer_is_cut_with_its_length() {
         let (s, other) = pair();
         let big = vec![0x5a; 70_000];
         write(&other, &big);
@@ -516,5 +675,86 @@ mod tests {
             .recv(Some(std::time::Duration::from_millis(10)))
             .unwrap()
             .is_none());
+    }
+
+    /// `PACKET_STATISTICS` resets on every read: the reads are added up,
+    /// and `frames` counts the dropped ones too (as the kernel reports).
+    #[test]
+    fn kernel_counts_add_up_over_reads() {
+        let mut st = super::KernelStats::default();
+        st.add(10, 0);
+        st.add(7, 3);
+        st.add(u32::MAX, u32::MAX);
+        assert_eq!(
+            st,
+            super::KernelStats {
+                frames: 17 + u64::from(u32::MAX),
+                dropped: 3 + u64::from(u32::MAX),
+            }
+        );
+    }
+
+    /// `watch` and `serve` wait for an interface that is down instead of
+    /// stopping: the `ENETDOWN` the kernel reports once, with what was
+    /// done said in the message, is told from other errors.
+    #[test]
+    fn a_link_down_error_is_told_from_others() {
+        let down = super::os_error(
+            std::io::Error::from_raw_os_error(libc::ENETDOWN),
+            "receiving",
+            "eth0",
+        );
+        assert!(super::is_link_down(&down), "{down:?}");
+        assert!(down.to_string().contains("receiving on eth0"), "{down}");
+        assert!(down.to_string().contains("the interface is down"), "{down}");
+        for e in [libc::ENXIO, libc::ENODEV] {
+            assert!(super::is_link_down(&std::io::Error::from_raw_os_error(e)));
+        }
+        for e in [libc::EAGAIN, libc::EPERM, libc::ENOBUFS] {
+            let other = super::os_error(std::io::Error::from_raw_os_error(e), "receiving", "eth0");
+            assert!(!super::is_link_down(&other), "{other:?}");
+        }
+    }
+
+    /// A socket bound to an interface that was deleted (or replaced by a new
+    /// one of its name, another index) never receives again: that is told
+    /// by the index (`if_nametoindex`), without a packet socket.
+    #[test]
+    fn a_deleted_interface_is_told_by_its_index() {
+        let (mut s, _other) = pair();
+        s.name = "no-such-if0".into();
+        assert!(s.interface_deleted());
+        let Ok(lo) = super::interface_index("lo") else {
+            return;
+        };
+        s.name = "lo".into();
+        s.ifindex = lo;
+        assert!(!s.interface_deleted());
+        s.ifindex = lo + 1000;
+        assert!(s.interface_deleted(), "lo now has another index");
+    }
+
+    /// The receive buffer is raised (as far as `rmem_max` lets, or past it
+    /// with `CAP_NET_ADMIN`), never lowered; on a socketpair here.
+    #[test]
+    fn the_receive_buffer_is_raised() {
+        use std::os::fd::AsRawFd;
+        let (s, _other) = pair();
+        let fd = s.as_raw_fd();
+        let mut before = 0i32;
+        let mut len = std::mem::size_of::<i32>() as libc::socklen_t;
+        // SAFETY: `before` is a live i32 of the length passed.
+        let r = unsafe {
+            libc::getsockopt(
+                fd,
+                libc::SOL_SOCKET,
+                libc::SO_RCVBUF,
+                (&mut before as *mut i32).cast(),
+                &mut len,
+            )
+        };
+        assert_eq!(r, 0);
+        let got = super::raise_receive_buffer(fd, super::RECEIVE_BUFFER).unwrap();
+        assert!(got >= before as usize, "{got} < {before}");
     }
 }

@@ -120,6 +120,93 @@ pub fn is_link_down(e: &io::Error) -> bool {
         )
 }
 
+/// What became of an interface a reader waits on, to say once each.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkEvent {
+    /// The kernel said the interface is down (`ENETDOWN`).
+    Down,
+    /// While down, it was found deleted (or replaced by another of its
+    /// name): the socket will not receive on it again.
+    Deleted,
+    /// A frame came again after it was down.
+    Up,
+}
+
+/// Follows one socket's interface for a reader that keeps going when it
+/// goes down: [`LinkState::error`] on a [`is_link_down`] error,
+/// [`LinkState::received`] on each frame, [`LinkState::idle`] when a wait
+/// ends with nothing; each returns what to say, once.
+#[derive(Debug, Default)]
+pub struct LinkState {
+    down: bool,
+    deleted_told: bool,
+    checked: Option<std::time::Instant>,
+}
+
+impl LinkState {
+    /// How often a down interface is looked up, to tell a deleted one.
+    pub const CHECK_EVERY: Duration = Duration::from_secs(2);
+
+    /// Whether the interface is down, as far as is known.
+    pub fn is_down(&self) -> bool {
+        self.down
+    }
+
+    /// A link-down error: `Down` unless it is down already. `deleted` says
+    /// whether the interface is gone ([`PacketSocket::interface_deleted`]),
+    /// asked at once: a deleted interface goes down first.
+    pub fn error(
+        &mut self,
+        now: std::time::Instant,
+        deleted: impl FnOnce() -> bool,
+    ) -> Vec<LinkEvent> {
+        let mut said = Vec::new();
+        if !self.down {
+            self.down = true;
+            said.push(LinkEvent::Down);
+        }
+        said.extend(self.check(now, deleted));
+        said
+    }
+
+    /// A wait that ended with nothing: while down, every
+    /// [`LinkState::CHECK_EVERY`], whether the interface was deleted.
+    pub fn idle(
+        &mut self,
+        now: std::time::Instant,
+        deleted: impl FnOnce() -> bool,
+    ) -> Option<LinkEvent> {
+        let due = self
+            .checked
+            .is_none_or(|c| now.saturating_duration_since(c) >= Self::CHECK_EVERY);
+        if !self.down || self.deleted_told || !due {
+            return None;
+        }
+        self.check(now, deleted)
+    }
+
+    fn check(
+        &mut self,
+        now: std::time::Instant,
+        deleted: impl FnOnce() -> bool,
+    ) -> Option<LinkEvent> {
+        self.checked = Some(now);
+        if self.deleted_told || !deleted() {
+            return None;
+        }
+        self.deleted_told = true;
+        Some(LinkEvent::Deleted)
+    }
+
+    /// A frame received: `Up` if the interface was down.
+    pub fn received(&mut self) -> Option<LinkEvent> {
+        let was = std::mem::take(&mut self.down);
+        self.deleted_told = false;
+        self.checked = None;
+        was.then_some(LinkEvent::Up)
+    }
+}
+
 /// Asks for a receive buffer of `bytes` on `fd`: `SO_RCVBUFFORCE` (past
 /// `net.core.rmem_max`, with `CAP_NET_ADMIN`), else `SO_RCVBUF` (capped at
 /// `rmem_max`). Returns the size the kernel set (it doubles what it is
@@ -656,6 +743,35 @@ mod tests {
             &received[..10]
         );
         assert_eq!(super::frame_bytes(&received, None), received);
+    }
+
+    /// An interface going down is said once (not on every error), one found
+    /// deleted once (looked up at the error, then every
+    /// `CHECK_EVERY` while down, not while up), and the first frame after
+    /// says it is up again.
+    #[test]
+    fn a_link_going_down_and_coming_back_is_said_once_each() {
+        use super::{LinkEvent, LinkState};
+        let t0 = std::time::Instant::now();
+        let mut l = LinkState::default();
+        assert_eq!(l.idle(t0, || panic!("not looked up while up")), None);
+        assert_eq!(l.error(t0, || false), [LinkEvent::Down]);
+        assert!(l.is_down());
+        assert_eq!(l.error(t0, || false), []);
+        assert_eq!(l.idle(t0, || panic!("looked up too soon")), None);
+        let later = t0 + LinkState::CHECK_EVERY;
+        assert_eq!(l.idle(later, || false), None);
+        assert_eq!(
+            l.idle(later + LinkState::CHECK_EVERY, || true),
+            Some(LinkEvent::Deleted)
+        );
+        let much_later = later + 10 * LinkState::CHECK_EVERY;
+        assert_eq!(l.idle(much_later, || panic!("said once")), None);
+        assert_eq!(l.received(), Some(LinkEvent::Up));
+        assert_eq!(l.received(), None);
+        // Deleted at once: both said on the error.
+        let mut l = LinkState::default();
+        assert_eq!(l.error(t0, || true), [LinkEvent::Down, LinkEvent::Deleted]);
     }
 
     /// A datagram larger than the receive buffer: cut at 64 KiB, its wire

@@ -39,6 +39,8 @@ pub struct Listener {
     /// ports, and passing all would flood the socket on a busy link), so
     /// only the first fragment is seen.
     fragmented: Vec<(wire::frame::FragmentKey, Decision)>,
+    /// Whether the interface is down (or deleted), to say once each.
+    link: capture::live::LinkState,
 }
 
 /// How many fragmented requests are remembered for their later fragments.
@@ -85,6 +87,7 @@ impl Listener {
             ping: None,
             ping_failed: false,
             fragmented: Vec::new(),
+            link: capture::live::LinkState::default(),
         })
     }
 
@@ -137,14 +140,30 @@ impl Listener {
             });
             let got = match self.packets.recv(Some(wait)) {
                 Ok(got) => got,
-                // The interface went down (or away for a moment): keep the
-                // leases and wait for it.
-                Err(e) if matches!(e.raw_os_error(), Some(ENETDOWN | ENXIO | ENODEV)) => {
+                // The interface went down: keep the leases and wait for it,
+                // saying so (and, if it was deleted, that this socket will
+                // not see it again).
+                Err(e) if capture::live::is_link_down(&e) => {
+                    let said = self
+                        .link
+                        .error(Instant::now(), || self.packets.interface_deleted());
+                    for event in said {
+                        self.say_link(event, Some(&e));
+                    }
                     std::thread::sleep(Duration::from_millis(500));
                     continue;
                 }
                 Err(e) => return Err(e),
             };
+            let event = match &got {
+                Some(_) => self.link.received(),
+                None => self
+                    .link
+                    .idle(Instant::now(), || self.packets.interface_deleted()),
+            };
+            if let Some(event) = event {
+                self.say_link(event, None);
+            }
             // What the UDP socket queued is a copy of what the packet socket saw.
             while self.udp.recv(&mut scratch).is_ok() {}
             let Some(p) = got else { continue };
@@ -256,6 +275,14 @@ impl Listener {
         Ok(())
     }
 
+    /// Says on stderr (once each) that the interface went down, was
+    /// deleted, or receives again.
+    fn say_link(&self, event: capture::live::LinkEvent, error: Option<&io::Error>) {
+        let line = link_line(&self.iface, event, error);
+        // (A closed stderr must not take the server down.)
+        let _ = writeln!(std::io::stderr().lock(), "dhcplens: {line}");
+    }
+
     /// Sends `m`; returns it as the frame that left (for a reply through
     /// the UDP socket, the IPv4 packet the kernel will have built).
     fn send(&self, m: &wire::Message<'_>, to: Dest, server: &Server) -> io::Result<Sent> {
@@ -289,10 +316,23 @@ pub fn log_head(stamp: impl std::fmt::Display) -> String {
     format!("{stamp} dhcplens[{}]:", std::process::id())
 }
 
-// errno values (asm-generic/errno-base.h, errno.h): the interface is down or gone.
-const ENXIO: i32 = 6;
-const ENODEV: i32 = 19;
-const ENETDOWN: i32 = 100;
+/// What `serve` says on stderr when `iface` goes down, is found deleted,
+/// or receives again.
+fn link_line(iface: &str, event: capture::live::LinkEvent, error: Option<&io::Error>) -> String {
+    use capture::live::LinkEvent;
+    match event {
+        LinkEvent::Down => format!(
+            "{iface} is down{}; the leases are kept, waiting for it to come back",
+            error.map_or(String::new(), |e| format!(" ({e})"))
+        ),
+        LinkEvent::Deleted => format!(
+            "{iface} was deleted (or replaced by a new interface of its name): \
+             this server will not receive on it again; restart dhcplens serve \
+             once the interface is back"
+        ),
+        LinkEvent::Up => format!("{iface} receives again"),
+    }
+}
 
 /// For the first IPv4 fragment of a datagram (More Fragments set, offset
 /// 0), the datagram it starts.
@@ -403,6 +443,32 @@ impl Sent {
 
 #[cfg(test)]
 mod tests {
+
+    /// An interface going down no longer stops the server (its ENETDOWN was
+    /// matched by errno on an error that had lost it) nor leaves it waiting
+    /// in silence: it says the interface is down, that it was deleted (a
+    /// socket on a deleted interface never receives again), and when it
+    /// receives again.
+    #[test]
+    fn an_interface_down_or_deleted_is_said() {
+        use capture::live::LinkEvent;
+        let e = io::Error::new(
+            io::ErrorKind::NetworkDown,
+            "receiving on eth0: Network is down",
+        );
+        assert!(capture::live::is_link_down(&e));
+        assert_eq!(
+            link_line("eth0", LinkEvent::Down, Some(&e)),
+            "eth0 is down (receiving on eth0: Network is down); the leases are kept, waiting for it to come back"
+        );
+        let deleted = link_line("eth0", LinkEvent::Deleted, None);
+        assert!(deleted.starts_with("eth0 was deleted"), "{deleted}");
+        assert!(deleted.contains("restart dhcplens serve"), "{deleted}");
+        assert_eq!(
+            link_line("eth0", LinkEvent::Up, None),
+            "eth0 receives again"
+        );
+    }
     use super::*;
     use capture::live::KernelChecksum;
     use wire::frame::ChecksumMode;

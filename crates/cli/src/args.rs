@@ -226,7 +226,7 @@ pub struct WatchArgs {
     /// Also record what was seen as pcapng, with findings as packet comments.
     #[arg(short = 'w', long = "write", value_name = "FILE")]
     pub write: Option<PathBuf>,
-    /// NDJSON events: started, then transaction, finding, summary.
+    /// NDJSON events: started, then transaction, finding, interface (down, deleted, up), summary.
     #[arg(long)]
     pub json: bool,
 }

@@ -10,7 +10,9 @@ use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use capture::live::{Direction, LivePacket, Options, PacketSocket};
+use capture::live::{
+    Direction, KernelStats, LinkEvent, LinkState, LivePacket, Options, PacketSocket,
+};
 use capture::Timestamp;
 use diagnose::{Code, Config, Engine, Finding, FrameRef, KernelChecksum, Obs, Sink, Summary};
 use serde::Serialize;
@@ -230,6 +232,146 @@ impl Ring {
     }
 }
 
+/// What a capture thread hands the loop, for interface `.0`.
+enum Got {
+    Packet(u16, LivePacket),
+    /// The interface went down, was found deleted, or receives again.
+    Link(u16, LinkEvent),
+    /// The kernel's counts on the socket so far, when they changed.
+    Counts(u16, KernelStats),
+}
+
+/// How often a capture thread reads the kernel's counts.
+const COUNTS_EVERY: Duration = Duration::from_secs(1);
+
+/// Receives on `s` (interface `i`) until `stop`, handing the loop what it
+/// gets; an interface that goes down is waited for, not an end. Returns
+/// the kernel's counts at the end.
+fn receive_loop(
+    i: u16,
+    s: &PacketSocket,
+    tx: &mpsc::SyncSender<Got>,
+    stop: &AtomicBool,
+) -> std::io::Result<KernelStats> {
+    let mut link = LinkState::default();
+    let mut counts = KernelStats::default();
+    let mut counted = Instant::now();
+    while !stop.load(Ordering::Relaxed) {
+        let mut said = Vec::new();
+        let got = match s.recv(Some(Duration::from_millis(200))) {
+            Ok(got) => got,
+            Err(e) if capture::live::is_link_down(&e) => {
+                said = link.error(Instant::now(), || s.interface_deleted());
+                None
+            }
+            Err(e) => return Err(e),
+        };
+        said.extend(match &got {
+            Some(_) => link.received(),
+            None => link.idle(Instant::now(), || s.interface_deleted()),
+        });
+        let mut out: Vec<Got> = said.into_iter().map(|e| Got::Link(i, e)).collect();
+        out.extend(got.map(|p| Got::Packet(i, p)));
+        if counted.elapsed() >= COUNTS_EVERY {
+            counted = Instant::now();
+            if let Ok(now) = s.statistics() {
+                if now != counts {
+                    counts = now;
+                    out.push(Got::Counts(i, now));
+                }
+            }
+        }
+        for g in out {
+            if tx.send(g).is_err() {
+                return Ok(s.statistics().unwrap_or(counts));
+            }
+        }
+    }
+    Ok(s.statistics().unwrap_or(counts))
+}
+
+/// How often, at most, frames the kernel dropped are warned of.
+const DROPS_WARNED_EVERY: Duration = Duration::from_secs(5);
+
+/// Warns of the frames the kernel dropped on one interface, at most every
+/// [`DROPS_WARNED_EVERY`].
+#[derive(Debug, Default)]
+struct DropWarning {
+    /// Dropped frames already warned of.
+    warned: u64,
+    last: Option<Instant>,
+}
+
+impl DropWarning {
+    /// With `dropped` in all so far: how many are new to warn of now, if
+    /// it is time.
+    fn due(&mut self, now: Instant, dropped: u64) -> Option<u64> {
+        let time = self
+            .last
+            .is_none_or(|l| now.saturating_duration_since(l) >= DROPS_WARNED_EVERY);
+        if dropped <= self.warned || !time {
+            return None;
+        }
+        let new = dropped - self.warned;
+        self.warned = dropped;
+        self.last = Some(now);
+        Some(new)
+    }
+}
+
+/// The warning for `new` frames the kernel dropped on `iface`.
+fn drops_warning(iface: &str, new: u64) -> String {
+    format!(
+        "the kernel dropped {new} DHCP frame{} on {iface}: its receive buffer was full \
+         (watch reading too slowly); findings may miss them",
+        if new == 1 { "" } else { "s" }
+    )
+}
+
+/// The kernel's counts on one interface, as the JSON summary has them.
+#[derive(Debug, Serialize)]
+struct KernelCounts<'a> {
+    interface: &'a str,
+    /// Frames the filter passed, the dropped ones included.
+    frames: u64,
+    /// Of them, those the kernel dropped.
+    dropped: u64,
+}
+
+/// The text summary's lines on frames the kernel dropped (none if it
+/// dropped none).
+fn drops_summary(ifaces: &[String], counts: &[KernelStats]) -> Vec<String> {
+    ifaces
+        .iter()
+        .zip(counts)
+        .filter(|(_, c)| c.dropped > 0)
+        .map(|(i, c)| {
+            format!(
+                "the kernel dropped {} of {} DHCP frames on {i} (its receive buffer was full): \
+                 the diagnosis may miss them",
+                c.dropped, c.frames
+            )
+        })
+        .collect()
+}
+
+/// What is said when interface `iface` goes down, is found deleted, or
+/// receives again (on stderr; in `--json` also as an `interface` event
+/// with this `state`).
+fn link_said(iface: &str, event: LinkEvent) -> (&'static str, String) {
+    match event {
+        LinkEvent::Down => ("down", format!("{iface} is down; waiting for it")),
+        LinkEvent::Deleted => (
+            "deleted",
+            format!(
+                "{iface} was deleted (or replaced by a new interface of its name): \
+                 watch will not see it again; restart watch once it is back"
+            ),
+        ),
+        LinkEvent::Up => ("up", format!("{iface} receives again")),
+    }
+}
+
 pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
     let stop = Arc::new(AtomicBool::new(false));
     // A hang-up (the terminal or SSH session gone) stops it as Ctrl-C
@@ -262,20 +404,13 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
         None => None,
     };
     let virtual_links: Vec<Option<bool>> = a.interfaces.iter().map(|i| is_virtual(i)).collect();
-    let (tx, rx) = mpsc::sync_channel::<(u16, LivePacket)>(4096);
+    let (tx, rx) = mpsc::sync_channel::<Got>(4096);
     let mut threads = Vec::new();
     for (i, s) in sockets.into_iter().enumerate() {
         let tx = tx.clone();
         let stop = Arc::clone(&stop);
-        threads.push(std::thread::spawn(move || -> std::io::Result<()> {
-            while !stop.load(Ordering::Relaxed) {
-                if let Some(p) = s.recv(Some(Duration::from_millis(200)))? {
-                    if tx.send((i as u16, p)).is_err() {
-                        break;
-                    }
-                }
-            }
-            Ok(())
+        threads.push(std::thread::spawn(move || {
+            receive_loop(i as u16, &s, &tx, &stop)
         }));
     }
     drop(tx);
@@ -317,6 +452,12 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     let mut engine = Engine::new(cfg, live);
     let mut ring = Ring::default();
     let mut numbers = vec![0u64; a.interfaces.len()];
+    let mut counts = vec![KernelStats::default(); a.interfaces.len()];
+    let mut drop_warnings: Vec<DropWarning> = a
+        .interfaces
+        .iter()
+        .map(|_| DropWarning::default())
+        .collect();
     let started = Instant::now();
     // However the loop ends (an error too: the report's reader gone, the
     // file not written), the capture threads are stopped and what the ring
@@ -330,7 +471,19 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
                 return Ok(());
             }
             match rx.recv_timeout(Duration::from_millis(200)) {
-                Ok((i, p)) => {
+                Ok(Got::Link(i, event)) => {
+                    let iface = &a.interfaces[usize::from(i)];
+                    let (state, text) = link_said(iface, event);
+                    crate::warn(&text);
+                    if a.json {
+                        let body = serde_json::json!({"interface": iface, "state": state});
+                        let r = write_event(&mut engine.sink().out, "interface", &body);
+                        engine.sink().emit(r);
+                        let _ = engine.sink().out.flush();
+                    }
+                }
+                Ok(Got::Counts(i, c)) => counts[usize::from(i)] = c,
+                Ok(Got::Packet(i, p)) => {
                     numbers[usize::from(i)] += 1;
                     let at = FrameRef {
                         file: i,
@@ -369,6 +522,12 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
                 Err(mpsc::RecvTimeoutError::Timeout) => engine.sweep(Timestamp::now()),
                 Err(mpsc::RecvTimeoutError::Disconnected) => return Ok(()),
             }
+            let now = Instant::now();
+            for ((iface, c), w) in a.interfaces.iter().zip(&counts).zip(&mut drop_warnings) {
+                if let Some(new) = w.due(now, c.dropped) {
+                    crate::warn(drops_warning(iface, new));
+                }
+            }
             if let Some(w) = &mut pcapng {
                 ring.drain(w, engine.sink(), Instant::now(), false)?;
             }
@@ -379,11 +538,11 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
     })();
     stop.store(true, Ordering::Relaxed);
     drop(rx);
-    for t in threads {
+    for (i, t) in threads.into_iter().enumerate() {
         match t.join() {
             Ok(Err(e)) => crate::warn(format_args!("capture stopped: {e}")),
             Err(_) => crate::warn("a capture thread failed"),
-            Ok(Ok(())) => {}
+            Ok(Ok(c)) => counts[i] = c,
         }
     }
     let (report, mut live) = engine.finish();
@@ -405,6 +564,9 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
             servers: &'r [diagnose::report::ServerReport],
             stats: &'r diagnose::report::Stats,
             healthy: bool,
+            /// Per interface, frames the filter passed and those the kernel
+            /// dropped.
+            kernel: Vec<KernelCounts<'r>>,
         }
         let done = Done {
             clients: &report.clients,
@@ -412,11 +574,24 @@ pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<
             servers: &report.servers,
             stats: &report.stats,
             healthy: report.healthy(),
+            kernel: a
+                .interfaces
+                .iter()
+                .zip(&counts)
+                .map(|(i, c)| KernelCounts {
+                    interface: i,
+                    frames: c.frames,
+                    dropped: c.dropped,
+                })
+                .collect(),
         };
         write_event(&mut *out, "summary", &done)?;
     } else {
         writeln!(out, "{}", style.paint(Paint::Dim, "---"))?;
         diagnose_text::print(out, &report, &a.interfaces, true, style)?;
+        for line in drops_summary(&a.interfaces, &counts) {
+            writeln!(out, "{}", style.paint(Paint::Yellow, line))?;
+        }
     }
     Ok(if report.healthy() {
         Outcome::Healthy
@@ -492,6 +667,72 @@ impl Annotated {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Frames the kernel dropped (its receive buffer full) were never
+    /// reported. A warning says how many were dropped since the last one,
+    /// at most every [`DROPS_WARNED_EVERY`]; none while none are new.
+    #[test]
+    fn kernel_drops_are_warned_of_at_most_every_few_seconds() {
+        let t0 = Instant::now();
+        let mut w = DropWarning::default();
+        assert_eq!(w.due(t0, 0), None, "nothing dropped");
+        assert_eq!(w.due(t0, 3), Some(3));
+        assert_eq!(w.due(t0 + Duration::from_secs(1), 10), None, "too soon");
+        assert_eq!(w.due(t0 + DROPS_WARNED_EVERY, 12), Some(9), "the 9 since");
+        assert_eq!(w.due(t0 + 3 * DROPS_WARNED_EVERY, 12), None, "none new");
+        assert_eq!(
+            drops_warning("eth0", 9),
+            "the kernel dropped 9 DHCP frames on eth0: its receive buffer was full \
+             (watch reading too slowly); findings may miss them"
+        );
+        assert!(drops_warning("eth0", 1).contains("dropped 1 DHCP frame on"));
+    }
+
+    /// The summary says, per interface, how many frames the kernel dropped
+    /// (text: only where it dropped some; JSON: `kernel`, every interface
+    /// with `frames` and `dropped`).
+    #[test]
+    fn the_summary_says_what_the_kernel_dropped() {
+        let ifaces = vec!["eth0".to_string(), "br0".to_string()];
+        let mut counts = vec![KernelStats::default(); 2];
+        assert!(drops_summary(&ifaces, &counts).is_empty());
+        counts[0].add(3400, 12);
+        counts[1].add(20, 0);
+        assert_eq!(
+            drops_summary(&ifaces, &counts),
+            [
+                "the kernel dropped 12 of 3400 DHCP frames on eth0 (its receive buffer was full): \
+              the diagnosis may miss them"
+            ]
+        );
+        let json = serde_json::to_value(KernelCounts {
+            interface: "eth0",
+            frames: counts[0].frames,
+            dropped: counts[0].dropped,
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"interface": "eth0", "frames": 3400, "dropped": 12})
+        );
+    }
+
+    /// An interface going down ended its capture thread, and a watch of it
+    /// alone stopped: it is now waited for, and what became of it said.
+    #[test]
+    fn an_interface_going_down_is_said_not_an_end() {
+        assert_eq!(
+            link_said("eth0", LinkEvent::Down),
+            ("down", "eth0 is down; waiting for it".to_string())
+        );
+        let (state, text) = link_said("eth0", LinkEvent::Deleted);
+        assert_eq!(state, "deleted");
+        assert!(text.contains("will not see it again"), "{text}");
+        assert_eq!(
+            link_said("eth0", LinkEvent::Up),
+            ("up", "eth0 receives again".to_string())
+        );
+    }
 
     fn live(out: &mut Vec<u8>) -> Live<&mut Vec<u8>> {
         Live {

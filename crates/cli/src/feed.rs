@@ -674,12 +674,15 @@ impl Feed {
                 src.dhcp += 1;
                 src.clamped.note(&p);
                 src.untimed.note(&p);
-                return Some(Obs::from_plain(at, ts, &plain));
+                let mut o = Obs::from_plain(at, ts, &plain);
+                o.iface = iface_of(&p);
+                return Some(o);
             }
             match wire::packet::decode(p.link, p.data, p.orig_len) {
                 Ok(Some(d)) => {
                     src.fragments.note_first(&d);
-                    if let Some(o) = Obs::new(at, ts, &d, None) {
+                    if let Some(mut o) = Obs::new(at, ts, &d, None) {
+                        o.iface = iface_of(&p);
                         src.dhcp += 1;
                         src.clamped.note(&p);
                         src.untimed.note(&p);
@@ -804,4 +807,9 @@ fn each_obs(name: &Path, file: usize, frames: Option<u64>, mut take: impl FnMut(
             break;
         }
     }
+}
+
+/// A packet's pcapng interface, as an observation keeps it.
+fn iface_of(p: &capture::Packet<'_>) -> u16 {
+    u16::try_from(p.interface).unwrap_or(u16::MAX)
 }

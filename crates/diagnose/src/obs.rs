@@ -115,6 +115,10 @@ pub struct Obs {
     /// The IPv4 header's time to live: an initial value (64, 128, 255) says
     /// the frame comes from its sender's own link, not through a router.
     pub ttl: u8,
+    /// The pcapng interface it was captured on (0 for pcap): a capture of
+    /// several interfaces (mergecap of two hosts' captures, dumpcap -i a -i
+    /// b) sees one message once on each, a copy as in another capture.
+    pub iface: u16,
     /// DHCP payload length (UDP payload), as sent.
     pub length: usize,
     /// The capture kept only the start of the message: options past the cut
@@ -345,6 +349,7 @@ impl Obs {
                 .any(|a| matches!(a.kind, wire::AnomalyKind::Ipv4ChecksumInvalid { found: 0 })),
             ip_id: f.ip.identification,
             ttl: f.ip.ttl,
+            iface: 0,
             length,
             cut: length > f.payload.len(),
             client_id: idx.get(m, code::CLIENT_IDENTIFIER).map(|v| Short::new(&v)),
@@ -411,6 +416,7 @@ impl Obs {
             ip_checksum_offloaded: false,
             ip_id: p.ip_id,
             ttl: p.ttl,
+            iface: 0,
             length: p.message.len(),
             cut: false,
             client_id: None,
@@ -579,6 +585,7 @@ impl Obs {
             ip_checksum_offloaded: false,
             ip_id: f.ip.identification,
             ttl: f.ip.ttl,
+            iface: 0,
             length: d.message_len(),
             cut: true,
             client_id: None,

@@ -466,7 +466,8 @@ fn is_copy(a: &Obs, b: &Obs, a_files: u64) -> bool {
     if !same_content {
         return false;
     }
-    let other_file = a_files & file_bit(b.at.file) == 0;
+    // Another capture, or another interface of one capture.
+    let other_file = a_files & file_bit(b.at.file) == 0 || a.iface != b.iface;
     let other_hop = a.giaddr != b.giaddr
         || a.hops != b.hops
         || (a.src_port, a.dst_port) != (b.src_port, b.dst_port)

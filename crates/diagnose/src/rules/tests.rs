@@ -597,6 +597,45 @@ fn no_offer_names_the_captures_it_looked_in() {
     }
 }
 
+/// One message seen on two interfaces of one capture (mergecap of a
+/// client's and a server's capture, or dumpcap on both sides of a bridge)
+/// is one message seen twice, as in two captures, even 50 ms apart; a
+/// retransmission on the same interface is still one. Found by a bug hunt:
+/// every copy past 10 ms counted as a retransmission.
+#[test]
+fn one_message_on_two_interfaces_of_a_capture_is_a_copy() {
+    #[derive(Default)]
+    struct Sums(Vec<(usize, usize)>);
+    impl crate::engine::Sink for Sums {
+        fn wants_transactions(&self) -> bool {
+            true
+        }
+        fn transaction(&mut self, s: &crate::transaction::Summary) {
+            self.0.push((s.requests, s.retransmissions));
+        }
+    }
+    let cfg = Config {
+        files: vec!["merged.pcapng".into()],
+        ..Config::default()
+    };
+    let mut e = Engine::new(cfg, Sums::default());
+    let mut n = 0;
+    for (t, secs) in [(0.0, 0), (4.0, 4)] {
+        for iface in [0, 1] {
+            n += 1;
+            let mut o = client_obs(t + f64::from(iface) * 0.05, n, &discover(0x3f, secs));
+            o.iface = iface;
+            e.push(o);
+        }
+    }
+    let (_, sums) = e.finish();
+    assert_eq!(
+        sums.0,
+        [(2, 1)],
+        "two DISCOVERs, each seen on both interfaces"
+    );
+}
+
 #[test]
 fn no_ack() {
     let mut c = Cap::new();

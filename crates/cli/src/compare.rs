@@ -813,6 +813,7 @@ pub fn bisect_cmd(a: &BisectArgs, style: Style, out: &mut impl Write) -> anyhow:
         .map(|w| RunFile::create(w, &inputs))
         .transpose()?;
     let mut opened = way.open()?;
+    let file = file.map(RunFile::start).transpose()?;
     let limits = Limits {
         max_sends: a.transport.max_packets,
         min_interval: a.transport.interval,

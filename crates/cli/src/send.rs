@@ -153,13 +153,26 @@ pub fn as_relay(m: &mut Message<'_>, giaddr: Option<Ipv4Addr>, o: &crate::probe_
     }
 }
 
-/// The `-w` file of `probe`, `replay` or `bisect`: created (its section
-/// header written and flushed) before anything is sent, so that a file that
-/// cannot be written is told before the network is touched; the run's
-/// packets are written when it ends, however it ends ([`finish_run`]).
+/// The `-w` file of `probe`, `replay` or `bisect`: opened for writing
+/// before anything is opened or sent, so that a file that cannot be
+/// written is told before the network is touched, but emptied (and its
+/// section header written) only by [`RunFile::start`], once the way out is
+/// open: a run refused before then (no way out, not root, the interface
+/// gone) leaves a file the user already had at that path as it was, and
+/// removes the empty one it created. The run's packets are written when it
+/// ends, however it ends ([`finish_run`]).
 pub struct RunFile {
     path: PathBuf,
-    w: capture::write::PcapngWriter<std::io::BufWriter<std::fs::File>>,
+    state: RunFileState,
+}
+
+enum RunFileState {
+    /// Opened, not truncated; `created`: the file did not exist before.
+    Opened {
+        f: Option<std::fs::File>,
+        created: bool,
+    },
+    Started(capture::write::PcapngWriter<std::io::BufWriter<std::fs::File>>),
 }
 
 impl RunFile {
@@ -177,25 +190,79 @@ impl RunFile {
         Ok(())
     }
 
-    /// Creates `path` (see [`RunFile::refuse_input`] for `inputs`).
+    /// Opens `path` for writing, creating it if it does not exist, without
+    /// truncating it (see [`RunFile::refuse_input`] for `inputs`). Nothing
+    /// is written to it before [`RunFile::start`].
     pub fn create(path: &Path, inputs: &[&Path]) -> anyhow::Result<RunFile> {
+        use std::fs::OpenOptions;
         RunFile::refuse_input(path, inputs)?;
-        let f =
-            std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
-        let w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens")
-            .and_then(|mut w| w.flush().map(|()| w))
-            .with_context(|| format!("writing {}", path.display()))?;
+        let context = || format!("creating {}", path.display());
+        let (f, created) = match OpenOptions::new().write(true).create_new(true).open(path) {
+            Ok(f) => (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (
+                OpenOptions::new()
+                    .write(true)
+                    .open(path)
+                    .with_context(context)?,
+                false,
+            ),
+            Err(e) => return Err(e).with_context(context),
+        };
         Ok(RunFile {
             path: path.to_path_buf(),
-            w,
+            state: RunFileState::Opened {
+                f: Some(f),
+                created,
+            },
         })
     }
 
+    /// Empties the file (a regular one: a pipe or device is written as it
+    /// is) and writes its section header, flushed: called once the way out
+    /// is open, before anything is sent.
+    pub fn start(mut self) -> anyhow::Result<RunFile> {
+        let RunFileState::Opened { f, .. } = &mut self.state else {
+            return Ok(self);
+        };
+        let f = f.take().expect("a RunFile is started once");
+        let path = self.path.clone();
+        let w = (|| {
+            if f.metadata()?.is_file() {
+                f.set_len(0)?;
+            }
+            let mut w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens")?;
+            w.flush()?;
+            Ok::<_, std::io::Error>(w)
+        })()
+        .with_context(|| format!("writing {}", path.display()))?;
+        self.state = RunFileState::Started(w);
+        Ok(self)
+    }
+
     /// Writes `session`'s packets ([`write_packets`]) and flushes.
-    fn finish(mut self, iface: &str, session: &Session<'_>) -> anyhow::Result<()> {
-        write_packets(&mut self.w, iface, &session.log, |i| session.is_ours(i))
-            .and_then(|()| self.w.flush())
-            .with_context(|| format!("writing {}", self.path.display()))
+    /// Starts the file if that is still to do ([`RunFile::start`]).
+    fn finish(self, iface: &str, session: &Session<'_>) -> anyhow::Result<()> {
+        let mut started = self.start()?;
+        let RunFileState::Started(w) = &mut started.state else {
+            unreachable!("started above")
+        };
+        write_packets(w, iface, &session.log, |i| session.is_ours(i))
+            .and_then(|()| w.flush())
+            .with_context(|| format!("writing {}", started.path.display()))
+    }
+}
+
+impl Drop for RunFile {
+    /// A file created for a run that never started is removed (what the
+    /// user had at that path, if anything, was never touched).
+    fn drop(&mut self) {
+        if let RunFileState::Opened {
+            f: Some(_),
+            created: true,
+        } = &self.state
+        {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -476,6 +543,7 @@ pub fn probe(a: &ProbeArgs, style: Style, out: &mut impl Write) -> anyhow::Resul
         .map(|w| RunFile::create(w, &[]))
         .transpose()?;
     let mut opened = way.open()?;
+    let file = file.map(RunFile::start).transpose()?;
     as_relay(&mut m, opened.giaddr, &a.overrides);
     let dest = opened.dest;
     if kind.unicast() && dest == Dest::Broadcast {
@@ -777,6 +845,7 @@ pub fn replay(a: &ReplayArgs, style: Style, out: &mut impl Write) -> anyhow::Res
         .map(|w| RunFile::create(w, &[&a.capture]))
         .transpose()?;
     let mut opened = way.open()?;
+    let file = file.map(RunFile::start).transpose()?;
     as_relay(&mut m, opened.giaddr, &a.overrides);
     let dest = opened.dest;
     let limits = Limits {
@@ -932,9 +1001,12 @@ mod tests {
     fn the_write_file_holds_the_run_when_it_ends_in_an_error() {
         let dir = crate::testutil::temp_dir("probe-error");
         let path = dir.join("probe.pcapng");
-        let file = RunFile::create(&path, &[]).unwrap();
+        let file = RunFile::create(&path, &[]).unwrap().start().unwrap();
         let header = std::fs::read(&path).unwrap();
-        assert!(!header.is_empty(), "the section header is written at once");
+        assert!(
+            !header.is_empty(),
+            "the section header is written once started"
+        );
         let mut t = Fake {
             batches: vec![vec![MessageType::Offer]].into(),
             pending: vec![reply(0x9999, MessageType::Offer)].into(),
@@ -957,6 +1029,56 @@ mod tests {
             "the OFFER to xid 0x9999: {comments:?}"
         );
         assert!(!comments[2].contains("not decided on"), "{comments:?}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// Guards a `-w` file the user already had when the run never starts:
+    /// `RunFile::create` truncated it to a section header before the way
+    /// out was opened, so a run that then failed to open it (not root, the
+    /// interface gone) emptied the file. It is only opened now, emptied
+    /// once started; a file the run created is removed. No socket is
+    /// opened: the commands stop at "nothing is sent without …", and the
+    /// failing `way.open()` is played by dropping the unstarted file, as
+    /// its `?` does. Fails on the previous build.
+    #[test]
+    fn an_existing_write_file_survives_a_run_that_never_starts() {
+        let dir = crate::testutil::temp_dir("probe-kept");
+        let kept = dir.join("kept.pcapng");
+        std::fs::write(&kept, "the user's own capture").unwrap();
+        let file = RunFile::create(&kept, &[]).unwrap();
+        drop(file);
+        assert_eq!(
+            std::fs::read_to_string(&kept).unwrap(),
+            "the user's own capture"
+        );
+        let new = dir.join("new.pcapng");
+        drop(RunFile::create(&new, &[]).unwrap());
+        assert!(!new.exists(), "the file the run created is removed");
+        // Started (the way out is open): emptied to its header.
+        let file = RunFile::create(&kept, &[]).unwrap().start().unwrap();
+        drop(file);
+        let header = std::fs::read(&kept).unwrap();
+        assert!(
+            header.starts_with(&[0x0a, 0x0d, 0x0d, 0x0a]),
+            "a section header block: {header:?}"
+        );
+        // Through the commands, refused for having no way out.
+        std::fs::write(&kept, "the user's own capture").unwrap();
+        let k = kept.to_str().unwrap();
+        let base = format!("{}:1", healthy());
+        for args in [
+            &["probe", "-w", k][..],
+            &["replay", &healthy(), "--frame", "1", "-w", k],
+            &["bisect", "--field", "secs=0..3", "--base", &base, "-w", k],
+        ] {
+            let e = run(args).unwrap_err().to_string();
+            assert!(e.contains("nothing is sent without"), "{args:?}: {e}");
+            assert_eq!(
+                std::fs::read_to_string(&kept).unwrap(),
+                "the user's own capture",
+                "{args:?}"
+            );
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 

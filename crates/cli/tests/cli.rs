@@ -25,6 +25,54 @@ fn run(args: &[&str]) -> Output {
     bin().args(args).output().unwrap()
 }
 
+/// Runs `dhcplens ARGS` for a command that sends or serves (`probe`,
+/// `replay`, `bisect`, `serve`, `watch`) in a test outside the lab's
+/// namespaces. Every such run goes through here.
+///
+/// Contract: these tests check refusals that come before any socket is
+/// opened; this makes them unable to reach the host's network should the
+/// refusal ever regress (CI runs the tests as root, where a socket would
+/// open and send on the host's interfaces):
+/// - as root, with `unshare --net` working here, the command runs under
+///   it: in a fresh network namespace holding only a loopback that is
+///   down, where no packet can leave and no host interface exists (an
+///   interface named in the test is missing there as on the host);
+/// - not root, it runs as it is: it cannot open a raw socket, nor bind
+///   the DHCP ports;
+/// - as root without a working `unshare` it runs as it is too, and says so
+///   on stderr (shown with the test's output).
+///
+/// `unshare` execs the binary, so the exit code, stdout and stderr are the
+/// command's own (`unshare` is checked once beforehand, so its own failure
+/// is never taken for the command's).
+fn run_sending(args: &[&str]) -> Output {
+    use std::os::unix::fs::MetadataExt;
+    use std::sync::OnceLock;
+    static SANDBOX: OnceLock<bool> = OnceLock::new();
+    let sandbox = *SANDBOX.get_or_init(|| {
+        let root = std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0);
+        if !root {
+            return false;
+        }
+        let works = Command::new("unshare")
+            .args(["--net", "true"])
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success());
+        if !works {
+            eprintln!("run_sending: root, but `unshare --net` does not work here: not sandboxed");
+        }
+        works
+    });
+    if !sandbox {
+        return run(args);
+    }
+    let mut c = Command::new("unshare");
+    c.args(["--net", "--", env!("CARGO_BIN_EXE_dhcplens")]);
+    c.env_remove("NO_COLOR");
+    c.args(args).output().unwrap()
+}
+
 fn run_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = bin()
         .args(args)
@@ -665,7 +713,7 @@ fn diff_knows_what_a_cut_frame_cannot_show() {
         text(&o.stdout)
     );
     // A cut request is never sent again nor varied (refused before any socket).
-    let o = run(&["replay", &cut, "--frame", "1", "--server", "127.0.0.1"]);
+    let o = run_sending(&["replay", &cut, "--frame", "1", "--server", "127.0.0.1"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("frame 1 was cut by the capture"),
@@ -1440,7 +1488,7 @@ fn probing_needs_a_way_out_and_keeps_a_rate_limit() {
         &["replay", rom, "--frame", "1"],
         &["bisect", "--field", "secs=0..3"],
     ] {
-        let o = run(cmd);
+        let o = run_sending(cmd);
         assert_eq!(o.status.code(), Some(2), "{cmd:?}: {}", text(&o.stderr));
         assert!(o.stdout.is_empty(), "{cmd:?}");
         let err = text(&o.stderr);
@@ -1449,14 +1497,14 @@ fn probing_needs_a_way_out_and_keeps_a_rate_limit() {
             "{cmd:?}: {err}"
         );
     }
-    let o = run(&["probe", "-i", "dhcplens-none0", "--interval", "0ms"]);
+    let o = run_sending(&["probe", "-i", "dhcplens-none0", "--interval", "0ms"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(
         text(&o.stderr).contains("below 10ms"),
         "{}",
         text(&o.stderr)
     );
-    let o = run(&["probe", "-i", "dhcplens-none0", "--max-packets", "20000"]);
+    let o = run_sending(&["probe", "-i", "dhcplens-none0", "--max-packets", "20000"]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o.stderr));
     assert!(o.stdout.is_empty(), "nothing sent: {}", text(&o.stdout));
 }
@@ -1661,7 +1709,7 @@ fn serve_refuses_bad_subnets_lease_times_and_missing_interfaces_with_exit_2() {
     ] {
         let mut all = vec!["serve", "-i", "dhcplens-none0"];
         all.extend(args.iter().copied());
-        let o = run(&all);
+        let o = run_sending(&all);
         assert_eq!(o.status.code(), Some(2), "{all:?}");
         let err = String::from_utf8_lossy(&o.stderr);
         assert!(err.contains(says), "{all:?}: {err}");

@@ -1242,9 +1242,13 @@ mod tests {
         assert_eq!(other_servers_answers(&DoraResult::NoOffer, &replies), "");
     }
 
-    /// Runs `dhcplens ARGS` as `main` would, up to the command's result.
+    /// Runs `dhcplens ARGS` as `main` would, up to the command's result, in
+    /// an empty network namespace when root
+    /// ([`crate::testutil::isolate_network`]): the tests only check
+    /// refusals that come before any socket.
     fn run(args: &[&str]) -> anyhow::Result<Outcome> {
         use clap::Parser;
+        let _ = crate::testutil::isolate_network();
         let cli = crate::args::Cli::try_parse_from([&["dhcplens"][..], args].concat())?;
         let style = Style::new(crate::style::ColorChoice::Never);
         let mut out = Vec::new();

@@ -46,3 +46,48 @@ pub fn temp_dir(test: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Moves the calling thread (the test's own: libtest runs each test on a
+/// thread of its own) into a fresh network namespace, holding only a
+/// loopback that is down, for a unit test that calls `probe`, `replay` or
+/// `bisect` in-process outside the lab's namespaces.
+///
+/// Contract: those tests check refusals that come before any socket is
+/// opened; after this, should a refusal regress, a socket the command
+/// opens is in the empty namespace, where no packet can leave and no host
+/// interface exists. As root (CI), `unshare(CLONE_NEWNET)` moves this
+/// thread only (and the threads it starts later), never the rest of the
+/// test binary; not root, nothing changes (a raw socket or the DHCP ports
+/// cannot be opened anyway), nor where the call is refused (said on
+/// stderr). Calling it again moves the thread to another empty namespace.
+/// Says whether the thread was moved.
+#[allow(unsafe_code)]
+pub fn isolate_network() -> bool {
+    use std::os::unix::fs::MetadataExt;
+    if !std::fs::metadata("/proc/self").is_ok_and(|m| m.uid() == 0) {
+        return false;
+    }
+    // SAFETY: unshare(2) with a flag only; CLONE_NEWNET changes the calling
+    // thread's network namespace and needs no single-threaded process.
+    if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        eprintln!(
+            "isolate_network: unshare(CLONE_NEWNET): {}: not sandboxed",
+            std::io::Error::last_os_error()
+        );
+        return false;
+    }
+    true
+}
+
+/// Guards [`isolate_network`]: the thread is moved to a namespace of its
+/// own, and the rest of the test binary stays where it was.
+#[test]
+fn isolate_network_moves_the_calling_thread_only() {
+    let ns = |p: &str| std::fs::read_link(p).unwrap();
+    let (thread, process) = (ns("/proc/thread-self/ns/net"), ns("/proc/self/ns/net"));
+    if !isolate_network() {
+        return;
+    }
+    assert_ne!(ns("/proc/thread-self/ns/net"), thread);
+    assert_eq!(ns("/proc/self/ns/net"), process);
+}

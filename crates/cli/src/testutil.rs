@@ -70,6 +70,11 @@ pub fn isolate_network() -> bool {
     // SAFETY: unshare(2) with a flag only; CLONE_NEWNET changes the calling
     // thread's network namespace and needs no single-threaded process.
     if unsafe { libc::unshare(libc::CLONE_NEWNET) } != 0 {
+        assert!(
+            std::env::var("CI").as_deref() != Ok("true"),
+            "isolate_network: root under CI=true, but unshare(CLONE_NEWNET) failed: {}",
+            std::io::Error::last_os_error()
+        );
         eprintln!(
             "isolate_network: unshare(CLONE_NEWNET): {}: not sandboxed",
             std::io::Error::last_os_error()

@@ -60,6 +60,11 @@ fn run_sending(args: &[&str]) -> Output {
             .status()
             .is_ok_and(|s| s.success());
         if !works {
+            // Under CI a sending command must not run unsandboxed as root.
+            assert!(
+                std::env::var("CI").as_deref() != Ok("true"),
+                "run_sending: root under CI=true, but `unshare --net` does not work here"
+            );
             eprintln!("run_sending: root, but `unshare --net` does not work here: not sandboxed");
         }
         works

@@ -295,44 +295,47 @@ fn a_capture_with_nothing_in_common_is_said_to_be_unmeasured() {
     );
 }
 
+/// Client `i`'s DISCOVER (`op` a request) or the OFFER of 10.1.x.y from
+/// 10.0.0.1 (a reply), as an Ethernet frame: the clock tests' exchanges.
+fn exchange_frame(i: u32, op: wire::dhcp::Op) -> Vec<u8> {
+    use std::net::Ipv4Addr;
+    use wire::dhcp::{code, Message, MessageType, Op};
+    use wire::frame::UdpFrame;
+    let mac = [2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
+    let mut m = Message::new(op, 0x5000_0000 + i, &mac);
+    let kind = if op == Op::BootRequest {
+        MessageType::Discover
+    } else {
+        m.yiaddr = Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8);
+        m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
+        MessageType::Offer
+    };
+    m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
+    let payload = m.encode(300);
+    let (src, dst) = if op == Op::BootRequest {
+        ((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67))
+    } else {
+        ((Ipv4Addr::new(10, 0, 0, 1), 67), (Ipv4Addr::BROADCAST, 68))
+    };
+    let mut f = UdpFrame::new(src, dst, &payload);
+    f.src_mac = mac;
+    f.ethernet_frame()
+}
+
 /// A short capture (the client's, say) taken in the middle of a long one
 /// (the server's, all day) shares nothing with the long one's first 4096
 /// messages: the long one is read again for the short one's messages, and
 /// the short one's clock is measured all the same.
 #[test]
 fn a_short_capture_from_the_middle_of_a_long_one_is_measured() {
-    use std::net::Ipv4Addr;
-    use wire::dhcp::{code, Message, MessageType, Op};
-    use wire::frame::UdpFrame;
-    // 6000 exchanges a second apart: DISCOVER, then OFFER 5 ms later.
-    let frame = |i: u32, op: Op| {
-        let mac = [2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
-        let mut m = Message::new(op, 0x5000_0000 + i, &mac);
-        let kind = if op == Op::BootRequest {
-            MessageType::Discover
-        } else {
-            m.yiaddr = Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8);
-            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
-            MessageType::Offer
-        };
-        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
-        let payload = m.encode(300);
-        let (src, dst) = if op == Op::BootRequest {
-            ((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67))
-        } else {
-            ((Ipv4Addr::new(10, 0, 0, 1), 67), (Ipv4Addr::BROADCAST, 68))
-        };
-        let mut f = UdpFrame::new(src, dst, &payload);
-        f.src_mac = mac;
-        f.ethernet_frame()
-    };
+    use wire::dhcp::Op;
     let write = |from: u32, to: u32, shift: i64| {
         let mut w =
             capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
         for i in from..to {
             let t = 1_700_000_000_000_000_000 + i64::from(i) * 1_000_000_000 + shift;
             for (op, dt) in [(Op::BootRequest, 0), (Op::BootReply, 5_000_000)] {
-                let b = frame(i, op);
+                let b = exchange_frame(i, op);
                 w.write(t + dt, &b, b.len()).unwrap();
             }
         }
@@ -381,30 +384,7 @@ fn a_short_capture_from_the_middle_of_a_long_one_is_measured() {
 /// both were looked for in the long one, and both were placed.
 #[test]
 fn capture_placed_against_a_new_root_still_gets_a_second_look() {
-    use std::net::Ipv4Addr;
-    use wire::dhcp::{code, Message, MessageType, Op};
-    use wire::frame::UdpFrame;
-    let frame = |i: u32, op: Op| {
-        let mac = [2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
-        let mut m = Message::new(op, 0x5000_0000 + i, &mac);
-        let kind = if op == Op::BootRequest {
-            MessageType::Discover
-        } else {
-            m.yiaddr = Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8);
-            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
-            MessageType::Offer
-        };
-        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
-        let payload = m.encode(300);
-        let (src, dst) = if op == Op::BootRequest {
-            ((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67))
-        } else {
-            ((Ipv4Addr::new(10, 0, 0, 1), 67), (Ipv4Addr::BROADCAST, 68))
-        };
-        let mut f = UdpFrame::new(src, dst, &payload);
-        f.src_mac = mac;
-        f.ethernet_frame()
-    };
+    use wire::dhcp::Op;
     let write = |ranges: &[(u32, u32)], shift: i64| {
         let mut w =
             capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
@@ -412,7 +392,7 @@ fn capture_placed_against_a_new_root_still_gets_a_second_look() {
             for i in from..to {
                 let t = 1_700_000_000_000_000_000 + i64::from(i) * 1_000_000_000 + shift;
                 for (op, dt) in [(Op::BootRequest, 0), (Op::BootReply, 5_000_000)] {
-                    let b = frame(i, op);
+                    let b = exchange_frame(i, op);
                     w.write(t + dt, &b, b.len()).unwrap();
                 }
             }
@@ -463,37 +443,14 @@ fn capture_placed_against_a_new_root_still_gets_a_second_look() {
 /// end up 5 s off the part it was measured against.
 #[test]
 fn capture_placed_against_a_rotated_part_moves_with_it() {
-    use std::net::Ipv4Addr;
-    use wire::dhcp::{code, Message, MessageType, Op};
-    use wire::frame::UdpFrame;
-    let frame = |i: u32, op: Op| {
-        let mac = [2, 0, 0, (i >> 16) as u8, (i >> 8) as u8, i as u8];
-        let mut m = Message::new(op, 0x5000_0000 + i, &mac);
-        let kind = if op == Op::BootRequest {
-            MessageType::Discover
-        } else {
-            m.yiaddr = Ipv4Addr::new(10, 1, (i >> 8) as u8, i as u8);
-            m.set_option(code::SERVER_IDENTIFIER, vec![10, 0, 0, 1]);
-            MessageType::Offer
-        };
-        m.set_option(code::DHCP_MESSAGE_TYPE, vec![u8::from(kind)]);
-        let payload = m.encode(300);
-        let (src, dst) = if op == Op::BootRequest {
-            ((Ipv4Addr::UNSPECIFIED, 68), (Ipv4Addr::BROADCAST, 67))
-        } else {
-            ((Ipv4Addr::new(10, 0, 0, 1), 67), (Ipv4Addr::BROADCAST, 68))
-        };
-        let mut f = UdpFrame::new(src, dst, &payload);
-        f.src_mac = mac;
-        f.ethernet_frame()
-    };
+    use wire::dhcp::Op;
     let write = |from: u32, to: u32, shift: i64| {
         let mut w =
             capture::write::PcapWriter::new(Vec::new(), wire::LinkType::Ethernet, 65535).unwrap();
         for i in from..to {
             let t = 1_700_000_000_000_000_000 + i64::from(i) * 1_000_000_000 + shift;
             for (op, dt) in [(Op::BootRequest, 0), (Op::BootReply, 5_000_000)] {
-                let b = frame(i, op);
+                let b = exchange_frame(i, op);
                 w.write(t + dt, &b, b.len()).unwrap();
             }
         }

@@ -101,7 +101,7 @@ impl Direction {
 /// Packet Blocks with optional comments (`opt_comment`).
 pub struct PcapngWriter<W: Write> {
     out: W,
-    interfaces: Vec<(LinkType, String)>,
+    interfaces: Vec<(LinkType, String, String)>,
 }
 
 const SHB: u32 = 0x0a0d_0d0a;
@@ -111,6 +111,7 @@ const OPT_END: u16 = 0;
 const OPT_COMMENT: u16 = 1;
 const EPB_FLAGS: u16 = 2;
 const IF_NAME: u16 = 2;
+const IF_DESCRIPTION: u16 = 3;
 const IF_TSRESOL: u16 = 9;
 const SHB_USERAPPL: u16 = 4;
 
@@ -145,10 +146,23 @@ impl<W: Write> PcapngWriter<W> {
     /// The interface id for (`link`, `name`), writing its description block the
     /// first time it is used.
     pub fn interface(&mut self, link: LinkType, name: &str) -> io::Result<u32> {
+        self.interface_described(link, name, "")
+    }
+
+    /// [`Self::interface`] with an `if_description` too: `name` is the
+    /// system's name of the interface (`if_name`; none when empty), and
+    /// `description` free text about it (none when empty), such as how its
+    /// packets were sent.
+    pub fn interface_described(
+        &mut self,
+        link: LinkType,
+        name: &str,
+        description: &str,
+    ) -> io::Result<u32> {
         if let Some(i) = self
             .interfaces
             .iter()
-            .position(|(l, n)| *l == link && n == name)
+            .position(|(l, n, d)| *l == link && n == name && d == description)
         {
             return Ok(i as u32);
         }
@@ -159,10 +173,14 @@ impl<W: Write> PcapngWriter<W> {
         if !name.is_empty() {
             option(&mut body, IF_NAME, name.as_bytes());
         }
+        if !description.is_empty() {
+            option(&mut body, IF_DESCRIPTION, description.as_bytes());
+        }
         option(&mut body, IF_TSRESOL, &[9]);
         option(&mut body, OPT_END, &[]);
         write_block(&mut self.out, IDB, &body)?;
-        self.interfaces.push((link, name.to_string()));
+        self.interfaces
+            .push((link, name.to_string(), description.to_string()));
         Ok((self.interfaces.len() - 1) as u32)
     }
 

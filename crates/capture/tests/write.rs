@@ -107,3 +107,75 @@ fn pcapng_packets_say_which_way_they_went() {
     assert_eq!(Direction::from_epb_flags(2), Some(Direction::Outbound));
     assert_eq!(Direction::from_epb_flags(0), None);
 }
+
+/// The options of each Interface Description Block of `file` (a pcapng
+/// written by the writer, native byte order): (code, value) pairs.
+fn idb_options(file: &[u8]) -> Vec<Vec<(u16, Vec<u8>)>> {
+    let u16_at = |i: usize| u16::from_ne_bytes([file[i], file[i + 1]]);
+    let u32_at = |i: usize| u32::from_ne_bytes(file[i..i + 4].try_into().unwrap());
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 12 <= file.len() {
+        let (kind, len) = (u32_at(at), u32_at(at + 4) as usize);
+        if kind == 1 {
+            let mut opts = Vec::new();
+            let mut o = at + 16;
+            while o + 4 <= at + len - 4 {
+                let (code, n) = (u16_at(o), usize::from(u16_at(o + 2)));
+                if code == 0 {
+                    break;
+                }
+                opts.push((code, file[o + 4..o + 4 + n].to_vec()));
+                o += 4 + n.div_ceil(4) * 4;
+            }
+            out.push(opts);
+        }
+        at += len;
+    }
+    out
+}
+
+/// An interface is named by its system name (`if_name`) and described in
+/// free text (`if_description`, option 3): `serve`'s replies sent through
+/// the kernel and `probe`'s UDP socket said what they were in `if_name`
+/// ("eth0 (through the kernel)", "udp"), which is no interface's name.
+#[test]
+fn an_interface_has_a_name_and_a_description_apart() {
+    let mut w = PcapngWriter::new(Vec::new(), "test").unwrap();
+    let a = w.interface(LinkType::Ethernet, "eth0").unwrap();
+    let b = w
+        .interface_described(LinkType::Ipv4, "eth0", "replies sent through the kernel")
+        .unwrap();
+    let c = w
+        .interface_described(LinkType::Ethernet, "", "a UDP socket")
+        .unwrap();
+    assert_eq!((a, b, c), (0, 1, 2));
+    assert_eq!(
+        w.interface(LinkType::Ethernet, "eth0").unwrap(),
+        0,
+        "asked again"
+    );
+    let file = w.into_inner();
+    let idbs = idb_options(&file);
+    let text = |opts: &[(u16, Vec<u8>)], code| {
+        opts.iter()
+            .find(|(c, _)| *c == code)
+            .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+    };
+    assert_eq!(idbs.len(), 3);
+    assert_eq!(
+        (text(&idbs[0], 2), text(&idbs[0], 3)),
+        (Some("eth0".into()), None)
+    );
+    assert_eq!(
+        (text(&idbs[1], 2), text(&idbs[1], 3)),
+        (
+            Some("eth0".into()),
+            Some("replies sent through the kernel".into())
+        )
+    );
+    assert_eq!(
+        (text(&idbs[2], 2), text(&idbs[2], 3)),
+        (None, Some("a UDP socket".into()))
+    );
+}

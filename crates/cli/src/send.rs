@@ -196,6 +196,11 @@ impl RunFile {
     pub fn create(path: &Path, inputs: &[&Path]) -> anyhow::Result<RunFile> {
         use std::fs::OpenOptions;
         RunFile::refuse_input(path, inputs)?;
+        // `-` is standard input and output elsewhere; here the report goes
+        // to standard output, so `-w -` would make a file named `-`.
+        if path.as_os_str() == "-" {
+            anyhow::bail!("-w -: the report goes to standard output; give -w a file name");
+        }
         let context = || format!("creating {}", path.display());
         let (f, created) = match OpenOptions::new().write(true).create_new(true).open(path) {
             Ok(f) => (f, true),
@@ -301,7 +306,17 @@ pub fn write_packets<W: Write>(
     use capture::write::Direction;
     let start = log.first().map(|p| p.at);
     for (n, p) in log.iter().enumerate() {
-        let i = w.interface(p.link, iface)?;
+        // Without an interface, a UDP socket: no interface name, and the
+        // packets are as dhcplens built them, not as they left.
+        let i = if iface == "udp" {
+            w.interface_described(
+                p.link,
+                "",
+                "a UDP socket: packets as dhcplens built them (the kernel sets the source address)",
+            )?
+        } else {
+            w.interface(p.link, iface)?
+        };
         let mut comment = match (p.sent, start) {
             (true, _) => "sent by dhcplens".to_string(),
             (false, Some(s)) => format!(
@@ -1115,6 +1130,15 @@ mod tests {
         }
         assert_eq!(std::fs::read(&capture).unwrap(), before);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `-w -` is refused (the report is on standard output): it made a
+    /// file named `-` in the current directory.
+    #[test]
+    fn a_write_file_named_dash_is_refused() {
+        let e = RunFile::create(Path::new("-"), &[]).err().expect("refused");
+        assert!(e.to_string().contains("give -w a file name"), "{e}");
+        assert!(!Path::new("-").exists());
     }
 
     /// Guards `probe --dora`'s latencies: the ACK's is measured from the

@@ -28,6 +28,9 @@ fn config(a: &ServeArgs) -> Result<Config, String> {
     cfg.ignore = a.ignore.clone();
     cfg.known_only = a.known_only;
     cfg.check_subnets()?;
+    if a.write.as_deref().is_some_and(|w| w.as_os_str() == "-") {
+        return Err("-w -: the decisions go to standard output; give -w a file name".into());
+    }
     if let (Some(w), Some(l)) = (&a.write, &a.leases) {
         if crate::inputs::same_file(w, l) {
             return Err(format!(
@@ -281,12 +284,12 @@ fn record(
         &comments,
     )?;
     if let Some(sent) = &x.reply {
-        let name = if sent.link == wire::LinkType::Ethernet {
-            iface.to_string()
+        let description = if sent.link == wire::LinkType::Ethernet {
+            ""
         } else {
-            format!("{iface} (through the kernel)")
+            "replies sent through the kernel: their IPv4 packets as built"
         };
-        let i = w.interface(sent.link, &name)?;
+        let i = w.interface_described(sent.link, iface, description)?;
         let to = d
             .reply
             .as_ref()
@@ -422,6 +425,21 @@ mod tests {
         .unwrap();
         assert!(config(&a).is_ok());
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// `-w -` is refused: it made a file named `-` (the decisions are on
+    /// standard output).
+    #[test]
+    fn a_write_file_named_dash_is_refused() {
+        let a = serve_args(&[
+            "--subnet",
+            "10.0.0.0/24,range=10.0.0.100-10.0.0.109",
+            "-w",
+            "-",
+        ])
+        .unwrap();
+        let e = config(&a).expect_err("-w - refused");
+        assert!(e.contains("give -w a file name"), "{e}");
     }
 
     /// A lease file that does not exist yet (a first run) named another way

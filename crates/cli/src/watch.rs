@@ -373,6 +373,9 @@ fn link_said(iface: &str, event: LinkEvent) -> (&'static str, String) {
 }
 
 pub fn run(a: &WatchArgs, style: Style, out: &mut impl Write) -> anyhow::Result<Outcome> {
+    if a.write.as_deref().is_some_and(|w| w.as_os_str() == "-") {
+        anyhow::bail!("-w -: what watch says goes to standard output; give -w a file name");
+    }
     let stop = Arc::new(AtomicBool::new(false));
     // A hang-up (the terminal or SSH session gone) stops it as Ctrl-C
     // does: the summary is printed (where it can be) and -w written out;

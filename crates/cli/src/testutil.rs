@@ -39,12 +39,25 @@ pub fn epb_options(file: &[u8]) -> Vec<(Option<u32>, Vec<String>)> {
     out
 }
 
-/// A fresh directory for one test's files.
+/// A fresh directory for one test's files: new (one that exists already is
+/// never taken), readable by its owner only.
 pub fn temp_dir(test: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("dhcplens-{test}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    use std::os::unix::fs::DirBuilderExt;
+    for n in 0..100u32 {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let dir = std::env::temp_dir().join(format!(
+            "dhcplens-{test}-{}-{n}-{nanos}",
+            std::process::id()
+        ));
+        match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+            Ok(()) => return dir,
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => panic!("{}: {e}", dir.display()),
+        }
+    }
+    panic!("no new directory for {test} after 100 tries")
 }
 
 /// Moves the calling thread (the test's own: libtest runs each test on a

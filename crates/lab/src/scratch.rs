@@ -12,19 +12,30 @@ use std::sync::atomic::{AtomicU32, Ordering};
 pub struct Scratch(PathBuf);
 
 impl Scratch {
-    /// Creates `dhcplens-<tag>-<pid>-<n>`, `n` counting this process's
-    /// scratch directories (tests of one binary run on several threads).
+    /// Creates `dhcplens-<tag>-<pid>-<n>-<nanoseconds>`, `n` counting this
+    /// process's scratch directories (tests of one binary run on several
+    /// threads): a new directory (one that exists already, planted by
+    /// another user or left by a crash, is never taken), readable by its
+    /// owner only.
     pub fn new(tag: &str) -> Scratch {
+        use std::os::unix::fs::DirBuilderExt;
         static SEQ: AtomicU32 = AtomicU32::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "dhcplens-{tag}-{}-{}",
-            std::process::id(),
-            SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir)
-            .unwrap_or_else(|e| panic!("scratch directory {}: {e}", dir.display()));
-        Scratch(dir)
+        for _ in 0..100 {
+            let nanos = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.subsec_nanos());
+            let dir = std::env::temp_dir().join(format!(
+                "dhcplens-{tag}-{}-{}-{nanos}",
+                std::process::id(),
+                SEQ.fetch_add(1, Ordering::Relaxed)
+            ));
+            match std::fs::DirBuilder::new().mode(0o700).create(&dir) {
+                Ok(()) => return Scratch(dir),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+                Err(e) => panic!("scratch directory {}: {e}", dir.display()),
+            }
+        }
+        panic!("no new scratch directory for {tag} after 100 tries")
     }
 
     /// The directory.

@@ -256,6 +256,16 @@ fn os_error(e: io::Error, what: &str, iface: &str) -> io::Error {
 }
 
 /// The index of interface `name`.
+/// Whether an interface has index `index` (whatever its name now).
+pub fn interface_exists(index: i32) -> bool {
+    let Ok(index) = u32::try_from(index) else {
+        return false;
+    };
+    let mut name = [0 as libc::c_char; libc::IF_NAMESIZE];
+    // SAFETY: `name` has the IF_NAMESIZE bytes if_indextoname may write.
+    !unsafe { libc::if_indextoname(index, name.as_mut_ptr()) }.is_null()
+}
+
 pub fn interface_index(name: &str) -> io::Result<i32> {
     let c = CString::new(name)
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "interface name has a NUL"))?;
@@ -434,12 +444,14 @@ impl PacketSocket {
         }
     }
 
-    /// Whether the interface the socket is bound to is gone: deleted, or
-    /// replaced by a new one of the same name (another index). A socket
-    /// bound to a deleted interface never receives again, even from one
-    /// made again under its name; it must be opened anew.
+    /// Whether the interface the socket is bound to is gone: no interface
+    /// has its index any more (deleted; a new one of the same name has
+    /// another index). A socket bound to a deleted interface never receives
+    /// again, even from one made again under its name; it must be opened
+    /// anew. A renamed interface (udev, networkd: down, renamed, up) keeps
+    /// its index, and the socket receives again once it is up: not gone.
     pub fn interface_deleted(&self) -> bool {
-        interface_index(&self.name).map_or(true, |i| i != self.ifindex)
+        !interface_exists(self.ifindex)
     }
 
     /// What the kernel counted on the socket since it was opened: frames
@@ -839,6 +851,7 @@ mod tests {
     fn a_deleted_interface_is_told_by_its_index() {
         let (mut s, _other) = pair();
         s.name = "no-such-if0".into();
+        s.ifindex = i32::MAX;
         assert!(s.interface_deleted());
         let Ok(lo) = super::interface_index("lo") else {
             return;
@@ -848,6 +861,10 @@ mod tests {
         assert!(!s.interface_deleted());
         s.ifindex = lo + 1000;
         assert!(s.interface_deleted(), "lo now has another index");
+        // Renamed (udev: down, renamed, up): its index is still there.
+        s.name = "eth-renamed".into();
+        s.ifindex = lo;
+        assert!(!s.interface_deleted(), "a renamed interface is not gone");
     }
 
     /// The receive buffer is raised (as far as `rmem_max` lets, or past it

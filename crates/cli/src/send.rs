@@ -226,9 +226,10 @@ impl RunFile {
     /// is) and writes its section header, flushed: called once the way out
     /// is open, before anything is sent.
     pub fn start(mut self) -> anyhow::Result<RunFile> {
-        let RunFileState::Opened { f, .. } = &mut self.state else {
+        let RunFileState::Opened { f, created } = &mut self.state else {
             return Ok(self);
         };
+        let created = *created;
         let f = f.take().expect("a RunFile is started once");
         let path = self.path.clone();
         let w = (|| {
@@ -238,8 +239,18 @@ impl RunFile {
             let mut w = capture::write::PcapngWriter::new(std::io::BufWriter::new(f), "dhcplens")?;
             w.flush()?;
             Ok::<_, std::io::Error>(w)
-        })()
-        .with_context(|| format!("writing {}", path.display()))?;
+        })();
+        let w = match w {
+            Ok(w) => w,
+            Err(e) => {
+                // A file this run created and could not write (a full disk)
+                // is not left behind, empty or cut.
+                if created {
+                    let _ = std::fs::remove_file(&path);
+                }
+                return Err(e).with_context(|| format!("writing {}", path.display()));
+            }
+        };
         self.state = RunFileState::Started(w);
         Ok(self)
     }
@@ -1052,9 +1063,11 @@ mod tests {
     /// out was opened, so a run that then failed to open it (not root, the
     /// interface gone) emptied the file. It is only opened now, emptied
     /// once started; a file the run created is removed. No socket is
-    /// opened: the commands stop at "nothing is sent without …", and the
-    /// failing `way.open()` is played by dropping the unstarted file, as
-    /// its `?` does. Fails on the previous build.
+    /// opened: the failing `way.open()` is played by dropping the unstarted
+    /// file, as its `?` does (this part fails on the previous build); the
+    /// commands run after it stop at "nothing is sent without …", before
+    /// the file is even opened, and only check that such a refusal leaves
+    /// the file alone too.
     #[test]
     fn an_existing_write_file_survives_a_run_that_never_starts() {
         let dir = crate::testutil::temp_dir("probe-kept");

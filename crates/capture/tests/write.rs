@@ -41,40 +41,62 @@ fn pcap_times_outside_32_bit_seconds_are_clamped_not_wrapped() {
     assert_eq!(times(w.into_inner()), vec![after_2106]);
 }
 
+/// The whole blocks of a pcapng written in this host's byte order, as
+/// (block type, the block's bytes).
+fn blocks(file: &[u8]) -> Vec<(u32, &[u8])> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    while at + 12 <= file.len() {
+        let kind = u32::from_ne_bytes(file[at..at + 4].try_into().unwrap());
+        let len = u32::from_ne_bytes(file[at + 4..at + 8].try_into().unwrap()) as usize;
+        if len < 12 || at + len > file.len() {
+            break;
+        }
+        out.push((kind, &file[at..at + len]));
+        at += len;
+    }
+    out
+}
+
+/// The options of `block` from byte `from` to its trailing length, as
+/// (code, value), up to opt_endofopt.
+fn options(block: &[u8], from: usize) -> Vec<(u16, &[u8])> {
+    let u16_at = |i: usize| u16::from_ne_bytes([block[i], block[i + 1]]);
+    let mut out = Vec::new();
+    let mut o = from;
+    while o + 4 <= block.len() - 4 {
+        let (code, n) = (u16_at(o), usize::from(u16_at(o + 2)));
+        if code == 0 {
+            break;
+        }
+        out.push((code, &block[o + 4..o + 4 + n]));
+        o += 4 + n.div_ceil(4) * 4;
+    }
+    out
+}
+
 /// The epb_flags (option 2) of every Enhanced Packet Block of a pcapng
 /// written in this host's byte order (`None`: the block has none), with
 /// the block's comments.
 fn epb_flags(file: &[u8]) -> Vec<(Option<u32>, Vec<String>)> {
-    let u32_at = |b: &[u8], i: usize| u32::from_ne_bytes(b[i..i + 4].try_into().unwrap());
-    let u16_at = |b: &[u8], i: usize| u16::from_ne_bytes(b[i..i + 2].try_into().unwrap());
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + 12 <= file.len() {
-        let kind = u32_at(file, at);
-        let len = u32_at(file, at + 4) as usize;
-        if kind == 6 {
-            let caplen = u32_at(file, at + 20) as usize;
-            let mut o = at + 28 + caplen.div_ceil(4) * 4;
-            let end = at + len - 4;
-            let (mut flags, mut comments) = (None, Vec::new());
-            while o + 4 <= end {
-                let (code, l) = (u16_at(file, o), usize::from(u16_at(file, o + 2)));
-                if code == 0 {
-                    break;
-                }
-                if code == 2 && l == 4 {
-                    flags = Some(u32_at(file, o + 4));
-                }
-                if code == 1 {
-                    comments.push(String::from_utf8(file[o + 4..o + 4 + l].to_vec()).unwrap());
-                }
-                o += 4 + l.div_ceil(4) * 4;
-            }
-            out.push((flags, comments));
-        }
-        at += len;
-    }
-    out
+    blocks(file)
+        .into_iter()
+        .filter(|(kind, _)| *kind == 6)
+        .map(|(_, b)| {
+            let caplen = u32::from_ne_bytes(b[20..24].try_into().unwrap()) as usize;
+            let opts = options(b, 28 + caplen.div_ceil(4) * 4);
+            let flags = opts
+                .iter()
+                .find(|(code, v)| *code == 2 && v.len() == 4)
+                .map(|(_, v)| u32::from_ne_bytes((*v).try_into().unwrap()));
+            let comments = opts
+                .iter()
+                .filter(|(code, _)| *code == 1)
+                .map(|(_, v)| String::from_utf8(v.to_vec()).unwrap())
+                .collect();
+            (flags, comments)
+        })
+        .collect()
 }
 
 /// Guards the direction of written packets: pcapng says which way a packet
@@ -111,28 +133,16 @@ fn pcapng_packets_say_which_way_they_went() {
 /// The options of each Interface Description Block of `file` (a pcapng
 /// written by the writer, native byte order): (code, value) pairs.
 fn idb_options(file: &[u8]) -> Vec<Vec<(u16, Vec<u8>)>> {
-    let u16_at = |i: usize| u16::from_ne_bytes([file[i], file[i + 1]]);
-    let u32_at = |i: usize| u32::from_ne_bytes(file[i..i + 4].try_into().unwrap());
-    let mut out = Vec::new();
-    let mut at = 0;
-    while at + 12 <= file.len() {
-        let (kind, len) = (u32_at(at), u32_at(at + 4) as usize);
-        if kind == 1 {
-            let mut opts = Vec::new();
-            let mut o = at + 16;
-            while o + 4 <= at + len - 4 {
-                let (code, n) = (u16_at(o), usize::from(u16_at(o + 2)));
-                if code == 0 {
-                    break;
-                }
-                opts.push((code, file[o + 4..o + 4 + n].to_vec()));
-                o += 4 + n.div_ceil(4) * 4;
-            }
-            out.push(opts);
-        }
-        at += len;
-    }
-    out
+    blocks(file)
+        .into_iter()
+        .filter(|(kind, _)| *kind == 1)
+        .map(|(_, b)| {
+            options(b, 16)
+                .into_iter()
+                .map(|(c, v)| (c, v.to_vec()))
+                .collect()
+        })
+        .collect()
 }
 
 /// An interface is named by its system name (`if_name`) and described in

@@ -145,12 +145,14 @@ fn pairs(a: &[(Hop, i64)], b: &[(Hop, i64)]) -> Vec<(i64, i64)> {
         return vec![(*t, *u)];
     }
     let mut out = Vec::new();
-    let mut hops: Vec<Hop> = a.iter().map(|(h, _)| *h).collect();
-    hops.dedup();
-    for (i, h) in hops.iter().enumerate() {
-        if hops[..i].contains(h) {
-            continue;
+    // Each hop `a` saw, once, in the order first seen.
+    let mut hops: Vec<Hop> = Vec::new();
+    for (h, _) in a {
+        if !hops.contains(h) {
+            hops.push(*h);
         }
+    }
+    for h in &hops {
         let at = |s: &[(Hop, i64)]| {
             s.iter()
                 .filter(|(g, _)| g == h)
